@@ -1,0 +1,180 @@
+/**
+ * The record log the runtime talks to. Two implementations: `kafka/` (a real Kafka cluster) and
+ * `embedded/` (a durable single-node log on local disk, for running without a broker).
+ *
+ * The runtime never imports a Kafka client: everything it needs from topics goes through this
+ * interface, so a worker runs the same way on either backend. Semantics follow Kafka's:
+ * - records in a partition have dense, increasing offsets starting at the partition's log start;
+ * - a produce call resolves only once every record in it is durable (acks=all on Kafka,
+ *   fsync'd on the embedded log), and order within a partition is the order of the calls;
+ * - a committed consumer offset is the offset of the *next* record to read, as in Kafka.
+ *
+ * Offsets are JavaScript numbers: exact up to 2^53, i.e. centuries at millions of records/s.
+ */
+
+export interface TopicPartition {
+  readonly topic: string
+  readonly partition: number
+}
+
+/** A stable map key for a topic-partition (topic names may contain '-', so use a separator they cannot). */
+export function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}\u0000${tp.partition}`
+}
+
+export function parseTpKey(key: string): TopicPartition {
+  const i = key.lastIndexOf('\u0000')
+  return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) }
+}
+
+export interface LogHeader {
+  readonly key: string
+  readonly value: Uint8Array | null
+}
+
+export interface ProduceRecord {
+  topic: string
+  /**
+   * When absent the log chooses: records with a key go to `murmur2(key) % partitions` (Kafka's
+   * default partitioner, so keyed records land where a Java producer would put them); records
+   * without a key are spread over the partitions.
+   */
+  partition?: number
+  key: Uint8Array | null
+  value: Uint8Array | null
+  headers?: LogHeader[]
+  /** Milliseconds since the epoch. @default Date.now() */
+  timestamp?: number
+}
+
+export interface RecordMetadata {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly timestamp: number
+}
+
+export type TimestampType = 'CreateTime' | 'LogAppendTime'
+
+export interface LogRecord {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly timestamp: number
+  readonly timestampType: TimestampType
+  readonly key: Uint8Array | null
+  readonly value: Uint8Array | null
+  readonly headers: readonly LogHeader[]
+}
+
+export interface TopicSpec {
+  name: string
+  /** -1 means the backend's default. */
+  partitions: number
+  /** -1 means the backend's default; ignored by the embedded log. */
+  replicationFactor?: number
+  /** Topic configs such as `cleanup.policy=compact`. */
+  configs?: Record<string, string>
+}
+
+export interface TopicDescription {
+  readonly name: string
+  readonly partitions: number
+  readonly configs: Readonly<Record<string, string>>
+}
+
+export interface ProducerOptions {
+  clientId: string
+  /** Idempotent producer with acks=all. @default true */
+  idempotent?: boolean
+}
+
+export interface LogProducer {
+  /**
+   * Appends the records and resolves with their metadata, in the order given, once every one of
+   * them is durable. Several calls may be in flight at once; records of one partition keep the
+   * order of the calls. Rejects with a `ConnectError` (retriable when the cause is) if any record
+   * could not be written; then none of the metadata of that call may be trusted.
+   */
+  send(records: readonly ProduceRecord[]): Promise<RecordMetadata[]>
+  /** Waits for in-flight sends, then releases the producer. */
+  close(): Promise<void>
+}
+
+export interface RebalanceListener {
+  /**
+   * Called inside `poll()` before partitions are taken away, while this consumer still owns them:
+   * the last chance to commit their offsets.
+   */
+  onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>
+  /** Called inside `poll()` after new partitions were assigned and before their records are returned. */
+  onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>
+}
+
+export interface ConsumerOptions {
+  /** The consumer group whose committed offsets this consumer uses (sink tasks use `connect-<connector>`). */
+  groupId: string
+  clientId: string
+  /** Where to start in a partition with no committed offset. @default 'earliest' */
+  autoOffsetReset?: 'earliest' | 'latest'
+  /** Upper bound on the records one `poll()` returns. @default 500 */
+  maxPollRecords?: number
+}
+
+export interface LogConsumer {
+  /**
+   * Joins the group and subscribes to these topics (or every topic matching the pattern, re-checked
+   * as topics appear). Partitions are shared among the group's members; changes are delivered
+   * through the listener inside `poll()`.
+   */
+  subscribe(topics: readonly string[] | RegExp, listener?: RebalanceListener): Promise<void>
+  /** Manual assignment without group membership (committed offsets of `groupId` still apply). */
+  assign(partitions: readonly TopicPartition[]): Promise<void>
+  /**
+   * Returns the next records of the assigned, unpaused partitions, waiting up to `maxWaitMs` for
+   * some to arrive. Resolves with an empty array when nothing arrived, or when `wakeup()` was called.
+   */
+  poll(maxWaitMs: number): Promise<LogRecord[]>
+  /** Makes a pending or the next `poll()` return at once. */
+  wakeup(): void
+  assignment(): TopicPartition[]
+  pause(partitions: readonly TopicPartition[]): void
+  resume(partitions: readonly TopicPartition[]): void
+  paused(): TopicPartition[]
+  /** The next `poll()` returns records of this partition from `offset` on. */
+  seek(partition: TopicPartition, offset: number): void
+  /** The offset of the next record `poll()` will return for this assigned partition. */
+  position(partition: TopicPartition): number
+  /** Commits group offsets (each the offset of the next record to read). Resolves once durable. */
+  commit(offsets: ReadonlyMap<string, number>): Promise<void>
+  /** Committed offsets of this group for these partitions (keyed by `tpKey`); absent when none. */
+  committed(partitions: readonly TopicPartition[]): Promise<Map<string, number>>
+  /** Leaves the group (revoking with the listener) and releases the consumer. */
+  close(): Promise<void>
+}
+
+export interface Log {
+  readonly kind: 'kafka' | 'embedded'
+  /** Kafka's cluster id, or the embedded log's own stable id. */
+  clusterId(): Promise<string>
+  /** Creates the topics that do not exist yet; existing ones are left untouched. */
+  createTopics(specs: readonly TopicSpec[]): Promise<void>
+  /** Descriptions of the topics that exist, by name; missing topics are absent from the map. */
+  describeTopics(names: readonly string[]): Promise<Map<string, TopicDescription>>
+  listTopics(): Promise<string[]>
+  deleteTopics(names: readonly string[]): Promise<void>
+  /** The offset after the last record of each partition (keyed by `tpKey`). */
+  endOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>>
+  /** The first offset still held in each partition (keyed by `tpKey`). */
+  beginningOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>>
+  /** Committed offsets of a group, for every partition it has committed (keyed by `tpKey`). */
+  groupOffsets(groupId: string): Promise<Map<string, number>>
+  /**
+   * Sets (offset ≥ 0) or removes (null) committed offsets of a group that has no active members.
+   * Used to alter and reset sink connector offsets (KIP-875).
+   */
+  alterGroupOffsets(groupId: string, offsets: ReadonlyMap<string, number | null>): Promise<void>
+  createProducer(options: ProducerOptions): LogProducer
+  createConsumer(options: ConsumerOptions): LogConsumer
+  close(): Promise<void>
+}
