@@ -1,0 +1,72 @@
+import type { Schema } from './data/schema.ts'
+
+/** One Connect header: a key and a value with an optional schema (Java's `Header`). */
+export interface Header {
+  readonly key: string
+  readonly schema: Schema | null
+  readonly value: unknown
+}
+
+/**
+ * An ordered, mutable list of headers in which a key may repeat (Java's `ConnectHeaders`).
+ * Transforms get a copy per record; the runtime converts them with the header converter.
+ */
+export class Headers implements Iterable<Header> {
+  readonly #list: Header[]
+
+  constructor(headers: Iterable<Header> = []) {
+    this.#list = [...headers]
+  }
+
+  get size(): number {
+    return this.#list.length
+  }
+
+  add(key: string, value: unknown, schema: Schema | null = null): this {
+    this.#list.push(Object.freeze({ key, schema, value }))
+    return this
+  }
+
+  addHeader(header: Header): this {
+    this.#list.push(header)
+    return this
+  }
+
+  /** The last header with this key (the one that wins, as in Java). */
+  lastWithName(key: string): Header | undefined {
+    for (let i = this.#list.length - 1; i >= 0; i--) if (this.#list[i].key === key) return this.#list[i]
+    return undefined
+  }
+
+  allWithName(key: string): Header[] {
+    return this.#list.filter((h) => h.key === key)
+  }
+
+  remove(key: string): this {
+    for (let i = this.#list.length - 1; i >= 0; i--) if (this.#list[i].key === key) this.#list.splice(i, 1)
+    return this
+  }
+
+  /** Keeps only the last header of each key. */
+  retainLatest(): this {
+    const seen = new Set<string>()
+    for (let i = this.#list.length - 1; i >= 0; i--) {
+      if (seen.has(this.#list[i].key)) this.#list.splice(i, 1)
+      else seen.add(this.#list[i].key)
+    }
+    return this
+  }
+
+  clear(): this {
+    this.#list.length = 0
+    return this
+  }
+
+  duplicate(): Headers {
+    return new Headers(this.#list)
+  }
+
+  [Symbol.iterator](): Iterator<Header> {
+    return this.#list[Symbol.iterator]()
+  }
+}
