@@ -1,0 +1,377 @@
+/**
+ * A real Apache Kafka broker (KRaft, one combined broker+controller node on loopback) for tests and
+ * benchmarks, built from Maven Central only: no Docker, no tarball download.
+ *
+ *   npx node scripts/kafka.ts start|stop|status
+ *
+ * - Jars are resolved once with `mvn dependency:copy-dependencies` from scripts/kafka/pom.xml into
+ *   `.services/cache/kafka-<version>/lib` and reused.
+ * - The broker's state lives in `.services/kafka/` (server.properties, data/, kafka.pid, kafka.log).
+ *   Its data dir is wiped at each start (a throwaway broker) unless SLUICE_KAFKA_KEEP_DATA=1.
+ * - `start` reuses a broker that already answers on the port; `stop` only stops a broker whose pid
+ *   file this script wrote, and only if that pid is still a `kafka.Kafka` JVM.
+ *
+ * Environment: SLUICE_KAFKA_PORT (default 19092; the controller listens on port+1),
+ * SLUICE_KAFKA_START_TIMEOUT_MS (default 90000), SLUICE_KAFKA_HEAP (default 512m).
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Admin } from '@platformatic/kafka'
+
+/** Pinned: exists on Maven Central; its POM depends on slf4j-api 1.7.x, hence log4j-slf4j-impl. */
+export const KAFKA_VERSION = '4.3.1'
+export const LOG4J_VERSION = '2.24.3'
+
+const root = resolve(import.meta.dirname, '..')
+const servicesDir = join(root, '.services')
+const cacheDir = join(servicesDir, 'cache', `kafka-${KAFKA_VERSION}`)
+const libDir = join(cacheDir, 'lib')
+const stateDir = join(servicesDir, 'kafka')
+const dataDir = join(stateDir, 'data')
+const pidFile = join(stateDir, 'kafka.pid')
+const logFile = join(stateDir, 'kafka.log')
+const propertiesFile = join(stateDir, 'server.properties')
+const log4jFile = join(stateDir, 'log4j2.properties')
+
+export function kafkaPort(): number {
+  const raw = process.env.SLUICE_KAFKA_PORT
+  if (raw === undefined || raw === '') return 19092
+  const port = Number(raw)
+  if (!Number.isInteger(port) || port < 1 || port > 65534) {
+    throw new Error(`SLUICE_KAFKA_PORT must be a port number below 65535, got '${raw}'`)
+  }
+  return port
+}
+
+export function kafkaBootstrapAddress(): string {
+  return `127.0.0.1:${kafkaPort()}`
+}
+
+/** Paths a human (or a test failure message) may want. */
+export const kafkaPaths = { libDir, stateDir, dataDir, pidFile, logFile } as const
+
+function log(message: string): void {
+  process.stderr.write(`[kafka] ${message}\n`)
+}
+
+/** Resolves the broker's jars into the cache (once). Returns how long it took, 0 when cached. */
+export function resolveKafkaJars(): number {
+  const marker = join(libDir, '.complete')
+  if (existsSync(marker)) return 0
+  const started = Date.now()
+  mkdirSync(cacheDir, { recursive: true })
+  const template = readFileSync(join(root, 'scripts', 'kafka', 'pom.xml'), 'utf8')
+  writeFileSync(
+    join(cacheDir, 'pom.xml'),
+    template.replaceAll('@KAFKA_VERSION@', KAFKA_VERSION).replaceAll('@LOG4J_VERSION@', LOG4J_VERSION),
+  )
+  // Copy into a temporary dir and rename, so an interrupted resolution never looks complete.
+  const tmp = join(cacheDir, `lib.tmp-${process.pid}`)
+  rmSync(tmp, { recursive: true, force: true })
+  log(`resolving Kafka ${KAFKA_VERSION} jars from Maven Central (once, cached in ${libDir})`)
+  const mvn = spawnSync(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-f',
+      join(cacheDir, 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${tmp}`,
+      '-DincludeScope=runtime',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  if (mvn.error !== undefined || mvn.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true })
+    const output = `${mvn.stdout ?? ''}${mvn.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n')
+    throw new Error(
+      `could not resolve Kafka jars with Maven (${mvn.error?.message ?? `exit code ${mvn.status}`}); ` +
+        `is 'mvn' on the PATH and Maven Central reachable?\n${output}`,
+    )
+  }
+  rmSync(libDir, { recursive: true, force: true })
+  renameSync(tmp, libDir)
+  writeFileSync(marker, `${KAFKA_VERSION}\n`)
+  const elapsed = Date.now() - started
+  log(`resolved jars in ${(elapsed / 1000).toFixed(1)} s`)
+  return elapsed
+}
+
+/** True when a Kafka broker answers a metadata request at `bootstrap` within `timeoutMs`. */
+export async function kafkaAnswers(bootstrap: string, timeoutMs = 2000): Promise<boolean> {
+  const admin = new Admin({
+    clientId: 'sluice-kafka-probe',
+    bootstrapBrokers: [bootstrap],
+    connectTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    timeout: timeoutMs,
+    retries: 0,
+  })
+  try {
+    await admin.listTopics()
+    return true
+  } catch {
+    return false
+  } finally {
+    await admin.close().catch(() => {})
+  }
+}
+
+function readPid(): number | undefined {
+  if (!existsSync(pidFile)) return undefined
+  const pid = Number(readFileSync(pidFile, 'utf8').trim())
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined
+}
+
+/** True when `pid` is alive and is the broker JVM of this checkout (guards against recycled pids). */
+function isOurBroker(pid: number): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    return cmdline.includes('kafka.Kafka') && cmdline.includes(propertiesFile)
+  } catch {
+    return false
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function logTail(lines = 40): string {
+  if (!existsSync(logFile)) return '(no broker log yet)'
+  return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+}
+
+function writeConfigs(port: number): void {
+  const controllerPort = port + 1
+  mkdirSync(stateDir, { recursive: true })
+  writeFileSync(
+    propertiesFile,
+    [
+      '# Written by scripts/kafka.ts: a single-node KRaft broker for tests and benchmarks.',
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${dataDir}`,
+      'num.partitions=1',
+      'default.replication.factor=1',
+      'min.insync.replicas=1',
+      'offsets.topic.replication.factor=1',
+      // Fewer internal partitions: a test broker creates __consumer_offsets on the first group use.
+      'offsets.topic.num.partitions=10',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'transaction.state.log.num.partitions=5',
+      'share.coordinator.state.topic.replication.factor=1',
+      'share.coordinator.state.topic.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      'auto.create.topics.enable=false',
+      'delete.topic.enable=true',
+      '',
+    ].join('\n'),
+  )
+  writeFileSync(
+    log4jFile,
+    [
+      'status = warn',
+      'appender.out.type = Console',
+      'appender.out.name = STDOUT',
+      'appender.out.layout.type = PatternLayout',
+      'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+      'rootLogger.level = INFO',
+      'rootLogger.appenderRef.out.ref = STDOUT',
+      // The broker is chatty at INFO; keep the lines that explain a failed start.
+      'logger.kafka.name = kafka',
+      'logger.kafka.level = WARN',
+      'logger.apache.name = org.apache.kafka',
+      'logger.apache.level = WARN',
+      'logger.server.name = kafka.server.KafkaRaftServer',
+      'logger.server.level = INFO',
+      '',
+    ].join('\n'),
+  )
+}
+
+function java(args: string[]): { status: number | null; output: string } {
+  const result = spawnSync('java', ['-cp', `${libDir}/*`, `-Dlog4j2.configurationFile=${log4jFile}`, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  if (result.error !== undefined) {
+    throw new Error(`cannot run 'java' (${result.error.message}): Kafka needs Java 17 or later on the PATH`)
+  }
+  return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() }
+}
+
+/**
+ * Formats the data dir. A dir without meta.properties (a format interrupted half-way, or a crash)
+ * is wiped first; a fresh dir is the default so every start is a clean broker.
+ */
+function formatStorage(): void {
+  const keep = process.env.SLUICE_KAFKA_KEEP_DATA === '1'
+  const formatted = existsSync(join(dataDir, 'meta.properties'))
+  if (!keep || !formatted) rmSync(dataDir, { recursive: true, force: true })
+  const clusterId = java(['kafka.tools.StorageTool', 'random-uuid'])
+  if (clusterId.status !== 0) throw new Error(`StorageTool random-uuid failed:\n${clusterId.output}`)
+  const id = clusterId.output.split('\n').at(-1)!.trim()
+  const format = java(['kafka.tools.StorageTool', 'format', '-t', id, '-c', propertiesFile, '--ignore-formatted'])
+  if (format.status !== 0) {
+    rmSync(dataDir, { recursive: true, force: true })
+    throw new Error(`StorageTool format failed:\n${format.output}`)
+  }
+}
+
+export interface KafkaHandle {
+  /** `host:port` of the PLAINTEXT listener. */
+  bootstrap: string
+  /** True when this call started the broker (so the caller should stop it). */
+  startedHere: boolean
+}
+
+/**
+ * Returns a broker answering on the configured port, starting one when none does.
+ * Throws with the broker log's tail when it cannot start.
+ */
+export async function ensureKafka(): Promise<KafkaHandle> {
+  const port = kafkaPort()
+  const bootstrap = `127.0.0.1:${port}`
+  if (await kafkaAnswers(bootstrap)) return { bootstrap, startedHere: false }
+
+  const timeoutMs = Number(process.env.SLUICE_KAFKA_START_TIMEOUT_MS ?? 90_000)
+  const existing = readPid()
+  if (existing !== undefined && isOurBroker(existing)) {
+    // Our broker from an earlier run is still starting (or hung): wait for it rather than racing it.
+    log(`waiting for the broker already started by this script (pid ${existing})`)
+    await waitReady(bootstrap, existing, timeoutMs)
+    return { bootstrap, startedHere: false }
+  }
+  if (existing !== undefined) rmSync(pidFile, { force: true }) // stale: that process is gone
+
+  resolveKafkaJars()
+  writeConfigs(port)
+  const started = Date.now()
+  formatStorage()
+
+  const heap = process.env.SLUICE_KAFKA_HEAP ?? '512m'
+  const out = openSync(logFile, 'w')
+  const child = spawn(
+    'java',
+    [
+      `-Xms${heap}`,
+      `-Xmx${heap}`,
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${log4jFile}`,
+      '-cp',
+      `${libDir}/*`,
+      'kafka.Kafka',
+      propertiesFile,
+    ],
+    { detached: true, stdio: ['ignore', out, out] },
+  )
+  closeSync(out)
+  if (child.pid === undefined) throw new Error('could not spawn java for the Kafka broker')
+  child.unref()
+  writeFileSync(pidFile, `${child.pid}\n`)
+  log(`started broker pid ${child.pid} on ${bootstrap}, log ${logFile}`)
+  try {
+    await waitReady(bootstrap, child.pid, timeoutMs)
+  } catch (error) {
+    killQuietly(child.pid)
+    rmSync(pidFile, { force: true })
+    throw error
+  }
+  log(`broker ready in ${((Date.now() - started) / 1000).toFixed(1)} s (format + start)`)
+  return { bootstrap, startedHere: true }
+}
+
+async function waitReady(bootstrap: string, pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) {
+      throw new Error(`the Kafka broker (pid ${pid}) exited during start-up. Last log lines:\n${logTail()}`)
+    }
+    if (await kafkaAnswers(bootstrap, 1000)) return
+    await sleep(250)
+  }
+  throw new Error(
+    `the Kafka broker did not answer on ${bootstrap} within ${timeoutMs} ms ` +
+      `(raise SLUICE_KAFKA_START_TIMEOUT_MS, or look at ${logFile}). Last log lines:\n${logTail()}`,
+  )
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+/** Stops the broker this script started (per its pid file); a broker started otherwise is left alone. */
+export async function stopKafka(): Promise<boolean> {
+  const pid = readPid()
+  if (pid === undefined) return false
+  if (!isOurBroker(pid)) {
+    rmSync(pidFile, { force: true })
+    return false
+  }
+  killQuietly(pid, 'SIGTERM')
+  const deadline = Date.now() + 30_000
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100)
+  if (isAlive(pid)) {
+    log(`broker pid ${pid} ignored SIGTERM for 30 s; killing it`)
+    killQuietly(pid)
+    while (isAlive(pid)) await sleep(100)
+  }
+  rmSync(pidFile, { force: true })
+  return true
+}
+
+export async function kafkaStatus(): Promise<string> {
+  const bootstrap = kafkaBootstrapAddress()
+  const answers = await kafkaAnswers(bootstrap)
+  const pid = readPid()
+  const ours = pid !== undefined && isOurBroker(pid)
+  const who = ours ? `started by this script (pid ${pid})` : 'not started by this script'
+  return answers ? `Kafka answers on ${bootstrap}, ${who}` : `no Kafka on ${bootstrap}${ours ? `; ${who}` : ''}`
+}
+
+async function main(command: string | undefined): Promise<void> {
+  switch (command) {
+    case 'start': {
+      const { bootstrap, startedHere } = await ensureKafka()
+      console.log(startedHere ? `Kafka started on ${bootstrap}` : `Kafka already running on ${bootstrap}`)
+      return
+    }
+    case 'stop':
+      console.log((await stopKafka()) ? 'Kafka stopped' : 'no broker started by this script is running')
+      return
+    case 'status':
+      console.log(await kafkaStatus())
+      return
+    default:
+      console.error('usage: node scripts/kafka.ts start|stop|status')
+      process.exitCode = 2
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv[2]).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error)
+    process.exitCode = 1
+  })
+}
