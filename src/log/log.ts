@@ -12,20 +12,9 @@
  * Offsets are JavaScript numbers: exact up to 2^53, i.e. centuries at millions of records/s.
  */
 
-export interface TopicPartition {
-  readonly topic: string
-  readonly partition: number
-}
+import type { TopicPartition } from '../api/topic-partition.ts'
 
-/** A stable map key for a topic-partition (topic names may contain '-', so use a separator they cannot). */
-export function tpKey(tp: TopicPartition): string {
-  return `${tp.topic}\u0000${tp.partition}`
-}
-
-export function parseTpKey(key: string): TopicPartition {
-  const i = key.lastIndexOf('\u0000')
-  return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) }
-}
+export { parseTpKey, type TopicPartition, tpKey } from '../api/topic-partition.ts'
 
 export interface LogHeader {
   readonly key: string
