@@ -1,0 +1,202 @@
+/**
+ * Worker configuration: Kafka Connect's worker keys (`WorkerConfig`, `StandaloneConfig`) plus
+ * Sluice's own. Read from a properties file, overridden by `CONNECT_*`/`SLUICE_*` environment
+ * variables. With no `bootstrap.servers` the worker runs on the embedded log.
+ */
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { AbstractConfig, ConfigDef, Range, validator } from '../api/config-def.ts'
+import { ConfigError } from '../api/errors.ts'
+import { parseProperties, propertiesFromEnv } from './properties.ts'
+
+const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter'
+
+export const workerConfigDef = new ConfigDef()
+  .define({
+    name: 'bootstrap.servers',
+    type: 'LIST',
+    defaultValue: '',
+    importance: 'HIGH',
+    documentation:
+      'Kafka brokers to connect to (host:port,...). Leave unset to run on the embedded log under sluice.data.dir, with no Kafka at all.',
+    validator: validator('host:port list', (value) => {
+      for (const server of value as string[]) {
+        if (!/^\[?[^\s\]]+\]?:\d{1,5}$/.test(server)) return `'${server}' is not host:port — write e.g. localhost:9092`
+      }
+      return undefined
+    }),
+  })
+  .define({
+    name: 'sluice.data.dir',
+    type: 'STRING',
+    defaultValue: '.data',
+    importance: 'HIGH',
+    documentation:
+      'Where a standalone worker keeps its state: the embedded log, connector configs and source offsets.',
+  })
+  .define({
+    name: 'key.converter',
+    type: 'CLASS',
+    defaultValue: JSON_CONVERTER,
+    importance: 'HIGH',
+    documentation: 'Converter for record keys, used by connectors that do not set their own.',
+  })
+  .define({
+    name: 'value.converter',
+    type: 'CLASS',
+    defaultValue: JSON_CONVERTER,
+    importance: 'HIGH',
+    documentation: 'Converter for record values, used by connectors that do not set their own.',
+  })
+  .define({
+    name: 'header.converter',
+    type: 'CLASS',
+    defaultValue: 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
+    importance: 'LOW',
+    documentation: 'Converter for record headers.',
+  })
+  .define({
+    name: 'offset.flush.interval.ms',
+    type: 'LONG',
+    defaultValue: 60000,
+    importance: 'LOW',
+    documentation: 'How often to commit task offsets.',
+    validator: Range.atLeast(0),
+  })
+  .define({
+    name: 'offset.flush.timeout.ms',
+    type: 'LONG',
+    defaultValue: 5000,
+    importance: 'LOW',
+    documentation: 'How long an offset commit may take before it is abandoned and retried at the next interval.',
+    validator: Range.atLeast(0),
+  })
+  .define({
+    name: 'task.shutdown.graceful.timeout.ms',
+    type: 'LONG',
+    defaultValue: 5000,
+    importance: 'LOW',
+    documentation: 'How long to wait for tasks to stop gracefully (a total across tasks) before leaving them.',
+    validator: Range.atLeast(0),
+  })
+  .define({
+    name: 'offset.storage.file.filename',
+    type: 'STRING',
+    defaultValue: '',
+    importance: 'HIGH',
+    documentation:
+      'Standalone: the file for source offsets. Default: offsets.json under sluice.data.dir. A Java-serialized file of Kafka Connect cannot be read; Sluice writes JSON.',
+  })
+  .define({
+    name: 'listeners',
+    type: 'LIST',
+    defaultValue: 'http://:8083',
+    importance: 'LOW',
+    documentation: 'REST listeners, as protocol://host:port (empty host = all interfaces).',
+  })
+  .define({
+    name: 'rest.advertised.host.name',
+    type: 'STRING',
+    defaultValue: null,
+    importance: 'LOW',
+    documentation: 'The host name other workers and status use for this worker.',
+  })
+  .define({
+    name: 'rest.advertised.port',
+    type: 'INT',
+    defaultValue: null,
+    importance: 'LOW',
+    documentation: 'The port other workers and status use for this worker.',
+  })
+  .define({
+    name: 'plugin.path',
+    type: 'LIST',
+    defaultValue: '',
+    importance: 'LOW',
+    documentation: 'Directories with extra plugins (connectors, converters, transforms) written in TypeScript or JavaScript.',
+  })
+  .define({
+    name: 'topic.creation.enable',
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'LOW',
+    documentation: 'Whether source connectors may create their topics from topic.creation.* settings (KIP-158).',
+  })
+  .define({
+    name: 'log.level',
+    type: 'STRING',
+    defaultValue: 'info',
+    importance: 'LOW',
+    documentation: 'Root log level: trace, debug, info, warn, error.',
+  })
+
+export class WorkerConfig extends AbstractConfig {
+  constructor(props: Readonly<Record<string, string>>) {
+    super(workerConfigDef, props)
+  }
+
+  /** True when no brokers are configured: the worker uses the embedded log. */
+  get embedded(): boolean {
+    return this.getList('bootstrap.servers').length === 0
+  }
+
+  get dataDir(): string {
+    return resolve(this.getString('sluice.data.dir'))
+  }
+
+  get offsetsFile(): string {
+    const file = this.getString('offset.storage.file.filename')
+    return file ? resolve(file) : join(this.dataDir, 'offsets.json')
+  }
+
+  /** The first listener as host and port; an empty host means all interfaces. */
+  get restListener(): { protocol: string; host: string; port: number } {
+    const listener = this.getList('listeners')[0] ?? 'http://:8083'
+    const m = /^(https?):\/\/(\[[^\]]*\]|[^:/]*)?:(\d+)\/?$/.exec(listener)
+    if (!m) {
+      throw new ConfigError(
+        'listeners',
+        `Invalid value ${listener} for configuration listeners: expected protocol://host:port such as http://:8083`,
+      )
+    }
+    return { protocol: m[1], host: m[2] ?? '', port: Number(m[3]) }
+  }
+
+  /** `host:port` for status and the REST root, as Kafka Connect's worker id. */
+  workerId(actualPort?: number): string {
+    const listener = this.restListener
+    const host = this.getOptionalString('rest.advertised.host.name') || listener.host || 'localhost'
+    const port = (this.get('rest.advertised.port') as number | null) ?? actualPort ?? listener.port
+    return `${host}:${port}`
+  }
+}
+
+/**
+ * Loads the worker config: the properties file (if any), then the environment on top. Fails with
+ * a `ConfigError` naming the key before anything starts.
+ */
+export function loadWorkerConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  let fromFile: Record<string, string> = {}
+  if (file) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (error) {
+      throw new ConfigError(undefined, `cannot read worker config file '${file}': ${(error as Error).message}`)
+    }
+    fromFile = file.endsWith('.json') ? stringMap(JSON.parse(text), file) : parseProperties(text)
+  }
+  return new WorkerConfig({ ...fromFile, ...propertiesFromEnv(env) })
+}
+
+export function stringMap(value: unknown, source: string): Record<string, string> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(undefined, `${source} must hold a JSON object of config keys`)
+  }
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null || v === undefined) continue
+    out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v)
+  }
+  return out
+}
