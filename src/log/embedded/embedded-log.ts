@@ -1,0 +1,268 @@
+/**
+ * The embedded log: a durable, single-node `Log` on local disk, for running Sluice without Kafka.
+ * One SQLite database (`node:sqlite`, WAL, `synchronous=FULL`) holds topics, records and committed
+ * group offsets; consumer groups are coordinated in process. Only one process may open a data
+ * directory at a time.
+ *
+ * Not implemented (Kafka features the runtime does not need from this log): retention and
+ * compaction (`cleanup.policy`, `retention.*` are stored and described, not enforced), transactions,
+ * replication.
+ */
+import { randomBytes } from 'node:crypto'
+import { ConnectError, NotFoundError } from '../../api/errors.ts'
+import {
+  type ConsumerOptions,
+  type Log,
+  type LogConsumer,
+  type LogProducer,
+  type ProduceRecord,
+  type ProducerOptions,
+  parseTpKey,
+  type RecordMetadata,
+  type TopicDescription,
+  type TopicPartition,
+  type TopicSpec,
+  tpKey,
+} from '../log.ts'
+import { EmbeddedConsumer } from './embedded-consumer.ts'
+import { EmbeddedProducer } from './embedded-producer.ts'
+import { GroupCoordinator } from './group-coordinator.ts'
+import { RecordAppender } from './record-appender.ts'
+import { RecordStore } from './record-store.ts'
+import { type TopicState, topicState } from './topic-state.ts'
+
+export interface EmbeddedLogOptions {
+  /** Directory of the log's files, created if missing. One process at a time may open it. */
+  dir: string
+  /** Partitions of a topic created with `partitions: -1` or auto-created. @default 1 (Kafka's `num.partitions`) */
+  defaultPartitions?: number
+  /** Create a missing topic on first produce, like Kafka's `auto.create.topics.enable`. @default true */
+  autoCreateTopics?: boolean
+}
+
+/** Kafka's rule for topic names (`org.apache.kafka.common.internals.Topic`). */
+const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
+
+/** Opens (or creates) the embedded log in `options.dir`; fails if another process has it open. */
+export async function createEmbeddedLog(options: EmbeddedLogOptions): Promise<EmbeddedLog> {
+  return new EmbeddedLog(options)
+}
+
+export class EmbeddedLog implements Log {
+  readonly kind = 'embedded' as const
+  readonly store: RecordStore
+  readonly coordinator: GroupCoordinator
+  readonly #topics = new Map<string, TopicState>()
+  readonly #appender: RecordAppender
+  readonly #consumers = new Set<EmbeddedConsumer>()
+  readonly #producers = new Set<EmbeddedProducer>()
+  readonly #defaultPartitions: number
+  readonly #autoCreateTopics: boolean
+  readonly #clusterId: string
+  #closed = false
+
+  constructor(options: EmbeddedLogOptions) {
+    this.#defaultPartitions = options.defaultPartitions ?? 1
+    this.#autoCreateTopics = options.autoCreateTopics ?? true
+    if (!(Number.isInteger(this.#defaultPartitions) && this.#defaultPartitions > 0)) {
+      throw new ConnectError(
+        'CONFIG',
+        `defaultPartitions must be a positive integer, not ${options.defaultPartitions}`,
+      )
+    }
+    this.store = new RecordStore(options.dir)
+    for (const stored of this.store.topics()) {
+      this.#topics.set(
+        stored.name,
+        topicState(stored, (p) => this.store.offsetBounds(stored.id, p)),
+      )
+    }
+    let clusterId = this.store.getMeta('cluster.id')
+    if (clusterId === undefined) {
+      // Same shape as Kafka's cluster ids: 16 random bytes, URL-safe base64 without padding.
+      clusterId = randomBytes(16).toString('base64url')
+      this.store.setMeta('cluster.id', clusterId)
+    }
+    this.#clusterId = clusterId
+    this.coordinator = new GroupCoordinator(
+      () => new Map([...this.#topics.values()].map((t) => [t.name, t.partitions])),
+    )
+    this.#appender = new RecordAppender({
+      store: this.store,
+      topicForAppend: (name) => this.#topicForAppend(name),
+      appended: (partitions) => {
+        const keys: string[] = []
+        for (const [topic, ps] of partitions)
+          for (const p of ps) keys.push(tpKey({ topic: topic.name, partition: p }))
+        for (const consumer of this.#consumers) consumer.appended(keys)
+      },
+    })
+  }
+
+  async clusterId(): Promise<string> {
+    return this.#clusterId
+  }
+
+  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
+    this.#ensureOpen()
+    const fresh = new Map<string, { partitions: number; configs: Record<string, string> }>()
+    for (const spec of specs) {
+      if (!LEGAL_TOPIC_NAME.test(spec.name) || spec.name === '.' || spec.name === '..') {
+        throw new ConnectError(
+          'BAD_REQUEST',
+          `Invalid topic name '${spec.name}': use 1 to 249 of the characters a-z A-Z 0-9 . _ -`,
+        )
+      }
+      const partitions = spec.partitions === -1 ? this.#defaultPartitions : spec.partitions
+      if (!(Number.isInteger(partitions) && partitions > 0)) {
+        throw new ConnectError(
+          'BAD_REQUEST',
+          `Topic '${spec.name}' needs at least one partition, not ${spec.partitions}`,
+        )
+      }
+      if (!this.#topics.has(spec.name) && !fresh.has(spec.name)) {
+        fresh.set(spec.name, { partitions, configs: { ...spec.configs } })
+      }
+    }
+    if (fresh.size === 0) return
+    this.#insertTopics(fresh)
+  }
+
+  async describeTopics(names: readonly string[]): Promise<Map<string, TopicDescription>> {
+    this.#ensureOpen()
+    const result = new Map<string, TopicDescription>()
+    for (const name of names) {
+      const topic = this.#topics.get(name)
+      if (topic !== undefined)
+        result.set(name, { name, partitions: topic.partitions, configs: topic.configs })
+    }
+    return result
+  }
+
+  async listTopics(): Promise<string[]> {
+    this.#ensureOpen()
+    return [...this.#topics.keys()].sort()
+  }
+
+  /** Deletes the topics that exist (with their records and every group's offsets for them). */
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    this.#ensureOpen()
+    const doomed = names.map((name) => this.#topics.get(name)).filter((t) => t !== undefined)
+    if (doomed.length === 0) return
+    // Records already accepted for these topics are written first, so their sends resolve normally.
+    this.#appender.flush()
+    this.store.transaction(() => {
+      for (const topic of doomed) this.store.deleteTopic(topic.id, topic.name)
+    })
+    for (const topic of doomed) this.#topics.delete(topic.name)
+    this.coordinator.topicsChanged()
+  }
+
+  async endOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+    this.#ensureOpen()
+    return new Map(partitions.map((tp) => [tpKey(tp), this.#partitionOf(tp).next[tp.partition]]))
+  }
+
+  async beginningOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+    this.#ensureOpen()
+    return new Map(partitions.map((tp) => [tpKey(tp), this.#partitionOf(tp).start[tp.partition]]))
+  }
+
+  async groupOffsets(groupId: string): Promise<Map<string, number>> {
+    this.#ensureOpen()
+    return new Map(this.store.groupOffsets(groupId).map((o) => [tpKey(o), o.offset]))
+  }
+
+  async alterGroupOffsets(groupId: string, offsets: ReadonlyMap<string, number | null>): Promise<void> {
+    this.#ensureOpen()
+    if (this.coordinator.hasMembers(groupId)) {
+      throw new ConnectError(
+        'CONFLICT',
+        `Consumer group '${groupId}' has active members: stop its consumers (the connector) before altering its offsets`,
+      )
+    }
+    const changes = [...offsets].map(([key, offset]) => {
+      const tp = parseTpKey(key)
+      if (offset !== null && !(Number.isSafeInteger(offset) && offset >= 0)) {
+        throw new ConnectError('BAD_REQUEST', `Invalid offset ${offset} for ${tp.topic}/${tp.partition}`)
+      }
+      return { tp, offset }
+    })
+    this.store.transaction(() => {
+      for (const { tp, offset } of changes) this.store.setGroupOffset(groupId, tp.topic, tp.partition, offset)
+    })
+  }
+
+  createProducer(_options: ProducerOptions): LogProducer {
+    this.#ensureOpen()
+    const producer = new EmbeddedProducer((records) => this.#append(records))
+    this.#producers.add(producer)
+    return producer
+  }
+
+  createConsumer(options: ConsumerOptions): LogConsumer {
+    this.#ensureOpen()
+    const consumer = new EmbeddedConsumer(
+      {
+        store: this.store,
+        coordinator: this.coordinator,
+        topic: (name) => this.#topics.get(name),
+        consumerClosed: (c) => this.#consumers.delete(c),
+      },
+      options,
+    )
+    this.#consumers.add(consumer)
+    return consumer
+  }
+
+  /** Closes consumers (running their revoke callbacks) and producers, writes pending sends, unlocks. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    await Promise.all([...this.#consumers].map((c) => c.close()))
+    await Promise.all([...this.#producers].map((p) => p.close()))
+    this.#closed = true
+    this.#appender.flush()
+    this.store.close()
+  }
+
+  #append(records: readonly ProduceRecord[]): Promise<RecordMetadata[]> {
+    if (this.#closed) return Promise.reject(new ConnectError('UNAVAILABLE', 'The embedded log is closed'))
+    return this.#appender.append(records)
+  }
+
+  #topicForAppend(name: string): TopicState | undefined {
+    const topic = this.#topics.get(name)
+    if (topic !== undefined || !this.#autoCreateTopics || !LEGAL_TOPIC_NAME.test(name)) return topic
+    this.#insertTopics(new Map([[name, { partitions: this.#defaultPartitions, configs: {} }]]))
+    return this.#topics.get(name)
+  }
+
+  #insertTopics(fresh: ReadonlyMap<string, { partitions: number; configs: Record<string, string> }>): void {
+    const created = this.store.transaction(() =>
+      [...fresh].map(([name, { partitions, configs }]) => ({
+        id: this.store.insertTopic(name, partitions, configs),
+        name,
+        partitions,
+        configs,
+      })),
+    )
+    for (const stored of created)
+      this.#topics.set(
+        stored.name,
+        topicState(stored, () => undefined),
+      )
+    this.coordinator.topicsChanged()
+  }
+
+  #partitionOf(tp: TopicPartition): TopicState {
+    const topic = this.#topics.get(tp.topic)
+    if (topic === undefined || !(tp.partition >= 0 && tp.partition < topic.partitions)) {
+      throw new NotFoundError(`${tp.topic}/${tp.partition} does not exist in the embedded log`)
+    }
+    return topic
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new ConnectError('UNAVAILABLE', 'The embedded log is closed')
+  }
+}
