@@ -88,7 +88,10 @@ export class RecordAppender {
             }
             if (!before.has(topic)) before.set(topic, [...topic.next])
             let partitions = touched.get(topic)
-            if (partitions === undefined) touched.set(topic, (partitions = new Set()))
+            if (partitions === undefined) {
+              partitions = new Set()
+              touched.set(topic, partitions)
+            }
             partitions.add(partition)
             const offset = topic.next[partition]++
             const timestamp = topic.logAppendTime ? now : (record.timestamp ?? now)
@@ -106,7 +109,7 @@ export class RecordAppender {
         }
       })
     } catch (error) {
-      for (const [topic, next] of before) next.forEach((offset, p) => (topic.next[p] = offset))
+      for (const [topic, next] of before) topic.next.splice(0, next.length, ...next)
       const failure = new RetriableError(`The embedded log could not write ${batch.length} send(s) to disk`, {
         cause: error,
       })
