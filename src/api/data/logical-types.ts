@@ -15,7 +15,10 @@ export const Decimal = Object.freeze({
   SCALE_FIELD: 'scale',
 
   builder(scale: number): SchemaBuilder {
-    return SchemaBuilder.bytes().name(Decimal.LOGICAL_NAME).parameter(Decimal.SCALE_FIELD, String(scale)).version(1)
+    return SchemaBuilder.bytes()
+      .name(Decimal.LOGICAL_NAME)
+      .parameter(Decimal.SCALE_FIELD, String(scale))
+      .version(1)
   },
 
   schema(scale: number): Schema {
@@ -35,7 +38,9 @@ export const Decimal = Object.freeze({
   fromLogical(schema: Schema, value: BigDecimal): Uint8Array {
     const scale = Decimal.scaleOf(schema)
     if (value.scale !== scale) {
-      throw new DataError(`BigDecimal has mismatching scale value for given Decimal schema: ${value.scale} != ${scale}`)
+      throw new DataError(
+        `Decimal value has mismatching scale for given Decimal schema. Schema has scale ${scale}, value has scale ${value.scale}.`,
+      )
     }
     return bigIntToBytes(value.unscaled)
   },
@@ -84,14 +89,16 @@ export const TimeType = Object.freeze({
   /** Milliseconds since midnight; the Date must lie on 1970-01-01 UTC. */
   fromLogical(_schema: Schema, value: Date): number {
     const ms = value.getTime()
-    if (ms < 0 || ms >= MS_PER_DAY) {
+    // Java's bound includes 86400000 (24:00:00.000).
+    if (ms < 0 || ms > MS_PER_DAY) {
       throw new DataError('Kafka Connect Time type should not have any date fields set to non-zero values.')
     }
     return ms
   },
 
   toLogical(_schema: Schema, ms: number): Date {
-    if (ms < 0 || ms >= MS_PER_DAY) {
+    // Java's bound includes 86400000 (24:00:00.000).
+    if (ms < 0 || ms > MS_PER_DAY) {
       throw new DataError('Time values must use number of milliseconds greater than 0 and less than 86400000')
     }
     return new Date(ms)
