@@ -240,34 +240,42 @@ export class KafkaProducer implements LogProducer {
         })
       }
     }
-    const pending = this.#client.send({
-      // The client's types want non-null header values; null values are written as Kafka nulls.
-      messages: messages as Parameters<Producer['send']>[0]['messages'],
-      acks: ProduceAcks.ALL,
-      idempotent: true,
-    })
-    const acked = pending.then((result) => {
-      const base = new Map<string, number>()
-      for (const o of result.offsets ?? []) base.set(`${o.topic}\u0000${o.partition}`, Number(o.offset))
-      // One batch per partition per request, records in message order: offsets follow the base.
-      const next = new Map<string, number>()
+    // Each chunk is one client.send; they are issued back to back, so their order is kept.
+    const chunks = splitForTimestampDeltas(messages)
+    const pendings = chunks.map((chunk) =>
+      this.#client.send({
+        // The client's types want non-null header values; null values are written as Kafka nulls.
+        messages: chunk as Parameters<Producer['send']>[0]['messages'],
+        acks: ProduceAcks.ALL,
+        idempotent: true,
+      }),
+    )
+    const acked = Promise.all(pendings).then((results) => {
+      const offsets: number[] = new Array(messages.length)
       let m = 0
-      for (const segment of request) {
-        for (let i = segment.from; i < segment.to; i++, m++) {
-          const message = messages[m]
+      results.forEach((result, c) => {
+        const base = new Map<string, number>()
+        for (const o of result.offsets ?? []) base.set(`${o.topic}\u0000${o.partition}`, Number(o.offset))
+        // One batch per partition per request, records in message order: offsets follow the base.
+        const next = new Map<string, number>()
+        for (const message of chunks[c]) {
           const key = `${message.topic}\u0000${message.partition}`
           const offset = next.get(key) ?? base.get(key)
           if (offset === undefined) {
-            throw new ConnectError(
-              'CONNECT',
-              `Kafka acknowledged no offset for ${message.topic}-${message.partition}`,
-            )
+            throw new ConnectError('CONNECT', `Kafka acknowledged no offset for ${message.topic}-${message.partition}`)
           }
           next.set(key, offset + 1)
+          offsets[m++] = offset
+        }
+      })
+      m = 0
+      for (const segment of request) {
+        for (let i = segment.from; i < segment.to; i++, m++) {
+          const message = messages[m]
           segment.call.results[i] = {
             topic: message.topic,
             partition: message.partition,
-            offset,
+            offset: offsets[m],
             timestamp: Number(message.timestamp),
           }
         }
@@ -277,6 +285,33 @@ export class KafkaProducer implements LogProducer {
     })
     return { acked }
   }
+}
+
+/**
+ * @platformatic/dynamic-buffer 0.3.1 zigzag-encodes varint64 with `value >> 31n` instead of `>> 63n`,
+ * so a record whose timestamp is 2^31 ms (~25 days) or more away from its batch's first timestamp
+ * is written with a wrong timestamp. Records are split into consecutive chunks (one produce request
+ * each) so that within a chunk every partition's timestamps stay within that distance.
+ */
+const MAX_TIMESTAMP_DELTA = 2n ** 31n - 1n
+
+function splitForTimestampDeltas(messages: OutgoingMessage[]): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [[]]
+  let firsts = new Map<string, bigint>()
+  for (const message of messages) {
+    const key = `${message.topic}\u0000${message.partition}`
+    const first = firsts.get(key)
+    if (first !== undefined) {
+      const delta = message.timestamp - first
+      if (delta > MAX_TIMESTAMP_DELTA || delta < -MAX_TIMESTAMP_DELTA) {
+        chunks.push([])
+        firsts = new Map()
+      }
+    }
+    if (!firsts.has(key)) firsts.set(key, message.timestamp)
+    chunks[chunks.length - 1].push(message)
+  }
+  return chunks
 }
 
 function describeTopics(request: Segment[]): string {

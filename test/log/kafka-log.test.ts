@@ -1,0 +1,150 @@
+/**
+ * The Kafka backend against a real broker (started by test/global-setup.ts): the shared Log
+ * conformance suite, plus what only Kafka can show — placement seen by the broker, two members of
+ * one group, wakeup during a group join, error messages for an unreachable cluster.
+ */
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import { ConnectError } from '../../src/api/errors.ts'
+import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
+import type { Log, LogConsumer, LogRecord, TopicPartition } from '../../src/log/log.ts'
+import { partitionForKey } from '../../src/log/murmur2.ts'
+import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
+import { runLogConformance } from './log-conformance.ts'
+
+const skip = kafkaSkipReason()
+const bytes = (s: string) => new TextEncoder().encode(s)
+const unique = (prefix: string) => `kafka-${prefix}-${randomUUID().slice(0, 8)}`
+
+function makeLog(): Log {
+  return createKafkaLog({
+    bootstrapServers: [kafkaBootstrap()],
+    clientId: 'sluice-test',
+    // Short group timings keep rebalances quick in tests.
+    consumer: { heartbeatIntervalMs: 500, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 20_000, metadataRefreshMs: 1000 },
+  })
+}
+
+if (skip === false) {
+  runLogConformance('kafka', async () => {
+    const log = makeLog()
+    return { log, cleanup: () => log.close() }
+  })
+}
+
+async function pollUntil(
+  consumers: LogConsumer[],
+  done: () => boolean,
+  timeoutMs: number,
+  onRecords: (index: number, records: LogRecord[]) => void = () => {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await Promise.all(consumers.map(async (c, i) => onRecords(i, await c.poll(100))))
+  }
+}
+
+describe('Kafka log', { skip }, () => {
+  let log: Log
+  before(() => {
+    log = makeLog()
+  })
+  after(() => log.close())
+
+  it('places keyed records in the partition a Java producer would choose, including keys with a negative murmur2 hash', async () => {
+    const topic = unique('murmur')
+    await log.createTopics([{ name: topic, partitions: 7 }])
+    // "21" hashes to -973932308: unsigned (platformatic's default) and Java's rule disagree on it.
+    const keys = ['21', 'foobar', 'a-little-bit-long-string', ...Array.from({ length: 40 }, (_, i) => `key-${i}`)]
+    const producer = log.createProducer({ clientId: 'murmur' })
+    const metadata = await producer.send(keys.map((k) => ({ topic, key: bytes(k), value: bytes(k) })))
+    await producer.close()
+    keys.forEach((k, i) => assert.equal(metadata[i].partition, partitionForKey(bytes(k), 7), `key ${k}`))
+    assert.notEqual(partitionForKey(bytes('21'), 7), (-973932308 >>> 0) % 7)
+    // What the broker holds agrees with the metadata.
+    const consumer = log.createConsumer({ groupId: unique('g'), clientId: 'murmur' })
+    await consumer.assign(Array.from({ length: 7 }, (_, partition) => ({ topic, partition })))
+    const seen = new Map<string, number>()
+    await pollUntil([consumer], () => seen.size === keys.length, 20_000, (_, records) => {
+      for (const r of records) seen.set(new TextDecoder().decode(r.key!), r.partition)
+    })
+    await consumer.close()
+    for (const k of keys) assert.equal(seen.get(k), partitionForKey(bytes(k), 7), `key ${k} on the broker`)
+  })
+
+  it('revokes from the first member, inside its poll, before the second member joins with those partitions', async () => {
+    const topic = unique('group')
+    const groupId = unique('group')
+    await log.createTopics([{ name: topic, partitions: 4 }])
+    const events: string[] = []
+    const listener = (name: string) => ({
+      onPartitionsRevoked: (tps: TopicPartition[]) => {
+        events.push(`${name} revoked ${tps.map((t) => t.partition).join(',')}`)
+      },
+      onPartitionsAssigned: (tps: TopicPartition[]) => {
+        events.push(`${name} assigned ${tps.map((t) => t.partition).join(',')}`)
+      },
+    })
+    const a = log.createConsumer({ groupId, clientId: 'a' })
+    const b = log.createConsumer({ groupId, clientId: 'b' })
+    try {
+      await a.subscribe([topic], listener('a'))
+      await pollUntil([a], () => a.assignment().length === 4, 20_000)
+      await b.subscribe([topic], listener('b'))
+      await pollUntil([a, b], () => a.assignment().length === 2 && b.assignment().length === 2, 30_000)
+      const revoked = events.indexOf('a revoked 0,1,2,3')
+      const bAssigned = events.findIndex((e) => e.startsWith('b assigned'))
+      assert.ok(revoked >= 0 && bAssigned > revoked, `order of events: ${events.join(' | ')}`)
+      // Range assignment over two members: each holds two partitions, together all four.
+      const all = [...a.assignment(), ...b.assignment()].map((t) => t.partition).sort()
+      assert.deepEqual(all, [0, 1, 2, 3])
+    } finally {
+      await Promise.all([a.close(), b.close()])
+    }
+  })
+
+  it('returns from poll at once on wakeup while the group join is still under way', async () => {
+    const topic = unique('wakeup')
+    await log.createTopics([{ name: topic, partitions: 1 }])
+    const consumer = log.createConsumer({ groupId: unique('g'), clientId: 'wakeup' })
+    try {
+      await consumer.subscribe([topic])
+      const started = Date.now()
+      const polled = consumer.poll(10_000)
+      consumer.wakeup()
+      assert.deepEqual(await polled, [])
+      assert.ok(Date.now() - started < 1000, `poll took ${Date.now() - started} ms after wakeup`)
+    } finally {
+      await consumer.close()
+    }
+  })
+
+  it('says which servers it cannot reach and that the failure is retriable', async () => {
+    const unreachable = createKafkaLog({ bootstrapServers: ['127.0.0.1:1'], clientId: 'nowhere', retries: 0, connectTimeoutMs: 500 })
+    try {
+      await assert.rejects(unreachable.listTopics(), (error: unknown) => {
+        assert.ok(error instanceof ConnectError)
+        assert.equal(error.retriable, true)
+        assert.match(error.message, /cannot reach Kafka at 127\.0\.0\.1:1 .*connection refused — check bootstrap\.servers/)
+        return true
+      })
+    } finally {
+      await unreachable.close()
+    }
+  })
+
+  it('reports an unknown topic on send as a non-retriable NOT_FOUND error', async () => {
+    const producer = log.createProducer({ clientId: 'missing' })
+    try {
+      await assert.rejects(producer.send([{ topic: unique('missing'), key: null, value: bytes('x') }]), (error: unknown) => {
+        assert.ok(error instanceof ConnectError, String(error))
+        assert.equal(error.code, 'NOT_FOUND')
+        return true
+      })
+    } finally {
+      await producer.close()
+    }
+  })
+})
