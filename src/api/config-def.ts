@@ -7,7 +7,16 @@
  */
 import { ConfigError } from './errors.ts'
 
-export type ConfigType = 'BOOLEAN' | 'STRING' | 'INT' | 'SHORT' | 'LONG' | 'DOUBLE' | 'LIST' | 'CLASS' | 'PASSWORD'
+export type ConfigType =
+  | 'BOOLEAN'
+  | 'STRING'
+  | 'INT'
+  | 'SHORT'
+  | 'LONG'
+  | 'DOUBLE'
+  | 'LIST'
+  | 'CLASS'
+  | 'PASSWORD'
 export type Importance = 'HIGH' | 'MEDIUM' | 'LOW'
 export type Width = 'NONE' | 'SHORT' | 'MEDIUM' | 'LONG'
 
@@ -96,14 +105,16 @@ export class ConfigDef {
   readonly #groups: string[] = []
 
   define(init: ConfigKeyInit): this {
-    if (this.#keys.has(init.name)) throw new ConfigError(init.name, `Configuration ${init.name} is defined twice.`)
+    if (this.#keys.has(init.name))
+      throw new ConfigError(init.name, `Configuration ${init.name} is defined twice.`)
     const required = init.defaultValue === undefined || init.defaultValue === NO_DEFAULT
     const defaultValue = required
       ? NO_DEFAULT
       : init.defaultValue === null
         ? null
         : parseType(init.name, init.defaultValue, init.type)
-    if (!required && defaultValue !== null && init.validator) init.validator.ensureValid(init.name, defaultValue as ParsedValue)
+    if (!required && defaultValue !== null && init.validator)
+      init.validator.ensureValid(init.name, defaultValue as ParsedValue)
     if (init.group && !this.#groups.includes(init.group)) this.#groups.push(init.group)
     this.#keys.set(
       init.name,
@@ -216,9 +227,11 @@ export class ConfigDef {
         const doc = k.documentation.replaceAll('|', '\\|').replaceAll('\n', ' ')
         return `| \`${k.name}\` | ${k.type} | ${def} | ${valid} | ${k.importance} | ${doc} |`
       })
-    return ['| key | type | default | valid values | importance | description |', '|---|---|---|---|---|---|', ...rows].join(
-      '\n',
-    )
+    return [
+      '| key | type | default | valid values | importance | description |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+    ].join('\n')
   }
 }
 
@@ -227,7 +240,10 @@ function parseKey(key: ConfigKey, props: Readonly<Record<string, unknown>>): Par
   let value: ParsedValue
   if (given === undefined) {
     if (key.required) {
-      throw new ConfigError(key.name, `Missing required configuration "${key.name}" which has no default value.`)
+      throw new ConfigError(
+        key.name,
+        `Missing required configuration "${key.name}" which has no default value.`,
+      )
     }
     value = key.defaultValue as ParsedValue
   } else {
@@ -280,12 +296,22 @@ export function parseType(name: string, value: unknown, type: ConfigType): Parse
     case 'INT':
     case 'SHORT':
     case 'LONG': {
-      const n = typeof text === 'number' ? text : typeof text === 'string' && /^[+-]?\d+$/.test(text) ? Number(text) : NaN
+      const n =
+        typeof text === 'number'
+          ? text
+          : typeof text === 'string' && /^[+-]?\d+$/.test(text)
+            ? Number(text)
+            : NaN
       const [min, max] =
         type === 'INT' ? [INT32_MIN, INT32_MAX] : type === 'SHORT' ? [-32768, 32767] : [-(2 ** 63), 2 ** 63]
       if (!Number.isInteger(n) || n < min || n > max) {
-        const what = type === 'INT' ? '32-bit integer' : type === 'SHORT' ? '16-bit integer' : '64-bit integer'
-        throw invalid(name, value, `Not a number of type ${type}` + (Number.isInteger(n) ? ` (out of ${what} range)` : ''))
+        const what =
+          type === 'INT' ? '32-bit integer' : type === 'SHORT' ? '16-bit integer' : '64-bit integer'
+        throw invalid(
+          name,
+          value,
+          `Not a number of type ${type}` + (Number.isInteger(n) ? ` (out of ${what} range)` : ''),
+        )
       }
       return n
     }
@@ -376,7 +402,10 @@ export const NonNull: Validator = {
 }
 
 /** A validator from a function that returns an error reason, or nothing when valid. */
-export function validator(describe: string, check: (value: ParsedValue, name: string) => string | undefined): Validator {
+export function validator(
+  describe: string,
+  check: (value: ParsedValue, name: string) => string | undefined,
+): Validator {
   return {
     ensureValid(name, value) {
       const why = check(value, name)

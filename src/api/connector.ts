@@ -81,7 +81,10 @@ export abstract class SourceConnector extends Connector {
 export abstract class SinkConnector extends Connector {
   abstract taskClass(): TaskClass<SinkTask>
 
-  alterOffsets(_props: Props, _offsets: ReadonlyMap<{ topic: string; partition: number }, number | null>): MaybePromise<boolean> {
+  alterOffsets(
+    _props: Props,
+    _offsets: ReadonlyMap<{ topic: string; partition: number }, number | null>,
+  ): MaybePromise<boolean> {
     return false
   }
 }

@@ -3,9 +3,10 @@
  * `HeaderConverter`). A converter is configured once per connector with its `key.converter.*`,
  * `value.converter.*` or `header.converter.*` keys (prefix stripped).
  */
+
+import type { ConfigDef } from './config-def.ts'
 import type { Schema } from './data/schema.ts'
 import type { SchemaAndValue } from './data/schema-and-value.ts'
-import type { ConfigDef } from './config-def.ts'
 import type { Headers } from './headers.ts'
 
 export interface Converter {
@@ -20,7 +21,12 @@ export interface Converter {
 
 export interface HeaderConverter {
   configure(configs: Readonly<Record<string, string>>): void
-  fromConnectHeader(topic: string, headerKey: string, schema: Schema | null, value: unknown): Uint8Array | null
+  fromConnectHeader(
+    topic: string,
+    headerKey: string,
+    schema: Schema | null,
+    value: unknown,
+  ): Uint8Array | null
   toConnectHeader(topic: string, headerKey: string, value: Uint8Array | null): SchemaAndValue
   config?(): ConfigDef
   close?(): void

@@ -20,10 +20,10 @@ export function parseProperties(text: string): Record<string, string> {
       else if (c === '=' || c === ':' || c === ' ' || c === '\t' || c === '\f') break
       else keyEnd++
     }
-    const key = unescape(line.slice(0, keyEnd))
+    const key = unescapeJava(line.slice(0, keyEnd))
     let rest = line.slice(keyEnd).replace(/^[ \t\f]+/, '')
     if (rest.startsWith('=') || rest.startsWith(':')) rest = rest.slice(1).replace(/^[ \t\f]+/, '')
-    out[key] = unescape(rest)
+    out[key] = unescapeJava(rest)
   }
   return out
 }
@@ -34,7 +34,7 @@ function endsWithContinuation(line: string): boolean {
   return n % 2 === 1
 }
 
-function unescape(text: string): string {
+function unescapeJava(text: string): string {
   if (!text.includes('\\')) return text
   return text.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, e: string) => {
     if (e.length === 5) return String.fromCharCode(Number.parseInt(e.slice(1), 16))
@@ -47,7 +47,10 @@ function unescape(text: string): string {
  * `CONNECT_BOOTSTRAP_SERVERS` → `bootstrap.servers`. `SLUICE_` works the same way. In the name,
  * `___` stands for `-`, `__` for `_` and `_` for `.`.
  */
-export function propertiesFromEnv(env: NodeJS.ProcessEnv, prefixes = ['CONNECT_', 'SLUICE_']): Record<string, string> {
+export function propertiesFromEnv(
+  env: NodeJS.ProcessEnv,
+  prefixes = ['CONNECT_', 'SLUICE_'],
+): Record<string, string> {
   const out: Record<string, string> = {}
   for (const prefix of prefixes) {
     for (const [name, value] of Object.entries(env)) {

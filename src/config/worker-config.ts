@@ -21,7 +21,8 @@ export const workerConfigDef = new ConfigDef()
       'Kafka brokers to connect to (host:port,...). Leave unset to run on the embedded log under sluice.data.dir, with no Kafka at all.',
     validator: validator('host:port list', (value) => {
       for (const server of value as string[]) {
-        if (!/^\[?[^\s\]]+\]?:\d{1,5}$/.test(server)) return `'${server}' is not host:port — write e.g. localhost:9092`
+        if (!/^\[?[^\s\]]+\]?:\d{1,5}$/.test(server))
+          return `'${server}' is not host:port — write e.g. localhost:9092`
       }
       return undefined
     }),
@@ -68,7 +69,8 @@ export const workerConfigDef = new ConfigDef()
     type: 'LONG',
     defaultValue: 5000,
     importance: 'LOW',
-    documentation: 'How long an offset commit may take before it is abandoned and retried at the next interval.',
+    documentation:
+      'How long an offset commit may take before it is abandoned and retried at the next interval.',
     validator: Range.atLeast(0),
   })
   .define({
@@ -76,7 +78,8 @@ export const workerConfigDef = new ConfigDef()
     type: 'LONG',
     defaultValue: 5000,
     importance: 'LOW',
-    documentation: 'How long to wait for tasks to stop gracefully (a total across tasks) before leaving them.',
+    documentation:
+      'How long to wait for tasks to stop gracefully (a total across tasks) before leaving them.',
     validator: Range.atLeast(0),
   })
   .define({
@@ -113,14 +116,16 @@ export const workerConfigDef = new ConfigDef()
     type: 'LIST',
     defaultValue: '',
     importance: 'LOW',
-    documentation: 'Directories with extra plugins (connectors, converters, transforms) written in TypeScript or JavaScript.',
+    documentation:
+      'Directories with extra plugins (connectors, converters, transforms) written in TypeScript or JavaScript.',
   })
   .define({
     name: 'topic.creation.enable',
     type: 'BOOLEAN',
     defaultValue: true,
     importance: 'LOW',
-    documentation: 'Whether source connectors may create their topics from topic.creation.* settings (KIP-158).',
+    documentation:
+      'Whether source connectors may create their topics from topic.creation.* settings (KIP-158).',
   })
   .define({
     name: 'log.level',
@@ -175,14 +180,20 @@ export class WorkerConfig extends AbstractConfig {
  * Loads the worker config: the properties file (if any), then the environment on top. Fails with
  * a `ConfigError` naming the key before anything starts.
  */
-export function loadWorkerConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+export function loadWorkerConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): WorkerConfig {
   let fromFile: Record<string, string> = {}
   if (file) {
     let text: string
     try {
       text = readFileSync(file, 'utf8')
     } catch (error) {
-      throw new ConfigError(undefined, `cannot read worker config file '${file}': ${(error as Error).message}`)
+      throw new ConfigError(
+        undefined,
+        `cannot read worker config file '${file}': ${(error as Error).message}`,
+      )
     }
     fromFile = file.endsWith('.json') ? stringMap(JSON.parse(text), file) : parseProperties(text)
   }

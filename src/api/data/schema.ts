@@ -190,7 +190,8 @@ export function valueEquals(a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (a === null || b === null || a === undefined || b === undefined) return false
   if (typeof a === 'bigint' || typeof b === 'bigint') {
-    return (typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number')
+    return (typeof a === 'bigint' || typeof a === 'number') &&
+      (typeof b === 'bigint' || typeof b === 'number')
       ? BigInt(a as number) === BigInt(b as number)
       : false
   }
@@ -271,7 +272,9 @@ export function validateValue(schema: Schema, value: unknown, path = 'value'): v
     return
   }
   const fail = (): never => {
-    throw new DataError(`invalid ${path}: ${describe(value)} does not match ${schema.type} schema${named(schema)}`)
+    throw new DataError(
+      `invalid ${path}: ${describe(value)} does not match ${schema.type} schema${named(schema)}`,
+    )
   }
   switch (schema.type) {
     case 'INT8':

@@ -54,7 +54,10 @@ export class Struct {
 
   #lookup(fieldName: string | Field): Field {
     if (typeof fieldName !== 'string') {
-      if (this.schema.fields[fieldName.index] !== fieldName && this.schema.fields[fieldName.index]?.name !== fieldName.name) {
+      if (
+        this.schema.fields[fieldName.index] !== fieldName &&
+        this.schema.fields[fieldName.index]?.name !== fieldName.name
+      ) {
         throw new DataError(`field '${fieldName.name}' does not belong to this struct's schema`)
       }
       return this.schema.fields[fieldName.index]

@@ -25,7 +25,8 @@ export const fileSourceConfigDef = new ConfigDef()
     type: 'INT',
     defaultValue: 2000,
     importance: 'LOW',
-    documentation: 'The maximum number of records the source task can read from the file each time it is polled.',
+    documentation:
+      'The maximum number of records the source task can read from the file each time it is polled.',
     validator: Range.atLeast(1),
   })
 

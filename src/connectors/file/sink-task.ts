@@ -60,6 +60,7 @@ export class FileStreamSinkTask extends SinkTask {
 function render(value: unknown): string {
   if (typeof value === 'string') return value
   if (value === null || value === undefined) return 'null'
-  if (typeof value === 'object') return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
+  if (typeof value === 'object')
+    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
   return String(value)
 }

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises'
+import { type FileHandle, open } from 'node:fs/promises'
 import { AbstractConfig } from '../../api/config-def.ts'
 import { type Props, SourceTask } from '../../api/connector.ts'
 import { Schemas } from '../../api/data/schema.ts'
@@ -50,7 +50,10 @@ export class FileStreamSourceTask extends SourceTask {
     const position = stored?.position
     if (position !== undefined && position !== null) {
       if (typeof position !== 'number' || !Number.isInteger(position) || position < 0) {
-        throw new ConnectError('CONNECT', `stored offset for ${this.#file} has an invalid position: ${String(position)}`)
+        throw new ConnectError(
+          'CONNECT',
+          `stored offset for ${this.#file} has an invalid position: ${String(position)}`,
+        )
       }
       this.#position = position
     }
@@ -103,7 +106,9 @@ export class FileStreamSourceTask extends SourceTask {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
       if (!this.#warnedMissing) {
         this.#warnedMissing = true
-        process.emitWarning(`Couldn't find file ${this.#file} for FileStreamSourceTask, waiting for it to be created`)
+        process.emitWarning(
+          `Couldn't find file ${this.#file} for FileStreamSourceTask, waiting for it to be created`,
+        )
       }
       return false
     }

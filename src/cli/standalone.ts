@@ -1,0 +1,136 @@
+/**
+ * Boots a standalone worker — Kafka Connect's `connect-standalone worker.properties [connector…]`:
+ * the log (Kafka, or embedded when no `bootstrap.servers`), local config and offset stores under
+ * the data dir, the worker, the herder and the REST API. Connector files given on the command line
+ * are created (or updated) after the stored connectors are resumed.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Props } from '../api/connector.ts'
+import { ConfigError } from '../api/errors.ts'
+import { parseProperties } from '../config/properties.ts'
+import { stringMap, type WorkerConfig } from '../config/worker-config.ts'
+import { StandaloneHerder } from '../herder/standalone/standalone-herder.ts'
+import { createLog } from '../log/create-log.ts'
+import type { Log } from '../log/log.ts'
+import { builtInPlugins } from '../plugins/built-ins.ts'
+import { type RestServer, startRestServer } from '../rest/rest-server.ts'
+import { invalidConfigMessage, validateConnectorConfig } from '../runtime/config-validation.ts'
+import { createLogger, type Logger } from '../runtime/logger.ts'
+import { Worker } from '../runtime/worker.ts'
+import { FileConfigStore } from '../storage/local/file-config-store.ts'
+import { FileOffsetStore } from '../storage/local/file-offset-store.ts'
+import { MemoryStatusStore } from '../storage/memory-status-store.ts'
+import { VERSION } from '../version.ts'
+
+export interface StandaloneWorker {
+  readonly herder: StandaloneHerder
+  readonly rest: RestServer
+  readonly log: Log
+  readonly logger: Logger
+  stop(): Promise<void>
+}
+
+export async function startStandalone(
+  config: WorkerConfig,
+  connectorFiles: string[] = [],
+  options: { prettyLogs?: boolean } = {},
+): Promise<StandaloneWorker> {
+  const logger = createLogger({ level: config.getString('log.level'), pretty: options.prettyLogs })
+  const plugins = builtInPlugins()
+  const connectorConfigs = connectorFiles.map(readConnectorFile)
+  // Bad connector files fail here, before any state is opened.
+  for (const props of connectorConfigs) {
+    const infos = await validateConnectorConfig(props, plugins)
+    if (infos.error_count > 0)
+      throw new ConfigError(undefined, `${props.name}: ${invalidConfigMessage(infos)}`)
+  }
+  const listener = config.restListener
+  const log = await createLog(config, `sluice-${process.pid}`)
+  const offsetStore = await FileOffsetStore.open(config.offsetsFile)
+  const statusStore = new MemoryStatusStore()
+  const worker = new Worker({
+    config,
+    log,
+    plugins,
+    offsetStore,
+    statusListener: statusStore,
+    logger,
+    workerId: config.workerId(),
+  })
+  const herder = new StandaloneHerder({
+    worker,
+    configStore: new FileConfigStore(join(config.dataDir, 'connectors.json')),
+    statusStore,
+    logger,
+  })
+  const rest = await startRestServer({
+    herder,
+    host: listener.host,
+    port: listener.port,
+    logger,
+    version: VERSION,
+  })
+  // With `listeners=http://:0` the port is known only now; nothing has reported a status yet.
+  worker.workerId = config.workerId(rest.port)
+  await herder.start()
+  for (const props of connectorConfigs) {
+    const name = props.name
+    await herder.putConnectorConfig(name, props, { allowReplace: true })
+  }
+  logger.info(`Sluice ${VERSION} standalone worker ready on ${rest.url} (log: ${log.kind})`)
+  let stopping: Promise<void> | undefined
+  return {
+    herder,
+    rest,
+    log,
+    logger,
+    stop() {
+      stopping ??= (async () => {
+        await rest.close()
+        await herder.stop()
+        await offsetStore.close()
+        await log.close()
+        logger.flush()
+      })()
+      return stopping
+    },
+  }
+}
+
+/** A connector file: `.properties` as connect-standalone takes, or JSON (`{"name","config"}` or a flat map). */
+export function readConnectorFile(file: string): Props {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError(
+      undefined,
+      `cannot read connector config file '${file}': ${(error as Error).message}`,
+    )
+  }
+  let props: Record<string, string>
+  if (file.endsWith('.json')) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (error) {
+      throw new ConfigError(undefined, `${file} is not valid JSON: ${(error as Error).message}`)
+    }
+    const obj = parsed as { name?: unknown; config?: unknown }
+    props =
+      obj && typeof obj === 'object' && obj.config && typeof obj.config === 'object'
+        ? { ...stringMap(obj.config, file), ...(typeof obj.name === 'string' ? { name: obj.name } : {}) }
+        : stringMap(parsed, file)
+  } else {
+    props = parseProperties(text)
+  }
+  if (!props.name) throw new ConfigError('name', `${file} has no 'name': every connector needs a unique name`)
+  if (!props['connector.class']) {
+    throw new ConfigError(
+      'connector.class',
+      `${file} has no 'connector.class': name the connector to run, e.g. FileStreamSource`,
+    )
+  }
+  return props
+}

@@ -1,0 +1,70 @@
+/**
+ * What the REST API and the CLI ask of a worker (Kafka Connect's `Herder`). Standalone and
+ * distributed herders answer the same calls; the REST layer maps `ConnectError`s to HTTP.
+ */
+import type { Props } from '../api/connector.ts'
+import type { PluginDescriptor } from '../api/plugin.ts'
+import type { ConfigInfos } from '../runtime/config-validation.ts'
+import type { State, TargetState } from '../runtime/states.ts'
+import type { ConnectorType } from '../runtime/worker.ts'
+
+export interface ConnectorInfo {
+  name: string
+  config: Record<string, string>
+  tasks: { connector: string; task: number }[]
+  type: ConnectorType | 'unknown'
+}
+
+export interface TaskStateInfo {
+  id: number
+  state: State
+  worker_id: string
+  trace?: string
+}
+
+export interface ConnectorStateInfo {
+  name: string
+  connector: { state: State; worker_id: string; trace?: string }
+  tasks: TaskStateInfo[]
+  type: ConnectorType | 'unknown'
+}
+
+export interface TaskInfo {
+  id: { connector: string; task: number }
+  config: Record<string, string>
+}
+
+export interface Herder {
+  /** Resolves once the herder has loaded its state and started what it runs. */
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** True once startup completed (GET /health). */
+  readonly ready: boolean
+  kafkaClusterId(): Promise<string>
+
+  connectors(): string[]
+  connectorInfo(name: string): ConnectorInfo
+  connectorConfig(name: string): Record<string, string>
+  /** Creates or replaces a connector; `created` says which. */
+  putConnectorConfig(
+    name: string,
+    config: Props,
+    options: { allowReplace: boolean; initialState?: TargetState },
+  ): Promise<{ created: boolean; info: ConnectorInfo }>
+  patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo>
+  deleteConnector(name: string): Promise<void>
+  connectorStatus(name: string): ConnectorStateInfo
+  taskStatus(connector: string, task: number): TaskStateInfo
+  taskConfigs(name: string): TaskInfo[]
+  pauseConnector(name: string): Promise<void>
+  resumeConnector(name: string): Promise<void>
+  stopConnector(name: string): Promise<void>
+  /** The legacy restart (connector only) when both flags are false. */
+  restartConnector(
+    name: string,
+    options: { includeTasks: boolean; onlyFailed: boolean },
+  ): Promise<ConnectorStateInfo>
+  restartTask(connector: string, task: number): Promise<void>
+  validateConnectorConfig(config: Props): Promise<ConfigInfos>
+  plugins(): PluginDescriptor[]
+}

@@ -1,0 +1,184 @@
+/**
+ * `PUT /connector-plugins/{plugin}/config/validate`, and the check before a connector is created:
+ * the framework's keys and the connector's own, each with its errors, in Kafka Connect's
+ * `ConfigInfos` shape.
+ */
+import type { ConfigDef, ConfigKey, ConfigValue } from '../api/config-def.ts'
+import { Password } from '../api/config-def.ts'
+import type { Connector, Props } from '../api/connector.ts'
+import { ConfigError, errorMessage } from '../api/errors.ts'
+import type { PluginRegistry } from '../plugins/plugin-registry.ts'
+import { sinkConnectorConfigDef, sinkTopicErrors, sourceConnectorConfigDef } from './connector-config.ts'
+import { TransformationChain } from './transformation-chain.ts'
+
+export interface ConfigKeyInfo {
+  name: string
+  type: string
+  required: boolean
+  default_value: string | null
+  importance: string
+  documentation: string
+  group: string | null
+  width: string
+  display_name: string
+  dependents: string[]
+  order: number
+}
+
+export interface ConfigValueInfo {
+  name: string
+  value: string | null
+  recommended_values: string[]
+  errors: string[]
+  visible: boolean
+}
+
+export interface ConfigInfos {
+  name: string
+  error_count: number
+  groups: string[]
+  configs: { definition: ConfigKeyInfo | null; value: ConfigValueInfo }[]
+}
+
+export function configKeyInfo(key: ConfigKey): ConfigKeyInfo {
+  let defaultValue: string | null = null
+  if (!key.required && key.defaultValue !== null) {
+    defaultValue =
+      key.type === 'PASSWORD'
+        ? Password.HIDDEN
+        : Array.isArray(key.defaultValue)
+          ? key.defaultValue.join(',')
+          : String(key.defaultValue)
+  }
+  return {
+    name: key.name,
+    type: key.type,
+    required: key.required,
+    default_value: defaultValue,
+    importance: key.importance,
+    documentation: key.documentation,
+    group: key.group ?? null,
+    width: key.width,
+    display_name: key.displayName,
+    dependents: [...key.dependents],
+    order: key.orderInGroup,
+  }
+}
+
+/**
+ * Validates a connector config. Never throws for bad values: errors are reported per key. Throws
+ * a ConfigError only when there is no `connector.class` to validate against.
+ */
+export async function validateConnectorConfig(props: Props, plugins: PluginRegistry): Promise<ConfigInfos> {
+  const className = props['connector.class']
+  if (!className) {
+    throw new ConfigError(
+      'connector.class',
+      `Connector config ${JSON.stringify(props)} contains no connector type`,
+    )
+  }
+  const descriptor = plugins.resolve<Connector>(className, ['source', 'sink'], 'connector.class')
+  const connector = descriptor.create()
+  const frameworkDef = descriptor.type === 'source' ? sourceConnectorConfigDef : sinkConnectorConfigDef
+  const connectorDef = connector.config()
+  const frameworkValues = frameworkDef.validate(props)
+  let connectorValues: ConfigValue[]
+  try {
+    connectorValues = await connector.validate(props)
+  } catch (error) {
+    connectorValues = connectorDef.validate(props)
+    connectorValues.push({
+      name: 'connector.class',
+      value: className,
+      recommendedValues: [],
+      errors: [`the connector's validation failed: ${errorMessage(error)}`],
+      visible: true,
+    })
+  }
+  const extra: Record<string, string[]> = {}
+  const addError = (key: string, message: string) => {
+    extra[key] = [...(extra[key] ?? []), message]
+  }
+  if (descriptor.type === 'sink')
+    for (const [k, why] of Object.entries(sinkTopicErrors(props))) addError(k, why)
+  for (const role of ['key', 'value', 'header'] as const) {
+    const key = `${role}.converter`
+    const value = props[key]?.trim()
+    if (!value) continue
+    try {
+      plugins.resolve(value, [role === 'header' ? 'header_converter' : 'converter'], key)
+    } catch (error) {
+      addError(key, errorMessage(error))
+    }
+  }
+  try {
+    TransformationChain.fromConfig(props, plugins).close()
+  } catch (error) {
+    addError(error instanceof ConfigError && error.key ? error.key : 'transforms', errorMessage(error))
+  }
+  return assemble(
+    className,
+    [frameworkDef, connectorDef],
+    [...frameworkValues, ...connectorValues],
+    extra,
+    props,
+  )
+}
+
+function assemble(
+  name: string,
+  defs: ConfigDef[],
+  values: ConfigValue[],
+  extra: Record<string, string[]>,
+  props: Props,
+): ConfigInfos {
+  const seen = new Map<string, { definition: ConfigKeyInfo | null; value: ConfigValueInfo }>()
+  const groups: string[] = []
+  for (const def of defs) for (const g of def.groups()) if (!groups.includes(g)) groups.push(g)
+  for (const value of values) {
+    if (seen.has(value.name)) {
+      seen
+        .get(value.name)!
+        .value.errors.push(...value.errors.filter((e) => !seen.get(value.name)!.value.errors.includes(e)))
+      continue
+    }
+    const key = defs.map((d) => d.key(value.name)).find(Boolean)
+    seen.set(value.name, {
+      definition: key ? configKeyInfo(key) : null,
+      value: {
+        name: value.name,
+        value: value.value,
+        recommended_values: value.recommendedValues.map(String),
+        errors: [...value.errors],
+        visible: value.visible,
+      },
+    })
+  }
+  for (const [key, errors] of Object.entries(extra)) {
+    const entry = seen.get(key)
+    if (entry) entry.value.errors.push(...errors)
+    else {
+      seen.set(key, {
+        definition: null,
+        value: { name: key, value: props[key] ?? null, recommended_values: [], errors, visible: true },
+      })
+    }
+  }
+  const configs = [...seen.values()]
+  return {
+    name,
+    error_count: configs.reduce((n, c) => n + c.value.errors.length, 0),
+    groups,
+    configs,
+  }
+}
+
+/** Kafka Connect's 400 message for a create/update with invalid config. */
+export function invalidConfigMessage(infos: ConfigInfos): string {
+  const messages = infos.configs.flatMap((c) => c.value.errors.map((e) => e))
+  return [
+    `Connector configuration is invalid and contains the following ${messages.length} error(s):`,
+    ...messages,
+    'You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`',
+  ].join('\n')
+}

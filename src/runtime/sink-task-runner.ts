@@ -1,0 +1,314 @@
+/**
+ * Runs a sink task: fetch → convert → transform → `put`, then `preCommit`/`flush` and only then
+ * commit the consumer group's offsets (Kafka Connect's `WorkerSinkTask`). The group is
+ * `connect-<connector>`, so sink offsets are ordinary consumer-group offsets, as in Kafka Connect.
+ *
+ * - A `RetriableError` from `put` pauses every partition and redelivers the same batch after the
+ *   task's `context.timeout(ms)` (default 1 s), until it succeeds or the task stops.
+ * - Offsets are committed every `offset.flush.interval.ms`, on `context.requestCommit()`, before
+ *   partitions are revoked, and on stop — always after `preCommit` said what is durable.
+ * - If `preCommit` throws, the consumer rewinds to the last committed offsets so nothing is skipped.
+ */
+import type { Props, SinkOffsets, SinkTask, SinkTaskContext, SinkTopicPartition } from '../api/connector.ts'
+import { ConnectError, errorMessage, isRetriable } from '../api/errors.ts'
+import { Headers } from '../api/headers.ts'
+import { SinkRecord } from '../api/records.ts'
+import { type TopicPartition, tpKey } from '../api/topic-partition.ts'
+import type { LogConsumer, LogRecord } from '../log/log.ts'
+import type { ConnectorConverters } from './converters.ts'
+import type { TargetState } from './states.ts'
+import { taskIdString } from './states.ts'
+import { TaskRunner, type TaskRunnerContext } from './task-runner.ts'
+import type { TransformationChain } from './transformation-chain.ts'
+
+const DEFAULT_RETRY_TIMEOUT_MS = 1000
+
+export interface SinkTaskRunnerOptions {
+  task: SinkTask
+  taskConfig: Props
+  converters: ConnectorConverters
+  transforms: TransformationChain<SinkRecord>
+  consumer: LogConsumer
+  /** `topics` list, or the `topics.regex` pattern. */
+  topics: string[] | RegExp
+  offsetFlushIntervalMs: number
+  offsetFlushTimeoutMs: number
+}
+
+export class SinkTaskRunner extends TaskRunner {
+  readonly #o: SinkTaskRunnerOptions
+  /** Next offset to deliver per assigned partition (what a commit would store). */
+  readonly #current = new Map<string, { topic: string; partition: number; offset: number }>()
+  readonly #lastCommitted = new Map<string, number>()
+  readonly #assigned = new Map<string, TopicPartition>()
+  /** Partitions the task itself paused through its context. */
+  readonly #taskPaused = new Set<string>()
+  #nextCommit = 0
+  #commitRequested = false
+  #retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS
+  #redeliver: SinkRecord[] | null = null
+  #redeliverOffsets: LogRecord[] = []
+  #pausedForRetry = false
+
+  constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SinkTaskRunnerOptions) {
+    super(ctx, initialTarget)
+    this.#o = options
+  }
+
+  protected async execute(): Promise<void> {
+    const { task, consumer } = this.#o
+    task.initialize(this.#context())
+    await task.start(this.#o.taskConfig)
+    this.setState(this.targetState === 'STARTED' ? 'RUNNING' : 'PAUSED')
+    this.logger.info(`${taskIdString(this.id)} sink task started`)
+    await consumer.subscribe(this.#o.topics, {
+      onPartitionsAssigned: (tps) => this.#onAssigned(tps),
+      onPartitionsRevoked: (tps) => this.#onRevoked(tps),
+    })
+    this.#nextCommit = Date.now() + this.#o.offsetFlushIntervalMs
+    let pausedState = this.targetState !== 'STARTED'
+    while (!this.stopping) {
+      const paused = this.targetState !== 'STARTED'
+      if (paused !== pausedState) {
+        pausedState = paused
+        this.#applyPause()
+        if (paused) {
+          await this.#commit()
+          this.setState('PAUSED')
+        } else {
+          this.setState('RUNNING')
+        }
+      }
+      await this.#iteration(paused)
+    }
+    await this.#close()
+  }
+
+  protected async onStopRequested(): Promise<void> {
+    this.#o.consumer.wakeup()
+  }
+
+  protected override onTargetStateChange(): void {
+    this.#o.consumer.wakeup()
+  }
+
+  protected override async cleanupAfterFailure(): Promise<void> {
+    await this.#close().catch((error) =>
+      this.logger.warn(`${taskIdString(this.id)}: cleanup after failure: ${errorMessage(error)}`),
+    )
+  }
+
+  async #iteration(paused: boolean): Promise<void> {
+    const now = Date.now()
+    if (this.#commitRequested || now >= this.#nextCommit) {
+      this.#commitRequested = false
+      await this.#commit()
+      this.#nextCommit = Date.now() + this.#o.offsetFlushIntervalMs
+    }
+    const waitMs = Math.max(0, Math.min(this.#nextCommit - Date.now(), 1000))
+    if (this.#redeliver) {
+      await new Promise((resolve) => setTimeout(resolve, this.#retryTimeoutMs))
+      if (this.stopping) return
+      await this.#deliver(this.#redeliver, this.#redeliverOffsets)
+      return
+    }
+    const fetched = await this.#o.consumer.poll(waitMs)
+    if (this.stopping || paused) {
+      // Records fetched while pausing or stopping are not delivered; rewind so they come again.
+      this.#rewind(fetched)
+      return
+    }
+    await this.#deliver(this.#convert(fetched), fetched)
+  }
+
+  #convert(fetched: LogRecord[]): SinkRecord[] {
+    const { converters, transforms } = this.#o
+    const out: SinkRecord[] = []
+    for (const r of fetched) {
+      const key = converters.key.toConnectData(r.topic, r.key)
+      const value = converters.value.toConnectData(r.topic, r.value)
+      const headers = new Headers()
+      for (const h of r.headers) {
+        const converted = converters.header.toConnectHeader(r.topic, h.key, h.value)
+        headers.add(h.key, converted.value, converted.schema)
+      }
+      const record = new SinkRecord({
+        topic: r.topic,
+        kafkaPartition: r.partition,
+        keySchema: key.schema,
+        key: key.value,
+        valueSchema: value.schema,
+        value: value.value,
+        timestamp: r.timestamp,
+        timestampType: r.timestampType,
+        kafkaOffset: r.offset,
+        headers,
+      })
+      const transformed = transforms.isEmpty ? record : transforms.apply(record)
+      if (transformed) out.push(transformed)
+    }
+    return out
+  }
+
+  async #deliver(records: SinkRecord[], fetched: LogRecord[]): Promise<void> {
+    try {
+      await this.#o.task.put(records)
+    } catch (error) {
+      if (!isRetriable(error)) {
+        throw new ConnectError('CONNECT', `the sink task failed in put(): ${errorMessage(error)}`, {
+          cause: error,
+        })
+      }
+      this.logger.warn(
+        `${taskIdString(this.id)}: put of ${records.length} records failed (${errorMessage(error)}); redelivering in ${this.#retryTimeoutMs} ms`,
+      )
+      this.#redeliver = records
+      this.#redeliverOffsets = fetched
+      if (!this.#pausedForRetry) {
+        this.#pausedForRetry = true
+        this.#applyPause()
+      }
+      return
+    }
+    if (this.#redeliver) {
+      this.#redeliver = null
+      this.#redeliverOffsets = []
+      this.#pausedForRetry = false
+      this.#retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS
+      this.#applyPause()
+    }
+    for (const r of fetched) {
+      const key = tpKey(r)
+      if (this.#assigned.has(key))
+        this.#current.set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })
+    }
+  }
+
+  /** Pauses in the consumer what is paused by the target state, a retry, or the task itself. */
+  #applyPause(): void {
+    const all = [...this.#assigned.values()]
+    const pauseAll = this.targetState !== 'STARTED' || this.#pausedForRetry
+    const toPause = all.filter((tp) => pauseAll || this.#taskPaused.has(tpKey(tp)))
+    const toResume = all.filter((tp) => !pauseAll && !this.#taskPaused.has(tpKey(tp)))
+    if (toPause.length) this.#o.consumer.pause(toPause)
+    if (toResume.length) this.#o.consumer.resume(toResume)
+  }
+
+  #rewind(fetched: LogRecord[]): void {
+    const first = new Map<string, LogRecord>()
+    for (const r of fetched) if (!first.has(tpKey(r))) first.set(tpKey(r), r)
+    for (const r of first.values()) this.#o.consumer.seek(r, r.offset)
+  }
+
+  async #commit(partitions?: TopicPartition[]): Promise<void> {
+    const offsets: SinkOffsets = new Map()
+    for (const [key, value] of this.#current) {
+      if (partitions && !partitions.some((tp) => tpKey(tp) === key)) continue
+      offsets.set(key, { ...value })
+    }
+    if (offsets.size === 0) return
+    let safe: SinkOffsets
+    try {
+      safe = await this.#o.task.preCommit(offsets)
+    } catch (error) {
+      this.logger.error(
+        `${taskIdString(this.id)}: preCommit failed (${errorMessage(error)}); rewinding to the last committed offsets`,
+      )
+      for (const [key, offset] of this.#lastCommitted) {
+        const tp = this.#assigned.get(key)
+        if (tp) {
+          this.#o.consumer.seek(tp, offset)
+          this.#current.set(key, { ...tp, offset })
+        }
+      }
+      return
+    }
+    const toCommit = new Map<string, number>()
+    for (const [key, value] of safe) {
+      const consumed = this.#current.get(key)
+      if (!consumed || value.offset > consumed.offset) {
+        this.logger.warn(
+          `${taskIdString(this.id)}: ignoring preCommit offset ${value.offset} beyond what was consumed`,
+        )
+        continue
+      }
+      if (this.#lastCommitted.get(key) !== value.offset) toCommit.set(key, value.offset)
+    }
+    if (toCommit.size === 0) return
+    await this.#o.consumer.commit(toCommit)
+    for (const [key, offset] of toCommit) this.#lastCommitted.set(key, offset)
+  }
+
+  async #onAssigned(tps: TopicPartition[]): Promise<void> {
+    for (const tp of tps) {
+      const key = tpKey(tp)
+      this.#assigned.set(key, { topic: tp.topic, partition: tp.partition })
+      const position = this.#o.consumer.position(tp)
+      this.#current.set(key, { topic: tp.topic, partition: tp.partition, offset: position })
+      this.#lastCommitted.set(key, position)
+    }
+    this.#applyPause()
+    await this.#o.task.open(tps.map((tp) => ({ topic: tp.topic, partition: tp.partition })))
+  }
+
+  async #onRevoked(tps: TopicPartition[]): Promise<void> {
+    if (this.#redeliver) {
+      // The batch never made it: let the next owner read it again from the committed offset.
+      this.#redeliver = null
+      this.#redeliverOffsets = []
+      this.#pausedForRetry = false
+    } else {
+      await this.#commit(tps)
+    }
+    await this.#o.task.close(tps.map((tp) => ({ topic: tp.topic, partition: tp.partition })))
+    for (const tp of tps) {
+      const key = tpKey(tp)
+      this.#assigned.delete(key)
+      this.#current.delete(key)
+      this.#lastCommitted.delete(key)
+      this.#taskPaused.delete(key)
+    }
+  }
+
+  /**
+   * Leaving the group revokes every partition through the listener (final commit, then
+   * `task.close`); only then is the task stopped.
+   */
+  async #close(): Promise<void> {
+    const { task, consumer, transforms } = this.#o
+    try {
+      await consumer.close()
+    } finally {
+      await task.stop()
+      transforms.close()
+    }
+  }
+
+  #context(): SinkTaskContext {
+    return {
+      configs: () => this.#o.taskConfig,
+      offset: (tp: SinkTopicPartition, offset: number) => {
+        this.#o.consumer.seek(tp, offset)
+        const key = tpKey(tp)
+        if (this.#assigned.has(key))
+          this.#current.set(key, { topic: tp.topic, partition: tp.partition, offset })
+      },
+      timeout: (ms: number) => {
+        this.#retryTimeoutMs = ms
+      },
+      assignment: () => [...this.#assigned.values()],
+      pause: (...tps: SinkTopicPartition[]) => {
+        for (const tp of tps) this.#taskPaused.add(tpKey(tp))
+        this.#applyPause()
+      },
+      resume: (...tps: SinkTopicPartition[]) => {
+        for (const tp of tps) this.#taskPaused.delete(tpKey(tp))
+        this.#applyPause()
+      },
+      requestCommit: () => {
+        this.#commitRequested = true
+      },
+      errantRecordReporter: () => null,
+    }
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * Runs a source task: poll → transform → convert → produce, and commits source offsets only for
+ * records the log has acknowledged (Kafka Connect's `WorkerSourceTask`).
+ *
+ * Offset discipline: each poll's records go to the log as one batch; several batches may be in
+ * flight. A batch's offsets become committable only when it and every earlier batch are
+ * acknowledged, so a committed offset never points past a record that could still be lost. Every
+ * `offset.flush.interval.ms`, and on stop, the committable offsets are written to the offset store.
+ *
+ * A retriable produce failure (broker away) is retried with backoff, in order, until it succeeds
+ * or the task is stopped; the task stays RUNNING meanwhile and logs each attempt.
+ */
+import type { Props, SourceTask, SourceTaskContext } from '../api/connector.ts'
+import { ConnectError, errorMessage, isRetriable } from '../api/errors.ts'
+import type { SourceRecord } from '../api/records.ts'
+import type { LogProducer, ProduceRecord, RecordMetadata } from '../log/log.ts'
+import { Backoff } from './backoff.ts'
+import type { ConnectorConverters } from './converters.ts'
+import type { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
+import type { TargetState } from './states.ts'
+import { taskIdString } from './states.ts'
+import { TaskRunner, type TaskRunnerContext } from './task-runner.ts'
+import type { TopicCreator } from './topic-creator.ts'
+import type { TransformationChain } from './transformation-chain.ts'
+
+/** Batches allowed in flight before `poll()` waits for the oldest acknowledgement. */
+const MAX_IN_FLIGHT_BATCHES = 8
+
+export interface SourceTaskRunnerOptions {
+  task: SourceTask
+  taskConfig: Props
+  converters: ConnectorConverters
+  transforms: TransformationChain<SourceRecord>
+  producer: LogProducer
+  offsetReader: ConnectorOffsetReader
+  offsetWriter: ConnectorOffsetWriter
+  topicCreator: TopicCreator
+  offsetFlushIntervalMs: number
+  offsetFlushTimeoutMs: number
+}
+
+interface Batch {
+  /** Records as the task produced them (for `commitRecord`), aligned with `produced`. */
+  originals: SourceRecord[]
+  /** Index into `originals` of each record sent (transforms may drop some). */
+  sentIndex: number[]
+  produce: ProduceRecord[]
+  /** The last offset of each source partition in this batch. */
+  offsets: Map<string, { partition: SourceRecord['sourcePartition']; offset: SourceRecord['sourceOffset'] }>
+  acked: boolean
+  metadata: RecordMetadata[] | null
+  promise: Promise<void>
+}
+
+export class SourceTaskRunner extends TaskRunner {
+  readonly #o: SourceTaskRunnerOptions
+  readonly #inFlight: Batch[] = []
+  #lastFlush = Date.now()
+  #committing: Promise<void> | null = null
+  #failure: unknown = null
+  #wakeSender: (() => void) | null = null
+
+  constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SourceTaskRunnerOptions) {
+    super(ctx, initialTarget)
+    this.#o = options
+  }
+
+  protected async execute(): Promise<void> {
+    const { task } = this.#o
+    const context: SourceTaskContext = {
+      configs: () => this.#o.taskConfig,
+      offsetStorageReader: () => this.#o.offsetReader,
+    }
+    task.initialize(context)
+    await task.start(this.#o.taskConfig)
+    this.setState(this.targetState === 'STARTED' ? 'RUNNING' : 'PAUSED')
+    this.logger.info(`${taskIdString(this.id)} source task started`)
+    try {
+      while (!this.stopping) {
+        this.#throwIfFailed()
+        if (this.targetState !== 'STARTED') {
+          await this.#commitOffsets()
+          this.setState('PAUSED')
+          await this.waitForTargetChange()
+          if (!this.stopping && (this.targetState as TargetState) === 'STARTED') this.setState('RUNNING')
+          continue
+        }
+        const records = await task.poll()
+        if (records && records.length > 0 && !this.#failure) await this.#send(records)
+        await this.#maybeCommit()
+      }
+      await this.#drain()
+      this.#throwIfFailed()
+    } finally {
+      await this.#commitOffsets().catch((error) =>
+        this.logger.warn(`${taskIdString(this.id)}: final offset commit failed: ${errorMessage(error)}`),
+      )
+      this.#o.transforms.close()
+      await this.#o.producer.close()
+    }
+  }
+
+  protected async onStopRequested(): Promise<void> {
+    this.#wakeSender?.()
+    await this.#o.task.stop()
+  }
+
+  protected override async cleanupAfterFailure(): Promise<void> {
+    await Promise.resolve(this.#o.task.stop()).catch(() => {})
+  }
+
+  async #send(records: SourceRecord[]): Promise<void> {
+    const batch: Batch = {
+      originals: records,
+      sentIndex: [],
+      produce: [],
+      offsets: new Map(),
+      acked: false,
+      metadata: null,
+      promise: Promise.resolve(),
+    }
+    const { converters } = this.#o
+    for (let i = 0; i < records.length; i++) {
+      const original = records[i]
+      if (original.sourcePartition) {
+        batch.offsets.set(JSON.stringify(original.sourcePartition), {
+          partition: original.sourcePartition,
+          offset: original.sourceOffset,
+        })
+      }
+      const record = this.#o.transforms.isEmpty ? original : this.#o.transforms.apply(original)
+      if (record === null) continue
+      const creating = this.#o.topicCreator.ensure(record.topic)
+      if (creating) await creating
+      batch.sentIndex.push(i)
+      batch.produce.push(convert(record, converters))
+    }
+    batch.promise = this.#produce(batch)
+    this.#inFlight.push(batch)
+    while (this.#inFlight.length >= MAX_IN_FLIGHT_BATCHES && !this.#failure) {
+      await this.#inFlight[0].promise
+      this.#collectAcked()
+    }
+    this.#collectAcked()
+  }
+
+  /** Sends one batch, retrying retriable failures with backoff until it succeeds or the task stops. */
+  async #produce(batch: Batch): Promise<void> {
+    if (batch.produce.length === 0) {
+      batch.acked = true
+      batch.metadata = []
+      return
+    }
+    const backoff = new Backoff(100, 10_000)
+    for (;;) {
+      try {
+        batch.metadata = await this.#o.producer.send(batch.produce)
+        batch.acked = true
+        return
+      } catch (error) {
+        if (!isRetriable(error) || this.stopping) {
+          this.#failure ??= new ConnectError(
+            'CONNECT',
+            `failed to write records to the log: ${errorMessage(error)}`,
+            {
+              cause: error,
+            },
+          )
+          return
+        }
+        const delay = backoff.next()
+        this.logger.warn(
+          `${taskIdString(this.id)}: writing ${batch.produce.length} records failed (${errorMessage(error)}); retrying in ${delay} ms`,
+        )
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay)
+          this.#wakeSender = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        this.#wakeSender = null
+      }
+    }
+  }
+
+  /** Moves the offsets of the acknowledged prefix of in-flight batches to the offset writer. */
+  #collectAcked(): void {
+    while (this.#inFlight.length > 0 && this.#inFlight[0].acked) {
+      const batch = this.#inFlight.shift()!
+      for (const { partition, offset } of batch.offsets.values()) {
+        if (partition) this.#o.offsetWriter.offset(partition, offset)
+      }
+      batch.sentIndex.forEach((recordIndex, i) => {
+        void Promise.resolve(
+          this.#o.task.commitRecord(batch.originals[recordIndex], batch.metadata![i]),
+        ).catch((error) =>
+          this.logger.warn(`${taskIdString(this.id)}: commitRecord failed: ${errorMessage(error)}`),
+        )
+      })
+    }
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#inFlight.length > 0 && !this.#failure) {
+      await this.#inFlight[0].promise
+      this.#collectAcked()
+    }
+  }
+
+  async #maybeCommit(): Promise<void> {
+    this.#collectAcked()
+    if (Date.now() - this.#lastFlush >= this.#o.offsetFlushIntervalMs) await this.#commitOffsets()
+  }
+
+  async #commitOffsets(): Promise<void> {
+    if (this.#committing) return this.#committing
+    this.#committing = (async () => {
+      this.#lastFlush = Date.now()
+      this.#collectAcked()
+      if (!this.#o.offsetWriter.hasPending) return
+      try {
+        await this.#o.offsetWriter.flush(this.#o.offsetFlushTimeoutMs)
+      } catch (error) {
+        this.logger.warn(`${taskIdString(this.id)}: offset commit failed, will retry: ${errorMessage(error)}`)
+        return
+      }
+      await this.#o.task.commit()
+    })().finally(() => {
+      this.#committing = null
+    })
+    return this.#committing
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure
+  }
+}
+
+function convert(record: SourceRecord, converters: ConnectorConverters): ProduceRecord {
+  const { topic, headers } = record
+  const out: ProduceRecord = {
+    topic,
+    key: converters.key.fromConnectData(topic, record.keySchema, record.key, headers),
+    value: converters.value.fromConnectData(topic, record.valueSchema, record.value, headers),
+  }
+  if (record.kafkaPartition !== null) out.partition = record.kafkaPartition
+  if (record.timestamp !== null) out.timestamp = record.timestamp
+  if (headers.size > 0) {
+    out.headers = [...headers].map((h) => ({
+      key: h.key,
+      value: converters.header.fromConnectHeader(topic, h.key, h.schema, h.value),
+    }))
+  }
+  return out
+}

@@ -1,0 +1,127 @@
+/**
+ * The life of one task inside a worker: start, run its loop, follow the target state
+ * (STARTED/PAUSED), stop gracefully, and report every state change — a failure with its trace —
+ * to the status listener. A failing task never takes the worker down.
+ */
+import { errorMessage, errorTrace } from '../api/errors.ts'
+import type { Logger } from './logger.ts'
+import type { State, StatusListener, TargetState, TaskId } from './states.ts'
+import { taskIdString } from './states.ts'
+
+export interface TaskRunnerContext {
+  readonly id: TaskId
+  readonly workerId: string
+  readonly statusListener: StatusListener
+  readonly logger: Logger
+  generation?: number
+}
+
+export abstract class TaskRunner {
+  readonly id: TaskId
+  protected readonly logger: Logger
+  readonly #ctx: TaskRunnerContext
+  #state: State = 'UNASSIGNED'
+  #target: TargetState
+  #stopping = false
+  #done: Promise<void> | undefined
+  #targetChanged: (() => void) | undefined
+
+  constructor(ctx: TaskRunnerContext, initialTarget: TargetState) {
+    this.id = ctx.id
+    this.#ctx = ctx
+    this.#target = initialTarget
+    this.logger = ctx.logger
+  }
+
+  get state(): State {
+    return this.#state
+  }
+
+  get targetState(): TargetState {
+    return this.#target
+  }
+
+  protected get stopping(): boolean {
+    return this.#stopping
+  }
+
+  /** Starts the task's loop in the background; `stop()` ends it. */
+  start(): void {
+    this.#done = this.#run()
+  }
+
+  transitionTo(target: TargetState): void {
+    if (target === this.#target) return
+    this.#target = target
+    this.#targetChanged?.()
+    this.onTargetStateChange(target)
+  }
+
+  /** Asks the loop to end, waits for it up to `timeoutMs`. Resolves true if it ended in time. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    if (!this.#stopping) {
+      this.#stopping = true
+      this.#targetChanged?.()
+      try {
+        await this.onStopRequested()
+      } catch (error) {
+        this.logger.warn({ err: errorMessage(error) }, `${taskIdString(this.id)}: error while stopping`)
+      }
+    }
+    if (!this.#done) return true
+    let timer: NodeJS.Timeout | undefined
+    const ended = await Promise.race([
+      this.#done.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs)
+      }),
+    ])
+    clearTimeout(timer)
+    if (!ended)
+      this.logger.warn(`${taskIdString(this.id)}: did not stop within ${timeoutMs} ms; leaving it behind`)
+    return ended
+  }
+
+  /** Resolves when the target state changes or a stop is requested. */
+  protected waitForTargetChange(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#targetChanged = () => {
+        this.#targetChanged = undefined
+        resolve()
+      }
+    })
+  }
+
+  protected setState(state: State, trace: string | null = null): void {
+    this.#state = state
+    this.#ctx.statusListener.onTaskStatus(this.id, {
+      state,
+      trace,
+      workerId: this.#ctx.workerId,
+      generation: this.#ctx.generation ?? 0,
+    })
+  }
+
+  /** The task's whole life: initialize, start, loop until stopped, clean up. */
+  protected abstract execute(): Promise<void>
+  /** Called from `stop()`, concurrently with the loop, to make a pending poll/put return. */
+  protected abstract onStopRequested(): Promise<void> | void
+  protected onTargetStateChange(_target: TargetState): void {}
+
+  async #run(): Promise<void> {
+    try {
+      await this.execute()
+      if (this.#state !== 'FAILED') this.setState('UNASSIGNED')
+    } catch (error) {
+      this.logger.error(
+        { err: errorMessage(error) },
+        `${taskIdString(this.id)} failed: ${errorMessage(error)}`,
+      )
+      this.setState('FAILED', errorTrace(error))
+      await this.cleanupAfterFailure()
+    }
+  }
+
+  /** Releases resources after a failure (the loop's own cleanup did not run). */
+  protected async cleanupAfterFailure(): Promise<void> {}
+}

@@ -1,0 +1,318 @@
+/**
+ * The worker runs connector instances and task runners on one process, on top of a `Log` and an
+ * offset store. It does not decide *what* runs — the herder does (standalone: everything;
+ * distributed: what the group assigned) — it only starts, stops and reports.
+ */
+import type {
+  Connector,
+  Props,
+  SinkConnector,
+  SourceConnector,
+  SourceConnectorContext,
+} from '../api/connector.ts'
+import { ConfigError, ConnectError, errorMessage, errorTrace } from '../api/errors.ts'
+import type { SinkRecord, SourceRecord } from '../api/records.ts'
+import type { WorkerConfig } from '../config/worker-config.ts'
+import type { Log } from '../log/log.ts'
+import type { PluginRegistry } from '../plugins/plugin-registry.ts'
+import type { OffsetStore } from '../storage/offset-store.ts'
+import { createConverters } from './converters.ts'
+import type { Logger } from './logger.ts'
+import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
+import { SinkTaskRunner } from './sink-task-runner.ts'
+import { SourceTaskRunner } from './source-task-runner.ts'
+import { type State, type StatusListener, type TargetState, type TaskId, taskIdString } from './states.ts'
+import type { TaskRunner } from './task-runner.ts'
+import { TopicCreator } from './topic-creator.ts'
+import { TransformationChain } from './transformation-chain.ts'
+
+export type ConnectorType = 'source' | 'sink'
+
+export interface WorkerOptions {
+  config: WorkerConfig
+  log: Log
+  plugins: PluginRegistry
+  offsetStore: OffsetStore
+  statusListener: StatusListener
+  logger: Logger
+  workerId: string
+}
+
+interface RunningConnector {
+  readonly name: string
+  readonly type: ConnectorType
+  readonly instance: Connector
+  readonly props: Props
+  state: State
+  target: TargetState
+}
+
+export interface ConnectorCallbacks {
+  /** The connector asked for its task configs to be regenerated. */
+  onReconfigurationRequested(name: string): void
+}
+
+export class Worker {
+  readonly #o: WorkerOptions
+  readonly #connectors = new Map<string, RunningConnector>()
+  readonly #tasks = new Map<string, TaskRunner>()
+  readonly #offsetWriters = new Map<string, ConnectorOffsetWriter>()
+
+  constructor(options: WorkerOptions) {
+    this.#o = options
+    this.#workerId = options.workerId
+  }
+
+  #workerId: string
+
+  /** `host:port` of this worker's REST listener, as status reports it. */
+  get workerId(): string {
+    return this.#workerId
+  }
+
+  set workerId(id: string) {
+    this.#workerId = id
+  }
+
+  get log(): Log {
+    return this.#o.log
+  }
+
+  get plugins(): PluginRegistry {
+    return this.#o.plugins
+  }
+
+  get offsetStore(): OffsetStore {
+    return this.#o.offsetStore
+  }
+
+  /** Whether the class names a source or a sink connector; throws a ConfigError listing what is installed. */
+  connectorType(className: string): ConnectorType {
+    return this.#o.plugins.resolve(className, ['source', 'sink'], 'connector.class').type as ConnectorType
+  }
+
+  newConnector(className: string): Connector {
+    return this.#o.plugins.resolve<Connector>(className, ['source', 'sink'], 'connector.class').create()
+  }
+
+  /**
+   * Creates and starts a connector instance. Its state is reported; a failure to start leaves it
+   * FAILED (with the trace) and resolves false instead of throwing.
+   */
+  async startConnector(
+    name: string,
+    props: Props,
+    target: TargetState,
+    callbacks: ConnectorCallbacks,
+  ): Promise<boolean> {
+    if (this.#connectors.has(name))
+      throw new ConnectError('CONFLICT', `connector ${name} is already running on this worker`)
+    const className = props['connector.class']
+    let instance: Connector
+    let type: ConnectorType
+    try {
+      type = this.connectorType(className)
+      instance = this.newConnector(className)
+    } catch (error) {
+      this.#reportConnector(name, 'FAILED', errorTrace(error))
+      return false
+    }
+    const running: RunningConnector = { name, type, instance, props, state: 'UNASSIGNED', target }
+    this.#connectors.set(name, running)
+    const context: SourceConnectorContext = {
+      requestTaskReconfiguration: () => callbacks.onReconfigurationRequested(name),
+      raiseError: (error: Error) => {
+        this.#o.logger.error(`connector ${name} raised an error: ${errorMessage(error)}`)
+        running.state = 'FAILED'
+        this.#reportConnector(name, 'FAILED', errorTrace(error))
+      },
+      offsetStorageReader: () => new ConnectorOffsetReader(name, this.#o.offsetStore),
+    }
+    instance.initialize(context)
+    if (target === 'STOPPED') {
+      running.state = 'STOPPED'
+      this.#reportConnector(name, 'STOPPED')
+      return true
+    }
+    try {
+      await instance.start(props)
+    } catch (error) {
+      this.#o.logger.error(`connector ${name} failed to start: ${errorMessage(error)}`)
+      running.state = 'FAILED'
+      this.#reportConnector(name, 'FAILED', errorTrace(error))
+      return false
+    }
+    running.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING'
+    this.#reportConnector(name, running.state)
+    this.#o.logger.info(`connector ${name} started (${className})`)
+    return true
+  }
+
+  isConnectorRunning(name: string): boolean {
+    const c = this.#connectors.get(name)
+    return c !== undefined && (c.state === 'RUNNING' || c.state === 'PAUSED')
+  }
+
+  /** The connector's task configs, at most `tasks.max` of them (Kafka's `tasks.max.enforce`). */
+  async connectorTaskConfigs(name: string): Promise<Props[]> {
+    const c = this.#connectors.get(name)
+    if (!c) throw new ConnectError('NOT_FOUND', `Connector ${name} not found`)
+    const maxTasks = Number(c.props['tasks.max'] ?? '1')
+    const configs = await c.instance.taskConfigs(maxTasks)
+    if (configs.length > maxTasks) {
+      throw new ConnectError(
+        'CONNECT',
+        `The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create.`,
+      )
+    }
+    const taskClass = c.type === 'source' ? 'source' : 'sink'
+    return configs.map((tc) => ({ ...tc, 'task.class': `${c.props['connector.class']}#${taskClass}` }))
+  }
+
+  async stopConnector(name: string): Promise<void> {
+    const c = this.#connectors.get(name)
+    if (!c) return
+    this.#connectors.delete(name)
+    if (c.state === 'RUNNING' || c.state === 'PAUSED') {
+      try {
+        await c.instance.stop()
+      } catch (error) {
+        this.#o.logger.warn(`connector ${name} failed to stop cleanly: ${errorMessage(error)}`)
+      }
+    }
+  }
+
+  setConnectorTargetState(name: string, target: TargetState): void {
+    const c = this.#connectors.get(name)
+    if (c && c.state !== 'FAILED') {
+      c.target = target
+      if (target !== 'STOPPED') {
+        c.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING'
+        this.#reportConnector(name, c.state)
+      }
+    }
+    for (const runner of this.#tasks.values()) {
+      if (runner.id.connector === name && target !== 'STOPPED') runner.transitionTo(target)
+    }
+  }
+
+  /** Starts one task. Failures to build it (bad converter, transform…) leave it FAILED with the trace. */
+  startTask(id: TaskId, connectorProps: Props, taskProps: Props, target: TargetState): void {
+    const key = taskIdString(id)
+    if (this.#tasks.has(key))
+      throw new ConnectError('CONFLICT', `task ${key} is already running on this worker`)
+    let runner: TaskRunner
+    try {
+      runner = this.#buildTask(id, connectorProps, taskProps, target)
+    } catch (error) {
+      this.#o.logger.error(`task ${key} could not be created: ${errorMessage(error)}`)
+      this.#o.statusListener.onTaskStatus(id, {
+        state: 'FAILED',
+        trace: errorTrace(error),
+        workerId: this.#workerId,
+        generation: 0,
+      })
+      return
+    }
+    this.#tasks.set(key, runner)
+    runner.start()
+  }
+
+  taskState(id: TaskId): State | undefined {
+    return this.#tasks.get(taskIdString(id))?.state
+  }
+
+  runningTasks(connector?: string): TaskId[] {
+    return [...this.#tasks.values()].map((t) => t.id).filter((id) => !connector || id.connector === connector)
+  }
+
+  /** Stops tasks, all at once, within the worker's graceful shutdown timeout (a total across them). */
+  async stopTasks(ids: readonly TaskId[]): Promise<void> {
+    const timeout = this.#o.config.getLong('task.shutdown.graceful.timeout.ms')
+    const runners = ids.map((id) => this.#tasks.get(taskIdString(id))).filter((r): r is TaskRunner => !!r)
+    await Promise.all(runners.map((r) => r.stop(timeout)))
+    for (const r of runners) this.#tasks.delete(taskIdString(r.id))
+  }
+
+  /** Stops everything: tasks first (they flush and commit), then connectors. */
+  async stop(): Promise<void> {
+    await this.stopTasks([...this.#tasks.values()].map((t) => t.id))
+    await Promise.all([...this.#connectors.keys()].map((name) => this.stopConnector(name)))
+  }
+
+  #buildTask(id: TaskId, connectorProps: Props, taskProps: Props, target: TargetState): TaskRunner {
+    const { config, log, plugins, logger } = this.#o
+    const className = connectorProps['connector.class']
+    const connector = this.newConnector(className)
+    const ctx = {
+      id,
+      workerId: this.#workerId,
+      statusListener: this.#o.statusListener,
+      logger: logger.child({ connector: id.connector, task: id.task }),
+    }
+    const converters = createConverters(config, connectorProps, plugins)
+    const flushInterval = config.getLong('offset.flush.interval.ms')
+    const flushTimeout = config.getLong('offset.flush.timeout.ms')
+    const clientSuffix = `${id.connector}-${id.task}`
+    if (this.connectorType(className) === 'source') {
+      const task = new ((connector as SourceConnector).taskClass())()
+      let writer = this.#offsetWriters.get(id.connector)
+      if (!writer) {
+        writer = new ConnectorOffsetWriter(id.connector, this.#o.offsetStore)
+        this.#offsetWriters.set(id.connector, writer)
+      }
+      return new SourceTaskRunner(ctx, target, {
+        task,
+        taskConfig: taskProps,
+        converters,
+        transforms: TransformationChain.fromConfig<SourceRecord>(connectorProps, plugins),
+        producer: log.createProducer({ clientId: `connector-producer-${clientSuffix}` }),
+        offsetReader: new ConnectorOffsetReader(id.connector, this.#o.offsetStore),
+        offsetWriter: writer,
+        topicCreator: new TopicCreator(
+          log,
+          connectorProps,
+          config.getBoolean('topic.creation.enable'),
+          logger,
+        ),
+        offsetFlushIntervalMs: flushInterval,
+        offsetFlushTimeoutMs: flushTimeout,
+      })
+    }
+    const task = new ((connector as SinkConnector).taskClass())()
+    return new SinkTaskRunner(ctx, target, {
+      task,
+      taskConfig: taskProps,
+      converters,
+      transforms: TransformationChain.fromConfig<SinkRecord>(connectorProps, plugins),
+      consumer: log.createConsumer({
+        groupId: `connect-${id.connector}`,
+        clientId: `connector-consumer-${clientSuffix}`,
+      }),
+      topics: sinkTopics(connectorProps),
+      offsetFlushIntervalMs: flushInterval,
+      offsetFlushTimeoutMs: flushTimeout,
+    })
+  }
+
+  #reportConnector(name: string, state: State, trace: string | null = null): void {
+    this.#o.statusListener.onConnectorStatus(name, {
+      state,
+      trace,
+      workerId: this.#workerId,
+      generation: 0,
+    })
+  }
+}
+
+export function sinkTopics(props: Props): string[] | RegExp {
+  const regex = props['topics.regex']?.trim()
+  // Java's Pattern.matcher(topic).matches(): the whole topic name must match.
+  if (regex) return new RegExp(`^(?:${regex})$`)
+  const topics = (props.topics ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+  if (topics.length === 0) throw new ConfigError('topics', 'Must configure one of topics or topics.regex')
+  return topics
+}

@@ -1,0 +1,15 @@
+import type { TargetState } from '../runtime/states.ts'
+
+export interface StoredConnector {
+  /** The config as submitted: `${provider:…}` references are kept, not resolved. */
+  readonly config: Readonly<Record<string, string>>
+  readonly targetState: TargetState
+}
+
+/** Where connector configs and target states live: a local file (standalone) or the config topic. */
+export interface ConfigStore {
+  load(): Promise<Map<string, StoredConnector>>
+  put(name: string, connector: StoredConnector): Promise<void>
+  remove(name: string): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,39 @@
+import type { Status, StatusListener, TaskId } from '../runtime/states.ts'
+
+/** Connector and task status of a standalone worker (Kafka Connect's `MemoryStatusBackingStore`). */
+export class MemoryStatusStore implements StatusListener {
+  readonly #connectors = new Map<string, Status>()
+  readonly #tasks = new Map<string, Map<number, Status>>()
+
+  onConnectorStatus(connector: string, status: Status): void {
+    this.#connectors.set(connector, status)
+  }
+
+  onTaskStatus(id: TaskId, status: Status): void {
+    const tasks = this.#tasks.get(id.connector) ?? new Map<number, Status>()
+    this.#tasks.set(id.connector, tasks)
+    tasks.set(id.task, status)
+  }
+
+  onConnectorDestroyed(connector: string): void {
+    this.#connectors.delete(connector)
+    this.#tasks.delete(connector)
+  }
+
+  onTaskDestroyed(id: TaskId): void {
+    this.#tasks.get(id.connector)?.delete(id.task)
+  }
+
+  connector(name: string): Status | undefined {
+    return this.#connectors.get(name)
+  }
+
+  task(id: TaskId): Status | undefined {
+    return this.#tasks.get(id.connector)?.get(id.task)
+  }
+
+  /** Task statuses of a connector, sorted by task id. */
+  tasks(connector: string): [number, Status][] {
+    return [...(this.#tasks.get(connector) ?? new Map<number, Status>())].sort(([a], [b]) => a - b)
+  }
+}
