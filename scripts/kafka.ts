@@ -15,7 +15,16 @@
  * SLUICE_KAFKA_START_TIMEOUT_MS (default 90000), SLUICE_KAFKA_HEAP (default 512m).
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Admin } from '@platformatic/kafka'
@@ -206,10 +215,14 @@ function writeConfigs(port: number): void {
 }
 
 function java(args: string[]): { status: number | null; output: string } {
-  const result = spawnSync('java', ['-cp', `${libDir}/*`, `-Dlog4j2.configurationFile=${log4jFile}`, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const result = spawnSync(
+    'java',
+    ['-cp', `${libDir}/*`, `-Dlog4j2.configurationFile=${log4jFile}`, ...args],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   if (result.error !== undefined) {
     throw new Error(`cannot run 'java' (${result.error.message}): Kafka needs Java 17 or later on the PATH`)
   }
@@ -227,7 +240,15 @@ function formatStorage(): void {
   const clusterId = java(['kafka.tools.StorageTool', 'random-uuid'])
   if (clusterId.status !== 0) throw new Error(`StorageTool random-uuid failed:\n${clusterId.output}`)
   const id = clusterId.output.split('\n').at(-1)!.trim()
-  const format = java(['kafka.tools.StorageTool', 'format', '-t', id, '-c', propertiesFile, '--ignore-formatted'])
+  const format = java([
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    id,
+    '-c',
+    propertiesFile,
+    '--ignore-formatted',
+  ])
   if (format.status !== 0) {
     rmSync(dataDir, { recursive: true, force: true })
     throw new Error(`StorageTool format failed:\n${format.output}`)
@@ -347,7 +368,9 @@ export async function kafkaStatus(): Promise<string> {
   const pid = readPid()
   const ours = pid !== undefined && isOurBroker(pid)
   const who = ours ? `started by this script (pid ${pid})` : 'not started by this script'
-  return answers ? `Kafka answers on ${bootstrap}, ${who}` : `no Kafka on ${bootstrap}${ours ? `; ${who}` : ''}`
+  return answers
+    ? `Kafka answers on ${bootstrap}, ${who}`
+    : `no Kafka on ${bootstrap}${ours ? `; ${who}` : ''}`
 }
 
 async function main(command: string | undefined): Promise<void> {

@@ -17,8 +17,8 @@
  */
 import {
   type ClusterMetadata,
-  type Consumer,
   type ConnectionPool,
+  type Consumer,
   type fetchV17,
   ListOffsetTimestamps,
   offsetCommitV8,

@@ -137,7 +137,7 @@ class KafkaLog implements Log {
         })
         return toCreate.every((s) => {
           const topic = metadata.topics.get(s.name)
-          return topic !== undefined && topic.partitions.every((p) => p.leader >= 0)
+          return topic?.partitions.every((p) => p.leader >= 0) === true
         })
       } catch {
         return false

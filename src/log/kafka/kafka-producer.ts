@@ -262,7 +262,10 @@ export class KafkaProducer implements LogProducer {
           const key = `${message.topic}\u0000${message.partition}`
           const offset = next.get(key) ?? base.get(key)
           if (offset === undefined) {
-            throw new ConnectError('CONNECT', `Kafka acknowledged no offset for ${message.topic}-${message.partition}`)
+            throw new ConnectError(
+              'CONNECT',
+              `Kafka acknowledged no offset for ${message.topic}-${message.partition}`,
+            )
           }
           next.set(key, offset + 1)
           offsets[m++] = offset
