@@ -43,6 +43,8 @@ const pidFile = join(stateDir, 'kafka.pid')
 const logFile = join(stateDir, 'kafka.log')
 const propertiesFile = join(stateDir, 'server.properties')
 const log4jFile = join(stateDir, 'log4j2.properties')
+/** Held (O_EXCL) while a process starts the broker, so concurrent test runs do not start two. */
+const lockFile = join(stateDir, 'start.lock')
 
 export function kafkaPort(): number {
   const raw = process.env.SLUICE_KAFKA_PORT
@@ -270,16 +272,48 @@ export async function ensureKafka(): Promise<KafkaHandle> {
   const port = kafkaPort()
   const bootstrap = `127.0.0.1:${port}`
   if (await kafkaAnswers(bootstrap)) return { bootstrap, startedHere: false }
-
   const timeoutMs = Number(process.env.SLUICE_KAFKA_START_TIMEOUT_MS ?? 90_000)
+  // Another process (a parallel test run) may be starting the broker: wait for it, then reuse.
+  mkdirSync(stateDir, { recursive: true })
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' })
+      break
+    } catch {
+      const holder = Number(readFileSync(lockFile, 'utf8').trim())
+      if (!Number.isInteger(holder) || !isAlive(holder)) {
+        rmSync(lockFile, { force: true }) // left by a process that died while starting
+        continue
+      }
+      if (await kafkaAnswers(bootstrap)) return { bootstrap, startedHere: false }
+      if (Date.now() > deadline)
+        throw new Error(`process ${holder} has been starting Kafka for over ${timeoutMs} ms`)
+      await sleep(250)
+    }
+  }
+  try {
+    if (await kafkaAnswers(bootstrap)) return { bootstrap, startedHere: false }
+    return await startLocked(port, bootstrap, timeoutMs)
+  } finally {
+    rmSync(lockFile, { force: true })
+  }
+}
+
+async function startLocked(port: number, bootstrap: string, timeoutMs: number): Promise<KafkaHandle> {
   const existing = readPid()
   if (existing !== undefined && isOurBroker(existing)) {
     // Our broker from an earlier run is still starting (or hung): wait for it rather than racing it.
     log(`waiting for the broker already started by this script (pid ${existing})`)
-    await waitReady(bootstrap, existing, timeoutMs)
-    return { bootstrap, startedHere: false }
+    try {
+      await waitReady(bootstrap, existing, timeoutMs)
+      return { bootstrap, startedHere: false }
+    } catch (error) {
+      if (isAlive(existing)) throw error
+      log('that broker exited; starting a fresh one')
+    }
   }
-  if (existing !== undefined) rmSync(pidFile, { force: true }) // stale: that process is gone
+  rmSync(pidFile, { force: true }) // stale: that process is gone
 
   resolveKafkaJars()
   writeConfigs(port)
