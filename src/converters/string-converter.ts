@@ -72,9 +72,9 @@ export function encodeString(text: string, charset: Charset): Uint8Array {
     case 'utf8':
       return Buffer.from(text.isWellFormed() ? text : text.replace(LONE_SURROGATE, '?'), 'utf8')
     case 'ascii':
-      return Buffer.from(text.replace(/[^\x00-\x7f]/gu, '?'), 'latin1')
+      return Buffer.from(text.replace(/[\u0080-\u{10ffff}]/gu, '?'), 'latin1')
     case 'latin1':
-      return Buffer.from(text.replace(/[^\x00-\xff]/gu, '?'), 'latin1')
+      return Buffer.from(text.replace(/[\u0100-\u{10ffff}]/gu, '?'), 'latin1')
     case 'utf16le':
       return Buffer.from(text.isWellFormed() ? text : text.replace(LONE_SURROGATE, '?'), 'utf16le')
     case 'utf16be':
