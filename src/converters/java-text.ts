@@ -4,7 +4,8 @@
  * the Java class names that appear in Kafka's error messages.
  *
  * `Double.toString`/`Float.toString` follow the JDK 19+ specification (the shortest decimal that
- * rounds to the value — the same digits as JavaScript's `Number.prototype.toString`). JDK 17 and
+ * rounds to the value — the same digits as JavaScript's `Number.prototype.toString` — except that
+ * when one digit would do, the closest two-digit decimal is chosen). JDK 17 and
  * older sometimes printed a longer, non-shortest digit string (JDK-4511638); we do not imitate that.
  */
 import { BigDecimal } from '../api/data/big-decimal.ts'
@@ -37,7 +38,9 @@ export function javaDoubleToString(d: number): string {
     const s = String(d)
     return s.includes('.') ? s : `${s}.0`
   }
-  return scientific(d.toExponential())
+  const shortest = d.toExponential()
+  // Java picks among two-digit decimals when one digit would do: Double.MIN_VALUE is 4.9E-324.
+  return scientific(shortest.indexOf('e') === 1 ? d.toExponential(1) : shortest)
 }
 
 /**
@@ -48,10 +51,13 @@ export function javaFloatToString(value: number): string {
   const f = Math.fround(value)
   if (f === 0) return Object.is(f, -0) ? '-0.0' : '0.0'
   if (!Number.isFinite(f)) return Number.isNaN(f) ? 'NaN' : f > 0 ? 'Infinity' : '-Infinity'
-  let exp = ''
-  for (let digits = 1; digits <= 9; digits++) {
-    exp = f.toExponential(digits - 1)
-    if (Math.fround(Number(exp)) === f) break
+  // Java picks among two-digit decimals when one digit would do: Float.MIN_VALUE is 1.4E-45.
+  let exp = f.toExponential(1)
+  if (Math.fround(Number(f.toExponential(0))) !== f) {
+    for (let digits = 2; digits <= 9; digits++) {
+      exp = f.toExponential(digits - 1)
+      if (Math.fround(Number(exp)) === f) break
+    }
   }
   const abs = Math.abs(f)
   if (abs >= 1e-3 && abs < 1e7) {
