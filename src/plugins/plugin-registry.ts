@@ -10,16 +10,17 @@ import type { PluginDescriptor, PluginType } from '../api/plugin.ts'
 export type { PluginDescriptor, PluginType } from '../api/plugin.ts'
 
 export class PluginRegistry {
-  readonly #byName = new Map<string, PluginDescriptor>()
+  /** A name may stand for one class in several roles (StringConverter is a converter and a header converter). */
+  readonly #byName = new Map<string, PluginDescriptor[]>()
   readonly #all: PluginDescriptor[] = []
 
   register(descriptor: PluginDescriptor): this {
     this.#all.push(descriptor)
-    for (const name of namesOf(descriptor)) {
-      // First registration wins for a derived alias, so a plugin cannot shadow a built-in's short name.
-      if (!this.#byName.has(name)) this.#byName.set(name, descriptor)
+    for (const name of new Set(namesOf(descriptor))) {
+      const known = this.#byName.get(name) ?? []
+      // First registration wins for a name and role, so a plugin cannot shadow a built-in's short name.
+      if (!known.some((d) => d.type === descriptor.type)) this.#byName.set(name, [...known, descriptor])
     }
-    this.#byName.set(descriptor.className, descriptor)
     return this
   }
 
@@ -28,8 +29,10 @@ export class PluginRegistry {
    * that lists what is installed.
    */
   resolve<T>(name: string, types: readonly PluginType[], key: string): PluginDescriptor<T> {
-    const found = this.#byName.get(name.trim())
-    if (found && types.includes(found.type)) return found as PluginDescriptor<T>
+    const candidates = this.#byName.get(name.trim()) ?? []
+    const match = candidates.find((d) => types.includes(d.type))
+    if (match) return match as PluginDescriptor<T>
+    const found = candidates[0]
     const installed = this.list(types).map((p) => p.className)
     const what = types.includes('source') || types.includes('sink') ? 'connector' : types.join(' or ')
     const why = found
@@ -39,7 +42,7 @@ export class PluginRegistry {
   }
 
   find(name: string): PluginDescriptor | undefined {
-    return this.#byName.get(name.trim())
+    return this.#byName.get(name.trim())?.[0]
   }
 
   list(types?: readonly PluginType[]): PluginDescriptor[] {

@@ -4,8 +4,21 @@ import { AbstractConfig, ConfigDef, Password, Range, ValidString } from '../../s
 import { ConfigError } from '../../src/api/errors.ts'
 
 const def = new ConfigDef()
-  .define({ name: 'tasks.max', type: 'INT', defaultValue: 1, importance: 'HIGH', documentation: 'd', validator: Range.atLeast(1) })
-  .define({ name: 'mode', type: 'STRING', importance: 'HIGH', documentation: 'd', validator: ValidString.in('bulk', 'incrementing') })
+  .define({
+    name: 'tasks.max',
+    type: 'INT',
+    defaultValue: 1,
+    importance: 'HIGH',
+    documentation: 'd',
+    validator: Range.atLeast(1),
+  })
+  .define({
+    name: 'mode',
+    type: 'STRING',
+    importance: 'HIGH',
+    documentation: 'd',
+    validator: ValidString.in('bulk', 'incrementing'),
+  })
   .define({ name: 'password', type: 'PASSWORD', defaultValue: null, importance: 'HIGH', documentation: 'd' })
   .define({ name: 'tables', type: 'LIST', defaultValue: '', importance: 'LOW', documentation: 'd' })
   .define({ name: 'enabled', type: 'BOOLEAN', defaultValue: false, importance: 'LOW', documentation: 'd' })
@@ -30,7 +43,8 @@ describe('ConfigDef', () => {
     assert.throws(
       () => def.parse({}),
       (error: unknown) =>
-        error instanceof ConfigError && error.message === 'Missing required configuration "mode" which has no default value.',
+        error instanceof ConfigError &&
+        error.message === 'Missing required configuration "mode" which has no default value.',
     )
   })
 

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { BigDecimal } from '../../src/api/data/big-decimal.ts'
-import { bigIntToBytes, bytesToBigInt, DateType, Decimal, TimeType } from '../../src/api/data/logical-types.ts'
+import {
+  bigIntToBytes,
+  bytesToBigInt,
+  DateType,
+  Decimal,
+  TimeType,
+} from '../../src/api/data/logical-types.ts'
 import { Schemas, schemaEquals, validateValue } from '../../src/api/data/schema.ts'
 import { SchemaBuilder } from '../../src/api/data/schema-builder.ts'
 import { Struct } from '../../src/api/data/struct.ts'
@@ -26,7 +32,10 @@ describe('schemas and structs', () => {
   it('rejects values of the wrong type, naming the field', () => {
     assert.throws(() => new Struct(schema).put('id', 'seven'), /field 'id'.*does not match INT32/)
     assert.throws(() => new Struct(schema).put('id', 2 ** 31), DataError)
-    assert.throws(() => new Struct(schema).put('nope', 1), /'nope' is not a valid field name; the struct has: id, name, qty/)
+    assert.throws(
+      () => new Struct(schema).put('nope', 1),
+      /'nope' is not a valid field name; the struct has: id, name, qty/,
+    )
   })
 
   it('reports a missing required field on validate', () => {
@@ -60,7 +69,8 @@ describe('logical types', () => {
     assert.deepEqual([...bigIntToBytes(-1n)], [0xff])
     assert.deepEqual([...bigIntToBytes(-129n)], [0xff, 0x7f])
     assert.deepEqual([...bigIntToBytes(0n)], [0x00])
-    for (const n of [0n, 1n, -1n, 127n, -128n, 255n, 2n ** 70n, -(2n ** 70n) + 3n]) assert.equal(bytesToBigInt(bigIntToBytes(n)), n)
+    for (const n of [0n, 1n, -1n, 127n, -128n, 255n, 2n ** 70n, -(2n ** 70n) + 3n])
+      assert.equal(bytesToBigInt(bigIntToBytes(n)), n)
   })
 
   it('round-trips a Decimal at its schema scale', () => {

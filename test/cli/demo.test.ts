@@ -13,19 +13,35 @@ describe('npm start (sluice demo)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }))
 
   it('runs a pipeline on the embedded log that visibly moves data, serves REST and stops cleanly', async () => {
-    const child = spawn(process.execPath, [MAIN, 'demo', '--data-dir', dir, '--port', '0', '--interval', '100'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'demo', '--data-dir', dir, '--port', '0', '--interval', '100'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString()
     })
     try {
-      const base = await eventually(() => /REST API: (http:\/\/[^\s]+)/.exec(stdout)?.[1], 15_000, 'the REST banner')
-      await eventually(() => ((stdout.match(/^delivered: /gm)?.length ?? 0) >= 3 ? true : undefined), 20_000, 'delivered lines')
+      const base = await eventually(
+        () => /REST API: (http:\/\/[^\s]+)/.exec(stdout)?.[1],
+        15_000,
+        'the REST banner',
+      )
+      await eventually(
+        () => ((stdout.match(/^delivered: /gm)?.length ?? 0) >= 3 ? true : undefined),
+        20_000,
+        'delivered lines',
+      )
       const connectors = await request<string[]>(base, 'GET', '/connectors')
       assert.deepEqual(connectors.body, ['demo-sink', 'demo-source'])
-      const status = await request<{ connector: { state: string } }>(base, 'GET', '/connectors/demo-sink/status')
+      const status = await request<{ connector: { state: string } }>(
+        base,
+        'GET',
+        '/connectors/demo-sink/status',
+      )
       assert.equal(status.body.connector.state, 'RUNNING')
       assert.match(stdout, /delivered: \{"n":1,/)
     } finally {

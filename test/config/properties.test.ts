@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseProperties, propertiesFromEnv } from '../../src/config/properties.ts'
 import { ConfigError } from '../../src/api/errors.ts'
+import { parseProperties, propertiesFromEnv } from '../../src/config/properties.ts'
 import { WorkerConfig } from '../../src/config/worker-config.ts'
 
 describe('properties files', () => {
@@ -30,8 +30,17 @@ describe('properties files', () => {
   })
 
   it('maps CONNECT_ and SLUICE_ environment variables to keys like the Confluent images', () => {
-    const env = { CONNECT_BOOTSTRAP_SERVERS: 'k:9092', SLUICE_OFFSET_FLUSH_INTERVAL__MS: 'x', CONNECT_A___B: 'y', HOME: '/root' }
-    assert.deepEqual(propertiesFromEnv(env), { 'bootstrap.servers': 'k:9092', 'offset.flush.interval_ms': 'x', 'a-b': 'y' })
+    const env = {
+      CONNECT_BOOTSTRAP_SERVERS: 'k:9092',
+      SLUICE_OFFSET_FLUSH_INTERVAL__MS: 'x',
+      CONNECT_A___B: 'y',
+      HOME: '/root',
+    }
+    assert.deepEqual(propertiesFromEnv(env), {
+      'bootstrap.servers': 'k:9092',
+      'offset.flush.interval_ms': 'x',
+      'a-b': 'y',
+    })
   })
 })
 
@@ -45,7 +54,9 @@ describe('worker config', () => {
     assert.throws(
       () => new WorkerConfig({ 'bootstrap.servers': 'localhost' }),
       (error: unknown) =>
-        error instanceof ConfigError && error.key === 'bootstrap.servers' && /write e.g. localhost:9092/.test(error.message),
+        error instanceof ConfigError &&
+        error.key === 'bootstrap.servers' &&
+        /write e.g. localhost:9092/.test(error.message),
     )
   })
 

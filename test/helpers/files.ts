@@ -31,7 +31,8 @@ export async function waitForLines(file: string, count: number, timeoutMs = 30_0
   for (;;) {
     const lines = readLines(file)
     if (lines.length >= count) return lines
-    if (Date.now() > deadline) throw new Error(`${file} has ${lines.length} lines after ${timeoutMs} ms, expected ${count}`)
+    if (Date.now() > deadline)
+      throw new Error(`${file} has ${lines.length} lines after ${timeoutMs} ms, expected ${count}`)
     await sleep(50)
   }
 }

@@ -6,7 +6,12 @@ export interface Response<T = unknown> {
   headers: Headers
 }
 
-export async function request<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<Response<T>> {
+export async function request<T = unknown>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Response<T>> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -17,7 +22,11 @@ export async function request<T = unknown>(base: string, method: string, path: s
 }
 
 /** Polls until `check` returns a value (not undefined) or the timeout passes. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -27,7 +36,8 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     } catch (error) {
       last = error
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
     await sleep(100)
   }
 }

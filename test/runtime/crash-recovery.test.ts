@@ -30,10 +30,20 @@ for (const backend of backends) {
     })
 
     function launch(): ChildProcess {
-      const child = spawn(process.execPath, [MAIN, 'standalone', join(dir, 'worker.properties'), join(dir, 'source.properties'), join(dir, 'sink.json')], {
-        cwd: dir,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      })
+      const child = spawn(
+        process.execPath,
+        [
+          MAIN,
+          'standalone',
+          join(dir, 'worker.properties'),
+          join(dir, 'source.properties'),
+          join(dir, 'sink.json'),
+        ],
+        {
+          cwd: dir,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      )
       let stderr = ''
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString()).slice(-4000)
@@ -62,13 +72,20 @@ for (const backend of backends) {
       )
       writeFileSync(
         join(dir, 'sink.json'),
-        JSON.stringify({ name: 'kill-sink', config: { 'connector.class': 'FileStreamSink', file: output, topics: topic } }),
+        JSON.stringify({
+          name: 'kill-sink',
+          config: { 'connector.class': 'FileStreamSink', file: output, topics: topic },
+        }),
       )
       writeNumberedLines(input, 1, TOTAL)
 
       const first = launch()
       // Kill it while data is flowing: some lines out, not all.
-      await eventually(() => (readLines(output).length > 20_000 ? true : undefined), 60_000, 'lines to start arriving')
+      await eventually(
+        () => (readLines(output).length > 20_000 ? true : undefined),
+        60_000,
+        'lines to start arriving',
+      )
       first.kill('SIGKILL')
       await new Promise((r) => first.once('exit', r))
       const before = readLines(output).length
@@ -80,7 +97,9 @@ for (const backend of backends) {
       await new Promise((r) => setTimeout(r, 1000))
       const { duplicates } = assertAtLeastOnceInOrder(readLines(output), TOTAL)
       assert.ok(lines.length >= TOTAL)
-      process.stderr.write(`[${backend.name}] killed at ${before} lines; ${duplicates} replayed after restart\n`)
+      process.stderr.write(
+        `[${backend.name}] killed at ${before} lines; ${duplicates} replayed after restart\n`,
+      )
     })
   })
 }

@@ -3,15 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { WorkerConfig } from '../../src/config/worker-config.ts'
 import { type StandaloneWorker, startStandalone } from '../../src/cli/standalone.ts'
+import { WorkerConfig } from '../../src/config/worker-config.ts'
 import { assertAtLeastOnceInOrder, waitForLines, writeNumberedLines } from '../helpers/files.ts'
 import { eventually, request } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 
 const backends = [
   { name: 'embedded log', skip: false as string | false, props: (): Record<string, string> => ({}) },
-  { name: 'Kafka', skip: kafkaSkipReason(), props: (): Record<string, string> => ({ 'bootstrap.servers': kafkaBootstrap() }) },
+  {
+    name: 'Kafka',
+    skip: kafkaSkipReason(),
+    props: (): Record<string, string> => ({ 'bootstrap.servers': kafkaBootstrap() }),
+  },
 ]
 
 for (const backend of backends) {
@@ -63,22 +67,41 @@ for (const backend of backends) {
       const lines = await waitForLines(output, 25_000, 60_000)
       const { duplicates } = assertAtLeastOnceInOrder(lines, 25_000)
       assert.equal(duplicates, 0)
-      const status = await request<{ connector: { state: string }; tasks: { state: string }[] }>(base, 'GET', '/connectors/src/status')
+      const status = await request<{ connector: { state: string }; tasks: { state: string }[] }>(
+        base,
+        'GET',
+        '/connectors/src/status',
+      )
       assert.equal(status.body.connector.state, 'RUNNING')
-      assert.deepEqual(status.body.tasks.map((t) => t.state), ['RUNNING'])
+      assert.deepEqual(
+        status.body.tasks.map((t) => t.state),
+        ['RUNNING'],
+      )
     })
 
     it('reports a failing task as FAILED with its trace while the worker keeps serving', async () => {
       const { base } = await start('failing')
       const created = await request(base, 'POST', '/connectors', {
         name: 'bad-sink',
-        config: { 'connector.class': 'FileStreamSink', file: join(dir, 'no-such-dir', 'out.txt'), topics: 'x' },
+        config: {
+          'connector.class': 'FileStreamSink',
+          file: join(dir, 'no-such-dir', 'out.txt'),
+          topics: 'x',
+        },
       })
       assert.equal(created.status, 201)
-      const task = await eventually(async () => {
-        const res = await request<{ tasks: { state: string; trace?: string }[] }>(base, 'GET', '/connectors/bad-sink/status')
-        return res.body.tasks[0]?.state === 'FAILED' ? res.body.tasks[0] : undefined
-      }, 20_000, 'the task to fail')
+      const task = await eventually(
+        async () => {
+          const res = await request<{ tasks: { state: string; trace?: string }[] }>(
+            base,
+            'GET',
+            '/connectors/bad-sink/status',
+          )
+          return res.body.tasks[0]?.state === 'FAILED' ? res.body.tasks[0] : undefined
+        },
+        20_000,
+        'the task to fail',
+      )
       assert.match(task.trace ?? '', /no-such-dir/)
       const root = await request<{ version: string }>(base, 'GET', '/')
       assert.equal(root.status, 200)
@@ -103,7 +126,16 @@ for (const backend of backends) {
       writeNumberedLines(input, 1, 1000)
       const first = await start('resume')
       for (const [name, config] of [
-        ['r-src', { 'connector.class': 'FileStreamSource', file: input, topic, 'topic.creation.default.partitions': '1', 'topic.creation.default.replication.factor': '1' }],
+        [
+          'r-src',
+          {
+            'connector.class': 'FileStreamSource',
+            file: input,
+            topic,
+            'topic.creation.default.partitions': '1',
+            'topic.creation.default.replication.factor': '1',
+          },
+        ],
         ['r-sink', { 'connector.class': 'FileStreamSink', file: output, topics: topic }],
       ] as const) {
         assert.equal((await request(first.base, 'POST', '/connectors', { name, config })).status, 201)
