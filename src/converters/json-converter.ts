@@ -147,6 +147,9 @@ export class JsonConverter implements Converter, HeaderConverter {
   #toConnectSchemaCache = new LruCache<string, Schema>(1000)
   #lastSchema: Schema | undefined
   #lastSchemaJson = ''
+  /** The last schema read, and its JSON text: consecutive records usually share one. */
+  #lastReadSchemaText: string | undefined
+  #lastReadSchema: Schema | null = null
   /** Per struct schema, each field's `"name":` prefix (with the separating comma after the first). */
   readonly #fieldPrefixes = new WeakMap<Schema, string[]>()
 
@@ -167,6 +170,7 @@ export class JsonConverter implements Converter, HeaderConverter {
     this.#fromConnectSchemaCache = new LruCache(cacheSize)
     this.#toConnectSchemaCache = new LruCache(cacheSize)
     this.#lastSchema = undefined
+    this.#lastReadSchemaText = undefined
   }
 
   /** Entries in the schema → JSON cache (Java's `sizeOfFromConnectSchemaCache`). */
@@ -193,12 +197,19 @@ export class JsonConverter implements Converter, HeaderConverter {
     if (!this.#schemasEnabled) return { schema: null, value: readSchemaless(text) }
     let envelope: ReturnType<typeof readEnvelope>
     try {
-      envelope = readEnvelope(text)
+      envelope = readEnvelope(text, this.#lastReadSchemaText)
     } catch (error) {
       throw serializationError(error)
     }
     if (!envelope.isEnvelope) throw new DataError(ENVELOPE_REQUIRED)
-    const schema = envelope.schemaText === null ? null : this.#asConnectSchemaText(envelope.schemaText)
+    let schema: Schema | null = null
+    if (envelope.schemaText === this.#lastReadSchemaText) {
+      schema = this.#lastReadSchema
+    } else if (envelope.schemaText !== null) {
+      schema = this.#asConnectSchemaText(envelope.schemaText)
+      this.#lastReadSchemaText = envelope.schemaText
+      this.#lastReadSchema = schema
+    }
     return { schema, value: this.#toConnect(schema, envelope.payload) }
   }
 
@@ -520,7 +531,10 @@ export class JsonConverter implements Converter, HeaderConverter {
           throw new DataError(`Structs should be encoded as JSON objects, but found ${nodeType(node)}`)
         }
         const struct = new Struct(schema)
-        for (const field of schema.fields) struct.put(field, this.#toConnect(field.schema, node[field.name]))
+        for (const field of schema.fields) {
+          const member = Object.hasOwn(node, field.name) ? node[field.name] : undefined
+          struct.put(field, this.#toConnect(field.schema, member))
+        }
         return struct
       }
     }

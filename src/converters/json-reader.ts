@@ -297,8 +297,9 @@ class Reader {
     if (++this.depth > MAX_DEPTH)
       this.fail(`document nesting depth exceeds the maximum allowed (${MAX_DEPTH})`)
     this.pos++
-    // Tree objects are looked up by field name, so they must not inherit anything.
-    const result: { [key: string]: JsonTree | undefined } = this.mode === 'tree' ? Object.create(null) : {}
+    // Plain objects (a null prototype would put V8 in slow dictionary mode); "__proto__" is defined
+    // as an own member below, and readers look fields up with Object.hasOwn.
+    const result: { [key: string]: JsonTree | undefined } = {}
     let c = this.skipWs()
     if (c === 0x7d) {
       this.pos++
@@ -311,7 +312,7 @@ class Reader {
       if (this.skipWs() !== 0x3a) this.fail('was expecting a colon to separate field name and value')
       this.pos++
       const value = this.value(this.skipWs())
-      if (key === '__proto__' && this.mode === 'connect') {
+      if (key === '__proto__') {
         Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true })
       } else {
         result[key] = value
@@ -434,10 +435,11 @@ const NOT_AN_ENVELOPE: EnvelopeRead = Object.freeze({
 
 /**
  * Reads a `{"schema": …, "payload": …}` envelope. The schema is validated but not built (its text
- * is the cache key); the payload is read in tree mode. Anything else is validated in full and
+ * is the cache key; when it repeats `lastSchemaText`, that very string is returned without
+ * rescanning); the payload is read in tree mode. Anything else is validated in full and
  * reported as not an envelope, so invalid JSON still fails as a syntax error first, as in Java.
  */
-export function readEnvelope(text: string): EnvelopeRead {
+export function readEnvelope(text: string, lastSchemaText?: string): EnvelopeRead {
   const r = new Reader(text, 'tree')
   if (text.charCodeAt(0) === 0xfeff) r.pos = 1
   const c = r.skipWs()
@@ -461,9 +463,19 @@ export function readEnvelope(text: string): EnvelopeRead {
       r.pos++
       const v = r.skipWs()
       if (key === 'schema') {
-        const start = r.pos
-        r.skip(v)
-        schemaText = v === 0x6e ? null : text.slice(start, r.pos)
+        // The same (valid, self-delimiting) schema as last time needs no scan. (A slice compared with
+        // === is a memcmp; `startsWith` with a position walks character by character, 15x slower.)
+        if (
+          lastSchemaText !== undefined &&
+          text.slice(r.pos, r.pos + lastSchemaText.length) === lastSchemaText
+        ) {
+          r.pos += lastSchemaText.length
+          schemaText = lastSchemaText
+        } else {
+          const start = r.pos
+          r.skip(v)
+          schemaText = v === 0x6e ? null : text.slice(start, r.pos)
+        }
       } else if (key === 'payload') {
         payload = r.value(v)
         hasPayload = true
