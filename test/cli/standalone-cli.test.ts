@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { after, describe, it } from 'node:test'
+
+const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts')
+
+describe('sluice standalone with bad input', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  function run(...args: string[]) {
+    return spawnSync(process.execPath, [MAIN, 'standalone', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 20_000,
+    })
+  }
+
+  it('fails before starting anything when a worker key is malformed, naming the key and the fix', () => {
+    writeFileSync(join(dir, 'bad-worker.properties'), 'bootstrap.servers=localhost\n')
+    const result = run(join(dir, 'bad-worker.properties'))
+    assert.equal(result.status, 2)
+    assert.match(result.stderr, /bootstrap\.servers/)
+    assert.match(result.stderr, /write e\.g\. localhost:9092/)
+  })
+
+  it('fails on an unknown connector class, listing the installed connectors', () => {
+    writeFileSync(
+      join(dir, 'worker.properties'),
+      `sluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n`,
+    )
+    writeFileSync(join(dir, 'conn.properties'), 'name=x\nconnector.class=com.example.Nope\n')
+    const result = run(join(dir, 'worker.properties'), join(dir, 'conn.properties'))
+    assert.equal(result.status, 2)
+    assert.match(result.stderr, /com\.example\.Nope/)
+    assert.match(result.stderr, /org\.apache\.kafka\.connect\.file\.FileStreamSourceConnector/)
+  })
+
+  it('fails on a connector config with an invalid value, naming the key', () => {
+    writeFileSync(
+      join(dir, 'worker.properties'),
+      `sluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n`,
+    )
+    writeFileSync(
+      join(dir, 'conn.json'),
+      JSON.stringify({
+        name: 'y',
+        config: { 'connector.class': 'FileStreamSource', topic: 't', 'tasks.max': '0' },
+      }),
+    )
+    const result = run(join(dir, 'worker.properties'), join(dir, 'conn.json'))
+    assert.equal(result.status, 2)
+    assert.match(result.stderr, /Invalid value 0 for configuration tasks\.max: Value must be at least 1/)
+  })
+
+  it('fails on a connector file without a name', () => {
+    writeFileSync(join(dir, 'noname.properties'), 'connector.class=FileStreamSink\ntopics=t\n')
+    const result = run(join(dir, 'worker.properties'), join(dir, 'noname.properties'))
+    assert.equal(result.status, 2)
+    assert.match(result.stderr, /has no 'name'/)
+  })
+})
