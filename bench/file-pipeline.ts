@@ -27,6 +27,7 @@ import { ensureKafka, KAFKA_VERSION } from '../scripts/kafka.ts'
 import { type BenchCase, benchCase, type CaseName, freePort, parseCases } from './lib/cases.ts'
 import { treeCpuSeconds } from './lib/cpu-time.ts'
 import { DestinationWatcher } from './lib/destination-file.ts'
+import { errorSummary } from './lib/error-summary.ts'
 import { type IdleMeasurement, idleDir, measureIdle } from './lib/idle-worker.ts'
 import { ensureInputFile, type InputFile } from './lib/input-file.ts'
 import { machineInfo } from './lib/machine.ts'
@@ -44,6 +45,8 @@ interface PipelineMeasurement {
   readyMs: number
   firstLineMs?: number
   lastLineMs?: number
+  /** Spawn → 99 % of the lines at the destination: throughput without the last flush's wait. */
+  p99LineMs?: number
   peakRssBytes: number
   cpuSeconds: number
   lines: number
@@ -52,6 +55,8 @@ interface PipelineMeasurement {
   malformed: number
   recordsPerSecond?: number
   recordsPerSecondFromSpawn?: number
+  /** `[ms since spawn, lines at the destination]`, about every 500 ms. */
+  timeline: [number, number][]
 }
 
 interface CaseResult {
@@ -140,10 +145,12 @@ async function runPipeline(
     }
     const firstLineMs = progress.firstLineAt! - worker.spawnedAt
     const lastLineMs = progress.completeAt - worker.spawnedAt
+    const p99LineMs = progress.p99At! - worker.spawnedAt
     return {
       readyMs,
       firstLineMs,
       lastLineMs,
+      p99LineMs,
       peakRssBytes: rss.peakBytes,
       cpuSeconds,
       lines: progress.lines,
@@ -152,6 +159,7 @@ async function runPipeline(
       malformed: progress.malformed,
       recordsPerSecond: input.lines / ((lastLineMs - firstLineMs) / 1000),
       recordsPerSecondFromSpawn: input.lines / (lastLineMs / 1000),
+      timeline: progress.timeline.map(([at, lines]) => [Math.round(at - worker.spawnedAt), lines]),
     }
   } finally {
     sampler.stop()
@@ -165,19 +173,19 @@ function table(results: CaseResult[]): string {
   const n = (v: number | undefined): string => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US'))
   const m = (bytes: number | undefined): string => (bytes === undefined ? '–' : mib(bytes).toFixed(1))
   const rows = [
-    '| case | start→REST-ready (s) | idle RSS (MiB) | peak RSS (MiB) | spawn→first line (s) | spawn→last line (s) | records/s first→last line | records/s incl. start | CPU (s) | dups |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| case | start→REST-ready (s) | idle RSS (MiB) | peak RSS (MiB) | spawn→first line (s) | spawn→99 % (s) | spawn→last line (s) | records/s first→last line | records/s incl. start | CPU (s) | dups |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ]
   for (const r of results) {
     const p = r.pipeline
     rows.push(
       `| ${r.label} | ${s(r.idleMedian?.readyMs)} | ${m(r.idleMedian?.idleRssBytes)} | ${m(p?.peakRssBytes)} | ` +
-        `${s(p?.firstLineMs)} | ${s(p?.lastLineMs)} | ${n(p?.recordsPerSecond)} | ${n(p?.recordsPerSecondFromSpawn)} | ` +
+        `${s(p?.firstLineMs)} | ${s(p?.p99LineMs)} | ${s(p?.lastLineMs)} | ${n(p?.recordsPerSecond)} | ${n(p?.recordsPerSecondFromSpawn)} | ` +
         `${p === undefined ? '–' : p.cpuSeconds.toFixed(1)} | ${p === undefined ? '–' : p.duplicates} |`,
     )
   }
   const failed = results.filter((r) => r.error !== undefined)
-  for (const r of failed) rows.push('', `**${r.label} failed:** ${r.error!.split('\n')[0]}`)
+  for (const r of failed) rows.push('', `**${r.label} failed:** ${errorSummary(r.error!)}`)
   return rows.join('\n')
 }
 

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ensureKafka, KAFKA_VERSION } from '../scripts/kafka.ts'
 import { benchCase, type CaseName, parseCases } from './lib/cases.ts'
+import { errorSummary } from './lib/error-summary.ts'
 import { type IdleMeasurement, idleDir, measureIdle } from './lib/idle-worker.ts'
 import { machineInfo } from './lib/machine.ts'
 import { mib } from './lib/rss.ts'
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
   ]
   for (const r of results) {
     if (r.median === undefined) {
-      rows.push(`| ${r.label} | failed: ${r.error?.split('\n')[0]} | | | |`)
+      rows.push(`| ${r.label} | failed: ${errorSummary(r.error ?? '')} | | | |`)
       continue
     }
     const ready = r.runs.map((i) => i.readyMs)

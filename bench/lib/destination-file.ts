@@ -20,12 +20,16 @@ export interface DestinationProgress {
   malformed: number
   /** `performance.now()` when the first complete line appeared; undefined until then. */
   firstLineAt?: number
+  /** `performance.now()` when 99 % of the expected lines were there (the tail may wait for a flush). */
+  p99At?: number
   /** `performance.now()` when the line count reached the expected count. */
   allLinesAt?: number
   /** `performance.now()` when the last missing sequence number arrived. */
   completeAt?: number
   /** A few sequence numbers still missing (for the failure message). */
   missingSample: number[]
+  /** `[performance.now(), lines]` about every `timelineMs` while waiting: shows bursts and stalls. */
+  timeline: [number, number][]
 }
 
 const SEQ_AT = SEQ_PREFIX.length
@@ -40,7 +44,14 @@ export class DestinationWatcher {
   #position = 0
   /** Bytes of an incomplete last line, kept at the start of the buffer. */
   #carry = 0
-  #progress: DestinationProgress = { lines: 0, unique: 0, duplicates: 0, malformed: 0, missingSample: [] }
+  #progress: DestinationProgress = {
+    lines: 0,
+    unique: 0,
+    duplicates: 0,
+    malformed: 0,
+    missingSample: [],
+    timeline: [],
+  }
 
   constructor(path: string, expected: number) {
     this.#path = path
@@ -85,6 +96,7 @@ export class DestinationWatcher {
       if (this.#carry > 0) this.#buffer.copy(this.#buffer, 0, start, end)
     }
     if (p.lines > 0 && p.firstLineAt === undefined) p.firstLineAt = now
+    if (p.lines >= this.#expected * 0.99 && p.p99At === undefined) p.p99At = now
     if (p.lines >= this.#expected && p.allLinesAt === undefined) p.allLinesAt = now
     if (p.unique === this.#expected && p.completeAt === undefined) p.completeAt = now
     return p.completeAt !== undefined
@@ -130,15 +142,23 @@ export class DestinationWatcher {
     timeoutMs: number
     pollMs?: number
     stallMs?: number
+    timelineMs?: number
     abort?: () => string | undefined
   }): Promise<DestinationProgress & { stopped?: string }> {
     const pollMs = options.pollMs ?? 20
     const started = performance.now()
     let lastGrowth = started
     let lastLines = 0
+    let lastTimeline = 0
+    const timelineMs = options.timelineMs ?? 500
     while (true) {
-      if (this.poll()) return this.progress
+      const complete = this.poll()
       const now = performance.now()
+      if (complete || now - lastTimeline >= timelineMs) {
+        this.#progress.timeline.push([now, this.#progress.lines])
+        lastTimeline = now
+      }
+      if (complete) return this.progress
       if (this.#progress.lines !== lastLines) {
         lastLines = this.#progress.lines
         lastGrowth = now
