@@ -4,12 +4,11 @@
  * the data dir, the worker, the herder and the REST API. Connector files given on the command line
  * are created (or updated) after the stored connectors are resumed.
  */
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Props } from '../api/connector.ts'
 import { ConfigError } from '../api/errors.ts'
-import { parseProperties } from '../config/properties.ts'
-import { stringMap, type WorkerConfig } from '../config/worker-config.ts'
+import { readConfigFile } from '../config/config-file.ts'
+import type { WorkerConfig } from '../config/worker-config.ts'
 import { StandaloneHerder } from '../herder/standalone/standalone-herder.ts'
 import { createLog } from '../log/create-log.ts'
 import type { Log } from '../log/log.ts'
@@ -100,31 +99,7 @@ export async function startStandalone(
 
 /** A connector file: `.properties` as connect-standalone takes, or JSON (`{"name","config"}` or a flat map). */
 export function readConnectorFile(file: string): Props {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    throw new ConfigError(
-      undefined,
-      `cannot read connector config file '${file}': ${(error as Error).message}`,
-    )
-  }
-  let props: Record<string, string>
-  if (file.endsWith('.json')) {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(text)
-    } catch (error) {
-      throw new ConfigError(undefined, `${file} is not valid JSON: ${(error as Error).message}`)
-    }
-    const obj = parsed as { name?: unknown; config?: unknown }
-    props =
-      obj && typeof obj === 'object' && obj.config && typeof obj.config === 'object'
-        ? { ...stringMap(obj.config, file), ...(typeof obj.name === 'string' ? { name: obj.name } : {}) }
-        : stringMap(parsed, file)
-  } else {
-    props = parseProperties(text)
-  }
+  const props = readConfigFile(file, 'connector config')
   if (!props.name) throw new ConfigError('name', `${file} has no 'name': every connector needs a unique name`)
   if (!props['connector.class']) {
     throw new ConfigError(

@@ -3,11 +3,11 @@
  * Sluice's own. Read from a properties file, overridden by `CONNECT_*`/`SLUICE_*` environment
  * variables. With no `bootstrap.servers` the worker runs on the embedded log.
  */
-import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { AbstractConfig, ConfigDef, Range, validator } from '../api/config-def.ts'
 import { ConfigError } from '../api/errors.ts'
-import { parseProperties, propertiesFromEnv } from './properties.ts'
+import { readConfigFile } from './config-file.ts'
+import { propertiesFromEnv } from './properties.ts'
 
 const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter'
 
@@ -184,30 +184,6 @@ export function loadWorkerConfig(
   file: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): WorkerConfig {
-  let fromFile: Record<string, string> = {}
-  if (file) {
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (error) {
-      throw new ConfigError(
-        undefined,
-        `cannot read worker config file '${file}': ${(error as Error).message}`,
-      )
-    }
-    fromFile = file.endsWith('.json') ? stringMap(JSON.parse(text), file) : parseProperties(text)
-  }
+  const fromFile = file ? readConfigFile(file, 'worker config') : {}
   return new WorkerConfig({ ...fromFile, ...propertiesFromEnv(env) })
-}
-
-export function stringMap(value: unknown, source: string): Record<string, string> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(undefined, `${source} must hold a JSON object of config keys`)
-  }
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(value)) {
-    if (v === null || v === undefined) continue
-    out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v)
-  }
-  return out
 }
