@@ -14,7 +14,6 @@ import { FILE_CONNECTOR_VERSION } from './version.ts'
 export class FileStreamSinkTask extends SinkTask {
   #file: string | null = null
   #handle: FileHandle | null = null
-  #buffer: string[] = []
 
   version(): string {
     return FILE_CONNECTOR_VERSION
@@ -33,12 +32,15 @@ export class FileStreamSinkTask extends SinkTask {
   }
 
   async put(records: SinkRecord[]): Promise<void> {
-    for (const record of records) this.#buffer.push(render(record.value))
-    if (this.#buffer.length >= 4096) await this.#write()
+    // One write per batch: lines show up at once (as Kafka's PrintStream does); fsync waits for flush.
+    if (records.length === 0) return
+    let text = ''
+    for (const record of records) text += `${render(record.value)}\n`
+    if (this.#handle) await this.#handle.write(text)
+    else process.stdout.write(text)
   }
 
   override async flush(_offsets: SinkOffsets): Promise<void> {
-    await this.#write()
     await this.#handle?.datasync()
   }
 
@@ -46,14 +48,6 @@ export class FileStreamSinkTask extends SinkTask {
     const handle = this.#handle
     this.#handle = null
     await handle?.close()
-  }
-
-  async #write(): Promise<void> {
-    if (this.#buffer.length === 0) return
-    const text = `${this.#buffer.join('\n')}\n`
-    this.#buffer = []
-    if (this.#handle) await this.#handle.write(text)
-    else process.stdout.write(text)
   }
 }
 
