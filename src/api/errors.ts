@@ -120,8 +120,8 @@ export function errorMessage(error: unknown): string {
   const parts: string[] = []
   let current: unknown = error
   for (let depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
-    const message = current instanceof Error ? current.message : String(current)
-    if (!parts.includes(message)) parts.push(message)
+    const message = (current instanceof Error ? current.message : String(current)).replace(/:\s*$/, '')
+    if (message && !parts.some((p) => p.includes(message))) parts.push(message)
     current = current instanceof Error ? current.cause : undefined
   }
   return parts.join(': ')

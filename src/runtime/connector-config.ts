@@ -181,6 +181,40 @@ function common(): ConfigDef {
       width: 'SHORT',
       displayName: 'Log Error Details',
     })
+    .define({
+      name: 'errors.deadletterqueue.topic.name',
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      documentation:
+        'Topic for records that failed and were tolerated (errors.tolerance=all). Empty: no dead-letter queue.',
+      group: ERROR_GROUP,
+      orderInGroup: 6,
+      width: 'MEDIUM',
+      displayName: 'Dead Letter Queue Topic Name',
+    })
+    .define({
+      name: 'errors.deadletterqueue.topic.replication.factor',
+      type: 'SHORT',
+      defaultValue: 3,
+      importance: 'MEDIUM',
+      documentation: 'Replication factor of the dead-letter topic when it is created.',
+      group: ERROR_GROUP,
+      orderInGroup: 7,
+      width: 'MEDIUM',
+      displayName: 'Dead Letter Queue Topic Replication Factor',
+    })
+    .define({
+      name: 'errors.deadletterqueue.context.headers.enable',
+      type: 'BOOLEAN',
+      defaultValue: false,
+      importance: 'MEDIUM',
+      documentation: 'Add __connect.errors.* headers with the failure context to dead-letter records.',
+      group: ERROR_GROUP,
+      orderInGroup: 8,
+      width: 'MEDIUM',
+      displayName: 'Enable Error Context Headers',
+    })
 }
 
 export const sourceConnectorConfigDef: ConfigDef = common()
@@ -251,40 +285,6 @@ export const sinkConnectorConfigDef: ConfigDef = common()
         return `not a valid regular expression: ${(error as Error).message}`
       }
     }),
-  })
-  .define({
-    name: 'errors.deadletterqueue.topic.name',
-    type: 'STRING',
-    defaultValue: '',
-    importance: 'MEDIUM',
-    documentation:
-      'Topic for records that failed and were tolerated (errors.tolerance=all). Empty: no dead-letter queue.',
-    group: ERROR_GROUP,
-    orderInGroup: 6,
-    width: 'MEDIUM',
-    displayName: 'Dead Letter Queue Topic Name',
-  })
-  .define({
-    name: 'errors.deadletterqueue.topic.replication.factor',
-    type: 'SHORT',
-    defaultValue: 3,
-    importance: 'MEDIUM',
-    documentation: 'Replication factor of the dead-letter topic when it is created.',
-    group: ERROR_GROUP,
-    orderInGroup: 7,
-    width: 'MEDIUM',
-    displayName: 'Dead Letter Queue Topic Replication Factor',
-  })
-  .define({
-    name: 'errors.deadletterqueue.context.headers.enable',
-    type: 'BOOLEAN',
-    defaultValue: false,
-    importance: 'MEDIUM',
-    documentation: 'Add __connect.errors.* headers with the failure context to dead-letter records.',
-    group: ERROR_GROUP,
-    orderInGroup: 8,
-    width: 'MEDIUM',
-    displayName: 'Enable Error Context Headers',
   })
 
 /**

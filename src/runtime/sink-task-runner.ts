@@ -9,13 +9,21 @@
  *   partitions are revoked, and on stop — always after `preCommit` said what is durable.
  * - If `preCommit` throws, the consumer rewinds to the last committed offsets so nothing is skipped.
  */
-import type { Props, SinkOffsets, SinkTask, SinkTaskContext, SinkTopicPartition } from '../api/connector.ts'
+import type {
+  ErrantRecordReporter,
+  Props,
+  SinkOffsets,
+  SinkTask,
+  SinkTaskContext,
+  SinkTopicPartition,
+} from '../api/connector.ts'
 import { ConnectError, errorMessage, isRetriable } from '../api/errors.ts'
 import { Headers } from '../api/headers.ts'
 import { SinkRecord } from '../api/records.ts'
 import { type TopicPartition, tpKey } from '../api/topic-partition.ts'
 import type { LogConsumer, LogRecord } from '../log/log.ts'
 import type { ConnectorConverters } from './converters.ts'
+import { type ErrorHandler, SKIP, type Stage } from './errors/error-handler.ts'
 import type { TargetState } from './states.ts'
 import { taskIdString } from './states.ts'
 import { TaskRunner, type TaskRunnerContext } from './task-runner.ts'
@@ -33,6 +41,7 @@ export interface SinkTaskRunnerOptions {
   topics: string[] | RegExp
   offsetFlushIntervalMs: number
   offsetFlushTimeoutMs: number
+  errorHandler: ErrorHandler
 }
 
 export class SinkTaskRunner extends TaskRunner {
@@ -49,6 +58,9 @@ export class SinkTaskRunner extends TaskRunner {
   #redeliver: SinkRecord[] | null = null
   #redeliverOffsets: LogRecord[] = []
   #pausedForRetry = false
+  /** The fetched records of the batch being delivered, by partition and offset, for errant reports. */
+  readonly #batchOriginals = new Map<string, LogRecord>()
+  readonly #pendingReports = new Set<Promise<void>>()
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SinkTaskRunnerOptions) {
     super(ctx, initialTarget)
@@ -85,6 +97,7 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   protected async onStopRequested(): Promise<void> {
+    this.#o.errorHandler.stop()
     this.#o.consumer.wakeup()
   }
 
@@ -118,36 +131,113 @@ export class SinkTaskRunner extends TaskRunner {
       this.#rewind(fetched)
       return
     }
-    await this.#deliver(this.#convert(fetched), fetched)
+    await this.#deliver(await this.#convert(fetched), fetched)
   }
 
-  #convert(fetched: LogRecord[]): SinkRecord[] {
-    const { converters, transforms } = this.#o
+  /**
+   * Converts and transforms fetched records. A record that fails goes through the error handler:
+   * retried, then skipped and reported (tolerance `all`) or failing the task (`none`).
+   */
+  async #convert(fetched: LogRecord[]): Promise<SinkRecord[]> {
     const out: SinkRecord[] = []
+    this.#batchOriginals.clear()
     for (const r of fetched) {
-      const key = converters.key.toConnectData(r.topic, r.key)
-      const value = converters.value.toConnectData(r.topic, r.value)
-      const headers = new Headers()
-      for (const h of r.headers) {
-        const converted = converters.header.toConnectHeader(r.topic, h.key, h.value)
-        headers.add(h.key, converted.value, converted.schema)
+      const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
+      let converted: SinkRecord | null | typeof SKIP
+      try {
+        converted = this.#convertOne(r, stage)
+      } catch (error) {
+        converted = await this.#o.errorHandler.handle(
+          stage.current,
+          () => this.#convertOne(r, stage),
+          error,
+          {
+            connector: this.id.connector,
+            task: this.id.task,
+            consumed: r,
+            executing: stage.current === 'TRANSFORMATION' ? 'transforms' : `${stage.current.toLowerCase()}`,
+          },
+        )
       }
-      const record = new SinkRecord({
-        topic: r.topic,
-        kafkaPartition: r.partition,
-        keySchema: key.schema,
-        key: key.value,
-        valueSchema: value.schema,
-        value: value.value,
-        timestamp: r.timestamp,
-        timestampType: r.timestampType,
-        kafkaOffset: r.offset,
-        headers,
-      })
-      const transformed = transforms.isEmpty ? record : transforms.apply(record)
-      if (transformed) out.push(transformed)
+      if (converted !== null && converted !== SKIP) {
+        out.push(converted)
+        this.#batchOriginals.set(`${tpKey(r)}\u0000${r.offset}`, r)
+      }
     }
     return out
+  }
+
+  #convertOne(r: LogRecord, stage: { current: Stage }): SinkRecord | null {
+    const { converters, transforms } = this.#o
+    stage.current = 'KEY_CONVERTER'
+    const key = converters.key.toConnectData(r.topic, r.key)
+    stage.current = 'VALUE_CONVERTER'
+    const value = converters.value.toConnectData(r.topic, r.value)
+    stage.current = 'HEADER_CONVERTER'
+    const headers = new Headers()
+    for (const h of r.headers) {
+      const converted = converters.header.toConnectHeader(r.topic, h.key, h.value)
+      headers.add(h.key, converted.value, converted.schema)
+    }
+    const record = new SinkRecord({
+      topic: r.topic,
+      kafkaPartition: r.partition,
+      keySchema: key.schema,
+      key: key.value,
+      valueSchema: value.schema,
+      value: value.value,
+      timestamp: r.timestamp,
+      timestampType: r.timestampType,
+      kafkaOffset: r.offset,
+      headers,
+    })
+    stage.current = 'TRANSFORMATION'
+    return transforms.isEmpty ? record : transforms.apply(record)
+  }
+
+  /**
+   * The errant record reporter (KIP-610): present when the connector logs errors or has a
+   * dead-letter topic. Reports are awaited before the next offset commit.
+   */
+  #errantReporter(): ErrantRecordReporter | null {
+    if (!this.#o.errorHandler.hasReporters) return null
+    return {
+      report: (record: SinkRecord, error: Error) => {
+        const original = this.#batchOriginals.get(
+          `${tpKey({ topic: record.originalTopic, partition: record.originalKafkaPartition })}\u0000${record.originalKafkaOffset}`,
+        )
+        const consumed = original ?? this.#reserialize(record)
+        const report = this.#o.errorHandler.reportErrant({
+          connector: this.id.connector,
+          task: this.id.task,
+          consumed,
+          executing: this.#o.task.constructor.name,
+          stage: 'TASK_PUT',
+          error,
+        })
+        this.#pendingReports.add(report)
+        void report.finally(() => this.#pendingReports.delete(report)).catch(() => {})
+        return report
+      },
+    }
+  }
+
+  /** A record the task reports after its batch was gone: serialized again with the connector's converters. */
+  #reserialize(record: SinkRecord): LogRecord {
+    const { converters } = this.#o
+    return {
+      topic: record.originalTopic,
+      partition: record.originalKafkaPartition,
+      offset: record.originalKafkaOffset,
+      timestamp: record.timestamp ?? Date.now(),
+      timestampType: 'CreateTime',
+      key: converters.key.fromConnectData(record.topic, record.keySchema, record.key),
+      value: converters.value.fromConnectData(record.topic, record.valueSchema, record.value),
+      headers: [...record.headers].map((h) => ({
+        key: h.key,
+        value: converters.header.fromConnectHeader(record.topic, h.key, h.schema, h.value),
+      })),
+    }
   }
 
   async #deliver(records: SinkRecord[], fetched: LogRecord[]): Promise<void> {
@@ -207,6 +297,8 @@ export class SinkTaskRunner extends TaskRunner {
       offsets.set(key, { ...value })
     }
     if (offsets.size === 0) return
+    // Records reported as errant must be safe in the dead-letter topic before their offsets commit.
+    await Promise.all(this.#pendingReports)
     let safe: SinkOffsets
     try {
       safe = await this.#o.task.preCommit(offsets)
@@ -281,6 +373,7 @@ export class SinkTaskRunner extends TaskRunner {
     } finally {
       await task.stop()
       transforms.close()
+      await this.#o.errorHandler.close()
     }
   }
 
@@ -308,7 +401,7 @@ export class SinkTaskRunner extends TaskRunner {
       requestCommit: () => {
         this.#commitRequested = true
       },
-      errantRecordReporter: () => null,
+      errantRecordReporter: () => this.#errantReporter(),
     }
   }
 }

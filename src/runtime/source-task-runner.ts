@@ -16,6 +16,7 @@ import type { SourceRecord } from '../api/records.ts'
 import type { LogProducer, ProduceRecord, RecordMetadata } from '../log/log.ts'
 import { Backoff } from './backoff.ts'
 import type { ConnectorConverters } from './converters.ts'
+import { type ErrorHandler, SKIP, type Stage } from './errors/error-handler.ts'
 import type { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import type { TargetState } from './states.ts'
 import { taskIdString } from './states.ts'
@@ -37,6 +38,7 @@ export interface SourceTaskRunnerOptions {
   topicCreator: TopicCreator
   offsetFlushIntervalMs: number
   offsetFlushTimeoutMs: number
+  errorHandler: ErrorHandler
 }
 
 interface Batch {
@@ -97,10 +99,12 @@ export class SourceTaskRunner extends TaskRunner {
       )
       this.#o.transforms.close()
       await this.#o.producer.close()
+      await this.#o.errorHandler.close()
     }
   }
 
   protected async onStopRequested(): Promise<void> {
+    this.#o.errorHandler.stop()
     this.#wakeSender?.()
     await this.#o.task.stop()
   }
@@ -119,7 +123,6 @@ export class SourceTaskRunner extends TaskRunner {
       metadata: null,
       promise: Promise.resolve(),
     }
-    const { converters } = this.#o
     for (let i = 0; i < records.length; i++) {
       const original = records[i]
       if (original.sourcePartition) {
@@ -128,12 +131,28 @@ export class SourceTaskRunner extends TaskRunner {
           offset: original.sourceOffset,
         })
       }
-      const record = this.#o.transforms.isEmpty ? original : this.#o.transforms.apply(original)
-      if (record === null) continue
-      const creating = this.#o.topicCreator.ensure(record.topic)
+      const stage: { current: Stage } = { current: 'TRANSFORMATION' }
+      let produced: ProduceRecord | null | typeof SKIP
+      try {
+        produced = this.#process(original, stage)
+      } catch (error) {
+        produced = await this.#o.errorHandler.handle(
+          stage.current,
+          () => this.#process(original, stage),
+          error,
+          {
+            connector: this.id.connector,
+            task: this.id.task,
+            source: original,
+            executing: stage.current === 'TRANSFORMATION' ? 'transforms' : stage.current.toLowerCase(),
+          },
+        )
+      }
+      if (produced === null || produced === SKIP) continue
+      const creating = this.#o.topicCreator.ensure(produced.topic)
       if (creating) await creating
       batch.sentIndex.push(i)
-      batch.produce.push(convert(record, converters))
+      batch.produce.push(produced)
     }
     batch.promise = this.#produce(batch)
     this.#inFlight.push(batch)
@@ -142,6 +161,14 @@ export class SourceTaskRunner extends TaskRunner {
       this.#collectAcked()
     }
     this.#collectAcked()
+  }
+
+  /** Transforms and converts one record; `stage` tracks where a failure happened. */
+  #process(original: SourceRecord, stage: { current: Stage }): ProduceRecord | null {
+    stage.current = 'TRANSFORMATION'
+    const record = this.#o.transforms.isEmpty ? original : this.#o.transforms.apply(original)
+    if (record === null) return null
+    return convert(record, this.#o.converters, stage)
   }
 
   /** Sends one batch, retrying retriable failures with backoff until it succeeds or the task stops. */
@@ -237,13 +264,18 @@ export class SourceTaskRunner extends TaskRunner {
   }
 }
 
-function convert(record: SourceRecord, converters: ConnectorConverters): ProduceRecord {
+function convert(
+  record: SourceRecord,
+  converters: ConnectorConverters,
+  stage: { current: Stage },
+): ProduceRecord {
   const { topic, headers } = record
-  const out: ProduceRecord = {
-    topic,
-    key: converters.key.fromConnectData(topic, record.keySchema, record.key, headers),
-    value: converters.value.fromConnectData(topic, record.valueSchema, record.value, headers),
-  }
+  stage.current = 'KEY_CONVERTER'
+  const key = converters.key.fromConnectData(topic, record.keySchema, record.key, headers)
+  stage.current = 'VALUE_CONVERTER'
+  const value = converters.value.fromConnectData(topic, record.valueSchema, record.value, headers)
+  stage.current = 'HEADER_CONVERTER'
+  const out: ProduceRecord = { topic, key, value }
   if (record.kafkaPartition !== null) out.partition = record.kafkaPartition
   if (record.timestamp !== null) out.timestamp = record.timestamp
   if (headers.size > 0) {

@@ -17,6 +17,8 @@ import type { Log } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import type { OffsetStore } from '../storage/offset-store.ts'
 import { createConverters } from './converters.ts'
+import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/error-handler.ts'
+import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './errors/error-reporter.ts'
 import type { Logger } from './logger.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
@@ -57,6 +59,7 @@ export class Worker {
   readonly #connectors = new Map<string, RunningConnector>()
   readonly #tasks = new Map<string, TaskRunner>()
   readonly #offsetWriters = new Map<string, ConnectorOffsetWriter>()
+  readonly #errorHandlers = new Map<string, ErrorHandler>()
 
   constructor(options: WorkerOptions) {
     this.#o = options
@@ -254,6 +257,12 @@ export class Worker {
     const flushInterval = config.getLong('offset.flush.interval.ms')
     const flushTimeout = config.getLong('offset.flush.timeout.ms')
     const clientSuffix = `${id.connector}-${id.task}`
+    const errorHandler = this.#errorHandler(
+      connectorProps,
+      ctx.logger,
+      `connector-dlq-producer-${clientSuffix}`,
+    )
+    this.#errorHandlers.set(taskIdString(id), errorHandler)
     if (this.connectorType(className) === 'source') {
       const task = new ((connector as SourceConnector).taskClass())()
       let writer = this.#offsetWriters.get(id.connector)
@@ -277,6 +286,7 @@ export class Worker {
         ),
         offsetFlushIntervalMs: flushInterval,
         offsetFlushTimeoutMs: flushTimeout,
+        errorHandler,
       })
     }
     const task = new ((connector as SinkConnector).taskClass())()
@@ -292,7 +302,26 @@ export class Worker {
       topics: sinkTopics(connectorProps),
       offsetFlushIntervalMs: flushInterval,
       offsetFlushTimeoutMs: flushTimeout,
+      errorHandler,
     })
+  }
+
+  #errorHandler(props: Props, logger: Logger, dlqClientId: string): ErrorHandler {
+    const reporters: ErrorReporter[] = []
+    if ((props['errors.log.enable'] ?? 'false').toLowerCase() === 'true') {
+      reporters.push(
+        new LogReporter(logger, (props['errors.log.include.messages'] ?? 'false').toLowerCase() === 'true'),
+      )
+    }
+    if (props['errors.deadletterqueue.topic.name']?.trim()) {
+      reporters.push(new DeadLetterQueueReporter(this.#o.log, props, dlqClientId))
+    }
+    return new ErrorHandler(errorHandlerConfig(props), reporters, logger)
+  }
+
+  /** Error counters of a task that ran on this worker (kept after it stops, until it is started again). */
+  taskErrorMetrics(id: TaskId): ErrorMetrics | undefined {
+    return this.#errorHandlers.get(taskIdString(id))?.metrics
   }
 
   #reportConnector(name: string, state: State, trace: string | null = null): void {
