@@ -4,7 +4,7 @@ import { Headers } from './headers.ts'
 /** A source partition or offset: a flat map of strings, numbers and booleans (Kafka Connect's `Map<String, ?>`). */
 export type OffsetMap = Readonly<Record<string, string | number | boolean | null>>
 
-export type TimestampType = 'NoTimestampType' | 'CreateTime' | 'LogAppendTime'
+export type RecordTimestampType = 'NoTimestampType' | 'CreateTime' | 'LogAppendTime'
 
 export interface ConnectRecordInit {
   topic: string
@@ -78,7 +78,7 @@ export class SourceRecord extends ConnectRecord {
 
 export interface SinkRecordInit extends ConnectRecordInit {
   kafkaOffset: number
-  timestampType?: TimestampType
+  timestampType?: RecordTimestampType
   /** Where the record was read from, before transforms changed topic or partition (KIP-793). */
   originalTopic?: string
   originalKafkaPartition?: number
@@ -88,7 +88,7 @@ export interface SinkRecordInit extends ConnectRecordInit {
 /** A record delivered to a sink task, with its position in the log. */
 export class SinkRecord extends ConnectRecord {
   readonly kafkaOffset: number
-  readonly timestampType: TimestampType
+  readonly timestampType: RecordTimestampType
   readonly originalTopic: string
   readonly originalKafkaPartition: number
   readonly originalKafkaOffset: number

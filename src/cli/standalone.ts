@@ -13,6 +13,7 @@ import { StandaloneHerder } from '../herder/standalone/standalone-herder.ts'
 import { createLog } from '../log/create-log.ts'
 import type { Log } from '../log/log.ts'
 import { builtInPlugins } from '../plugins/built-ins.ts'
+import { loadPluginPath } from '../plugins/plugin-loader.ts'
 import { type RestServer, startRestServer } from '../rest/rest-server.ts'
 import { invalidConfigMessage, validateConnectorConfig } from '../runtime/config-validation.ts'
 import { createLogger, type Logger } from '../runtime/logger.ts'
@@ -37,6 +38,7 @@ export async function startStandalone(
 ): Promise<StandaloneWorker> {
   const logger = createLogger({ level: config.getString('log.level'), pretty: options.prettyLogs })
   const plugins = builtInPlugins()
+  await loadPluginPath(config.getList('plugin.path'), plugins)
   const connectorConfigs = connectorFiles.map(readConnectorFile)
   // Bad connector files fail here, before any state is opened.
   for (const props of connectorConfigs) {
