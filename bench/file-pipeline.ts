@@ -19,11 +19,11 @@
  * last line at the destination, records/s over first→last line and over spawn→last line.
  * Prints a Markdown table; writes the JSON to bench/out/file-pipeline-<time>.json.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ensureKafka, KAFKA_VERSION } from '../scripts/kafka.ts'
+import { ensureKafka, KAFKA_VERSION, kafkaPaths } from '../scripts/kafka.ts'
 import { type BenchCase, benchCase, type CaseName, freePort, parseCases } from './lib/cases.ts'
 import { treeCpuSeconds } from './lib/cpu-time.ts'
 import { DestinationWatcher } from './lib/destination-file.ts'
@@ -32,6 +32,7 @@ import { type IdleMeasurement, idleDir, measureIdle } from './lib/idle-worker.ts
 import { ensureInputFile, type InputFile } from './lib/input-file.ts'
 import { machineInfo } from './lib/machine.ts'
 import { writeProperties } from './lib/properties-file.ts'
+import { sluiceRevision } from './lib/revision.ts'
 import { mib, RssSampler } from './lib/rss.ts'
 import { sluiceCliExists, sluiceMain } from './lib/sluice.ts'
 import { median, round } from './lib/stats.ts'
@@ -49,6 +50,8 @@ interface PipelineMeasurement {
   p99LineMs?: number
   peakRssBytes: number
   cpuSeconds: number
+  /** CPU the Kafka broker used during the run (it shares the machine's cores with the worker). */
+  brokerCpuSeconds?: number
   lines: number
   unique: number
   duplicates: number
@@ -123,6 +126,8 @@ async function runPipeline(
     offsetFlushIntervalMs: options.offsetFlushIntervalMs,
   })
   const sampler = new RssSampler(worker.pid, 100)
+  const brokerPid = options.bootstrap === undefined ? undefined : ourBrokerPid()
+  const brokerCpuBefore = brokerPid === undefined ? 0 : treeCpuSeconds(brokerPid)
   try {
     const readyMs = await waitRestReady(worker, port, 120_000)
     log(`${bench.label}: REST ready after ${round(readyMs / 1000, 2)} s; waiting for ${input.lines} lines`)
@@ -134,6 +139,7 @@ async function runPipeline(
     })
     sampler.sample()
     const cpuSeconds = treeCpuSeconds(worker.pid)
+    const brokerCpuSeconds = brokerPid === undefined ? undefined : treeCpuSeconds(brokerPid) - brokerCpuBefore
     const rss = sampler.stop()
     if (progress.completeAt === undefined) {
       throw new Error(
@@ -153,6 +159,7 @@ async function runPipeline(
       p99LineMs,
       peakRssBytes: rss.peakBytes,
       cpuSeconds,
+      brokerCpuSeconds,
       lines: progress.lines,
       unique: progress.unique,
       duplicates: progress.duplicates,
@@ -168,20 +175,35 @@ async function runPipeline(
   }
 }
 
+/** The broker's pid when scripts/kafka.ts started it (else its CPU is not reported). */
+function ourBrokerPid(): number | undefined {
+  try {
+    const pid = Number(readFileSync(kafkaPaths.pidFile, 'utf8').trim())
+    return Number.isInteger(pid) &&
+      pid > 0 &&
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka')
+      ? pid
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
 function table(results: CaseResult[]): string {
   const s = (ms: number | undefined): string => (ms === undefined ? '–' : round(ms / 1000, 2).toFixed(2))
   const n = (v: number | undefined): string => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US'))
   const m = (bytes: number | undefined): string => (bytes === undefined ? '–' : mib(bytes).toFixed(1))
   const rows = [
-    '| case | start→REST-ready (s) | idle RSS (MiB) | peak RSS (MiB) | spawn→first line (s) | spawn→99 % (s) | spawn→last line (s) | records/s first→last line | records/s incl. start | CPU (s) | dups |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| case | start→REST-ready (s) | idle RSS (MiB) | peak RSS (MiB) | spawn→first line (s) | spawn→99 % (s) | spawn→last line (s) | records/s first→last line | records/s incl. start | worker CPU (s) | broker CPU (s) | dups |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ]
   for (const r of results) {
     const p = r.pipeline
     rows.push(
       `| ${r.label} | ${s(r.idleMedian?.readyMs)} | ${m(r.idleMedian?.idleRssBytes)} | ${m(p?.peakRssBytes)} | ` +
         `${s(p?.firstLineMs)} | ${s(p?.p99LineMs)} | ${s(p?.lastLineMs)} | ${n(p?.recordsPerSecond)} | ${n(p?.recordsPerSecondFromSpawn)} | ` +
-        `${p === undefined ? '–' : p.cpuSeconds.toFixed(1)} | ${p === undefined ? '–' : p.duplicates} |`,
+        `${p === undefined ? '–' : p.cpuSeconds.toFixed(1)} | ${p?.brokerCpuSeconds === undefined ? '–' : p.brokerCpuSeconds.toFixed(1)} | ` +
+        `${p === undefined ? '–' : p.duplicates} |`,
     )
   }
   const failed = results.filter((r) => r.error !== undefined)
@@ -295,6 +317,7 @@ async function main(): Promise<void> {
     benchmark: 'file-pipeline',
     at: new Date().toISOString(),
     machine: machineInfo(),
+    sluice: sluiceRevision(),
     kafkaVersion: KAFKA_VERSION,
     params: {
       lines,

@@ -18,6 +18,7 @@ import { benchCase, type CaseName, parseCases } from './lib/cases.ts'
 import { errorSummary } from './lib/error-summary.ts'
 import { type IdleMeasurement, idleDir, measureIdle } from './lib/idle-worker.ts'
 import { machineInfo } from './lib/machine.ts'
+import { sluiceRevision } from './lib/revision.ts'
 import { mib } from './lib/rss.ts'
 import { median, round } from './lib/stats.ts'
 
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     benchmark: 'idle-and-startup',
     at: new Date().toISOString(),
     machine: machineInfo(),
+    sluice: sluiceRevision(),
     kafkaVersion: KAFKA_VERSION,
     params: { repeats, settleMs },
     runDir,
