@@ -9,12 +9,14 @@ import type { Props } from '../api/connector.ts'
 import { ConfigError } from '../api/errors.ts'
 import { readConfigFile } from '../config/config-file.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
+import { ActiveTopics, trackActiveTopics } from '../herder/active-topics.ts'
+import { Loggers } from '../herder/loggers.ts'
 import { StandaloneHerder } from '../herder/standalone/standalone-herder.ts'
 import { createLog } from '../log/create-log.ts'
 import type { Log } from '../log/log.ts'
 import { builtInPlugins } from '../plugins/built-ins.ts'
 import { loadPluginPath } from '../plugins/plugin-loader.ts'
-import { type RestServer, startRestServer } from '../rest/rest-server.ts'
+import { type RestServer, restServerSettings, startRestServer } from '../rest/rest-server.ts'
 import { invalidConfigMessage, validateConnectorConfig } from '../runtime/config-validation.ts'
 import { createLogger, type Logger } from '../runtime/logger.ts'
 import { Worker } from '../runtime/worker.ts'
@@ -46,13 +48,15 @@ export async function startStandalone(
     if (infos.error_count > 0)
       throw new ConfigError(undefined, `${props.name}: ${invalidConfigMessage(infos)}`)
   }
-  const listener = config.restListener
+  const restSettings = restServerSettings(config)
+  const loggers = new Loggers(logger)
+  const activeTopics = new ActiveTopics()
   const log = await createLog(config, `sluice-${process.pid}`)
   const offsetStore = await FileOffsetStore.open(config.offsetsFile)
   const statusStore = new MemoryStatusStore()
   const worker = new Worker({
     config,
-    log,
+    log: trackActiveTopics(log, (connector, topic) => activeTopics.record(connector, topic)),
     plugins,
     offsetStore,
     statusListener: statusStore,
@@ -64,12 +68,13 @@ export async function startStandalone(
     configStore: new FileConfigStore(join(config.dataDir, 'connectors.json')),
     statusStore,
     logger,
+    activeTopics,
   })
   const rest = await startRestServer({
+    ...restSettings,
     herder,
-    host: listener.host,
-    port: listener.port,
     logger,
+    loggers,
     version: VERSION,
   })
   // With `listeners=http://:0` the port is known only now; nothing has reported a status yet.

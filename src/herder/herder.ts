@@ -34,6 +34,12 @@ export interface TaskInfo {
   config: Record<string, string>
 }
 
+/** One entry of `GET/PATCH /connectors/{c}/offsets` (KIP-875). */
+export interface ConnectorOffset {
+  partition: Record<string, unknown> | null
+  offset: Record<string, unknown> | null
+}
+
 export interface Herder {
   /** Resolves once the herder has loaded its state and started what it runs. */
   start(): Promise<void>
@@ -67,4 +73,19 @@ export interface Herder {
   restartTask(connector: string, task: number): Promise<void>
   validateConnectorConfig(config: Props): Promise<ConfigInfos>
   plugins(): PluginDescriptor[]
+
+  /**
+   * KIP-558 hook: a task of the connector produced to (source) or consumed from (sink) the topic.
+   * Standalone workers call it through the log seam (`trackActiveTopics`); cheap when repeated.
+   */
+  recordActiveTopic(connector: string, topic: string): void
+  /** Topics recorded since the last reset; empty (not an error) for an unknown connector. */
+  connectorActiveTopics(name: string): string[]
+  resetConnectorActiveTopics(name: string): void
+
+  /** Source offsets from the offset store, sink offsets from group `connect-<name>`. */
+  connectorOffsets(name: string): Promise<{ offsets: ConnectorOffset[] }>
+  /** Alters offsets of a STOPPED connector; resolves with the API's message. */
+  alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string>
+  resetConnectorOffsets(name: string): Promise<string>
 }

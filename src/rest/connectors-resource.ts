@@ -1,13 +1,27 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Props } from '../api/connector.ts'
-import { ConnectError } from '../api/errors.ts'
-import type { Herder } from '../herder/herder.ts'
+import { ConfigError, ConnectError } from '../api/errors.ts'
+import type { ConnectorOffset, Herder } from '../herder/herder.ts'
 import type { TargetState } from '../runtime/states.ts'
+import { BodyReadError, configMap, jsonObject, rejectUnknownFields } from './request-body.ts'
 
 type NameParams = { Params: { name: string } }
 type TaskParams = { Params: { name: string; task: string } }
 
-export function registerConnectorRoutes(app: FastifyInstance, herder: Herder): void {
+export interface ConnectorRoutesOptions {
+  /** `topic.tracking.enable` (KIP-558). @default true */
+  topicTrackingEnabled: boolean
+  /** `topic.tracking.allow.reset`. @default true */
+  topicTrackingResetAllowed: boolean
+}
+
+const CREATE_REQUEST = 'org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest'
+
+export function registerConnectorRoutes(
+  app: FastifyInstance,
+  herder: Herder,
+  options: ConnectorRoutesOptions,
+): void {
   app.get<{ Querystring: { expand?: string | string[] } }>('/connectors', async (request) => {
     const names = herder.connectors()
     const expand = [request.query.expand ?? []].flat()
@@ -19,7 +33,7 @@ export function registerConnectorRoutes(app: FastifyInstance, herder: Herder): v
         if (expand.includes('status')) entry.status = herder.connectorStatus(name)
         if (expand.includes('info')) entry.info = herder.connectorInfo(name)
       } catch {
-        continue
+        continue // deleted while we listed: skipped, as Kafka Connect does
       }
       out[name] = entry
     }
@@ -27,18 +41,20 @@ export function registerConnectorRoutes(app: FastifyInstance, herder: Herder): v
   })
 
   app.post<{ Body: unknown }>('/connectors', async (request, reply) => {
-    const body = request.body as { name?: unknown; config?: unknown; initial_state?: unknown } | null
-    if (!body || typeof body !== 'object')
-      throw new ConnectError('BAD_REQUEST', 'Request body must be a JSON object')
-    const config = stringConfig(body.config)
-    const name = typeof body.name === 'string' ? body.name.trim() : ''
+    const body = jsonObject(request.body ?? null, CREATE_REQUEST)
+    rejectUnknownFields(body, CREATE_REQUEST, ['name', 'config', 'initial_state'])
+    const name = body.name === undefined || body.name === null ? '' : javaString(body.name, 'name').trim()
+    if (body.config === undefined || body.config === null) {
+      throw new ConnectError(
+        'BAD_REQUEST',
+        'Connector config must be given: {"name": "...", "config": {...}}',
+      )
+    }
+    const config = checkedConfig(body.config)
     checkName(name, config)
     const initialState = parseInitialState(body.initial_state)
     const { info } = await herder.putConnectorConfig(name, config, { allowReplace: false, initialState })
-    return reply
-      .code(201)
-      .header('Location', `/connectors/${encodeURIComponent(name)}`)
-      .send(info)
+    return reply.code(201).header('Location', connectorUrl(request, name)).send(info)
   })
 
   app.get<NameParams>('/connectors/:name', async (request) => herder.connectorInfo(request.params.name))
@@ -49,20 +65,17 @@ export function registerConnectorRoutes(app: FastifyInstance, herder: Herder): v
 
   app.put<NameParams & { Body: unknown }>('/connectors/:name/config', async (request, reply) => {
     const { name } = request.params
-    const config = stringConfig(request.body)
+    const config = checkedConfig(request.body ?? null)
     checkName(name, config)
     const { created, info } = await herder.putConnectorConfig(name, config, { allowReplace: true })
-    if (created) reply.code(201).header('Location', `/connectors/${encodeURIComponent(name)}`)
+    if (created) reply.code(201).header('Location', connectorUrl(request, name))
     return reply.send(info)
   })
 
   app.patch<NameParams & { Body: unknown }>('/connectors/:name/config', async (request) => {
-    const body = request.body
-    if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw new ConnectError('BAD_REQUEST', 'Request body must be a JSON object of config keys')
-    }
-    const patch: Record<string, string | null> = {}
-    for (const [k, v] of Object.entries(body)) patch[k] = v === null ? null : String(v)
+    const { config, nullKeys } = configMap(request.body ?? null)
+    const patch: Record<string, string | null> = { ...config }
+    for (const key of nullKeys) patch[key] = null
     return herder.patchConnectorConfig(request.params.name, patch)
   })
 
@@ -78,8 +91,8 @@ export function registerConnectorRoutes(app: FastifyInstance, herder: Herder): v
   app.post<NameParams & { Querystring: { includeTasks?: string; onlyFailed?: string } }>(
     '/connectors/:name/restart',
     async (request, reply) => {
-      const includeTasks = request.query.includeTasks === 'true'
-      const onlyFailed = request.query.onlyFailed === 'true'
+      const includeTasks = javaBoolean(request.query.includeTasks)
+      const onlyFailed = javaBoolean(request.query.onlyFailed)
       const status = await herder.restartConnector(request.params.name, { includeTasks, onlyFailed })
       if (!includeTasks && !onlyFailed) return reply.code(204).send()
       return reply.code(202).send(status)
@@ -117,15 +130,91 @@ export function registerConnectorRoutes(app: FastifyInstance, herder: Herder): v
     await herder.restartTask(request.params.name, taskNumber(request.params.task))
     return reply.code(204).send()
   })
+
+  app.get<NameParams>('/connectors/:name/topics', async (request) => {
+    if (!options.topicTrackingEnabled) throw new ConnectError('FORBIDDEN', 'Topic tracking is disabled.')
+    const { name } = request.params
+    return { [name]: { topics: herder.connectorActiveTopics(name) } }
+  })
+
+  app.put<NameParams>('/connectors/:name/topics/reset', async (request, reply) => {
+    if (!options.topicTrackingEnabled) throw new ConnectError('FORBIDDEN', 'Topic tracking is disabled.')
+    if (!options.topicTrackingResetAllowed) {
+      throw new ConnectError('FORBIDDEN', 'Topic tracking reset is disabled.')
+    }
+    herder.resetConnectorActiveTopics(request.params.name)
+    return reply.code(202).send()
+  })
+
+  app.get<NameParams>('/connectors/:name/offsets', async (request) =>
+    herder.connectorOffsets(request.params.name),
+  )
+
+  app.patch<NameParams & { Body: unknown }>('/connectors/:name/offsets', async (request) => {
+    const offsets = connectorOffsets(request.body ?? null)
+    return { message: await herder.alterConnectorOffsets(request.params.name, offsets) }
+  })
+
+  app.delete<NameParams>('/connectors/:name/offsets', async (request) => ({
+    message: await herder.resetConnectorOffsets(request.params.name),
+  }))
 }
 
-function stringConfig(value: unknown): Props {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConnectError('BAD_REQUEST', 'Connector config must be a JSON object of string keys and values')
+/** The config of a create or update: Kafka Connect rejects null values as a validation error. */
+function checkedConfig(body: unknown): Props {
+  const { config, nullKeys } = configMap(body)
+  if (nullKeys.length > 0) {
+    throw new ConfigError(
+      nullKeys[0],
+      [
+        `Connector configuration is invalid and contains the following ${nullKeys.length} error(s):`,
+        ...nullKeys.map(() => 'Null value can not be supplied as the configuration value.'),
+        'You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`',
+      ].join('\n'),
+    )
   }
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = String(v)
-  return out
+  return config
+}
+
+/** `{"offsets": [{"partition": {...}, "offset": {...} | null}]}` (KIP-875's `ConnectorOffsets`). */
+function connectorOffsets(body: unknown): ConnectorOffset[] {
+  const object = jsonObject(body, 'org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets')
+  const list = object.offsets
+  if (list === undefined || list === null || (Array.isArray(list) && list.length === 0)) {
+    throw new ConnectError(
+      'BAD_REQUEST',
+      'Partitions / offsets need to be provided for an alter offsets request',
+    )
+  }
+  if (!Array.isArray(list)) {
+    throw new BodyReadError('Cannot deserialize value of type `java.util.ArrayList` from a non-array value')
+  }
+  return list.map((item: unknown) => {
+    const entry = jsonObject(item, 'org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset')
+    const partition = entry.partition ?? null
+    const offset = entry.offset ?? null
+    if (partition !== null) jsonObject(partition, 'java.util.LinkedHashMap')
+    if (offset !== null) jsonObject(offset, 'java.util.LinkedHashMap')
+    return {
+      partition: partition as Record<string, unknown> | null,
+      offset: offset as Record<string, unknown> | null,
+    }
+  })
+}
+
+/** Jackson reads a number or boolean into a String field; an object or array is a 500. */
+function javaString(value: unknown, field: string): string {
+  if (typeof value === 'object') {
+    throw new BodyReadError(
+      `Cannot deserialize value of type \`java.lang.String\` from ${Array.isArray(value) ? 'Array' : 'Object'} value (through reference chain: ${CREATE_REQUEST}["${field}"])`,
+    )
+  }
+  return String(value)
+}
+
+/** JAX-RS `@QueryParam boolean`: "true" in any case is true, anything else false. */
+function javaBoolean(value: string | undefined): boolean {
+  return value?.toLowerCase() === 'true'
 }
 
 /** Kafka Connect's check: a `name` in the config must match the URL's; a missing one is filled in. */
@@ -147,12 +236,20 @@ function parseInitialState(value: unknown): TargetState | undefined {
   if (text === 'PAUSED' || text === 'STOPPED') return text
   throw new ConnectError(
     'BAD_REQUEST',
-    `Invalid initial state ${String(value)}: use RUNNING, PAUSED or STOPPED`,
+    `Invalid initial_state ${JSON.stringify(value)}: use RUNNING, PAUSED or STOPPED`,
   )
 }
 
+/** A task id in the path must be an int, or the route does not match: Jersey's plain 404. */
 function taskNumber(text: string): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 0) throw new ConnectError('NOT_FOUND', `Unknown task: ${text}`)
-  return n
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 2 ** 31 - 1) {
+    throw new ConnectError('NOT_FOUND', 'HTTP 404 Not Found')
+  }
+  return Number(text)
+}
+
+/** The absolute URL Jersey's UriBuilder puts in `Location` (each path segment percent-encoded). */
+function connectorUrl(request: FastifyRequest, name: string): string {
+  const path = name.split('/').map(encodeURIComponent).join('/')
+  return `${request.protocol}://${request.host}/connectors/${path}`
 }

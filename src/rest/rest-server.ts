@@ -1,14 +1,21 @@
 /**
  * The HTTP server of Kafka Connect's REST API (same paths, status codes and bodies, see
  * ../shared/reference/kafka-connect.md §1). The only module that imports the HTTP framework.
- * Every `ConnectError` is mapped here, once, to `{"error_code": <status>, "message": ...}`.
+ * Every `ConnectError` is mapped here, once, to `{"error_code": <status>, "message": ...}`; unknown
+ * paths are 404 "HTTP 404 Not Found", a known path with another method 405 "HTTP 405 Method Not
+ * Allowed", a body that is not JSON 415 "HTTP 415 Unsupported Media Type", as Jersey answers.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { ConnectError } from '../api/errors.ts'
+import type { WorkerConfig } from '../config/worker-config.ts'
 import type { Herder } from '../herder/herder.ts'
+import type { Loggers } from '../herder/loggers.ts'
 import type { Logger } from '../runtime/logger.ts'
 import { registerConnectorPluginRoutes } from './connector-plugins-resource.ts'
 import { registerConnectorRoutes } from './connectors-resource.ts'
+import { registerLoggerRoutes } from './loggers-resource.ts'
+import { BodyReadError, parseJsonBody } from './request-body.ts'
+import { authorized, readCredentials, type TlsSettings, tlsSettings } from './rest-security.ts'
 import { registerRootRoutes } from './root-resource.ts'
 
 export interface RestServerOptions {
@@ -17,6 +24,18 @@ export interface RestServerOptions {
   port: number
   logger: Logger
   version: string
+  /** Serves `/admin/loggers` when given. */
+  loggers?: Loggers
+  /** Listen with TLS (`listeners=https://…`). */
+  tls?: TlsSettings
+  /** HTTP basic auth: user → password. Absent: no authentication. */
+  credentials?: ReadonlyMap<string, string>
+  /** `topic.tracking.enable`. @default true */
+  topicTrackingEnabled?: boolean
+  /** `topic.tracking.allow.reset`. @default true */
+  topicTrackingResetAllowed?: boolean
+  /** Largest accepted request body in bytes. @default 10 MiB */
+  bodyLimit?: number
 }
 
 export interface RestServer {
@@ -25,26 +44,120 @@ export interface RestServer {
   close(): Promise<void>
 }
 
+/** The REST settings a worker config gives: listener, TLS, basic auth, topic tracking. */
+export function restServerSettings(
+  config: WorkerConfig,
+): Pick<
+  RestServerOptions,
+  'host' | 'port' | 'tls' | 'credentials' | 'topicTrackingEnabled' | 'topicTrackingResetAllowed'
+> {
+  const listener = config.restListener
+  const originals = config.originals()
+  const credentialsFile = originals['rest.basic.auth.credentials.file']
+  return {
+    host: listener.host,
+    port: listener.port,
+    tls: listener.protocol === 'https' ? tlsSettings(originals) : undefined,
+    credentials: credentialsFile ? readCredentials(credentialsFile) : undefined,
+    topicTrackingEnabled: booleanKey(originals, 'topic.tracking.enable'),
+    topicTrackingResetAllowed: booleanKey(originals, 'topic.tracking.allow.reset'),
+  }
+}
+
+function booleanKey(originals: Readonly<Record<string, string>>, key: string): boolean {
+  const value = (originals[key] ?? 'true').trim().toLowerCase()
+  if (value !== 'true' && value !== 'false') {
+    throw new ConnectError(
+      'CONFIG',
+      `Invalid value ${value} for configuration ${key}: Expected value to be either true or false`,
+    )
+  }
+  return value === 'true'
+}
+
+/** Messages Jersey gives for the framework's own refusals. */
+const FRAMEWORK_MESSAGES: Record<number, string> = {
+  404: 'HTTP 404 Not Found',
+  405: 'HTTP 405 Method Not Allowed',
+  413: 'HTTP 413 Request Entity Too Large',
+  415: 'HTTP 415 Unsupported Media Type',
+}
+
 export async function startRestServer(options: RestServerOptions): Promise<RestServer> {
-  const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true })
-  app.setErrorHandler((error, _request, reply) => {
+  const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024
+  const serverOptions: FastifyServerOptions & { https?: object } = {
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit,
+  }
+  if (options.tls) {
+    serverOptions.https = { ...options.tls }
+  }
+  const app = Fastify(serverOptions as FastifyServerOptions) as unknown as FastifyInstance
+  const log = options.loggers?.logger('sluice.rest') ?? options.logger
+
+  // Jersey reads the body itself: an empty body is "no entity" (requests.delete and friends send
+  // `Content-Type: application/json` with no body), a malformed one is Jackson's 500.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+    const text = (body as string).trim()
+    if (text === '') {
+      done(null, undefined)
+      return
+    }
+    try {
+      done(null, parseJsonBody(text))
+    } catch (error) {
+      done(error as BodyReadError, undefined)
+    }
+  })
+
+  const routes: { method: string; pattern: RegExp }[] = []
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`)
+    for (const method of [route.method].flat()) routes.push({ method, pattern })
+  })
+
+  if (options.credentials) {
+    const credentials = options.credentials
+    app.addHook('onRequest', async (request, reply) => {
+      if (!authorized(request.headers.authorization, credentials)) {
+        return reply
+          .code(401)
+          .header('WWW-Authenticate', 'Basic realm="sluice"')
+          .type('text/plain')
+          .send('User cannot access the resource.')
+      }
+      return undefined
+    })
+  }
+
+  app.setErrorHandler((error, request, reply) => {
     if (error instanceof ConnectError) {
+      if (error.status >= 500 && !(error instanceof BodyReadError))
+        log.error({ err: error.message, url: request.url }, 'REST request failed')
       return reply.code(error.status).send({ error_code: error.status, message: error.message })
     }
     const status = (error as { statusCode?: number }).statusCode
     const message = error instanceof Error ? error.message : String(error)
     if (status && status >= 400 && status < 500) {
-      return reply.code(status).send({ error_code: status, message })
+      return reply.code(status).send({ error_code: status, message: FRAMEWORK_MESSAGES[status] ?? message })
     }
-    options.logger.error({ err: error }, 'REST request failed')
+    log.error({ err: message, url: request.url }, 'REST request failed')
     return reply.code(500).send({ error_code: 500, message })
   })
-  app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send({ error_code: 404, message: 'HTTP 404 Not Found' }),
-  )
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]
+    const status = routes.some((r) => r.pattern.test(path)) ? 405 : 404
+    return reply.code(status).send({ error_code: status, message: FRAMEWORK_MESSAGES[status] })
+  })
   registerRootRoutes(app, options)
-  registerConnectorRoutes(app, options.herder)
+  registerConnectorRoutes(app, options.herder, {
+    topicTrackingEnabled: options.topicTrackingEnabled ?? true,
+    topicTrackingResetAllowed: options.topicTrackingResetAllowed ?? true,
+  })
   registerConnectorPluginRoutes(app, options.herder)
+  if (options.loggers) registerLoggerRoutes(app, options.loggers)
   const address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })
   const port = (app.server.address() as { port: number }).port
   return {
