@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request as httpsRequest } from 'node:https'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { startTestWorker, type TestWorker } from './worker.ts'
+
+/** GET over https trusting only the given CA. */
+function httpsGet(url: string, ca: string, auth?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, headers: auth ? { authorization: auth } : {} }, (res) => {
+      let body = ''
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('REST listener security', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-tls-'))
+  const pem = join(dir, 'server.pem')
+  const credentials = join(dir, 'credentials.properties')
+  let cert: string
+  let w: TestWorker
+  before(async () => {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    )
+    cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
+    writeFileSync(pem, readFileSync(join(dir, 'key.pem'), 'utf8') + cert)
+    writeFileSync(credentials, '# user=password\nadmin=s3cret\nreader=other\n')
+    w = await startTestWorker(
+      {
+        'listeners.https.ssl.keystore.type': 'PEM',
+        'listeners.https.ssl.keystore.location': pem,
+        'rest.basic.auth.credentials.file': credentials,
+      },
+      'https',
+    )
+  })
+  after(async () => {
+    await w.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const basic = (user: string, password: string) =>
+    `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+
+  it('serves the API over TLS with the PEM keystore, to callers with valid credentials', async () => {
+    const res = await httpsGet(`${w.base}/connectors`, cert, basic('admin', 's3cret'))
+    assert.deepEqual([res.status, JSON.parse(res.body)], [200, []])
+  })
+
+  it('answers 401 without credentials or with wrong ones, as BasicAuthSecurityRestExtension does', async () => {
+    for (const auth of [
+      undefined,
+      basic('admin', 'wrong'),
+      basic('nobody', 's3cret'),
+      'Bearer x',
+      'Basic !!!',
+    ]) {
+      const res = await httpsGet(`${w.base}/connectors`, cert, auth)
+      assert.deepEqual([res.status, res.body], [401, 'User cannot access the resource.'], String(auth))
+    }
+  })
+
+  it('refuses plain HTTP on the TLS port', async () => {
+    await assert.rejects(fetch(`${w.base.replace('https:', 'http:')}/`))
+  })
+})
