@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `sluice` command. `sluice standalone worker.properties [connector.properties|.json …]` runs a
+ * The `sluice` command. `sluice connectors|plugins|status` manage a running worker over REST
+ * (see manage.ts); `sluice standalone worker.properties [connector.properties|.json …]` runs a
  * worker like Kafka Connect's `connect-standalone`; `sluice demo` runs a small pipeline on the
  * embedded log (what `npm start` does).
  */
@@ -9,6 +10,7 @@ import { ConnectError, errorMessage } from '../api/errors.ts'
 import { loadWorkerConfig } from '../config/worker-config.ts'
 import { VERSION } from '../version.ts'
 import { runDemo } from './demo.ts'
+import { exitCodeOf, registerManageCommands } from './manage.ts'
 import { type StandaloneWorker, startStandalone } from './standalone.ts'
 
 const program = new Command()
@@ -48,6 +50,15 @@ program
     })
     stopOnSignals(worker)
   })
+
+registerManageCommands(program, async (action) => {
+  try {
+    await action()
+  } catch (error) {
+    process.stderr.write(`sluice: ${errorMessage(error)}\n`)
+    process.exitCode = exitCodeOf(error)
+  }
+})
 
 function stopOnSignals(worker: StandaloneWorker): void {
   let stopping = false
