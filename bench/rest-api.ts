@@ -1,0 +1,177 @@
+/**
+ * REST API figures (a benchmark, not a test):
+ * 1. p99 latency of `GET /connectors/{name}/status` under 200 concurrent keep-alive clients for
+ *    30 s (goal ≤ 10 ms). The load generator runs in this process, the worker in its own, so they
+ *    do not share an event loop.
+ * 2. Time to create 100 FileStreamSource connectors through `POST /connectors` on the embedded log
+ *    until every connector and task is RUNNING (goal ≤ 5 s).
+ *
+ *   npx node bench/rest-api.ts [--clients 200] [--seconds 30] [--connectors 100]
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import { machineInfo } from './lib/machine.ts'
+
+const MAIN = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '30' },
+    connectors: { type: 'string', default: '100' },
+  },
+})
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const { port } = server.address() as { port: number }
+  await new Promise((done) => server.close(done))
+  return port
+}
+
+async function startWorker(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  writeFileSync(
+    join(dir, 'worker.properties'),
+    `sluice.data.dir=${join(dir, 'data')}\nlisteners=${url}\nlog.level=warn\n`,
+  )
+  const child = spawn(process.execPath, [MAIN, 'standalone', join(dir, 'worker.properties')], {
+    stdio: 'ignore',
+  })
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { url, child }
+    } catch {
+      // not listening yet
+    }
+    await sleep(50)
+  }
+  child.kill('SIGKILL')
+  throw new Error('worker did not start within 30 s')
+}
+
+async function stopWorker(child: ChildProcess): Promise<void> {
+  const exited = new Promise((done) => child.once('exit', done))
+  child.kill('SIGTERM')
+  await exited
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+async function statusLatency(url: string, dir: string, clients: number, seconds: number) {
+  writeFileSync(join(dir, 'in.txt'), 'x\n')
+  const created = await fetch(`${url}/connectors`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'bench',
+      config: { 'connector.class': 'FileStreamSource', file: join(dir, 'in.txt'), topic: 'bench' },
+    }),
+  })
+  if (created.status !== 201) throw new Error(`create failed: ${created.status} ${await created.text()}`)
+  const target = `${url}/connectors/bench/status`
+  // Warm-up: connections opened, code paths compiled.
+  const warmEnd = Date.now() + 2000
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (Date.now() < warmEnd) await (await fetch(target)).arrayBuffer()
+    }),
+  )
+  const latencies: number[] = []
+  let errors = 0
+  const start = performance.now()
+  const end = start + seconds * 1000
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now()
+        const res = await fetch(target)
+        await res.arrayBuffer()
+        latencies.push(performance.now() - t0)
+        if (res.status !== 200) errors++
+      }
+    }),
+  )
+  const elapsed = (performance.now() - start) / 1000
+  const sorted = Float64Array.from(latencies).sort()
+  return {
+    requests: sorted.length,
+    errors,
+    requestsPerSecond: Math.round(sorted.length / elapsed),
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    p999Ms: percentile(sorted, 99.9),
+    maxMs: sorted[sorted.length - 1],
+  }
+}
+
+async function createMany(url: string, dir: string, count: number) {
+  for (let i = 0; i < count; i++) writeFileSync(join(dir, `in-${i}.txt`), `line ${i}\n`)
+  const start = performance.now()
+  const posted = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      fetch(`${url}/connectors`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: `src-${i}`,
+          config: {
+            'connector.class': 'FileStreamSource',
+            file: join(dir, `in-${i}.txt`),
+            topic: `bench-${i}`,
+          },
+        }),
+      }).then((r) => r.status),
+    ),
+  )
+  const allCreated = performance.now() - start
+  if (posted.some((s) => s !== 201))
+    throw new Error(`some creates failed: ${posted.filter((s) => s !== 201).length}`)
+  const deadline = Date.now() + 120_000
+  for (;;) {
+    const all = (await (await fetch(`${url}/connectors?expand=status`)).json()) as Record<
+      string,
+      { status: { connector: { state: string }; tasks: { state: string }[] } }
+    >
+    const running = Object.values(all).filter(
+      (e) =>
+        e.status.connector.state === 'RUNNING' &&
+        e.status.tasks.length > 0 &&
+        e.status.tasks.every((t) => t.state === 'RUNNING'),
+    ).length
+    if (running === count) break
+    if (Date.now() > deadline) throw new Error(`only ${running}/${count} RUNNING after 120 s`)
+    await sleep(10)
+  }
+  return { connectors: count, allCreatedMs: allCreated, allRunningMs: performance.now() - start }
+}
+
+const clients = Number(values.clients)
+const seconds = Number(values.seconds)
+const count = Number(values.connectors)
+const results: Record<string, unknown> = { machine: machineInfo(), date: new Date().toISOString() }
+for (const [name, run] of [
+  ['statusLatency', (url: string, dir: string) => statusLatency(url, dir, clients, seconds)],
+  ['create100', (url: string, dir: string) => createMany(url, dir, count)],
+] as const) {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-rest-'))
+  const { url, child } = await startWorker(dir)
+  try {
+    results[name] = await run(url, dir)
+  } finally {
+    await stopWorker(child)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  process.stderr.write(`${name}: ${JSON.stringify(results[name])}\n`)
+}
+console.log(JSON.stringify(results, null, 2))
