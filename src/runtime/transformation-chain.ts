@@ -1,5 +1,5 @@
 import type { Props } from '../api/connector.ts'
-import { ConfigError, ConnectError, errorMessage } from '../api/errors.ts'
+import { ConfigError, DataError, errorMessage } from '../api/errors.ts'
 import type { ConnectRecord } from '../api/records.ts'
 import type { Predicate, Transformation } from '../api/transformation.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
@@ -40,7 +40,10 @@ export class TransformationChain<R extends ConnectRecord> {
       if (!type)
         throw new ConfigError(key, `Missing required configuration "${key}" for predicate '${alias}'.`)
       const predicate = plugins.resolve<Predicate<R>>(type, ['predicate'], key).create()
-      predicate.configure(prefixed(props, `predicates.${alias}.`))
+      configureWithKeys(
+        () => predicate.configure(prefixed(props, `predicates.${alias}.`)),
+        `predicates.${alias}.`,
+      )
       predicates.set(alias, predicate)
     }
     const stages: Stage<R>[] = []
@@ -51,7 +54,7 @@ export class TransformationChain<R extends ConnectRecord> {
         throw new ConfigError(key, `Missing required configuration "${key}" for transform '${alias}'.`)
       const transform = plugins.resolve<Transformation<R>>(type, ['transformation'], key).create()
       const own = prefixed(props, `transforms.${alias}.`)
-      transform.configure(own)
+      configureWithKeys(() => transform.configure(own), `transforms.${alias}.`)
       const predicateAlias = own.predicate
       const predicate = predicateAlias ? predicates.get(predicateAlias) : undefined
       if (predicateAlias && !predicate) {
@@ -60,7 +63,7 @@ export class TransformationChain<R extends ConnectRecord> {
           `transform '${alias}' refers to predicate '${predicateAlias}', which is not listed in 'predicates'`,
         )
       }
-      stages.push({ alias, transform, predicate, negate: own.negate === 'true' })
+      stages.push({ alias, transform, predicate, negate: (own.negate ?? '').trim().toLowerCase() === 'true' })
     }
     return new TransformationChain(stages)
   }
@@ -73,9 +76,7 @@ export class TransformationChain<R extends ConnectRecord> {
       try {
         current = stage.transform.apply(current)
       } catch (error) {
-        throw new ConnectError('DATA', `transform '${stage.alias}' failed: ${errorMessage(error)}`, {
-          cause: error,
-        })
+        throw new DataError(`transform '${stage.alias}' failed: ${errorMessage(error)}`, { cause: error })
       }
     }
     return current
@@ -86,6 +87,20 @@ export class TransformationChain<R extends ConnectRecord> {
       stage.transform.close?.()
       stage.predicate?.close?.()
     }
+  }
+}
+
+/** A transform's or predicate's own ConfigError names its bare key; report it under the connector's key. */
+function configureWithKeys(configure: () => void, prefix: string): void {
+  try {
+    configure()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new ConfigError(error.key ? `${prefix}${error.key}` : `${prefix}type`, error.message, {
+        cause: error,
+      })
+    }
+    throw error
   }
 }
 
