@@ -9,7 +9,6 @@ import type { Props } from '../api/connector.ts'
 import { ConfigError } from '../api/errors.ts'
 import { readConfigFile } from '../config/config-file.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
-import { ActiveTopics, trackActiveTopics } from '../herder/active-topics.ts'
 import { Loggers } from '../herder/loggers.ts'
 import { StandaloneHerder } from '../herder/standalone/standalone-herder.ts'
 import { createLog } from '../log/create-log.ts'
@@ -50,13 +49,12 @@ export async function startStandalone(
   }
   const restSettings = restServerSettings(config)
   const loggers = new Loggers(logger)
-  const activeTopics = new ActiveTopics()
   const log = await createLog(config, `sluice-${process.pid}`)
   const offsetStore = await FileOffsetStore.open(config.offsetsFile)
   const statusStore = new MemoryStatusStore()
   const worker = new Worker({
     config,
-    log: trackActiveTopics(log, (connector, topic) => activeTopics.record(connector, topic)),
+    log,
     plugins,
     offsetStore,
     statusListener: statusStore,
@@ -68,7 +66,6 @@ export async function startStandalone(
     configStore: new FileConfigStore(join(config.dataDir, 'connectors.json')),
     statusStore,
     logger,
-    activeTopics,
   })
   const rest = await startRestServer({
     ...restSettings,

@@ -74,12 +74,7 @@ export interface Herder {
   validateConnectorConfig(config: Props): Promise<ConfigInfos>
   plugins(): PluginDescriptor[]
 
-  /**
-   * KIP-558 hook: a task of the connector produced to (source) or consumed from (sink) the topic.
-   * Standalone workers call it through the log seam (`trackActiveTopics`); cheap when repeated.
-   */
-  recordActiveTopic(connector: string, topic: string): void
-  /** Topics recorded since the last reset; empty (not an error) for an unknown connector. */
+  /** KIP-558: topics recorded since the last reset; empty (not an error) for an unknown connector. */
   connectorActiveTopics(name: string): string[]
   resetConnectorActiveTopics(name: string): void
 

@@ -141,6 +141,7 @@ export class SinkTaskRunner extends TaskRunner {
   async #convert(fetched: LogRecord[]): Promise<SinkRecord[]> {
     const out: SinkRecord[] = []
     this.#batchOriginals.clear()
+    this.reportTopics(fetched)
     for (const r of fetched) {
       const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
       let converted: SinkRecord | null | typeof SKIP

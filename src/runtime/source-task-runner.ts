@@ -215,6 +215,7 @@ export class SourceTaskRunner extends TaskRunner {
   #collectAcked(): void {
     while (this.#inFlight.length > 0 && this.#inFlight[0].acked) {
       const batch = this.#inFlight.shift()!
+      this.reportTopics(batch.produce)
       for (const { partition, offset } of batch.offsets.values()) {
         if (partition) this.#o.offsetWriter.offset(partition, offset)
       }

@@ -28,4 +28,9 @@ export interface StatusListener {
   /** The connector or task no longer exists (Kafka Connect writes a tombstone). */
   onConnectorDestroyed(connector: string): void
   onTaskDestroyed(id: TaskId): void
+  /**
+   * KIP-558: a task of the connector produced to (source, once acknowledged) or consumed from
+   * (sink) this topic. Called per batch; must be cheap when the topic is known.
+   */
+  onTopicActive(connector: string, topic: string): void
 }

@@ -102,6 +102,15 @@ export abstract class TaskRunner {
     })
   }
 
+  /** Reports the topics of a batch as active for the connector (KIP-558). */
+  protected reportTopics(records: readonly { topic: string }[]): void {
+    let last = ''
+    for (const r of records) {
+      if (r.topic !== last) this.#ctx.statusListener.onTopicActive(this.id.connector, r.topic)
+      last = r.topic
+    }
+  }
+
   /** The task's whole life: initialize, start, loop until stopped, clean up. */
   protected abstract execute(): Promise<void>
   /** Called from `stop()`, concurrently with the loop, to make a pending poll/put return. */

@@ -4,6 +4,7 @@ import type { Status, StatusListener, TaskId } from '../runtime/states.ts'
 export class MemoryStatusStore implements StatusListener {
   readonly #connectors = new Map<string, Status>()
   readonly #tasks = new Map<string, Map<number, Status>>()
+  readonly #topics = new Map<string, Set<string>>()
 
   onConnectorStatus(connector: string, status: Status): void {
     this.#connectors.set(connector, status)
@@ -18,6 +19,22 @@ export class MemoryStatusStore implements StatusListener {
   onConnectorDestroyed(connector: string): void {
     this.#connectors.delete(connector)
     this.#tasks.delete(connector)
+    this.#topics.delete(connector)
+  }
+
+  onTopicActive(connector: string, topic: string): void {
+    const topics = this.#topics.get(connector)
+    if (topics) topics.add(topic)
+    else this.#topics.set(connector, new Set([topic]))
+  }
+
+  /** Topics recorded since the last reset, sorted as Kafka Connect returns them. */
+  activeTopics(connector: string): string[] {
+    return [...(this.#topics.get(connector) ?? [])].sort()
+  }
+
+  resetActiveTopics(connector: string): void {
+    this.#topics.delete(connector)
   }
 
   onTaskDestroyed(id: TaskId): void {

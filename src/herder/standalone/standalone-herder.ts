@@ -26,7 +26,6 @@ import type { Worker } from '../../runtime/worker.ts'
 import type { ConfigStore } from '../../storage/config-store.ts'
 import type { MemoryStatusStore } from '../../storage/memory-status-store.ts'
 import { isOffsetMap, offsetKey, parseOffsetKey } from '../../storage/offset-store.ts'
-import { ActiveTopics } from '../active-topics.ts'
 import type {
   ConnectorInfo,
   ConnectorOffset,
@@ -48,7 +47,6 @@ export interface StandaloneHerderOptions {
   statusStore: MemoryStatusStore
   logger: Logger
   /** Where KIP-558 active topics are kept; shared with the log wrapper that records them. */
-  activeTopics?: ActiveTopics
 }
 
 export class StandaloneHerder implements Herder {
@@ -56,7 +54,6 @@ export class StandaloneHerder implements Herder {
   readonly #store: ConfigStore
   readonly #status: MemoryStatusStore
   readonly #logger: Logger
-  readonly #activeTopics: ActiveTopics
   readonly #connectors = new Map<string, ConnectorEntry>()
   #queue: Promise<unknown> = Promise.resolve()
   #ready = false
@@ -66,7 +63,6 @@ export class StandaloneHerder implements Herder {
     this.#store = options.configStore
     this.#status = options.statusStore
     this.#logger = options.logger
-    this.#activeTopics = options.activeTopics ?? new ActiveTopics()
   }
 
   get ready(): boolean {
@@ -149,7 +145,6 @@ export class StandaloneHerder implements Herder {
       this.#connectors.delete(name)
       await this.#store.remove(name)
       this.#status.onConnectorDestroyed(name)
-      this.#activeTopics.reset(name)
       this.#logger.info(`connector ${name} deleted`)
     })
   }
@@ -267,16 +262,12 @@ export class StandaloneHerder implements Herder {
     return this.#worker.plugins.list()
   }
 
-  recordActiveTopic(connector: string, topic: string): void {
-    this.#activeTopics.record(connector, topic)
-  }
-
   connectorActiveTopics(name: string): string[] {
-    return this.#activeTopics.topics(name)
+    return this.#status.activeTopics(name)
   }
 
   resetConnectorActiveTopics(name: string): void {
-    this.#activeTopics.reset(name)
+    this.#status.resetActiveTopics(name)
   }
 
   async connectorOffsets(name: string): Promise<{ offsets: ConnectorOffset[] }> {
