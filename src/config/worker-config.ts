@@ -128,6 +128,36 @@ export const workerConfigDef = new ConfigDef()
       'Whether source connectors may create their topics from topic.creation.* settings (KIP-158).',
   })
   .define({
+    name: 'topic.tracking.enable',
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'LOW',
+    documentation: 'Track the topics each connector uses (KIP-558), served at GET /connectors/{name}/topics.',
+  })
+  .define({
+    name: 'topic.tracking.allow.reset',
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'LOW',
+    documentation: 'Allow PUT /connectors/{name}/topics/reset.',
+  })
+  .define({
+    name: 'rest.basic.auth.credentials.file',
+    type: 'STRING',
+    defaultValue: '',
+    importance: 'MEDIUM',
+    documentation:
+      "A file of user=password lines (the format of Kafka's PropertyFileLoginModule). When set, every REST request needs HTTP basic auth.",
+  })
+  .define({
+    name: 'listeners.https.ssl.keystore.location',
+    type: 'STRING',
+    defaultValue: '',
+    importance: 'MEDIUM',
+    documentation:
+      'For https listeners: a PEM file with the private key and the certificate chain (listeners.https.ssl.keystore.type=PEM). Or give ssl.keystore.certificate.location and ssl.keystore.key.location separately.',
+  })
+  .define({
     name: 'log.level',
     type: 'STRING',
     defaultValue: 'info',

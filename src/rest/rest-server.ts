@@ -53,26 +53,15 @@ export function restServerSettings(
 > {
   const listener = config.restListener
   const originals = config.originals()
-  const credentialsFile = originals['rest.basic.auth.credentials.file']
+  const credentialsFile = config.getString('rest.basic.auth.credentials.file')
   return {
     host: listener.host,
     port: listener.port,
     tls: listener.protocol === 'https' ? tlsSettings(originals) : undefined,
     credentials: credentialsFile ? readCredentials(credentialsFile) : undefined,
-    topicTrackingEnabled: booleanKey(originals, 'topic.tracking.enable'),
-    topicTrackingResetAllowed: booleanKey(originals, 'topic.tracking.allow.reset'),
+    topicTrackingEnabled: config.getBoolean('topic.tracking.enable'),
+    topicTrackingResetAllowed: config.getBoolean('topic.tracking.allow.reset'),
   }
-}
-
-function booleanKey(originals: Readonly<Record<string, string>>, key: string): boolean {
-  const value = (originals[key] ?? 'true').trim().toLowerCase()
-  if (value !== 'true' && value !== 'false') {
-    throw new ConnectError(
-      'CONFIG',
-      `Invalid value ${value} for configuration ${key}: Expected value to be either true or false`,
-    )
-  }
-  return value === 'true'
 }
 
 /** Messages Jersey gives for the framework's own refusals. */
