@@ -83,7 +83,7 @@ describe('built-in transform plugins', () => {
           { transforms: 'c', 'transforms.c.type': 'org.apache.kafka.connect.transforms.Cast$Value' },
           builtInPlugins(),
         ),
-      { name: 'ConfigError', key: 'spec' },
+      { name: 'ConfigError', key: 'transforms.c.spec' },
     )
   })
 })
