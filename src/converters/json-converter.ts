@@ -674,6 +674,14 @@ function decodeUtf8(bytes: Uint8Array): string {
 
 /** Schemaless JSON straight to Connect values: `JSON.parse` when it is exact, our reader otherwise. */
 function readSchemaless(text: string): unknown {
+  // A lone JSON string holds no number: JSON.parse is exact, no need to scan it for big integers.
+  if (text.charCodeAt(0) === 0x22) {
+    try {
+      return JSON.parse(text)
+    } catch {
+      // Trailing content and the like: the reader below decides as Jackson does.
+    }
+  }
   if (!NEEDS_EXACT_PARSE.test(text)) {
     try {
       return JSON.parse(text)

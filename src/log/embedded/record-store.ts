@@ -11,10 +11,12 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts'
 
 const SCHEMA_VERSION = '1'
+const COLUMNS = 7
+const ROWS_PER_INSERT = 64
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -61,6 +63,9 @@ export class RecordStore {
   readonly #db: DatabaseSync
   readonly #lock: DataDirLock
   readonly #insertRecord: StatementSync
+  readonly #insertRecords: StatementSync
+  /** Rows given to `insertRecord` and not yet written, flat: COLUMNS values each. */
+  #rows: unknown[] = []
   readonly #readRange: StatementSync
   readonly #firstOffset: StatementSync
   readonly #lastOffset: StatementSync
@@ -96,6 +101,9 @@ export class RecordStore {
     const db = this.#db
     this.#insertRecord = db.prepare(
       'INSERT INTO records (topic_id, partition, offset, timestamp, key, value, headers) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    )
+    this.#insertRecords = db.prepare(
+      `INSERT INTO records (topic_id, partition, offset, timestamp, key, value, headers) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     )
     this.#readRange = db.prepare(
       'SELECT offset, timestamp, key, value, headers FROM records ' +
@@ -146,7 +154,9 @@ export class RecordStore {
     let result: T
     try {
       result = fn()
+      this.#writeRows()
     } catch (error) {
+      this.#rows = []
       this.#db.exec('ROLLBACK')
       throw error
     }
@@ -179,7 +189,10 @@ export class RecordStore {
     this.#deleteTopicOffsets.run(name)
   }
 
-  /** Appends one record; call inside `transaction`. */
+  /**
+   * Appends one record; call inside `transaction`. Rows are written 64 to a statement: one call
+   * into SQLite per row was the embedded log's largest cost.
+   */
   insertRecord(
     topicId: number,
     partition: number,
@@ -189,7 +202,20 @@ export class RecordStore {
     value: Uint8Array | null,
     headers: Uint8Array | null,
   ): void {
-    this.#insertRecord.run(topicId, partition, offset, timestamp, key, value, headers)
+    this.#rows.push(topicId, partition, offset, timestamp, key, value, headers)
+    if (this.#rows.length === ROWS_PER_INSERT * COLUMNS) this.#writeRows()
+  }
+
+  #writeRows(): void {
+    const rows = this.#rows
+    this.#rows = []
+    if (rows.length === ROWS_PER_INSERT * COLUMNS) {
+      this.#insertRecords.run(...(rows as SQLInputValue[]))
+      return
+    }
+    for (let i = 0; i < rows.length; i += COLUMNS) {
+      this.#insertRecord.run(...(rows.slice(i, i + COLUMNS) as SQLInputValue[]))
+    }
   }
 
   /** Up to `limit` records of a partition from `fromOffset` on, in offset order. */
