@@ -53,10 +53,14 @@ export class DestinationWatcher {
     timeline: [],
   }
 
-  constructor(path: string, expected: number) {
+  /** With `anywhere`, the `seq=` mark may stand anywhere in a line (lines rewritten as JSON objects). */
+  readonly #anywhere: boolean
+
+  constructor(path: string, expected: number, options: { anywhere?: boolean } = {}) {
     this.#path = path
     this.#expected = expected
     this.#seen = new Uint8Array(expected)
+    this.#anywhere = options.anywhere ?? false
   }
 
   get progress(): DestinationProgress {
@@ -102,10 +106,15 @@ export class DestinationWatcher {
     return p.completeAt !== undefined
   }
 
-  #line(start: number, end: number): void {
+  #line(lineStart: number, end: number): void {
     const p = this.#progress
     p.lines++
     const b = this.#buffer
+    let start = lineStart
+    if (this.#anywhere) {
+      const at = b.indexOf(PREFIX, lineStart)
+      start = at >= 0 && at < end ? at : lineStart
+    }
     if (
       end - start < SEQ_AT + SEQ_DIGITS ||
       b.compare(PREFIX, 0, PREFIX.length, start, start + SEQ_AT) !== 0

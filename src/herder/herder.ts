@@ -5,6 +5,7 @@
 import type { Props } from '../api/connector.ts'
 import type { PluginDescriptor } from '../api/plugin.ts'
 import type { ConfigInfos } from '../runtime/config-validation.ts'
+import type { ErrorMetrics } from '../runtime/errors/error-handler.ts'
 import type { State, TargetState } from '../runtime/states.ts'
 import type { ConnectorType } from '../runtime/worker.ts'
 
@@ -74,6 +75,8 @@ export interface Herder {
   validateConnectorConfig(config: Props): Promise<ConfigInfos>
   plugins(): PluginDescriptor[]
 
+  /** Error counters (Kafka Connect's task-error-metrics) of each task that ran on this worker. */
+  taskErrorMetrics(): { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[]
   /** KIP-558: topics recorded since the last reset; empty (not an error) for an unknown connector. */
   connectorActiveTopics(name: string): string[]
   resetConnectorActiveTopics(name: string): void

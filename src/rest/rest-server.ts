@@ -14,6 +14,7 @@ import type { Logger } from '../runtime/logger.ts'
 import { registerConnectorPluginRoutes } from './connector-plugins-resource.ts'
 import { registerConnectorRoutes } from './connectors-resource.ts'
 import { registerLoggerRoutes } from './loggers-resource.ts'
+import { registerMetricsRoutes } from './metrics-resource.ts'
 import { BodyReadError, parseJsonBody } from './request-body.ts'
 import { authorized, readCredentials, type TlsSettings, tlsSettings } from './rest-security.ts'
 import { registerRootRoutes } from './root-resource.ts'
@@ -146,6 +147,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     topicTrackingResetAllowed: options.topicTrackingResetAllowed ?? true,
   })
   registerConnectorPluginRoutes(app, options.herder)
+  registerMetricsRoutes(app, options.herder)
   if (options.loggers) registerLoggerRoutes(app, options.loggers)
   const address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })
   const port = (app.server.address() as { port: number }).port

@@ -105,6 +105,22 @@ for (const backend of backends) {
       )
       assert.equal(status.body.tasks[0].state, 'RUNNING')
       assert.equal(readLines(output).length, TOTAL - poisonCount, 'no poison line reached the sink')
+      const metrics = await fetch(`${base}/metrics`).then((r) => r.text())
+      assert.match(
+        metrics,
+        new RegExp(
+          `^kafka_connect_task_error_metrics_total_records_skipped\\{connector="json-sink",task="0"\\} ${poisonCount}$`,
+          'm',
+        ),
+        'the tolerated errors are counted per task',
+      )
+      assert.match(
+        metrics,
+        new RegExp(
+          `deadletterqueue_produce_requests\\{connector="json-sink",task="0"\\} ${poisonCount}$`,
+          'm',
+        ),
+      )
     })
 
     it('fails the task at the first poison record under errors.tolerance=none', async () => {

@@ -20,6 +20,7 @@ import {
   invalidConfigMessage,
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
+import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
 import type { Logger } from '../../runtime/logger.ts'
 import type { TargetState } from '../../runtime/states.ts'
 import type { Worker } from '../../runtime/worker.ts'
@@ -260,6 +261,17 @@ export class StandaloneHerder implements Herder {
 
   plugins(): PluginDescriptor[] {
     return this.#worker.plugins.list()
+  }
+
+  taskErrorMetrics(): { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] {
+    const out: { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] = []
+    for (const [connector, entry] of this.#connectors) {
+      entry.taskConfigs.forEach((_, task) => {
+        const metrics = this.#worker.taskErrorMetrics({ connector, task })
+        if (metrics) out.push({ connector, task, metrics })
+      })
+    }
+    return out
   }
 
   connectorActiveTopics(name: string): string[] {
