@@ -19,14 +19,18 @@ export const REGEX_ROUTER_CONFIG_DEF = new ConfigDef()
   })
   .define({ name: 'replacement', type: 'STRING', importance: 'HIGH', documentation: 'Replacement string.' })
 
+const MAX_REMEMBERED_TOPICS = 1000
+
 export class RegexRouter implements Transformation {
   #regex: JavaPattern = compileJavaRegex('')
   #replacement = ''
+  readonly #routes = new Map<string, string | null>()
 
   configure(props: Props): void {
     const config = REGEX_ROUTER_CONFIG_DEF.parse(props)
     this.#regex = compileJavaRegex(config.regex as string)
     this.#replacement = replacementFor('replacement', config.replacement as string)
+    this.#routes.clear()
   }
 
   config(): ConfigDef {
@@ -34,7 +38,13 @@ export class RegexRouter implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    const topic = replaceIfMatches(this.#regex, this.#replacement, record.topic)
+    // A pipeline has few topics and the mapping is pure: remember it rather than run two regexes per record.
+    let topic = this.#routes.get(record.topic)
+    if (topic === undefined) {
+      topic = replaceIfMatches(this.#regex, this.#replacement, record.topic)
+      if (this.#routes.size >= MAX_REMEMBERED_TOPICS) this.#routes.clear()
+      this.#routes.set(record.topic, topic)
+    }
     return topic === null ? record : record.newRecord({ topic })
   }
 }

@@ -145,9 +145,14 @@ export class ReplaceField implements Transformation {
       if (schema === null) {
         const map = requireMap(value, PURPOSE)
         const updated = emptyLike(map)
-        for (const [k, v] of mapEntriesOf(map)) {
-          const key = String(k)
-          if (this.#keeps(key)) mapSet(updated, this.#renamed(key), v)
+        if (map instanceof Map) {
+          for (const [k, v] of map) {
+            const key = String(k)
+            if (this.#keeps(key)) mapSet(updated, this.#renamed(key), v)
+          }
+        } else {
+          for (const key of Object.keys(map))
+            if (this.#keeps(key)) mapSet(updated, this.#renamed(key), map[key])
         }
         return withOperating(record, this.#side, null, updated)
       }

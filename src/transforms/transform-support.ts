@@ -168,9 +168,8 @@ export function emptyLike(map: MapValue): MapValue {
 
 export function copyMap(map: MapValue): MapValue {
   if (map instanceof Map) return new Map(map)
-  const copy: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(map)) mapSet(copy, k, v)
-  return copy
+  // Spread defines own properties, so a '__proto__' key is copied as data, never as the prototype.
+  return { ...map }
 }
 
 // ---------------------------------------------------------------------------------------------
