@@ -12,7 +12,9 @@ export interface Header {
  * Transforms get a copy per record; the runtime converts them with the header converter.
  */
 export class Headers implements Iterable<Header> {
-  readonly #list: Header[]
+  #list: Header[]
+  /** The list is shared with a duplicate: copy it before the first change (copy-on-write). */
+  #shared = false
 
   constructor(headers: Iterable<Header> = []) {
     this.#list = [...headers]
@@ -23,12 +25,12 @@ export class Headers implements Iterable<Header> {
   }
 
   add(key: string, value: unknown, schema: Schema | null = null): this {
-    this.#list.push(Object.freeze({ key, schema, value }))
+    this.#own().push(Object.freeze({ key, schema, value }))
     return this
   }
 
   addHeader(header: Header): this {
-    this.#list.push(header)
+    this.#own().push(header)
     return this
   }
 
@@ -43,12 +45,14 @@ export class Headers implements Iterable<Header> {
   }
 
   remove(key: string): this {
+    this.#own()
     for (let i = this.#list.length - 1; i >= 0; i--) if (this.#list[i].key === key) this.#list.splice(i, 1)
     return this
   }
 
   /** Keeps only the last header of each key. */
   retainLatest(): this {
+    this.#own()
     const seen = new Set<string>()
     for (let i = this.#list.length - 1; i >= 0; i--) {
       if (seen.has(this.#list[i].key)) this.#list.splice(i, 1)
@@ -58,12 +62,26 @@ export class Headers implements Iterable<Header> {
   }
 
   clear(): this {
-    this.#list.length = 0
+    this.#list = []
+    this.#shared = false
     return this
   }
 
+  /** An independent copy; cheap: the two share their list until either changes. */
   duplicate(): Headers {
-    return new Headers(this.#list)
+    const copy = new Headers()
+    copy.#list = this.#list
+    copy.#shared = true
+    this.#shared = true
+    return copy
+  }
+
+  #own(): Header[] {
+    if (this.#shared) {
+      this.#list = [...this.#list]
+      this.#shared = false
+    }
+    return this.#list
   }
 
   [Symbol.iterator](): Iterator<Header> {

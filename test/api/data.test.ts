@@ -96,3 +96,26 @@ describe('logical types', () => {
     assert.equal(TimeType.fromLogical(TimeType.schema(), new Date(3_600_000)), 3_600_000)
   })
 })
+
+describe('headers', () => {
+  it('keeps a duplicate independent of its original in both directions', async () => {
+    const { Headers } = await import('../../src/api/headers.ts')
+    const original = new Headers().add('a', 1).add('b', 2)
+    const copy = original.duplicate()
+    copy.add('c', 3).remove('a')
+    assert.deepEqual(
+      [...original].map((h) => h.key),
+      ['a', 'b'],
+    )
+    assert.deepEqual(
+      [...copy].map((h) => h.key),
+      ['b', 'c'],
+    )
+    original.add('d', 4)
+    assert.deepEqual(
+      [...copy].map((h) => h.key),
+      ['b', 'c'],
+    )
+    assert.equal(original.lastWithName('d')?.value, 4)
+  })
+})
