@@ -66,13 +66,10 @@ export class SourceRecord extends ConnectRecord {
   }
 
   newRecord(changes: Partial<SourceRecordInit>): this {
-    return new SourceRecord({
-      ...recordInit(this),
-      sourcePartition: this.sourcePartition,
-      sourceOffset: this.sourceOffset,
-      ...changes,
-      headers: (changes.headers ?? this.headers.duplicate()) as Headers,
-    }) as this
+    const init = merged(this, changes) as SourceRecordInit
+    init.sourcePartition = 'sourcePartition' in changes ? changes.sourcePartition : this.sourcePartition
+    init.sourceOffset = 'sourceOffset' in changes ? changes.sourceOffset : this.sourceOffset
+    return new SourceRecord(init) as this
   }
 }
 
@@ -103,27 +100,29 @@ export class SinkRecord extends ConnectRecord {
   }
 
   newRecord(changes: Partial<SinkRecordInit>): this {
-    return new SinkRecord({
-      ...recordInit(this),
-      kafkaOffset: this.kafkaOffset,
-      timestampType: this.timestampType,
-      originalTopic: this.originalTopic,
-      originalKafkaPartition: this.originalKafkaPartition,
-      originalKafkaOffset: this.originalKafkaOffset,
-      ...changes,
-      headers: (changes.headers ?? this.headers.duplicate()) as Headers,
-    }) as this
+    const init = merged(this, changes) as SinkRecordInit
+    init.kafkaOffset = changes.kafkaOffset ?? this.kafkaOffset
+    init.timestampType = changes.timestampType ?? this.timestampType
+    init.originalTopic = changes.originalTopic ?? this.originalTopic
+    init.originalKafkaPartition = changes.originalKafkaPartition ?? this.originalKafkaPartition
+    init.originalKafkaOffset = changes.originalKafkaOffset ?? this.originalKafkaOffset
+    return new SinkRecord(init) as this
   }
 }
 
-function recordInit(r: ConnectRecord): ConnectRecordInit {
+/**
+ * The record's properties with `changes` applied — one object, since transforms call this for
+ * every record. A key present in `changes` wins even when its value is null or undefined.
+ */
+function merged(r: ConnectRecord, changes: Partial<ConnectRecordInit>): ConnectRecordInit {
   return {
-    topic: r.topic,
-    kafkaPartition: r.kafkaPartition,
-    keySchema: r.keySchema,
-    key: r.key,
-    valueSchema: r.valueSchema,
-    value: r.value,
-    timestamp: r.timestamp,
+    topic: changes.topic ?? r.topic,
+    kafkaPartition: 'kafkaPartition' in changes ? changes.kafkaPartition : r.kafkaPartition,
+    keySchema: 'keySchema' in changes ? changes.keySchema : r.keySchema,
+    key: 'key' in changes ? changes.key : r.key,
+    valueSchema: 'valueSchema' in changes ? changes.valueSchema : r.valueSchema,
+    value: 'value' in changes ? changes.value : r.value,
+    timestamp: 'timestamp' in changes ? changes.timestamp : r.timestamp,
+    headers: changes.headers ?? r.headers.duplicate(),
   }
 }
