@@ -50,7 +50,13 @@ function lines(proc: ChildProcess) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`child: timed out waiting for ${what}`)), ms)
         proc.once('exit', (code) => reject(new Error(`child exited (${code}) before ${what}`)))
-        waiters.push({ until, resolve: () => (clearTimeout(timer), resolve()) })
+        waiters.push({
+          until,
+          resolve: () => {
+            clearTimeout(timer)
+            resolve()
+          },
+        })
       })
     },
   }
