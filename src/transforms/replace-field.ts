@@ -18,7 +18,6 @@ import {
   emptyLike,
   fieldValue,
   guard,
-  mapEntriesOf,
   mapSet,
   operatingSchema,
   operatingValue,
