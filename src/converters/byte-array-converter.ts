@@ -5,14 +5,14 @@
  */
 
 import type { ConfigDef } from '../api/config-def.ts'
-import type { Converter, HeaderConverter } from '../api/converter.ts'
 import { type Schema, Schemas } from '../api/data/schema.ts'
 import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { DataError } from '../api/errors.ts'
 import { newConverterConfigDef } from './converter-config.ts'
+import { DataHeaderConverter } from './data-header-converter.ts'
 import { javaClassOf } from './java-text.ts'
 
-export class ByteArrayConverter implements Converter, HeaderConverter {
+export class ByteArrayConverter extends DataHeaderConverter {
   config(): ConfigDef {
     return newConverterConfigDef()
   }
@@ -33,19 +33,4 @@ export class ByteArrayConverter implements Converter, HeaderConverter {
   toConnectData(_topic: string, value: Uint8Array | null): SchemaAndValue {
     return { schema: Schemas.OPTIONAL_BYTES, value }
   }
-
-  fromConnectHeader(
-    topic: string,
-    _headerKey: string,
-    schema: Schema | null,
-    value: unknown,
-  ): Uint8Array | null {
-    return this.fromConnectData(topic, schema, value)
-  }
-
-  toConnectHeader(topic: string, _headerKey: string, value: Uint8Array | null): SchemaAndValue {
-    return this.toConnectData(topic, value)
-  }
-
-  close(): void {}
 }

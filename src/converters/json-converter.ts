@@ -38,7 +38,6 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { type ConfigDef, ValidString } from '../api/config-def.ts'
-import type { Converter, HeaderConverter } from '../api/converter.ts'
 import { BigDecimal } from '../api/data/big-decimal.ts'
 import { DateType, Decimal, TimestampType, TimeType } from '../api/data/logical-types.ts'
 import { isPlainObject, type Schema, schemaEquals } from '../api/data/schema.ts'
@@ -47,6 +46,7 @@ import { SchemaBuilder } from '../api/data/schema-builder.ts'
 import { Struct } from '../api/data/struct.ts'
 import { DataError } from '../api/errors.ts'
 import { newConverterConfigDef, withConverterType } from './converter-config.ts'
+import { DataHeaderConverter } from './data-header-converter.ts'
 import {
   fromBase64,
   javaBigDecimalToString,
@@ -139,7 +139,7 @@ const TWO_63 = 2 ** 63
 /** Integers wider than 15 digits, or a negative zero: what `JSON.parse` would get wrong. */
 const NEEDS_EXACT_PARSE = /\d{16}|-0+(?:\.0*)?(?:[eE][+-]?\d+)?(?![\d.eE])/
 
-export class JsonConverter implements Converter, HeaderConverter {
+export class JsonConverter extends DataHeaderConverter {
   #schemasEnabled = true
   #decimalNumeric = false
   #replaceNullWithDefault = true
@@ -212,21 +212,6 @@ export class JsonConverter implements Converter, HeaderConverter {
     }
     return { schema, value: this.#toConnect(schema, envelope.payload) }
   }
-
-  fromConnectHeader(
-    topic: string,
-    _headerKey: string,
-    schema: Schema | null,
-    value: unknown,
-  ): Uint8Array | null {
-    return this.fromConnectData(topic, schema, value)
-  }
-
-  toConnectHeader(topic: string, _headerKey: string, value: Uint8Array | null): SchemaAndValue {
-    return this.toConnectData(topic, value)
-  }
-
-  close(): void {}
 
   /** The schema's JSON text, as Kafka's `asJsonSchema` would serialize it; cached. */
   asJsonSchema(schema: Schema): string {

@@ -10,11 +10,11 @@
  */
 
 import type { ConfigDef } from '../api/config-def.ts'
-import type { Converter, HeaderConverter } from '../api/converter.ts'
 import { type Schema, Schemas } from '../api/data/schema.ts'
 import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { DataError } from '../api/errors.ts'
 import { newConverterConfigDef, withConverterType } from './converter-config.ts'
+import { DataHeaderConverter } from './data-header-converter.ts'
 import { javaClassOf } from './java-text.ts'
 
 const INT64_MIN = -(2n ** 63n)
@@ -32,10 +32,11 @@ interface NumberCodec {
   decode(bytes: Buffer): unknown
 }
 
-abstract class NumberConverter implements Converter, HeaderConverter {
+abstract class NumberConverter extends DataHeaderConverter {
   readonly #codec: NumberCodec
 
   constructor(codec: NumberCodec) {
+    super()
     this.#codec = codec
   }
 
@@ -66,21 +67,6 @@ abstract class NumberConverter implements Converter, HeaderConverter {
     }
     return { schema, value: this.#codec.decode(asBuffer(value)) }
   }
-
-  fromConnectHeader(
-    topic: string,
-    _headerKey: string,
-    schema: Schema | null,
-    value: unknown,
-  ): Uint8Array | null {
-    return this.fromConnectData(topic, schema, value)
-  }
-
-  toConnectHeader(topic: string, _headerKey: string, value: Uint8Array | null): SchemaAndValue {
-    return this.toConnectData(topic, value)
-  }
-
-  close(): void {}
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -189,7 +175,7 @@ export class DoubleConverter extends NumberConverter {
 }
 
 /** `org.apache.kafka.connect.converters.BooleanConverter`: one byte, 1 for true and 0 for false. */
-export class BooleanConverter implements Converter, HeaderConverter {
+export class BooleanConverter extends DataHeaderConverter {
   config(): ConfigDef {
     return newConverterConfigDef()
   }
@@ -217,19 +203,4 @@ export class BooleanConverter implements Converter, HeaderConverter {
     if (why) throw new DataError('Failed to deserialize boolean: ', { cause: new Error(why) })
     return { schema: Schemas.OPTIONAL_BOOLEAN, value: value[0] === 1 }
   }
-
-  fromConnectHeader(
-    topic: string,
-    _headerKey: string,
-    schema: Schema | null,
-    value: unknown,
-  ): Uint8Array | null {
-    return this.fromConnectData(topic, schema, value)
-  }
-
-  toConnectHeader(topic: string, _headerKey: string, value: Uint8Array | null): SchemaAndValue {
-    return this.toConnectData(topic, value)
-  }
-
-  close(): void {}
 }

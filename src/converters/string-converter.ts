@@ -15,11 +15,11 @@
  */
 
 import type { ConfigDef } from '../api/config-def.ts'
-import type { Converter, HeaderConverter } from '../api/converter.ts'
 import { type Schema, Schemas } from '../api/data/schema.ts'
 import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { ConfigError } from '../api/errors.ts'
 import { CONVERTER_TYPE_CONFIG, newConverterConfigDef, withConverterType } from './converter-config.ts'
+import { DataHeaderConverter } from './data-header-converter.ts'
 import { javaDoubleToString, javaFloatToString } from './java-text.ts'
 
 export const ENCODING_CONFIG = 'converter.encoding'
@@ -125,7 +125,7 @@ export function javaToString(schema: Schema | null, value: unknown): string {
   return String(value)
 }
 
-export class StringConverter implements Converter, HeaderConverter {
+export class StringConverter extends DataHeaderConverter {
   #encodeAs: Charset = 'utf8'
   #decodeAs: Charset = 'utf8'
 
@@ -160,19 +160,4 @@ export class StringConverter implements Converter, HeaderConverter {
       value: value == null ? null : decodeString(value, this.#decodeAs),
     }
   }
-
-  fromConnectHeader(
-    topic: string,
-    _headerKey: string,
-    schema: Schema | null,
-    value: unknown,
-  ): Uint8Array | null {
-    return this.fromConnectData(topic, schema, value)
-  }
-
-  toConnectHeader(topic: string, _headerKey: string, value: Uint8Array | null): SchemaAndValue {
-    return this.toConnectData(topic, value)
-  }
-
-  close(): void {}
 }
