@@ -9,7 +9,7 @@ import { ConfigDef, validator } from '../api/config-def.ts'
 import type { Props } from '../api/connector.ts'
 import { BigDecimal } from '../api/data/big-decimal.ts'
 import { DateType, TimestampType, TimeType } from '../api/data/logical-types.ts'
-import type { Schema, SchemaType } from '../api/data/schema.ts'
+import { PRIMITIVE_TYPES, type Schema, type SchemaType } from '../api/data/schema.ts'
 import { SchemaBuilder } from '../api/data/schema-builder.ts'
 import { Struct } from '../api/data/struct.ts'
 import { ConfigError, DataError } from '../api/errors.ts'
@@ -37,17 +37,8 @@ import {
 } from './transform-support.ts'
 
 const PURPOSE = 'cast types'
-const INPUT_TYPES: readonly SchemaType[] = [
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FLOAT32',
-  'FLOAT64',
-  'BOOLEAN',
-  'STRING',
-  'BYTES',
-]
+/** Cast takes any primitive (Kafka's order, as its error message lists them). */
+const INPUT_TYPES: readonly SchemaType[] = [...PRIMITIVE_TYPES]
 const OUTPUT_TYPES: readonly SchemaType[] = INPUT_TYPES.filter((t) => t !== 'BYTES')
 /** The spec entry that casts the whole value (Kafka uses a null field name). */
 const WHOLE_VALUE = '\u0000whole'

@@ -6,7 +6,7 @@
 
 import { ConfigDef } from '../api/config-def.ts'
 import type { Props } from '../api/connector.ts'
-import type { Schema } from '../api/data/schema.ts'
+import { PRIMITIVE_TYPES, type Schema, type SchemaType } from '../api/data/schema.ts'
 import { SchemaBuilder } from '../api/data/schema-builder.ts'
 import { Struct } from '../api/data/struct.ts'
 import { DataError } from '../api/errors.ts'
@@ -32,18 +32,8 @@ import {
 } from './transform-support.ts'
 
 const PURPOSE = 'flattening'
-const LEAF_TYPES = new Set([
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FLOAT32',
-  'FLOAT64',
-  'BOOLEAN',
-  'STRING',
-  'BYTES',
-  'ARRAY',
-])
+/** Copied as they are: primitives and arrays; structs (and maps) are flattened. */
+const LEAF_TYPES: ReadonlySet<SchemaType> = new Set([...PRIMITIVE_TYPES, 'ARRAY'])
 
 export const FLATTEN_CONFIG_DEF = new ConfigDef().define({
   name: 'delimiter',
