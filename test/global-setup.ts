@@ -8,24 +8,42 @@
  * the tests that need the service skip with it (see test/helpers/services.ts).
  */
 import { ensureKafka, stopKafka } from '../scripts/kafka.ts'
+import { ensureMariadb } from '../scripts/mariadb.ts'
+import { ensurePostgres, stopPostgres } from '../scripts/postgres.ts'
 
 let kafkaStartedHere = false
+let postgresStartedHere = false
 
-export async function globalSetup(): Promise<void> {
-  // A bootstrap given from outside (another cluster) is used as is.
-  if (process.env.SLUICE_TEST_KAFKA) return
+/** Runs `start` unless `variable` is already set; publishes the address or why it is missing. */
+async function provide(variable: string, name: string, start: () => Promise<string>): Promise<void> {
+  if (process.env[variable]) return
   try {
-    const kafka = await ensureKafka()
-    kafkaStartedHere = kafka.startedHere
-    process.env.SLUICE_TEST_KAFKA = kafka.bootstrap
+    process.env[variable] = await start()
   } catch (error) {
     if (process.env.CI === 'true') throw error
     const reason = error instanceof Error ? error.message : String(error)
-    process.env.SLUICE_TEST_KAFKA_UNAVAILABLE = reason
-    process.stderr.write(`[global-setup] Kafka unavailable, tests that need it will skip: ${reason}\n`)
+    process.env[`${variable}_UNAVAILABLE`] = reason
+    process.stderr.write(`[global-setup] ${name} unavailable, tests that need it will skip: ${reason}\n`)
   }
+}
+
+export async function globalSetup(): Promise<void> {
+  await Promise.all([
+    provide('SLUICE_TEST_KAFKA', 'Kafka', async () => {
+      const kafka = await ensureKafka()
+      kafkaStartedHere = kafka.startedHere
+      return kafka.bootstrap
+    }),
+    provide('SLUICE_TEST_POSTGRES', 'PostgreSQL', async () => {
+      const postgres = await ensurePostgres()
+      postgresStartedHere = postgres.startedHere
+      return postgres.url
+    }),
+    provide('SLUICE_TEST_MARIADB', 'MariaDB', () => ensureMariadb()),
+  ])
 }
 
 export async function globalTeardown(): Promise<void> {
   if (kafkaStartedHere) await stopKafka()
+  if (postgresStartedHere) stopPostgres()
 }

@@ -1,34 +1,72 @@
 /**
  * Where the real services of the integration tests are. test/global-setup.ts starts them (or finds
  * them running) and publishes their addresses in the environment of the test processes.
+ *
+ * Each service has `<name>SkipReason()` (for `test(..., { skip })`; never skips under `CI=true`,
+ * where a missing service makes the address function throw and the tests fail) and an address
+ * function.
  */
 
 const isCI = process.env.CI === 'true'
 
-const HOW_TO =
-  'run the tests with `npm test` (which starts Kafka), or start it with `npx node scripts/kafka.ts start` ' +
-  'and export SLUICE_TEST_KAFKA=127.0.0.1:19092'
-
-/**
- * Why tests needing Kafka must skip, or `false` when they can run. Never skips under `CI=true`:
- * there a missing broker makes `kafkaBootstrap()` throw and the tests fail.
- */
-export function kafkaSkipReason(): string | false {
-  if (isCI || process.env.SLUICE_TEST_KAFKA) return false
-  const unavailable = process.env.SLUICE_TEST_KAFKA_UNAVAILABLE
-  return unavailable
-    ? `Kafka could not start: ${unavailable.split('\n')[0]}`
-    : `no Kafka for tests: SLUICE_TEST_KAFKA is not set; ${HOW_TO}`
+interface Service {
+  variable: string
+  name: string
+  howTo: string
 }
 
-/** `host:port` of the test broker. Throws when there is none (always a failure under CI). */
-export function kafkaBootstrap(): string {
-  const bootstrap = process.env.SLUICE_TEST_KAFKA
-  if (bootstrap) return bootstrap
-  const unavailable = process.env.SLUICE_TEST_KAFKA_UNAVAILABLE
+const KAFKA: Service = {
+  variable: 'SLUICE_TEST_KAFKA',
+  name: 'Kafka',
+  howTo:
+    'run the tests with `npm test` (which starts Kafka), or start it with `npx node scripts/kafka.ts start` ' +
+    'and export SLUICE_TEST_KAFKA=127.0.0.1:19092',
+}
+const POSTGRES: Service = {
+  variable: 'SLUICE_TEST_POSTGRES',
+  name: 'PostgreSQL',
+  howTo:
+    'run the tests with `npm test` (which starts a cluster with wal_level=logical), or start it with ' +
+    '`npx node scripts/postgres.ts start` and export SLUICE_TEST_POSTGRES=postgres://postgres@127.0.0.1:15432/postgres',
+}
+const MARIADB: Service = {
+  variable: 'SLUICE_TEST_MARIADB',
+  name: 'MariaDB',
+  howTo:
+    'start the machine MariaDB (root, empty password) and export SLUICE_TEST_MARIADB=mysql://root@127.0.0.1:3306',
+}
+
+function skipReason(service: Service): string | false {
+  if (isCI || process.env[service.variable]) return false
+  const unavailable = process.env[`${service.variable}_UNAVAILABLE`]
+  return unavailable
+    ? `${service.name} could not start: ${unavailable.split('\n')[0]}`
+    : `no ${service.name} for tests: ${service.variable} is not set; ${service.howTo}`
+}
+
+function address(service: Service): string {
+  const value = process.env[service.variable]
+  if (value) return value
+  const unavailable = process.env[`${service.variable}_UNAVAILABLE`]
+  const required = `${service.name} is required${isCI ? ' under CI' : ''}`
   throw new Error(
     unavailable
-      ? `Kafka is required${isCI ? ' under CI' : ''} but could not start: ${unavailable}`
-      : `Kafka is required${isCI ? ' under CI' : ''} but SLUICE_TEST_KAFKA is not set; ${HOW_TO}`,
+      ? `${required} but could not start: ${unavailable}`
+      : `${required} but ${service.variable} is not set; ${service.howTo}`,
   )
 }
+
+/** Why tests needing Kafka must skip, or `false` when they can run. */
+export const kafkaSkipReason = (): string | false => skipReason(KAFKA)
+/** `host:port` of the test broker. Throws when there is none (always a failure under CI). */
+export const kafkaBootstrap = (): string => address(KAFKA)
+
+/** Why tests needing PostgreSQL (wal_level=logical) must skip, or `false`. */
+export const postgresSkipReason = (): string | false => skipReason(POSTGRES)
+/** libpq URL (`postgres://postgres@127.0.0.1:15432/postgres`) of the test cluster's superuser. */
+export const postgresUrl = (): string => address(POSTGRES)
+
+/** Why tests needing MariaDB must skip, or `false`. */
+export const mariadbSkipReason = (): string | false => skipReason(MARIADB)
+/** `mysql://root@127.0.0.1:3306` (no database) of the test server. */
+export const mariadbUrl = (): string => address(MARIADB)

@@ -1,0 +1,103 @@
+/**
+ * A fresh database per test (or per suite) on the real test servers, dropped afterwards, so tests
+ * running in parallel never see each other's tables.
+ */
+import { randomBytes } from 'node:crypto'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { mariadbUrl, postgresUrl } from './services.ts'
+
+export interface TestDatabase {
+  /** Database name (lower case, unique per call). */
+  name: string
+  /** Driver URL: `postgres://…/<name>` or `mysql://…/<name>`. */
+  url: string
+  /** The same database as a JDBC URL (`jdbc:postgresql://…`, `jdbc:mariadb://…`), as users configure. */
+  jdbcUrl: string
+  /** Runs SQL statements in order on the database (a new connection each call). */
+  sql(...statements: string[]): Promise<unknown[]>
+  drop(): Promise<void>
+}
+
+function uniqueName(prefix: string): string {
+  return `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_${randomBytes(4).toString('hex')}`
+}
+
+/** Makes an empty database on the test PostgreSQL cluster (wal_level=logical). */
+export async function freshPostgresDatabase(prefix: string): Promise<TestDatabase> {
+  const serverUrl = new URL(postgresUrl())
+  const name = uniqueName(prefix)
+  const admin = new pg.Client({ connectionString: serverUrl.toString() })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`)
+  } finally {
+    await admin.end()
+  }
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  const jdbcUrl = `jdbc:postgresql://${url.host}/${name}`
+  return {
+    name,
+    url: url.toString(),
+    jdbcUrl,
+    async sql(...statements) {
+      const client = new pg.Client({ connectionString: url.toString() })
+      await client.connect()
+      try {
+        const results: unknown[] = []
+        for (const statement of statements) results.push((await client.query(statement)).rows)
+        return results
+      } finally {
+        await client.end()
+      }
+    },
+    async drop() {
+      const client = new pg.Client({ connectionString: serverUrl.toString() })
+      await client.connect()
+      try {
+        // Replication slots of the database hold it open; tests that made slots drop them first.
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      } finally {
+        await client.end()
+      }
+    },
+  }
+}
+
+/** Makes an empty database on the machine's MariaDB. */
+export async function freshMariadbDatabase(prefix: string): Promise<TestDatabase> {
+  const serverUrl = new URL(mariadbUrl())
+  const name = uniqueName(prefix)
+  const admin = await mysql.createConnection(serverUrl.toString())
+  try {
+    await admin.query(`CREATE DATABASE \`${name}\``)
+  } finally {
+    await admin.end()
+  }
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return {
+    name,
+    url: url.toString(),
+    jdbcUrl: `jdbc:mariadb://${url.host}/${name}`,
+    async sql(...statements) {
+      const connection = await mysql.createConnection(url.toString())
+      try {
+        const results: unknown[] = []
+        for (const statement of statements) results.push((await connection.query(statement))[0])
+        return results
+      } finally {
+        await connection.end()
+      }
+    },
+    async drop() {
+      const connection = await mysql.createConnection(serverUrl.toString())
+      try {
+        await connection.query(`DROP DATABASE IF EXISTS \`${name}\``)
+      } finally {
+        await connection.end()
+      }
+    },
+  }
+}
