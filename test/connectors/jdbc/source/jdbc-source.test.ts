@@ -16,8 +16,8 @@ import {
   postgresDialect,
   sqliteDialect,
 } from '../../../../src/connectors/jdbc/common/dialect.ts'
-import { JdbcSourceConnector } from '../../../../src/connectors/jdbc/source/connector.ts'
 import { JdbcSourceConfig, jdbcSourceConfigDef } from '../../../../src/connectors/jdbc/source/config.ts'
+import { JdbcSourceConnector } from '../../../../src/connectors/jdbc/source/connector.ts'
 import { offsetFromMap, offsetToMap } from '../../../../src/connectors/jdbc/source/offsets.ts'
 import { buildQuery } from '../../../../src/connectors/jdbc/source/query-builder.ts'
 import { buildRowMapping } from '../../../../src/connectors/jdbc/source/schema-mapping.ts'
@@ -297,11 +297,11 @@ describe('tasks', () => {
       mode: 'bulk',
       'table.poll.interval.ms': '0',
     })
-    const groups = (await connector.taskConfigs(3)).map((p) =>
-      (JSON.parse(p.tables) as { table: string }[]).map((t) => t.table),
-    )
+    const groups = connector
+      .taskConfigs(3)
+      .map((p) => (JSON.parse(p.tables) as { table: string }[]).map((t) => t.table))
     assert.deepEqual(groups, [['a', 'b'], ['c', 'd'], ['e']])
-    assert.equal((await connector.taskConfigs(10)).length, 5)
+    assert.equal(connector.taskConfigs(10).length, 5)
     await connector.stop()
   })
 })
