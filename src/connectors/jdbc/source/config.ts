@@ -112,8 +112,8 @@ export const jdbcSourceConfigDef: ConfigDef = new ConfigDef()
     orderInGroup: next(),
     displayName: 'JDBC connection attempts',
     documentation:
-      'Maximum number of attempts to open a connection (at start, and for each reconnection of a ' +
-      'running task before its status shows the error and it keeps retrying at the backoff).',
+      'Maximum number of attempts to open a connection when the connector or a task starts. A running ' +
+      'task that lost its connection keeps reconnecting every `connection.backoff.ms` instead.',
   })
   .define({
     name: CONNECTION_BACKOFF_MS,

@@ -181,10 +181,11 @@ export class JdbcSourceTask extends SourceTask {
   async stop(): Promise<void> {
     this.#stopped = true
     this.#abort.abort()
-    for (const q of this.#queriers) await q.close()
+    // The connection first: a fetch in flight on a hung connection must not hold the stop up.
     const db = this.#db
     this.#db = null
     await db?.close()
+    for (const q of this.#queriers) q.reset()
   }
 
   #nextDue(): TableQuerier | null {

@@ -71,6 +71,11 @@ export class TableQuerier {
   /** The offset of the last record handed out: where a re-run (after an error) starts. */
   #offset: QueryOffset
   #iterator: AsyncIterator<ResultSet> | null = null
+  /**
+   * The next chunk, already asked for: the database fetches it while the runtime converts and sends
+   * the current one. At most one chunk ahead, so memory stays bounded by 2 × batch.max.rows rows.
+   */
+  #prefetch: Promise<IteratorResult<ResultSet>> | null = null
   #mapping: RowMapping | null = null
   #mappedColumns: readonly Column[] | null = null
   #incrementingIndex = -1
@@ -102,7 +107,15 @@ export class TableQuerier {
    */
   async poll(db: DbConnection): Promise<{ records: SourceRecord[]; done: boolean }> {
     if (!this.#iterator) await this.#start(db)
-    const next = await this.#iterator!.next()
+    const pending = this.#prefetch ?? this.#iterator!.next()
+    this.#prefetch = null
+    const next = await pending
+    if (!next.done && this.#iterator) {
+      const prefetch = this.#iterator.next()
+      // Handled here so a failure while nobody waits is not an unhandled rejection; the next poll rethrows it.
+      void prefetch.catch(() => {})
+      this.#prefetch = prefetch
+    }
     if (next.done) {
       const records: SourceRecord[] = []
       this.#flushPending(records)
@@ -116,6 +129,7 @@ export class TableQuerier {
   reset(): void {
     const iterator = this.#iterator
     this.#iterator = null
+    this.#prefetch = null
     this.#pending = null
     this.#committable = undefined
     if (iterator?.return) void iterator.return(undefined).catch(() => {})
@@ -125,6 +139,7 @@ export class TableQuerier {
   async close(): Promise<void> {
     const iterator = this.#iterator
     this.#iterator = null
+    this.#prefetch = null
     if (iterator?.return) await iterator.return(undefined).catch(() => {})
   }
 
@@ -167,6 +182,7 @@ export class TableQuerier {
 
   #finish(): void {
     this.#iterator = null
+    this.#prefetch = null
     this.#pending = null
     this.nextRunAt = Date.now() + this.options.pollIntervalMs
   }
