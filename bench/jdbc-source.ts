@@ -289,7 +289,7 @@ async function latency(
 
 const cases = args.cases.split(',')
 console.log(JSON.stringify({ machine: machineInfo(), rows: ROWS, batch: BATCH }, null, 2))
-if (cases.includes('bulk') || cases.includes('incrementing')) await ensureTable()
+if (cases.some((c) => ['bulk', 'incrementing', 'prepare'].includes(c))) await ensureTable()
 for (const mode of ['bulk', 'incrementing'] as const) {
   if (!cases.includes(mode)) continue
   const result = await load(mode)

@@ -99,6 +99,8 @@ const TIMESTAMP_TEXT =
  * optional zone (`Z`, `+02`, `+05:30`; then the value is absolute) — otherwise the wall clock in `zone`.
  */
 export function parseTimestamp(text: string, zone: string): SqlTimestamp {
+  const fast = parseCommonTimestamp(text, zone)
+  if (fast !== undefined) return fast
   const m = TIMESTAMP_TEXT.exec(text.trim())
   if (!m) throw new DataError(`'${text}' is not a timestamp this connector can read`)
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', offset, bc] = m
@@ -121,6 +123,54 @@ export function parseTimestamp(text: string, zone: string): SqlTimestamp {
     ms = wall - sign * seconds * 1000
   }
   return { seconds: Math.floor(ms / 1000), nanos: Number(frac.padEnd(9, '0')) }
+}
+
+/** Digit value of the char at `i`, or -1. */
+function digit(text: string, i: number): number {
+  const c = text.charCodeAt(i) - 48
+  return c >= 0 && c <= 9 ? c : -1
+}
+
+function number(text: string, from: number, to: number): number {
+  let n = 0
+  for (let i = from; i < to; i++) {
+    const d = digit(text, i)
+    if (d < 0) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
+/**
+ * The hot path of reading rows: `YYYY-MM-DD HH:MM:SS[.fffffffff]` with no zone (what PostgreSQL,
+ * MySQL and SQLite print for zoneless timestamps), in a UTC zone, year ≥ 1000. Anything else: undefined.
+ */
+function parseCommonTimestamp(text: string, zone: string): SqlTimestamp | undefined {
+  if (!isUtc(zone) || text.length < 19 || text.length > 29) return undefined
+  if (
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  )
+    return undefined
+  const sep = text.charCodeAt(10)
+  if (sep !== 32 && sep !== 84) return undefined
+  const year = number(text, 0, 4)
+  const month = number(text, 5, 7)
+  const day = number(text, 8, 10)
+  const hour = number(text, 11, 13)
+  const minute = number(text, 14, 16)
+  const second = number(text, 17, 19)
+  if (year < 1000 || month < 1 || day < 1 || hour < 0 || minute < 0 || second < 0) return undefined
+  let nanos = 0
+  if (text.length > 19) {
+    if (text.charCodeAt(19) !== 46 || text.length === 20) return undefined
+    const frac = number(text, 20, text.length)
+    if (frac < 0) return undefined
+    nanos = frac * 10 ** (9 - (text.length - 20))
+  }
+  return { seconds: Date.UTC(year, month - 1, day, hour, minute, second) / 1000, nanos }
 }
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0')

@@ -222,6 +222,15 @@ describe('timestamps', () => {
     assert.deepEqual(paris, ts)
     assert.equal(formatTimestamp(ts, 'Europe/Paris', 6), '2024-05-01 12:00:00.123456')
     assert.equal(zoneOffsetMs('America/New_York', Date.UTC(2024, 0, 1)), -5 * 3600_000)
+    // The fast path for zoneless UTC text agrees with the general one (which an explicit Z takes).
+    for (const text of [
+      '2024-05-01 10:00:00',
+      '2024-05-01 10:00:00.5',
+      '2024-05-01T10:00:00.123456789',
+      '1999-12-31 23:59:59.999',
+    ]) {
+      assert.deepEqual(parseTimestamp(text, 'UTC'), parseTimestamp(`${text}Z`, 'UTC'), text)
+    }
   })
 })
 
