@@ -154,6 +154,40 @@ for (const backend of backends) {
       assert.deepEqual(offsets.partition, { table: backend.qualified(db, table), protocol: '1' })
     })
 
+    it('query mode: a custom query in incrementing mode writes to the topic named by topic.prefix', async () => {
+      const table = `orders_q_${uniqueSuffix()}`
+      await db.sql(
+        backend.createTable(table),
+        `INSERT INTO ${q(table)} (name, price) VALUES ('ada', 1.25), ('grace', 2.50)`,
+      )
+      const topic = `postgres-query-${uniqueSuffix()}`
+      const name = `seed-query-${uniqueSuffix()}`
+      const config = seedConnectorConfig(db, table, 'incrementing', {
+        query: `SELECT id, name, price FROM ${q(table)}`,
+        'topic.prefix': topic,
+      })
+      delete config['table.whitelist']
+      const res = await request(worker.base, 'POST', '/connectors', { name, config })
+      assert.equal(res.status, 201, JSON.stringify(res.body))
+      await waitRunning(worker.base, name)
+      const reader = new TopicReader(worker.worker, topic)
+      readers.push(reader)
+      await reader.until((r) => r.length >= 2)
+      await db.sql(`INSERT INTO ${q(table)} (name) VALUES ('linus')`)
+      const records = await reader.until((r) => r.length >= 3)
+      assert.deepEqual(
+        records.map((r) => r.value.payload.name),
+        ['ada', 'grace', 'linus'],
+      )
+      assert.equal(records[0].value.schema.name, undefined, 'query mode: an unnamed struct')
+      assert.deepEqual(
+        records[0].value.schema.fields.map((f) => f.field),
+        ['id', 'name', 'price'],
+      )
+      const offsets = await waitForOffset(name, (o) => o.incrementing === records[2].value.payload.id)
+      assert.deepEqual(offsets.partition, { query: 'query' })
+    })
+
     async function waitForOffset(name: string, check: (offset: Record<string, unknown>) => boolean) {
       const deadline = Date.now() + 20_000
       for (;;) {
