@@ -4,6 +4,7 @@ import { ConfigError, ConnectError, errorMessage } from '../../../api/errors.ts'
 import type { OffsetMap, SourceRecord } from '../../../api/records.ts'
 import { type DbConnection, isConnectionError } from '../common/connection.ts'
 import type { TableId } from '../common/dialect.ts'
+import { describeTable } from './catalog.ts'
 import {
   BATCH_MAX_ROWS,
   CONNECTION_BACKOFF_MS,
@@ -149,7 +150,11 @@ export class JdbcSourceTask extends SourceTask {
         this.#current = null
         querier.reset()
         if (!isConnectionError(error)) {
-          if (isMissingTable(error) && querier.options.table) {
+          if (
+            isMissingTable(error) &&
+            querier.options.table &&
+            (await describeTable(this.#db, querier.options.table).catch(() => [])) === undefined
+          ) {
             warn(`table ${querier.name} is gone (${errorMessage(error)}); it is no longer read`)
             this.#queriers = this.#queriers.filter((q) => q !== querier)
             if (this.#queriers.length === 0) return null

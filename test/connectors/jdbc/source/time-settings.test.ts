@@ -1,0 +1,120 @@
+/**
+ * `db.timezone`, `timestamp.initial` and `quote.sql.identifiers` against the real PostgreSQL, through
+ * the connector's task (no worker: its offsets reader is a map).
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { Props } from '../../../../src/api/connector.ts'
+import type { OffsetMap, SourceRecord } from '../../../../src/api/records.ts'
+import { JdbcSourceTask } from '../../../../src/connectors/jdbc/source/source-task.ts'
+import { freshPostgresDatabase, type TestDatabase } from '../../../helpers/databases.ts'
+import { postgresSkipReason } from '../../../helpers/services.ts'
+
+async function readAll(props: Props, stored: OffsetMap | null = null): Promise<SourceRecord[]> {
+  const task = new JdbcSourceTask()
+  task.initialize({
+    configs: () => props,
+    offsetStorageReader: () => ({
+      offset: async () => stored,
+      offsets: async (partitions) => new Map(partitions.map((p) => [p, p.protocol === '1' ? stored : null])),
+    }),
+  })
+  await task.start(props)
+  const records: SourceRecord[] = []
+  try {
+    // One pass: poll until a poll returns nothing (the table's next turn is poll.interval.ms away).
+    for (;;) {
+      const batch = await task.poll()
+      if (!batch || batch.length === 0) break
+      records.push(...batch)
+    }
+  } finally {
+    await task.stop()
+  }
+  return records
+}
+
+describe('[integration] JDBC source time settings on PostgreSQL', { skip: postgresSkipReason() }, () => {
+  let db: TestDatabase
+  before(async () => {
+    db = await freshPostgresDatabase('jdbc_time')
+    await db.sql(
+      'CREATE TABLE events (id SERIAL PRIMARY KEY, local_time TIMESTAMP NOT NULL, at TIMESTAMPTZ NOT NULL)',
+      `INSERT INTO events (local_time, at) VALUES ('2024-07-01 12:00:00.123456', '2024-07-01 10:00:00.123456+00')`,
+      `INSERT INTO events (local_time, at) VALUES ('2024-07-01 13:00:00', '2024-07-01 11:00:00+00')`,
+      'CREATE TABLE "MixedCase" (id SERIAL PRIMARY KEY, v TEXT)',
+      `INSERT INTO "MixedCase" (v) VALUES ('x')`,
+    )
+  })
+  after(async () => {
+    await db?.drop()
+  })
+  const base = (): Record<string, string> => ({
+    'connection.url': db.jdbcUrl,
+    'poll.interval.ms': '60000',
+    tables: JSON.stringify([{ schema: 'public', table: 'events' }]),
+  })
+
+  it('reads zoneless timestamps in db.timezone and binds the bounds in it (offsets keep the microseconds)', async () => {
+    const records = await readAll({
+      ...base(),
+      mode: 'timestamp',
+      'timestamp.column.name': 'local_time',
+      'db.timezone': 'Europe/Paris',
+    })
+    assert.equal(records.length, 2)
+    const first = records[0].value as { get(f: string): unknown }
+    // 12:00 in Paris (UTC+2 in July) is 10:00 UTC: the same instant as the timestamptz column.
+    assert.equal((first.get('local_time') as Date).toISOString(), '2024-07-01T10:00:00.123Z')
+    assert.equal((first.get('at') as Date).toISOString(), '2024-07-01T10:00:00.123Z')
+    assert.deepEqual(records[1].sourceOffset, { timestamp: Date.UTC(2024, 6, 1, 11), timestamp_nanos: 0 })
+    // Resuming from the first row's exact offset (µs kept in timestamp_nanos) reads only the second.
+    const resumed = await readAll(
+      { ...base(), mode: 'timestamp', 'timestamp.column.name': 'local_time', 'db.timezone': 'Europe/Paris' },
+      { timestamp: Date.UTC(2024, 6, 1, 10, 0, 0, 123), timestamp_nanos: 123456000 },
+    )
+    assert.deepEqual(
+      resumed.map((r) => (r.value as { get(f: string): unknown }).get('id')),
+      [2],
+    )
+  })
+
+  it('timestamp.initial: -1 starts at the database clock, epoch ms starts there', async () => {
+    const now = await readAll({
+      ...base(),
+      mode: 'timestamp',
+      'timestamp.column.name': 'at',
+      'timestamp.initial': '-1',
+    })
+    assert.equal(now.length, 0, 'rows older than now are skipped')
+    const between = await readAll({
+      ...base(),
+      mode: 'timestamp',
+      'timestamp.column.name': 'at',
+      'timestamp.initial': String(Date.UTC(2024, 6, 1, 10, 30)),
+    })
+    assert.deepEqual(
+      between.map((r) => (r.value as { get(f: string): unknown }).get('id')),
+      [2],
+    )
+  })
+
+  it('quote.sql.identifiers=never leaves names to the database (mixed case needs quoting)', async () => {
+    const quoted = await readAll({
+      ...base(),
+      mode: 'bulk',
+      tables: JSON.stringify([{ schema: 'public', table: 'MixedCase' }]),
+    })
+    assert.equal(quoted.length, 1)
+    assert.equal(quoted[0].topic, 'MixedCase')
+    await assert.rejects(
+      readAll({
+        ...base(),
+        mode: 'bulk',
+        'quote.sql.identifiers': 'never',
+        tables: JSON.stringify([{ schema: 'public', table: 'MixedCase' }]),
+      }),
+      /relation "public.mixedcase" does not exist/,
+    )
+  })
+})
