@@ -43,6 +43,7 @@ export const TABLE_POLL_INTERVAL_MS = 'table.poll.interval.ms'
 export const TOPIC_PREFIX = 'topic.prefix'
 export const TIMESTAMP_DELAY_INTERVAL_MS = 'timestamp.delay.interval.ms'
 export const DB_TIMEZONE = 'db.timezone'
+export const TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS = 'timestamp.wait.for.open.transactions'
 /** Task-only key: the tables this task reads, a JSON array of names (set by the connector). */
 export const TASK_TABLES = 'tables'
 
@@ -305,6 +306,21 @@ export const jdbcSourceConfigDef: ConfigDef = new ConfigDef()
     documentation:
       'Check at validation and start that the incrementing and timestamp columns are NOT NULL (table ' +
       'mode only).',
+  })
+  .define({
+    name: TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS,
+    type: 'BOOLEAN',
+    defaultValue: false,
+    importance: 'MEDIUM',
+    group: MODE_GROUP,
+    orderInGroup: next(),
+    displayName: 'Wait for open transactions (Sluice, PostgreSQL)',
+    documentation:
+      'Sluice only, PostgreSQL, timestamp modes: before reading a window, wait until every other ' +
+      'transaction of the database that started before its upper bound has ended. Rows stamped with ' +
+      "`now()` (their transaction's start) by a transaction that commits late are then read instead of " +
+      'skipped, with no fixed `timestamp.delay.interval.ms`. A transaction left open delays the table (a ' +
+      'warning names it every 30 s). Sluice’s own connections are not waited for.',
   })
   .define({
     name: QUERY,

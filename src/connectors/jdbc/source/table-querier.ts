@@ -34,6 +34,25 @@ import {
   parseTimestamp,
   type SqlTimestamp,
 } from './sql-time.ts'
+import { warn } from './warnings.ts'
+
+const TRANSACTION_RECHECK_MS = 50
+
+/**
+ * Other client transactions of this database that started before `bound` (wall-clock text in the
+ * session's zone) and are still open, as `pid (state since xact_start)`. Sluice's own connections
+ * (application_name 'sluice', e.g. other tasks' cursors) are not waited for.
+ */
+async function openTransactionsBefore(db: DbConnection, bound: string): Promise<string[]> {
+  const result = await db.query(
+    `SELECT pid::text || ' (' || coalesce(state, '?') || ' since ' || xact_start::text || ')'
+       FROM pg_catalog.pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        AND application_name <> 'sluice' AND xact_start < $1::timestamptz`,
+    [bound],
+  )
+  return result.rows.map((r) => String(r[0]))
+}
 
 export interface QuerierOptions {
   dialect: DialectName
@@ -56,6 +75,11 @@ export interface QuerierOptions {
   timestampInitial?: number | null | undefined
   /** The table's columns from the catalog (table mode), for nullability and exact types. */
   tableColumns?: ReadonlyMap<string, ColumnInfo> | undefined
+  /**
+   * PostgreSQL, timestamp modes: before querying a window, wait until every other transaction of the
+   * database that started before the window's upper bound has ended (`wait.for.open.transactions`).
+   */
+  waitForTransactions?: boolean | undefined
 }
 
 interface PendingRow {
@@ -83,6 +107,8 @@ export class TableQuerier {
   #pending: PendingRow | null = null
   /** Timestamp mode: the offset timestamp the held-back row would carry. */
   #committable: SqlTimestamp | undefined
+  /** The upper bound of a window waiting for older transactions to end (`waitForTransactions`). */
+  #pendingEnd: { now: SqlTimestamp; since: number; warned: number } | null = null
 
   constructor(options: QuerierOptions, stored: QueryOffset) {
     this.options = options
@@ -106,7 +132,11 @@ export class TableQuerier {
    * waits for its next turn).
    */
   async poll(db: DbConnection): Promise<{ records: SourceRecord[]; done: boolean }> {
-    if (!this.#iterator) await this.#start(db)
+    if (!this.#iterator && !(await this.#start(db))) {
+      // Transactions older than the window are still open: look again shortly, let other tables run.
+      this.nextRunAt = Date.now() + TRANSACTION_RECHECK_MS
+      return { records: [], done: true }
+    }
     const pending = this.#prefetch ?? this.#iterator!.next()
     this.#prefetch = null
     const next = await pending
@@ -132,6 +162,7 @@ export class TableQuerier {
     this.#prefetch = null
     this.#pending = null
     this.#committable = undefined
+    this.#pendingEnd = null
     if (iterator?.return) void iterator.return(undefined).catch(() => {})
   }
 
@@ -143,7 +174,8 @@ export class TableQuerier {
     if (iterator?.return) await iterator.return(undefined).catch(() => {})
   }
 
-  async #start(db: DbConnection): Promise<void> {
+  /** Starts the query; false when the window must wait for open transactions (nothing started). */
+  async #start(db: DbConnection): Promise<boolean> {
     const o = this.options
     const built: BuiltQuery = buildQuery({
       mode: o.mode,
@@ -159,7 +191,23 @@ export class TableQuerier {
     let begin = this.#offset.timestamp
     let end: SqlTimestamp | undefined
     if (o.mode === 'timestamp' || o.mode === 'timestamp+incrementing') {
-      const now = await databaseNow(db, o.zone)
+      const now = this.#pendingEnd?.now ?? (await databaseNow(db, o.zone))
+      if (o.waitForTransactions && db.dialect.name === 'postgresql') {
+        const open = await openTransactionsBefore(db, formatTimestamp(minusMs(now, o.delayMs), o.zone, 6))
+        if (open.length > 0) {
+          this.#pendingEnd ??= { now, since: Date.now(), warned: Date.now() }
+          const pending = this.#pendingEnd
+          if (Date.now() - pending.warned >= 30_000) {
+            pending.warned = Date.now()
+            warn(
+              `${this.name}: waiting ${Math.round((Date.now() - pending.since) / 1000)} s for transactions started ` +
+                `before ${formatTimestamp(now, o.zone, 3)} to end: ${open.join(', ')}`,
+            )
+          }
+          return false
+        }
+        this.#pendingEnd = null
+      }
       if (begin === undefined) {
         const initial = o.timestampInitial
         begin =
@@ -178,6 +226,7 @@ export class TableQuerier {
     // Confluent's timestamp offset starts at the window's start (epoch 0 when nothing was read yet).
     this.#committable = begin
     this.#iterator = db.stream(built.sql, params, o.batchMaxRows)[Symbol.asyncIterator]()
+    return true
   }
 
   #finish(): void {

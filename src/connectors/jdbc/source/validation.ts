@@ -30,6 +30,7 @@ import {
   TABLE_WHITELIST,
   TIMESTAMP_COLUMN_NAME,
   TIMESTAMP_DELAY_INTERVAL_MS,
+  TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS,
   VALIDATE_NON_NULL,
 } from './config.ts'
 import { locationOf } from './database.ts'
@@ -163,6 +164,7 @@ export async function planTable(
     columns.get(column) ?? described.find((c) => c.name.toLowerCase() === column.toLowerCase())
   const listing = described.map((c) => c.name).join(', ')
   const nonNull = config.getBoolean(VALIDATE_NON_NULL)
+  const waitsForTransactions = config.getBoolean(TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS)
   const plan: TablePlan = { table, timestampColumns: [], columns }
   let indexed: Set<string> | undefined
   const checkIndexed = async (column: string, key: string) => {
@@ -229,7 +231,10 @@ export async function planTable(
         ])
       }
       await checkIndexed(found[0].name, TIMESTAMP_COLUMN_NAME)
-      if (config.getLong(TIMESTAMP_DELAY_INTERVAL_MS) === 0) {
+      if (
+        config.getLong(TIMESTAMP_DELAY_INTERVAL_MS) === 0 &&
+        !(waitsForTransactions && db.dialect.name === 'postgresql')
+      ) {
         const txTime = found.find((c) =>
           /^(now\(\)|CURRENT_TIMESTAMP|transaction_timestamp\(\))/i.test(c.defaultExpression ?? ''),
         )
@@ -237,7 +242,7 @@ export async function planTable(
           txTime && db.dialect.name === 'postgresql'
             ? `timestamp column '${txTime.name}' of ${name} defaults to ${txTime.defaultExpression}, the start time of its ` +
                 'transaction: a long transaction commits rows older than ones already read, and they are skipped. ' +
-                `Set ${TIMESTAMP_DELAY_INTERVAL_MS} above your longest write transaction (or default the column to clock_timestamp())`
+                `Set ${TIMESTAMP_DELAY_INTERVAL_MS} above your longest write transaction, or ${TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS}=true`
             : `${TIMESTAMP_DELAY_INTERVAL_MS}=0 on ${name}: a row whose transaction commits after a later row was read ` +
                 `is skipped (timestamps are not commit order). Set ${TIMESTAMP_DELAY_INTERVAL_MS} above your longest write transaction`,
         )

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import pg from 'pg'
 import type { Props } from '../../../../src/api/connector.ts'
 import type { OffsetMap, SourceRecord } from '../../../../src/api/records.ts'
 import { JdbcSourceTask } from '../../../../src/connectors/jdbc/source/source-task.ts'
@@ -32,6 +33,26 @@ async function readAll(props: Props, stored: OffsetMap | null = null): Promise<S
     await task.stop()
   }
   return records
+}
+
+/** Polls a started task until `count` records arrived or `ms` passed. */
+async function pollFor(task: JdbcSourceTask, count: number, ms: number): Promise<SourceRecord[]> {
+  const records: SourceRecord[] = []
+  const deadline = Date.now() + ms
+  while (records.length < count && Date.now() < deadline) records.push(...((await task.poll()) ?? []))
+  return records
+}
+
+function startedTask(props: Props, stored: OffsetMap | null = null): JdbcSourceTask {
+  const task = new JdbcSourceTask()
+  task.initialize({
+    configs: () => props,
+    offsetStorageReader: () => ({
+      offset: async () => stored,
+      offsets: async (partitions) => new Map(partitions.map((p) => [p, p.protocol === '1' ? stored : null])),
+    }),
+  })
+  return task
 }
 
 describe('[integration] JDBC source time settings on PostgreSQL', { skip: postgresSkipReason() }, () => {
@@ -97,6 +118,49 @@ describe('[integration] JDBC source time settings on PostgreSQL', { skip: postgr
       between.map((r) => (r.value as { get(f: string): unknown }).get('id')),
       [2],
     )
+  })
+
+  describe('a transaction that commits after a later row was read (its rows stamped with now())', () => {
+    async function scenario(table: string, props: Record<string, string>) {
+      await db.sql(
+        `CREATE TABLE ${table} (id SERIAL PRIMARY KEY, v TEXT NOT NULL, modified TIMESTAMPTZ NOT NULL DEFAULT now())`,
+      )
+      const late = new pg.Client({ connectionString: db.url })
+      await late.connect()
+      await late.query('BEGIN')
+      await late.query(`INSERT INTO ${table} (v) VALUES ('late')`)
+      await db.sql(`INSERT INTO ${table} (v) VALUES ('early')`)
+      const taskProps = {
+        ...base(),
+        mode: 'timestamp',
+        'timestamp.column.name': 'modified',
+        'poll.interval.ms': '50',
+        tables: JSON.stringify([{ schema: 'public', table }]),
+        ...props,
+      }
+      const task = startedTask(taskProps)
+      await task.start(taskProps)
+      try {
+        const before = await pollFor(task, 1, 1500)
+        await late.query('COMMIT')
+        const afterCommit = await pollFor(task, 2 - before.length, 3000)
+        return [...before, ...afterCommit].map((r) => (r.value as { get(f: string): unknown }).get('v'))
+      } finally {
+        await task.stop()
+        await late.end()
+      }
+    }
+
+    it('is skipped by Confluent’s SQL with no delay (the pitfall, kafka-connect-jdbc#27)', async () => {
+      assert.deepEqual(await scenario('late_plain', {}), ['early'])
+    })
+
+    it('is read, in timestamp order, with timestamp.wait.for.open.transactions=true', async () => {
+      assert.deepEqual(await scenario('late_safe', { 'timestamp.wait.for.open.transactions': 'true' }), [
+        'late',
+        'early',
+      ])
+    })
   })
 
   it('quote.sql.identifiers=never leaves names to the database (mixed case needs quoting)', async () => {
