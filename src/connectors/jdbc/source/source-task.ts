@@ -147,6 +147,8 @@ export class JdbcSourceTask extends SourceTask {
         this.#failures = 0
         if (done) this.#current = null
         if (records.length > 0) return records
+        // A query ended with nothing new: hand control back (offset commits, pause, stop) between tables.
+        if (done) return null
       } catch (error) {
         if (this.#stopped) return null
         this.#current = null

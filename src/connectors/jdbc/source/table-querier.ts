@@ -77,7 +77,7 @@ export interface QuerierOptions {
   tableColumns?: ReadonlyMap<string, ColumnInfo> | undefined
   /**
    * PostgreSQL, timestamp modes: before querying a window, wait until every other transaction of the
-   * database that started before the window's upper bound has ended (`wait.for.open.transactions`).
+   * database that started before the window's upper bound has ended (`timestamp.wait.for.open.transactions`).
    */
   waitForTransactions?: boolean | undefined
 }
