@@ -76,6 +76,62 @@ describe('[integration] JDBC source resilience on PostgreSQL', {
     )
   })
 
+  it('resumes from offsets written by Confluent’s connector (v1 partition, and the v0 fallback)', async () => {
+    for (const [label, partition] of [
+      ['v1', (t: string) => ({ table: `public.${t}`, protocol: '1' })],
+      ['v0', (t: string) => ({ table: t })],
+    ] as const) {
+      const table = `resume_${label}_${uniqueSuffix()}`
+      await db.sql(
+        `CREATE TABLE ${table} (id SERIAL PRIMARY KEY, modified TIMESTAMP NOT NULL, v TEXT NOT NULL)`,
+      )
+      const name = `resume-${label}-${uniqueSuffix()}`
+      // Created running on the empty table, then stopped: offsets can only be altered on a stopped connector.
+      // (Creating it with initial_state STOPPED would be shorter, but the standalone herder then refuses
+      // the resume with 409 "already running".)
+      const res = await request(worker.base, 'POST', '/connectors', {
+        name,
+        config: seedConnectorConfig(db, table, 'timestamp+incrementing'),
+      })
+      assert.equal(res.status, 201, JSON.stringify(res.body))
+      await waitRunning(worker.base, name)
+      assert.ok((await request(worker.base, 'PUT', `/connectors/${name}/stop`)).status < 300)
+      await eventually(
+        async () => {
+          const s = await request<StatusBody>(worker.base, 'GET', `/connectors/${name}/status`)
+          return s.body.connector.state === 'STOPPED' ? true : undefined
+        },
+        20_000,
+        `${name} STOPPED`,
+      )
+      await db.sql(
+        `INSERT INTO ${table} (modified, v) VALUES ('2024-01-01 00:00:01', 'old'), ('2024-01-01 00:00:02', 'seen'),
+           ('2024-01-01 00:00:02', 'twin'), ('2024-01-01 00:00:03', 'new')`,
+      )
+      // What Confluent's task would have committed after the row 'seen' (id 2 at 00:00:02.000000).
+      const patched = await request(worker.base, 'PATCH', `/connectors/${name}/offsets`, {
+        offsets: [
+          {
+            partition: partition(table),
+            offset: { timestamp: Date.UTC(2024, 0, 1, 0, 0, 2), timestamp_nanos: 0, incrementing: 2 },
+          },
+        ],
+      })
+      assert.equal(patched.status, 200, JSON.stringify(patched.body))
+      const resumed = await request(worker.base, 'PUT', `/connectors/${name}/resume`)
+      assert.equal(resumed.status, 202, JSON.stringify(resumed.body))
+      await waitRunning(worker.base, name)
+      const reader = new TopicReader(worker.worker, `postgres-${table}`)
+      readers.push(reader)
+      const records = await reader.until((r) => r.some((x) => x.value.payload.v === 'new'))
+      assert.deepEqual(
+        records.map((r) => r.value.payload.v),
+        ['twin', 'new'],
+        `${label}: resumes inside the group of one timestamp, after the committed id`,
+      )
+    }
+  })
+
   it('picks up a table created after the start and forgets a dropped one (table monitor)', async () => {
     const prefix = `mon_${uniqueSuffix()}`
     await db.sql(
