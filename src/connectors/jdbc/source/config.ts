@@ -43,7 +43,7 @@ export const TABLE_POLL_INTERVAL_MS = 'table.poll.interval.ms'
 export const TOPIC_PREFIX = 'topic.prefix'
 export const TIMESTAMP_DELAY_INTERVAL_MS = 'timestamp.delay.interval.ms'
 export const DB_TIMEZONE = 'db.timezone'
-export const TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS = 'timestamp.wait.for.open.transactions'
+export const WAIT_FOR_OPEN_TRANSACTIONS = 'wait.for.open.transactions'
 /** Task-only key: the tables this task reads, a JSON array of names (set by the connector). */
 export const TASK_TABLES = 'tables'
 
@@ -308,7 +308,7 @@ export const jdbcSourceConfigDef: ConfigDef = new ConfigDef()
       'mode only).',
   })
   .define({
-    name: TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS,
+    name: WAIT_FOR_OPEN_TRANSACTIONS,
     type: 'BOOLEAN',
     defaultValue: false,
     importance: 'MEDIUM',
@@ -316,11 +316,13 @@ export const jdbcSourceConfigDef: ConfigDef = new ConfigDef()
     orderInGroup: next(),
     displayName: 'Wait for open transactions (Sluice, PostgreSQL)',
     documentation:
-      'Sluice only, PostgreSQL, timestamp modes: before reading a window, wait until every other ' +
-      'transaction of the database that started before its upper bound has ended. Rows stamped with ' +
-      "`now()` (their transaction's start) by a transaction that commits late are then read instead of " +
-      'skipped, with no fixed `timestamp.delay.interval.ms`. A transaction left open delays the table (a ' +
-      'warning names it every 30 s). Sluice’s own connections are not waited for.',
+      'Sluice only, PostgreSQL: before reading, wait until every other transaction of the database that ' +
+      'started before the read began has ended, so rows that commit late are read instead of skipped. ' +
+      'Timestamp modes: the window ends at the database clock (minus the delay) taken before the wait, so ' +
+      "rows stamped with `now()` (their transaction's start) by a long transaction are read once it commits. " +
+      'Incrementing mode (serial/identity column): ids up to the sequence value taken before the wait are ' +
+      'read, so an id handed out before a later committed one is not skipped. A transaction left open ' +
+      'delays the table (a warning names it every 30 s). Sluice’s own connections are not waited for.',
   })
   .define({
     name: QUERY,

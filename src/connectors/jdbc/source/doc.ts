@@ -72,13 +72,16 @@ connection's session zone is set to it, so bounds bound into the queries mean th
   columns there are), a column of the wrong type, a nullable column (\`validate.non.null\`), and a custom
   query that fails — each on the key to fix.
 - **Warnings at start** when a polled column leads no index (every poll scans the table), and when rows
-  may commit out of order (\`timestamp.delay.interval.ms=0\`; explicitly when a PostgreSQL timestamp column
-  defaults to \`now()\`, the transaction's start time).
-- **Late commits on PostgreSQL** (opt-in \`timestamp.wait.for.open.transactions=true\`): before reading a
-  window, the task waits until every other transaction of the database that started before the window's
-  upper bound has ended, so rows a long transaction stamps with \`now()\` (its start time) are read when it
-  commits instead of being skipped — without guessing a \`timestamp.delay.interval.ms\`. Incrementing mode
-  has no such protection (ids are handed out before commit); use timestamp+incrementing where it matters.
+  may commit out of order (incrementing mode; \`timestamp.delay.interval.ms=0\`, explicitly when a
+  PostgreSQL timestamp column defaults to \`now()\`, the transaction's start time).
+- **Late commits on PostgreSQL** (opt-in \`wait.for.open.transactions=true\`): before a read, the task
+  fixes its bound — the database clock in timestamp modes, the id sequence's last value (read before the
+  clock) in incrementing mode, where the query becomes \`… WHERE inc > ? AND inc <= ? ORDER BY inc\` — then
+  waits until every other transaction of the database that started before it has ended. Rows a long
+  transaction stamps with \`now()\`, or ids it took before a later transaction committed a higher one, are
+  then read when it commits instead of skipped (kafka-connect-jdbc#27), without guessing a
+  \`timestamp.delay.interval.ms\`. Other tables are read meanwhile; a transaction left open holds its
+  table back, with a warning every 30 s naming it. Application-supplied timestamps are not covered.
 - **Rows sharing a timestamp are never lost**: in \`timestamp\` mode a record carries its own timestamp as
   offset only when the next row is strictly later (Confluent's rule since PR #1093, here from the start),
   so a restart inside a group re-reads it. \`timestamp+incrementing\` offsets are exact. The exclusive

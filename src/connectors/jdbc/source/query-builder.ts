@@ -24,10 +24,12 @@ export interface QueryShape {
   incrementingColumn?: string | undefined
   timestampColumns: readonly string[]
   suffix: string
+  /** Incrementing mode with `wait.for.open.transactions`: also bound the ids from above (inclusive). */
+  incrementingUpperBound?: boolean | undefined
 }
 
 /** Which parameters the statement takes, in order. */
-export type Param = 'begin' | 'end' | 'incrementing'
+export type Param = 'begin' | 'end' | 'incrementing' | 'incrementingUpper'
 
 export interface BuiltQuery {
   sql: string
@@ -65,8 +67,13 @@ export function buildQuery(shape: QueryShape): BuiltQuery {
     case 'bulk':
       break
     case 'incrementing':
-      criteria = ` WHERE ${inc} > ${p()} ORDER BY ${inc} ASC`
-      params.push('incrementing')
+      if (shape.incrementingUpperBound) {
+        criteria = ` WHERE ${inc} > ${p()} AND ${inc} <= ${p()} ORDER BY ${inc} ASC`
+        params.push('incrementing', 'incrementingUpper')
+      } else {
+        criteria = ` WHERE ${inc} > ${p()} ORDER BY ${inc} ASC`
+        params.push('incrementing')
+      }
       break
     case 'timestamp': {
       const ts = timestampExpression(shape)

@@ -16,7 +16,7 @@ import {
   TASK_TABLES,
   TIMESTAMP_DELAY_INTERVAL_MS,
   TIMESTAMP_INITIAL,
-  TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS,
+  WAIT_FOR_OPEN_TRANSACTIONS,
 } from './config.ts'
 import { connect } from './database.ts'
 import { offsetFromMap, QUERY_PARTITION, tablePartitionV0, tablePartitionV1 } from './offsets.ts'
@@ -71,7 +71,7 @@ export class JdbcSourceTask extends SourceTask {
       pollIntervalMs: config.getInt(POLL_INTERVAL_MS),
       batchMaxRows: config.getInt(BATCH_MAX_ROWS),
       timestampInitial: config.get(TIMESTAMP_INITIAL) as number | null,
-      waitForTransactions: config.getBoolean(TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS),
+      waitForTransactions: config.getBoolean(WAIT_FOR_OPEN_TRANSACTIONS),
     }
     if (config.mode === '') throw new ConfigError('mode', 'mode must be set')
     const reader = this.context.offsetStorageReader()

@@ -77,7 +77,7 @@ export interface QuerierOptions {
   tableColumns?: ReadonlyMap<string, ColumnInfo> | undefined
   /**
    * PostgreSQL, timestamp modes: before querying a window, wait until every other transaction of the
-   * database that started before the window's upper bound has ended (`timestamp.wait.for.open.transactions`).
+   * database that started before the window's upper bound has ended (`wait.for.open.transactions`).
    */
   waitForTransactions?: boolean | undefined
 }
@@ -107,8 +107,12 @@ export class TableQuerier {
   #pending: PendingRow | null = null
   /** Timestamp mode: the offset timestamp the held-back row would carry. */
   #committable: SqlTimestamp | undefined
-  /** The upper bound of a window waiting for older transactions to end (`waitForTransactions`). */
-  #pendingEnd: { now: SqlTimestamp; since: number; warned: number } | null = null
+  /**
+   * A read waiting for older transactions to end (`waitForTransactions`): its clock bound, and in
+   * incrementing mode the highest id handed out before it.
+   */
+  #pendingEnd: { now: SqlTimestamp; upper?: bigint | undefined; since: number; warned: number } | null = null
+  #warnedNoSequence = false
 
   constructor(options: QuerierOptions, stored: QueryOffset) {
     this.options = options
@@ -177,6 +181,19 @@ export class TableQuerier {
   /** Starts the query; false when the window must wait for open transactions (nothing started). */
   async #start(db: DbConnection): Promise<boolean> {
     const o = this.options
+    const waits = o.waitForTransactions === true && db.dialect.name === 'postgresql'
+    let upper: bigint | undefined
+    if (waits && o.mode === 'incrementing') {
+      if (!this.#pendingEnd) {
+        const bound = await this.#sequenceBound(db)
+        if (bound) this.#pendingEnd = { ...bound, since: Date.now(), warned: Date.now() }
+      }
+      if (this.#pendingEnd) {
+        if (!(await this.#openTransactionsEnded(db, this.#pendingEnd.now))) return false
+        upper = this.#pendingEnd.upper
+        this.#pendingEnd = null
+      }
+    }
     const built: BuiltQuery = buildQuery({
       mode: o.mode,
       dialect: db.dialect,
@@ -186,26 +203,16 @@ export class TableQuerier {
       incrementingColumn: o.incrementingColumn,
       timestampColumns: o.timestampColumns,
       suffix: o.suffix,
+      incrementingUpperBound: upper !== undefined,
     })
     const digits = boundFractionDigits(db)
     let begin = this.#offset.timestamp
     let end: SqlTimestamp | undefined
     if (o.mode === 'timestamp' || o.mode === 'timestamp+incrementing') {
       const now = this.#pendingEnd?.now ?? (await databaseNow(db, o.zone))
-      if (o.waitForTransactions && db.dialect.name === 'postgresql') {
-        const open = await openTransactionsBefore(db, formatTimestamp(minusMs(now, o.delayMs), o.zone, 6))
-        if (open.length > 0) {
-          this.#pendingEnd ??= { now, since: Date.now(), warned: Date.now() }
-          const pending = this.#pendingEnd
-          if (Date.now() - pending.warned >= 30_000) {
-            pending.warned = Date.now()
-            warn(
-              `${this.name}: waiting ${Math.round((Date.now() - pending.since) / 1000)} s for transactions started ` +
-                `before ${formatTimestamp(now, o.zone, 3)} to end: ${open.join(', ')}`,
-            )
-          }
-          return false
-        }
+      if (waits) {
+        this.#pendingEnd ??= { now, since: Date.now(), warned: Date.now() }
+        if (!(await this.#openTransactionsEnded(db, minusMs(now, o.delayMs)))) return false
         this.#pendingEnd = null
       }
       if (begin === undefined) {
@@ -220,13 +227,61 @@ export class TableQuerier {
     const params = built.params.map((param): unknown => {
       if (param === 'begin') return formatTimestamp(begin ?? EPOCH, o.zone, digits)
       if (param === 'end') return formatTimestamp(end ?? EPOCH, o.zone, digits)
-      const value = this.#offset.incrementing ?? -1n
+      const value = param === 'incrementingUpper' ? (upper ?? -1n) : (this.#offset.incrementing ?? -1n)
       return db.dialect.name === 'postgresql' ? value.toString() : Number(value)
     })
     // Confluent's timestamp offset starts at the window's start (epoch 0 when nothing was read yet).
     this.#committable = begin
     this.#iterator = db.stream(built.sql, params, o.batchMaxRows)[Symbol.asyncIterator]()
     return true
+  }
+
+  /**
+   * True when no other transaction that started before `bound` is open; otherwise warns every 30 s
+   * (naming them) and answers false.
+   */
+  async #openTransactionsEnded(db: DbConnection, bound: SqlTimestamp): Promise<boolean> {
+    const open = await openTransactionsBefore(db, formatTimestamp(bound, this.options.zone, 6))
+    if (open.length === 0) return true
+    const pending = this.#pendingEnd
+    if (pending && Date.now() - pending.warned >= 30_000) {
+      pending.warned = Date.now()
+      warn(
+        `${this.name}: waiting ${Math.round((Date.now() - pending.since) / 1000)} s for transactions started ` +
+          `before ${formatTimestamp(bound, this.options.zone, 3)} to end: ${open.join(', ')}`,
+      )
+    }
+    return false
+  }
+
+  /**
+   * Incrementing mode: the last value of the column's sequence, and the clock read after it (any
+   * transaction that got an id up to that value had started by then). Undefined without a sequence.
+   */
+  async #sequenceBound(db: DbConnection): Promise<{ now: SqlTimestamp; upper: bigint } | undefined> {
+    const { table, incrementingColumn } = this.options
+    if (!table || !incrementingColumn) return undefined
+    const result = await db.query(
+      `SELECT s, CASE WHEN s IS NULL THEN NULL ELSE pg_catalog.pg_sequence_last_value(s::regclass)::text END,
+              clock_timestamp()
+         FROM (SELECT pg_catalog.pg_get_serial_sequence($1, $2) AS s) q`,
+      [db.dialect.quoteTable(table), incrementingColumn],
+    )
+    const [sequence, last, clock] = result.rows[0] ?? []
+    if (sequence === null || sequence === undefined) {
+      if (!this.#warnedNoSequence) {
+        this.#warnedNoSequence = true
+        warn(
+          `${this.name}: wait.for.open.transactions needs a serial/identity column in incrementing mode; ` +
+            `'${incrementingColumn}' has no sequence, so late commits are not waited for`,
+        )
+      }
+      return undefined
+    }
+    return {
+      now: parseTimestamp(String(clock), this.options.zone),
+      upper: last === null || last === undefined ? -1n : BigInt(String(last)),
+    }
   }
 
   #finish(): void {

@@ -30,8 +30,8 @@ import {
   TABLE_WHITELIST,
   TIMESTAMP_COLUMN_NAME,
   TIMESTAMP_DELAY_INTERVAL_MS,
-  TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS,
   VALIDATE_NON_NULL,
+  WAIT_FOR_OPEN_TRANSACTIONS,
 } from './config.ts'
 import { locationOf } from './database.ts'
 import { checkUniqueTopics, filterTables, missingWhitelisted } from './table-filter.ts'
@@ -164,7 +164,7 @@ export async function planTable(
     columns.get(column) ?? described.find((c) => c.name.toLowerCase() === column.toLowerCase())
   const listing = described.map((c) => c.name).join(', ')
   const nonNull = config.getBoolean(VALIDATE_NON_NULL)
-  const waitsForTransactions = config.getBoolean(TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS)
+  const waitsForTransactions = config.getBoolean(WAIT_FOR_OPEN_TRANSACTIONS)
   const plan: TablePlan = { table, timestampColumns: [], columns }
   let indexed: Set<string> | undefined
   const checkIndexed = async (column: string, key: string) => {
@@ -200,6 +200,19 @@ export async function planTable(
         ])
       } else await checkIndexed(column.name, INCREMENTING_COLUMN_NAME)
     }
+  }
+  if (
+    config.mode === 'incrementing' &&
+    plan.incrementingColumn &&
+    !(waitsForTransactions && db.dialect.name === 'postgresql')
+  ) {
+    warnings.push(
+      `incrementing mode on ${name}: ids are handed out before commit, so rows of a transaction that commits ` +
+        `after a higher id was read are skipped` +
+        (db.dialect.name === 'postgresql'
+          ? `; set ${WAIT_FOR_OPEN_TRANSACTIONS}=true to wait such transactions out`
+          : ''),
+    )
   }
   if (config.usesTimestamp) {
     const found: ColumnInfo[] = []
@@ -242,7 +255,7 @@ export async function planTable(
           txTime && db.dialect.name === 'postgresql'
             ? `timestamp column '${txTime.name}' of ${name} defaults to ${txTime.defaultExpression}, the start time of its ` +
                 'transaction: a long transaction commits rows older than ones already read, and they are skipped. ' +
-                `Set ${TIMESTAMP_DELAY_INTERVAL_MS} above your longest write transaction, or ${TIMESTAMP_WAIT_FOR_OPEN_TRANSACTIONS}=true`
+                `Set ${TIMESTAMP_DELAY_INTERVAL_MS} above your longest write transaction, or ${WAIT_FOR_OPEN_TRANSACTIONS}=true`
             : `${TIMESTAMP_DELAY_INTERVAL_MS}=0 on ${name}: a row whose transaction commits after a later row was read ` +
                 `is skipped (timestamps are not commit order). Set ${TIMESTAMP_DELAY_INTERVAL_MS} above your longest write transaction`,
         )

@@ -166,6 +166,22 @@ describe('SQL per mode (Confluent’s TimestampIncrementingCriteria)', () => {
       },
     )
   })
+  test('incrementing with wait.for.open.transactions bounds the ids from above', () => {
+    assert.deepEqual(
+      buildQuery({
+        ...base,
+        mode: 'incrementing',
+        dialect: postgresDialect,
+        table: { schema: 'public', table: 'o' },
+        incrementingColumn: 'id',
+        incrementingUpperBound: true,
+      }),
+      {
+        sql: 'SELECT * FROM "public"."o" WHERE "id" > $1 AND "id" <= $2 ORDER BY "id" ASC',
+        params: ['incrementing', 'incrementingUpper'],
+      },
+    )
+  })
   test('MySQL, SQLite, a custom query, unquoted identifiers', () => {
     assert.equal(
       buildQuery({

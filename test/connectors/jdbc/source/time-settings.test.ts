@@ -120,7 +120,7 @@ describe('[integration] JDBC source time settings on PostgreSQL', { skip: postgr
     )
   })
 
-  describe('a transaction that commits after a later row was read (its rows stamped with now())', () => {
+  describe('a transaction that commits after a later row was read (stamped with now(), holding a lower id)', () => {
     async function scenario(
       table: string,
       props: Record<string, string>,
@@ -139,6 +139,7 @@ describe('[integration] JDBC source time settings on PostgreSQL', { skip: postgr
         ...base(),
         mode: 'timestamp',
         'timestamp.column.name': 'modified',
+        'incrementing.column.name': 'id',
         'poll.interval.ms': '50',
         tables: JSON.stringify([{ schema: 'public', table }]),
         ...props,
@@ -160,9 +161,25 @@ describe('[integration] JDBC source time settings on PostgreSQL', { skip: postgr
       assert.deepEqual(await scenario('late_plain', {}, 15_000, 2000), ['early'])
     })
 
-    it('is read, in timestamp order, with timestamp.wait.for.open.transactions=true', async () => {
+    it('is read, in timestamp order, with wait.for.open.transactions=true', async () => {
+      assert.deepEqual(await scenario('late_safe', { 'wait.for.open.transactions': 'true' }, 1500, 15_000), [
+        'late',
+        'early',
+      ])
+    })
+
+    it('incrementing mode: is skipped by Confluent’s SQL (the lower id commits after a higher one was read)', async () => {
+      assert.deepEqual(await scenario('late_inc_plain', { mode: 'incrementing' }, 15_000, 2000), ['early'])
+    })
+
+    it('incrementing mode: is read, in id order, with wait.for.open.transactions=true', async () => {
       assert.deepEqual(
-        await scenario('late_safe', { 'timestamp.wait.for.open.transactions': 'true' }, 1500, 15_000),
+        await scenario(
+          'late_inc_safe',
+          { mode: 'incrementing', 'wait.for.open.transactions': 'true' },
+          1500,
+          15_000,
+        ),
         ['late', 'early'],
       )
     })
