@@ -120,6 +120,11 @@ export class Worker {
       this.#reportConnector(name, 'FAILED', errorTrace(error))
       return false
     }
+    if (target === 'STOPPED') {
+      // A stopped connector has no instance on the worker (as after PUT /stop): resuming starts it afresh.
+      this.#reportConnector(name, 'STOPPED')
+      return true
+    }
     const running: RunningConnector = { name, type, instance, props, state: 'UNASSIGNED', target }
     this.#connectors.set(name, running)
     const context: SourceConnectorContext = {
@@ -132,11 +137,6 @@ export class Worker {
       offsetStorageReader: () => new ConnectorOffsetReader(name, this.#o.offsetStore),
     }
     instance.initialize(context)
-    if (target === 'STOPPED') {
-      running.state = 'STOPPED'
-      this.#reportConnector(name, 'STOPPED')
-      return true
-    }
     try {
       await instance.start(props)
     } catch (error) {

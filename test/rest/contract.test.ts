@@ -348,6 +348,15 @@ describe('REST API contract on a standalone worker', () => {
       (await get<{ connector: { state: string } }>('/connectors/init-s/status')).body.connector.state,
       'STOPPED',
     )
+    // A connector created STOPPED starts on resume like any stopped one (it once answered 409).
+    assert.equal((await request(base, 'PUT', '/connectors/init-s/resume')).status, 202)
+    await eventually(async () =>
+      (await get<{ connector: { state: string } }>('/connectors/init-s/status')).body.connector.state ===
+      'RUNNING'
+        ? true
+        : undefined,
+    )
+    assert.equal((await request(base, 'PUT', '/connectors/init-s/stop')).status, 204)
     const bad = await request(base, 'POST', '/connectors', {
       name: 'init-x',
       config: source(),
