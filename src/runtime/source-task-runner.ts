@@ -11,7 +11,7 @@
  * or the task is stopped; the task stays RUNNING meanwhile and logs each attempt.
  */
 import type { Props, SourceTask, SourceTaskContext } from '../api/connector.ts'
-import { ConnectError, errorMessage, isRetriable } from '../api/errors.ts'
+import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
 import type { SourceRecord } from '../api/records.ts'
 import type { LogProducer, ProduceRecord, RecordMetadata } from '../log/log.ts'
 import { Backoff } from './backoff.ts'
@@ -60,6 +60,9 @@ export class SourceTaskRunner extends TaskRunner {
   #lastFlush = Date.now()
   #committing: Promise<void> | null = null
   #failure: unknown = null
+  /** Set while `poll()` keeps failing with retriable errors (the status shows the last one). */
+  #pollError = false
+  readonly #pollBackoff = new Backoff(100, 5_000)
   #wakeSender: (() => void) | null = null
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SourceTaskRunnerOptions) {
@@ -87,7 +90,20 @@ export class SourceTaskRunner extends TaskRunner {
           if (!this.stopping && (this.targetState as TargetState) === 'STARTED') this.setState('RUNNING')
           continue
         }
-        const records = await task.poll()
+        let records: SourceRecord[] | null
+        try {
+          records = await task.poll()
+        } catch (error) {
+          if (!isRetriable(error) || this.stopping) throw error
+          await this.#afterRetriablePoll(error)
+          continue
+        }
+        if (this.#pollError) {
+          this.#pollError = false
+          this.#pollBackoff.reset()
+          this.setState('RUNNING')
+          this.logger.info(`${taskIdString(this.id)}: poll succeeded again`)
+        }
         if (records && records.length > 0 && !this.#failure) await this.#send(records)
         await this.#maybeCommit()
       }
@@ -101,6 +117,30 @@ export class SourceTaskRunner extends TaskRunner {
       await this.#o.producer.close()
       await this.#o.errorHandler.close()
     }
+  }
+
+  /**
+   * A retriable error from `poll()` (a database away, a lost connection) does not fail the task, as in
+   * Kafka Connect: the task stays RUNNING with the error as its status trace (so `GET …/status` tells
+   * what is wrong meanwhile), offsets already acknowledged are committed, and poll is retried after a
+   * backoff. The trace clears on the next successful poll.
+   */
+  async #afterRetriablePoll(error: unknown): Promise<void> {
+    const delay = this.#pollBackoff.next()
+    this.logger.warn(
+      `${taskIdString(this.id)}: poll failed (${errorMessage(error)}); retrying in ${delay} ms`,
+    )
+    this.#pollError = true
+    this.setState('RUNNING', errorTrace(error))
+    await this.#maybeCommit()
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay)
+      this.#wakeSender = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    this.#wakeSender = null
   }
 
   protected async onStopRequested(): Promise<void> {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Props, SourceTask } from '../../../api/connector.ts'
-import { ConfigError, ConnectError, errorMessage } from '../../../api/errors.ts'
+import { ConfigError, ConnectError, errorMessage, RetriableError } from '../../../api/errors.ts'
 import type { OffsetMap, SourceRecord } from '../../../api/records.ts'
 import { type DbConnection, isConnectionError } from '../common/connection.ts'
 import type { TableId } from '../common/dialect.ts'
@@ -31,7 +31,8 @@ const MAX_IDLE_WAIT_MS = 500
 /**
  * Reads its share of the tables (or the custom query) into records. One connection per task; one
  * table's result set is read to its end before the next table's turn. A lost connection is
- * reconnected with `connection.backoff.ms` between tries (the task stays RUNNING and logs each try);
+ * reconnected with `connection.backoff.ms` between tries (the task stays RUNNING, its status trace says
+ * why while the database is away);
  * the interrupted query starts again from the offset of the last record handed out, so nothing is
  * lost and at most that query's records are repeated.
  */
@@ -212,11 +213,13 @@ export class JdbcSourceTask extends SourceTask {
       return true
     } catch (error) {
       if (!isConnectionError(error) && !(error instanceof ConnectError && error.retriable)) throw error
-      warn(
-        `cannot reconnect to the database (${errorMessage(error)}); retrying in ${config.getLong(CONNECTION_BACKOFF_MS)} ms`,
-      )
       await this.#idle(config.getLong(CONNECTION_BACKOFF_MS))
-      return false
+      if (this.#stopped) return false
+      // Thrown, not swallowed: the runner keeps the task RUNNING with this as its status trace and polls again.
+      throw new RetriableError(
+        `cannot reconnect to the database (${errorMessage(error)}); retrying every ${config.getLong(CONNECTION_BACKOFF_MS)} ms (connection.backoff.ms)`,
+        { cause: error },
+      )
     }
   }
 

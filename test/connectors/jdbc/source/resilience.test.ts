@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { freshPostgresDatabase, type TestDatabase } from '../../../helpers/databases.ts'
 import { eventually, request } from '../../../helpers/rest.ts'
 import { kafkaSkipReason, postgresSkipReason } from '../../../helpers/services.ts'
+import { TcpProxy } from '../../../helpers/tcp-proxy.ts'
 import {
   type KafkaWorker,
   type StatusBody,
@@ -74,6 +75,51 @@ describe('[integration] JDBC source resilience on PostgreSQL', {
       status.body.tasks.map((t) => t.state),
       ['RUNNING'],
     )
+  })
+
+  it('shows a database that went away in the task status, then recovers without losing a row', async () => {
+    const table = `away_${uniqueSuffix()}`
+    await db.sql(
+      `CREATE TABLE ${table} (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)`,
+      `INSERT INTO ${table} (body) SELECT 'row ' || g FROM generate_series(1, 100) g`,
+    )
+    const server = new URL(db.url)
+    const proxy = await new TcpProxy({ host: server.hostname, port: Number(server.port) }).start()
+    try {
+      const name = `away-${uniqueSuffix()}`
+      const config = seedConnectorConfig(db, table, 'incrementing', {
+        'connection.url': `jdbc:postgresql://127.0.0.1:${proxy.port}/${db.name}`,
+        'poll.interval.ms': '100',
+        'connection.backoff.ms': '200',
+      })
+      assert.equal((await request(worker.base, 'POST', '/connectors', { name, config })).status, 201)
+      await waitRunning(worker.base, name)
+      const reader = new TopicReader(worker.worker, `postgres-${table}`)
+      readers.push(reader)
+      await reader.until((r) => r.length >= 100)
+      // The database is unreachable for the task (connections dropped, new ones refused).
+      await proxy.cut()
+      await db.sql(`INSERT INTO ${table} (body) SELECT 'while away ' || g FROM generate_series(1, 50) g`)
+      const away = await eventually(async () => {
+        const status = await request<StatusBody>(worker.base, 'GET', `/connectors/${name}/status`)
+        const task = status.body.tasks[0]
+        return task?.trace?.includes('cannot reconnect to the database') ? task : undefined
+      }, 30_000)
+      assert.equal(away.state, 'RUNNING')
+      assert.match(away.trace ?? '', /connection\.backoff\.ms/)
+      await proxy.restore()
+      const records = await reader.until((r) => new Set(r.map((x) => x.value.payload.id)).size >= 150, 60_000)
+      const ids = new Set(records.map((r) => r.value.payload.id as number))
+      for (let id = 1; id <= 150; id++) assert.ok(ids.has(id), `row ${id} is missing`)
+      // The trace clears once polls succeed again.
+      await eventually(async () => {
+        const status = await request<StatusBody>(worker.base, 'GET', `/connectors/${name}/status`)
+        const task = status.body.tasks[0]
+        return task?.state === 'RUNNING' && !task.trace ? true : undefined
+      }, 30_000)
+    } finally {
+      await proxy.close()
+    }
   })
 
   it('resumes from offsets written by Confluent’s connector (v1 partition, and the v0 fallback)', async () => {
