@@ -39,7 +39,20 @@ export async function startDistributed(
   const groupId = config.groupId
   const clientId = `sluice-${groupId}-${process.pid}`
   const bootstrapServers = config.getList('bootstrap.servers')
-  const log = createKafkaLog({ bootstrapServers, clientId })
+  // Sink tasks' consumers take `consumer.*` group timings (a dead worker's sink consumers hold their
+  // partitions until their own session times out).
+  const consumerSetting = (key: string): number | undefined => {
+    const value = config.originals()[`consumer.${key}`]
+    return value === undefined ? undefined : Number(value)
+  }
+  const log = createKafkaLog({
+    bootstrapServers,
+    clientId,
+    consumer: {
+      sessionTimeoutMs: consumerSetting('session.timeout.ms'),
+      heartbeatIntervalMs: consumerSetting('heartbeat.interval.ms'),
+    },
+  })
   const cleanup: (() => Promise<unknown>)[] = [() => log.close()]
   try {
     await ensureInternalTopics(log, {

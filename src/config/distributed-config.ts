@@ -229,14 +229,6 @@ const ALLOWED_PREFIXES = [
 
 export class DistributedConfig extends WorkerConfig {
   constructor(props: Readonly<Record<string, string>>) {
-    for (const key of Object.keys(props)) {
-      if (distributedConfigDef.key(key) !== undefined) continue
-      if (ALLOWED_PREFIXES.some((p) => key.startsWith(p))) continue
-      throw new ConfigError(
-        key,
-        `Unknown worker config key '${key}': check its spelling against the keys of Kafka Connect's distributed worker (docs/operating-a-cluster.md)`,
-      )
-    }
     super(props, distributedConfigDef)
     if (this.embedded) {
       throw new ConfigError(
@@ -266,6 +258,20 @@ export class DistributedConfig extends WorkerConfig {
   }
 }
 
+/** Rejects keys of a worker file no worker knows (environment variables are not checked). */
+export function checkKnownKeys(props: Readonly<Record<string, string>>): void {
+  for (const key of Object.keys(props)) {
+    if (distributedConfigDef.key(key) !== undefined) continue
+    if (ALLOWED_PREFIXES.some((p) => key.startsWith(p))) continue
+    throw new ConfigError(
+      key,
+      `Unknown worker config key '${key}': check its spelling against the keys of Kafka Connect's distributed worker (docs/operating-a-cluster.md)`,
+    )
+  }
+}
+
 export function loadDistributedConfig(file: string, env: NodeJS.ProcessEnv = process.env): DistributedConfig {
-  return new DistributedConfig({ ...readConfigFile(file, 'worker config'), ...propertiesFromEnv(env) })
+  const fromFile = readConfigFile(file, 'worker config')
+  checkKnownKeys(fromFile)
+  return new DistributedConfig({ ...fromFile, ...propertiesFromEnv(env) })
 }

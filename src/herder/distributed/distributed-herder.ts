@@ -137,6 +137,8 @@ export class DistributedHerder implements Herder {
   #memberUrls = new Map<string, string>()
   #fullAssignment = new Map<string, Allocation>()
   #knownConnectors = new Set<string>()
+  /** Task-config publications in flight to the leader, by connector (a newer one supersedes). */
+  readonly #publishing = new Map<string, object>()
   readonly counters: RebalanceCounters = { rebalances: 0, taskStarts: 0, taskStops: 0 }
 
   constructor(options: DistributedHerderOptions) {
@@ -511,24 +513,40 @@ export class DistributedHerder implements Herder {
     await this.#publishTaskConfigs(name, configs)
   }
 
+  /**
+   * The leader writes task configs itself. Any other owner posts them to the leader in the
+   * background (retrying, with backoff, until it is superseded, loses the connector or succeeds):
+   * the herder's queue must stay free, or this worker could not rejoin the rebalance the leader is
+   * waiting for (Kafka Connect forwards on a separate executor for the same reason).
+   */
   async #publishTaskConfigs(name: string, configs: Props[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // The leader writes even while it applies an assignment (it is the group's only writer).
-        if (this.#current?.isLeader === true) {
-          await this.#writeTaskConfigs(name, configs)
-        } else {
-          await this.#postTaskConfigsToLeader(name, configs)
-        }
-        return
-      } catch (error) {
-        if (attempt >= 20 || this.#stopped || !this.#ownedConnectors.has(name)) {
-          this.#logger.error(`could not publish task configs of ${name}: ${errorMessage(error)}`)
-          return
-        }
-        await sleep(Math.min(250 * 2 ** attempt, 2000))
-      }
+    if (this.#current?.isLeader === true) {
+      await this.#writeTaskConfigs(name, configs)
+      return
     }
+    const token = {}
+    this.#publishing.set(name, token)
+    void (async () => {
+      for (let attempt = 0; ; attempt++) {
+        if (this.#stopped || this.#publishing.get(name) !== token || !this.#ownedConnectors.has(name)) return
+        try {
+          if (this.#current?.isLeader === true) {
+            await this.#serial(() => this.#writeTaskConfigs(name, configs))
+          } else {
+            await this.#postTaskConfigsToLeader(name, configs)
+          }
+          if (this.#publishing.get(name) === token) this.#publishing.delete(name)
+          return
+        } catch (error) {
+          if (attempt % 10 === 9) {
+            this.#logger.warn(
+              `publishing task configs of ${name} failed ${attempt + 1} times: ${errorMessage(error)}`,
+            )
+          }
+          await sleep(Math.min(100 * 2 ** attempt, 2000))
+        }
+      }
+    })()
   }
 
   async #writeTaskConfigs(name: string, configs: Props[]): Promise<void> {
@@ -931,7 +949,9 @@ export class DistributedHerder implements Herder {
       )
     }
     await this.#serial(async () => {
-      this.#requireLeader()
+      // The leader takes task configs even while a rebalance is pending: it is their only writer.
+      if (this.#current === undefined) throw new RequestTargetError(null, 'leader')
+      if (!this.#current.isLeader) throw new RequestTargetError(this.#current.leaderUrl, 'leader')
       this.#config_(name)
       await this.#writeTaskConfigs(name, configs)
     })
