@@ -123,7 +123,7 @@ async function failover(): Promise<void> {
         dir,
         bootstrap,
         command,
-        props: { 'scheduled.rebalance.max.delay.ms': '0', 'log.level': 'warn' },
+        props: { 'scheduled.rebalance.max.delay.ms': '0' },
       })
       const topic = `${cluster.groupId}-t`
       await log.createTopics([{ name: topic, partitions: 6, replicationFactor: 1 }])
@@ -169,7 +169,7 @@ async function scaleOut(): Promise<void> {
   )
   say('|---|---|---|---|---|---|---|')
   for (let run = 1; run <= Number(args.repeats); run++) {
-    const cluster = new Cluster({ dir, bootstrap, command, props: { 'log.level': 'warn' } })
+    const cluster = new Cluster({ dir, bootstrap, command, props: {} })
     const topic = `${cluster.groupId}-t`
     await log.createTopics([{ name: topic, partitions: 10, replicationFactor: 1 }])
     try {
@@ -238,7 +238,7 @@ async function throughput(): Promise<void> {
   try {
     for (const n of [1, 2, 3]) {
       for (let run = 1; run <= Number(args.repeats); run++) {
-        const cluster = new Cluster({ dir, bootstrap, command, props: { 'log.level': 'warn' } })
+        const cluster = new Cluster({ dir, bootstrap, command, props: {} })
         try {
           const workers = await Promise.all(Array.from({ length: n }, () => cluster.start()))
           const file = join(dir, `${cluster.groupId}.out`)

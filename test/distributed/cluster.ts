@@ -21,6 +21,8 @@ export interface ClusterWorker {
   id: string
   exited: boolean
   kill9(): Promise<void>
+  /** Sends a signal (SIGSTOP freezes the worker, SIGCONT resumes it). */
+  signal(signal: NodeJS.Signals): void
   /** SIGTERM (a clean stop: tasks commit, the worker leaves the group). */
   stop(): Promise<void>
 }
@@ -99,6 +101,9 @@ export class Cluster {
       url: '',
       id: '',
       exited: false,
+      signal(signal: NodeJS.Signals) {
+        child.kill(signal)
+      },
       async kill9() {
         child.kill('SIGKILL')
         await exit
@@ -135,6 +140,7 @@ export class Cluster {
   }
 
   async stopAll(): Promise<void> {
+    for (const w of this.alive()) w.signal('SIGCONT')
     await Promise.all(this.alive().map((w) => w.stop()))
   }
 }

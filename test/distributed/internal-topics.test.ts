@@ -161,6 +161,22 @@ describe('[integration] distributed internal topics and REST', { skip, timeout: 
     assert.equal(put.status, 201, JSON.stringify(put.body))
     assert.match(put.headers.get('location') ?? '', /\/connectors\/sink$/)
 
+    // A task restart asked of a worker that does not run the task goes to the leader, then the owner.
+    const owner = await eventually(async () => {
+      const res = await request<{ state: string; worker_id: string }>(
+        url(leader),
+        'GET',
+        '/connectors/sink/tasks/0/status',
+      )
+      return res.status === 200 && res.body.state === 'RUNNING' ? res.body.worker_id : undefined
+    })
+    const notOwner = workers.find((w) => `127.0.0.1:${w.rest.port}` !== owner)!
+    const restart = await eventually(async () => {
+      const res = await request(url(notOwner), 'POST', '/connectors/sink/tasks/0/restart')
+      return res.status === 409 ? undefined : res
+    })
+    assert.equal(restart.status, 204, JSON.stringify(restart.body))
+
     const unsigned = await request(url(leader), 'POST', '/connectors/sink/tasks?forward=true', [{ a: 'b' }])
     assert.equal(unsigned.status, 400)
     const forged = await fetch(`${url(leader)}/connectors/sink/tasks?forward=true`, {
