@@ -243,7 +243,7 @@ async function throughput(): Promise<void> {
           const workers = await Promise.all(Array.from({ length: n }, () => cluster.start()))
           const file = join(dir, `${cluster.groupId}.out`)
           const started = performance.now()
-          await sinkConnector(workers[0], 'drain', topic, 6, file)
+          await sinkConnector(workers[0], `drain-${cluster.groupId}`, topic, 6, file)
           await waitFor(
             'all records in the file',
             async () => {

@@ -201,7 +201,49 @@ try {
         (await json(`http://127.0.0.1:${javaPort2}/connectors`)).status === 200 ? true : undefined,
       180_000,
     )
-    await sleep(10_000)
+    await sleep(5_000)
+    // A sink with 4 tasks created through the Java worker: forwarded to the Sluice leader, its task
+    // configs posted (signed) by whichever worker owns the connector, its tasks shared by both.
+    const javaUrl2 = `http://127.0.0.1:${javaPort2}`
+    let sinkCreated: { status: number; body: unknown } = { status: 0, body: null }
+    await waitFor('sink created via Java', async () => {
+      sinkCreated = await json(`${javaUrl2}/connectors`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'sink',
+          config: {
+            'connector.class': 'FileStreamSink',
+            file: join(dir, 'out.txt'),
+            topics: topic,
+            'tasks.max': '4',
+          },
+        }),
+      })
+      return sinkCreated.status === 409 ? undefined : true
+    })
+    say(`   POST /connectors (sink, 4 tasks) to the Java worker → ${sinkCreated.status}`)
+    try {
+      const sinkStatus = await waitFor(
+        'sink tasks RUNNING',
+        async () => {
+          const res = await json(`${sluice.url}/connectors/sink/status`)
+          const body = res.body as { tasks: { state: string }[] }
+          return body.tasks?.length === 4 && body.tasks.every((t) => t.state === 'RUNNING') ? body : undefined
+        },
+        60_000,
+      )
+      say(`   sink status (read on Sluice): ${JSON.stringify(sinkStatus)}`)
+      const out = await waitFor('sink output', async () => {
+        const n = readFileSync(join(dir, 'out.txt'), 'utf8').split('\n').filter(Boolean).length
+        return n >= N + M ? n : undefined
+      })
+      say(`   sink file: ${out} lines (topic holds ${N + M})`)
+    } catch (error) {
+      say(
+        `   sink did not get to RUNNING: ${(error as Error).message}; status ${JSON.stringify((await json(`${sluice.url}/connectors/sink/status`)).body)}`,
+      )
+    }
     const view = await clusterView(sluice)
     const s = (await json(`${sluice.url}/connectors/src/status`)).body
     say(`   Sluice worker view: ${JSON.stringify(view)}`)

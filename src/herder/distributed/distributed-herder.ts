@@ -202,7 +202,8 @@ export class DistributedHerder implements Herder {
     this.#stopped = true
     this.#ready = false
     this.#wake?.()
-    await this.#loop?.catch(() => {})
+    // The loop may be waiting in a JoinGroup; leaving the group below ends that wait.
+    await Promise.race([this.#loop?.catch(() => {}), sleep(2000)])
     await this.#serial(async () => {
       await this.#stopEverything('the worker is stopping')
     })
@@ -1049,6 +1050,7 @@ export class DistributedHerder implements Herder {
   /** Where this worker stands, for tests and benchmarks (GET /sluice/cluster). */
   clusterView(): {
     generation: number
+    protocol: string | null
     leader: boolean
     leaderUrl: string | null
     rebalancing: boolean
@@ -1058,6 +1060,7 @@ export class DistributedHerder implements Herder {
   } {
     return {
       generation: this.generationId,
+      protocol: this.#current?.protocol ?? null,
       leader: this.#current?.isLeader === true,
       leaderUrl: this.#current?.leaderUrl ?? null,
       rebalancing: this.#stale,
