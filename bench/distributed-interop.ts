@@ -256,6 +256,32 @@ try {
       .filter((l) => / ERROR | WARN /.test(l))
       .slice(0, 5))
       say(`   Java: ${line.slice(0, 300)}`)
+    const tasks = (await json(`${javaUrl2}/connectors/src/tasks`)).body as {
+      config: Record<string, string>
+    }[]
+    say(`   src task config as Java reads it: task.class=${tasks[0]?.config['task.class']}`)
+    // 4. The Sluice worker stops: everything moves to the Java worker, which must run the task
+    //    configs Sluice wrote and resume from the offsets Sluice committed.
+    await sluice.stop()
+    say('4. the Sluice worker stopped (SIGTERM); the Java worker takes over after its rebalance delay')
+    const javaStatus = await waitFor('src RUNNING on Java', async () => {
+      const body = (await json(`${javaUrl2}/connectors/src/status`)).body as {
+        tasks: { state: string; worker_id: string }[]
+      }
+      return body.tasks?.[0]?.state === 'RUNNING' && body.tasks[0].worker_id.endsWith(`:${javaPort2}`)
+        ? body
+        : undefined
+    })
+    say(`   src status on Java: ${JSON.stringify(javaStatus)}`)
+    appendFileSync(input, lines(N + M + 1, M))
+    await waitFor(`${N + 2 * M} records`, async () =>
+      (await topicRecords()) >= N + 2 * M ? true : undefined,
+    )
+    await sleep(3000)
+    const total2 = await topicRecords()
+    say(
+      `   after ${M} more lines the topic holds ${total2} records (expected ${N + 2 * M}: ${total2 === N + 2 * M ? 'Java resumed from the offset Sluice wrote, nothing read twice' : 'MISMATCH'})`,
+    )
   } finally {
     await java2.stop(30_000)
   }

@@ -49,6 +49,7 @@ describe('[integration] distributed cluster under faults', { skip, timeout: 240_
 
   after(async () => {
     await cluster?.stopAll()
+    await cluster?.deleteTopics(pairs.map(topic))
     if (!process.env.SLUICE_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true })
     else process.stdout.write(`# kept ${dir}\n`)
   })

@@ -139,6 +139,22 @@ export class Cluster {
     return this.workers.filter((w) => !w.exited)
   }
 
+  /** The group's internal topics plus `extra`, best effort (the broker is shared by every test run). */
+  async deleteTopics(extra: string[] = []): Promise<void> {
+    const { createKafkaLog } = await import('../../src/log/kafka/kafka-log.ts')
+    const log = createKafkaLog({ bootstrapServers: [this.#o.bootstrap], clientId: 'cluster-cleanup' })
+    try {
+      await log.deleteTopics([
+        ...['configs', 'offsets', 'status'].map((t) => `${this.groupId}-${t}`),
+        ...extra,
+      ])
+    } catch {
+      // left for the broker's next wipe
+    } finally {
+      await log.close()
+    }
+  }
+
   async stopAll(): Promise<void> {
     for (const w of this.alive()) w.signal('SIGCONT')
     await Promise.all(this.alive().map((w) => w.stop()))

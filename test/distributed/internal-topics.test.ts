@@ -75,6 +75,9 @@ describe('[integration] distributed internal topics and REST', { skip, timeout: 
 
   after(async () => {
     for (const w of workers.reverse()) await w.stop()
+    await log
+      ?.deleteTopics(['configs', 'offsets', 'status', 'data'].map((t) => `${group}-${t}`))
+      .catch(() => {})
     await log?.close()
     rmSync(dir, { recursive: true, force: true })
   })
@@ -193,6 +196,68 @@ describe('[integration] distributed internal topics and REST', { skip, timeout: 
       ((await forged.json()) as { message: string }).message,
       'Internal request contained invalid signature.',
     )
+  })
+
+  it('updates, pauses, resumes, stops and deletes a connector across the cluster', async () => {
+    const [a, b] = workers
+    const out = join(dir, 'life.txt')
+    const base = { 'connector.class': 'FileStreamSink', topics: `${group}-data`, file: out, 'tasks.max': '2' }
+    const status = async () => {
+      const res = await request<{ connector: { state: string }; tasks: { state: string }[] }>(
+        url(b),
+        'GET',
+        '/connectors/life/status',
+      )
+      return res.status === 200 ? res.body : undefined
+    }
+    const until = (what: string, check: (s: NonNullable<Awaited<ReturnType<typeof status>>>) => boolean) =>
+      eventually(
+        async () => {
+          const s = await status()
+          return s && check(s) ? s : undefined
+        },
+        30_000,
+        what,
+      )
+    assert.equal((await request(url(a), 'PUT', '/connectors/life/config', base)).status, 201)
+    await until('2 RUNNING tasks', (s) => s.tasks.length === 2 && s.tasks.every((t) => t.state === 'RUNNING'))
+    const updated = await eventually(async () => {
+      const res = await request(url(b), 'PUT', '/connectors/life/config', { ...base, 'tasks.max': '3' })
+      return res.status === 409 ? undefined : res
+    })
+    assert.equal(updated.status, 200)
+    await until('3 RUNNING tasks', (s) => s.tasks.length === 3 && s.tasks.every((t) => t.state === 'RUNNING'))
+    assert.equal((await request(url(b), 'PUT', '/connectors/life/pause')).status, 202)
+    await until('PAUSED', (s) => s.connector.state === 'PAUSED' && s.tasks.every((t) => t.state === 'PAUSED'))
+    assert.equal((await request(url(a), 'PUT', '/connectors/life/resume')).status, 202)
+    await until(
+      'RUNNING again',
+      (s) => s.connector.state === 'RUNNING' && s.tasks.every((t) => t.state === 'RUNNING'),
+    )
+    const stopped = await eventually(async () => {
+      const res = await request(url(b), 'PUT', '/connectors/life/stop')
+      return res.status === 409 ? undefined : res
+    })
+    assert.equal(stopped.status, 204)
+    await until('STOPPED without tasks', (s) => s.connector.state === 'STOPPED' && s.tasks.length === 0)
+    assert.equal((await request(url(a), 'PUT', '/connectors/life/resume')).status, 202)
+    await until(
+      'RUNNING after STOPPED',
+      (s) => s.tasks.length === 3 && s.tasks.every((t) => t.state === 'RUNNING'),
+    )
+    const deleted = await eventually(async () => {
+      const res = await request(url(a), 'DELETE', '/connectors/life')
+      return res.status === 409 ? undefined : res
+    })
+    assert.equal(deleted.status, 204)
+    await eventually(async () => {
+      const res = await request(url(b), 'GET', '/connectors/life/status')
+      const views = workers.map((w) => w.herder.clusterView())
+      const gone = views.every(
+        (v) => !v.tasks.some((t) => t.startsWith('life-')) && !v.connectors.includes('life'),
+      )
+      return res.status === 404 && gone ? true : undefined
+    })
   })
 
   it('refuses a multi-partition config topic and a non-compacted topic, saying how to fix it', async () => {

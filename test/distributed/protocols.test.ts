@@ -40,8 +40,14 @@ function config(group: string, protocol: string): DistributedConfig {
 describe('[integration] connect.protocol negotiation', { skip, timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-protocols-'))
   const workers: DistributedWorker[] = []
+  const groups: string[] = []
   after(async () => {
     for (const w of workers) await w.stop()
+    const log = createKafkaLog({ bootstrapServers: [kafkaBootstrap()], clientId: 'protocols-cleanup' })
+    await log
+      .deleteTopics(groups.flatMap((g) => ['configs', 'offsets', 'status', 't'].map((t) => `${g}-${t}`)))
+      .catch(() => {})
+    await log.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
@@ -51,6 +57,7 @@ describe('[integration] connect.protocol negotiation', { skip, timeout: 120_000 
   ] as const) {
     it(`a ${a} and a ${b} worker agree on '${expected}' and run a sink's tasks`, async () => {
       const group = `sluice-proto-${randomUUID().slice(0, 8)}`
+      groups.push(group)
       const log = createKafkaLog({ bootstrapServers: [kafkaBootstrap()], clientId: 'protocols-test' })
       await log.createTopics([{ name: `${group}-t`, partitions: 2, replicationFactor: 1 }])
       await log.close()

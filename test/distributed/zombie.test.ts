@@ -34,6 +34,7 @@ describe('[integration] a worker that lost its membership', { skip, timeout: 120
 
   after(async () => {
     await cluster?.stopAll()
+    await cluster?.deleteTopics([`${cluster.groupId}-t`])
     rmSync(dir, { recursive: true, force: true })
   })
 

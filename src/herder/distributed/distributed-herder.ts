@@ -510,6 +510,7 @@ export class DistributedHerder implements Herder {
       })
       return
     }
+    configs = this.#withJavaTaskClass(name, configs)
     if (!this.#configs.inconsistent(name) && sameConfigs(this.#configs.taskConfigs(name), configs)) return
     await this.#publishTaskConfigs(name, configs)
   }
@@ -520,6 +521,33 @@ export class DistributedHerder implements Herder {
    * the herder's queue must stay free, or this worker could not rejoin the rebalance the leader is
    * waiting for (Kafka Connect forwards on a separate executor for the same reason).
    */
+  /**
+   * Kafka Connect writes each task config with `task.class` = the task's Java class name, and a
+   * Java worker loads that class to run the task. Task configs in the shared topic therefore name
+   * the task as Java would (the connector's package + the task class's name, e.g.
+   * `org.apache.kafka.connect.file.FileStreamSourceTask`), so a Java worker in the same cluster can
+   * run tasks whose configs a Sluice worker generated. Sluice itself does not read the key.
+   */
+  #withJavaTaskClass(name: string, configs: Props[]): Props[] {
+    try {
+      const className = this.#configs.connectorConfig(name)?.['connector.class']
+      if (className === undefined) return configs
+      const canonical = this.#worker.plugins.resolve(
+        className,
+        ['source', 'sink'],
+        'connector.class',
+      ).className
+      const dot = canonical.lastIndexOf('.')
+      const connector = this.#worker.newConnector(className) as SourceConnector | SinkConnector
+      const taskName = connector.taskClass().name
+      if (dot < 0 || !taskName) return configs
+      const taskClass = `${canonical.slice(0, dot)}.${taskName}`
+      return configs.map((c) => ({ ...c, 'task.class': taskClass }))
+    } catch {
+      return configs
+    }
+  }
+
   async #publishTaskConfigs(name: string, configs: Props[]): Promise<void> {
     if (this.#current?.isLeader === true) {
       await this.#writeTaskConfigs(name, configs)
