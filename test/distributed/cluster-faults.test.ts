@@ -180,6 +180,23 @@ describe('[integration] distributed cluster under faults', { skip, timeout: 240_
     await outputComplete()
   })
 
+  it('recovers when the leader itself is killed: a new leader takes over and the work resumes', async () => {
+    const views = await Promise.all(cluster.alive().map(async (w) => ({ w, v: await clusterView(w) })))
+    const leader = views.find(({ v }) => v.leader)!.w
+    await leader.kill9()
+    appendLines(500)
+    const survivors = new Set(cluster.alive().map((w) => w.id))
+    await eventually(
+      () => allRunning(names, taskCounts, survivors).then((ok) => ok || undefined),
+      90_000,
+      'all tasks RUNNING on the survivors after the leader died',
+    )
+    const after = await Promise.all(cluster.alive().map(clusterView))
+    assert.equal(after.filter((v) => v.leader).length, 1, 'one new leader')
+    await outputComplete()
+    await cluster.start() // back to three workers for the next test
+  })
+
   it('resumes from stored offsets after the whole cluster restarts', async () => {
     // How often each line arrived so far (a SIGKILL may have replayed some: at least once).
     const before = new Map(pairs.map((p) => [p, countLines(readLines(output(p)))]))

@@ -5,10 +5,11 @@
  * of internal requests.
  */
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type DistributedWorker, startDistributed } from '../../src/cli/distributed.ts'
 import { DistributedConfig } from '../../src/config/distributed-config.ts'
@@ -234,12 +235,40 @@ describe('[integration] distributed internal topics and REST', { skip, timeout: 
       'RUNNING again',
       (s) => s.connector.state === 'RUNNING' && s.tasks.every((t) => t.state === 'RUNNING'),
     )
+    // KIP-745 restart: written to the config topic by the leader, executed by each owner.
+    const restarted = await eventually(async () => {
+      const res = await request<{ connector: { state: string }; tasks: { state: string }[] }>(
+        url(b),
+        'POST',
+        '/connectors/life/restart?includeTasks=true',
+      )
+      return res.status === 409 ? undefined : res
+    })
+    assert.equal(restarted.status, 202, JSON.stringify(restarted.body))
+    assert.equal(restarted.body.connector.state, 'RESTARTING')
+    assert.deepEqual(
+      restarted.body.tasks.map((t) => t.state),
+      ['RESTARTING', 'RESTARTING', 'RESTARTING'],
+    )
+    await until('RUNNING after the restart', (s) => s.tasks.every((t) => t.state === 'RUNNING'))
+    const legacy = await eventually(async () => {
+      const res = await request(url(a), 'POST', '/connectors/life/restart')
+      return res.status === 409 ? undefined : res
+    })
+    assert.equal(legacy.status, 204)
     const stopped = await eventually(async () => {
       const res = await request(url(b), 'PUT', '/connectors/life/stop')
       return res.status === 409 ? undefined : res
     })
     assert.equal(stopped.status, 204)
     await until('STOPPED without tasks', (s) => s.connector.state === 'STOPPED' && s.tasks.length === 0)
+    // KIP-875: a stopped sink's offsets are its consumer group's; reset goes through the leader.
+    const reset = await eventually(async () => {
+      const res = await request<{ message: string }>(url(b), 'DELETE', '/connectors/life/offsets')
+      return res.status === 409 ? undefined : res
+    })
+    assert.equal(reset.status, 200, JSON.stringify(reset.body))
+    assert.match(reset.body.message, /reset successfully/)
     assert.equal((await request(url(a), 'PUT', '/connectors/life/resume')).status, 202)
     await until(
       'RUNNING after STOPPED',
@@ -302,6 +331,38 @@ describe('[integration] distributed internal topics and REST', { skip, timeout: 
 })
 
 describe('distributed worker config', () => {
+  it('sluice distributed exits 2 naming the key of a bad worker file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-dist-cli-'))
+    try {
+      const file = join(dir, 'worker.properties')
+      const base =
+        'bootstrap.servers=localhost:9092\ngroup.id=g\nconfig.storage.topic=c\noffset.storage.topic=o\nstatus.storage.topic=s\n'
+      const run = () =>
+        spawnSync(
+          process.execPath,
+          [resolve(import.meta.dirname, '../../src/cli/main.ts'), 'distributed', file],
+          {
+            encoding: 'utf8',
+            timeout: 20_000,
+          },
+        )
+      writeFileSync(file, `${base}scheduled.rebalance.max.delay.ms=soon\n`)
+      let result = run()
+      assert.equal(result.status, 2, result.stderr)
+      assert.match(result.stderr, /scheduled\.rebalance\.max\.delay\.ms/)
+      writeFileSync(file, `${base}sesion.timeout.ms=1000\n`)
+      result = run()
+      assert.equal(result.status, 2, result.stderr)
+      assert.match(result.stderr, /Unknown worker config key 'sesion\.timeout\.ms'/)
+      writeFileSync(file, base.replace('group.id=g\n', ''))
+      result = run()
+      assert.equal(result.status, 2, result.stderr)
+      assert.match(result.stderr, /group\.id/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('names the key of a wrong value or an unknown key', async () => {
     const { checkKnownKeys } = await import('../../src/config/distributed-config.ts')
     assert.throws(() => checkKnownKeys({ 'group.ld': 'x' }), /Unknown worker config key 'group\.ld'/)
