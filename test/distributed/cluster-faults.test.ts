@@ -68,7 +68,7 @@ describe('[integration] distributed cluster under faults', { skip, timeout: 240_
   ): Promise<boolean> {
     for (const name of names) {
       const s = await status(name)
-      if (!s || s.connector.state !== 'RUNNING' || s.tasks.length !== tasks[name]) return false
+      if (s?.connector.state !== 'RUNNING' || s.tasks.length !== tasks[name]) return false
       if (on && !on.has(s.connector.worker_id)) return false
       for (const t of s.tasks) if (t.state !== 'RUNNING' || (on && !on.has(t.worker_id))) return false
     }

@@ -259,9 +259,13 @@ export class DistributedHerder implements Herder {
   /** Zombie safety: a member the coordinator no longer vouches for stops its work before rejoining. */
   async #checkMembership(): Promise<void> {
     if (this.#current === undefined) return
+    // The coordinator expires the session `session.timeout.ms` after the last heartbeat it got,
+    // which is no earlier than the last one confirmed here: giving up one heartbeat interval
+    // sooner stops the tasks before the coordinator can hand them to anyone else.
+    const session = this.#membership.sessionTimeoutMs
+    const margin = Math.min(this.#config.getInt('heartbeat.interval.ms'), session / 2)
     const lost =
-      this.#membership.generation === undefined ||
-      this.#membership.msSinceConfirmed > this.#membership.sessionTimeoutMs
+      this.#membership.generation === undefined || this.#membership.msSinceConfirmed > session - margin
     if (!lost) return
     this.#logger.warn(
       `lost membership in group '${this.#config.groupId}' (no confirmation for ${Math.round(this.#membership.msSinceConfirmed)} ms): stopping all connectors and tasks`,
@@ -831,7 +835,7 @@ export class DistributedHerder implements Herder {
     config: Props,
     options: { allowReplace: boolean; initialState?: TargetState },
   ): Promise<{ created: boolean; info: ConnectorInfo }> {
-    return this.#serial(async () => {
+    return this.#request(async () => {
       this.#requireLeader()
       const exists = this.#configs.connectorConfig(name) !== undefined
       if (exists && !options.allowReplace) throw new AlreadyExistsError(`Connector ${name} already exists`)
@@ -845,7 +849,7 @@ export class DistributedHerder implements Herder {
   }
 
   async patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {
-    return this.#serial(async () => {
+    return this.#request(async () => {
       this.#requireLeader()
       const current: Record<string, string> = { ...this.#config_(name) }
       for (const [k, v] of Object.entries(patch)) {
@@ -860,7 +864,7 @@ export class DistributedHerder implements Herder {
   }
 
   async deleteConnector(name: string): Promise<void> {
-    await this.#serial(async () => {
+    await this.#request(async () => {
       this.#requireLeader()
       this.#config_(name)
       await this.#configs.removeConnectorConfig(name)
@@ -880,7 +884,7 @@ export class DistributedHerder implements Herder {
   }
 
   async stopConnector(name: string): Promise<void> {
-    await this.#serial(async () => {
+    await this.#request(async () => {
       this.#requireLeader()
       this.#config_(name)
       await this.#writeTaskConfigs(name, [])
@@ -897,7 +901,7 @@ export class DistributedHerder implements Herder {
       throw new NotFoundError(`Unknown connector: ${name}`)
     if (!options.includeTasks && !options.onlyFailed) {
       // Legacy form: the owner restarts the connector instance.
-      await this.#serial(async () => {
+      await this.#request(async () => {
         if (this.#ownedConnectors.has(name) && !this.#stale) {
           this.#status.onConnectorStatus(name, this.#statusOf('RESTARTING'))
           await this.#worker.stopConnector(name)
@@ -912,7 +916,7 @@ export class DistributedHerder implements Herder {
       })
       return this.connectorStatus(name)
     }
-    return this.#serial(async () => {
+    return this.#request(async () => {
       this.#requireLeader()
       const status = this.connectorStatus(name)
       const restartConnector = !options.onlyFailed || status.connector.state === 'FAILED'
@@ -933,7 +937,7 @@ export class DistributedHerder implements Herder {
   }
 
   async restartTask(connector: string, task: number): Promise<void> {
-    await this.#serial(async () => {
+    await this.#request(async () => {
       const id = { connector, task }
       if (this.#configs.connectorConfig(connector) === undefined)
         throw new NotFoundError(`Unknown connector: ${connector}`)
@@ -977,7 +981,7 @@ export class DistributedHerder implements Herder {
         this.#config.getList('inter.worker.verification.algorithms'),
       )
     }
-    await this.#serial(async () => {
+    await this.#request(async () => {
       // The leader takes task configs even while a rebalance is pending: it is their only writer.
       if (this.#current === undefined) throw new RequestTargetError(null, 'leader')
       if (!this.#current.isLeader) throw new RequestTargetError(this.#current.leaderUrl, 'leader')
@@ -987,7 +991,7 @@ export class DistributedHerder implements Herder {
   }
 
   async alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string> {
-    return this.#serial(async () => {
+    return this.#request(async () => {
       this.#requireLeader()
       const config = this.#stoppedConfig(name)
       if (this.#type(config) === 'sink')
@@ -997,7 +1001,7 @@ export class DistributedHerder implements Herder {
   }
 
   async resetConnectorOffsets(name: string): Promise<string> {
-    return this.#serial(async () => {
+    return this.#request(async () => {
       this.#requireLeader()
       const config = this.#stoppedConfig(name)
       if (this.#type(config) === 'sink') {
@@ -1098,12 +1102,28 @@ export class DistributedHerder implements Herder {
     }
   }
 
+  /**
+   * A REST request's operation: queued like the others, but the caller gets Kafka Connect's 500
+   * "Request timed out" after 90 s (the operation itself still runs when its turn comes).
+   */
+  #request<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.#serial(operation)
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectError('TIMEOUT', 'Request timed out')), REQUEST_TIMEOUT_MS)
+    })
+    return Promise.race([run, timeout]).finally(() => clearTimeout(timer))
+  }
+
   #serial<T>(operation: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(operation, operation)
     this.#queue = run.catch(() => {})
     return run
   }
 }
+
+/** Kafka Connect's `RestServer.DEFAULT_REST_REQUEST_TIMEOUT_MS`. */
+const REQUEST_TIMEOUT_MS = 90_000
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
