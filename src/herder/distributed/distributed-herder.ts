@@ -44,7 +44,7 @@ import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
 import type { Logger } from '../../runtime/logger.ts'
 import type { TargetState, TaskId } from '../../runtime/states.ts'
 import type { Worker } from '../../runtime/worker.ts'
-import type { KafkaConfigStore, RestartRequest, SessionKey } from '../../storage/kafka/kafka-config-store.ts'
+import type { KafkaConfigStore, RestartRequest } from '../../storage/kafka/kafka-config-store.ts'
 import type { KafkaOffsetStore } from '../../storage/kafka/kafka-offset-store.ts'
 import type { KafkaStatusStore } from '../../storage/kafka/kafka-status-store.ts'
 import { offsetKey, parseOffsetKey } from '../../storage/offset-store.ts'
@@ -1128,5 +1128,3 @@ const REQUEST_TIMEOUT_MS = 90_000
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
-
-export type { SessionKey }
