@@ -2,7 +2,8 @@
 /**
  * The `sluice` command. `sluice connectors|plugins|status` manage a running worker over REST
  * (see manage.ts); `sluice standalone worker.properties [connector.properties|.json …]` runs a
- * worker like Kafka Connect's `connect-standalone`; `sluice demo` runs a small pipeline on the
+ * worker like Kafka Connect's `connect-standalone`; `sluice distributed worker.properties` joins a
+ * cluster of workers like `connect-distributed`; `sluice demo` runs a small pipeline on the
  * embedded log (what `npm start` does).
  */
 import { Command } from 'commander'
@@ -35,6 +36,23 @@ program
   })
 
 program
+  .command('distributed')
+  .description(
+    'Run a distributed worker (like connect-distributed): workers with the same group.id share connectors and tasks over Kafka',
+  )
+  .argument(
+    '<worker-config>',
+    'worker .properties file with group.id, bootstrap.servers and the *.storage.topic keys',
+  )
+  .action(async (workerFile: string) => {
+    const { loadDistributedConfig } = await import('../config/distributed-config.ts')
+    const { startDistributed } = await import('./distributed.ts')
+    const config = loadDistributedConfig(workerFile)
+    const worker = await startDistributed(config, { prettyLogs: process.stderr.isTTY })
+    stopOnSignals(worker)
+  })
+
+program
   .command('demo')
   .description(
     'Run a demo pipeline on the embedded log: lines appended to a file flow through a topic into another file',
@@ -60,7 +78,7 @@ registerManageCommands(program, async (action) => {
   }
 })
 
-function stopOnSignals(worker: StandaloneWorker): void {
+function stopOnSignals(worker: Pick<StandaloneWorker, 'logger' | 'stop'>): void {
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) {

@@ -105,6 +105,17 @@ export const workerConfigDef = new ConfigDef()
     documentation: 'The host name other workers and status use for this worker.',
   })
   .define({
+    name: 'rest.advertised.listener',
+    type: 'STRING',
+    defaultValue: null,
+    importance: 'LOW',
+    documentation:
+      'Which listener (http or https) other workers use to reach this one; default: the first of listeners.',
+    validator: validator('http or https', (value) =>
+      value === null || value === 'http' || value === 'https' ? undefined : 'must be http or https',
+    ),
+  })
+  .define({
     name: 'rest.advertised.port',
     type: 'INT',
     defaultValue: null,
@@ -166,8 +177,8 @@ export const workerConfigDef = new ConfigDef()
   })
 
 export class WorkerConfig extends AbstractConfig {
-  constructor(props: Readonly<Record<string, string>>) {
-    super(workerConfigDef, props)
+  constructor(props: Readonly<Record<string, string>>, definition: ConfigDef = workerConfigDef) {
+    super(definition, props)
   }
 
   /** True when no brokers are configured: the worker uses the embedded log. */

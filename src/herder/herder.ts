@@ -86,4 +86,16 @@ export interface Herder {
   /** Alters offsets of a STOPPED connector; resolves with the API's message. */
   alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string>
   resetConnectorOffsets(name: string): Promise<string>
+
+  /**
+   * Distributed only: the internal `POST /connectors/{c}/tasks` by which a connector's owner hands
+   * its task configs to the leader; `request` carries the raw body and headers for the signature check.
+   */
+  receiveTaskConfigs?(
+    name: string,
+    configs: Props[],
+    request: { body: string; headers: Record<string, string | string[] | undefined> },
+  ): Promise<void>
+  /** Distributed only: this worker's membership and assignment (`GET /sluice/cluster`). */
+  clusterView?(): Record<string, unknown>
 }

@@ -116,6 +116,25 @@ export function registerConnectorRoutes(
 
   app.get<NameParams>('/connectors/:name/tasks', async (request) => herder.taskConfigs(request.params.name))
 
+  // Internal (distributed): task configs from a connector's owner to the leader, signed under `sessioned`.
+  app.post<NameParams & { Body: unknown }>('/connectors/:name/tasks', async (request, reply) => {
+    if (herder.receiveTaskConfigs === undefined) {
+      throw new ConnectError('NOT_FOUND', 'Task configs are only accepted by workers in distributed mode')
+    }
+    const body = request.body
+    if (!Array.isArray(body) || body.some((c) => c === null || typeof c !== 'object' || Array.isArray(c))) {
+      throw new ConnectError('BAD_REQUEST', 'Task configs must be a JSON array of objects')
+    }
+    const configs = (body as Record<string, unknown>[]).map((c) =>
+      Object.fromEntries(Object.entries(c).map(([k, v]) => [k, String(v)])),
+    )
+    await herder.receiveTaskConfigs(request.params.name, configs, {
+      body: (request as { rawBody?: string }).rawBody ?? '',
+      headers: request.headers,
+    })
+    return reply.code(204).send()
+  })
+
   app.get<NameParams>('/connectors/:name/tasks-config', async (request) => {
     const out: Record<string, Record<string, string>> = {}
     for (const t of herder.taskConfigs(request.params.name)) out[`${t.id.connector}-${t.id.task}`] = t.config

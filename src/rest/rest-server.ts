@@ -8,11 +8,13 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { ConnectError } from '../api/errors.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
+import { RequestTargetError } from '../herder/distributed/request-target.ts'
 import type { Herder } from '../herder/herder.ts'
 import type { Loggers } from '../herder/loggers.ts'
 import type { Logger } from '../runtime/logger.ts'
 import { registerConnectorPluginRoutes } from './connector-plugins-resource.ts'
 import { registerConnectorRoutes } from './connectors-resource.ts'
+import { forwardRequest } from './forwarding.ts'
 import { registerLoggerRoutes } from './loggers-resource.ts'
 import { registerMetricsRoutes } from './metrics-resource.ts'
 import { BodyReadError, parseJsonBody } from './request-body.ts'
@@ -89,8 +91,10 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   // Jersey reads the body itself: an empty body is "no entity" (requests.delete and friends send
   // `Content-Type: application/json` with no body), a malformed one is Jackson's 500.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
     const text = (body as string).trim()
+    // Kept for forwarding to another worker and for checking internal request signatures.
+    ;(request as { rawBody?: string }).rawBody = body as string
     if (text === '') {
       done(null, undefined)
       return
@@ -122,7 +126,15 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     })
   }
 
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (thrown, request, reply) => {
+    let error: unknown = thrown
+    if (error instanceof RequestTargetError && error.forwardUrl !== null) {
+      try {
+        return await forwardRequest(error, request, reply)
+      } catch (forwardError) {
+        error = forwardError
+      }
+    }
     if (error instanceof ConnectError) {
       if (error.status >= 500 && !(error instanceof BodyReadError))
         log.error({ err: error.message, url: request.url }, 'REST request failed')

@@ -14,4 +14,12 @@ export function registerRootRoutes(app: FastifyInstance, options: RestServerOpti
     }
     return reply.code(503).send({ status: 'starting', message: 'Worker is still starting up.' })
   })
+
+  // Sluice's own: a distributed worker's generation, leadership, what it runs and its rebalance counters.
+  app.get('/sluice/cluster', async (_request, reply) => {
+    if (options.herder.clusterView === undefined) {
+      return reply.code(404).send({ error_code: 404, message: 'Not a distributed worker' })
+    }
+    return options.herder.clusterView()
+  })
 }

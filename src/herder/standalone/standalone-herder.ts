@@ -491,13 +491,13 @@ export class StandaloneHerder implements Herder {
   }
 }
 
-function modifiedMessage(managedByConnector: boolean, kind: 'altered' | 'reset'): string {
+export function modifiedMessage(managedByConnector: boolean, kind: 'altered' | 'reset'): string {
   if (managedByConnector) return `The offsets for this connector have been ${kind} successfully`
   return `The Connect framework-managed offsets for this connector have been ${kind} successfully. However, if this connector manages offsets externally, they will need to be manually ${kind} in the system that the connector uses.`
 }
 
 /** Kafka Connect's `SinkUtils.parseSinkConnectorOffsets`: same checks, same messages. */
-function parseSinkOffsets(offsets: ConnectorOffset[]): Map<string, number | null> {
+export function parseSinkOffsets(offsets: ConnectorOffset[]): Map<string, number | null> {
   const out = new Map<string, number | null>()
   for (const { partition, offset } of offsets) {
     if (partition === null || typeof partition !== 'object') {
@@ -562,7 +562,7 @@ function javaInteger(value: unknown, bound: number): number | undefined {
   return n >= -bound && n < bound ? n : undefined
 }
 
-function parseSourceOffsets(offsets: ConnectorOffset[]): [OffsetMap, OffsetMap | null][] {
+export function parseSourceOffsets(offsets: ConnectorOffset[]): [OffsetMap, OffsetMap | null][] {
   return offsets.map(({ partition, offset }) => {
     if (!isOffsetMap(partition)) {
       throw new ConnectError(
@@ -580,7 +580,7 @@ function parseSourceOffsets(offsets: ConnectorOffset[]): [OffsetMap, OffsetMap |
   })
 }
 
-function sameConfigs(a: Props[], b: Props[]): boolean {
+export function sameConfigs(a: Props[], b: Props[]): boolean {
   if (a.length !== b.length) return false
   return a.every((config, i) => {
     const other = b[i]

@@ -111,6 +111,8 @@ export class GroupMembership {
   #heartbeatTimer: NodeJS.Timeout | undefined
   #rejoinReason: string | undefined
   #closed = false
+  /** When the coordinator last confirmed this member (join or heartbeat), `performance.now()` ms. */
+  #lastConfirmed = 0
 
   constructor(options: GroupMembershipOptions) {
     this.groupId = options.groupId
@@ -127,6 +129,18 @@ export class GroupMembership {
   /** The current generation, or undefined while not a member (before join, after a loss). */
   get generation(): Generation | undefined {
     return this.#generation
+  }
+
+  /**
+   * How long since the coordinator last confirmed this member. Beyond the session timeout the
+   * coordinator has dropped it, whatever the member believes: its work may run elsewhere already.
+   */
+  get msSinceConfirmed(): number {
+    return this.#lastConfirmed === 0 ? Number.POSITIVE_INFINITY : performance.now() - this.#lastConfirmed
+  }
+
+  get sessionTimeoutMs(): number {
+    return this.#sessionTimeoutMs
   }
 
   /** Why the member must rejoin, or undefined while its generation is current. */
@@ -174,6 +188,7 @@ export class GroupMembership {
         const generation = await this.#joinOnce(protocols, assign, reason)
         this.#generation = generation
         this.#rejoinReason = undefined
+        this.#lastConfirmed = performance.now()
         this.#scheduleHeartbeat()
         return generation
       } catch (error) {
@@ -287,6 +302,7 @@ export class GroupMembership {
         generation.memberId,
         this.#instanceId,
       )
+      if (this.#generation === generation) this.#lastConfirmed = performance.now()
     } catch (error) {
       if (this.#generation !== generation) return // a rejoin started meanwhile
       if (hasProtocolError(error, 'REBALANCE_IN_PROGRESS')) {
@@ -294,6 +310,7 @@ export class GroupMembership {
       } else if (hasProtocolError(error, 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID')) {
         if (hasProtocolError(error, 'UNKNOWN_MEMBER_ID')) this.#memberId = ''
         this.#generation = undefined
+        this.#lastConfirmed = 0
         this.#needRejoin(`membership lost (${protocolErrorId(error)})`)
         return // no more heartbeats for a generation that is gone
       } else {
@@ -314,13 +331,17 @@ export class GroupMembership {
     this.#needRejoin(reason)
   }
 
-  /** Leaves the group (so the others rebalance at once) and stops heartbeats. Idempotent. */
-  async leave(reason = 'the member is closing'): Promise<void> {
+  /**
+   * Leaves the group (so the others rebalance at once) and stops heartbeats. Idempotent. With
+   * `rejoinLater` the member may join again afterwards (as a new member).
+   */
+  async leave(reason = 'the member is closing', rejoinLater = false): Promise<void> {
     this.#stopHeartbeats()
     const memberId = this.#memberId
     this.#generation = undefined
     this.#memberId = ''
-    this.#closed = true
+    this.#lastConfirmed = 0
+    if (!rejoinLater) this.#closed = true
     if (memberId === '') return
     try {
       const connection = await this.connection()

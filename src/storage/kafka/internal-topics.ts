@@ -1,0 +1,72 @@
+/**
+ * Creates the three internal topics of a distributed cluster as Kafka Connect does (compacted;
+ * config 1 partition, offsets `offset.storage.partitions`, status `status.storage.partitions`)
+ * and refuses to run on ones that would lose data (reference §2.5): a config topic with more than
+ * one partition, or any of them with a cleanup policy other than `compact`.
+ */
+import { ConfigError } from '../../api/errors.ts'
+import type { Log, TopicSpec } from '../../log/log.ts'
+
+export interface InternalTopicSettings {
+  configTopic: string
+  offsetTopic: string
+  statusTopic: string
+  configReplicationFactor: number
+  offsetPartitions: number
+  offsetReplicationFactor: number
+  statusPartitions: number
+  statusReplicationFactor: number
+}
+
+export async function ensureInternalTopics(log: Log, s: InternalTopicSettings): Promise<void> {
+  const specs: (TopicSpec & { key: string })[] = [
+    {
+      key: 'config.storage.topic',
+      name: s.configTopic,
+      partitions: 1,
+      replicationFactor: s.configReplicationFactor,
+      configs: { 'cleanup.policy': 'compact' },
+    },
+    {
+      key: 'offset.storage.topic',
+      name: s.offsetTopic,
+      partitions: s.offsetPartitions,
+      replicationFactor: s.offsetReplicationFactor,
+      configs: { 'cleanup.policy': 'compact' },
+    },
+    {
+      key: 'status.storage.topic',
+      name: s.statusTopic,
+      partitions: s.statusPartitions,
+      replicationFactor: s.statusReplicationFactor,
+      configs: { 'cleanup.policy': 'compact' },
+    },
+  ]
+  const names = new Set(specs.map((t) => t.name))
+  if (names.size < 3) {
+    throw new ConfigError(
+      'config.storage.topic',
+      'config.storage.topic, offset.storage.topic and status.storage.topic must name three different topics',
+    )
+  }
+  await log.createTopics(specs.map(({ key: _key, ...spec }) => spec))
+  const described = await log.describeTopics([...names])
+  for (const spec of specs) {
+    const topic = described.get(spec.name)
+    if (!topic) throw new ConfigError(spec.key, `Topic '${spec.name}' (${spec.key}) could not be created`)
+    const policy = (topic.configs['cleanup.policy'] ?? 'delete').split(',').map((p) => p.trim())
+    if (policy.length !== 1 || policy[0] !== 'compact') {
+      throw new ConfigError(
+        spec.key,
+        `Topic '${spec.name}' supplied via the '${spec.key}' property is required to have 'cleanup.policy=compact' to guarantee consistency and durability of ${spec.key.split('.')[0]} data, but found the topic currently has 'cleanup.policy=${policy.join(',')}'. Continuing would likely result in eventually losing data and problems restarting this Connect cluster in the future. Change the 'cleanup.policy' property of the topic to 'compact' (kafka-configs.sh --alter --entity-type topics --entity-name ${spec.name} --add-config cleanup.policy=compact) or use another topic name.`,
+      )
+    }
+  }
+  const config = described.get(s.configTopic)!
+  if (config.partitions !== 1) {
+    throw new ConfigError(
+      'config.storage.topic',
+      `Topic '${s.configTopic}' supplied via the 'config.storage.topic' property is required to have a single partition in order to guarantee consistency of connector configurations, but found ${config.partitions} partitions. Point config.storage.topic at a new topic name (Sluice creates it with one partition) or delete and recreate this one with --partitions 1.`,
+    )
+  }
+}

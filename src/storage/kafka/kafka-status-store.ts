@@ -1,0 +1,205 @@
+/**
+ * Connector, task and topic status in the status topic (Kafka Connect's `KafkaStatusBackingStore`,
+ * reference §2.4):
+ *
+ *   status-connector-<name>                 {"state":…,"trace":…,"worker_id":…,"generation":N}
+ *   status-task-<name>-<n>                  same shape
+ *   status-topic-<topic>:connector-<name>   {"topic":{"name","connector","task","discoverTimestamp"}}
+ *
+ * Destroyed connectors/tasks and reset topics are tombstones. Every worker tails the topic, so any
+ * worker answers status requests. UNASSIGNED and FAILED are "safe" writes: skipped when the status
+ * known here came from another worker in a newer generation (a zombie must not overwrite the owner).
+ */
+import { errorMessage } from '../../api/errors.ts'
+import type { Log, LogRecord } from '../../log/log.ts'
+import type { Logger } from '../../runtime/logger.ts'
+import type { State, Status, StatusListener, TaskId } from '../../runtime/states.ts'
+import { KafkaBasedLog, utf8 } from './kafka-based-log.ts'
+
+const TASK_KEY = /^status-task-(.+)-(\d+)$/
+const TOPIC_KEY = /^status-topic-(.+):connector-(.+)$/
+
+export class KafkaStatusStore implements StatusListener {
+  readonly #log: KafkaBasedLog
+  readonly #logger: Logger
+  readonly #generation: () => number
+  /** Whether the connector still exists: a stopping task of a deleted one must not bring its status back. */
+  configured: (connector: string) => boolean = () => true
+  readonly #connectors = new Map<string, Status>()
+  readonly #tasks = new Map<string, Map<number, Status>>()
+  readonly #topics = new Map<string, Set<string>>()
+  /** Writes go out one after another so a later status never lands before an earlier one. */
+  #writes: Promise<void> = Promise.resolve()
+
+  constructor(log: Log, topic: string, clientId: string, logger: Logger, generation: () => number) {
+    this.#logger = logger
+    this.#generation = generation
+    this.#log = new KafkaBasedLog({
+      log,
+      topic,
+      clientId: `${clientId}-status`,
+      logger,
+      onRecord: (record) => this.#apply(record),
+    })
+  }
+
+  start(): Promise<void> {
+    return this.#log.start()
+  }
+
+  async stop(): Promise<void> {
+    await this.flush()
+    await this.#log.stop()
+  }
+
+  /** Resolves once every status written so far is durable. */
+  flush(): Promise<void> {
+    return this.#writes
+  }
+
+  readToEnd(): Promise<void> {
+    return this.#log.readToEnd()
+  }
+
+  // ── StatusListener (writes) ─────────────────────────────────────────────────────────────────
+
+  onConnectorStatus(connector: string, status: Status): void {
+    if (status.state === 'UNASSIGNED' && !this.configured(connector)) return
+    const stamped = { ...status, generation: this.#generation() }
+    if (isSafeWrite(stamped.state) && !this.#mayOverwrite(this.#connectors.get(connector), stamped)) return
+    this.#connectors.set(connector, stamped)
+    this.#write(`status-connector-${connector}`, statusValue(stamped))
+  }
+
+  onTaskStatus(id: TaskId, status: Status): void {
+    if (status.state === 'UNASSIGNED' && !this.configured(id.connector)) return
+    const stamped = { ...status, generation: this.#generation() }
+    if (isSafeWrite(stamped.state) && !this.#mayOverwrite(this.task(id), stamped)) return
+    this.#setTask(id, stamped)
+    this.#write(`status-task-${id.connector}-${id.task}`, statusValue(stamped))
+  }
+
+  onConnectorDestroyed(connector: string): void {
+    this.#connectors.delete(connector)
+    this.#write(`status-connector-${connector}`, null)
+    for (const [task] of this.tasks(connector)) this.#write(`status-task-${connector}-${task}`, null)
+    this.#tasks.delete(connector)
+  }
+
+  onTaskDestroyed(id: TaskId): void {
+    this.#tasks.get(id.connector)?.delete(id.task)
+    this.#write(`status-task-${id.connector}-${id.task}`, null)
+  }
+
+  onTopicActive(connector: string, topic: string): void {
+    const topics = this.#topics.get(connector)
+    if (topics?.has(topic)) return
+    if (topics) topics.add(topic)
+    else this.#topics.set(connector, new Set([topic]))
+    this.#write(
+      `status-topic-${topic}:connector-${connector}`,
+      JSON.stringify({ topic: { name: topic, connector, task: 0, discoverTimestamp: Date.now() } }),
+    )
+  }
+
+  resetActiveTopics(connector: string): void {
+    for (const topic of this.activeTopics(connector))
+      this.#write(`status-topic-${topic}:connector-${connector}`, null)
+    this.#topics.delete(connector)
+  }
+
+  /** putSafe: another worker's newer-generation status wins. */
+  #mayOverwrite(previous: Status | undefined, next: Status): boolean {
+    if (previous === undefined) return true
+    return previous.workerId === next.workerId || previous.generation <= next.generation
+  }
+
+  #write(key: string, value: string | null): void {
+    const send = async (): Promise<void> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.#log.send([{ key: utf8.encode(key), value: value === null ? null : utf8.encode(value) }])
+          return
+        } catch (error) {
+          if (attempt >= 5) {
+            this.#logger.error(`could not write status ${key}: ${errorMessage(error)}`)
+            return
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt))
+        }
+      }
+    }
+    this.#writes = this.#writes.then(send)
+  }
+
+  // ── reads ───────────────────────────────────────────────────────────────────────────────────
+
+  connector(name: string): Status | undefined {
+    return this.#connectors.get(name)
+  }
+
+  task(id: TaskId): Status | undefined {
+    return this.#tasks.get(id.connector)?.get(id.task)
+  }
+
+  tasks(connector: string): [number, Status][] {
+    return [...(this.#tasks.get(connector) ?? new Map<number, Status>())].sort(([a], [b]) => a - b)
+  }
+
+  activeTopics(connector: string): string[] {
+    return [...(this.#topics.get(connector) ?? [])].sort()
+  }
+
+  #setTask(id: TaskId, status: Status): void {
+    const tasks = this.#tasks.get(id.connector) ?? new Map<number, Status>()
+    this.#tasks.set(id.connector, tasks)
+    tasks.set(id.task, status)
+  }
+
+  #apply(record: LogRecord): void {
+    const key = utf8.decode(record.key)
+    if (key === null) return
+    const text = utf8.decode(record.value)
+    if (key.startsWith('status-connector-')) {
+      const name = key.slice('status-connector-'.length)
+      if (text === null) this.#connectors.delete(name)
+      else this.#connectors.set(name, parseStatus(text))
+      return
+    }
+    const task = TASK_KEY.exec(key)
+    if (task) {
+      const id = { connector: task[1], task: Number(task[2]) }
+      if (text === null) this.#tasks.get(id.connector)?.delete(id.task)
+      else this.#setTask(id, parseStatus(text))
+      return
+    }
+    const topic = TOPIC_KEY.exec(key)
+    if (topic) {
+      const [, name, connector] = topic
+      if (text === null) this.#topics.get(connector)?.delete(name)
+      else {
+        const set = this.#topics.get(connector) ?? new Set<string>()
+        set.add(name)
+        this.#topics.set(connector, set)
+      }
+    }
+  }
+}
+
+function isSafeWrite(state: State): boolean {
+  return state === 'UNASSIGNED' || state === 'FAILED'
+}
+
+function statusValue(s: Status): string {
+  return JSON.stringify({ state: s.state, trace: s.trace, worker_id: s.workerId, generation: s.generation })
+}
+
+function parseStatus(text: string): Status {
+  const v = JSON.parse(text) as {
+    state: State
+    trace?: string | null
+    worker_id: string
+    generation?: number
+  }
+  return { state: v.state, trace: v.trace ?? null, workerId: v.worker_id, generation: v.generation ?? 0 }
+}
