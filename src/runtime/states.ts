@@ -32,5 +32,5 @@ export interface StatusListener {
    * KIP-558: a task of the connector produced to (source, once acknowledged) or consumed from
    * (sink) this topic. Called per batch; must be cheap when the topic is known.
    */
-  onTopicActive(connector: string, topic: string): void
+  onTopicActive(connector: string, topic: string, task: number): void
 }

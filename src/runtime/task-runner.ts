@@ -106,7 +106,7 @@ export abstract class TaskRunner {
   protected reportTopics(records: readonly { topic: string }[]): void {
     let last = ''
     for (const r of records) {
-      if (r.topic !== last) this.#ctx.statusListener.onTopicActive(this.id.connector, r.topic)
+      if (r.topic !== last) this.#ctx.statusListener.onTopicActive(this.id.connector, r.topic, this.id.task)
       last = r.topic
     }
   }

@@ -22,7 +22,7 @@ export class MemoryStatusStore implements StatusListener {
     this.#topics.delete(connector)
   }
 
-  onTopicActive(connector: string, topic: string): void {
+  onTopicActive(connector: string, topic: string, _task: number): void {
     const topics = this.#topics.get(connector)
     if (topics) topics.add(topic)
     else this.#topics.set(connector, new Set([topic]))

@@ -146,7 +146,11 @@ describe('[integration] distributed internal topics and REST', { skip, timeout: 
     const connectorStatus = JSON.parse(status.filter((r) => r.key === 'status-connector-src').at(-1)!.value!)
     assert.deepEqual(Object.keys(connectorStatus), ['state', 'trace', 'worker_id', 'generation'])
     assert.ok(status.some((r) => r.key === 'status-task-src-0'))
-    assert.ok(status.some((r) => r.key === `status-topic-${group}-data:connector-src`))
+    const topicStatus = status.filter((r) => r.key === `status-topic-${group}-data:connector-src`).at(-1)
+    assert.ok(topicStatus?.value, 'a status-topic record for the source topic')
+    const topic = JSON.parse(topicStatus.value).topic
+    assert.deepEqual([topic.name, topic.connector, topic.task], [`${group}-data`, 'src', 0])
+    assert.equal(typeof topic.discoverTimestamp, 'number')
   })
 
   it('forwards writes to the leader, refuses a third hop with 409, and checks internal signatures', async () => {

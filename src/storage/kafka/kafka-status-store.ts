@@ -91,14 +91,14 @@ export class KafkaStatusStore implements StatusListener {
     this.#write(`status-task-${id.connector}-${id.task}`, null)
   }
 
-  onTopicActive(connector: string, topic: string): void {
+  onTopicActive(connector: string, topic: string, task: number): void {
     const topics = this.#topics.get(connector)
     if (topics?.has(topic)) return
     if (topics) topics.add(topic)
     else this.#topics.set(connector, new Set([topic]))
     this.#write(
       `status-topic-${topic}:connector-${connector}`,
-      JSON.stringify({ topic: { name: topic, connector, task: 0, discoverTimestamp: Date.now() } }),
+      JSON.stringify({ topic: { name: topic, connector, task, discoverTimestamp: Date.now() } }),
     )
   }
 
