@@ -15,6 +15,8 @@ import { join } from 'node:path'
 import type { ConfigDef } from '../src/api/config-def.ts'
 import type { Connector } from '../src/api/connector.ts'
 import type { PluginDescriptor } from '../src/api/plugin.ts'
+import { FILE_SINK_DOC, FILE_SOURCE_DOC } from '../src/connectors/file/doc.ts'
+import { plugins as fileConnectors } from '../src/connectors/file/index.ts'
 import { JDBC_SOURCE_DOC } from '../src/connectors/jdbc/source/doc.ts'
 import { plugins as jdbcSource } from '../src/connectors/jdbc/source/index.ts'
 
@@ -26,7 +28,29 @@ export interface ConnectorPage {
   prose: string
 }
 
-export const pages: ConnectorPage[] = [{ page: 'jdbc-source', plugin: jdbcSource[0], prose: JDBC_SOURCE_DOC }]
+function plugin(list: PluginDescriptor[], className: string): PluginDescriptor {
+  const found = list.find((p) => p.className === className)
+  if (!found) throw new Error(`no plugin ${className}`)
+  return found
+}
+
+export const pages: ConnectorPage[] = [
+  {
+    page: 'filestream-source',
+    plugin: plugin(fileConnectors, 'org.apache.kafka.connect.file.FileStreamSourceConnector'),
+    prose: FILE_SOURCE_DOC,
+  },
+  {
+    page: 'filestream-sink',
+    plugin: plugin(fileConnectors, 'org.apache.kafka.connect.file.FileStreamSinkConnector'),
+    prose: FILE_SINK_DOC,
+  },
+  {
+    page: 'jdbc-source',
+    plugin: plugin(jdbcSource, 'io.confluent.connect.jdbc.JdbcSourceConnector'),
+    prose: JDBC_SOURCE_DOC,
+  },
+]
 
 const referenceDir = join(import.meta.dirname, '..', 'docs', 'reference')
 
