@@ -1,0 +1,255 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import pg from 'pg'
+import type { SourceRecord } from '../../../src/api/records.ts'
+import { postgresSkipReason } from '../../helpers/services.ts'
+import { after, harness, op, plain } from './harness.ts'
+
+const skip = postgresSkipReason()
+const changes = (records: SourceRecord[]): SourceRecord[] => records.filter((r) => r.value !== null)
+
+describe('[integration] PostgreSQL CDC task on a real server', { skip }, () => {
+  test('snapshots existing rows, then streams inserts, updates and deletes with Debezium types and tombstones', async () => {
+    const h = await harness('cdc_basic')
+    try {
+      await h.db.sql(
+        `CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`,
+        `CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL, amount numeric(10,2), loose numeric, ts timestamptz,
+           local timestamp, d date, j jsonb, u uuid, arr int[], b bytea, iv interval, tm time, m mood, flag boolean NOT NULL DEFAULT true)`,
+        `INSERT INTO t (name, amount, loose, ts, local, d, j, u, arr, b, iv, tm, m) VALUES ('a', 12.5, 3.14159,
+           '2024-05-01 10:15:30.123456+02', '2024-05-01 10:15:30.5', '2024-05-01', '{"x":1}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+           '{1,2,NULL}', '\\x0102', '1 day 02:00:00', '10:15:30', 'happy')`,
+      )
+      await h.start()
+      await h.pollUntil((r) => r.length >= 1, 30_000, 'the snapshot')
+      const snap = h.records[0]
+      assert.equal(snap.topic, 'srv.public.t')
+      assert.equal(snap.keySchema?.name, 'srv.public.t.Key')
+      assert.equal(snap.valueSchema?.name, 'srv.public.t.Envelope')
+      assert.equal(snap.valueSchema?.version, 2)
+      assert.deepEqual(
+        snap.valueSchema?.fields.map((f) => f.name),
+        ['before', 'after', 'source', 'transaction', 'op', 'ts_ms', 'ts_us', 'ts_ns'],
+      )
+      const fields = Object.fromEntries(
+        snap.valueSchema!.fields[1].schema.fields.map((f) => [f.name, f.schema.name ?? f.schema.type]),
+      )
+      assert.deepEqual(fields, {
+        id: 'INT32',
+        name: 'STRING',
+        amount: 'org.apache.kafka.connect.data.Decimal',
+        loose: 'io.debezium.data.VariableScaleDecimal',
+        ts: 'io.debezium.time.ZonedTimestamp',
+        local: 'io.debezium.time.MicroTimestamp',
+        d: 'io.debezium.time.Date',
+        j: 'io.debezium.data.Json',
+        u: 'io.debezium.data.Uuid',
+        arr: 'ARRAY',
+        b: 'BYTES',
+        iv: 'io.debezium.time.MicroDuration',
+        tm: 'io.debezium.time.MicroTime',
+        m: 'io.debezium.data.Enum',
+        flag: 'BOOLEAN',
+      })
+      const row = after(snap)!
+      assert.equal(op(snap), 'r')
+      assert.equal(row.amount, '12.50')
+      assert.deepEqual(row.loose, { scale: 5, value: Buffer.from([0x04, 0xcb, 0x2f]).toString('base64') })
+      assert.equal(row.ts, '2024-05-01T08:15:30.123456Z')
+      assert.equal(row.local, Date.UTC(2024, 4, 1, 10, 15, 30, 500) * 1000)
+      assert.equal(row.d, 19844)
+      assert.deepEqual(row.arr, [1, 2, null])
+      assert.equal(row.b, 'AQI=')
+      assert.equal(row.iv, 26 * 3600 * 1_000_000)
+      assert.equal(row.tm, (10 * 3600 + 15 * 60 + 30) * 1_000_000)
+      assert.equal(row.m, 'happy')
+      const source = (plain(snap.value) as { source: Record<string, unknown> }).source
+      assert.equal(source.snapshot, 'last')
+      assert.equal(source.connector, 'postgresql')
+      assert.equal(snap.sourceOffset?.last_snapshot_record, true)
+      assert.deepEqual(snap.sourcePartition, { server: 'srv' })
+      assert.equal(
+        snap.valueSchema!.fields[1].schema.fields.find((f) => f.name === 'flag')?.schema.defaultValue,
+        true,
+      )
+
+      await h.db.sql(
+        `INSERT INTO t (name) VALUES ('b')`,
+        `UPDATE t SET name = 'c' WHERE id = 2`,
+        `DELETE FROM t WHERE id = 1`,
+      )
+      await h.pollUntil((r) => r.length >= 5, 30_000, 'streamed changes')
+      const [, ins, upd, del, tomb] = h.records
+      assert.deepEqual([op(ins), op(upd), op(del)], ['c', 'u', 'd'])
+      assert.equal((plain(upd.value) as { before: unknown }).before, null, 'RI DEFAULT: no before on update')
+      const before = (plain(del.value) as { before: Record<string, unknown> }).before
+      assert.equal(before.id, 1)
+      assert.equal(before.name, '', 'NOT NULL non-key columns get the type fallback')
+      assert.equal(before.amount, null)
+      assert.equal(tomb.value, null)
+      assert.deepEqual(plain(tomb.key), { id: 1 })
+      const ds = (plain(del.value) as { source: Record<string, unknown> }).source
+      assert.equal(ds.snapshot, 'false')
+      assert.equal(typeof ds.txId, 'number')
+      assert.equal(typeof ds.lsn, 'number')
+      assert.match(String(ds.sequence), /^\["\d+","\d+"\]$/)
+      for (const key of ['lsn', 'lsn_proc', 'lsn_commit', 'txId', 'ts_usec', 'messageType']) {
+        assert.ok(key in del.sourceOffset!, `offset has ${key}`)
+      }
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('unchanged TOAST values become the placeholder; REPLICA IDENTITY FULL gives before and the old value', async () => {
+    const h = await harness('cdc_toast')
+    try {
+      await h.db.sql(
+        'CREATE TABLE doc (id int PRIMARY KEY, body text, n int)',
+        'CREATE TABLE full_doc (id int PRIMARY KEY, body text, n int)',
+        'ALTER TABLE full_doc REPLICA IDENTITY FULL',
+        `ALTER TABLE doc ALTER COLUMN body SET STORAGE EXTERNAL`,
+        `ALTER TABLE full_doc ALTER COLUMN body SET STORAGE EXTERNAL`,
+      )
+      await h.start({ 'snapshot.mode': 'no_data' })
+      const big = 'x'.repeat(10_000)
+      await h.db.sql(
+        `INSERT INTO doc VALUES (1, '${big}', 1)`,
+        `INSERT INTO full_doc VALUES (1, '${big}', 1)`,
+        'UPDATE doc SET n = 2',
+        'UPDATE full_doc SET n = 2',
+      )
+      await h.pollUntil((r) => changes(r).length >= 4, 30_000, 'four changes')
+      const [, , upd, fullUpd] = changes(h.records)
+      assert.equal(after(upd)!.body, '__debezium_unavailable_value')
+      assert.equal(after(fullUpd)!.body, big)
+      assert.equal((plain(fullUpd.value) as { before: { n: number } }).before.n, 1)
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('a primary key change is a delete, a tombstone and a create with the oldkey/newkey headers', async () => {
+    const h = await harness('cdc_pk')
+    try {
+      await h.db.sql('CREATE TABLE p (id int PRIMARY KEY, v text)')
+      await h.start({ 'snapshot.mode': 'no_data' })
+      await h.db.sql(`INSERT INTO p VALUES (1, 'a')`, 'UPDATE p SET id = 2 WHERE id = 1')
+      await h.pollUntil((r) => r.length >= 4, 30_000, 'four records')
+      const [, del, tomb, create] = h.records
+      assert.deepEqual([op(del), tomb.value, op(create)], ['d', null, 'c'])
+      assert.deepEqual(plain(create.key), { id: 2 })
+      assert.deepEqual(plain(create.headers.lastWithName('__debezium.oldkey')?.value), { id: 1 })
+      assert.deepEqual(plain(del.headers.lastWithName('__debezium.newkey')?.value), { id: 2 })
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('resumes inside a multi-row transaction after a restart without loss or duplicates', async () => {
+    const h = await harness('cdc_resume')
+    try {
+      await h.db.sql('CREATE TABLE m (id int PRIMARY KEY)')
+      await h.start({ 'snapshot.mode': 'no_data', 'max.batch.size': '7', 'max.queue.size': '100' })
+      // One statement: many rows of one transaction (heap multi-insert can share LSNs).
+      await h.db.sql('INSERT INTO m SELECT g FROM generate_series(1, 50) g', 'INSERT INTO m VALUES (51)')
+      // Take only part of the transaction, then "crash" (the stored offsets are those polled so far).
+      await h.pollUntil((r) => r.length >= 14, 30_000, 'part of the transaction')
+      const seen = h.records.length
+      await h.stopTask()
+      await h.start({ 'snapshot.mode': 'no_data' })
+      await h.pollUntil((r) => r.length >= 51, 30_000, 'the rest')
+      const ids = h.records.map((r) => (plain(r.key) as { id: number }).id)
+      assert.deepEqual(
+        ids,
+        Array.from({ length: 51 }, (_, i) => i + 1),
+        `resumed after ${seen} records`,
+      )
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('ADD and DROP COLUMN mid-stream change the schema without losing events', async () => {
+    const h = await harness('cdc_ddl')
+    try {
+      await h.db.sql('CREATE TABLE s (id int PRIMARY KEY, a text)')
+      await h.start({ 'snapshot.mode': 'no_data' })
+      await h.db.sql(
+        `INSERT INTO s VALUES (1, 'x')`,
+        'ALTER TABLE s ADD COLUMN b int',
+        `INSERT INTO s VALUES (2, 'y', 7)`,
+        'ALTER TABLE s DROP COLUMN a',
+        'INSERT INTO s VALUES (3, 8)',
+      )
+      await h.pollUntil((r) => r.length >= 3, 30_000, 'three inserts')
+      assert.deepEqual(h.records.map(after), [
+        { id: 1, a: 'x' },
+        { id: 2, a: 'y', b: 7 },
+        { id: 3, b: 8 },
+      ])
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('truncates are emitted with skipped.operations=none and filtered tables are left out', async () => {
+    const h = await harness('cdc_filter')
+    try {
+      await h.db.sql('CREATE TABLE keep (id int PRIMARY KEY)', 'CREATE TABLE drop_me (id int PRIMARY KEY)')
+      await h.start({
+        'snapshot.mode': 'no_data',
+        'skipped.operations': 'none',
+        'table.include.list': 'public.keep',
+        'publication.autocreate.mode': 'filtered',
+      })
+      await h.db.sql('INSERT INTO drop_me VALUES (1)', 'INSERT INTO keep VALUES (1)', 'TRUNCATE keep')
+      await h.pollUntil((r) => r.length >= 2, 30_000, 'insert and truncate')
+      assert.deepEqual(
+        h.records.map((r) => [r.topic, op(r)]),
+        [
+          ['srv.public.keep', 'c'],
+          ['srv.public.keep', 't'],
+        ],
+      )
+      assert.equal(h.records[1].key, null)
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('a slot dropped while streaming fails the task with a message that says what to do', async () => {
+    const h = await harness('cdc_dropslot')
+    try {
+      await h.db.sql('CREATE TABLE d (id int PRIMARY KEY)')
+      await h.start({ 'snapshot.mode': 'no_data' })
+      await h.db.sql('INSERT INTO d VALUES (1)')
+      await h.pollUntil((r) => r.length >= 1, 30_000, 'one insert')
+      const admin = new pg.Client({ connectionString: h.db.url })
+      await admin.connect()
+      try {
+        await admin.query(
+          'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1',
+          [h.slot],
+        )
+        // The walsender is gone; drop the slot before the task reconnects.
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await admin.query(
+            'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
+            [h.slot],
+          )
+          if (rows.length > 0) break
+          await new Promise((r) => setTimeout(r, 50))
+        }
+      } finally {
+        await admin.end()
+      }
+      await assert.rejects(
+        h.pollUntil(() => false, 30_000, 'a failure'),
+        /replication slot '.*' (was dropped|does not exist).*snapshot\.mode=when_needed/s,
+      )
+    } finally {
+      await h.close()
+    }
+  })
+})
