@@ -181,7 +181,8 @@ export class ReplicationConnection {
       const lsn = readLsn(chunk, 1)
       const walEnd = readLsn(chunk, 9)
       if (walEnd > this.#received) this.#received = walEnd
-      this.#handlers?.onData({ lsn, payload: chunk.subarray(25) })
+      // Copied: the driver reuses its read buffer, and messages wait in a queue before decoding.
+      this.#handlers?.onData({ lsn, payload: Buffer.from(chunk.subarray(25)) })
     } else if (kind === 0x6b /* k */) {
       const walEnd = readLsn(chunk, 1)
       if (walEnd > this.#received) this.#received = walEnd

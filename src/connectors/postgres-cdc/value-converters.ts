@@ -75,16 +75,9 @@ export function parseTimestampMicros(text: string): number | bigint {
   if (!m) throw new Error(`cannot parse timestamp '${text}'`)
   let year = Number(m[1])
   if (m[12]) year = 1 - year
-  const ms = Date.UTC(
-    0,
-    Number(m[2]) - 1,
-    Number(m[3]),
-    Number(m[4] ?? 0),
-    Number(m[5] ?? 0),
-    Number(m[6] ?? 0),
-  )
-  const d = new Date(ms)
-  d.setUTCFullYear(year)
+  // Year, month and day set together: set one by one they break on Feb 29 and years < 100.
+  const d = new Date(Date.UTC(2000, 0, 1, Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)))
+  d.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]))
   let micros = d.getTime() * 1000 + (m[7] ? Number(m[7].padEnd(6, '0')) : 0)
   if (m[8]) {
     const offsetSeconds = Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0)

@@ -252,4 +252,101 @@ describe('[integration] PostgreSQL CDC task on a real server', { skip }, () => {
       await h.close()
     }
   })
+
+  test('an incremental snapshot resumes after a restart at the chunk after the last emitted key; pause and resume work', async () => {
+    const h = await harness('cdc_incr')
+    try {
+      await h.db.sql(
+        'CREATE TABLE big (id int PRIMARY KEY, v text)',
+        `CREATE TABLE debezium_signal (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048) NULL)`,
+        `INSERT INTO big SELECT g, 'v' || g FROM generate_series(1, 100) g`,
+      )
+      const props = {
+        'snapshot.mode': 'no_data',
+        'signal.data.collection': 'public.debezium_signal',
+        'incremental.snapshot.chunk.size': '10',
+        'table.include.list': 'public.big',
+      }
+      await h.start(props)
+      await h.db.sql(
+        `INSERT INTO debezium_signal VALUES ('s1', 'execute-snapshot', '{"data-collections": ["public.big"], "additional-conditions": [{"data-collection": "public.big", "filter": "id <= 90"}]}')`,
+      )
+      const reads = (): number[] => h.records.filter((r) => op(r) === 'r').map((r) => after(r)!.id as number)
+      await h.pollUntil(() => reads().length >= 30, 30_000, 'three chunks')
+      assert.ok(
+        h.records.at(-1)!.sourceOffset!.incremental_snapshot_primary_key,
+        'progress is in the offsets',
+      )
+      await h.stopTask()
+      await h.start(props)
+      await h.pollUntil(() => reads().length >= 90, 30_000, 'the rest of the table')
+      const ids = reads()
+      assert.deepEqual(
+        [...new Set(ids)].sort((a, b) => a - b),
+        Array.from({ length: 90 }, (_, i) => i + 1),
+        'every row up to the additional condition, none above it',
+      )
+      assert.ok(ids.length <= 100, `at most one chunk re-read after the restart (${ids.length} reads)`)
+      // pause-snapshot stops new chunks; resume-snapshot continues; stop-snapshot ends it.
+      await h.db.sql(
+        `INSERT INTO debezium_signal VALUES ('s2', 'execute-snapshot', '{"data-collections": ["public.big"]}')`,
+        `INSERT INTO debezium_signal VALUES ('s3', 'pause-snapshot', NULL)`,
+      )
+      const before = reads().length
+      await h.db.sql('INSERT INTO big VALUES (1000, $$marker$$)')
+      await h.pollUntil((r) => r.some((x) => after(x)?.id === 1000), 30_000, 'the marker insert')
+      assert.ok(reads().length - before <= 10, 'paused after at most the chunk in flight')
+      await h.db.sql(`INSERT INTO debezium_signal VALUES ('s4', 'resume-snapshot', NULL)`)
+      await h.pollUntil(() => reads().length - before >= 101, 30_000, 'the resumed snapshot')
+      assert.equal(h.records.at(-1)!.sourceOffset!.incremental_snapshot_collections ?? null, null)
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('reconnects after the replication connection is killed and resumes without loss or duplicates', async () => {
+    const h = await harness('cdc_reconnect')
+    try {
+      await h.db.sql('CREATE TABLE r (id int PRIMARY KEY)')
+      await h.start({ 'snapshot.mode': 'no_data', 'max.batch.size': '5', 'max.queue.size': '10' })
+      await h.db.sql('INSERT INTO r SELECT g FROM generate_series(1, 200) g')
+      await h.pollUntil((r) => r.length >= 20, 30_000, 'some records')
+      const admin = new pg.Client({ connectionString: h.db.url })
+      await admin.connect()
+      await admin.query(
+        'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1',
+        [h.slot],
+      )
+      await admin.end()
+      await h.db.sql('INSERT INTO r SELECT g FROM generate_series(201, 250) g')
+      await h.pollUntil((r) => r.length >= 250, 60_000, 'all records')
+      const ids = h.records.map((r) => (plain(r.key) as { id: number }).id)
+      assert.deepEqual(
+        ids,
+        Array.from({ length: 250 }, (_, i) => i + 1),
+      )
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('messages waiting in the queue keep their bytes while more WAL arrives (driver buffer reuse)', async () => {
+    const h = await harness('cdc_buffers')
+    try {
+      await h.db.sql('CREATE TABLE w (id int PRIMARY KEY, v text NOT NULL, d date NOT NULL)')
+      await h.start({ 'snapshot.mode': 'no_data', 'max.batch.size': '100', 'max.queue.size': '5000' })
+      await h.db.sql(
+        `INSERT INTO w SELECT g, 'value-' || g, DATE '2024-01-01' + (g % 100) FROM generate_series(1, 20000) g`,
+      )
+      await h.pollUntil((r) => r.length >= 20000, 60_000, '20000 inserts')
+      h.records.forEach((r, i) => {
+        const row = after(r)!
+        assert.equal(row.id, i + 1)
+        assert.equal(row.v, `value-${i + 1}`)
+        assert.equal(row.d, 19723 + ((i + 1) % 100))
+      })
+    } finally {
+      await h.close()
+    }
+  })
 })
