@@ -172,6 +172,26 @@ export const postgresCdcConfigDef = new ConfigDef()
       'Drop the slot when the task stops in an orderly way (for tests; changes made while stopped are lost).',
   })
   .define({
+    name: 'slot.max.retries',
+    type: 'INT',
+    defaultValue: 6,
+    importance: 'LOW',
+    group: G_REPL,
+    documentation:
+      'How many times to retry at start while the slot is active for another process (e.g. the walsender of a worker ' +
+      'that was just killed and has not been noticed gone yet).',
+    validator: Range.atLeast(0),
+  })
+  .define({
+    name: 'slot.retry.delay.ms',
+    type: 'LONG',
+    defaultValue: 10000,
+    importance: 'LOW',
+    group: G_REPL,
+    documentation: 'Wait between those retries.',
+    validator: Range.atLeast(0),
+  })
+  .define({
     name: 'status.update.interval.ms',
     type: 'INT',
     defaultValue: 10000,
@@ -504,6 +524,8 @@ export interface CdcSettings {
   readonly pluginName: string
   readonly slotName: string
   readonly slotDropOnStop: boolean
+  readonly slotMaxRetries: number
+  readonly slotRetryDelayMs: number
   readonly statusIntervalMs: number
   readonly publicationName: string
   readonly publicationAutocreate: string
@@ -578,6 +600,8 @@ export function parseSettings(props: Readonly<Record<string, string>>): CdcSetti
     pluginName: c.getString('plugin.name'),
     slotName: c.getString('slot.name'),
     slotDropOnStop: c.getBoolean('slot.drop.on.stop'),
+    slotMaxRetries: c.getInt('slot.max.retries'),
+    slotRetryDelayMs: c.getLong('slot.retry.delay.ms'),
     statusIntervalMs: c.getInt('status.update.interval.ms'),
     publicationName: c.getString('publication.name'),
     publicationAutocreate: c.getString('publication.autocreate.mode'),

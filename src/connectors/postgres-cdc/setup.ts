@@ -83,7 +83,8 @@ export function checkSlot(info: SlotInfo, settings: CdcSettings): void {
   if (info.active) {
     throw new RetriableError(
       `replication slot '${slot}' is active for PID ${info.activePid}: stop the other consumer ` +
-        `(SELECT pg_terminate_backend(${info.activePid})) or set slot.name to another slot`,
+        `(SELECT pg_terminate_backend(${info.activePid})) or set slot.name to another slot. If its client died, the ` +
+        'server notices after wal_sender_timeout (60 s by default); slot.max.retries and slot.retry.delay.ms set how long we wait.',
     )
   }
 }

@@ -112,7 +112,17 @@ export class PostgresCdcSourceTask extends SourceTask {
       (m) => this.#warn(m, m),
     )
 
-    const slot = await slotInfo(this.#client!, s.slotName)
+    let slot = await slotInfo(this.#client!, s.slotName)
+    // A slot still held by a walsender whose client just died (kill -9) frees up shortly: retry.
+    for (let attempt = 0; slot?.active && attempt < s.slotMaxRetries && !this.#stopped; attempt++) {
+      this.#warn(
+        `busy:${attempt}`,
+        `replication slot '${s.slotName}' is active for PID ${slot.activePid}; retrying`,
+      )
+      const until = Date.now() + s.slotRetryDelayMs
+      while (Date.now() < until && !this.#stopped) await new Promise((resolve) => setTimeout(resolve, 100))
+      slot = await slotInfo(this.#client!, s.slotName)
+    }
     if (slot) checkSlot(slot, s)
     const offsetLsn = stored ? (stored.position.lsnCommit ?? stored.position.lsn) : null
     let slotLost = false
@@ -178,6 +188,9 @@ export class PostgresCdcSourceTask extends SourceTask {
     } else if (this.#streamAfterSnapshot) {
       this.#startStreaming()
     }
+    // stop() may have run while we were starting: release what start opened after it, or the
+    // replication connection would keep the slot busy for the next task.
+    if (this.#stopped) await this.stop()
   }
 
   async poll(): Promise<SourceRecord[] | null> {
@@ -479,10 +492,10 @@ export class PostgresCdcSourceTask extends SourceTask {
           // A primary key change: delete of the old key, tombstone, create of the new one (Debezium's triplet).
           const before = rowStruct(ts, message.oldTuple!, message.oldKind === 'O' ? 'full' : 'old-key')
           if (!this.#s.skipped.has('d')) {
-            this.#emit(ts, records, oldKey, envelope(ts, 'd', before, null, source()), offset, [
-              { key: '__debezium.newkey', schema: ts.keySchema, value: newKey },
-            ])
-            if (this.#s.tombstonesOnDelete) this.#emit(ts, records, oldKey, null, offset)
+            // Debezium puts the new key on the delete and on its tombstone.
+            const newKeyHeader = [{ key: '__debezium.newkey', schema: ts.keySchema, value: newKey }]
+            this.#emit(ts, records, oldKey, envelope(ts, 'd', before, null, source()), offset, newKeyHeader)
+            if (this.#s.tombstonesOnDelete) this.#emit(ts, records, oldKey, null, offset, newKeyHeader)
           }
           if (!this.#s.skipped.has('c')) {
             const after = rowStruct(
@@ -677,9 +690,15 @@ export class PostgresCdcSourceTask extends SourceTask {
   }
 
   async #capturedTables(): Promise<string[]> {
-    return (await this.#catalog.tables())
+    const ids = (await this.#catalog.tables())
       .filter(([schema, table]) => this.#captured(schema, `${schema}.${table}`))
       .map(([schema, table]) => `${schema}.${table}`)
+    // Debezium snapshots tables in the order of table.include.list, then by name.
+    const rank = (id: string): number => {
+      const i = this.#s.tableInclude.findIndex((r) => r.test(id))
+      return i < 0 ? Number.MAX_SAFE_INTEGER : i
+    }
+    return ids.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
   }
 
   async #warnTablesWithoutKey(tables: string[]): Promise<void> {

@@ -178,9 +178,10 @@ export function rowStruct(ts: TableSchema, tuple: Tuple, mode: RowMode, old: Tup
     let text = tuple[column.position]
     if (text === undefined && old) text = old[column.position]
     let value: unknown
-    if (mode === 'old-key' && text === null && !ts.keyColumns.includes(column))
-      value = column.converter.fallback
-    else if (text === undefined) value = column.converter.placeholder
+    if (mode === 'old-key' && text === null && !ts.keyColumns.includes(column)) {
+      // Debezium's value for a column the old key tuple does not carry: its default, else the type's zero.
+      value = column.converter.schema.defaultValue ?? column.converter.fallback
+    } else if (text === undefined) value = column.converter.placeholder
     else value = text === null ? null : column.converter.convert(text)
     struct.put(column.name, value)
   }
