@@ -349,4 +349,159 @@ describe('[integration] PostgreSQL CDC task on a real server', { skip }, () => {
       await h.close()
     }
   })
+
+  test('the initial snapshot reads the exported snapshot: rows written after the slot exists stream once, as creates', async () => {
+    const h = await harness('cdc_consistent')
+    try {
+      await h.db.sql(
+        'CREATE TABLE c (id int PRIMARY KEY)',
+        'INSERT INTO c SELECT g FROM generate_series(1, 100) g',
+      )
+      await h.start({ 'snapshot.fetch.size': '10' })
+      // The slot exists now; these changes happen before the snapshot has read anything.
+      await h.db.sql(
+        'INSERT INTO c VALUES (101)',
+        'DELETE FROM c WHERE id = 1',
+        'UPDATE c SET id = 1000 WHERE id = 50',
+      )
+      await h.pollUntil(
+        (r) => r.filter((x) => op(x) !== 'r').length >= 1 + 2 + 3,
+        30_000,
+        'snapshot and changes',
+      )
+      const reads = h.records.filter((r) => op(r) === 'r').map((r) => after(r)!.id)
+      assert.deepEqual(
+        reads,
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        'the snapshot sees the table as of the slot',
+      )
+      const markers = h.records
+        .filter((r) => op(r) === 'r')
+        .map((r) => (plain(r.value) as { source: { snapshot: string } }).source.snapshot)
+      assert.equal(markers[0], 'first')
+      assert.equal(markers[99], 'last')
+      const streamed = h.records
+        .filter((r) => r.value !== null && op(r) !== 'r')
+        .map((r) => [op(r), plain(r.key)])
+      assert.deepEqual(streamed, [
+        ['c', { id: 101 }],
+        ['d', { id: 1 }],
+        ['d', { id: 50 }],
+        ['c', { id: 1000 }],
+      ])
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('heartbeats carry the position past filtered traffic, and the slot follows once offsets are committed', async () => {
+    const h = await harness('cdc_heartbeat')
+    try {
+      await h.db.sql(
+        'CREATE TABLE captured (id int PRIMARY KEY)',
+        'CREATE TABLE ignored (id int PRIMARY KEY)',
+      )
+      await h.start({
+        'snapshot.mode': 'no_data',
+        'table.include.list': 'public.captured',
+        'publication.autocreate.mode': 'filtered',
+        'heartbeat.interval.ms': '200',
+      })
+      const slotLsn = async (): Promise<number> => {
+        const [rows] = (await h.db.sql(
+          `SELECT confirmed_flush_lsn - '0/0' AS lsn FROM pg_replication_slots WHERE slot_name = '${h.slot}'`,
+        )) as { lsn: string }[][]
+        return Number(rows[0].lsn)
+      }
+      const before = await slotLsn()
+      // Traffic only outside the publication: no change events, WAL grows.
+      await h.db.sql('INSERT INTO ignored SELECT g FROM generate_series(1, 1000) g')
+      const [[{ lsn: walAfterWrites }]] = (await h.db.sql(`SELECT pg_current_wal_lsn() - '0/0' AS lsn`)) as {
+        lsn: string
+      }[][]
+      await h.pollUntil(
+        (r) =>
+          r.some(
+            (x) =>
+              x.topic === '__debezium-heartbeat.srv' &&
+              Number(x.sourceOffset!.lsn_commit) >= Number(walAfterWrites),
+          ),
+        30_000,
+        'a heartbeat past the filtered writes',
+      )
+      const hb = h.records.find((x) => x.topic === '__debezium-heartbeat.srv')!
+      assert.equal(hb.keySchema?.name, 'io.debezium.connector.common.ServerNameKey')
+      assert.deepEqual(plain(hb.key), { serverName: 'srv' })
+      assert.equal(hb.valueSchema?.name, 'io.debezium.connector.common.Heartbeat')
+      const after = await (async () => {
+        const deadline = Date.now() + 20_000
+        for (;;) {
+          const lsn = await slotLsn()
+          if (lsn >= Number(walAfterWrites) || Date.now() > deadline) return lsn
+          await h.pollUntil(() => true)
+          await new Promise((r) => setTimeout(r, 200))
+        }
+      })()
+      assert.ok(after > before && after >= Number(walAfterWrites), `slot moved from ${before} to ${after}`)
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('transaction metadata and message.key.columns', async () => {
+    const h = await harness('cdc_txmeta')
+    try {
+      await h.db.sql('CREATE TABLE nokey (a int, b text)', 'CREATE TABLE k (id int PRIMARY KEY)')
+      await h.db.sql('ALTER TABLE nokey REPLICA IDENTITY FULL')
+      await h.start({
+        'snapshot.mode': 'no_data',
+        'provide.transaction.metadata': 'true',
+        'message.key.columns': 'public.nokey:b',
+      })
+      await h.db.sql(
+        `BEGIN; INSERT INTO nokey VALUES (1, 'x'); INSERT INTO k VALUES (1); INSERT INTO k VALUES (2); COMMIT`,
+      )
+      await h.pollUntil((r) => r.length >= 5, 30_000, 'BEGIN, three events and END')
+      assert.deepEqual(
+        h.records.map((r) => r.topic),
+        ['srv.transaction', 'srv.public.nokey', 'srv.public.k', 'srv.public.k', 'srv.transaction'],
+      )
+      const begin = plain(h.records[0].value) as { status: string; id: string }
+      const end = plain(h.records[4].value) as {
+        status: string
+        event_count: number
+        data_collections: unknown[]
+      }
+      assert.equal(begin.status, 'BEGIN')
+      assert.equal(end.status, 'END')
+      assert.equal(end.event_count, 3)
+      assert.deepEqual(end.data_collections, [
+        { data_collection: 'public.nokey', event_count: 1 },
+        { data_collection: 'public.k', event_count: 2 },
+      ])
+      const block = (plain(h.records[3].value) as { transaction: Record<string, unknown> }).transaction
+      assert.deepEqual(block, { id: begin.id, total_order: 3, data_collection_order: 2 })
+      assert.equal(h.records[1].keySchema?.name, 'srv.public.nokey.Key')
+      assert.deepEqual(plain(h.records[1].key), { b: 'x' })
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('a user without the REPLICATION attribute gets a message naming the fix', async () => {
+    const h = await harness('cdc_norepl')
+    const role = `norepl_${h.slot}`
+    try {
+      await h.db.sql(`CREATE ROLE ${role} LOGIN`)
+      await assert.rejects(h.start({ 'database.user': role }), /has no REPLICATION privilege: run ALTER ROLE/)
+    } finally {
+      await h.close()
+      const [server] = [new URL(h.db.url)]
+      server.pathname = '/postgres'
+      const admin = new pg.Client({ connectionString: server.toString() })
+      await admin.connect()
+      await admin.query(`DROP ROLE IF EXISTS ${role}`)
+      await admin.end()
+    }
+  })
 })
