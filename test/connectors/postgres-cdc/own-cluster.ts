@@ -71,7 +71,7 @@ export interface OwnCluster {
   destroy(): void
 }
 
-export async function startOwnCluster(): Promise<OwnCluster> {
+export async function startOwnCluster(options: { walLevel?: string } = {}): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-own-pg-'))
   chownToPostgres(dir)
   const data = join(dir, 'data')
@@ -81,7 +81,7 @@ export async function startOwnCluster(): Promise<OwnCluster> {
   writeFileSync(
     join(data, 'postgresql.auto.conf'),
     [
-      "wal_level = 'logical'",
+      `wal_level = '${options.walLevel ?? 'logical'}'`,
       'max_wal_senders = 5',
       'max_replication_slots = 5',
       "listen_addresses = '127.0.0.1'",

@@ -87,4 +87,32 @@ describe('[integration] PostgreSQL restarted while the CDC task streams', {
       cluster.destroy()
     }
   })
+
+  test('wal_level other than logical fails the task at start with the fix', async () => {
+    const cluster = await startOwnCluster({ walLevel: 'replica' })
+    const task = new PostgresCdcSourceTask()
+    try {
+      const props = {
+        'database.hostname': '127.0.0.1',
+        'database.port': String(cluster.port),
+        'database.user': 'postgres',
+        'database.dbname': 'postgres',
+        'topic.prefix': 'own',
+      }
+      task.initialize({
+        configs: () => props,
+        offsetStorageReader: () => ({
+          offset: async () => null,
+          offsets: async (ps) => new Map(ps.map((p) => [p, null])),
+        }),
+      })
+      await assert.rejects(
+        task.start(props),
+        /wal_level=replica: logical decoding needs wal_level=logical.*ALTER SYSTEM/s,
+      )
+    } finally {
+      await task.stop().catch(() => {})
+      cluster.destroy()
+    }
+  })
 })

@@ -504,4 +504,92 @@ describe('[integration] PostgreSQL CDC task on a real server', { skip }, () => {
       await admin.end()
     }
   })
+
+  test('stop-snapshot ends an incremental snapshot; offsets then carry no snapshot state', async () => {
+    const h = await harness('cdc_stopsnap')
+    try {
+      await h.db.sql(
+        'CREATE TABLE s1 (id int PRIMARY KEY)',
+        'CREATE TABLE debezium_signal (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048) NULL)',
+        'INSERT INTO s1 SELECT g FROM generate_series(1, 500) g',
+      )
+      await h.start({
+        'snapshot.mode': 'no_data',
+        'signal.data.collection': 'public.debezium_signal',
+        'incremental.snapshot.chunk.size': '10',
+        'table.include.list': 'public.s1',
+      })
+      await h.db.sql(
+        `INSERT INTO debezium_signal VALUES ('a', 'execute-snapshot', '{"data-collections": ["public.s1"]}')`,
+      )
+      await h.pollUntil((r) => r.filter((x) => op(x) === 'r').length >= 20, 30_000, 'two chunks')
+      await h.db.sql(
+        `INSERT INTO debezium_signal VALUES ('b', 'stop-snapshot', '{"data-collections": ["public.s1"]}')`,
+      )
+      await h.db.sql('INSERT INTO s1 VALUES (1000)')
+      await h.pollUntil((r) => r.some((x) => after(x)?.id === 1000), 30_000, 'the insert after the stop')
+      const reads = h.records.filter((r) => op(r) === 'r').length
+      assert.ok(reads < 500, `the snapshot stopped early (${reads} reads)`)
+      assert.equal(h.records.at(-1)!.sourceOffset!.incremental_snapshot_collections ?? null, null)
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('snapshot.mode=when_needed re-creates a dropped slot and re-snapshots; initial refuses with a plain message', async () => {
+    const h = await harness('cdc_whenneeded')
+    try {
+      await h.db.sql('CREATE TABLE wn (id int PRIMARY KEY)', 'INSERT INTO wn VALUES (1), (2)')
+      await h.start({ 'snapshot.mode': 'no_data' })
+      await h.db.sql('INSERT INTO wn VALUES (3)')
+      await h.pollUntil((r) => r.length >= 1, 30_000, 'one insert')
+      await h.stopTask()
+      await h.db.sql(`SELECT pg_drop_replication_slot('${h.slot}')`)
+      await assert.rejects(
+        h.start({ 'snapshot.mode': 'initial' }),
+        /does not exist.*snapshot\.mode=when_needed/s,
+      )
+      await h.stopTask()
+      await h.start({ 'snapshot.mode': 'when_needed' })
+      await h.pollUntil((r) => r.filter((x) => op(x) === 'r').length >= 3, 30_000, 'the re-snapshot')
+      assert.deepEqual(
+        h.records.filter((x) => op(x) === 'r').map((x) => after(x)!.id),
+        [1, 2, 3],
+      )
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('a transaction open while the slot is created: start waits for it, and its row arrives once', async () => {
+    const h = await harness('cdc_longtx')
+    const open = new pg.Client({ connectionString: h.db.url })
+    try {
+      await h.db.sql('CREATE TABLE lt (id int PRIMARY KEY)', 'INSERT INTO lt VALUES (1)')
+      await open.connect()
+      await open.query('BEGIN')
+      await open.query('INSERT INTO lt VALUES (2)')
+      let started = false
+      const starting = h.start().then(() => {
+        started = true
+      })
+      await new Promise((r) => setTimeout(r, 1500))
+      assert.equal(started, false, 'slot creation waits for the open transaction')
+      await open.query('COMMIT')
+      await starting
+      await h.db.sql('INSERT INTO lt VALUES (3)')
+      await h.pollUntil((r) => r.length >= 3, 30_000, 'two reads and one insert')
+      assert.deepEqual(
+        h.records.map((r) => [op(r), after(r)!.id]),
+        [
+          ['r', 1],
+          ['r', 2],
+          ['c', 3],
+        ],
+      )
+    } finally {
+      await open.end().catch(() => {})
+      await h.close()
+    }
+  })
 })
