@@ -15,7 +15,13 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { WorkerConfig } from '../src/config/worker-config.ts'
 import { createLog } from '../src/log/create-log.ts'
-import { changes, EXPECTED_RECORDS, GOLDEN_TABLES, setup } from '../test/golden/debezium-postgres/script.ts'
+import {
+  changes,
+  EXPECTED_RECORDS,
+  GOLDEN_EXTRA_TOPICS,
+  GOLDEN_TABLES,
+  setup,
+} from '../test/golden/debezium-postgres/script.ts'
 import { DEBEZIUM_VERSION, startDebeziumConnect } from './jvm/debezium.ts'
 import { freePort } from './lib/cases.ts'
 import { writeProperties } from './lib/properties-file.ts'
@@ -72,7 +78,7 @@ const worker = startDebeziumConnect({
 })
 
 const log = await createLog(new WorkerConfig({ 'bootstrap.servers': bootstrap }), 'golden-capture')
-const topics = GOLDEN_TABLES.map((t) => `${prefix}.${t}`)
+const topics = [...GOLDEN_TABLES, ...GOLDEN_EXTRA_TOPICS].map((t) => `${prefix}.${t}`)
 const records: {
   topic: string
   key: string | null

@@ -6,7 +6,7 @@ import type { Schema } from '../../api/data/schema.ts'
 import { SchemaBuilder } from '../../api/data/schema-builder.ts'
 import { Struct } from '../../api/data/struct.ts'
 import { type OffsetMap, SourceRecord } from '../../api/records.ts'
-import { SOURCE_SCHEMA, type TableSchema } from './table-schema.ts'
+import { SOURCE_SCHEMA, type TableSchema, TRANSACTION_BLOCK_SCHEMA } from './table-schema.ts'
 
 /** The Debezium release whose event format we emit (`source.version`). */
 export const DEBEZIUM_FORMAT_VERSION = '3.6.1.Final'
@@ -31,7 +31,7 @@ export interface SourceInfo {
   txId: number | null
 }
 
-export function sourceStruct(ts: TableSchema, info: SourceInfo): Struct {
+export function sourceStruct(ts: Pick<TableSchema, 'schema' | 'table'>, info: SourceInfo): Struct {
   const ms = info.timeUs / 1000n
   const sequence =
     info.lsn === null && info.lsnCommit === null
@@ -167,6 +167,63 @@ export function transactionRecord(
     keySchema: TX_KEY_SCHEMA,
     key: new Struct(TX_KEY_SCHEMA).put('id', id),
     valueSchema: TX_VALUE_SCHEMA,
+    value,
+    sourcePartition: partition,
+    sourceOffset: offset,
+  })
+}
+
+const MESSAGE_KEY_SCHEMA = SchemaBuilder.struct()
+  .name('io.debezium.connector.postgresql.MessageKey')
+  .version(1)
+  .field('prefix', SchemaBuilder.string().optional().build())
+  .build()
+
+function messageSchemas(binaryAsString: boolean): { block: Schema; value: Schema } {
+  const block = SchemaBuilder.struct()
+    .name('io.debezium.connector.postgresql.Message')
+    .version(1)
+    .field('prefix', SchemaBuilder.string().optional().build())
+    .field('content', (binaryAsString ? SchemaBuilder.string() : SchemaBuilder.bytes()).optional().build())
+    .build()
+  const value = SchemaBuilder.struct()
+    .name('io.debezium.connector.postgresql.MessageValue')
+    .version(1)
+    .field('op', SchemaBuilder.string().build())
+    .field('ts_ms', SchemaBuilder.int64().optional().build())
+    .field('source', SOURCE_SCHEMA)
+    .field('transaction', TRANSACTION_BLOCK_SCHEMA)
+    .field('message', block)
+    .build()
+  return { block, value }
+}
+const MESSAGE_BYTES = messageSchemas(false)
+const MESSAGE_STRING = messageSchemas(true)
+
+/**
+ * A logical decoding message (`pg_logical_emit_message`) as Debezium emits it: topic
+ * `<prefix>.message`, key `MessageKey {prefix}`, value `MessageValue` with `op: "m"`. The content
+ * follows `binary.handling.mode`.
+ */
+export function logicalMessageRecord(
+  topic: string,
+  prefix: string,
+  content: Uint8Array | string,
+  source: Struct,
+  partition: OffsetMap,
+  offset: OffsetMap,
+): SourceRecord {
+  const schemas = typeof content === 'string' ? MESSAGE_STRING : MESSAGE_BYTES
+  const value = new Struct(schemas.value)
+    .put('op', 'm')
+    .put('ts_ms', Date.now())
+    .put('source', source)
+    .put('message', new Struct(schemas.block).put('prefix', prefix).put('content', content))
+  return new SourceRecord({
+    topic,
+    keySchema: MESSAGE_KEY_SCHEMA,
+    key: new Struct(MESSAGE_KEY_SCHEMA).put('prefix', prefix),
+    valueSchema: schemas.value,
     value,
     sourcePartition: partition,
     sourceOffset: offset,

@@ -17,6 +17,7 @@ import {
   changeRecord,
   envelope,
   heartbeatRecord,
+  logicalMessageRecord,
   nowUs,
   type SnapshotMarker,
   sourceStruct,
@@ -397,7 +398,9 @@ export class PostgresCdcSourceTask extends SourceTask {
         this.#catalog.forget(message.typeOid)
         return
       case 'origin':
+        return
       case 'message':
+        this.#message(message, data.lsn, records)
         return
       default:
         await this.#change(message, data.lsn, records)
@@ -526,6 +529,51 @@ export class PostgresCdcSourceTask extends SourceTask {
         return
       }
     }
+  }
+
+  /** A `pg_logical_emit_message` message: its own topic, inside its transaction or alone. */
+  #message(message: Extract<PgOutputMessage, { tag: 'message' }>, lsn: Lsn, records: SourceRecord[]): void {
+    const tx = message.transactional ? this.#tx : null
+    if (tx) {
+      tx.ordinal++
+      const resume = this.#resume
+      if (
+        resume &&
+        tx.xid === resume.txId &&
+        resume.txEventsProcessed !== null &&
+        tx.ordinal <= resume.txEventsProcessed
+      )
+        return
+    }
+    const mode = this.#s.binaryMode
+    const content =
+      mode === 'bytes'
+        ? message.content
+        : mode === 'hex'
+          ? message.content.toString('hex')
+          : message.content.toString(mode === 'base64' ? 'base64' : 'base64url')
+    const source = sourceStruct(
+      { schema: '', table: '' },
+      {
+        database: this.#s.database,
+        serverName: this.#s.topicPrefix,
+        timeUs: tx ? tx.commitTimeUs : nowUs(),
+        snapshot: 'false',
+        lsnCommit: this.#lastCommitEnd,
+        lsn,
+        txId: tx ? tx.xid : null,
+      },
+    )
+    records.push(
+      logicalMessageRecord(
+        `${this.#s.topicPrefix}.message`,
+        message.prefix,
+        content,
+        source,
+        this.#partition,
+        this.#offset(lsn, 'MESSAGE'),
+      ),
+    )
   }
 
   /** Handles a signal-table change; returns whether the row is also emitted as a change event. */

@@ -42,7 +42,13 @@ export const changes: string[] = [
   'DELETE FROM golden_full WHERE id = 1',
   `INSERT INTO golden_toast VALUES (1, ${BODY}, 1)`,
   'UPDATE golden_toast SET n = 2 WHERE id = 1',
+  // Logical decoding messages (pgoutput `messages 'true'`): one in a transaction, one outside.
+  `BEGIN; SELECT pg_logical_emit_message(true, 'golden', 'hello'); INSERT INTO golden_full VALUES (2, 'two', 2); COMMIT`,
+  `SELECT pg_logical_emit_message(false, 'golden-nt', '\\x00ff'::bytea)`,
 ]
 
-/** Records the script makes, tombstones included: 3 snapshot reads, then 7 + 3 + 2 streamed per table. */
-export const EXPECTED_RECORDS = 3 + 7 + 3 + 2
+/** Topics besides the tables' (suffixes after `<topic.prefix>.`). */
+export const GOLDEN_EXTRA_TOPICS = ['message']
+
+/** Records the script makes, tombstones included: 3 snapshot reads, then 7 + 4 + 2 streamed per table, 2 messages. */
+export const EXPECTED_RECORDS = 3 + 7 + 4 + 2 + 2
