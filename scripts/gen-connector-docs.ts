@@ -19,6 +19,8 @@ import { FILE_SINK_DOC, FILE_SOURCE_DOC } from '../src/connectors/file/doc.ts'
 import { plugins as fileConnectors } from '../src/connectors/file/index.ts'
 import { JDBC_SOURCE_DOC } from '../src/connectors/jdbc/source/doc.ts'
 import { plugins as jdbcSource } from '../src/connectors/jdbc/source/index.ts'
+import { POSTGRES_CDC_DOC } from '../src/connectors/postgres-cdc/doc.ts'
+import { plugins as postgresCdc } from '../src/connectors/postgres-cdc/index.ts'
 
 export interface ConnectorPage {
   /** File name under docs/reference, without `.md`. */
@@ -49,6 +51,11 @@ export const pages: ConnectorPage[] = [
     page: 'jdbc-source',
     plugin: plugin(jdbcSource, 'io.confluent.connect.jdbc.JdbcSourceConnector'),
     prose: JDBC_SOURCE_DOC,
+  },
+  {
+    page: 'postgres-cdc',
+    plugin: plugin(postgresCdc, 'io.debezium.connector.postgresql.PostgresConnector'),
+    prose: POSTGRES_CDC_DOC,
   },
 ]
 

@@ -1,5 +1,6 @@
 import { plugins as fileConnectors } from '../connectors/file/index.ts'
 import { plugins as jdbcSourceConnectors } from '../connectors/jdbc/source/index.ts'
+import { plugins as postgresCdcConnectors } from '../connectors/postgres-cdc/index.ts'
 import { builtInConverters } from '../converters/index.ts'
 import { plugins as transforms } from '../transforms/index.ts'
 import { PluginRegistry } from './plugin-registry.ts'
@@ -7,7 +8,13 @@ import { PluginRegistry } from './plugin-registry.ts'
 /** Every plugin that ships with Sluice. */
 export function builtInPlugins(): PluginRegistry {
   const registry = new PluginRegistry()
-  for (const plugin of [...fileConnectors, ...jdbcSourceConnectors, ...builtInConverters, ...transforms])
+  for (const plugin of [
+    ...fileConnectors,
+    ...jdbcSourceConnectors,
+    ...postgresCdcConnectors,
+    ...builtInConverters,
+    ...transforms,
+  ])
     registry.register(plugin)
   return registry
 }

@@ -1,0 +1,280 @@
+/**
+ * PostgreSQL → Kafka change data capture, Sluice side by side with Debezium's PostgreSQL connector on
+ * Apache Kafka Connect (bench/jvm/debezium.ts), same machine, same database server, same broker, same
+ * converters (JsonConverter without schemas), counted at the destination (topic end offsets).
+ *
+ *   npm run build && npx node bench/cdc-kafka.ts [--cases sluice,debezium] [--rows 200000]
+ *       [--rate 5000] [--latency-seconds 20] [--snapshot-rows 1000000]
+ *
+ * Three phases per case, each on a fresh database:
+ *   throughput  `--rows` INSERTs (10-column table, transactions of 10,000 rows), then UPDATEs of a
+ *               quarter and DELETEs of a tenth (+ tombstones); events/s from the start of the writes to
+ *               the last event in Kafka.
+ *   latency     INSERTs at `--rate` rows/s (every 20 ms) for `--latency-seconds`; per event, Kafka's
+ *               record timestamp (producer send time) minus `source.ts_ms` (commit time): p50/p99.
+ *   snapshot    `--snapshot-rows` rows preloaded, `snapshot.mode=initial_only`: rows/s into Kafka, peak RSS.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { WorkerConfig } from '../src/config/worker-config.ts'
+import { createLog } from '../src/log/create-log.ts'
+import type { Log } from '../src/log/log.ts'
+import { DEBEZIUM_VERSION, startDebeziumConnect } from './jvm/debezium.ts'
+import { freePort } from './lib/cases.ts'
+import { machineInfo } from './lib/machine.ts'
+import { writeProperties } from './lib/properties-file.ts'
+import { mib, RssSampler } from './lib/rss.ts'
+import { startSluiceStandalone } from './lib/sluice.ts'
+import type { WorkerProcess } from './lib/worker-process.ts'
+
+const { values } = parseArgs({
+  options: {
+    cases: { type: 'string', default: 'sluice,debezium' },
+    rows: { type: 'string', default: '200000' },
+    rate: { type: 'string', default: '5000' },
+    'latency-seconds': { type: 'string', default: '20' },
+    'snapshot-rows': { type: 'string', default: '1000000' },
+    phases: { type: 'string', default: 'throughput,latency,snapshot' },
+  },
+})
+const bootstrap = process.env.SLUICE_TEST_KAFKA ?? '127.0.0.1:19092'
+const serverUrl = process.env.SLUICE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:15432/postgres'
+const TABLE = `CREATE TABLE bench (id bigint PRIMARY KEY, a int, b bigint, c text, d numeric(12,2),
+  e timestamptz, f boolean, g uuid, h jsonb, i date)`
+const rows = (from: number, to: number): string =>
+  `INSERT INTO bench SELECT g, g % 1000, g * 7, 'name-' || g, g / 100.0, now(), g % 2 = 0,
+     gen_random_uuid(), jsonb_build_object('k', g), current_date FROM generate_series(${from}, ${to}) g`
+
+type CaseName = 'sluice' | 'debezium'
+
+interface Env {
+  db: pg.Client
+  database: string
+  url: URL
+  prefix: string
+  slot: string
+  dir: string
+}
+
+async function withDatabase<T>(fn: (env: Env) => Promise<T>): Promise<T> {
+  const suffix = randomBytes(4).toString('hex')
+  const database = `cdcbench_${suffix}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${database}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${database}`
+  const db = new pg.Client({ connectionString: url.toString() })
+  await db.connect()
+  await db.query(TABLE)
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cdc-bench-'))
+  const env = { db, database, url, prefix: `cdcbench-${suffix}`, slot: `cdcbench_${suffix}`, dir }
+  try {
+    return await fn(env)
+  } finally {
+    for (let i = 0; i < 100; i++) {
+      const { rows: slots } = await admin.query(
+        'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+        [env.slot],
+      )
+      if (slots.length === 0) break
+      if (!slots[0].active)
+        await admin.query('SELECT pg_drop_replication_slot($1)', [env.slot]).catch(() => {})
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    await db.end()
+    await admin.query(`DROP DATABASE ${database} WITH (FORCE)`)
+    await admin.end()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function startCase(name: CaseName, env: Env, snapshotMode: string): Promise<WorkerProcess> {
+  const connector = writeProperties(
+    join(env.dir, 'connector.properties'),
+    {
+      name: 'cdc-bench',
+      'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
+      'database.hostname': env.url.hostname,
+      'database.port': env.url.port,
+      'database.user': 'postgres',
+      'database.dbname': env.database,
+      'topic.prefix': env.prefix,
+      'plugin.name': 'pgoutput',
+      'slot.name': env.slot,
+      'publication.name': env.slot,
+      'snapshot.mode': snapshotMode,
+      'table.include.list': 'public.bench',
+      'topic.creation.default.partitions': '1',
+      'topic.creation.default.replication.factor': '1',
+    },
+    'connector for bench/cdc-kafka.ts',
+  )
+  const worker = {
+    'bootstrap.servers': bootstrap,
+    'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'key.converter.schemas.enable': 'false',
+    'value.converter.schemas.enable': 'false',
+    'offset.storage.file.filename': join(env.dir, 'connect.offsets'),
+    'offset.flush.interval.ms': 1000,
+    listeners: `http://127.0.0.1:${await freePort()}`,
+  }
+  if (name === 'debezium') return startDebeziumConnect({ cwd: env.dir, worker, connectorFiles: [connector] })
+  return startSluiceStandalone({
+    cwd: env.dir,
+    worker: { ...worker, 'sluice.data.dir': join(env.dir, 'data'), 'log.level': 'warn' },
+    connectorFiles: [connector],
+  })
+}
+
+async function topicCount(log: Log, topic: string): Promise<number> {
+  if (!(await log.listTopics()).includes(topic)) return 0
+  let total = 0
+  for (const end of (await log.endOffsets([{ topic, partition: 0 }])).values()) total += end
+  return total
+}
+
+async function waitForCount(
+  log: Log,
+  topic: string,
+  n: number,
+  worker: WorkerProcess,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const count = await topicCount(log, topic)
+    if (count >= n) return performance.now()
+    if (worker.exit()) throw new Error(`worker exited: ${worker.exit()}\n${worker.logTail(30)}`)
+    if (Date.now() > deadline)
+      throw new Error(`${count} of ${n} events after ${timeoutMs} ms\n${worker.logTail(30)}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** Streams until a probe row arrives: the slot exists and the pipeline runs. */
+async function waitUntilStreaming(env: Env, log: Log, topic: string, worker: WorkerProcess): Promise<void> {
+  const deadline = Date.now() + 180_000
+  let probe = 0
+  while ((await topicCount(log, topic)) === 0) {
+    if (worker.exit()) throw new Error(`worker exited: ${worker.exit()}\n${worker.logTail(30)}`)
+    if (Date.now() > deadline) throw new Error(`no event after 180 s\n${worker.logTail(30)}`)
+    await env.db.query(`INSERT INTO bench (id) VALUES (${--probe})`)
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  await new Promise((r) => setTimeout(r, 2000))
+}
+
+async function throughput(name: CaseName, log: Log, n: number): Promise<string> {
+  return withDatabase(async (env) => {
+    const topic = `${env.prefix}.public.bench`
+    const worker = await startCase(name, env, 'no_data')
+    const rss = new RssSampler(worker.pid)
+    try {
+      await waitUntilStreaming(env, log, topic, worker)
+      const base = await topicCount(log, topic)
+      const started = performance.now()
+      for (let from = 1; from <= n; from += 10_000) await env.db.query(rows(from, Math.min(n, from + 9_999)))
+      await env.db.query('UPDATE bench SET a = a + 1 WHERE id > 0 AND id % 4 = 0')
+      await env.db.query('DELETE FROM bench WHERE id > 0 AND id % 10 = 0')
+      const writesDone = performance.now()
+      const expected = base + n + Math.floor(n / 4) + 2 * Math.floor(n / 10)
+      const ended = await waitForCount(log, topic, expected, worker, 900_000)
+      const events = expected - base
+      const seconds = (ended - started) / 1000
+      const peak = rss.stop().peakBytes
+      await log.deleteTopics([topic]).catch(() => {})
+      return `| ${name} | throughput | ${events} events | ${seconds.toFixed(1)} s (writes took ${((writesDone - started) / 1000).toFixed(1)} s) | **${Math.round(events / seconds)} events/s** | ${mib(peak)} MiB | ${loadavg()[0].toFixed(1)} |`
+    } finally {
+      rss.stop()
+      await worker.stop()
+    }
+  })
+}
+
+async function latency(name: CaseName, log: Log, rate: number, seconds: number): Promise<string> {
+  return withDatabase(async (env) => {
+    const topic = `${env.prefix}.public.bench`
+    const worker = await startCase(name, env, 'no_data')
+    try {
+      await waitUntilStreaming(env, log, topic, worker)
+      const base = await topicCount(log, topic)
+      const perTick = Math.round(rate / 50)
+      const ticks = seconds * 50
+      const t0 = performance.now()
+      for (let tick = 0; tick < ticks; tick++) {
+        const from = 1 + tick * perTick
+        await env.db.query(rows(from, from + perTick - 1))
+        const next = t0 + (tick + 1) * 20
+        const wait = next - performance.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      }
+      const achieved = (ticks * perTick) / ((performance.now() - t0) / 1000)
+      await waitForCount(log, topic, base + ticks * perTick, worker, 300_000)
+      const consumer = log.createConsumer({
+        groupId: `cdcbench-${randomBytes(4).toString('hex')}`,
+        clientId: 'cdc-bench',
+      })
+      await consumer.assign([{ topic, partition: 0 }])
+      consumer.seek({ topic, partition: 0 }, base)
+      const lags: number[] = []
+      while (lags.length < ticks * perTick) {
+        for (const r of await consumer.poll(1000)) {
+          if (r.value === null) continue
+          const value = JSON.parse(Buffer.from(r.value).toString('utf8')) as { source: { ts_ms: number } }
+          lags.push(r.timestamp - value.source.ts_ms)
+        }
+      }
+      await consumer.close()
+      lags.sort((a, b) => a - b)
+      const q = (p: number): number => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))]
+      await log.deleteTopics([topic]).catch(() => {})
+      return `| ${name} | latency at ${Math.round(achieved)} rows/s for ${seconds} s | ${lags.length} events | commit → Kafka p50 ${q(0.5)} ms, **p99 ${q(0.99)} ms**, max ${lags[lags.length - 1]} ms | | | ${loadavg()[0].toFixed(1)} |`
+    } finally {
+      await worker.stop()
+    }
+  })
+}
+
+async function snapshot(name: CaseName, log: Log, n: number): Promise<string> {
+  return withDatabase(async (env) => {
+    const topic = `${env.prefix}.public.bench`
+    for (let from = 1; from <= n; from += 100_000) await env.db.query(rows(from, Math.min(n, from + 99_999)))
+    await env.db.query('VACUUM ANALYZE bench')
+    const started = performance.now()
+    const worker = await startCase(name, env, 'initial_only')
+    const rss = new RssSampler(worker.pid)
+    try {
+      const ended = await waitForCount(log, topic, n, worker, 1_800_000)
+      const seconds = (ended - started) / 1000
+      const peak = rss.stop().peakBytes
+      await log.deleteTopics([topic]).catch(() => {})
+      return `| ${name} | snapshot (initial_only) | ${n} rows | ${seconds.toFixed(1)} s incl. worker start | **${Math.round(n / seconds)} rows/s** | ${mib(peak)} MiB | ${loadavg()[0].toFixed(1)} |`
+    } finally {
+      rss.stop()
+      await worker.stop()
+    }
+  })
+}
+
+const machine = machineInfo()
+console.log(`machine: ${JSON.stringify(machine)}; Debezium ${DEBEZIUM_VERSION}`)
+console.log('| case | phase | volume | time | rate | peak RSS | load avg |')
+console.log('|---|---|---|---|---|---|---|')
+const log = await createLog(new WorkerConfig({ 'bootstrap.servers': bootstrap }), 'cdc-bench')
+try {
+  const phases = values.phases!.split(',')
+  for (const name of values.cases!.split(',') as CaseName[]) {
+    if (phases.includes('throughput')) console.log(await throughput(name, log, Number(values.rows)))
+    if (phases.includes('latency'))
+      console.log(await latency(name, log, Number(values.rate), Number(values['latency-seconds'])))
+    if (phases.includes('snapshot')) console.log(await snapshot(name, log, Number(values['snapshot-rows'])))
+  }
+} finally {
+  await log.close()
+}

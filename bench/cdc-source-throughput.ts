@@ -1,0 +1,101 @@
+/**
+ * Source-side throughput of the PostgreSQL CDC task, without Kafka: how fast the task turns WAL
+ * (streaming) and table rows (initial snapshot) into Debezium change records, polled as the runtime
+ * polls. This isolates decode + conversion; the Kafka path adds converter and producer cost on top.
+ *
+ *   npx node bench/cdc-source-throughput.ts [--stream-rows 200000] [--snapshot-rows 1000000]
+ *
+ * Needs the test PostgreSQL (SLUICE_TEST_POSTGRES or postgres://postgres@127.0.0.1:15432/postgres).
+ */
+import { randomBytes } from 'node:crypto'
+import { loadavg } from 'node:os'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { PostgresCdcSourceTask } from '../src/connectors/postgres-cdc/source-task.ts'
+
+const { values } = parseArgs({
+  options: {
+    'stream-rows': { type: 'string', default: '200000' },
+    'snapshot-rows': { type: 'string', default: '1000000' },
+  },
+})
+const serverUrl = process.env.SLUICE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:15432/postgres'
+const TABLE = `CREATE TABLE bench (id bigint PRIMARY KEY, a int, b bigint, c text, d numeric(12,2), e timestamptz,
+  f boolean, g uuid, h jsonb, i date)`
+const ROWS = (from: number, to: number): string =>
+  `INSERT INTO bench SELECT g, g % 1000, g * 7, 'name-' || g, g / 100.0, now(), g % 2 = 0,
+     gen_random_uuid(), jsonb_build_object('k', g), current_date FROM generate_series(${from}, ${to}) g`
+
+async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
+  const name = `bench_${randomBytes(4).toString('hex')}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  const db = new pg.Client({ connectionString: url.toString() })
+  await db.connect()
+  await db.query(TABLE)
+  if (mode === 'snapshot') await db.query(ROWS(1, rows))
+  const task = new PostgresCdcSourceTask()
+  const props = {
+    'database.hostname': url.hostname,
+    'database.port': url.port,
+    'database.user': 'postgres',
+    'database.dbname': name,
+    'topic.prefix': 'bench',
+    'plugin.name': 'pgoutput',
+    'slot.name': name,
+    'publication.name': name,
+    'snapshot.mode': mode === 'snapshot' ? 'initial_only' : 'no_data',
+    'poll.interval.ms': '50',
+  }
+  task.initialize({
+    configs: () => props,
+    offsetStorageReader: () => ({
+      offset: async () => null,
+      offsets: async (ps) => new Map(ps.map((p) => [p, null])),
+    }),
+  })
+  let peakRss = 0
+  try {
+    await task.start(props)
+    if (mode === 'stream') {
+      // Mixed workload: inserts, then updates and deletes of part of them.
+      await db.query(ROWS(1, rows))
+      await db.query(`UPDATE bench SET a = a + 1 WHERE id % 4 = 0`)
+      await db.query(`DELETE FROM bench WHERE id % 10 = 0`)
+    }
+    const expected = mode === 'stream' ? rows + rows / 4 + (rows / 10) * 2 : rows
+    let got = 0
+    let started = 0
+    while (got < expected) {
+      const batch = (await task.poll()) ?? []
+      if (batch.length > 0 && started === 0) started = performance.now()
+      got += batch.length
+      peakRss = Math.max(peakRss, process.memoryUsage.rss())
+    }
+    const seconds = (performance.now() - started) / 1000
+    console.log(
+      `${mode}: ${got} records in ${seconds.toFixed(2)} s = ${Math.round(got / seconds)} records/s; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB; load ${loadavg()[0].toFixed(2)}`,
+    )
+  } catch (error) {
+    console.error(`${mode} failed:`, error)
+  } finally {
+    await task.stop()
+    for (let i = 0; i < 50; i++) {
+      const { rows } = await admin.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [
+        name,
+      ])
+      if (rows.length === 0) break
+      if (!rows[0].active) await admin.query('SELECT pg_drop_replication_slot($1)', [name]).catch(() => {})
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    await db.end()
+    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`)
+    await admin.end()
+  }
+}
+
+await run('stream', Number(values['stream-rows']))
+await run('snapshot', Number(values['snapshot-rows']))

@@ -1,0 +1,231 @@
+/**
+ * Builds Debezium change event records: envelope values, the `source` block, tombstones and
+ * heartbeats, on Debezium's topics.
+ */
+import type { Schema } from '../../api/data/schema.ts'
+import { SchemaBuilder } from '../../api/data/schema-builder.ts'
+import { Struct } from '../../api/data/struct.ts'
+import { type OffsetMap, SourceRecord } from '../../api/records.ts'
+import { SOURCE_SCHEMA, type TableSchema, TRANSACTION_BLOCK_SCHEMA } from './table-schema.ts'
+
+/** The Debezium release whose event format we emit (`source.version`). */
+export const DEBEZIUM_FORMAT_VERSION = '3.6.1.Final'
+
+export type SnapshotMarker =
+  | 'false'
+  | 'true'
+  | 'first'
+  | 'first_in_data_collection'
+  | 'last_in_data_collection'
+  | 'last'
+  | 'incremental'
+
+export interface SourceInfo {
+  database: string
+  serverName: string
+  /** Commit (or read) time, µs since the epoch. */
+  timeUs: bigint
+  snapshot: SnapshotMarker
+  lsnCommit: number | null
+  lsn: number | null
+  txId: number | null
+}
+
+export function sourceStruct(ts: Pick<TableSchema, 'schema' | 'table'>, info: SourceInfo): Struct {
+  const ms = info.timeUs / 1000n
+  const sequence =
+    info.lsn === null && info.lsnCommit === null
+      ? null
+      : JSON.stringify([
+          info.lsnCommit === null ? null : String(info.lsnCommit),
+          info.lsn === null ? null : String(info.lsn),
+        ])
+  return new Struct(SOURCE_SCHEMA)
+    .put('version', DEBEZIUM_FORMAT_VERSION)
+    .put('connector', 'postgresql')
+    .put('name', info.serverName)
+    .put('ts_ms', Number(ms))
+    .put('snapshot', info.snapshot)
+    .put('db', info.database)
+    .put('sequence', sequence)
+    .put('ts_us', Number(info.timeUs))
+    .put('ts_ns', info.timeUs * 1000n)
+    .put('schema', ts.schema)
+    .put('table', ts.table)
+    .put('txId', info.txId)
+    .put('lsn', info.lsn)
+}
+
+export type Op = 'c' | 'u' | 'd' | 'r' | 't'
+
+export function nowUs(): bigint {
+  // performance.timeOrigin + now() gives sub-millisecond wall-clock time.
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000))
+}
+
+export function envelope(
+  ts: TableSchema,
+  op: Op,
+  before: Struct | null,
+  after: Struct | null,
+  source: Struct,
+): Struct {
+  const us = nowUs()
+  return new Struct(ts.envelopeSchema)
+    .put('before', before)
+    .put('after', after)
+    .put('source', source)
+    .put('op', op)
+    .put('ts_ms', Number(us / 1000n))
+    .put('ts_us', Number(us))
+    .put('ts_ns', us * 1000n)
+}
+
+export function changeRecord(
+  ts: TableSchema,
+  key: Struct | null,
+  value: Struct | null,
+  partition: OffsetMap,
+  offset: OffsetMap,
+  headers?: { key: string; schema: Schema | null; value: unknown }[],
+): SourceRecord {
+  return new SourceRecord({
+    topic: ts.topic,
+    keySchema: ts.keySchema,
+    key,
+    valueSchema: value === null ? null : ts.envelopeSchema,
+    value,
+    sourcePartition: partition,
+    sourceOffset: offset,
+    headers,
+  })
+}
+
+const HEARTBEAT_KEY_SCHEMA = SchemaBuilder.struct()
+  .name('io.debezium.connector.common.ServerNameKey')
+  .field('serverName', SchemaBuilder.string().build())
+  .build()
+const HEARTBEAT_VALUE_SCHEMA = SchemaBuilder.struct()
+  .name('io.debezium.connector.common.Heartbeat')
+  .field('ts_ms', SchemaBuilder.int64().build())
+  .build()
+
+export function heartbeatRecord(
+  topic: string,
+  serverName: string,
+  partition: OffsetMap,
+  offset: OffsetMap,
+): SourceRecord {
+  return new SourceRecord({
+    topic,
+    keySchema: HEARTBEAT_KEY_SCHEMA,
+    key: new Struct(HEARTBEAT_KEY_SCHEMA).put('serverName', serverName),
+    valueSchema: HEARTBEAT_VALUE_SCHEMA,
+    value: new Struct(HEARTBEAT_VALUE_SCHEMA).put('ts_ms', Date.now()),
+    sourcePartition: partition,
+    sourceOffset: offset,
+  })
+}
+
+const TX_KEY_SCHEMA = SchemaBuilder.struct()
+  .name('io.debezium.connector.common.TransactionMetadataKey')
+  .field('id', SchemaBuilder.string().build())
+  .build()
+const TX_COLLECTION_SCHEMA = SchemaBuilder.struct()
+  .field('data_collection', SchemaBuilder.string().build())
+  .field('event_count', SchemaBuilder.int64().build())
+  .build()
+const TX_VALUE_SCHEMA = SchemaBuilder.struct()
+  .name('io.debezium.connector.common.TransactionMetadataValue')
+  .field('status', SchemaBuilder.string().build())
+  .field('id', SchemaBuilder.string().build())
+  .field('event_count', SchemaBuilder.int64().optional().build())
+  .field('data_collections', SchemaBuilder.array(TX_COLLECTION_SCHEMA).optional().build())
+  .field('ts_ms', SchemaBuilder.int64().build())
+  .build()
+
+export function transactionRecord(
+  topic: string,
+  status: 'BEGIN' | 'END',
+  id: string,
+  timeMs: number,
+  counts: Map<string, number> | null,
+  partition: OffsetMap,
+  offset: OffsetMap,
+): SourceRecord {
+  const value = new Struct(TX_VALUE_SCHEMA).put('status', status).put('id', id).put('ts_ms', timeMs)
+  if (counts) {
+    let total = 0
+    const collections = [...counts].map(([name, count]) => {
+      total += count
+      return new Struct(TX_COLLECTION_SCHEMA).put('data_collection', name).put('event_count', count)
+    })
+    value.put('event_count', total).put('data_collections', collections)
+  }
+  return new SourceRecord({
+    topic,
+    keySchema: TX_KEY_SCHEMA,
+    key: new Struct(TX_KEY_SCHEMA).put('id', id),
+    valueSchema: TX_VALUE_SCHEMA,
+    value,
+    sourcePartition: partition,
+    sourceOffset: offset,
+  })
+}
+
+const MESSAGE_KEY_SCHEMA = SchemaBuilder.struct()
+  .name('io.debezium.connector.postgresql.MessageKey')
+  .version(1)
+  .field('prefix', SchemaBuilder.string().optional().build())
+  .build()
+
+function messageSchemas(binaryAsString: boolean): { block: Schema; value: Schema } {
+  const block = SchemaBuilder.struct()
+    .name('io.debezium.connector.postgresql.Message')
+    .version(1)
+    .field('prefix', SchemaBuilder.string().optional().build())
+    .field('content', (binaryAsString ? SchemaBuilder.string() : SchemaBuilder.bytes()).optional().build())
+    .build()
+  const value = SchemaBuilder.struct()
+    .name('io.debezium.connector.postgresql.MessageValue')
+    .version(1)
+    .field('op', SchemaBuilder.string().build())
+    .field('ts_ms', SchemaBuilder.int64().optional().build())
+    .field('source', SOURCE_SCHEMA)
+    .field('transaction', TRANSACTION_BLOCK_SCHEMA)
+    .field('message', block)
+    .build()
+  return { block, value }
+}
+const MESSAGE_BYTES = messageSchemas(false)
+const MESSAGE_STRING = messageSchemas(true)
+
+/**
+ * A logical decoding message (`pg_logical_emit_message`) as Debezium emits it: topic
+ * `<prefix>.message`, key `MessageKey {prefix}`, value `MessageValue` with `op: "m"`. The content
+ * follows `binary.handling.mode`.
+ */
+export function logicalMessageRecord(
+  topic: string,
+  prefix: string,
+  content: Uint8Array | string,
+  source: Struct,
+  partition: OffsetMap,
+  offset: OffsetMap,
+): SourceRecord {
+  const schemas = typeof content === 'string' ? MESSAGE_STRING : MESSAGE_BYTES
+  const value = new Struct(schemas.value)
+    .put('op', 'm')
+    .put('ts_ms', Date.now())
+    .put('source', source)
+    .put('message', new Struct(schemas.block).put('prefix', prefix).put('content', content))
+  return new SourceRecord({
+    topic,
+    keySchema: MESSAGE_KEY_SCHEMA,
+    key: new Struct(MESSAGE_KEY_SCHEMA).put('prefix', prefix),
+    valueSchema: schemas.value,
+    value,
+    sourcePartition: partition,
+    sourceOffset: offset,
+  })
+}

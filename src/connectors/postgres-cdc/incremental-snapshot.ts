@@ -1,0 +1,274 @@
+/**
+ * Incremental snapshots by the DBLog watermark algorithm (Andreakis & Papapanagiotou, "DBLog: A
+ * Watermark Based Change-Data-Capture Framework"), driven by the signal table as in Debezium:
+ *
+ *   1. INSERT '<chunk>-open' (snapshot-window-open) into the signal table; commit.
+ *   2. SELECT the next chunk by primary key: WHERE (pk) > (last key) AND NOT (pk) > (max key)
+ *      ORDER BY pk LIMIT incremental.snapshot.chunk.size — rows go into a window keyed by key.
+ *   3. INSERT '<chunk>-close' (snapshot-window-close); commit.
+ *   4. On the stream: between the open and close markers every change of the table removes its key
+ *      from the window (the streamed event is newer); at the close marker the rows left are emitted as
+ *      `op: r`, `source.snapshot: incremental`, and the next chunk is read.
+ *
+ * Progress (collections, last key, maximum key) rides in the offsets, so a restart resumes at the
+ * chunk after the last one emitted. Keys are stored as JSON arrays of the key columns' text values
+ * (Debezium stores hex of Java serialization; offsets written by Debezium mid-snapshot are refused
+ * with a message saying how to restart that snapshot).
+ */
+import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
+import type { Catalog } from './catalog.ts'
+import type { CdcSettings } from './config.ts'
+import type { IncrementalState } from './offsets.ts'
+import type { Tuple } from './pgoutput-decoder.ts'
+import { quoteIdent } from './replication-connection.ts'
+import { buildTableSchema, type TableSchema } from './table-schema.ts'
+
+export interface WindowRow {
+  table: TableSchema
+  tuple: Tuple
+}
+
+export class IncrementalSnapshot {
+  readonly #ref: { current: pg.Client }
+  readonly #catalog: Catalog
+  readonly #s: CdcSettings
+  readonly #warn: (m: string) => void
+  #state: IncrementalState | null
+  /** True when a chunk must be read (snapshot started, or the previous window closed). */
+  #needChunk: boolean
+  #chunkId: string | null = null
+  #windowOpen = false
+  #window = new Map<string, Tuple>()
+  #table: TableSchema | null = null
+  #keyPositions: number[] = []
+  #chunkRows = 0
+
+  constructor(
+    client: { current: pg.Client },
+    catalog: Catalog,
+    settings: CdcSettings,
+    state: IncrementalState | null,
+    warn: (m: string) => void,
+  ) {
+    this.#ref = client
+    this.#catalog = catalog
+    this.#s = settings
+    this.#state = state && state.collections.length > 0 ? state : null
+    // A snapshot that was running when we stopped resumes with the chunk after the last emitted key.
+    this.#needChunk = this.#state !== null
+    this.#warn = warn
+  }
+
+  get state(): IncrementalState | null {
+    return this.#state
+  }
+
+  /** A row of the signal table arrived through the WAL. Returns window rows to emit now, if any. */
+  async onSignal(id: string, type: string, data: string | null): Promise<WindowRow[]> {
+    switch (type) {
+      case 'execute-snapshot':
+        await this.#execute(id, data)
+        return []
+      case 'stop-snapshot':
+        this.#stop(data)
+        return []
+      case 'pause-snapshot':
+        if (this.#state) this.#state.paused = true
+        return []
+      case 'resume-snapshot':
+        if (this.#state?.paused) {
+          this.#state.paused = false
+          if (!this.#chunkId) this.#needChunk = true
+        }
+        return []
+      case 'snapshot-window-open':
+        if (this.#chunkId && id === `${this.#chunkId}-open`) this.#windowOpen = true
+        return []
+      case 'snapshot-window-close':
+        if (this.#chunkId && id === `${this.#chunkId}-close`) return this.#closeWindow()
+        return []
+      case 'log':
+        this.#warn(`signal ${id}: ${data ?? ''}`)
+        return []
+      default:
+        this.#warn(`signal ${id} has unknown type '${type}': ignored`)
+        return []
+    }
+  }
+
+  /** A streamed change of `ts` supersedes the snapshot's copy of the same key inside an open window. */
+  onStreamedKey(ts: TableSchema, tuple: Tuple | null): void {
+    if (!this.#windowOpen || !tuple || !this.#table || ts.id !== this.#table.id) return
+    const streamedPositions = this.#table.keyColumns.map((k) => ts.relationColumns.indexOf(k.name))
+    this.#window.delete(JSON.stringify(streamedPositions.map((p) => tuple[p] ?? null)))
+  }
+
+  /** Reads the next chunk when one is due and nothing else is waiting. */
+  async maybeReadChunk(_idle: boolean): Promise<void> {
+    if (!this.#needChunk || !this.#state || this.#state.paused) return
+    this.#needChunk = false
+    while (this.#state && this.#state.collections.length > 0) {
+      const collection = this.#state.collections[0]
+      const [schema, table] = collection.id.split('.')
+      const info = await this.#catalog.table(schema, table)
+      const key =
+        this.#s.messageKeyColumns.find((k) => k.table.test(collection.id))?.columns ?? info?.primaryKey ?? []
+      if (!info || key.length === 0) {
+        this.#warn(
+          `incremental snapshot of ${collection.id} skipped: ${info ? 'it has no primary key' : 'no such table'}`,
+        )
+        this.#nextCollection()
+        continue
+      }
+      const types = await this.#catalog.types(info.columns.map((c) => c.typeOid))
+      this.#table = buildTableSchema(this.#s, schema, table, info.columns, info, types, { warn: this.#warn })
+      this.#keyPositions = key.map((k) => info.columns.findIndex((c) => c.name === k))
+      const qualified = `${quoteIdent(schema)}.${quoteIdent(table)}`
+      const keyList = key.map(quoteIdent).join(', ')
+      const condition = collection.additionalCondition ? ` AND (${collection.additionalCondition})` : ''
+      if (!this.#state.maximumKey) {
+        const { rows } = await this.#ref.current.query({
+          text: `SELECT ${keyList} FROM ${qualified} WHERE TRUE${condition} ORDER BY ${key.map((k) => `${quoteIdent(k)} DESC`).join(', ')} LIMIT 1`,
+          rowMode: 'array',
+        })
+        if (rows.length === 0) {
+          this.#nextCollection()
+          continue
+        }
+        this.#state.maximumKey = rows[0] as unknown[]
+      }
+      this.#chunkId = randomUUID()
+      this.#window.clear()
+      this.#windowOpen = false
+      await this.#marker(`${this.#chunkId}-open`, 'snapshot-window-open')
+      const params: unknown[] = []
+      const placeholders = (values: unknown[]): string =>
+        values
+          .map((v) => {
+            params.push(v)
+            return `$${params.length}`
+          })
+          .join(', ')
+      const lower = this.#state.lastKey ? ` AND (${keyList}) > (${placeholders(this.#state.lastKey)})` : ''
+      const upper = ` AND NOT ((${keyList}) > (${placeholders(this.#state.maximumKey)}))`
+      const columns = info.columns.map((c) => quoteIdent(c.name)).join(', ')
+      const { rows } = await this.#ref.current.query({
+        text: `SELECT ${columns} FROM ${qualified} WHERE TRUE${lower}${upper}${condition} ORDER BY ${keyList} LIMIT ${this.#s.chunkSize}`,
+        values: params,
+        rowMode: 'array',
+      })
+      for (const row of rows as Tuple[]) {
+        this.#window.set(JSON.stringify(this.#keyPositions.map((p) => row[p] ?? null)), row)
+      }
+      this.#chunkRows = rows.length
+      if (rows.length > 0) {
+        const last = rows[rows.length - 1] as Tuple
+        this.#state.lastKey = this.#keyPositions.map((p) => last[p] ?? null)
+      }
+      await this.#marker(`${this.#chunkId}-close`, 'snapshot-window-close')
+      return
+    }
+  }
+
+  #closeWindow(): WindowRow[] {
+    const table = this.#table!
+    const rows = [...this.#window.values()].map((tuple) => ({ table, tuple }))
+    this.#window.clear()
+    this.#windowOpen = false
+    this.#chunkId = null
+    if (this.#state && this.#chunkRows < this.#s.chunkSize) this.#nextCollection()
+    this.#needChunk = this.#state !== null
+    return rows
+  }
+
+  #nextCollection(): void {
+    if (!this.#state) return
+    this.#state.collections.shift()
+    this.#state.lastKey = null
+    this.#state.maximumKey = null
+    if (this.#state.collections.length === 0) this.#state = null
+  }
+
+  async #execute(id: string, data: string | null): Promise<void> {
+    let parsed: {
+      'data-collections'?: string[]
+      type?: string
+      'additional-conditions'?: { 'data-collection': string; filter: string }[]
+    }
+    try {
+      parsed = JSON.parse(data ?? '{}')
+    } catch {
+      this.#warn(`signal ${id}: data is not JSON, ignored: ${data}`)
+      return
+    }
+    const type = (parsed.type ?? 'incremental').toLowerCase()
+    if (type !== 'incremental') {
+      this.#warn(
+        `signal ${id}: execute-snapshot of type '${type}' is not implemented (only incremental): ignored`,
+      )
+      return
+    }
+    const patterns = (parsed['data-collections'] ?? []).map((p) => new RegExp(`^(?:${p})$`))
+    if (patterns.length === 0) {
+      this.#warn(`signal ${id}: execute-snapshot without data-collections: ignored`)
+      return
+    }
+    const tables = (await this.#catalog.tables())
+      .map(([s, t]) => `${s}.${t}`)
+      .filter((t) => patterns.some((p) => p.test(t)))
+    const conditions = parsed['additional-conditions'] ?? []
+    const state = this.#state ?? {
+      collections: [],
+      lastKey: null,
+      maximumKey: null,
+      correlationId: id,
+      paused: false,
+    }
+    for (const t of tables) {
+      if (state.collections.some((c) => c.id === t)) continue
+      state.collections.push({
+        id: t,
+        additionalCondition: conditions.find((c) => c['data-collection'] === t)?.filter ?? null,
+      })
+    }
+    if (state.collections.length === 0) return
+    const wasIdle = this.#state === null
+    this.#state = state
+    if (wasIdle) this.#needChunk = true
+  }
+
+  #stop(data: string | null): void {
+    if (!this.#state) return
+    let collections: string[] = []
+    try {
+      collections = (JSON.parse(data ?? '{}') as { 'data-collections'?: string[] })['data-collections'] ?? []
+    } catch {
+      // no collections: stop everything
+    }
+    if (collections.length === 0) {
+      this.#state = null
+    } else {
+      const patterns = collections.map((p) => new RegExp(`^(?:${p})$`))
+      const current = this.#state.collections[0]?.id
+      this.#state.collections = this.#state.collections.filter((c) => !patterns.some((p) => p.test(c.id)))
+      if (current !== this.#state.collections[0]?.id) {
+        this.#state.lastKey = null
+        this.#state.maximumKey = null
+      }
+      if (this.#state.collections.length === 0) this.#state = null
+    }
+    this.#window.clear()
+    this.#windowOpen = false
+    this.#chunkId = null
+    this.#needChunk = this.#state !== null
+  }
+
+  async #marker(id: string, type: string): Promise<void> {
+    const [schema, table] = this.#s.signalTable!.split('.')
+    await this.#ref.current.query(
+      `INSERT INTO ${quoteIdent(schema)}.${quoteIdent(table)} (id, type, data) VALUES ($1, $2, $3)`,
+      [id, type, JSON.stringify({ 'data-collection': this.#table?.id ?? null })],
+    )
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The initial snapshot: every captured table read through a cursor in one REPEATABLE READ
+ * transaction. When the slot was just created, the transaction imports the slot's exported snapshot,
+ * so the snapshot shows exactly the database at the slot's consistent point and streaming continues
+ * from there without loss or overlap. Rows stream `snapshot.fetch.size` at a time; memory stays flat.
+ */
+import pg from 'pg'
+import type { SourceRecord } from '../../api/records.ts'
+import type { Catalog } from './catalog.ts'
+import type { SnapshotMarker } from './change-events.ts'
+import type { CdcSettings } from './config.ts'
+import { type Lsn, parseLsn } from './lsn.ts'
+import type { Tuple } from './pgoutput-decoder.ts'
+import { clientConfig, quoteIdent } from './replication-connection.ts'
+import { buildTableSchema, type TableSchema } from './table-schema.ts'
+import { SESSION_OPTIONS } from './value-converters.ts'
+
+export type RowToRecord = (ts: TableSchema, tuple: Tuple, marker: SnapshotMarker) => SourceRecord
+
+export class InitialSnapshot {
+  readonly #client: pg.Client
+  readonly #settings: CdcSettings
+  readonly #catalog: Catalog
+  readonly #tables: string[]
+  readonly #warn: (m: string) => void
+  #tableIndex = -1
+  #current: TableSchema | null = null
+  /** One row held back to know whether the next one exists (for the last_* markers). */
+  #pending: { ts: TableSchema; tuple: Tuple; firstInTable: boolean } | null = null
+  #first = true
+  #cursorOpen = false
+  done = false
+  readonly lsn: Lsn
+  readonly txId: number
+
+  private constructor(
+    client: pg.Client,
+    settings: CdcSettings,
+    catalog: Catalog,
+    tables: string[],
+    lsn: Lsn,
+    txId: number,
+    warn: (m: string) => void,
+  ) {
+    this.#client = client
+    this.#settings = settings
+    this.#catalog = catalog
+    this.#tables = tables
+    this.lsn = lsn
+    this.txId = txId
+    this.#warn = warn
+  }
+
+  static async begin(
+    settings: CdcSettings,
+    catalog: Catalog,
+    tables: string[],
+    exportedSnapshot: string | null,
+    warn: (m: string) => void,
+  ): Promise<InitialSnapshot> {
+    const client = new pg.Client(clientConfig(settings, { options: SESSION_OPTIONS }))
+    await client.connect()
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ')
+    if (exportedSnapshot)
+      await client.query(`SET TRANSACTION SNAPSHOT '${exportedSnapshot.replaceAll("'", "''")}'`)
+    const { rows } = await client.query('SELECT pg_current_wal_lsn() AS lsn, txid_current() AS txid')
+    return new InitialSnapshot(
+      client,
+      settings,
+      catalog,
+      tables,
+      parseLsn(String(rows[0].lsn)),
+      Number(rows[0].txid),
+      warn,
+    )
+  }
+
+  /** The next batch of records (at most `max`), marking the last one of all as `last`. */
+  async next(toRecord: RowToRecord, max: number): Promise<SourceRecord[]> {
+    const out: SourceRecord[] = []
+    while (out.length < max && !this.done) {
+      if (!this.#cursorOpen) {
+        if (!(await this.#openNextTable())) {
+          // No more tables: the held-back row is the last of the snapshot.
+          if (this.#pending) out.push(toRecord(this.#pending.ts, this.#pending.tuple, 'last'))
+          this.#pending = null
+          this.done = true
+          break
+        }
+      }
+      const result = await this.#client.query({
+        text: `FETCH ${this.#settings.snapshotFetchSize} FROM sluice_snapshot`,
+        rowMode: 'array',
+      })
+      const ts = this.#current!
+      for (const row of result.rows as (string | null)[][]) {
+        if (this.#pending) {
+          const p = this.#pending
+          out.push(toRecord(p.ts, p.tuple, this.#marker(p.firstInTable, false, p.ts !== ts)))
+        }
+        this.#pending = { ts, tuple: row, firstInTable: this.#pending?.ts !== ts }
+      }
+      if (result.rows.length < this.#settings.snapshotFetchSize) {
+        await this.#client.query('CLOSE sluice_snapshot')
+        this.#cursorOpen = false
+      }
+    }
+    return out
+  }
+
+  #marker(firstInTable: boolean, last: boolean, lastInTable: boolean): SnapshotMarker {
+    if (last) return 'last'
+    if (this.#first) {
+      this.#first = false
+      return 'first'
+    }
+    if (lastInTable) return 'last_in_data_collection'
+    if (firstInTable) return 'first_in_data_collection'
+    return 'true'
+  }
+
+  async #openNextTable(): Promise<boolean> {
+    for (;;) {
+      this.#tableIndex++
+      if (this.#tableIndex >= this.#tables.length) return false
+      const id = this.#tables[this.#tableIndex]
+      const [schema, table] = id.split('.')
+      const info = await this.#catalog.table(schema, table)
+      if (!info) continue
+      const types = await this.#catalog.types(info.columns.map((c) => c.typeOid))
+      this.#current = buildTableSchema(this.#settings, schema, table, info.columns, info, types, {
+        warn: this.#warn,
+      })
+      const columns = info.columns.map((c) => quoteIdent(c.name)).join(', ')
+      await this.#client.query(
+        `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`,
+      )
+      this.#cursorOpen = true
+      return true
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.query('COMMIT').catch(() => {})
+    await this.#client.end().catch(() => {})
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The Kafka Connect schemas of one captured table, named as Debezium names them:
+ * key `<prefix>.<schema>.<table>.Key`, row `<…>.Value`, envelope `<…>.Envelope` (version 2), and the
+ * `io.debezium.connector.postgresql.Source` block every event carries.
+ */
+import type { Schema } from '../../api/data/schema.ts'
+import { SchemaBuilder } from '../../api/data/schema-builder.ts'
+import { Struct } from '../../api/data/struct.ts'
+import type { CatalogTable } from './catalog.ts'
+import type { CdcSettings } from './config.ts'
+import type { Tuple } from './pgoutput-decoder.ts'
+import { type ColumnConverter, columnConverter, type PgType } from './value-converters.ts'
+
+export const SNAPSHOT_ENUM_VALUES =
+  'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental'
+
+export const SOURCE_SCHEMA: Schema = SchemaBuilder.struct()
+  .name('io.debezium.connector.postgresql.Source')
+  .version(1)
+  .field('version', SchemaBuilder.string().build())
+  .field('connector', SchemaBuilder.string().build())
+  .field('name', SchemaBuilder.string().build())
+  .field('ts_ms', SchemaBuilder.int64().build())
+  .field(
+    'snapshot',
+    SchemaBuilder.string()
+      .optional()
+      .name('io.debezium.data.Enum')
+      .version(1)
+      .parameter('allowed', SNAPSHOT_ENUM_VALUES)
+      .defaultValue('false')
+      .build(),
+  )
+  .field('db', SchemaBuilder.string().build())
+  .field('sequence', SchemaBuilder.string().optional().build())
+  .field('ts_us', SchemaBuilder.int64().optional().build())
+  .field('ts_ns', SchemaBuilder.int64().optional().build())
+  .field('schema', SchemaBuilder.string().build())
+  .field('table', SchemaBuilder.string().build())
+  .field('txId', SchemaBuilder.int64().optional().build())
+  .field('lsn', SchemaBuilder.int64().optional().build())
+  .field('xmin', SchemaBuilder.int64().optional().build())
+  .field('origin', SchemaBuilder.string().optional().build())
+  .field('origin_lsn', SchemaBuilder.int64().optional().build())
+  .build()
+
+export const TRANSACTION_BLOCK_SCHEMA: Schema = SchemaBuilder.struct()
+  .optional()
+  .name('event.block')
+  .version(1)
+  .field('id', SchemaBuilder.string().build())
+  .field('total_order', SchemaBuilder.int64().build())
+  .field('data_collection_order', SchemaBuilder.int64().build())
+  .build()
+
+export interface CapturedColumn {
+  name: string
+  /** Position of the column in pgoutput tuples (and in snapshot rows). */
+  position: number
+  converter: ColumnConverter
+}
+
+export interface TableSchema {
+  /** `schema.table`. */
+  id: string
+  schema: string
+  table: string
+  topic: string
+  keySchema: Schema | null
+  valueSchema: Schema
+  envelopeSchema: Schema
+  /** Columns in the value, in table order. */
+  columns: CapturedColumn[]
+  keyColumns: CapturedColumn[]
+  /** Every column name of the relation, in tuple order (captured or not). */
+  relationColumns: string[]
+}
+
+export interface RelationShape {
+  name: string
+  typeOid: number
+  typmod: number
+}
+
+export interface BuildWarnings {
+  warn(message: string): void
+}
+
+function columnIncluded(settings: CdcSettings, id: string, column: string): boolean {
+  const name = `${id}.${column}`
+  if (settings.columnInclude.length > 0) return settings.columnInclude.some((r) => r.test(name))
+  return !settings.columnExclude.some((r) => r.test(name))
+}
+
+/** Builds the schemas of a table from its relation shape (pgoutput or catalog) plus the catalog. */
+export function buildTableSchema(
+  settings: CdcSettings,
+  schema: string,
+  table: string,
+  shape: RelationShape[],
+  catalog: CatalogTable | null,
+  types: Map<number, PgType>,
+  log: BuildWarnings,
+): TableSchema {
+  const id = `${schema}.${table}`
+  const prefix = `${settings.topicPrefix}.${id}`
+  const byName = new Map((catalog?.columns ?? []).map((c) => [c.name, c]))
+  const customKey = settings.messageKeyColumns.find((k) => k.table.test(id))?.columns
+  const keyNames = customKey ?? catalog?.primaryKey ?? []
+  const columns: CapturedColumn[] = []
+  shape.forEach((column, position) => {
+    const isKey = keyNames.includes(column.name)
+    if (!isKey && !columnIncluded(settings, id, column.name)) return
+    const info = byName.get(column.name)
+    const type = types.get(column.typeOid)
+    if (!type) return
+    const converter = columnConverter(
+      { type, typmod: column.typmod },
+      info ? info.nullable : true,
+      info?.defaultExpression ?? null,
+      settings,
+    )
+    if (!converter) {
+      log.warn(`column ${id}.${column.name} has type ${type.name}, which has no mapping: left out of events`)
+      return
+    }
+    columns.push({ name: column.name, position, converter })
+  })
+  const keyColumns = keyNames
+    .map((name) => columns.find((c) => c.name === name))
+    .filter((c): c is CapturedColumn => c !== undefined)
+  const value = SchemaBuilder.struct().name(`${prefix}.Value`).optional()
+  for (const c of columns) value.field(c.name, c.converter.schema)
+  const valueSchema = value.build()
+  let keySchema: Schema | null = null
+  if (keyColumns.length > 0) {
+    const key = SchemaBuilder.struct().name(`${prefix}.Key`)
+    for (const c of keyColumns) key.field(c.name, c.converter.schema)
+    keySchema = key.build()
+  }
+  const envelopeSchema = SchemaBuilder.struct()
+    .name(`${prefix}.Envelope`)
+    .version(2)
+    .field('before', valueSchema)
+    .field('after', valueSchema)
+    .field('source', SOURCE_SCHEMA)
+    .field('transaction', TRANSACTION_BLOCK_SCHEMA)
+    .field('op', SchemaBuilder.string().build())
+    .field('ts_ms', SchemaBuilder.int64().optional().build())
+    .field('ts_us', SchemaBuilder.int64().optional().build())
+    .field('ts_ns', SchemaBuilder.int64().optional().build())
+    .build()
+  return {
+    id,
+    schema,
+    table,
+    topic: prefix,
+    keySchema,
+    valueSchema,
+    envelopeSchema,
+    columns,
+    keyColumns,
+    relationColumns: shape.map((c) => c.name),
+  }
+}
+
+export type RowMode = 'full' | 'old-key' | 'old-full'
+
+/**
+ * A row value from a tuple of texts. `undefined` marks an unchanged TOASTed column: with the old row
+ * at hand (REPLICA IDENTITY FULL) its old value is used, else the placeholder. In `old-key` mode
+ * (a delete's or key change's old key tuple) non-key columns get Debezium's fallbacks: null when
+ * nullable, the type's zero (`""`, `0`, `false`) when NOT NULL.
+ */
+export function rowStruct(ts: TableSchema, tuple: Tuple, mode: RowMode, old: Tuple | null = null): Struct {
+  const struct = new Struct(ts.valueSchema)
+  for (const column of ts.columns) {
+    let text = tuple[column.position]
+    if (text === undefined && old) text = old[column.position]
+    let value: unknown
+    if (mode === 'old-key' && text === null && !ts.keyColumns.includes(column)) {
+      // Debezium's value for a column the old key tuple does not carry: its default, else the type's zero.
+      value = column.converter.schema.defaultValue ?? column.converter.fallback
+    } else if (text === undefined) value = column.converter.placeholder
+    else value = text === null ? null : column.converter.convert(text)
+    struct.put(column.name, value)
+  }
+  return struct
+}
+
+export function keyStruct(ts: TableSchema, tuple: Tuple): Struct | null {
+  if (!ts.keySchema) return null
+  const struct = new Struct(ts.keySchema)
+  for (const column of ts.keyColumns) {
+    const text = tuple[column.position]
+    struct.put(column.name, text === null || text === undefined ? null : column.converter.convert(text))
+  }
+  return struct
+}

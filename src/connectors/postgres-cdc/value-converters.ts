@@ -1,0 +1,540 @@
+/**
+ * PostgreSQL text values → Kafka Connect values with Debezium's schemas (`PostgresValueConverter`).
+ * Both the snapshot (a cursor read as text) and the stream (pgoutput text tuples) go through here,
+ * so a row reads the same whichever path brought it. The sessions run with `TimeZone=UTC`,
+ * `DateStyle=ISO`, `IntervalStyle=iso_8601`, `bytea_output=hex` and `extra_float_digits=3`
+ * (`SESSION_OPTIONS`), which fixes the text forms parsed below.
+ */
+import { BigDecimal } from '../../api/data/big-decimal.ts'
+import { bigIntToBytes, DateType, Decimal, TimestampType, TimeType } from '../../api/data/logical-types.ts'
+import type { Schema } from '../../api/data/schema.ts'
+import { SchemaBuilder } from '../../api/data/schema-builder.ts'
+import { Struct } from '../../api/data/struct.ts'
+import type { CdcSettings } from './config.ts'
+
+export const SESSION_OPTIONS =
+  '-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=iso_8601 -c bytea_output=hex -c extra_float_digits=3'
+
+/** What the catalog says about a type (`pg_type`), resolved through domains. */
+export interface PgType {
+  oid: number
+  name: string
+  /** 'b' base, 'e' enum, 'd' domain, 'c' composite, 'r' range, 'p' pseudo, 'm' multirange. */
+  kind: string
+  /** For arrays: the element type. */
+  element: PgType | null
+  enumLabels: string[] | null
+  /** For domains: the base type's modifier. */
+  baseTypmod: number
+}
+
+export interface ColumnType {
+  type: PgType
+  typmod: number
+}
+
+/** Converts one non-null text value; `undefined` never reaches it. */
+export type TextConverter = (text: string) => unknown
+
+export interface ColumnConverter {
+  /** Schema of the column's value, optional or not as the column is nullable. */
+  schema: Schema
+  convert: TextConverter
+  /** Value for an unchanged TOASTed column. */
+  placeholder: unknown
+  /** Fallback for a NOT NULL column missing from a delete's old key tuple (`""`, `0`, `false`). */
+  fallback: unknown
+}
+
+const MS_PER_DAY = 86_400_000
+/** Debezium's `MicroDuration.DAYS_PER_MONTH_AVG`. */
+const DAYS_PER_MONTH_AVG = 365.25 / 12
+const POSITIVE_INFINITY_TS = 9223372036825200000n
+const NEGATIVE_INFINITY_TS = -9223372036832400000n
+
+const VARIABLE_SCALE_DECIMAL = SchemaBuilder.struct()
+  .name('io.debezium.data.VariableScaleDecimal')
+  .version(1)
+  .doc('Variable scaled decimal')
+  .field('scale', SchemaBuilder.int32().build())
+  .field('value', SchemaBuilder.bytes().build())
+
+/** `time`/`timestamp` precision from the type modifier; -1 means the default 6. */
+function timePrecision(typmod: number): number {
+  return typmod < 0 ? 6 : typmod
+}
+
+/** Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH[:MM[:SS]]][ BC]` into µs since the epoch (UTC). */
+export function parseTimestampMicros(text: string): number | bigint {
+  if (text === 'infinity') return POSITIVE_INFINITY_TS
+  if (text === '-infinity') return NEGATIVE_INFINITY_TS
+  const m =
+    /^(\d{4,})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?)?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?( BC)?$/.exec(
+      text,
+    )
+  if (!m) throw new Error(`cannot parse timestamp '${text}'`)
+  let year = Number(m[1])
+  if (m[12]) year = 1 - year
+  // Year, month and day set together: set one by one they break on Feb 29 and years < 100.
+  const d = new Date(Date.UTC(2000, 0, 1, Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)))
+  d.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]))
+  let micros = d.getTime() * 1000 + (m[7] ? Number(m[7].padEnd(6, '0')) : 0)
+  if (m[8]) {
+    const offsetSeconds = Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0)
+    micros -= (m[8] === '-' ? -1 : 1) * offsetSeconds * 1_000_000
+  }
+  return micros
+}
+
+function parseDateDays(text: string): number {
+  if (text === 'infinity' || text === '-infinity') {
+    // Debezium maps them through LocalDate.MAX/MIN epoch days.
+    return text === 'infinity' ? 365241780471 : -365243219162
+  }
+  const micros = parseTimestampMicros(text.slice(0, 10) + (text.endsWith(' BC') ? ' BC' : ''))
+  return Math.floor(Number(micros) / 1000 / MS_PER_DAY)
+}
+
+/** `HH:MM:SS[.ffffff]` → µs since midnight (`24:00:00` allowed). */
+function parseTimeMicros(text: string): number {
+  const m = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?/.exec(text)
+  if (!m) throw new Error(`cannot parse time '${text}'`)
+  return (
+    ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1_000_000 +
+    (m[4] ? Number(m[4].padEnd(6, '0')) : 0)
+  )
+}
+
+/** ISO-8601 instant in UTC with the fraction padded to `digits` (Debezium's ZonedTimestamp). */
+function zonedTimestamp(text: string, digits: number): string {
+  if (text === 'infinity' || text === '-infinity') return text
+  const micros = parseTimestampMicros(text) as number
+  const ms = Math.floor(micros / 1000)
+  const iso = new Date(ms).toISOString() // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const fraction = String(micros - Math.floor(micros / 1_000_000) * 1_000_000).padStart(6, '0')
+  const base = iso.slice(0, 19)
+  return digits > 0 ? `${base}.${fraction.slice(0, digits)}Z` : `${base}Z`
+}
+
+/** `HH:MM:SS[.ffffff]+HH[:MM]` → `HH:MM:SS[.ffffff]Z` in UTC (Debezium's ZonedTime). */
+function zonedTime(text: string): string {
+  const m = /^(\d\d):(\d\d):(\d\d)(\.\d{1,6})?([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?$/.exec(text)
+  if (!m) throw new Error(`cannot parse time with time zone '${text}'`)
+  const local = (Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])
+  const offset = (m[5] === '-' ? -1 : 1) * (Number(m[6]) * 3600 + Number(m[7] ?? 0) * 60 + Number(m[8] ?? 0))
+  const utc = (((local - offset) % 86400) + 86400) % 86400
+  const hh = String(Math.floor(utc / 3600)).padStart(2, '0')
+  const mm = String(Math.floor((utc % 3600) / 60)).padStart(2, '0')
+  const ss = String(utc % 60).padStart(2, '0')
+  return `${hh}:${mm}:${ss}${m[4] ?? ''}Z`
+}
+
+/** ISO-8601 interval (`P1Y2M3DT4H5M6.78S`, IntervalStyle iso_8601) → µs, as Debezium's MicroDuration. */
+export function intervalMicros(text: string): number {
+  const m =
+    /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?\d+(?:\.\d+)?)S)?)?$/.exec(
+      text,
+    )
+  if (!m) throw new Error(`cannot parse interval '${text}'`)
+  const n = (i: number): number => Number(m[i] ?? 0)
+  const seconds = m[6] ?? '0'
+  const whole = Math.trunc(Number(seconds))
+  const micros = Math.round((Number(seconds) - whole) * 1_000_000)
+  const days = (n(1) * 12 + n(2)) * DAYS_PER_MONTH_AVG + n(3)
+  return Math.trunc((((days * 24 + n(4)) * 60 + n(5)) * 60 + whole) * 1_000_000 + micros)
+}
+
+function parseBytea(text: string): Buffer {
+  if (text.startsWith('\\x')) return Buffer.from(text.slice(2), 'hex')
+  throw new Error('bytea values must come in hex form (bytea_output=hex)')
+}
+
+function binaryConverter(mode: CdcSettings['binaryMode']): TextConverter {
+  switch (mode) {
+    case 'bytes':
+      return parseBytea
+    case 'base64':
+      return (t) => parseBytea(t).toString('base64')
+    case 'base64-url-safe':
+      return (t) => parseBytea(t).toString('base64url')
+    case 'hex':
+      return (t) => parseBytea(t).toString('hex')
+  }
+}
+
+/** Bits as Debezium's `io.debezium.data.Bits`: `BitSet.toByteArray()`, bit 0 = the last character. */
+function bitsToBytes(text: string): Uint8Array {
+  const length = text.length
+  const bytes = new Uint8Array(Math.ceil(length / 8))
+  for (let i = 0; i < length; i++) if (text[length - 1 - i] === '1') bytes[i >> 3] |= 1 << (i & 7)
+  let end = bytes.length
+  while (end > 0 && bytes[end - 1] === 0) end--
+  return bytes.subarray(0, end)
+}
+
+function parseFloatText(text: string): number {
+  if (text === 'NaN') return Number.NaN
+  if (text === 'Infinity') return Number.POSITIVE_INFINITY
+  if (text === '-Infinity') return Number.NEGATIVE_INFINITY
+  return Number(text)
+}
+
+/** Parses a one-dimensional PostgreSQL array literal (`{1,"a b",NULL}`) into text elements. */
+export function parseArrayText(text: string): (string | null)[] {
+  const out: (string | null)[] = []
+  let i = text.indexOf('{') + 1
+  if (text[i] === '}') return out
+  while (i < text.length) {
+    let value: string | null
+    if (text[i] === '"') {
+      let s = ''
+      i++
+      while (text[i] !== '"') {
+        if (text[i] === '\\') i++
+        s += text[i++]
+      }
+      i++
+      value = s
+    } else {
+      let end = i
+      while (text[end] !== ',' && text[end] !== '}') end++
+      const raw = text.slice(i, end)
+      value = raw === 'NULL' ? null : raw
+      i = end
+    }
+    out.push(value)
+    if (text[i] === '}') break
+    i++ // ','
+  }
+  return out
+}
+
+/** Money text (`$1,234.56`, `-$5.00`) → digits only, as BigDecimal. */
+function parseMoney(text: string, scale: number): BigDecimal {
+  const negative = text.includes('-') || text.startsWith('(')
+  const digits = text.replace(/[^0-9.]/g, '')
+  const value = BigDecimal.parse(digits).setScale(scale)
+  return negative ? new BigDecimal(-value.unscaled, value.scale) : value
+}
+
+interface Mapping {
+  builder: () => SchemaBuilder
+  convert: TextConverter
+  fallback: unknown
+}
+
+/**
+ * The Debezium mapping of one column type, or null when the type has none (the column is then left
+ * out, unless `include.unknown.datatypes`).
+ */
+function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping | null {
+  const { type } = column
+  const typmod = type.kind === 'd' ? type.baseTypmod : column.typmod
+  const str = (name?: string, params?: Record<string, string>): (() => SchemaBuilder) => {
+    return () => {
+      const b = SchemaBuilder.string()
+      if (name) b.name(name).version(1)
+      for (const [k, v] of Object.entries(params ?? {})) b.parameter(k, v)
+      return b
+    }
+  }
+  const same = (t: string): string => t
+  if (type.kind === 'e') {
+    return {
+      builder: str('io.debezium.data.Enum', { allowed: (type.enumLabels ?? []).join(',') }),
+      convert: same,
+      fallback: '',
+    }
+  }
+  if (type.element && depth === 0) {
+    const element = mapping({ type: type.element, typmod }, settings, 1)
+    if (!element) return null
+    const elementSchema = element.builder().optional().build()
+    return {
+      builder: () => SchemaBuilder.array(elementSchema),
+      convert: (t) => parseArrayText(t).map((e) => (e === null ? null : element.convert(e))),
+      fallback: [],
+    }
+  }
+  const precise = settings.decimalMode === 'precise'
+  const tpm = settings.timePrecisionMode
+  switch (type.name) {
+    case 'bool':
+      return { builder: SchemaBuilder.bool, convert: (t) => t === 't' || t === 'true', fallback: false }
+    case 'int2':
+      return { builder: SchemaBuilder.int16, convert: Number, fallback: 0 }
+    case 'int4':
+      return { builder: SchemaBuilder.int32, convert: Number, fallback: 0 }
+    case 'int8':
+    case 'oid':
+      return {
+        builder: SchemaBuilder.int64,
+        convert: (t) => {
+          const n = Number(t)
+          return Number.isSafeInteger(n) ? n : BigInt(t)
+        },
+        fallback: 0,
+      }
+    case 'float4':
+      return { builder: SchemaBuilder.float32, convert: parseFloatText, fallback: 0 }
+    case 'float8':
+      return { builder: SchemaBuilder.float64, convert: parseFloatText, fallback: 0 }
+    case 'numeric': {
+      if (settings.decimalMode === 'double')
+        return { builder: SchemaBuilder.float64, convert: parseFloatText, fallback: 0 }
+      if (settings.decimalMode === 'string')
+        return { builder: SchemaBuilder.string, convert: (t) => (t === 'NaN' ? 'NAN' : t), fallback: '' }
+      if (typmod < 0) {
+        return {
+          builder: () => SchemaBuilder.from(VARIABLE_SCALE_DECIMAL.build()),
+          convert: (t) => {
+            if (t === 'NaN') return null
+            const d = BigDecimal.parse(t)
+            return { scale: d.scale, value: bigIntToBytes(d.unscaled) }
+          },
+          fallback: null,
+        }
+      }
+      const precision = ((typmod - 4) >> 16) & 0xffff
+      const scale = (typmod - 4) & 0xffff
+      return {
+        builder: () => Decimal.builder(scale).parameter('connect.decimal.precision', String(precision)),
+        convert: (t) => (t === 'NaN' ? null : BigDecimal.parse(t).setScale(scale)),
+        fallback: new BigDecimal(0n, scale),
+      }
+    }
+    case 'money': {
+      if (!precise) {
+        return settings.decimalMode === 'double'
+          ? {
+              builder: SchemaBuilder.float64,
+              convert: (t) => Number(parseMoney(t, 2).toString()),
+              fallback: 0,
+            }
+          : { builder: SchemaBuilder.string, convert: (t) => parseMoney(t, 2).toString(), fallback: '' }
+      }
+      return {
+        builder: () => Decimal.builder(2),
+        convert: (t) => parseMoney(t, 2),
+        fallback: new BigDecimal(0n, 2),
+      }
+    }
+    case 'bpchar':
+    case 'varchar':
+    case 'text':
+    case 'char':
+    case 'name':
+    case 'citext':
+    case 'inet':
+    case 'cidr':
+    case 'macaddr':
+    case 'macaddr8':
+    case 'int4range':
+    case 'int8range':
+    case 'numrange':
+    case 'tsrange':
+    case 'tstzrange':
+    case 'daterange':
+      return { builder: SchemaBuilder.string, convert: same, fallback: '' }
+    case 'json':
+    case 'jsonb':
+      return { builder: str('io.debezium.data.Json'), convert: same, fallback: '' }
+    case 'xml':
+      return { builder: str('io.debezium.data.Xml'), convert: same, fallback: '' }
+    case 'uuid':
+      return { builder: str('io.debezium.data.Uuid'), convert: same, fallback: '' }
+    case 'ltree':
+      return { builder: str('io.debezium.data.Ltree'), convert: same, fallback: '' }
+    case 'tsvector':
+      return { builder: str('io.debezium.data.Tsvector'), convert: same, fallback: '' }
+    case 'bytea': {
+      const convert = binaryConverter(settings.binaryMode)
+      return settings.binaryMode === 'bytes'
+        ? { builder: SchemaBuilder.bytes, convert, fallback: new Uint8Array(0) }
+        : { builder: SchemaBuilder.string, convert, fallback: '' }
+    }
+    case 'bit':
+    case 'varbit': {
+      if (type.name === 'bit' && typmod <= 1) {
+        return { builder: SchemaBuilder.bool, convert: (t) => t === '1', fallback: false }
+      }
+      return {
+        builder: () =>
+          SchemaBuilder.bytes()
+            .name('io.debezium.data.Bits')
+            .version(1)
+            .parameter('length', String(Math.max(typmod, 0))),
+        convert: bitsToBytes,
+        fallback: new Uint8Array(0),
+      }
+    }
+    case 'date':
+      if (tpm === 'connect')
+        return {
+          builder: DateType.builder,
+          convert: (t) => new Date(parseDateDays(t) * MS_PER_DAY),
+          fallback: new Date(0),
+        }
+      return {
+        builder: () => SchemaBuilder.int32().name('io.debezium.time.Date').version(1),
+        convert: parseDateDays,
+        fallback: 0,
+      }
+    case 'time': {
+      const p = timePrecision(typmod)
+      if (tpm === 'connect')
+        return {
+          builder: TimeType.builder,
+          convert: (t) => new Date(Math.floor(parseTimeMicros(t) / 1000)),
+          fallback: new Date(0),
+        }
+      if (tpm === 'adaptive' && p <= 3)
+        return {
+          builder: () => SchemaBuilder.int32().name('io.debezium.time.Time').version(1),
+          convert: (t) => Math.floor(parseTimeMicros(t) / 1000),
+          fallback: 0,
+        }
+      return {
+        builder: () => SchemaBuilder.int64().name('io.debezium.time.MicroTime').version(1),
+        convert: parseTimeMicros,
+        fallback: 0,
+      }
+    }
+    case 'timetz':
+      return { builder: str('io.debezium.time.ZonedTime'), convert: zonedTime, fallback: '' }
+    case 'timestamp': {
+      const p = timePrecision(typmod)
+      if (tpm === 'connect')
+        return {
+          builder: TimestampType.builder,
+          convert: (t) => new Date(Math.floor(Number(parseTimestampMicros(t)) / 1000)),
+          fallback: new Date(0),
+        }
+      if (p <= 3)
+        return {
+          builder: () => SchemaBuilder.int64().name('io.debezium.time.Timestamp').version(1),
+          convert: (t) => {
+            const us = parseTimestampMicros(t)
+            return typeof us === 'bigint' ? us : Math.floor(us / 1000)
+          },
+          fallback: 0,
+        }
+      return {
+        builder: () => SchemaBuilder.int64().name('io.debezium.time.MicroTimestamp').version(1),
+        convert: parseTimestampMicros,
+        fallback: 0,
+      }
+    }
+    case 'timestamptz': {
+      const p = timePrecision(typmod)
+      return {
+        builder: str('io.debezium.time.ZonedTimestamp'),
+        convert: (t) => zonedTimestamp(t, p),
+        fallback: '',
+      }
+    }
+    case 'interval':
+      if (settings.intervalMode === 'string')
+        return { builder: str('io.debezium.time.Interval'), convert: same, fallback: '' }
+      return {
+        builder: () => SchemaBuilder.int64().name('io.debezium.time.MicroDuration').version(1),
+        convert: intervalMicros,
+        fallback: 0,
+      }
+    default:
+      if (settings.includeUnknownTypes) return { builder: SchemaBuilder.string, convert: same, fallback: '' }
+      return null
+  }
+}
+
+/** Placeholder for unchanged TOAST values, typed as Debezium types it. */
+function placeholderFor(schema: Schema, placeholder: string): unknown {
+  switch (schema.type) {
+    case 'STRING':
+      return placeholder
+    case 'BYTES':
+      return Buffer.from(placeholder, 'utf8')
+    case 'ARRAY':
+      return schema.valueSchema?.type === 'STRING' ? [placeholder] : []
+    default:
+      return null
+  }
+}
+
+/** Converts column default expressions as Debezium's `PostgresDefaultValueConverter` does. */
+export function defaultValueText(expression: string | null, typeName: string): string | null | undefined {
+  if (expression === null) return undefined
+  if (expression.startsWith('NULL::')) return null
+  const placeholders: Record<string, string> = {
+    bool: 'false',
+    bpchar: '',
+    varchar: '',
+    text: '',
+    numeric: '0.0',
+    float4: '0.0',
+    float8: '0.0',
+    int2: '0',
+    int4: '0',
+    int8: '0',
+    json: '{}',
+    jsonb: '{}',
+    uuid: '00000000-0000-0000-0000-000000000000',
+    date: '1970-01-01',
+    timestamp: '1970-01-01',
+    timestamptz: '1970-01-01',
+    time: '00:00',
+  }
+  if (!(typeName in placeholders)) return undefined
+  const trimmed = expression.trim()
+  if (
+    /^[(]?[A-Za-z0-9_.]+\((?:.+(?:, ?.+)*)?\)/.test(trimmed) ||
+    /^(current_timestamp|current_time|current_date|localtime|localtimestamp)$/i.test(trimmed)
+  ) {
+    return placeholders[typeName]
+  }
+  if (!trimmed.includes("'")) return trimmed
+  return /'(.*?)'/.exec(trimmed)?.[1] ?? undefined
+}
+
+/**
+ * A column's converter, or null when its type is left out. `optional` follows the column's
+ * nullability; `defaultText` is the default expression (from `pg_attrdef`), if any.
+ */
+export function columnConverter(
+  column: ColumnType,
+  optional: boolean,
+  defaultExpression: string | null,
+  settings: CdcSettings,
+): ColumnConverter | null {
+  const m = mapping(column, settings)
+  if (!m) return null
+  const builder = m.builder()
+  if (optional) builder.optional()
+  const typeName = column.type.kind === 'd' ? column.type.name : column.type.name
+  const defaultText = column.type.element ? undefined : defaultValueText(defaultExpression, typeName)
+  if (defaultText !== undefined && defaultText !== null && builder.type !== 'STRUCT') {
+    try {
+      const value = m.convert(
+        defaultText === '1970-01-01' && typeName === 'timestamptz' ? '1970-01-01 00:00:00+00' : defaultText,
+      )
+      if (value !== null) builder.defaultValue(value)
+    } catch {
+      // An expression we cannot evaluate: no default, as Debezium.
+    }
+  }
+  const schema = builder.build()
+  // VariableScaleDecimal values become Structs of this column's own (optional or required) schema.
+  const convert: TextConverter =
+    schema.type === 'STRUCT'
+      ? (t) => {
+          const v = m.convert(t) as { scale: number; value: Uint8Array } | null
+          return v === null ? null : new Struct(schema).put('scale', v.scale).put('value', v.value)
+        }
+      : m.convert
+  return {
+    schema,
+    convert,
+    placeholder: placeholderFor(schema, settings.unavailablePlaceholder),
+    fallback: optional ? null : m.fallback,
+  }
+}

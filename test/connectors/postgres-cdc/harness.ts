@@ -1,0 +1,129 @@
+/**
+ * Drives the CDC source task the way the runtime does (start, poll, commitRecord, commit with the
+ * offsets it stored), against the real test PostgreSQL. Slots and databases are cleaned up.
+ */
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { Struct } from '../../../src/api/data/struct.ts'
+import type { OffsetMap, SourceRecord } from '../../../src/api/records.ts'
+import { PostgresCdcSourceTask } from '../../../src/connectors/postgres-cdc/source-task.ts'
+import { freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
+
+export interface Harness {
+  db: TestDatabase
+  slot: string
+  props: Record<string, string>
+  /** Offsets "stored by the runtime" (partition JSON → offset). */
+  offsets: Map<string, OffsetMap>
+  records: SourceRecord[]
+  start(extra?: Record<string, string>): Promise<PostgresCdcSourceTask>
+  /** Polls (and acks + commits every batch) until `predicate` holds over all records so far. */
+  pollUntil(
+    predicate: (records: SourceRecord[]) => boolean,
+    timeoutMs?: number,
+    what?: string,
+  ): Promise<SourceRecord[]>
+  stopTask(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function harness(prefix: string): Promise<Harness> {
+  const db = await freshPostgresDatabase(prefix)
+  const slot = `sl_${randomBytes(5).toString('hex')}`
+  const props: Record<string, string> = {
+    'database.hostname': new URL(db.url).hostname,
+    'database.port': new URL(db.url).port,
+    'database.user': 'postgres',
+    'database.dbname': db.name,
+    'topic.prefix': 'srv',
+    'plugin.name': 'pgoutput',
+    'slot.name': slot,
+    'publication.name': `pub_${slot}`,
+    'poll.interval.ms': '100',
+    'status.update.interval.ms': '500',
+  }
+  const offsets = new Map<string, OffsetMap>()
+  let task: PostgresCdcSourceTask | null = null
+  const h: Harness = {
+    db,
+    slot,
+    props,
+    offsets,
+    records: [],
+    async start(extra = {}) {
+      task = new PostgresCdcSourceTask()
+      const config = { ...props, ...extra }
+      task.initialize({
+        configs: () => config,
+        offsetStorageReader: () => ({
+          offset: async (p) => offsets.get(JSON.stringify(p)) ?? null,
+          offsets: async (ps) => new Map(ps.map((p) => [p, offsets.get(JSON.stringify(p)) ?? null])),
+        }),
+      })
+      await task.start(config)
+      return task
+    },
+    async pollUntil(predicate, timeoutMs = 30_000, what = 'records') {
+      const deadline = Date.now() + timeoutMs
+      while (!predicate(h.records)) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}; got ${h.records.length} records`)
+        const batch = (await task!.poll()) ?? []
+        for (const r of batch) {
+          h.records.push(r)
+          if (r.sourcePartition && r.sourceOffset)
+            offsets.set(JSON.stringify(r.sourcePartition), r.sourceOffset)
+          task!.commitRecord(r, null)
+        }
+        if (batch.length > 0) task!.commit()
+      }
+      return h.records
+    },
+    async stopTask() {
+      await task?.stop()
+      task = null
+    },
+    async close() {
+      await task?.stop().catch(() => {})
+      const admin = new pg.Client({ connectionString: db.url })
+      await admin.connect()
+      await admin
+        .query(
+          `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`,
+          [slot],
+        )
+        .catch(() => {})
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await admin.query(
+          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`,
+          [slot],
+        )
+        const left = await admin.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])
+        if (left.rows.length === 0) break
+        void rows
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      await admin.end()
+      await db.drop()
+    },
+  }
+  return h
+}
+
+/** A record's value (or key) as plain JSON, structs unwrapped, bytes as base64, bigint as number. */
+export function plain(value: unknown): unknown {
+  if (value instanceof Struct) {
+    const out: Record<string, unknown> = {}
+    for (const f of value.schema.fields) out[f.name] = plain(value.getWithoutDefault(f))
+    return out
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64')
+  if (typeof value === 'bigint') return Number(value)
+  if (Array.isArray(value)) return value.map(plain)
+  if (value && typeof value === 'object' && 'unscaled' in value) return String(value)
+  return value
+}
+
+export const after = (r: SourceRecord): Record<string, unknown> | null =>
+  (plain(r.value) as { after: Record<string, unknown> | null } | null)?.after ?? null
+export const op = (r: SourceRecord): string | null => (plain(r.value) as { op: string } | null)?.op ?? null

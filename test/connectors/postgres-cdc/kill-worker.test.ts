@@ -1,0 +1,180 @@
+/**
+ * Kill -9 the worker while PostgreSQL takes writes, then restart it: every row reaches Kafka (checked
+ * through a FileStreamSink), at least once. Runs the real `sluice standalone` command on the real
+ * Kafka broker.
+ */
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { after, describe, test } from 'node:test'
+import pg from 'pg'
+import { WorkerConfig } from '../../../src/config/worker-config.ts'
+import { createLog } from '../../../src/log/create-log.ts'
+import { freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
+import { readLines } from '../../helpers/files.ts'
+import { eventually } from '../../helpers/rest.ts'
+import { kafkaBootstrap, kafkaSkipReason, postgresSkipReason } from '../../helpers/services.ts'
+
+async function createTopic(name: string): Promise<void> {
+  const log = await createLog(new WorkerConfig({ 'bootstrap.servers': kafkaBootstrap() }), 'cdc-kill-test')
+  try {
+    await log.createTopics([{ name, partitions: 1, replicationFactor: 1 }])
+  } finally {
+    await log.close()
+  }
+}
+
+const MAIN = resolve(import.meta.dirname, '../../../src/cli/main.ts')
+const skip = postgresSkipReason() || kafkaSkipReason()
+const TRANSACTIONS = 40
+const ROWS_PER_TRANSACTION = 250
+
+describe('[integration] a CDC worker killed with SIGKILL during writes', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cdc-kill-'))
+  const children: ChildProcess[] = []
+  const suffix = randomBytes(4).toString('hex')
+  const slot = `kill_${suffix}`
+  let db: TestDatabase | undefined
+
+  after(async () => {
+    for (const child of children) child.kill('SIGKILL')
+    if (db) {
+      const admin = new pg.Client({ connectionString: db.url })
+      await admin.connect()
+      for (let i = 0; i < 100; i++) {
+        await admin.query(
+          'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1',
+          [slot],
+        )
+        await admin.query(
+          'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
+          [slot],
+        )
+        if (
+          (await admin.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows
+            .length === 0
+        )
+          break
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      await admin.end()
+      await db.drop()
+    }
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  function launch(): ChildProcess {
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN,
+        'standalone',
+        join(dir, 'worker.properties'),
+        join(dir, 'source.properties'),
+        join(dir, 'sink.json'),
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', process.env.CDC_KILL_DEBUG ? 'inherit' : 'pipe'] },
+    )
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000)
+    })
+    child.on('exit', (code) => {
+      if (code !== null && code !== 0) process.stderr.write(`worker exited with ${code}: ${stderr}\n`)
+    })
+    children.push(child)
+    return child
+  }
+
+  test('loses no row: every insert is in Kafka after the restart', async () => {
+    db = await freshPostgresDatabase('cdc_kill')
+    await db.sql('CREATE TABLE w (id int PRIMARY KEY, v text)')
+    const prefix = `kill-${suffix}`
+    const output = join(dir, 'out.txt')
+    writeFileSync(
+      join(dir, 'worker.properties'),
+      `bootstrap.servers=${kafkaBootstrap()}\nsluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n` +
+        'key.converter.schemas.enable=false\nvalue.converter.schemas.enable=false\noffset.flush.interval.ms=200\n' +
+        `log.level=${process.env.CDC_KILL_DEBUG ? 'info' : 'warn'}\n`,
+    )
+    const url = new URL(db.url)
+    writeFileSync(
+      join(dir, 'source.properties'),
+      [
+        `name=cdc-kill-${suffix}`,
+        'connector.class=io.debezium.connector.postgresql.PostgresConnector',
+        `database.hostname=${url.hostname}`,
+        `database.port=${url.port}`,
+        'database.user=postgres',
+        `database.dbname=${db.name}`,
+        `topic.prefix=${prefix}`,
+        'plugin.name=pgoutput',
+        `slot.name=${slot}`,
+        `publication.name=pub_${suffix}`,
+        'snapshot.mode=no_data',
+        'tombstones.on.delete=false',
+        // The killed worker's walsender holds the slot until PostgreSQL notices (wal_sender_timeout, 60 s).
+        'slot.max.retries=60',
+        'slot.retry.delay.ms=2000',
+        'topic.creation.default.partitions=1',
+        'topic.creation.default.replication.factor=1',
+        '',
+      ].join('\n'),
+    )
+    writeFileSync(
+      join(dir, 'sink.json'),
+      JSON.stringify({
+        name: `cdc-kill-sink-${suffix}`,
+        config: { 'connector.class': 'FileStreamSink', file: output, topics: `${prefix}.public.w` },
+      }),
+    )
+    // The topic exists before the sink subscribes (the broker does not auto-create topics).
+    await createTopic(`${prefix}.public.w`)
+    const first = launch()
+    // A probe row (negative ids) until one arrives: the pipeline runs (slot made, sink reading). Rows
+    // written before the slot exists are not streamed (snapshot.mode=no_data), hence a new one each time.
+    let probe = 0
+    await eventually(
+      async () => {
+        await db!.sql(`INSERT INTO w VALUES (${--probe}, 'probe')`)
+        return readLines(output).length > 0 ? true : undefined
+      },
+      90_000,
+      'the first event at the sink',
+    )
+    const writer = (async () => {
+      for (let t = 0; t < TRANSACTIONS; t++) {
+        const from = 1 + t * ROWS_PER_TRANSACTION
+        await db!.sql(
+          `INSERT INTO w SELECT g, 'v' || g FROM generate_series(${from}, ${from + ROWS_PER_TRANSACTION - 1}) g`,
+        )
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    })()
+    await eventually(() => (readLines(output).length > 2000 ? true : undefined), 90_000, 'events to flow')
+    first.kill('SIGKILL')
+    await new Promise((r) => first.once('exit', r))
+    const before = readLines(output).length
+    await writer
+    launch()
+    const total = TRANSACTIONS * ROWS_PER_TRANSACTION
+    const ids = await eventually(
+      () => {
+        const seen = new Set(
+          readLines(output).map((l) => (JSON.parse(l) as { after: { id: number } }).after.id),
+        )
+        return [...seen].filter((id) => id > 0).length >= total ? seen : undefined
+      },
+      120_000,
+      'every row at the sink after the restart',
+    )
+    for (let id = 1; id <= total; id++) assert.ok(ids.has(id), `row ${id} reached Kafka`)
+    const lines = readLines(output).length
+    process.stderr.write(
+      `[cdc kill] killed at ${before} events; ${lines - ids.size} duplicates after the restart\n`,
+    )
+  })
+})

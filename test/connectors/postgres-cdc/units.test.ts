@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { PostgresCdcConnector } from '../../../src/connectors/postgres-cdc/connector.ts'
+import { formatLsn, parseLsn } from '../../../src/connectors/postgres-cdc/lsn.ts'
+import { decodePgOutput, PG_EPOCH_OFFSET_US } from '../../../src/connectors/postgres-cdc/pgoutput-decoder.ts'
+import {
+  intervalMicros,
+  parseArrayText,
+  parseTimestampMicros,
+} from '../../../src/connectors/postgres-cdc/value-converters.ts'
+import { builtInPlugins } from '../../../src/plugins/built-ins.ts'
+
+const base = {
+  'database.hostname': 'db',
+  'database.user': 'u',
+  'database.dbname': 'd',
+  'topic.prefix': 'srv',
+}
+
+describe('pgoutput decoder', () => {
+  test('decodes Begin, Relation, Insert with null/unchanged/text columns, Update with an old key, and Commit', () => {
+    const begin = Buffer.alloc(21)
+    begin.write('B')
+    begin.writeUInt32BE(0, 1)
+    begin.writeUInt32BE(0x1000, 5)
+    begin.writeBigInt64BE(1_000_000n, 9)
+    begin.writeUInt32BE(42, 17)
+    assert.deepEqual(decodePgOutput(begin), {
+      tag: 'begin',
+      finalLsn: 0x1000,
+      commitTimeUs: 1_000_000n + PG_EPOCH_OFFSET_US,
+      xid: 42,
+    })
+    const relation = Buffer.concat([
+      Buffer.from('R'),
+      u32(16384),
+      Buffer.from('public\0t\0'),
+      Buffer.from([0x64]),
+      u16(2),
+      Buffer.from([1]),
+      Buffer.from('id\0'),
+      u32(23),
+      u32(0xffffffff),
+      Buffer.from([0]),
+      Buffer.from('v\0'),
+      u32(25),
+      u32(0xffffffff),
+    ])
+    assert.deepEqual(decodePgOutput(relation), {
+      tag: 'relation',
+      relationId: 16384,
+      schema: 'public',
+      table: 't',
+      replicaIdentity: 'd',
+      columns: [
+        { name: 'id', typeOid: 23, typmod: -1, isKey: true },
+        { name: 'v', typeOid: 25, typmod: -1, isKey: false },
+      ],
+    })
+    const tuple = (...cols: (string | null | undefined)[]): Buffer =>
+      Buffer.concat([
+        u16(cols.length),
+        ...cols.map((c) =>
+          c === null
+            ? Buffer.from('n')
+            : c === undefined
+              ? Buffer.from('u')
+              : Buffer.concat([Buffer.from('t'), u32(Buffer.byteLength(c)), Buffer.from(c)]),
+        ),
+      ])
+    const insert = Buffer.concat([Buffer.from('I'), u32(16384), Buffer.from('N'), tuple('1', null)])
+    assert.deepEqual(decodePgOutput(insert), { tag: 'insert', relationId: 16384, newTuple: ['1', null] })
+    const update = Buffer.concat([
+      Buffer.from('U'),
+      u32(16384),
+      Buffer.from('K'),
+      tuple('1', null),
+      Buffer.from('N'),
+      tuple('2', undefined),
+    ])
+    assert.deepEqual(decodePgOutput(update), {
+      tag: 'update',
+      relationId: 16384,
+      oldKind: 'K',
+      oldTuple: ['1', null],
+      newTuple: ['2', undefined],
+    })
+    const truncate = Buffer.concat([Buffer.from('T'), u32(2), Buffer.from([1]), u32(1), u32(2)])
+    assert.deepEqual(decodePgOutput(truncate), { tag: 'truncate', options: 1, relationIds: [1, 2] })
+  })
+
+  test('refuses an unknown message type with its letter', () => {
+    assert.throws(() => decodePgOutput(Buffer.from('Z')), /unknown message type 'Z'/)
+  })
+})
+
+describe('text value conversion', () => {
+  test('timestamps, intervals, arrays and LSNs read as Debezium reads them', () => {
+    assert.equal(
+      parseTimestampMicros('2024-05-01 10:15:30.123456'),
+      Date.UTC(2024, 4, 1, 10, 15, 30) * 1000 + 123456,
+    )
+    assert.equal(parseTimestampMicros('2024-05-01 10:15:30+02'), Date.UTC(2024, 4, 1, 8, 15, 30) * 1000)
+    assert.equal(parseTimestampMicros('infinity'), 9223372036825200000n)
+    assert.equal(parseTimestampMicros('2024-02-29 00:00:00'), Date.UTC(2024, 1, 29) * 1000, 'a leap day')
+    // 1 month = 365.25/12 days, as MicroDuration.
+    assert.equal(intervalMicros('P1M'), Math.trunc(30.4375 * 86400 * 1e6))
+    assert.equal(intervalMicros('PT1.5S'), 1_500_000)
+    assert.deepEqual(parseArrayText('{1,"a b","q\\"x",NULL}'), ['1', 'a b', 'q"x', null])
+    assert.deepEqual(parseArrayText('{}'), [])
+    assert.equal(parseLsn('16/B374D848'), 0x16b374d848)
+    assert.equal(formatLsn(0x16b374d848), '16/B374D848')
+  })
+})
+
+describe('connector config', () => {
+  test('is registered under the Debezium class name', () => {
+    const plugin = builtInPlugins().find('io.debezium.connector.postgresql.PostgresConnector')
+    assert.equal(plugin?.type, 'source')
+    assert.ok(plugin?.create() instanceof PostgresCdcConnector)
+  })
+
+  test('uses Debezium defaults and reports bad values by key', () => {
+    const connector = new PostgresCdcConnector()
+    const values = connector.validate({ ...base })
+    const byName = Object.fromEntries(values.map((v) => [v.name, v]))
+    assert.equal(byName['slot.name'].value, 'debezium')
+    assert.equal(byName['publication.name'].value, 'dbz_publication')
+    assert.equal(byName['snapshot.mode'].value, 'initial')
+    assert.equal(byName['skipped.operations'].value, 't')
+    assert.equal(byName['max.batch.size'].value, '2048')
+    assert.equal(byName['max.queue.size'].value, '8192')
+    assert.ok(values.every((v) => v.errors.length === 0))
+
+    const bad = connector.validate({
+      ...base,
+      'slot.name': 'Bad-Slot',
+      'snapshot.mode': 'custom',
+      'skipped.operations': 'x',
+    })
+    const errors = Object.fromEntries(
+      bad.filter((v) => v.errors.length > 0).map((v) => [v.name, v.errors[0]]),
+    )
+    assert.match(errors['slot.name'], /lower-case letters, digits or underscores/)
+    assert.match(errors['snapshot.mode'], /not implemented/)
+    assert.match(errors['skipped.operations'], /c \(create\)/)
+
+    const cross = connector.validate({ ...base, 'max.batch.size': '100', 'max.queue.size': '50' })
+    assert.match(
+      cross.find((v) => v.name === 'max.queue.size')!.errors[0],
+      /must be larger than max.batch.size/,
+    )
+    assert.throws(
+      () => connector.start({ ...base, 'table.include.list': 'a', 'table.exclude.list': 'b' }),
+      /cannot both be set/,
+    )
+  })
+})
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4)
+  b.writeUInt32BE(n)
+  return b
+}
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2)
+  b.writeUInt16BE(n)
+  return b
+}
