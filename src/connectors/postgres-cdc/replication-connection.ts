@@ -11,7 +11,7 @@
  * The slot's `confirmed_flush_lsn` moves to the `flushed` position we report; we report only what
  * the caller said is durable (`confirm`), never what we merely received.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import { type Lsn, parseLsn, readLsn, writeLsn } from './lsn.ts'
 import { PG_EPOCH_OFFSET_US } from './pgoutput-decoder.ts'
 import { SESSION_OPTIONS } from './value-converters.ts'
@@ -38,6 +38,12 @@ export interface StreamHandlers {
   onError(error: Error): void
   /** The stream ended (server closed it, or `close()`). */
   onEnd(): void
+}
+
+/** A `pg` client; the driver is imported on first use so a worker without this connector never loads it. */
+export async function newPgClient(config: pg.ClientConfig): Promise<pg.Client> {
+  const { default: driver } = await import('pg')
+  return new driver.Client(config)
 }
 
 /** Keeps values as the server's text: the value converters parse text the same way in both paths. */
@@ -74,7 +80,7 @@ export class ReplicationConnection {
   }
 
   static async open(options: ConnectionOptions): Promise<ReplicationConnection> {
-    const client = new pg.Client(
+    const client = await newPgClient(
       clientConfig(options, {
         replication: 'database',
         options: SESSION_OPTIONS,

@@ -4,14 +4,14 @@
  * so the snapshot shows exactly the database at the slot's consistent point and streaming continues
  * from there without loss or overlap. Rows stream `snapshot.fetch.size` at a time; memory stays flat.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import type { SourceRecord } from '../../api/records.ts'
 import type { Catalog } from './catalog.ts'
 import type { SnapshotMarker } from './change-events.ts'
 import type { CdcSettings } from './config.ts'
 import { type Lsn, parseLsn } from './lsn.ts'
 import type { Tuple } from './pgoutput-decoder.ts'
-import { clientConfig, quoteIdent } from './replication-connection.ts'
+import { clientConfig, newPgClient, quoteIdent } from './replication-connection.ts'
 import { buildTableSchema, type TableSchema } from './table-schema.ts'
 import { SESSION_OPTIONS } from './value-converters.ts'
 
@@ -58,7 +58,7 @@ export class InitialSnapshot {
     exportedSnapshot: string | null,
     warn: (m: string) => void,
   ): Promise<InitialSnapshot> {
-    const client = new pg.Client(clientConfig(settings, { options: SESSION_OPTIONS }))
+    const client = await newPgClient(clientConfig(settings, { options: SESSION_OPTIONS }))
     await client.connect()
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ')
     if (exportedSnapshot)

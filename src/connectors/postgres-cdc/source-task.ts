@@ -7,8 +7,8 @@
  * only in `commit()` — after the runtime wrote the offsets of acknowledged records — to the
  * `lsn_commit` of the newest of them, so the server never discards WAL we might still need.
  */
-import pg from 'pg'
-import { type Props, type RecordMetadata, SourceTask } from '../../api/connector.ts'
+import type pg from 'pg'
+import { type Props, SourceTask } from '../../api/connector.ts'
 import { Struct } from '../../api/data/struct.ts'
 import { ConnectError, errorMessage, RetriableError } from '../../api/errors.ts'
 import type { OffsetMap, SourceRecord } from '../../api/records.ts'
@@ -28,7 +28,7 @@ import { IncrementalSnapshot } from './incremental-snapshot.ts'
 import type { Lsn } from './lsn.ts'
 import { incrementalOffsetKeys, readOffset, type StoredOffset, type StreamPosition } from './offsets.ts'
 import { decodePgOutput, type PgOutputMessage, type Tuple } from './pgoutput-decoder.ts'
-import { clientConfig, ReplicationConnection, type XLogData } from './replication-connection.ts'
+import { clientConfig, newPgClient, ReplicationConnection, type XLogData } from './replication-connection.ts'
 import { checkServer, checkSlot, ensurePublication, slotInfo } from './setup.ts'
 import { InitialSnapshot } from './snapshot.ts'
 import {
@@ -78,7 +78,6 @@ export class PostgresCdcSourceTask extends SourceTask {
   #lastTsUs: bigint = 0n
   #idleWalEnd: Lsn = 0
   #lastHeartbeat = Date.now()
-  #ackedLsnCommit: Lsn | null = null
   #warned = new Set<string>()
 
   version(): string {
@@ -216,28 +215,26 @@ export class PostgresCdcSourceTask extends SourceTask {
     const records: SourceRecord[] = []
     const batch = this.#queue.splice(0, this.#s.maxBatchSize)
     if (this.#queue.length < this.#s.maxQueueSize / 2) this.#replication.resume()
-    for (const message of batch) {
-      await this.#handle(message, records)
-      this.#throwIfFailed()
-    }
+    // Messages already received are whole and are all handled even if the connection failed meanwhile:
+    // throwing here would drop records whose position the resume point already counts as handled. The
+    // failure is dealt with at the next poll (reconnect, or fail the task).
+    for (const message of batch) await this.#handle(message, records)
     await this.#incremental.maybeReadChunk(records.length === 0 && this.#queue.length === 0)
     await this.#maybeHeartbeat(records)
     return records
   }
 
-  override commitRecord(record: SourceRecord, _metadata: RecordMetadata | null): void {
-    const lsnCommit = record.sourceOffset?.lsn_commit
-    if (
-      typeof lsnCommit === 'number' &&
-      (this.#ackedLsnCommit === null || lsnCommit > this.#ackedLsnCommit)
-    ) {
-      this.#ackedLsnCommit = lsnCommit
-    }
-  }
-
-  /** The runtime stored the offsets of every acknowledged record: the slot may now forget that WAL. */
-  override commit(): void {
-    if (this.#ackedLsnCommit !== null) this.#replication?.confirm(this.#ackedLsnCommit)
+  /**
+   * The runtime wrote the offsets of acknowledged records: the slot may now forget the WAL before the
+   * `lsn_commit` of the offset as it is stored. Read back from offset storage, not taken from
+   * `commitRecord`: records acknowledged while the flush was under way are not in the stored offsets
+   * yet, and confirming them would let the server drop WAL a restart still needs.
+   */
+  override async commit(): Promise<void> {
+    if (!this.#replication || !this.#partition) return
+    const stored = readOffset(await this.context.offsetStorageReader().offset(this.#partition))
+    const lsn = stored?.position.lsnCommit
+    if (lsn !== undefined && lsn !== null) this.#replication?.confirm(lsn)
   }
 
   async stop(): Promise<void> {
@@ -266,7 +263,7 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   async #connectClient(): Promise<void> {
     const s = this.#s
-    const client = new pg.Client(clientConfig(s, { options: SESSION_OPTIONS }))
+    const client = await newPgClient(clientConfig(s, { options: SESSION_OPTIONS }))
     client.on('error', (error) => {
       this.#clientBroken = true
       this.#fail(error)

@@ -73,9 +73,9 @@ export async function harness(prefix: string): Promise<Harness> {
           h.records.push(r)
           if (r.sourcePartition && r.sourceOffset)
             offsets.set(JSON.stringify(r.sourcePartition), r.sourceOffset)
-          task!.commitRecord(r, null)
+          await task!.commitRecord(r, null)
         }
-        if (batch.length > 0) task!.commit()
+        if (batch.length > 0) await task!.commit()
       }
       return h.records
     },

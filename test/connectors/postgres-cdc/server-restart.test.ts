@@ -54,9 +54,9 @@ describe('[integration] PostgreSQL restarted while the CDC task streams', {
         for (const r of (await task.poll()) ?? []) {
           records.push(r)
           stored = r.sourceOffset
-          task.commitRecord(r, null)
+          await task.commitRecord(r, null)
         }
-        task.commit()
+        await task.commit()
       }
       const pollUntil = async (n: number): Promise<void> => {
         const deadline = Date.now() + 90_000
