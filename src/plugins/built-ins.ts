@@ -1,4 +1,5 @@
 import { plugins as fileConnectors } from '../connectors/file/index.ts'
+import { plugins as jdbcSinkConnectors } from '../connectors/jdbc/sink/index.ts'
 import { builtInConverters } from '../converters/index.ts'
 import { plugins as transforms } from '../transforms/index.ts'
 import { PluginRegistry } from './plugin-registry.ts'
@@ -6,6 +7,7 @@ import { PluginRegistry } from './plugin-registry.ts'
 /** Every plugin that ships with Sluice. */
 export function builtInPlugins(): PluginRegistry {
   const registry = new PluginRegistry()
-  for (const plugin of [...fileConnectors, ...builtInConverters, ...transforms]) registry.register(plugin)
+  for (const plugin of [...fileConnectors, ...jdbcSinkConnectors, ...builtInConverters, ...transforms])
+    registry.register(plugin)
   return registry
 }
