@@ -125,7 +125,15 @@ describe('sluice connectors/plugins/status against a running worker', () => {
   it('runs the wizard from piped stdin: asks required keys, re-asks an invalid one inline', () => {
     // name, class by name (numbers shift as connectors are added), topic left empty (required: re-asked
     // after validation), extra key, done, then the topic.
-    const input = ['wiz', 'org.apache.kafka.connect.file.FileStreamSourceConnector', '', `file=${join(dir, 'in.txt')}`, '', 'wiz-t', ''].join('\n')
+    const input = [
+      'wiz',
+      'org.apache.kafka.connect.file.FileStreamSourceConnector',
+      '',
+      `file=${join(dir, 'in.txt')}`,
+      '',
+      'wiz-t',
+      '',
+    ].join('\n')
     const result = sluice(['connectors', 'create', '--wait'], input)
     assert.equal(result.status, 0, result.stderr)
     assert.match(result.stderr, /topic \(STRING, required\): The topic to publish data to\./)
