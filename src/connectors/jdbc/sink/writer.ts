@@ -48,7 +48,14 @@ export class SinkWriter {
   readonly #ctx: BindContext
   /** Actual column names per table and column plan, once the table is known to fit. */
   readonly #resolved = new Map<string, string[]>()
-  #stages = 0
+  /**
+   * PostgreSQL staging tables of this session, per target table and column list: temporary, emptied at
+   * each commit (ON COMMIT DELETE ROWS), created once. Forgotten when a transaction rolls back, since
+   * one created inside it is gone too.
+   */
+  readonly #stages = new Map<string, string>()
+  /** Staging tables filled in the current transaction. */
+  readonly #stagesInUse = new Set<string>()
 
   constructor(connection: DbConnection, settings: SinkSettings) {
     this.#connection = connection
@@ -61,11 +68,13 @@ export class SinkWriter {
     const segments = await this.#segments(ops, failures)
     if (segments.length === 0) return failures
     try {
+      this.#stagesInUse.clear()
       await this.#connection.transaction(async () => {
         for (const segment of segments) await this.#execute(segment, false)
       })
       return failures
     } catch (error) {
+      this.#stages.clear()
       if (isConnectionError(error)) throw error
       // A table may have changed under us: look again next time.
       this.#resolved.clear()
@@ -219,17 +228,26 @@ export class SinkWriter {
     const dialect = this.#connection.dialect
     const quote = dialect.quoteIdentifier
     const list = columns.map(quote).join(',')
-    const stage = quote(`sluice_stage_${++this.#stages}`)
-    await this.#connection.execute(
-      `CREATE TEMP TABLE ${stage} ON COMMIT DROP AS SELECT ${list} FROM ${table} WITH NO DATA`,
-    )
+    const stageKey = `${table}\u0000${list}`
+    let stage = this.#stages.get(stageKey)
+    if (stage === undefined) {
+      stage = quote(`sluice_stage_${this.#stages.size + 1}`)
+      await this.#connection.execute(`DROP TABLE IF EXISTS ${stage}`)
+      await this.#connection.execute(
+        `CREATE TEMP TABLE ${stage} ON COMMIT DELETE ROWS AS SELECT ${list} FROM ${table} WITH NO DATA`,
+      )
+      this.#stages.set(stageKey, stage)
+    } else if (this.#stagesInUse.has(stage)) {
+      // A second segment for the table in this transaction must not see the first one's rows.
+      await this.#connection.execute(`TRUNCATE ${stage}`)
+    }
+    this.#stagesInUse.add(stage)
     const lines: string[] = new Array(rows.length)
     for (let i = 0; i < rows.length; i++) lines[i] = rows[i]!.values.map(copyText).join('\t')
     await this.#connection.copyIn!(`COPY ${stage} (${list}) FROM STDIN`, Buffer.from(`${lines.join('\n')}\n`))
     await this.#connection.execute(
       `INSERT INTO ${table} (${list}) SELECT ${list} FROM ${stage}${upsert ? upsertTail(dialect, quote, columns, keyCount) : ''}`,
     )
-    await this.#connection.execute(`DROP TABLE ${stage}`)
   }
 
   /** Creates or evolves the table so it has the plan's columns; returns their names as the table spells them. */

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Decimal } from '../../../../src/api/data/logical-types.ts'
 import { SchemaBuilder } from '../../../../src/api/data/schema-builder.ts'
-import { ConfigError } from '../../../../src/api/errors.ts'
+import { Struct } from '../../../../src/api/data/struct.ts'
+import { ConfigError, ConnectError, RetriableError } from '../../../../src/api/errors.ts'
+import { SinkRecord } from '../../../../src/api/records.ts'
 import {
   mysqlDialect,
   postgresDialect,
@@ -16,6 +18,7 @@ import {
 } from '../../../../src/connectors/jdbc/sink/connectors.ts'
 import { createTableSql, sqlType } from '../../../../src/connectors/jdbc/sink/ddl.ts'
 import { insertSql } from '../../../../src/connectors/jdbc/sink/dml.ts'
+import { JdbcSinkTask } from '../../../../src/connectors/jdbc/sink/sink-task.ts'
 
 const URL = 'jdbc:postgresql://127.0.0.1:5432/db'
 const errorsOf = (values: { name: string; errors: string[] }[]) =>
@@ -147,5 +150,48 @@ describe('JDBC sink DDL and statements', () => {
     assert.equal(formatTimestamp(micros, 'UTC'), '2024-01-15 12:00:00.250007')
     assert.equal(formatTimestamp(micros, 'Europe/Paris'), '2024-01-15 13:00:00.250007')
     assert.equal(formatTimestamp(micros, 'America/New_York'), '2024-01-15 07:00:00.250007')
+  })
+})
+
+describe('JDBC sink connection failures', () => {
+  test('an unreachable database is retriable with retry.backoff.ms, then fails the task after max.retries', async () => {
+    const timeouts: number[] = []
+    const task = new JdbcSinkTask()
+    task.initialize({
+      configs: () => ({}),
+      offset: () => {},
+      timeout: (ms) => timeouts.push(ms),
+      assignment: () => [],
+      pause: () => {},
+      resume: () => {},
+      requestCommit: () => {},
+      errantRecordReporter: () => null,
+    })
+    task.start({
+      'connection.url': 'jdbc:postgresql://127.0.0.1:1/nowhere',
+      'connection.attempts': '1',
+      'max.retries': '2',
+      'retry.backoff.ms': '1234',
+    })
+    const schema = SchemaBuilder.struct().field('id', SchemaBuilder.int32().build()).build()
+    const records = [
+      new SinkRecord({
+        topic: 't',
+        kafkaPartition: 0,
+        kafkaOffset: 0,
+        valueSchema: schema,
+        value: new Struct(schema).put('id', 1),
+      }),
+    ]
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(task.put(records), (e: unknown) => e instanceof RetriableError)
+    }
+    await assert.rejects(
+      task.put(records),
+      (e: unknown) =>
+        e instanceof ConnectError && !e.retriable && /giving up after 2 retries/.test(e.message),
+    )
+    assert.deepEqual(timeouts, [1234, 1234])
+    await task.stop()
   })
 })

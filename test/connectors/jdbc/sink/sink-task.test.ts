@@ -319,6 +319,45 @@ for (const target of targets) {
       await task.stop()
     })
 
+    test('large batches (COPY on PostgreSQL): writes, deletes and rewrites of one table in one put keep their order; a bad row is isolated', async () => {
+      const h = harness()
+      const task = await startTask(
+        { 'auto.create': 'true', 'insert.mode': 'upsert', 'pk.mode': 'record_key', 'delete.enabled': 'true' },
+        h,
+      )
+      const ids = Array.from({ length: 300 }, (_, i) => `k${String(i).padStart(3, '0')}`)
+      await task.put([
+        ...ids.map((id) => record('bulk', key(id), bet(id, 1, '1'))),
+        ...ids.slice(0, 100).map((id) => record('bulk', key(id), null)),
+        ...ids.slice(0, 50).map((id) => record('bulk', key(id), bet(id, 2, '2'))),
+        ...ids.slice(200).map((id) => record('bulk', key(id), bet(id, 3, '3'))),
+      ])
+      const got = await rows('bulk')
+      assert.equal(got.length, 250)
+      const raceOf = new Map(got.map((r) => [String(r[0]), Number(r[1])]))
+      assert.equal(raceOf.get('k000'), 2)
+      assert.equal(raceOf.has('k099'), false)
+      assert.equal(raceOf.get('k150'), 1)
+      assert.equal(raceOf.get('k299'), 3)
+      // One row whose key is already taken, in insert mode, among 99 good ones.
+      const insert = await startTask(
+        { 'insert.mode': 'insert', 'pk.mode': 'record_key', 'table.name.format': 'bulk' },
+        h,
+      )
+      await insert.put([
+        ...Array.from({ length: 99 }, (_, i) => record('other', key(`n${i}`), bet(`n${i}`, 4, '4'))),
+        record('other', key('k150'), bet('k150', 4, '4')),
+      ])
+      assert.equal((await rows('bulk')).length, 349)
+      assert.equal(h.reported.length, 1)
+      assert.equal((h.reported[0]!.record.value as Struct).get('id'), 'k150')
+      assert.equal(
+        Number((await rows('bulk')).find((r) => r[0] === 'k150')![1]),
+        1,
+        'the old row is untouched',
+      )
+    })
+
     test('pk.mode=kafka keys rows by topic, partition and offset', async () => {
       const task = await startTask({ 'auto.create': 'true', 'insert.mode': 'upsert', 'pk.mode': 'kafka' })
       const r = record('by_offset', null, bet('a', 1, '1'))
