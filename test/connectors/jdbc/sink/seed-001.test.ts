@@ -269,4 +269,85 @@ describe('[integration] seed 001: tote topics into databases through a worker on
       }
     })
   }
+
+  it('sends a bad row and a tombstone (deletes off) to the dead-letter topic and keeps running (errors.tolerance=all)', async () => {
+    const { url, drop } = await databases[2]!.make()
+    const sfx = Math.random().toString(36).slice(2, 8)
+    const topic = `tote_${sfx}_dlq_bets`
+    const dlq = `tote_${sfx}_dead`
+    let db: DbConnection | undefined
+    try {
+      await worker.log.createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }])
+      const producer = worker.log.createProducer({ clientId: `seed001-dlq-${sfx}` })
+      await producer.send([
+        { topic, ...bet(1, 7, 'a', 1) },
+        { topic, ...bet(2, 7, 'b', 2) },
+        { topic, ...bet(1, 7, 'again', 3) },
+        { topic, ...tombstone(2) },
+        { topic, ...bet(3, 7, 'c', 4) },
+      ])
+      await producer.close()
+      const name = `seed-dlq-${sfx}`
+      const res = await request(base, 'POST', '/connectors', {
+        name,
+        config: {
+          'connector.class': 'io.confluent.connect.jdbc.JdbcSinkConnector',
+          topics: topic,
+          'connection.url': url,
+          'auto.create': 'true',
+          'insert.mode': 'insert',
+          'pk.mode': 'record_key',
+          'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+          'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+          'errors.tolerance': 'all',
+          'errors.deadletterqueue.topic.name': dlq,
+          'errors.deadletterqueue.topic.replication.factor': '1',
+          'errors.deadletterqueue.context.headers.enable': 'true',
+        },
+      })
+      assert.equal(res.status, 201, JSON.stringify(res.body))
+      db = await openConnection(parseJdbcUrl(url))
+      const q = db.dialect.quoteIdentifier
+      await eventually(
+        async () => {
+          const got = await db!
+            .query(`SELECT ${q('runner')} FROM ${q(topic)} ORDER BY ${q('bet_id')}`)
+            .catch(() => undefined)
+          return JSON.stringify(got?.rows) === JSON.stringify([['a'], ['b'], ['c']]) ? true : undefined
+        },
+        60_000,
+        'rows a, b, c',
+      )
+      const consumer = worker.log.createConsumer({ groupId: `dlq-reader-${sfx}`, clientId: 'dlq-reader' })
+      const dead: {
+        value: Uint8Array | null
+        headers: readonly { key: string; value: Uint8Array | null }[]
+      }[] = []
+      try {
+        await eventually(
+          async () => ((await worker.log.describeTopics([dlq])).has(dlq) ? true : undefined),
+          30_000,
+          'the DLQ',
+        )
+        await consumer.assign([{ topic: dlq, partition: 0 }])
+        const deadline = Date.now() + 30_000
+        while (dead.length < 2 && Date.now() < deadline) dead.push(...(await consumer.poll(500)))
+      } finally {
+        await consumer.close()
+      }
+      assert.equal(dead.length, 2)
+      assert.match(Buffer.from(dead[0]!.value!).toString(), /"again"/)
+      assert.equal(dead[1]!.value, null, 'the tombstone')
+      const header = (i: number, k: string) =>
+        Buffer.from(dead[i]!.headers.find((h) => h.key === k)?.value ?? new Uint8Array()).toString()
+      assert.equal(header(0, '__connect.errors.offset'), '2')
+      assert.match(header(1, '__connect.errors.exception.message'), /delete\.enabled=false/)
+      const status = await request<{ tasks: { state: string }[] }>(base, 'GET', `/connectors/${name}/status`)
+      assert.equal(status.body.tasks[0]?.state, 'RUNNING')
+      await request(base, 'DELETE', `/connectors/${name}`)
+    } finally {
+      await db?.close()
+      await drop()
+    }
+  })
 })

@@ -97,6 +97,12 @@ function record(
 }
 const key = (id: string) => new Struct(keySchema).put('id', id)
 
+/** put, then the flush the runtime does before committing offsets: the rows are committed after it. */
+async function write(task: JdbcSinkTask | DebeziumJdbcSinkTask, records: SinkRecord[]): Promise<void> {
+  await task.put(records)
+  await task.flush(new Map())
+}
+
 interface Harness {
   reported: { record: SinkRecord; error: Error }[]
   context: SinkTaskContext
@@ -161,8 +167,8 @@ for (const target of targets) {
         record('tote_win_bets', key('b'), bet('b', 1, '3.00', 'each way')),
         record('tote_win_bets', key('a'), bet('a', 1, '12.25')),
       ]
-      await task.put(batch)
-      await task.put(batch)
+      await write(task, batch)
+      await write(task, batch)
       const got = await rows('tote_win_bets')
       assert.equal(got.length, 2)
       assert.deepEqual(
@@ -182,7 +188,7 @@ for (const target of targets) {
         'pk.mode': 'record_key',
         'delete.enabled': 'true',
       })
-      await task.put([
+      await write(task, [
         record('deletes', key('a'), bet('a', 1, '1')),
         record('deletes', key('b'), bet('b', 1, '2')),
         record('deletes', key('a'), null),
@@ -203,7 +209,7 @@ for (const target of targets) {
         { 'auto.create': 'true', 'insert.mode': 'upsert', 'pk.mode': 'record_key' },
         h,
       )
-      await task.put([
+      await write(task, [
         record('tomb', key('a'), bet('a', 1, '1')),
         record('tomb', key('a'), null),
         record('tomb', key('b'), bet('b', 1, '2')),
@@ -221,8 +227,8 @@ for (const target of targets) {
         { 'auto.create': 'true', 'insert.mode': 'insert', 'pk.mode': 'record_key' },
         h,
       )
-      await task.put([record('isolate', key('dup'), bet('dup', 1, '1'))])
-      await task.put([
+      await write(task, [record('isolate', key('dup'), bet('dup', 1, '1'))])
+      await write(task, [
         record('isolate', key('x1'), bet('x1', 1, '1')),
         record('isolate', key('dup'), bet('dup', 2, '2')),
         record('isolate', key('x2'), bet('x2', 1, '3')),
@@ -236,13 +242,14 @@ for (const target of targets) {
       await task.stop()
     })
 
-    test('without a reporter and errors.tolerance=none a bad row fails the put', async () => {
+    test('without a reporter and errors.tolerance=none a bad row fails the task at the next put or flush', async () => {
       const task = await startTask({ 'auto.create': 'true', 'pk.mode': 'record_key' }, harness(false))
-      await task.put([record('strict', key('a'), bet('a', 1, '1'))])
+      await write(task, [record('strict', key('a'), bet('a', 1, '1'))])
       await assert.rejects(
-        task.put([record('strict', key('a'), bet('a', 1, '1'))]),
+        write(task, [record('strict', key('a'), bet('a', 1, '1'))]),
         /cannot write record strict-0@/,
       )
+      await assert.rejects(task.put([]), /cannot write record strict-0@/, 'and stays failed')
       await task.stop()
     })
 
@@ -253,7 +260,7 @@ for (const target of targets) {
         'insert.mode': 'upsert',
         'pk.mode': 'record_key',
       })
-      await task.put([record('evolve', key('a'), bet('a', 1, '1'))])
+      await write(task, [record('evolve', key('a'), bet('a', 1, '1'))])
       const wider = SchemaBuilder.struct()
         .name('bet.Value')
         .field('id', SchemaBuilder.string().build())
@@ -262,7 +269,7 @@ for (const target of targets) {
         .field('placed_at', TimestampType.builder().build())
         .field('odds', SchemaBuilder.float64().optional().build())
         .build()
-      await task.put([
+      await write(task, [
         record(
           'evolve',
           key('b'),
@@ -300,7 +307,7 @@ for (const target of targets) {
         'pk.fields': 'id',
         'insert.mode': 'upsert',
       })
-      await task.put([
+      await write(task, [
         new SinkRecord({
           topic: odd,
           kafkaPartition: 0,
@@ -326,7 +333,7 @@ for (const target of targets) {
         h,
       )
       const ids = Array.from({ length: 300 }, (_, i) => `k${String(i).padStart(3, '0')}`)
-      await task.put([
+      await write(task, [
         ...ids.map((id) => record('bulk', key(id), bet(id, 1, '1'))),
         ...ids.slice(0, 100).map((id) => record('bulk', key(id), null)),
         ...ids.slice(0, 50).map((id) => record('bulk', key(id), bet(id, 2, '2'))),
@@ -344,7 +351,7 @@ for (const target of targets) {
         { 'insert.mode': 'insert', 'pk.mode': 'record_key', 'table.name.format': 'bulk' },
         h,
       )
-      await insert.put([
+      await write(insert, [
         ...Array.from({ length: 99 }, (_, i) => record('other', key(`n${i}`), bet(`n${i}`, 4, '4'))),
         record('other', key('k150'), bet('k150', 4, '4')),
       ])
@@ -361,7 +368,7 @@ for (const target of targets) {
     test('pk.mode=kafka keys rows by topic, partition and offset', async () => {
       const task = await startTask({ 'auto.create': 'true', 'insert.mode': 'upsert', 'pk.mode': 'kafka' })
       const r = record('by_offset', null, bet('a', 1, '1'))
-      await task.put([r, r])
+      await write(task, [r, r])
       const got = await db.query(
         `SELECT ${q('__connect_topic')}, ${q('__connect_partition')}, ${q('__connect_offset')}, ${q('id')} FROM ${q('by_offset')}`,
       )
@@ -430,7 +437,7 @@ for (const target of targets) {
         harness(),
         true,
       )
-      await task.put([
+      await write(task, [
         event('r', 1, '5'),
         event('c', 2, '6'),
         event('u', 1, '7'),
