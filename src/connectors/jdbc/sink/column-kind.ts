@@ -125,6 +125,10 @@ export function bindValue(type: ColumnType, value: unknown, ctx: BindContext): u
     case 'time':
       return formatTime(toMicros(value, type.unit ?? 'ms'))
     case 'timestamp':
+      // The common case (Connect Timestamp: a Date, or epoch ms) without bigint arithmetic.
+      if (value instanceof Date) return formatTimestampMs(value.getTime(), ctx.timezone)
+      if ((type.unit ?? 'ms') === 'ms' && typeof value === 'number')
+        return formatTimestampMs(value, ctx.timezone)
       return formatTimestamp(toMicros(value, type.unit ?? 'ms'), ctx.timezone)
     case 'zoned-timestamp': {
       if (ctx.dialect !== 'mysql') return String(value)
@@ -206,11 +210,26 @@ export function formatTimestamp(micros: bigint, timezone: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${pad(fraction, 6)}`
 }
 
+/** `YYYY-MM-DD HH:MM:SS.fff000` of an instant in epoch ms, as wall-clock time in `timezone`. */
+function formatTimestampMs(ms: number, timezone: string): string {
+  const iso = new Date(timezone === 'UTC' ? ms : ms + zoneOffsetMs(timezone, ms)).toISOString()
+  return iso.length === 24
+    ? `${iso.slice(0, 10)} ${iso.slice(11, 23)}000`
+    : formatTimestamp(BigInt(ms) * 1000n, timezone)
+}
+
+const COPY_SPECIAL = /[\\\n\r\t]/
+
 /** One bound value in PostgreSQL's COPY text format (arrays are not supported here). */
 export function copyText(value: unknown): string {
+  if (typeof value === 'string') {
+    return COPY_SPECIAL.test(value)
+      ? value.replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('\r', '\\r').replaceAll('\t', '\\t')
+      : value
+  }
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
   if (value === null || value === undefined) return '\\N'
   if (typeof value === 'boolean') return value ? 't' : 'f'
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
   if (Buffer.isBuffer(value)) return `\\\\x${value.toString('hex')}`
   const text = String(value)
   return /[\\\n\r\t]/.test(text)

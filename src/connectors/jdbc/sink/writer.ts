@@ -338,13 +338,18 @@ function* chunks<T>(items: T[], size: number): Generator<T[]> {
 /** Keeps the last row per key, in the order of their last occurrence's first position. */
 function dedupe(rows: Row[], keyCount: number): Row[] {
   if (rows.length < 2 || keyCount === 0) return rows
-  const byKey = new Map<string, number>()
+  const byKey = new Map<unknown, number>()
   const out: Row[] = []
   for (const row of rows) {
-    let key = ''
-    for (let i = 0; i < keyCount; i++) {
-      const v = row.values[i]
-      key += `${typeof v}:${Buffer.isBuffer(v) ? v.toString('hex') : String(v)}\u0000`
+    let key: unknown
+    const first = row.values[0]
+    if (keyCount === 1 && (typeof first === 'string' || typeof first === 'number')) key = first
+    else {
+      key = '\u0001'
+      for (let i = 0; i < keyCount; i++) {
+        const v = row.values[i]
+        key += `${typeof v}:${Buffer.isBuffer(v) ? v.toString('hex') : String(v)}\u0000`
+      }
     }
     const at = byKey.get(key)
     if (at === undefined) {

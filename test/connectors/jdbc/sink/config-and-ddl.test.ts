@@ -10,7 +10,12 @@ import {
   postgresDialect,
   sqliteDialect,
 } from '../../../../src/connectors/jdbc/common/dialect.ts'
-import { columnTypeOf, formatTimestamp } from '../../../../src/connectors/jdbc/sink/column-kind.ts'
+import {
+  bindValue,
+  columnTypeOf,
+  copyText,
+  formatTimestamp,
+} from '../../../../src/connectors/jdbc/sink/column-kind.ts'
 import { readSettings } from '../../../../src/connectors/jdbc/sink/config.ts'
 import {
   DebeziumJdbcSinkConnector,
@@ -150,6 +155,27 @@ describe('JDBC sink DDL and statements', () => {
     assert.equal(formatTimestamp(micros, 'UTC'), '2024-01-15 12:00:00.250007')
     assert.equal(formatTimestamp(micros, 'Europe/Paris'), '2024-01-15 13:00:00.250007')
     assert.equal(formatTimestamp(micros, 'America/New_York'), '2024-01-15 07:00:00.250007')
+    const at = new Date(Date.UTC(2024, 6, 15, 12, 0, 0, 250))
+    const ts = { kind: 'timestamp' as const }
+    assert.equal(bindValue(ts, at, { dialect: 'postgresql', timezone: 'UTC' }), '2024-07-15 12:00:00.250000')
+    assert.equal(
+      bindValue(ts, at, { dialect: 'mysql', timezone: 'Europe/Paris' }),
+      '2024-07-15 14:00:00.250000',
+    )
+    assert.equal(
+      bindValue({ kind: 'timestamp', unit: 'us' }, 1_721_044_800_250_007, {
+        dialect: 'sqlite',
+        timezone: 'UTC',
+      }),
+      '2024-07-15 12:00:00.250007',
+    )
+  })
+
+  test('COPY text escapes backslashes and control characters, writes NULL as \\N and bytes as hex', () => {
+    assert.equal(copyText('a\\b\tc\nd'), 'a\\\\b\\tc\\nd')
+    assert.equal(copyText(null), '\\N')
+    assert.equal(copyText(Buffer.from([1, 255])), '\\\\x01ff')
+    assert.equal(copyText(false), 'f')
   })
 })
 
