@@ -270,6 +270,37 @@ describe('[integration] seed 001: tote topics into databases through a worker on
     })
   }
 
+  it('answers 400 naming the key for delete.enabled without pk.mode=record_key, on validate and on create', async () => {
+    const name = `bad-${Math.random().toString(36).slice(2, 8)}`
+    const config = {
+      name,
+      'connector.class': 'io.confluent.connect.jdbc.JdbcSinkConnector',
+      topics: 'tote_x',
+      'connection.url': 'jdbc:sqlite:/tmp/never-opened.db',
+      'delete.enabled': 'true',
+      'pk.mode': 'record_value',
+    }
+    const validate = await request<{
+      error_count: number
+      configs: { value: { name: string; errors: string[] } }[]
+    }>(base, 'PUT', '/connector-plugins/io.confluent.connect.jdbc.JdbcSinkConnector/config/validate', config)
+    assert.equal(validate.status, 200)
+    assert.equal(
+      validate.body.error_count,
+      1,
+      JSON.stringify(validate.body.configs.filter((c) => c.value.errors.length)),
+    )
+    const bad = validate.body.configs.find((c) => c.value.errors.length > 0)!
+    assert.equal(bad.value.name, 'delete.enabled')
+    assert.match(bad.value.errors[0]!, /needs pk\.mode=record_key/)
+    const create = await request<{ error_code: number; message: string }>(base, 'POST', '/connectors', {
+      name,
+      config,
+    })
+    assert.equal(create.status, 400)
+    assert.match(create.body.message, /delete\.enabled/)
+  })
+
   it('sends a bad row and a tombstone (deletes off) to the dead-letter topic and keeps running (errors.tolerance=all)', async () => {
     const { url, drop } = await databases[2]!.make()
     const sfx = Math.random().toString(36).slice(2, 8)

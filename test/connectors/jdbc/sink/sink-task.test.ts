@@ -365,6 +365,50 @@ for (const target of targets) {
       )
     })
 
+    test('insert.mode=update, fields.whitelist and quote.sql.identifiers=never', async () => {
+      const task = await startTask({
+        'auto.create': 'true',
+        'insert.mode': 'upsert',
+        'pk.mode': 'record_key',
+        'fields.whitelist': 'race_id,note',
+        'quote.sql.identifiers': 'never',
+        'table.name.format': 'Mixed_Case',
+      })
+      await write(task, [
+        record('t', key('a'), bet('a', 1, '1', 'first')),
+        record('t', key('b'), bet('b', 1, '1')),
+      ])
+      // PostgreSQL folds unquoted names to lower case; MySQL and SQLite keep them.
+      const table = db.dialect.name === 'postgresql' ? 'mixed_case' : 'Mixed_Case'
+      const result = await db.query(`SELECT * FROM ${q(table)} ORDER BY ${q('id')}`)
+      assert.deepEqual(
+        result.columns.map((c) => c.name),
+        ['id', 'race_id', 'note'],
+      )
+      const update = await startTask({
+        'insert.mode': 'update',
+        'pk.mode': 'record_key',
+        'fields.whitelist': 'note',
+        'quote.sql.identifiers': 'never',
+        'table.name.format': 'Mixed_Case',
+      })
+      await write(update, [
+        record('t', key('a'), bet('a', 9, '1', 'second')),
+        record('t', key('zz'), bet('zz', 9, '1')),
+      ])
+      const after = await db.query(
+        `SELECT ${q('id')}, ${q('race_id')}, ${q('note')} FROM ${q(table)} ORDER BY ${q('id')}`,
+      )
+      assert.deepEqual(
+        after.rows.map((r) => [r[0], Number(r[1]), r[2]]),
+        [
+          ['a', 1, 'second'],
+          ['b', 1, null],
+        ],
+        'update changes only the listed columns of existing rows and inserts nothing',
+      )
+    })
+
     test('pk.mode=kafka keys rows by topic, partition and offset', async () => {
       const task = await startTask({ 'auto.create': 'true', 'insert.mode': 'upsert', 'pk.mode': 'kafka' })
       const r = record('by_offset', null, bet('a', 1, '1'))
