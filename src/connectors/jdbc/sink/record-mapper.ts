@@ -2,7 +2,7 @@
  * Turns a sink record into what to do with one row: which table, which columns (key columns first),
  * which values — Confluent's `FieldsMetadata` rules for `pk.mode`/`pk.fields`/`fields.whitelist`
  * (connectors.md §2.1), and for the Debezium flavour its change-event envelope (op c/r/u → write
- * `after`, d → delete by key, t → truncate; tombstones skipped).
+ * `after`, d → delete by key, t → truncate; a tombstone deletes by key too, when deletes are on).
  *
  * Column plans are cached per topic and schema objects (converters reuse schema instances), so the
  * per-record work is reading values.
@@ -82,7 +82,10 @@ export class RecordMapper {
     let valueSchema = record.valueSchema
     let source: Struct | undefined
     if (this.#s.flavour === 'debezium') {
-      if (value === null) return { kind: 'skip', record }
+      // As Debezium's JdbcChangeEventSink: a tombstone is a delete (the only form a delete takes after
+      // ExtractNewRecordState); both are skipped when deletes are off.
+      if (value === null)
+        return this.#s.deleteEnabled ? this.#delete(record, undefined) : { kind: 'skip', record }
       if (valueSchema && isEnvelope(valueSchema) && value instanceof Struct) {
         const op = value.get('op')
         source = value.schema.field('source')

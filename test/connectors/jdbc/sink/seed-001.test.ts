@@ -270,6 +270,116 @@ describe('[integration] seed 001: tote topics into databases through a worker on
     })
   }
 
+  it('runs as io.debezium.connector.jdbc.JdbcSinkConnector on Debezium change events (JsonConverter envelopes)', async () => {
+    const { url, drop } = await databases[2]!.make()
+    const sfx = Math.random().toString(36).slice(2, 8)
+    const topic = `srv${sfx}.public.bets`
+    let db: DbConnection | undefined
+    const row = {
+      type: 'struct',
+      optional: true,
+      name: `srv${sfx}.public.bets.Value`,
+      fields: [
+        { field: 'id', type: 'int32', optional: false },
+        { field: 'stake', type: 'string', optional: true },
+      ],
+    }
+    const envelope = {
+      type: 'struct',
+      optional: false,
+      name: `srv${sfx}.public.bets.Envelope`,
+      version: 2,
+      fields: [
+        { ...row, field: 'before' },
+        { ...row, field: 'after' },
+        {
+          type: 'struct',
+          optional: false,
+          name: 'io.debezium.connector.postgresql.Source',
+          field: 'source',
+          fields: [{ field: 'table', type: 'string', optional: false }],
+        },
+        { field: 'op', type: 'string', optional: false },
+        { field: 'ts_ms', type: 'int64', optional: true },
+      ],
+    }
+    const keySchema = {
+      type: 'struct',
+      optional: false,
+      name: `srv${sfx}.public.bets.Key`,
+      fields: [{ field: 'id', type: 'int32', optional: false }],
+    }
+    const event = (op: string, id: number, stake: string | null) => ({
+      topic,
+      key: Buffer.from(JSON.stringify({ schema: keySchema, payload: { id } })),
+      value: Buffer.from(
+        JSON.stringify({
+          schema: envelope,
+          payload: {
+            before: op === 'd' ? { id, stake: null } : null,
+            after: op === 'd' ? null : { id, stake },
+            source: { table: 'bets' },
+            op,
+            ts_ms: 1,
+          },
+        }),
+      ),
+    })
+    try {
+      await worker.log.createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }])
+      const producer = worker.log.createProducer({ clientId: `dbz-${sfx}` })
+      await producer.send([
+        event('r', 1, '5'),
+        event('c', 2, '6'),
+        event('u', 1, '7'),
+        event('d', 2, null),
+        { topic, key: Buffer.from(JSON.stringify({ schema: keySchema, payload: { id: 2 } })), value: null },
+        event('c', 3, '8'),
+      ])
+      await producer.close()
+      const name = `dbz-${sfx}`
+      const res = await request(base, 'POST', '/connectors', {
+        name,
+        config: {
+          'connector.class': 'io.debezium.connector.jdbc.JdbcSinkConnector',
+          topics: topic,
+          'connection.url': url,
+          'insert.mode': 'upsert',
+          'primary.key.mode': 'record_key',
+          'delete.enabled': 'true',
+          'schema.evolution': 'basic',
+          'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+          'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+        },
+      })
+      assert.equal(res.status, 201, JSON.stringify(res.body))
+      db = await openConnection(parseJdbcUrl(url))
+      const q = db.dialect.quoteIdentifier
+      await eventually(
+        async () => {
+          const got = await db!
+            .query(`SELECT ${q('id')}, ${q('stake')} FROM ${q(`srv${sfx}_public_bets`)} ORDER BY ${q('id')}`)
+            .catch(() => undefined)
+          return JSON.stringify(got?.rows) ===
+            JSON.stringify([
+              [1, '7'],
+              [3, '8'],
+            ])
+            ? true
+            : undefined
+        },
+        60_000,
+        'rows 1 and 3 in srv_public_bets',
+      )
+      const status = await request<{ tasks: { state: string }[] }>(base, 'GET', `/connectors/${name}/status`)
+      assert.equal(status.body.tasks[0]?.state, 'RUNNING')
+      await request(base, 'DELETE', `/connectors/${name}`)
+    } finally {
+      await db?.close()
+      await drop()
+    }
+  })
+
   it('answers 400 naming the key for delete.enabled without pk.mode=record_key, on validate and on create', async () => {
     const name = `bad-${Math.random().toString(36).slice(2, 8)}`
     const config = {

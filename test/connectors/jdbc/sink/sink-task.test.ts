@@ -423,7 +423,7 @@ for (const target of targets) {
       await task.stop()
     })
 
-    test('Debezium flavour: consumes change events (c/u/r upsert after, d delete), skips tombstones', async () => {
+    test('Debezium flavour: consumes change events (c/u/r upsert after, d delete); a tombstone deletes too, skipped with deletes off', async () => {
       const row = SchemaBuilder.struct()
         .name('srv.public.bets.Value')
         .field('id', SchemaBuilder.int32().build())
@@ -481,25 +481,41 @@ for (const target of targets) {
         harness(),
         true,
       )
+      const read = async () =>
+        (
+          await db.query(`SELECT ${q('id')}, ${q('stake')} FROM ${q('srv_public_bets')} ORDER BY ${q('id')}`)
+        ).rows.map((r) => [Number(r[0]), r[1]])
       await write(task, [
         event('r', 1, '5'),
         event('c', 2, '6'),
         event('u', 1, '7'),
         event('c', 3, '8'),
+        event('c', 4, '9'),
         event('d', 3, null),
-        tombstone,
       ])
-      const got = await db.query(
-        `SELECT ${q('id')}, ${q('stake')} FROM ${q('srv_public_bets')} ORDER BY ${q('id')}`,
+      assert.deepEqual(await read(), [
+        [1, '7'],
+        [2, '6'],
+        [4, '9'],
+      ])
+      // Deletes off: d events and tombstones are skipped.
+      const keep = await startTask(
+        {
+          'insert.mode': 'upsert',
+          'primary.key.mode': 'record_key',
+          'collection.name.format': 'srv_public_bets',
+        },
+        harness(),
+        true,
       )
-      assert.deepEqual(
-        got.rows.map((r) => [Number(r[0]), r[1]]),
-        [
-          [1, '7'],
-          [2, '6'],
-        ],
-      )
-      await task.stop()
+      await write(keep, [event('d', 2, null), tombstone])
+      assert.equal((await read()).length, 3)
+      // Deletes on: a tombstone (the only delete an ExtractNewRecordState stream carries) deletes.
+      await write(task, [tombstone])
+      assert.deepEqual(await read(), [
+        [2, '6'],
+        [4, '9'],
+      ])
     })
   })
 }
