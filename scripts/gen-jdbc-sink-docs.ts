@@ -89,7 +89,7 @@ export function jdbcSinkDocs(): string {
     '',
     '- Confluent: `jdbc.credentials.provider.class`, `date.timezone`, `timestamp.fields.list`,',
     '  `trim.sensitive.log`, `mssql.*`; other databases than PostgreSQL, MySQL/MariaDB and SQLite.',
-    '- Debezium: `primary.key.mode=record_header`, `schema.evolution=validate-only`, `use.reduction.buffer`,',
+    '- Debezium: `primary.key.mode=record_header`, `use.reduction.buffer`, `keyed.message.batch.mode`,',
     '  naming strategies, connection pool keys (one connection per task), `__debezium.source.column.*`',
     '  type propagation.',
     '- Schemaless (map) values: the sink needs records with schemas.',
