@@ -1,4 +1,5 @@
 import { plugins as fileConnectors } from '../connectors/file/index.ts'
+import { plugins as jdbcSinkConnectors } from '../connectors/jdbc/sink/index.ts'
 import { plugins as jdbcSourceConnectors } from '../connectors/jdbc/source/index.ts'
 import { plugins as postgresCdcConnectors } from '../connectors/postgres-cdc/index.ts'
 import { builtInConverters } from '../converters/index.ts'
@@ -11,6 +12,7 @@ export function builtInPlugins(): PluginRegistry {
   for (const plugin of [
     ...fileConnectors,
     ...jdbcSourceConnectors,
+    ...jdbcSinkConnectors,
     ...postgresCdcConnectors,
     ...builtInConverters,
     ...transforms,

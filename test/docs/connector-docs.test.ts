@@ -11,15 +11,17 @@ describe('docs/reference: one generated page per connector', () => {
       const committed = readFileSync(new URL(`../../docs/reference/${page.page}.md`, import.meta.url), 'utf8')
       assert.equal(committed, connectorPage(page), 'run: npx node scripts/gen-connector-docs.ts')
       // Every key of the ConfigDef is on the page.
-      const def = (page.plugin.create() as Connector).config()
-      for (const key of def.configKeys().filter((k) => !k.internal)) {
-        assert.ok(committed.includes(`\`${key.name}\``), `${page.page}.md lacks ${key.name}`)
+      for (const plugin of [page.plugin, ...(page.also ?? [])]) {
+        const def = (plugin.create() as Connector).config()
+        for (const key of def.configKeys().filter((k) => !k.internal)) {
+          assert.ok(committed.includes(`\`${key.name}\``), `${page.page}.md lacks ${key.name}`)
+        }
       }
     })
   }
 
   test('every built-in connector has a page', () => {
-    const documented = new Set(pages.map((p) => p.plugin.className))
+    const documented = new Set(pages.flatMap((p) => [p.plugin, ...(p.also ?? [])].map((d) => d.className)))
     const connectors = builtInPlugins().list(['source', 'sink'])
     assert.ok(connectors.length >= 2)
     for (const connector of connectors) {

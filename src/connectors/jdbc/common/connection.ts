@@ -15,6 +15,7 @@
  */
 import { ConfigError, ConnectError, RetriableError } from '../../../api/errors.ts'
 import { type Dialect, dialectFor } from './dialect.ts'
+import { copyFromStdin } from './pg-copy.ts'
 import { type DatabaseLocation, redact, type ServerLocation, type SqliteLocation } from './url.ts'
 
 export interface Column {
@@ -54,6 +55,11 @@ export interface DbConnection {
   stream(sql: string, params: readonly unknown[], fetchSize: number): AsyncIterable<ResultSet>
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: () => Promise<T>): Promise<T>
+  /**
+   * PostgreSQL only: runs a `COPY … FROM STDIN` with `data` in COPY text format; resolves with the
+   * number of rows copied. Undefined on the other databases.
+   */
+  copyIn?(sql: string, data: Buffer): Promise<number>
   close(): Promise<void>
 }
 
@@ -259,6 +265,13 @@ async function openPostgres(location: ServerLocation): Promise<DbConnection> {
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {})
         throw error
+      }
+    },
+    async copyIn(sql, data) {
+      try {
+        return await copyFromStdin(client, sql, data)
+      } catch (error) {
+        throw classifyError(error, 'PostgreSQL')
       }
     },
     async close() {

@@ -1,0 +1,154 @@
+/**
+ * The JDBC sink task alone, without Kafka: N records (the same 10 fields as bench/jdbc-sink.ts) are
+ * converted once with JsonConverter (schemas on), then handed to the task `--batch` records per put,
+ * as the runtime would, into a fresh database. Measures the connector's own write path per bulk mode
+ * and database, apart from the broker, the consumer and the converter (whose rate is printed too).
+ *
+ *   npx node bench/jdbc-sink-task.ts [--records 200000] [--batch 500] [--cases pg-copy,pg-values,mariadb]
+ */
+import { loadavg } from 'node:os'
+import { parseArgs } from 'node:util'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { bigIntToBytes } from '../src/api/data/logical-types.ts'
+import { SinkRecord } from '../src/api/records.ts'
+import { JdbcSinkTask } from '../src/connectors/jdbc/sink/sink-task.ts'
+import { JsonConverter } from '../src/converters/json-converter.ts'
+
+const PG = new URL(process.env.SLUICE_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:15432/postgres')
+const MARIADB = new URL(process.env.SLUICE_BENCH_MARIADB ?? 'mysql://root@127.0.0.1:3306')
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '200000' },
+    batch: { type: 'string', default: '500' },
+    cases: { type: 'string', default: 'pg-copy,pg-values,mariadb' },
+  },
+})
+const N = Number(values.records)
+const BATCH = Number(values.batch)
+
+const KEY_SCHEMA = {
+  type: 'struct',
+  optional: false,
+  fields: [{ field: 'id', type: 'int64', optional: false }],
+}
+const VALUE_SCHEMA = {
+  type: 'struct',
+  optional: false,
+  fields: [
+    { field: 'id', type: 'int64', optional: false },
+    { field: 'race_id', type: 'int32', optional: false },
+    { field: 'runner', type: 'string', optional: false },
+    {
+      field: 'amount',
+      type: 'bytes',
+      optional: false,
+      name: 'org.apache.kafka.connect.data.Decimal',
+      version: 1,
+      parameters: { scale: '2', 'connect.decimal.precision': '12' },
+    },
+    {
+      field: 'placed_at',
+      type: 'int64',
+      optional: false,
+      name: 'org.apache.kafka.connect.data.Timestamp',
+      version: 1,
+    },
+    { field: 'odds', type: 'double', optional: false },
+    { field: 'stake', type: 'int64', optional: false },
+    { field: 'is_win', type: 'boolean', optional: false },
+    { field: 'status', type: 'string', optional: false },
+    { field: 'note', type: 'string', optional: true },
+  ],
+}
+
+const keys = new JsonConverter()
+keys.configure({}, true)
+const vals = new JsonConverter()
+vals.configure({}, false)
+const raw: [Buffer, Buffer][] = []
+for (let id = 0; id < N; id++) {
+  const payload = {
+    id,
+    race_id: id % 997,
+    runner: `runner-${id % 12}`,
+    amount: Buffer.from(bigIntToBytes(BigInt(100 + (id % 100_000)))).toString('base64'),
+    placed_at: 1_714_560_000_000 + id,
+    odds: 1.5 + (id % 40) / 4,
+    stake: id * 10,
+    is_win: id % 3 === 0,
+    status: id % 2 === 0 ? 'open' : 'settled',
+    note: id % 5 === 0 ? null : `bet number ${id}`,
+  }
+  raw.push([
+    Buffer.from(JSON.stringify({ schema: KEY_SCHEMA, payload: { id } })),
+    Buffer.from(JSON.stringify({ schema: VALUE_SCHEMA, payload })),
+  ])
+}
+let started = performance.now()
+const records = raw.map(([k, v], i) => {
+  const key = keys.toConnectData('bench', k)
+  const value = vals.toConnectData('bench', v)
+  return new SinkRecord({
+    topic: 'bench',
+    kafkaPartition: 0,
+    kafkaOffset: i,
+    keySchema: key.schema,
+    key: key.value,
+    valueSchema: value.schema,
+    value: value.value,
+  })
+})
+console.log(
+  `JsonConverter (key + value, schemas on): ${Math.round(N / ((performance.now() - started) / 1000))} records/s`,
+)
+
+for (const name of values.cases.split(',')) {
+  const database = `bench_jdbc_task_${name.replace('-', '_')}_${Date.now().toString(36)}`
+  let url: string
+  let drop: () => Promise<void>
+  if (name.startsWith('pg')) {
+    const admin = new pg.Client({ connectionString: PG.toString() })
+    await admin.connect()
+    await admin.query(`CREATE DATABASE "${database}"`)
+    url = `jdbc:postgresql://${PG.host}/${database}?user=${PG.username || 'postgres'}`
+    drop = async () => {
+      await admin.query(`DROP DATABASE "${database}" WITH (FORCE)`)
+      await admin.end()
+    }
+  } else {
+    const admin = await mysql.createConnection(MARIADB.toString())
+    await admin.query(`CREATE DATABASE \`${database}\``)
+    url = `jdbc:mariadb://${MARIADB.host}/${database}?user=${MARIADB.username || 'root'}`
+    drop = async () => {
+      await admin.query(`DROP DATABASE \`${database}\``)
+      await admin.end()
+    }
+  }
+  const task = new JdbcSinkTask()
+  task.initialize({
+    configs: () => ({}),
+    offset: () => {},
+    timeout: () => {},
+    assignment: () => [],
+    pause: () => {},
+    resume: () => {},
+    requestCommit: () => {},
+    errantRecordReporter: () => null,
+  })
+  task.start({
+    'connection.url': url,
+    'insert.mode': 'upsert',
+    'pk.mode': 'record_key',
+    'auto.create': 'true',
+    'sluice.postgres.bulk.mode': name === 'pg-values' ? 'values' : 'copy',
+  })
+  const load = loadavg()[0]!.toFixed(2)
+  started = performance.now()
+  for (let at = 0; at < N; at += BATCH) await task.put(records.slice(at, at + BATCH))
+  await task.flush(new Map())
+  const rate = Math.round(N / ((performance.now() - started) / 1000))
+  console.log(`${name}: ${rate} rows/s (${N} upserts, ${BATCH} per put, load average ${load})`)
+  await task.stop()
+  await drop()
+}

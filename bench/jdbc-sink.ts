@@ -1,0 +1,385 @@
+/**
+ * JDBC sink throughput: 1,000,000 records (10 fields, JsonConverter with schemas, struct key) upserted
+ * from one Kafka topic into a table the connector auto-creates, side by side on one machine:
+ *
+ *   sluice-pg-copy     Sluice, PostgreSQL, COPY into a temporary table + INSERT … SELECT … ON CONFLICT (default)
+ *   sluice-pg-values   Sluice, PostgreSQL, multi-row INSERT … VALUES … ON CONFLICT
+ *   sluice-mariadb     Sluice, MariaDB, multi-row INSERT … ON DUPLICATE KEY UPDATE
+ *   debezium-pg        Debezium's JDBC sink (Maven Central) on Apache Kafka Connect 4.3.1, PostgreSQL
+ *   debezium-mariadb   the same into MariaDB
+ *
+ *   npx node bench/jdbc-sink.ts [--records 1000000] [--cases a,b,…] [--timeout-ms 900000] [--keep]
+ *
+ * The records are produced once; each case is a connector of its own (its own consumer group) reading
+ * the topic from the start into a fresh database, `tasks.max=1`, `insert.mode=upsert` on the record key,
+ * default batch sizes (the consumer's 500 records per poll caps both). Rows are counted in the table: a
+ * case ends when `count(*)` reaches the number of records. Throughput = records / (first row → last
+ * row); also from spawn. Worker CPU and peak RSS are of the worker's process tree. Prints a Markdown
+ * table and writes the JSON to bench/out/jdbc-sink-<time>.json.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { ensureKafka } from '../scripts/kafka.ts'
+import { bigIntToBytes } from '../src/api/data/logical-types.ts'
+import { WorkerConfig } from '../src/config/worker-config.ts'
+import { createLog } from '../src/log/create-log.ts'
+import { startConnectStandalone } from './jvm/connect.ts'
+import { DEBEZIUM_VERSION, resolveDebeziumJdbc } from './jvm/debezium-jdbc.ts'
+import { freePort } from './lib/cases.ts'
+import { treeCpuSeconds } from './lib/cpu-time.ts'
+import { machineInfo } from './lib/machine.ts'
+import { writeProperties } from './lib/properties-file.ts'
+import { sluiceRevision } from './lib/revision.ts'
+import { mib, RssSampler } from './lib/rss.ts'
+import { startSluiceStandalone } from './lib/sluice.ts'
+import { round } from './lib/stats.ts'
+import { createTopics, deleteTopics } from './lib/topics.ts'
+import { connectorStatus, type WorkerProcess, waitRestReady } from './lib/worker-process.ts'
+
+const CASES = [
+  'sluice-pg-copy',
+  'sluice-pg-values',
+  'sluice-mariadb',
+  'debezium-pg',
+  'debezium-mariadb',
+] as const
+type CaseName = (typeof CASES)[number]
+
+const PG = new URL(process.env.SLUICE_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:15432/postgres')
+const MARIADB = new URL(process.env.SLUICE_BENCH_MARIADB ?? 'mysql://root@127.0.0.1:3306')
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`)
+}
+
+const KEY_SCHEMA = {
+  type: 'struct',
+  optional: false,
+  name: 'bench.Key',
+  fields: [{ field: 'id', type: 'int64', optional: false }],
+}
+const VALUE_SCHEMA = {
+  type: 'struct',
+  optional: false,
+  name: 'bench.Bet',
+  fields: [
+    { field: 'id', type: 'int64', optional: false },
+    { field: 'race_id', type: 'int32', optional: false },
+    { field: 'runner', type: 'string', optional: false },
+    {
+      field: 'amount',
+      type: 'bytes',
+      optional: false,
+      name: 'org.apache.kafka.connect.data.Decimal',
+      version: 1,
+      parameters: { scale: '2', 'connect.decimal.precision': '12' },
+    },
+    {
+      field: 'placed_at',
+      type: 'int64',
+      optional: false,
+      name: 'org.apache.kafka.connect.data.Timestamp',
+      version: 1,
+    },
+    { field: 'odds', type: 'double', optional: false },
+    { field: 'stake', type: 'int64', optional: false },
+    { field: 'is_win', type: 'boolean', optional: false },
+    { field: 'status', type: 'string', optional: false },
+    { field: 'note', type: 'string', optional: true },
+  ],
+}
+const keyHead = `{"schema":${JSON.stringify(KEY_SCHEMA)},"payload":{"id":`
+const valueHead = `{"schema":${JSON.stringify(VALUE_SCHEMA)},"payload":`
+
+async function produce(bootstrap: string, topic: string, records: number): Promise<void> {
+  const started = Date.now()
+  const logHandle = await createLog(
+    new WorkerConfig({ 'bootstrap.servers': bootstrap }),
+    'bench-jdbc-producer',
+  )
+  const producer = logHandle.createProducer({ clientId: 'bench-jdbc-producer' })
+  try {
+    const CHUNK = 5000
+    const inFlight: Promise<unknown>[] = []
+    for (let at = 0; at < records; at += CHUNK) {
+      const batch = []
+      for (let id = at; id < Math.min(records, at + CHUNK); id++) {
+        const payload = {
+          id,
+          race_id: id % 997,
+          runner: `runner-${id % 12}`,
+          amount: Buffer.from(bigIntToBytes(BigInt(100 + (id % 100_000)))).toString('base64'),
+          placed_at: 1_714_560_000_000 + id,
+          odds: 1.5 + (id % 40) / 4,
+          stake: id * 10,
+          is_win: id % 3 === 0,
+          status: id % 2 === 0 ? 'open' : 'settled',
+          note: id % 5 === 0 ? null : `bet number ${id}`,
+        }
+        batch.push({
+          topic,
+          partition: 0,
+          key: Buffer.from(`${keyHead}${id}}}`),
+          value: Buffer.from(`${valueHead}${JSON.stringify(payload)}}`),
+        })
+      }
+      inFlight.push(producer.send(batch))
+      if (inFlight.length >= 8) await inFlight.shift()
+    }
+    await Promise.all(inFlight)
+  } finally {
+    await producer.close()
+    await logHandle.close()
+  }
+  log(`produced ${records} records to ${topic} in ${round((Date.now() - started) / 1000, 1)} s`)
+}
+
+interface Database {
+  jdbcUrl: string
+  count(table: string): Promise<number>
+  drop(): Promise<void>
+}
+
+async function freshDatabase(kind: 'pg' | 'mariadb', name: string): Promise<Database> {
+  if (kind === 'pg') {
+    const admin = new pg.Client({ connectionString: PG.toString() })
+    await admin.connect()
+    await admin.query(`CREATE DATABASE "${name}"`)
+    await admin.end()
+    const url = new URL(PG)
+    url.pathname = `/${name}`
+    const client = new pg.Client({ connectionString: url.toString() })
+    await client.connect()
+    return {
+      jdbcUrl: `jdbc:postgresql://${PG.host}/${name}`,
+      async count(table) {
+        try {
+          return Number((await client.query(`SELECT count(*) AS n FROM "${table}"`)).rows[0].n)
+        } catch {
+          return 0
+        }
+      },
+      async drop() {
+        await client.end()
+        const a = new pg.Client({ connectionString: PG.toString() })
+        await a.connect()
+        await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+        await a.end()
+      },
+    }
+  }
+  const admin = await mysql.createConnection(MARIADB.toString())
+  await admin.query(`CREATE DATABASE \`${name}\``)
+  return {
+    jdbcUrl: `jdbc:mariadb://${MARIADB.host}/${name}`,
+    async count(table) {
+      try {
+        const [rows] = await admin.query(`SELECT count(*) AS n FROM \`${name}\`.\`${table}\``)
+        return Number((rows as { n: number }[])[0]!.n)
+      } catch {
+        return 0
+      }
+    },
+    async drop() {
+      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``)
+      await admin.end()
+    },
+  }
+}
+
+interface CaseResult {
+  case: CaseName
+  loadAverageAtStart: number
+  rows?: number
+  readyMs?: number
+  firstRowMs?: number
+  lastRowMs?: number
+  rowsPerSecond?: number
+  rowsPerSecondFromSpawn?: number
+  peakRssMiB?: number
+  cpuSeconds?: number
+  error?: string
+}
+
+async function runCase(
+  name: CaseName,
+  options: {
+    bootstrap: string
+    topic: string
+    records: number
+    dir: string
+    timeoutMs: number
+    keep: boolean
+  },
+): Promise<CaseResult> {
+  const result: CaseResult = { case: name, loadAverageAtStart: round(loadavg()[0]!, 2) }
+  const kind = name.endsWith('mariadb') ? 'mariadb' : 'pg'
+  const dbName = `bench_jdbc_${name.replaceAll('-', '_')}_${Date.now().toString(36)}`
+  const db = await freshDatabase(kind, dbName)
+  const cwd = join(options.dir, name)
+  mkdirSync(cwd, { recursive: true })
+  const port = await freePort()
+  const table = 'bets'
+  const worker: Record<string, string | number> = {
+    'bootstrap.servers': options.bootstrap,
+    'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'offset.storage.file.filename': join(cwd, 'connect.offsets'),
+    'offset.flush.interval.ms': 10_000,
+    listeners: `http://127.0.0.1:${port}`,
+  }
+  const connectorName = `bench-jdbc-${name}-${Date.now().toString(36)}`
+  let process_: WorkerProcess
+  if (name.startsWith('sluice')) {
+    const file = writeProperties(join(cwd, 'sink.properties'), {
+      name: connectorName,
+      'connector.class': 'io.confluent.connect.jdbc.JdbcSinkConnector',
+      'tasks.max': 1,
+      topics: options.topic,
+      'connection.url': db.jdbcUrl,
+      'connection.user': kind === 'pg' ? PG.username || 'postgres' : MARIADB.username || 'root',
+      'insert.mode': 'upsert',
+      'pk.mode': 'record_key',
+      'auto.create': 'true',
+      'table.name.format': table,
+      'sluice.postgres.bulk.mode': name === 'sluice-pg-values' ? 'values' : 'copy',
+    })
+    process_ = startSluiceStandalone({ cwd, worker, connectorFiles: [file] })
+  } else {
+    const plugins = resolveDebeziumJdbc()
+    const file = writeProperties(join(cwd, 'sink.properties'), {
+      name: connectorName,
+      'connector.class': 'io.debezium.connector.jdbc.JdbcSinkConnector',
+      'tasks.max': 1,
+      topics: options.topic,
+      'connection.url': db.jdbcUrl,
+      'connection.username': kind === 'pg' ? PG.username || 'postgres' : MARIADB.username || 'root',
+      'connection.password': '',
+      'insert.mode': 'upsert',
+      'primary.key.mode': 'record_key',
+      'schema.evolution': 'basic',
+      'collection.name.format': table,
+    })
+    const { pluginDir } = await import('./jvm/connect.ts').then((m) => m.resolveConnectJars())
+    process_ = startConnectStandalone({
+      cwd,
+      worker: { ...worker, 'plugin.path': `${pluginDir},${plugins}` },
+      connectorFiles: [file],
+    })
+  }
+  const sampler = new RssSampler(process_.pid, 200)
+  try {
+    result.readyMs = await waitRestReady(process_, port, 180_000)
+    const deadline = performance.now() + options.timeoutMs
+    let rows = 0
+    let lastProgress = performance.now()
+    while (performance.now() < deadline) {
+      const now = await db.count(table)
+      const at = performance.now() - process_.spawnedAt
+      if (now > 0 && result.firstRowMs === undefined) result.firstRowMs = at
+      if (now !== rows) lastProgress = performance.now()
+      rows = now
+      if (rows >= options.records) {
+        result.lastRowMs = at
+        break
+      }
+      if (process_.exit() !== undefined)
+        throw new Error(`worker exited (${process_.exit()}):\n${process_.logTail(40)}`)
+      if (performance.now() - lastProgress > 120_000) {
+        throw new Error(
+          `no progress for 120 s at ${rows} rows\nconnectors: ${await connectorStatus(port)}\n${process_.logTail(40)}`,
+        )
+      }
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    result.rows = rows
+    sampler.sample()
+    result.cpuSeconds = round(treeCpuSeconds(process_.pid), 1)
+    result.peakRssMiB = round(mib(sampler.stop().peakBytes), 1)
+    if (result.lastRowMs === undefined) throw new Error(`timed out with ${rows}/${options.records} rows`)
+    result.rowsPerSecond = Math.round(options.records / ((result.lastRowMs - result.firstRowMs!) / 1000))
+    result.rowsPerSecondFromSpawn = Math.round(options.records / (result.lastRowMs / 1000))
+    log(`${name}: ${rows} rows, ${result.rowsPerSecond} rows/s (first→last row)`)
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error)
+    log(`${name} failed: ${result.error.split('\n')[0]}`)
+  } finally {
+    sampler.stop()
+    await process_.stop()
+    if (!options.keep) await db.drop()
+  }
+  return result
+}
+
+function table(results: CaseResult[]): string {
+  const n = (v: number | undefined) => (v === undefined ? '–' : v.toLocaleString('en-US'))
+  const s = (ms: number | undefined) => (ms === undefined ? '–' : (ms / 1000).toFixed(1))
+  return [
+    '| case | rows in table | rows/s first→last row | rows/s from spawn | spawn→first row (s) | spawn→last row (s) | worker CPU (s) | peak RSS (MiB) | load avg at start |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...results.map(
+      (r) =>
+        `| ${r.case}${r.error ? ` (failed: ${r.error.split('\n')[0]})` : ''} | ${n(r.rows)} | ${n(r.rowsPerSecond)} | ${n(r.rowsPerSecondFromSpawn)} | ${s(r.firstRowMs)} | ${s(r.lastRowMs)} | ${r.cpuSeconds ?? '–'} | ${r.peakRssMiB ?? '–'} | ${r.loadAverageAtStart} |`,
+    ),
+  ].join('\n')
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string', default: '1000000' },
+      cases: { type: 'string', default: CASES.join(',') },
+      'timeout-ms': { type: 'string', default: '900000' },
+      keep: { type: 'boolean', default: false },
+    },
+  })
+  const records = Number(values.records)
+  const cases = values.cases.split(',').map((c) => c.trim()) as CaseName[]
+  for (const c of cases)
+    if (!CASES.includes(c)) throw new Error(`unknown case '${c}'; choose from ${CASES.join(', ')}`)
+  const { bootstrap } = await ensureKafka()
+  const topic = `bench-jdbc-${Date.now().toString(36)}`
+  const dir = join(import.meta.dirname, 'out', topic)
+  mkdirSync(dir, { recursive: true })
+  await createTopics(bootstrap, [topic], 1)
+  const results: CaseResult[] = []
+  try {
+    await produce(bootstrap, topic, records)
+    for (const name of cases) {
+      log(`case ${name} (load average ${loadavg()[0]!.toFixed(2)})`)
+      results.push(
+        await runCase(name, {
+          bootstrap,
+          topic,
+          records,
+          dir,
+          timeoutMs: Number(values['timeout-ms']),
+          keep: values.keep,
+        }),
+      )
+    }
+  } finally {
+    await deleteTopics(bootstrap, [topic])
+    if (!values.keep) rmSync(dir, { recursive: true, force: true })
+  }
+  const report = {
+    benchmark: 'jdbc-sink',
+    at: new Date().toISOString(),
+    records,
+    debeziumVersion: DEBEZIUM_VERSION,
+    machine: machineInfo(),
+    revision: sluiceRevision(),
+    loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
+    results,
+  }
+  const out = join(import.meta.dirname, 'out', `jdbc-sink-${report.at.replaceAll(':', '-')}.json`)
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
+  console.log(table(results))
+  log(`wrote ${out}`)
+}
+
+await main()
