@@ -4,9 +4,11 @@
  * each. One worker is killed with SIGKILL (its work resumes elsewhere after the short rebalance
  * delay, every line reaches the sink files); a worker joins (only moved tasks stop, none restarts
  * on the others); the whole cluster restarts (sources resume from the offsets topic, not from the
- * beginning); 50 connectors are created at once (rebalances counted).
+ * beginning); one worker's broker connections are reset for 5 s (a network blip: it recovers, nothing
+ * is lost); 50 connectors are created at once (rebalances counted).
  */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +20,22 @@ import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 import { Cluster, type ClusterWorker, clusterView, restWithRetry } from './cluster.ts'
 
 const skip = kafkaSkipReason()
+
+/** Resets (ss -K) the established TCP connections of process `pid` to local port `port`; returns how many. */
+function resetConnections(pid: number, port: number): number {
+  const listing = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${port} )`], {
+    encoding: 'utf8',
+  })
+  const localPorts = listing
+    .split('\n')
+    .filter((line) => line.includes(`pid=${pid},`))
+    .map((line) => line.trim().split(/\s+/)[2]?.split(':').pop())
+    .filter((p): p is string => p !== undefined && p !== '')
+  for (const local of localPorts) {
+    execFileSync('ss', ['-K', '-tn', 'state', 'established', `( sport = :${local} and dport = :${port} )`])
+  }
+  return localPorts.length
+}
 
 function countLines(lines: string[]): Map<number, number> {
   const counts = new Map<number, number>()
@@ -216,6 +234,28 @@ describe('[integration] distributed cluster under faults', { skip, timeout: 240_
         )
       }
     }
+  })
+
+  it("rides out a network blip: one worker's broker connections are reset for 5 s, nothing is lost", async () => {
+    const port = Number(kafkaBootstrap().split(':').pop())
+    const victim = cluster.alive()[1]
+    const before = await clusterView(victim)
+    appendLines(300)
+    // Every connection the worker holds to the broker is reset (as a flapping network would), again
+    // and again for 5 s, so its reconnects fail too; the broker and the other workers stay up.
+    const deadline = Date.now() + 5_000
+    let resets = 0
+    while (Date.now() < deadline) {
+      resets += resetConnections(victim.child.pid!, port)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.ok(resets > 0, 'the worker had broker connections to reset')
+    appendLines(300)
+    await eventually(() => allRunning(names, taskCounts).then((ok) => ok || undefined), 90_000, 'all RUNNING')
+    await outputComplete(90_000)
+    assert.equal(victim.exited, false, 'the worker survived the blip')
+    const after = await clusterView(victim)
+    assert.ok(after.generation >= before.generation)
   })
 
   it('takes 50 connectors created at once without a rebalance storm', async () => {
