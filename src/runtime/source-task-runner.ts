@@ -133,8 +133,13 @@ export class SourceTaskRunner extends TaskRunner {
     this.#pollError = true
     this.setState('RUNNING', errorTrace(error))
     await this.#maybeCommit()
+    await this.#sleep(delay)
+  }
+
+  /** Waits `ms`, or less if a stop wakes the runner. */
+  async #sleep(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay)
+      const timer = setTimeout(resolve, ms)
       this.#wakeSender = () => {
         clearTimeout(timer)
         resolve()
@@ -239,14 +244,7 @@ export class SourceTaskRunner extends TaskRunner {
         this.logger.warn(
           `${taskIdString(this.id)}: writing ${batch.produce.length} records failed (${errorMessage(error)}); retrying in ${delay} ms`,
         )
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay)
-          this.#wakeSender = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-        this.#wakeSender = null
+        await this.#sleep(delay)
       }
     }
   }

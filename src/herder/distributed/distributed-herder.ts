@@ -63,6 +63,13 @@ import {
   sameConfigs,
 } from '../standalone/standalone-herder.ts'
 import {
+  type ConnectorType,
+  connectorOffsets,
+  connectorStateInfo,
+  connectorTypeOf,
+  taskStateInfo,
+} from '../views.ts'
+import {
   type Allocation,
   CONFIG_MISMATCH,
   type ConnectAssignment,
@@ -731,39 +738,16 @@ export class DistributedHerder implements Herder {
 
   connectorStatus(name: string): ConnectorStateInfo {
     const config = this.#configs.connectorConfig(name)
-    const status = this.#status.connector(name)
-    if (config === undefined || status === undefined)
-      throw new NotFoundError(`No status found for connector ${name}`)
-    const count = this.#configs.taskCount(name)
-    return {
-      name,
-      connector: {
-        state: status.state,
-        worker_id: status.workerId,
-        ...(status.trace ? { trace: status.trace } : {}),
-      },
-      tasks: this.#status
-        .tasks(name)
-        .filter(([task]) => task < count)
-        .map(([task, s]) => ({
-          id: task,
-          state: s.state,
-          worker_id: s.workerId,
-          ...(s.trace ? { trace: s.trace } : {}),
-        })),
-      type: this.#type(config),
-    }
+    const info =
+      config && connectorStateInfo(name, this.#status, this.#configs.taskCount(name), this.#type(config))
+    if (!info) throw new NotFoundError(`No status found for connector ${name}`)
+    return info
   }
 
   taskStatus(connector: string, task: number): TaskStateInfo {
-    const status = this.#status.task({ connector, task })
-    if (status === undefined) throw new NotFoundError(`No status found for task ${connector}-${task}`)
-    return {
-      id: task,
-      state: status.state,
-      worker_id: status.workerId,
-      ...(status.trace ? { trace: status.trace } : {}),
-    }
+    const info = taskStateInfo(connector, task, this.#status)
+    if (!info) throw new NotFoundError(`No status found for task ${connector}-${task}`)
+    return info
   }
 
   taskConfigs(name: string): TaskInfo[] {
@@ -798,24 +782,7 @@ export class DistributedHerder implements Herder {
 
   async connectorOffsets(name: string): Promise<{ offsets: ConnectorOffset[] }> {
     const config = this.#config_(name)
-    if (this.#type(config) === 'sink') {
-      const committed = await this.#worker.log.groupOffsets(`connect-${name}`)
-      return {
-        offsets: [...committed].map(([key, offset]) => {
-          const tp = parseTpKey(key)
-          return {
-            partition: { kafka_topic: tp.topic, kafka_partition: tp.partition },
-            offset: { kafka_offset: offset },
-          }
-        }),
-      }
-    }
-    const offsets: ConnectorOffset[] = []
-    for (const [key, value] of await this.#offsets.connectorEntries(name)) {
-      const parsed = parseOffsetKey(key)
-      if (parsed) offsets.push({ partition: parsed.partition, offset: JSON.parse(value) as OffsetMap })
-    }
-    return { offsets }
+    return connectorOffsets(name, this.#type(config), this.#worker.log, this.#offsets)
   }
 
   // ── REST: writes (on the leader; pause/resume anywhere) ────────────────────────────────────
@@ -1067,12 +1034,8 @@ export class DistributedHerder implements Herder {
       throw new NotFoundError(`Unknown connector ${name}`)
   }
 
-  #type(config: Props): 'source' | 'sink' | 'unknown' {
-    try {
-      return this.#worker.connectorType(config['connector.class'])
-    } catch {
-      return 'unknown'
-    }
+  #type(config: Props): ConnectorType {
+    return connectorTypeOf(this.#worker, config)
   }
 
   #statusOf(state: 'RESTARTING') {

@@ -35,6 +35,13 @@ import type {
   TaskInfo,
   TaskStateInfo,
 } from '../herder.ts'
+import {
+  type ConnectorType,
+  connectorOffsets,
+  connectorStateInfo,
+  connectorTypeOf,
+  taskStateInfo,
+} from '../views.ts'
 
 interface ConnectorEntry {
   config: Props
@@ -152,39 +159,17 @@ export class StandaloneHerder implements Herder {
 
   connectorStatus(name: string): ConnectorStateInfo {
     const entry = this.#connectors.get(name)
-    if (!entry) throw new NotFoundError(`No status found for connector ${name}`)
-    const status = this.#status.connector(name)
-    if (!status) throw new NotFoundError(`No status found for connector ${name}`)
-    return {
-      name,
-      connector: {
-        state: status.state,
-        worker_id: status.workerId,
-        ...(status.trace ? { trace: status.trace } : {}),
-      },
-      tasks: this.#status
-        .tasks(name)
-        .filter(([task]) => task < entry.taskConfigs.length)
-        .map(([task, s]) => ({
-          id: task,
-          state: s.state,
-          worker_id: s.workerId,
-          ...(s.trace ? { trace: s.trace } : {}),
-        })),
-      type: this.#type(entry.config),
-    }
+    const info =
+      entry && connectorStateInfo(name, this.#status, entry.taskConfigs.length, this.#type(entry.config))
+    if (!info) throw new NotFoundError(`No status found for connector ${name}`)
+    return info
   }
 
   taskStatus(connector: string, task: number): TaskStateInfo {
     this.#entry(connector)
-    const status = this.#status.task({ connector, task })
-    if (!status) throw new NotFoundError(`No status found for task ${connector}-${task}`)
-    return {
-      id: task,
-      state: status.state,
-      worker_id: status.workerId,
-      ...(status.trace ? { trace: status.trace } : {}),
-    }
+    const info = taskStateInfo(connector, task, this.#status)
+    if (!info) throw new NotFoundError(`No status found for task ${connector}-${task}`)
+    return info
   }
 
   taskConfigs(name: string): TaskInfo[] {
@@ -284,26 +269,7 @@ export class StandaloneHerder implements Herder {
 
   async connectorOffsets(name: string): Promise<{ offsets: ConnectorOffset[] }> {
     const entry = this.#entry(name)
-    if (this.#type(entry.config) === 'sink') {
-      const committed = await this.#worker.log.groupOffsets(`connect-${name}`)
-      const offsets = [...committed]
-        .map(([key, offset]) => ({ tp: parseTpKey(key), offset }))
-        .sort((a, b) =>
-          a.tp.topic < b.tp.topic ? -1 : a.tp.topic > b.tp.topic ? 1 : a.tp.partition - b.tp.partition,
-        )
-        .map(({ tp, offset }) => ({
-          partition: { kafka_topic: tp.topic, kafka_partition: tp.partition },
-          offset: { kafka_offset: offset },
-        }))
-      return { offsets }
-    }
-    const entries = await this.#worker.offsetStore.connectorEntries(name)
-    const offsets: ConnectorOffset[] = []
-    for (const [key, value] of entries) {
-      const parsed = parseOffsetKey(key)
-      if (parsed) offsets.push({ partition: parsed.partition, offset: JSON.parse(value) as OffsetMap })
-    }
-    return { offsets }
+    return connectorOffsets(name, this.#type(entry.config), this.#worker.log, this.#worker.offsetStore)
   }
 
   async alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string> {
@@ -471,12 +437,8 @@ export class StandaloneHerder implements Herder {
     return entry
   }
 
-  #type(config: Props): 'source' | 'sink' | 'unknown' {
-    try {
-      return this.#worker.connectorType(config['connector.class'])
-    } catch {
-      return 'unknown'
-    }
+  #type(config: Props): ConnectorType {
+    return connectorTypeOf(this.#worker, config)
   }
 
   #statusOf(state: 'RESTARTING' | 'STOPPED' | 'FAILED') {

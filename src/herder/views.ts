@@ -1,0 +1,103 @@
+/**
+ * What the REST API shows of connectors, the same in every mode: status bodies and offsets, built from
+ * the status store and the offset stores. The herders differ in where configs live and who may
+ * write; they answer reads with these.
+ */
+import type { Props } from '../api/connector.ts'
+import type { OffsetMap } from '../api/records.ts'
+import type { Log } from '../log/log.ts'
+import { parseTpKey } from '../log/log.ts'
+import type { Status, TaskId } from '../runtime/states.ts'
+import type { Worker } from '../runtime/worker.ts'
+import type { OffsetStore } from '../storage/offset-store.ts'
+import { parseOffsetKey } from '../storage/offset-store.ts'
+import type { ConnectorOffset, ConnectorStateInfo, TaskStateInfo } from './herder.ts'
+
+/** The reads both status stores (in memory, on the status topic) answer. */
+export interface StatusView {
+  connector(name: string): Status | undefined
+  task(id: TaskId): Status | undefined
+  /** Sorted by task id. */
+  tasks(connector: string): [number, Status][]
+}
+
+export type ConnectorType = 'source' | 'sink' | 'unknown'
+
+/** The connector's type from its class, `unknown` when the class is not installed. */
+export function connectorTypeOf(worker: Worker, config: Props): ConnectorType {
+  try {
+    return worker.connectorType(config['connector.class'])
+  } catch {
+    return 'unknown'
+  }
+}
+
+const stateOf = (s: Status) => ({
+  state: s.state,
+  worker_id: s.workerId,
+  ...(s.trace ? { trace: s.trace } : {}),
+})
+
+/**
+ * `GET /connectors/{name}/status`, or undefined when the store has no status for it. Tasks beyond
+ * `taskCount` (left from an earlier, larger generation) are not shown.
+ */
+export function connectorStateInfo(
+  name: string,
+  status: StatusView,
+  taskCount: number,
+  type: ConnectorType,
+): ConnectorStateInfo | undefined {
+  const connector = status.connector(name)
+  if (connector === undefined) return undefined
+  return {
+    name,
+    connector: stateOf(connector),
+    tasks: status
+      .tasks(name)
+      .filter(([task]) => task < taskCount)
+      .map(([task, s]) => ({ id: task, ...stateOf(s) })),
+    type,
+  }
+}
+
+/** `GET /connectors/{name}/tasks/{task}/status`, or undefined. */
+export function taskStateInfo(
+  connector: string,
+  task: number,
+  status: StatusView,
+): TaskStateInfo | undefined {
+  const s = status.task({ connector, task })
+  return s === undefined ? undefined : { id: task, ...stateOf(s) }
+}
+
+/**
+ * `GET /connectors/{name}/offsets` (KIP-875): a sink's committed consumer offsets (group
+ * `connect-<name>`, sorted by topic and partition), or a source's stored offsets.
+ */
+export async function connectorOffsets(
+  name: string,
+  type: ConnectorType,
+  log: Log,
+  offsetStore: Pick<OffsetStore, 'connectorEntries'>,
+): Promise<{ offsets: ConnectorOffset[] }> {
+  if (type === 'sink') {
+    const committed = await log.groupOffsets(`connect-${name}`)
+    const offsets = [...committed]
+      .map(([key, offset]) => ({ tp: parseTpKey(key), offset }))
+      .sort((a, b) =>
+        a.tp.topic < b.tp.topic ? -1 : a.tp.topic > b.tp.topic ? 1 : a.tp.partition - b.tp.partition,
+      )
+      .map(({ tp, offset }) => ({
+        partition: { kafka_topic: tp.topic, kafka_partition: tp.partition },
+        offset: { kafka_offset: offset },
+      }))
+    return { offsets }
+  }
+  const offsets: ConnectorOffset[] = []
+  for (const [key, value] of await offsetStore.connectorEntries(name)) {
+    const parsed = parseOffsetKey(key)
+    if (parsed) offsets.push({ partition: parsed.partition, offset: JSON.parse(value) as OffsetMap })
+  }
+  return { offsets }
+}
