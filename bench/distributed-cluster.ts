@@ -12,6 +12,7 @@
  *      pre-filled 6-partition topic; records counted in the destination file.
  *
  *   npx node bench/distributed-cluster.ts [--records 300000] [--repeats 3] [--cases A,B,C]
+ *     [--session-timeout-ms 6000]
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
@@ -29,11 +30,16 @@ const { values: args } = parseArgs({
     records: { type: 'string', default: '300000' },
     repeats: { type: 'string', default: '3' },
     cases: { type: 'string', default: 'A,B,C' },
+    // Case A: the workers' (and their sink consumers') session timeout; below 6000 the broker must allow
+    // it (group.min.session.timeout.ms, 1000 on the test broker of scripts/kafka.ts).
+    'session-timeout-ms': { type: 'string', default: '6000' },
     bootstrap: { type: 'string', default: process.env.SLUICE_TEST_KAFKA ?? '127.0.0.1:19092' },
   },
 })
 const bootstrap = args.bootstrap
 const cases = new Set(args.cases.split(','))
+const sessionTimeoutMs = args['session-timeout-ms']
+const heartbeatMs = String(Math.max(100, Math.floor(Number(sessionTimeoutMs) / 6)))
 const command = [process.execPath, join(root, 'dist', 'src', 'cli', 'main.js')]
 execFileSync(
   process.execPath,
@@ -114,7 +120,9 @@ async function sinkConnector(w: ClusterWorker, name: string, topic: string, task
 }
 
 async function failover(): Promise<void> {
-  say('\n### A. Failover: worker death → its tasks RUNNING elsewhere (scheduled.rebalance.max.delay.ms=0)\n')
+  say(
+    `\n### A. Failover: worker death → its tasks RUNNING elsewhere (scheduled.rebalance.max.delay.ms=0, session.timeout.ms=${sessionTimeoutMs}, heartbeat.interval.ms=${heartbeatMs})\n`,
+  )
   say('| run | how the worker ended | tasks moved | time to RUNNING elsewhere (ms) |')
   say('|---|---|---|---|')
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
@@ -123,7 +131,13 @@ async function failover(): Promise<void> {
         dir,
         bootstrap,
         command,
-        props: { 'scheduled.rebalance.max.delay.ms': '0' },
+        props: {
+          'scheduled.rebalance.max.delay.ms': '0',
+          'session.timeout.ms': sessionTimeoutMs,
+          'heartbeat.interval.ms': heartbeatMs,
+          'consumer.session.timeout.ms': sessionTimeoutMs,
+          'consumer.heartbeat.interval.ms': heartbeatMs,
+        },
       })
       const topic = `${cluster.groupId}-t`
       await log.createTopics([{ name: topic, partitions: 6, replicationFactor: 1 }])

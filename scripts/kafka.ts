@@ -189,6 +189,8 @@ function writeConfigs(port: number): void {
       'share.coordinator.state.topic.replication.factor=1',
       'share.coordinator.state.topic.min.isr=1',
       'group.initial.rebalance.delay.ms=0',
+      // Lets tests and benchmarks use session timeouts below Kafka's 6 s default floor (fast failover).
+      'group.min.session.timeout.ms=1000',
       'auto.create.topics.enable=false',
       'delete.topic.enable=true',
       '',
