@@ -1,4 +1,5 @@
 import pino from 'pino'
+import type { ConnectLogger } from '../api/log.ts'
 
 export type Logger = pino.Logger
 
@@ -32,4 +33,14 @@ function pretty(line: string): string {
     connector === undefined ? '' : ` [${String(connector)}${task === undefined ? '' : `-${String(task)}`}]`
   const error = err ? ` (${typeof err === 'string' ? err : JSON.stringify(err)})` : ''
   return `${at} ${LEVELS[level as number] ?? level}${where} ${String(msg)}${error}\n`
+}
+
+/** The worker's logger as connectors see it (`connectLogger()` of the API). */
+export function asConnectLogger(logger: Logger): ConnectLogger {
+  return {
+    debug: (message) => logger.debug(message),
+    info: (message) => logger.info(message),
+    warn: (message) => logger.warn(message),
+    error: (message) => logger.error(message),
+  }
 }

@@ -3,8 +3,10 @@
  * (STARTED/PAUSED), stop gracefully, and report every state change — a failure with its trace —
  * to the status listener. A failing task never takes the worker down.
  */
+
 import { errorMessage, errorTrace } from '../api/errors.ts'
-import type { Logger } from './logger.ts'
+import { runWithConnectLogger } from '../api/log.ts'
+import { asConnectLogger, type Logger } from './logger.ts'
 import type { State, StatusListener, TargetState, TaskId } from './states.ts'
 import { taskIdString } from './states.ts'
 
@@ -47,7 +49,7 @@ export abstract class TaskRunner {
 
   /** Starts the task's loop in the background; `stop()` ends it. */
   start(): void {
-    this.#done = this.#run()
+    this.#done = runWithConnectLogger(asConnectLogger(this.logger), () => this.#run())
   }
 
   transitionTo(target: TargetState): void {
@@ -63,7 +65,7 @@ export abstract class TaskRunner {
       this.#stopping = true
       this.#targetChanged?.()
       try {
-        await this.onStopRequested()
+        await runWithConnectLogger(asConnectLogger(this.logger), () => this.onStopRequested())
       } catch (error) {
         this.logger.warn({ err: errorMessage(error) }, `${taskIdString(this.id)}: error while stopping`)
       }

@@ -3,6 +3,7 @@
  * offset store. It does not decide *what* runs — the herder does (standalone: everything;
  * distributed: what the group assigned) — it only starts, stops and reports.
  */
+
 import type {
   Connector,
   Props,
@@ -11,6 +12,7 @@ import type {
   SourceConnectorContext,
 } from '../api/connector.ts'
 import { ConfigError, ConnectError, errorMessage, errorTrace } from '../api/errors.ts'
+import { runWithConnectLogger } from '../api/log.ts'
 import type { SinkRecord, SourceRecord } from '../api/records.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import type { Log } from '../log/log.ts'
@@ -19,7 +21,7 @@ import type { OffsetStore } from '../storage/offset-store.ts'
 import { createConverters } from './converters.ts'
 import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/error-handler.ts'
 import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './errors/error-reporter.ts'
-import type { Logger } from './logger.ts'
+import { asConnectLogger, type Logger } from './logger.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
 import { SourceTaskRunner } from './source-task-runner.ts'
@@ -138,7 +140,7 @@ export class Worker {
     }
     instance.initialize(context)
     try {
-      await instance.start(props)
+      await this.#asConnector(name, () => instance.start(props))
     } catch (error) {
       this.#o.logger.error(`connector ${name} failed to start: ${errorMessage(error)}`)
       running.state = 'FAILED'
@@ -161,7 +163,7 @@ export class Worker {
     const c = this.#connectors.get(name)
     if (!c) throw new ConnectError('NOT_FOUND', `Connector ${name} not found`)
     const maxTasks = Number(c.props['tasks.max'] ?? '1')
-    const configs = await c.instance.taskConfigs(maxTasks)
+    const configs = await this.#asConnector(name, () => c.instance.taskConfigs(maxTasks))
     if (configs.length > maxTasks) {
       throw new ConnectError(
         'CONNECT',
@@ -178,7 +180,7 @@ export class Worker {
     this.#connectors.delete(name)
     if (c.state === 'RUNNING' || c.state === 'PAUSED') {
       try {
-        await c.instance.stop()
+        await this.#asConnector(name, () => c.instance.stop())
       } catch (error) {
         this.#o.logger.warn(`connector ${name} failed to stop cleanly: ${errorMessage(error)}`)
       }
@@ -304,6 +306,11 @@ export class Worker {
       offsetFlushTimeoutMs: flushTimeout,
       errorHandler,
     })
+  }
+
+  /** Runs a call into the connector with its logger as the API's `connectLogger()`. */
+  #asConnector<T>(name: string, call: () => T): T {
+    return runWithConnectLogger(asConnectLogger(this.#o.logger.child({ connector: name })), call)
   }
 
   #errorHandler(props: Props, logger: Logger, dlqClientId: string): ErrorHandler {

@@ -3,6 +3,7 @@ import { AbstractConfig } from '../../api/config-def.ts'
 import { type Props, SourceTask } from '../../api/connector.ts'
 import { Schemas } from '../../api/data/schema.ts'
 import { ConnectError } from '../../api/errors.ts'
+import { connectLogger } from '../../api/log.ts'
 import { type OffsetMap, SourceRecord } from '../../api/records.ts'
 import { BATCH_SIZE_CONFIG, FILE_CONFIG, fileSourceConfigDef, TOPIC_CONFIG } from './config.ts'
 import { FILE_CONNECTOR_VERSION } from './version.ts'
@@ -106,7 +107,7 @@ export class FileStreamSourceTask extends SourceTask {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
       if (!this.#warnedMissing) {
         this.#warnedMissing = true
-        process.emitWarning(
+        connectLogger().warn(
           `Couldn't find file ${this.#file} for FileStreamSourceTask, waiting for it to be created`,
         )
       }

@@ -7,10 +7,12 @@
  * only in `commit()` — after the runtime wrote the offsets of acknowledged records — to the
  * `lsn_commit` of the newest of them, so the server never discards WAL we might still need.
  */
+
 import type pg from 'pg'
 import { type Props, SourceTask } from '../../api/connector.ts'
 import { Struct } from '../../api/data/struct.ts'
 import { ConnectError, errorMessage, RetriableError } from '../../api/errors.ts'
+import { connectLogger } from '../../api/log.ts'
 import type { OffsetMap, SourceRecord } from '../../api/records.ts'
 import { Catalog } from './catalog.ts'
 import {
@@ -796,7 +798,7 @@ export class PostgresCdcSourceTask extends SourceTask {
   #warn(key: string, message: string): void {
     if (this.#warned.has(key)) return
     this.#warned.add(key)
-    process.emitWarning(`[postgres-cdc] ${message}`)
+    connectLogger().warn(message)
   }
 }
 

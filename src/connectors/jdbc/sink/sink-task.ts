@@ -11,8 +11,10 @@
  *   row, the good rows commit and each bad one goes to the errant-record reporter (errors.tolerance=all
  *   → dead-letter topic); a tombstone with deletes off is handled the same way, not a dead task.
  */
+
 import { type Props, type SinkOffsets, SinkTask } from '../../../api/connector.ts'
 import { ConfigError, ConnectError, DataError, errorMessage, RetriableError } from '../../../api/errors.ts'
+import { connectLogger } from '../../../api/log.ts'
 import type { SinkRecord } from '../../../api/records.ts'
 import { type DbConnection, isConnectionError, openConnection } from '../common/connection.ts'
 import { parseJdbcUrl } from '../common/url.ts'
@@ -100,7 +102,7 @@ export abstract class AbstractJdbcSinkTask extends SinkTask {
           )
           return
         }
-        process.emitWarning(
+        connectLogger().warn(
           `JDBC sink: database connection failed (${errorMessage(error)}); retry ${this.#failedAttempts} of ` +
             `${settings.maxRetries} in ${settings.retryBackoffMs} ms`,
         )
@@ -131,7 +133,7 @@ export abstract class AbstractJdbcSinkTask extends SinkTask {
       return
     }
     if ((this.#props['errors.tolerance'] ?? 'none').toLowerCase() === 'all') {
-      process.emitWarning(`JDBC sink skipped record ${where(record)}: ${wrapped.message}`)
+      connectLogger().warn(`JDBC sink skipped record ${where(record)}: ${wrapped.message}`)
       return
     }
     throw wrapped

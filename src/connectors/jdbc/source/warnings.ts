@@ -1,8 +1,9 @@
 /**
  * Warnings of the JDBC source (no index on a polled column, rows that may commit out of order, lost
- * connections). Connectors depend on the API only, which has no logger: like the file connector's,
- * they go through `process.emitWarning`, which the worker's logs capture.
+ * connections), in the worker's log under the connector's or task's name.
  */
+import { connectLogger } from '../../../api/log.ts'
+
 export function warn(message: string): void {
-  process.emitWarning(message, { code: 'SLUICE_JDBC_SOURCE' })
+  connectLogger().warn(message)
 }
