@@ -10,10 +10,10 @@ import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
-import { bigIntToBytes } from '../src/api/data/logical-types.ts'
 import { SinkRecord } from '../src/api/records.ts'
 import { JdbcSinkTask } from '../src/connectors/jdbc/sink/sink-task.ts'
 import { JsonConverter } from '../src/converters/json-converter.ts'
+import { betPayload, KEY_SCHEMA, VALUE_SCHEMA } from './lib/bet-records.ts'
 
 const PG = new URL(process.env.SLUICE_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:15432/postgres')
 const MARIADB = new URL(process.env.SLUICE_BENCH_MARIADB ?? 'mysql://root@127.0.0.1:3306')
@@ -27,59 +27,13 @@ const { values } = parseArgs({
 const N = Number(values.records)
 const BATCH = Number(values.batch)
 
-const KEY_SCHEMA = {
-  type: 'struct',
-  optional: false,
-  fields: [{ field: 'id', type: 'int64', optional: false }],
-}
-const VALUE_SCHEMA = {
-  type: 'struct',
-  optional: false,
-  fields: [
-    { field: 'id', type: 'int64', optional: false },
-    { field: 'race_id', type: 'int32', optional: false },
-    { field: 'runner', type: 'string', optional: false },
-    {
-      field: 'amount',
-      type: 'bytes',
-      optional: false,
-      name: 'org.apache.kafka.connect.data.Decimal',
-      version: 1,
-      parameters: { scale: '2', 'connect.decimal.precision': '12' },
-    },
-    {
-      field: 'placed_at',
-      type: 'int64',
-      optional: false,
-      name: 'org.apache.kafka.connect.data.Timestamp',
-      version: 1,
-    },
-    { field: 'odds', type: 'double', optional: false },
-    { field: 'stake', type: 'int64', optional: false },
-    { field: 'is_win', type: 'boolean', optional: false },
-    { field: 'status', type: 'string', optional: false },
-    { field: 'note', type: 'string', optional: true },
-  ],
-}
-
 const keys = new JsonConverter()
 keys.configure({}, true)
 const vals = new JsonConverter()
 vals.configure({}, false)
 const raw: [Buffer, Buffer][] = []
 for (let id = 0; id < N; id++) {
-  const payload = {
-    id,
-    race_id: id % 997,
-    runner: `runner-${id % 12}`,
-    amount: Buffer.from(bigIntToBytes(BigInt(100 + (id % 100_000)))).toString('base64'),
-    placed_at: 1_714_560_000_000 + id,
-    odds: 1.5 + (id % 40) / 4,
-    stake: id * 10,
-    is_win: id % 3 === 0,
-    status: id % 2 === 0 ? 'open' : 'settled',
-    note: id % 5 === 0 ? null : `bet number ${id}`,
-  }
+  const payload = betPayload(id)
   raw.push([
     Buffer.from(JSON.stringify({ schema: KEY_SCHEMA, payload: { id } })),
     Buffer.from(JSON.stringify({ schema: VALUE_SCHEMA, payload })),

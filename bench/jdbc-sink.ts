@@ -24,11 +24,11 @@ import { parseArgs } from 'node:util'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { ensureKafka } from '../scripts/kafka.ts'
-import { bigIntToBytes } from '../src/api/data/logical-types.ts'
 import { WorkerConfig } from '../src/config/worker-config.ts'
 import { createLog } from '../src/log/create-log.ts'
 import { startConnectStandalone } from './jvm/connect.ts'
 import { DEBEZIUM_VERSION, resolveDebeziumJdbc } from './jvm/debezium-jdbc.ts'
+import { betPayload, KEY_SCHEMA, VALUE_SCHEMA } from './lib/bet-records.ts'
 import { freePort } from './lib/cases.ts'
 import { treeCpuSeconds } from './lib/cpu-time.ts'
 import { machineInfo } from './lib/machine.ts'
@@ -56,42 +56,6 @@ function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`)
 }
 
-const KEY_SCHEMA = {
-  type: 'struct',
-  optional: false,
-  name: 'bench.Key',
-  fields: [{ field: 'id', type: 'int64', optional: false }],
-}
-const VALUE_SCHEMA = {
-  type: 'struct',
-  optional: false,
-  name: 'bench.Bet',
-  fields: [
-    { field: 'id', type: 'int64', optional: false },
-    { field: 'race_id', type: 'int32', optional: false },
-    { field: 'runner', type: 'string', optional: false },
-    {
-      field: 'amount',
-      type: 'bytes',
-      optional: false,
-      name: 'org.apache.kafka.connect.data.Decimal',
-      version: 1,
-      parameters: { scale: '2', 'connect.decimal.precision': '12' },
-    },
-    {
-      field: 'placed_at',
-      type: 'int64',
-      optional: false,
-      name: 'org.apache.kafka.connect.data.Timestamp',
-      version: 1,
-    },
-    { field: 'odds', type: 'double', optional: false },
-    { field: 'stake', type: 'int64', optional: false },
-    { field: 'is_win', type: 'boolean', optional: false },
-    { field: 'status', type: 'string', optional: false },
-    { field: 'note', type: 'string', optional: true },
-  ],
-}
 const keyHead = `{"schema":${JSON.stringify(KEY_SCHEMA)},"payload":{"id":`
 const valueHead = `{"schema":${JSON.stringify(VALUE_SCHEMA)},"payload":`
 
@@ -108,18 +72,7 @@ async function produce(bootstrap: string, topic: string, records: number): Promi
     for (let at = 0; at < records; at += CHUNK) {
       const batch = []
       for (let id = at; id < Math.min(records, at + CHUNK); id++) {
-        const payload = {
-          id,
-          race_id: id % 997,
-          runner: `runner-${id % 12}`,
-          amount: Buffer.from(bigIntToBytes(BigInt(100 + (id % 100_000)))).toString('base64'),
-          placed_at: 1_714_560_000_000 + id,
-          odds: 1.5 + (id % 40) / 4,
-          stake: id * 10,
-          is_win: id % 3 === 0,
-          status: id % 2 === 0 ? 'open' : 'settled',
-          note: id % 5 === 0 ? null : `bet number ${id}`,
-        }
+        const payload = betPayload(id)
         batch.push({
           topic,
           partition: 0,
