@@ -2,7 +2,9 @@
  * The initial snapshot: every captured table read through a cursor in one REPEATABLE READ
  * transaction. When the slot was just created, the transaction imports the slot's exported snapshot,
  * so the snapshot shows exactly the database at the slot's consistent point and streaming continues
- * from there without loss or overlap. Rows stream `snapshot.fetch.size` at a time; memory stays flat.
+ * from there without loss or overlap. Rows are fetched `snapshot.fetch.size` at a time, the next
+ * fetch under way while the previous rows are turned into records (the server reads while we
+ * convert), and handed out at most `max.batch.size` per poll; memory stays flat.
  */
 import type pg from 'pg'
 import type { SourceRecord } from '../../api/records.ts'
@@ -29,6 +31,12 @@ export class InitialSnapshot {
   #pending: { ts: TableSchema; tuple: Tuple; firstInTable: boolean } | null = null
   #first = true
   #cursorOpen = false
+  /** Fetched rows not yet turned into records, from `#rowIndex` on, of table `#rowsTable`. */
+  #rows: Tuple[] = []
+  #rowIndex = 0
+  #rowsTable: TableSchema | null = null
+  /** The FETCH issued ahead for the open cursor, if any. */
+  #ahead: Promise<Tuple[]> | null = null
   done = false
   readonly lsn: Lsn
   readonly txId: number
@@ -79,33 +87,60 @@ export class InitialSnapshot {
   async next(toRecord: RowToRecord, max: number): Promise<SourceRecord[]> {
     const out: SourceRecord[] = []
     while (out.length < max && !this.done) {
-      if (!this.#cursorOpen) {
-        if (!(await this.#openNextTable())) {
-          // No more tables: the held-back row is the last of the snapshot.
-          if (this.#pending) out.push(toRecord(this.#pending.ts, this.#pending.tuple, 'last'))
-          this.#pending = null
-          this.done = true
-          break
-        }
+      if (this.#rowIndex >= this.#rows.length && !(await this.#refill())) {
+        // No more tables: the held-back row is the last of the snapshot.
+        if (this.#pending) out.push(toRecord(this.#pending.ts, this.#pending.tuple, 'last'))
+        this.#pending = null
+        this.done = true
+        break
       }
-      const result = await this.#client.query({
-        text: `FETCH ${this.#settings.snapshotFetchSize} FROM sluice_snapshot`,
-        rowMode: 'array',
-      })
-      const ts = this.#current!
-      for (const row of result.rows as (string | null)[][]) {
+      const ts = this.#rowsTable!
+      const rows = this.#rows
+      const end = Math.min(rows.length, this.#rowIndex + (max - out.length))
+      for (let i = this.#rowIndex; i < end; i++) {
         if (this.#pending) {
           const p = this.#pending
           out.push(toRecord(p.ts, p.tuple, this.#marker(p.firstInTable, false, p.ts !== ts)))
         }
-        this.#pending = { ts, tuple: row, firstInTable: this.#pending?.ts !== ts }
+        this.#pending = { ts, tuple: rows[i], firstInTable: this.#pending?.ts !== ts }
       }
-      if (result.rows.length < this.#settings.snapshotFetchSize) {
-        await this.#client.query('CLOSE sluice_snapshot')
-        this.#cursorOpen = false
-      }
+      this.#rowIndex = end
     }
     return out
+  }
+
+  /** Loads the next fetched rows (opening the next table's cursor when one ends); false when all are read. */
+  async #refill(): Promise<boolean> {
+    for (;;) {
+      if (!this.#cursorOpen) {
+        if (!(await this.#openNextTable())) return false
+        this.#ahead = this.#fetch()
+      }
+      const rows = await this.#ahead!
+      this.#ahead = null
+      if (rows.length < this.#settings.snapshotFetchSize) {
+        await this.#client.query('CLOSE sluice_snapshot')
+        this.#cursorOpen = false
+      } else {
+        this.#ahead = this.#fetch()
+        // Handled when awaited; meanwhile a failure must not surface as an unhandled rejection.
+        this.#ahead.catch(() => {})
+      }
+      if (rows.length > 0) {
+        this.#rows = rows
+        this.#rowIndex = 0
+        this.#rowsTable = this.#current
+        return true
+      }
+    }
+  }
+
+  async #fetch(): Promise<Tuple[]> {
+    const result = await this.#client.query({
+      text: `FETCH ${this.#settings.snapshotFetchSize} FROM sluice_snapshot`,
+      rowMode: 'array',
+    })
+    return result.rows as Tuple[]
   }
 
   #marker(firstInTable: boolean, last: boolean, lastInTable: boolean): SnapshotMarker {

@@ -203,7 +203,7 @@ export class PostgresCdcSourceTask extends SourceTask {
     if (this.#snapshot) {
       const records = await this.#snapshot.next(
         (ts, tuple, marker) => this.#snapshotRecord(ts, tuple, marker),
-        this.#s.snapshotFetchSize,
+        this.#s.maxBatchSize,
       )
       if (this.#snapshot.done) {
         await this.#snapshot.close()
