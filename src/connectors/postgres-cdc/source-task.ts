@@ -471,7 +471,7 @@ export class PostgresCdcSourceTask extends SourceTask {
     if (message.tag === 'update' && message.oldKind === 'K' && message.oldTuple) {
       this.#incremental.onStreamedKey(ts, message.oldTuple)
     }
-    if (!this.#captured(ts.schema, ts.id) && ts.id === this.#s.signalTable) return
+    if (ts.id === this.#s.signalTable && !this.#captured(ts.schema, ts.id)) return
     const offset = this.#offset(lsn, message.tag.toUpperCase())
     const source = (): Struct => this.#source(ts, lsn, 'false')
     switch (message.tag) {
