@@ -3,6 +3,10 @@
  * transaction. When the slot was just created, the transaction imports the slot's exported snapshot,
  * so the snapshot shows exactly the database at the slot's consistent point and streaming continues
  * from there without loss or overlap. Rows stream `snapshot.fetch.size` at a time; memory stays flat.
+ *
+ * Blocking snapshots (an `execute-snapshot` signal of type `blocking`) read the same way, in a READ ONLY
+ * REPEATABLE READ transaction of their own, with an optional SELECT per table replacing `SELECT *`
+ * (its columns are matched to the table's by name).
  */
 import type pg from 'pg'
 import type { SourceRecord } from '../../api/records.ts'
@@ -22,6 +26,10 @@ export class InitialSnapshot {
   readonly #settings: CdcSettings
   readonly #catalog: Catalog
   readonly #tables: string[]
+  readonly #selects: ReadonlyMap<string, string>
+  /** For a SELECT override: position in the result of each table column (-1: absent). */
+  #columnMap: number[] | null = null
+  #columnMapPending = false
   readonly #warn: (m: string) => void
   #tableIndex = -1
   #current: TableSchema | null = null
@@ -41,11 +49,13 @@ export class InitialSnapshot {
     lsn: Lsn,
     txId: number,
     warn: (m: string) => void,
+    selects: ReadonlyMap<string, string>,
   ) {
     this.#client = client
     this.#settings = settings
     this.#catalog = catalog
     this.#tables = tables
+    this.#selects = selects
     this.lsn = lsn
     this.txId = txId
     this.#warn = warn
@@ -57,10 +67,11 @@ export class InitialSnapshot {
     tables: string[],
     exportedSnapshot: string | null,
     warn: (m: string) => void,
+    blocking: { selects: ReadonlyMap<string, string> } | null = null,
   ): Promise<InitialSnapshot> {
     const client = await newPgClient(clientConfig(settings, { options: SESSION_OPTIONS }))
     await client.connect()
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ')
+    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ${blocking ? ' READ ONLY' : ''}`)
     if (exportedSnapshot)
       await client.query(`SET TRANSACTION SNAPSHOT '${exportedSnapshot.replaceAll("'", "''")}'`)
     const { rows } = await client.query('SELECT pg_current_wal_lsn() AS lsn, txid_current() AS txid')
@@ -72,6 +83,7 @@ export class InitialSnapshot {
       parseLsn(String(rows[0].lsn)),
       Number(rows[0].txid),
       warn,
+      blocking?.selects ?? new Map(),
     )
   }
 
@@ -93,7 +105,16 @@ export class InitialSnapshot {
         rowMode: 'array',
       })
       const ts = this.#current!
-      for (const row of result.rows as (string | null)[][]) {
+      if (this.#columnMapPending) {
+        const names = result.fields.map((f) => f.name)
+        this.#columnMap = ts.relationColumns.map((c) => names.indexOf(c))
+        this.#columnMapPending = false
+      }
+      const map = this.#columnMap
+      const rows = map
+        ? (result.rows as (string | null)[][]).map((r) => map.map((i) => (i < 0 ? null : (r[i] ?? null))))
+        : (result.rows as (string | null)[][])
+      for (const row of rows) {
         if (this.#pending) {
           const p = this.#pending
           out.push(toRecord(p.ts, p.tuple, this.#marker(p.firstInTable, false, p.ts !== ts)))
@@ -132,8 +153,11 @@ export class InitialSnapshot {
         warn: this.#warn,
       })
       const columns = info.columns.map((c) => quoteIdent(c.name)).join(', ')
+      const select = this.#selects.get(id)
+      this.#columnMap = null
+      this.#columnMapPending = select !== undefined
       await this.#client.query(
-        `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`,
+        `DECLARE sluice_snapshot NO SCROLL CURSOR FOR ${select ?? `SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`}`,
       )
       this.#cursorOpen = true
       return true
