@@ -169,7 +169,12 @@ export class KafkaSignalChannel {
     return {
       id: typeof parsed.id === 'string' ? parsed.id : String(parsed.id ?? `kafka-${offset}`),
       type: parsed.type,
-      data: parsed.data === undefined || parsed.data === null ? null : JSON.stringify(parsed.data),
+      data:
+        parsed.data === undefined || parsed.data === null
+          ? null
+          : typeof parsed.data === 'string'
+            ? parsed.data
+            : JSON.stringify(parsed.data),
       offset,
     }
   }

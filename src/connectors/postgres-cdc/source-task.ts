@@ -828,7 +828,9 @@ export class PostgresCdcSourceTask extends SourceTask {
       this.#warn(`blocking-empty:${id}`, `signal ${id}: execute-snapshot without data-collections: ignored`)
       return
     }
-    const tables = blockingTables(await this.#capturedTables(), request)
+    // The signal table itself is never snapshotted (as Debezium, DBZ-7944).
+    const captured = (await this.#capturedTables()).filter((t) => t !== this.#s.signalTable)
+    const tables = blockingTables(captured, request)
     if (tables.length === 0) {
       this.#warn(
         `blocking-none:${id}`,
