@@ -17,6 +17,11 @@ export interface TopicReaderOptions {
   /** The consumer group whose committed offset is the start position (when `startOffset` is absent). */
   groupId: string
   clientId: string
+  /**
+   * Create the topic (partition + 1 partitions, the cluster's default replication) when it does not
+   * exist, as a broker with `auto.create.topics.enable` does for a Java consumer. @default false
+   */
+  createIfMissing?: boolean
   /** Where to start; absent or null: the group's committed offset, else per `auto.offset.reset`. */
   startOffset?: number | null
   /**

@@ -473,8 +473,9 @@ export const postgresCdcConfigDef = new ConfigDef()
     importance: 'LOW',
     group: G_SIGNAL,
     documentation:
-      'Topic of the Kafka signal channel (default `<topic.prefix>-signal`). Only partition 0 is read; a record counts ' +
-      'when its key equals `topic.prefix`, and its value is JSON `{"id": …, "type": …, "data": {…}}`.',
+      'Topic of the Kafka signal channel (default `<topic.prefix>-signal`; created with one partition when missing). ' +
+      'Only partition 0 is read; a record counts when its key equals `topic.prefix`, and its value is JSON ' +
+      '`{"id": …, "type": …, "data": {…}}`.',
   })
   .define({
     name: 'signal.kafka.bootstrap.servers',

@@ -106,6 +106,8 @@ export class KafkaSignalChannel {
             groupId: s.groupId,
             clientId: `${this.#prefix}-signal`,
             startOffset: this.#next,
+            // Debezium's consumer gets it auto-created by a broker with Kafka's default settings.
+            createIfMissing: true,
             properties: s.consumer,
           })
           if (this.#stopped) break

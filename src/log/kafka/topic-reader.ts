@@ -81,8 +81,20 @@ export async function openKafkaTopicReader(options: TopicReaderOptions): Promise
   })
   let consumer: LogConsumer | null = null
   try {
-    const topics = await log.describeTopics([options.topic])
-    const description = topics.get(options.topic)
+    let description = (await log.describeTopics([options.topic])).get(options.topic)
+    if (!description && options.createIfMissing) {
+      await log
+        .createTopics([{ name: options.topic, partitions: options.partition + 1, replicationFactor: -1 }])
+        .catch((error: unknown) => {
+          throw new RetriableError(
+            `${where} does not exist and cannot be created (${errorMessage(error)}): create it`,
+            {
+              cause: error,
+            },
+          )
+        })
+      description = (await log.describeTopics([options.topic])).get(options.topic)
+    }
     if (!description) {
       throw new RetriableError(`${where} does not exist: create it (with one partition)`)
     }

@@ -134,7 +134,7 @@ describe('[integration] PostgreSQL CDC Kafka signal channel in a worker', {
     proxies.push(proxy)
     await proxy.cut()
     const topic = `ksw-sig-${suffix}`
-    await worker.worker.log.createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }])
+    // The topic does not exist yet: the channel creates it (as a broker auto-creates it for Debezium's consumer).
     const name = `ksw-${suffix}`
     const res = await request(worker.base, 'POST', '/connectors', {
       name,
@@ -196,5 +196,6 @@ describe('[integration] PostgreSQL CDC Kafka signal channel in a worker', {
     )
     assert.ok(records.every((r) => r.value.payload.op === 'r'))
     await request(worker.base, 'DELETE', `/connectors/${name}`)
+    await worker.worker.log.deleteTopics([topic]).catch(() => {})
   })
 })

@@ -192,9 +192,13 @@ describe('[integration] PostgreSQL CDC blocking snapshots', { skip: postgresSkip
         }
       })()
       await h.pollUntil((r) => r.filter((x) => op(x) === 'c').length > 100, 30_000, 'streaming')
+      // The signal inside a transaction that goes on writing: streaming pauses in its middle.
       await h.db.sql(
+        'BEGIN',
         `INSERT INTO debezium_signal VALUES ('b1', 'execute-snapshot', '{"type": "blocking", "data-collections": ["public\\\\.t.*"], ` +
           `"additional-conditions": [{"data-collection": "public.t2", "filter": "SELECT * FROM public.t2 WHERE id <= 50"}]}')`,
+        `INSERT INTO t1 SELECT g, 'in the signal transaction' FROM generate_series(100001, 100050) g`,
+        'COMMIT',
       )
       const writtenAtSignal = next
       await h.pollUntil(
@@ -237,6 +241,8 @@ describe('[integration] PostgreSQL CDC blocking snapshots', { skip: postgresSkip
       // Every insert streamed (none lost across the pause); replaying all events gives the table.
       const created = new Set(h.records.filter((r) => op(r) === 'c').map((r) => after(r)!.id as number))
       for (let id = 3001; id <= last; id++) assert.ok(created.has(id), `insert ${id} streamed`)
+      for (let id = 100001; id <= 100050; id++)
+        assert.ok(created.has(id), `insert ${id} after the signal streamed`)
       const state = new Map<number, unknown>()
       for (const r of h.records) {
         if (r.value === null || tableOf(r) !== 't1') continue
