@@ -75,6 +75,9 @@ export class SourceTaskRunner extends TaskRunner {
     const context: SourceTaskContext = {
       configs: () => this.#o.taskConfig,
       offsetStorageReader: () => this.#o.offsetReader,
+      // Loaded on first use: the Kafka client costs ~0.6 s at import, which most tasks never need.
+      openTopicReader: async (options) =>
+        (await import('../log/kafka/topic-reader.ts')).openKafkaTopicReader(options),
     }
     task.initialize(context)
     await task.start(this.#o.taskConfig)

@@ -5,6 +5,10 @@
  * from there without loss or overlap. Rows are fetched `snapshot.fetch.size` at a time, the next
  * fetch under way while the previous rows are turned into records (the server reads while we
  * convert), and handed out at most `max.batch.size` per poll; memory stays flat.
+ *
+ * Blocking snapshots (an `execute-snapshot` signal of type `blocking`) read the same way, in a READ ONLY
+ * REPEATABLE READ transaction of their own, with an optional SELECT per table replacing `SELECT *`
+ * (its columns are matched to the table's by name).
  */
 import type pg from 'pg'
 import type { SourceRecord } from '../../api/records.ts'
@@ -24,6 +28,10 @@ export class InitialSnapshot {
   readonly #settings: CdcSettings
   readonly #catalog: Catalog
   readonly #tables: string[]
+  readonly #selects: ReadonlyMap<string, string>
+  /** For a SELECT override: position in the result of each table column (-1: absent). */
+  #columnMap: number[] | null = null
+  #columnMapPending = false
   readonly #warn: (m: string) => void
   #tableIndex = -1
   #current: TableSchema | null = null
@@ -49,11 +57,13 @@ export class InitialSnapshot {
     lsn: Lsn,
     txId: number,
     warn: (m: string) => void,
+    selects: ReadonlyMap<string, string>,
   ) {
     this.#client = client
     this.#settings = settings
     this.#catalog = catalog
     this.#tables = tables
+    this.#selects = selects
     this.lsn = lsn
     this.txId = txId
     this.#warn = warn
@@ -65,10 +75,11 @@ export class InitialSnapshot {
     tables: string[],
     exportedSnapshot: string | null,
     warn: (m: string) => void,
+    blocking: { selects: ReadonlyMap<string, string> } | null = null,
   ): Promise<InitialSnapshot> {
     const client = await newPgClient(clientConfig(settings, { options: SESSION_OPTIONS }))
     await client.connect()
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ')
+    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ${blocking ? ' READ ONLY' : ''}`)
     if (exportedSnapshot)
       await client.query(`SET TRANSACTION SNAPSHOT '${exportedSnapshot.replaceAll("'", "''")}'`)
     const { rows } = await client.query('SELECT pg_current_wal_lsn() AS lsn, txid_current() AS txid')
@@ -80,6 +91,7 @@ export class InitialSnapshot {
       parseLsn(String(rows[0].lsn)),
       Number(rows[0].txid),
       warn,
+      blocking?.selects ?? new Map(),
     )
   }
 
@@ -140,7 +152,15 @@ export class InitialSnapshot {
       text: `FETCH ${this.#settings.snapshotFetchSize} FROM sluice_snapshot`,
       rowMode: 'array',
     })
-    return result.rows as Tuple[]
+    // Fetches only ever run for the open cursor, so #current is the table they read.
+    if (this.#columnMapPending) {
+      const names = result.fields.map((f) => f.name)
+      this.#columnMap = this.#current!.relationColumns.map((c) => names.indexOf(c))
+      this.#columnMapPending = false
+    }
+    const map = this.#columnMap
+    const rows = result.rows as Tuple[]
+    return map ? rows.map((r) => map.map((i) => (i < 0 ? null : (r[i] ?? null)))) : rows
   }
 
   #marker(firstInTable: boolean, last: boolean, lastInTable: boolean): SnapshotMarker {
@@ -167,8 +187,11 @@ export class InitialSnapshot {
         warn: this.#warn,
       })
       const columns = info.columns.map((c) => quoteIdent(c.name)).join(', ')
+      const select = this.#selects.get(id)
+      this.#columnMap = null
+      this.#columnMapPending = select !== undefined
       await this.#client.query(
-        `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`,
+        `DECLARE sluice_snapshot NO SCROLL CURSOR FOR ${select ?? `SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`}`,
       )
       this.#cursorOpen = true
       return true

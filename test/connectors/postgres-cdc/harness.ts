@@ -62,6 +62,8 @@ export async function harness(prefix: string): Promise<Harness> {
           offset: async (p) => offsets.get(JSON.stringify(p)) ?? null,
           offsets: async (ps) => new Map(ps.map((p) => [p, offsets.get(JSON.stringify(p)) ?? null])),
         }),
+        openTopicReader: async (options) =>
+          (await import('../../../src/log/kafka/topic-reader.ts')).openKafkaTopicReader(options),
       })
       await task.start(config)
       return task
