@@ -106,6 +106,12 @@ export interface SourceTaskContext {
    * the client cannot honour. Absent where the runtime offers no Kafka client (e.g. a bare test harness).
    */
   openTopicReader?(options: TopicReaderOptions): Promise<TopicReader>
+  /**
+   * The task keeps working but something it depends on does not (a side channel, an optional
+   * service): the problem shows as the trace of the task's RUNNING status until reported again as
+   * `null`. For failures that stop the task's work, throw from `poll()` instead.
+   */
+  reportProblem?(problem: Error | null): void
 }
 
 export type SinkTopicPartition = TopicPartition

@@ -3,9 +3,9 @@
  * counts when its key equals `topic.prefix`, its value is JSON `{"id", "type", "data": {…}}`.
  *
  * A background loop reads the topic through the runtime's topic reader (decision 0011) into a buffer
- * that the task drains at poll boundaries. While the brokers cannot be reached, `take()` throws a
- * `RetriableError`: the runtime keeps the task RUNNING with that error as its status trace and retries,
- * and the loop reconnects with backoff.
+ * that the task drains at poll boundaries. While the brokers cannot be reached, changes keep streaming
+ * (as in Debezium) and the task reports the problem (`SourceTaskContext.reportProblem`): its status
+ * stays RUNNING with the error as trace until the loop, reconnecting with backoff, reads again.
  *
  * Position: Debezium 3.x keeps it in the consumer group only (auto-commit; DBZ-7856 removed the offset it
  * once stored in the source offsets), so a signal polled just before a crash may be lost or re-run.
@@ -63,10 +63,14 @@ export class KafkaSignalChannel {
     this.#loop = this.#run()
   }
 
-  /** Signals received and not handled yet; throws while the channel cannot read its topic. */
+  /**
+   * Signals received and not handled yet. While the channel cannot read its topic the task streams
+   * on and the problem shows in its status (`reportProblem`); only a runtime without that facility
+   * gets the error thrown here, so it is not silent.
+   */
   take(): KafkaSignal[] {
     if (this.#buffer.length > 0) return this.#buffer.splice(0)
-    if (this.#failure) throw this.#failure
+    if (this.#failure && !this.#context.reportProblem) throw this.#failure
     return []
   }
 
@@ -111,6 +115,7 @@ export class KafkaSignalChannel {
             properties: s.consumer,
           })
           if (this.#stopped) break
+          if (this.#failure) this.#context.reportProblem?.(null)
           this.#failure = null
           delay = 500
         }
@@ -127,9 +132,10 @@ export class KafkaSignalChannel {
         await reader?.close().catch(() => {})
         this.#failure = new RetriableError(
           `the Kafka signal channel cannot read topic '${s.topic}' from ${s.bootstrapServers.join(',')} ` +
-            `(${errorMessage(error)}); streaming waits and the channel retries in ${delay} ms`,
+            `(${errorMessage(error)}); changes stream on, and the channel retries in ${delay} ms`,
           { cause: error },
         )
+        this.#context.reportProblem?.(this.#failure)
         this.#warn(`kafka-signal:${Date.now()}`, this.#failure.message)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay)

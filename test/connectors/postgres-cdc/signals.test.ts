@@ -271,6 +271,8 @@ describe('[integration] PostgreSQL CDC blocking snapshots', { skip: postgresSkip
         'signal.data.collection': 'public.debezium_signal',
         'table.include.list': 'public.small,public.big',
         'snapshot.fetch.size': '100',
+        // Polls of at most 100 records, so the restart below lands in the middle of the snapshot.
+        'max.batch.size': '100',
       }
       await h.start(props)
       await h.db.sql(
