@@ -151,6 +151,8 @@ export class PostgresCdcSourceTask extends SourceTask {
       )
       const until = Date.now() + s.slotRetryDelayMs
       while (Date.now() < until && !this.#stopped) await new Promise((resolve) => setTimeout(resolve, 100))
+      // stop() during the wait closed the client: leave quietly rather than fail on it.
+      if (this.#stopped) return
       slot = await slotInfo(this.#client!, s.slotName)
     }
     if (slot) checkSlot(slot, s)
