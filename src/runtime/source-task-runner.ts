@@ -10,7 +10,7 @@
  * A retriable produce failure (broker away) is retried with backoff, in order, until it succeeds
  * or the task is stopped; the task stays RUNNING meanwhile and logs each attempt.
  */
-import type { Props, SourceTask, SourceTaskContext } from '../api/connector.ts'
+import { type Props, SourceTask, type SourceTaskContext } from '../api/connector.ts'
 import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
 import type { SourceRecord } from '../api/records.ts'
 import type { LogProducer, ProduceRecord, RecordMetadata } from '../log/log.ts'
@@ -183,13 +183,18 @@ export class SourceTaskRunner extends TaskRunner {
       metadata: null,
       promise: Promise.resolve(),
     }
+    // Records of one poll usually share one partition object: its key is computed once.
+    let lastPartition: SourceRecord['sourcePartition'] = null
+    let lastKey = ''
     for (let i = 0; i < records.length; i++) {
       const original = records[i]
-      if (original.sourcePartition) {
-        batch.offsets.set(JSON.stringify(original.sourcePartition), {
-          partition: original.sourcePartition,
-          offset: original.sourceOffset,
-        })
+      const partition = original.sourcePartition
+      if (partition) {
+        if (partition !== lastPartition) {
+          lastPartition = partition
+          lastKey = JSON.stringify(partition)
+        }
+        batch.offsets.set(lastKey, { partition, offset: original.sourceOffset })
       }
       const stage: { current: Stage } = { current: 'TRANSFORMATION' }
       let produced: ProduceRecord | null | typeof SKIP
@@ -272,6 +277,8 @@ export class SourceTaskRunner extends TaskRunner {
       for (const { partition, offset } of batch.offsets.values()) {
         if (partition) this.#o.offsetWriter.offset(partition, offset)
       }
+      // A task that does not override commitRecord is not called per record (two promises each).
+      if (this.#o.task.commitRecord === SourceTask.prototype.commitRecord) continue
       batch.sentIndex.forEach((recordIndex, i) => {
         void Promise.resolve(
           this.#o.task.commitRecord(batch.originals[recordIndex], batch.metadata![i]),
