@@ -25,31 +25,62 @@ import type { Lsn } from './lsn.ts'
 import { decodePgOutput, type PgOutputMessage, streamedXid } from './pgoutput-decoder.ts'
 import type { XLogData } from './replication-connection.ts'
 
-/** Bytes counted per buffered message on top of its payload (objects, array slot). */
-const ENTRY_OVERHEAD = 96
+/** Size of the blocks messages are copied into (a larger message gets a block of its own). */
+const BLOCK = 256 * 1024
 const HEADER = 16
 const READ_CHUNK = 1 << 20
-
-interface Entry {
-  subXid: number
-  lsn: Lsn
-  payload: Buffer
-}
 
 interface SpillFile {
   fd: number
   bytes: number
 }
 
+/**
+ * One streamed transaction: its messages as spill records, first in its file (if any), then in
+ * memory blocks. Copying them into large blocks instead of keeping one object per message keeps the
+ * garbage collector out of the way of a transaction of millions of rows.
+ */
 class Transaction {
   readonly xid: number
-  memory: Entry[] = []
+  /** Full blocks, each cut to the records it holds. */
+  blocks: Buffer[] = []
+  block: Buffer | null = null
+  used = 0
   memoryBytes = 0
   file: SpillFile | null = null
   readonly aborted = new Set<number>()
 
   constructor(xid: number) {
     this.xid = xid
+  }
+
+  append(subXid: number, lsn: Lsn, payload: Buffer): number {
+    const size = HEADER + payload.length
+    if (!this.block || this.block.length - this.used < size) {
+      if (this.block && this.used > 0) this.blocks.push(this.block.subarray(0, this.used))
+      this.block = Buffer.allocUnsafe(Math.max(BLOCK, size))
+      this.used = 0
+    }
+    const at = this.used
+    this.block.writeUInt32BE(payload.length, at)
+    this.block.writeUInt32BE(subXid, at + 4)
+    this.block.writeDoubleBE(lsn, at + 8)
+    payload.copy(this.block, at + HEADER)
+    this.used += size
+    this.memoryBytes += size
+    return size
+  }
+
+  /** The in-memory records, oldest first. */
+  memory(): Buffer[] {
+    return this.block && this.used > 0 ? [...this.blocks, this.block.subarray(0, this.used)] : this.blocks
+  }
+
+  dropMemory(): void {
+    this.blocks = []
+    this.block = null
+    this.used = 0
+    this.memoryBytes = 0
   }
 }
 
@@ -110,10 +141,7 @@ export class StreamedTransactions {
     const subXid = streamedXid(payload)
     // An Origin inside a stream carries no xid; the task ignores origins anyway.
     if (subXid === null) return true
-    tx.memory.push({ subXid, lsn: data.lsn, payload })
-    const size = payload.length + ENTRY_OVERHEAD
-    tx.memoryBytes += size
-    this.#memoryBytes += size
+    this.#memoryBytes += tx.append(subXid, data.lsn, payload)
     if (this.#memoryBytes > this.#memoryLimit) this.#spill()
     return true
   }
@@ -165,12 +193,8 @@ export class StreamedTransactions {
       this.#discard(tx)
       return
     }
+    // Skipped at replay; the memory it holds is bounded by the spill like the rest.
     tx.aborted.add(subXid)
-    const kept = tx.memory.filter((e) => e.subXid !== subXid)
-    const freed = (tx.memory.length - kept.length) * ENTRY_OVERHEAD + bytesOf(tx.memory) - bytesOf(kept)
-    tx.memory = kept
-    tx.memoryBytes -= freed
-    this.#memoryBytes -= freed
   }
 
   #discard(tx: Transaction): void {
@@ -186,16 +210,14 @@ export class StreamedTransactions {
       let largest: Transaction | null = null
       for (const tx of this.#transactions.values())
         if (!largest || tx.memoryBytes > largest.memoryBytes) largest = tx
-      if (!largest || largest.memory.length === 0) return
-      this.stats.spilledBytes += spill(largest)
+      if (!largest || largest.memoryBytes === 0) return
       this.#memoryBytes -= largest.memoryBytes
-      largest.memory = []
-      largest.memoryBytes = 0
+      this.stats.spilledBytes += spill(largest)
     }
   }
 }
 
-/** Appends a transaction's in-memory messages to its spill file; returns the bytes written. */
+/** Appends a transaction's in-memory records to its spill file; returns the bytes written. */
 function spill(tx: Transaction): number {
   if (!tx.file) {
     const path = join(tmpdir(), `sluice-pgcdc-${process.pid}-${tx.xid}-${randomBytes(4).toString('hex')}`)
@@ -204,20 +226,16 @@ function spill(tx: Transaction): number {
     rmSync(path)
     tx.file = { fd, bytes: 0 }
   }
-  const out = Buffer.allocUnsafe(bytesOf(tx.memory) + HEADER * tx.memory.length)
-  let at = 0
-  for (const e of tx.memory) {
-    out.writeUInt32BE(e.payload.length, at)
-    out.writeUInt32BE(e.subXid, at + 4)
-    out.writeDoubleBE(e.lsn, at + 8)
-    e.payload.copy(out, at + HEADER)
-    at += HEADER + e.payload.length
+  const file = tx.file
+  const before = file.bytes
+  for (const block of tx.memory()) {
+    let written = 0
+    while (written < block.length)
+      written += writeSync(file.fd, block, written, block.length - written, file.bytes + written)
+    file.bytes += block.length
   }
-  let written = 0
-  while (written < out.length)
-    written += writeSync(tx.file.fd, out, written, out.length - written, tx.file.bytes + written)
-  tx.file.bytes += out.length
-  return out.length
+  tx.dropMemory()
+  return file.bytes - before
 }
 
 function closeFile(tx: Transaction): void {
@@ -225,10 +243,20 @@ function closeFile(tx: Transaction): void {
   tx.file = null
 }
 
-function bytesOf(entries: Entry[]): number {
-  let n = 0
-  for (const e of entries) n += e.payload.length
-  return n
+interface Entry {
+  subXid: number
+  lsn: Lsn
+  payload: Buffer
+}
+
+/** Reads the spill record at `at` of `buffer` (whole); the payload is a view of `buffer`. */
+function record(buffer: Buffer, at: number): Entry {
+  const length = buffer.readUInt32BE(at)
+  return {
+    subXid: buffer.readUInt32BE(at + 4),
+    lsn: buffer.readDoubleBE(at + 8),
+    payload: buffer.subarray(at + HEADER, at + HEADER + length),
+  }
 }
 
 /** Begin, the spilled messages, the in-memory messages (minus aborted subtransactions), Commit. */
@@ -236,9 +264,12 @@ class Replay {
   readonly #tx: Transaction
   readonly #commit: Extract<PgOutputMessage, { tag: 'stream-commit' }>
   readonly #commitLsn: Lsn
+  readonly #blocks: Buffer[]
   #began = false
   #ended = false
-  #memoryIndex = 0
+  #blockIndex = 0
+  #blockPosition = 0
+  /** Read from the file; never reused, so the payloads handed out stay valid. */
   #chunk: Buffer = Buffer.alloc(0)
   #start = 0
   #end = 0
@@ -248,6 +279,8 @@ class Replay {
     this.#tx = tx
     this.#commit = commit
     this.#commitLsn = lsn
+    this.#blocks = tx.memory()
+    tx.dropMemory()
   }
 
   next(): XLogData | null {
@@ -261,7 +294,7 @@ class Replay {
       }
     }
     for (;;) {
-      const entry = this.#fromFile() ?? this.#tx.memory[this.#memoryIndex++] ?? null
+      const entry = this.#fromFile() ?? this.#fromMemory()
       if (entry === null) break
       if (this.#tx.aborted.has(entry.subXid)) continue
       return { lsn: entry.lsn, payload: entry.payload, streamed: true }
@@ -283,6 +316,21 @@ class Replay {
 
   close(): void {
     closeFile(this.#tx)
+    this.#blocks.length = 0
+  }
+
+  #fromMemory(): Entry | null {
+    while (this.#blockIndex < this.#blocks.length) {
+      const block = this.#blocks[this.#blockIndex]
+      if (this.#blockPosition < block.length) {
+        const entry = record(block, this.#blockPosition)
+        this.#blockPosition += HEADER + entry.payload.length
+        return entry
+      }
+      this.#blockIndex++
+      this.#blockPosition = 0
+    }
+    return null
   }
 
   #fromFile(): Entry | null {
@@ -291,13 +339,7 @@ class Replay {
     if (!this.#fill(file, HEADER)) return null
     const length = this.#chunk.readUInt32BE(this.#start)
     if (!this.#fill(file, HEADER + length)) throw new Error('streamed transaction spill file is truncated')
-    const at = this.#start
-    const entry: Entry = {
-      subXid: this.#chunk.readUInt32BE(at + 4),
-      lsn: this.#chunk.readDoubleBE(at + 8),
-      // Copied: the chunk is reused by the next read.
-      payload: Buffer.from(this.#chunk.subarray(at + HEADER, at + HEADER + length)),
-    }
+    const entry = record(this.#chunk, this.#start)
     this.#start += HEADER + length
     return entry
   }
@@ -305,8 +347,11 @@ class Replay {
   /** Makes `n` unread bytes available; false at the end of the file (throws if it ends mid-record). */
   #fill(file: SpillFile, n: number): boolean {
     if (this.#end - this.#start >= n) return true
-    const size = Math.max(READ_CHUNK, n)
-    const chunk = this.#chunk.length >= size ? this.#chunk : Buffer.allocUnsafe(size)
+    if (this.#filePosition >= file.bytes) {
+      if (this.#end > this.#start) throw new Error('streamed transaction spill file is truncated')
+      return false
+    }
+    const chunk = Buffer.allocUnsafe(Math.max(READ_CHUNK, n))
     this.#chunk.copy(chunk, 0, this.#start, this.#end)
     this.#end -= this.#start
     this.#start = 0
@@ -318,7 +363,6 @@ class Replay {
       this.#end += read
     }
     if (this.#end >= n) return true
-    if (this.#end > 0) throw new Error('streamed transaction spill file is truncated')
-    return false
+    throw new Error('streamed transaction spill file is truncated')
   }
 }
