@@ -7,7 +7,9 @@
  * pgoutput.streaming.buffer.bytes) until the commit. Each protocol runs in its own process so the RSS
  * figures do not mix. The server's logical_decoding_work_mem is left as configured.
  *
- *   npx node bench/cdc-large-transaction.ts [--rows 1000000] [--protocol 1|2]
+ *   npx node bench/cdc-large-transaction.ts [--rows 1000000] [--protocol 1|2] [--work-mem 4MB]
+ *
+ * --work-mem sets logical_decoding_work_mem for the bench's own database (ALTER DATABASE).
  *
  * Needs the test PostgreSQL (SLUICE_TEST_POSTGRES or postgres://postgres@127.0.0.1:15432/postgres).
  */
@@ -19,16 +21,23 @@ import pg from 'pg'
 import { PostgresCdcSourceTask } from '../src/connectors/postgres-cdc/source-task.ts'
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '1000000' }, protocol: { type: 'string' } },
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    protocol: { type: 'string' },
+    'work-mem': { type: 'string' },
+  },
 })
 const serverUrl = process.env.SLUICE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:15432/postgres'
 const rows = Number(values.rows)
 
 if (!values.protocol) {
   for (const protocol of ['1', '2']) {
-    spawnSync(process.execPath, [import.meta.filename, '--rows', String(rows), '--protocol', protocol], {
-      stdio: 'inherit',
-    })
+    const workMem = values['work-mem'] ? ['--work-mem', values['work-mem']] : []
+    spawnSync(
+      process.execPath,
+      [import.meta.filename, '--rows', String(rows), '--protocol', protocol, ...workMem],
+      { stdio: 'inherit' },
+    )
   }
   process.exit(0)
 }
@@ -47,6 +56,8 @@ url.pathname = `/${name}`
 const db = new pg.Client({ connectionString: url.toString() })
 await db.connect()
 await db.query(TABLE)
+if (values['work-mem'])
+  await db.query(`ALTER DATABASE ${name} SET logical_decoding_work_mem = '${values['work-mem']}'`)
 const { rows: workMem } = await db.query('SHOW logical_decoding_work_mem')
 const task = new PostgresCdcSourceTask()
 const props = {
@@ -108,7 +119,7 @@ try {
       `COMMIT → first event ${((first - committed) / 1000).toFixed(1)} s, → last event ${((last - committed) / 1000).toFixed(1)} s; ` +
       `peak RSS ${Math.round(peakRss / 2 ** 20)} MiB (${atPeak}); server: stream_txns ${s.stream_txns}, ` +
       `spill_txns ${s.spill_txns}, spill_bytes ${Math.round(Number(s.spill_bytes) / 2 ** 20)} MiB ` +
-      `(logical_decoding_work_mem ${workMem[0].logical_decoding_work_mem}); load ${loadavg()
+      `(logical_decoding_work_mem ${values['work-mem'] ?? workMem[0].logical_decoding_work_mem}); load ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
   )
