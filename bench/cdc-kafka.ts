@@ -25,6 +25,7 @@ import { createLog } from '../src/log/create-log.ts'
 import type { Log } from '../src/log/log.ts'
 import { DEBEZIUM_VERSION, startDebeziumConnect } from './jvm/debezium.ts'
 import { freePort } from './lib/cases.ts'
+import { treeCpuSeconds } from './lib/cpu-time.ts'
 import { machineInfo } from './lib/machine.ts'
 import { writeProperties } from './lib/properties-file.ts'
 import { mib, RssSampler } from './lib/rss.ts'
@@ -249,13 +250,21 @@ async function snapshot(name: CaseName, log: Log, n: number): Promise<string> {
     const started = performance.now()
     const worker = await startCase(name, env, 'initial_only')
     const rss = new RssSampler(worker.pid)
+    // "Memory flat": RSS at each quarter of the run shows whether it grows with the rows read.
+    const timeline: number[] = []
+    const tick = setInterval(() => timeline.push(rss.sample()), 500)
     try {
       const ended = await waitForCount(log, topic, n, worker, 1_800_000)
       const seconds = (ended - started) / 1000
       const peak = rss.stop().peakBytes
+      const cpu = treeCpuSeconds(worker.pid)
+      const quarters = [0.25, 0.5, 0.75, 1].map((q) =>
+        mib(timeline[Math.max(0, Math.ceil(q * timeline.length) - 1)] ?? 0),
+      )
       await log.deleteTopics([topic]).catch(() => {})
-      return `| ${name} | snapshot (initial_only) | ${n} rows | ${seconds.toFixed(1)} s incl. worker start | **${Math.round(n / seconds)} rows/s** | ${mib(peak)} MiB | ${loadavg()[0].toFixed(1)} |`
+      return `| ${name} | snapshot (initial_only) | ${n} rows | ${seconds.toFixed(1)} s incl. worker start | **${Math.round(n / seconds)} rows/s** | ${mib(peak)} MiB (at ¼ ½ ¾ end: ${quarters.join(' / ')}) | ${loadavg()[0].toFixed(1)} | worker CPU ${cpu.toFixed(1)} s = ${Math.round(n / cpu)} rows per CPU-second |`
     } finally {
+      clearInterval(tick)
       rss.stop()
       await worker.stop()
     }

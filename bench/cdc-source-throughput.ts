@@ -3,7 +3,11 @@
  * (streaming) and table rows (initial snapshot) into Debezium change records, polled as the runtime
  * polls. This isolates decode + conversion; the Kafka path adds converter and producer cost on top.
  *
- *   npx node bench/cdc-source-throughput.ts [--stream-rows 200000] [--snapshot-rows 1000000]
+ *   npx node bench/cdc-source-throughput.ts [--stream-rows 200000] [--snapshot-rows 1000000] [--convert]
+ *
+ * `--convert` also runs every record through the JsonConverter (key and value, schemas.enable=false,
+ * as bench/cdc-kafka.ts configures the workers) and reports the task's and the converter's CPU time
+ * per record separately: what the worker spends before the producer.
  *
  * Needs the test PostgreSQL (SLUICE_TEST_POSTGRES or postgres://postgres@127.0.0.1:15432/postgres).
  */
@@ -12,11 +16,13 @@ import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { PostgresCdcSourceTask } from '../src/connectors/postgres-cdc/source-task.ts'
+import { JsonConverter } from '../src/converters/json-converter.ts'
 
 const { values } = parseArgs({
   options: {
     'stream-rows': { type: 'string', default: '200000' },
     'snapshot-rows': { type: 'string', default: '1000000' },
+    convert: { type: 'boolean', default: false },
   },
 })
 const serverUrl = process.env.SLUICE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:15432/postgres'
@@ -67,17 +73,35 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
       await db.query(`DELETE FROM bench WHERE id % 10 = 0`)
     }
     const expected = mode === 'stream' ? rows + rows / 4 + (rows / 10) * 2 : rows
+    const keyConverter = new JsonConverter()
+    keyConverter.configure({ 'schemas.enable': 'false' }, true)
+    const valueConverter = new JsonConverter()
+    valueConverter.configure({ 'schemas.enable': 'false' }, false)
     let got = 0
     let started = 0
+    let convertMs = 0
+    let bytes = 0
     while (got < expected) {
       const batch = (await task.poll()) ?? []
       if (batch.length > 0 && started === 0) started = performance.now()
       got += batch.length
+      if (values.convert) {
+        const t0 = performance.now()
+        for (const r of batch) {
+          bytes += keyConverter.fromConnectData(r.topic, r.keySchema, r.key)?.length ?? 0
+          bytes += valueConverter.fromConnectData(r.topic, r.valueSchema, r.value)?.length ?? 0
+        }
+        convertMs += performance.now() - t0
+      }
       peakRss = Math.max(peakRss, process.memoryUsage.rss())
     }
     const seconds = (performance.now() - started) / 1000
+    const taskUs = ((seconds * 1000 - convertMs) * 1000) / got
+    const converted = values.convert
+      ? `; task ${taskUs.toFixed(2)} µs/record, JsonConverter ${((convertMs * 1000) / got).toFixed(2)} µs/record (${Math.round(bytes / got)} B)`
+      : ''
     console.log(
-      `${mode}: ${got} records in ${seconds.toFixed(2)} s = ${Math.round(got / seconds)} records/s; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB; load ${loadavg()[0].toFixed(2)}`,
+      `${mode}: ${got} records in ${seconds.toFixed(2)} s = ${Math.round(got / seconds)} records/s${converted}; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB; load ${loadavg()[0].toFixed(2)}`,
     )
   } catch (error) {
     console.error(`${mode} failed:`, error)

@@ -58,7 +58,11 @@ export function startSluiceStandalone(options: SluiceStandaloneOptions): WorkerP
     options.worker,
     'Sluice standalone worker, written by bench/lib/sluice.ts',
   )
-  return spawnWorker(process.execPath, [sluiceMain, 'standalone', workerFile, ...options.connectorFiles], {
+  // SLUICE_BENCH_NODE_ARGS: extra Node flags for the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
+  // (Node refuses --cpu-prof in NODE_OPTIONS, and there it would profile the bench too).
+  const nodeArgs = (process.env.SLUICE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const args = [...nodeArgs, sluiceMain, 'standalone', workerFile, ...options.connectorFiles]
+  return spawnWorker(process.execPath, args, {
     cwd: options.cwd,
     logFile: options.logFile ?? join(options.cwd, 'worker.log'),
   })

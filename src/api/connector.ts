@@ -7,6 +7,7 @@
 import type { ConfigDef, ConfigValue } from './config-def.ts'
 import type { OffsetMap, SinkRecord, SourceRecord } from './records.ts'
 import type { TopicPartition } from './topic-partition.ts'
+import type { TopicReader, TopicReaderOptions } from './topic-reader.ts'
 
 export type Props = Readonly<Record<string, string>>
 export type MaybePromise<T> = T | Promise<T>
@@ -99,6 +100,18 @@ export interface OffsetStorageReader {
 export interface SourceTaskContext {
   configs(): Props
   offsetStorageReader(): OffsetStorageReader
+  /**
+   * Opens a reader of one partition of a Kafka topic, on any cluster (decision 0011). Rejects with a
+   * retriable `ConnectError` when the brokers cannot be reached, with a `ConfigError` for properties
+   * the client cannot honour. Absent where the runtime offers no Kafka client (e.g. a bare test harness).
+   */
+  openTopicReader?(options: TopicReaderOptions): Promise<TopicReader>
+  /**
+   * The task keeps working but something it depends on does not (a side channel, an optional
+   * service): the problem shows as the trace of the task's RUNNING status until reported again as
+   * `null`. For failures that stop the task's work, throw from `poll()` instead.
+   */
+  reportProblem?(problem: Error | null): void
 }
 
 export type SinkTopicPartition = TopicPartition

@@ -62,6 +62,8 @@ export class SourceTaskRunner extends TaskRunner {
   #failure: unknown = null
   /** Set while `poll()` keeps failing with retriable errors (the status shows the last one). */
   #pollError = false
+  /** Set while the task reports a problem it works around (`SourceTaskContext.reportProblem`). */
+  #problemReported = false
   readonly #pollBackoff = new Backoff(100, 5_000)
   #wakeSender: (() => void) | null = null
 
@@ -75,6 +77,19 @@ export class SourceTaskRunner extends TaskRunner {
     const context: SourceTaskContext = {
       configs: () => this.#o.taskConfig,
       offsetStorageReader: () => this.#o.offsetReader,
+      // Loaded on first use: the Kafka client costs ~0.6 s at import, which most tasks never need.
+      openTopicReader: async (options) =>
+        (await import('../log/kafka/topic-reader.ts')).openKafkaTopicReader(options),
+      reportProblem: (problem) => {
+        if (this.stopping || this.state !== 'RUNNING') return
+        if (problem) {
+          this.#problemReported = true
+          this.setState('RUNNING', errorTrace(problem))
+        } else if (this.#problemReported) {
+          this.#problemReported = false
+          this.setState('RUNNING')
+        }
+      },
     }
     task.initialize(context)
     await task.start(this.#o.taskConfig)

@@ -42,6 +42,15 @@ describe('schemas and structs', () => {
     assert.throws(() => new Struct(schema).validate(), /null used for required INT32 schema/)
   })
 
+  it('refuses a nested struct until its required fields are set', () => {
+    const outer = SchemaBuilder.struct().field('order', schema).build()
+    const inner = new Struct(schema).put('name', 'x')
+    assert.throws(() => new Struct(outer).put('order', inner), /null used for required INT32/)
+    assert.throws(() => inner.put('id', null), /null used for required INT32/)
+    inner.put('id', 2).put('id', 3)
+    new Struct(outer).put('order', inner).validate()
+  })
+
   it('compares schemas and structs structurally', () => {
     const again = SchemaBuilder.struct()
       .name('com.example.Order')

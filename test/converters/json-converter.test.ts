@@ -275,6 +275,78 @@ describe('JsonConverter writing', () => {
     assert.match(out!, /"payload":\{"field1":true,"field2":"string2"\}\}$/)
   })
 
+  test('writes the same text through the per-schema fast path as Java: large, negative and repeated integers and decimals', () => {
+    const schema = SchemaBuilder.struct()
+      .field('n', Schemas.INT64)
+      .field('big', Schemas.OPTIONAL_INT64)
+      .field('d', Decimal.schema(3))
+      .field('s', Schemas.OPTIONAL_STRING)
+      .build()
+    const c = converter({ 'schemas.enable': 'false' })
+    // Boundaries of the small-integer and 2^52 fast paths, signs, carries into the next 10^8 digit.
+    const numbers = [
+      0,
+      1,
+      -1,
+      0x3fffffff,
+      0x40000000,
+      -0x40000000,
+      -0x40000001,
+      99_999_999,
+      100_000_000,
+      100_000_001,
+      1_763_700_000_123_456,
+      -1_763_700_000_000_001,
+      -5_000_000_001,
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+      2 ** 52 - 1,
+      -(2 ** 52) + 1,
+      127,
+      128,
+      -128,
+      -129,
+      255,
+      256,
+      32767,
+      32768,
+      -32768,
+      -32769,
+      8_388_607,
+      8_388_608,
+      2 ** 31,
+      -(2 ** 31) - 1,
+    ]
+    const javaBase64 = (v: bigint): string => {
+      // BigInteger.toByteArray(): minimal big-endian two's complement.
+      let hex = (v < 0n ? (1n << 80n) + v : v).toString(16).padStart(20, v < 0n ? 'f' : '0')
+      while (
+        hex.length > 2 &&
+        (hex.startsWith('00')
+          ? !(Number.parseInt(hex[2], 16) & 8)
+          : hex.startsWith('ff') && Number.parseInt(hex[2], 16) & 8)
+      )
+        hex = hex.slice(2)
+      return Buffer.from(hex, 'hex').toString('base64')
+    }
+    for (const [i, n] of numbers.entries()) {
+      const unscaled = BigInt(n) * (i % 2 === 0 ? 1n : 1_000_000n)
+      const value = new Struct(schema)
+        .put('n', n)
+        .put('big', i % 3 === 0 ? BigInt(n) * 1000n : null)
+        .put('d', new BigDecimal(unscaled, 3))
+        .put('s', i % 2 === 0 ? 'same' : `v${i}`)
+      // Twice: the second write of the same values goes through each field's remembered last text.
+      for (let round = 0; round < 2; round++) {
+        assert.equal(
+          write(c, schema, value),
+          `{"n":${BigInt(n)},"big":${i % 3 === 0 ? BigInt(n) * 1000n : 'null'},"d":"${javaBase64(unscaled)}","s":"${i % 2 === 0 ? 'same' : `v${i}`}"}`,
+          `value ${n}, round ${round}`,
+        )
+      }
+    }
+  })
+
   test('caches schema JSON per schema object and bounds the cache by schemas.cache.size', () => {
     const c = converter({ 'schemas.cache.size': '2' })
     const s = SchemaBuilder.bool().build()

@@ -256,6 +256,41 @@ function isBigDecimalLike(value: unknown): boolean {
 }
 
 /**
+ * True when `validateValue` would surely accept the value: the common cases decided without building
+ * an error path. False means "not decided here", not "invalid": call `validateValue` then.
+ */
+export function isPlainlyValid(schema: Schema, value: unknown): boolean {
+  if (value === null || value === undefined) return schema.optional
+  if (schema.name !== undefined && schema.name !== null && LOGICAL_VALUE_CHECKS[schema.name] !== undefined)
+    return false
+  switch (schema.type) {
+    case 'STRING':
+      return typeof value === 'string'
+    case 'INT64':
+      return typeof value === 'number'
+        ? Number.isSafeInteger(value)
+        : typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX
+    case 'INT32':
+      return typeof value === 'number' && (value | 0) === value
+    case 'BOOLEAN':
+      return typeof value === 'boolean'
+    case 'FLOAT64':
+    case 'FLOAT32':
+      return typeof value === 'number'
+    case 'BYTES':
+      return value instanceof Uint8Array
+    case 'STRUCT': {
+      // A struct validated each value as it was put: it is valid when it is of this very schema and
+      // has every required field set.
+      const struct = value as { schema?: Schema; isComplete?: boolean }
+      return struct.schema === schema && struct.isComplete === true
+    }
+    default:
+      return false
+  }
+}
+
+/**
  * Checks that a value matches a schema (Java's `ConnectSchema.validateValue`), throwing a
  * `DataError` that names the offending field path.
  */

@@ -1,5 +1,25 @@
 import { DataError } from '../errors.ts'
-import { type Field, type Schema, schemaEquals, validateValue, valueEquals } from './schema.ts'
+import {
+  type Field,
+  isPlainlyValid,
+  type Schema,
+  schemaEquals,
+  validateValue,
+  valueEquals,
+} from './schema.ts'
+
+/** Per struct schema, which fields must hold a value (required, no default), and how many. */
+const requiredOf = new WeakMap<Schema, { flags: boolean[]; count: number }>()
+
+function required(schema: Schema): { flags: boolean[]; count: number } {
+  let r = requiredOf.get(schema)
+  if (r === undefined) {
+    const flags = schema.fields.map((f) => !f.schema.optional && f.schema.defaultValue == null)
+    r = { flags, count: flags.filter(Boolean).length }
+    requiredOf.set(schema, r)
+  }
+  return r
+}
 
 /**
  * A structured record value whose fields follow a STRUCT schema (Java's `Struct`). `put` checks
@@ -8,6 +28,9 @@ import { type Field, type Schema, schemaEquals, validateValue, valueEquals } fro
 export class Struct {
   readonly schema: Schema
   readonly #values: unknown[]
+  readonly #required: boolean[]
+  /** Required fields (no default) still null: 0 means `validate` has nothing left to find. */
+  #missing: number
 
   constructor(schema: Schema) {
     if (schema.type !== 'STRUCT') {
@@ -15,13 +38,24 @@ export class Struct {
     }
     this.schema = schema
     this.#values = new Array(schema.fields.length).fill(null)
+    const r = required(schema)
+    this.#required = r.flags
+    this.#missing = r.count
   }
 
   put(fieldName: string | Field, value: unknown): this {
     const field = this.#lookup(fieldName)
-    validateValue(field.schema, value, `field '${field.name}'`)
-    this.#values[field.index] = value ?? null
+    if (!isPlainlyValid(field.schema, value)) validateValue(field.schema, value, `field '${field.name}'`)
+    const index = field.index
+    // A required field without a default only ever gets non-null values (null fails validation above).
+    if (this.#required[index] && this.#values[index] === null) this.#missing--
+    this.#values[index] = value ?? null
     return this
+  }
+
+  /** Every required field without a default holds a value (so `validate` passes). */
+  get isComplete(): boolean {
+    return this.#missing === 0
   }
 
   /** The field's value, or its schema's default when the value is null (as Java's `Struct.get`). */
@@ -36,7 +70,17 @@ export class Struct {
     return this.#values[this.#lookup(fieldName).index]
   }
 
+  /**
+   * The value of the field at `index` of this struct's schema, without a name lookup or the default:
+   * for serializers that walk the schema's fields in order.
+   */
+  valueAt(index: number): unknown {
+    return this.#values[index]
+  }
+
   validate(): void {
+    // Each value was checked by `put`: only required fields left null can fail.
+    if (this.#missing === 0) return
     for (const field of this.schema.fields) {
       validateValue(field.schema, this.get(field), `field '${field.name}'`)
     }

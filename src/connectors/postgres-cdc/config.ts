@@ -10,9 +10,29 @@ import {
   Range,
   type Validator,
   ValidString,
-  validList,
 } from '../../api/config-def.ts'
 import { ConfigError } from '../../api/errors.ts'
+import { checkTopicReaderProperties } from '../../api/topic-reader.ts'
+
+/** Debezium's channels: `source` (the signal table) and `kafka` are implemented; `file`, `jmx` and `in-process` are not. */
+export const SIGNAL_CHANNELS = ['source', 'kafka']
+
+const signalChannels: Validator = {
+  ensureValid(name, value) {
+    for (const item of (value as string[] | null) ?? []) {
+      if (!SIGNAL_CHANNELS.includes(item)) {
+        const hint = ['file', 'jmx', 'in-process'].includes(item)
+          ? ` (the ${item} channel is not implemented)`
+          : ''
+        throw new ConfigError(
+          name,
+          `Invalid value ${item} for configuration ${name}: supported channels are ${SIGNAL_CHANNELS.join(', ')}${hint}`,
+        )
+      }
+    }
+  },
+  toString: () => `[${SIGNAL_CHANNELS.join(', ')}]`,
+}
 
 const SNAPSHOT_MODES = ['initial', 'always', 'initial_only', 'no_data', 'never', 'when_needed', 'exported']
 const AUTOCREATE_MODES = ['all_tables', 'filtered', 'disabled', 'no_tables']
@@ -441,8 +461,52 @@ export const postgresCdcConfigDef = new ConfigDef()
     defaultValue: 'source',
     importance: 'LOW',
     group: G_SIGNAL,
-    documentation: 'Signal channels. Only `source` (the signal table) is implemented.',
-    validator: validList('source'),
+    documentation:
+      'Signal channels: `source` (rows inserted into `signal.data.collection`, read from the WAL) and `kafka` ' +
+      "(records on `signal.kafka.topic`). Debezium's `file`, `jmx` and `in-process` channels are not implemented.",
+    validator: signalChannels,
+  })
+  .define({
+    name: 'signal.kafka.topic',
+    type: 'STRING',
+    defaultValue: null,
+    importance: 'LOW',
+    group: G_SIGNAL,
+    documentation:
+      'Topic of the Kafka signal channel (default `<topic.prefix>-signal`; created with one partition when missing). ' +
+      'Only partition 0 is read; a record counts when its key equals `topic.prefix`, and its value is JSON ' +
+      '`{"id": …, "type": …, "data": {…}}`.',
+  })
+  .define({
+    name: 'signal.kafka.bootstrap.servers',
+    type: 'LIST',
+    defaultValue: null,
+    importance: 'LOW',
+    group: G_SIGNAL,
+    documentation:
+      'Brokers (`host:port`, comma-separated) of the cluster holding the signal topic; required when `kafka` is in ' +
+      '`signal.enabled.channels`. While they cannot be reached the task stays RUNNING with the error in its status ' +
+      'trace, streaming waits, and the connection is retried with backoff.',
+  })
+  .define({
+    name: 'signal.kafka.groupId',
+    type: 'STRING',
+    defaultValue: 'kafka-signal',
+    importance: 'LOW',
+    group: G_SIGNAL,
+    documentation:
+      "Consumer group of the signal reader. The position is kept in the connector's offsets " +
+      '(`kafka_signal_offset`, written with the records a signal causes); the group offset is committed after them, ' +
+      'and read at the first start (e.g. when taking over from Debezium).',
+  })
+  .define({
+    name: 'signal.kafka.poll.timeout.ms',
+    type: 'INT',
+    defaultValue: 100,
+    importance: 'LOW',
+    group: G_SIGNAL,
+    documentation: 'Longest one fetch of the signal topic waits for records.',
+    validator: Range.atLeast(0),
   })
   .define({
     name: 'incremental.snapshot.chunk.size',
@@ -575,6 +639,16 @@ export interface CdcSettings {
   readonly snapshotFetchSize: number
   readonly snapshotInclude: RegExp[]
   readonly signalTable: string | null
+  readonly signalChannels: ReadonlySet<string>
+  /** The Kafka signal channel, when enabled. */
+  readonly kafkaSignal: {
+    topic: string
+    bootstrapServers: string[]
+    groupId: string
+    pollTimeoutMs: number
+    /** `signal.consumer.*` with the prefix stripped. */
+    consumer: Record<string, string>
+  } | null
   readonly chunkSize: number
   readonly heartbeatIntervalMs: number
   readonly heartbeatActionQuery: string | null
@@ -612,6 +686,30 @@ export function parseSettings(props: Readonly<Record<string, string>>): CdcSetti
       'signal.data.collection',
       `signal.data.collection must name the table as <schema>.<table>, got '${signalTable}'`,
     )
+  }
+  const signalChannels = new Set(c.getList('signal.enabled.channels'))
+  const consumer: Record<string, string> = {}
+  for (const [key, value] of Object.entries(props)) {
+    if (key.startsWith('signal.consumer.')) consumer[key.slice('signal.consumer.'.length)] = value
+  }
+  let kafkaSignal: CdcSettings['kafkaSignal'] = null
+  if (signalChannels.has('kafka')) {
+    const servers = c.getList('signal.kafka.bootstrap.servers').filter((x) => x.trim() !== '')
+    if (servers.length === 0) {
+      throw new ConfigError(
+        'signal.kafka.bootstrap.servers',
+        'signal.kafka.bootstrap.servers is required when signal.enabled.channels includes kafka: give the brokers ' +
+          '(host:port) of the cluster holding the signal topic',
+      )
+    }
+    checkTopicReaderProperties(consumer, 'signal.consumer.')
+    kafkaSignal = {
+      topic: c.getOptionalString('signal.kafka.topic') || `${c.getString('topic.prefix')}-signal`,
+      bootstrapServers: servers.map((x) => x.trim()),
+      groupId: c.getString('signal.kafka.groupId'),
+      pollTimeoutMs: c.getInt('signal.kafka.poll.timeout.ms'),
+      consumer,
+    }
   }
   const skipped = new Set(c.getList('skipped.operations').filter((o) => o !== 'none'))
   const mode = c.getString('snapshot.mode')
@@ -654,6 +752,8 @@ export function parseSettings(props: Readonly<Record<string, string>>): CdcSetti
     snapshotFetchSize: c.getInt('snapshot.fetch.size'),
     snapshotInclude: full(c.getList('snapshot.include.collection.list')),
     signalTable: signalTable || null,
+    signalChannels,
+    kafkaSignal,
     chunkSize: c.getInt('incremental.snapshot.chunk.size'),
     heartbeatIntervalMs: c.getInt('heartbeat.interval.ms'),
     heartbeatActionQuery: c.getOptionalString('heartbeat.action.query') || null,

@@ -39,6 +39,17 @@ export class PostgresCdcConnector extends SourceConnector {
       if (!(error instanceof ConfigError)) throw error
       const value = values.find((v) => v.name === error.key)
       if (value) value.errors.push(error.message)
+      else {
+        // A pass-through key (`signal.consumer.*`) the ConfigDef does not declare.
+        const name = error.key ?? 'config'
+        values.push({
+          name,
+          value: props[name] ?? null,
+          recommendedValues: [],
+          errors: [error.message],
+          visible: true,
+        })
+      }
     }
     return values
   }

@@ -14,11 +14,12 @@ tombstone; a primary key change is a delete, a tombstone and a create with \`__d
 ## Offsets and the slot
 
 Partition \`{"server": "<topic.prefix>"}\`; offset keys \`lsn\`, \`lsn_proc\`, \`lsn_commit\`, \`txId\`, \`ts_usec\`,
-\`messageType\`, during the initial snapshot \`snapshot\` (\`INITIAL\`), \`last_snapshot_record\`,
+\`messageType\`, during the initial (blocking) snapshot \`snapshot\` (\`INITIAL\`, \`BLOCKING\`), \`last_snapshot_record\`,
 \`snapshot_completed\`, and while an incremental snapshot runs \`incremental_snapshot_collections\`,
 \`incremental_snapshot_primary_key\`, \`incremental_snapshot_maximum_key\`, \`incremental_snapshot_correlation_id\`.
-One key is ours: \`tx_events_processed\`, the number of change messages of transaction \`txId\` already
-handled, so a restart inside a transaction resumes at the next message even when several share one LSN.
+Keys of ours: \`kafka_signal_offset\` and \`blocking_snapshot_collections\` (see Signals), and
+\`tx_events_processed\`, the number of change messages of transaction \`txId\` already handled, so a restart
+inside a transaction resumes at the next message even when several share one LSN.
 The slot's flushed LSN moves only after the runtime committed the offsets of acknowledged records (to
 their \`lsn_commit\`, the end of the last complete transaction). Incremental snapshot keys are JSON arrays,
 not Debezium's hex of Java serialization: an incremental snapshot Debezium left half done must be restarted.
@@ -38,6 +39,41 @@ is smaller, since the server still holds up to that much of each one until it co
 streamed transaction a transactional \`pg_logical_emit_message\` carries the top-level xid, so one emitted
 inside a savepoint that is rolled back is still emitted.
 
+## Signals
+
+Signals come from the signal table (\`signal.data.collection\`, channel \`source\`: rows inserted into it are read
+from the WAL and act at their position in the stream) and from Kafka (channel \`kafka\`: partition 0 of
+\`signal.kafka.topic\`, records whose key is \`topic.prefix\` and whose value is
+\`{"id": "…", "type": "execute-snapshot", "data": {"data-collections": ["public.orders"], "type": "blocking"}}\`; they
+act between two polls). Types: \`execute-snapshot\` (\`incremental\` by default, or \`blocking\`),
+\`stop-snapshot\`, \`pause-snapshot\`, \`resume-snapshot\`, \`log\`. As in Debezium, an incremental snapshot on
+PostgreSQL writes its watermarks to the signal table, so it needs \`signal.data.collection\` even when triggered
+through Kafka; a blocking snapshot does not.
+
+- **Incremental** (DBLog watermarks): chunks of \`incremental.snapshot.chunk.size\` rows by primary key, interleaved
+  with streaming, \`op: r\`, \`source.snapshot: incremental\`; \`additional-conditions\` filters are WHERE conditions.
+- **Blocking**: streaming pauses right after the signal, the captured tables matching \`data-collections\`
+  (full-match, case-insensitive regular expressions) are read like the initial snapshot (\`op: r\`,
+  \`source.snapshot\` \`first\`/\`true\`/\`first_in_data_collection\`/\`last_in_data_collection\`/\`last\`), each
+  \`additional-conditions\` entry's \`filter\` being a whole SELECT that replaces the table's \`SELECT *\`; then
+  streaming resumes at the pause. Changes committed meanwhile are streamed afterwards (they may also be in the
+  snapshot: at-least-once). The records carry the offset of the pause with \`snapshot: BLOCKING\`,
+  \`last_snapshot_record\`, \`snapshot_completed\` and, ours, \`blocking_snapshot_collections\` (the tables left):
+  after a restart during a blocking snapshot the remaining tables are read again (the interrupted one from its
+  start) before streaming resumes — Debezium abandons the snapshot instead. A blocking snapshot that fails (e.g. a
+  bad SELECT) is abandoned with a warning and streaming resumes, as in Debezium.
+- **Kafka channel position**: the Kafka offset of the last signal handled rides in the connector's offsets
+  (\`kafka_signal_offset\`, ours), written with the records the signal causes, so a restart neither loses nor
+  repeats a signal whose effect was stored; the group \`signal.kafka.groupId\` is committed after those offsets
+  and is the start position only when the offsets have none (Debezium 3.x keeps the position in the group alone,
+  auto-committed). A signal with no effect on any record (e.g. \`log\`) may run again after a restart.
+- **Signal broker away**: streaming waits, the task stays RUNNING with the error as its status trace, and the
+  channel reconnects with backoff (0.5 s to 10 s). \`signal.consumer.*\` takes \`security.protocol\`, \`sasl.mechanism\`
+  (PLAIN, SCRAM-SHA-256/512), \`sasl.jaas.config\` (username/password), PEM \`ssl.truststore.*\`/\`ssl.keystore.*\`,
+  \`ssl.endpoint.identification.algorithm\`, \`group.id\`, \`client.id\`, \`auto.offset.reset\`, \`request.timeout.ms\`;
+  plain consumer tuning keys (\`enable.auto.commit\`, \`session.timeout.ms\`, \`fetch.min.bytes\`, …) are accepted
+  without effect; anything else (JKS stores, GSSAPI, OAUTHBEARER) is refused with 400 naming the key.
+
 ## Failures in plain words
 
 - \`wal_level\` not \`logical\`, a user without REPLICATION: the task fails at start saying which \`ALTER\` fixes it.
@@ -49,8 +85,9 @@ inside a savepoint that is rolled back is still emitted.
 
 ## Not implemented
 
-Debezium keys not listed below are ignored. Notably: \`decoderbufs\` decoding (read as pgoutput), blocking
-snapshots, the Kafka/file/JMX signal channels, \`read.only\` incremental snapshots, the logical decoding message
+Debezium keys not listed below are ignored. Notably: \`decoderbufs\` decoding (read as pgoutput), the
+file/JMX/in-process signal channels, the \`schema-changes\` signal, \`signal.poll.interval.ms\` (Kafka signals are read
+continuously), \`read.only\` incremental snapshots, \`surrogate-key\` in signals, the logical decoding message
 filters (\`message.prefix.include.list\`/\`exclude.list\`; messages themselves are emitted on \`<prefix>.message\`),
 \`hstore.handling.mode\`, \`column.truncate/mask.*\`, \`column.propagate.source.type\`,
 \`snapshot.select.statement.overrides\`, \`snapshot.max.threads\`, \`offset.mismatch.strategy\`,

@@ -46,7 +46,13 @@ export function readOffset(offset: OffsetMap | null): StoredOffset | null {
   if (!offset) return null
   const lsnCommit = num(offset.lsn_commit) ?? num(offset.lsn_proc)
   const snapshotKey = offset.snapshot
-  const inSnapshot = snapshotKey !== undefined && snapshotKey !== null && snapshotKey !== false
+  // Only an initial snapshot re-runs when incomplete; a BLOCKING one resumes itself (blocking-snapshot.ts).
+  const inSnapshot =
+    snapshotKey !== undefined &&
+    snapshotKey !== null &&
+    snapshotKey !== false &&
+    snapshotKey !== 'BLOCKING' &&
+    snapshotKey !== 'INCREMENTAL'
   return {
     position: {
       lsnCommit,

@@ -2,7 +2,13 @@
  * The initial snapshot: every captured table read through a cursor in one REPEATABLE READ
  * transaction. When the slot was just created, the transaction imports the slot's exported snapshot,
  * so the snapshot shows exactly the database at the slot's consistent point and streaming continues
- * from there without loss or overlap. Rows stream `snapshot.fetch.size` at a time; memory stays flat.
+ * from there without loss or overlap. Rows are fetched `snapshot.fetch.size` at a time, the next
+ * fetch under way while the previous rows are turned into records (the server reads while we
+ * convert), and handed out at most `max.batch.size` per poll; memory stays flat.
+ *
+ * Blocking snapshots (an `execute-snapshot` signal of type `blocking`) read the same way, in a READ ONLY
+ * REPEATABLE READ transaction of their own, with an optional SELECT per table replacing `SELECT *`
+ * (its columns are matched to the table's by name).
  */
 import type pg from 'pg'
 import type { SourceRecord } from '../../api/records.ts'
@@ -22,6 +28,10 @@ export class InitialSnapshot {
   readonly #settings: CdcSettings
   readonly #catalog: Catalog
   readonly #tables: string[]
+  readonly #selects: ReadonlyMap<string, string>
+  /** For a SELECT override: position in the result of each table column (-1: absent). */
+  #columnMap: number[] | null = null
+  #columnMapPending = false
   readonly #warn: (m: string) => void
   #tableIndex = -1
   #current: TableSchema | null = null
@@ -29,6 +39,12 @@ export class InitialSnapshot {
   #pending: { ts: TableSchema; tuple: Tuple; firstInTable: boolean } | null = null
   #first = true
   #cursorOpen = false
+  /** Fetched rows not yet turned into records, from `#rowIndex` on, of table `#rowsTable`. */
+  #rows: Tuple[] = []
+  #rowIndex = 0
+  #rowsTable: TableSchema | null = null
+  /** The FETCH issued ahead for the open cursor, if any. */
+  #ahead: Promise<Tuple[]> | null = null
   done = false
   readonly lsn: Lsn
   readonly txId: number
@@ -41,11 +57,13 @@ export class InitialSnapshot {
     lsn: Lsn,
     txId: number,
     warn: (m: string) => void,
+    selects: ReadonlyMap<string, string>,
   ) {
     this.#client = client
     this.#settings = settings
     this.#catalog = catalog
     this.#tables = tables
+    this.#selects = selects
     this.lsn = lsn
     this.txId = txId
     this.#warn = warn
@@ -57,10 +75,11 @@ export class InitialSnapshot {
     tables: string[],
     exportedSnapshot: string | null,
     warn: (m: string) => void,
+    blocking: { selects: ReadonlyMap<string, string> } | null = null,
   ): Promise<InitialSnapshot> {
     const client = await newPgClient(clientConfig(settings, { options: SESSION_OPTIONS }))
     await client.connect()
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ')
+    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ${blocking ? ' READ ONLY' : ''}`)
     if (exportedSnapshot)
       await client.query(`SET TRANSACTION SNAPSHOT '${exportedSnapshot.replaceAll("'", "''")}'`)
     const { rows } = await client.query('SELECT pg_current_wal_lsn() AS lsn, txid_current() AS txid')
@@ -72,6 +91,7 @@ export class InitialSnapshot {
       parseLsn(String(rows[0].lsn)),
       Number(rows[0].txid),
       warn,
+      blocking?.selects ?? new Map(),
     )
   }
 
@@ -79,33 +99,68 @@ export class InitialSnapshot {
   async next(toRecord: RowToRecord, max: number): Promise<SourceRecord[]> {
     const out: SourceRecord[] = []
     while (out.length < max && !this.done) {
-      if (!this.#cursorOpen) {
-        if (!(await this.#openNextTable())) {
-          // No more tables: the held-back row is the last of the snapshot.
-          if (this.#pending) out.push(toRecord(this.#pending.ts, this.#pending.tuple, 'last'))
-          this.#pending = null
-          this.done = true
-          break
-        }
+      if (this.#rowIndex >= this.#rows.length && !(await this.#refill())) {
+        // No more tables: the held-back row is the last of the snapshot.
+        if (this.#pending) out.push(toRecord(this.#pending.ts, this.#pending.tuple, 'last'))
+        this.#pending = null
+        this.done = true
+        break
       }
-      const result = await this.#client.query({
-        text: `FETCH ${this.#settings.snapshotFetchSize} FROM sluice_snapshot`,
-        rowMode: 'array',
-      })
-      const ts = this.#current!
-      for (const row of result.rows as (string | null)[][]) {
+      const ts = this.#rowsTable!
+      const rows = this.#rows
+      const end = Math.min(rows.length, this.#rowIndex + (max - out.length))
+      for (let i = this.#rowIndex; i < end; i++) {
         if (this.#pending) {
           const p = this.#pending
           out.push(toRecord(p.ts, p.tuple, this.#marker(p.firstInTable, false, p.ts !== ts)))
         }
-        this.#pending = { ts, tuple: row, firstInTable: this.#pending?.ts !== ts }
+        this.#pending = { ts, tuple: rows[i], firstInTable: this.#pending?.ts !== ts }
       }
-      if (result.rows.length < this.#settings.snapshotFetchSize) {
-        await this.#client.query('CLOSE sluice_snapshot')
-        this.#cursorOpen = false
-      }
+      this.#rowIndex = end
     }
     return out
+  }
+
+  /** Loads the next fetched rows (opening the next table's cursor when one ends); false when all are read. */
+  async #refill(): Promise<boolean> {
+    for (;;) {
+      if (!this.#cursorOpen) {
+        if (!(await this.#openNextTable())) return false
+        this.#ahead = this.#fetch()
+      }
+      const rows = await this.#ahead!
+      this.#ahead = null
+      if (rows.length < this.#settings.snapshotFetchSize) {
+        await this.#client.query('CLOSE sluice_snapshot')
+        this.#cursorOpen = false
+      } else {
+        this.#ahead = this.#fetch()
+        // Handled when awaited; meanwhile a failure must not surface as an unhandled rejection.
+        this.#ahead.catch(() => {})
+      }
+      if (rows.length > 0) {
+        this.#rows = rows
+        this.#rowIndex = 0
+        this.#rowsTable = this.#current
+        return true
+      }
+    }
+  }
+
+  async #fetch(): Promise<Tuple[]> {
+    const result = await this.#client.query({
+      text: `FETCH ${this.#settings.snapshotFetchSize} FROM sluice_snapshot`,
+      rowMode: 'array',
+    })
+    // Fetches only ever run for the open cursor, so #current is the table they read.
+    if (this.#columnMapPending) {
+      const names = result.fields.map((f) => f.name)
+      this.#columnMap = this.#current!.relationColumns.map((c) => names.indexOf(c))
+      this.#columnMapPending = false
+    }
+    const map = this.#columnMap
+    const rows = result.rows as Tuple[]
+    return map ? rows.map((r) => map.map((i) => (i < 0 ? null : (r[i] ?? null)))) : rows
   }
 
   #marker(firstInTable: boolean, last: boolean, lastInTable: boolean): SnapshotMarker {
@@ -132,8 +187,11 @@ export class InitialSnapshot {
         warn: this.#warn,
       })
       const columns = info.columns.map((c) => quoteIdent(c.name)).join(', ')
+      const select = this.#selects.get(id)
+      this.#columnMap = null
+      this.#columnMapPending = select !== undefined
       await this.#client.query(
-        `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`,
+        `DECLARE sluice_snapshot NO SCROLL CURSOR FOR ${select ?? `SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`}`,
       )
       this.#cursorOpen = true
       return true

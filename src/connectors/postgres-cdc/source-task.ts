@@ -1,7 +1,8 @@
 /**
  * The one task of the PostgreSQL CDC connector: an optional initial snapshot (under the slot's
  * exported snapshot when the slot is new), then streaming from the slot through our pgoutput
- * decoder, with signal-table incremental snapshots interleaved by the DBLog watermark algorithm.
+ * decoder, with incremental snapshots interleaved by the DBLog watermark algorithm and blocking
+ * snapshots that pause streaming, both triggered by signals from the signal table or a Kafka topic.
  *
  * Offsets and the slot: every record carries Debezium's offset map. The slot's flushed LSN moves
  * only in `commit()` — after the runtime wrote the offsets of acknowledged records — to the
@@ -14,6 +15,15 @@ import { Struct } from '../../api/data/struct.ts'
 import { ConnectError, errorMessage, RetriableError } from '../../api/errors.ts'
 import { connectLogger } from '../../api/log.ts'
 import type { OffsetMap, SourceRecord } from '../../api/records.ts'
+import {
+  BLOCKING_OFFSET_KEY,
+  type BlockingTable,
+  blockingOffsetKeys,
+  blockingTables,
+  parseSnapshotRequest,
+  readBlocking,
+  type SnapshotRequest,
+} from './blocking-snapshot.ts'
 import { Catalog } from './catalog.ts'
 import {
   changeRecord,
@@ -27,6 +37,7 @@ import {
 } from './change-events.ts'
 import { type CdcSettings, parseSettings } from './config.ts'
 import { IncrementalSnapshot } from './incremental-snapshot.ts'
+import { KAFKA_SIGNAL_OFFSET_KEY, type KafkaSignal, KafkaSignalChannel } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'
 import { incrementalOffsetKeys, readOffset, type StoredOffset, type StreamPosition } from './offsets.ts'
 import { decodePgOutput, type PgOutputMessage, type Tuple } from './pgoutput-decoder.ts'
@@ -43,6 +54,16 @@ import {
 } from './table-schema.ts'
 import { SESSION_OPTIONS } from './value-converters.ts'
 import { POSTGRES_CDC_VERSION } from './version.ts'
+
+/** A blocking snapshot under way: streaming is paused at `pause` until it is done. */
+interface Blocking {
+  tables: BlockingTable[]
+  /** The streaming offset at the pause, which its records carry. */
+  pause: OffsetMap
+  snapshot: InitialSnapshot | null
+}
+
+const WINDOW_SIGNALS = new Set(['snapshot-window-open', 'snapshot-window-close'])
 
 interface Transaction {
   xid: number
@@ -82,6 +103,10 @@ export class PostgresCdcSourceTask extends SourceTask {
   #idleWalEnd: Lsn = 0
   #lastHeartbeat = Date.now()
   #warned = new Set<string>()
+  #kafka: KafkaSignalChannel | null = null
+  /** Kafka offset of the last Kafka signal handled; rides in every offset from then on. */
+  #kafkaSignalOffset: number | null = null
+  #blocking: Blocking | null = null
   /** Transactions the server streams while they run (protocol version 2), kept until their commit. */
   #streams: StreamedTransactions | null = null
 
@@ -99,7 +124,10 @@ export class PostgresCdcSourceTask extends SourceTask {
       )
     }
     this.#partition = Object.freeze({ server: s.topicPrefix })
-    const stored = readOffset(await this.context.offsetStorageReader().offset(this.#partition))
+    const raw = await this.context.offsetStorageReader().offset(this.#partition)
+    const stored = readOffset(raw)
+    this.#kafkaSignalOffset =
+      typeof raw?.[KAFKA_SIGNAL_OFFSET_KEY] === 'number' ? raw[KAFKA_SIGNAL_OFFSET_KEY] : null
     await this.#connectClient()
     await checkServer(this.#client!, s)
     this.#catalog = new Catalog(this.#clientRef)
@@ -126,6 +154,8 @@ export class PostgresCdcSourceTask extends SourceTask {
       )
       const until = Date.now() + s.slotRetryDelayMs
       while (Date.now() < until && !this.#stopped) await new Promise((resolve) => setTimeout(resolve, 100))
+      // stop() during the wait closed the client: leave quietly rather than fail on it.
+      if (this.#stopped) return
       slot = await slotInfo(this.#client!, s.slotName)
     }
     if (slot) checkSlot(slot, s)
@@ -180,6 +210,19 @@ export class PostgresCdcSourceTask extends SourceTask {
       this.#resume = stored.position
       this.#lastCommitEnd = stored.position.lsnCommit
       this.#startLsn = stored.position.lsnCommit ?? 0
+      // A blocking snapshot was under way: read its remaining tables again before streaming on.
+      const blocking = readBlocking(raw)
+      if (blocking) {
+        const drop = ['snapshot', 'last_snapshot_record', 'snapshot_completed', BLOCKING_OFFSET_KEY]
+        const pause: OffsetMap = Object.fromEntries(
+          Object.entries(raw ?? {}).filter(([k]) => !drop.includes(k)),
+        )
+        this.#blocking = { tables: blocking, pause, snapshot: null }
+        this.#warn(
+          'blocking-resume',
+          `resuming the blocking snapshot of ${blocking.map((t) => t.id).join(', ')}`,
+        )
+      }
     }
     if (needSnapshot) {
       const tables = captured.filter(
@@ -192,6 +235,23 @@ export class PostgresCdcSourceTask extends SourceTask {
       this.#lastLsn = this.#lastCommitEnd
     } else if (this.#streamAfterSnapshot) {
       this.#startStreaming()
+    }
+    if (s.kafkaSignal && this.#streamAfterSnapshot) {
+      if (!s.signalTable) {
+        this.#warn(
+          'kafka-no-table',
+          'the Kafka signal channel can run blocking snapshots only: incremental snapshots on PostgreSQL write their ' +
+            'watermarks to the signal table, so set signal.data.collection to run them',
+        )
+      }
+      this.#kafka = new KafkaSignalChannel(
+        s.kafkaSignal,
+        s.topicPrefix,
+        this.context,
+        this.#kafkaSignalOffset,
+        (k, m) => this.#warn(k, m),
+      )
+      this.#kafka.start()
     }
     // stop() may have run while we were starting: release what start opened after it, or the
     // replication connection would keep the slot busy for the next task.
@@ -206,7 +266,7 @@ export class PostgresCdcSourceTask extends SourceTask {
     if (this.#snapshot) {
       const records = await this.#snapshot.next(
         (ts, tuple, marker) => this.#snapshotRecord(ts, tuple, marker),
-        this.#s.snapshotFetchSize,
+        this.#s.maxBatchSize,
       )
       if (this.#snapshot.done) {
         await this.#snapshot.close()
@@ -216,8 +276,13 @@ export class PostgresCdcSourceTask extends SourceTask {
       return records
     }
     if (!this.#replication) return this.#idle()
-    if (this.#queue.length === 0 && !this.#streams?.replaying) await this.#waitForData(this.#s.pollIntervalMs)
     const records: SourceRecord[] = []
+    // Kafka signals act between polls; they wait while a blocking snapshot runs.
+    if (this.#kafka && !this.#blocking) {
+      for (const signal of this.#kafka.take()) await this.#kafkaSignal(signal)
+    }
+    if (this.#blocking) return this.#blockingStep(records)
+    if (this.#queue.length === 0 && !this.#streams?.replaying) await this.#waitForData(this.#s.pollIntervalMs)
     // Messages already received are whole and are all handled even if the connection failed meanwhile:
     // throwing here would drop records whose position the resume point already counts as handled. The
     // failure is dealt with at the next poll (reconnect, or fail the task). A streamed transaction being
@@ -226,8 +291,11 @@ export class PostgresCdcSourceTask extends SourceTask {
       const message = this.#streams?.next() ?? this.#queue.shift()
       if (!message) break
       await this.#handle(message, records)
+      // A blocking snapshot pauses streaming right after its signal; the rest waits (queue or replay).
+      if (this.#blocking) break
     }
     if (this.#queue.length < this.#s.maxQueueSize / 2) this.#replication?.resume()
+    if (this.#blocking) return records
     await this.#incremental.maybeReadChunk(records.length === 0 && this.#queue.length === 0)
     await this.#maybeHeartbeat(records)
     return records
@@ -241,16 +309,24 @@ export class PostgresCdcSourceTask extends SourceTask {
    */
   override async commit(): Promise<void> {
     if (!this.#replication || !this.#partition) return
-    const stored = readOffset(await this.context.offsetStorageReader().offset(this.#partition))
+    const raw = await this.context.offsetStorageReader().offset(this.#partition)
+    const stored = readOffset(raw)
     const lsn = stored?.position.lsnCommit
     if (lsn !== undefined && lsn !== null) this.#replication?.confirm(lsn)
+    // The signal topic's group offset follows the stored offsets, never ahead of them.
+    const signalOffset = raw?.[KAFKA_SIGNAL_OFFSET_KEY]
+    if (this.#kafka && typeof signalOffset === 'number') void this.#kafka.commit(signalOffset)
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     this.#wake?.()
+    await this.#kafka?.stop()
+    this.#kafka = null
     await this.#snapshot?.close().catch(() => {})
     this.#snapshot = null
+    await this.#blocking?.snapshot?.close().catch(() => {})
+    if (this.#blocking) this.#blocking.snapshot = null
     await this.#replication?.close()
     this.#replication = null
     this.#streams?.reset()
@@ -509,7 +585,7 @@ export class PostgresCdcSourceTask extends SourceTask {
     if (message.tag === 'update' && message.oldKind === 'K' && message.oldTuple) {
       this.#incremental.onStreamedKey(ts, message.oldTuple)
     }
-    if (!this.#captured(ts.schema, ts.id) && ts.id === this.#s.signalTable) return
+    if (ts.id === this.#s.signalTable && !this.#captured(ts.schema, ts.id)) return
     const offset = this.#offset(lsn, message.tag.toUpperCase())
     const source = (): Struct => this.#source(ts, lsn, 'false')
     switch (message.tag) {
@@ -627,10 +703,25 @@ export class PostgresCdcSourceTask extends SourceTask {
     const idIndex = ts.relationColumns.indexOf('id')
     const typeIndex = ts.relationColumns.indexOf('type')
     const dataIndex = ts.relationColumns.indexOf('data')
-    const id = message.newTuple[idIndex] ?? ''
-    const type = message.newTuple[typeIndex] ?? ''
+    const id = String(message.newTuple[idIndex] ?? '')
+    const type = String(message.newTuple[typeIndex] ?? '')
     const data = dataIndex >= 0 ? (message.newTuple[dataIndex] ?? null) : null
-    const windowRows = await this.#incremental.onSignal(String(id), String(type), data)
+    if (!WINDOW_SIGNALS.has(type) && !this.#s.signalChannels.has('source')) {
+      this.#warn(
+        `source-off:${id}`,
+        `signal ${id} in the signal table ignored: 'source' is not in signal.enabled.channels`,
+      )
+      return true
+    }
+    if (type === 'execute-snapshot') {
+      const request = parseSnapshotRequest(data)
+      if (request?.type === 'blocking') {
+        // The signal acts at its WAL position: the snapshot's records carry the offset of this message.
+        await this.#requestBlocking(id, request, this.#offset(lsn, 'INSERT'))
+        return true
+      }
+    }
+    const windowRows = await this.#incremental.onSignal(id, type, data)
     for (const row of windowRows) {
       const after = rowStruct(row.table, row.tuple, 'full')
       const source = this.#source(row.table, null, 'incremental')
@@ -709,7 +800,148 @@ export class PostgresCdcSourceTask extends SourceTask {
       ts_usec: Number(this.#tx?.commitTimeUs ?? this.#lastTsUs),
       tx_events_processed: this.#tx?.ordinal ?? null,
       ...incrementalOffsetKeys(this.#incremental.state),
+      ...this.#signalOffsetKeys(),
     }
+  }
+
+  #signalOffsetKeys(): OffsetMap {
+    return this.#kafkaSignalOffset === null ? {} : { [KAFKA_SIGNAL_OFFSET_KEY]: this.#kafkaSignalOffset }
+  }
+
+  // ---- signals from Kafka, blocking snapshots ----
+
+  /**
+   * A signal from the Kafka channel, acting at the current stream position (between polls). On
+   * PostgreSQL an incremental snapshot needs the signal table for its watermarks, as in Debezium.
+   */
+  async #kafkaSignal(signal: KafkaSignal): Promise<void> {
+    this.#kafkaSignalOffset = signal.offset
+    if (WINDOW_SIGNALS.has(signal.type)) {
+      this.#warn(
+        `kafka-window:${signal.id}`,
+        `signal ${signal.id}: ${signal.type} only counts in the signal table; ignored`,
+      )
+      return
+    }
+    if (signal.type === 'execute-snapshot') {
+      const request = parseSnapshotRequest(signal.data)
+      if (!request) {
+        this.#warn(`kafka-data:${signal.id}`, `signal ${signal.id}: data is not JSON, ignored`)
+        return
+      }
+      if (request.type === 'blocking') {
+        await this.#requestBlocking(signal.id, request, this.#positionOffset())
+        return
+      }
+      if (!this.#s.signalTable) {
+        this.#warn(
+          `kafka-incremental:${signal.id}`,
+          `signal ${signal.id}: an incremental snapshot needs signal.data.collection (its watermarks go to the signal table); ignored`,
+        )
+        return
+      }
+    }
+    if (
+      ['stop-snapshot', 'pause-snapshot', 'resume-snapshot'].includes(signal.type) &&
+      !this.#s.signalTable
+    ) {
+      this.#warn(
+        `kafka-incremental:${signal.id}`,
+        `signal ${signal.id}: no incremental snapshot runs without signal.data.collection; ignored`,
+      )
+      return
+    }
+    await this.#incremental.onSignal(signal.id, signal.type, signal.data)
+  }
+
+  /** The offset of the stream position reached: where a pause between polls resumes. */
+  #positionOffset(): OffsetMap {
+    return this.#offset(this.#lastLsn ?? this.#lastCommitEnd ?? 0, this.#tx ? 'INSERT' : 'COMMIT')
+  }
+
+  async #requestBlocking(id: string, request: SnapshotRequest, pause: OffsetMap): Promise<void> {
+    if (request.collections.length === 0) {
+      this.#warn(`blocking-empty:${id}`, `signal ${id}: execute-snapshot without data-collections: ignored`)
+      return
+    }
+    // The signal table itself is never snapshotted (as Debezium, DBZ-7944).
+    const captured = (await this.#capturedTables()).filter((t) => t !== this.#s.signalTable)
+    const tables = blockingTables(captured, request)
+    if (tables.length === 0) {
+      this.#warn(
+        `blocking-none:${id}`,
+        `signal ${id}: no captured table matches ${request.collections.join(', ')}: blocking snapshot skipped`,
+      )
+      return
+    }
+    connectLogger().info(
+      `signal ${id}: blocking snapshot of ${tables.map((t) => t.id).join(', ')}; streaming paused`,
+    )
+    this.#blocking = { tables, pause, snapshot: null }
+  }
+
+  /** One batch of the blocking snapshot; when it is done, streaming resumes at the next poll. */
+  async #blockingStep(records: SourceRecord[]): Promise<SourceRecord[]> {
+    const blocking = this.#blocking!
+    try {
+      if (!blocking.snapshot) {
+        const selects = new Map<string, string>()
+        for (const t of blocking.tables) if (t.select) selects.set(t.id, t.select)
+        blocking.snapshot = await InitialSnapshot.begin(
+          this.#s,
+          this.#catalog,
+          blocking.tables.map((t) => t.id),
+          null,
+          (m) => this.#warn(m, m),
+          { selects },
+        )
+      }
+      const snapshot = blocking.snapshot
+      records.push(
+        ...(await snapshot.next(
+          (ts, tuple, marker) => this.#blockingRecord(blocking, ts, tuple, marker),
+          this.#s.maxBatchSize,
+        )),
+      )
+      if (snapshot.done) {
+        await snapshot.close()
+        this.#blocking = null
+        connectLogger().info('blocking snapshot completed; streaming resumes')
+      }
+    } catch (error) {
+      if (this.#stopped) return records
+      // As Debezium: a failed blocking snapshot is abandoned (with a warning) and streaming resumes.
+      await blocking.snapshot?.close().catch(() => {})
+      this.#blocking = null
+      this.#warn(
+        `blocking-failed:${Date.now()}`,
+        `blocking snapshot of ${blocking.tables.map((t) => t.id).join(', ')} failed and was abandoned: ${errorMessage(error)}`,
+      )
+    }
+    return records
+  }
+
+  #blockingRecord(blocking: Blocking, ts: TableSchema, tuple: Tuple, marker: SnapshotMarker): SourceRecord {
+    const index = Math.max(
+      0,
+      blocking.tables.findIndex((t) => t.id === ts.id),
+    )
+    const source = sourceStruct(ts, {
+      database: this.#s.database,
+      serverName: this.#s.topicPrefix,
+      timeUs: nowUs(),
+      snapshot: marker,
+      lsnCommit: this.#lastCommitEnd,
+      lsn: this.#lastLsn,
+      txId: this.#lastTxId,
+    })
+    const value = envelope(ts, 'r', null, rowStruct(ts, tuple, 'full'), source)
+    const offset: OffsetMap = {
+      ...blocking.pause,
+      ...this.#signalOffsetKeys(),
+      ...blockingOffsetKeys(blocking.tables.slice(index), marker === 'last'),
+    }
+    return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset)
   }
 
   async #maybeHeartbeat(records: SourceRecord[]): Promise<void> {
@@ -734,6 +966,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       txId: this.#lastTxId,
       ts_usec: Number(this.#lastTsUs),
       ...incrementalOffsetKeys(this.#incremental.state),
+      ...this.#signalOffsetKeys(),
     }
     records.push(heartbeatRecord(this.#s.heartbeatTopic, this.#s.topicPrefix, this.#partition, offset))
   }

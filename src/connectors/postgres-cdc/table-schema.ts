@@ -174,7 +174,10 @@ export type RowMode = 'full' | 'old-key' | 'old-full'
  */
 export function rowStruct(ts: TableSchema, tuple: Tuple, mode: RowMode, old: Tuple | null = null): Struct {
   const struct = new Struct(ts.valueSchema)
-  for (const column of ts.columns) {
+  // The value schema has one field per captured column, in the same order: put by field, not by name.
+  const fields = ts.valueSchema.fields
+  for (let i = 0; i < ts.columns.length; i++) {
+    const column = ts.columns[i]
     let text = tuple[column.position]
     if (text === undefined && old) text = old[column.position]
     let value: unknown
@@ -183,7 +186,7 @@ export function rowStruct(ts: TableSchema, tuple: Tuple, mode: RowMode, old: Tup
       value = column.converter.schema.defaultValue ?? column.converter.fallback
     } else if (text === undefined) value = column.converter.placeholder
     else value = text === null ? null : column.converter.convert(text)
-    struct.put(column.name, value)
+    struct.put(fields[i], value)
   }
   return struct
 }

@@ -66,6 +66,8 @@ function timePrecision(typmod: number): number {
 
 /** Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH[:MM[:SS]]][ BC]` into µs since the epoch (UTC). */
 export function parseTimestampMicros(text: string): number | bigint {
+  const fast = isoTimestampMicros(text)
+  if (fast !== undefined) return fast
   if (text === 'infinity') return POSITIVE_INFINITY_TS
   if (text === '-infinity') return NEGATIVE_INFINITY_TS
   const m =
@@ -84,6 +86,69 @@ export function parseTimestampMicros(text: string): number | bigint {
     micros -= (m[8] === '-' ? -1 : 1) * offsetSeconds * 1_000_000
   }
   return micros
+}
+
+/** Two ASCII digits at `i` as a number, or NaN. */
+function twoDigits(t: string, i: number): number {
+  const a = t.charCodeAt(i) - 48
+  const b = t.charCodeAt(i + 1) - 48
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : Number.NaN
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yoe = y - era * 400
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1
+  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468
+}
+
+/**
+ * The shape PostgreSQL prints timestamps in under the session's ISO DateStyle —
+ * `YYYY-MM-DD HH:MM:SS[.f…][±HH[:MM[:SS]]]` — read without a regular expression or a Date, for the
+ * years whose µs fit a double exactly (1700–2200): every value of a typical table, many per row.
+ * `undefined` for anything else (BC, other years, infinity), which the general parser reads.
+ */
+function isoTimestampMicros(t: string): number | undefined {
+  const n = t.length
+  if (n < 19 || t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(10) !== 32) return undefined
+  if (t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return undefined
+  const year = twoDigits(t, 0) * 100 + twoDigits(t, 2)
+  const month = twoDigits(t, 5)
+  const day = twoDigits(t, 8)
+  const seconds = twoDigits(t, 11) * 3600 + twoDigits(t, 14) * 60 + twoDigits(t, 17)
+  if (!(year >= 1700 && year <= 2200) || Number.isNaN(month + day + seconds)) return undefined
+  let i = 19
+  let fraction = 0
+  if (i < n && t.charCodeAt(i) === 46) {
+    let digits = 0
+    for (i++; i < n; i++, digits++) {
+      const d = t.charCodeAt(i) - 48
+      if (d < 0 || d > 9) break
+      fraction = fraction * 10 + d
+    }
+    if (digits === 0 || digits > 6) return undefined
+    fraction *= 10 ** (6 - digits)
+  }
+  let offset = 0
+  if (i < n) {
+    const sign = t.charCodeAt(i)
+    if (sign !== 43 && sign !== 45) return undefined
+    offset = twoDigits(t, i + 1) * 3600
+    i += 3
+    if (i < n && t.charCodeAt(i) === 58) {
+      offset += twoDigits(t, i + 1) * 60
+      i += 3
+    }
+    if (i < n && t.charCodeAt(i) === 58) {
+      offset += twoDigits(t, i + 1)
+      i += 3
+    }
+    if (i !== n || Number.isNaN(offset)) return undefined
+    if (sign === 45) offset = -offset
+  }
+  return (daysFromCivil(year, month, day) * 86400 + seconds - offset) * 1_000_000 + fraction
 }
 
 function parseDateDays(text: string): number {
@@ -106,8 +171,15 @@ function parseTimeMicros(text: string): number {
 }
 
 /** ISO-8601 instant in UTC with the fraction padded to `digits` (Debezium's ZonedTimestamp). */
-function zonedTimestamp(text: string, digits: number): string {
+export function zonedTimestamp(text: string, digits: number): string {
   if (text === 'infinity' || text === '-infinity') return text
+  // Already in UTC (the session's TimeZone), as PostgreSQL prints a timestamptz: only the layout changes.
+  if (text.endsWith('+00') && isoTimestampMicros(text) !== undefined) {
+    const base = `${text.slice(0, 10)}T${text.slice(11, 19)}`
+    if (digits === 0) return `${base}Z`
+    const fraction = text.charCodeAt(19) === 46 ? text.slice(20, text.length - 3) : ''
+    return `${base}.${fraction.padEnd(6, '0').slice(0, digits)}Z`
+  }
   const micros = parseTimestampMicros(text) as number
   const ms = Math.floor(micros / 1000)
   const iso = new Date(ms).toISOString() // YYYY-MM-DDTHH:MM:SS.mmmZ

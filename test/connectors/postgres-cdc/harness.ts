@@ -16,6 +16,8 @@ export interface Harness {
   /** Offsets "stored by the runtime" (partition JSON → offset). */
   offsets: Map<string, OffsetMap>
   records: SourceRecord[]
+  /** The size of every non-empty batch `poll()` returned. */
+  batchSizes: number[]
   start(extra?: Record<string, string>): Promise<PostgresCdcSourceTask>
   /** Polls (and acks + commits every batch) until `predicate` holds over all records so far. */
   pollUntil(
@@ -50,6 +52,7 @@ export async function harness(prefix: string): Promise<Harness> {
     props,
     offsets,
     records: [],
+    batchSizes: [],
     async start(extra = {}) {
       task = new PostgresCdcSourceTask()
       const config = { ...props, ...extra }
@@ -59,6 +62,8 @@ export async function harness(prefix: string): Promise<Harness> {
           offset: async (p) => offsets.get(JSON.stringify(p)) ?? null,
           offsets: async (ps) => new Map(ps.map((p) => [p, offsets.get(JSON.stringify(p)) ?? null])),
         }),
+        openTopicReader: async (options) =>
+          (await import('../../../src/log/kafka/topic-reader.ts')).openKafkaTopicReader(options),
       })
       await task.start(config)
       return task
@@ -69,6 +74,7 @@ export async function harness(prefix: string): Promise<Harness> {
         if (Date.now() > deadline)
           throw new Error(`timed out waiting for ${what}; got ${h.records.length} records`)
         const batch = (await task!.poll()) ?? []
+        if (batch.length > 0) h.batchSizes.push(batch.length)
         for (const r of batch) {
           h.records.push(r)
           if (r.sourcePartition && r.sourceOffset)

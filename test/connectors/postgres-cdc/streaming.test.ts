@@ -394,6 +394,44 @@ describe('[integration] PostgreSQL CDC task on a real server', { skip }, () => {
     }
   })
 
+  test('the initial snapshot hands out at most max.batch.size records per poll across fetch and table boundaries', async () => {
+    const h = await harness('cdc_snapbatch')
+    try {
+      // 20 rows = two whole fetches of 10, so the third fetch of table a comes back empty.
+      await h.db.sql(
+        'CREATE TABLE a (id int PRIMARY KEY)',
+        'CREATE TABLE b (id int PRIMARY KEY)',
+        'INSERT INTO a SELECT g FROM generate_series(1, 20) g',
+        'INSERT INTO b SELECT g FROM generate_series(1, 13) g',
+      )
+      await h.start({
+        'snapshot.fetch.size': '10',
+        'max.batch.size': '7',
+        'snapshot.mode': 'initial_only',
+        'table.include.list': 'public.a,public.b',
+      })
+      await h.pollUntil((r) => r.length >= 33, 30_000, 'both tables')
+      const reads = h.records.map((r) => {
+        const v = plain(r.value) as { after: { id: number }; source: { table: string; snapshot: string } }
+        return `${v.source.table}${v.after.id}:${v.source.snapshot}`
+      })
+      const expected = [
+        ...Array.from(
+          { length: 20 },
+          (_, i) => `a${i + 1}:${i === 0 ? 'first' : i === 19 ? 'last_in_data_collection' : 'true'}`,
+        ),
+        ...Array.from(
+          { length: 13 },
+          (_, i) => `b${i + 1}:${i === 0 ? 'first_in_data_collection' : i === 12 ? 'last' : 'true'}`,
+        ),
+      ]
+      assert.deepEqual(reads, expected)
+      assert.ok(Math.max(...h.batchSizes) <= 7, `batches of ${h.batchSizes.join(', ')}`)
+    } finally {
+      await h.close()
+    }
+  })
+
   test('heartbeats carry the position past filtered traffic, and the slot follows once offsets are committed', async () => {
     const h = await harness('cdc_heartbeat')
     try {

@@ -7,6 +7,7 @@ import {
   intervalMicros,
   parseArrayText,
   parseTimestampMicros,
+  zonedTimestamp,
 } from '../../../src/connectors/postgres-cdc/value-converters.ts'
 import { builtInPlugins } from '../../../src/plugins/built-ins.ts'
 
@@ -110,6 +111,59 @@ describe('text value conversion', () => {
     assert.deepEqual(parseArrayText('{}'), [])
     assert.equal(parseLsn('16/B374D848'), 0x16b374d848)
     assert.equal(formatLsn(0x16b374d848), '16/B374D848')
+  })
+})
+
+describe('timestamp text, read without a Date', () => {
+  // A small deterministic generator, so a failure names a reproducible case.
+  let seed = 42
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
+  const pad = (v: number, w = 2): string => String(v).padStart(w, '0')
+
+  test('reads every layout PostgreSQL prints as Date.UTC reads it, across 1700-2200, leap days and offsets', () => {
+    for (let i = 0; i < 20_000; i++) {
+      const year = 1700 + random(501)
+      const month = 1 + random(12)
+      const day = 1 + random(new Date(Date.UTC(year, month, 0)).getUTCDate())
+      const [h, m, sec] = [random(24), random(60), random(60)]
+      const digits = random(7)
+      const fraction = digits === 0 ? '' : pad(random(10 ** digits), digits)
+      const offsetKind = random(4)
+      const sign = random(2) === 0 ? 1 : -1
+      const [oh, om, os] = [random(15), random(60), random(60)]
+      const offset =
+        offsetKind === 0
+          ? ''
+          : `${sign > 0 ? '+' : '-'}${pad(oh)}${offsetKind >= 2 ? `:${pad(om)}` : ''}${offsetKind === 3 ? `:${pad(os)}` : ''}`
+      const offsetSeconds =
+        offsetKind === 0
+          ? 0
+          : sign * (oh * 3600 + (offsetKind >= 2 ? om * 60 : 0) + (offsetKind === 3 ? os : 0))
+      const text = `${pad(year, 4)}-${pad(month)}-${pad(day)} ${pad(h)}:${pad(m)}:${pad(sec)}${digits ? `.${fraction}` : ''}${offset}`
+      const utc = new Date(0)
+      utc.setUTCFullYear(year, month - 1, day)
+      utc.setUTCHours(h, m, sec, 0)
+      const expected =
+        (utc.getTime() / 1000 - offsetSeconds) * 1_000_000 + (digits ? Number(fraction.padEnd(6, '0')) : 0)
+      assert.equal(parseTimestampMicros(text), expected, text)
+      const utcText = `${pad(year, 4)}-${pad(month)}-${pad(day)} ${pad(h)}:${pad(m)}:${pad(sec)}${digits ? `.${fraction}` : ''}+00`
+      const micros = (utc.getTime() / 1000) * 1_000_000 + (digits ? Number(fraction.padEnd(6, '0')) : 0)
+      const iso = new Date(Math.floor(micros / 1000)).toISOString().slice(0, 19)
+      const six = (digits ? fraction : '').padEnd(6, '0')
+      for (const p of [0, 3, 6])
+        assert.equal(zonedTimestamp(utcText, p), p === 0 ? `${iso}Z` : `${iso}.${six.slice(0, p)}Z`, utcText)
+    }
+  })
+
+  test('leaves other shapes to the general parser: BC, five-digit and early years, infinity, bad text', () => {
+    assert.equal(parseTimestampMicros('0044-03-15 12:00:00 BC'), Date.UTC(-43, 2, 15, 12) * 1000)
+    assert.equal(parseTimestampMicros('1500-01-01 00:00:00'), Date.UTC(1500, 0, 1) * 1000)
+    assert.equal(parseTimestampMicros('-infinity'), -9223372036832400000n)
+    assert.throws(() => parseTimestampMicros('2024-05-01 10:15:30.1234567'), /cannot parse timestamp/)
+    assert.throws(() => parseTimestampMicros('2024-05-01 1x:15:30'), /cannot parse timestamp/)
   })
 })
 

@@ -1,0 +1,95 @@
+/**
+ * Blocking snapshots (Debezium 2.5+): `execute-snapshot` with `"type": "blocking"`, from the signal table
+ * or the Kafka channel. Streaming pauses right after the signal, the listed tables are read like the
+ * initial snapshot (`op: r`, `source.snapshot` first/true/…/last), then streaming resumes where it paused.
+ *
+ * As in Debezium: `data-collections` are regular expressions (full match, case-insensitive) over the
+ * captured tables; an `additional-conditions` entry `{"data-collection": <table>, "filter": <SELECT>}`
+ * replaces the table's `SELECT *`; the records carry the streaming offset of the pause with
+ * `snapshot: BLOCKING`, `last_snapshot_record` and `snapshot_completed`.
+ *
+ * Restart during a blocking snapshot: Debezium abandons it (its offset says BLOCKING, not INITIAL, so
+ * nothing re-runs it; streaming resumes at the pause). We resume it: the records also carry
+ * `blocking_snapshot_collections`, the tables still to read (the current one first), so a restart
+ * reads those again — the current table from its start (at-least-once) — then streams from the pause.
+ */
+import type { OffsetMap } from '../../api/records.ts'
+
+export interface BlockingTable {
+  id: string
+  /** A SELECT replacing `SELECT * FROM <table>`, or null. */
+  select: string | null
+}
+
+export const BLOCKING_OFFSET_KEY = 'blocking_snapshot_collections'
+
+export interface SnapshotRequest {
+  type: string
+  collections: string[]
+  conditions: { dataCollection: string; filter: string }[]
+}
+
+/** Reads an `execute-snapshot` signal's data; null when it is not JSON. */
+export function parseSnapshotRequest(data: string | null): SnapshotRequest | null {
+  let parsed: {
+    type?: unknown
+    'data-collections'?: unknown
+    'additional-conditions'?: unknown
+  }
+  try {
+    parsed = JSON.parse(data ?? '{}') as typeof parsed
+  } catch {
+    return null
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null
+  const collections = Array.isArray(parsed['data-collections'])
+    ? parsed['data-collections'].filter((c): c is string => typeof c === 'string').map((c) => c.trim())
+    : []
+  const conditions = Array.isArray(parsed['additional-conditions'])
+    ? (parsed['additional-conditions'] as { 'data-collection'?: unknown; filter?: unknown }[])
+        .filter((c) => typeof c?.['data-collection'] === 'string' && typeof c.filter === 'string')
+        .map((c) => ({ dataCollection: String(c['data-collection']), filter: String(c.filter) }))
+    : []
+  return {
+    type: typeof parsed.type === 'string' ? parsed.type.toLowerCase() : 'incremental',
+    collections,
+    conditions,
+  }
+}
+
+/** The captured tables a blocking snapshot reads, in capture order, with their SELECT overrides. */
+export function blockingTables(captured: readonly string[], request: SnapshotRequest): BlockingTable[] {
+  // Debezium splits each entry on commas too (Strings.setOfRegex) and matches case-insensitively.
+  const patterns = request.collections
+    .flatMap((c) => c.split(','))
+    .map((c) => c.trim())
+    .filter((c) => c !== '')
+    .map((c) => new RegExp(`^(?:${c})$`, 'i'))
+  return captured
+    .filter((t) => patterns.some((p) => p.test(t)))
+    .map((id) => {
+      const condition = request.conditions.find(
+        (c) => c.dataCollection === id || new RegExp(`^(?:${c.dataCollection})$`, 'i').test(id),
+      )
+      return { id, select: condition?.filter ?? null }
+    })
+}
+
+/** Offset keys of a blocking snapshot record: the tables still to read from this record on. */
+export function blockingOffsetKeys(remaining: readonly BlockingTable[], last: boolean): OffsetMap {
+  return {
+    snapshot: 'BLOCKING',
+    last_snapshot_record: last,
+    snapshot_completed: last,
+    ...(last ? {} : { [BLOCKING_OFFSET_KEY]: JSON.stringify(remaining) }),
+  }
+}
+
+/** The tables of a blocking snapshot a stored offset says was under way, or null. */
+export function readBlocking(offset: OffsetMap | null): BlockingTable[] | null {
+  if (offset?.snapshot !== 'BLOCKING' || offset.last_snapshot_record === true) return null
+  const raw = offset[BLOCKING_OFFSET_KEY]
+  if (typeof raw !== 'string') return null
+  const parsed = JSON.parse(raw) as BlockingTable[]
+  return parsed.length > 0 ? parsed : null
+}
