@@ -58,9 +58,17 @@ async function secondTask(
     },
     async close() {
       await task.stop()
-      await h.db.sql(
-        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}'`,
-      )
+      // The walsender may outlive the stop by a moment: drop the slot once it is inactive.
+      for (let i = 0; i < 100; i++) {
+        const [left] = (
+          await h.db.sql(
+            `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}' AND NOT active`,
+            `SELECT 1 FROM pg_replication_slots WHERE slot_name = '${slot}'`,
+          )
+        ).slice(1) as unknown[][]
+        if (left.length === 0) break
+        await new Promise((r) => setTimeout(r, 100))
+      }
     },
   }
 }
