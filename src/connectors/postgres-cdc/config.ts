@@ -573,6 +573,31 @@ export const postgresCdcConfigDef = new ConfigDef()
     documentation: 'Longest a poll waits for changes when there are none.',
     validator: Range.atLeast(1),
   })
+  // Sluice only: streaming of large in-progress transactions (pgoutput version 2), decision 0012.
+  .define({
+    name: 'pgoutput.streaming',
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'LOW',
+    group: G_PIPE,
+    documentation:
+      'Sluice only. On PostgreSQL 14 and later, ask pgoutput for protocol version 2 with streaming on: a ' +
+      'transaction larger than the server’s logical_decoding_work_mem is sent while it runs, buffered by the ' +
+      'task and emitted at its commit with the same events, order and offsets as version 1. false keeps ' +
+      'version 1: the server decodes such a transaction on its own disk and sends it only after it commits.',
+  })
+  .define({
+    name: 'pgoutput.streaming.buffer.bytes',
+    type: 'LONG',
+    defaultValue: 32 * 1024 * 1024,
+    importance: 'LOW',
+    group: G_PIPE,
+    documentation:
+      'Sluice only. Bytes of streamed, not yet committed transactions the task keeps in memory; beyond it the ' +
+      'largest goes to a temporary file in the OS temp directory (TMPDIR), removed when the transaction was ' +
+      'emitted or aborted, or the task stops.',
+    validator: Range.atLeast(0),
+  })
 
 export type SnapshotMode = 'initial' | 'always' | 'initial_only' | 'no_data' | 'when_needed'
 
@@ -631,6 +656,9 @@ export interface CdcSettings {
   readonly maxBatchSize: number
   readonly maxQueueSize: number
   readonly pollIntervalMs: number
+  // Sluice only (decision 0012)
+  readonly pgoutputStreaming: boolean
+  readonly streamingBufferBytes: number
 }
 
 const full = (patterns: string[]): RegExp[] => patterns.map((p) => new RegExp(`^(?:${p})$`))
@@ -733,6 +761,8 @@ export function parseSettings(props: Readonly<Record<string, string>>): CdcSetti
     maxBatchSize: c.getInt('max.batch.size'),
     maxQueueSize: c.getInt('max.queue.size'),
     pollIntervalMs: c.getInt('poll.interval.ms'),
+    pgoutputStreaming: c.getBoolean('pgoutput.streaming'),
+    streamingBufferBytes: c.getLong('pgoutput.streaming.buffer.bytes'),
   })
 }
 

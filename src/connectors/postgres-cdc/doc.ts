@@ -3,8 +3,8 @@ export const POSTGRES_CDC_DOC = `
 # PostgreSQL change data capture (Debezium PostgresConnector)
 
 Class: {{className}} (also \`PostgresConnector\`). One task per
-connector. It reads a logical replication slot with its own decoder of the \`pgoutput\` protocol (version 1,
-values as text) and emits change events in Debezium's format: topic \`<topic.prefix>.<schema>.<table>\`, key
+connector. It reads a logical replication slot with its own decoder of the \`pgoutput\` protocol (version 2
+with streaming of large transactions on PostgreSQL 14 and later, version 1 before; values as text) and emits change events in Debezium's format: topic \`<topic.prefix>.<schema>.<table>\`, key
 \`<prefix>.<schema>.<table>.Key\`, value \`<prefix>.<schema>.<table>.Envelope\` (version 2: \`before\`, \`after\`,
 \`source\`, \`transaction\`, \`op\`, \`ts_ms\`, \`ts_us\`, \`ts_ns\`), \`source\` = \`io.debezium.connector.postgresql.Source\`
 (\`source.version\` is the Debezium release whose format we follow, 3.6.1.Final). Deletes are followed by a
@@ -23,6 +23,21 @@ inside a transaction resumes at the next message even when several share one LSN
 The slot's flushed LSN moves only after the runtime committed the offsets of acknowledged records (to
 their \`lsn_commit\`, the end of the last complete transaction). Incremental snapshot keys are JSON arrays,
 not Debezium's hex of Java serialization: an incremental snapshot Debezium left half done must be restarted.
+
+## Large transactions
+
+On PostgreSQL 14 and later the task asks for protocol version 2 with \`streaming 'on'\`: a transaction larger than
+the server's \`logical_decoding_work_mem\` is sent while it runs instead of being decoded onto the server's disk
+(\`pg_replslot\`) and sent only after its commit. The task keeps such a transaction until its commit — in memory
+up to \`pgoutput.streaming.buffer.bytes\`, beyond that in an unlinked temporary file in \`TMPDIR\` (it needs
+about the size of the transaction's changes; the space is freed when the transaction was emitted or rolled
+back, when the task stops, or when the process dies) — and emits it at its commit exactly as version 1 would:
+same events, order, \`source\` fields, transaction metadata and offsets; a rolled-back transaction or savepoint
+emits nothing. Streamed transactions also arrive sooner after their commit when \`logical_decoding_work_mem\`
+is smaller, since the server still holds up to that much of each one until it commits.
+\`pgoutput.streaming=false\` (Sluice only) keeps version 1. One difference comes from a PostgreSQL bug: in a
+streamed transaction a transactional \`pg_logical_emit_message\` carries the top-level xid, so one emitted
+inside a savepoint that is rolled back is still emitted.
 
 ## Signals
 

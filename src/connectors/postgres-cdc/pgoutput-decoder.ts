@@ -1,5 +1,5 @@
 /**
- * Decoder of the `pgoutput` logical replication protocol, version 1, as PostgreSQL documents it in
+ * Decoder of the `pgoutput` logical replication protocol, versions 1 and 2, as PostgreSQL documents it in
  * "Logical Replication Message Formats" (https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html).
  * Values arrive in text form (we never ask for `binary`), exactly as Debezium asks for them.
  *
@@ -17,6 +17,18 @@
  *   Truncate 'T' Int32 nrels  Int8 options(1 = CASCADE, 2 = RESTART IDENTITY)  Int32 relid*
  *   Message  'M' Int8 flags(1 = transactional)  Int64 lsn  String prefix  Int32 length  Byte* content
  *   TupleData  Int16 ncols { 'n' | 'u' | 't' Int32 len Byte* | 'b' Int32 len Byte* }*
+ *
+ * Version 2 (PostgreSQL 14+, with `streaming 'on'`) streams a large transaction while it runs, in
+ * segments, and adds:
+ *
+ *   Stream Start  'S' Int32 xid  Int8 first_segment(1 = first segment of this transaction)
+ *   Stream Stop   'E'
+ *   Stream Commit 'c' Int32 xid  Int8 flags  Int64 commit_lsn  Int64 end_lsn  Int64 commit_ts
+ *   Stream Abort  'A' Int32 xid  Int32 subxid (= xid when the whole transaction aborts)
+ *
+ * Between Stream Start and Stream Stop, Relation, Type, Insert, Update, Delete, Truncate and Message
+ * carry an Int32 xid right after their tag (the subtransaction's xid for changes made in one):
+ * decode them with `inStream` and read that xid with `streamedXid`.
  *
  * Timestamps count microseconds since 2000-01-01 UTC; they are returned as microseconds since the
  * Unix epoch.
@@ -63,6 +75,18 @@ export type PgOutputMessage =
   | { tag: 'delete'; relationId: number; oldKind: 'K' | 'O'; oldTuple: Tuple }
   | { tag: 'truncate'; options: number; relationIds: number[] }
   | { tag: 'message'; transactional: boolean; lsn: Lsn; prefix: string; content: Buffer }
+  | { tag: 'stream-start'; xid: number; firstSegment: boolean }
+  | { tag: 'stream-stop' }
+  | { tag: 'stream-commit'; xid: number; flags: number; commitLsn: Lsn; endLsn: Lsn; commitTimeUs: bigint }
+  | { tag: 'stream-abort'; xid: number; subXid: number }
+
+/** Tags of the messages that carry a transaction id after their tag inside a stream (version 2). */
+const XID_IN_STREAM = new Set([0x52, 0x59, 0x49, 0x55, 0x44, 0x54, 0x4d]) // R Y I U D T M
+
+/** The xid a message sent between Stream Start and Stream Stop carries, or null if it carries none. */
+export function streamedXid(buffer: Buffer, offset = 0): number | null {
+  return XID_IN_STREAM.has(buffer[offset]) ? buffer.readUInt32BE(offset + 1) : null
+}
 
 class Reader {
   readonly #buffer: Buffer
@@ -133,10 +157,13 @@ function timestampUs(reader: Reader): bigint {
   return reader.int64() + PG_EPOCH_OFFSET_US
 }
 
-/** Decodes one pgoutput message starting at `offset` of `buffer` (the payload of an XLogData). */
-export function decodePgOutput(buffer: Buffer, offset = 0): PgOutputMessage {
-  const r = new Reader(buffer, offset + 1)
+/**
+ * Decodes one pgoutput message starting at `offset` of `buffer` (the payload of an XLogData).
+ * `inStream`: the message was sent between Stream Start and Stream Stop, so it may carry an xid.
+ */
+export function decodePgOutput(buffer: Buffer, offset = 0, inStream = false): PgOutputMessage {
   const tag = buffer[offset]
+  const r = new Reader(buffer, offset + (inStream && XID_IN_STREAM.has(tag) ? 5 : 1))
   switch (tag) {
     case 0x42 /* B */:
       {
@@ -214,6 +241,20 @@ export function decodePgOutput(buffer: Buffer, offset = 0): PgOutputMessage {
         const length = r.int32()
         return { tag: 'message', transactional, lsn, prefix, content: Buffer.from(r.bytes(length)) }
       }
+    case 0x53 /* S */:
+      return { tag: 'stream-start', xid: r.uint32(), firstSegment: r.byte() === 1 }
+    case 0x45 /* E */:
+      return { tag: 'stream-stop' }
+    case 0x63 /* c */:
+      {
+        const xid = r.uint32()
+        const flags = r.byte()
+        const commitLsn = r.lsn()
+        const endLsn = r.lsn()
+        return { tag: 'stream-commit', xid, flags, commitLsn, endLsn, commitTimeUs: timestampUs(r) }
+      }
+    case 0x41 /* A */:
+      return { tag: 'stream-abort', xid: r.uint32(), subXid: r.uint32() }
     default:
       throw new Error(`pgoutput: unknown message type '${String.fromCharCode(tag)}' (0x${tag.toString(16)})`)
   }

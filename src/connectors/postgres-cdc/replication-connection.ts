@@ -13,7 +13,7 @@
  */
 import type pg from 'pg'
 import { type Lsn, parseLsn, readLsn, writeLsn } from './lsn.ts'
-import { PG_EPOCH_OFFSET_US } from './pgoutput-decoder.ts'
+import { PG_EPOCH_OFFSET_US, type PgOutputMessage } from './pgoutput-decoder.ts'
 import { SESSION_OPTIONS } from './value-converters.ts'
 
 export interface ConnectionOptions {
@@ -29,6 +29,10 @@ export interface XLogData {
   /** LSN of the WAL record this message comes from (for COMMIT: the end of the transaction). */
   lsn: Lsn
   payload: Buffer
+  /** Replayed from a streamed transaction: decode with the version 2 in-stream grammar. */
+  streamed?: boolean
+  /** Already decoded (the Begin and Commit made from a Stream Commit). */
+  decoded?: PgOutputMessage
 }
 
 export interface StreamHandlers {
@@ -74,6 +78,7 @@ export class ReplicationConnection {
   #timer: NodeJS.Timeout | null = null
   #closed = false
   #paused = false
+  #serverVersion = 0
 
   private constructor(client: pg.Client) {
     this.#client = client
@@ -89,7 +94,19 @@ export class ReplicationConnection {
     const connection = new ReplicationConnection(client)
     client.on('error', (error) => connection.#fail(error))
     await client.connect()
+    const { rows } = await client.query('SHOW server_version_num')
+    connection.#serverVersion = Number((rows[0] as Record<string, string>).server_version_num)
     return connection
+  }
+
+  /** `server_version_num`, e.g. 150004. */
+  get serverVersion(): number {
+    return this.#serverVersion
+  }
+
+  /** Whether `startStreaming` with `streaming` asks for protocol version 2 (PostgreSQL 14 and later). */
+  streamsInProgress(streaming: boolean): boolean {
+    return streaming && this.#serverVersion >= 140000
   }
 
   async identifySystem(): Promise<{ systemId: string; timeline: number; xlogpos: Lsn; dbname: string }> {
@@ -116,18 +133,26 @@ export class ReplicationConnection {
     return { consistentPoint: parseLsn(row.consistent_point), snapshotName: row.snapshot_name ?? null }
   }
 
-  /** Switches the connection to streaming. The returned promise settles when streaming ends. */
+  /**
+   * Switches the connection to streaming. With `streaming` on PostgreSQL 14+ we ask for protocol
+   * version 2 with `streaming 'on'`: transactions larger than the server's `logical_decoding_work_mem`
+   * arrive while they run, as Stream Start/Stop segments ended by Stream Commit or Abort.
+   */
   startStreaming(
     slot: string,
     publication: string,
     startLsn: Lsn,
     statusIntervalMs: number,
     handlers: StreamHandlers,
+    streaming = false,
   ): void {
     this.#handlers = handlers
     const connection = (this.#client as unknown as { connection: NodeJS.EventEmitter }).connection
     connection.on('copyData', (message: { chunk: Buffer }) => this.#onCopyData(message.chunk))
-    const options = `proto_version '1', publication_names '${quoteIdent(publication).replaceAll("'", "''")}', messages 'true'`
+    const protocol = this.streamsInProgress(streaming)
+      ? `proto_version '2', streaming 'on'`
+      : `proto_version '1'`
+    const options = `${protocol}, publication_names '${quoteIdent(publication).replaceAll("'", "''")}', messages 'true'`
     const sql = `START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsnForCommand(startLsn)} (${options})`
     this.#client.query(sql).then(
       () => {

@@ -44,6 +44,7 @@ import { decodePgOutput, type PgOutputMessage, type Tuple } from './pgoutput-dec
 import { clientConfig, newPgClient, ReplicationConnection, type XLogData } from './replication-connection.ts'
 import { checkServer, checkSlot, ensurePublication, slotInfo } from './setup.ts'
 import { InitialSnapshot } from './snapshot.ts'
+import { StreamedTransactions } from './streamed-transactions.ts'
 import {
   buildTableSchema,
   keyStruct,
@@ -106,6 +107,8 @@ export class PostgresCdcSourceTask extends SourceTask {
   /** Kafka offset of the last Kafka signal handled; rides in every offset from then on. */
   #kafkaSignalOffset: number | null = null
   #blocking: Blocking | null = null
+  /** Transactions the server streams while they run (protocol version 2), kept until their commit. */
+  #streams: StreamedTransactions | null = null
 
   version(): string {
     return POSTGRES_CDC_VERSION
@@ -279,20 +282,20 @@ export class PostgresCdcSourceTask extends SourceTask {
       for (const signal of this.#kafka.take()) await this.#kafkaSignal(signal)
     }
     if (this.#blocking) return this.#blockingStep(records)
-    if (this.#queue.length === 0) await this.#waitForData(this.#s.pollIntervalMs)
-    const batch = this.#queue.splice(0, this.#s.maxBatchSize)
-    if (this.#queue.length < this.#s.maxQueueSize / 2) this.#replication.resume()
+    if (this.#queue.length === 0 && !this.#streams?.replaying) await this.#waitForData(this.#s.pollIntervalMs)
     // Messages already received are whole and are all handled even if the connection failed meanwhile:
     // throwing here would drop records whose position the resume point already counts as handled. The
-    // failure is dealt with at the next poll (reconnect, or fail the task).
-    for (let i = 0; i < batch.length; i++) {
-      await this.#handle(batch[i], records)
-      if (this.#blocking) {
-        // A blocking snapshot pauses streaming right after its signal; the rest waits in the queue.
-        this.#queue.unshift(...batch.slice(i + 1))
-        return records
-      }
+    // failure is dealt with at the next poll (reconnect, or fail the task). A streamed transaction being
+    // replayed (after its Stream Commit) comes before what was received after that commit.
+    for (let n = 0; n < this.#s.maxBatchSize; n++) {
+      const message = this.#streams?.next() ?? this.#queue.shift()
+      if (!message) break
+      await this.#handle(message, records)
+      // A blocking snapshot pauses streaming right after its signal; the rest waits (queue or replay).
+      if (this.#blocking) break
     }
+    if (this.#queue.length < this.#s.maxQueueSize / 2) this.#replication?.resume()
+    if (this.#blocking) return records
     await this.#incremental.maybeReadChunk(records.length === 0 && this.#queue.length === 0)
     await this.#maybeHeartbeat(records)
     return records
@@ -326,6 +329,7 @@ export class PostgresCdcSourceTask extends SourceTask {
     if (this.#blocking) this.#blocking.snapshot = null
     await this.#replication?.close()
     this.#replication = null
+    this.#streams?.reset()
     const client = this.#client
     this.#client = null
     if (client && !this.#clientBroken && this.#s?.slotDropOnStop) {
@@ -376,6 +380,8 @@ export class PostgresCdcSourceTask extends SourceTask {
     await this.#replication?.close()
     this.#replication = null
     this.#queue.length = 0
+    // The server sends transactions that were not committed before the restart point again, whole.
+    this.#streams?.reset()
     const tx = this.#tx
     if (tx) {
       this.#resume = {
@@ -423,23 +429,54 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   #startStreaming(): void {
     const s = this.#s
-    this.#replication!.startStreaming(s.slotName, s.publicationName, this.#startLsn, s.statusIntervalMs, {
-      onData: (message) => {
+    this.#streams ??= new StreamedTransactions(s.streamingBufferBytes)
+    const streams = this.#streams
+    const handlers = {
+      onData: (message: XLogData) => {
+        try {
+          if (streams.route(message)) return
+        } catch (error) {
+          this.#fail(
+            new ConnectError(
+              'CONNECT',
+              `cannot buffer a streamed transaction (${errorMessage(error)}): free space in the temp directory, ` +
+                'point TMPDIR elsewhere, or set pgoutput.streaming=false',
+              { cause: error },
+            ),
+          )
+          return
+        }
         this.#queue.push(message)
         if (this.#queue.length >= s.maxQueueSize) this.#replication?.pause()
         this.#wake?.()
       },
-      onKeepalive: (walEnd) => {
+      onKeepalive: (walEnd: Lsn) => {
         this.#idleWalEnd = walEnd
       },
-      onError: (error) => this.#fail(error),
+      onError: (error: Error) => this.#fail(error),
       onEnd: () => this.#fail(new RetriableError('the server ended the replication stream')),
-    })
+    }
+    this.#replication!.startStreaming(
+      s.slotName,
+      s.publicationName,
+      this.#startLsn,
+      s.statusIntervalMs,
+      handlers,
+      s.pgoutputStreaming,
+    )
   }
 
   async #handle(data: XLogData, records: SourceRecord[]): Promise<void> {
-    const message = decodePgOutput(data.payload)
+    const message = data.decoded ?? decodePgOutput(data.payload, 0, data.streamed === true)
     switch (message.tag) {
+      case 'stream-commit':
+        // Handled as the transaction version 1 would send: Begin, its messages, Commit (next polls).
+        this.#streams!.commit(message, data.lsn)
+        return
+      case 'stream-start':
+      case 'stream-stop':
+      case 'stream-abort':
+        return // taken by StreamedTransactions.route before queueing
       case 'begin':
         this.#tx = {
           xid: message.xid,
@@ -501,10 +538,7 @@ export class PostgresCdcSourceTask extends SourceTask {
   }
 
   async #change(
-    message: Exclude<
-      PgOutputMessage,
-      { tag: 'begin' | 'commit' | 'relation' | 'type' | 'origin' | 'message' }
-    >,
+    message: Extract<PgOutputMessage, { tag: 'insert' | 'update' | 'delete' | 'truncate' }>,
     lsn: Lsn,
     records: SourceRecord[],
   ): Promise<void> {
@@ -921,7 +955,8 @@ export class PostgresCdcSourceTask extends SourceTask {
     }
     // Idle and nothing half-read: the server's position is safe to resume from.
     let position = this.#lastCommitEnd ?? 0
-    if (!this.#tx && this.#queue.length === 0 && this.#idleWalEnd > position) position = this.#idleWalEnd
+    if (!this.#tx && this.#queue.length === 0 && !this.#streams?.replaying && this.#idleWalEnd > position)
+      position = this.#idleWalEnd
     this.#lastCommitEnd = position
     const offset: OffsetMap = {
       transaction_id: null,
