@@ -20,8 +20,17 @@ Partition \`{"server": "<topic.prefix>"}\`; offset keys \`lsn\`, \`lsn_proc\`, \
 One key is ours: \`tx_events_processed\`, the number of change messages of transaction \`txId\` already
 handled, so a restart inside a transaction resumes at the next message even when several share one LSN.
 The slot's flushed LSN moves only after the runtime committed the offsets of acknowledged records (to
-their \`lsn_commit\`, the end of the last complete transaction). Incremental snapshot keys are JSON arrays,
-not Debezium's hex of Java serialization: an incremental snapshot Debezium left half done must be restarted.
+their \`lsn_commit\`, the end of the last complete transaction).
+
+Incremental snapshot keys are kept as Debezium keeps them, hex of a Java-serialized \`Object[]\` of the key
+columns (the key of the last row sent, and the table's maximum key), so an incremental snapshot Debezium
+left half done resumes in Sluice at the next row, and the other way round. Key columns of types
+\`int2\`, \`int4\`, \`int8\`, \`oid\`, \`numeric\`, \`bool\`, \`float4\`, \`float8\`, \`uuid\`, \`date\`, \`text\`,
+\`varchar\`, \`bpchar\`, \`name\`, \`time\`, \`timetz\`, \`timestamp\`, \`timestamptz\` and \`bit\` are covered
+(Integer, Long, BigDecimal, Boolean, Float, Double, UUID, java.sql.Date, String, as Debezium's PostgreSQL
+connector holds them; a \`java.sql.Date\` is written at UTC midnight). Keys with other types are written as
+JSON arrays of texts, which Sluice reads but Debezium does not; a key Sluice cannot read (another Java class)
+makes that table's incremental snapshot start over from its first row, with a warning.
 
 ## Failures in plain words
 
