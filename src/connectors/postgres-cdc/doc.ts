@@ -46,10 +46,21 @@ makes that table's incremental snapshot start over from its first row, with a wa
 Debezium keys not listed below are ignored. Notably: \`decoderbufs\` decoding (read as pgoutput), blocking
 snapshots, the Kafka/file/JMX signal channels, \`read.only\` incremental snapshots, the logical decoding message
 filters (\`message.prefix.include.list\`/\`exclude.list\`; messages themselves are emitted on \`<prefix>.message\`),
-\`hstore.handling.mode\`, \`column.truncate/mask.*\`, \`column.propagate.source.type\`,
+\`column.truncate/mask.*\`, \`column.propagate.source.type\`,
 \`snapshot.select.statement.overrides\`, \`snapshot.max.threads\`, \`offset.mismatch.strategy\`,
 \`lsn.flush.mode\`, \`publish.via.partition.root\`, \`replica.identity.autoset.values\`, \`xmin.fetch.interval.ms\`,
-geometric, PostGIS and pgvector types (left out like other unknown types unless \`include.unknown.datatypes\`).
+PostGIS and pgvector types (left out like other unknown types unless \`include.unknown.datatypes\`).
+
+## Types
+
+As Debezium 3.6.1 maps them (checked against events captured from it, test/golden/): among others \`point\` as
+\`io.debezium.data.geometry.Point\` (\`x\`, \`y\`, \`wkb\` of the 2D point, no \`srid\`), \`hstore\` as a JSON string
+(keys in the order Debezium's Java HashMap gives them) or a map, \`ltree\` as \`io.debezium.data.Ltree\`, \`citext\`,
+network and range types as strings, \`tsvector\` as \`io.debezium.data.Tsvector\`, \`money\` by
+\`money.fraction.digits\`, and every \`time.precision.mode\`. The other geometric types (\`box\`, \`circle\`,
+\`line\`, \`lseg\`, \`path\`, \`polygon\`) have no mapping in 3.6.1: with \`include.unknown.datatypes\` they are the bytes
+of their text with Java's doubles (\`(1.0,1.0),(0.0,0.0)\`). Arrays of \`point\`, \`money\`, \`interval\`, \`name\`,
+\`varbit\` and \`xml\` are left out, as by Debezium.
 
 ## Settings
 

@@ -3,6 +3,8 @@
 // encode: each line is a key spec `Type:value|Type:value` (or `null`); prints the hex of the
 //   ObjectOutputStream of the Object[] built from it, as Debezium's AbstractIncrementalSnapshotContext does.
 // decode: each line is such hex; prints the spec of what ObjectInputStream reads back.
+// hashmap: each line is keys (base64 of UTF-8, `|`-separated); prints them in the order a HashMap
+//   filled with them iterates (the order Debezium writes hstore values in).
 import java.io.*;
 import java.math.*;
 import java.util.*;
@@ -39,6 +41,14 @@ public class JavaKeys {
   public static void main(String[] args) throws Exception {
     BufferedReader lines = new BufferedReader(new InputStreamReader(System.in));
     for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+      if (args[0].equals("hashmap")) {
+        Map<String, String> map = new HashMap<>();
+        for (String k : line.split("\\|", -1)) {
+          map.put(new String(Base64.getDecoder().decode(k), java.nio.charset.StandardCharsets.UTF_8), k);
+        }
+        System.out.println(String.join("|", map.values()));
+        continue;
+      }
       if (args[0].equals("encode")) {
         Object[] key = null;
         if (!line.equals("null")) {

@@ -5,8 +5,11 @@ import type { JavaValue } from '../../../../src/connectors/postgres-cdc/java-ser
 
 const PROGRAM = join(import.meta.dirname, 'JavaKeys.java')
 
-/** One output line per input line (`encode`: spec → hex; `decode`: hex → spec), in a JVM at `timeZone`. */
-export function javaKeys(mode: 'encode' | 'decode', lines: string[], timeZone = 'UTC'): string[] {
+/**
+ * One output line per input line (`encode`: spec → hex; `decode`: hex → spec; `hashmap`: keys → the
+ * order a java.util.HashMap iterates them), in a JVM at `timeZone`.
+ */
+export function javaKeys(mode: 'encode' | 'decode' | 'hashmap', lines: string[], timeZone = 'UTC'): string[] {
   const out = execFileSync('java', [`-Duser.timezone=${timeZone}`, PROGRAM, mode], {
     encoding: 'utf8',
     input: `${lines.join('\n')}\n`,
