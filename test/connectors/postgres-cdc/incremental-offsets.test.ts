@@ -5,9 +5,12 @@
  * keys still resume.
  */
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import type { OffsetMap, SourceRecord } from '../../../src/api/records.ts'
+import { deserializeKey, serializeKey } from '../../../src/connectors/postgres-cdc/java-serialization.ts'
 import { readOffset } from '../../../src/connectors/postgres-cdc/offsets.ts'
+import { CHUNK_SIZE, ROWS, TABLE_SETUP } from '../../golden/debezium-postgres-incremental/script.ts'
 import { postgresSkipReason } from '../../helpers/services.ts'
 import { after, harness, op } from './harness.ts'
 import { javaKeys } from './java/java-keys.ts'
@@ -118,6 +121,87 @@ describe('[integration] incremental snapshot offsets in Debezium form', {
       )
     } finally {
       await h.close()
+    }
+  })
+})
+
+interface Handover {
+  debezium: string
+  debeziumToSluice: { offset: OffsetMap; debeziumReads: number[] }
+  sluiceToDebezium: { offset: OffsetMap; sluiceReads: number[]; debeziumReads: number[] }
+}
+const handover = JSON.parse(
+  readFileSync(new URL('../../golden/debezium-postgres-incremental/handover.json', import.meta.url), 'utf8'),
+) as Handover
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i)
+const INCREMENTAL_KEYS = [
+  'incremental_snapshot_collections',
+  'incremental_snapshot_primary_key',
+  'incremental_snapshot_maximum_key',
+  'incremental_snapshot_correlation_id',
+]
+
+describe('[integration] incremental snapshot handover with real Debezium 3.6.1', {
+  skip: postgresSkipReason(),
+}, () => {
+  test('Sluice resumes from the offset Debezium stored when stopped part-way, at the next row', async () => {
+    const { offset, debeziumReads } = handover.debeziumToSluice
+    const last = deserializeKey(String(offset.incremental_snapshot_primary_key))!
+    const lastRow = Number(last[0]!.text)
+    assert.deepEqual(debeziumReads, range(1, lastRow), 'Debezium had sent rows 1 to the key in its offset')
+    const h = await harness('cdc_handover')
+    try {
+      await h.db.sql(...TABLE_SETUP)
+      const props = {
+        'snapshot.mode': 'no_data',
+        'signal.data.collection': 'public.debezium_signal',
+        'incremental.snapshot.chunk.size': String(CHUNK_SIZE),
+        'table.include.list': 'public.inc',
+      }
+      await h.start(props)
+      await h.db.sql(`INSERT INTO inc VALUES (5000, '2030-01-01', 0, 'x', gen_random_uuid(), 'streamed')`)
+      await h.pollUntil((r) => r.some((x) => after(x)?.a === 5000), 30_000, 'a streamed row')
+      await h.stopTask()
+      // Our slot's position, with the incremental snapshot exactly as Debezium left it.
+      const partition = JSON.stringify({ server: 'srv' })
+      const merged: Record<string, string | number | boolean | null> = { ...h.offsets.get(partition)! }
+      for (const k of INCREMENTAL_KEYS) merged[k] = offset[k]
+      h.offsets.set(partition, merged)
+      const from = h.records.length
+      const reads = (): number[] =>
+        h.records
+          .slice(from)
+          .filter((r) => op(r) === 'r')
+          .map((r) => after(r)!.a as number)
+      await h.start(props)
+      await h.pollUntil(() => reads().length >= ROWS - lastRow, 60_000, 'the rest of the table')
+      await h.db.sql(`INSERT INTO inc VALUES (6000, '2030-01-01', 0, 'x', gen_random_uuid(), 'streamed')`)
+      await h.pollUntil((r) => r.some((x) => after(x)?.a === 6000), 30_000, 'a row streamed after it')
+      assert.deepEqual(
+        reads(),
+        range(lastRow + 1, ROWS),
+        'every row after Debezium’s last, once, in key order',
+      )
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('Debezium resumed from the offset Sluice stored when stopped part-way, at the next row (recorded)', () => {
+    // Recorded by bench/cdc-incremental-capture.ts: Sluice's offset in Debezium's offsets file, same slot.
+    const { offset, sluiceReads, debeziumReads } = handover.sluiceToDebezium
+    const last = deserializeKey(String(offset.incremental_snapshot_primary_key))!
+    assert.deepEqual(
+      last.map((v) => v?.type),
+      ['Long', 'Date', 'BigDecimal', 'String', 'UUID'],
+    )
+    const lastRow = Number(last[0]!.text)
+    assert.deepEqual(sluiceReads, range(1, lastRow))
+    assert.deepEqual(debeziumReads, range(lastRow + 1, ROWS))
+    // What Sluice writes today is byte for byte what Debezium accepted then.
+    for (const k of ['incremental_snapshot_primary_key', 'incremental_snapshot_maximum_key']) {
+      assert.equal(serializeKey(deserializeKey(String(offset[k]))), offset[k], k)
     }
   })
 })
