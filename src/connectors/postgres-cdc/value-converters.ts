@@ -166,7 +166,8 @@ function binaryConverter(mode: CdcSettings['binaryMode']): TextConverter {
     case 'base64':
       return (t) => parseBytea(t).toString('base64')
     case 'base64-url-safe':
-      return (t) => parseBytea(t).toString('base64url')
+      // Java's Base64.getUrlEncoder(): the URL-safe alphabet, with padding (Node's base64url has none).
+      return (t) => parseBytea(t).toString('base64').replaceAll('+', '-').replaceAll('/', '_')
     case 'hex':
       return (t) => parseBytea(t).toString('hex')
   }

@@ -19,6 +19,13 @@ export const VARIANTS: Record<string, Record<string, string>> = {
     'time.precision.mode': 'isostring',
     'decimal.handling.mode': 'string',
   },
+  connect: { 'time.precision.mode': 'connect', 'binary.handling.mode': 'base64-url-safe' },
+  microseconds: { 'time.precision.mode': 'microseconds', 'include.unknown.datatypes': 'true' },
+  adaptiveTimeMicroseconds: {
+    'time.precision.mode': 'adaptive_time_microseconds',
+    'money.fraction.digits': '3',
+    'interval.handling.mode': 'string',
+  },
   nanoseconds: {
     'time.precision.mode': 'nanoseconds',
     'binary.handling.mode': 'base64',
@@ -36,7 +43,7 @@ const VALUES = `(p, p_nn, h, hs, l, la, c, ca, m, iv, ivz, ivn, d, t, t3, ts, ts
    '[(0,0),(1e10,1.5e-5)]', '[(1,2),(3,4)]', '((0,0),(1,1),(2,0.001))', '{"(1,2)"}', '{1}', '{1 day}', '10.0.0.1/8',
    '10.0.0.0/8', '08:00:2b:01:02:03', '08:00:2b:01:02:03:04:05', 'a fat cat', '[1,5)', '[1.5,2.5]',
    '[2024-01-01,2024-02-01)', '[2024-01-01 10:00,2024-01-02 11:00)', '<a>x</a>', B'101', B'1100101', 'ok',
-   '{sad,happy}', '\\x00ff')`
+   '{sad,happy}', '\\x00fffe01')`
 
 export const setup: string[] = [
   'CREATE EXTENSION IF NOT EXISTS hstore',
