@@ -56,7 +56,7 @@ PostGIS and pgvector types (left out like other unknown types unless \`include.u
 As Debezium 3.6.1 maps them (checked against events captured from it, test/golden/): among others \`point\` as
 \`io.debezium.data.geometry.Point\` (\`x\`, \`y\`, \`wkb\` of the 2D point, no \`srid\`), \`hstore\` as a JSON string
 (keys in the order Debezium's Java HashMap gives them) or a map, \`ltree\` as \`io.debezium.data.Ltree\`, \`citext\`,
-network and range types as strings, \`tsvector\` as \`io.debezium.data.Tsvector\`, \`money\` by
+\`isbn\`, network and range types as strings, \`tsvector\` as \`io.debezium.data.Tsvector\`, \`money\` by
 \`money.fraction.digits\`, and every \`time.precision.mode\`. The other geometric types (\`box\`, \`circle\`,
 \`line\`, \`lseg\`, \`path\`, \`polygon\`) have no mapping in 3.6.1: with \`include.unknown.datatypes\` they are the bytes
 of their text with Java's doubles (\`(1.0,1.0),(0.0,0.0)\`). Arrays of \`point\`, \`money\`, \`interval\`, \`name\`,

@@ -526,6 +526,7 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
     case 'tsrange':
     case 'tstzrange':
     case 'daterange':
+    case 'isbn': // of the isn extension (Debezium maps isbn alone; ean13, issn, … are unknown types)
       return { builder: SchemaBuilder.string, convert: same, fallback: '' }
     case 'json':
     case 'jsonb':

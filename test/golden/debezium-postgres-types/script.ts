@@ -35,7 +35,7 @@ export const VARIANTS: Record<string, Record<string, string>> = {
 }
 
 const VALUES = `(p, p_nn, h, hs, l, la, c, ca, m, iv, ivz, ivn, d, t, t3, ts, tsu, bx, circ, ln, ls, pth, pg, pa, ma, ia, i, cr, mac, mac8,
-  tsv, r, nr, dr, tr, x, b, vb, mood, moods, raw) VALUES
+  tsv, r, nr, dr, tr, x, b, vb, mood, moods, raw, isb, e13) VALUES
   ('(1.5,-2)', '(3,4)', '"a"=>"1", "b"=>NULL, "k\\"q"=>"v\\\\w", "zz"=>"", "key10"=>"x"', '{"\\"a\\"=>\\"1\\""}',
    'top.mid.leaf', '{a.b,c}', 'MiXeD', '{A,b}', 12.345, '1 year 2 mons 3 days 04:05:06.78', '3 days',
    '-1 days +02:03:00.5', '2024-05-01', '10:15:30.5', '10:15:30.125', '2024-05-01 10:15:30.120',
@@ -43,12 +43,14 @@ const VALUES = `(p, p_nn, h, hs, l, la, c, ca, m, iv, ivz, ivn, d, t, t3, ts, ts
    '[(0,0),(1e10,1.5e-5)]', '[(1,2),(3,4)]', '((0,0),(1,1),(2,0.001))', '{"(1,2)"}', '{1}', '{1 day}', '10.0.0.1/8',
    '10.0.0.0/8', '08:00:2b:01:02:03', '08:00:2b:01:02:03:04:05', 'a fat cat', '[1,5)', '[1.5,2.5]',
    '[2024-01-01,2024-02-01)', '[2024-01-01 10:00,2024-01-02 11:00)', '<a>x</a>', B'101', B'1100101', 'ok',
-   '{sad,happy}', '\\x00fffe01')`
+   '{sad,happy}', '\\x00fffe01', '978-0-393-04002-9',
+   '978-0-393-04002-9')`
 
 export const setup: string[] = [
   'CREATE EXTENSION IF NOT EXISTS hstore',
   'CREATE EXTENSION IF NOT EXISTS ltree',
   'CREATE EXTENSION IF NOT EXISTS citext',
+  'CREATE EXTENSION IF NOT EXISTS isn',
   `CREATE TYPE golden_more_mood AS ENUM ('sad', 'ok', 'happy')`,
   `CREATE TABLE golden_more (id serial PRIMARY KEY, p point, p_nn point NOT NULL DEFAULT '(0,0)', h hstore,
      hs hstore[], l ltree, la ltree[], c citext, ca citext[], m money, iv interval, ivz interval, ivn interval,
@@ -56,7 +58,7 @@ export const setup: string[] = [
      pg polygon, pa point[],
      ma money[], ia interval[], i inet, cr cidr, mac macaddr, mac8 macaddr8, tsv tsvector, r int4range,
      nr numrange, dr daterange, tr tsrange, x xml, b bit(3), vb varbit(10), mood golden_more_mood,
-     moods golden_more_mood[], raw bytea)`,
+     moods golden_more_mood[], raw bytea, isb isbn, e13 ean13)`,
   `INSERT INTO golden_more ${VALUES}`,
 ]
 
