@@ -344,8 +344,18 @@ export const postgresCdcConfigDef = new ConfigDef()
     group: G_EVENTS,
     documentation:
       "`adaptive`: `io.debezium.time.*` types by the column's precision; `adaptive_time_microseconds`: TIME always " +
-      "MicroTime; `connect`: Kafka Connect's Date/Time/Timestamp (milliseconds).",
-    validator: ValidString.in('adaptive', 'adaptive_time_microseconds', 'connect'),
+      "MicroTime; `connect`: Kafka Connect's Date/Time/Timestamp (milliseconds); `isostring`: ISO-8601 strings " +
+      '(`io.debezium.time.IsoDate`/`IsoTime`/`IsoTimestamp`, UTC); `microseconds`: MicroTime/MicroTimestamp at every ' +
+      'precision; `nanoseconds`: `NanoTime`/`NanoTimestamp` (timestamps outside 1677–2262 fail the task). ' +
+      'TIMESTAMPTZ and TIMETZ are ZonedTimestamp/ZonedTime in every mode.',
+    validator: ValidString.in(
+      'adaptive',
+      'adaptive_time_microseconds',
+      'connect',
+      'isostring',
+      'microseconds',
+      'nanoseconds',
+    ),
   })
   .define({
     name: 'interval.handling.mode',
@@ -363,8 +373,30 @@ export const postgresCdcConfigDef = new ConfigDef()
     defaultValue: 'bytes',
     importance: 'LOW',
     group: G_EVENTS,
-    documentation: 'BYTEA as `bytes`, or as a `base64`, `base64-url-safe` or `hex` string.',
+    documentation:
+      'BYTEA (and, with `include.unknown.datatypes`, the text of unknown types) as `bytes`, or as a `base64`, ' +
+      '`base64-url-safe` or `hex` string.',
     validator: ValidString.in('bytes', 'base64', 'base64-url-safe', 'hex'),
+  })
+  .define({
+    name: 'hstore.handling.mode',
+    type: 'STRING',
+    defaultValue: 'json',
+    importance: 'LOW',
+    group: G_EVENTS,
+    documentation:
+      'HSTORE as `json` (a JSON object string, `io.debezium.data.Json`) or `map` (`MAP<STRING, optional STRING>`).',
+    validator: ValidString.in('json', 'map'),
+  })
+  .define({
+    name: 'money.fraction.digits',
+    type: 'INT',
+    defaultValue: 2,
+    importance: 'LOW',
+    group: G_EVENTS,
+    documentation:
+      'Scale of MONEY values as `Decimal` (`decimal.handling.mode=precise`); values are rounded half up to it.',
+    validator: Range.between(0, 1000),
   })
   .define({
     name: 'unavailable.value.placeholder',
@@ -382,7 +414,10 @@ export const postgresCdcConfigDef = new ConfigDef()
     importance: 'LOW',
     group: G_EVENTS,
     documentation:
-      'Include columns of types without a mapping as their text form; otherwise they are left out (with a warning).',
+      'Include columns of types without a mapping (geometric types, composite types, other extensions) as the ' +
+      'bytes of their text form, or that text per `binary.handling.mode`; otherwise they are left out ' +
+      '(with a warning). Arrays of `money`, `name`, `interval`, `varbit`, `xml` and `point` are left out ' +
+      'either way, as by Debezium 3.6.',
   })
   .define({
     name: 'provide.transaction.metadata',
@@ -628,9 +663,17 @@ export interface CdcSettings {
   readonly skipped: ReadonlySet<string>
   readonly tombstonesOnDelete: boolean
   readonly decimalMode: 'precise' | 'double' | 'string'
-  readonly timePrecisionMode: 'adaptive' | 'adaptive_time_microseconds' | 'connect'
+  readonly timePrecisionMode:
+    | 'adaptive'
+    | 'adaptive_time_microseconds'
+    | 'connect'
+    | 'isostring'
+    | 'microseconds'
+    | 'nanoseconds'
   readonly intervalMode: 'numeric' | 'string'
   readonly binaryMode: 'bytes' | 'base64' | 'base64-url-safe' | 'hex'
+  readonly hstoreMode: 'json' | 'map'
+  readonly moneyFractionDigits: number
   readonly unavailablePlaceholder: string
   readonly includeUnknownTypes: boolean
   readonly provideTransactionMetadata: boolean
@@ -744,6 +787,8 @@ export function parseSettings(props: Readonly<Record<string, string>>): CdcSetti
     timePrecisionMode: c.getString('time.precision.mode') as CdcSettings['timePrecisionMode'],
     intervalMode: c.getString('interval.handling.mode') as CdcSettings['intervalMode'],
     binaryMode: c.getString('binary.handling.mode') as CdcSettings['binaryMode'],
+    hstoreMode: c.getString('hstore.handling.mode') as CdcSettings['hstoreMode'],
+    moneyFractionDigits: c.getInt('money.fraction.digits'),
     unavailablePlaceholder: c.getString('unavailable.value.placeholder'),
     includeUnknownTypes: c.getBoolean('include.unknown.datatypes'),
     provideTransactionMetadata: c.getBoolean('provide.transaction.metadata'),

@@ -21,8 +21,17 @@ Keys of ours: \`kafka_signal_offset\` and \`blocking_snapshot_collections\` (see
 \`tx_events_processed\`, the number of change messages of transaction \`txId\` already handled, so a restart
 inside a transaction resumes at the next message even when several share one LSN.
 The slot's flushed LSN moves only after the runtime committed the offsets of acknowledged records (to
-their \`lsn_commit\`, the end of the last complete transaction). Incremental snapshot keys are JSON arrays,
-not Debezium's hex of Java serialization: an incremental snapshot Debezium left half done must be restarted.
+their \`lsn_commit\`, the end of the last complete transaction).
+
+Incremental snapshot keys are kept as Debezium keeps them, hex of a Java-serialized \`Object[]\` of the key
+columns (the key of the last row sent, and the table's maximum key), so an incremental snapshot Debezium
+left half done resumes in Sluice at the next row, and the other way round. Key columns of types
+\`int2\`, \`int4\`, \`int8\`, \`oid\`, \`numeric\`, \`bool\`, \`float4\`, \`float8\`, \`uuid\`, \`date\`, \`text\`,
+\`varchar\`, \`bpchar\`, \`name\`, \`time\`, \`timetz\`, \`timestamp\`, \`timestamptz\` and \`bit\` are covered
+(Integer, Long, BigDecimal, Boolean, Float, Double, UUID, java.sql.Date, String, as Debezium's PostgreSQL
+connector holds them; a \`java.sql.Date\` is written at UTC midnight). Keys with other types are written as
+JSON arrays of texts, which Sluice reads but Debezium does not; a key Sluice cannot read (another Java class)
+makes that table's incremental snapshot start over from its first row, with a warning.
 
 ## Large transactions
 
@@ -89,10 +98,21 @@ Debezium keys not listed below are ignored. Notably: \`decoderbufs\` decoding (r
 file/JMX/in-process signal channels, the \`schema-changes\` signal, \`signal.poll.interval.ms\` (Kafka signals are read
 continuously), \`read.only\` incremental snapshots, \`surrogate-key\` in signals, the logical decoding message
 filters (\`message.prefix.include.list\`/\`exclude.list\`; messages themselves are emitted on \`<prefix>.message\`),
-\`hstore.handling.mode\`, \`column.truncate/mask.*\`, \`column.propagate.source.type\`,
+\`column.truncate/mask.*\`, \`column.propagate.source.type\`,
 \`snapshot.select.statement.overrides\`, \`snapshot.max.threads\`, \`offset.mismatch.strategy\`,
 \`lsn.flush.mode\`, \`publish.via.partition.root\`, \`replica.identity.autoset.values\`, \`xmin.fetch.interval.ms\`,
-geometric, PostGIS and pgvector types (left out like other unknown types unless \`include.unknown.datatypes\`).
+PostGIS and pgvector types (left out like other unknown types unless \`include.unknown.datatypes\`).
+
+## Types
+
+As Debezium 3.6.1 maps them (checked against events captured from it, test/golden/): among others \`point\` as
+\`io.debezium.data.geometry.Point\` (\`x\`, \`y\`, \`wkb\` of the 2D point, no \`srid\`), \`hstore\` as a JSON string
+(keys in the order Debezium's Java HashMap gives them) or a map, \`ltree\` as \`io.debezium.data.Ltree\`, \`citext\`,
+\`isbn\`, network and range types as strings, \`tsvector\` as \`io.debezium.data.Tsvector\`, \`money\` by
+\`money.fraction.digits\`, and every \`time.precision.mode\`. The other geometric types (\`box\`, \`circle\`,
+\`line\`, \`lseg\`, \`path\`, \`polygon\`) have no mapping in 3.6.1: with \`include.unknown.datatypes\` they are the bytes
+of their text with Java's doubles (\`(1.0,1.0),(0.0,0.0)\`). Arrays of \`point\`, \`money\`, \`interval\`, \`name\`,
+\`varbit\` and \`xml\` are left out, as by Debezium.
 
 ## Settings
 

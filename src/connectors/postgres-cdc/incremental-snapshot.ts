@@ -10,15 +10,16 @@
  *      from the window (the streamed event is newer); at the close marker the rows left are emitted as
  *      `op: r`, `source.snapshot: incremental`, and the next chunk is read.
  *
- * Progress (collections, last key, maximum key) rides in the offsets, so a restart resumes at the
- * chunk after the last one emitted. Keys are stored as JSON arrays of the key columns' text values
- * (Debezium stores hex of Java serialization; offsets written by Debezium mid-snapshot are refused
- * with a message saying how to restart that snapshot).
+ * Progress (collections, key of the last row emitted, maximum key) rides in the offsets as Debezium
+ * keeps it (keys as hex of a Java-serialized Object[], java-serialization.ts), so a restart — of
+ * Sluice or of Debezium on Sluice's offsets, and the other way round — resumes after the last row
+ * emitted. Keys of types Debezium's form does not cover here are kept as JSON arrays of texts.
  */
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { Catalog } from './catalog.ts'
 import type { CdcSettings } from './config.ts'
+import { javaTypeOf } from './java-serialization.ts'
 import type { IncrementalState } from './offsets.ts'
 import type { Tuple } from './pgoutput-decoder.ts'
 import { quoteIdent } from './replication-connection.ts'
@@ -27,6 +28,8 @@ import { buildTableSchema, type TableSchema } from './table-schema.ts'
 export interface WindowRow {
   table: TableSchema
   tuple: Tuple
+  /** The row's key values (texts), for {@link IncrementalSnapshot.sent}. */
+  key: (string | null)[]
 }
 
 export class IncrementalSnapshot {
@@ -43,6 +46,10 @@ export class IncrementalSnapshot {
   #table: TableSchema | null = null
   #keyPositions: number[] = []
   #chunkRows = 0
+  /** Last key of the last chunk read: the next chunk starts after it (Debezium's chunkEndPosition). */
+  #chunkEnd: (string | null)[] | null
+  /** The last chunk of the current table was short: move on once its rows are out. */
+  #tableDone = false
 
   constructor(
     client: { current: pg.Client },
@@ -57,7 +64,13 @@ export class IncrementalSnapshot {
     this.#state = state && state.collections.length > 0 ? state : null
     // A snapshot that was running when we stopped resumes with the chunk after the last emitted key.
     this.#needChunk = this.#state !== null
+    this.#chunkEnd = this.#state?.lastKey ?? null
     this.#warn = warn
+  }
+
+  /** A window row went out as an event: the offsets now say to resume after its key. */
+  sent(row: WindowRow): void {
+    if (this.#state) this.#state.lastKey = row.key
   }
 
   get state(): IncrementalState | null {
@@ -108,12 +121,16 @@ export class IncrementalSnapshot {
   async maybeReadChunk(_idle: boolean): Promise<void> {
     if (!this.#needChunk || !this.#state || this.#state.paused) return
     this.#needChunk = false
+    this.#settleTableDone()
     while (this.#state && this.#state.collections.length > 0) {
       const collection = this.#state.collections[0]
       const [schema, table] = collection.id.split('.')
       const info = await this.#catalog.table(schema, table)
-      const key =
-        this.#s.messageKeyColumns.find((k) => k.table.test(collection.id))?.columns ?? info?.primaryKey ?? []
+      const key = collection.surrogateKey
+        ? [collection.surrogateKey]
+        : (this.#s.messageKeyColumns.find((k) => k.table.test(collection.id))?.columns ??
+          info?.primaryKey ??
+          [])
       if (!info || key.length === 0) {
         this.#warn(
           `incremental snapshot of ${collection.id} skipped: ${info ? 'it has no primary key' : 'no such table'}`,
@@ -124,6 +141,10 @@ export class IncrementalSnapshot {
       const types = await this.#catalog.types(info.columns.map((c) => c.typeOid))
       this.#table = buildTableSchema(this.#s, schema, table, info.columns, info, types, { warn: this.#warn })
       this.#keyPositions = key.map((k) => info.columns.findIndex((c) => c.name === k))
+      this.#state.keyTypes = this.#keyPositions.map((p) => {
+        const type = types.get(info.columns[p]?.typeOid ?? -1)
+        return type && !type.element ? javaTypeOf(type.name) : null
+      })
       const qualified = `${quoteIdent(schema)}.${quoteIdent(table)}`
       const keyList = key.map(quoteIdent).join(', ')
       const condition = collection.additionalCondition ? ` AND (${collection.additionalCondition})` : ''
@@ -136,7 +157,7 @@ export class IncrementalSnapshot {
           this.#nextCollection()
           continue
         }
-        this.#state.maximumKey = rows[0] as unknown[]
+        this.#state.maximumKey = rows[0] as (string | null)[]
       }
       this.#chunkId = randomUUID()
       this.#window.clear()
@@ -150,7 +171,7 @@ export class IncrementalSnapshot {
             return `$${params.length}`
           })
           .join(', ')
-      const lower = this.#state.lastKey ? ` AND (${keyList}) > (${placeholders(this.#state.lastKey)})` : ''
+      const lower = this.#chunkEnd ? ` AND (${keyList}) > (${placeholders(this.#chunkEnd)})` : ''
       const upper = ` AND NOT ((${keyList}) > (${placeholders(this.#state.maximumKey)}))`
       const columns = info.columns.map((c) => quoteIdent(c.name)).join(', ')
       const { rows } = await this.#ref.current.query({
@@ -164,7 +185,7 @@ export class IncrementalSnapshot {
       this.#chunkRows = rows.length
       if (rows.length > 0) {
         const last = rows[rows.length - 1] as Tuple
-        this.#state.lastKey = this.#keyPositions.map((p) => last[p] ?? null)
+        this.#chunkEnd = this.#keyPositions.map((p) => last[p] ?? null)
       }
       await this.#marker(`${this.#chunkId}-close`, 'snapshot-window-close')
       return
@@ -173,13 +194,25 @@ export class IncrementalSnapshot {
 
   #closeWindow(): WindowRow[] {
     const table = this.#table!
-    const rows = [...this.#window.values()].map((tuple) => ({ table, tuple }))
+    const rows = [...this.#window.values()].map((tuple) => ({
+      table,
+      tuple,
+      key: this.#keyPositions.map((p) => tuple[p] ?? null),
+    }))
     this.#window.clear()
     this.#windowOpen = false
     this.#chunkId = null
-    if (this.#state && this.#chunkRows < this.#s.chunkSize) this.#nextCollection()
+    // The table is done, but its rows still carry it in their offsets (a restart mid-way re-reads them).
+    if (this.#state && this.#chunkRows < this.#s.chunkSize) this.#tableDone = true
     this.#needChunk = this.#state !== null
     return rows
+  }
+
+  /** Moves past a finished table (after its last rows went out with it still in their offsets). */
+  #settleTableDone(): void {
+    if (!this.#tableDone) return
+    this.#tableDone = false
+    this.#nextCollection()
   }
 
   #nextCollection(): void {
@@ -187,6 +220,8 @@ export class IncrementalSnapshot {
     this.#state.collections.shift()
     this.#state.lastKey = null
     this.#state.maximumKey = null
+    this.#state.keyTypes = null
+    this.#chunkEnd = null
     if (this.#state.collections.length === 0) this.#state = null
   }
 
@@ -195,6 +230,7 @@ export class IncrementalSnapshot {
       'data-collections'?: string[]
       type?: string
       'additional-conditions'?: { 'data-collection': string; filter: string }[]
+      'surrogate-key'?: string
     }
     try {
       parsed = JSON.parse(data ?? '{}')
@@ -202,6 +238,7 @@ export class IncrementalSnapshot {
       this.#warn(`signal ${id}: data is not JSON, ignored: ${data}`)
       return
     }
+    this.#settleTableDone()
     const type = (parsed.type ?? 'incremental').toLowerCase()
     if (type !== 'incremental') {
       this.#warn(
@@ -222,6 +259,7 @@ export class IncrementalSnapshot {
       collections: [],
       lastKey: null,
       maximumKey: null,
+      keyTypes: null,
       correlationId: id,
       paused: false,
     }
@@ -230,6 +268,7 @@ export class IncrementalSnapshot {
       state.collections.push({
         id: t,
         additionalCondition: conditions.find((c) => c['data-collection'] === t)?.filter ?? null,
+        surrogateKey: parsed['surrogate-key'] || null,
       })
     }
     if (state.collections.length === 0) return
@@ -248,6 +287,8 @@ export class IncrementalSnapshot {
     }
     if (collections.length === 0) {
       this.#state = null
+      this.#chunkEnd = null
+      this.#tableDone = false
     } else {
       const patterns = collections.map((p) => new RegExp(`^(?:${p})$`))
       const current = this.#state.collections[0]?.id
@@ -255,6 +296,9 @@ export class IncrementalSnapshot {
       if (current !== this.#state.collections[0]?.id) {
         this.#state.lastKey = null
         this.#state.maximumKey = null
+        this.#state.keyTypes = null
+        this.#chunkEnd = null
+        this.#tableDone = false
       }
       if (this.#state.collections.length === 0) this.#state = null
     }

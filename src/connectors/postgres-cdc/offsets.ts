@@ -6,6 +6,7 @@
  * multi-row INSERT) — the case Debezium's restart positioning loses (dbz#1554).
  */
 import type { OffsetMap } from '../../api/records.ts'
+import { deserializeKey, type JavaType, serializeKey } from './java-serialization.ts'
 import type { Lsn } from './lsn.ts'
 
 export interface StreamPosition {
@@ -24,18 +25,37 @@ export interface StoredOffset {
   snapshotIncomplete: boolean
   /** Incremental snapshot state, if one was running. */
   incremental: IncrementalState | null
+  /** Problems met reading the offset that were worked around (to be logged). */
+  warnings: string[]
 }
 
 export interface IncrementalCollection {
   id: string
   additionalCondition: string | null
+  /** `surrogate-key` of the execute-snapshot signal: the column that replaces the primary key. */
+  surrogateKey: string | null
 }
 
+/**
+ * Incremental-snapshot progress, kept in the offsets in Debezium's form
+ * (`AbstractIncrementalSnapshotContext.store`): keys are hex of a Java-serialized `Object[]`.
+ */
 export interface IncrementalState {
   collections: IncrementalCollection[]
-  /** Last key read of the current (first) collection, as a JSON array; null before its first chunk. */
-  lastKey: unknown[] | null
-  maximumKey: unknown[] | null
+  /**
+   * Key of the last row of the current (first) collection handed on as an event (Debezium's
+   * `lastEventKeySent`), as the key columns' text values; null before the first. A restart reads on
+   * from the row after it.
+   */
+  lastKey: (string | null)[] | null
+  /** Largest key of the current collection when its snapshot began; null until read. */
+  maximumKey: (string | null)[] | null
+  /**
+   * Java classes of the key columns (what Debezium's keys hold), known from the offset Debezium wrote
+   * or from the key columns' types; null while unknown. Keys are written in Debezium's form when every
+   * class is known, else as JSON arrays (Sluice's earlier form, which Debezium cannot read).
+   */
+  keyTypes: (JavaType | null)[] | null
   correlationId: string | null
   paused: boolean
 }
@@ -44,6 +64,7 @@ const num = (value: unknown): number | null => (typeof value === 'number' ? valu
 
 export function readOffset(offset: OffsetMap | null): StoredOffset | null {
   if (!offset) return null
+  const warnings: string[] = []
   const lsnCommit = num(offset.lsn_commit) ?? num(offset.lsn_proc)
   const snapshotKey = offset.snapshot
   // Only an initial snapshot re-runs when incomplete; a BLOCKING one resumes itself (blocking-snapshot.ts).
@@ -61,32 +82,58 @@ export function readOffset(offset: OffsetMap | null): StoredOffset | null {
       txEventsProcessed: num(offset.tx_events_processed),
     },
     snapshotIncomplete: inSnapshot && offset.last_snapshot_record !== true,
-    incremental: readIncremental(offset),
+    incremental: readIncremental(offset, warnings),
+    warnings,
   }
 }
 
-function readIncremental(offset: OffsetMap): IncrementalState | null {
+const PRIMARY_KEY = 'incremental_snapshot_primary_key'
+const MAXIMUM_KEY = 'incremental_snapshot_maximum_key'
+
+interface DecodedKey {
+  values: (string | null)[] | null
+  types: (JavaType | null)[] | null
+}
+
+/** A key in Debezium's form (hex of Java serialization) or Sluice's earlier one (JSON array of texts). */
+function decodeKey(text: string): DecodedKey {
+  if (text.startsWith('[')) return { values: JSON.parse(text) as (string | null)[], types: null }
+  const values = deserializeKey(text)
+  if (!values) return { values: null, types: null }
+  return { values: values.map((v) => v?.text ?? null), types: values.map((v) => v?.type ?? null) }
+}
+
+function readIncremental(offset: OffsetMap, warnings: string[]): IncrementalState | null {
   const raw = offset.incremental_snapshot_collections
   if (typeof raw !== 'string') return null
   const parsed = JSON.parse(raw) as Record<string, string | null>[]
-  const key = (name: string): unknown[] | null => {
-    const text = offset[name]
-    if (typeof text !== 'string') return null
-    if (!text.startsWith('[')) {
-      throw new Error(
-        `offset key ${name} holds a Java-serialized key (written by Debezium): restart that incremental snapshot ` +
-          'with a stop-snapshot and an execute-snapshot signal',
-      )
-    }
-    return JSON.parse(text) as unknown[]
+  const text = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
+  const collections = parsed.map((c) => ({
+    id: String(c.incremental_snapshot_collections_id),
+    additionalCondition: text(c.incremental_snapshot_collections_additional_condition),
+    surrogateKey: text(c.incremental_snapshot_collections_surrogate_key),
+  }))
+  let lastKey: DecodedKey = { values: null, types: null }
+  let maximumKey: DecodedKey = { values: null, types: null }
+  try {
+    if (typeof offset[PRIMARY_KEY] === 'string') lastKey = decodeKey(offset[PRIMARY_KEY])
+    if (typeof offset[MAXIMUM_KEY] === 'string') maximumKey = decodeKey(offset[MAXIMUM_KEY])
+  } catch (error) {
+    // Nothing is lost by starting the table over: its rows are read again (op r), not skipped.
+    warnings.push(
+      `the incremental snapshot keys in the offset (${PRIMARY_KEY}, ${MAXIMUM_KEY}) cannot be read ` +
+        `(${error instanceof Error ? error.message : String(error)}): the incremental snapshot of ` +
+        `${collections[0]?.id ?? 'the current table'} starts over from its first row. To avoid this, ` +
+        'give the table a primary key of a type listed in the connector documentation, or use a surrogate-key',
+    )
+    lastKey = { values: null, types: null }
+    maximumKey = { values: null, types: null }
   }
   return {
-    collections: parsed.map((c) => ({
-      id: String(c.incremental_snapshot_collections_id),
-      additionalCondition: c.incremental_snapshot_collections_additional_condition ?? null,
-    })),
-    lastKey: key('incremental_snapshot_primary_key'),
-    maximumKey: key('incremental_snapshot_maximum_key'),
+    collections,
+    lastKey: lastKey.values,
+    maximumKey: maximumKey.values,
+    keyTypes: lastKey.types ?? maximumKey.types,
     correlationId:
       typeof offset.incremental_snapshot_correlation_id === 'string'
         ? offset.incremental_snapshot_correlation_id
@@ -95,21 +142,31 @@ function readIncremental(offset: OffsetMap): IncrementalState | null {
   }
 }
 
+/** A key as Debezium writes it when the Java classes are known, else as a JSON array. */
+function encodeKey(key: (string | null)[] | null, types: (JavaType | null)[] | null): string {
+  if (key === null) return serializeKey(null)
+  if (!types || types.length !== key.length || types.some((t, i) => t === null && key[i] !== null)) {
+    return JSON.stringify(key)
+  }
+  return serializeKey(key.map((v, i) => (v === null ? null : { type: types[i]!, text: v })))
+}
+
 export function incrementalOffsetKeys(
   state: IncrementalState | null,
 ): Record<string, string | boolean | null> {
   if (!state || state.collections.length === 0) return {}
   return {
+    // Debezium 3.6 writes the first three keys of each collection; 3.7 adds the correlation id.
     incremental_snapshot_collections: JSON.stringify(
       state.collections.map((c) => ({
         incremental_snapshot_collections_id: c.id,
         incremental_snapshot_collections_additional_condition: c.additionalCondition,
-        incremental_snapshot_collections_surrogate_key: null,
+        incremental_snapshot_collections_surrogate_key: c.surrogateKey,
         incremental_snapshot_collections_correlation_id: state.correlationId,
       })),
     ),
-    incremental_snapshot_primary_key: state.lastKey ? JSON.stringify(state.lastKey) : null,
-    incremental_snapshot_maximum_key: state.maximumKey ? JSON.stringify(state.maximumKey) : null,
+    [PRIMARY_KEY]: encodeKey(state.lastKey, state.keyTypes),
+    [MAXIMUM_KEY]: encodeKey(state.maximumKey, state.keyTypes),
     incremental_snapshot_correlation_id: state.correlationId,
     incremental_snapshot_paused: state.paused,
   }

@@ -144,6 +144,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       stored?.incremental ?? null,
       (m) => this.#warn(m, m),
     )
+    for (const warning of stored?.warnings ?? []) this.#warn(warning, warning)
 
     let slot = await slotInfo(this.#client!, s.slotName)
     // A slot still held by a walsender whose client just died (kill -9) frees up shortly: retry.
@@ -723,6 +724,7 @@ export class PostgresCdcSourceTask extends SourceTask {
     }
     const windowRows = await this.#incremental.onSignal(id, type, data)
     for (const row of windowRows) {
+      this.#incremental.sent(row)
       const after = rowStruct(row.table, row.tuple, 'full')
       const source = this.#source(row.table, null, 'incremental')
       this.#emit(

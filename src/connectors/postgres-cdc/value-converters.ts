@@ -170,6 +170,16 @@ function parseTimeMicros(text: string): number {
   )
 }
 
+/** `HH:MM:SS[.ffffff]` as Java's ISO_LOCAL_TIME prints it: the fraction without trailing zeros. */
+function isoTimeOfDay(text: string): string {
+  const m = /^(\d\d:\d\d:\d\d)(?:\.(\d+))?/.exec(text)
+  if (!m) throw new Error(`cannot parse time '${text}'`)
+  // java.time.LocalTime has no 24:00:00: Debezium's IsoTime wraps it to midnight.
+  if (m[1] === '24:00:00') return '00:00:00'
+  const fraction = (m[2] ?? '').replace(/0+$/, '')
+  return fraction ? `${m[1]}.${fraction}` : m[1]
+}
+
 /** ISO-8601 instant in UTC with the fraction padded to `digits` (Debezium's ZonedTimestamp). */
 export function zonedTimestamp(text: string, digits: number): string {
   if (text === 'infinity' || text === '-infinity') return text
@@ -228,7 +238,8 @@ function binaryConverter(mode: CdcSettings['binaryMode']): TextConverter {
     case 'base64':
       return (t) => parseBytea(t).toString('base64')
     case 'base64-url-safe':
-      return (t) => parseBytea(t).toString('base64url')
+      // Java's Base64.getUrlEncoder(): the URL-safe alphabet, with padding (Node's base64url has none).
+      return (t) => parseBytea(t).toString('base64').replaceAll('+', '-').replaceAll('/', '_')
     case 'hex':
       return (t) => parseBytea(t).toString('hex')
   }
@@ -281,13 +292,164 @@ export function parseArrayText(text: string): (string | null)[] {
   return out
 }
 
-/** Money text (`$1,234.56`, `-$5.00`) → digits only, as BigDecimal. */
-function parseMoney(text: string, scale: number): BigDecimal {
+/** Money text (`$1,234.56`, `-$5.00`, `($5.00)`) → its number, at the scale printed (`PostgresMoney.parse`). */
+function parseMoney(text: string): BigDecimal {
   const negative = text.includes('-') || text.startsWith('(')
-  const digits = text.replace(/[^0-9.]/g, '')
-  const value = BigDecimal.parse(digits).setScale(scale)
+  const value = BigDecimal.parse(text.replace(/[^0-9.]/g, ''))
   return negative ? new BigDecimal(-value.unscaled, value.scale) : value
 }
+
+/** `BigDecimal.setScale(scale, RoundingMode.HALF_UP)`. */
+export function rescaleHalfUp(value: BigDecimal, scale: number): BigDecimal {
+  if (scale >= value.scale) return value.setScale(scale)
+  const divisor = 10n ** BigInt(value.scale - scale)
+  const negative = value.unscaled < 0n
+  const abs = negative ? -value.unscaled : value.unscaled
+  let q = abs / divisor
+  if ((abs % divisor) * 2n >= divisor) q += 1n
+  return new BigDecimal(negative ? -q : q, scale)
+}
+
+/** HSTORE output text (`"a"=>"1", "b"=>NULL`) → its pairs, in the order written. */
+export function parseHstore(text: string): [string, string | null][] {
+  const pairs: [string, string | null][] = []
+  let i = 0
+  const quoted = (): string => {
+    let out = ''
+    i++ // opening quote
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++
+      out += text[i++]
+    }
+    i++ // closing quote
+    return out
+  }
+  const skipSpace = (): void => {
+    while (text[i] === ' ' || text[i] === ',') i++
+  }
+  skipSpace()
+  while (i < text.length) {
+    const key = quoted()
+    i += 2 // =>
+    let value: string | null
+    if (text[i] === '"') value = quoted()
+    else {
+      i += 4 // NULL
+      value = null
+    }
+    pairs.push([key, value])
+    skipSpace()
+  }
+  return pairs
+}
+
+/** Java's `String.hashCode()` (UTF-16 code units, 32-bit wrap-around). */
+function javaStringHash(s: string): number {
+  let h = 0
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0
+  return h
+}
+
+/**
+ * The pairs in the order a `java.util.HashMap` filled with them iterates — the order Debezium writes an
+ * hstore in (pgjdbc's `HStoreConverter.fromString` returns a HashMap): buckets by `hash ^ hash >>> 16`
+ * at the table size the map grew to (16, doubled past 0.75 full), insertion order within a bucket.
+ */
+export function javaHashMapOrder<V>(pairs: [string, V][]): [string, V][] {
+  let capacity = 16
+  while (pairs.length > capacity * 0.75) capacity *= 2
+  const buckets = new Map<number, [string, V][]>()
+  for (const pair of pairs) {
+    const h = javaStringHash(pair[0])
+    const index = (h ^ (h >>> 16)) & (capacity - 1)
+    const bucket = buckets.get(index)
+    if (bucket) bucket.push(pair)
+    else buckets.set(index, [pair])
+  }
+  return [...buckets.keys()].sort((a, b) => a - b).flatMap((k) => buckets.get(k)!)
+}
+
+/** A JSON string as Jackson writes it (control characters as `\\uXXXX` upper case, else as is). */
+function jacksonString(s: string): string {
+  let out = '"'
+  for (const ch of s) {
+    const c = ch.charCodeAt(0)
+    if (ch === '"') out += '\\"'
+    else if (ch === '\\') out += '\\\\'
+    else if (c < 0x20) {
+      const short: Record<number, string> = { 8: 'b', 9: 't', 10: 'n', 12: 'f', 13: 'r' }
+      out += short[c] ? `\\${short[c]}` : `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`
+    } else out += ch
+  }
+  return `${out}"`
+}
+
+/** HSTORE as Debezium's `hstore.handling.mode=json` writes it (Jackson, HashMap order, no spaces). */
+export function hstoreJson(text: string): string {
+  const fields = javaHashMapOrder(parseHstore(text)).map(
+    ([k, v]) => `${jacksonString(k)}:${v === null ? 'null' : jacksonString(v)}`,
+  )
+  return `{${fields.join(',')}}`
+}
+
+export const POINT_SCHEMA_NAME = 'io.debezium.data.geometry.Point'
+
+/** `(x,y)` → Debezium's Point value: x, y and the WKB of a 2D point (little endian), no SRID. */
+function pointValue(text: string): { x: number; y: number; wkb: Buffer } {
+  const m = /^\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)$/.exec(text)
+  if (!m) throw new Error(`cannot parse point '${text}'`)
+  return pointOf(parseFloatText(m[1]), parseFloatText(m[2]))
+}
+
+function pointOf(x: number, y: number): { x: number; y: number; wkb: Buffer } {
+  const wkb = Buffer.alloc(21)
+  wkb.writeUInt8(1, 0) // little endian
+  wkb.writeUInt32LE(1, 1) // wkbPoint
+  wkb.writeDoubleLE(x, 5)
+  wkb.writeDoubleLE(y, 13)
+  return { x, y, wkb }
+}
+
+/**
+ * ISO-8601 interval text (IntervalStyle iso_8601: `P1Y2M3DT4H5M6.78S`, zero parts left out) → Debezium's
+ * `Interval.toIsoString`: every part written, seconds without trailing zeros (`P0Y0M3DT0H0M0S`).
+ */
+export function intervalIsoString(text: string): string {
+  const m =
+    /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?\d+(?:\.\d+)?)S)?)?$/.exec(
+      text,
+    )
+  if (!m) throw new Error(`cannot parse interval '${text}'`)
+  let seconds = m[6] ?? '0'
+  if (seconds.includes('.')) seconds = seconds.replace(/0+$/, '').replace(/\.$/, '')
+  if (/^-?0$/.test(seconds)) seconds = '0'
+  const n = (i: number): number => Number(m[i] ?? 0)
+  return `P${n(1)}Y${n(2)}M${n(3)}DT${n(4)}H${n(5)}M${seconds}S`
+}
+
+const GEOMETRIC_TYPES = new Set(['box', 'circle', 'line', 'lseg', 'path', 'polygon'])
+
+/** A double as Java's `Double.toString` writes it (`1.0`, `0.5`, `1.0E10`, `1.5E-4`). */
+export function javaDouble(n: number): string {
+  if (Number.isNaN(n)) return 'NaN'
+  if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity'
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0'
+  const abs = Math.abs(n)
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(n)
+    return s.includes('.') ? s : `${s}.0`
+  }
+  const [mantissa, exponent] = n.toExponential().split('e')
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${exponent.replace('+', '')}`
+}
+
+/** Geometric text (`(1,1),(0,0)`, `<(1,2),3>`, …) with its numbers as Java writes doubles. */
+function javaGeometricText(text: string): string {
+  return text.replace(/-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|-?Infinity|NaN/gi, (n) => javaDouble(Number(n)))
+}
+
+/** Array element types whose arrays Debezium 3.6 leaves out (`PostgresValueConverter.schemaBuilder`). */
+const UNMAPPED_ARRAY_ELEMENTS = new Set(['money', 'name', 'interval', 'varbit', 'xml', 'point'])
 
 interface Mapping {
   builder: () => SchemaBuilder
@@ -319,9 +481,12 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
     }
   }
   if (type.element && depth === 0) {
+    if (UNMAPPED_ARRAY_ELEMENTS.has(type.element.name)) return null
     const element = mapping({ type: type.element, typmod }, settings, 1)
     if (!element) return null
-    const elementSchema = element.builder().optional().build()
+    // Debezium's arrays of enums have required elements; all others optional ones.
+    const elementBuilder = element.builder()
+    const elementSchema = (type.element.kind === 'e' ? elementBuilder : elementBuilder.optional()).build()
     return {
       builder: () => SchemaBuilder.array(elementSchema),
       convert: (t) => parseArrayText(t).map((e) => (e === null ? null : element.convert(e))),
@@ -376,21 +541,47 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
       }
     }
     case 'money': {
+      // Debezium: precise rounds half up to money.fraction.digits; double and string keep the printed value.
+      const digits = settings.moneyFractionDigits
       if (!precise) {
         return settings.decimalMode === 'double'
-          ? {
-              builder: SchemaBuilder.float64,
-              convert: (t) => Number(parseMoney(t, 2).toString()),
-              fallback: 0,
+          ? { builder: SchemaBuilder.float64, convert: (t) => parseMoney(t).toNumber(), fallback: 0 }
+          : {
+              builder: SchemaBuilder.string,
+              convert: (t) => parseMoney(t).toString(),
+              fallback: new BigDecimal(0n, digits).toString(),
             }
-          : { builder: SchemaBuilder.string, convert: (t) => parseMoney(t, 2).toString(), fallback: '' }
       }
       return {
-        builder: () => Decimal.builder(2),
-        convert: (t) => parseMoney(t, 2),
-        fallback: new BigDecimal(0n, 2),
+        builder: () => Decimal.builder(digits),
+        convert: (t) => rescaleHalfUp(parseMoney(t), digits),
+        fallback: new BigDecimal(0n, digits),
       }
     }
+    case 'point':
+      return {
+        builder: () =>
+          SchemaBuilder.struct()
+            .name(POINT_SCHEMA_NAME)
+            .version(1)
+            .doc('Geometry (POINT)')
+            .field('x', SchemaBuilder.float64().build())
+            .field('y', SchemaBuilder.float64().build())
+            .field('wkb', SchemaBuilder.bytes().optional().build())
+            .field('srid', SchemaBuilder.int32().optional().build()),
+        convert: pointValue,
+        fallback: pointOf(0, 0),
+      }
+    case 'hstore':
+      if (settings.hstoreMode === 'map') {
+        return {
+          builder: () =>
+            SchemaBuilder.map(SchemaBuilder.string().build(), SchemaBuilder.string().optional().build()),
+          convert: (t) => new Map(javaHashMapOrder(parseHstore(t))),
+          fallback: new Map(),
+        }
+      }
+      return { builder: str('io.debezium.data.Json'), convert: hstoreJson, fallback: '{}' }
     case 'bpchar':
     case 'varchar':
     case 'text':
@@ -407,6 +598,7 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
     case 'tsrange':
     case 'tstzrange':
     case 'daterange':
+    case 'isbn': // of the isn extension (Debezium maps isbn alone; ean13, issn, … are unknown types)
       return { builder: SchemaBuilder.string, convert: same, fallback: '' }
     case 'json':
     case 'jsonb':
@@ -441,6 +633,12 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
       }
     }
     case 'date':
+      if (tpm === 'isostring')
+        return {
+          builder: str('io.debezium.time.IsoDate'),
+          convert: (t) => `${t.slice(0, 10)}Z`,
+          fallback: '',
+        }
       if (tpm === 'connect')
         return {
           builder: DateType.builder,
@@ -454,6 +652,18 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
       }
     case 'time': {
       const p = timePrecision(typmod)
+      if (tpm === 'isostring')
+        return {
+          builder: str('io.debezium.time.IsoTime'),
+          convert: (t) => `${isoTimeOfDay(t)}Z`,
+          fallback: '',
+        }
+      if (tpm === 'nanoseconds')
+        return {
+          builder: () => SchemaBuilder.int64().name('io.debezium.time.NanoTime').version(1),
+          convert: (t) => parseTimeMicros(t) * 1000,
+          fallback: 0,
+        }
       if (tpm === 'connect')
         return {
           builder: TimeType.builder,
@@ -476,6 +686,37 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
       return { builder: str('io.debezium.time.ZonedTime'), convert: zonedTime, fallback: '' }
     case 'timestamp': {
       const p = timePrecision(typmod)
+      if (tpm === 'isostring')
+        return {
+          builder: str('io.debezium.time.IsoTimestamp'),
+          convert: (t) => `${t.slice(0, 10)}T${isoTimeOfDay(t.slice(11))}Z`,
+          fallback: '',
+        }
+      if (tpm === 'nanoseconds')
+        return {
+          builder: () => SchemaBuilder.int64().name('io.debezium.time.NanoTimestamp').version(1),
+          convert: (t) => {
+            // Whole seconds and the fraction apart: µs near 2262 are beyond a double's exact integers.
+            const fraction = /\.(\d+)/.exec(t)?.[1] ?? ''
+            const seconds = t.endsWith('infinity')
+              ? 0
+              : Math.round(Number(parseTimestampMicros(t.replace(/\.\d+/, ''))) / 1e6)
+            const nanos = BigInt(seconds) * 1_000_000_000n + BigInt(fraction.padEnd(9, '0') || '0')
+            if (nanos > 2n ** 63n - 1n || nanos < -(2n ** 63n) || t.endsWith('infinity'))
+              throw new Error(
+                `timestamp '${t}' is outside the range of INT64 epoch nanoseconds (1677-09-21 to 2262-04-11): ` +
+                  "use time.precision.mode 'microseconds' or 'isostring'",
+              )
+            return nanos
+          },
+          fallback: 0,
+        }
+      if (tpm === 'microseconds')
+        return {
+          builder: () => SchemaBuilder.int64().name('io.debezium.time.MicroTimestamp').version(1),
+          convert: parseTimestampMicros,
+          fallback: 0,
+        }
       if (tpm === 'connect')
         return {
           builder: TimestampType.builder,
@@ -507,15 +748,27 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
     }
     case 'interval':
       if (settings.intervalMode === 'string')
-        return { builder: str('io.debezium.time.Interval'), convert: same, fallback: '' }
+        return {
+          builder: str('io.debezium.time.Interval'),
+          convert: intervalIsoString,
+          fallback: 'P0Y0M0DT0H0M0S',
+        }
       return {
         builder: () => SchemaBuilder.int64().name('io.debezium.time.MicroDuration').version(1),
         convert: intervalMicros,
         fallback: 0,
       }
-    default:
-      if (settings.includeUnknownTypes) return { builder: SchemaBuilder.string, convert: same, fallback: '' }
-      return null
+    default: {
+      // Debezium: the text of the value as bytes, shaped by binary.handling.mode. Geometric types pass
+      // through pgjdbc's PGbox, PGcircle, … first, whose text has Java's doubles (`1.0`, `1.0E10`).
+      if (!settings.includeUnknownTypes || depth > 0) return null
+      const binary = binaryConverter(settings.binaryMode)
+      const text = GEOMETRIC_TYPES.has(type.name) ? javaGeometricText : same
+      const convert = (t: string): unknown => binary(`\\x${Buffer.from(text(t), 'utf8').toString('hex')}`)
+      return settings.binaryMode === 'bytes'
+        ? { builder: SchemaBuilder.bytes, convert, fallback: new Uint8Array(0) }
+        : { builder: SchemaBuilder.string, convert, fallback: '' }
+    }
   }
 }
 
@@ -595,18 +848,23 @@ export function columnConverter(
     }
   }
   const schema = builder.build()
-  // VariableScaleDecimal values become Structs of this column's own (optional or required) schema.
+  // VariableScaleDecimal and Point values become Structs of this column's own (optional or required) schema.
+  const toStruct = (v: Record<string, unknown> | null): Struct | null => {
+    if (v === null) return null
+    const struct = new Struct(schema)
+    for (const [k, x] of Object.entries(v)) struct.put(k, x)
+    return struct
+  }
   const convert: TextConverter =
-    schema.type === 'STRUCT'
-      ? (t) => {
-          const v = m.convert(t) as { scale: number; value: Uint8Array } | null
-          return v === null ? null : new Struct(schema).put('scale', v.scale).put('value', v.value)
-        }
-      : m.convert
+    schema.type === 'STRUCT' ? (t) => toStruct(m.convert(t) as Record<string, unknown> | null) : m.convert
   return {
     schema,
     convert,
     placeholder: placeholderFor(schema, settings.unavailablePlaceholder),
-    fallback: optional ? null : m.fallback,
+    fallback: optional
+      ? null
+      : schema.type === 'STRUCT'
+        ? toStruct(m.fallback as Record<string, unknown>)
+        : m.fallback,
   }
 }

@@ -298,6 +298,10 @@ describe('[integration] PostgreSQL CDC task on a real server', { skip }, () => {
       assert.ok(reads().length - before <= 10, 'paused after at most the chunk in flight')
       await h.db.sql(`INSERT INTO debezium_signal VALUES ('s4', 'resume-snapshot', NULL)`)
       await h.pollUntil(() => reads().length - before >= 101, 30_000, 'the resumed snapshot')
+      // The last rows read still carry the table in their offsets (as in Debezium: a restart re-reads
+      // them); the next event after the snapshot no longer does.
+      await h.db.sql('INSERT INTO big VALUES (1001, $$after$$)')
+      await h.pollUntil((r) => r.some((x) => after(x)?.id === 1001), 30_000, 'the insert after the snapshot')
       assert.equal(h.records.at(-1)!.sourceOffset!.incremental_snapshot_collections ?? null, null)
     } finally {
       await h.close()
