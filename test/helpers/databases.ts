@@ -101,3 +101,30 @@ export async function freshMariadbDatabase(prefix: string): Promise<TestDatabase
     },
   }
 }
+
+/**
+ * Drops a replication slot a test made, ending its walsender first: a worker killed with -9 (or a task
+ * just stopped) leaves the slot active for a moment, and an active slot cannot be dropped. Gives up
+ * quietly after ~10 s; a slot that is already gone is fine.
+ */
+export async function dropReplicationSlot(url: string, slot: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    for (let i = 0; i < 100; i++) {
+      await admin.query(
+        'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL',
+        [slot],
+      )
+      await admin.query(
+        'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
+        [slot],
+      )
+      const left = await admin.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])
+      if (left.rows.length === 0) return
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  } finally {
+    await admin.end()
+  }
+}

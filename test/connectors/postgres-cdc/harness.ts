@@ -3,11 +3,10 @@
  * offsets it stored), against the real test PostgreSQL. Slots and databases are cleaned up.
  */
 import { randomBytes } from 'node:crypto'
-import pg from 'pg'
 import { Struct } from '../../../src/api/data/struct.ts'
 import type { OffsetMap, SourceRecord } from '../../../src/api/records.ts'
 import { PostgresCdcSourceTask } from '../../../src/connectors/postgres-cdc/source-task.ts'
-import { freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
+import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
 
 export interface Harness {
   db: TestDatabase
@@ -91,25 +90,7 @@ export async function harness(prefix: string): Promise<Harness> {
     },
     async close() {
       await task?.stop().catch(() => {})
-      const admin = new pg.Client({ connectionString: db.url })
-      await admin.connect()
-      await admin
-        .query(
-          `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`,
-          [slot],
-        )
-        .catch(() => {})
-      for (let i = 0; i < 50; i++) {
-        const { rows } = await admin.query(
-          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`,
-          [slot],
-        )
-        const left = await admin.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])
-        if (left.rows.length === 0) break
-        void rows
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      await admin.end()
+      await dropReplicationSlot(db.url, slot)
       await db.drop()
     },
   }

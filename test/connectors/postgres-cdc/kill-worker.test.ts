@@ -12,10 +12,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, describe, test } from 'node:test'
-import pg from 'pg'
 import { WorkerConfig } from '../../../src/config/worker-config.ts'
 import { createLog } from '../../../src/log/create-log.ts'
-import { freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
+import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
 import { readLines } from '../../helpers/files.ts'
 import { eventually } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, postgresSkipReason } from '../../helpers/services.ts'
@@ -44,25 +43,7 @@ describe('[integration] a CDC worker killed with SIGKILL during writes', { skip 
   after(async () => {
     for (const child of children) child.kill('SIGKILL')
     if (db) {
-      const admin = new pg.Client({ connectionString: db.url })
-      await admin.connect()
-      for (let i = 0; i < 100; i++) {
-        await admin.query(
-          'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1',
-          [slot],
-        )
-        await admin.query(
-          'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
-          [slot],
-        )
-        if (
-          (await admin.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows
-            .length === 0
-        )
-          break
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      await admin.end()
+      await dropReplicationSlot(db.url, slot)
       await db.drop()
     }
     rmSync(dir, { recursive: true, force: true })

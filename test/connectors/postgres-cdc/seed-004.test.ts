@@ -8,8 +8,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import pg from 'pg'
-import { freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
+import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
 import { readLines } from '../../helpers/files.ts'
 import { eventually, request } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, postgresSkipReason } from '../../helpers/services.ts'
@@ -50,22 +49,7 @@ describe('[integration] seed 004: signal-table incremental snapshot through a wo
 
   after(async () => {
     await w?.close()
-    const admin = new pg.Client({ connectionString: db.url })
-    await admin.connect()
-    for (let i = 0; i < 50; i++) {
-      await admin.query(
-        'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1',
-        [slot],
-      )
-      const { rows } = await admin.query(
-        'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
-        [slot],
-      )
-      const left = await admin.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])
-      if (rows.length > 0 || left.rows.length === 0) break
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    await admin.end()
+    if (db) await dropReplicationSlot(db.url, slot)
     await db?.drop()
   })
 

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import pg from 'pg'
-import { freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
+import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
 import { eventually, request } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, postgresSkipReason } from '../../helpers/services.ts'
 import { TcpProxy } from '../../helpers/tcp-proxy.ts'
@@ -36,25 +35,7 @@ describe('[integration] PostgreSQL CDC Kafka signal channel in a worker', {
     for (const p of proxies) await p.close()
     await worker?.close()
     if (db) {
-      const admin = new pg.Client({ connectionString: db.url })
-      await admin.connect()
-      for (let i = 0; i < 50; i++) {
-        await admin.query(
-          'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1',
-          [slot],
-        )
-        await admin.query(
-          'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
-          [slot],
-        )
-        if (
-          (await admin.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows
-            .length === 0
-        )
-          break
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      await admin.end()
+      await dropReplicationSlot(db.url, slot)
       await db.drop()
     }
   })
