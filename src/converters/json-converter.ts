@@ -39,7 +39,14 @@
 import { isUtf8 } from 'node:buffer'
 import { type ConfigDef, ValidString } from '../api/config-def.ts'
 import { BigDecimal } from '../api/data/big-decimal.ts'
-import { bigIntToBytes, DateType, Decimal, TimestampType, TimeType } from '../api/data/logical-types.ts'
+import {
+  bigIntToBytes,
+  bytesToBigInt,
+  DateType,
+  Decimal,
+  TimestampType,
+  TimeType,
+} from '../api/data/logical-types.ts'
 import { isPlainObject, type Schema, schemaEquals } from '../api/data/schema.ts'
 import { NULL_SCHEMA_AND_VALUE, type SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { SchemaBuilder } from '../api/data/schema-builder.ts'
@@ -56,7 +63,15 @@ import {
   quoteJson,
   toBase64,
 } from './java-text.ts'
-import { JsonDecimal, type JsonTree, readEnvelope, readJson, wrapToInt64 } from './json-reader.ts'
+import {
+  JsonDecimal,
+  JsonReader,
+  type JsonTree,
+  MAX_DEPTH,
+  readEnvelope,
+  readJson,
+  wrapToInt64,
+} from './json-reader.ts'
 import { LruCache } from './lru-cache.ts'
 
 export const SCHEMAS_ENABLE_CONFIG = 'schemas.enable'
@@ -135,6 +150,16 @@ const TYPE_NAMES: Record<string, string> = {
 /** Writes one value of a fixed schema as JSON text. */
 type Writer = (value: unknown) => string
 
+/**
+ * Reads one value of a fixed schema from `r.text` at `r.pos`, whose first character (after
+ * whitespace) is `c`, straight to Connect data; leaves `r.pos` after it. Throws `MISMATCH` (or any
+ * error) for input it does not handle: the caller then reads the whole record the general way.
+ */
+type FieldReader = (r: JsonReader, c: number) => unknown
+
+/** Thrown by a `FieldReader` for a structure it does not expect (member order, extra members…). */
+const MISMATCH = new Error('JSON does not have the shape the schema-specialised reader expects')
+
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 const TWO_63 = 2 ** 63
@@ -157,6 +182,12 @@ export class JsonConverter extends DataHeaderConverter {
   readonly #fieldPrefixes = new WeakMap<Schema, string[]>()
   /** Per schema, a writer specialised to it (see `#writerFor`); rebuilt when `configure` runs. */
   #writers = new WeakMap<Schema, Writer>()
+  /** Per schema, a reader specialised to it (see `#readFast`); rebuilt when `configure` runs. */
+  #readers = new WeakMap<Schema, FieldReader>()
+  /** The reader of `#lastReaderSchema`: `#lastReadSchema` once it has been read twice in a row. */
+  #lastReader: FieldReader | undefined
+  #lastReaderSchema: Schema | null = null
+  #specialisedReads = 0
 
   config(): ConfigDef {
     return jsonConverterConfigDef()
@@ -177,6 +208,9 @@ export class JsonConverter extends DataHeaderConverter {
     this.#lastSchema = undefined
     this.#lastReadSchemaText = undefined
     this.#writers = new WeakMap()
+    this.#readers = new WeakMap()
+    this.#lastReader = undefined
+    this.#lastReaderSchema = null
   }
 
   /** Entries in the schema → JSON cache (Java's `sizeOfFromConnectSchemaCache`). */
@@ -187,6 +221,11 @@ export class JsonConverter extends DataHeaderConverter {
   /** Entries in the JSON → schema cache (Java's `sizeOfToConnectSchemaCache`). */
   get toConnectSchemaCacheSize(): number {
     return this.#toConnectSchemaCache.size
+  }
+
+  /** Records `toConnectData` read with a schema-specialised reader (see `#readFast`); for tests. */
+  get specialisedReads(): number {
+    return this.#specialisedReads
   }
 
   fromConnectData(_topic: string, schema: Schema | null, value: unknown): Uint8Array | null {
@@ -202,6 +241,14 @@ export class JsonConverter extends DataHeaderConverter {
     if (value == null) return NULL_SCHEMA_AND_VALUE
     const text = decodeUtf8(value)
     if (!this.#schemasEnabled) return { schema: null, value: readSchemaless(text) }
+    const lastSchema = this.#lastReadSchema
+    if (lastSchema !== null && this.#lastReaderSchema === lastSchema) {
+      const value = this.#readFast(text, this.#lastReadSchemaText!, this.#lastReader!)
+      if (value !== MISMATCH) {
+        this.#specialisedReads++
+        return { schema: lastSchema, value }
+      }
+    }
     let envelope: ReturnType<typeof readEnvelope>
     try {
       envelope = readEnvelope(text, this.#lastReadSchemaText)
@@ -212,12 +259,203 @@ export class JsonConverter extends DataHeaderConverter {
     let schema: Schema | null = null
     if (envelope.schemaText === this.#lastReadSchemaText) {
       schema = this.#lastReadSchema
+      // The schema repeats: from the next record on, read its envelopes with a specialised reader.
+      if (schema !== null && this.#lastReaderSchema !== schema) {
+        let reader = this.#readers.get(schema)
+        if (reader === undefined) {
+          reader = this.#compileReader(schema)
+          this.#readers.set(schema, reader)
+        }
+        this.#lastReader = reader
+        this.#lastReaderSchema = schema
+      }
     } else if (envelope.schemaText !== null) {
       schema = this.#asConnectSchemaText(envelope.schemaText)
       this.#lastReadSchemaText = envelope.schemaText
       this.#lastReadSchema = schema
     }
     return { schema, value: this.#toConnect(schema, envelope.payload) }
+  }
+
+  /**
+   * Reads `{"schema":<schemaText>,"payload":<value>}` (whitespace allowed between tokens) with the
+   * reader specialised to the schema of `schemaText`: no tree is built and the schema is compared
+   * as text, not scanned. Returns `MISMATCH` for anything else — another schema, other members or
+   * member order, a byte-order mark, a value the reader does not expect, any error — and the caller
+   * then reads the record the general way, which gives the same value or the right error. (Content
+   * after the envelope's closing brace is ignored, as the general reader and Jackson ignore it.)
+   */
+  #readFast(text: string, schemaText: string, reader: FieldReader): unknown {
+    const r = new JsonReader(text, 'tree')
+    try {
+      if (r.skipWs() !== 0x7b) return MISMATCH
+      r.pos++
+      r.depth = 1
+      r.skipWs()
+      if (!text.startsWith('"schema"', r.pos)) return MISMATCH
+      r.pos += 8
+      if (r.skipWs() !== 0x3a) return MISMATCH
+      r.pos++
+      r.skipWs()
+      // A slice compared with === is a memcmp (see readEnvelope).
+      if (text.slice(r.pos, r.pos + schemaText.length) !== schemaText) return MISMATCH
+      r.pos += schemaText.length
+      if (r.skipWs() !== 0x2c) return MISMATCH
+      r.pos++
+      r.skipWs()
+      if (!text.startsWith('"payload"', r.pos)) return MISMATCH
+      r.pos += 9
+      if (r.skipWs() !== 0x3a) return MISMATCH
+      r.pos++
+      const value = reader(r, r.skipWs())
+      return r.skipWs() === 0x7d ? value : MISMATCH
+    } catch {
+      return MISMATCH
+    }
+  }
+
+  /**
+   * `#toConnect` fused with the JSON reader for one schema: each value is read from the text straight
+   * into Connect data. Tokens of the kind the schema expects take the fast way; any other token (null,
+   * a number for a string…) is read as a tree and converted by `#toConnect`, exactly as the general
+   * path converts it, so both paths agree. Struct members must come in the schema's field order,
+   * each once, with no others; anything else throws `MISMATCH` (the whole record is then re-read).
+   */
+  #compileReader(schema: Schema): FieldReader {
+    const slow: FieldReader = (r, c) => this.#toConnect(schema, r.value(c))
+    switch (schema.name) {
+      case Decimal.LOGICAL_NAME: {
+        let scale: number
+        try {
+          scale = Decimal.scaleOf(schema)
+        } catch {
+          return slow
+        }
+        return (r, c) =>
+          c === 0x22 ? new BigDecimal(bytesToBigInt(fromBase64(r.string())), scale) : slow(r, c)
+      }
+      case TimestampType.LOGICAL_NAME:
+        return (r, c) => {
+          const n = c === 0x2d || (c >= 0x30 && c <= 0x39) ? smallInteger(r) : Number.NaN
+          return Number.isNaN(n) ? slow(r, c) : TimestampType.toLogical(schema, n)
+        }
+      case DateType.LOGICAL_NAME:
+      case TimeType.LOGICAL_NAME:
+        return slow
+    }
+    switch (schema.type) {
+      case 'BOOLEAN':
+        return (r, c) =>
+          c === 0x74 ? r.literal('true', true) : c === 0x66 ? r.literal('false', false) : slow(r, c)
+      case 'INT8':
+      case 'INT16':
+      case 'INT32':
+      case 'INT64': {
+        const shift = schema.type === 'INT8' ? 24 : schema.type === 'INT16' ? 16 : 0
+        const wide = schema.type === 'INT64'
+        return (r, c) => {
+          const n = c === 0x2d || (c >= 0x30 && c <= 0x39) ? smallInteger(r) : Number.NaN
+          if (Number.isNaN(n)) return slow(r, c)
+          return wide ? n : ((n | 0) << shift) >> shift
+        }
+      }
+      case 'FLOAT32':
+      case 'FLOAT64': {
+        const single = schema.type === 'FLOAT32'
+        return (r, c) => {
+          if (c !== 0x2d && (c < 0x30 || c > 0x39)) return slow(r, c)
+          const n = doubleValue(r.value(c))
+          return single ? Math.fround(n) : n
+        }
+      }
+      case 'STRING':
+        return (r, c) => (c === 0x22 ? r.string() : slow(r, c))
+      case 'BYTES':
+        return (r, c) => (c === 0x22 ? fromBase64(r.string()) : slow(r, c))
+      case 'ARRAY': {
+        if (!schema.valueSchema) return slow
+        const element = this.#compileReader(schema.valueSchema)
+        return (r, c) => {
+          if (c !== 0x5b) return slow(r, c)
+          if (++r.depth > MAX_DEPTH) throw MISMATCH
+          r.pos++
+          const result: unknown[] = []
+          let d = r.skipWs()
+          if (d !== 0x5d) {
+            for (;;) {
+              result.push(element(r, d))
+              d = r.skipWs()
+              if (d === 0x5d) break
+              if (d !== 0x2c) throw MISMATCH
+              r.pos++
+              d = r.skipWs()
+            }
+          }
+          r.pos++
+          r.depth--
+          return result
+        }
+      }
+      case 'MAP': {
+        if (schema.keySchema?.type !== 'STRING' || !schema.valueSchema) return slow
+        const value = this.#compileReader(schema.valueSchema)
+        return (r, c) => {
+          if (c !== 0x7b) return slow(r, c)
+          if (++r.depth > MAX_DEPTH) throw MISMATCH
+          r.pos++
+          const result: Record<string, unknown> = {}
+          let d = r.skipWs()
+          if (d !== 0x7d) {
+            for (;;) {
+              if (d !== 0x22) throw MISMATCH
+              const key = r.string()
+              if (r.skipWs() !== 0x3a) throw MISMATCH
+              r.pos++
+              setMember(result, key, value(r, r.skipWs()))
+              d = r.skipWs()
+              if (d === 0x7d) break
+              if (d !== 0x2c) throw MISMATCH
+              r.pos++
+              d = r.skipWs()
+            }
+          }
+          r.pos++
+          r.depth--
+          return result
+        }
+      }
+      case 'STRUCT': {
+        const fields = schema.fields
+        const keys = fields.map((f) => JSON.stringify(f.name))
+        const readers = fields.map((f) => this.#compileReader(f.schema))
+        return (r, c) => {
+          if (c !== 0x7b) return slow(r, c)
+          if (++r.depth > MAX_DEPTH) throw MISMATCH
+          r.pos++
+          const text = r.text
+          const struct = new Struct(schema)
+          for (let i = 0; i < fields.length; i++) {
+            if (i > 0) {
+              if (r.skipWs() !== 0x2c) throw MISMATCH
+              r.pos++
+            }
+            r.skipWs()
+            const key = keys[i]
+            if (!text.startsWith(key, r.pos)) throw MISMATCH
+            r.pos += key.length
+            if (r.skipWs() !== 0x3a) throw MISMATCH
+            r.pos++
+            struct.put(fields[i], readers[i](r, r.skipWs()))
+          }
+          if (r.skipWs() !== 0x7d) throw MISMATCH
+          r.pos++
+          r.depth--
+          return struct
+        }
+      }
+      default:
+        return slow
+    }
   }
 
   /** The schema's JSON text, as Kafka's `asJsonSchema` would serialize it; cached. */
@@ -778,6 +1016,28 @@ function readSchemaless(text: string): unknown {
   } catch (error) {
     throw serializationError(error)
   }
+}
+
+/**
+ * An integer of at most 15 digits (so exact as a double) at `r.pos`, with no fraction or exponent,
+ * moving `r.pos` past it; NaN, with `r.pos` unchanged, for anything else. `-0` is 0, as the reader
+ * gives it.
+ */
+function smallInteger(r: JsonReader): number {
+  const t = r.text
+  let p = r.pos
+  const negative = t.charCodeAt(p) === 0x2d
+  if (negative) p++
+  const start = p
+  let n = 0
+  let c = t.charCodeAt(p)
+  while (c >= 0x30 && c <= 0x39) {
+    n = n * 10 + (c - 0x30)
+    c = t.charCodeAt(++p)
+  }
+  if (p === start || p - start > 15 || c === 0x2e || c === 0x65 || c === 0x45) return Number.NaN
+  r.pos = p
+  return negative && n !== 0 ? -n : n
 }
 
 function int64Text(value: unknown): string | undefined {
