@@ -366,7 +366,7 @@ describe('JsonConverter schema-specialised reading', () => {
       const variants = [compact, JSON.stringify(JSON.parse(compact), null, 1), reordered(compact)]
       for (const schemaText of variants) {
         const envelopes = Array.from({ length: 20 }, () => envelope(g, schemaText, payloadText(g, schema)))
-        for (const configs of [{}, { 'replace.null.with.default': 'false' }]) {
+        for (const configs of [{}, { 'replace.null.with.default': 'false' }] as Record<string, string>[]) {
           specialised += compareAll(schemaText, envelopes, configs)
           records += envelopes.length
         }
