@@ -331,8 +331,7 @@ export class JsonConverter extends DataHeaderConverter {
         } catch {
           return slow
         }
-        return (r, c) =>
-          c === 0x22 ? new BigDecimal(bytesToBigInt(fromBase64(r.string())), scale) : slow(r, c)
+        return (r, c) => (c === 0x22 ? new BigDecimal(base64ToBigInt(r.string()), scale) : slow(r, c))
       }
       case TimestampType.LOGICAL_NAME:
         return (r, c) => {
@@ -427,6 +426,8 @@ export class JsonConverter extends DataHeaderConverter {
       case 'STRUCT': {
         const fields = schema.fields
         const keys = fields.map((f) => JSON.stringify(f.name))
+        // Each member as Jackson writes it, `,"name":` (no comma for the first): one comparison.
+        const compact = keys.map((key, i) => `${i === 0 ? '' : ','}${key}:`)
         const readers = fields.map((f) => this.#compileReader(f.schema))
         return (r, c) => {
           if (c !== 0x7b) return slow(r, c)
@@ -435,16 +436,21 @@ export class JsonConverter extends DataHeaderConverter {
           const text = r.text
           const struct = new Struct(schema)
           for (let i = 0; i < fields.length; i++) {
-            if (i > 0) {
-              if (r.skipWs() !== 0x2c) throw MISMATCH
+            if (text.startsWith(compact[i], r.pos)) {
+              r.pos += compact[i].length
+            } else {
+              // Whitespace between the tokens.
+              if (i > 0) {
+                if (r.skipWs() !== 0x2c) throw MISMATCH
+                r.pos++
+              }
+              r.skipWs()
+              const key = keys[i]
+              if (!text.startsWith(key, r.pos)) throw MISMATCH
+              r.pos += key.length
+              if (r.skipWs() !== 0x3a) throw MISMATCH
               r.pos++
             }
-            r.skipWs()
-            const key = keys[i]
-            if (!text.startsWith(key, r.pos)) throw MISMATCH
-            r.pos += key.length
-            if (r.skipWs() !== 0x3a) throw MISMATCH
-            r.pos++
             struct.put(fields[i], readers[i](r, r.skipWs()))
           }
           if (r.skipWs() !== 0x7d) throw MISMATCH
@@ -1019,6 +1025,31 @@ function readSchemaless(text: string): unknown {
 }
 
 /**
+ * `bytesToBigInt(fromBase64(text))` (a Decimal's unscaled value: big-endian two's complement), without
+ * the intermediate buffer for up to 8 base64 digits (6 bytes, exact in a double); longer or invalid
+ * text goes through `fromBase64`, which also gives its error.
+ */
+function base64ToBigInt(text: string): bigint {
+  const length = text.length
+  if (length > 8 || length % 4 !== 0) return bytesToBigInt(fromBase64(text))
+  let end = length
+  // At most two '=' at the end (the length being a multiple of 4, what precedes them is whole).
+  if (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--
+  if (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--
+  let v = 0
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i)
+    const digit = c < 128 ? BASE64_VALUES[c] : -1
+    if (digit < 0) return bytesToBigInt(fromBase64(text))
+    v = v * 64 + digit
+  }
+  const bytes = Math.floor((end * 6) / 8)
+  v = Math.floor(v / 2 ** (end * 6 - bytes * 8))
+  if (bytes > 0 && v >= 2 ** (bytes * 8 - 1)) v -= 2 ** (bytes * 8)
+  return BigInt(v)
+}
+
+/**
  * An integer of at most 15 digits (so exact as a double) at `r.pos`, with no fraction or exponent,
  * moving `r.pos` past it; NaN, with `r.pos` unchanged, for anything else. `-0` is 0, as the reader
  * gives it.
@@ -1063,6 +1094,8 @@ function integerText(n: number): string {
 }
 
 const BASE64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+const BASE64_VALUES = new Int8Array(128).fill(-1)
+for (let i = 0; i < BASE64_DIGITS.length; i++) BASE64_VALUES[BASE64_DIGITS.charCodeAt(i)] = i
 const SMALL_UNSCALED = 2n ** 52n
 const twosComplementBytes: number[] = []
 

@@ -557,6 +557,24 @@ describe('JsonConverter schema-specialised reading', () => {
     compareAll(schemaText, envelopes, { 'replace.null.with.default': 'false' })
   })
 
+  test('decodes Decimal base64 (valid, padded, invalid, long) as the general path does', () => {
+    const schemaText = converter().asJsonSchema(Decimal.schema(3))
+    const g = gen(7)
+    const alphabet = 'AB/+gw09az=*'
+    const envelopes: string[] = []
+    for (let i = 0; i < 3000; i++) {
+      let s = ''
+      const length = Math.floor(g.r() * 13)
+      for (let j = 0; j < length; j++) s += g.chance(0.2) ? '=' : g.pick([...alphabet])
+      envelopes.push(`{"schema":${schemaText},"payload":"${s}"}`)
+    }
+    for (let v = -70000; v <= 70000; v += 997) {
+      const b64 = Buffer.from(bigIntToBytes(BigInt(v) * 12345678n)).toString('base64')
+      envelopes.push(`{"schema":${schemaText},"payload":"${b64}"}`)
+    }
+    assert.ok(compareAll(schemaText, envelopes) > 140)
+  })
+
   test('refuses nesting beyond 1000 levels on both paths, counting the levels the specialised reader walks', () => {
     const schema = SchemaBuilder.array(SchemaBuilder.array(Schemas.OPTIONAL_INT64).build()).build()
     const schemaText = converter().asJsonSchema(schema)
