@@ -21,6 +21,8 @@
  * BYTES gives null, an object for an ARRAY gives its values); integers narrower than the JSON
  * number keep their low bits (`(byte) 300` = 44); schemaless integers are INT64 (a `number`, or
  * a `bigint` beyond 2^53, wrapping beyond 64 bits as `longValue()` does) and other numbers FLOAT64.
+ * Once a schema's text has come twice in a row, its envelopes are read by a reader compiled for that
+ * schema (`#readFast`), which hands anything it does not expect to the general path: same results.
  *
  * Deviations from Java, and why:
  * - Reading `"NaN"`, `"Infinity"`, `"-Infinity"` for a FLOAT32/FLOAT64 schema gives those
