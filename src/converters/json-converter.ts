@@ -189,6 +189,8 @@ export class JsonConverter extends DataHeaderConverter {
   /** The reader of `#lastReaderSchema`: `#lastReadSchema` once it has been read twice in a row. */
   #lastReader: FieldReader | undefined
   #lastReaderSchema: Schema | null = null
+  /** `#lastReadSchemaText` as UTF-8, compared with each envelope's bytes. */
+  #lastReaderSchemaBytes = Buffer.alloc(0)
   #specialisedReads = 0
 
   config(): ConfigDef {
@@ -241,16 +243,16 @@ export class JsonConverter extends DataHeaderConverter {
 
   toConnectData(_topic: string, value: Uint8Array | null): SchemaAndValue {
     if (value == null) return NULL_SCHEMA_AND_VALUE
-    const text = decodeUtf8(value)
-    if (!this.#schemasEnabled) return { schema: null, value: readSchemaless(text) }
     const lastSchema = this.#lastReadSchema
-    if (lastSchema !== null && this.#lastReaderSchema === lastSchema) {
-      const value = this.#readFast(text, this.#lastReadSchemaText!, this.#lastReader!)
-      if (value !== MISMATCH) {
+    if (this.#schemasEnabled && lastSchema !== null && this.#lastReaderSchema === lastSchema) {
+      const read = this.#readFast(asBuffer(value), this.#lastReaderSchemaBytes, this.#lastReader!)
+      if (read !== MISMATCH) {
         this.#specialisedReads++
-        return { schema: lastSchema, value }
+        return { schema: lastSchema, value: read }
       }
     }
+    const text = decodeUtf8(value)
+    if (!this.#schemasEnabled) return { schema: null, value: readSchemaless(text) }
     let envelope: ReturnType<typeof readEnvelope>
     try {
       envelope = readEnvelope(text, this.#lastReadSchemaText)
@@ -270,6 +272,7 @@ export class JsonConverter extends DataHeaderConverter {
         }
         this.#lastReader = reader
         this.#lastReaderSchema = schema
+        this.#lastReaderSchemaBytes = Buffer.from(this.#lastReadSchemaText!, 'utf8')
       }
     } else if (envelope.schemaText !== null) {
       schema = this.#asConnectSchemaText(envelope.schemaText)
@@ -280,28 +283,27 @@ export class JsonConverter extends DataHeaderConverter {
   }
 
   /**
-   * Reads `{"schema":<schemaText>,"payload":<value>}` (whitespace allowed between tokens) with the
-   * reader specialised to the schema of `schemaText`: no tree is built and the schema is compared
-   * as text, not scanned. Returns `MISMATCH` for anything else — another schema, other members or
-   * member order, a byte-order mark, a value the reader does not expect, any error — and the caller
-   * then reads the record the general way, which gives the same value or the right error. (Content
-   * after the envelope's closing brace is ignored, as the general reader and Jackson ignore it.)
+   * Reads an envelope that starts `{"schema":` followed by exactly the bytes of the last schema text
+   * (compared as bytes: the schema is neither decoded nor scanned), then `,"payload":<value>}`
+   * (whitespace allowed from there on), with the reader specialised to that schema: only the rest is
+   * checked as UTF-8 and decoded (the schema's bytes, equal to a text read before, are valid UTF-8 and
+   * end with an ASCII '}', so the whole is valid exactly when the rest is), and no tree is built.
+   * Returns `MISMATCH` for anything else — another schema, other members or member order, leading
+   * whitespace, a value the reader does not expect, any error — and the caller then reads the record
+   * the general way, which gives the same value or the right error. (Content after the envelope's
+   * closing brace is ignored, as the general reader and Jackson ignore it.)
    */
-  #readFast(text: string, schemaText: string, reader: FieldReader): unknown {
+  #readFast(bytes: Buffer, schemaBytes: Buffer, reader: FieldReader): unknown {
+    const start = ENVELOPE_HEAD.length + schemaBytes.length
+    if (bytes.length <= start) return MISMATCH
+    for (let i = 0; i < ENVELOPE_HEAD.length; i++) if (bytes[i] !== ENVELOPE_HEAD[i]) return MISMATCH
+    if (bytes.compare(schemaBytes, 0, schemaBytes.length, ENVELOPE_HEAD.length, start) !== 0) return MISMATCH
+    const rest = bytes.subarray(start)
+    if (!isUtf8(rest)) return MISMATCH
+    const text = rest.toString('utf8')
     const r = new JsonReader(text, 'tree')
     try {
-      if (r.skipWs() !== 0x7b) return MISMATCH
-      r.pos++
       r.depth = 1
-      r.skipWs()
-      if (!text.startsWith('"schema"', r.pos)) return MISMATCH
-      r.pos += 8
-      if (r.skipWs() !== 0x3a) return MISMATCH
-      r.pos++
-      r.skipWs()
-      // A slice compared with === is a memcmp (see readEnvelope).
-      if (text.slice(r.pos, r.pos + schemaText.length) !== schemaText) return MISMATCH
-      r.pos += schemaText.length
       if (r.skipWs() !== 0x2c) return MISMATCH
       r.pos++
       r.skipWs()
@@ -994,10 +996,15 @@ function serializationError(cause: unknown): DataError {
   })
 }
 
+/** `{"schema":` as UTF-8: how Kafka's (and our) JsonConverter starts every envelope. */
+const ENVELOPE_HEAD = Buffer.from('{"schema":', 'utf8')
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
 function decodeUtf8(bytes: Uint8Array): string {
-  const buffer = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const buffer = asBuffer(bytes)
   if (!isUtf8(buffer)) throw serializationError(new Error('Invalid UTF-8 in JSON input'))
   return buffer.toString('utf8')
 }

@@ -60,6 +60,7 @@ function plain(value: unknown): unknown {
 type Outcome = { schema: Schema | null; value: unknown } | { error: string }
 
 function outcome(c: JsonConverter, json: string | Uint8Array): Outcome {
+  // (A string is sent as a Buffer; a Uint8Array as given.)
   try {
     const result = c.toConnectData('topic', typeof json === 'string' ? Buffer.from(json, 'utf8') : json)
     return { schema: result.schema, value: plain(result.value) }
@@ -85,13 +86,23 @@ function assertSame(general: Outcome, fast: Outcome, context: string): void {
  * that schema text (two records, so the specialised reader is compiled) reads each; a fresh one reads
  * each the general way. Returns how many the specialised path read.
  */
-function compareAll(schemaText: string, envelopes: string[], configs: Record<string, string> = {}): number {
+function compareAll(
+  schemaText: string,
+  envelopes: (string | Uint8Array)[],
+  configs: Record<string, string> = {},
+): number {
   const fast = converter(configs)
   const prime = `{"schema":${schemaText},"payload":null}`
   outcome(fast, prime)
   outcome(fast, prime)
   const before = fast.specialisedReads
-  for (const json of envelopes) assertSame(outcome(converter(configs), json), outcome(fast, json), json)
+  for (const json of envelopes) {
+    assertSame(
+      outcome(converter(configs), json),
+      outcome(fast, json),
+      typeof json === 'string' ? json : Buffer.from(json).toString('hex'),
+    )
+  }
   return fast.specialisedReads - before
 }
 
@@ -336,7 +347,10 @@ function envelope(g: Gen, schemaText: string, payload: string): string {
   if (shape < 0.95) return `{"schema":${schemaText},"payload":${payload}`
   if (shape < 0.96) return `{"schema":${schemaText},"payload":${payload}]`
   if (shape < 0.97) return `{"schema":${schemaText},"payload":${payload},"x":1}`
-  if (shape < 0.98) return `{"schema":${schemaText},"payload":${payload.slice(0, -1)}}`
+  if (shape < 0.975) return `{"schema":${schemaText},"payload":${payload.slice(0, -1)}}`
+  if (shape < 0.98) return `{"schemX":${schemaText},"payload":${payload}}`
+  if (shape < 0.985) return `{"schema":${schemaText} "payload":${payload}}`
+  if (shape < 0.99) return `{"schema":${schemaText},"payloaX":${payload}}`
   return `{"schema":${schemaText},"payload":${payload} ${payload}}`
 }
 
@@ -573,6 +587,37 @@ describe('JsonConverter schema-specialised reading', () => {
       envelopes.push(`{"schema":${schemaText},"payload":"${b64}"}`)
     }
     assert.ok(compareAll(schemaText, envelopes) > 140)
+  })
+
+  test('checks UTF-8 as the general path does, on Buffers and plain Uint8Arrays alike', () => {
+    const schemaText = converter().asJsonSchema(
+      SchemaBuilder.struct().field('s', Schemas.STRING).field('é', Schemas.OPTIONAL_STRING).build(),
+    )
+    const good = Buffer.from(`{"schema":${schemaText},"payload":{"s":"ü€😀","é":"x"}}`, 'utf8')
+    const at = good.indexOf('ü')
+    const envelopes: Uint8Array[] = [good, new Uint8Array(good)]
+    for (const bad of [
+      [0xff],
+      [0xc3],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xc0, 0xaf],
+      [0xe2, 0x82],
+    ]) {
+      // In the payload, in the schema, and cut off at the very end.
+      envelopes.push(Buffer.concat([good.subarray(0, at), Buffer.from(bad), good.subarray(at)]))
+      envelopes.push(Buffer.concat([good.subarray(0, 20), Buffer.from(bad), good.subarray(20)]))
+      envelopes.push(Buffer.concat([good, Buffer.from(bad)]))
+    }
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), good])
+    envelopes.push(bom, new Uint8Array(bom))
+    const offset = Buffer.alloc(good.length + 10)
+    good.copy(offset, 5)
+    envelopes.push(
+      offset.subarray(5, 5 + good.length),
+      new Uint8Array(offset.buffer, offset.byteOffset + 5, good.length),
+    )
+    assert.equal(compareAll(schemaText, envelopes), 4)
   })
 
   test('refuses nesting beyond 1000 levels on both paths, counting the levels the specialised reader walks', () => {
