@@ -21,6 +21,8 @@
  * BYTES gives null, an object for an ARRAY gives its values); integers narrower than the JSON
  * number keep their low bits (`(byte) 300` = 44); schemaless integers are INT64 (a `number`, or
  * a `bigint` beyond 2^53, wrapping beyond 64 bits as `longValue()` does) and other numbers FLOAT64.
+ * Once a schema's text has come twice in a row, its envelopes are read by a reader compiled for that
+ * schema (`#readFast`), which hands anything it does not expect to the general path: same results.
  *
  * Deviations from Java, and why:
  * - Reading `"NaN"`, `"Infinity"`, `"-Infinity"` for a FLOAT32/FLOAT64 schema gives those
@@ -39,7 +41,14 @@
 import { isUtf8 } from 'node:buffer'
 import { type ConfigDef, ValidString } from '../api/config-def.ts'
 import { BigDecimal } from '../api/data/big-decimal.ts'
-import { bigIntToBytes, DateType, Decimal, TimestampType, TimeType } from '../api/data/logical-types.ts'
+import {
+  bigIntToBytes,
+  bytesToBigInt,
+  DateType,
+  Decimal,
+  TimestampType,
+  TimeType,
+} from '../api/data/logical-types.ts'
 import { isPlainObject, type Schema, schemaEquals } from '../api/data/schema.ts'
 import { NULL_SCHEMA_AND_VALUE, type SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { SchemaBuilder } from '../api/data/schema-builder.ts'
@@ -56,7 +65,15 @@ import {
   quoteJson,
   toBase64,
 } from './java-text.ts'
-import { JsonDecimal, type JsonTree, readEnvelope, readJson, wrapToInt64 } from './json-reader.ts'
+import {
+  JsonDecimal,
+  JsonReader,
+  type JsonTree,
+  MAX_DEPTH,
+  readEnvelope,
+  readJson,
+  wrapToInt64,
+} from './json-reader.ts'
 import { LruCache } from './lru-cache.ts'
 
 export const SCHEMAS_ENABLE_CONFIG = 'schemas.enable'
@@ -135,6 +152,16 @@ const TYPE_NAMES: Record<string, string> = {
 /** Writes one value of a fixed schema as JSON text. */
 type Writer = (value: unknown) => string
 
+/**
+ * Reads one value of a fixed schema from `r.text` at `r.pos`, whose first character (after
+ * whitespace) is `c`, straight to Connect data; leaves `r.pos` after it. Throws `MISMATCH` (or any
+ * error) for input it does not handle: the caller then reads the whole record the general way.
+ */
+type FieldReader = (r: JsonReader, c: number) => unknown
+
+/** Thrown by a `FieldReader` for a structure it does not expect (member order, extra members…). */
+const MISMATCH = new Error('JSON does not have the shape the schema-specialised reader expects')
+
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 const TWO_63 = 2 ** 63
@@ -157,6 +184,14 @@ export class JsonConverter extends DataHeaderConverter {
   readonly #fieldPrefixes = new WeakMap<Schema, string[]>()
   /** Per schema, a writer specialised to it (see `#writerFor`); rebuilt when `configure` runs. */
   #writers = new WeakMap<Schema, Writer>()
+  /** Per schema, a reader specialised to it (see `#readFast`); rebuilt when `configure` runs. */
+  #readers = new WeakMap<Schema, FieldReader>()
+  /** The reader of `#lastReaderSchema`: `#lastReadSchema` once it has been read twice in a row. */
+  #lastReader: FieldReader | undefined
+  #lastReaderSchema: Schema | null = null
+  /** `#lastReadSchemaText` as UTF-8, compared with each envelope's bytes. */
+  #lastReaderSchemaBytes = Buffer.alloc(0)
+  #specialisedReads = 0
 
   config(): ConfigDef {
     return jsonConverterConfigDef()
@@ -177,6 +212,9 @@ export class JsonConverter extends DataHeaderConverter {
     this.#lastSchema = undefined
     this.#lastReadSchemaText = undefined
     this.#writers = new WeakMap()
+    this.#readers = new WeakMap()
+    this.#lastReader = undefined
+    this.#lastReaderSchema = null
   }
 
   /** Entries in the schema → JSON cache (Java's `sizeOfFromConnectSchemaCache`). */
@@ -187,6 +225,11 @@ export class JsonConverter extends DataHeaderConverter {
   /** Entries in the JSON → schema cache (Java's `sizeOfToConnectSchemaCache`). */
   get toConnectSchemaCacheSize(): number {
     return this.#toConnectSchemaCache.size
+  }
+
+  /** Records `toConnectData` read with a schema-specialised reader (see `#readFast`); for tests. */
+  get specialisedReads(): number {
+    return this.#specialisedReads
   }
 
   fromConnectData(_topic: string, schema: Schema | null, value: unknown): Uint8Array | null {
@@ -200,6 +243,14 @@ export class JsonConverter extends DataHeaderConverter {
 
   toConnectData(_topic: string, value: Uint8Array | null): SchemaAndValue {
     if (value == null) return NULL_SCHEMA_AND_VALUE
+    const lastSchema = this.#lastReadSchema
+    if (this.#schemasEnabled && lastSchema !== null && this.#lastReaderSchema === lastSchema) {
+      const read = this.#readFast(asBuffer(value), this.#lastReaderSchemaBytes, this.#lastReader!)
+      if (read !== MISMATCH) {
+        this.#specialisedReads++
+        return { schema: lastSchema, value: read }
+      }
+    }
     const text = decodeUtf8(value)
     if (!this.#schemasEnabled) return { schema: null, value: readSchemaless(text) }
     let envelope: ReturnType<typeof readEnvelope>
@@ -212,12 +263,209 @@ export class JsonConverter extends DataHeaderConverter {
     let schema: Schema | null = null
     if (envelope.schemaText === this.#lastReadSchemaText) {
       schema = this.#lastReadSchema
+      // The schema repeats: from the next record on, read its envelopes with a specialised reader.
+      if (schema !== null && this.#lastReaderSchema !== schema) {
+        let reader = this.#readers.get(schema)
+        if (reader === undefined) {
+          reader = this.#compileReader(schema)
+          this.#readers.set(schema, reader)
+        }
+        this.#lastReader = reader
+        this.#lastReaderSchema = schema
+        this.#lastReaderSchemaBytes = Buffer.from(this.#lastReadSchemaText!, 'utf8')
+      }
     } else if (envelope.schemaText !== null) {
       schema = this.#asConnectSchemaText(envelope.schemaText)
       this.#lastReadSchemaText = envelope.schemaText
       this.#lastReadSchema = schema
     }
     return { schema, value: this.#toConnect(schema, envelope.payload) }
+  }
+
+  /**
+   * Reads an envelope that starts `{"schema":` followed by exactly the bytes of the last schema text
+   * (compared as bytes: the schema is neither decoded nor scanned), then `,"payload":<value>}`
+   * (whitespace allowed from there on), with the reader specialised to that schema: only the rest is
+   * checked as UTF-8 and decoded (the schema's bytes, equal to a text read before, are valid UTF-8 and
+   * end with an ASCII '}', so the whole is valid exactly when the rest is), and no tree is built.
+   * Returns `MISMATCH` for anything else — another schema, other members or member order, leading
+   * whitespace, a value the reader does not expect, any error — and the caller then reads the record
+   * the general way, which gives the same value or the right error. (Content after the envelope's
+   * closing brace is ignored, as the general reader and Jackson ignore it.)
+   */
+  #readFast(bytes: Buffer, schemaBytes: Buffer, reader: FieldReader): unknown {
+    const start = ENVELOPE_HEAD.length + schemaBytes.length
+    if (bytes.length <= start) return MISMATCH
+    for (let i = 0; i < ENVELOPE_HEAD.length; i++) if (bytes[i] !== ENVELOPE_HEAD[i]) return MISMATCH
+    if (bytes.compare(schemaBytes, 0, schemaBytes.length, ENVELOPE_HEAD.length, start) !== 0) return MISMATCH
+    const rest = bytes.subarray(start)
+    if (!isUtf8(rest)) return MISMATCH
+    const text = rest.toString('utf8')
+    const r = new JsonReader(text, 'tree')
+    try {
+      r.depth = 1
+      if (r.skipWs() !== 0x2c) return MISMATCH
+      r.pos++
+      r.skipWs()
+      if (!text.startsWith('"payload"', r.pos)) return MISMATCH
+      r.pos += 9
+      if (r.skipWs() !== 0x3a) return MISMATCH
+      r.pos++
+      const value = reader(r, r.skipWs())
+      return r.skipWs() === 0x7d ? value : MISMATCH
+    } catch {
+      return MISMATCH
+    }
+  }
+
+  /**
+   * `#toConnect` fused with the JSON reader for one schema: each value is read from the text straight
+   * into Connect data. Tokens of the kind the schema expects take the fast way; any other token (null,
+   * a number for a string…) is read as a tree and converted by `#toConnect`, exactly as the general
+   * path converts it, so both paths agree. Struct members must come in the schema's field order,
+   * each once, with no others; anything else throws `MISMATCH` (the whole record is then re-read).
+   */
+  #compileReader(schema: Schema): FieldReader {
+    const slow: FieldReader = (r, c) => this.#toConnect(schema, r.value(c))
+    switch (schema.name) {
+      case Decimal.LOGICAL_NAME: {
+        let scale: number
+        try {
+          scale = Decimal.scaleOf(schema)
+        } catch {
+          return slow
+        }
+        return (r, c) => (c === 0x22 ? new BigDecimal(base64ToBigInt(r.string()), scale) : slow(r, c))
+      }
+      case TimestampType.LOGICAL_NAME:
+        return (r, c) => {
+          const n = c === 0x2d || (c >= 0x30 && c <= 0x39) ? smallInteger(r) : Number.NaN
+          return Number.isNaN(n) ? slow(r, c) : TimestampType.toLogical(schema, n)
+        }
+      case DateType.LOGICAL_NAME:
+      case TimeType.LOGICAL_NAME:
+        return slow
+    }
+    switch (schema.type) {
+      case 'BOOLEAN':
+        return (r, c) =>
+          c === 0x74 ? r.literal('true', true) : c === 0x66 ? r.literal('false', false) : slow(r, c)
+      case 'INT8':
+      case 'INT16':
+      case 'INT32':
+      case 'INT64': {
+        const shift = schema.type === 'INT8' ? 24 : schema.type === 'INT16' ? 16 : 0
+        const wide = schema.type === 'INT64'
+        return (r, c) => {
+          const n = c === 0x2d || (c >= 0x30 && c <= 0x39) ? smallInteger(r) : Number.NaN
+          if (Number.isNaN(n)) return slow(r, c)
+          return wide ? n : ((n | 0) << shift) >> shift
+        }
+      }
+      case 'FLOAT32':
+      case 'FLOAT64': {
+        const single = schema.type === 'FLOAT32'
+        return (r, c) => {
+          if (c !== 0x2d && (c < 0x30 || c > 0x39)) return slow(r, c)
+          const n = doubleValue(r.value(c))
+          return single ? Math.fround(n) : n
+        }
+      }
+      case 'STRING':
+        return (r, c) => (c === 0x22 ? r.string() : slow(r, c))
+      case 'BYTES':
+        return (r, c) => (c === 0x22 ? fromBase64(r.string()) : slow(r, c))
+      case 'ARRAY': {
+        if (!schema.valueSchema) return slow
+        const element = this.#compileReader(schema.valueSchema)
+        return (r, c) => {
+          if (c !== 0x5b) return slow(r, c)
+          if (++r.depth > MAX_DEPTH) throw MISMATCH
+          r.pos++
+          const result: unknown[] = []
+          let d = r.skipWs()
+          if (d !== 0x5d) {
+            for (;;) {
+              result.push(element(r, d))
+              d = r.skipWs()
+              if (d === 0x5d) break
+              if (d !== 0x2c) throw MISMATCH
+              r.pos++
+              d = r.skipWs()
+            }
+          }
+          r.pos++
+          r.depth--
+          return result
+        }
+      }
+      case 'MAP': {
+        if (schema.keySchema?.type !== 'STRING' || !schema.valueSchema) return slow
+        const value = this.#compileReader(schema.valueSchema)
+        return (r, c) => {
+          if (c !== 0x7b) return slow(r, c)
+          if (++r.depth > MAX_DEPTH) throw MISMATCH
+          r.pos++
+          const result: Record<string, unknown> = {}
+          let d = r.skipWs()
+          if (d !== 0x7d) {
+            for (;;) {
+              if (d !== 0x22) throw MISMATCH
+              const key = r.string()
+              if (r.skipWs() !== 0x3a) throw MISMATCH
+              r.pos++
+              setMember(result, key, value(r, r.skipWs()))
+              d = r.skipWs()
+              if (d === 0x7d) break
+              if (d !== 0x2c) throw MISMATCH
+              r.pos++
+              d = r.skipWs()
+            }
+          }
+          r.pos++
+          r.depth--
+          return result
+        }
+      }
+      case 'STRUCT': {
+        const fields = schema.fields
+        const keys = fields.map((f) => JSON.stringify(f.name))
+        // Each member as Jackson writes it, `,"name":` (no comma for the first): one comparison.
+        const compact = keys.map((key, i) => `${i === 0 ? '' : ','}${key}:`)
+        const readers = fields.map((f) => this.#compileReader(f.schema))
+        return (r, c) => {
+          if (c !== 0x7b) return slow(r, c)
+          if (++r.depth > MAX_DEPTH) throw MISMATCH
+          r.pos++
+          const text = r.text
+          const struct = new Struct(schema)
+          for (let i = 0; i < fields.length; i++) {
+            if (text.startsWith(compact[i], r.pos)) {
+              r.pos += compact[i].length
+            } else {
+              // Whitespace between the tokens.
+              if (i > 0) {
+                if (r.skipWs() !== 0x2c) throw MISMATCH
+                r.pos++
+              }
+              r.skipWs()
+              const key = keys[i]
+              if (!text.startsWith(key, r.pos)) throw MISMATCH
+              r.pos += key.length
+              if (r.skipWs() !== 0x3a) throw MISMATCH
+              r.pos++
+            }
+            struct.put(fields[i], readers[i](r, r.skipWs()))
+          }
+          if (r.skipWs() !== 0x7d) throw MISMATCH
+          r.pos++
+          r.depth--
+          return struct
+        }
+      }
+      default:
+        return slow
+    }
   }
 
   /** The schema's JSON text, as Kafka's `asJsonSchema` would serialize it; cached. */
@@ -748,10 +996,15 @@ function serializationError(cause: unknown): DataError {
   })
 }
 
+/** `{"schema":` as UTF-8: how Kafka's (and our) JsonConverter starts every envelope. */
+const ENVELOPE_HEAD = Buffer.from('{"schema":', 'utf8')
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
 function decodeUtf8(bytes: Uint8Array): string {
-  const buffer = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const buffer = asBuffer(bytes)
   if (!isUtf8(buffer)) throw serializationError(new Error('Invalid UTF-8 in JSON input'))
   return buffer.toString('utf8')
 }
@@ -780,6 +1033,53 @@ function readSchemaless(text: string): unknown {
   }
 }
 
+/**
+ * `bytesToBigInt(fromBase64(text))` (a Decimal's unscaled value: big-endian two's complement), without
+ * the intermediate buffer for up to 8 base64 digits (6 bytes, exact in a double); longer or invalid
+ * text goes through `fromBase64`, which also gives its error.
+ */
+function base64ToBigInt(text: string): bigint {
+  const length = text.length
+  if (length > 8 || length % 4 !== 0) return bytesToBigInt(fromBase64(text))
+  let end = length
+  // At most two '=' at the end (the length being a multiple of 4, what precedes them is whole).
+  if (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--
+  if (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--
+  let v = 0
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i)
+    const digit = c < 128 ? BASE64_VALUES[c] : -1
+    if (digit < 0) return bytesToBigInt(fromBase64(text))
+    v = v * 64 + digit
+  }
+  const bytes = Math.floor((end * 6) / 8)
+  v = Math.floor(v / 2 ** (end * 6 - bytes * 8))
+  if (bytes > 0 && v >= 2 ** (bytes * 8 - 1)) v -= 2 ** (bytes * 8)
+  return BigInt(v)
+}
+
+/**
+ * An integer of at most 15 digits (so exact as a double) at `r.pos`, with no fraction or exponent,
+ * moving `r.pos` past it; NaN, with `r.pos` unchanged, for anything else. `-0` is 0, as the reader
+ * gives it.
+ */
+function smallInteger(r: JsonReader): number {
+  const t = r.text
+  let p = r.pos
+  const negative = t.charCodeAt(p) === 0x2d
+  if (negative) p++
+  const start = p
+  let n = 0
+  let c = t.charCodeAt(p)
+  while (c >= 0x30 && c <= 0x39) {
+    n = n * 10 + (c - 0x30)
+    c = t.charCodeAt(++p)
+  }
+  if (p === start || p - start > 15 || c === 0x2e || c === 0x65 || c === 0x45) return Number.NaN
+  r.pos = p
+  return negative && n !== 0 ? -n : n
+}
+
 function int64Text(value: unknown): string | undefined {
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value)) return `${value}`
@@ -803,6 +1103,8 @@ function integerText(n: number): string {
 }
 
 const BASE64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+const BASE64_VALUES = new Int8Array(128).fill(-1)
+for (let i = 0; i < BASE64_DIGITS.length; i++) BASE64_VALUES[BASE64_DIGITS.charCodeAt(i)] = i
 const SMALL_UNSCALED = 2n ** 52n
 const twosComplementBytes: number[] = []
 

@@ -48,7 +48,7 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-const MAX_DEPTH = 1000
+export const MAX_DEPTH = 1000
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 
@@ -68,8 +68,10 @@ type Mode = 'tree' | 'connect'
 
 /**
  * Parses one JSON text. A reader instance is cheap and single-use; `readJson` is the entry point.
+ * Exported as `JsonReader` for JsonConverter's schema-specialised readers, which walk the same text
+ * with it (`pos`, `depth`, `skipWs`, `string`, `literal`, `value`) so syntax is checked by one code.
  */
-class Reader {
+export class JsonReader {
   readonly text: string
   readonly mode: Mode
   pos = 0
@@ -415,7 +417,7 @@ class Reader {
 
 /** Parses a JSON text; `undefined` means empty input (Jackson's MissingNode). Throws `JsonSyntaxError`. */
 export function readJson(text: string, mode: Mode): JsonTree | undefined {
-  return new Reader(text, mode).root()
+  return new JsonReader(text, mode).root()
 }
 
 /** An envelope read from JSON text: its members, with the schema kept as raw text for caching. */
@@ -440,7 +442,7 @@ const NOT_AN_ENVELOPE: EnvelopeRead = Object.freeze({
  * reported as not an envelope, so invalid JSON still fails as a syntax error first, as in Java.
  */
 export function readEnvelope(text: string, lastSchemaText?: string): EnvelopeRead {
-  const r = new Reader(text, 'tree')
+  const r = new JsonReader(text, 'tree')
   if (text.charCodeAt(0) === 0xfeff) r.pos = 1
   const c = r.skipWs()
   if (Number.isNaN(c)) return NOT_AN_ENVELOPE
