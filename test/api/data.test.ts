@@ -51,6 +51,14 @@ describe('schemas and structs', () => {
     new Struct(outer).put('order', inner).validate()
   })
 
+  it('validates a schema whose name is also an Object.prototype member like any other', () => {
+    const named = SchemaBuilder.string().name('toString').build()
+    assert.throws(() => validateValue(named, 42), /does not match STRING/)
+    const holder = SchemaBuilder.struct().field('s', named).build()
+    assert.throws(() => new Struct(holder).put('s', 42), /field 's'.*does not match STRING/)
+    assert.throws(() => new Struct(holder).put('s', new Date()), /does not match STRING/)
+  })
+
   it('compares schemas and structs structurally', () => {
     const again = SchemaBuilder.struct()
       .name('com.example.Order')

@@ -239,12 +239,12 @@ const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 
 /** The logical types whose values are not the plain representation of their schema type. */
-const LOGICAL_VALUE_CHECKS: Record<string, (value: unknown) => boolean> = {
-  'org.apache.kafka.connect.data.Decimal': (v) => isBigDecimalLike(v),
-  'org.apache.kafka.connect.data.Date': (v) => v instanceof Date,
-  'org.apache.kafka.connect.data.Time': (v) => v instanceof Date,
-  'org.apache.kafka.connect.data.Timestamp': (v) => v instanceof Date,
-}
+const LOGICAL_VALUE_CHECKS = new Map<string, (value: unknown) => boolean>([
+  ['org.apache.kafka.connect.data.Decimal', (v) => isBigDecimalLike(v)],
+  ['org.apache.kafka.connect.data.Date', (v) => v instanceof Date],
+  ['org.apache.kafka.connect.data.Time', (v) => v instanceof Date],
+  ['org.apache.kafka.connect.data.Timestamp', (v) => v instanceof Date],
+])
 
 function isBigDecimalLike(value: unknown): boolean {
   return (
@@ -261,8 +261,10 @@ function isBigDecimalLike(value: unknown): boolean {
  */
 export function isPlainlyValid(schema: Schema, value: unknown): boolean {
   if (value === null || value === undefined) return schema.optional
-  if (schema.name !== undefined && schema.name !== null && LOGICAL_VALUE_CHECKS[schema.name] !== undefined)
-    return false
+  if (schema.name !== undefined && schema.name !== null) {
+    const logical = LOGICAL_VALUE_CHECKS.get(schema.name)
+    if (logical !== undefined) return logical(value)
+  }
   switch (schema.type) {
     case 'STRING':
       return typeof value === 'string'
@@ -299,7 +301,7 @@ export function validateValue(schema: Schema, value: unknown, path = 'value'): v
     if (schema.optional) return
     throw new DataError(`invalid ${path}: null used for required ${schema.type} schema${named(schema)}`)
   }
-  const logical = schema.name ? LOGICAL_VALUE_CHECKS[schema.name] : undefined
+  const logical = schema.name ? LOGICAL_VALUE_CHECKS.get(schema.name) : undefined
   if (logical) {
     if (!logical(value)) {
       throw new DataError(`invalid ${path}: ${describe(value)} is not a valid ${schema.name} value`)
