@@ -26,7 +26,9 @@ import {
 } from './blocking-snapshot.ts'
 import { Catalog } from './catalog.ts'
 import {
+  type ChangeHeader,
   changeRecord,
+  contextHeaders,
   envelope,
   heartbeatRecord,
   logicalMessageRecord,
@@ -99,6 +101,10 @@ export class PostgresCdcSourceTask extends SourceTask {
   #lastCommitEnd: Lsn | null = null
   #lastLsn: Lsn | null = null
   #lastTxId: number | null = null
+  /** Debezium's `__debezium.context.*` headers of this run (`extended.headers.enabled`). */
+  #contextHeaders: ChangeHeader[] = []
+  /** Type of the last change message in an offset: Debezium's heartbeats carry it on. */
+  #lastMessageType: string | null = null
   #lastTsUs: bigint = 0n
   #idleWalEnd: Lsn = 0
   #lastHeartbeat = Date.now()
@@ -124,6 +130,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       )
     }
     this.#partition = Object.freeze({ server: s.topicPrefix })
+    this.#contextHeaders = s.extendedHeaders ? contextHeaders(s.topicPrefix) : []
     const raw = await this.context.offsetStorageReader().offset(this.#partition)
     const stored = readOffset(raw)
     this.#kafkaSignalOffset =
@@ -746,7 +753,9 @@ export class PostgresCdcSourceTask extends SourceTask {
     offset: OffsetMap,
     headers?: { key: string; schema: TableSchema['keySchema']; value: unknown }[],
   ): void {
-    const tx = this.#tx
+    // Snapshot reads emitted from the stream (incremental-snapshot windows) belong to no transaction:
+    // Debezium gives them `transaction: null` and leaves them out of the transaction's counts.
+    const tx = value?.get('op') === 'r' ? null : this.#tx
     if (tx && value !== null && this.#s.provideTransactionMetadata) {
       const id = `${tx.xid}:${tx.finalLsn}`
       if (!tx.began) {
@@ -775,7 +784,9 @@ export class PostgresCdcSourceTask extends SourceTask {
           .put('data_collection_order', count),
       )
     }
-    records.push(changeRecord(ts, key, value, this.#partition, offset, headers))
+    records.push(
+      changeRecord(ts, key, value, this.#partition, offset, [...(headers ?? []), ...this.#contextHeaders]),
+    )
   }
 
   #source(ts: TableSchema, lsn: Lsn | null, snapshot: SnapshotMarker): Struct {
@@ -792,8 +803,8 @@ export class PostgresCdcSourceTask extends SourceTask {
   }
 
   #offset(lsn: Lsn, messageType: string): OffsetMap {
+    this.#lastMessageType = messageType
     return {
-      transaction_id: null,
       lsn_proc: lsn,
       messageType,
       lsn_commit: this.#lastCommitEnd,
@@ -943,7 +954,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       ...this.#signalOffsetKeys(),
       ...blockingOffsetKeys(blocking.tables.slice(index), marker === 'last'),
     }
-    return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset)
+    return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset, this.#contextHeaders)
   }
 
   async #maybeHeartbeat(records: SourceRecord[]): Promise<void> {
@@ -961,8 +972,8 @@ export class PostgresCdcSourceTask extends SourceTask {
       position = this.#idleWalEnd
     this.#lastCommitEnd = position
     const offset: OffsetMap = {
-      transaction_id: null,
       lsn_proc: position,
+      ...(this.#lastMessageType === null ? {} : { messageType: this.#lastMessageType }),
       lsn_commit: position,
       lsn: position,
       txId: this.#lastTxId,
@@ -997,7 +1008,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       snapshot_completed: last,
       ...(last ? { lsn_commit: this.#lastCommitEnd, lsn_proc: this.#lastCommitEnd } : {}),
     }
-    return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset)
+    return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset, this.#contextHeaders)
   }
 
   // ---- helpers ----
