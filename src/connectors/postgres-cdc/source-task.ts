@@ -103,6 +103,8 @@ export class PostgresCdcSourceTask extends SourceTask {
   #lastTxId: number | null = null
   /** Debezium's `__debezium.context.*` headers of this run (`extended.headers.enabled`). */
   #contextHeaders: ChangeHeader[] = []
+  /** The offset given to the last change event and the one it went out with (tombstones repeat it). */
+  #lastEmitted: { base: OffsetMap; offset: OffsetMap } | null = null
   /** Type of the last change message in an offset: Debezium's heartbeats carry it on. */
   #lastMessageType: string | null = null
   #lastTsUs: bigint = 0n
@@ -502,11 +504,11 @@ export class PostgresCdcSourceTask extends SourceTask {
             transactionRecord(
               this.#s.transactionTopic,
               'END',
-              `${tx.xid}:${tx.finalLsn}`,
+              `${tx.xid}:${data.lsn}`,
               Number(tx.commitTimeUs / 1000n),
               tx.counts,
               this.#partition,
-              this.#offset(data.lsn, 'COMMIT'),
+              { ...this.#offset(data.lsn, 'COMMIT'), ...txOffsetKeys(tx.xid, tx.counts) },
             ),
           )
         }
@@ -756,8 +758,13 @@ export class PostgresCdcSourceTask extends SourceTask {
     // Snapshot reads emitted from the stream (incremental-snapshot windows) belong to no transaction:
     // Debezium gives them `transaction: null` and leaves them out of the transaction's counts.
     const tx = value?.get('op') === 'r' ? null : this.#tx
+    // A tombstone has its delete's offset (Debezium copies the delete record).
+    let recordOffset =
+      value === null && this.#lastEmitted?.base === offset ? this.#lastEmitted.offset : offset
     if (tx && value !== null && this.#s.provideTransactionMetadata) {
-      const id = `${tx.xid}:${tx.finalLsn}`
+      // Debezium's PostgreSQL ids are `<xid>:<LSN of the event at hand>` (PostgresTransactionMonitor): BEGIN
+      // takes its first event's LSN, each event its own, END the commit's.
+      const id = `${tx.xid}:${offset.lsn}`
       if (!tx.began) {
         tx.began = true
         records.push(
@@ -768,7 +775,7 @@ export class PostgresCdcSourceTask extends SourceTask {
             Number(tx.commitTimeUs / 1000n),
             null,
             this.#partition,
-            offset,
+            { ...offset, ...txOffsetKeys(tx.xid, new Map()) },
           ),
         )
       }
@@ -776,6 +783,8 @@ export class PostgresCdcSourceTask extends SourceTask {
       tx.counts.set(ts.id, count)
       let total = 0
       for (const c of tx.counts.values()) total += c
+      // The offsets of a transaction's events carry its id and per-table counts, as Debezium's do.
+      recordOffset = { ...offset, ...txOffsetKeys(tx.xid, tx.counts) }
       value.put(
         'transaction',
         new Struct(TRANSACTION_BLOCK_SCHEMA)
@@ -784,8 +793,12 @@ export class PostgresCdcSourceTask extends SourceTask {
           .put('data_collection_order', count),
       )
     }
+    this.#lastEmitted = { base: offset, offset: recordOffset }
     records.push(
-      changeRecord(ts, key, value, this.#partition, offset, [...(headers ?? []), ...this.#contextHeaders]),
+      changeRecord(ts, key, value, this.#partition, recordOffset, [
+        ...(headers ?? []),
+        ...this.#contextHeaders,
+      ]),
     )
   }
 
@@ -1133,4 +1146,11 @@ function describeFailure(error: Error, s: CdcSettings | undefined): Error {
   }
   if (error instanceof ConnectError) return error
   return new RetriableError(`lost the replication connection: ${message}`, { cause: error })
+}
+
+/** Debezium's transaction-metadata offset keys (TransactionContext.store) while a transaction is open. */
+function txOffsetKeys(xid: number, counts: ReadonlyMap<string, number>): Record<string, string | number> {
+  const keys: Record<string, string | number> = { transaction_id: String(xid) }
+  for (const [collection, count] of counts) keys[`transaction_data_collection_order_${collection}`] = count
+  return keys
 }
