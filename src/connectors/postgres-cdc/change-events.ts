@@ -2,6 +2,7 @@
  * Builds Debezium change event records: envelope values, the `source` block, tombstones and
  * heartbeats, on Debezium's topics.
  */
+import { randomBytes } from 'node:crypto'
 import type { Schema } from '../../api/data/schema.ts'
 import { SchemaBuilder } from '../../api/data/schema-builder.ts'
 import { Struct } from '../../api/data/struct.ts'
@@ -81,13 +82,44 @@ export function envelope(
     .put('ts_ns', us * 1000n)
 }
 
+export interface ChangeHeader {
+  key: string
+  schema: Schema | null
+  value: unknown
+}
+
+/**
+ * Debezium's extended headers (`extended.headers.enabled`, on by default since 3.3), on every change
+ * event and tombstone but not on heartbeats, transaction events or logical decoding messages. One
+ * PostgreSQL task: task id `0`. The run id is a time-ordered UUID (version 7), new at each start.
+ */
+export function contextHeaders(topicPrefix: string): ChangeHeader[] {
+  const string = SchemaBuilder.string().build()
+  return [
+    { key: '__debezium.context.connectorLogicalName', schema: string, value: topicPrefix },
+    { key: '__debezium.context.taskId', schema: string, value: '0' },
+    { key: '__debezium.context.connectorName', schema: string, value: 'postgresql' },
+    { key: '__debezium.context.runId', schema: string, value: uuidV7() },
+  ]
+}
+
+/** RFC 9562 version 7: 48 bits of Unix milliseconds, then random bits with version and variant. */
+export function uuidV7(now = Date.now()): string {
+  const bytes = randomBytes(16)
+  bytes.writeUIntBE(now, 0, 6)
+  bytes[6] = (bytes[6] & 0x0f) | 0x70
+  bytes[8] = (bytes[8] & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
 export function changeRecord(
   ts: TableSchema,
   key: Struct | null,
   value: Struct | null,
   partition: OffsetMap,
   offset: OffsetMap,
-  headers?: { key: string; schema: Schema | null; value: unknown }[],
+  headers?: ChangeHeader[],
 ): SourceRecord {
   return new SourceRecord({
     topic: ts.topic,
@@ -103,10 +135,12 @@ export function changeRecord(
 
 const HEARTBEAT_KEY_SCHEMA = SchemaBuilder.struct()
   .name('io.debezium.connector.common.ServerNameKey')
+  .version(1)
   .field('serverName', SchemaBuilder.string().build())
   .build()
 const HEARTBEAT_VALUE_SCHEMA = SchemaBuilder.struct()
   .name('io.debezium.connector.common.Heartbeat')
+  .version(1)
   .field('ts_ms', SchemaBuilder.int64().build())
   .build()
 
@@ -127,16 +161,22 @@ export function heartbeatRecord(
   })
 }
 
+// Names and versions as Debezium 3.6 writes them (test/golden/debezium-postgres-signals/).
 const TX_KEY_SCHEMA = SchemaBuilder.struct()
   .name('io.debezium.connector.common.TransactionMetadataKey')
+  .version(1)
   .field('id', SchemaBuilder.string().build())
   .build()
 const TX_COLLECTION_SCHEMA = SchemaBuilder.struct()
+  .name('event.collection')
+  .version(1)
+  .optional()
   .field('data_collection', SchemaBuilder.string().build())
   .field('event_count', SchemaBuilder.int64().build())
   .build()
 const TX_VALUE_SCHEMA = SchemaBuilder.struct()
   .name('io.debezium.connector.common.TransactionMetadataValue')
+  .version(1)
   .field('status', SchemaBuilder.string().build())
   .field('id', SchemaBuilder.string().build())
   .field('event_count', SchemaBuilder.int64().optional().build())

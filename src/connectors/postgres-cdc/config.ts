@@ -326,6 +326,17 @@ export const postgresCdcConfigDef = new ConfigDef()
     documentation: 'Emit a tombstone (same key, null value) after each delete event, for log compaction.',
   })
   .define({
+    name: 'extended.headers.enabled',
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'LOW',
+    group: G_EVENTS,
+    documentation:
+      'Add the `__debezium.context.connectorLogicalName` (`topic.prefix`), `__debezium.context.taskId` (`0`), ' +
+      '`__debezium.context.connectorName` (`postgresql`) and `__debezium.context.runId` (a UUID new at each task ' +
+      'start) headers to every change event and tombstone, after any key-change headers, as Debezium 3.3+ does.',
+  })
+  .define({
     name: 'decimal.handling.mode',
     type: 'STRING',
     defaultValue: 'precise',
@@ -662,6 +673,7 @@ export interface CdcSettings {
   readonly messageKeyColumns: { table: RegExp; columns: string[] }[]
   readonly skipped: ReadonlySet<string>
   readonly tombstonesOnDelete: boolean
+  readonly extendedHeaders: boolean
   readonly decimalMode: 'precise' | 'double' | 'string'
   readonly timePrecisionMode:
     | 'adaptive'
@@ -783,6 +795,7 @@ export function parseSettings(props: Readonly<Record<string, string>>): CdcSetti
     messageKeyColumns: parseMessageKeyColumns(c.getOptionalString('message.key.columns')),
     skipped,
     tombstonesOnDelete: c.getBoolean('tombstones.on.delete'),
+    extendedHeaders: c.getBoolean('extended.headers.enabled'),
     decimalMode: c.getString('decimal.handling.mode') as CdcSettings['decimalMode'],
     timePrecisionMode: c.getString('time.precision.mode') as CdcSettings['timePrecisionMode'],
     intervalMode: c.getString('interval.handling.mode') as CdcSettings['intervalMode'],

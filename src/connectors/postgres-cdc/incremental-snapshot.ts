@@ -4,7 +4,9 @@
  *
  *   1. INSERT '<chunk>-open' (snapshot-window-open) into the signal table; commit.
  *   2. SELECT the next chunk by primary key: WHERE (pk) > (last key) AND NOT (pk) > (max key)
- *      ORDER BY pk LIMIT incremental.snapshot.chunk.size — rows go into a window keyed by key.
+ *      ORDER BY pk LIMIT incremental.snapshot.chunk.size — rows go into a window keyed by key. A read
+ *      that comes back empty finishes the table and reads the next one in the same window; with none
+ *      left the window closes empty (so a snapshot ends with an empty window, as Debezium's does).
  *   3. INSERT '<chunk>-close' (snapshot-window-close); commit.
  *   4. On the stream: between the open and close markers every change of the table removes its key
  *      from the window (the streamed event is newer); at the close marker the rows left are emitted as
@@ -45,11 +47,10 @@ export class IncrementalSnapshot {
   #window = new Map<string, Tuple>()
   #table: TableSchema | null = null
   #keyPositions: number[] = []
-  #chunkRows = 0
+  /** When the open marker of the current window was written (its `data`, as Debezium writes it). */
+  #openedAt: string | null = null
   /** Last key of the last chunk read: the next chunk starts after it (Debezium's chunkEndPosition). */
   #chunkEnd: (string | null)[] | null
-  /** The last chunk of the current table was short: move on once its rows are out. */
-  #tableDone = false
 
   constructor(
     client: { current: pg.Client },
@@ -121,7 +122,15 @@ export class IncrementalSnapshot {
   async maybeReadChunk(_idle: boolean): Promise<void> {
     if (!this.#needChunk || !this.#state || this.#state.paused) return
     this.#needChunk = false
-    this.#settleTableDone()
+    // As Debezium: every chunk read is inside a window, also the read that finds a table exhausted
+    // (then the next table is read in the same window, and with none left the window closes empty).
+    this.#chunkId = randomUUID()
+    this.#window.clear()
+    this.#windowOpen = false
+    this.#openedAt = new Date().toISOString()
+    await this.#marker(`${this.#chunkId}-open`, 'snapshot-window-open', {
+      openWindowTimestamp: this.#openedAt,
+    })
     while (this.#state && this.#state.collections.length > 0) {
       const collection = this.#state.collections[0]
       const [schema, table] = collection.id.split('.')
@@ -159,10 +168,6 @@ export class IncrementalSnapshot {
         }
         this.#state.maximumKey = rows[0] as (string | null)[]
       }
-      this.#chunkId = randomUUID()
-      this.#window.clear()
-      this.#windowOpen = false
-      await this.#marker(`${this.#chunkId}-open`, 'snapshot-window-open')
       const params: unknown[] = []
       const placeholders = (values: unknown[]): string =>
         values
@@ -179,40 +184,41 @@ export class IncrementalSnapshot {
         values: params,
         rowMode: 'array',
       })
+      if (rows.length === 0) {
+        this.#nextCollection()
+        continue
+      }
       for (const row of rows as Tuple[]) {
         this.#window.set(JSON.stringify(this.#keyPositions.map((p) => row[p] ?? null)), row)
       }
-      this.#chunkRows = rows.length
-      if (rows.length > 0) {
-        const last = rows[rows.length - 1] as Tuple
-        this.#chunkEnd = this.#keyPositions.map((p) => last[p] ?? null)
-      }
-      await this.#marker(`${this.#chunkId}-close`, 'snapshot-window-close')
-      return
+      const last = rows[rows.length - 1] as Tuple
+      this.#chunkEnd = this.#keyPositions.map((p) => last[p] ?? null)
+      break
     }
+    await this.#marker(`${this.#chunkId}-close`, 'snapshot-window-close', {
+      openWindowTimestamp: this.#openedAt,
+      closeWindowTimestamp: new Date().toISOString(),
+    })
   }
 
   #closeWindow(): WindowRow[] {
-    const table = this.#table!
-    const rows = [...this.#window.values()].map((tuple) => ({
-      table,
-      tuple,
-      key: this.#keyPositions.map((p) => tuple[p] ?? null),
-    }))
+    const table = this.#table
+    const rows = [...this.#window.values()].flatMap((tuple) =>
+      table === null
+        ? []
+        : [
+            {
+              table,
+              tuple,
+              key: this.#keyPositions.map((p) => tuple[p] ?? null),
+            },
+          ],
+    )
     this.#window.clear()
     this.#windowOpen = false
     this.#chunkId = null
-    // The table is done, but its rows still carry it in their offsets (a restart mid-way re-reads them).
-    if (this.#state && this.#chunkRows < this.#s.chunkSize) this.#tableDone = true
     this.#needChunk = this.#state !== null
     return rows
-  }
-
-  /** Moves past a finished table (after its last rows went out with it still in their offsets). */
-  #settleTableDone(): void {
-    if (!this.#tableDone) return
-    this.#tableDone = false
-    this.#nextCollection()
   }
 
   #nextCollection(): void {
@@ -238,7 +244,6 @@ export class IncrementalSnapshot {
       this.#warn(`signal ${id}: data is not JSON, ignored: ${data}`)
       return
     }
-    this.#settleTableDone()
     const type = (parsed.type ?? 'incremental').toLowerCase()
     if (type !== 'incremental') {
       this.#warn(
@@ -288,7 +293,6 @@ export class IncrementalSnapshot {
     if (collections.length === 0) {
       this.#state = null
       this.#chunkEnd = null
-      this.#tableDone = false
     } else {
       const patterns = collections.map((p) => new RegExp(`^(?:${p})$`))
       const current = this.#state.collections[0]?.id
@@ -298,7 +302,6 @@ export class IncrementalSnapshot {
         this.#state.maximumKey = null
         this.#state.keyTypes = null
         this.#chunkEnd = null
-        this.#tableDone = false
       }
       if (this.#state.collections.length === 0) this.#state = null
     }
@@ -308,11 +311,15 @@ export class IncrementalSnapshot {
     this.#needChunk = this.#state !== null
   }
 
-  async #marker(id: string, type: string): Promise<void> {
+  /** A watermark row; `data` is written as Debezium 3.6 writes it: `{"openWindowTimestamp": "…", …}`. */
+  async #marker(id: string, type: string, times: Record<string, string | null>): Promise<void> {
     const [schema, table] = this.#s.signalTable!.split('.')
+    const data = `{${Object.entries(times)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+      .join(', ')}}`
     await this.#ref.current.query(
       `INSERT INTO ${quoteIdent(schema)}.${quoteIdent(table)} (id, type, data) VALUES ($1, $2, $3)`,
-      [id, type, JSON.stringify({ 'data-collection': this.#table?.id ?? null })],
+      [id, type, data],
     )
   }
 }

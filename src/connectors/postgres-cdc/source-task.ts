@@ -26,7 +26,9 @@ import {
 } from './blocking-snapshot.ts'
 import { Catalog } from './catalog.ts'
 import {
+  type ChangeHeader,
   changeRecord,
+  contextHeaders,
   envelope,
   heartbeatRecord,
   logicalMessageRecord,
@@ -99,6 +101,12 @@ export class PostgresCdcSourceTask extends SourceTask {
   #lastCommitEnd: Lsn | null = null
   #lastLsn: Lsn | null = null
   #lastTxId: number | null = null
+  /** Debezium's `__debezium.context.*` headers of this run (`extended.headers.enabled`). */
+  #contextHeaders: ChangeHeader[] = []
+  /** The offset given to the last change event and the one it went out with (tombstones repeat it). */
+  #lastEmitted: { base: OffsetMap; offset: OffsetMap } | null = null
+  /** Type of the last change message in an offset: Debezium's heartbeats carry it on. */
+  #lastMessageType: string | null = null
   #lastTsUs: bigint = 0n
   #idleWalEnd: Lsn = 0
   #lastHeartbeat = Date.now()
@@ -124,6 +132,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       )
     }
     this.#partition = Object.freeze({ server: s.topicPrefix })
+    this.#contextHeaders = s.extendedHeaders ? contextHeaders(s.topicPrefix) : []
     const raw = await this.context.offsetStorageReader().offset(this.#partition)
     const stored = readOffset(raw)
     this.#kafkaSignalOffset =
@@ -495,11 +504,11 @@ export class PostgresCdcSourceTask extends SourceTask {
             transactionRecord(
               this.#s.transactionTopic,
               'END',
-              `${tx.xid}:${tx.finalLsn}`,
+              `${tx.xid}:${data.lsn}`,
               Number(tx.commitTimeUs / 1000n),
               tx.counts,
               this.#partition,
-              this.#offset(data.lsn, 'COMMIT'),
+              { ...this.#offset(data.lsn, 'COMMIT'), ...txOffsetKeys(tx.xid, tx.counts) },
             ),
           )
         }
@@ -746,9 +755,16 @@ export class PostgresCdcSourceTask extends SourceTask {
     offset: OffsetMap,
     headers?: { key: string; schema: TableSchema['keySchema']; value: unknown }[],
   ): void {
-    const tx = this.#tx
+    // Snapshot reads emitted from the stream (incremental-snapshot windows) belong to no transaction:
+    // Debezium gives them `transaction: null` and leaves them out of the transaction's counts.
+    const tx = value?.get('op') === 'r' ? null : this.#tx
+    // A tombstone has its delete's offset (Debezium copies the delete record).
+    let recordOffset =
+      value === null && this.#lastEmitted?.base === offset ? this.#lastEmitted.offset : offset
     if (tx && value !== null && this.#s.provideTransactionMetadata) {
-      const id = `${tx.xid}:${tx.finalLsn}`
+      // Debezium's PostgreSQL ids are `<xid>:<LSN of the event at hand>` (PostgresTransactionMonitor): BEGIN
+      // takes its first event's LSN, each event its own, END the commit's.
+      const id = `${tx.xid}:${offset.lsn}`
       if (!tx.began) {
         tx.began = true
         records.push(
@@ -759,7 +775,7 @@ export class PostgresCdcSourceTask extends SourceTask {
             Number(tx.commitTimeUs / 1000n),
             null,
             this.#partition,
-            offset,
+            { ...offset, ...txOffsetKeys(tx.xid, new Map()) },
           ),
         )
       }
@@ -767,6 +783,8 @@ export class PostgresCdcSourceTask extends SourceTask {
       tx.counts.set(ts.id, count)
       let total = 0
       for (const c of tx.counts.values()) total += c
+      // The offsets of a transaction's events carry its id and per-table counts, as Debezium's do.
+      recordOffset = { ...offset, ...txOffsetKeys(tx.xid, tx.counts) }
       value.put(
         'transaction',
         new Struct(TRANSACTION_BLOCK_SCHEMA)
@@ -775,7 +793,13 @@ export class PostgresCdcSourceTask extends SourceTask {
           .put('data_collection_order', count),
       )
     }
-    records.push(changeRecord(ts, key, value, this.#partition, offset, headers))
+    this.#lastEmitted = { base: offset, offset: recordOffset }
+    records.push(
+      changeRecord(ts, key, value, this.#partition, recordOffset, [
+        ...(headers ?? []),
+        ...this.#contextHeaders,
+      ]),
+    )
   }
 
   #source(ts: TableSchema, lsn: Lsn | null, snapshot: SnapshotMarker): Struct {
@@ -792,8 +816,8 @@ export class PostgresCdcSourceTask extends SourceTask {
   }
 
   #offset(lsn: Lsn, messageType: string): OffsetMap {
+    this.#lastMessageType = messageType
     return {
-      transaction_id: null,
       lsn_proc: lsn,
       messageType,
       lsn_commit: this.#lastCommitEnd,
@@ -943,7 +967,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       ...this.#signalOffsetKeys(),
       ...blockingOffsetKeys(blocking.tables.slice(index), marker === 'last'),
     }
-    return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset)
+    return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset, this.#contextHeaders)
   }
 
   async #maybeHeartbeat(records: SourceRecord[]): Promise<void> {
@@ -961,8 +985,8 @@ export class PostgresCdcSourceTask extends SourceTask {
       position = this.#idleWalEnd
     this.#lastCommitEnd = position
     const offset: OffsetMap = {
-      transaction_id: null,
       lsn_proc: position,
+      ...(this.#lastMessageType === null ? {} : { messageType: this.#lastMessageType }),
       lsn_commit: position,
       lsn: position,
       txId: this.#lastTxId,
@@ -997,7 +1021,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       snapshot_completed: last,
       ...(last ? { lsn_commit: this.#lastCommitEnd, lsn_proc: this.#lastCommitEnd } : {}),
     }
-    return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset)
+    return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset, this.#contextHeaders)
   }
 
   // ---- helpers ----
@@ -1122,4 +1146,11 @@ function describeFailure(error: Error, s: CdcSettings | undefined): Error {
   }
   if (error instanceof ConnectError) return error
   return new RetriableError(`lost the replication connection: ${message}`, { cause: error })
+}
+
+/** Debezium's transaction-metadata offset keys (TransactionContext.store) while a transaction is open. */
+function txOffsetKeys(xid: number, counts: ReadonlyMap<string, number>): Record<string, string | number> {
+  const keys: Record<string, string | number> = { transaction_id: String(xid) }
+  for (const [collection, count] of counts) keys[`transaction_data_collection_order_${collection}`] = count
+  return keys
 }

@@ -521,8 +521,31 @@ describe('[integration] PostgreSQL CDC task on a real server', { skip }, () => {
         { data_collection: 'public.nokey', event_count: 1 },
         { data_collection: 'public.k', event_count: 2 },
       ])
-      const block = (plain(h.records[3].value) as { transaction: Record<string, unknown> }).transaction
-      assert.deepEqual(block, { id: begin.id, total_order: 3, data_collection_order: 2 })
+      // Ids are `<xid>:<LSN of the event>` as Debezium's PostgreSQL connector makes them: BEGIN has the
+      // first event's, each event its own.
+      const event = (i: number) =>
+        plain(h.records[i].value) as {
+          transaction: Record<string, unknown>
+          source: { txId: number; lsn: number }
+        }
+      assert.equal(event(1).transaction.id, begin.id)
+      const block = event(3).transaction
+      assert.deepEqual(block, {
+        id: `${event(3).source.txId}:${event(3).source.lsn}`,
+        total_order: 3,
+        data_collection_order: 2,
+      })
+      assert.deepEqual(
+        Object.fromEntries(
+          Object.entries(h.records[3].sourceOffset!).filter(([k]) => k.startsWith('transaction_')),
+        ),
+        {
+          transaction_id: String(event(3).source.txId),
+          'transaction_data_collection_order_public.nokey': 1,
+          'transaction_data_collection_order_public.k': 2,
+        },
+        'the offset carries the transaction id and per-table counts, as Debezium keeps them',
+      )
       assert.equal(h.records[1].keySchema?.name, 'srv.public.nokey.Key')
       assert.deepEqual(plain(h.records[1].key), { b: 'x' })
     } finally {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { contextHeaders, uuidV7 } from '../../../src/connectors/postgres-cdc/change-events.ts'
+import { parseSettings } from '../../../src/connectors/postgres-cdc/config.ts'
 import { PostgresCdcConnector } from '../../../src/connectors/postgres-cdc/connector.ts'
 import { formatLsn, parseLsn } from '../../../src/connectors/postgres-cdc/lsn.ts'
 import { decodePgOutput, PG_EPOCH_OFFSET_US } from '../../../src/connectors/postgres-cdc/pgoutput-decoder.ts'
@@ -221,3 +223,33 @@ function u16(n: number): Buffer {
   b.writeUInt16BE(n)
   return b
 }
+
+describe("Debezium's extended headers", () => {
+  test('are on by default and can be turned off', () => {
+    assert.equal(parseSettings(base).extendedHeaders, true)
+    assert.equal(parseSettings({ ...base, 'extended.headers.enabled': 'false' }).extendedHeaders, false)
+  })
+
+  test('name the logical name, task 0, the connector and a run id, as strings, in that order', () => {
+    const headers = contextHeaders('srv')
+    assert.deepEqual(
+      headers.map((h) => [h.key, h.schema?.type]),
+      [
+        ['__debezium.context.connectorLogicalName', 'STRING'],
+        ['__debezium.context.taskId', 'STRING'],
+        ['__debezium.context.connectorName', 'STRING'],
+        ['__debezium.context.runId', 'STRING'],
+      ],
+    )
+    assert.deepEqual(
+      headers.slice(0, 3).map((h) => h.value),
+      ['srv', '0', 'postgresql'],
+    )
+    assert.notEqual(headers[3].value, contextHeaders('srv')[3].value, 'a new run id each time')
+  })
+
+  test('the run id is a version 7 UUID starting with the time in milliseconds', () => {
+    const id = uuidV7(0x0123456789ab)
+    assert.match(id, /^01234567-89ab-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+  })
+})
