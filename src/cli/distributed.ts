@@ -9,6 +9,7 @@ import { DistributedHerder } from '../herder/distributed/distributed-herder.ts'
 import { Loggers } from '../herder/loggers.ts'
 import { createKafkaGroupClient } from '../log/kafka/group-client.ts'
 import { createKafkaLog } from '../log/kafka/kafka-log.ts'
+import { workerKafkaOptions } from '../log/kafka/worker-client-options.ts'
 import type { Log } from '../log/log.ts'
 import { builtInPlugins } from '../plugins/built-ins.ts'
 import { loadPluginPath } from '../plugins/plugin-loader.ts'
@@ -45,9 +46,11 @@ export async function startDistributed(
     const value = config.originals()[`consumer.${key}`]
     return value === undefined ? undefined : Number(value)
   }
+  const clientOptions = workerKafkaOptions(config)
   const log = createKafkaLog({
     bootstrapServers,
     clientId,
+    ...clientOptions,
     consumer: {
       sessionTimeoutMs: consumerSetting('session.timeout.ms'),
       heartbeatIntervalMs: consumerSetting('heartbeat.interval.ms'),
@@ -94,6 +97,8 @@ export async function startDistributed(
     const group = createKafkaGroupClient({
       bootstrapServers,
       clientId,
+      ...(clientOptions.tls ? { tls: clientOptions.tls } : {}),
+      ...(clientOptions.sasl ? { sasl: clientOptions.sasl } : {}),
       groupId,
       protocolType: CONNECT_PROTOCOL_TYPE,
       sessionTimeoutMs: config.getInt('session.timeout.ms'),

@@ -13,5 +13,10 @@ export async function createLog(config: WorkerConfig, clientId: string): Promise
     return createEmbeddedLog({ dir: join(config.dataDir, 'log') })
   }
   const { createKafkaLog } = await import('./kafka/kafka-log.ts')
-  return createKafkaLog({ bootstrapServers: config.getList('bootstrap.servers'), clientId })
+  const { workerKafkaOptions } = await import('./kafka/worker-client-options.ts')
+  return createKafkaLog({
+    bootstrapServers: config.getList('bootstrap.servers'),
+    clientId,
+    ...workerKafkaOptions(config),
+  })
 }

@@ -12,6 +12,7 @@
  * Offsets are JavaScript numbers: exact up to 2^53, i.e. centuries at millions of records/s.
  */
 
+import { ConfigError } from '../api/errors.ts'
 import type { TopicPartition } from '../api/topic-partition.ts'
 
 export { parseTpKey, type TopicPartition, tpKey } from '../api/topic-partition.ts'
@@ -76,6 +77,29 @@ export interface ProducerOptions {
   clientId: string
   /** Idempotent producer with acks=all. @default true */
   idempotent?: boolean
+  /**
+   * Record batch compression (Kafka's `compression.type`), overriding the log's default for this
+   * producer; the embedded log stores records uncompressed whatever is asked.
+   */
+  compression?: CompressionType
+}
+
+/** Kafka's `compression.type` values for a producer. */
+export const COMPRESSION_TYPES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+export type CompressionType = (typeof COMPRESSION_TYPES)[number]
+
+/**
+ * Reads a `compression.type` setting; throws a ConfigError naming `key` for anything else. Kafka's
+ * producer accepts the names in any case.
+ */
+export function parseCompressionType(value: string | undefined, key: string): CompressionType | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  const v = value.trim().toLowerCase()
+  if ((COMPRESSION_TYPES as readonly string[]).includes(v)) return v as CompressionType
+  throw new ConfigError(
+    key,
+    `Invalid value ${value} for configuration ${key}: String must be one of: ${COMPRESSION_TYPES.join(', ')}`,
+  )
 }
 
 export interface LogProducer {

@@ -15,7 +15,7 @@ import { ConfigError, ConnectError, errorMessage, errorTrace } from '../api/erro
 import { runWithConnectLogger } from '../api/log.ts'
 import type { SinkRecord, SourceRecord } from '../api/records.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
-import type { Log } from '../log/log.ts'
+import { type Log, parseCompressionType } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import type { OffsetStore } from '../storage/offset-store.ts'
 import { createConverters } from './converters.ts'
@@ -277,7 +277,13 @@ export class Worker {
         taskConfig: taskProps,
         converters,
         transforms: TransformationChain.fromConfig<SourceRecord>(connectorProps, plugins),
-        producer: log.createProducer({ clientId: `connector-producer-${clientSuffix}` }),
+        producer: log.createProducer({
+          clientId: `connector-producer-${clientSuffix}`,
+          compression: parseCompressionType(
+            connectorProps['producer.override.compression.type'],
+            'producer.override.compression.type',
+          ),
+        }),
         offsetReader: new ConnectorOffsetReader(id.connector, this.#o.offsetStore),
         offsetWriter: writer,
         topicCreator: new TopicCreator(

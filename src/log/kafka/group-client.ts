@@ -3,12 +3,14 @@
  * `connect` group): its own metadata client and a connection pool for group requests only, whose
  * request timeout covers a whole rebalance (JoinGroup is answered when the rebalance completes).
  */
-import { Admin, ConnectionPool } from '@platformatic/kafka'
+import { Admin, type BaseOptions, ConnectionPool } from '@platformatic/kafka'
 import { GroupMembership, type GroupMembershipOptions } from './group-membership.ts'
 
 export interface KafkaGroupClientOptions extends Omit<GroupMembershipOptions, 'pool' | 'metadata'> {
   bootstrapServers: readonly string[]
   clientId: string
+  tls?: BaseOptions['tls']
+  sasl?: BaseOptions['sasl']
 }
 
 export interface KafkaGroupClient {
@@ -17,7 +19,8 @@ export interface KafkaGroupClient {
 }
 
 export function createKafkaGroupClient(options: KafkaGroupClientOptions): KafkaGroupClient {
-  const { bootstrapServers, clientId, ...membershipOptions } = options
+  const { bootstrapServers, clientId, tls, sasl, ...membershipOptions } = options
+  const security = { ...(tls ? { tls } : {}), ...(sasl ? { sasl } : {}) }
   const admin = new Admin({
     clientId: `${clientId}-group-metadata`,
     bootstrapBrokers: [...bootstrapServers],
@@ -26,10 +29,12 @@ export function createKafkaGroupClient(options: KafkaGroupClientOptions): KafkaG
     retries: 3,
     retryDelay: 250,
     metadataMaxAge: 5000,
+    ...security,
   })
   const pool = new ConnectionPool(`${clientId}-group`, {
     connectTimeout: 5000,
     requestTimeout: (options.rebalanceTimeoutMs ?? 300_000) + 5000,
+    ...security,
   })
   const membership = new GroupMembership({
     ...membershipOptions,

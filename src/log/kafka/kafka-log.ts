@@ -284,7 +284,10 @@ class KafkaLog implements Log {
       idempotent: options.idempotent ?? true,
       acks: -1,
     })
-    const producer = new KafkaProducer(client, this.#options.bootstrapServers, this.#options.producer)
+    const settings = options.compression
+      ? { ...this.#options.producer, compression: options.compression }
+      : this.#options.producer
+    const producer = new KafkaProducer(client, this.#options.bootstrapServers, settings)
     return this.#track(producer)
   }
 

@@ -15,13 +15,15 @@
  */
 import { ProduceAcks, type Producer } from '@platformatic/kafka'
 import { ConnectError } from '../../api/errors.ts'
-import type { LogProducer, ProduceRecord, RecordMetadata } from '../log.ts'
+import type { CompressionType, LogProducer, ProduceRecord, RecordMetadata } from '../log.ts'
 import { partitionForKey } from '../murmur2.ts'
 import { toConnectError } from './errors.ts'
 
 export interface KafkaProducerSettings {
   /** Produce requests outstanding at once. @default 5 (Java's max.in.flight.requests.per.connection) */
   maxInFlight?: number
+  /** Record batch compression, Kafka's `compression.type`. @default 'none' */
+  compression?: CompressionType
   /**
    * Upper bound on the record bytes of one produce request; also bounds each partition's batch,
    * which the broker rejects above `message.max.bytes` (1 MiB by default).
@@ -73,6 +75,7 @@ export class KafkaProducer implements LogProducer {
   readonly #bootstrap: readonly string[]
   readonly #maxInFlight: number
   readonly #maxRequestBytes: number
+  readonly #compression: CompressionType
   readonly #queue: Segment[] = []
   /** Offset into the first queued segment's records already taken by a request. */
   #queueHeadOffset = 0
@@ -89,6 +92,7 @@ export class KafkaProducer implements LogProducer {
     this.#bootstrap = bootstrap
     this.#maxInFlight = settings.maxInFlight ?? 5
     this.#maxRequestBytes = settings.maxRequestBytes ?? 900 * 1024
+    this.#compression = settings.compression ?? 'none'
   }
 
   send(records: readonly ProduceRecord[]): Promise<RecordMetadata[]> {
@@ -248,6 +252,7 @@ export class KafkaProducer implements LogProducer {
         messages: chunk as Parameters<Producer['send']>[0]['messages'],
         acks: ProduceAcks.ALL,
         idempotent: true,
+        ...(this.#compression === 'none' ? {} : { compression: this.#compression }),
       }),
     )
     const acked = Promise.all(pendings).then((results) => {
