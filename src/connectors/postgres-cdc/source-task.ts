@@ -99,6 +99,8 @@ export class PostgresCdcSourceTask extends SourceTask {
   /** Where a restart resumes: skip what the stored offset says was done. */
   #resume: StreamPosition | null = null
   #lastCommitEnd: Lsn | null = null
+  /** Where the slot stood when streaming began without an offset (for heartbeats before the first commit). */
+  #slotStart: Lsn | null = null
   #lastLsn: Lsn | null = null
   #lastTxId: number | null = null
   /** Debezium's `__debezium.context.*` headers of this run (`extended.headers.enabled`). */
@@ -244,6 +246,9 @@ export class PostgresCdcSourceTask extends SourceTask {
       this.#lastCommitEnd = consistentPoint ?? this.#snapshot.lsn
       this.#lastLsn = this.#lastCommitEnd
     } else if (this.#streamAfterSnapshot) {
+      // No offset and no snapshot: streaming starts where the slot is (just made: its consistent point),
+      // the position a heartbeat reports until the first commit.
+      if (!stored) this.#slotStart = consistentPoint ?? slot?.confirmedFlush ?? null
       this.#startStreaming()
     }
     if (s.kafkaSignal && this.#streamAfterSnapshot) {
@@ -979,10 +984,19 @@ export class PostgresCdcSourceTask extends SourceTask {
         this.#warn('heartbeat', `heartbeat.action.query failed: ${errorMessage(error)}`),
       )
     }
+    // Inside a transaction: the position of the last change handled, with the count of the transaction's
+    // changes handled (as every change event's offset), so a restart from this offset skips exactly those.
+    if (this.#tx && this.#lastLsn !== null) {
+      const offset = this.#offset(this.#lastLsn, this.#lastMessageType ?? 'HEARTBEAT')
+      records.push(heartbeatRecord(this.#s.heartbeatTopic, this.#s.topicPrefix, this.#partition, offset))
+      return
+    }
     // Idle and nothing half-read: the server's position is safe to resume from.
-    let position = this.#lastCommitEnd ?? 0
+    let position = this.#lastCommitEnd ?? this.#slotStart ?? 0
     if (!this.#tx && this.#queue.length === 0 && !this.#streams?.replaying && this.#idleWalEnd > position)
       position = this.#idleWalEnd
+    // No position known yet: a heartbeat at LSN 0 would make a restart think the slot ran ahead of it.
+    if (position === 0) return
     this.#lastCommitEnd = position
     const offset: OffsetMap = {
       lsn_proc: position,

@@ -436,6 +436,37 @@ describe('[integration] PostgreSQL CDC task on a real server', { skip }, () => {
     }
   })
 
+  test('a heartbeat in the middle of a transaction keeps the position: a clean restart emits nothing twice', async () => {
+    const h = await harness('cdc_hb_midtx')
+    try {
+      await h.db.sql('CREATE TABLE t (id int PRIMARY KEY)')
+      // Every poll ends with a heartbeat, and a poll holds 50 changes: heartbeats fall inside the transaction.
+      const props = { 'snapshot.mode': 'no_data', 'heartbeat.interval.ms': '1', 'max.batch.size': '50' }
+      await h.start(props)
+      await h.db.sql('INSERT INTO t SELECT g FROM generate_series(1, 500) g')
+      // Stop right after a poll that ended with a heartbeat, so the stored offset is a heartbeat's.
+      await h.pollUntil(
+        (r) => r.filter((x) => op(x) === 'c').length >= 120 && /heartbeat/.test(r.at(-1)!.topic),
+        30_000,
+        'part of the transaction, then a heartbeat',
+      )
+      assert.ok(h.records.filter((x) => op(x) === 'c').length < 500, 'stopped inside the transaction')
+      await h.stopTask()
+      await h.start(props)
+      await h.pollUntil((r) => r.filter((x) => op(x) === 'c').length >= 500, 30_000, 'the whole transaction')
+      // Give duplicates, if any, the time to arrive.
+      const until = Date.now() + 1500
+      await h.pollUntil(() => Date.now() > until, 5_000, 'quiet')
+      const ids = h.records.filter((x) => op(x) === 'c').map((x) => after(x)!.id as number)
+      assert.deepEqual(
+        ids,
+        Array.from({ length: 500 }, (_, i) => i + 1),
+      )
+    } finally {
+      await h.close()
+    }
+  })
+
   test('heartbeats carry the position past filtered traffic, and the slot follows once offsets are committed', async () => {
     const h = await harness('cdc_heartbeat')
     try {
