@@ -84,6 +84,54 @@ export interface ProducerOptions {
   compression?: CompressionType
 }
 
+/**
+ * A sink consumer's `auto.offset.reset` and `max.poll.records` from the worker's `consumer.*` keys and a
+ * connector's `consumer.override.*` keys (the connector's win). Throws a ConfigError naming the key for
+ * values Sluice cannot honour (`auto.offset.reset=none`, a non-positive count).
+ */
+export function sinkConsumerSettings(
+  worker: Readonly<Record<string, string>>,
+  connector: Readonly<Record<string, string>>,
+): Pick<ConsumerOptions, 'autoOffsetReset' | 'maxPollRecords'> {
+  const pick = (name: string): [string, string] | undefined => {
+    for (const [key, props] of [
+      [`consumer.override.${name}`, connector],
+      [`consumer.${name}`, worker],
+    ] as const) {
+      const value = props[key]?.trim()
+      if (value) return [key, value]
+    }
+    return undefined
+  }
+  const out: Pick<ConsumerOptions, 'autoOffsetReset' | 'maxPollRecords'> = {}
+  const reset = pick('auto.offset.reset')
+  if (reset) {
+    const value = reset[1].toLowerCase()
+    if (value !== 'earliest' && value !== 'latest') {
+      throw new ConfigError(
+        reset[0],
+        `Invalid value ${reset[1]} for configuration ${reset[0]}: Sluice supports earliest and latest` +
+          (value === 'none'
+            ? ' (none, which fails a consumer without committed offsets, is not supported)'
+            : ''),
+      )
+    }
+    out.autoOffsetReset = value
+  }
+  const records = pick('max.poll.records')
+  if (records) {
+    const n = Number(records[1])
+    if (!Number.isInteger(n) || n < 1) {
+      throw new ConfigError(
+        records[0],
+        `Invalid value ${records[1]} for configuration ${records[0]}: Value must be at least 1`,
+      )
+    }
+    out.maxPollRecords = n
+  }
+  return out
+}
+
 /** Kafka's `compression.type` values for a producer. */
 export const COMPRESSION_TYPES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 export type CompressionType = (typeof COMPRESSION_TYPES)[number]

@@ -7,7 +7,7 @@ import type { ConfigDef, ConfigKey, ConfigValue } from '../api/config-def.ts'
 import { Password } from '../api/config-def.ts'
 import type { Connector, Props } from '../api/connector.ts'
 import { ConfigError, errorMessage } from '../api/errors.ts'
-import { parseCompressionType } from '../log/log.ts'
+import { parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import { sinkConnectorConfigDef, sinkTopicErrors, sourceConnectorConfigDef } from './connector-config.ts'
 import { TransformationChain } from './transformation-chain.ts'
@@ -112,10 +112,16 @@ export async function validateConnectorConfig(props: Props, plugins: PluginRegis
       addError(key, errorMessage(error))
     }
   }
-  try {
-    parseCompressionType(props['producer.override.compression.type'], 'producer.override.compression.type')
-  } catch (error) {
-    addError('producer.override.compression.type', errorMessage(error))
+  for (const check of [
+    () =>
+      parseCompressionType(props['producer.override.compression.type'], 'producer.override.compression.type'),
+    () => sinkConsumerSettings({}, props),
+  ]) {
+    try {
+      check()
+    } catch (error) {
+      addError(error instanceof ConfigError && error.key ? error.key : 'connector.class', errorMessage(error))
+    }
   }
   try {
     TransformationChain.fromConfig(props, plugins).close()

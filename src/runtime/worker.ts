@@ -15,7 +15,7 @@ import { ConfigError, ConnectError, errorMessage, errorTrace } from '../api/erro
 import { runWithConnectLogger } from '../api/log.ts'
 import type { SinkRecord, SourceRecord } from '../api/records.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
-import { type Log, parseCompressionType } from '../log/log.ts'
+import { type Log, parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import type { OffsetStore } from '../storage/offset-store.ts'
 import { createConverters } from './converters.ts'
@@ -306,6 +306,7 @@ export class Worker {
       consumer: log.createConsumer({
         groupId: `connect-${id.connector}`,
         clientId: `connector-consumer-${clientSuffix}`,
+        ...sinkConsumerSettings(config.originals(), connectorProps),
       }),
       topics: sinkTopics(connectorProps),
       offsetFlushIntervalMs: flushInterval,

@@ -9,7 +9,7 @@
  */
 import { ConfigError } from '../../api/errors.ts'
 import type { WorkerConfig } from '../../config/worker-config.ts'
-import { parseCompressionType } from '../log.ts'
+import { parseCompressionType, sinkConsumerSettings } from '../log.ts'
 import type { KafkaLogOptions } from './kafka-log.ts'
 import { securityOptions } from './topic-reader.ts'
 

@@ -1,0 +1,120 @@
+/**
+ * Sink consumers honour `consumer.auto.offset.reset` / `consumer.max.poll.records` (worker) and
+ * `consumer.override.*` (connector, which wins): a sink created with `latest` sees only records written
+ * after it joined. Values Sluice cannot honour are refused naming the key.
+ */
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { type StandaloneWorker, startStandalone } from '../../src/cli/standalone.ts'
+import { WorkerConfig } from '../../src/config/worker-config.ts'
+import { sinkConsumerSettings } from '../../src/log/log.ts'
+import { eventually, request } from '../helpers/rest.ts'
+
+describe('sink consumer settings', () => {
+  it('reads the worker keys, lets the connector override them, and names the key of a bad value', () => {
+    assert.deepEqual(sinkConsumerSettings({}, {}), {})
+    assert.deepEqual(
+      sinkConsumerSettings(
+        { 'consumer.auto.offset.reset': 'latest', 'consumer.max.poll.records': '2000' },
+        { 'consumer.override.auto.offset.reset': 'EARLIEST' },
+      ),
+      { autoOffsetReset: 'earliest', maxPollRecords: 2000 },
+    )
+    assert.throws(
+      () => sinkConsumerSettings({}, { 'consumer.override.auto.offset.reset': 'none' }),
+      (e: Error & { key?: string }) =>
+        e.key === 'consumer.override.auto.offset.reset' && /not supported/.test(e.message),
+    )
+    assert.throws(
+      () => sinkConsumerSettings({ 'consumer.max.poll.records': '0' }, {}),
+      (e: Error & { key?: string }) => e.key === 'consumer.max.poll.records',
+    )
+  })
+
+  it('refuses a worker whose consumer.auto.offset.reset cannot be honoured, at start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-consumer-settings-'))
+    try {
+      await assert.rejects(
+        startStandalone(
+          new WorkerConfig({
+            'sluice.data.dir': dir,
+            listeners: 'http://127.0.0.1:0',
+            'consumer.auto.offset.reset': 'none',
+            'log.level': 'error',
+          }),
+        ),
+        (e: Error & { key?: string }) => e.key === 'consumer.auto.offset.reset',
+      )
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('a sink with consumer.override.auto.offset.reset=latest on the embedded log', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-latest-'))
+  let worker: StandaloneWorker
+  after(async () => {
+    await worker?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('reads only what is written after it joined; a bad override is a 400 naming the key', async () => {
+    worker = await startStandalone(
+      new WorkerConfig({
+        'sluice.data.dir': join(dir, 'data'),
+        listeners: 'http://127.0.0.1:0',
+        'offset.flush.interval.ms': '200',
+        'log.level': 'error',
+      }),
+    )
+    const base = `http://127.0.0.1:${worker.rest.port}`
+    const producer = worker.log.createProducer({ clientId: 'latest-test' })
+    const send = (values: string[]) =>
+      producer.send(values.map((v) => ({ topic: 'words', key: null, value: Buffer.from(v) })))
+    await send(['old-1', 'old-2', 'old-3'])
+    const output = join(dir, 'out.txt')
+    const sink = (name: string, extra: Record<string, string>) =>
+      request(base, 'POST', '/connectors', {
+        name,
+        config: {
+          'connector.class': 'FileStreamSink',
+          file: output,
+          topics: 'words',
+          'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
+          ...extra,
+        },
+      })
+    const bad = await sink('bad', { 'consumer.override.max.poll.records': '-1' })
+    assert.equal(bad.status, 400)
+    assert.match(JSON.stringify(bad.body), /consumer\.override\.max\.poll\.records/)
+    assert.equal((await sink('latest', { 'consumer.override.auto.offset.reset': 'latest' })).status, 201)
+    await eventually(
+      async () => {
+        const status = await request<{ tasks: { state: string }[] }>(base, 'GET', '/connectors/latest/status')
+        return status.body?.tasks?.[0]?.state === 'RUNNING' ? true : undefined
+      },
+      20_000,
+      'the sink task running',
+    )
+    // The consumer has found its (latest) position once it polled; give it that moment.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    await send(['new-1', 'new-2'])
+    const lines = await eventually(
+      async () => {
+        if (!existsSync(output)) return undefined
+        const text = readFileSync(output, 'utf8').trim().split('\n')
+        return text.length >= 2 ? text : undefined
+      },
+      20_000,
+      'the new lines',
+    )
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    assert.deepEqual(readFileSync(output, 'utf8').trim().split('\n'), ['new-1', 'new-2'])
+    assert.deepEqual(lines, ['new-1', 'new-2'])
+    await producer.close()
+  })
+})
