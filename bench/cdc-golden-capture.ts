@@ -34,6 +34,7 @@ import * as types from '../test/golden/debezium-postgres-types/script.ts'
 import { DEBEZIUM_VERSION, startDebeziumConnect } from './jvm/debezium.ts'
 import { freePort } from './lib/cases.ts'
 import { writeProperties } from './lib/properties-file.ts'
+import { dropSlotWhenInactive } from './lib/replication-slot.ts'
 
 const bootstrap = process.env.SLUICE_TEST_KAFKA ?? '127.0.0.1:19092'
 const serverUrl = process.env.SLUICE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:15432/postgres'
@@ -168,14 +169,7 @@ async function capture(script: Script, props: Record<string, string>, target: st
   } finally {
     await worker.stop()
     await log.deleteTopics(topics).catch(() => {})
-    for (let i = 0; i < 50; i++) {
-      const { rows } = await admin.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [
-        slot,
-      ])
-      if (rows.length === 0) break
-      if (!rows[0].active) await admin.query('SELECT pg_drop_replication_slot($1)', [slot]).catch(() => {})
-      await new Promise((r) => setTimeout(r, 200))
-    }
+    await dropSlotWhenInactive(admin, slot)
     await log.close()
     await db.end()
     await admin.query(`DROP DATABASE ${database} WITH (FORCE)`)
@@ -346,14 +340,7 @@ async function captureSignals(): Promise<void> {
     await worker.stop()
     const mine = (await log.listTopics()).filter((t) => t.includes(prefix))
     await log.deleteTopics(mine).catch(() => {})
-    for (let i = 0; i < 50; i++) {
-      const { rows } = await admin.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [
-        slot,
-      ])
-      if (rows.length === 0) break
-      if (!rows[0].active) await admin.query('SELECT pg_drop_replication_slot($1)', [slot]).catch(() => {})
-      await new Promise((r) => setTimeout(r, 200))
-    }
+    await dropSlotWhenInactive(admin, slot)
     await log.close()
     await db.end()
     await admin.query(`DROP DATABASE ${database} WITH (FORCE)`)

@@ -28,6 +28,7 @@ import { freePort } from './lib/cases.ts'
 import { treeCpuSeconds } from './lib/cpu-time.ts'
 import { machineInfo } from './lib/machine.ts'
 import { writeProperties } from './lib/properties-file.ts'
+import { dropSlotWhenInactive } from './lib/replication-slot.ts'
 import { mib, RssSampler } from './lib/rss.ts'
 import { startSluiceStandalone } from './lib/sluice.ts'
 import type { WorkerProcess } from './lib/worker-process.ts'
@@ -77,16 +78,7 @@ async function withDatabase<T>(fn: (env: Env) => Promise<T>): Promise<T> {
   try {
     return await fn(env)
   } finally {
-    for (let i = 0; i < 100; i++) {
-      const { rows: slots } = await admin.query(
-        'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
-        [env.slot],
-      )
-      if (slots.length === 0) break
-      if (!slots[0].active)
-        await admin.query('SELECT pg_drop_replication_slot($1)', [env.slot]).catch(() => {})
-      await new Promise((r) => setTimeout(r, 200))
-    }
+    await dropSlotWhenInactive(admin, env.slot, 100)
     await db.end()
     await admin.query(`DROP DATABASE ${database} WITH (FORCE)`)
     await admin.end()

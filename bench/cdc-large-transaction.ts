@@ -19,6 +19,7 @@ import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { PostgresCdcSourceTask } from '../src/connectors/postgres-cdc/source-task.ts'
+import { dropSlotWhenInactive } from './lib/replication-slot.ts'
 
 const { values } = parseArgs({
   options: {
@@ -126,15 +127,7 @@ try {
 } finally {
   clearInterval(sampler)
   await task.stop()
-  for (let i = 0; i < 50; i++) {
-    const { rows: slots } = await admin.query(
-      'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
-      [name],
-    )
-    if (slots.length === 0) break
-    if (!slots[0].active) await admin.query('SELECT pg_drop_replication_slot($1)', [name]).catch(() => {})
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await dropSlotWhenInactive(admin, name)
   await db.end()
   await admin.query(`DROP DATABASE ${name} WITH (FORCE)`)
   await admin.end()

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { PostgresCdcSourceTask } from '../src/connectors/postgres-cdc/source-task.ts'
 import { JsonConverter } from '../src/converters/json-converter.ts'
+import { dropSlotWhenInactive } from './lib/replication-slot.ts'
 
 const { values } = parseArgs({
   options: {
@@ -107,14 +108,7 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
     console.error(`${mode} failed:`, error)
   } finally {
     await task.stop()
-    for (let i = 0; i < 50; i++) {
-      const { rows } = await admin.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [
-        name,
-      ])
-      if (rows.length === 0) break
-      if (!rows[0].active) await admin.query('SELECT pg_drop_replication_slot($1)', [name]).catch(() => {})
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await dropSlotWhenInactive(admin, name)
     await db.end()
     await admin.query(`DROP DATABASE ${name} WITH (FORCE)`)
     await admin.end()
