@@ -27,6 +27,11 @@ describe('worker Kafka client settings', () => {
       compression: 'zstd',
     })
     assert.equal(workerKafkaOptions(config({})).producer, undefined)
+    // Distributed workers build their Kafka log from these options: the sink consumer keys are checked here too.
+    assert.throws(
+      () => workerKafkaOptions(config({ 'consumer.auto.offset.reset': 'none' })),
+      (e: Error & { key?: string }) => e.key === 'consumer.auto.offset.reset',
+    )
     assert.throws(
       () => workerKafkaOptions(config({ 'producer.compression.type': 'brotli' })),
       (e: Error & { key?: string }) =>

@@ -31,6 +31,8 @@ export function workerKafkaOptions(config: WorkerConfig): Pick<KafkaLogOptions, 
       }
     }
   }
+  // The sink consumers' worker-wide settings: a bad value fails the start, naming the key.
+  sinkConsumerSettings(originals, {})
   const compression = parseCompressionType(
     originals['producer.compression.type'],
     'producer.compression.type',
