@@ -3,6 +3,8 @@
  * log, the internal topics (created or checked), the config/offset/status stores read to their
  * end, the worker, the `connect` group membership, the distributed herder and the REST API.
  */
+
+import { createLogger, type Logger } from '../common/logger.ts'
 import type { DistributedConfig } from '../config/distributed-config.ts'
 import { CONNECT_PROTOCOL_TYPE } from '../herder/distributed/connect-protocol.ts'
 import { DistributedHerder } from '../herder/distributed/distributed-herder.ts'
@@ -14,7 +16,6 @@ import type { Log } from '../log/log.ts'
 import { builtInPlugins } from '../plugins/built-ins.ts'
 import { loadPluginPath } from '../plugins/plugin-loader.ts'
 import { type RestServer, restServerSettings, startRestServer } from '../rest/rest-server.ts'
-import { createLogger, type Logger } from '../runtime/logger.ts'
 import { Worker } from '../runtime/worker.ts'
 import { ensureInternalTopics } from '../storage/kafka/internal-topics.ts'
 import { KafkaConfigStore } from '../storage/kafka/kafka-config-store.ts'

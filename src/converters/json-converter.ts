@@ -42,6 +42,15 @@ import { isUtf8 } from 'node:buffer'
 import { type ConfigDef, ValidString } from '../api/config-def.ts'
 import { BigDecimal } from '../api/data/big-decimal.ts'
 import {
+  fromBase64,
+  javaBigDecimalToString,
+  javaClassOf,
+  javaDoubleToString,
+  javaFloatToString,
+  quoteJson,
+  toBase64,
+} from '../api/data/java-text.ts'
+import {
   bigIntToBytes,
   bytesToBigInt,
   DateType,
@@ -56,15 +65,6 @@ import { Struct } from '../api/data/struct.ts'
 import { DataError } from '../api/errors.ts'
 import { newConverterConfigDef, withConverterType } from './converter-config.ts'
 import { DataHeaderConverter } from './data-header-converter.ts'
-import {
-  fromBase64,
-  javaBigDecimalToString,
-  javaClassOf,
-  javaDoubleToString,
-  javaFloatToString,
-  quoteJson,
-  toBase64,
-} from './java-text.ts'
 import {
   JsonDecimal,
   JsonReader,

@@ -10,12 +10,12 @@
  */
 
 import type { ConfigDef } from '../api/config-def.ts'
+import { javaClassOf } from '../api/data/java-text.ts'
 import { type Schema, Schemas } from '../api/data/schema.ts'
 import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { DataError } from '../api/errors.ts'
 import { newConverterConfigDef, withConverterType } from './converter-config.ts'
 import { DataHeaderConverter } from './data-header-converter.ts'
-import { javaClassOf } from './java-text.ts'
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n

@@ -10,8 +10,8 @@ import { ConfigDef } from '../api/config-def.ts'
 import type { HeaderConverter } from '../api/converter.ts'
 import { type Schema, Schemas } from '../api/data/schema.ts'
 import { NULL_SCHEMA_AND_VALUE, type SchemaAndValue } from '../api/data/schema-and-value.ts'
+import { convertToString, parseString } from '../api/data/values.ts'
 import { encodeString } from './string-converter.ts'
-import { convertToString, parseString } from './values.ts'
 
 export class SimpleHeaderConverter implements HeaderConverter {
   config(): ConfigDef {

@@ -15,12 +15,12 @@
  */
 
 import type { ConfigDef } from '../api/config-def.ts'
+import { javaDoubleToString, javaFloatToString } from '../api/data/java-text.ts'
 import { type Schema, Schemas } from '../api/data/schema.ts'
 import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { ConfigError } from '../api/errors.ts'
 import { CONVERTER_TYPE_CONFIG, newConverterConfigDef, withConverterType } from './converter-config.ts'
 import { DataHeaderConverter } from './data-header-converter.ts'
-import { javaDoubleToString, javaFloatToString } from './java-text.ts'
 
 export const ENCODING_CONFIG = 'converter.encoding'
 

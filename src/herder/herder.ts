@@ -4,9 +4,9 @@
  */
 import type { Props } from '../api/connector.ts'
 import type { PluginDescriptor } from '../api/plugin.ts'
+import type { State, TargetState } from '../common/states.ts'
 import type { ConfigInfos } from '../runtime/config-validation.ts'
 import type { ErrorMetrics } from '../runtime/errors/error-handler.ts'
-import type { State, TargetState } from '../runtime/states.ts'
 import type { ConnectorType } from '../runtime/worker.ts'
 
 export interface ConnectorInfo {

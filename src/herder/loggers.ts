@@ -5,7 +5,7 @@
  * children bound to `{logger: <namespace>}`; Kafka's level names map to pino's.
  */
 import { NotFoundError } from '../api/errors.ts'
-import type { Logger } from '../runtime/logger.ts'
+import type { Logger } from '../common/logger.ts'
 
 const TO_PINO: Record<string, string> = {
   ALL: 'trace',

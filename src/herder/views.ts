@@ -5,9 +5,9 @@
  */
 import type { Props } from '../api/connector.ts'
 import type { OffsetMap } from '../api/records.ts'
+import type { Status, TaskId } from '../common/states.ts'
 import type { Log } from '../log/log.ts'
 import { parseTpKey } from '../log/log.ts'
-import type { Status, TaskId } from '../runtime/states.ts'
 import type { Worker } from '../runtime/worker.ts'
 import type { OffsetStore } from '../storage/offset-store.ts'
 import { parseOffsetKey } from '../storage/offset-store.ts'

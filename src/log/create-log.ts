@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import type { TopicReader, TopicReaderOptions } from '../api/topic-reader.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { type Log, sinkConsumerSettings } from './log.ts'
 
@@ -21,4 +22,14 @@ export async function createLog(config: WorkerConfig, clientId: string): Promise
     clientId,
     ...workerKafkaOptions(config),
   })
+}
+
+/**
+ * A reader of one partition of a Kafka topic, possibly on another cluster than the worker's log, for
+ * connectors' side channels (`SourceTaskContext.openTopicReader`, decision 0011). Loaded on first
+ * use: the Kafka client costs ~0.6 s at import, which most tasks never need.
+ */
+export async function openTopicReader(options: TopicReaderOptions): Promise<TopicReader> {
+  const { openKafkaTopicReader } = await import('./kafka/topic-reader.ts')
+  return openKafkaTopicReader(options)
 }

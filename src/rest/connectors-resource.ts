@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Props } from '../api/connector.ts'
 import { ConfigError, ConnectError } from '../api/errors.ts'
+import type { TargetState } from '../common/states.ts'
 import type { ConnectorOffset, Herder } from '../herder/herder.ts'
-import type { TargetState } from '../runtime/states.ts'
 import { BodyReadError, configMap, jsonObject, rejectUnknownFields } from './request-body.ts'
 
 type NameParams = { Params: { name: string } }

@@ -7,11 +7,11 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { ConnectError } from '../api/errors.ts'
+import type { Logger } from '../common/logger.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { RequestTargetError } from '../herder/distributed/request-target.ts'
 import type { Herder } from '../herder/herder.ts'
 import type { Loggers } from '../herder/loggers.ts'
-import type { Logger } from '../runtime/logger.ts'
 import { registerConnectorPluginRoutes } from './connector-plugins-resource.ts'
 import { registerConnectorRoutes } from './connectors-resource.ts'
 import { forwardRequest } from './forwarding.ts'

@@ -13,13 +13,14 @@
 import { type Props, SourceTask, type SourceTaskContext } from '../api/connector.ts'
 import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
 import type { SourceRecord } from '../api/records.ts'
+import type { TargetState } from '../common/states.ts'
+import { taskIdString } from '../common/states.ts'
+import { openTopicReader } from '../log/create-log.ts'
 import type { LogProducer, ProduceRecord, RecordMetadata } from '../log/log.ts'
 import { Backoff } from './backoff.ts'
 import type { ConnectorConverters } from './converters.ts'
 import { type ErrorHandler, SKIP, type Stage } from './errors/error-handler.ts'
 import type { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
-import type { TargetState } from './states.ts'
-import { taskIdString } from './states.ts'
 import { TaskRunner, type TaskRunnerContext } from './task-runner.ts'
 import type { TopicCreator } from './topic-creator.ts'
 import type { TransformationChain } from './transformation-chain.ts'
@@ -77,9 +78,7 @@ export class SourceTaskRunner extends TaskRunner {
     const context: SourceTaskContext = {
       configs: () => this.#o.taskConfig,
       offsetStorageReader: () => this.#o.offsetReader,
-      // Loaded on first use: the Kafka client costs ~0.6 s at import, which most tasks never need.
-      openTopicReader: async (options) =>
-        (await import('../log/kafka/topic-reader.ts')).openKafkaTopicReader(options),
+      openTopicReader,
       reportProblem: (problem) => {
         if (this.stopping || this.state !== 'RUNNING') return
         if (problem) {

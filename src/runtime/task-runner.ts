@@ -6,9 +6,9 @@
 
 import { errorMessage, errorTrace } from '../api/errors.ts'
 import { runWithConnectLogger } from '../api/log.ts'
-import { asConnectLogger, type Logger } from './logger.ts'
-import type { State, StatusListener, TargetState, TaskId } from './states.ts'
-import { taskIdString } from './states.ts'
+import { asConnectLogger, type Logger } from '../common/logger.ts'
+import type { State, StatusListener, TargetState, TaskId } from '../common/states.ts'
+import { taskIdString } from '../common/states.ts'
 
 export interface TaskRunnerContext {
   readonly id: TaskId

@@ -1,7 +1,7 @@
 import type { Props } from '../api/connector.ts'
 import { errorMessage } from '../api/errors.ts'
+import type { Logger } from '../common/logger.ts'
 import type { Log } from '../log/log.ts'
-import type { Logger } from './logger.ts'
 
 /**
  * Creates a source connector's topics before its first record goes out, when it may

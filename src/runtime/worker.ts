@@ -14,6 +14,14 @@ import type {
 import { ConfigError, ConnectError, errorMessage, errorTrace } from '../api/errors.ts'
 import { runWithConnectLogger } from '../api/log.ts'
 import type { SinkRecord, SourceRecord } from '../api/records.ts'
+import { asConnectLogger, type Logger } from '../common/logger.ts'
+import {
+  type State,
+  type StatusListener,
+  type TargetState,
+  type TaskId,
+  taskIdString,
+} from '../common/states.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { type Log, parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
@@ -21,11 +29,9 @@ import type { OffsetStore } from '../storage/offset-store.ts'
 import { createConverters } from './converters.ts'
 import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/error-handler.ts'
 import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './errors/error-reporter.ts'
-import { asConnectLogger, type Logger } from './logger.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
 import { SourceTaskRunner } from './source-task-runner.ts'
-import { type State, type StatusListener, type TargetState, type TaskId, taskIdString } from './states.ts'
 import type { TaskRunner } from './task-runner.ts'
 import { TopicCreator } from './topic-creator.ts'
 import { TransformationChain } from './transformation-chain.ts'

@@ -1,4 +1,4 @@
-import type { TargetState } from '../runtime/states.ts'
+import type { TargetState } from '../common/states.ts'
 
 export interface StoredConnector {
   /** The config as submitted: `${provider:…}` references are kept, not resolved. */

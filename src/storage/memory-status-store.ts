@@ -1,4 +1,4 @@
-import type { Status, StatusListener, TaskId } from '../runtime/states.ts'
+import type { Status, StatusListener, TaskId } from '../common/states.ts'
 
 /** Connector and task status of a standalone worker (Kafka Connect's `MemoryStatusBackingStore`). */
 export class MemoryStatusStore implements StatusListener {

@@ -12,10 +12,10 @@ import { DateType, TimestampType, TimeType } from '../api/data/logical-types.ts'
 import { PRIMITIVE_TYPES, type Schema, type SchemaType } from '../api/data/schema.ts'
 import { SchemaBuilder } from '../api/data/schema-builder.ts'
 import { Struct } from '../api/data/struct.ts'
+import { convertToString } from '../api/data/values.ts'
 import { ConfigError, DataError } from '../api/errors.ts'
 import type { ConnectRecord } from '../api/records.ts'
 import type { Transformation } from '../api/transformation.ts'
-import { convertToString } from '../converters/values.ts'
 import {
   copyMap,
   copySchemaBasics,

@@ -6,9 +6,9 @@
 import { ConfigDef, NonNull } from '../api/config-def.ts'
 import type { Props } from '../api/connector.ts'
 import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
+import { parseString } from '../api/data/values.ts'
 import type { ConnectRecord } from '../api/records.ts'
 import type { Transformation } from '../api/transformation.ts'
-import { parseString } from '../converters/values.ts'
 
 export const INSERT_HEADER_CONFIG_DEF = new ConfigDef()
   .define({

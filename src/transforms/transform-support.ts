@@ -8,6 +8,8 @@
  * (topic 'orders', partition 0, offset 42)`. `guard` turns any other failure inside `apply` (a
  * `Struct.put` that rejects a value, say) into one.
  */
+
+import { javaClassOf } from '../api/data/java-text.ts'
 import type { Schema } from '../api/data/schema.ts'
 import { isPlainObject } from '../api/data/schema.ts'
 import { SchemaBuilder } from '../api/data/schema-builder.ts'
@@ -15,7 +17,6 @@ import { Struct } from '../api/data/struct.ts'
 import { DataError, errorMessage } from '../api/errors.ts'
 import type { Headers } from '../api/headers.ts'
 import { type ConnectRecord, SinkRecord, SourceRecord } from '../api/records.ts'
-import { javaClassOf } from '../converters/java-text.ts'
 
 /** The Java package every Kafka SMT lives in. */
 export const KAFKA_TRANSFORMS = 'org.apache.kafka.connect.transforms'

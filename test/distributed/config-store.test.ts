@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
+import { createLogger } from '../../src/common/logger.ts'
 import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
 import type { Log } from '../../src/log/log.ts'
-import { createLogger } from '../../src/runtime/logger.ts'
 import { KafkaConfigStore } from '../../src/storage/kafka/kafka-config-store.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 

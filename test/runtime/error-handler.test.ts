@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ConnectError, DataError, RetriableError } from '../../src/api/errors.ts'
+import { createLogger } from '../../src/common/logger.ts'
 import { ErrorHandler, SKIP } from '../../src/runtime/errors/error-handler.ts'
 import type { ErrorReporter, FailureContext } from '../../src/runtime/errors/error-reporter.ts'
-import { createLogger } from '../../src/runtime/logger.ts'
 
 const logger = createLogger({ level: 'silent' })
 const context = { connector: 'c', task: 0 }

@@ -32,6 +32,8 @@ import {
 } from '../../api/errors.ts'
 import type { PluginDescriptor } from '../../api/plugin.ts'
 import type { OffsetMap } from '../../api/records.ts'
+import type { Logger } from '../../common/logger.ts'
+import type { TargetState, TaskId } from '../../common/states.ts'
 import type { DistributedConfig } from '../../config/distributed-config.ts'
 import type { Generation, GroupMembership, LeaderContext } from '../../log/kafka/group-membership.ts'
 import { parseTpKey } from '../../log/log.ts'
@@ -41,8 +43,6 @@ import {
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
 import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
-import type { Logger } from '../../runtime/logger.ts'
-import type { TargetState, TaskId } from '../../runtime/states.ts'
 import type { Worker } from '../../runtime/worker.ts'
 import type { KafkaConfigStore, RestartRequest } from '../../storage/kafka/kafka-config-store.ts'
 import type { KafkaOffsetStore } from '../../storage/kafka/kafka-offset-store.ts'

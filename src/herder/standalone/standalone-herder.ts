@@ -14,6 +14,8 @@ import {
 } from '../../api/errors.ts'
 import type { PluginDescriptor } from '../../api/plugin.ts'
 import type { OffsetMap } from '../../api/records.ts'
+import type { Logger } from '../../common/logger.ts'
+import type { TargetState } from '../../common/states.ts'
 import { parseTpKey, tpKey } from '../../log/log.ts'
 import {
   type ConfigInfos,
@@ -21,8 +23,6 @@ import {
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
 import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
-import type { Logger } from '../../runtime/logger.ts'
-import type { TargetState } from '../../runtime/states.ts'
 import type { Worker } from '../../runtime/worker.ts'
 import type { ConfigStore } from '../../storage/config-store.ts'
 import type { MemoryStatusStore } from '../../storage/memory-status-store.ts'

@@ -13,7 +13,7 @@
  */
 import type { Props } from '../../api/connector.ts'
 import { ConnectError, errorMessage, isRetriable } from '../../api/errors.ts'
-import type { Logger } from '../logger.ts'
+import type { Logger } from '../../common/logger.ts'
 import type { ErrorContext, ErrorReporter } from './error-reporter.ts'
 
 export type Stage =

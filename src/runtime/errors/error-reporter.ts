@@ -6,8 +6,8 @@
 import type { Props } from '../../api/connector.ts'
 import { errorMessage } from '../../api/errors.ts'
 import type { SourceRecord } from '../../api/records.ts'
+import type { Logger } from '../../common/logger.ts'
 import type { Log, LogHeader, LogProducer, LogRecord, ProduceRecord } from '../../log/log.ts'
-import type { Logger } from '../logger.ts'
 import type { ErrorMetrics, Stage } from './error-handler.ts'
 
 export interface ErrorContext {

@@ -7,6 +7,7 @@
  * Written on the `Log` interface, so it runs on either backend; the distributed herder uses it on Kafka.
  */
 import { ConnectError, errorMessage } from '../../api/errors.ts'
+import type { Logger } from '../../common/logger.ts'
 import type {
   Log,
   LogConsumer,
@@ -16,7 +17,6 @@ import type {
   TopicPartition,
 } from '../../log/log.ts'
 import { tpKey } from '../../log/log.ts'
-import type { Logger } from '../../runtime/logger.ts'
 
 export interface KafkaBasedLogOptions {
   log: Log

@@ -14,9 +14,9 @@
  * the last record applied, the "config offset" members exchange at JoinGroup.
  */
 import { ConnectError } from '../../api/errors.ts'
+import type { Logger } from '../../common/logger.ts'
+import type { TargetState, TaskId } from '../../common/states.ts'
 import type { Log, LogRecord } from '../../log/log.ts'
-import type { Logger } from '../../runtime/logger.ts'
-import type { TargetState, TaskId } from '../../runtime/states.ts'
 import { KafkaBasedLog, utf8 } from './kafka-based-log.ts'
 
 export type Props = Record<string, string>

@@ -5,8 +5,9 @@
  * Lookups match the key bytes first, then the key with its partition fields sorted, so offsets a
  * Java connector wrote in another field order are still found (reference §9).
  */
+
+import type { Logger } from '../../common/logger.ts'
 import type { Log } from '../../log/log.ts'
-import type { Logger } from '../../runtime/logger.ts'
 import { canonicalOffsetKey, type OffsetStore, parseOffsetKey } from '../offset-store.ts'
 import { KafkaBasedLog, utf8 } from './kafka-based-log.ts'
 

@@ -11,9 +11,9 @@
  * known here came from another worker in a newer generation (a zombie must not overwrite the owner).
  */
 import { errorMessage } from '../../api/errors.ts'
+import type { Logger } from '../../common/logger.ts'
+import type { State, Status, StatusListener, TaskId } from '../../common/states.ts'
 import type { Log, LogRecord } from '../../log/log.ts'
-import type { Logger } from '../../runtime/logger.ts'
-import type { State, Status, StatusListener, TaskId } from '../../runtime/states.ts'
 import { KafkaBasedLog, utf8 } from './kafka-based-log.ts'
 
 const TASK_KEY = /^status-task-(.+)-(\d+)$/

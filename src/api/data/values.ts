@@ -22,13 +22,9 @@
  * - A whole `double` written without a FLOAT64 schema prints as an integer (`1`, not `1.0`): a
  *   JavaScript number does not say whether it was a double.
  */
-import { BigDecimal } from '../api/data/big-decimal.ts'
-import { DateType, Decimal, TimestampType, TimeType } from '../api/data/logical-types.ts'
-import { isPlainObject, type Schema, Schemas, type SchemaType, schemaEquals } from '../api/data/schema.ts'
-import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
-import { SchemaBuilder } from '../api/data/schema-builder.ts'
-import { Struct } from '../api/data/struct.ts'
-import { DataError } from '../api/errors.ts'
+
+import { DataError } from '../errors.ts'
+import { BigDecimal } from './big-decimal.ts'
 import {
   javaBigDecimalToString,
   javaClassOf,
@@ -36,6 +32,11 @@ import {
   javaFloatToString,
   toBase64,
 } from './java-text.ts'
+import { DateType, Decimal, TimestampType, TimeType } from './logical-types.ts'
+import { isPlainObject, type Schema, Schemas, type SchemaType, schemaEquals } from './schema.ts'
+import type { SchemaAndValue } from './schema-and-value.ts'
+import { SchemaBuilder } from './schema-builder.ts'
+import { Struct } from './struct.ts'
 
 const MS_PER_DAY = 86_400_000
 

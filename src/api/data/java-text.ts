@@ -8,8 +8,8 @@
  * when one digit would do, the closest two-digit decimal is chosen). JDK 17 and
  * older sometimes printed a longer, non-shortest digit string (JDK-4511638); we do not imitate that.
  */
-import { BigDecimal } from '../api/data/big-decimal.ts'
-import { Struct } from '../api/data/struct.ts'
+import { BigDecimal } from './big-decimal.ts'
+import { Struct } from './struct.ts'
 
 /**
  * A JSON string literal as Jackson writes it: `"`, `\` and control characters escaped, short forms
