@@ -14,31 +14,11 @@
 import type { Props } from '../../api/connector.ts'
 import { ConnectError, errorMessage, isRetriable } from '../../api/errors.ts'
 import type { Logger } from '../../common/logger.ts'
-import type { ErrorContext, ErrorReporter } from './error-reporter.ts'
+import type { ErrorContext, ErrorMetrics, ErrorReporter, Stage } from './error-reporter.ts'
 
-export type Stage =
-  | 'TASK_POLL'
-  | 'TASK_PUT'
-  | 'TRANSFORMATION'
-  | 'KEY_CONVERTER'
-  | 'VALUE_CONVERTER'
-  | 'HEADER_CONVERTER'
-  | 'KAFKA_PRODUCE'
-  | 'KAFKA_CONSUME'
+export type { ErrorMetrics, Stage } from './error-reporter.ts'
 
 const INITIAL_RETRY_DELAY_MS = 300
-
-/** Counters of one task, named after Kafka Connect's `task-error-metrics` attributes. */
-export interface ErrorMetrics {
-  totalRecordFailures: number
-  totalRecordErrors: number
-  totalRecordsSkipped: number
-  totalRetries: number
-  totalErrorsLogged: number
-  deadletterqueueProduceRequests: number
-  deadletterqueueProduceFailures: number
-  lastErrorTimestamp: number
-}
 
 export interface ErrorHandlerConfig {
   retryTimeoutMs: number

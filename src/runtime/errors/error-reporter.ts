@@ -8,7 +8,29 @@ import { errorMessage } from '../../api/errors.ts'
 import type { SourceRecord } from '../../api/records.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { Log, LogHeader, LogProducer, LogRecord, ProduceRecord } from '../../log/log.ts'
-import type { ErrorMetrics, Stage } from './error-handler.ts'
+
+/** Where in the record's path a failure happened (Kafka Connect's `Stage`). */
+export type Stage =
+  | 'TASK_POLL'
+  | 'TASK_PUT'
+  | 'TRANSFORMATION'
+  | 'KEY_CONVERTER'
+  | 'VALUE_CONVERTER'
+  | 'HEADER_CONVERTER'
+  | 'KAFKA_PRODUCE'
+  | 'KAFKA_CONSUME'
+
+/** Counters of one task, named after Kafka Connect's `task-error-metrics` attributes. */
+export interface ErrorMetrics {
+  totalRecordFailures: number
+  totalRecordErrors: number
+  totalRecordsSkipped: number
+  totalRetries: number
+  totalErrorsLogged: number
+  deadletterqueueProduceRequests: number
+  deadletterqueueProduceFailures: number
+  lastErrorTimestamp: number
+}
 
 export interface ErrorContext {
   connector: string
