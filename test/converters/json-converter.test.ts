@@ -29,7 +29,7 @@ const ENVELOPE_MESSAGE =
   'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.'
 
 describe('JsonConverter writing', () => {
-  test('writes the reference example of kafka-connect.md §5 byte for byte', () => {
+  test('writes a struct envelope byte for byte as the Java JsonConverter does', () => {
     const schema = SchemaBuilder.struct()
       .name('com.example.Order')
       .version(1)

@@ -1,5 +1,5 @@
 /**
- * The REST contract of Kafka Connect (reference §1), against a real standalone worker on the
+ * The REST contract of Kafka Connect (`ConnectRestServer`), against a real standalone worker on the
  * embedded log. Status codes and messages were checked against a Kafka Connect 4.3.1 worker.
  */
 import assert from 'node:assert/strict'
