@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { eventually, request } from '../helpers/rest.ts'
-import { startTestWorker, type TestWorker } from './worker.ts'
+import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 type Body = Record<string, unknown>
 
