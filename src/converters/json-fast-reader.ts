@@ -11,7 +11,7 @@ import { fromBase64 } from '../api/data/java-text.ts'
 import { DateType, Decimal, TimestampType, TimeType } from '../api/data/logical-types.ts'
 import type { Schema } from '../api/data/schema.ts'
 import { Struct } from '../api/data/struct.ts'
-import { base64ToBigInt, doubleValue, smallInteger } from './json-numbers.ts'
+import { base64ToBigInt, decimalScale, doubleValue, smallInteger } from './json-numbers.ts'
 import { JsonReader, MAX_DEPTH } from './json-reader.ts'
 import { type JsonToConnect, setMember } from './json-to-connect.ts'
 
@@ -75,12 +75,8 @@ export function compileReader(schema: Schema, tree: JsonToConnect): FieldReader 
   const slow: FieldReader = (r, c) => tree.toConnect(schema, r.value(c))
   switch (schema.name) {
     case Decimal.LOGICAL_NAME: {
-      let scale: number
-      try {
-        scale = Decimal.scaleOf(schema)
-      } catch {
-        return slow
-      }
+      const scale = decimalScale(schema)
+      if (scale === undefined) return slow
       return (r, c) => (c === 0x22 ? new BigDecimal(base64ToBigInt(r.string()), scale) : slow(r, c))
     }
     case TimestampType.LOGICAL_NAME:

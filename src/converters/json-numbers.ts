@@ -6,12 +6,22 @@
  */
 import { BigDecimal } from '../api/data/big-decimal.ts'
 import { fromBase64, toBase64 } from '../api/data/java-text.ts'
-import { bigIntToBytes, bytesToBigInt } from '../api/data/logical-types.ts'
+import { bigIntToBytes, bytesToBigInt, Decimal } from '../api/data/logical-types.ts'
+import type { Schema } from '../api/data/schema.ts'
 import { JsonDecimal, type JsonReader, type JsonTree, wrapToInt64 } from './json-reader.ts'
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 export const TWO_63 = 2 ** 63
+
+/** A Decimal schema's scale, or undefined when its `scale` parameter is missing or invalid. */
+export function decimalScale(schema: Schema): number | undefined {
+  try {
+    return Decimal.scaleOf(schema)
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * `bytesToBigInt(fromBase64(text))` (a Decimal's unscaled value: big-endian two's complement), without

@@ -16,7 +16,14 @@ import { DateType, Decimal, TimestampType, TimeType } from '../api/data/logical-
 import { isPlainObject, type Schema, schemaEquals } from '../api/data/schema.ts'
 import { Struct } from '../api/data/struct.ts'
 import { DataError } from '../api/errors.ts'
-import { floatJson, int64Text, integerText, TWO_63, twosComplementBase64 } from './json-numbers.ts'
+import {
+  decimalScale,
+  floatJson,
+  int64Text,
+  integerText,
+  TWO_63,
+  twosComplementBase64,
+} from './json-numbers.ts'
 
 /** Writes one value of a fixed schema as JSON text. */
 export type Writer = (value: unknown) => string
@@ -148,12 +155,8 @@ export class JsonWriter {
   #compileNonNull(schema: Schema, slow: Writer): Writer {
     switch (schema.name) {
       case Decimal.LOGICAL_NAME: {
-        let scale: number
-        try {
-          scale = Decimal.scaleOf(schema)
-        } catch {
-          return slow
-        }
+        const scale = decimalScale(schema)
+        if (scale === undefined) return slow
         if (this.#decimalNumeric) return slow
         return (value) =>
           value instanceof BigDecimal && value.scale === scale

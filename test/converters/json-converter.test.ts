@@ -686,6 +686,23 @@ describe('JsonConverter reading', () => {
       assert.throws(() => read(c, json), { name: 'DataError', message }, json)
   })
 
+  test('reads every JSON escape, and refuses unknown ones and short \\u escapes', () => {
+    const c = converter({ 'schemas.enable': 'false' })
+    const escaped = String.raw`"\"\\\/\b\f\n\r\t\u0041\u00e9\uD83D\uDE00"`
+    assert.equal(read(c, escaped).value, '"\\/\b\f\n\r\tAé😀')
+    const schema = '{"schema":{"type":"string","optional":false},"payload":'
+    assert.equal(read(converter(), `${schema}${escaped}}`).value, '"\\/\b\f\n\r\tAé😀')
+    for (const json of [
+      String.raw`"\a"`,
+      String.raw`"\x41"`,
+      String.raw`"\u00G1"`,
+      String.raw`"\u12"`,
+      '"\\é"',
+    ]) {
+      assert.throws(() => read(c, json), { name: 'DataError' }, json)
+    }
+  })
+
   test('ignores content after the first JSON value, as Jackson readTree does', () => {
     assert.equal(read(converter(), '{"schema":null,"payload":1} trailing').value, 1)
     assert.equal(read(converter({ 'schemas.enable': 'false' }), '{"a":1}{').value?.constructor, Object)
