@@ -65,11 +65,12 @@ export function readFast(bytes: Buffer, schemaBytes: Buffer, reader: FieldReader
 }
 
 /**
- * `JsonToConnect.toConnect` fused with the JSON reader for one schema: each value is read from the text straight
- * into Connect data. Tokens of the kind the schema expects take the fast way; any other token (null,
- * a number for a string…) is read as a tree and converted by `JsonToConnect.toConnect`, exactly as the general
- * path converts it, so both paths agree. Struct members must come in the schema's field order,
- * each once, with no others; anything else throws `MISMATCH` (the whole record is then re-read).
+ * `JsonToConnect.toConnect` fused with the JSON reader for one schema: each value is read from the
+ * text straight into Connect data. Tokens of the kind the schema expects take the fast way; any other
+ * token (null, a number for a string…) is read as a tree and converted by `JsonToConnect.toConnect`,
+ * exactly as the general path converts it, so both paths agree. Struct members must come in the
+ * schema's field order, each once, with no others; anything else throws `MISMATCH` (the whole record
+ * is then re-read).
  */
 export function compileReader(schema: Schema, tree: JsonToConnect): FieldReader {
   const slow: FieldReader = (r, c) => tree.toConnect(schema, r.value(c))
