@@ -196,8 +196,9 @@ describe('docs/architecture.md: which folder may import which', () => {
 })
 
 describe('docs/architecture.md: links stay inside the repository', () => {
-  // Spelled in parts so this file does not match itself.
-  const outside = new RegExp(['\\.\\./shared/', 'reference ' + '§', '\\bissue [0-9#]'].join('|'))
+  // A path into a folder beside the repository, a section sign (a private note's section; an RFC's
+  // is fine) or a tracker's issue number. Spelled with escapes so this file does not match itself.
+  const outside = new RegExp(['\\.\\./shared/', '(?<!RFC \\d{1,5} )\\u00a7', '\\bissue [0-9#]'].join('|'))
   const roots = ['src', 'test', 'bench', 'scripts', 'docs', 'examples']
 
   test('no file cites a note or tracker outside the repository', () => {
