@@ -1,5 +1,5 @@
 /**
- * Distributed mode figures (issue #8), with real `sluice distributed` worker processes of the built
+ * Distributed mode figures, with real `sluice distributed` worker processes of the built
  * CLI (dist/) on the Kafka broker of the test services:
  *
  *   A. failover: three workers run a FileStreamSink with 6 tasks; one worker dies (SIGKILL) or stops

@@ -1,5 +1,5 @@
 /**
- * Interop finding (issue #8 stretch): can a Sluice distributed worker take over the internal topics
+ * Interop finding (a stretch goal): can a Sluice distributed worker take over the internal topics
  * an Apache Kafka Connect cluster wrote, and resume its file connector from its offsets? Then: do a
  * Java worker and a Sluice worker form one cluster?
  *

@@ -6,7 +6,7 @@
  *
  * Start→REST-ready: from spawn until `GET /` on the REST listener answers 200 (polled every 10 ms).
  * Idle RSS: median of 10 samples of the process tree's RSS, taken `--settle-ms` after REST-ready.
- * Default cases: Sluice on the embedded log (the issue's goals: ≤ 0.5 s, ≤ 80 MB) and Kafka Connect
+ * Default cases: Sluice on the embedded log (the goals: ≤ 0.5 s, ≤ 80 MB) and Kafka Connect
  * on Kafka for comparison. Writes bench/out/idle-and-startup-<time>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'

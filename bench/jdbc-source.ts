@@ -1,5 +1,5 @@
 /**
- * JDBC source benchmark (issue #5): PostgreSQL → Sluice's JdbcSourceConnector → Kafka.
+ * JDBC source benchmark: PostgreSQL → Sluice's JdbcSourceConnector → Kafka.
  *
  *   npx node bench/jdbc-source.ts [--rows 5000000] [--batch 1000] [--cases bulk,incrementing,latency]
  *

@@ -1,6 +1,6 @@
 /**
  * The cost of a chain of three transforms (InsertField, ReplaceField, RegexRouter) on the
- * file → Kafka → file pipeline (issue "SMTs…": goal ≤ 15 % throughput loss). Two runs of Sluice on
+ * file → Kafka → file pipeline (goal: ≤ 15 % throughput loss). Two runs of Sluice on
  * Kafka, identical but for the sink connector's `transforms`:
  *
  *   source: FileStreamSource, value.converter=StringConverter (each input line, a JSON object,

@@ -1,4 +1,4 @@
-/** Observed states, as Kafka Connect's `AbstractStatus.State` (see reference §4.3). */
+/** Observed states, as Kafka Connect's `AbstractStatus.State`. */
 export type State = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'RESTARTING'
 
 /** Desired states, as stored in `target-state-<name>` records. */

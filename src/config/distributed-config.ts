@@ -1,6 +1,6 @@
 /**
  * The worker config of `sluice distributed`: every worker key plus Kafka Connect's distributed ones
- * (`DistributedConfig`, reference §6.2), same names and defaults. Bad values fail at start with the
+ * (`DistributedConfig`), same names and defaults. Bad values fail at start with the
  * key named; so do keys no worker knows (a typo such as `group.ld` would otherwise silently start
  * a worker in the wrong cluster).
  */

@@ -66,6 +66,20 @@ export function wrapToInt64(value: bigint): number | bigint {
 
 type Mode = 'tree' | 'connect'
 
+/** What each one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`) stands for, by its letter. */
+const SIMPLE_ESCAPES: (string | undefined)[] = new Array(128).fill(undefined)
+for (const [letter, value] of Object.entries({
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+}))
+  SIMPLE_ESCAPES[letter.charCodeAt(0)] = value
+
 /**
  * Parses one JSON text. A reader instance is cheap and single-use; `readJson` is the entry point.
  * Exported as `JsonReader` for JsonConverter's schema-specialised readers, which walk the same text
@@ -231,41 +245,16 @@ export class JsonReader {
   escape(p: number): number {
     const t = this.text
     const c = t.charCodeAt(p)
-    switch (c) {
-      case 0x22:
-        this.lastEscape = '"'
-        return p + 1
-      case 0x5c:
-        this.lastEscape = '\\'
-        return p + 1
-      case 0x2f:
-        this.lastEscape = '/'
-        return p + 1
-      case 0x62:
-        this.lastEscape = '\b'
-        return p + 1
-      case 0x66:
-        this.lastEscape = '\f'
-        return p + 1
-      case 0x6e:
-        this.lastEscape = '\n'
-        return p + 1
-      case 0x72:
-        this.lastEscape = '\r'
-        return p + 1
-      case 0x74:
-        this.lastEscape = '\t'
-        return p + 1
-      case 0x75: {
-        const hex = t.slice(p + 1, p + 5)
-        if (!/^[0-9a-fA-F]{4}$/.test(hex))
-          this.fail('expected a hex-digit for character escape sequence', p + 1)
-        this.lastEscape = String.fromCharCode(Number.parseInt(hex, 16))
-        return p + 5
-      }
-      default:
-        return this.fail('unrecognized character escape', p)
+    const simple = c < 128 ? SIMPLE_ESCAPES[c] : undefined
+    if (simple !== undefined) {
+      this.lastEscape = simple
+      return p + 1
     }
+    if (c !== 0x75) return this.fail('unrecognized character escape', p)
+    const hex = t.slice(p + 1, p + 5)
+    if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('expected a hex-digit for character escape sequence', p + 1)
+    this.lastEscape = String.fromCharCode(Number.parseInt(hex, 16))
+    return p + 5
   }
 
   array(): JsonTree[] {

@@ -1,6 +1,6 @@
 /**
  * Forwarding of REST requests between the workers of a cluster (Kafka Connect's
- * `HerderRequestHandler.completeOrForwardRequest`, reference §1.4): a request the herder says must
+ * `HerderRequestHandler.completeOrForwardRequest`): a request the herder says must
  * run elsewhere (`RequestTargetError`) goes to the leader's or owner's advertised URL with
  * `?forward=true`; a worker receiving `forward=true` may forward once more with `forward=false`; a
  * worker receiving `forward=false` that still is not the target answers 409. The answer of the

@@ -1,6 +1,6 @@
 /**
- * The HTTP server of Kafka Connect's REST API (same paths, status codes and bodies, see
- * ../shared/reference/kafka-connect.md §1). The only module that imports the HTTP framework.
+ * The HTTP server of Kafka Connect's REST API (same paths, status codes and bodies as its
+ * `ConnectRestServer` and `*Resource` classes). The only module that imports the HTTP framework.
  * Every `ConnectError` is mapped here, once, to `{"error_code": <status>, "message": ...}`; unknown
  * paths are 404 "HTTP 404 Not Found", a known path with another method 405 "HTTP 405 Method Not
  * Allowed", a body that is not JSON 415 "HTTP 415 Unsupported Media Type", as Jersey answers.

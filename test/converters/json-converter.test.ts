@@ -29,7 +29,7 @@ const ENVELOPE_MESSAGE =
   'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.'
 
 describe('JsonConverter writing', () => {
-  test('writes the reference example of kafka-connect.md §5 byte for byte', () => {
+  test('writes a struct envelope byte for byte as the Java JsonConverter does', () => {
     const schema = SchemaBuilder.struct()
       .name('com.example.Order')
       .version(1)
@@ -684,6 +684,23 @@ describe('JsonConverter reading', () => {
     ]
     for (const [json, message] of cases)
       assert.throws(() => read(c, json), { name: 'DataError', message }, json)
+  })
+
+  test('reads every JSON escape, and refuses unknown ones and short \\u escapes', () => {
+    const c = converter({ 'schemas.enable': 'false' })
+    const escaped = String.raw`"\"\\\/\b\f\n\r\t\u0041\u00e9\uD83D\uDE00"`
+    assert.equal(read(c, escaped).value, '"\\/\b\f\n\r\tAé😀')
+    const schema = '{"schema":{"type":"string","optional":false},"payload":'
+    assert.equal(read(converter(), `${schema}${escaped}}`).value, '"\\/\b\f\n\r\tAé😀')
+    for (const json of [
+      String.raw`"\a"`,
+      String.raw`"\x41"`,
+      String.raw`"\u00G1"`,
+      String.raw`"\u12"`,
+      '"\\é"',
+    ]) {
+      assert.throws(() => read(c, json), { name: 'DataError' }, json)
+    }
   })
 
   test('ignores content after the first JSON value, as Jackson readTree does', () => {

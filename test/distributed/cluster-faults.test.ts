@@ -1,6 +1,6 @@
 /**
  * [integration] Fault tests of distributed mode with real worker processes on the shared Kafka
- * (issue #8): three workers run two FileStream sources and two FileStream sinks with three tasks
+ * broker: three workers run two FileStream sources and two FileStream sinks with three tasks
  * each. One worker is killed with SIGKILL (its work resumes elsewhere after the short rebalance
  * delay, every line reaches the sink files); a worker joins (only moved tasks stop, none restarts
  * on the others); the whole cluster restarts (sources resume from the offsets topic, not from the

@@ -1,4 +1,4 @@
-/** The incremental cooperative assignor's rules (reference §3.4), round by round. */
+/** The incremental cooperative assignor's rules (KIP-415), round by round. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Allocation } from '../../src/herder/distributed/connect-protocol.ts'

@@ -3,34 +3,25 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { type StandaloneWorker, startStandalone } from '../../src/cli/standalone.ts'
-import { WorkerConfig } from '../../src/config/worker-config.ts'
 import { loadPluginPath } from '../../src/plugins/plugin-loader.ts'
 import { PluginRegistry } from '../../src/plugins/plugin-registry.ts'
 import { waitForLines } from '../helpers/files.ts'
 import { request } from '../helpers/rest.ts'
+import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/plugins')
 
 describe('plugins on plugin.path', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-plugins-'))
-  let worker: StandaloneWorker | undefined
+  let worker: TestWorker | undefined
   after(async () => {
-    await worker?.stop()
+    await worker?.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
   it('runs a transform written in TypeScript, referenced by its class name', async () => {
-    worker = await startStandalone(
-      new WorkerConfig({
-        'sluice.data.dir': join(dir, 'data'),
-        listeners: 'http://127.0.0.1:0',
-        'plugin.path': EXAMPLES,
-        'value.converter.schemas.enable': 'false',
-        'log.level': 'warn',
-      }),
-    )
-    const base = `http://127.0.0.1:${worker.rest.port}`
+    worker = await startTestWorker({ 'plugin.path': EXAMPLES, 'value.converter.schemas.enable': 'false' })
+    const base = worker.base
     const input = join(dir, 'in.txt')
     const output = join(dir, 'out.txt')
     writeFileSync(input, 'card 4111 1111 1111 1111\nno digits here\n')

@@ -1,5 +1,5 @@
 /**
- * The REST contract of Kafka Connect (reference §1), against a real standalone worker on the
+ * The REST contract of Kafka Connect (`ConnectRestServer`), against a real standalone worker on the
  * embedded log. Status codes and messages were checked against a Kafka Connect 4.3.1 worker.
  */
 import assert from 'node:assert/strict'
@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { eventually, request } from '../helpers/rest.ts'
-import { startTestWorker, type TestWorker } from './worker.ts'
+import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 type Body = Record<string, unknown>
 

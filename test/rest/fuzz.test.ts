@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { request } from '../helpers/rest.ts'
-import { startTestWorker, type TestWorker } from './worker.ts'
+import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 /** A small deterministic generator (mulberry32), so a failure replays. */
 function random(seed: number): () => number {

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { eventually } from '../helpers/rest.ts'
-import { startTestWorker, type TestWorker } from './worker.ts'
+import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 interface ApiResponse {
   status_code: number

@@ -2,7 +2,7 @@
  * Kafka Connect's group sub-protocols on the wire (`ConnectProtocol`, `IncrementalCooperativeConnectProtocol`):
  * the member metadata a worker offers at JoinGroup and the assignment the leader hands out at
  * SyncGroup, byte for byte as a Java worker writes them, so Sluice and Kafka Connect workers can
- * read each other's (see ../shared/reference/kafka-connect.md §3.3).
+ * read each other's (KIP-415 for the incremental protocols, KIP-507 for `sessioned`).
  *
  *   header             : version INT16 (0 = default/eager, 1 = compatible, 2 = sessioned)
  *   metadata v0        : header, url STRING, config-offset INT64

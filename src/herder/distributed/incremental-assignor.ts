@@ -1,6 +1,6 @@
 /**
  * The group leader's assignment of connectors and tasks to workers, after Kafka Connect's
- * `IncrementalCooperativeAssignor` (KIP-415) and `EagerAssignor` (reference §3.4).
+ * `IncrementalCooperativeAssignor` (KIP-415) and `EagerAssignor`.
  *
  * Incremental cooperative: each member reports what it runs; the leader hands out only changes.
  * - deleted (no longer configured) and duplicated (held by several members) items are revoked;

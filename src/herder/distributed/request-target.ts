@@ -1,7 +1,7 @@
 /**
  * Errors a distributed herder answers with when a request must run elsewhere or later; the REST
  * layer forwards the first kind (Kafka Connect's `RequestTargetException`) and maps the others to
- * the 409/500 Kafka Connect gives (reference §1.4).
+ * the 409/500 Kafka Connect gives (`DistributedHerder`, `HerderRequestHandler`).
  */
 import { ConnectError } from '../../api/errors.ts'
 

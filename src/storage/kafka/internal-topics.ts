@@ -1,7 +1,7 @@
 /**
  * Creates the three internal topics of a distributed cluster as Kafka Connect does (compacted;
  * config 1 partition, offsets `offset.storage.partitions`, status `status.storage.partitions`)
- * and refuses to run on ones that would lose data (reference §2.5): a config topic with more than
+ * and refuses to run on ones that would lose data (`TopicAdmin`): a config topic with more than
  * one partition, or any of them with a cleanup policy other than `compact`.
  */
 import { ConfigError } from '../../api/errors.ts'

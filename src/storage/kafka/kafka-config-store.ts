@@ -1,6 +1,6 @@
 /**
  * Connector configs, task configs, target states, the session key and restart requests in the
- * config topic, in Kafka Connect's record format (`KafkaConfigBackingStore`, reference §2.2):
+ * config topic, in Kafka Connect's record format (`KafkaConfigBackingStore`):
  *
  *   connector-<name>          {"properties":{…}}                         tombstone on delete
  *   target-state-<name>       {"state":"STARTED|PAUSED","state.v2":"STARTED|PAUSED|STOPPED"}
@@ -149,7 +149,7 @@ export class KafkaConfigStore implements ConfigSnapshot {
     await this.readToEnd()
   }
 
-  /** The task records, a read to the end, then `commit-<name>` (reference §9 write ordering). */
+  /** The task records, a read to the end, then `commit-<name>`, in `KafkaConfigBackingStore`'s order. */
   async putTaskConfigs(name: string, configs: readonly Props[]): Promise<void> {
     if (configs.length > 0) {
       await this.#log.send(

@@ -3,7 +3,7 @@
  * `["<connector>",{partition}]`, value the offset map, both schemaless JSON bytes; a null value
  * (tombstone) deletes. Keyed records land on `murmur2(key) % partitions` as a Java worker puts them.
  * Lookups match the key bytes first, then the key with its partition fields sorted, so offsets a
- * Java connector wrote in another field order are still found (reference §9).
+ * Java connector wrote in another field order are still found.
  */
 
 import type { Logger } from '../../common/logger.ts'

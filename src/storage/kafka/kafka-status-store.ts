@@ -1,6 +1,6 @@
 /**
  * Connector, task and topic status in the status topic (Kafka Connect's `KafkaStatusBackingStore`,
- * reference §2.4):
+ * same keys and values):
  *
  *   status-connector-<name>                 {"state":…,"trace":…,"worker_id":…,"generation":N}
  *   status-task-<name>-<n>                  same shape

@@ -1,6 +1,6 @@
 /**
  * The JDBC sink's keys, declared once per flavour: Confluent's `io.confluent.connect.jdbc.JdbcSinkConnector`
- * (connectors.md §2.1) and Debezium's `io.debezium.connector.jdbc.JdbcSinkConnector` (§2.6), with their
+ * (`JdbcSinkConfig`) and Debezium's `io.debezium.connector.jdbc.JdbcSinkConnector`, with their
  * own names and defaults. Both are read into one `SinkSettings` that the task works from, and both run
  * the same cross-key checks, so a bad combination is a 400 naming the key before anything starts.
  */

@@ -1,6 +1,6 @@
 /**
- * CREATE TABLE and ALTER TABLE … ADD from Connect schemas (connectors.md §2.3), with the fixes users
- * asked for (§5, JDBC sink #5): Decimal columns keep the schema's scale and its
+ * CREATE TABLE and ALTER TABLE … ADD from Connect schemas (kafka-connect-jdbc's dialects), with fixes users
+ * asked for (confluentinc/kafka-connect-jdbc#996): Decimal columns keep the schema's scale and its
  * `connect.decimal.precision` (or a configurable default), string and bytes key columns on
  * MySQL/MariaDB are bounded (VARCHAR(255)/VARBINARY(255)) so they can be a primary key, and bytes
  * values are LONGBLOB rather than VARBINARY(1024).

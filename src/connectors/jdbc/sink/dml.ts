@@ -1,5 +1,5 @@
 /**
- * The sink's statements per dialect (connectors.md §2.2), multi-row: one statement carries many
+ * The sink's statements per dialect (as kafka-connect-jdbc has them), multi-row: one statement carries many
  * rows, bound as parameters. Column order: key columns first. Every identifier is quoted by the
  * caller's `quote` (escaping the quote character), never pasted raw.
  *

@@ -1,7 +1,7 @@
 /**
  * Turns a sink record into what to do with one row: which table, which columns (key columns first),
  * which values — Confluent's `FieldsMetadata` rules for `pk.mode`/`pk.fields`/`fields.whitelist`
- * (connectors.md §2.1), and for the Debezium flavour its change-event envelope (op c/r/u → write
+ * (kafka-connect-jdbc), and for the Debezium flavour its change-event envelope (op c/r/u → write
  * `after`, d → delete by key, t → truncate; a tombstone deletes by key too, when deletes are on).
  *
  * Column plans are cached per topic and schema objects (converters reuse schema instances), so the

@@ -1,6 +1,6 @@
 /**
  * Source partitions and offsets, byte-compatible with Confluent's JDBC source so a deployment moving
- * from Kafka Connect resumes from its stored offsets (reference connectors.md §1.3):
+ * from Kafka Connect resumes from its stored offsets (its `TimestampIncrementingOffset`):
  *
  * - table mode, protocol v1: `{"table": "<catalog>.<schema>.<table>" (null parts skipped), "protocol": "1"}`;
  *   at start the v0 partition `{"table": "<table>"}` is read when no v1 offset exists;

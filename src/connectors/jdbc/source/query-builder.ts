@@ -1,6 +1,6 @@
 /**
  * The SQL each mode runs, as Confluent's `TimestampIncrementingCriteria` / `BulkTableQuerier`
- * (reference connectors.md §1.2). Both timestamp bounds are exclusive; `ts` is `COALESCE(c1, c2, …)`
+ * (kafka-connect-jdbc). Both timestamp bounds are exclusive; `ts` is `COALESCE(c1, c2, …)`
  * when several timestamp columns are configured:
  *
  *   bulk                    SELECT * FROM t

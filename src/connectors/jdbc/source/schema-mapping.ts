@@ -1,6 +1,6 @@
 /**
  * SQL column types → Connect schemas and values, as Confluent's `GenericDatabaseDialect.addFieldToSchema`
- * (reference connectors.md §1.6): BOOLEAN, INT8…INT64 (one size up when UNSIGNED), FLOAT32/64,
+ * (kafka-connect-jdbc): BOOLEAN, INT8…INT64 (one size up when UNSIGNED), FLOAT32/64,
  * NUMERIC by `numeric.mapping`, DECIMAL always Decimal (with `scale` and `connect.decimal.precision`),
  * character types → STRING, binary → BYTES, DATE/TIME/TIMESTAMP → Connect's logical types. A field is
  * optional when its column is nullable. The value schema is a struct named after the table.
@@ -196,7 +196,7 @@ function integerKindForPrecision(precision: number): Kind {
   return precision > 9 ? 'int64' : precision > 4 ? 'int32' : precision > 2 ? 'int16' : 'int8'
 }
 
-/** NUMERIC(p,s) under `numeric.mapping` (§1.6); unconstrained NUMERIC has no precision. */
+/** NUMERIC(p,s) under `numeric.mapping`; unconstrained NUMERIC has no precision. */
 function numericKind(mapping: NumericMapping, precision: number | undefined, scale: number): Kind {
   if (precision === undefined || precision === 0) {
     return mapping === 'best_fit' || mapping === 'best_fit_eager_double' ? 'float64' : 'decimal'

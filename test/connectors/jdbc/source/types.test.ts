@@ -1,6 +1,6 @@
 /**
  * Column types → Connect schemas and values on the real databases, read through the task (table mode),
- * against Confluent's mapping (reference connectors.md §1.6).
+ * against Confluent's mapping (`GenericDatabaseDialect.addFieldToSchema`).
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'

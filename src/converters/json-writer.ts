@@ -1,0 +1,325 @@
+/**
+ * JsonConverter's value writer: Kafka's `JsonConverter.convertToJson` producing the JSON text
+ * directly, as Jackson's serializer would emit it (see json-converter.ts for the format), and, per
+ * schema, a writer compiled for that schema (`writerFor`) that gives the same text faster.
+ */
+import { BigDecimal } from '../api/data/big-decimal.ts'
+import {
+  javaBigDecimalToString,
+  javaClassOf,
+  javaDoubleToString,
+  javaFloatToString,
+  quoteJson,
+  toBase64,
+} from '../api/data/java-text.ts'
+import { DateType, Decimal, TimestampType, TimeType } from '../api/data/logical-types.ts'
+import { isPlainObject, type Schema, schemaEquals } from '../api/data/schema.ts'
+import { Struct } from '../api/data/struct.ts'
+import { DataError } from '../api/errors.ts'
+import {
+  decimalScale,
+  floatJson,
+  int64Text,
+  integerText,
+  TWO_63,
+  twosComplementBase64,
+} from './json-numbers.ts'
+
+/** Writes one value of a fixed schema as JSON text. */
+export type Writer = (value: unknown) => string
+
+export interface JsonWriterOptions {
+  /** `decimal.format=NUMERIC`: Decimals as JSON numbers instead of base64. */
+  readonly decimalNumeric: boolean
+  /** `replace.null.with.default`. */
+  readonly replaceNullWithDefault: boolean
+}
+
+/** Connect data to JSON text for one converter configuration; caches a writer per schema. */
+export class JsonWriter {
+  readonly #decimalNumeric: boolean
+  readonly #replaceNullWithDefault: boolean
+  /** Per struct schema, each field's `"name":` prefix (with the separating comma after the first). */
+  readonly #fieldPrefixes = new WeakMap<Schema, string[]>()
+  /** Per schema, a writer specialised to it (see `writerFor`). */
+  readonly #writers = new WeakMap<Schema, Writer>()
+
+  constructor(options: JsonWriterOptions) {
+    this.#decimalNumeric = options.decimalNumeric
+    this.#replaceNullWithDefault = options.replaceNullWithDefault
+  }
+
+  /** Kafka's `convertToJson`, producing JSON text directly. */
+  toJson(schema: Schema | null, value: unknown): string {
+    if (value == null) {
+      if (!schema) return 'null'
+      if (schema.defaultValue != null && this.#replaceNullWithDefault)
+        return this.toJson(schema, schema.defaultValue)
+      if (schema.optional) return 'null'
+      throw new DataError('Conversion error: null value for field that is required and has no default value')
+    }
+    if (!schema) return this.#toJsonSchemaless(value)
+    if (schema.name != null) {
+      const logical = this.#logicalToJson(schema, schema.name, value)
+      if (logical !== undefined) return logical
+    }
+    switch (schema.type) {
+      case 'INT8':
+        if (typeof value === 'number' && (value | 0) === value && value >= -128 && value <= 127)
+          return `${value}`
+        break
+      case 'INT16':
+        if (typeof value === 'number' && (value | 0) === value && value >= -32768 && value <= 32767)
+          return `${value}`
+        break
+      case 'INT32':
+        if (typeof value === 'number' && (value | 0) === value) return `${value}`
+        break
+      case 'INT64': {
+        const text = int64Text(value)
+        if (text !== undefined) return text
+        break
+      }
+      case 'FLOAT32':
+        if (typeof value === 'number') return floatJson(javaFloatToString(value))
+        break
+      case 'FLOAT64':
+        if (typeof value === 'number') return floatJson(javaDoubleToString(value))
+        break
+      case 'BOOLEAN':
+        if (typeof value === 'boolean') return value ? 'true' : 'false'
+        break
+      case 'STRING':
+        if (typeof value === 'string') return quoteJson(value)
+        break
+      case 'BYTES':
+        if (value instanceof Uint8Array) return `"${toBase64(value)}"`
+        throw new DataError(`Invalid type for bytes type: ${javaClassOf(value)}`)
+      case 'ARRAY': {
+        if (!Array.isArray(value)) break
+        const elementSchema = schema.valueSchema ?? null
+        let json = '['
+        for (let i = 0; i < value.length; i++)
+          json += (i === 0 ? '' : ',') + this.toJson(elementSchema, value[i])
+        return `${json}]`
+      }
+      case 'MAP':
+        if (value instanceof Map || isPlainObject(value)) {
+          return this.#mapToJson(
+            schema.keySchema ?? null,
+            schema.valueSchema ?? null,
+            value,
+            schema.keySchema?.type === 'STRING',
+          )
+        }
+        break
+      case 'STRUCT': {
+        if (!(value instanceof Struct)) break
+        if (value.schema !== schema && !schemaEquals(value.schema, schema))
+          throw new DataError('Mismatching schema.')
+        const prefixes = this.#prefixesOf(schema)
+        let json = '{'
+        const fields = schema.fields
+        for (let i = 0; i < fields.length; i++) {
+          json += prefixes[i] + this.toJson(fields[i].schema, value.getWithoutDefault(fields[i]))
+        }
+        return `${json}}`
+      }
+    }
+    throw new DataError(`Invalid type for ${schema.type}: ${javaClassOf(value)}`)
+  }
+
+  /**
+   * `toJson` specialised to one schema: the schema's dispatch (type, logical name, field prefixes,
+   * null handling) is decided once, so a record costs only its values. Any value the fast path does
+   * not expect goes to `toJson`, which gives the same output or Kafka's error, so both paths agree.
+   */
+  writerFor(schema: Schema): Writer {
+    let writer = this.#writers.get(schema)
+    if (writer === undefined) {
+      writer = this.#compile(schema)
+      this.#writers.set(schema, writer)
+    }
+    return writer
+  }
+
+  #compile(schema: Schema): Writer {
+    const slow: Writer = (value) => this.toJson(schema, value)
+    const nonNull = this.#compileNonNull(schema, slow)
+    const nullable = schema.optional && (schema.defaultValue == null || !this.#replaceNullWithDefault)
+    return nullable
+      ? (value) => (value == null ? 'null' : nonNull(value))
+      : (value) => (value == null ? slow(value) : nonNull(value))
+  }
+
+  #compileNonNull(schema: Schema, slow: Writer): Writer {
+    switch (schema.name) {
+      case Decimal.LOGICAL_NAME: {
+        const scale = decimalScale(schema)
+        if (scale === undefined) return slow
+        if (this.#decimalNumeric) return slow
+        return (value) =>
+          value instanceof BigDecimal && value.scale === scale
+            ? `"${twosComplementBase64(value.unscaled)}"`
+            : slow(value)
+      }
+      case TimestampType.LOGICAL_NAME:
+        return (value) => {
+          const ms = value instanceof Date ? value.getTime() : Number.NaN
+          return Number.isNaN(ms) ? slow(value) : `${ms}`
+        }
+      case DateType.LOGICAL_NAME:
+      case TimeType.LOGICAL_NAME:
+        return slow
+    }
+    // Each writer remembers its last value's text: a field often repeats its value from one record
+    // to the next (a table name, a commit's timestamp and LSN, a status), and turning a large number
+    // into text costs more than the comparison.
+    let last: unknown
+    let lastText = ''
+    switch (schema.type) {
+      case 'INT32':
+        return (value) => (typeof value === 'number' && (value | 0) === value ? `${value}` : slow(value))
+      case 'INT64':
+        return (value) => {
+          if (value === last) return lastText
+          let text: string | undefined
+          if (typeof value === 'number') text = Number.isSafeInteger(value) ? integerText(value) : undefined
+          else text = int64Text(value)
+          if (text === undefined) return slow(value)
+          last = value
+          lastText = text
+          return text
+        }
+      case 'BOOLEAN':
+        return (value) => (value === true ? 'true' : value === false ? 'false' : slow(value))
+      case 'STRING':
+        return (value) => {
+          if (value === last) return lastText
+          if (typeof value !== 'string') return slow(value)
+          last = value
+          lastText = quoteJson(value)
+          return lastText
+        }
+      case 'STRUCT': {
+        const prefixes = this.#prefixesOf(schema)
+        // Fresh writers per field (not the shared per-schema ones), so each keeps its own last value.
+        const writers = schema.fields.map((f) => this.#compile(f.schema))
+        return (value) => {
+          if (!(value instanceof Struct) || value.schema !== schema) return slow(value)
+          let json = '{'
+          for (let i = 0; i < writers.length; i++) json += prefixes[i] + writers[i](value.valueAt(i))
+          return `${json}}`
+        }
+      }
+      default:
+        return slow
+    }
+  }
+
+  #prefixesOf(schema: Schema): string[] {
+    let prefixes = this.#fieldPrefixes.get(schema)
+    if (!prefixes) {
+      prefixes = schema.fields.map((f, i) => `${i === 0 ? '' : ','}${quoteJson(f.name)}:`)
+      this.#fieldPrefixes.set(schema, prefixes)
+    }
+    return prefixes
+  }
+
+  #logicalToJson(schema: Schema, name: string, value: unknown): string | undefined {
+    switch (name) {
+      case Decimal.LOGICAL_NAME:
+        if (!(value instanceof BigDecimal)) {
+          throw new DataError(`Invalid type for Decimal, expected BigDecimal but was ${javaClassOf(value)}`)
+        }
+        return this.#decimalNumeric
+          ? javaBigDecimalToString(value)
+          : `"${toBase64(Decimal.fromLogical(schema, value))}"`
+      case DateType.LOGICAL_NAME:
+        return `${DateType.fromLogical(schema, validDate(value, 'Date'))}`
+      case TimeType.LOGICAL_NAME:
+        return `${TimeType.fromLogical(schema, validDate(value, 'Time'))}`
+      case TimestampType.LOGICAL_NAME:
+        return `${TimestampType.fromLogical(schema, validDate(value, 'Timestamp'))}`
+      default:
+        return undefined
+    }
+  }
+
+  #mapToJson(
+    keySchema: Schema | null,
+    valueSchema: Schema | null,
+    map: Map<unknown, unknown> | Record<string, unknown>,
+    objectMode: boolean,
+  ): string {
+    let json = ''
+    if (map instanceof Map) {
+      for (const [k, v] of map)
+        json += (json === '' ? '' : ',') + this.#entryToJson(keySchema, valueSchema, k, v, objectMode)
+    } else {
+      for (const k in map)
+        json += (json === '' ? '' : ',') + this.#entryToJson(keySchema, valueSchema, k, map[k], objectMode)
+    }
+    return objectMode ? `{${json}}` : `[${json}]`
+  }
+
+  #entryToJson(
+    keySchema: Schema | null,
+    valueSchema: Schema | null,
+    key: unknown,
+    value: unknown,
+    objectMode: boolean,
+  ): string {
+    const keyJson = this.toJson(keySchema, key)
+    const valueJson = this.toJson(valueSchema, value)
+    if (!objectMode) return `[${keyJson},${valueJson}]`
+    // An object member's name is the key node's text (`JsonNode.asText()`).
+    return `${keyJson.charCodeAt(0) === 0x22 ? keyJson : quoteJson(keyJson)}:${valueJson}`
+  }
+
+  #toJsonSchemaless(value: unknown): string {
+    switch (typeof value) {
+      case 'string':
+        return quoteJson(value)
+      case 'boolean':
+        return value ? 'true' : 'false'
+      case 'number':
+        if (Number.isInteger(value) && Math.abs(value) < TWO_63) return int64Text(value)!
+        return floatJson(javaDoubleToString(value))
+      case 'bigint': {
+        const text = int64Text(value)
+        if (text !== undefined) return text
+        break
+      }
+      case 'object':
+        if (value instanceof Uint8Array) return `"${toBase64(value)}"`
+        if (Array.isArray(value)) {
+          let json = '['
+          for (let i = 0; i < value.length; i++) json += (i === 0 ? '' : ',') + this.toJson(null, value[i])
+          return `${json}]`
+        }
+        if (value instanceof Map) {
+          let objectMode = true
+          for (const k of value.keys()) {
+            if (typeof k !== 'string') {
+              objectMode = false
+              break
+            }
+          }
+          return this.#mapToJson(null, null, value, objectMode)
+        }
+        if (isPlainObject(value)) return this.#mapToJson(null, null, value, true)
+        if (value instanceof Struct) throw new DataError('Mismatching schema.')
+        break
+    }
+    const javaClass = typeof value === 'bigint' ? 'class java.math.BigInteger' : javaClassOf(value)
+    throw new DataError(`Java class ${javaClass} does not have corresponding schema type.`)
+  }
+}
+
+function validDate(value: unknown, type: string): Date {
+  if (!(value instanceof Date))
+    throw new DataError(`Invalid type for ${type}, expected Date but was ${javaClassOf(value)}`)
+  if (Number.isNaN(value.getTime())) throw new DataError(`Invalid value for ${type}: an invalid Date`)
+  return value
+}
