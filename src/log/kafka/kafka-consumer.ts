@@ -151,9 +151,9 @@ export class KafkaConsumer implements LogConsumer {
     this.#membership = new GroupMembership({
       groupId: options.groupId,
       protocolType: CONSUMER_PROTOCOL_TYPE,
-      sessionTimeoutMs: settings.sessionTimeoutMs,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? settings.sessionTimeoutMs,
       rebalanceTimeoutMs: settings.rebalanceTimeoutMs,
-      heartbeatIntervalMs: settings.heartbeatIntervalMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? settings.heartbeatIntervalMs,
       pool: deps.groupPool,
       metadata: () => this.#client.metadata({ topics: [] }),
       onRejoinNeeded: () => this.#notify(),
@@ -306,8 +306,12 @@ export class KafkaConsumer implements LogConsumer {
         ),
       )
     } catch (error) {
-      if (hasProtocolError(error, 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID')) {
-        this.#membership.requestRejoin('commit refused by the coordinator')
+      // Fenced (session expired, removed from the group): the partitions are lost at the next poll.
+      // Rebalancing: they are revoked at the next poll (Java's CommitFailedException and
+      // RebalanceInProgressException).
+      const fenced = this.#membership.loseIfFenced(error)
+      if (fenced || hasProtocolError(error, 'REBALANCE_IN_PROGRESS')) {
+        if (!fenced) this.#membership.requestRejoin('commit refused by the coordinator')
         throw new ConnectError(
           'CONFLICT',
           `cannot commit offsets of group '${this.#groupId}': the group rebalanced and these partitions may now belong to another member`,
@@ -337,9 +341,7 @@ export class KafkaConsumer implements LogConsumer {
     if (this.#closed) return
     clearInterval(this.#refreshTimer)
     try {
-      if (this.#mode === 'subscribe' && this.#membership.generation !== undefined && this.#states.size > 0) {
-        await this.#listener.onPartitionsRevoked?.(this.assignment())
-      }
+      if (this.#mode === 'subscribe' && this.#states.size > 0) await this.#removeAll()
     } finally {
       this.#closed = true
       this.#notify()
@@ -370,8 +372,7 @@ export class KafkaConsumer implements LogConsumer {
         return false
       }
       if (this.#states.size > 0) {
-        const revoked = this.assignment()
-        await this.#listener.onPartitionsRevoked?.(revoked)
+        await this.#removeAll()
         for (const key of [...this.#states.keys()]) this.#dropState(key)
       }
       this.#rebalanceOutcome = undefined
@@ -408,6 +409,21 @@ export class KafkaConsumer implements LogConsumer {
       this.#schedulePump()
     }
     return true
+  }
+
+  /**
+   * Gives up every partition through the listener: revoked while this member still has its
+   * generation (the last chance to commit), lost when the generation is gone (commits would fail).
+   */
+  async #removeAll(): Promise<void> {
+    const partitions = this.assignment()
+    if (this.#membership.generation !== undefined) {
+      await this.#listener.onPartitionsRevoked?.(partitions)
+    } else if (this.#listener.onPartitionsLost) {
+      await this.#listener.onPartitionsLost(partitions)
+    } else {
+      await this.#listener.onPartitionsRevoked?.(partitions)
+    }
   }
 
   async #rejoin(): Promise<RebalanceOutcome> {
