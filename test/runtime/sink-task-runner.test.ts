@@ -1,10 +1,12 @@
 /**
  * The sink task runner against a scripted in-memory consumer (pure logic: what the runner does when
  * the group rebalances, a member is fenced, a commit or a fetch fails, a put is retried), then
- * against the real Kafka: a sink whose member is removed from its group keeps running.
+ * against the real Kafka: a sink whose member is removed from its group in the middle of a put keeps
+ * running, and only the records of that put come twice.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { Admin } from '@platformatic/kafka'
 import type { SinkOffsets, SinkTopicPartition } from '../../src/api/connector.ts'
 import { SinkTask } from '../../src/api/connector.ts'
 import { ConnectError, RetriableError } from '../../src/api/errors.ts'
@@ -13,6 +15,7 @@ import { createLogger } from '../../src/common/logger.ts'
 import type { Status, TaskId } from '../../src/common/states.ts'
 import { SimpleHeaderConverter } from '../../src/converters/simple-header-converter.ts'
 import { StringConverter } from '../../src/converters/string-converter.ts'
+import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
 import {
   type LogConsumer,
   type LogRecord,
@@ -24,6 +27,7 @@ import { ErrorHandler } from '../../src/runtime/errors/error-handler.ts'
 import { SinkTaskRunner } from '../../src/runtime/sink-task-runner.ts'
 import { TransformationChain } from '../../src/runtime/transformation-chain.ts'
 import { eventually } from '../helpers/rest.ts'
+import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 
 const TOPIC = 'orders'
 const P0: TopicPartition = { topic: TOPIC, partition: 0 }
@@ -238,7 +242,7 @@ class RecordingSink extends SinkTask {
 function startRunner(
   consumer: LogConsumer,
   task: SinkTask,
-  options: { flushIntervalMs?: number } = {},
+  options: { flushIntervalMs?: number; topics?: string[] } = {},
 ): { runner: SinkTaskRunner; states: Status['state'][] } {
   const states: Status['state'][] = []
   const logger = createLogger({ level: 'silent' })
@@ -270,7 +274,7 @@ function startRunner(
       converters: { key, value, header },
       transforms: TransformationChain.fromConfig<SinkRecord>({}, undefined as never),
       consumer,
-      topics: [TOPIC],
+      topics: options.topics ?? [TOPIC],
       offsetFlushIntervalMs: options.flushIntervalMs ?? 60_000,
       offsetFlushTimeoutMs: 5000,
       errorHandler: new ErrorHandler(
@@ -469,6 +473,103 @@ describe('sink task runner (scripted consumer)', () => {
       await until(() => states.includes('FAILED'), 'the task failed')
     } finally {
       await runner.stop(5000)
+    }
+  })
+})
+
+/** A sink whose first put blocks until released; counts deliveries per record. */
+class BlockingSink extends SinkTask {
+  readonly deliveries = new Map<string, number>()
+  readonly #released = Promise.withResolvers<void>()
+  firstBatch: string[] | undefined
+  version(): string {
+    return '1'
+  }
+  start(): void {}
+  stop(): void {}
+  release(): void {
+    this.#released.resolve()
+  }
+  async put(records: SinkRecord[]): Promise<void> {
+    if (records.length === 0) return
+    const ids = records.map((r) => `${r.kafkaPartition}-${r.kafkaOffset}`)
+    if (this.firstBatch === undefined) {
+      this.firstBatch = ids
+      await this.#released.promise
+    }
+    for (const id of ids) this.deliveries.set(id, (this.deliveries.get(id) ?? 0) + 1)
+  }
+}
+
+describe('sink task runner on Kafka', { skip: kafkaSkipReason() }, () => {
+  it('keeps RUNNING when its member is removed from the group during a put; only that batch comes twice', async () => {
+    const suffix = Math.random().toString(36).slice(2, 8)
+    const topic = `fenced-sink-${suffix}`
+    const groupId = `connect-fenced-${suffix}`
+    const log = createKafkaLog({
+      bootstrapServers: [kafkaBootstrap()],
+      clientId: 'fenced-sink',
+      consumer: { heartbeatIntervalMs: 200, sessionTimeoutMs: 6000, rebalanceTimeoutMs: 10_000 },
+    })
+    const admin = new Admin({ clientId: 'fencer', bootstrapBrokers: [kafkaBootstrap()] })
+    const producer = log.createProducer({ clientId: 'fenced-sink' })
+    const send = (from: number, to: number) =>
+      producer.send(
+        Array.from({ length: to - from }, (_, i) =>
+          [0, 1].map((partition) => ({
+            topic,
+            partition,
+            key: null,
+            value: new TextEncoder().encode(`${from + i}`),
+          })),
+        ).flat(),
+      )
+    const task = new BlockingSink()
+    let runner: SinkTaskRunner | undefined
+    try {
+      await log.createTopics([{ name: topic, partitions: 2 }])
+      await send(0, 10)
+      const started = startRunner(log.createConsumer({ groupId, clientId: 'fenced-sink' }), task, {
+        flushIntervalMs: 300,
+        topics: [topic],
+      })
+      runner = started.runner
+      await until(() => task.firstBatch !== undefined, 'the first put under way', 20_000)
+      // What kafka-consumer-groups --delete-members does; a session expiry looks the same to the member.
+      await admin.removeMembersFromConsumerGroup({ groupId, members: null })
+      task.release()
+      const committed = async (n: number) => {
+        const offsets = await log.groupOffsets(groupId)
+        return offsets.get(tpKey({ topic, partition: 0 })) === n &&
+          offsets.get(tpKey({ topic, partition: 1 })) === n
+          ? true
+          : undefined
+      }
+      await eventually(() => committed(10), 30_000, 'offsets 10 committed after the member rejoined')
+      assert.equal(runner.state, 'RUNNING')
+      assertNeverFailed(started.states)
+      for (let i = 0; i < 10; i++) {
+        for (const partition of [0, 1]) {
+          const id = `${partition}-${i}`
+          // The batch of the put was never committed: its partitions were lost, so it comes again.
+          assert.equal(task.deliveries.get(id), task.firstBatch!.includes(id) ? 2 : 1, id)
+        }
+      }
+      // After the commit, every record comes exactly once.
+      await send(10, 20)
+      await eventually(() => committed(20), 30_000, 'offsets 20 committed')
+      for (let i = 10; i < 20; i++) {
+        for (const partition of [0, 1])
+          assert.equal(task.deliveries.get(`${partition}-${i}`), 1, `${partition}-${i}`)
+      }
+      assert.equal(runner.state, 'RUNNING')
+      assertNeverFailed(started.states)
+    } finally {
+      task.release()
+      await runner?.stop(10_000)
+      await producer.close()
+      await admin.close()
+      await log.close()
     }
   })
 })
