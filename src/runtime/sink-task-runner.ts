@@ -476,6 +476,17 @@ export class SinkTaskRunner extends TaskRunner {
     const { task, consumer, transforms } = this.#o
     try {
       await consumer.close()
+      const error = this.#rebalanceError
+      this.#rebalanceError = undefined
+      if (error !== undefined) {
+        throw new ConnectError(
+          'CONNECT',
+          `the sink task failed closing its partitions: ${errorMessage(error)}`,
+          {
+            cause: error,
+          },
+        )
+      }
     } finally {
       await task.stop()
       transforms.close()

@@ -459,6 +459,19 @@ describe('sink task runner (scripted consumer)', () => {
     }
   })
 
+  it('fails when the task cannot close its partitions as it stops', async () => {
+    const consumer = new ScriptedConsumer([P0], 3)
+    consumer.assignLater([P0])
+    const task = new RecordingSink()
+    task.close = () => {
+      throw new Error('cannot close the writer')
+    }
+    const { runner, states } = startRunner(consumer, task)
+    await until(() => task.delivered.length === 3, 'records delivered')
+    await runner.stop(5000)
+    assert.equal(states[states.length - 1], 'FAILED', states.join(' → '))
+  })
+
   it('fails when the task cannot close its partitions in a rebalance', async () => {
     const consumer = new ScriptedConsumer([P0], 3)
     consumer.assignLater([P0])
