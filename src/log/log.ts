@@ -84,15 +84,23 @@ export interface ProducerOptions {
   compression?: CompressionType
 }
 
+/** The consumer settings a worker's `consumer.*` / a connector's `consumer.override.*` keys give a sink. */
+export type SinkConsumerSettings = Pick<
+  ConsumerOptions,
+  'autoOffsetReset' | 'maxPollRecords' | 'sessionTimeoutMs' | 'heartbeatIntervalMs'
+>
+
 /**
- * A sink consumer's `auto.offset.reset` and `max.poll.records` from the worker's `consumer.*` keys and a
- * connector's `consumer.override.*` keys (the connector's win). Throws a ConfigError naming the key for
- * values Sluice cannot honour (`auto.offset.reset=none`, a non-positive count).
+ * A sink consumer's `auto.offset.reset`, `max.poll.records`, `session.timeout.ms` and
+ * `heartbeat.interval.ms` from the worker's `consumer.*` keys and a connector's `consumer.override.*`
+ * keys (the connector's win, as in Kafka Connect). Throws a ConfigError naming the key for values
+ * Sluice cannot honour (`auto.offset.reset=none`, a non-positive count, a heartbeat interval not
+ * below the session timeout).
  */
 export function sinkConsumerSettings(
   worker: Readonly<Record<string, string>>,
   connector: Readonly<Record<string, string>>,
-): Pick<ConsumerOptions, 'autoOffsetReset' | 'maxPollRecords'> {
+): SinkConsumerSettings {
   const pick = (name: string): [string, string] | undefined => {
     for (const [key, props] of [
       [`consumer.override.${name}`, connector],
@@ -103,7 +111,19 @@ export function sinkConsumerSettings(
     }
     return undefined
   }
-  const out: Pick<ConsumerOptions, 'autoOffsetReset' | 'maxPollRecords'> = {}
+  const positive = (name: string): [string, number] | undefined => {
+    const found = pick(name)
+    if (!found) return undefined
+    const n = Number(found[1])
+    if (!Number.isInteger(n) || n < 1) {
+      throw new ConfigError(
+        found[0],
+        `Invalid value ${found[1]} for configuration ${found[0]}: Value must be at least 1`,
+      )
+    }
+    return [found[0], n]
+  }
+  const out: SinkConsumerSettings = {}
   const reset = pick('auto.offset.reset')
   if (reset) {
     const value = reset[1].toLowerCase()
@@ -118,16 +138,21 @@ export function sinkConsumerSettings(
     }
     out.autoOffsetReset = value
   }
-  const records = pick('max.poll.records')
-  if (records) {
-    const n = Number(records[1])
-    if (!Number.isInteger(n) || n < 1) {
+  const records = positive('max.poll.records')
+  if (records) out.maxPollRecords = records[1]
+  const session = positive('session.timeout.ms')
+  if (session) out.sessionTimeoutMs = session[1]
+  const heartbeat = positive('heartbeat.interval.ms')
+  if (heartbeat) {
+    out.heartbeatIntervalMs = heartbeat[1]
+    const sessionMs = session?.[1] ?? 45_000
+    if (heartbeat[1] >= sessionMs) {
       throw new ConfigError(
-        records[0],
-        `Invalid value ${records[1]} for configuration ${records[0]}: Value must be at least 1`,
+        heartbeat[0],
+        `Invalid value ${heartbeat[1]} for configuration ${heartbeat[0]}: it must be lower than the session ` +
+          `timeout (${sessionMs} ms${session ? `, ${session[0]}` : ', the default'}); a third of it is usual`,
       )
     }
-    out.maxPollRecords = n
   }
   return out
 }
@@ -170,6 +195,16 @@ export interface RebalanceListener {
   onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>
   /** Called inside `poll()` after new partitions were assigned and before their records are returned. */
   onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>
+  /**
+   * Called inside `poll()` instead of `onPartitionsRevoked` when this consumer learns it is no longer
+   * a member of the group (its session expired, a commit or heartbeat found its generation fenced, it
+   * was removed from the group): the partitions may belong to another member already, so their
+   * offsets can no longer be committed (a commit would fail with a CONFLICT). The consumer then
+   * rejoins inside the next polls. When absent, `onPartitionsRevoked` is called instead (Java's
+   * `ConsumerRebalanceListener.onPartitionsLost` default). The embedded log's groups live in the
+   * process and never lose a member, so only the Kafka log calls it.
+   */
+  onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>
 }
 
 export interface ConsumerOptions {
@@ -180,6 +215,14 @@ export interface ConsumerOptions {
   autoOffsetReset?: 'earliest' | 'latest'
   /** Upper bound on the records one `poll()` returns. @default 500 */
   maxPollRecords?: number
+  /**
+   * Group session timeout (`session.timeout.ms`): how long the coordinator waits for a silent member
+   * (a killed worker) before giving its partitions to the others. When absent, the log's setting
+   * (default 45000). Ignored by the embedded log, whose groups live in the process.
+   */
+  sessionTimeoutMs?: number
+  /** Heartbeat interval (`heartbeat.interval.ms`), below the session timeout. Ignored by the embedded log. */
+  heartbeatIntervalMs?: number
 }
 
 export interface LogConsumer {
@@ -206,7 +249,12 @@ export interface LogConsumer {
   seek(partition: TopicPartition, offset: number): void
   /** The offset of the next record `poll()` will return for this assigned partition. */
   position(partition: TopicPartition): number
-  /** Commits group offsets (each the offset of the next record to read). Resolves once durable. */
+  /**
+   * Commits group offsets (each the offset of the next record to read). Resolves once durable.
+   * Rejects with a `ConnectError`: CONFLICT when the group rebalanced or this member's membership is
+   * gone (its partitions are revoked or lost inside the next `poll()`), retriable when the log is
+   * unreachable; anything else is not worth retrying.
+   */
   commit(offsets: ReadonlyMap<string, number>): Promise<void>
   /** Committed offsets of this group for these partitions (keyed by `tpKey`); absent when none. */
   committed(partitions: readonly TopicPartition[]): Promise<Map<string, number>>

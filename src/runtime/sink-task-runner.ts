@@ -4,9 +4,17 @@
  * `connect-<connector>`, so sink offsets are ordinary consumer-group offsets, as in Kafka Connect.
  *
  * - A `RetriableError` from `put` pauses every partition and redelivers the same batch after the
- *   task's `context.timeout(ms)` (default 1 s), until it succeeds or the task stops.
+ *   task's `context.timeout(ms)` (default 1 s), until it succeeds or the task stops. Meanwhile the
+ *   consumer is still polled (with everything paused), so the task takes part in rebalances; records
+ *   of partitions taken away leave the batch (WorkerSinkTask does the same).
  * - Offsets are committed every `offset.flush.interval.ms`, on `context.requestCommit()`, before
- *   partitions are revoked, and on stop — always after `preCommit` said what is durable.
+ *   partitions are revoked, and on stop — always after `preCommit` said what is durable. A commit
+ *   that fails is logged and tried again at the next one (a broker away, a rebalance); only an error
+ *   that retrying cannot fix (e.g. authorization) fails the task.
+ * - Partitions *lost* with the group membership (session expired, member fenced) are closed without
+ *   a commit: another member may own them already. Their records since the last commit come again to
+ *   whoever owns them next (decision 0015).
+ * - A retriable error from `poll()` (broker away while fetching) is logged and polled again.
  * - If `preCommit` throws, the consumer rewinds to the last committed offsets so nothing is skipped.
  */
 import type {
@@ -30,6 +38,14 @@ import { TaskRunner, type TaskRunnerContext } from './task-runner.ts'
 import type { TransformationChain } from './transformation-chain.ts'
 
 const DEFAULT_RETRY_TIMEOUT_MS = 1000
+const MAX_POLL_BACKOFF_MS = 5000
+
+/** A batch whose `put` failed with a retriable error, to deliver again at `at` (epoch ms). */
+interface Redelivery {
+  records: SinkRecord[]
+  fetched: LogRecord[]
+  at: number
+}
 
 export interface SinkTaskRunnerOptions {
   task: SinkTask
@@ -55,9 +71,13 @@ export class SinkTaskRunner extends TaskRunner {
   #nextCommit = 0
   #commitRequested = false
   #retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS
-  #redeliver: SinkRecord[] | null = null
-  #redeliverOffsets: LogRecord[] = []
+  #redelivery: Redelivery | null = null
   #pausedForRetry = false
+  /** Consecutive retriable poll failures, for the backoff. */
+  #pollFailures = 0
+  /** An error of the task's open/close inside a rebalance callback, thrown once poll() returns. */
+  #rebalanceError: unknown
+  #wakeSleep: (() => void) | undefined
   /** The fetched records of the batch being delivered, by partition and offset, for errant reports. */
   readonly #batchOriginals = new Map<string, LogRecord>()
   readonly #pendingReports = new Set<Promise<void>>()
@@ -73,9 +93,21 @@ export class SinkTaskRunner extends TaskRunner {
     await task.start(this.#o.taskConfig)
     this.setState(this.targetState === 'STARTED' ? 'RUNNING' : 'PAUSED')
     this.logger.info(`${taskIdString(this.id)} sink task started`)
+    // The callbacks never throw into the consumer (it finishes its rebalance); a failure of the
+    // task's open/close fails the task once poll() returns, as WorkerSinkTask's rebalanceException.
+    const guard =
+      (fn: (tps: TopicPartition[]) => Promise<void>) =>
+      async (tps: TopicPartition[]): Promise<void> => {
+        try {
+          await fn(tps)
+        } catch (error) {
+          this.#rebalanceError ??= error
+        }
+      }
     await consumer.subscribe(this.#o.topics, {
-      onPartitionsAssigned: (tps) => this.#onAssigned(tps),
-      onPartitionsRevoked: (tps) => this.#onRevoked(tps),
+      onPartitionsAssigned: guard((tps) => this.#onAssigned(tps)),
+      onPartitionsRevoked: guard((tps) => this.#onRemoved(tps, false)),
+      onPartitionsLost: guard((tps) => this.#onRemoved(tps, true)),
     })
     this.#nextCommit = Date.now() + this.#o.offsetFlushIntervalMs
     let pausedState = this.targetState !== 'STARTED'
@@ -99,6 +131,7 @@ export class SinkTaskRunner extends TaskRunner {
   protected async onStopRequested(): Promise<void> {
     this.#o.errorHandler.stop()
     this.#o.consumer.wakeup()
+    this.#wakeSleep?.()
   }
 
   protected override onTargetStateChange(): void {
@@ -112,26 +145,68 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   async #iteration(paused: boolean): Promise<void> {
-    const now = Date.now()
-    if (this.#commitRequested || now >= this.#nextCommit) {
+    if (this.#commitRequested || Date.now() >= this.#nextCommit) {
       this.#commitRequested = false
       await this.#commit()
       this.#nextCommit = Date.now() + this.#o.offsetFlushIntervalMs
     }
-    const waitMs = Math.max(0, Math.min(this.#nextCommit - Date.now(), 1000))
-    if (this.#redeliver) {
-      await new Promise((resolve) => setTimeout(resolve, this.#retryTimeoutMs))
-      if (this.stopping) return
-      await this.#deliver(this.#redeliver, this.#redeliverOffsets)
-      return
-    }
-    const fetched = await this.#o.consumer.poll(waitMs)
-    if (this.stopping || paused) {
-      // Records fetched while pausing or stopping are not delivered; rewind so they come again.
+    let waitMs = Math.max(0, Math.min(this.#nextCommit - Date.now(), 1000))
+    if (this.#redelivery) waitMs = Math.max(0, Math.min(waitMs, this.#redelivery.at - Date.now()))
+    // Polled even while a batch waits for redelivery (everything is paused then): the consumer
+    // heartbeats, rebalances and calls the listener only inside poll().
+    const fetched = await this.#poll(waitMs)
+    if (this.stopping || paused || this.#redelivery) {
+      // Records fetched while pausing, stopping or redelivering are not delivered; rewind so they come again.
       this.#rewind(fetched)
+      const retry = this.#redelivery
+      if (retry && !this.stopping && !paused && Date.now() >= retry.at) {
+        await this.#deliver(retry.records, retry.fetched)
+      }
       return
     }
     await this.#deliver(await this.#convert(fetched), fetched)
+  }
+
+  /**
+   * One poll. A retriable error (the broker away while fetching or joining) is logged and answered
+   * with no records after a backoff, so the loop polls again; Kafka's own consumer retries these
+   * inside poll() as well.
+   */
+  async #poll(waitMs: number): Promise<LogRecord[]> {
+    let fetched: LogRecord[] = []
+    try {
+      fetched = await this.#o.consumer.poll(waitMs)
+      this.#pollFailures = 0
+    } catch (error) {
+      if (this.#rebalanceError === undefined && !isRetriable(error)) throw error
+      if (this.#rebalanceError === undefined) {
+        const backoff = Math.min(100 * 2 ** this.#pollFailures++, MAX_POLL_BACKOFF_MS)
+        this.logger.warn(
+          `${taskIdString(this.id)}: polling the consumer failed (${errorMessage(error)}); polling again in ${backoff} ms`,
+        )
+        await this.#sleep(backoff)
+      }
+    }
+    if (this.#rebalanceError !== undefined) {
+      const error = this.#rebalanceError
+      this.#rebalanceError = undefined
+      throw new ConnectError('CONNECT', `the sink task failed in a rebalance: ${errorMessage(error)}`, {
+        cause: error,
+      })
+    }
+    return fetched
+  }
+
+  /** Waits `ms`, or less if the task is asked to stop. */
+  async #sleep(ms: number): Promise<void> {
+    if (this.stopping) return
+    let timer: NodeJS.Timeout | undefined
+    await new Promise<void>((resolve) => {
+      this.#wakeSleep = resolve
+      timer = setTimeout(resolve, ms)
+    })
+    clearTimeout(timer)
+    this.#wakeSleep = undefined
   }
 
   /**
@@ -253,26 +328,26 @@ export class SinkTaskRunner extends TaskRunner {
       this.logger.warn(
         `${taskIdString(this.id)}: put of ${records.length} records failed (${errorMessage(error)}); redelivering in ${this.#retryTimeoutMs} ms`,
       )
-      this.#redeliver = records
-      this.#redeliverOffsets = fetched
+      this.#redelivery = { records, fetched, at: Date.now() + this.#retryTimeoutMs }
       if (!this.#pausedForRetry) {
         this.#pausedForRetry = true
         this.#applyPause()
       }
       return
     }
-    if (this.#redeliver) {
-      this.#redeliver = null
-      this.#redeliverOffsets = []
-      this.#pausedForRetry = false
-      this.#retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS
-      this.#applyPause()
-    }
+    if (this.#redelivery) this.#endRedelivery()
     for (const r of fetched) {
       const key = tpKey(r)
       if (this.#assigned.has(key))
         this.#current.set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })
     }
+  }
+
+  #endRedelivery(): void {
+    this.#redelivery = null
+    this.#pausedForRetry = false
+    this.#retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS
+    this.#applyPause()
   }
 
   /** Pauses in the consumer what is paused by the target state, a retry, or the task itself. */
@@ -328,7 +403,19 @@ export class SinkTaskRunner extends TaskRunner {
       if (this.#lastCommitted.get(key) !== value.offset) toCommit.set(key, value.offset)
     }
     if (toCommit.size === 0) return
-    await this.#o.consumer.commit(toCommit)
+    try {
+      await this.#o.consumer.commit(toCommit)
+    } catch (error) {
+      // WorkerSinkTask logs a failed commit and goes on: the offsets are committed by the next commit,
+      // or — when the group rebalanced — the partitions are revoked or lost inside the next poll().
+      if (!isRetriable(error)) throw error
+      const why =
+        error instanceof ConnectError && error.code === 'CONFLICT'
+          ? 'the group rebalanced; the partitions are revoked or lost at the next poll'
+          : 'trying again at the next commit'
+      this.logger.warn(`${taskIdString(this.id)}: committing offsets failed (${errorMessage(error)}); ${why}`)
+      return
+    }
     for (const [key, offset] of toCommit) this.#lastCommitted.set(key, offset)
   }
 
@@ -344,22 +431,40 @@ export class SinkTaskRunner extends TaskRunner {
     await this.#o.task.open(tps.map((tp) => ({ topic: tp.topic, partition: tp.partition })))
   }
 
-  async #onRevoked(tps: TopicPartition[]): Promise<void> {
-    if (this.#redeliver) {
-      // The batch never made it: let the next owner read it again from the committed offset.
-      this.#redeliver = null
-      this.#redeliverOffsets = []
-      this.#pausedForRetry = false
+  /**
+   * Partitions taken away. Revoked ones (a rebalance this member takes part in) get a last commit;
+   * lost ones (the membership expired or was fenced) do not — another member may own them already —
+   * and their records since the last commit are read again by whoever owns them next. Either way
+   * their records leave a batch waiting for redelivery, and the task closes them.
+   */
+  async #onRemoved(tps: TopicPartition[], lost: boolean): Promise<void> {
+    const removed = new Set(tps.map(tpKey))
+    if (lost) {
+      this.logger.warn(
+        `${taskIdString(this.id)}: partitions ${[...removed].join(', ')} lost with the group membership; ` +
+          'closing them without committing (their records since the last commit are delivered again)',
+      )
     } else {
       await this.#commit(tps)
     }
-    await this.#o.task.close(tps.map((tp) => ({ topic: tp.topic, partition: tp.partition })))
-    for (const tp of tps) {
-      const key = tpKey(tp)
-      this.#assigned.delete(key)
-      this.#current.delete(key)
-      this.#lastCommitted.delete(key)
-      this.#taskPaused.delete(key)
+    const retry = this.#redelivery
+    if (retry) {
+      const keep = (tp: TopicPartition) => !removed.has(tpKey(tp))
+      retry.records = retry.records.filter((r) =>
+        keep({ topic: r.originalTopic, partition: r.originalKafkaPartition }),
+      )
+      retry.fetched = retry.fetched.filter(keep)
+    }
+    try {
+      await this.#o.task.close(tps.map((tp) => ({ topic: tp.topic, partition: tp.partition })))
+    } finally {
+      for (const key of removed) {
+        this.#assigned.delete(key)
+        this.#current.delete(key)
+        this.#lastCommitted.delete(key)
+        this.#taskPaused.delete(key)
+      }
+      if (retry && retry.fetched.length === 0) this.#endRedelivery()
     }
   }
 
@@ -371,6 +476,17 @@ export class SinkTaskRunner extends TaskRunner {
     const { task, consumer, transforms } = this.#o
     try {
       await consumer.close()
+      const error = this.#rebalanceError
+      this.#rebalanceError = undefined
+      if (error !== undefined) {
+        throw new ConnectError(
+          'CONNECT',
+          `the sink task failed closing its partitions: ${errorMessage(error)}`,
+          {
+            cause: error,
+          },
+        )
+      }
     } finally {
       await task.stop()
       transforms.close()

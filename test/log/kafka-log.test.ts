@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
+import { Admin } from '@platformatic/kafka'
 import { ConnectError } from '../../src/api/errors.ts'
 import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
-import type { Log, LogConsumer, LogRecord, TopicPartition } from '../../src/log/log.ts'
+import { type Log, type LogConsumer, type LogRecord, type TopicPartition, tpKey } from '../../src/log/log.ts'
 import { partitionForKey } from '../../src/log/murmur2.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 import { runLogConformance } from './log-conformance.ts'
@@ -118,6 +119,42 @@ void describe('Kafka log', { skip }, () => {
       assert.deepEqual(all, [0, 1, 2, 3])
     } finally {
       await Promise.all([a.close(), b.close()])
+    }
+  })
+
+  void it('loses (not revokes) the partitions of a member removed from its group, refuses its commit, and rejoins', async () => {
+    const topic = unique('fenced')
+    const groupId = unique('fenced')
+    await log.createTopics([{ name: topic, partitions: 2 }])
+    const events: string[] = []
+    const record = (what: string) => (tps: TopicPartition[]) => {
+      events.push(`${what} ${tps.map((t) => t.partition).join(',')}`)
+    }
+    const consumer = log.createConsumer({ groupId, clientId: 'fenced' })
+    const admin = new Admin({ clientId: 'fencer', bootstrapBrokers: [kafkaBootstrap()] })
+    try {
+      await consumer.subscribe([topic], {
+        onPartitionsAssigned: record('assigned'),
+        onPartitionsRevoked: record('revoked'),
+        onPartitionsLost: record('lost'),
+      })
+      await pollUntil([consumer], () => consumer.assignment().length === 2, 20_000)
+      // What an operator's kafka-consumer-groups --delete-members (or a session expiry) does.
+      await admin.removeMembersFromConsumerGroup({ groupId, members: null })
+      await assert.rejects(
+        consumer.commit(new Map([[tpKey({ topic, partition: 0 }), 0]])),
+        (error: unknown) => {
+          assert.ok(error instanceof ConnectError, String(error))
+          assert.equal(error.code, 'CONFLICT')
+          return true
+        },
+      )
+      await pollUntil([consumer], () => events.length >= 3, 20_000)
+      assert.deepEqual(events, ['assigned 0,1', 'lost 0,1', 'assigned 0,1'])
+      await consumer.commit(new Map([[tpKey({ topic, partition: 0 }), 0]]))
+    } finally {
+      await admin.close()
+      await consumer.close()
     }
   })
 

@@ -4,14 +4,18 @@
  * after it joined. Values Sluice cannot honour are refused naming the key.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { Admin } from '@platformatic/kafka'
 import { type StandaloneWorker, startStandalone } from '../../src/cli/standalone.ts'
 import { WorkerConfig } from '../../src/config/worker-config.ts'
+import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
 import { sinkConsumerSettings } from '../../src/log/log.ts'
 import { eventually, request } from '../helpers/rest.ts'
+import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 
 describe('sink consumer settings', () => {
   it('reads the worker keys, lets the connector override them, and names the key of a bad value', () => {
@@ -31,6 +35,30 @@ describe('sink consumer settings', () => {
     assert.throws(
       () => sinkConsumerSettings({ 'consumer.max.poll.records': '0' }, {}),
       (e: Error & { key?: string }) => e.key === 'consumer.max.poll.records',
+    )
+  })
+
+  it('reads the group timings, the connector overriding the worker, and refuses a heartbeat not below the session', () => {
+    assert.deepEqual(
+      sinkConsumerSettings(
+        { 'consumer.session.timeout.ms': '10000', 'consumer.heartbeat.interval.ms': '3000' },
+        { 'consumer.override.session.timeout.ms': '6000', 'consumer.override.heartbeat.interval.ms': '1000' },
+      ),
+      { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000 },
+    )
+    assert.throws(
+      () => sinkConsumerSettings({ 'consumer.session.timeout.ms': 'soon' }, {}),
+      (e: Error & { key?: string }) => e.key === 'consumer.session.timeout.ms',
+    )
+    assert.throws(
+      () =>
+        sinkConsumerSettings(
+          { 'consumer.heartbeat.interval.ms': '3000' },
+          { 'consumer.override.session.timeout.ms': '2000' },
+        ),
+      (e: Error & { key?: string }) =>
+        e.key === 'consumer.heartbeat.interval.ms' &&
+        /consumer\.override\.session\.timeout\.ms/.test(e.message),
     )
   })
 
@@ -116,5 +144,76 @@ describe('a sink with consumer.override.auto.offset.reset=latest on the embedded
     assert.deepEqual(readFileSync(output, 'utf8').trim().split('\n'), ['new-1', 'new-2'])
     assert.deepEqual(lines, ['new-1', 'new-2'])
     await producer.close()
+  })
+})
+
+describe('a standalone worker on Kafka with consumer.session.timeout.ms', { skip: kafkaSkipReason() }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-session-'))
+  let child: ChildProcess | undefined
+  after(() => {
+    child?.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("lets the group give a killed worker's partitions to another member within seconds, not 45", async () => {
+    const suffix = Math.random().toString(36).slice(2, 8)
+    const topic = `session-${suffix}`
+    const name = `session-sink-${suffix}`
+    const groupId = `connect-${name}`
+    const log = createKafkaLog({ bootstrapServers: [kafkaBootstrap()], clientId: 'session-test' })
+    const admin = new Admin({ clientId: 'session-test', bootstrapBrokers: [kafkaBootstrap()] })
+    const consumer = log.createConsumer({ groupId, clientId: 'session-test' })
+    try {
+      await log.createTopics([{ name: topic, partitions: 2 }])
+      writeFileSync(
+        join(dir, 'worker.properties'),
+        `bootstrap.servers=${kafkaBootstrap()}\nsluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n` +
+          'consumer.session.timeout.ms=3000\nconsumer.heartbeat.interval.ms=500\nlog.level=warn\n',
+      )
+      writeFileSync(
+        join(dir, 'sink.json'),
+        JSON.stringify({
+          name,
+          config: { 'connector.class': 'FileStreamSink', file: join(dir, 'out.txt'), topics: topic },
+        }),
+      )
+      const main = resolve(import.meta.dirname, '../../src/cli/main.ts')
+      child = spawn(
+        process.execPath,
+        [main, 'standalone', join(dir, 'worker.properties'), join(dir, 'sink.json')],
+        {
+          cwd: dir,
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      )
+      await eventually(
+        async () => {
+          const group = (await admin.describeGroups({ groups: [groupId] })).get(groupId)
+          return /^stable$/i.test(String(group?.state)) && group?.members.size === 1 ? true : undefined
+        },
+        60_000,
+        "the worker's sink consumer in the group",
+      )
+      child.kill('SIGKILL')
+      await new Promise((resolve) => child!.once('exit', resolve))
+      const killed = Date.now()
+      // A new member's join completes once the coordinator expired the dead one's session.
+      await consumer.subscribe([topic])
+      await eventually(
+        async () => {
+          await consumer.poll(200)
+          return consumer.assignment().length === 2 ? true : undefined
+        },
+        60_000,
+        'both partitions with the new member',
+      )
+      const elapsed = Date.now() - killed
+      process.stderr.write(`partitions reassigned ${elapsed} ms after the kill (session 3000 ms)\n`)
+      assert.ok(elapsed < 15_000, `took ${elapsed} ms; the default session (45 s) was used`)
+    } finally {
+      await consumer.close()
+      await admin.close()
+      await log.close()
+    }
   })
 })

@@ -121,6 +121,9 @@ export function toConnectError(error: unknown, context: ErrorContext): ConnectEr
       hint = ' — grant the principal the ACLs this operation needs'
     } else if (id === 'MESSAGE_TOO_LARGE' || id === 'RECORD_LIST_TOO_LARGE') {
       hint = " — raise the topic's max.message.bytes or send smaller records"
+    } else if (id === 'INVALID_SESSION_TIMEOUT') {
+      hint =
+        " — the broker accepts session timeouts between its group.min.session.timeout.ms and group.max.session.timeout.ms; change consumer.session.timeout.ms (or the connector's consumer.override.session.timeout.ms)"
     } else if (id === 'NON_EMPTY_GROUP') {
       code = 'CONFLICT'
       hint = ' — stop the group members (e.g. the connector) first'

@@ -13,7 +13,9 @@
  *               its assignment (e.g. after committing offsets). The coordinator does not complete the
  *               rebalance before every member rejoined or the rebalance timeout passed, which is what
  *               makes "revoke before another member gets the partition" hold under the eager protocol.
- *   heartbeats ──UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION / FENCED_INSTANCE_ID──▶ membership lost.
+ *   heartbeats (or the owner's commits, `loseIfFenced`) ──UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION /
+ *               FENCED_INSTANCE_ID──▶ membership lost: `generation` is undefined until the next join,
+ *               and the owner's partitions are lost rather than revoked (another member may own them).
  *   leave() ──LeaveGroup──▶ the coordinator rebalances the others at once.
  *
  * JoinGroup blocks on the broker until the rebalance completes, so the connection pool given here
@@ -307,17 +309,31 @@ export class GroupMembership {
       if (this.#generation !== generation) return // a rejoin started meanwhile
       if (hasProtocolError(error, 'REBALANCE_IN_PROGRESS')) {
         this.#needRejoin('the group is rebalancing')
-      } else if (hasProtocolError(error, 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID')) {
-        if (hasProtocolError(error, 'UNKNOWN_MEMBER_ID')) this.#memberId = ''
-        this.#generation = undefined
-        this.#lastConfirmed = 0
-        this.#needRejoin(`membership lost (${protocolErrorId(error)})`)
+      } else if (this.loseIfFenced(error)) {
         return // no more heartbeats for a generation that is gone
       } else {
         this.invalidateCoordinator()
       }
     }
     if (this.#generation === generation && this.#heartbeatTimer !== undefined) this.#scheduleHeartbeat()
+  }
+
+  /**
+   * When the coordinator answered a request of this member with UNKNOWN_MEMBER_ID,
+   * ILLEGAL_GENERATION or FENCED_INSTANCE_ID, the generation is gone (session expired, fenced,
+   * removed): forgets it, so the owner treats what it held as lost, and asks for a rejoin. Returns
+   * whether it was such an error.
+   */
+  loseIfFenced(error: unknown): boolean {
+    if (!hasProtocolError(error, 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID'))
+      return false
+    if (this.#generation === undefined) return true
+    if (hasProtocolError(error, 'UNKNOWN_MEMBER_ID')) this.#memberId = ''
+    this.#stopHeartbeats()
+    this.#generation = undefined
+    this.#lastConfirmed = 0
+    this.#needRejoin(`membership lost (${protocolErrorId(error)})`)
+    return true
   }
 
   #needRejoin(reason: string): void {
