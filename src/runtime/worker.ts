@@ -86,9 +86,9 @@ export class Worker {
   }
 
   /**
-   * The group generation status reports carry (Connect's herder `generation()`): a distributed herder
-   * sets it after each rebalance; 0 in standalone mode. Read at each report, so a task started in one
-   * generation reports the current one.
+   * The group generation status reports carry (Connect's herder `generation()`), for a distributed
+   * herder to set after each rebalance; 0 in standalone mode. Read at each report, so a task started
+   * in one generation reports the current one.
    */
   get generation(): number {
     return this.#generation
