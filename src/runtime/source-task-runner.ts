@@ -123,6 +123,8 @@ export class SourceTaskRunner extends TaskRunner {
         }
         if (this.targetState !== 'STARTED') {
           await this.#commitOffsets()
+          // A stop or a resume during the commit would otherwise be missed by the wait below.
+          if (this.stopping || (this.targetState as TargetState) === 'STARTED') continue
           this.setState('PAUSED')
           await this.waitForTargetChange()
           if (!this.stopping && (this.targetState as TargetState) === 'STARTED') this.setState('RUNNING')

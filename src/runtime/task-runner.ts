@@ -116,8 +116,12 @@ export abstract class TaskRunner {
     }
   }
 
-  /** Resolves when the target state changes or a stop is requested. */
+  /**
+   * Resolves when the target state changes or a stop is requested (at once if one already was). A
+   * change made before the call is not seen: check the target right before calling, with no await between.
+   */
   protected waitForTargetChange(): Promise<void> {
+    if (this.#stopping) return Promise.resolve()
     return new Promise((resolve) => {
       this.#targetChanged = () => {
         this.#targetChanged = undefined

@@ -8,6 +8,7 @@
  *   cancelled: its producer is closed, it never flushes offsets nor calls `commit()`;
  * - each task of a connector flushes its own offsets and gets its own `commit()`;
  * - pending offsets of a stopped task never overwrite a KIP-875 offset reset;
+ * - a stop or a resume arriving while a pausing task commits its offsets is not missed;
  * - task statuses carry the worker's generation.
  */
 import assert from 'node:assert/strict'
@@ -385,6 +386,62 @@ describe('source task runner', () => {
     await eventually(() => (t.script(0).polls >= 3 ? true : undefined), 10_000, 'the resumed task polled')
     await t.worker.stopTasks(t.ids)
     assert.equal(await t.storedOffset('db'), JSON.stringify({ position: 0 }))
+  })
+
+  /** A file offset store whose writes wait while `hold` is set; `writes` counts the writes begun. */
+  async function gatedStore(file: string) {
+    const store = await FileOffsetStore.open(join(dir, file))
+    const gate = { hold: false, writes: 0, release: () => {} }
+    const set = store.set.bind(store)
+    store.set = async (entries) => {
+      gate.writes++
+      if (gate.hold) await new Promise<void>((resolve) => (gate.release = resolve))
+      return set(entries)
+    }
+    return { store, gate }
+  }
+
+  it('stops a task stopped while pausing (during its offset commit) within the graceful timeout', async () => {
+    const { store, gate } = await gatedStore('pause-stop.offsets.json')
+    const t = await setUp({
+      script: () => 'ok',
+      tasks: [{ batches: [[1, 2]], partition: 'db' }],
+      worker: { 'task.shutdown.graceful.timeout.ms': '2000' },
+      store,
+    })
+    await eventually(() => (t.producer(0).arrived.length === 2 ? true : undefined), 10_000, 'records acked')
+    gate.hold = true
+    const writes = gate.writes
+    t.worker.setConnectorTargetState(t.name, 'PAUSED')
+    // The pausing runner commits its offsets first; the stop arrives while that write is under way.
+    await eventually(() => (gate.writes > writes ? true : undefined), 10_000, 'the commit on pause')
+    const stopped = t.worker.stopTasks(t.ids)
+    await eventually(() => (t.script(0).stopped ? true : undefined), 10_000, 'stop requested')
+    gate.hold = false
+    gate.release()
+    await stopped
+    assert.equal(t.statuses.task(t.ids[0])?.state, 'UNASSIGNED')
+    assert.equal(await t.storedOffset('db'), JSON.stringify({ position: 2 }))
+  })
+
+  it('resumes a task resumed while pausing (during its offset commit)', async () => {
+    const { store, gate } = await gatedStore('pause-resume.offsets.json')
+    const t = await setUp({
+      script: () => 'ok',
+      tasks: [{ batches: [[1, 2]], partition: 'db' }],
+      store,
+    })
+    await eventually(() => (t.producer(0).arrived.length === 2 ? true : undefined), 10_000, 'records acked')
+    gate.hold = true
+    const writes = gate.writes
+    t.worker.setConnectorTargetState(t.name, 'PAUSED')
+    await eventually(() => (gate.writes > writes ? true : undefined), 10_000, 'the commit on pause')
+    t.worker.setConnectorTargetState(t.name, 'STARTED')
+    gate.hold = false
+    gate.release()
+    const polls = t.script(0).polls
+    await eventually(() => (t.script(0).polls > polls + 1 ? true : undefined), 10_000, 'polling again')
+    assert.equal(t.statuses.task(t.ids[0])?.state, 'RUNNING')
   })
 
   it('reports task status with the worker’s generation', async () => {
