@@ -29,9 +29,10 @@ export class ConnectorOffsetReader implements OffsetStorageReader {
 }
 
 /**
- * Collects the latest committable offset of each source partition and writes them in one go
- * (Kafka Connect's `OffsetStorageWriter`). Offsets handed to `offset()` must already be safe:
- * every record up to them acknowledged by the log.
+ * Collects the latest committable offset of each source partition of one task and writes them in
+ * one go (Kafka Connect's `OffsetStorageWriter`, one per task: never shared, so a flush carries only
+ * its task's offsets). Offsets handed to `offset()` must already be safe: every record up to them
+ * acknowledged by the log.
  */
 export class ConnectorOffsetWriter {
   readonly #connector: string

@@ -5,10 +5,22 @@
  * Offset discipline: each poll's records go to the log as one batch; several batches may be in
  * flight. A batch's offsets become committable only when it and every earlier batch are
  * acknowledged, so a committed offset never points past a record that could still be lost. Every
- * `offset.flush.interval.ms`, and on stop, the committable offsets are written to the offset store.
+ * `offset.flush.interval.ms`, and on stop, the committable offsets are written to this task's own
+ * offset writer (one per task, as Connect's `OffsetStorageWriter`).
  *
- * A retriable produce failure (broker away) is retried with backoff, in order, until it succeeds
- * or the task is stopped; the task stays RUNNING meanwhile and logs each attempt.
+ * Order across retries: a failed send may or may not have been written (a lost acknowledgement),
+ * and later batches in flight may have landed before it. Resending only the failed batch would put
+ * it after them — a CDC replica applying the topic would apply an old delete after a newer insert.
+ * So a retriable failure stops the pipeline: no new poll, every send in flight is let to end, then
+ * the oldest unacknowledged batch and every batch after it (acknowledged or not) are sent again,
+ * one at a time and in order, each retried with backoff until it is written. The topic may then
+ * hold duplicates, but the last copy of every record comes after the last copy of every earlier
+ * one (at-least-once, order kept; Java Connect gets the same from its producer's
+ * `max.in.flight.requests.per.connection=1` and unbounded retries). The task stays RUNNING meanwhile.
+ *
+ * Stop: sends in flight are awaited, nothing is retried, the acknowledged offsets are committed.
+ * Cancellation (a stop that timed out): the producer is closed, and no offset, `commit()`,
+ * `commitRecord()` or send follows.
  */
 import { type Props, SourceTask, type SourceTaskContext } from '../api/connector.ts'
 import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
@@ -50,9 +62,12 @@ interface Batch {
   produce: ProduceRecord[]
   /** The last offset of each source partition in this batch. */
   offsets: Map<string, { partition: SourceRecord['sourcePartition']; offset: SourceRecord['sourceOffset'] }>
-  acked: boolean
+  /** Of its latest send: not sent yet (or to be sent again), in flight, written, or failed. */
+  state: 'unsent' | 'in-flight' | 'acked' | 'failed'
   metadata: RecordMetadata[] | null
-  promise: Promise<void>
+  error: unknown
+  /** Settles (never rejects) when the latest send ends. */
+  settled: Promise<void>
 }
 
 export class SourceTaskRunner extends TaskRunner {
@@ -66,7 +81,12 @@ export class SourceTaskRunner extends TaskRunner {
   /** Set while the task reports a problem it works around (`SourceTaskContext.reportProblem`). */
   #problemReported = false
   readonly #pollBackoff = new Backoff(100, 5_000)
-  #wakeSender: (() => void) | null = null
+  /** Set when a send failed retriably: the pipeline stops until everything from it on is resent. */
+  #mustResend = false
+  /** Resolves on stop: wakes every backoff sleep at once. */
+  readonly #stopped = Promise.withResolvers<void>()
+  /** Resolves on cancellation: ends every wait for the log. */
+  readonly #cancelledSignal = Promise.withResolvers<void>()
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SourceTaskRunnerOptions) {
     super(ctx, initialTarget)
@@ -97,8 +117,14 @@ export class SourceTaskRunner extends TaskRunner {
     try {
       while (!this.stopping) {
         this.#throwIfFailed()
+        if (this.#mustResend) {
+          await this.#resendInOrder()
+          continue
+        }
         if (this.targetState !== 'STARTED') {
           await this.#commitOffsets()
+          // A stop or a resume during the commit would otherwise be missed by the wait below.
+          if (this.stopping || (this.targetState as TargetState) === 'STARTED') continue
           this.setState('PAUSED')
           await this.waitForTargetChange()
           if (!this.stopping && (this.targetState as TargetState) === 'STARTED') this.setState('RUNNING')
@@ -118,15 +144,17 @@ export class SourceTaskRunner extends TaskRunner {
           this.setState('RUNNING')
           this.logger.info(`${taskIdString(this.id)}: poll succeeded again`)
         }
-        if (records && records.length > 0 && !this.#failure) await this.#send(records)
+        if (records && records.length > 0 && !this.#failure && !this.cancelled) await this.#send(records)
         await this.#maybeCommit()
       }
       await this.#drain()
       this.#throwIfFailed()
     } finally {
-      await this.#commitOffsets().catch((error) =>
-        this.logger.warn(`${taskIdString(this.id)}: final offset commit failed: ${errorMessage(error)}`),
-      )
+      if (!this.cancelled) {
+        await this.#commitOffsets().catch((error) =>
+          this.logger.warn(`${taskIdString(this.id)}: final offset commit failed: ${errorMessage(error)}`),
+        )
+      }
       this.#o.transforms.close()
       await this.#o.producer.close()
       await this.#o.errorHandler.close()
@@ -150,22 +178,39 @@ export class SourceTaskRunner extends TaskRunner {
     await this.#sleep(delay)
   }
 
-  /** Waits `ms`, or less if a stop wakes the runner. */
+  /** Waits `ms`, or less if a stop wakes the runner (every sleeper wakes). */
   async #sleep(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms)
-      this.#wakeSender = () => {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    this.#wakeSender = null
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms)
+      }),
+      this.#stopped.promise,
+    ])
+    clearTimeout(timer)
+  }
+
+  /** Waits for the batch's send to end, or for cancellation. */
+  async #settled(batch: Batch): Promise<void> {
+    await Promise.race([batch.settled, this.#cancelledSignal.promise])
   }
 
   protected async onStopRequested(): Promise<void> {
     this.#o.errorHandler.stop()
-    this.#wakeSender?.()
+    this.#stopped.resolve()
     await this.#o.task.stop()
+  }
+
+  /** Closes the producer now (nothing more may be written); the loop's own cleanup follows whenever it ends. */
+  protected override onCancel(): void {
+    this.#stopped.resolve()
+    this.#cancelledSignal.resolve()
+    this.#o.errorHandler.stop()
+    void this.#o.producer
+      .close()
+      .catch((error) =>
+        this.logger.warn(`${taskIdString(this.id)}: closing the producer failed: ${errorMessage(error)}`),
+      )
   }
 
   protected override async cleanupAfterFailure(): Promise<void> {
@@ -178,9 +223,10 @@ export class SourceTaskRunner extends TaskRunner {
       sentIndex: [],
       produce: [],
       offsets: new Map(),
-      acked: false,
+      state: 'unsent',
       metadata: null,
-      promise: Promise.resolve(),
+      error: null,
+      settled: Promise.resolve(),
     }
     // Records of one poll usually share one partition object: its key is computed once.
     let lastPartition: SourceRecord['sourcePartition'] = null
@@ -218,10 +264,16 @@ export class SourceTaskRunner extends TaskRunner {
       batch.sentIndex.push(i)
       batch.produce.push(produced)
     }
-    batch.promise = this.#produce(batch)
     this.#inFlight.push(batch)
-    while (this.#inFlight.length >= MAX_IN_FLIGHT_BATCHES && !this.#failure) {
-      await this.#inFlight[0].promise
+    // After a failure the batch waits for the resend, which keeps it in order behind the failed one.
+    if (!this.#mustResend && !this.stopping) this.#dispatch(batch)
+    while (
+      this.#inFlight.length >= MAX_IN_FLIGHT_BATCHES &&
+      !this.#failure &&
+      !this.#mustResend &&
+      !this.cancelled
+    ) {
+      await this.#settled(this.#inFlight[0])
       this.#collectAcked()
     }
     this.#collectAcked()
@@ -235,21 +287,27 @@ export class SourceTaskRunner extends TaskRunner {
     return convert(record, this.#o.converters, stage)
   }
 
-  /** Sends one batch, retrying retriable failures with backoff until it succeeds or the task stops. */
-  async #produce(batch: Batch): Promise<void> {
+  /** Sends the batch; its outcome lands in `state` (a retriable failure also stops the pipeline). */
+  #dispatch(batch: Batch): void {
+    batch.metadata = null
+    batch.error = null
     if (batch.produce.length === 0) {
-      batch.acked = true
+      batch.state = 'acked'
       batch.metadata = []
+      batch.settled = Promise.resolve()
       return
     }
-    const backoff = new Backoff(100, 10_000)
-    for (;;) {
-      try {
-        batch.metadata = await this.#o.producer.send(batch.produce)
-        batch.acked = true
-        return
-      } catch (error) {
-        if (!isRetriable(error) || this.stopping) {
+    batch.state = 'in-flight'
+    batch.settled = this.#o.producer.send(batch.produce).then(
+      (metadata) => {
+        batch.state = 'acked'
+        batch.metadata = metadata
+      },
+      (error: unknown) => {
+        batch.state = 'failed'
+        batch.error = error
+        if (isRetriable(error)) this.#mustResend = true
+        else
           this.#failure ??= new ConnectError(
             'CONNECT',
             `failed to write records to the log: ${errorMessage(error)}`,
@@ -257,20 +315,59 @@ export class SourceTaskRunner extends TaskRunner {
               cause: error,
             },
           )
-          return
-        }
-        const delay = backoff.next()
-        this.logger.warn(
-          `${taskIdString(this.id)}: writing ${batch.produce.length} records failed (${errorMessage(error)}); retrying in ${delay} ms`,
-        )
-        await this.#sleep(delay)
+      },
+    )
+  }
+
+  /**
+   * After a retriable failure: lets every send in flight end, then sends the oldest unacknowledged
+   * batch and every later one again, one at a time and in order, each retried with backoff until
+   * written. Returns early on stop (what is not written is not committed) or a non-retriable failure.
+   */
+  async #resendInOrder(): Promise<void> {
+    await Promise.race([Promise.all(this.#inFlight.map((b) => b.settled)), this.#cancelledSignal.promise])
+    this.#collectAcked()
+    // Later batches may have been written before the failed one; they are written again after it.
+    for (const batch of this.#inFlight) batch.state = 'unsent'
+    const total = this.#inFlight.reduce((n, b) => n + b.produce.length, 0)
+    this.logger.warn(
+      `${taskIdString(this.id)}: writing to the log failed (${errorMessage(this.#firstError())}); ` +
+        `sending ${total} records in ${this.#inFlight.length} batches again, in order`,
+    )
+    const backoff = new Backoff(100, 10_000)
+    while (this.#inFlight.length > 0 && !this.stopping && !this.#failure) {
+      const batch = this.#inFlight[0]
+      this.#dispatch(batch)
+      await this.#settled(batch)
+      if (batch.state === 'acked') {
+        this.#collectAcked()
+        backoff.reset()
+        continue
       }
+      // Cancelled (still in flight), stopped, or a non-retriable failure that fails the task.
+      if (batch.state !== 'failed' || this.stopping || this.#failure) break
+      const delay = backoff.next()
+      this.logger.warn(
+        `${taskIdString(this.id)}: writing ${batch.produce.length} records failed (${errorMessage(batch.error)}); retrying in ${delay} ms`,
+      )
+      batch.state = 'unsent'
+      await this.#maybeCommit()
+      await this.#sleep(delay)
     }
+    if (this.#inFlight.length === 0) {
+      this.#mustResend = false
+      this.logger.info(`${taskIdString(this.id)}: writing to the log succeeded again`)
+    }
+  }
+
+  #firstError(): unknown {
+    return this.#inFlight.find((b) => b.error !== null)?.error ?? null
   }
 
   /** Moves the offsets of the acknowledged prefix of in-flight batches to the offset writer. */
   #collectAcked(): void {
-    while (this.#inFlight.length > 0 && this.#inFlight[0].acked) {
+    if (this.cancelled) return
+    while (this.#inFlight.length > 0 && this.#inFlight[0].state === 'acked') {
       const batch = this.#inFlight.shift()!
       this.reportTopics(batch.produce)
       for (const { partition, offset } of batch.offsets.values()) {
@@ -288,10 +385,19 @@ export class SourceTaskRunner extends TaskRunner {
     }
   }
 
+  /** On stop: waits for the sends in flight (never retrying), so their offsets can be committed. */
   async #drain(): Promise<void> {
-    while (this.#inFlight.length > 0 && !this.#failure) {
-      await this.#inFlight[0].promise
+    while (this.#inFlight.length > 0 && !this.#failure && !this.cancelled) {
+      const head = this.#inFlight[0]
+      if (head.state === 'unsent' || head.state === 'failed') break
+      await this.#settled(head)
       this.#collectAcked()
+    }
+    if (this.#inFlight.length > 0 && !this.#failure && !this.cancelled) {
+      const records = this.#inFlight.reduce((n, b) => n + b.produce.length, 0)
+      this.logger.warn(
+        `${taskIdString(this.id)}: stopped with ${records} records not acknowledged by the log; their offsets are not committed`,
+      )
     }
   }
 
@@ -301,6 +407,7 @@ export class SourceTaskRunner extends TaskRunner {
   }
 
   async #commitOffsets(): Promise<void> {
+    if (this.cancelled) return
     if (this.#committing) return this.#committing
     this.#committing = (async () => {
       this.#lastFlush = Date.now()
@@ -312,7 +419,7 @@ export class SourceTaskRunner extends TaskRunner {
         this.logger.warn(`${taskIdString(this.id)}: offset commit failed, will retry: ${errorMessage(error)}`)
         return
       }
-      await this.#o.task.commit()
+      if (!this.cancelled) await this.#o.task.commit()
     })().finally(() => {
       this.#committing = null
     })

@@ -2,6 +2,10 @@
  * The life of one task inside a worker: start, run its loop, follow the target state
  * (STARTED/PAUSED), stop gracefully, and report every state change — a failure with its trace —
  * to the status listener. A failing task never takes the worker down.
+ *
+ * A task that does not end within the graceful timeout is cancelled (Kafka Connect's
+ * `WorkerTask.cancel`): it may already run on another worker, so from then on it reports no status,
+ * and a runner checking `cancelled` (the source runner does) commits and writes nothing more.
  */
 
 import { errorMessage, errorTrace } from '../api/errors.ts'
@@ -15,7 +19,8 @@ export interface TaskRunnerContext {
   readonly workerId: string
   readonly statusListener: StatusListener
   readonly logger: Logger
-  generation?: number
+  /** The group generation a status report carries, read at each report (0 when absent). */
+  readonly generation?: () => number
 }
 
 export abstract class TaskRunner {
@@ -25,6 +30,7 @@ export abstract class TaskRunner {
   #state: State = 'UNASSIGNED'
   #target: TargetState
   #stopping = false
+  #cancelled = false
   #done: Promise<void> | undefined
   #targetChanged: (() => void) | undefined
 
@@ -43,8 +49,14 @@ export abstract class TaskRunner {
     return this.#target
   }
 
+  /** True once a stop was requested (cancellation included). */
   protected get stopping(): boolean {
     return this.#stopping
+  }
+
+  /** True once the task was abandoned after the graceful timeout: no commit, no write, no status. */
+  protected get cancelled(): boolean {
+    return this.#cancelled
   }
 
   /** Starts the task's loop in the background; `stop()` ends it. */
@@ -79,13 +91,37 @@ export abstract class TaskRunner {
       }),
     ])
     clearTimeout(timer)
-    if (!ended)
-      this.logger.warn(`${taskIdString(this.id)}: did not stop within ${timeoutMs} ms; leaving it behind`)
+    if (!ended) {
+      this.logger.warn(
+        `${taskIdString(this.id)}: did not stop within ${timeoutMs} ms; cancelling it (its offsets are not committed)`,
+      )
+      this.cancel()
+    }
     return ended
   }
 
-  /** Resolves when the target state changes or a stop is requested. */
+  /**
+   * Abandons the task (Java's `WorkerTask.cancel`): the loop may still be blocked in the task or the
+   * log, but whatever it does from now on commits nothing and reports nothing. Implies a stop.
+   */
+  cancel(): void {
+    if (this.#cancelled) return
+    this.#cancelled = true
+    this.#stopping = true
+    this.#targetChanged?.()
+    try {
+      this.onCancel()
+    } catch (error) {
+      this.logger.warn({ err: errorMessage(error) }, `${taskIdString(this.id)}: error while cancelling`)
+    }
+  }
+
+  /**
+   * Resolves when the target state changes or a stop is requested (at once if one already was). A
+   * change made before the call is not seen: check the target right before calling, with no await between.
+   */
   protected waitForTargetChange(): Promise<void> {
+    if (this.#stopping) return Promise.resolve()
     return new Promise((resolve) => {
       this.#targetChanged = () => {
         this.#targetChanged = undefined
@@ -96,16 +132,19 @@ export abstract class TaskRunner {
 
   protected setState(state: State, trace: string | null = null): void {
     this.#state = state
+    // Java's WorkerTask skips the status update of a cancelled task: it may run elsewhere by now.
+    if (this.#cancelled) return
     this.#ctx.statusListener.onTaskStatus(this.id, {
       state,
       trace,
       workerId: this.#ctx.workerId,
-      generation: this.#ctx.generation ?? 0,
+      generation: this.#ctx.generation?.() ?? 0,
     })
   }
 
   /** Reports the topics of a batch as active for the connector (KIP-558). */
   protected reportTopics(records: readonly { topic: string }[]): void {
+    if (this.#cancelled) return
     let last = ''
     for (const r of records) {
       if (r.topic !== last) this.#ctx.statusListener.onTopicActive(this.id.connector, r.topic, this.id.task)
@@ -117,6 +156,8 @@ export abstract class TaskRunner {
   protected abstract execute(): Promise<void>
   /** Called from `stop()`, concurrently with the loop, to make a pending poll/put return. */
   protected abstract onStopRequested(): Promise<void> | void
+  /** Called once on cancellation: release what the abandoned loop still holds (its producer…). */
+  protected onCancel(): void {}
   protected onTargetStateChange(_target: TargetState): void {}
 
   async #run(): Promise<void> {
@@ -124,10 +165,8 @@ export abstract class TaskRunner {
       await this.execute()
       if (this.#state !== 'FAILED') this.setState('UNASSIGNED')
     } catch (error) {
-      this.logger.error(
-        { err: errorMessage(error) },
-        `${taskIdString(this.id)} failed: ${errorMessage(error)}`,
-      )
+      const log = this.#cancelled ? this.logger.warn.bind(this.logger) : this.logger.error.bind(this.logger)
+      log({ err: errorMessage(error) }, `${taskIdString(this.id)} failed: ${errorMessage(error)}`)
       this.setState('FAILED', errorTrace(error))
       await this.cleanupAfterFailure()
     }

@@ -66,7 +66,6 @@ export class Worker {
   readonly #o: WorkerOptions
   readonly #connectors = new Map<string, RunningConnector>()
   readonly #tasks = new Map<string, TaskRunner>()
-  readonly #offsetWriters = new Map<string, ConnectorOffsetWriter>()
   readonly #errorHandlers = new Map<string, ErrorHandler>()
 
   constructor(options: WorkerOptions) {
@@ -75,6 +74,7 @@ export class Worker {
   }
 
   #workerId: string
+  #generation = 0
 
   /** `host:port` of this worker's REST listener, as status reports it. */
   get workerId(): string {
@@ -83,6 +83,19 @@ export class Worker {
 
   set workerId(id: string) {
     this.#workerId = id
+  }
+
+  /**
+   * The group generation status reports carry (Connect's herder `generation()`), for a distributed
+   * herder to set after each rebalance; 0 in standalone mode. Read at each report, so a task started
+   * in one generation reports the current one.
+   */
+  get generation(): number {
+    return this.#generation
+  }
+
+  set generation(generation: number) {
+    this.#generation = generation
   }
 
   get log(): Log {
@@ -221,7 +234,7 @@ export class Worker {
         state: 'FAILED',
         trace: errorTrace(error),
         workerId: this.#workerId,
-        generation: 0,
+        generation: this.#generation,
       })
       return
     }
@@ -260,6 +273,7 @@ export class Worker {
       workerId: this.#workerId,
       statusListener: this.#o.statusListener,
       logger: logger.child({ connector: id.connector, task: id.task }),
+      generation: () => this.#generation,
     }
     const converters = createConverters(config, connectorProps, plugins)
     const flushInterval = config.getLong('offset.flush.interval.ms')
@@ -273,11 +287,6 @@ export class Worker {
     this.#errorHandlers.set(taskIdString(id), errorHandler)
     if (this.connectorType(className) === 'source') {
       const task = new ((connector as SourceConnector).taskClass())()
-      let writer = this.#offsetWriters.get(id.connector)
-      if (!writer) {
-        writer = new ConnectorOffsetWriter(id.connector, this.#o.offsetStore)
-        this.#offsetWriters.set(id.connector, writer)
-      }
       return new SourceTaskRunner(ctx, target, {
         task,
         taskConfig: taskProps,
@@ -291,7 +300,9 @@ export class Worker {
           ),
         }),
         offsetReader: new ConnectorOffsetReader(id.connector, this.#o.offsetStore),
-        offsetWriter: writer,
+        // One writer per task (Connect's OffsetStorageWriter): a task's flush carries only its own
+        // offsets, and pending offsets die with the task instead of overwriting a later offset reset.
+        offsetWriter: new ConnectorOffsetWriter(id.connector, this.#o.offsetStore),
         topicCreator: new TopicCreator(
           log,
           connectorProps,
@@ -349,7 +360,7 @@ export class Worker {
       state,
       trace,
       workerId: this.#workerId,
-      generation: 0,
+      generation: this.#generation,
     })
   }
 }
