@@ -2,9 +2,10 @@
  * `java.text.SimpleDateFormat` in UTC with the English locale, as TimestampConverter and
  * TimestampRouter use it (both set the time zone to UTC).
  *
- * Pattern letters: G y Y (as y) M L d D E u a H k K h m s S z Z X, text in single quotes and `''` for a
- * quote. `w`, `W` and `F` (week-based fields) are rejected. Formatting is exact for these letters;
- * parsing is lenient as Java's is by default: numbers take as many digits as are there (exactly the
+ * Pattern letters: G y Y M L d D E u a H k K h m s S z Z X, text in single quotes and `''` for a
+ * quote. `Y` formats the week year of the US locale's calendar (weeks from Sunday, week 1 holds
+ * January 1: 2024-12-29 is week year 2025); parsing reads `Y` as `y`. `w`, `W` and `F` (week-based
+ * fields) are rejected. Formatting is exact for these letters; parsing is lenient as Java's is by default: numbers take as many digits as are there (exactly the
  * pattern width when the next field is a number too, as in `yyyyMMdd`), fields roll over (month 13 is
  * January of the next year), and text after the pattern is ignored. Two-digit `yy` years fall within
  * 80 years before and 20 after now, as Java's default century. The proleptic Gregorian calendar is
@@ -279,6 +280,17 @@ function pad(n: number, width: number): string {
   return n < 0 ? `-${s}` : s
 }
 
+/**
+ * GregorianCalendar's week year for the default US locale (firstDayOfWeek SUNDAY,
+ * minimalDaysInFirstWeek 1): week 1 is the Sunday-to-Saturday week holding January 1, so the last
+ * days of December belong to the next week year when their week reaches into January.
+ */
+function weekYear(date: Date): number {
+  const year = date.getUTCFullYear()
+  const saturday = new Date(date.getTime() + (6 - date.getUTCDay()) * 86_400_000)
+  return saturday.getUTCFullYear() > year ? year + 1 : year
+}
+
 function formatField(date: Date, letter: string, count: number): string {
   const year = date.getUTCFullYear()
   switch (letter) {
@@ -288,7 +300,8 @@ function formatField(date: Date, letter: string, count: number): string {
       return pad(date.getUTCDay() === 0 ? 7 : date.getUTCDay(), count)
     case 'y':
     case 'Y': {
-      const y = year > 0 ? year : 1 - year
+      const full = letter === 'Y' ? weekYear(date) : year
+      const y = full > 0 ? full : 1 - full
       return count === 2 ? pad(y % 100, 2) : pad(y, count)
     }
     case 'M':
