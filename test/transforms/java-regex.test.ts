@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { ConfigError } from '../../src/api/errors.ts'
 import { compileJavaRegex, javaRegexFor } from '../../src/api/java-regex.ts'
+import { parseSettings } from '../../src/connectors/postgres-cdc/config.ts'
 import { sinkTopics } from '../../src/runtime/worker.ts'
 
 /** [Java pattern, input, what Java's Pattern.matches(pattern, input) answers] */
@@ -111,5 +112,22 @@ describe('Java regex translation', () => {
     assert.equal(pattern.test('ORDERS.v1'), true)
     assert.equal(pattern.test('orders.v1x'), false)
     assert.equal(pattern.test('ordersQ.v1E'), false)
+  })
+
+  test('Debezium list keys take Java regexes: (?i) works, what cannot run is an error naming the key', () => {
+    const base = {
+      'database.hostname': 'h',
+      'database.user': 'u',
+      'database.dbname': 'd',
+      'topic.prefix': 'p',
+    }
+    const s = parseSettings({ ...base, 'table.include.list': '(?i)public\\.ORDERS.*,\\Qinv.items\\E' })
+    assert.equal(s.tableInclude[0].test('public.orders_2024'), true)
+    assert.equal(s.tableInclude[1].test('inv.items'), true)
+    assert.equal(s.tableInclude[1].test('invXitems'), false)
+    assert.throws(
+      () => parseSettings({ ...base, 'table.exclude.list': 'a*+' }),
+      (e: unknown) => e instanceof ConfigError && /table\.exclude\.list/.test(e.message),
+    )
   })
 })

@@ -12,7 +12,7 @@ import {
   ValidString,
 } from '../../api/config-def.ts'
 import { ConfigError } from '../../api/errors.ts'
-import { compileJavaRegex } from '../../api/java-regex.ts'
+import { compileJavaRegex, javaRegexFor } from '../../api/java-regex.ts'
 import { checkTopicReaderProperties } from '../../api/topic-reader.ts'
 
 /** Debezium's channels: `source` (the signal table) and `kafka` are implemented; `file`, `jmx` and `in-process` are not. */
@@ -847,6 +847,6 @@ function parseMessageKeyColumns(text: string | null): { table: RegExp; columns: 
           `message.key.columns entry '${part}' must look like <schema.table regex>:<column>[,<column>...]`,
         )
       }
-      return { table: compileJavaRegex(part.slice(0, colon)).whole, columns }
+      return { table: javaRegexFor('message.key.columns', part.slice(0, colon)).whole, columns }
     })
 }
