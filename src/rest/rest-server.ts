@@ -127,6 +127,11 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     // bounded by Node's header size limit, as Jetty's bounds Connect's.
     routerOptions: { maxParamLength: 1 << 20 },
     clientErrorHandler: (error, socket) => clientError(error, socket, routes),
+    // A path that is not valid percent-encoding (`/connectors/%zz`): a 400 in Connect's shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const plain = reply as unknown as { code(status: number): { send(body: unknown): void } }
+      plain.code(400).send({ error_code: 400, message: `HTTP 400 Bad Request: ${error.message}` })
+    },
   }
   if (options.tls) {
     serverOptions.https = { ...options.tls }

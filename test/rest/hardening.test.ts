@@ -107,6 +107,11 @@ describe('REST hardening on a standalone worker', () => {
       await rawRequest(w.worker.rest.port, 'GET /connectors HTTP/1.1\r\nBad Header\r\n\r\n'),
     )
     assert.deepEqual(garbage, { status: 400, body: { error_code: 400, message: 'HTTP 400 Bad Request' } })
+    const badUrl = parseRaw(
+      await rawRequest(w.worker.rest.port, 'GET /connectors/%zz HTTP/1.1\r\nHost: x\r\n\r\n'),
+    )
+    assert.equal(badUrl.status, 400)
+    assert.equal((badUrl.body as { error_code: number }).error_code, 400)
     const tooLarge = await request(w.base, 'POST', '/connectors', `{"x":"${'y'.repeat(11 * 1024 * 1024)}"}`)
     assert.deepEqual(tooLarge.body, { error_code: 413, message: 'HTTP 413 Request Entity Too Large' })
   })
