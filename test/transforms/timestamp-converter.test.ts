@@ -179,3 +179,19 @@ describe('SimpleDateFormat week year (Y)', () => {
     })
   }
 })
+
+describe('SimpleDateFormat parsing a week year (Y), as Java resolves week dates', () => {
+  const cases: [string, string, string][] = [
+    ['YYYY-MM-dd', '2024-06-15', '2023-12-31'], // month and day give way to week 1's Sunday
+    ['YYYY-MM-dd', '2015-01-05', '2014-12-28'],
+    ['YYYY-MM-dd', '2012-11-29', '2012-01-01'],
+    ['YYYY EEE', '2025 Wed', '2025-01-01'],
+    ['YYYY u', '2025 7', '2024-12-29'],
+    ['YYYY yyyy-MM-dd', '2024 2024-03-05', '2024-03-05'], // a later y wins
+  ]
+  for (const [pattern, text, day] of cases) {
+    test(`${JSON.stringify(text)} read with ${pattern} is ${day}`, () => {
+      assert.equal(new SimpleDateFormat(pattern).parse(text).toISOString(), `${day}T00:00:00.000Z`)
+    })
+  }
+})
