@@ -20,7 +20,8 @@ export async function runDemo(options: DemoOptions): Promise<StandaloneWorker> {
   const input = join(dataDir, 'input.txt')
   const output = join(dataDir, 'output.txt')
   const config = new WorkerConfig({
-    'sluice.data.dir': dataDir,
+    // The worker's own state in a subdirectory: FileStream connectors may not touch the data dir.
+    'sluice.data.dir': join(dataDir, 'worker'),
     listeners: `http://127.0.0.1:${options.port}`,
     'value.converter.schemas.enable': 'false',
     'key.converter.schemas.enable': 'false',

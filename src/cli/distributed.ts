@@ -6,6 +6,7 @@
 
 import { createLogger, type Logger } from '../common/logger.ts'
 import type { DistributedConfig } from '../config/distributed-config.ts'
+import { checkWorkerPlugins } from '../config/worker-plugins.ts'
 import { CONNECT_PROTOCOL_TYPE } from '../herder/distributed/connect-protocol.ts'
 import { DistributedHerder } from '../herder/distributed/distributed-herder.ts'
 import { Loggers } from '../herder/loggers.ts'
@@ -38,6 +39,7 @@ export async function startDistributed(
   const logger = createLogger({ level: config.getString('log.level'), pretty: options.prettyLogs })
   const plugins = builtInPlugins()
   await loadPluginPath(config.getList('plugin.path'), plugins)
+  checkWorkerPlugins(config, plugins)
   const groupId = config.groupId
   const clientId = `sluice-${groupId}-${process.pid}`
   const bootstrapServers = config.getList('bootstrap.servers')

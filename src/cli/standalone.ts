@@ -7,20 +7,24 @@
 import { join } from 'node:path'
 import type { Props } from '../api/connector.ts'
 import { ConfigError } from '../api/errors.ts'
+import { reserveWorkerPath } from '../api/worker-files.ts'
 import { createLogger, type Logger } from '../common/logger.ts'
 import { readConfigFile } from '../config/config-file.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
+import { checkWorkerPlugins } from '../config/worker-plugins.ts'
 import { Loggers } from '../herder/loggers.ts'
 import { StandaloneHerder } from '../herder/standalone/standalone-herder.ts'
 import { createLog } from '../log/create-log.ts'
 import type { Log } from '../log/log.ts'
 import { builtInPlugins } from '../plugins/built-ins.ts'
 import { loadPluginPath } from '../plugins/plugin-loader.ts'
+import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import { type RestServer, restServerSettings, startRestServer } from '../rest/rest-server.ts'
 import { invalidConfigMessage, validateConnectorConfig } from '../runtime/config-validation.ts'
 import { Worker } from '../runtime/worker.ts'
 import { FileConfigStore } from '../storage/local/file-config-store.ts'
 import { FileOffsetStore } from '../storage/local/file-offset-store.ts'
+import { ensurePrivateDir } from '../storage/local/json-file.ts'
 import { MemoryStatusStore } from '../storage/memory-status-store.ts'
 import { VERSION } from '../version.ts'
 
@@ -40,6 +44,27 @@ export async function startStandalone(
   const logger = createLogger({ level: config.getString('log.level'), pretty: options.prettyLogs })
   const plugins = builtInPlugins()
   await loadPluginPath(config.getList('plugin.path'), plugins)
+  checkWorkerPlugins(config, plugins)
+  // The worker's own files are off limits to FileStream connectors (validated below and over REST).
+  const releasePaths = [
+    reserveWorkerPath(config.dataDir, 'sluice.data.dir'),
+    reserveWorkerPath(config.offsetsFile, 'offset.storage.file.filename'),
+  ]
+  try {
+    return await startWith(config, plugins, connectorFiles, logger, releasePaths)
+  } catch (error) {
+    for (const release of releasePaths) release()
+    throw error
+  }
+}
+
+async function startWith(
+  config: WorkerConfig,
+  plugins: PluginRegistry,
+  connectorFiles: string[],
+  logger: Logger,
+  releasePaths: (() => void)[],
+): Promise<StandaloneWorker> {
   const connectorConfigs = connectorFiles.map(readConnectorFile)
   // Bad connector files fail here, before any state is opened.
   for (const props of connectorConfigs) {
@@ -49,6 +74,7 @@ export async function startStandalone(
   }
   const restSettings = restServerSettings(config)
   const loggers = new Loggers(logger)
+  ensurePrivateDir(config.dataDir)
   const log = await createLog(config, `sluice-${process.pid}`)
   const offsetStore = await FileOffsetStore.open(config.offsetsFile)
   const statusStore = new MemoryStatusStore()
@@ -94,6 +120,7 @@ export async function startStandalone(
         await herder.stop()
         await offsetStore.close()
         await log.close()
+        for (const release of releasePaths) release()
         logger.flush()
       })()
       return stopping

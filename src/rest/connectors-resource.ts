@@ -4,6 +4,7 @@ import { ConfigError, ConnectError } from '../api/errors.ts'
 import type { TargetState } from '../common/states.ts'
 import type { ConnectorOffset, Herder } from '../herder/herder.ts'
 import { BodyReadError, configMap, jsonObject, rejectUnknownFields } from './request-body.ts'
+import { taskWithVersion, withVersions } from './status-versions.ts'
 
 type NameParams = { Params: { name: string } }
 type TaskParams = { Params: { name: string; task: string } }
@@ -30,7 +31,7 @@ export function registerConnectorRoutes(
     for (const name of names) {
       const entry: Record<string, unknown> = {}
       try {
-        if (expand.includes('status')) entry.status = herder.connectorStatus(name)
+        if (expand.includes('status')) entry.status = withVersions(herder, herder.connectorStatus(name))
         if (expand.includes('info')) entry.info = herder.connectorInfo(name)
       } catch {
         continue // deleted while we listed: skipped, as Kafka Connect does
@@ -85,7 +86,7 @@ export function registerConnectorRoutes(
   })
 
   app.get<NameParams>('/connectors/:name/status', async (request) =>
-    herder.connectorStatus(request.params.name),
+    withVersions(herder, herder.connectorStatus(request.params.name)),
   )
 
   app.post<NameParams & { Querystring: { includeTasks?: string; onlyFailed?: string } }>(
@@ -95,7 +96,7 @@ export function registerConnectorRoutes(
       const onlyFailed = javaBoolean(request.query.onlyFailed)
       const status = await herder.restartConnector(request.params.name, { includeTasks, onlyFailed })
       if (!includeTasks && !onlyFailed) return reply.code(204).send()
-      return reply.code(202).send(status)
+      return reply.code(202).send(withVersions(herder, status))
     },
   )
 
@@ -142,7 +143,11 @@ export function registerConnectorRoutes(
   })
 
   app.get<TaskParams>('/connectors/:name/tasks/:task/status', async (request) =>
-    herder.taskStatus(request.params.name, taskNumber(request.params.task)),
+    taskWithVersion(
+      herder,
+      request.params.name,
+      herder.taskStatus(request.params.name, taskNumber(request.params.task)),
+    ),
   )
 
   app.post<TaskParams>('/connectors/:name/tasks/:task/restart', async (request, reply) => {

@@ -3,8 +3,11 @@
  * `ConnectRestServer` and `*Resource` classes). The only module that imports the HTTP framework.
  * Every `ConnectError` is mapped here, once, to `{"error_code": <status>, "message": ...}`; unknown
  * paths are 404 "HTTP 404 Not Found", a known path with another method 405 "HTTP 405 Method Not
- * Allowed", a body that is not JSON 415 "HTTP 415 Unsupported Media Type", as Jersey answers.
+ * Allowed", a body that is not JSON 415 "HTTP 415 Unsupported Media Type", as Jersey answers. Errors
+ * of the framework and of Node's HTTP parser (an unknown method, a bad request line) take that shape too.
  */
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { ConnectError } from '../api/errors.ts'
 import type { Logger } from '../common/logger.ts'
@@ -75,12 +78,60 @@ const FRAMEWORK_MESSAGES: Record<number, string> = {
   415: 'HTTP 415 Unsupported Media Type',
 }
 
+/**
+ * Requests Node's parser refuses before routing, answered in Connect's error shape: an unknown
+ * method (`FOO /connectors`) is Jersey's 405 on a known path and 404 elsewhere; an oversized header
+ * 431; a timeout 408; anything else 400.
+ */
+function clientError(
+  error: Error & { code?: string; rawPacket?: unknown },
+  socket: Duplex,
+  routes: readonly { pattern: RegExp }[],
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  let status = 400
+  let message = 'HTTP 400 Bad Request'
+  if (error.code === 'HPE_INVALID_METHOD') {
+    const path =
+      /^\S+ ([^\s?]+)/.exec(
+        Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1') : '',
+      )?.[1] ?? ''
+    status = routes.some((r) => r.pattern.test(path)) ? 405 : 404
+    message = FRAMEWORK_MESSAGES[status]
+  } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431
+    message = 'HTTP 431 Request Header Fields Too Large'
+  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408
+    message = 'HTTP 408 Request Timeout'
+  }
+  if (socket.writable) {
+    const body = JSON.stringify({ error_code: status, message })
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy(error)
+}
+
 export async function startRestServer(options: RestServerOptions): Promise<RestServer> {
   const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024
+  const routes: { method: string; pattern: RegExp }[] = []
   const serverOptions: FastifyServerOptions & { https?: object } = {
     logger: false,
     forceCloseConnections: true,
     bodyLimit,
+    // Kafka Connect has no limit on connector names (the framework's default of 100 characters let
+    // such a connector be created and never read, changed or deleted); the request line stays
+    // bounded by Node's header size limit, as Jetty's bounds Connect's.
+    routerOptions: { maxParamLength: 1 << 20 },
+    clientErrorHandler: (error, socket) => clientError(error, socket, routes),
+    // A path that is not valid percent-encoding (`/connectors/%zz`): a 400 in Connect's shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const plain = reply as unknown as { code(status: number): { send(body: unknown): void } }
+      plain.code(400).send({ error_code: 400, message: `HTTP 400 Bad Request: ${error.message}` })
+    },
   }
   if (options.tls) {
     serverOptions.https = { ...options.tls }
@@ -106,7 +157,6 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     }
   })
 
-  const routes: { method: string; pattern: RegExp }[] = []
   app.addHook('onRoute', (route) => {
     const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`)
     for (const method of [route.method].flat()) routes.push({ method, pattern })

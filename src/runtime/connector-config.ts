@@ -3,6 +3,7 @@
  * `SinkConnectorConfig`), shared by every connector and validated before a connector starts.
  */
 import { ConfigDef, NonEmptyString, Range, ValidString, validator } from '../api/config-def.ts'
+import { regexProblem } from '../api/java-regex.ts'
 
 export const COMMON_GROUP = 'Common'
 export const TRANSFORMS_GROUP = 'Transforms'
@@ -276,15 +277,8 @@ export const sinkConnectorConfigDef: ConfigDef = common()
     orderInGroup: 4,
     width: 'LONG',
     displayName: 'Topics regex',
-    validator: validator('valid regex', (v) => {
-      if (!v) return undefined
-      try {
-        new RegExp(v as string)
-        return undefined
-      } catch (error) {
-        return `not a valid regular expression: ${(error as Error).message}`
-      }
-    }),
+    // A Java regex (Pattern.compile in Kafka Connect's SinkConnectorConfig), translated.
+    validator: validator('valid regex', (v) => (v ? regexProblem(v) : undefined)),
   })
 
 /**

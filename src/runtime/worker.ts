@@ -12,6 +12,7 @@ import type {
   SourceConnectorContext,
 } from '../api/connector.ts'
 import { ConfigError, ConnectError, errorMessage, errorTrace } from '../api/errors.ts'
+import { javaRegexFor } from '../api/java-regex.ts'
 import { runWithConnectLogger } from '../api/log.ts'
 import type { SinkRecord, SourceRecord } from '../api/records.ts'
 import { asConnectLogger, type Logger } from '../common/logger.ts'
@@ -368,7 +369,7 @@ export class Worker {
 export function sinkTopics(props: Props): string[] | RegExp {
   const regex = props['topics.regex']?.trim()
   // Java's Pattern.matcher(topic).matches(): the whole topic name must match.
-  if (regex) return new RegExp(`^(?:${regex})$`)
+  if (regex) return javaRegexFor('topics.regex', regex).whole
   const topics = (props.topics ?? '')
     .split(',')
     .map((t) => t.trim())

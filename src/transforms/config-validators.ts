@@ -1,6 +1,6 @@
 /** Validators Kafka's transforms share (`org.apache.kafka.connect.transforms.util`). */
 import { type Validator, validator } from '../api/config-def.ts'
-import { regexProblem } from './java-regex.ts'
+import { regexProblem } from '../api/java-regex.ts'
 
 /** Kafka's `NonEmptyListValidator`. */
 export const nonEmptyList: Validator = validator('non-empty list', (value) =>

@@ -4,10 +4,10 @@
  */
 import { ConfigDef } from '../api/config-def.ts'
 import type { Props } from '../api/connector.ts'
+import { compileJavaRegex, type JavaPattern, replaceIfMatches, replacementFor } from '../api/java-regex.ts'
 import type { ConnectRecord } from '../api/records.ts'
 import type { Transformation } from '../api/transformation.ts'
 import { validRegex } from './config-validators.ts'
-import { compileJavaRegex, type JavaPattern, replaceIfMatches, replacementFor } from './java-regex.ts'
 
 export const REGEX_ROUTER_CONFIG_DEF = new ConfigDef()
   .define({

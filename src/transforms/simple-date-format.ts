@@ -2,10 +2,12 @@
  * `java.text.SimpleDateFormat` in UTC with the English locale, as TimestampConverter and
  * TimestampRouter use it (both set the time zone to UTC).
  *
- * Pattern letters: G y Y (as y) M L d D E u a H k K h m s S z Z X, text in single quotes and `''` for a
- * quote. `w`, `W` and `F` (week-based fields) are rejected. Formatting is exact for these letters;
- * parsing is lenient as Java's is by default: numbers take as many digits as are there (exactly the
- * pattern width when the next field is a number too, as in `yyyyMMdd`), fields roll over (month 13 is
+ * Pattern letters: G y Y M L d D E u a H k K h m s S z Z X, text in single quotes and `''` for a
+ * quote. `Y` formats the week year of the US locale's calendar (weeks from Sunday, week 1 holds
+ * January 1: 2024-12-29 is week year 2025); parsing `Y` (without a later `y`) gives a day of week 1
+ * of that week year, the pattern's day of week or Sunday, as Java's lenient parser does. `w`, `W`
+ * and `F` (week-based fields) are rejected. Formatting is exact for these letters; parsing is lenient
+ * as Java's is by default: numbers take as many digits as are there (exactly the pattern width when the next field is a number too, as in `yyyyMMdd`), fields roll over (month 13 is
  * January of the next year), and text after the pattern is ignored. Two-digit `yy` years fall within
  * 80 years before and 20 after now, as Java's default century. The proleptic Gregorian calendar is
  * used throughout (Java switches to the Julian calendar before 1582-10-15).
@@ -66,6 +68,9 @@ export class SimpleDateFormat {
       hour12: undefined as number | undefined,
       offsetMinutes: 0,
       bc: false,
+      /** `Y` read after any `y`: Java's CalendarBuilder then resolves a week date. */
+      weekYear: undefined as number | undefined,
+      dayOfWeek: undefined as number | undefined,
     }
     let pos = 0
     const fail = (): never => {
@@ -88,10 +93,14 @@ export class SimpleDateFormat {
           const n = Number(m![0])
           switch (t.letter) {
             case 'u':
+              f.dayOfWeek = n % 7
               break
             case 'y':
-            case 'Y':
               f.year = t.count <= 2 && m![0].length === 2 && /^\d\d$/.test(m![0]) ? twoDigitYear(n) : n
+              f.weekYear = undefined
+              break
+            case 'Y':
+              f.weekYear = t.count <= 2 && m![0].length === 2 && /^\d\d$/.test(m![0]) ? twoDigitYear(n) : n
               break
             case 'M':
             case 'L':
@@ -139,6 +148,7 @@ export class SimpleDateFormat {
         case 'E': {
           const idx = matchName(rest, DAYS)
           if (!idx) fail()
+          f.dayOfWeek = idx![0]
           pos += idx![1]
           break
         }
@@ -170,6 +180,14 @@ export class SimpleDateFormat {
     let hour = f.hour
     if (f.hour12 !== undefined) hour = f.hour12 + (f.pm ? 12 : 0)
     else if (f.pm !== undefined && hour < 12 && f.pm) hour += 12
+    if (f.weekYear !== undefined) {
+      // GregorianCalendar.setWeekDate(weekYear, 1, dayOfWeek ?? SUNDAY): month and day are overridden,
+      // as Java's parser does (2024-06-15 read with YYYY-MM-dd is Sunday 2023-12-31).
+      const weekYear = f.bc ? 1 - f.weekYear : f.weekYear
+      const jan1 = utc(weekYear, 0, 1, hour, f.minute, f.second, f.ms)
+      const firstSunday = jan1 - new Date(jan1).getUTCDay() * 86_400_000
+      return new Date(firstSunday + (f.dayOfWeek ?? 0) * 86_400_000 - f.offsetMinutes * 60_000)
+    }
     const year = f.bc ? 1 - f.year : f.year
     const ms =
       f.dayOfYear !== undefined
@@ -279,6 +297,17 @@ function pad(n: number, width: number): string {
   return n < 0 ? `-${s}` : s
 }
 
+/**
+ * GregorianCalendar's week year for the default US locale (firstDayOfWeek SUNDAY,
+ * minimalDaysInFirstWeek 1): week 1 is the Sunday-to-Saturday week holding January 1, so the last
+ * days of December belong to the next week year when their week reaches into January.
+ */
+function weekYear(date: Date): number {
+  const year = date.getUTCFullYear()
+  const saturday = new Date(date.getTime() + (6 - date.getUTCDay()) * 86_400_000)
+  return saturday.getUTCFullYear() > year ? year + 1 : year
+}
+
 function formatField(date: Date, letter: string, count: number): string {
   const year = date.getUTCFullYear()
   switch (letter) {
@@ -288,7 +317,8 @@ function formatField(date: Date, letter: string, count: number): string {
       return pad(date.getUTCDay() === 0 ? 7 : date.getUTCDay(), count)
     case 'y':
     case 'Y': {
-      const y = year > 0 ? year : 1 - year
+      const full = letter === 'Y' ? weekYear(date) : year
+      const y = full > 0 ? full : 1 - full
       return count === 2 ? pad(y % 100, 2) : pad(y, count)
     }
     case 'M':

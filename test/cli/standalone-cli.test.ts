@@ -27,6 +27,38 @@ describe('sluice standalone with bad input', () => {
     assert.match(result.stderr, /write e\.g\. localhost:9092/)
   })
 
+  it('refuses to start with a worker converter that does not exist, naming the key and the installed ones', () => {
+    writeFileSync(
+      join(dir, 'bad-converter.properties'),
+      `sluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\nvalue.converter=com.example.NoSuchConverter\n`,
+    )
+    const result = run(join(dir, 'bad-converter.properties'))
+    assert.equal(result.status, 2, result.stdout + result.stderr)
+    assert.match(result.stderr, /value\.converter/)
+    assert.match(result.stderr, /com\.example\.NoSuchConverter/)
+    assert.match(result.stderr, /org\.apache\.kafka\.connect\.json\.JsonConverter/)
+    assert.doesNotMatch(result.stdout + result.stderr, /ready/)
+  })
+
+  it('refuses to start with a header converter that is a plain converter, or with config providers', () => {
+    const base = `sluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n`
+    writeFileSync(
+      join(dir, 'bad-header.properties'),
+      `${base}header.converter=org.apache.kafka.connect.json.JsonConverterX\n`,
+    )
+    const header = run(join(dir, 'bad-header.properties'))
+    assert.equal(header.status, 2, header.stdout + header.stderr)
+    assert.match(header.stderr, /header\.converter/)
+    assert.match(header.stderr, /SimpleHeaderConverter/)
+    writeFileSync(
+      join(dir, 'providers.properties'),
+      `${base}config.providers=file\nconfig.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n`,
+    )
+    const providers = run(join(dir, 'providers.properties'))
+    assert.equal(providers.status, 2, providers.stdout + providers.stderr)
+    assert.match(providers.stderr, /config\.providers\.file\.class/)
+  })
+
   it('fails on an unknown connector class, listing the installed connectors', () => {
     writeFileSync(
       join(dir, 'worker.properties'),

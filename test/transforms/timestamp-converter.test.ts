@@ -151,3 +151,47 @@ describe('SimpleDateFormat', () => {
     assert.throws(() => new SimpleDateFormat('yyyy-bb'), /Illegal pattern character 'b'/)
   })
 })
+
+describe('SimpleDateFormat week year (Y)', () => {
+  // GregorianCalendar for Locale.US: weeks start on Sunday and week 1 holds January 1, so a December
+  // day whose Sunday-to-Saturday week reaches into January has the next week year.
+  const cases: [string, string][] = [
+    ['2014-12-27', '2014'], // Saturday
+    ['2014-12-28', '2015'], // Sunday of the week holding 2015-01-01
+    ['2014-12-31', '2015'],
+    ['2015-01-01', '2015'],
+    ['2021-12-25', '2021'], // Saturday
+    ['2021-12-26', '2022'], // the week ends on Saturday 2022-01-01
+    ['2022-01-01', '2022'],
+    ['2024-12-28', '2024'],
+    ['2024-12-29', '2025'],
+    ['2025-01-04', '2025'],
+    ['2027-01-01', '2027'], // Friday: week 1 of 2027 starts on 2026-12-27
+    ['2026-12-26', '2026'],
+    ['2026-12-27', '2027'],
+  ]
+  for (const [day, weekYear] of cases) {
+    test(`${day} has week year ${weekYear}`, () => {
+      const date = new Date(`${day}T12:00:00Z`)
+      assert.equal(new SimpleDateFormat('YYYY').format(date), weekYear)
+      assert.equal(new SimpleDateFormat('YY').format(date), weekYear.slice(2))
+      assert.equal(new SimpleDateFormat('yyyy').format(date), day.slice(0, 4))
+    })
+  }
+})
+
+describe('SimpleDateFormat parsing a week year (Y), as Java resolves week dates', () => {
+  const cases: [string, string, string][] = [
+    ['YYYY-MM-dd', '2024-06-15', '2023-12-31'], // month and day give way to week 1's Sunday
+    ['YYYY-MM-dd', '2015-01-05', '2014-12-28'],
+    ['YYYY-MM-dd', '2012-11-29', '2012-01-01'],
+    ['YYYY EEE', '2025 Wed', '2025-01-01'],
+    ['YYYY u', '2025 7', '2024-12-29'],
+    ['YYYY yyyy-MM-dd', '2024 2024-03-05', '2024-03-05'], // a later y wins
+  ]
+  for (const [pattern, text, day] of cases) {
+    test(`${JSON.stringify(text)} read with ${pattern} is ${day}`, () => {
+      assert.equal(new SimpleDateFormat(pattern).parse(text).toISOString(), `${day}T00:00:00.000Z`)
+    })
+  }
+})

@@ -1,8 +1,14 @@
-import { ConfigDef, NonEmptyString, Range } from '../../api/config-def.ts'
+import { ConfigDef, NonEmptyString, Range, validator } from '../../api/config-def.ts'
+import { workerPathProblem } from '../../api/worker-files.ts'
 
 export const FILE_CONFIG = 'file'
 export const TOPIC_CONFIG = 'topic'
 export const BATCH_SIZE_CONFIG = 'batch.size'
+
+/** Not the worker's own state (its data dir, offsets file): reading or appending to it breaks the worker. */
+const outsideWorkerState = validator("a file outside the worker's data dir", (value) =>
+  typeof value === 'string' && value !== '' ? workerPathProblem(value) : undefined,
+)
 
 /** Keys of Kafka's `FileStreamSourceConnector`, with its defaults. */
 export const fileSourceConfigDef = new ConfigDef()
@@ -12,6 +18,7 @@ export const fileSourceConfigDef = new ConfigDef()
     defaultValue: null,
     importance: 'HIGH',
     documentation: 'Source filename. If not specified, the standard input will be used.',
+    validator: outsideWorkerState,
   })
   .define({
     name: TOPIC_CONFIG,
@@ -37,4 +44,5 @@ export const fileSinkConfigDef = new ConfigDef().define({
   defaultValue: null,
   importance: 'HIGH',
   documentation: 'Destination filename. If not specified, the standard output will be used.',
+  validator: outsideWorkerState,
 })

@@ -13,6 +13,8 @@
  * `blocking_snapshot_collections`, the tables still to read (the current one first), so a restart
  * reads those again — the current table from its start (at-least-once) — then streams from the pause.
  */
+
+import { compileJavaRegex } from '../../api/java-regex.ts'
 import type { OffsetMap } from '../../api/records.ts'
 
 export interface BlockingTable {
@@ -64,12 +66,12 @@ export function blockingTables(captured: readonly string[], request: SnapshotReq
     .flatMap((c) => c.split(','))
     .map((c) => c.trim())
     .filter((c) => c !== '')
-    .map((c) => new RegExp(`^(?:${c})$`, 'i'))
+    .map((c) => compileJavaRegex(`(?i)${c}`).whole)
   return captured
     .filter((t) => patterns.some((p) => p.test(t)))
     .map((id) => {
       const condition = request.conditions.find(
-        (c) => c.dataCollection === id || new RegExp(`^(?:${c.dataCollection})$`, 'i').test(id),
+        (c) => c.dataCollection === id || compileJavaRegex(`(?i)${c.dataCollection}`).whole.test(id),
       )
       return { id, select: condition?.filter ?? null }
     })

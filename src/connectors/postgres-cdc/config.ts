@@ -12,6 +12,7 @@ import {
   ValidString,
 } from '../../api/config-def.ts'
 import { ConfigError } from '../../api/errors.ts'
+import { compileJavaRegex, javaRegexFor } from '../../api/java-regex.ts'
 import { checkTopicReaderProperties } from '../../api/topic-reader.ts'
 
 /** Debezium's channels: `source` (the signal table) and `kafka` are implemented; `file`, `jmx` and `in-process` are not. */
@@ -54,7 +55,7 @@ const regexList: Validator = {
   ensureValid(name, value) {
     for (const item of (value as string[] | null) ?? []) {
       try {
-        new RegExp(item)
+        compileJavaRegex(item)
       } catch (error) {
         throw new ConfigError(
           name,
@@ -716,7 +717,7 @@ export interface CdcSettings {
   readonly streamingBufferBytes: number
 }
 
-const full = (patterns: string[]): RegExp[] => patterns.map((p) => new RegExp(`^(?:${p})$`))
+const full = (patterns: string[]): RegExp[] => patterns.map((p) => compileJavaRegex(p).whole)
 
 /** Parses and checks keys across each other; throws a ConfigError naming the key. */
 export function parseSettings(props: Readonly<Record<string, string>>): CdcSettings {
@@ -846,6 +847,6 @@ function parseMessageKeyColumns(text: string | null): { table: RegExp; columns: 
           `message.key.columns entry '${part}' must look like <schema.table regex>:<column>[,<column>...]`,
         )
       }
-      return { table: new RegExp(`^(?:${part.slice(0, colon)})$`), columns }
+      return { table: javaRegexFor('message.key.columns', part.slice(0, colon)).whole, columns }
     })
 }

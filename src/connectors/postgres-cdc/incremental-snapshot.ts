@@ -19,6 +19,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
+import { compileJavaRegex } from '../../api/java-regex.ts'
 import type { Catalog } from './catalog.ts'
 import type { CdcSettings } from './config.ts'
 import { javaTypeOf } from './java-serialization.ts'
@@ -251,7 +252,7 @@ export class IncrementalSnapshot {
       )
       return
     }
-    const patterns = (parsed['data-collections'] ?? []).map((p) => new RegExp(`^(?:${p})$`))
+    const patterns = (parsed['data-collections'] ?? []).map((p) => compileJavaRegex(p).whole)
     if (patterns.length === 0) {
       this.#warn(`signal ${id}: execute-snapshot without data-collections: ignored`)
       return
@@ -294,7 +295,7 @@ export class IncrementalSnapshot {
       this.#state = null
       this.#chunkEnd = null
     } else {
-      const patterns = collections.map((p) => new RegExp(`^(?:${p})$`))
+      const patterns = collections.map((p) => compileJavaRegex(p).whole)
       const current = this.#state.collections[0]?.id
       this.#state.collections = this.#state.collections.filter((c) => !patterns.some((p) => p.test(c.id)))
       if (current !== this.#state.collections[0]?.id) {

@@ -1,5 +1,5 @@
 import type { ConfigStore, StoredConnector } from '../config-store.ts'
-import { readJsonFile, writeJsonFileAtomic } from './json-file.ts'
+import { readJsonFile, restrictFileMode, writeJsonFileAtomic } from './json-file.ts'
 
 interface ConfigFile {
   version: 1
@@ -17,6 +17,7 @@ export class FileConfigStore implements ConfigStore {
   }
 
   async load(): Promise<Map<string, StoredConnector>> {
+    restrictFileMode(this.#file)
     const content = await readJsonFile<ConfigFile>(this.#file)
     this.#connectors = content?.connectors ?? {}
     return new Map(Object.entries(this.#connectors))

@@ -1,5 +1,5 @@
 import { canonicalOffsetKey, type OffsetStore, parseOffsetKey } from '../offset-store.ts'
-import { readJsonFile, writeJsonFileAtomic } from './json-file.ts'
+import { readJsonFile, restrictFileMode, writeJsonFileAtomic } from './json-file.ts'
 
 interface OffsetFile {
   version: 1
@@ -25,6 +25,7 @@ export class FileOffsetStore implements OffsetStore {
 
   static async open(file: string): Promise<FileOffsetStore> {
     const store = new FileOffsetStore(file)
+    restrictFileMode(file)
     const content = await readJsonFile<OffsetFile>(file)
     for (const [k, v] of content?.offsets ?? []) store.#put(k, v)
     return store

@@ -1,10 +1,10 @@
 /** Kafka's `TopicNameMatches`: true for records whose whole topic name matches `pattern`. */
 import { allOf, ConfigDef, NonEmptyString } from '../../api/config-def.ts'
 import type { Props } from '../../api/connector.ts'
+import { compileJavaRegex, type JavaPattern } from '../../api/java-regex.ts'
 import type { ConnectRecord } from '../../api/records.ts'
 import type { Predicate } from '../../api/transformation.ts'
 import { validRegex } from '../config-validators.ts'
-import { compileJavaRegex, type JavaPattern } from '../java-regex.ts'
 
 export const TOPIC_NAME_MATCHES_CONFIG_DEF = new ConfigDef().define({
   name: 'pattern',

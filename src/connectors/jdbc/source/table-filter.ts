@@ -5,6 +5,7 @@
  * are regexes matched against the whole dotted full name.
  */
 import { ConfigError } from '../../../api/errors.ts'
+import { compileJavaRegex } from '../../../api/java-regex.ts'
 import type { Dialect, TableId } from '../common/dialect.ts'
 import type { CatalogTable } from './catalog.ts'
 import { TABLE_WHITELIST } from './config.ts'
@@ -24,7 +25,7 @@ export function namesOf(dialect: Dialect, table: TableId): string[] {
 function compile(patterns: readonly string[], key: string): RegExp[] {
   return patterns.map((p) => {
     try {
-      return new RegExp(`^(?:${p})$`)
+      return compileJavaRegex(p).whole
     } catch (error) {
       throw new ConfigError(
         key,

@@ -5,6 +5,7 @@
  * risky (no index on the column, rows committed out of order) are warnings.
  */
 import { ConfigError, RetriableError } from '../../../api/errors.ts'
+import { compileJavaRegex } from '../../../api/java-regex.ts'
 import type { DbConnection } from '../common/connection.ts'
 import type { TableId } from '../common/dialect.ts'
 import {
@@ -71,7 +72,7 @@ export function configProblems(config: JdbcSourceConfig): Problem[] {
   ] as const) {
     for (const pattern of list) {
       try {
-        new RegExp(pattern)
+        compileJavaRegex(pattern)
       } catch (error) {
         problems.push([
           key,
