@@ -112,7 +112,6 @@ export async function startDistributed(
       worker,
       configStore,
       statusStore,
-      offsetStore,
       membership: group.membership,
       logger,
     })
