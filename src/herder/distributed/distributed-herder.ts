@@ -49,6 +49,7 @@ import type {
   TaskInfo,
   TaskStateInfo,
 } from '../herder.ts'
+import { sameConfigs } from '../task-configs.ts'
 import {
   type ConnectorType,
   connectorOffsets,
@@ -152,15 +153,16 @@ export class DistributedHerder implements Herder {
       throw new ConnectError('TIMEOUT', `the worker could not join group '${this.#config.groupId}'`)
   }
 
+  /**
+   * Stops at once: what runs here stops without waiting for queued operations (which may be slow,
+   * e.g. a connector's start against a database that does not answer), nothing starts afterwards
+   * (a late assignment included), then the worker leaves the group, which also ends a pending join.
+   */
   async stop(): Promise<void> {
     this.#state.stopped = true
     this.#state.ready = false
-    this.#state.wake?.()
-    // The loop may be waiting in a JoinGroup; leaving the group below ends that wait.
-    await Promise.race([this.#rebalancer.loop.catch(() => {}), sleep(2000)])
-    await this.#queue.serial(async () => {
-      await this.#work.stopEverything('the worker is stopping')
-    })
+    this.#rebalancer.stop()
+    await this.#work.stopEverything('the worker is stopping')
     await this.#membership.leave('the worker is stopping').catch((error: unknown) => {
       this.#logger.warn(`leaving the group failed: ${errorMessage(error)}`)
     })
@@ -261,37 +263,54 @@ export class DistributedHerder implements Herder {
     if (!this.#state.current.isLeader) throw new RequestTargetError(this.#state.current.leaderUrl, 'leader')
   }
 
+  /**
+   * Validation runs outside the queue, as Kafka Connect validates on its own executor before it
+   * enqueues the write: a connector's `validate` may wait seconds on an external system (a JDBC
+   * connection timing out), and the queue must not wait with it. The write then re-checks, in the
+   * queue, what may have changed meanwhile.
+   */
   async putConnectorConfig(
     name: string,
     config: Props,
     options: { allowReplace: boolean; initialState?: TargetState },
   ): Promise<{ created: boolean; info: ConnectorInfo }> {
-    return this.#queue.request(async () => {
+    const full = { ...config, name }
+    const checkTarget = () => {
       this.#requireLeader()
       const exists = this.#configs.connectorConfig(name) !== undefined
       if (exists && !options.allowReplace) throw new AlreadyExistsError(`Connector ${name} already exists`)
-      const full = { ...config, name }
-      const infos = await validateConnectorConfig(full, this.#worker.plugins)
-      if (infos.error_count > 0) throw new ConfigError(undefined, invalidConfigMessage(infos))
-      this.#requireLeader()
+      return exists
+    }
+    checkTarget()
+    await this.#validate(full)
+    return this.#queue.request(async () => {
+      const exists = checkTarget()
       await this.#configs.putConnectorConfig(name, full, exists ? undefined : options.initialState)
       return { created: !exists, info: this.connectorInfo(name) }
     })
   }
 
   async patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {
+    this.#requireLeader()
+    const base = this.#config_(name)
+    const patched: Record<string, string> = { ...base }
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete patched[k]
+      else patched[k] = v
+    }
+    await this.#validate(patched)
     return this.#queue.request(async () => {
       this.#requireLeader()
-      const current: Record<string, string> = { ...this.#config_(name) }
-      for (const [k, v] of Object.entries(patch)) {
-        if (v === null) delete current[k]
-        else current[k] = v
-      }
-      const infos = await validateConnectorConfig(current, this.#worker.plugins)
-      if (infos.error_count > 0) throw new ConfigError(undefined, invalidConfigMessage(infos))
-      await this.#configs.putConnectorConfig(name, current)
+      // The patch applies to the config it was validated against, or not at all.
+      if (!sameConfigs([this.#config_(name)], [base])) throw new RebalanceNeededError()
+      await this.#configs.putConnectorConfig(name, patched)
       return this.connectorInfo(name)
     })
+  }
+
+  async #validate(config: Props): Promise<void> {
+    const infos = await validateConnectorConfig(config, this.#worker.plugins)
+    if (infos.error_count > 0) throw new ConfigError(undefined, invalidConfigMessage(infos))
   }
 
   async deleteConnector(name: string): Promise<void> {

@@ -32,6 +32,9 @@ import { eagerAssign, IncrementalCooperativeAssignor } from './incremental-assig
 import type { RunningWork } from './running-work.ts'
 import type { TaskConfigPublisher } from './task-config-publisher.ts'
 
+/** How often the watchdog checks the membership, independently of the herder loop. */
+const WATCHDOG_INTERVAL_MS = 200
+
 export class Rebalancer {
   readonly #c: HerderContext
   readonly #work: RunningWork
@@ -41,6 +44,9 @@ export class Rebalancer {
   #url = ''
   #loop: Promise<void> | undefined
   #scheduledRejoinAt = 0
+  /** True while a JoinGroup/SyncGroup round is in flight. */
+  #joining = false
+  #watchdog: NodeJS.Timeout | undefined
   /** Leader only: member id → URL and the full allocation after the last round. */
   #memberUrls = new Map<string, string>()
   #fullAssignment = new Map<string, Allocation>()
@@ -65,6 +71,17 @@ export class Rebalancer {
   /** Starts the herder loop: join, apply assignments, watch the membership. */
   start(): void {
     this.#loop = this.#run()
+    this.#watchdog = setInterval(() => {
+      if (this.#c.state.stopped || !this.#membershipLost()) return
+      this.#fence().catch((error: unknown) => this.#c.logger.error(`fencing failed: ${errorMessage(error)}`))
+    }, WATCHDOG_INTERVAL_MS)
+    this.#watchdog.unref()
+  }
+
+  /** Ends the watchdog; the loop ends on its own once `state.stopped` is set. */
+  stop(): void {
+    clearInterval(this.#watchdog)
+    this.#c.state.wake?.()
   }
 
   /** Resolves once the loop has ended (after `state.stopped` is set and the loop is woken). */
@@ -116,36 +133,53 @@ export class Rebalancer {
     }
   }
 
-  /** Zombie safety: a member the coordinator no longer vouches for stops its work before rejoining. */
+  /**
+   * Zombie safety: a member the coordinator no longer vouches for stops its work before rejoining.
+   * Checked by the loop and by a watchdog of its own: the loop may be waiting for the queue (an
+   * assignment behind a slow operation), and fencing waits for nothing (Kafka Connect's herder
+   * thread likewise stops work on a lost membership without waiting for queued requests).
+   */
   async #checkMembership(): Promise<void> {
-    if (this.#c.state.current === undefined) return
+    if (this.#membershipLost()) await this.#fence()
+  }
+
+  #membershipLost(): boolean {
+    // While a join runs the member has no generation, yet keeps its work (incremental cooperative
+    // rebalancing): the coordinator holds the session of a member in a join.
+    if (this.#c.state.current === undefined || this.#joining) return false
     // The coordinator expires the session `session.timeout.ms` after the last heartbeat it got,
     // which is no earlier than the last one confirmed here: giving up one heartbeat interval
     // sooner stops the tasks before the coordinator can hand them to anyone else.
     const session = this.#c.membership.sessionTimeoutMs
     const margin = Math.min(this.#c.config.getInt('heartbeat.interval.ms'), session / 2)
-    const lost =
+    return (
       this.#c.membership.generation === undefined || this.#c.membership.msSinceConfirmed > session - margin
-    if (!lost) return
+    )
+  }
+
+  async #fence(): Promise<void> {
     this.#c.logger.warn(
       `lost membership in group '${this.#c.config.groupId}' (no confirmation for ${Math.round(this.#c.membership.msSinceConfirmed)} ms): stopping all connectors and tasks`,
     )
+    // From here on nothing starts (RunningWork refuses while there is no current generation).
     this.#c.state.current = undefined
     this.#c.state.rejoinRequested ??= 'membership lost'
-    await this.#c.queue.serial(() => this.#work.stopEverything('membership lost'))
+    this.#c.state.wake?.()
+    await this.#work.stopEverything('membership lost')
     this.#assignor.reset()
   }
 
   async #rebalance(): Promise<void> {
     const previousProtocol = this.#c.state.current?.protocol
     // Under the eager protocol everything is given up before joining.
-    if (previousProtocol === 'default')
-      await this.#c.queue.serial(() => this.#work.stopEverything('eager rebalance'))
+    if (previousProtocol === 'default') await this.#work.stopEverything('eager rebalance')
     try {
       await this.#c.configs.readToEnd(this.#c.config.getInt('worker.sync.timeout.ms'))
     } catch {
       // Join with what we have; the leader answers CONFIG_MISMATCH if it matters.
     }
+    // Work given up (fenced, eager) is stopped before this member asks for new work.
+    await this.#work.settled
     const allocation = this.#allocation()
     const protocols = this.#offered.map((name) => ({
       name,
@@ -155,7 +189,13 @@ export class Rebalancer {
     this.#c.state.rejoinRequested = undefined
     this.#c.state.inRebalance = true
     try {
-      const generation = await this.#c.membership.join(protocols, (ctx) => this.#assign(ctx), reason)
+      this.#joining = true
+      let generation: Generation
+      try {
+        generation = await this.#c.membership.join(protocols, (ctx) => this.#assign(ctx), reason)
+      } finally {
+        this.#joining = false
+      }
       await this.#c.queue.serial(() => this.#onAssigned(generation))
     } catch (error) {
       this.#c.state.rejoinRequested ??= `the last join failed: ${errorMessage(error)}`
@@ -245,6 +285,13 @@ export class Rebalancer {
   }
 
   async #onAssigned(generation: Generation): Promise<void> {
+    // A late assignment: the worker began stopping, or lost the generation while this waited in the
+    // queue; its work may already run elsewhere.
+    if (this.#c.state.stopped) return
+    if (this.#c.membership.generation?.generationId !== generation.generationId) {
+      this.#c.state.rejoinRequested ??= `generation ${generation.generationId} ended before its assignment was applied`
+      return
+    }
     const protocol = generation.protocolName as ConnectProtocolName
     const assignment: ConnectAssignment = decodeAssignment(generation.assignment)
     if (!generation.isLeader) this.#assignor.reset()

@@ -11,14 +11,23 @@ import type { TaskConfigPublisher } from './task-config-publisher.ts'
 export class RunningWork {
   readonly #c: HerderContext
   readonly #publisher: TaskConfigPublisher
+  /** Counts `stopEverything` calls: a start that straddles one is undone. */
+  #stops = 0
+  #stopping: Promise<void> = Promise.resolve()
 
   constructor(context: HerderContext, publisher: TaskConfigPublisher) {
     this.#c = context
     this.#publisher = publisher
   }
 
+  /** Work may start only in a current generation, and never once the worker began stopping. */
+  get #mayStart(): boolean {
+    return !this.#c.state.stopped && this.#c.state.current !== undefined
+  }
+
   startTask(id: TaskId): void {
     const { configs, worker, logger, state } = this.#c
+    if (!this.#mayStart) return
     const connectorConfig = configs.connectorConfig(id.connector)
     const taskConfig = configs.taskConfigs(id.connector)[id.task]
     if (connectorConfig === undefined || taskConfig === undefined) {
@@ -32,8 +41,9 @@ export class RunningWork {
   async startConnector(name: string): Promise<void> {
     const { configs, worker, logger, queue } = this.#c
     const config = configs.connectorConfig(name)
-    if (config === undefined) return
+    if (config === undefined || !this.#mayStart) return
     const target = configs.targetState(name)
+    const stops = this.#stops
     const ok = await worker.startConnector(name, config, target, {
       onReconfigurationRequested: (n) => {
         void queue
@@ -41,6 +51,11 @@ export class RunningWork {
           .catch((error: unknown) => logger.error(`reconfiguring ${n} failed: ${errorMessage(error)}`))
       },
     })
+    if (stops !== this.#stops || !this.#mayStart) {
+      // Fenced or stopping while the connector started: it must not keep running.
+      await worker.stopConnector(name)
+      return
+    }
     if (ok && target !== 'STOPPED') await this.#publisher.reconfigure(name)
   }
 
@@ -56,7 +71,23 @@ export class RunningWork {
     this.startTask(id)
   }
 
-  async stopEverything(reason: string): Promise<void> {
+  /**
+   * Stops every connector and task this worker owns, at once: it does not wait for the operation
+   * queue (fencing and stopping must not wait behind user requests). Calls run one after another.
+   */
+  stopEverything(reason: string): Promise<void> {
+    this.#stops++
+    const run = this.#stopping.then(() => this.#stopAll(reason))
+    this.#stopping = run.catch(() => {})
+    return run
+  }
+
+  /** Resolves once no `stopEverything` is running. */
+  get settled(): Promise<void> {
+    return this.#stopping
+  }
+
+  async #stopAll(reason: string): Promise<void> {
     const { state, worker, logger } = this.#c
     const tasks = [...state.ownedTasks.values()]
     if (tasks.length > 0) {
@@ -64,8 +95,10 @@ export class RunningWork {
       await worker.stopTasks(tasks)
       state.counters.taskStops += tasks.length
     }
-    state.ownedTasks.clear()
-    for (const c of state.ownedConnectors) await worker.stopConnector(c)
-    state.ownedConnectors.clear()
+    for (const t of tasks) state.ownedTasks.delete(taskKey(t))
+    for (const c of [...state.ownedConnectors]) {
+      await worker.stopConnector(c)
+      state.ownedConnectors.delete(c)
+    }
   }
 }
