@@ -107,6 +107,7 @@ export async function startDistributed(
       heartbeatIntervalMs: config.getInt('heartbeat.interval.ms'),
     })
     cleanup.push(() => group.close())
+    const restSettings = restServerSettings(config)
     herder = new DistributedHerder({
       config,
       worker,
@@ -114,9 +115,10 @@ export async function startDistributed(
       statusStore,
       membership: group.membership,
       logger,
+      tls: restSettings.tls,
     })
     const rest = await startRestServer({
-      ...restServerSettings(config),
+      ...restSettings,
       herder,
       logger,
       loggers: new Loggers(logger),

@@ -66,10 +66,11 @@ import {
   type RebalanceCounters,
   sleep,
 } from './herder-state.ts'
+import type { InterWorkerTls } from './inter-worker-client.ts'
 import { Rebalancer } from './rebalance.ts'
 import { RebalanceNeededError, RequestTargetError, rebalanceExpected } from './request-target.ts'
 import { RunningWork } from './running-work.ts'
-import { verify } from './session-key.ts'
+import { SIGNATURE_HEADER, verify } from './session-key.ts'
 import { TaskConfigPublisher } from './task-config-publisher.ts'
 
 export type { RebalanceCounters } from './herder-state.ts'
@@ -81,6 +82,8 @@ export interface DistributedHerderOptions {
   statusStore: KafkaStatusStore
   membership: GroupMembership
   logger: Logger
+  /** The REST listener's TLS settings (`listeners=https://…`), used as a client towards other workers. */
+  tls?: InterWorkerTls
 }
 
 export class DistributedHerder implements Herder {
@@ -114,6 +117,7 @@ export class DistributedHerder implements Herder {
       logger: this.#logger,
       state: this.#state,
       queue: this.#queue,
+      tls: options.tls,
     }
     this.#publisher = new TaskConfigPublisher(this.#context)
     this.#work = new RunningWork(this.#context, this.#publisher)
@@ -420,7 +424,8 @@ export class DistributedHerder implements Herder {
     configs: Props[],
     request: { body: string; headers: Record<string, string | string[] | undefined> },
   ): Promise<void> {
-    if (this.#state.current?.protocol === 'sessioned') {
+    // Signed requests pass the REST layer's basic auth: a signature, when there is one, is always checked.
+    if (this.#state.current?.protocol === 'sessioned' || request.headers[SIGNATURE_HEADER] !== undefined) {
       verify(
         request.body,
         request.headers,

@@ -11,6 +11,7 @@ import type { Worker } from '../../runtime/worker.ts'
 import type { KafkaConfigStore } from '../../storage/kafka/kafka-config-store.ts'
 import type { KafkaStatusStore } from '../../storage/kafka/kafka-status-store.ts'
 import type { ConnectProtocolName } from './connect-protocol.ts'
+import type { InterWorkerTls } from './inter-worker-client.ts'
 
 /** What the group knows of this worker now. */
 export interface Membership {
@@ -104,6 +105,8 @@ export interface HerderContext {
   logger: Logger
   state: HerderState
   queue: OperationQueue
+  /** The listener's TLS settings, used as a client towards other workers. */
+  tls?: InterWorkerTls
 }
 
 export function sleep(ms: number): Promise<void> {

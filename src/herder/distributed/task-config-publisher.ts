@@ -8,6 +8,7 @@ import type { Props, SinkConnector, SourceConnector } from '../../api/connector.
 import { ConnectError, errorMessage, errorTrace } from '../../api/errors.ts'
 import { sameConfigs } from '../task-configs.ts'
 import { type HerderContext, sleep } from './herder-state.ts'
+import { interWorkerRequest } from './inter-worker-client.ts'
 import { newSessionKey, sign } from './session-key.ts'
 
 export class TaskConfigPublisher {
@@ -119,14 +120,12 @@ export class TaskConfigPublisher {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' }
     const key = store.sessionKey
     if (state.current?.protocol === 'sessioned' && key !== undefined) Object.assign(headers, sign(body, key))
-    const response = await fetch(`${leaderUrl}connectors/${encodeURIComponent(name)}/tasks?forward=true`, {
-      method: 'POST',
-      headers,
-      body,
-      signal: AbortSignal.timeout(30_000),
-    })
+    const response = await interWorkerRequest(
+      `${leaderUrl}connectors/${encodeURIComponent(name)}/tasks?forward=true`,
+      { method: 'POST', headers, body, timeoutMs: 30_000, tls: this.#c.tls },
+    )
     if (response.status >= 300) {
-      throw new ConnectError('RETRIABLE', `leader answered ${response.status}: ${await response.text()}`)
+      throw new ConnectError('RETRIABLE', `leader answered ${response.status}: ${response.body}`)
     }
   }
 
