@@ -476,7 +476,7 @@ export class DistributedHerder implements Herder {
   }
 
   #statusOf(state: 'RESTARTING') {
-    return { state, trace: null, workerId: this.#worker.workerId, generation: 0 }
+    return { state, trace: null, workerId: this.#worker.workerId, generation: this.generationId }
   }
 
   /** Where this worker stands, for tests and benchmarks (GET /sluice/cluster). */

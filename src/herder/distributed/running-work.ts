@@ -35,7 +35,9 @@ export class RunningWork {
       return
     }
     state.counters.taskStarts++
-    worker.startTask(id, connectorConfig, taskConfig, configs.targetState(id.connector))
+    worker.startTask(id, connectorConfig, taskConfig, configs.targetState(id.connector), {
+      generation: state.generationId,
+    })
   }
 
   async startConnector(name: string): Promise<void> {

@@ -4,7 +4,7 @@
  * `POST /connectors/{c}/tasks`, signed with the session key under `sessioned` (KIP-507). The leader
  * also keeps that key fresh.
  */
-import type { Props, SinkConnector, SourceConnector } from '../../api/connector.ts'
+import type { Props } from '../../api/connector.ts'
 import { ConnectError, errorMessage, errorTrace } from '../../api/errors.ts'
 import { sameConfigs } from '../task-configs.ts'
 import { type HerderContext, sleep } from './herder-state.ts'
@@ -33,37 +33,12 @@ export class TaskConfigPublisher {
         state: 'FAILED',
         trace: errorTrace(error),
         workerId: worker.workerId,
-        generation: 0,
+        generation: state.generationId,
       })
       return
     }
-    configs = this.#withJavaTaskClass(name, configs)
     if (!store.inconsistent(name) && sameConfigs(store.taskConfigs(name), configs)) return
     await this.#publish(name, configs)
-  }
-
-  /**
-   * Kafka Connect writes each task config with `task.class` = the task's Java class name, and a
-   * Java worker loads that class to run the task. Task configs in the shared topic therefore name
-   * the task as Java would (the connector's package + the task class's name, e.g.
-   * `org.apache.kafka.connect.file.FileStreamSourceTask`), so a Java worker in the same cluster can
-   * run tasks whose configs a Sluice worker generated. Sluice itself does not read the key.
-   */
-  #withJavaTaskClass(name: string, configs: Props[]): Props[] {
-    const { worker, configs: store } = this.#c
-    try {
-      const className = store.connectorConfig(name)?.['connector.class']
-      if (className === undefined) return configs
-      const canonical = worker.plugins.resolve(className, ['source', 'sink'], 'connector.class').className
-      const dot = canonical.lastIndexOf('.')
-      const connector = worker.newConnector(className) as SourceConnector | SinkConnector
-      const taskName = connector.taskClass().name
-      if (dot < 0 || !taskName) return configs
-      const taskClass = `${canonical.slice(0, dot)}.${taskName}`
-      return configs.map((c) => ({ ...c, 'task.class': taskClass }))
-    } catch {
-      return configs
-    }
   }
 
   /**
