@@ -180,6 +180,7 @@ export class Rebalancer {
     }
     // Work given up (fenced, eager) is stopped before this member asks for new work.
     await this.#work.settled
+    if (this.#c.state.stopped) return
     const allocation = this.#allocation()
     const protocols = this.#offered.map((name) => ({
       name,
