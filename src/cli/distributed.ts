@@ -109,17 +109,18 @@ export async function startDistributed(
       heartbeatIntervalMs: config.getInt('heartbeat.interval.ms'),
     })
     cleanup.push(() => group.close())
+    const restSettings = restServerSettings(config)
     herder = new DistributedHerder({
       config,
       worker,
       configStore,
       statusStore,
-      offsetStore,
       membership: group.membership,
       logger,
+      tls: restSettings.tls,
     })
     const rest = await startRestServer({
-      ...restServerSettings(config),
+      ...restSettings,
       herder,
       logger,
       loggers: new Loggers(logger),

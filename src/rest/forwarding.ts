@@ -4,11 +4,13 @@
  * run elsewhere (`RequestTargetError`) goes to the leader's or owner's advertised URL with
  * `?forward=true`; a worker receiving `forward=true` may forward once more with `forward=false`; a
  * worker receiving `forward=false` that still is not the target answers 409. The answer of the
- * target (status, body, Location) is relayed as is. Only the Authorization header (and the
- * internal request signature) travel along.
+ * target (status, body, Location) is relayed as is. Only the Authorization header (the caller's
+ * credentials, which the target checks again) and the internal request signature travel along.
+ * Over https the worker is a TLS client with its listener's settings (see inter-worker-client.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ConnectError, errorMessage } from '../api/errors.ts'
+import { type InterWorkerTls, interWorkerRequest } from '../herder/distributed/inter-worker-client.ts'
 import type { RequestTargetError } from '../herder/distributed/request-target.ts'
 
 const CARRIED_HEADERS = ['authorization', 'x-connect-authorization', 'x-connect-request-signature-algorithm']
@@ -17,6 +19,7 @@ export async function forwardRequest(
   error: RequestTargetError,
   request: FastifyRequest,
   reply: FastifyReply,
+  tls?: InterWorkerTls,
 ): Promise<FastifyReply> {
   const url = new URL(request.url, 'http://localhost')
   const forward = url.searchParams.get('forward')
@@ -38,23 +41,23 @@ export async function forwardRequest(
   }
   const body = (request as { rawBody?: string }).rawBody
   if (body !== undefined) headers['content-type'] = 'application/json'
-  let response: Response
+  let response: Awaited<ReturnType<typeof interWorkerRequest>>
   try {
-    response = await fetch(target, {
+    response = await interWorkerRequest(target, {
       method: request.method,
       headers,
       body: body === undefined || request.method === 'GET' ? undefined : body,
-      signal: AbortSignal.timeout(90_000),
+      timeoutMs: 90_000,
+      tls,
     })
   } catch (cause) {
     throw new ConnectError('CONNECT', `IO Error trying to forward REST request: ${errorMessage(cause)}`, {
       cause,
     })
   }
-  const text = await response.text()
   reply.code(response.status)
-  const location = response.headers.get('location')
+  const location = response.headers.location
   if (location) reply.header('Location', location)
-  if (text === '') return reply.send()
-  return reply.type(response.headers.get('content-type') ?? 'application/json').send(text)
+  if (response.body === '') return reply.send()
+  return reply.type(response.headers['content-type'] ?? 'application/json').send(response.body)
 }

@@ -13,6 +13,13 @@
  * `PropertyFileLoginModule` file of `user=password` lines. Sluice reads the same file, named by
  * `rest.basic.auth.credentials.file`; without it, no authentication. Failures answer 401
  * "User cannot access the resource." as the extension does.
+ *
+ * Internal requests between workers carry no user credentials: like Kafka Connect's
+ * `JaasBasicAuthFilter`, which lets `POST /connectors/{c}/tasks` and `PUT /connectors/{c}/fence`
+ * through, basic auth skips them; they are authenticated instead by their KIP-507 signature
+ * (HmacSHA256 with the session key), which the herder checks. Sluice skips basic auth only for such a
+ * request that carries a signature (Connect also lets unsigned ones through, which under the
+ * unsessioned protocols leaves the endpoint open); an unsigned one needs credentials like any other.
  */
 import { timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -91,6 +98,23 @@ export function tlsSettings(originals: Readonly<Record<string, string>>): TlsSet
     requestCert: clientAuth !== 'none',
     rejectUnauthorized: clientAuth === 'required',
   }
+}
+
+/** `JaasBasicAuthFilter.INTERNAL_REQUEST_MATCHERS`: method and path of the internal endpoints. */
+const INTERNAL_REQUESTS: { method: string; path: RegExp }[] = [
+  { method: 'POST', path: /^\/?connectors\/[^/]+\/tasks\/?$/ },
+  { method: 'PUT', path: /^\/?connectors\/[^/]+\/fence\/?$/ },
+]
+
+/** Whether basic auth applies: not to a signed internal request (see above). */
+export function requiresCredentials(request: {
+  method: string
+  url: string
+  headers: Record<string, string | string[] | undefined>
+}): boolean {
+  if (typeof request.headers['x-connect-authorization'] !== 'string') return true
+  const path = request.url.split('?')[0]
+  return !INTERNAL_REQUESTS.some((r) => r.method === request.method && r.path.test(path))
 }
 
 /** `user=password` lines (Kafka's PropertyFileLoginModule file). */

@@ -21,7 +21,13 @@ import { forwardRequest } from './forwarding.ts'
 import { registerLoggerRoutes } from './loggers-resource.ts'
 import { registerMetricsRoutes } from './metrics-resource.ts'
 import { BodyReadError, parseJsonBody } from './request-body.ts'
-import { authorized, readCredentials, type TlsSettings, tlsSettings } from './rest-security.ts'
+import {
+  authorized,
+  readCredentials,
+  requiresCredentials,
+  type TlsSettings,
+  tlsSettings,
+} from './rest-security.ts'
 import { registerRootRoutes } from './root-resource.ts'
 
 export interface RestServerOptions {
@@ -165,7 +171,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   if (options.credentials) {
     const credentials = options.credentials
     app.addHook('onRequest', async (request, reply) => {
-      if (!authorized(request.headers.authorization, credentials)) {
+      if (requiresCredentials(request) && !authorized(request.headers.authorization, credentials)) {
         return reply
           .code(401)
           .header('WWW-Authenticate', 'Basic realm="sluice"')
@@ -180,7 +186,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     let error: unknown = thrown
     if (error instanceof RequestTargetError && error.forwardUrl !== null) {
       try {
-        return await forwardRequest(error, request, reply)
+        return await forwardRequest(error, request, reply, options.tls)
       } catch (forwardError) {
         error = forwardError
       }

@@ -190,8 +190,25 @@ export class Worker {
         `The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create.`,
       )
     }
-    const taskClass = c.type === 'source' ? 'source' : 'sink'
-    return configs.map((tc) => ({ ...tc, 'task.class': `${c.props['connector.class']}#${taskClass}` }))
+    const taskClass = this.#taskClassName(c.props['connector.class'], c.instance)
+    return configs.map((tc) => ({ ...tc, 'task.class': taskClass }))
+  }
+
+  /**
+   * Kafka Connect writes each task config with `task.class` = the task's Java class name, which a
+   * Java worker loads to run the task; `GET /connectors/{c}/tasks` shows it. Sluice names the task as
+   * Java would, the connector's package + the task class's name (e.g.
+   * `org.apache.kafka.connect.file.FileStreamSourceTask`), in both modes, so a Java worker in the
+   * same cluster can run tasks whose configs a Sluice worker generated. Sluice itself does not read it.
+   */
+  #taskClassName(connectorClass: string, connector: Connector): string {
+    const canonical = this.#o.plugins.resolve(connectorClass, ['source', 'sink'], 'connector.class').className
+    const dot = canonical.lastIndexOf('.')
+    const simple = canonical.slice(dot + 1)
+    const task =
+      (connector as SourceConnector | SinkConnector).taskClass().name ||
+      simple.replace(/(Connector)?$/, 'Task')
+    return `${canonical.slice(0, dot + 1)}${task}`
   }
 
   async stopConnector(name: string): Promise<void> {
@@ -221,21 +238,30 @@ export class Worker {
     }
   }
 
-  /** Starts one task. Failures to build it (bad converter, transform…) leave it FAILED with the trace. */
-  startTask(id: TaskId, connectorProps: Props, taskProps: Props, target: TargetState): void {
+  /**
+   * Starts one task. Failures to build it (bad converter, transform…) leave it FAILED with the trace.
+   * `generation`: the group generation the task was assigned in (distributed), for its status records.
+   */
+  startTask(
+    id: TaskId,
+    connectorProps: Props,
+    taskProps: Props,
+    target: TargetState,
+    options: { generation?: number } = {},
+  ): void {
     const key = taskIdString(id)
     if (this.#tasks.has(key))
       throw new ConnectError('CONFLICT', `task ${key} is already running on this worker`)
     let runner: TaskRunner
     try {
-      runner = this.#buildTask(id, connectorProps, taskProps, target)
+      runner = this.#buildTask(id, connectorProps, taskProps, target, options.generation)
     } catch (error) {
       this.#o.logger.error(`task ${key} could not be created: ${errorMessage(error)}`)
       this.#o.statusListener.onTaskStatus(id, {
         state: 'FAILED',
         trace: errorTrace(error),
         workerId: this.#workerId,
-        generation: this.#generation,
+        generation: options.generation ?? this.#generation,
       })
       return
     }
@@ -265,7 +291,13 @@ export class Worker {
     await Promise.all([...this.#connectors.keys()].map((name) => this.stopConnector(name)))
   }
 
-  #buildTask(id: TaskId, connectorProps: Props, taskProps: Props, target: TargetState): TaskRunner {
+  #buildTask(
+    id: TaskId,
+    connectorProps: Props,
+    taskProps: Props,
+    target: TargetState,
+    generation: number | undefined,
+  ): TaskRunner {
     const { config, log, plugins, logger } = this.#o
     const className = connectorProps['connector.class']
     const connector = this.newConnector(className)
@@ -274,7 +306,8 @@ export class Worker {
       workerId: this.#workerId,
       statusListener: this.#o.statusListener,
       logger: logger.child({ connector: id.connector, task: id.task }),
-      generation: () => this.#generation,
+      // The generation the task was assigned in, else the worker's current one.
+      generation: () => generation ?? this.#generation,
     }
     const converters = createConverters(config, connectorProps, plugins)
     const flushInterval = config.getLong('offset.flush.interval.ms')

@@ -122,7 +122,7 @@ export class Cluster {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const text = readFileSync(logFile, 'utf8')
-      const m = /distributed worker (\S+) ready in group .* on (http:\/\/\S+?)"/.exec(text)
+      const m = /distributed worker (\S+) ready in group .* on (https?:\/\/\S+?)"/.exec(text)
       if (m) {
         worker.id = m[1]
         worker.url = m[2].replace('0.0.0.0', '127.0.0.1')

@@ -22,6 +22,31 @@ function httpsGet(url: string, ca: string, auth?: string): Promise<{ status: num
   })
 }
 
+/** A request over https trusting only the given CA. */
+function httpsSend(
+  method: string,
+  url: string,
+  ca: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      { method, ca, headers: { ...headers, 'content-type': 'application/json' } },
+      (res) => {
+        let text = ''
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString()
+        })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
 describe('REST listener security', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-tls-'))
   const pem = join(dir, 'server.pem')
@@ -85,6 +110,26 @@ describe('REST listener security', () => {
     ]) {
       const res = await httpsGet(`${w.base}/connectors`, cert, auth)
       assert.deepEqual([res.status, res.body], [401, 'User cannot access the resource.'], String(auth))
+    }
+  })
+
+  it('lets a signed internal request through basic auth, as JaasBasicAuthFilter does, and nothing else', async () => {
+    const signed = {
+      'x-connect-authorization': 'c2lnbmF0dXJl',
+      'x-connect-request-signature-algorithm': 'HmacSHA256',
+    }
+    // Past the filter: the route answers (a standalone worker takes no task configs; in a cluster
+    // the herder checks the signature).
+    const internal = await httpsSend('POST', `${w.base}/connectors/c/tasks?forward=true`, cert, signed, '[]')
+    assert.equal(internal.status, 404, internal.body)
+    assert.match(internal.body, /only accepted by workers in distributed mode/)
+    for (const [method, path, headers] of [
+      ['POST', '/connectors/c/tasks', {}], // unsigned
+      ['POST', '/connectors', signed], // signed, but not an internal endpoint
+      ['PUT', '/connectors/c/config', signed],
+    ] as const) {
+      const res = await httpsSend(method, `${w.base}${path}`, cert, headers, '{}')
+      assert.deepEqual([res.status, res.body], [401, 'User cannot access the resource.'], `${method} ${path}`)
     }
   })
 

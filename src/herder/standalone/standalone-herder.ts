@@ -3,20 +3,11 @@
  * states persist in the config store (a file under the data dir), so a restarted worker resumes
  * them; operations run one at a time, in order, like Kafka Connect's herder thread.
  */
-import type { Props, SinkConnector, SourceConnector } from '../../api/connector.ts'
-import {
-  AlreadyExistsError,
-  ConfigError,
-  ConnectError,
-  errorMessage,
-  errorTrace,
-  NotFoundError,
-} from '../../api/errors.ts'
+import type { Props } from '../../api/connector.ts'
+import { AlreadyExistsError, ConfigError, errorMessage, errorTrace, NotFoundError } from '../../api/errors.ts'
 import type { PluginDescriptor } from '../../api/plugin.ts'
-import type { OffsetMap } from '../../api/records.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { TargetState } from '../../common/states.ts'
-import { parseTpKey, tpKey } from '../../log/log.ts'
 import {
   type ConfigInfos,
   invalidConfigMessage,
@@ -26,7 +17,7 @@ import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
 import type { Worker } from '../../runtime/worker.ts'
 import type { ConfigStore } from '../../storage/config-store.ts'
 import type { MemoryStatusStore } from '../../storage/memory-status-store.ts'
-import { isOffsetMap, offsetKey, parseOffsetKey } from '../../storage/offset-store.ts'
+import { alterConnectorOffsets, type OffsetsSubject, resetConnectorOffsets } from '../connector-offsets.ts'
 import type {
   ConnectorInfo,
   ConnectorOffset,
@@ -35,6 +26,7 @@ import type {
   TaskInfo,
   TaskStateInfo,
 } from '../herder.ts'
+import { sameConfigs } from '../task-configs.ts'
 import {
   type ConnectorType,
   connectorOffsets,
@@ -273,92 +265,16 @@ export class StandaloneHerder implements Herder {
   }
 
   async alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string> {
-    return this.#serial(async () => {
-      const entry = this.#stoppedEntry(name)
-      if (this.#type(entry.config) === 'sink') {
-        return this.#modifySinkOffsets(name, entry, parseSinkOffsets(offsets), 'altered')
-      }
-      return this.#modifySourceOffsets(name, entry, parseSourceOffsets(offsets), 'altered')
-    })
+    return this.#serial(() => alterConnectorOffsets(this.#worker, this.#offsetsSubject(name), offsets))
   }
 
   async resetConnectorOffsets(name: string): Promise<string> {
-    return this.#serial(async () => {
-      const entry = this.#stoppedEntry(name)
-      if (this.#type(entry.config) === 'sink') {
-        const committed = await this.#worker.log.groupOffsets(`connect-${name}`)
-        const reset = new Map<string, number | null>([...committed.keys()].map((k) => [k, null]))
-        return this.#modifySinkOffsets(name, entry, reset, 'reset')
-      }
-      const stored = await this.#worker.offsetStore.connectorEntries(name)
-      const reset: [OffsetMap, null][] = []
-      for (const key of stored.keys()) {
-        const parsed = parseOffsetKey(key)
-        if (parsed) reset.push([parsed.partition, null])
-      }
-      return this.#modifySourceOffsets(name, entry, reset, 'reset')
-    })
+    return this.#serial(() => resetConnectorOffsets(this.#worker, this.#offsetsSubject(name)))
   }
 
-  async #modifySinkOffsets(
-    name: string,
-    entry: ConnectorEntry,
-    offsets: Map<string, number | null>,
-    kind: 'altered' | 'reset',
-  ): Promise<string> {
-    const connector = this.#worker.newConnector(entry.config['connector.class']) as SinkConnector
-    const byPartition = new Map([...offsets].map(([k, v]) => [parseTpKey(k), v]))
-    const managed = await this.#connectorCall(name, () => connector.alterOffsets(entry.config, byPartition))
-    await this.#worker.log.alterGroupOffsets(`connect-${name}`, offsets)
-    return modifiedMessage(managed, kind)
-  }
-
-  async #modifySourceOffsets(
-    name: string,
-    entry: ConnectorEntry,
-    offsets: [OffsetMap, OffsetMap | null][],
-    kind: 'altered' | 'reset',
-  ): Promise<string> {
-    const connector = this.#worker.newConnector(entry.config['connector.class']) as SourceConnector
-    const managed = await this.#connectorCall(name, () =>
-      connector.alterOffsets(entry.config, new Map(offsets)),
-    )
-    await this.#worker.offsetStore.set(
-      new Map(offsets.map(([p, o]) => [offsetKey(name, p), o === null ? null : JSON.stringify(o)])),
-    )
-    return modifiedMessage(managed, kind)
-  }
-
-  /** The connector's own `alterOffsets` may refuse the change: Kafka Connect answers 500 with its message. */
-  async #connectorCall(name: string, call: () => boolean | Promise<boolean>): Promise<boolean> {
-    try {
-      return (await call()) === true
-    } catch (error) {
-      if (error instanceof ConnectError) throw error
-      throw new ConnectError(
-        'CONNECT',
-        `Failed to modify offsets for connector ${name}: ${errorMessage(error)}`,
-        {
-          cause: error,
-        },
-      )
-    }
-  }
-
-  /** KIP-875's precondition: the connector exists, is STOPPED, and has no tasks left. */
-  #stoppedEntry(name: string): ConnectorEntry {
+  #offsetsSubject(name: string): OffsetsSubject {
     const entry = this.#entry(name)
-    if (
-      entry.target !== 'STOPPED' ||
-      entry.taskConfigs.length > 0 ||
-      this.#worker.runningTasks(name).length > 0
-    ) {
-      throw new ConnectError(
-        'BAD_REQUEST',
-        `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`,
-      )
-    }
-    return entry
+    return { name, config: entry.config, target: entry.target, taskConfigCount: entry.taskConfigs.length }
   }
 
   #known(name: string): void {
@@ -451,102 +367,4 @@ export class StandaloneHerder implements Herder {
     this.#queue = run.catch(() => {})
     return run
   }
-}
-
-export function modifiedMessage(managedByConnector: boolean, kind: 'altered' | 'reset'): string {
-  if (managedByConnector) return `The offsets for this connector have been ${kind} successfully`
-  return `The Connect framework-managed offsets for this connector have been ${kind} successfully. However, if this connector manages offsets externally, they will need to be manually ${kind} in the system that the connector uses.`
-}
-
-/** Kafka Connect's `SinkUtils.parseSinkConnectorOffsets`: same checks, same messages. */
-export function parseSinkOffsets(offsets: ConnectorOffset[]): Map<string, number | null> {
-  const out = new Map<string, number | null>()
-  for (const { partition, offset } of offsets) {
-    if (partition === null || typeof partition !== 'object') {
-      throw new ConnectError(
-        'BAD_REQUEST',
-        'The partition for a sink connector offset cannot be null or missing',
-      )
-    }
-    if (!('kafka_topic' in partition) || !('kafka_partition' in partition)) {
-      throw new ConnectError(
-        'BAD_REQUEST',
-        "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'",
-      )
-    }
-    if (partition.kafka_topic === null) {
-      throw new ConnectError('BAD_REQUEST', 'Kafka topic names must be valid strings and may not be null')
-    }
-    if (partition.kafka_partition === null) {
-      throw new ConnectError('BAD_REQUEST', 'Kafka partitions must be valid numbers and may not be null')
-    }
-    const topic = String(partition.kafka_topic)
-    const number = javaInteger(partition.kafka_partition, 2 ** 31)
-    if (number === undefined) {
-      throw new ConnectError(
-        'BAD_REQUEST',
-        `Failed to parse the following Kafka partition value in the provided offsets: '${String(partition.kafka_partition)}'. Partition values for sink connectors need to be integers.`,
-      )
-    }
-    if (offset === null) {
-      out.set(tpKey({ topic, partition: number }), null)
-      continue
-    }
-    if (typeof offset !== 'object' || !('kafka_offset' in offset)) {
-      throw new ConnectError(
-        'BAD_REQUEST',
-        "The offset for a sink connector should either be null or contain the key 'kafka_offset'",
-      )
-    }
-    const value = javaInteger(offset.kafka_offset, 2 ** 63)
-    if (value === undefined) {
-      throw new ConnectError(
-        'BAD_REQUEST',
-        `Failed to parse the following Kafka offset value in the provided offsets: '${String(offset.kafka_offset)}'. Offset values for sink connectors need to be integers.`,
-      )
-    }
-    if (value < 0) {
-      throw new ConnectError(
-        'BAD_REQUEST',
-        `Kafka offsets must not be negative; got ${value} for ${topic}-${number}`,
-      )
-    }
-    out.set(tpKey({ topic, partition: number }), value)
-  }
-  return out
-}
-
-/** Java's `Integer.parseInt(String.valueOf(x))`/`Long.parseLong`: "10" and 10 are both fine. */
-function javaInteger(value: unknown, bound: number): number | undefined {
-  const text = String(value)
-  if (!/^[+-]?\d+$/.test(text)) return undefined
-  const n = Number(text)
-  return n >= -bound && n < bound ? n : undefined
-}
-
-export function parseSourceOffsets(offsets: ConnectorOffset[]): [OffsetMap, OffsetMap | null][] {
-  return offsets.map(({ partition, offset }) => {
-    if (!isOffsetMap(partition)) {
-      throw new ConnectError(
-        'BAD_REQUEST',
-        'The partition for a source connector offset must be a JSON object of strings, numbers, booleans or nulls',
-      )
-    }
-    if (offset !== null && !isOffsetMap(offset)) {
-      throw new ConnectError(
-        'BAD_REQUEST',
-        'The offset for a source connector must be null or a JSON object of strings, numbers, booleans or nulls',
-      )
-    }
-    return [partition, offset]
-  })
-}
-
-export function sameConfigs(a: Props[], b: Props[]): boolean {
-  if (a.length !== b.length) return false
-  return a.every((config, i) => {
-    const other = b[i]
-    const keys = Object.keys(config)
-    return keys.length === Object.keys(other).length && keys.every((k) => config[k] === other[k])
-  })
 }

@@ -1,0 +1,72 @@
+/**
+ * HTTP requests from one worker to another (Kafka Connect's `RestClient`): forwarded REST requests
+ * and task configs posted to the leader. Over `https://` the worker is a TLS client with its own
+ * listener's SSL settings, as Connect's `RestClient` takes them from the worker config
+ * (`listeners.https.ssl.*`, falling back to `ssl.*`): the truststore verifies the other worker's
+ * certificate (a private CA works), the keystore's certificate is presented to a listener with
+ * `ssl.client.auth=required`. Without a truststore, the system's CAs verify.
+ */
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+
+/** The client side of the listener's TLS settings (a `TlsSettings` of the REST layer fits). */
+export interface InterWorkerTls {
+  /** PEM CA bundle (`ssl.truststore.location`). */
+  ca?: string
+  /** PEM certificate chain and private key (`ssl.keystore.*`), presented when asked for. */
+  cert?: string
+  key?: string
+  passphrase?: string
+}
+
+export interface InterWorkerResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+export function interWorkerRequest(
+  url: string,
+  options: {
+    method: string
+    headers: Record<string, string>
+    body?: string
+    timeoutMs: number
+    tls?: InterWorkerTls
+  },
+): Promise<InterWorkerResponse> {
+  const target = new URL(url)
+  const tls = target.protocol === 'https:' ? options.tls : undefined
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest
+  const headers = { ...options.headers }
+  if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body))
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      {
+        method: options.method,
+        headers,
+        timeout: options.timeoutMs,
+        ...(tls?.ca ? { ca: tls.ca } : {}),
+        ...(tls?.cert && tls.key ? { cert: tls.cert, key: tls.key, passphrase: tls.passphrase } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('error', reject)
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        )
+      },
+    )
+    req.on('timeout', () =>
+      req.destroy(new Error(`no answer from ${target.origin} in ${options.timeoutMs} ms`)),
+    )
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}

@@ -1,0 +1,117 @@
+/**
+ * Task-config publishing: a connector's owner generates its task configs; the leader, their only
+ * writer, puts them in the config topic, and any other owner posts them to the leader's internal
+ * `POST /connectors/{c}/tasks`, signed with the session key under `sessioned` (KIP-507). The leader
+ * also keeps that key fresh.
+ */
+import type { Props } from '../../api/connector.ts'
+import { ConnectError, errorMessage, errorTrace } from '../../api/errors.ts'
+import { sameConfigs } from '../task-configs.ts'
+import { type HerderContext, sleep } from './herder-state.ts'
+import { interWorkerRequest } from './inter-worker-client.ts'
+import { newSessionKey, sign } from './session-key.ts'
+
+export class TaskConfigPublisher {
+  readonly #c: HerderContext
+  /** Task-config publications in flight to the leader, by connector (a newer one supersedes). */
+  readonly #publishing = new Map<string, object>()
+
+  constructor(context: HerderContext) {
+    this.#c = context
+  }
+
+  /** The owner regenerates task configs; when they differ from the committed ones, they are published. */
+  async reconfigure(name: string): Promise<void> {
+    const { state, worker, configs: store, status, logger } = this.#c
+    if (!state.ownedConnectors.has(name) || !worker.isConnectorRunning(name)) return
+    let configs: Props[]
+    try {
+      configs = await worker.connectorTaskConfigs(name)
+    } catch (error) {
+      logger.error(`connector ${name} failed to generate task configs: ${errorMessage(error)}`)
+      status.onConnectorStatus(name, {
+        state: 'FAILED',
+        trace: errorTrace(error),
+        workerId: worker.workerId,
+        generation: state.generationId,
+      })
+      return
+    }
+    if (!store.inconsistent(name) && sameConfigs(store.taskConfigs(name), configs)) return
+    await this.#publish(name, configs)
+  }
+
+  /**
+   * The leader writes task configs itself. Any other owner posts them to the leader in the
+   * background (retrying, with backoff, until it is superseded, loses the connector or succeeds):
+   * the herder's queue must stay free, or this worker could not rejoin the rebalance the leader is
+   * waiting for (Kafka Connect forwards on a separate executor for the same reason).
+   */
+  async #publish(name: string, configs: Props[]): Promise<void> {
+    const { state, queue, logger } = this.#c
+    if (state.current?.isLeader === true) {
+      await this.write(name, configs)
+      return
+    }
+    const token = {}
+    this.#publishing.set(name, token)
+    void (async () => {
+      for (let attempt = 0; ; attempt++) {
+        if (state.stopped || this.#publishing.get(name) !== token || !state.ownedConnectors.has(name)) return
+        try {
+          if (state.current?.isLeader === true) {
+            await queue.serial(() => this.write(name, configs))
+          } else {
+            await this.#postToLeader(name, configs)
+          }
+          if (this.#publishing.get(name) === token) this.#publishing.delete(name)
+          return
+        } catch (error) {
+          if (attempt % 10 === 9) {
+            logger.warn(
+              `publishing task configs of ${name} failed ${attempt + 1} times: ${errorMessage(error)}`,
+            )
+          }
+          await sleep(Math.min(100 * 2 ** attempt, 2000))
+        }
+      }
+    })()
+  }
+
+  /** Leader only: writes the connector's task configs to the config topic. */
+  async write(name: string, configs: Props[]): Promise<void> {
+    const { configs: store, status, logger } = this.#c
+    const previous = store.taskCount(name)
+    await store.putTaskConfigs(name, configs)
+    for (let task = configs.length; task < previous; task++) status.onTaskDestroyed({ connector: name, task })
+    logger.info(`wrote ${configs.length} task configs of ${name}`)
+  }
+
+  async #postToLeader(name: string, configs: Props[]): Promise<void> {
+    const { state, configs: store } = this.#c
+    const leaderUrl = state.current?.leaderUrl
+    if (!leaderUrl) throw new ConnectError('CONFLICT', 'no known leader')
+    const body = JSON.stringify(configs)
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' }
+    const key = store.sessionKey
+    if (state.current?.protocol === 'sessioned' && key !== undefined) Object.assign(headers, sign(body, key))
+    const response = await interWorkerRequest(
+      `${leaderUrl}connectors/${encodeURIComponent(name)}/tasks?forward=true`,
+      { method: 'POST', headers, body, timeoutMs: 30_000, tls: this.#c.tls },
+    )
+    if (response.status >= 300) {
+      throw new ConnectError('RETRIABLE', `leader answered ${response.status}: ${response.body}`)
+    }
+  }
+
+  /** Leader only, under `sessioned`: a new session key when there is none or it is older than its TTL. */
+  async maybeRotateSessionKey(): Promise<void> {
+    const { state, configs: store, config, logger } = this.#c
+    if (state.current?.protocol !== 'sessioned' || !state.current.isLeader) return
+    const key = store.sessionKey
+    const ttl = config.getInt('inter.worker.key.ttl.ms')
+    if (key !== undefined && Date.now() - key.creationTimestamp < ttl) return
+    await store.putSessionKey(newSessionKey())
+    logger.info('wrote a new session key')
+  }
+}
