@@ -50,6 +50,9 @@ export async function newPgClient(config: pg.ClientConfig): Promise<pg.Client> {
   return new driver.Client(config)
 }
 
+/** The `application_name` of every connection of this connector (validation recognises its own slot holder). */
+export const APPLICATION_NAME = 'sluice-postgres-cdc'
+
 /** Keeps values as the server's text: the value converters parse text the same way in both paths. */
 export const TEXT_TYPES = { getTypeParser: () => (value: string) => value }
 
@@ -65,7 +68,7 @@ export function clientConfig(
     database: options.database,
     ssl: options.ssl ? { rejectUnauthorized: false } : undefined,
     types: TEXT_TYPES,
-    application_name: 'sluice-postgres-cdc',
+    application_name: APPLICATION_NAME,
     ...extra,
   }
 }

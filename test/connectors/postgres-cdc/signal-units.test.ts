@@ -61,8 +61,8 @@ describe('Kafka signal channel settings', () => {
     assert.equal(errorKey({ 'signal.consumer.whatever': 'x' }), undefined)
   })
 
-  test('validate() reports pass-through keys the ConfigDef does not declare', () => {
-    const values = new PostgresCdcConnector().validate({
+  test('validate() reports pass-through keys the ConfigDef does not declare', async () => {
+    const values = await new PostgresCdcConnector().validate({
       ...base,
       'signal.enabled.channels': 'kafka',
       'signal.kafka.bootstrap.servers': 'k:9092',
