@@ -12,7 +12,7 @@
 import type pg from 'pg'
 import { type Props, SourceTask } from '../../api/connector.ts'
 import { Struct } from '../../api/data/struct.ts'
-import { ConnectError, errorMessage, RetriableError } from '../../api/errors.ts'
+import { ConnectError, DataError, errorMessage, RetriableError } from '../../api/errors.ts'
 import { connectLogger } from '../../api/log.ts'
 import type { OffsetMap, SourceRecord } from '../../api/records.ts'
 import {
@@ -20,9 +20,7 @@ import {
   type BlockingTable,
   blockingOffsetKeys,
   blockingTables,
-  parseSnapshotRequest,
   readBlocking,
-  type SnapshotRequest,
 } from './blocking-snapshot.ts'
 import { Catalog } from './catalog.ts'
 import {
@@ -45,6 +43,7 @@ import { incrementalOffsetKeys, readOffset, type StoredOffset, type StreamPositi
 import { decodePgOutput, type PgOutputMessage, type Tuple } from './pgoutput-decoder.ts'
 import { clientConfig, newPgClient, ReplicationConnection, type XLogData } from './replication-connection.ts'
 import { checkServer, checkSlot, ensurePublication, slotInfo } from './setup.ts'
+import { checkSignal, readSnapshotRequest, SignalError, type SnapshotRequest } from './signal-data.ts'
 import { InitialSnapshot } from './snapshot.ts'
 import { StreamedTransactions } from './streamed-transactions.ts'
 import {
@@ -154,6 +153,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       s,
       stored?.incremental ?? null,
       (m) => this.#warn(m, m),
+      (m) => this.#problem(m),
     )
     for (const warning of stored?.warnings ?? []) this.#warn(warning, warning)
 
@@ -718,25 +718,33 @@ export class PostgresCdcSourceTask extends SourceTask {
     const idIndex = ts.relationColumns.indexOf('id')
     const typeIndex = ts.relationColumns.indexOf('type')
     const dataIndex = ts.relationColumns.indexOf('data')
-    const id = String(message.newTuple[idIndex] ?? '')
-    const type = String(message.newTuple[typeIndex] ?? '')
+    const rawId = message.newTuple[idIndex] ?? null
+    const rawType = message.newTuple[typeIndex] ?? null
     const data = dataIndex >= 0 ? (message.newTuple[dataIndex] ?? null) : null
-    if (!WINDOW_SIGNALS.has(type) && !this.#s.signalChannels.has('source')) {
+    if (!WINDOW_SIGNALS.has(String(rawType)) && !this.#s.signalChannels.has('source')) {
       this.#warn(
-        `source-off:${id}`,
-        `signal ${id} in the signal table ignored: 'source' is not in signal.enabled.channels`,
+        `source-off:${String(rawId)}`,
+        `signal ${String(rawId)} in the signal table ignored: 'source' is not in signal.enabled.channels`,
       )
       return true
     }
-    if (type === 'execute-snapshot') {
-      const request = parseSnapshotRequest(data)
-      if (request?.type === 'blocking') {
-        // The signal acts at its WAL position: the snapshot's records carry the offset of this message.
-        await this.#requestBlocking(id, request, this.#offset(lsn, 'INSERT'))
-        return true
+    let windowRows: Awaited<ReturnType<IncrementalSnapshot['onSignal']>>
+    try {
+      const { id, type } = checkSignal(rawId, rawType)
+      if (type === 'execute-snapshot') {
+        const request = readSnapshotRequest(data)
+        if (request.type === 'blocking') {
+          // The signal acts at its WAL position: the snapshot's records carry the offset of this message.
+          await this.#requestBlocking(id, request, this.#offset(lsn, 'INSERT'))
+          return true
+        }
       }
+      windowRows = await this.#incremental.onSignal(id, type, data)
+    } catch (error) {
+      if (!(error instanceof SignalError)) throw error
+      this.#signalProblem(String(rawId), `the signal table ${this.#s.signalTable}`, error)
+      return true
     }
-    const windowRows = await this.#incremental.onSignal(id, type, data)
     for (const row of windowRows) {
       this.#incremental.sent(row)
       const after = rowStruct(row.table, row.tuple, 'full')
@@ -847,6 +855,16 @@ export class PostgresCdcSourceTask extends SourceTask {
    */
   async #kafkaSignal(signal: KafkaSignal): Promise<void> {
     this.#kafkaSignalOffset = signal.offset
+    try {
+      await this.#kafkaSignalAction(signal)
+    } catch (error) {
+      if (!(error instanceof SignalError)) throw error
+      this.#signalProblem(signal.id, 'the Kafka signal channel', error)
+    }
+  }
+
+  async #kafkaSignalAction(signal: KafkaSignal): Promise<void> {
+    if (signal.problem) throw new SignalError(signal.problem)
     if (WINDOW_SIGNALS.has(signal.type)) {
       this.#warn(
         `kafka-window:${signal.id}`,
@@ -855,11 +873,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       return
     }
     if (signal.type === 'execute-snapshot') {
-      const request = parseSnapshotRequest(signal.data)
-      if (!request) {
-        this.#warn(`kafka-data:${signal.id}`, `signal ${signal.id}: data is not JSON, ignored`)
-        return
-      }
+      const request = readSnapshotRequest(signal.data)
       if (request.type === 'blocking') {
         await this.#requestBlocking(signal.id, request, this.#positionOffset())
         return
@@ -887,7 +901,11 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   /** The offset of the stream position reached: where a pause between polls resumes. */
   #positionOffset(): OffsetMap {
-    return this.#offset(this.#lastLsn ?? this.#lastCommitEnd ?? 0, this.#tx ? 'INSERT' : 'COMMIT')
+    // Nothing streamed yet: the slot's start, never 0 (a restart would take the slot to be past it).
+    return this.#offset(
+      this.#lastLsn ?? this.#lastCommitEnd ?? this.#slotStart ?? 0,
+      this.#tx ? 'INSERT' : 'COMMIT',
+    )
   }
 
   async #requestBlocking(id: string, request: SnapshotRequest, pause: OffsetMap): Promise<void> {
@@ -944,8 +962,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       // As Debezium: a failed blocking snapshot is abandoned (with a warning) and streaming resumes.
       await blocking.snapshot?.close().catch(() => {})
       this.#blocking = null
-      this.#warn(
-        `blocking-failed:${Date.now()}`,
+      this.#problem(
         `blocking snapshot of ${blocking.tables.map((t) => t.id).join(', ')} failed and was abandoned: ${errorMessage(error)}`,
       )
     }
@@ -1105,6 +1122,17 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   #throwIfFailed(): void {
     if (this.#failure) throw this.#failure
+  }
+
+  /** A malformed signal: logged and shown on the task's status, then skipped (as Debezium does). */
+  #signalProblem(id: string, channel: string, error: SignalError): void {
+    this.#problem(`signal '${id}' from ${channel} skipped: ${error.message}`)
+  }
+
+  /** Something the operator must fix that does not stop the task: logged and reported on its status. */
+  #problem(message: string): void {
+    connectLogger().warn(message)
+    this.context.reportProblem?.(new DataError(message))
   }
 
   #warn(key: string, message: string): void {
