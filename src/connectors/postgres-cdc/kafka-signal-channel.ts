@@ -184,9 +184,12 @@ export class KafkaSignalChannel {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       return skip(`its value is not a JSON object: ${text.slice(0, 200)}`)
     }
+    // Debezium's KafkaSignalChannel acts on a record without an id (its SignalRecord id is then null);
+    // such a signal is named after its offset here. An id that is not a string or number is malformed.
+    const rawId = parsed.id ?? `kafka-${offset}`
     let signal: { id: string; type: string }
     try {
-      signal = checkSignal(parsed.id, parsed.type)
+      signal = checkSignal(typeof rawId === 'number' ? String(rawId) : rawId, parsed.type)
     } catch (error) {
       return skip(errorMessage(error))
     }

@@ -182,7 +182,10 @@ describe('[integration] PostgreSQL CDC bad signals', { skip: postgresSkipReason(
       await h.start(props)
       const values: [string, RegExp][] = [
         ['{not json', /its value is not JSON/],
-        ['{"type":"execute-snapshot","data":{"data-collections":["public.a"]}}', /it has no "id"/],
+        [
+          '{"id":{"x":1},"type":"execute-snapshot","data":{"data-collections":["public.a"]}}',
+          /it has no "id"/,
+        ],
         [
           '{"id":"k1","type":"execute-snapshot","data":{"data-collections":"notalist"}}',
           /"data-collections" must be a list of strings/,
