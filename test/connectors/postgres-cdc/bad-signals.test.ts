@@ -95,6 +95,60 @@ describe('[integration] PostgreSQL CDC bad signals', { skip: postgresSkipReason(
     }
   })
 
+  test('an injected condition already in the offsets (stored by an earlier version) is refused at restart: the table survives', async () => {
+    const h = await harness('cdc_inject_offset')
+    try {
+      await h.db.sql(
+        'CREATE TABLE victim (id int PRIMARY KEY)',
+        'CREATE TABLE a (id int PRIMARY KEY, v text)',
+        SIGNAL_TABLE,
+        `INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 5) g`,
+      )
+      const props = {
+        'snapshot.mode': 'no_data',
+        'signal.data.collection': 'public.debezium_signal',
+        'table.include.list': 'public.a',
+      }
+      await h.start(props)
+      await h.db.sql(`INSERT INTO a VALUES (100, 'streamed')`)
+      await h.pollUntil((r) => r.some((x) => op(x) === 'c'), 30_000, 'a streamed row')
+      await h.stopTask()
+      // The offset an earlier version stored for the signal: the snapshot of public.a with that condition.
+      const partition = JSON.stringify({ server: 'srv' })
+      h.offsets.set(partition, {
+        ...h.offsets.get(partition)!,
+        incremental_snapshot_collections: JSON.stringify([
+          {
+            incremental_snapshot_collections_id: 'public.a',
+            incremental_snapshot_collections_additional_condition: INJECTION,
+            incremental_snapshot_collections_surrogate_key: null,
+          },
+        ]),
+        incremental_snapshot_correlation_id: 'inject',
+      })
+      await h.start(props)
+      await h.pollUntil(() => h.problems.length >= 1, 30_000, 'the report of the stored condition')
+      assert.match(
+        messages(h)[0]!,
+        /incremental snapshot of public\.a skipped: the additional condition '1=1\); DROP TABLE victim; --' is not a single expression/,
+      )
+      assert.ok(await victimExists(h), 'the table survives')
+      await h.db.sql(`INSERT INTO a VALUES (101, 'streamed')`)
+      await h.pollUntil(
+        (r) => r.some((x) => op(x) === 'c' && after(x)?.id === 101),
+        30_000,
+        'streaming goes on',
+      )
+      assert.equal(
+        h.records.at(-1)!.sourceOffset!.incremental_snapshot_collections,
+        undefined,
+        'the snapshot is dropped',
+      )
+    } finally {
+      await h.close()
+    }
+  })
+
   test('malformed signal-table rows are reported and skipped; the task keeps streaming and signals after them work', async () => {
     const h = await harness('cdc_badsig')
     try {
