@@ -5,7 +5,7 @@
  *
  * As in Debezium: `data-collections` are regular expressions (full match, case-insensitive) over the
  * captured tables; an `additional-conditions` entry `{"data-collection": <table>, "filter": <SELECT>}`
- * replaces the table's `SELECT *`; the records carry the streaming offset of the pause with
+ * replaces the table's `SELECT *` (checked to be one query by signal-data.ts, run READ ONLY); the records carry the streaming offset of the pause with
  * `snapshot: BLOCKING`, `last_snapshot_record` and `snapshot_completed`.
  *
  * Restart during a blocking snapshot: Debezium abandons it (its offset says BLOCKING, not INITIAL, so
@@ -16,6 +16,7 @@
 
 import { compileJavaRegex } from '../../api/java-regex.ts'
 import type { OffsetMap } from '../../api/records.ts'
+import type { SnapshotRequest } from './signal-data.ts'
 
 export interface BlockingTable {
   id: string
@@ -24,40 +25,6 @@ export interface BlockingTable {
 }
 
 export const BLOCKING_OFFSET_KEY = 'blocking_snapshot_collections'
-
-export interface SnapshotRequest {
-  type: string
-  collections: string[]
-  conditions: { dataCollection: string; filter: string }[]
-}
-
-/** Reads an `execute-snapshot` signal's data; null when it is not JSON. */
-export function parseSnapshotRequest(data: string | null): SnapshotRequest | null {
-  let parsed: {
-    type?: unknown
-    'data-collections'?: unknown
-    'additional-conditions'?: unknown
-  }
-  try {
-    parsed = JSON.parse(data ?? '{}') as typeof parsed
-  } catch {
-    return null
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null
-  const collections = Array.isArray(parsed['data-collections'])
-    ? parsed['data-collections'].filter((c): c is string => typeof c === 'string').map((c) => c.trim())
-    : []
-  const conditions = Array.isArray(parsed['additional-conditions'])
-    ? (parsed['additional-conditions'] as { 'data-collection'?: unknown; filter?: unknown }[])
-        .filter((c) => typeof c?.['data-collection'] === 'string' && typeof c.filter === 'string')
-        .map((c) => ({ dataCollection: String(c['data-collection']), filter: String(c.filter) }))
-    : []
-  return {
-    type: typeof parsed.type === 'string' ? parsed.type.toLowerCase() : 'incremental',
-    collections,
-    conditions,
-  }
-}
 
 /** The captured tables a blocking snapshot reads, in capture order, with their SELECT overrides. */
 export function blockingTables(captured: readonly string[], request: SnapshotRequest): BlockingTable[] {

@@ -1,7 +1,9 @@
 import type { ConfigDef, ConfigValue } from '../../api/config-def.ts'
 import { type Props, SourceConnector, type TaskClass } from '../../api/connector.ts'
-import { ConfigError } from '../../api/errors.ts'
-import { parseSettings, postgresCdcConfigDef } from './config.ts'
+import { ConfigError, errorMessage } from '../../api/errors.ts'
+import { type CdcSettings, parseSettings, postgresCdcConfigDef } from './config.ts'
+import { clientConfig, newPgClient } from './replication-connection.ts'
+import { serverProblems } from './setup.ts'
 import { PostgresCdcSourceTask } from './source-task.ts'
 import { POSTGRES_CDC_VERSION } from './version.ts'
 
@@ -29,27 +31,54 @@ export class PostgresCdcConnector extends SourceConnector {
   }
   stop(): void {}
 
-  /** Key-by-key checks, then the checks across keys (include/exclude pairs, queue vs batch size). */
-  override validate(props: Props): ConfigValue[] {
+  /**
+   * Key-by-key checks, then the checks across keys (include/exclude pairs, queue vs batch size), then —
+   * when the config itself is sound — what the server must offer (wal_level, REPLICATION, a usable
+   * slot), so a server that cannot stream is refused at create rather than failing the task after.
+   */
+  override async validate(props: Props): Promise<ConfigValue[]> {
     const values = postgresCdcConfigDef.validate(props)
     if (values.some((v) => v.errors.length > 0)) return values
-    try {
-      parseSettings(props)
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error
-      const value = values.find((v) => v.name === error.key)
-      if (value) value.errors.push(error.message)
-      else {
-        // A pass-through key (`signal.consumer.*`) the ConfigDef does not declare.
-        const name = error.key ?? 'config'
+    const add = (name: string, message: string): void => {
+      const value = values.find((v) => v.name === name)
+      if (value) value.errors.push(message)
+      // A pass-through key (`signal.consumer.*`) the ConfigDef does not declare.
+      else
         values.push({
           name,
           value: props[name] ?? null,
           recommendedValues: [],
-          errors: [error.message],
+          errors: [message],
           visible: true,
         })
-      }
+    }
+    let settings: CdcSettings
+    try {
+      settings = parseSettings(props)
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      add(error.key ?? 'config', error.message)
+      return values
+    }
+    const client = await newPgClient(clientConfig(settings, { connectionTimeoutMillis: 10_000 }))
+    client.on('error', () => {})
+    try {
+      await client.connect()
+    } catch (error) {
+      add(
+        'database.hostname',
+        `cannot connect to PostgreSQL at ${settings.host}:${settings.port} as '${settings.user}' (${errorMessage(error)}): ` +
+          'check database.hostname, database.port, database.user, database.password and database.dbname',
+      )
+      await client.end().catch(() => {})
+      return values
+    }
+    try {
+      for (const [key, message] of await serverProblems(client, settings)) add(key, message)
+    } catch (error) {
+      add('database.hostname', `cannot check the server: ${errorMessage(error)}`)
+    } finally {
+      await client.end().catch(() => {})
     }
     return values
   }

@@ -71,6 +71,12 @@ through Kafka; a blocking snapshot does not.
   after a restart during a blocking snapshot the remaining tables are read again (the interrupted one from its
   start) before streaming resumes — Debezium abandons the snapshot instead. A blocking snapshot that fails (e.g. a
   bad SELECT) is abandoned with a warning and streaming resumes, as in Debezium.
+- **Filters and malformed signals**: a filter can only be one expression (incremental) or one query (blocking):
+  \`;\`, comments, a \`)\` closing more than it opened, dollar quoting and backslashes in literals are refused,
+  and every snapshot query runs as one statement (extended protocol) in a READ ONLY transaction, so nothing a
+  filter calls can write. A malformed signal (not JSON, wrong types, unknown type, no id from the signal table,
+  a bad filter) is logged, shown as the task's status trace and skipped, on both channels, as Debezium skips it;
+  a filter failing on the server skips that table's incremental snapshot the same way.
 - **Kafka channel position**: the Kafka offset of the last signal handled rides in the connector's offsets
   (\`kafka_signal_offset\`, ours), written with the records the signal causes, so a restart neither loses nor
   repeats a signal whose effect was stored; the group \`signal.kafka.groupId\` is committed after those offsets
@@ -85,7 +91,12 @@ through Kafka; a blocking snapshot does not.
 
 ## Failures in plain words
 
-- \`wal_level\` not \`logical\`, a user without REPLICATION: the task fails at start saying which \`ALTER\` fixes it.
+- \`wal_level\` not \`logical\`, a user without REPLICATION, no free replication slot, a \`slot.name\` of another
+  plugin or database or held by a client other than Sluice: \`config/validate\` and create refuse the config
+  (errors on \`database.hostname\`, \`database.user\`, \`slot.name\`) saying what fixes it; a task started anyway
+  fails at start the same way.
+- Table names that are not legal topic names: characters outside \`[a-zA-Z0-9._-]\` become \`_\` with a
+  warning, as Debezium's topic naming strategy does.
 - Slot active for another PID, invalidated (\`wal_status=lost\`), made for another plugin or database, dropped
   while streaming, or ahead of the stored offsets (dropped and recreated): the task fails naming the fix
   (usually \`snapshot.mode=when_needed\`). A lost connection (server restart) is retried with backoff and

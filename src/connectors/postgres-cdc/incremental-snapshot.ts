@@ -19,13 +19,21 @@
  */
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
+import { errorMessage } from '../../api/errors.ts'
 import { compileJavaRegex } from '../../api/java-regex.ts'
 import type { Catalog } from './catalog.ts'
 import type { CdcSettings } from './config.ts'
 import { javaTypeOf } from './java-serialization.ts'
 import type { IncrementalState } from './offsets.ts'
 import type { Tuple } from './pgoutput-decoder.ts'
-import { quoteIdent } from './replication-connection.ts'
+import { oneStatement, quoteIdent, readOnly } from './replication-connection.ts'
+import {
+  checkExpression,
+  readSnapshotRequest,
+  readStopRequest,
+  SignalError,
+  type SnapshotRequest,
+} from './signal-data.ts'
 import { buildTableSchema, type TableSchema } from './table-schema.ts'
 
 export interface WindowRow {
@@ -40,6 +48,8 @@ export class IncrementalSnapshot {
   readonly #catalog: Catalog
   readonly #s: CdcSettings
   readonly #warn: (m: string) => void
+  /** A collection skipped for a reason the operator must see (also on the task's status). */
+  readonly #problem: (m: string) => void
   #state: IncrementalState | null
   /** True when a chunk must be read (snapshot started, or the previous window closed). */
   #needChunk: boolean
@@ -59,6 +69,7 @@ export class IncrementalSnapshot {
     settings: CdcSettings,
     state: IncrementalState | null,
     warn: (m: string) => void,
+    problem: (m: string) => void = warn,
   ) {
     this.#ref = client
     this.#catalog = catalog
@@ -68,6 +79,7 @@ export class IncrementalSnapshot {
     this.#needChunk = this.#state !== null
     this.#chunkEnd = this.#state?.lastKey ?? null
     this.#warn = warn
+    this.#problem = problem
   }
 
   /** A window row went out as an event: the offsets now say to resume after its key. */
@@ -79,14 +91,17 @@ export class IncrementalSnapshot {
     return this.#state
   }
 
-  /** A row of the signal table arrived through the WAL. Returns window rows to emit now, if any. */
+  /**
+   * A signal (from the signal table through the WAL, or from Kafka). Returns window rows to emit now, if
+   * any. Throws a {@link SignalError} for a malformed signal, which the caller reports and skips.
+   */
   async onSignal(id: string, type: string, data: string | null): Promise<WindowRow[]> {
     switch (type) {
       case 'execute-snapshot':
-        await this.#execute(id, data)
+        await this.#execute(id, readSnapshotRequest(data))
         return []
       case 'stop-snapshot':
-        this.#stop(data)
+        this.#stop(readStopRequest(data))
         return []
       case 'pause-snapshot':
         if (this.#state) this.#state.paused = true
@@ -107,8 +122,7 @@ export class IncrementalSnapshot {
         this.#warn(`signal ${id}: ${data ?? ''}`)
         return []
       default:
-        this.#warn(`signal ${id} has unknown type '${type}': ignored`)
-        return []
+        throw new SignalError(`its type '${type}' is unknown`)
     }
   }
 
@@ -157,34 +171,45 @@ export class IncrementalSnapshot {
       })
       const qualified = `${quoteIdent(schema)}.${quoteIdent(table)}`
       const keyList = key.map(quoteIdent).join(', ')
-      const condition = collection.additionalCondition ? ` AND (${collection.additionalCondition})` : ''
-      if (!this.#state.maximumKey) {
-        const { rows } = await this.#ref.current.query({
-          text: `SELECT ${keyList} FROM ${qualified} WHERE TRUE${condition} ORDER BY ${key.map((k) => `${quoteIdent(k)} DESC`).join(', ')} LIMIT 1`,
-          rowMode: 'array',
-        })
-        if (rows.length === 0) {
-          this.#nextCollection()
-          continue
-        }
-        this.#state.maximumKey = rows[0] as (string | null)[]
+      const filter = collection.additionalCondition
+      try {
+        // Checked when the signal arrived; again here for a snapshot resumed from an older offset.
+        if (filter) checkExpression(filter)
+      } catch (error) {
+        this.#problem(`incremental snapshot of ${collection.id} skipped: ${errorMessage(error)}`)
+        this.#nextCollection()
+        continue
       }
-      const params: unknown[] = []
-      const placeholders = (values: unknown[]): string =>
-        values
-          .map((v) => {
-            params.push(v)
-            return `$${params.length}`
-          })
-          .join(', ')
-      const lower = this.#chunkEnd ? ` AND (${keyList}) > (${placeholders(this.#chunkEnd)})` : ''
-      const upper = ` AND NOT ((${keyList}) > (${placeholders(this.#state.maximumKey)}))`
-      const columns = info.columns.map((c) => quoteIdent(c.name)).join(', ')
-      const { rows } = await this.#ref.current.query({
-        text: `SELECT ${columns} FROM ${qualified} WHERE TRUE${lower}${upper}${condition} ORDER BY ${keyList} LIMIT ${this.#s.chunkSize}`,
-        values: params,
-        rowMode: 'array',
-      })
+      const condition = filter ? ` AND (${filter})` : ''
+      const client = this.#ref.current
+      let rows: Tuple[]
+      try {
+        if (!this.#state.maximumKey) {
+          const max = await readOnly(
+            client,
+            oneStatement(
+              `SELECT ${keyList} FROM ${qualified} WHERE TRUE${condition} ORDER BY ${key.map((k) => `${quoteIdent(k)} DESC`).join(', ')} LIMIT 1`,
+              [],
+              'array',
+            ),
+          )
+          if (max.rows.length === 0) {
+            this.#nextCollection()
+            continue
+          }
+          this.#state.maximumKey = max.rows[0] as (string | null)[]
+        }
+        rows = await this.#readChunk(info.columns, qualified, keyList, condition, this.#state.maximumKey)
+      } catch (error) {
+        // The operator's filter fails on the server (a typo, a function that writes): the collection is
+        // skipped, as the signal would have been. Anything else (connection lost) fails the task as before.
+        if (!filter || !isStatementError(error)) throw error
+        this.#problem(
+          `incremental snapshot of ${collection.id} skipped: its additional condition '${filter}' fails: ${errorMessage(error)}`,
+        )
+        this.#nextCollection()
+        continue
+      }
       if (rows.length === 0) {
         this.#nextCollection()
         continue
@@ -200,6 +225,36 @@ export class IncrementalSnapshot {
       openWindowTimestamp: this.#openedAt,
       closeWindowTimestamp: new Date().toISOString(),
     })
+  }
+
+  /** The rows after the last chunk's end, up to the maximum key: one read-only statement, keys as parameters. */
+  async #readChunk(
+    tableColumns: readonly { name: string }[],
+    qualified: string,
+    keyList: string,
+    condition: string,
+    maximumKey: (string | null)[],
+  ): Promise<Tuple[]> {
+    const params: unknown[] = []
+    const placeholders = (values: unknown[]): string =>
+      values
+        .map((v) => {
+          params.push(v)
+          return `$${params.length}`
+        })
+        .join(', ')
+    const lower = this.#chunkEnd ? ` AND (${keyList}) > (${placeholders(this.#chunkEnd)})` : ''
+    const upper = ` AND NOT ((${keyList}) > (${placeholders(maximumKey)}))`
+    const columns = tableColumns.map((c) => quoteIdent(c.name)).join(', ')
+    const { rows } = await readOnly(
+      this.#ref.current,
+      oneStatement(
+        `SELECT ${columns} FROM ${qualified} WHERE TRUE${lower}${upper}${condition} ORDER BY ${keyList} LIMIT ${this.#s.chunkSize}`,
+        params,
+        'array',
+      ),
+    )
+    return rows as Tuple[]
   }
 
   #closeWindow(): WindowRow[] {
@@ -232,35 +287,17 @@ export class IncrementalSnapshot {
     if (this.#state.collections.length === 0) this.#state = null
   }
 
-  async #execute(id: string, data: string | null): Promise<void> {
-    let parsed: {
-      'data-collections'?: string[]
-      type?: string
-      'additional-conditions'?: { 'data-collection': string; filter: string }[]
-      'surrogate-key'?: string
-    }
-    try {
-      parsed = JSON.parse(data ?? '{}')
-    } catch {
-      this.#warn(`signal ${id}: data is not JSON, ignored: ${data}`)
-      return
-    }
-    const type = (parsed.type ?? 'incremental').toLowerCase()
-    if (type !== 'incremental') {
+  async #execute(id: string, request: SnapshotRequest): Promise<void> {
+    if (request.type !== 'incremental') {
       this.#warn(
-        `signal ${id}: execute-snapshot of type '${type}' is not implemented (only incremental): ignored`,
+        `signal ${id}: execute-snapshot of type '${request.type}' is not implemented (only incremental): ignored`,
       )
       return
     }
-    const patterns = (parsed['data-collections'] ?? []).map((p) => compileJavaRegex(p).whole)
-    if (patterns.length === 0) {
-      this.#warn(`signal ${id}: execute-snapshot without data-collections: ignored`)
-      return
-    }
+    const patterns = request.collections.map((p) => compileJavaRegex(p).whole)
     const tables = (await this.#catalog.tables())
       .map(([s, t]) => `${s}.${t}`)
       .filter((t) => patterns.some((p) => p.test(t)))
-    const conditions = parsed['additional-conditions'] ?? []
     const state = this.#state ?? {
       collections: [],
       lastKey: null,
@@ -273,8 +310,8 @@ export class IncrementalSnapshot {
       if (state.collections.some((c) => c.id === t)) continue
       state.collections.push({
         id: t,
-        additionalCondition: conditions.find((c) => c['data-collection'] === t)?.filter ?? null,
-        surrogateKey: parsed['surrogate-key'] || null,
+        additionalCondition: request.conditions.find((c) => c.dataCollection === t)?.filter ?? null,
+        surrogateKey: request.surrogateKey,
       })
     }
     if (state.collections.length === 0) return
@@ -283,14 +320,8 @@ export class IncrementalSnapshot {
     if (wasIdle) this.#needChunk = true
   }
 
-  #stop(data: string | null): void {
+  #stop(collections: string[]): void {
     if (!this.#state) return
-    let collections: string[] = []
-    try {
-      collections = (JSON.parse(data ?? '{}') as { 'data-collections'?: string[] })['data-collections'] ?? []
-    } catch {
-      // no collections: stop everything
-    }
     if (collections.length === 0) {
       this.#state = null
       this.#chunkEnd = null
@@ -323,4 +354,13 @@ export class IncrementalSnapshot {
       [id, type, data],
     )
   }
+}
+
+/**
+ * A server error about the statement itself (syntax, unknown name, type, a write refused in READ ONLY),
+ * not about the connection or the server's state (SQLSTATE classes 08, 40, 53, 57, 58, XX).
+ */
+function isStatementError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.length === 5 && !/^(08|40|53|57|58|XX)/.test(code)
 }

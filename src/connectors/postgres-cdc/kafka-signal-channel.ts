@@ -17,6 +17,7 @@ import type { SourceTaskContext } from '../../api/connector.ts'
 import { errorMessage, RetriableError } from '../../api/errors.ts'
 import type { TopicReader } from '../../api/topic-reader.ts'
 import type { CdcSettings } from './config.ts'
+import { checkSignal } from './signal-data.ts'
 
 export interface KafkaSignal {
   id: string
@@ -24,6 +25,8 @@ export interface KafkaSignal {
   /** `data` as JSON text (as Debezium hands it to the actions), or null. */
   data: string | null
   offset: number
+  /** Why the signal is malformed (then it is reported and skipped), if it is. */
+  problem?: string
 }
 
 /** The offset key holding the Kafka offset of the last signal handled (Debezium's `channelOffset`). */
@@ -163,26 +166,46 @@ export class KafkaSignalChannel {
     }
     const text = value === null ? '' : Buffer.from(value).toString('utf8')
     if (text === '') return null
+    // A malformed signal goes to the task with its problem, which reports it and skips it (as Debezium
+    // does) and keeps its offset, so a restart does not read it again.
+    const skip = (why: string): KafkaSignal => ({
+      id: `offset ${offset} of '${this.#settings.topic}'`,
+      type: '',
+      data: null,
+      offset,
+      problem: why,
+    })
     let parsed: { id?: unknown; type?: unknown; data?: unknown }
     try {
       parsed = JSON.parse(text) as typeof parsed
     } catch {
-      this.#warn(`kafka-signal-json:${offset}`, `signal at offset ${offset} ignored: its value is not JSON`)
-      return null
+      return skip(`its value is not JSON: ${text.slice(0, 200)}`)
     }
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.type !== 'string') {
-      this.#warn(`kafka-signal-type:${offset}`, `signal at offset ${offset} ignored: it has no "type"`)
-      return null
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return skip(`its value is not a JSON object: ${text.slice(0, 200)}`)
+    }
+    // Debezium's KafkaSignalChannel acts on a record without an id (its SignalRecord id is then null);
+    // such a signal is named after its offset here. An id that is not a string or number is malformed.
+    const rawId = parsed.id ?? `kafka-${offset}`
+    let signal: { id: string; type: string }
+    try {
+      signal = checkSignal(typeof rawId === 'number' ? String(rawId) : rawId, parsed.type)
+    } catch (error) {
+      return skip(errorMessage(error))
+    }
+    const data = parsed.data
+    if (
+      data !== undefined &&
+      data !== null &&
+      typeof data !== 'string' &&
+      (typeof data !== 'object' || Array.isArray(data))
+    ) {
+      return skip(`its "data" is not a JSON object: ${JSON.stringify(data)}`)
     }
     return {
-      id: typeof parsed.id === 'string' ? parsed.id : String(parsed.id ?? `kafka-${offset}`),
-      type: parsed.type,
+      ...signal,
       data:
-        parsed.data === undefined || parsed.data === null
-          ? null
-          : typeof parsed.data === 'string'
-            ? parsed.data
-            : JSON.stringify(parsed.data),
+        data === undefined || data === null ? null : typeof data === 'string' ? data : JSON.stringify(data),
       offset,
     }
   }

@@ -50,6 +50,34 @@ export async function newPgClient(config: pg.ClientConfig): Promise<pg.Client> {
   return new driver.Client(config)
 }
 
+/**
+ * A query sent with the extended protocol (Parse/Bind/Execute), which takes exactly one statement:
+ * text that came from outside can never add a second one. (`queryMode` is the driver's; its types lag.)
+ */
+export function oneStatement(
+  text: string,
+  values: unknown[] = [],
+  rowMode?: 'array',
+): pg.QueryConfig & { rowMode?: 'array' } {
+  return { text, values, queryMode: 'extended', ...(rowMode ? { rowMode } : {}) } as pg.QueryConfig
+}
+
+/** Runs one statement in a READ ONLY transaction of its own: whatever it calls cannot write. */
+export async function readOnly(client: pg.Client, query: pg.QueryConfig): Promise<pg.QueryResult> {
+  await client.query('BEGIN READ ONLY')
+  try {
+    const result = await client.query(query)
+    await client.query('COMMIT')
+    return result
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  }
+}
+
+/** The `application_name` of every connection of this connector (validation recognises its own slot holder). */
+export const APPLICATION_NAME = 'sluice-postgres-cdc'
+
 /** Keeps values as the server's text: the value converters parse text the same way in both paths. */
 export const TEXT_TYPES = { getTypeParser: () => (value: string) => value }
 
@@ -65,7 +93,7 @@ export function clientConfig(
     database: options.database,
     ssl: options.ssl ? { rejectUnauthorized: false } : undefined,
     types: TEXT_TYPES,
-    application_name: 'sluice-postgres-cdc',
+    application_name: APPLICATION_NAME,
     ...extra,
   }
 }

@@ -7,7 +7,7 @@ import { ConfigError, ConnectError, RetriableError } from '../../api/errors.ts'
 import type { Catalog } from './catalog.ts'
 import type { CdcSettings } from './config.ts'
 import { type Lsn, parseLsn } from './lsn.ts'
-import { quoteIdent } from './replication-connection.ts'
+import { APPLICATION_NAME, quoteIdent } from './replication-connection.ts'
 
 export interface SlotInfo {
   plugin: string
@@ -18,24 +18,89 @@ export interface SlotInfo {
   walStatus: string | null
 }
 
+/** A problem found before start: the config key to fix, and how. */
+export type ServerProblem = [key: string, message: string]
+
+/**
+ * What logical decoding needs of the server, checked by the connector's `validate()` (config/validate
+ * and create) so a server that cannot stream is refused before the connector is accepted: `wal_level`,
+ * the user's REPLICATION attribute, and the slot — a free one under `max_replication_slots`, or the
+ * named slot usable (pgoutput, this database, not held by a client other than Sluice).
+ */
+export async function serverProblems(client: pg.Client, settings: CdcSettings): Promise<ServerProblem[]> {
+  const problems: ServerProblem[] = []
+  const { rows } = await client.query(
+    `SELECT current_setting('wal_level') AS wal_level,
+            (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user) AS can_replicate,
+            current_setting('max_replication_slots')::int AS max_slots,
+            (SELECT count(*) FROM pg_replication_slots)::int AS slots`,
+  )
+  const server = rows[0] as { wal_level: string; can_replicate: unknown; max_slots: unknown; slots: unknown }
+  if (server.wal_level !== 'logical') {
+    problems.push(['database.hostname', walLevelMessage(settings, server.wal_level)])
+  }
+  if (server.can_replicate !== 't' && server.can_replicate !== true) {
+    problems.push(['database.user', replicationMessage(settings)])
+  }
+  const slot = await slotInfo(client, settings.slotName)
+  if (!slot) {
+    if (Number(server.slots) >= Number(server.max_slots)) {
+      problems.push([
+        'slot.name',
+        `replication slot '${settings.slotName}' does not exist and cannot be created: all ${String(server.max_slots)} ` +
+          'slots of max_replication_slots are taken. Drop an unused slot (SELECT pg_drop_replication_slot(…)), ' +
+          'raise max_replication_slots (server restart), or set slot.name to an existing slot of this connector',
+      ])
+    }
+    return problems
+  }
+  try {
+    checkSlot(slot, settings)
+  } catch (error) {
+    if (!(error instanceof RetriableError)) problems.push(['slot.name', (error as Error).message])
+    else {
+      // Held by a walsender: fine when that is a Sluice task (this connector, reconfigured while it runs).
+      const { rows: holder } = await client.query(
+        'SELECT application_name FROM pg_stat_activity WHERE pid = $1',
+        [slot.activePid],
+      )
+      const application = holder.length > 0 ? String(holder[0].application_name) : null
+      if (application !== APPLICATION_NAME) {
+        problems.push([
+          'slot.name',
+          `replication slot '${settings.slotName}' is in use by PID ${slot.activePid}` +
+            `${application ? ` (application '${application}')` : ''}: stop that consumer or set slot.name to another slot`,
+        ])
+      }
+    }
+  }
+  return problems
+}
+
+function walLevelMessage(settings: CdcSettings, walLevel: unknown): string {
+  return (
+    `PostgreSQL at ${settings.host}:${settings.port} has wal_level=${String(walLevel)}: logical decoding needs ` +
+    "wal_level=logical. Run ALTER SYSTEM SET wal_level = 'logical' and restart the server."
+  )
+}
+
+function replicationMessage(settings: CdcSettings): string {
+  return (
+    `user '${settings.user}' has no REPLICATION privilege: run ALTER ROLE "${settings.user}" WITH REPLICATION ` +
+    '(or use a role that has it)'
+  )
+}
+
 export async function checkServer(client: pg.Client, settings: CdcSettings): Promise<void> {
   const { rows } = await client.query(
     `SELECT current_setting('wal_level') AS wal_level,
             (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user) AS can_replicate`,
   )
   if (rows[0].wal_level !== 'logical') {
-    throw new ConnectError(
-      'CONNECT',
-      `PostgreSQL at ${settings.host}:${settings.port} has wal_level=${String(rows[0].wal_level)}: logical decoding needs ` +
-        "wal_level=logical. Run ALTER SYSTEM SET wal_level = 'logical' and restart the server.",
-    )
+    throw new ConnectError('CONNECT', walLevelMessage(settings, rows[0].wal_level))
   }
   if (rows[0].can_replicate !== 't' && rows[0].can_replicate !== true) {
-    throw new ConnectError(
-      'CONNECT',
-      `user '${settings.user}' has no REPLICATION privilege: run ALTER ROLE "${settings.user}" WITH REPLICATION ` +
-        '(or use a role that has it)',
-    )
+    throw new ConnectError('CONNECT', replicationMessage(settings))
   }
 }
 

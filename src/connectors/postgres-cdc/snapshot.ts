@@ -7,7 +7,7 @@
  * convert), and handed out at most `max.batch.size` per poll; memory stays flat.
  *
  * Blocking snapshots (an `execute-snapshot` signal of type `blocking`) read the same way, in a READ ONLY
- * REPEATABLE READ transaction of their own, with an optional SELECT per table replacing `SELECT *`
+ * REPEATABLE READ transaction of their own (every snapshot transaction is READ ONLY), with an optional SELECT per table replacing `SELECT *`
  * (its columns are matched to the table's by name).
  */
 import type pg from 'pg'
@@ -17,7 +17,8 @@ import type { SnapshotMarker } from './change-events.ts'
 import type { CdcSettings } from './config.ts'
 import { type Lsn, parseLsn } from './lsn.ts'
 import type { Tuple } from './pgoutput-decoder.ts'
-import { clientConfig, newPgClient, quoteIdent } from './replication-connection.ts'
+import { clientConfig, newPgClient, oneStatement, quoteIdent } from './replication-connection.ts'
+import { checkSelect } from './signal-data.ts'
 import { buildTableSchema, type TableSchema } from './table-schema.ts'
 import { SESSION_OPTIONS } from './value-converters.ts'
 
@@ -79,7 +80,8 @@ export class InitialSnapshot {
   ): Promise<InitialSnapshot> {
     const client = await newPgClient(clientConfig(settings, { options: SESSION_OPTIONS }))
     await client.connect()
-    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ${blocking ? ' READ ONLY' : ''}`)
+    // Snapshots only read: READ ONLY, so nothing a SELECT override calls can write.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
     if (exportedSnapshot)
       await client.query(`SET TRANSACTION SNAPSHOT '${exportedSnapshot.replaceAll("'", "''")}'`)
     const { rows } = await client.query('SELECT pg_current_wal_lsn() AS lsn, txid_current() AS txid')
@@ -188,10 +190,15 @@ export class InitialSnapshot {
       })
       const columns = info.columns.map((c) => quoteIdent(c.name)).join(', ')
       const select = this.#selects.get(id)
+      // Checked when the signal arrived; again here for one resumed from an offset of an earlier version.
+      if (select !== undefined) checkSelect(select)
       this.#columnMap = null
       this.#columnMapPending = select !== undefined
+      // The extended protocol takes exactly one statement.
       await this.#client.query(
-        `DECLARE sluice_snapshot NO SCROLL CURSOR FOR ${select ?? `SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`}`,
+        oneStatement(
+          `DECLARE sluice_snapshot NO SCROLL CURSOR FOR ${select ?? `SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`}`,
+        ),
       )
       this.#cursorOpen = true
       return true

@@ -154,7 +154,7 @@ export function buildTableSchema(
     id,
     schema,
     table,
-    topic: prefix,
+    topic: topicName(prefix, log),
     keySchema,
     valueSchema,
     envelopeSchema,
@@ -199,4 +199,17 @@ export function keyStruct(ts: TableSchema, tuple: Tuple): Struct | null {
     struct.put(column.name, text === null || text === undefined ? null : column.converter.convert(text))
   }
   return struct
+}
+
+/**
+ * Kafka topic names hold only `[a-zA-Z0-9._-]`; table names hold anything. As Debezium's topic naming
+ * strategies (AbstractTopicNamingStrategy.sanitizedTopicName), every other character becomes `_`, with
+ * a warning (once per name: the warn callback is keyed by message).
+ */
+export function topicName(name: string, log: BuildWarnings): string {
+  const sanitized = name.replace(/[^a-zA-Z0-9._-]/g, '_')
+  if (sanitized !== name) {
+    log.warn(`Topic '${name}' name isn't a valid topic name, replacing it with '${sanitized}'.`)
+  }
+  return sanitized
 }

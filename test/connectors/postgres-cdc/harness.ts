@@ -17,6 +17,8 @@ export interface Harness {
   records: SourceRecord[]
   /** The size of every non-empty batch `poll()` returned. */
   batchSizes: number[]
+  /** What the task reported through `SourceTaskContext.reportProblem` (null: cleared). */
+  problems: (Error | null)[]
   start(extra?: Record<string, string>): Promise<PostgresCdcSourceTask>
   /** Polls (and acks + commits every batch) until `predicate` holds over all records so far. */
   pollUntil(
@@ -52,6 +54,7 @@ export async function harness(prefix: string): Promise<Harness> {
     offsets,
     records: [],
     batchSizes: [],
+    problems: [],
     async start(extra = {}) {
       task = new PostgresCdcSourceTask()
       const config = { ...props, ...extra }
@@ -63,6 +66,9 @@ export async function harness(prefix: string): Promise<Harness> {
         }),
         openTopicReader: async (options) =>
           (await import('../../../src/log/kafka/topic-reader.ts')).openKafkaTopicReader(options),
+        reportProblem: (problem) => {
+          h.problems.push(problem)
+        },
       })
       await task.start(config)
       return task

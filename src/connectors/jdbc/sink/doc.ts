@@ -39,6 +39,9 @@ Subscribe with the framework keys \`topics\` (a list) or \`topics.regex\` (e.g. 
 - **Table names.** \`\${topic}\` is replaced by the topic; \`schema.table\` (PostgreSQL) or
   \`database.table\` (MySQL) selects another schema/database. Debezium’s flavour turns dots in the topic
   into underscores and also replaces \`\${source.db}\`, \`\${source.schema}\`, \`\${source.table}\`.
+  A tombstone has no \`source\` block: with a \`\${source.*}\` name it is skipped with a warning, as
+  Debezium's DefaultCollectionNamingStrategy skips it (the delete event before it deletes the row). On
+  PostgreSQL a table or column name over 63 bytes is refused naming it (PostgreSQL would silently cut it).
 
 ## Column types (auto.create / auto.evolve, schema.evolution=basic)
 

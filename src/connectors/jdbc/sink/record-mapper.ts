@@ -11,6 +11,7 @@ import type { Schema } from '../../../api/data/schema.ts'
 import { Schemas } from '../../../api/data/schema.ts'
 import { Struct } from '../../../api/data/struct.ts'
 import { DataError } from '../../../api/errors.ts'
+import { connectLogger } from '../../../api/log.ts'
 import type { SinkRecord } from '../../../api/records.ts'
 import type { TableId } from '../common/dialect.ts'
 import type { DialectName } from '../common/url.ts'
@@ -46,6 +47,7 @@ export type RowOp =
 const KAFKA_PK_DEFAULTS = ['__connect_topic', '__connect_partition', '__connect_offset']
 const KEYLESS: Schema = Schemas.OPTIONAL_STRING
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+const PG_MAX_IDENTIFIER_BYTES = 63
 
 export class RecordMapper {
   readonly #s: SinkSettings
@@ -53,6 +55,7 @@ export class RecordMapper {
   readonly #plans = new Map<string, WeakMap<Schema, Map<Schema, TablePlan>>>()
   readonly #deletePlans = new WeakMap<Schema, TablePlan>()
   readonly #tables = new Map<string, TableId>()
+  readonly #warned = new Set<string>()
 
   constructor(settings: SinkSettings, dialect: DialectName) {
     this.#s = settings
@@ -63,7 +66,16 @@ export class RecordMapper {
    * The identifier as the table will hold it: with quoting off, PostgreSQL folds plain names to lower
    * case, so the sink does the same and still quotes (one code path, never unquoted SQL).
    */
-  identifier(name: string): string {
+  identifier(name: string, what = 'name'): string {
+    if (this.#dialect === 'postgresql' && Buffer.byteLength(name) > PG_MAX_IDENTIFIER_BYTES) {
+      // PostgreSQL cuts longer names to 63 bytes (NAMEDATALEN - 1) without an error, so two long names
+      // become one column ("already exists") and a long name never matches the column it created.
+      throw new DataError(
+        `${what} '${name}' is ${Buffer.byteLength(name)} bytes long; PostgreSQL identifiers hold at most ` +
+          `${PG_MAX_IDENTIFIER_BYTES} bytes and longer ones are silently truncated: shorten it (e.g. with the ` +
+          "ReplaceField transform's renames, or collection.name.format / table.name.format for a table)",
+      )
+    }
     return !this.#s.quoteIdentifiers && this.#dialect === 'postgresql' && PLAIN_IDENTIFIER.test(name)
       ? name.toLowerCase()
       : name
@@ -84,8 +96,22 @@ export class RecordMapper {
     if (this.#s.flavour === 'debezium') {
       // As Debezium's JdbcChangeEventSink: a tombstone is a delete (the only form a delete takes after
       // ExtractNewRecordState); both are skipped when deletes are off.
-      if (value === null)
-        return this.#s.deleteEnabled ? this.#delete(record, undefined) : { kind: 'skip', record }
+      if (value === null) {
+        if (!this.#s.deleteEnabled) return { kind: 'skip', record }
+        // A tombstone has no source block, so a `${source.*}` table name cannot be resolved: Debezium's
+        // DefaultCollectionNamingStrategy returns no name and JdbcChangeEventSink skips the record with a
+        // warning (the delete event before it already deleted the row).
+        if (this.#usesSource()) {
+          this.#warnOnce(
+            `tombstone:${record.topic}`,
+            `JDBC sink skips tombstones on topic '${record.topic}' (first at ${where(record)}): collection.name.format ` +
+              `'${this.#s.tableNameFormat}' needs the event's source block, which a tombstone does not have; the delete ` +
+              'event before it deletes the row',
+          )
+          return { kind: 'skip', record }
+        }
+        return this.#delete(record, undefined)
+      }
       if (valueSchema && isEnvelope(valueSchema) && value instanceof Struct) {
         const op = value.get('op')
         source = value.schema.field('source')
@@ -199,7 +225,7 @@ export class RecordMapper {
       if (keyFieldNames.has(field.name)) continue
       if (include.size > 0 && !include.has(field.name)) continue
       if (exclude.has(field.name)) continue
-      const name = this.identifier(field.name)
+      const name = this.identifier(field.name, `record ${where(record)}: field`)
       if (keyNames.has(name)) continue
       columns.push({ name, schema: field.schema, type: columnTypeOf(field.schema, field.name), isKey: false })
       sources.push({ from: 'value-field', field: field.name })
@@ -232,7 +258,12 @@ export class RecordMapper {
     const columns: ColumnDefinition[] = []
     const sources: ValueSource[] = []
     const add = (name: string, schema: Schema, source: ValueSource) => {
-      columns.push({ name: this.identifier(name), schema, type: columnTypeOf(schema, name), isKey: true })
+      columns.push({
+        name: this.identifier(name, `record ${where(record)}: key field`),
+        schema,
+        type: columnTypeOf(schema, name),
+        isKey: true,
+      })
       sources.push(source)
     }
     switch (s.pkMode) {
@@ -292,11 +323,21 @@ export class RecordMapper {
     return { columns, sources }
   }
 
+  #usesSource(): boolean {
+    return this.#s.flavour === 'debezium' && this.#s.tableNameFormat.includes(`\${source.`)
+  }
+
+  #warnOnce(key: string, message: string): void {
+    if (this.#warned.has(key)) return
+    this.#warned.add(key)
+    connectLogger().warn(message)
+  }
+
   /** The destination table for a topic (and Debezium source block). */
   #table(topic: string, source: Struct | undefined): TableId {
     const s = this.#s
     const format = s.tableNameFormat
-    const usesSource = s.flavour === 'debezium' && format.includes(`\${source.`)
+    const usesSource = this.#usesSource()
     const cacheKey = usesSource ? `${topic}\u0000${sourceKey(source)}` : topic
     const cached = this.#tables.get(cacheKey)
     if (cached) return cached
@@ -320,10 +361,11 @@ export class RecordMapper {
 
   /** `[schema.]table` (PostgreSQL), `[database.]table` (MySQL); SQLite takes the whole name. */
   #tableId(name: string): TableId {
-    if (this.#dialect === 'sqlite' || !name.includes('.')) return { table: this.identifier(name) }
+    if (this.#dialect === 'sqlite' || !name.includes('.'))
+      return { table: this.identifier(name, 'table name') }
     const parts = name.split('.')
-    const table = this.identifier(parts[parts.length - 1]!)
-    const parent = this.identifier(parts[parts.length - 2]!)
+    const table = this.identifier(parts[parts.length - 1]!, 'table name')
+    const parent = this.identifier(parts[parts.length - 2]!, 'schema name')
     return this.#dialect === 'postgresql' ? { schema: parent, table } : { catalog: parent, table }
   }
 }

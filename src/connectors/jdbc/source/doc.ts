@@ -69,8 +69,9 @@ connection's session zone is set to it, so bounds bound into the queries mean th
 
 - **Validation that names the key**: \`config/validate\` and \`POST /connectors\` connect to the database and
   report a whitelisted table that does not exist, a missing incrementing/timestamp column (listing the
-  columns there are), a column of the wrong type, a nullable column (\`validate.non.null\`), and a custom
-  query that fails — each on the key to fix.
+  columns there are), a column of the wrong type, a nullable column (\`validate.non.null\`), a custom
+  query that fails, and a table whose topic name Kafka would refuse (characters outside \`[a-zA-Z0-9._-]\`,
+  over 249 characters; Confluent's producer fails the task on it at runtime) — each on the key to fix.
 - **Warnings at start** when a polled column leads no index (every poll scans the table), and when rows
   may commit out of order (incrementing mode; \`timestamp.delay.interval.ms=0\`, explicitly when a
   PostgreSQL timestamp column defaults to \`now()\`, the transaction's start time).

@@ -8,7 +8,7 @@ import { ConfigError } from '../../../api/errors.ts'
 import { compileJavaRegex } from '../../../api/java-regex.ts'
 import type { Dialect, TableId } from '../common/dialect.ts'
 import type { CatalogTable } from './catalog.ts'
-import { TABLE_WHITELIST } from './config.ts'
+import { TABLE_BLACKLIST, TABLE_WHITELIST } from './config.ts'
 
 export interface TableFilterSettings {
   whitelist: readonly string[]
@@ -77,5 +77,33 @@ export function checkUniqueTopics(dialect: Dialect, tables: readonly TableId[]):
       )
     }
     seen.set(t.table, t)
+  }
+}
+
+/**
+ * Confluent's source names the topic `topic.prefix` + table name, unchanged, and the producer then fails
+ * the task on a name Kafka refuses (legal: `[a-zA-Z0-9._-]`, at most 249 characters). Found here, at
+ * validation and task start, the message names the table and the way out.
+ */
+export function checkTopicNames(
+  dialect: Dialect,
+  prefix: string,
+  tables: readonly TableId[],
+  whitelisted: boolean,
+): void {
+  for (const t of tables) {
+    const topic = prefix + t.table
+    const bad = [...new Set(topic.replace(/[a-zA-Z0-9._-]/g, ''))]
+    if (bad.length === 0 && topic.length <= 249) continue
+    const why =
+      bad.length > 0
+        ? `holds ${bad.map((c) => `'${c}'`).join(', ')}, which Kafka topic names cannot (only letters, digits, '.', '_' and '-')`
+        : `is ${topic.length} characters long, over Kafka's limit of 249`
+    throw new ConfigError(
+      whitelisted ? TABLE_WHITELIST : TABLE_BLACKLIST,
+      `the topic of table ${dialect.tableName(t)}, '${topic}', ${why}: ` +
+        (whitelisted ? `leave the table out of ${TABLE_WHITELIST}` : `add it to ${TABLE_BLACKLIST}`) +
+        ', or copy it in query mode (query=SELECT … FROM it, topic.prefix=a legal topic name)',
+    )
   }
 }

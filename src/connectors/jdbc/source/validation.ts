@@ -35,7 +35,7 @@ import {
   WAIT_FOR_OPEN_TRANSACTIONS,
 } from './config.ts'
 import { locationOf } from './database.ts'
-import { checkUniqueTopics, filterTables, missingWhitelisted } from './table-filter.ts'
+import { checkTopicNames, checkUniqueTopics, filterTables, missingWhitelisted } from './table-filter.ts'
 
 export type Problem = [key: string, message: string]
 
@@ -316,6 +316,7 @@ export async function inspectDatabase(db: DbConnection, config: JdbcSourceConfig
   }
   try {
     checkUniqueTopics(db.dialect, tables)
+    checkTopicNames(db.dialect, config.topicPrefix, tables, whitelist.length > 0)
   } catch (error) {
     if (error instanceof ConfigError) problems.push([error.key ?? TABLE_WHITELIST, error.message])
   }
