@@ -41,7 +41,13 @@ import { type CdcSettings, parseSettings } from './config.ts'
 import { IncrementalSnapshot } from './incremental-snapshot.ts'
 import { KAFKA_SIGNAL_OFFSET_KEY, type KafkaSignal, KafkaSignalChannel } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'
-import { incrementalOffsetKeys, readOffset, type StoredOffset, type StreamPosition } from './offsets.ts'
+import {
+  incrementalOffsetKeys,
+  positionReached,
+  readOffset,
+  type StoredOffset,
+  type StreamPosition,
+} from './offsets.ts'
 import { decodePgOutput, type PgOutputMessage, type Tuple } from './pgoutput-decoder.ts'
 import { clientConfig, newPgClient, ReplicationConnection, type XLogData } from './replication-connection.ts'
 import { checkServer, checkSlot, ensurePublication, slotInfo } from './setup.ts'
@@ -399,12 +405,13 @@ export class PostgresCdcSourceTask extends SourceTask {
     this.#streams?.reset()
     const tx = this.#tx
     if (tx) {
-      this.#resume = {
+      // Still skipping what the position it resumed from counts as done: that position stays.
+      this.#resume = positionReached(this.#resume, {
         txId: tx.xid,
         txEventsProcessed: tx.ordinal,
         lsnCommit: this.#lastCommitEnd,
         lsn: this.#lastLsn,
-      }
+      })
     }
     this.#tx = null
     this.#relations.clear()
@@ -519,7 +526,9 @@ export class PostgresCdcSourceTask extends SourceTask {
         }
         this.#tx = null
         this.#lastCommitEnd = data.lsn
-        if (this.#resume && tx && tx.xid === this.#resume.txId) this.#resume = null
+        // The resumed transaction is the first one the server sends again (streaming restarts at the commit
+        // before it): past any commit the stored position is behind, and must not hold offsets back.
+        this.#resume = null
         return
       }
       case 'relation':
@@ -822,14 +831,20 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   #offset(lsn: Lsn, messageType: string): OffsetMap {
     this.#lastMessageType = messageType
-    return {
-      lsn_proc: lsn,
-      messageType,
-      lsn_commit: this.#lastCommitEnd,
+    const at = positionReached(this.#resume, {
+      lsnCommit: this.#lastCommitEnd,
       lsn,
       txId: this.#tx?.xid ?? this.#lastTxId,
+      txEventsProcessed: this.#tx?.ordinal ?? null,
+    })
+    return {
+      lsn_proc: at.lsn ?? lsn,
+      messageType,
+      lsn_commit: at.lsnCommit,
+      lsn: at.lsn ?? lsn,
+      txId: at.txId,
       ts_usec: Number(this.#tx?.commitTimeUs ?? this.#lastTsUs),
-      tx_events_processed: this.#tx?.ordinal ?? null,
+      tx_events_processed: at.txEventsProcessed,
       ...incrementalOffsetKeys(this.#incremental.state),
       ...this.#signalOffsetKeys(),
     }
@@ -986,8 +1001,9 @@ export class PostgresCdcSourceTask extends SourceTask {
     }
     // Inside a transaction: the position of the last change handled, with the count of the transaction's
     // changes handled (as every change event's offset), so a restart from this offset skips exactly those.
-    if (this.#tx && this.#lastLsn !== null) {
-      const offset = this.#offset(this.#lastLsn, this.#lastMessageType ?? 'HEARTBEAT')
+    // Before a restart inside a transaction has passed its stored position: that position.
+    if ((this.#tx && this.#lastLsn !== null) || typeof this.#resume?.txEventsProcessed === 'number') {
+      const offset = this.#offset(this.#lastLsn ?? 0, this.#lastMessageType ?? 'HEARTBEAT')
       records.push(heartbeatRecord(this.#s.heartbeatTopic, this.#s.topicPrefix, this.#partition, offset))
       return
     }
