@@ -401,6 +401,8 @@ export class PostgresCdcSourceTask extends SourceTask {
     await this.#replication?.close()
     this.#replication = null
     this.#queue.length = 0
+    // The lost connection's keepalive position is past the messages just dropped from the queue.
+    this.#idleWalEnd = 0
     // The server sends transactions that were not committed before the restart point again, whole.
     this.#streams?.reset()
     const tx = this.#tx
