@@ -23,7 +23,7 @@ import type { CdcSettings } from './config.ts'
 import type { IncrementalSnapshot } from './incremental-snapshot.ts'
 import { KAFKA_SIGNAL_OFFSET_KEY } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'
-import { incrementalOffsetKeys, type StreamPosition } from './offsets.ts'
+import { incrementalOffsetKeys, positionReached, type StreamPosition } from './offsets.ts'
 import { decodePgOutput, type PgOutputMessage } from './pgoutput-decoder.ts'
 import type { XLogData } from './replication-connection.ts'
 import { isCaptured } from './startup.ts'
@@ -143,7 +143,9 @@ export class ChangeStream {
         }
         this.tx = null
         this.lastCommitEnd = data.lsn
-        if (this.resume && tx && tx.xid === this.resume.txId) this.resume = null
+        // The resumed transaction is the first one the server sends again (streaming restarts at the commit
+        // before it): past any commit the stored position is behind, and must not hold offsets back.
+        this.resume = null
         return
       }
       case 'relation':
@@ -398,14 +400,20 @@ export class ChangeStream {
 
   offset(lsn: Lsn, messageType: string): OffsetMap {
     this.lastMessageType = messageType
-    return {
-      lsn_proc: lsn,
-      messageType,
-      lsn_commit: this.lastCommitEnd,
+    const at = positionReached(this.resume, {
+      lsnCommit: this.lastCommitEnd,
       lsn,
       txId: this.tx?.xid ?? this.lastTxId,
+      txEventsProcessed: this.tx?.ordinal ?? null,
+    })
+    return {
+      lsn_proc: at.lsn ?? lsn,
+      messageType,
+      lsn_commit: at.lsnCommit,
+      lsn: at.lsn ?? lsn,
+      txId: at.txId,
       ts_usec: Number(this.tx?.commitTimeUs ?? this.lastTsUs),
-      tx_events_processed: this.tx?.ordinal ?? null,
+      tx_events_processed: at.txEventsProcessed,
       ...incrementalOffsetKeys(this.#incremental.state),
       ...this.signalOffsetKeys(),
     }

@@ -62,6 +62,25 @@ export interface IncrementalState {
 
 const num = (value: unknown): number | null => (typeof value === 'number' ? value : null)
 
+/**
+ * The position reached after `reached`, for a task that resumed at `resume`. A restart inside a
+ * transaction receives it again from its start and skips the change messages the stored offset
+ * counts as done: until it has passed them it has reached the stored position — not the message it
+ * skipped to, nor the commit before the transaction. Offsets taken meanwhile (heartbeats, the pause
+ * of a blocking snapshot) and a reconnect must keep it, or a second restart would emit again what the
+ * first one skipped (Debezium's offset context likewise stays at the stored position until a message
+ * past it is processed). A stored position that counts messages holds until its transaction's count
+ * passes it; one that does not (Debezium's, skipping by LSN) while its transaction is at or before
+ * its LSN.
+ */
+export function positionReached(resume: StreamPosition | null, reached: StreamPosition): StreamPosition {
+  if (!resume || resume.txId === null) return reached
+  const inTx = reached.txId === resume.txId
+  if (resume.txEventsProcessed === null)
+    return inTx && (reached.lsn ?? 0) <= (resume.lsn ?? 0) ? resume : reached
+  return inTx && (reached.txEventsProcessed ?? 0) > resume.txEventsProcessed ? reached : resume
+}
+
 export function readOffset(offset: OffsetMap | null): StoredOffset | null {
   if (!offset) return null
   const warnings: string[] = []

@@ -35,7 +35,7 @@ import { type CdcSettings, parseSettings } from './config.ts'
 import { IncrementalSnapshot } from './incremental-snapshot.ts'
 import { KAFKA_SIGNAL_OFFSET_KEY, KafkaSignalChannel } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'
-import { incrementalOffsetKeys, readOffset } from './offsets.ts'
+import { incrementalOffsetKeys, positionReached, readOffset } from './offsets.ts'
 import type { Tuple } from './pgoutput-decoder.ts'
 import { clientConfig, newPgClient, ReplicationConnection, type XLogData } from './replication-connection.ts'
 import { checkServer, checkSlot, ensurePublication, slotInfo } from './setup.ts'
@@ -342,16 +342,19 @@ export class PostgresCdcSourceTask extends SourceTask {
     await this.#replication?.close()
     this.#replication = null
     this.#queue.length = 0
+    // The lost connection's keepalive position is past the messages just dropped from the queue.
+    this.#idleWalEnd = 0
     // The server sends transactions that were not committed before the restart point again, whole.
     this.#streams?.reset()
     const tx = this.#stream.tx
     if (tx) {
-      this.#stream.resume = {
+      // Still skipping what the position it resumed from counts as done: that position stays.
+      this.#stream.resume = positionReached(this.#stream.resume, {
         txId: tx.xid,
         txEventsProcessed: tx.ordinal,
         lsnCommit: this.#stream.lastCommitEnd,
         lsn: this.#stream.lastLsn,
-      }
+      })
     }
     this.#stream.tx = null
     this.#stream.relations.clear()
@@ -439,8 +442,15 @@ export class PostgresCdcSourceTask extends SourceTask {
     }
     // Inside a transaction: the position of the last change handled, with the count of the transaction's
     // changes handled (as every change event's offset), so a restart from this offset skips exactly those.
-    if (this.#stream.tx && this.#stream.lastLsn !== null) {
-      const offset = this.#stream.offset(this.#stream.lastLsn, this.#stream.lastMessageType ?? 'HEARTBEAT')
+    // Before a restart inside a transaction has passed its stored position: that position.
+    if (
+      (this.#stream.tx && this.#stream.lastLsn !== null) ||
+      typeof this.#stream.resume?.txEventsProcessed === 'number'
+    ) {
+      const offset = this.#stream.offset(
+        this.#stream.lastLsn ?? 0,
+        this.#stream.lastMessageType ?? 'HEARTBEAT',
+      )
       records.push(heartbeatRecord(this.#s.heartbeatTopic, this.#s.topicPrefix, this.#partition, offset))
       return
     }

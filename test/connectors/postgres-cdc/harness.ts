@@ -103,6 +103,23 @@ export async function harness(prefix: string): Promise<Harness> {
   return h
 }
 
+/**
+ * Waits until the task's replication connection has received the WAL up to `lsn` (the `write_lsn` it
+ * reports; messages are queued as they are received), without polling the task.
+ */
+export async function waitForReceived(h: Harness, lsn: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const [rows] = (await h.db.sql(
+      `SELECT r.write_lsn >= '${lsn}'::pg_lsn AS done FROM pg_stat_replication r
+         JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE s.slot_name = '${h.slot}'`,
+    )) as { done: boolean }[][]
+    if (rows[0]?.done) return
+    if (Date.now() > deadline) throw new Error(`the task did not receive the WAL up to ${lsn}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 /** A record's value (or key) as plain JSON, structs unwrapped, bytes as base64, bigint as number. */
 export function plain(value: unknown): unknown {
   if (value instanceof Struct) {

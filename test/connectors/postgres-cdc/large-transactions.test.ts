@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os'
 import { describe, test } from 'node:test'
 import pg from 'pg'
 import type { OffsetMap, SourceRecord } from '../../../src/api/records.ts'
+import { readOffset } from '../../../src/connectors/postgres-cdc/offsets.ts'
 import { PostgresCdcSourceTask } from '../../../src/connectors/postgres-cdc/source-task.ts'
 import { postgresSkipReason } from '../../helpers/services.ts'
-import { type Harness, harness, plain } from './harness.ts'
+import { type Harness, harness, plain, waitForReceived } from './harness.ts'
 
 const skip = postgresSkipReason()
 const PAD = `'${'x'.repeat(200)}'`
@@ -321,6 +322,56 @@ describe('[integration] PostgreSQL CDC: large transactions streamed while they r
       } finally {
         await client.end()
       }
+    } finally {
+      await h.close()
+    }
+  })
+  test('a restart inside a transaction stays at the stored position until it has skipped what was emitted (heartbeats, a reconnect)', async () => {
+    const h = await harness('cdc_stream_skip')
+    try {
+      await h.db.sql(
+        `ALTER DATABASE "${h.db.name}" SET logical_decoding_work_mem = '64kB'`,
+        'CREATE TABLE r (id int PRIMARY KEY, pad text)',
+      )
+      const props = { 'snapshot.mode': 'no_data', 'max.batch.size': '10', 'max.queue.size': '20' }
+      await h.start(props)
+      await h.db.sql(`INSERT INTO r SELECT g, ${PAD} FROM generate_series(1, 3000) g`)
+      const [[{ lsn }]] = (await h.db.sql('SELECT pg_current_wal_lsn()::text AS lsn')) as { lsn: string }[][]
+      await h.pollUntil((r) => r.length >= 1000, 60_000, 'part of the transaction')
+      await h.stopTask()
+      const emitted = ids(h.records, 'srv.public.r').length
+      // The position as a restart reads it.
+      const position = (o: OffsetMap): unknown => readOffset(o)?.position
+      const stored = position(h.offsets.get(JSON.stringify({ server: 'srv' }))!)
+
+      // Restarted, the task receives the transaction again and skips the changes the offset counts. A
+      // heartbeat before the transaction arrives and one while the task skips it carry the stored
+      // position, not the one it skipped to.
+      const heartbeats = (): SourceRecord[] => h.records.filter((r) => r.topic === '__debezium-heartbeat.srv')
+      await h.start({ ...props, 'heartbeat.interval.ms': '1' })
+      await h.pollUntil(() => heartbeats().length >= 1, 30_000, 'a heartbeat')
+      await waitForReceived(h, lsn)
+      await h.pollUntil(() => heartbeats().length >= 2, 30_000, 'a heartbeat inside the transaction')
+      assert.equal(ids(h.records, 'srv.public.r').length, emitted, 'still skipping')
+      for (const hb of heartbeats()) assert.deepEqual(position(hb.sourceOffset!), stored, 'heartbeat offset')
+      await h.stopTask()
+
+      // Restarted again (from a heartbeat's offset), the task skips again; its replication connection is
+      // killed while it does: it reconnects and skips the same changes once more.
+      await h.start(props)
+      await waitForReceived(h, lsn)
+      await pollOnce(h)
+      assert.equal(ids(h.records, 'srv.public.r').length, emitted, 'still skipping')
+      await h.db.sql(
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '${h.slot}'`,
+        `INSERT INTO r VALUES (3001, 'after')`,
+      )
+      await h.pollUntil(
+        (r) => ids(r, 'srv.public.r').includes(3001),
+        60_000,
+        'the rest of the transaction and the row after it',
+      )
+      assert.deepEqual(ids(h.records, 'srv.public.r'), range(1, 3001))
     } finally {
       await h.close()
     }

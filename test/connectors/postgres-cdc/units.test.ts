@@ -4,6 +4,7 @@ import { contextHeaders, uuidV7 } from '../../../src/connectors/postgres-cdc/cha
 import { parseSettings } from '../../../src/connectors/postgres-cdc/config.ts'
 import { PostgresCdcConnector } from '../../../src/connectors/postgres-cdc/connector.ts'
 import { formatLsn, parseLsn } from '../../../src/connectors/postgres-cdc/lsn.ts'
+import { positionReached } from '../../../src/connectors/postgres-cdc/offsets.ts'
 import { decodePgOutput, PG_EPOCH_OFFSET_US } from '../../../src/connectors/postgres-cdc/pgoutput-decoder.ts'
 import {
   intervalMicros,
@@ -260,5 +261,30 @@ describe("Debezium's extended headers", () => {
   test('the run id is a version 7 UUID starting with the time in milliseconds', () => {
     const id = uuidV7(0x0123456789ab)
     assert.match(id, /^01234567-89ab-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+  })
+})
+
+describe('the position reached after a restart inside a transaction', () => {
+  const at = (txId: number | null, txEventsProcessed: number | null, lsn: number) => ({
+    lsnCommit: 100,
+    lsn,
+    txId,
+    txEventsProcessed,
+  })
+  test('stays at a stored count until the transaction passes it', () => {
+    const resume = at(7, 1000, 500)
+    assert.equal(positionReached(null, at(7, 3, 210)).txEventsProcessed, 3)
+    // Before the transaction arrives, and while its first 1000 changes are skipped.
+    assert.equal(positionReached(resume, at(null, null, 100)), resume)
+    assert.equal(positionReached(resume, at(7, 97, 260)), resume)
+    assert.equal(positionReached(resume, at(7, 1000, 500)), resume)
+    assert.deepEqual(positionReached(resume, at(7, 1001, 500)), at(7, 1001, 500))
+  })
+  test("stays at a stored LSN (Debezium's offset, no count) while the transaction is at or before it", () => {
+    const resume = at(7, null, 500)
+    assert.equal(positionReached(resume, at(7, 97, 260)), resume)
+    assert.equal(positionReached(resume, at(7, 98, 500)), resume)
+    assert.deepEqual(positionReached(resume, at(7, 99, 501)), at(7, 99, 501))
+    assert.deepEqual(positionReached(resume, at(8, 1, 40)), at(8, 1, 40))
   })
 })
