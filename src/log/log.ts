@@ -82,6 +82,14 @@ export interface ProducerOptions {
    * producer; the embedded log stores records uncompressed whatever is asked.
    */
   compression?: CompressionType
+  /**
+   * Produce requests outstanding at once (Kafka's `max.in.flight.requests.per.connection`). Source
+   * tasks use 1, as Kafka Connect does for its source producers: the Kafka client retries a failed
+   * request on its own and, on a lost producer state, sends a later request under a new producer id
+   * while an earlier one is still being retried, so with more than one in flight records of a
+   * partition can land out of order without any call failing. @default the log's setting (5)
+   */
+  maxInFlight?: number
 }
 
 /** The consumer settings a worker's `consumer.*` / a connector's `consumer.override.*` keys give a sink. */

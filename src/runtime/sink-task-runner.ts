@@ -367,6 +367,8 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   async #commit(partitions?: TopicPartition[]): Promise<void> {
+    // A cancelled task may own nothing any more (Java's WorkerSinkTask skips its final commit too).
+    if (this.cancelled) return
     const offsets: SinkOffsets = new Map()
     for (const [key, value] of this.#current) {
       if (partitions && !partitions.some((tp) => tpKey(tp) === key)) continue

@@ -5,7 +5,7 @@
  *
  * A task that does not end within the graceful timeout is cancelled (Kafka Connect's
  * `WorkerTask.cancel`): it may already run on another worker, so from then on it reports no status,
- * and a runner checking `cancelled` (the source runner does) commits and writes nothing more.
+ * and the runners check `cancelled`: nothing more is committed or written.
  */
 
 import { errorMessage, errorTrace } from '../api/errors.ts'

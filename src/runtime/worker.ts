@@ -332,6 +332,8 @@ export class Worker {
             connectorProps['producer.override.compression.type'],
             'producer.override.compression.type',
           ),
+          // Order within a partition must hold across the client's own retries (Connect: 1).
+          maxInFlight: 1,
         }),
         offsetReader: new ConnectorOffsetReader(id.connector, this.#o.offsetStore),
         // One writer per task (Connect's OffsetStorageWriter): a task's flush carries only its own

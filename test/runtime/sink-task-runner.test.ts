@@ -299,6 +299,27 @@ describe('sink task runner (scripted consumer)', () => {
     }
   })
 
+  it('commits nothing once cancelled, even when its stuck put returns later', async () => {
+    const consumer = new ScriptedConsumer([P0], 3)
+    consumer.assignLater([P0])
+    const release = Promise.withResolvers<void>()
+    class StuckSink extends RecordingSink {
+      override async put(records: SinkRecord[]): Promise<void> {
+        await super.put(records)
+        if (records.length > 0) await release.promise
+      }
+    }
+    const task = new StuckSink()
+    const { runner } = startRunner(consumer, task, { flushIntervalMs: 20 })
+    await until(() => task.delivered.length === 3, 'the batch in put')
+    assert.equal(await runner.stop(100), false, 'the stuck task did not stop in time')
+    release.resolve()
+    // The abandoned loop ends now: its revoke and final commit must not write offsets (the partitions
+    // may belong to another worker's task by now).
+    await until(() => task.closed.length === 1, 'the abandoned loop closed its partitions')
+    assert.deepEqual(consumer.commits, [], 'a cancelled sink committed offsets')
+  })
+
   it('fails on a commit error that retrying cannot fix', async () => {
     const consumer = new ScriptedConsumer([P0], 3)
     consumer.assignLater([P0])

@@ -23,7 +23,7 @@ import { SourceRecord } from '../../src/api/records.ts'
 import { createLogger } from '../../src/common/logger.ts'
 import type { TaskId } from '../../src/common/states.ts'
 import { WorkerConfig } from '../../src/config/worker-config.ts'
-import type { Log, LogProducer, ProduceRecord, RecordMetadata } from '../../src/log/log.ts'
+import type { Log, LogProducer, ProduceRecord, ProducerOptions, RecordMetadata } from '../../src/log/log.ts'
 import { builtInPlugins } from '../../src/plugins/built-ins.ts'
 import { Worker } from '../../src/runtime/worker.ts'
 import { FileOffsetStore } from '../../src/storage/local/file-offset-store.ts'
@@ -95,6 +95,8 @@ interface TaskScript {
 
 const scripts = new Map<string, TaskScript>()
 const producers = new Map<string, ScriptedProducer>()
+/** The options each producer was made with, by client id. */
+const producerOptions = new Map<string, ProducerOptions>()
 
 class ScriptedTask extends SourceTask {
   #script!: TaskScript
@@ -169,7 +171,9 @@ class ScriptedConnector extends SourceConnector {
 /** A log that only makes producers: one scripted producer per task, by client id. */
 function scriptedLog(script: (batch: string, attempt: number) => Outcome): Log {
   return {
-    createProducer({ clientId }: { clientId: string }): LogProducer {
+    createProducer(options: ProducerOptions): LogProducer {
+      const { clientId } = options
+      producerOptions.set(clientId, options)
       const producer = new ScriptedProducer(script)
       producers.set(clientId, producer)
       return producer
@@ -279,6 +283,9 @@ describe('source task runner', () => {
     assert.equal(await t.storedOffset('db'), JSON.stringify({ position: 59 }))
     assert.equal(t.script(0).commits, 1)
     assert.equal(t.statuses.task(t.ids[0])?.state, 'UNASSIGNED')
+    // The client's own retries could reorder requests in flight: a source producer has one at a time.
+    const made = [...producerOptions.values()].filter((o) => o.clientId.startsWith('connector-producer-'))
+    assert.ok(made.length > 0 && made.every((o) => o.maxInFlight === 1), JSON.stringify(made))
   })
 
   it('ends promptly when stopped during produce retries, commits only what was acknowledged', async () => {

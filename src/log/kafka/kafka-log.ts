@@ -284,9 +284,9 @@ class KafkaLog implements Log {
       idempotent: options.idempotent ?? true,
       acks: -1,
     })
-    const settings = options.compression
-      ? { ...this.#options.producer, compression: options.compression }
-      : this.#options.producer
+    const settings = { ...this.#options.producer }
+    if (options.compression) settings.compression = options.compression
+    if (options.maxInFlight !== undefined) settings.maxInFlight = options.maxInFlight
     const producer = new KafkaProducer(client, this.#options.bootstrapServers, settings)
     return this.#track(producer)
   }

@@ -244,18 +244,28 @@ export class KafkaProducer implements LogProducer {
         })
       }
     }
-    // Each chunk is one client.send; they are issued back to back, so their order is kept.
+    // Each chunk is one client.send. With one request in flight (source tasks) a chunk waits for the
+    // one before it, since the client's retries could reorder two outstanding sends.
     const chunks = splitForTimestampDeltas(messages)
-    const pendings = chunks.map((chunk) =>
+    const sendChunk = (chunk: OutgoingMessage[]) =>
       this.#client.send({
         // The client's types want non-null header values; null values are written as Kafka nulls.
         messages: chunk as Parameters<Producer['send']>[0]['messages'],
         acks: ProduceAcks.ALL,
         idempotent: true,
         ...(this.#compression === 'none' ? {} : { compression: this.#compression }),
-      }),
-    )
-    const acked = Promise.all(pendings).then((results) => {
+      })
+    let results: Promise<Awaited<ReturnType<Producer['send']>>[]>
+    if (this.#maxInFlight === 1 && chunks.length > 1) {
+      results = (async () => {
+        const done = []
+        for (const chunk of chunks) done.push(await sendChunk(chunk))
+        return done
+      })()
+    } else {
+      results = Promise.all(chunks.map(sendChunk))
+    }
+    const acked = results.then((results) => {
       const offsets: number[] = new Array(messages.length)
       let m = 0
       results.forEach((result, c) => {
