@@ -162,9 +162,20 @@ export class Worker {
     try {
       await this.#asConnector(name, () => instance.start(props))
     } catch (error) {
+      if (this.#connectors.get(name) !== running) return false // stopped meanwhile: nothing to report
       this.#o.logger.error(`connector ${name} failed to start: ${errorMessage(error)}`)
       running.state = 'FAILED'
       this.#reportConnector(name, 'FAILED', errorTrace(error))
+      return false
+    }
+    if (this.#connectors.get(name) !== running) {
+      // Stopped (or deleted) while start() ran: stop the instance it left started, report nothing.
+      this.#o.logger.info(`connector ${name} was stopped while it started; stopping it`)
+      try {
+        await this.#asConnector(name, () => instance.stop())
+      } catch (error) {
+        this.#o.logger.warn(`connector ${name} failed to stop cleanly: ${errorMessage(error)}`)
+      }
       return false
     }
     running.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING'
