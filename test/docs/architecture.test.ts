@@ -35,7 +35,7 @@ const LAYERS: Record<string, readonly string[]> = {
   plugins: ['api', 'connectors', 'converters', 'transforms'],
   runtime: ['api', 'common', 'config', 'log', 'plugins', 'storage'],
   herder: ['api', 'common', 'config', 'log', 'runtime', 'storage'],
-  rest: ['api', 'common', 'config', 'herder', 'runtime'],
+  rest: ['api', 'common', 'config', 'herder', 'plugins', 'runtime'],
 }
 
 /** Each npm dependency has one home: the folders (prefixes of src/ paths) allowed to import it. */

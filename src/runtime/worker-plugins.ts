@@ -6,8 +6,8 @@
  * `${provider:path:key}` placeholders unresolved in connector configs.
  */
 import { ConfigError } from '../api/errors.ts'
+import type { WorkerConfig } from '../config/worker-config.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
-import type { WorkerConfig } from './worker-config.ts'
 
 const CONVERTER_KEYS = [
   ['key.converter', 'converter'],
