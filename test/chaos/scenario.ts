@@ -98,6 +98,9 @@ export async function runScenario(workers: Workers, options: { kills: number }):
         await marker.progress(what)
       } catch (error) {
         problems.push(`${what}: ${error instanceof Error ? error.message : error}`)
+        // What REST said while it was stuck (the pipeline may recover before the final checks).
+        const stuck = await checkStatuses(workers.url(), [SOURCE, SINK]).catch((e: unknown) => [String(e)])
+        problems.push(`statuses when ${what} stalled: ${stuck.length ? stuck.join('; ') : 'all RUNNING'}`)
         break // the pipeline is stuck: check what diverged rather than piling more faults on it
       }
     }
