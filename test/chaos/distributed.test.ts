@@ -68,7 +68,7 @@ function distributed(): Workers {
 
 test('[integration] chaos: CDC → Kafka → JDBC sink through a 2-worker distributed cluster', {
   skip: kafkaSkipReason() || postgresSkipReason(),
-  timeout: 600_000,
+  timeout: 900_000,
 }, async () => {
   const problems = await runScenario(distributed(), { kills: 2 })
   if (problems.length) assert.fail(`the pipeline diverged:\n  - ${problems.join('\n  - ')}`)

@@ -31,6 +31,8 @@ export async function ownBroker(): Promise<KafkaBroker & { destroy(): Promise<vo
     stateDir: dir,
     keepData: true,
     heap: '384m',
+    // A JVM start on a busy 2-core machine has taken over 2 minutes.
+    startTimeoutMs: 180_000,
   })
   return Object.assign(broker, {
     async destroy() {

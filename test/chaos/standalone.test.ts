@@ -100,7 +100,7 @@ function standalone(): Workers {
 
 test('[integration] chaos: CDC → Kafka → JDBC sink through a standalone worker', {
   skip: kafkaSkipReason() || postgresSkipReason(),
-  timeout: 600_000,
+  timeout: 900_000,
 }, async () => {
   const problems = await runScenario(standalone(), { kills: 2 })
   if (problems.length) assert.fail(`the pipeline diverged:\n  - ${problems.join('\n  - ')}`)
