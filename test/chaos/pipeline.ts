@@ -114,7 +114,7 @@ export function sourceConfig(s: Services): Record<string, string> {
     'publication.autocreate.mode': 'filtered',
     'table.include.list': `public.${TABLE}`,
     'snapshot.mode': 'initial',
-    // A killed worker's walsender holds the slot until the server notices (wal_sender_timeout 5 s).
+    // A killed worker's walsender holds the slot until the server notices (wal_sender_timeout 15 s).
     'slot.max.retries': '60',
     'slot.retry.delay.ms': '1000',
   }

@@ -53,8 +53,9 @@ export async function ownPostgres(): Promise<PostgresCluster> {
       max_replication_slots: '10',
       max_connections: '100',
       shared_buffers: "'64MB'",
-      // A killed worker's walsender holds the slot until the server notices the dead peer.
-      wal_sender_timeout: "'5s'",
+      // A killed worker's walsender holds the slot until the server notices the dead peer; not much
+      // lower, or a busy machine's late keepalive replies cut live replication connections too.
+      wal_sender_timeout: "'15s'",
     },
   })
   cluster.start()
