@@ -1,13 +1,23 @@
 /**
  * Chaos through a 2-worker distributed cluster (`sluice distributed`, spawned as in
  * test/distributed/cluster.ts): the pipeline and checks of standalone.test.ts, with kill -9 of the
- * group's leader (twice, each time replaced by a new worker) instead of the standalone worker.
+ * group's leader (twice, each time replaced by a new worker) instead of the standalone worker. It
+ * also fails on any FAILED state in the status topic's history: a later rebalance may start a
+ * failed task again, so REST alone would not show that a fault failed it.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Cluster, type ClusterWorker, clusterView, restWithRetry } from '../distributed/cluster.ts'
 import { kafkaSkipReason, postgresSkipReason } from '../helpers/services.ts'
-import { note, SINK, SOURCE, sinkConfig, sourceConfig, workerProperties } from './pipeline.ts'
+import {
+  failuresInStatusTopic,
+  note,
+  SINK,
+  SOURCE,
+  sinkConfig,
+  sourceConfig,
+  workerProperties,
+} from './pipeline.ts'
 import { runScenario, type Workers } from './scenario.ts'
 
 const START_TIMEOUT_MS = 120_000
@@ -59,6 +69,7 @@ function distributed(): Workers {
     },
     pids: () => cluster!.alive().flatMap((w) => (w.child.pid ? [w.child.pid] : [])),
     url: () => cluster!.alive()[0]!.url,
+    extraChecks: (s) => failuresInStatusTopic(s, `${cluster!.groupId}-status`),
     logs: () => cluster!.workers.map((w) => w.logFile),
     async stop() {
       await cluster?.stopAll()

@@ -342,6 +342,54 @@ export async function checkTopicOrder(s: Services): Promise<string[]> {
   return problems
 }
 
+/**
+ * Every FAILED state a task or connector went through, from the distributed workers' status topic
+ * (its whole history: a task that failed and was started again by a later rebalance is RUNNING over
+ * REST at the end, but its failure stays here). Each with the worker, generation and the trace's head.
+ */
+export async function failuresInStatusTopic(s: Services, topic: string): Promise<string[]> {
+  const log = await createLog(new WorkerConfig({ 'bootstrap.servers': s.broker.bootstrap }), 'chaos-status')
+  const problems: string[] = []
+  try {
+    const count = (await log.describeTopics([topic])).get(topic)?.partitions ?? 1
+    const partitions = Array.from({ length: count }, (_, partition) => ({ topic, partition }))
+    const ends = await log.endOffsets(partitions)
+    const consumer = log.createConsumer({ groupId: 'chaos-status', clientId: 'chaos-status' })
+    try {
+      await consumer.assign(partitions)
+      for (const p of partitions) consumer.seek(p, 0)
+      const done = (p: { topic: string; partition: number }) =>
+        consumer.position(p) >= (ends.get(tpKey(p)) ?? 0)
+      const deadline = Date.now() + 60_000
+      while (!partitions.every(done)) {
+        if (Date.now() > deadline) throw new Error(`could not read ${topic} to its end offsets in 60 s`)
+        for (const r of await consumer.poll(500)) {
+          if (r.value === null) continue
+          const key = Buffer.from(r.key ?? []).toString()
+          const v = JSON.parse(Buffer.from(r.value).toString()) as {
+            state?: string
+            trace?: string | null
+            worker_id?: string
+            generation?: number
+          }
+          if (v.state !== 'FAILED') continue
+          const trace = (v.trace ?? '').split('\n').slice(0, 6).join('\n      ')
+          problems.push(
+            `${key.replace(/^status-/, '')} went FAILED on ${v.worker_id} in generation ${v.generation} ` +
+              `(status topic offset ${r.offset}):\n      ${trace}`,
+          )
+        }
+      }
+    } finally {
+      await consumer.close()
+    }
+  } finally {
+    await log.close()
+  }
+  note(`status topic ${topic}: ${problems.length} FAILED states`)
+  return problems
+}
+
 interface Status {
   name: string
   connector: { state: string; trace?: string; worker_id: string }

@@ -27,6 +27,8 @@ export interface Workers {
   pids(): number[]
   /** A REST URL of a running worker. */
   url(): string
+  /** More checks at the end (distributed: no FAILED state in the status topic's history). */
+  extraChecks?(s: Services): Promise<string[]>
   /** Paths of the worker logs, for the failure message. */
   logs(): string[]
   stop(): Promise<void>
@@ -109,6 +111,7 @@ export async function runScenario(workers: Workers, options: { kills: number }):
     problems.push(...(await converge(s, marker, problems.length ? 20_000 : 120_000)))
     problems.push(...(await checkTopicOrder(s)))
     problems.push(...(await checkStatuses(workers.url(), [SOURCE, SINK])))
+    if (workers.extraChecks) problems.push(...(await workers.extraChecks(s)))
   } catch (error) {
     problems.push(`the scenario failed: ${error instanceof Error ? error.stack : error}`)
   } finally {
