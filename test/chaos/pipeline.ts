@@ -396,8 +396,24 @@ interface Status {
   tasks: { id: number; state: string; trace?: string; worker_id: string }[]
 }
 
-/** Every connector and task RUNNING, as REST reports them; otherwise each failure with its trace. */
-export async function checkStatuses(url: string, names: string[]): Promise<string[]> {
+/**
+ * Every connector and task RUNNING, as REST reports them, within `timeoutMs` (a rebalance after the
+ * last fault may still be assigning them: UNASSIGNED for a moment is fine); otherwise each one that
+ * is not, with its trace.
+ */
+export async function checkStatuses(url: string, names: string[], timeoutMs = 0): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const problems = await statusProblems(url, names)
+    if (problems.length === 0 || Date.now() >= deadline) {
+      if (problems.length && timeoutMs > 0) problems.unshift(`not every task RUNNING within ${timeoutMs} ms:`)
+      return problems
+    }
+    await sleep(500)
+  }
+}
+
+async function statusProblems(url: string, names: string[]): Promise<string[]> {
   const problems: string[] = []
   for (const name of names) {
     let status: Status

@@ -110,7 +110,7 @@ export async function runScenario(workers: Workers, options: { kills: number }):
     note(`load stopped: ${JSON.stringify(l.stats)}`)
     problems.push(...(await converge(s, marker, problems.length ? 20_000 : 120_000)))
     problems.push(...(await checkTopicOrder(s)))
-    problems.push(...(await checkStatuses(workers.url(), [SOURCE, SINK])))
+    problems.push(...(await checkStatuses(workers.url(), [SOURCE, SINK], 60_000)))
     if (workers.extraChecks) problems.push(...(await workers.extraChecks(s)))
   } catch (error) {
     problems.push(`the scenario failed: ${error instanceof Error ? error.stack : error}`)
