@@ -7,7 +7,10 @@
  * - Jars are resolved once with `mvn dependency:copy-dependencies` from scripts/kafka/pom.xml into
  *   `.services/cache/kafka-<version>/lib` and reused.
  * - The broker's state lives in `.services/kafka/` (server.properties, data/, kafka.pid, kafka.log).
- *   Its data dir is wiped at each start (a throwaway broker) unless SLUICE_KAFKA_KEEP_DATA=1.
+ *   Its data dir is wiped at each start (a throwaway broker) unless SLUICE_KAFKA_KEEP_DATA=1, which
+ *   starts a formatted dir as it is (same cluster id) and never deletes it, not even on an error.
+ * - Tests that restart a broker make their own with `KafkaBroker` (own port and state dir; `start()`,
+ *   `stop('SIGTERM' | 'SIGKILL')`, `start()` again on the same data); the shared one is never restarted.
  * - `start` reuses a broker that already answers on the port; `stop` only stops a broker whose pid
  *   file this script wrote, and only if that pid is still a `kafka.Kafka` JVM.
  *
@@ -37,12 +40,11 @@ const root = resolve(import.meta.dirname, '..')
 const servicesDir = join(root, '.services')
 const cacheDir = join(servicesDir, 'cache', `kafka-${KAFKA_VERSION}`)
 const libDir = join(cacheDir, 'lib')
+/** The shared broker's state (the CLI's and the test suite's); a test's own broker has its own dir. */
 const stateDir = join(servicesDir, 'kafka')
 const dataDir = join(stateDir, 'data')
 const pidFile = join(stateDir, 'kafka.pid')
 const logFile = join(stateDir, 'kafka.log')
-const propertiesFile = join(stateDir, 'server.properties')
-const log4jFile = join(stateDir, 'log4j2.properties')
 /** Held (O_EXCL) while a process starts the broker, so concurrent test runs do not start two. */
 const lockFile = join(stateDir, 'start.lock')
 
@@ -131,22 +133,6 @@ export async function kafkaAnswers(bootstrap: string, timeoutMs = 2000): Promise
   }
 }
 
-function readPid(): number | undefined {
-  if (!existsSync(pidFile)) return undefined
-  const pid = Number(readFileSync(pidFile, 'utf8').trim())
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined
-}
-
-/** True when `pid` is alive and is the broker JVM of this checkout (guards against recycled pids). */
-function isOurBroker(pid: number): boolean {
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    return cmdline.includes('kafka.Kafka') && cmdline.includes(propertiesFile)
-  } catch {
-    return false
-  }
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -156,76 +142,278 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function logTail(lines = 40): string {
-  if (!existsSync(logFile)) return '(no broker log yet)'
-  return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // already gone
+  }
 }
 
-function writeConfigs(port: number): void {
-  const controllerPort = port + 1
-  mkdirSync(stateDir, { recursive: true })
-  writeFileSync(
-    propertiesFile,
-    [
-      '# Written by scripts/kafka.ts: a single-node KRaft broker for tests and benchmarks.',
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
-      `log.dirs=${dataDir}`,
-      'num.partitions=1',
-      'default.replication.factor=1',
-      'min.insync.replicas=1',
-      'offsets.topic.replication.factor=1',
-      // Fewer internal partitions: a test broker creates __consumer_offsets on the first group use.
-      'offsets.topic.num.partitions=10',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'transaction.state.log.num.partitions=5',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      // Lets tests and benchmarks use session timeouts below Kafka's 6 s default floor (fast failover).
-      'group.min.session.timeout.ms=1000',
-      'auto.create.topics.enable=false',
-      'delete.topic.enable=true',
-      '',
-    ].join('\n'),
-  )
-  writeFileSync(
-    log4jFile,
-    [
-      'status = warn',
-      'appender.out.type = Console',
-      'appender.out.name = STDOUT',
-      'appender.out.layout.type = PatternLayout',
-      'appender.out.layout.pattern = [%d] %p %m (%c)%n',
-      'rootLogger.level = INFO',
-      'rootLogger.appenderRef.out.ref = STDOUT',
-      // The broker is chatty at INFO; keep the lines that explain a failed start.
-      'logger.kafka.name = kafka',
-      'logger.kafka.level = WARN',
-      'logger.apache.name = org.apache.kafka',
-      'logger.apache.level = WARN',
-      'logger.server.name = kafka.server.KafkaRaftServer',
-      'logger.server.level = INFO',
-      '',
-    ].join('\n'),
-  )
+/** The `cluster.id` of a formatted data dir, or undefined when `meta.properties` is missing. */
+export function readClusterId(data: string): string | undefined {
+  const meta = join(data, 'meta.properties')
+  if (!existsSync(meta)) return undefined
+  const match = /^cluster\.id=(.+)$/m.exec(readFileSync(meta, 'utf8'))
+  if (!match) throw new Error(`${meta} has no cluster.id line: remove ${data} or restore the file`)
+  return match[1].trim()
 }
 
-function java(args: string[]): { status: number | null; output: string } {
+export interface KafkaBrokerOptions {
+  /** PLAINTEXT port. */
+  port: number
+  /** @default port + 1 */
+  controllerPort?: number
+  /** Holds server.properties, log4j2.properties, data/, kafka.pid and kafka.log. */
+  stateDir: string
+  /**
+   * Keep data/ across starts: a formatted dir is started as it is, with its cluster id (Kafka refuses
+   * a dir whose meta.properties names another cluster). Off: each start formats a fresh, empty dir.
+   */
+  keepData: boolean
+  /** @default SLUICE_KAFKA_HEAP or 512m */
+  heap?: string
+  /** @default SLUICE_KAFKA_START_TIMEOUT_MS or 90000 */
+  startTimeoutMs?: number
+}
+
+/**
+ * One KRaft broker+controller JVM with its own port and state dir. `ensureKafka` runs the shared one
+ * through it; a test that restarts a broker makes its own (`new KafkaBroker({...}).start()`, then
+ * `stop('SIGTERM' | 'SIGKILL')` and `start()` again on the same data).
+ */
+export class KafkaBroker {
+  readonly port: number
+  readonly controllerPort: number
+  readonly stateDir: string
+  readonly dataDir: string
+  readonly pidFile: string
+  readonly logFile: string
+  readonly propertiesFile: string
+  readonly #log4jFile: string
+  readonly #o: KafkaBrokerOptions
+
+  constructor(options: KafkaBrokerOptions) {
+    this.#o = options
+    this.port = options.port
+    this.controllerPort = options.controllerPort ?? options.port + 1
+    this.stateDir = resolve(options.stateDir)
+    this.dataDir = join(this.stateDir, 'data')
+    this.pidFile = join(this.stateDir, 'kafka.pid')
+    this.logFile = join(this.stateDir, 'kafka.log')
+    this.propertiesFile = join(this.stateDir, 'server.properties')
+    this.#log4jFile = join(this.stateDir, 'log4j2.properties')
+  }
+
+  /** `127.0.0.1:<port>`, the PLAINTEXT listener. */
+  get bootstrap(): string {
+    return `127.0.0.1:${this.port}`
+  }
+
+  /** The cluster id of the data dir (undefined before the first format). */
+  get clusterId(): string | undefined {
+    return readClusterId(this.dataDir)
+  }
+
+  /** The pid of the JVM this object (or an earlier process, per the pid file) started, if it runs. */
+  get pid(): number | undefined {
+    if (!existsSync(this.pidFile)) return undefined
+    const pid = Number(readFileSync(this.pidFile, 'utf8').trim())
+    return Number.isInteger(pid) && pid > 0 && this.isOurs(pid) ? pid : undefined
+  }
+
+  /** True when `pid` is alive and is this broker's JVM (guards against recycled pids). */
+  isOurs(pid: number): boolean {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      return cmdline.includes('kafka.Kafka') && cmdline.includes(this.propertiesFile)
+    } catch {
+      return false
+    }
+  }
+
+  logTail(lines = 40): string {
+    if (!existsSync(this.logFile)) return '(no broker log yet)'
+    return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  }
+
+  /** Formats the data dir when needed, starts the JVM and resolves once it answers metadata requests. */
+  async start(): Promise<void> {
+    if (this.pid !== undefined)
+      throw new Error(`the broker in ${this.stateDir} already runs (pid ${this.pid})`)
+    rmSync(this.pidFile, { force: true }) // stale: that process is gone
+    resolveKafkaJars()
+    this.#writeConfigs()
+    const started = Date.now()
+    this.#formatStorage()
+    const heap = this.#o.heap ?? process.env.SLUICE_KAFKA_HEAP ?? '512m'
+    // Appends: the log of the run before a restart explains what the restart found.
+    const out = openSync(this.logFile, this.#o.keepData ? 'a' : 'w')
+    const child = spawn(
+      'java',
+      [
+        `-Xms${heap}`,
+        `-Xmx${heap}`,
+        '-XX:+UseG1GC',
+        '-Djava.awt.headless=true',
+        `-Dlog4j2.configurationFile=${this.#log4jFile}`,
+        '-cp',
+        `${libDir}/*`,
+        'kafka.Kafka',
+        this.propertiesFile,
+      ],
+      { detached: true, stdio: ['ignore', out, out] },
+    )
+    closeSync(out)
+    if (child.pid === undefined) throw new Error('could not spawn java for the Kafka broker')
+    child.unref()
+    writeFileSync(this.pidFile, `${child.pid}\n`)
+    log(`started broker pid ${child.pid} on ${this.bootstrap}, log ${this.logFile}`)
+    try {
+      await this.waitReady(child.pid)
+    } catch (error) {
+      killQuietly(child.pid)
+      rmSync(this.pidFile, { force: true })
+      throw error
+    }
+    log(`broker ready in ${((Date.now() - started) / 1000).toFixed(1)} s (format + start)`)
+  }
+
+  /**
+   * Stops the JVM: SIGTERM (a controlled shutdown; SIGKILL after `timeoutMs`) or SIGKILL (a crash).
+   * Resolves once the process is gone. False when it was not running.
+   */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', timeoutMs = 30_000): Promise<boolean> {
+    const pid = this.pid
+    if (pid === undefined) {
+      rmSync(this.pidFile, { force: true })
+      return false
+    }
+    killQuietly(pid, signal)
+    const deadline = Date.now() + timeoutMs
+    while (isAlive(pid) && Date.now() < deadline) await sleep(100)
+    if (isAlive(pid)) {
+      log(`broker pid ${pid} ignored ${signal} for ${timeoutMs} ms; killing it`)
+      killQuietly(pid)
+      while (isAlive(pid)) await sleep(100)
+    }
+    rmSync(this.pidFile, { force: true })
+    return true
+  }
+
+  async waitReady(pid: number, timeoutMs = this.#startTimeoutMs()): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      if (!isAlive(pid)) {
+        throw new Error(
+          `the Kafka broker (pid ${pid}) exited during start-up. Last log lines:\n${this.logTail()}`,
+        )
+      }
+      if (await kafkaAnswers(this.bootstrap, 1000)) return
+      await sleep(250)
+    }
+    throw new Error(
+      `the Kafka broker did not answer on ${this.bootstrap} within ${timeoutMs} ms ` +
+        `(raise SLUICE_KAFKA_START_TIMEOUT_MS, or look at ${this.logFile}). Last log lines:\n${this.logTail()}`,
+    )
+  }
+
+  #startTimeoutMs(): number {
+    return this.#o.startTimeoutMs ?? Number(process.env.SLUICE_KAFKA_START_TIMEOUT_MS ?? 90_000)
+  }
+
+  /**
+   * A fresh dir (keepData off, or nothing kept yet) is formatted with a new cluster id. A kept,
+   * formatted dir is left as it is: formatting it again would write a new cluster id, which the
+   * broker refuses ("Invalid cluster.id"). Kept data is never deleted, not even when formatting fails.
+   */
+  #formatStorage(): void {
+    if (this.#o.keepData) {
+      const id = readClusterId(this.dataDir)
+      if (id !== undefined) {
+        log(`keeping ${this.dataDir} (cluster id ${id})`)
+        return
+      }
+    } else {
+      rmSync(this.dataDir, { recursive: true, force: true })
+    }
+    const clusterId = java(['kafka.tools.StorageTool', 'random-uuid'], this.#log4jFile)
+    if (clusterId.status !== 0) throw new Error(`StorageTool random-uuid failed:\n${clusterId.output}`)
+    const id = clusterId.output.split('\n').at(-1)!.trim()
+    const format = java(
+      ['kafka.tools.StorageTool', 'format', '-t', id, '-c', this.propertiesFile],
+      this.#log4jFile,
+    )
+    if (format.status !== 0) {
+      throw new Error(
+        `StorageTool format of ${this.dataDir} failed` +
+          `${this.#o.keepData ? ' (the dir is kept: remove it by hand if it is a half-formatted leftover)' : ''}:\n${format.output}`,
+      )
+    }
+  }
+
+  #writeConfigs(): void {
+    mkdirSync(this.stateDir, { recursive: true })
+    writeFileSync(
+      this.propertiesFile,
+      [
+        '# Written by scripts/kafka.ts: a single-node KRaft broker for tests and benchmarks.',
+        'process.roles=broker,controller',
+        'node.id=1',
+        `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
+        `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port}`,
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'controller.listener.names=CONTROLLER',
+        'inter.broker.listener.name=PLAINTEXT',
+        `log.dirs=${this.dataDir}`,
+        'num.partitions=1',
+        'default.replication.factor=1',
+        'min.insync.replicas=1',
+        'offsets.topic.replication.factor=1',
+        // Fewer internal partitions: a test broker creates __consumer_offsets on the first group use.
+        'offsets.topic.num.partitions=10',
+        'transaction.state.log.replication.factor=1',
+        'transaction.state.log.min.isr=1',
+        'transaction.state.log.num.partitions=5',
+        'share.coordinator.state.topic.replication.factor=1',
+        'share.coordinator.state.topic.min.isr=1',
+        'group.initial.rebalance.delay.ms=0',
+        // Lets tests and benchmarks use session timeouts below Kafka's 6 s default floor (fast failover).
+        'group.min.session.timeout.ms=1000',
+        'auto.create.topics.enable=false',
+        'delete.topic.enable=true',
+        '',
+      ].join('\n'),
+    )
+    writeFileSync(
+      this.#log4jFile,
+      [
+        'status = warn',
+        'appender.out.type = Console',
+        'appender.out.name = STDOUT',
+        'appender.out.layout.type = PatternLayout',
+        'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+        'rootLogger.level = INFO',
+        'rootLogger.appenderRef.out.ref = STDOUT',
+        // The broker is chatty at INFO; keep the lines that explain a failed start.
+        'logger.kafka.name = kafka',
+        'logger.kafka.level = WARN',
+        'logger.apache.name = org.apache.kafka',
+        'logger.apache.level = WARN',
+        'logger.server.name = kafka.server.KafkaRaftServer',
+        'logger.server.level = INFO',
+        '',
+      ].join('\n'),
+    )
+  }
+}
+
+function java(args: string[], log4jFile: string): { status: number | null; output: string } {
   const result = spawnSync(
     'java',
     ['-cp', `${libDir}/*`, `-Dlog4j2.configurationFile=${log4jFile}`, ...args],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   )
   if (result.error !== undefined) {
     throw new Error(`cannot run 'java' (${result.error.message}): Kafka needs Java 17 or later on the PATH`)
@@ -233,30 +421,13 @@ function java(args: string[]): { status: number | null; output: string } {
   return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() }
 }
 
-/**
- * Formats the data dir. A dir without meta.properties (a format interrupted half-way, or a crash)
- * is wiped first; a fresh dir is the default so every start is a clean broker.
- */
-function formatStorage(): void {
-  const keep = process.env.SLUICE_KAFKA_KEEP_DATA === '1'
-  const formatted = existsSync(join(dataDir, 'meta.properties'))
-  if (!keep || !formatted) rmSync(dataDir, { recursive: true, force: true })
-  const clusterId = java(['kafka.tools.StorageTool', 'random-uuid'])
-  if (clusterId.status !== 0) throw new Error(`StorageTool random-uuid failed:\n${clusterId.output}`)
-  const id = clusterId.output.split('\n').at(-1)!.trim()
-  const format = java([
-    'kafka.tools.StorageTool',
-    'format',
-    '-t',
-    id,
-    '-c',
-    propertiesFile,
-    '--ignore-formatted',
-  ])
-  if (format.status !== 0) {
-    rmSync(dataDir, { recursive: true, force: true })
-    throw new Error(`StorageTool format failed:\n${format.output}`)
-  }
+/** The shared broker: `.services/kafka`, SLUICE_KAFKA_PORT, SLUICE_KAFKA_KEEP_DATA. */
+function sharedBroker(): KafkaBroker {
+  return new KafkaBroker({
+    port: kafkaPort(),
+    stateDir,
+    keepData: process.env.SLUICE_KAFKA_KEEP_DATA === '1',
+  })
 }
 
 export interface KafkaHandle {
@@ -271,8 +442,8 @@ export interface KafkaHandle {
  * Throws with the broker log's tail when it cannot start.
  */
 export async function ensureKafka(): Promise<KafkaHandle> {
-  const port = kafkaPort()
-  const bootstrap = `127.0.0.1:${port}`
+  const broker = sharedBroker()
+  const bootstrap = broker.bootstrap
   if (await kafkaAnswers(bootstrap)) return { bootstrap, startedHere: false }
   const timeoutMs = Number(process.env.SLUICE_KAFKA_START_TIMEOUT_MS ?? 90_000)
   // Another process (a parallel test run) may be starting the broker: wait for it, then reuse.
@@ -296,113 +467,35 @@ export async function ensureKafka(): Promise<KafkaHandle> {
   }
   try {
     if (await kafkaAnswers(bootstrap)) return { bootstrap, startedHere: false }
-    return await startLocked(port, bootstrap, timeoutMs)
+    const existing = broker.pid
+    if (existing !== undefined) {
+      // Our broker from an earlier run is still starting (or hung): wait for it rather than racing it.
+      log(`waiting for the broker already started by this script (pid ${existing})`)
+      try {
+        await broker.waitReady(existing, timeoutMs)
+        return { bootstrap, startedHere: false }
+      } catch (error) {
+        if (isAlive(existing)) throw error
+        log('that broker exited; starting a fresh one')
+      }
+    }
+    await broker.start()
+    return { bootstrap, startedHere: true }
   } finally {
     rmSync(lockFile, { force: true })
   }
 }
 
-async function startLocked(port: number, bootstrap: string, timeoutMs: number): Promise<KafkaHandle> {
-  const existing = readPid()
-  if (existing !== undefined && isOurBroker(existing)) {
-    // Our broker from an earlier run is still starting (or hung): wait for it rather than racing it.
-    log(`waiting for the broker already started by this script (pid ${existing})`)
-    try {
-      await waitReady(bootstrap, existing, timeoutMs)
-      return { bootstrap, startedHere: false }
-    } catch (error) {
-      if (isAlive(existing)) throw error
-      log('that broker exited; starting a fresh one')
-    }
-  }
-  rmSync(pidFile, { force: true }) // stale: that process is gone
-
-  resolveKafkaJars()
-  writeConfigs(port)
-  const started = Date.now()
-  formatStorage()
-
-  const heap = process.env.SLUICE_KAFKA_HEAP ?? '512m'
-  const out = openSync(logFile, 'w')
-  const child = spawn(
-    'java',
-    [
-      `-Xms${heap}`,
-      `-Xmx${heap}`,
-      '-XX:+UseG1GC',
-      '-Djava.awt.headless=true',
-      `-Dlog4j2.configurationFile=${log4jFile}`,
-      '-cp',
-      `${libDir}/*`,
-      'kafka.Kafka',
-      propertiesFile,
-    ],
-    { detached: true, stdio: ['ignore', out, out] },
-  )
-  closeSync(out)
-  if (child.pid === undefined) throw new Error('could not spawn java for the Kafka broker')
-  child.unref()
-  writeFileSync(pidFile, `${child.pid}\n`)
-  log(`started broker pid ${child.pid} on ${bootstrap}, log ${logFile}`)
-  try {
-    await waitReady(bootstrap, child.pid, timeoutMs)
-  } catch (error) {
-    killQuietly(child.pid)
-    rmSync(pidFile, { force: true })
-    throw error
-  }
-  log(`broker ready in ${((Date.now() - started) / 1000).toFixed(1)} s (format + start)`)
-  return { bootstrap, startedHere: true }
-}
-
-async function waitReady(bootstrap: string, pid: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) {
-      throw new Error(`the Kafka broker (pid ${pid}) exited during start-up. Last log lines:\n${logTail()}`)
-    }
-    if (await kafkaAnswers(bootstrap, 1000)) return
-    await sleep(250)
-  }
-  throw new Error(
-    `the Kafka broker did not answer on ${bootstrap} within ${timeoutMs} ms ` +
-      `(raise SLUICE_KAFKA_START_TIMEOUT_MS, or look at ${logFile}). Last log lines:\n${logTail()}`,
-  )
-}
-
-function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
-  try {
-    process.kill(pid, signal)
-  } catch {
-    // already gone
-  }
-}
-
 /** Stops the broker this script started (per its pid file); a broker started otherwise is left alone. */
 export async function stopKafka(): Promise<boolean> {
-  const pid = readPid()
-  if (pid === undefined) return false
-  if (!isOurBroker(pid)) {
-    rmSync(pidFile, { force: true })
-    return false
-  }
-  killQuietly(pid, 'SIGTERM')
-  const deadline = Date.now() + 30_000
-  while (isAlive(pid) && Date.now() < deadline) await sleep(100)
-  if (isAlive(pid)) {
-    log(`broker pid ${pid} ignored SIGTERM for 30 s; killing it`)
-    killQuietly(pid)
-    while (isAlive(pid)) await sleep(100)
-  }
-  rmSync(pidFile, { force: true })
-  return true
+  return await sharedBroker().stop('SIGTERM')
 }
 
 export async function kafkaStatus(): Promise<string> {
   const bootstrap = kafkaBootstrapAddress()
   const answers = await kafkaAnswers(bootstrap)
-  const pid = readPid()
-  const ours = pid !== undefined && isOurBroker(pid)
+  const pid = sharedBroker().pid
+  const ours = pid !== undefined
   const who = ours ? `started by this script (pid ${pid})` : 'not started by this script'
   return answers
     ? `Kafka answers on ${bootstrap}, ${who}`
