@@ -105,6 +105,8 @@ async function startWith(
   await herder.start()
   for (const props of connectorConfigs) {
     const name = props.name
+    // Resumed from the data dir with the same config: restarting it would only stop and start it again.
+    if (sameProps(storedConfig(herder, name), { ...props, name })) continue
     await herder.putConnectorConfig(name, props, { allowReplace: true })
   }
   logger.info(`Sluice ${VERSION} standalone worker ready on ${rest.url} (log: ${log.kind})`)
@@ -139,4 +141,18 @@ export function readConnectorFile(file: string): Props {
     )
   }
   return props
+}
+
+function storedConfig(herder: StandaloneHerder, name: string): Record<string, string> | null {
+  try {
+    return herder.connectorConfig(name)
+  } catch {
+    return null
+  }
+}
+
+function sameProps(a: Record<string, string> | null, b: Record<string, string>): boolean {
+  if (!a) return false
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k])
 }
