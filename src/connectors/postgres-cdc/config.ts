@@ -248,7 +248,8 @@ export const postgresCdcConfigDef = new ConfigDef()
     defaultValue: null,
     importance: 'MEDIUM',
     group: G_FILTER,
-    documentation: 'Regular expressions (full match) of schemas to capture; excludes every other schema.',
+    documentation:
+      'Regular expressions (full match, ignoring case) of schemas to capture; excludes every other schema.',
     validator: regexList,
   })
   .define({
@@ -258,7 +259,7 @@ export const postgresCdcConfigDef = new ConfigDef()
     importance: 'MEDIUM',
     group: G_FILTER,
     documentation:
-      'Regular expressions (full match) of schemas not to capture. Not with `schema.include.list`.',
+      'Regular expressions (full match, ignoring case) of schemas not to capture. Not with `schema.include.list`.',
     validator: regexList,
   })
   .define({
@@ -267,7 +268,7 @@ export const postgresCdcConfigDef = new ConfigDef()
     defaultValue: null,
     importance: 'MEDIUM',
     group: G_FILTER,
-    documentation: 'Regular expressions (full match) of `schema.table` names to capture.',
+    documentation: 'Regular expressions (full match, ignoring case) of `schema.table` names to capture.',
     validator: regexList,
   })
   .define({
@@ -717,7 +718,11 @@ export interface CdcSettings {
   readonly streamingBufferBytes: number
 }
 
-const full = (patterns: string[]): RegExp[] => patterns.map((p) => compileJavaRegex(p).whole)
+/**
+ * Debezium's include/exclude lists match whole names, ignoring case (`Predicates.includes` compiles
+ * each pattern with `Pattern.CASE_INSENSITIVE`).
+ */
+const full = (patterns: string[]): RegExp[] => patterns.map((p) => compileJavaRegex(`(?i)${p}`).whole)
 
 /** Parses and checks keys across each other; throws a ConfigError naming the key. */
 export function parseSettings(props: Readonly<Record<string, string>>): CdcSettings {

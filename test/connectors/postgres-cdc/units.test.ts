@@ -234,6 +234,22 @@ function u16(n: number): Buffer {
   return b
 }
 
+describe('include and exclude lists', () => {
+  test("match whole names ignoring case, as Debezium's Predicates.includes does", () => {
+    const s = parseSettings({
+      ...base,
+      'table.include.list': 'public.orders,Inventory\\..*',
+      'column.exclude.list': 'public.orders.SECRET',
+    })
+    const table = (id: string) => s.tableInclude.some((r) => r.test(id))
+    assert.ok(table('public.orders'))
+    assert.ok(table('PUBLIC.Orders'))
+    assert.ok(table('inventory.items'))
+    assert.ok(!table('public.orders_archive'), 'a pattern matches the whole name')
+    assert.ok(s.columnExclude.some((r) => r.test('public.orders.secret')))
+  })
+})
+
 describe("Debezium's extended headers", () => {
   test('are on by default and can be turned off', () => {
     assert.equal(parseSettings(base).extendedHeaders, true)
