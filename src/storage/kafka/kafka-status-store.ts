@@ -10,7 +10,7 @@
  * worker answers status requests. UNASSIGNED and FAILED are "safe" writes: skipped when the status
  * known here came from another worker in a newer generation (a zombie must not overwrite the owner).
  */
-import { errorMessage } from '../../api/errors.ts'
+import { errorMessage, isRetriable } from '../../api/errors.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { State, Status, StatusListener, TaskId } from '../../common/states.ts'
 import type { Log, LogRecord } from '../../log/log.ts'
@@ -30,6 +30,11 @@ export class KafkaStatusStore implements StatusListener {
   readonly #topics = new Map<string, Set<string>>()
   /** Writes go out one after another so a later status never lands before an earlier one. */
   #writes: Promise<void> = Promise.resolve()
+  /** The sequence number of the newest write queued per key, while it is not yet written. */
+  readonly #latest = new Map<string, number>()
+  #seq = 0
+  #stopping = false
+  #wakeRetry: (() => void) | null = null
 
   constructor(log: Log, topic: string, clientId: string, logger: Logger, generation: () => number) {
     this.#logger = logger
@@ -48,6 +53,9 @@ export class KafkaStatusStore implements StatusListener {
   }
 
   async stop(): Promise<void> {
+    // A write still retrying against an unreachable broker gives up now rather than hold the stop.
+    this.#stopping = true
+    this.#wakeRetry?.()
     await this.flush()
     await this.#log.stop()
   }
@@ -114,18 +122,42 @@ export class KafkaStatusStore implements StatusListener {
     return previous.workerId === next.workerId || previous.generation <= next.generation
   }
 
+  /**
+   * Queues a write. As Kafka Connect's store does, a retriable failure (broker away) is retried until
+   * it succeeds, unless a newer status of the same key was queued meanwhile (that one is written
+   * instead): a status dropped after a few attempts stayed stale for good — a RUNNING task shown
+   * UNASSIGNED after a broker restart.
+   */
   #write(key: string, value: string | null): void {
+    const seq = ++this.#seq
+    this.#latest.set(key, seq)
     const send = async (): Promise<void> => {
       for (let attempt = 0; ; attempt++) {
+        if (this.#latest.get(key) !== seq) return // superseded by a newer status of the same key
         try {
           await this.#log.send([{ key: utf8.encode(key), value: value === null ? null : utf8.encode(value) }])
+          if (this.#latest.get(key) === seq) this.#latest.delete(key)
+          if (attempt > 0) this.#logger.info(`status ${key} written after ${attempt + 1} attempts`)
           return
         } catch (error) {
-          if (attempt >= 5) {
+          if (!isRetriable(error) || this.#stopping) {
             this.#logger.error(`could not write status ${key}: ${errorMessage(error)}`)
+            if (this.#latest.get(key) === seq) this.#latest.delete(key)
             return
           }
-          await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt))
+          const delay = Math.min(200 * 2 ** attempt, 5000)
+          if (attempt === 0 || delay === 5000)
+            this.#logger.warn(
+              `writing status ${key} failed (${errorMessage(error)}); retrying in ${delay} ms`,
+            )
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, delay)
+            this.#wakeRetry = () => {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+          this.#wakeRetry = null
         }
       }
     }

@@ -1,0 +1,91 @@
+/**
+ * The status store's writes when the broker is away: retried until they succeed (Kafka Connect's
+ * KafkaStatusBackingStore retries retriable errors), unless a newer status of the same key replaces
+ * them. On the embedded log (a real Log), with its producer failing on cue.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { RetriableError } from '../../src/api/errors.ts'
+import { createLogger } from '../../src/common/logger.ts'
+import { createEmbeddedLog } from '../../src/log/embedded/embedded-log.ts'
+import type { Log, LogProducer, ProduceRecord } from '../../src/log/log.ts'
+import { KafkaStatusStore } from '../../src/storage/kafka/kafka-status-store.ts'
+
+/** The embedded log, whose producers fail the next `failures.count` sends as a broker outage would. */
+function flakyLog(log: Log, failures: { count: number; sent: string[] }): Log {
+  return new Proxy(log, {
+    get(target, property) {
+      if (property !== 'createProducer') {
+        const value = Reflect.get(target, property)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+      return (options: Parameters<Log['createProducer']>[0]): LogProducer => {
+        const producer = target.createProducer(options)
+        return {
+          send: async (records: readonly ProduceRecord[]) => {
+            if (failures.count > 0) {
+              failures.count--
+              throw new RetriableError("cannot reach Kafka at 127.0.0.1:1 while producing to 'status'")
+            }
+            failures.sent.push(...records.map((r) => new TextDecoder().decode(r.value ?? new Uint8Array())))
+            return producer.send(records)
+          },
+          close: () => producer.close(),
+        }
+      }
+    },
+  })
+}
+
+describe('status store writes while the broker is away', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-status-store-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('retries a status until it is written, and skips one a newer status of the same key replaced', async () => {
+    const embedded = await createEmbeddedLog({ dir: join(dir, 'log') })
+    await embedded.createTopics([{ name: 'status', partitions: 1, replicationFactor: 1, configs: {} }])
+    const failures = { count: 0, sent: [] as string[] }
+    const store = new KafkaStatusStore(
+      flakyLog(embedded, failures),
+      'status',
+      'test',
+      createLogger({ level: 'silent' }),
+      () => 1,
+    )
+    await store.start()
+    try {
+      const id = { connector: 'c', task: 0 }
+      const status = (state: 'RUNNING' | 'UNASSIGNED') => ({
+        state,
+        trace: null,
+        workerId: 'w:8083',
+        generation: 1,
+      })
+      // More failures in a row than the store used to try (six attempts over ~6 s), then the broker is back.
+      failures.count = 7
+      store.onTaskStatus(id, status('RUNNING'))
+      await store.flush()
+      assert.deepEqual(
+        failures.sent.map((v) => JSON.parse(v).state),
+        ['RUNNING'],
+        'the status was written once the broker answered',
+      )
+      // While one write retries, a newer status of the same task is queued: only the newer is written.
+      failures.sent.length = 0
+      failures.count = 2
+      store.onTaskStatus(id, status('UNASSIGNED'))
+      store.onTaskStatus(id, status('RUNNING'))
+      await store.flush()
+      assert.deepEqual(
+        failures.sent.map((v) => JSON.parse(v).state),
+        ['RUNNING'],
+      )
+    } finally {
+      await store.stop()
+      await embedded.close()
+    }
+  })
+})
