@@ -88,4 +88,35 @@ describe('status store writes while the broker is away', () => {
       await embedded.close()
     }
   })
+
+  it('drops a late UNASSIGNED once another worker reported the task in a newer generation', async () => {
+    const embedded = await createEmbeddedLog({ dir: join(dir, 'log-2') })
+    await embedded.createTopics([{ name: 'status', partitions: 1, replicationFactor: 1, configs: {} }])
+    const logger = createLogger({ level: 'silent' })
+    const cutOff = { count: 0, sent: [] as string[] }
+    const fine = { count: 0, sent: [] as string[] }
+    // Worker a lost its membership in generation 1 during a broker outage; worker b runs the task in 2.
+    const a = new KafkaStatusStore(flakyLog(embedded, cutOff), 'status', 'a', logger, () => 1)
+    const b = new KafkaStatusStore(flakyLog(embedded, fine), 'status', 'b', logger, () => 2)
+    await a.start()
+    await b.start()
+    const id = { connector: 'c', task: 0 }
+    try {
+      cutOff.count = 3
+      a.onTaskStatus(id, { state: 'UNASSIGNED', trace: null, workerId: 'a:8083', generation: 1 })
+      b.onTaskStatus(id, { state: 'RUNNING', trace: null, workerId: 'b:8083', generation: 2 })
+      await b.flush()
+      await a.flush()
+      assert.deepEqual(cutOff.sent, [], "worker a's stale UNASSIGNED was written over worker b's RUNNING")
+      const reader = new KafkaStatusStore(embedded, 'status', 'reader', logger, () => 2)
+      await reader.start()
+      assert.equal(reader.task(id)?.state, 'RUNNING')
+      assert.equal(reader.task(id)?.workerId, 'b:8083')
+      await reader.stop()
+    } finally {
+      await a.stop()
+      await b.stop()
+      await embedded.close()
+    }
+  })
 })

@@ -74,17 +74,27 @@ export class KafkaStatusStore implements StatusListener {
   onConnectorStatus(connector: string, status: Status): void {
     if (status.state === 'UNASSIGNED' && !this.configured(connector)) return
     const stamped = { ...status, generation: this.#generation() }
-    if (isSafeWrite(stamped.state) && !this.#mayOverwrite(this.#connectors.get(connector), stamped)) return
+    const safe = isSafeWrite(stamped.state)
+    if (safe && !this.#mayOverwrite(this.#connectors.get(connector), stamped)) return
     this.#connectors.set(connector, stamped)
-    this.#write(`status-connector-${connector}`, statusValue(stamped))
+    this.#write(
+      `status-connector-${connector}`,
+      statusValue(stamped),
+      safe ? () => this.#mayOverwrite(this.#connectors.get(connector), stamped) : undefined,
+    )
   }
 
   onTaskStatus(id: TaskId, status: Status): void {
     if (status.state === 'UNASSIGNED' && !this.configured(id.connector)) return
     const stamped = { ...status, generation: this.#generation() }
-    if (isSafeWrite(stamped.state) && !this.#mayOverwrite(this.task(id), stamped)) return
+    const safe = isSafeWrite(stamped.state)
+    if (safe && !this.#mayOverwrite(this.task(id), stamped)) return
     this.#setTask(id, stamped)
-    this.#write(`status-task-${id.connector}-${id.task}`, statusValue(stamped))
+    this.#write(
+      `status-task-${id.connector}-${id.task}`,
+      statusValue(stamped),
+      safe ? () => this.#mayOverwrite(this.task(id), stamped) : undefined,
+    )
   }
 
   onConnectorDestroyed(connector: string): void {
@@ -126,14 +136,27 @@ export class KafkaStatusStore implements StatusListener {
    * Queues a write. As Kafka Connect's store does, a retriable failure (broker away) is retried until
    * it succeeds, unless a newer status of the same key was queued meanwhile (that one is written
    * instead): a status dropped after a few attempts stayed stale for good — a RUNNING task shown
-   * UNASSIGNED after a broker restart.
+   * UNASSIGNED after a broker restart. A safe write (UNASSIGNED, FAILED) that had to wait is checked
+   * again against the topic read to its end first: the task may run on another worker by now, in a
+   * newer generation, and its RUNNING must not be overwritten by this worker's late UNASSIGNED.
    */
-  #write(key: string, value: string | null): void {
+  #write(key: string, value: string | null, stillSafe?: () => boolean): void {
     const seq = ++this.#seq
     this.#latest.set(key, seq)
     const send = async (): Promise<void> => {
       for (let attempt = 0; ; attempt++) {
         if (this.#latest.get(key) !== seq) return // superseded by a newer status of the same key
+        if (attempt > 0 && stillSafe) {
+          const caughtUp = await this.#log.readToEnd().then(
+            () => true,
+            () => false,
+          )
+          if (caughtUp && !stillSafe()) {
+            this.#logger.info(`status ${key} not written: another worker reported it in a newer generation`)
+            if (this.#latest.get(key) === seq) this.#latest.delete(key)
+            return
+          }
+        }
         try {
           await this.#log.send([{ key: utf8.encode(key), value: value === null ? null : utf8.encode(value) }])
           if (this.#latest.get(key) === seq) this.#latest.delete(key)
