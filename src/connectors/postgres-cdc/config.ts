@@ -2,6 +2,9 @@
  * Keys of Debezium's PostgreSQL connector (`PostgresConnectorConfig` and the common connector
  * config), with Debezium's defaults. Keys Debezium has and we do not implement are not declared, so
  * they show up nowhere as if they worked; the reference page lists them.
+ *
+ * Over 600 lines because Debezium's key table is long (each key with its documentation, default and
+ * validator, for the generated reference page); the parsing into settings stays beside it.
  */
 import {
   AbstractConfig,

@@ -14,6 +14,9 @@
  * Java caches (`Integer.valueOf(-128..127)`, `Boolean.TRUE`), so a key round-trips byte for byte.
  * `java.sql.Date` holds the milliseconds of local midnight of the JVM that wrote it: it is written as
  * UTC midnight and read as the nearest UTC midnight (right for JVM time zones within ±12 h).
+ *
+ * Over 600 lines because the writer and the reader of one binary grammar belong together (each class's
+ * descriptor is written and read from the same table).
  */
 
 export type JavaType =

@@ -4,6 +4,9 @@
  * so a row reads the same whichever path brought it. The sessions run with `TimeZone=UTC`,
  * `DateStyle=ISO`, `IntervalStyle=iso_8601`, `bytea_output=hex` and `extra_float_digits=3`
  * (`SESSION_OPTIONS`), which fixes the text forms parsed below.
+ *
+ * Over 600 lines because it is one table of PostgreSQL types with a parser per text form, all relying on
+ * the session formats above; one place to check a type against Debezium.
  */
 import { BigDecimal } from '../../api/data/big-decimal.ts'
 import { bigIntToBytes, DateType, Decimal, TimestampType, TimeType } from '../../api/data/logical-types.ts'

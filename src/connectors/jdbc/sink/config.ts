@@ -3,6 +3,9 @@
  * (`JdbcSinkConfig`) and Debezium's `io.debezium.connector.jdbc.JdbcSinkConnector`, with their
  * own names and defaults. Both are read into one `SinkSettings` that the task works from, and both run
  * the same cross-key checks, so a bad combination is a 400 naming the key before anything starts.
+ *
+ * Over 600 lines because it is two complete key tables (one per flavour, each key with its
+ * documentation) and the one reading of both; split, the keys would sit apart from the checks relating them.
  */
 import {
   AbstractConfig,
