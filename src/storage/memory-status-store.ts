@@ -1,56 +1,30 @@
 import type { Status, StatusListener, TaskId } from '../common/states.ts'
+import { StatusTable } from './status-table.ts'
 
 /** Connector and task status of a standalone worker (Kafka Connect's `MemoryStatusBackingStore`). */
-export class MemoryStatusStore implements StatusListener {
-  readonly #connectors = new Map<string, Status>()
-  readonly #tasks = new Map<string, Map<number, Status>>()
-  readonly #topics = new Map<string, Set<string>>()
-
+export class MemoryStatusStore extends StatusTable implements StatusListener {
   onConnectorStatus(connector: string, status: Status): void {
-    this.#connectors.set(connector, status)
+    this.setConnector(connector, status)
   }
 
   onTaskStatus(id: TaskId, status: Status): void {
-    const tasks = this.#tasks.get(id.connector) ?? new Map<number, Status>()
-    this.#tasks.set(id.connector, tasks)
-    tasks.set(id.task, status)
+    this.setTask(id, status)
   }
 
   onConnectorDestroyed(connector: string): void {
-    this.#connectors.delete(connector)
-    this.#tasks.delete(connector)
-    this.#topics.delete(connector)
-  }
-
-  onTopicActive(connector: string, topic: string, _task: number): void {
-    const topics = this.#topics.get(connector)
-    if (topics) topics.add(topic)
-    else this.#topics.set(connector, new Set([topic]))
-  }
-
-  /** Topics recorded since the last reset, sorted as Kafka Connect returns them. */
-  activeTopics(connector: string): string[] {
-    return [...(this.#topics.get(connector) ?? [])].sort()
-  }
-
-  resetActiveTopics(connector: string): void {
-    this.#topics.delete(connector)
+    this.forgetConnector(connector)
+    this.forgetTopics(connector)
   }
 
   onTaskDestroyed(id: TaskId): void {
-    this.#tasks.get(id.connector)?.delete(id.task)
+    this.setTask(id, null)
   }
 
-  connector(name: string): Status | undefined {
-    return this.#connectors.get(name)
+  onTopicActive(connector: string, topic: string, _task: number): void {
+    this.addTopic(connector, topic)
   }
 
-  task(id: TaskId): Status | undefined {
-    return this.#tasks.get(id.connector)?.get(id.task)
-  }
-
-  /** Task statuses of a connector, sorted by task id. */
-  tasks(connector: string): [number, Status][] {
-    return [...(this.#tasks.get(connector) ?? new Map<number, Status>())].sort(([a], [b]) => a - b)
+  resetActiveTopics(connector: string): void {
+    this.forgetTopics(connector)
   }
 }

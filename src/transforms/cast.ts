@@ -32,7 +32,7 @@ import {
   requireStruct,
   SchemaCache,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -103,17 +103,14 @@ export const CAST_CONFIG_DEF = new ConfigDef()
     documentation: REPLACE_NULL_WITH_DEFAULT_DOC,
   })
 
-export class Cast implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class Cast extends SidedTransformation implements Transformation {
   #casts = new Map<string, SchemaType>()
   #whole: SchemaType | undefined
   #replaceNullWithDefault = true
   readonly #cache = new SchemaCache()
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('Cast', side)
+    super('Cast', side)
   }
 
   configure(props: Props): void {
@@ -128,10 +125,10 @@ export class Cast implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    const value = operatingValue(record, this.#side)
+    const value = operatingValue(record, this.side)
     if (value === null || value === undefined) return record
-    return guard(this.#name, record, () => {
-      const schema = operatingSchema(record, this.#side)
+    return guard(this.name, record, () => {
+      const schema = operatingSchema(record, this.side)
       return schema === null
         ? this.#applySchemaless(record, value)
         : this.#applyWithSchema(record, schema, value)
@@ -139,7 +136,7 @@ export class Cast implements Transformation {
   }
 
   #applySchemaless<R extends ConnectRecord>(record: R, value: unknown): R {
-    if (this.#whole) return withOperating(record, this.#side, null, castValue(null, value, this.#whole))
+    if (this.#whole) return withOperating(record, this.side, null, castValue(null, value, this.#whole))
     const map = requireMap(value, PURPOSE)
     const updated = copyMap(map)
     for (const [field, type] of this.#casts) {
@@ -149,13 +146,13 @@ export class Cast implements Transformation {
         throw new DataError(`field '${field}': ${(error as Error).message}`, { cause: error })
       }
     }
-    return withOperating(record, this.#side, null, updated)
+    return withOperating(record, this.side, null, updated)
   }
 
   #applyWithSchema<R extends ConnectRecord>(record: R, schema: Schema, value: unknown): R {
     const updatedSchema = this.#cache.get(schema, (s) => this.#buildSchema(s))
     if (this.#whole)
-      return withOperating(record, this.#side, updatedSchema, castValue(schema, value, this.#whole))
+      return withOperating(record, this.side, updatedSchema, castValue(schema, value, this.#whole))
     const struct = requireStruct(value, PURPOSE)
     const updated = new Struct(updatedSchema)
     for (const field of struct.schema.fields) {
@@ -171,7 +168,7 @@ export class Cast implements Transformation {
       }
       updated.put(field.name, cast)
     }
-    return withOperating(record, this.#side, updatedSchema, updated)
+    return withOperating(record, this.side, updatedSchema, updated)
   }
 
   #buildSchema(schema: Schema): Schema {

@@ -22,7 +22,7 @@ import {
   requireMapOrNull,
   requireStructOrNull,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -46,16 +46,13 @@ export const EXTRACT_FIELD_CONFIG_DEF = new ConfigDef()
     documentation: FIELD_SYNTAX_VERSION_DOC,
   })
 
-export class ExtractField implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class ExtractField extends SidedTransformation implements Transformation {
   #path = new SingleFieldPath('', 'V1')
   #original = ''
   #replaceNullWithDefault = true
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('ExtractField', side)
+    super('ExtractField', side)
   }
 
   configure(props: Props): void {
@@ -71,19 +68,19 @@ export class ExtractField implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    return guard(this.#name, record, () => {
-      const schema = operatingSchema(record, this.#side)
-      const value = operatingValue(record, this.#side)
+    return guard(this.name, record, () => {
+      const schema = operatingSchema(record, this.side)
+      const value = operatingValue(record, this.side)
       if (schema === null) {
         const map = requireMapOrNull(value, PURPOSE)
-        return withOperating(record, this.#side, null, map === null ? null : this.#path.valueFromMap(map))
+        return withOperating(record, this.side, null, map === null ? null : this.#path.valueFromMap(map))
       }
       const struct = requireStructOrNull(value, PURPOSE)
       const field = this.#path.fieldFrom(schema)
       if (!field) throw new DataError(`Unknown field: ${this.#original}`)
       const extracted =
         struct === null ? null : this.#path.valueFromStruct(struct, this.#replaceNullWithDefault)
-      return withOperating(record, this.#side, field.schema, extracted)
+      return withOperating(record, this.side, field.schema, extracted)
     })
   }
 }

@@ -27,7 +27,7 @@ import {
   requireStructOrNull,
   SchemaCache,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -44,15 +44,12 @@ export const FLATTEN_CONFIG_DEF = new ConfigDef().define({
     'Delimiter to insert between field names from the input record when generating field names for the output record',
 })
 
-export class Flatten implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class Flatten extends SidedTransformation implements Transformation {
   #delimiter = '.'
   readonly #cache = new SchemaCache()
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('Flatten', side)
+    super('Flatten', side)
   }
 
   configure(props: Props): void {
@@ -64,15 +61,15 @@ export class Flatten implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    const value = operatingValue(record, this.#side)
+    const value = operatingValue(record, this.side)
     if (value === null || value === undefined) return record
-    return guard(this.#name, record, () => {
-      const schema = operatingSchema(record, this.#side)
+    return guard(this.name, record, () => {
+      const schema = operatingSchema(record, this.side)
       if (schema === null) {
         const map = requireMap(value, PURPOSE)
         const flat = emptyLike(map)
         this.#flattenMap(map, '', flat)
-        return withOperating(record, this.#side, null, flat)
+        return withOperating(record, this.side, null, flat)
       }
       const struct = requireStructOrNull(value, PURPOSE)
       const updatedSchema = this.#cache.get(schema, (s) => {
@@ -80,10 +77,10 @@ export class Flatten implements Transformation {
         this.#buildSchema(s, '', builder, s.optional, (s.defaultValue as Struct | undefined) ?? null)
         return builder.build()
       })
-      if (struct === null) return withOperating(record, this.#side, updatedSchema, null)
+      if (struct === null) return withOperating(record, this.side, updatedSchema, null)
       const flat = new Struct(updatedSchema)
       this.#flattenStruct(struct, '', flat)
-      return withOperating(record, this.#side, updatedSchema, flat)
+      return withOperating(record, this.side, updatedSchema, flat)
     })
   }
 

@@ -27,7 +27,7 @@ import {
   requireStruct,
   SchemaCache,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -63,9 +63,7 @@ export const HEADER_FROM_CONFIG_DEF = new ConfigDef()
     documentation: REPLACE_NULL_WITH_DEFAULT_DOC,
   })
 
-export class HeaderFrom implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class HeaderFrom extends SidedTransformation implements Transformation {
   #fields: string[] = []
   #headers: string[] = []
   #move = false
@@ -73,8 +71,7 @@ export class HeaderFrom implements Transformation {
   readonly #moveCache = new SchemaCache()
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('HeaderFrom', side)
+    super('HeaderFrom', side)
   }
 
   configure(props: Props): void {
@@ -96,9 +93,9 @@ export class HeaderFrom implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    return guard(this.#name, record, () => {
-      const schema = operatingSchema(record, this.#side)
-      const value = operatingValue(record, this.#side)
+    return guard(this.name, record, () => {
+      const schema = operatingSchema(record, this.side)
+      const value = operatingValue(record, this.side)
       const purpose = `header ${this.#move ? 'move' : 'copy'}`
       const headers = record.headers.duplicate()
       if (schema === null) {
@@ -108,7 +105,7 @@ export class HeaderFrom implements Transformation {
           if (this.#move) mapDelete(updated, field)
           headers.add(this.#headers[i], mapGet(map, field), null)
         })
-        return withOperating(record, this.#side, null, updated, headers)
+        return withOperating(record, this.side, null, updated, headers)
       }
       const struct = requireStruct(value, purpose)
       let updatedSchema: Schema = schema
@@ -131,7 +128,7 @@ export class HeaderFrom implements Transformation {
           )
         headers.add(this.#headers[i], fieldValue(struct, field, this.#replaceNullWithDefault), f.schema)
       })
-      return withOperating(record, this.#side, updatedSchema, updated, headers)
+      return withOperating(record, this.side, updatedSchema, updated, headers)
     })
   }
 

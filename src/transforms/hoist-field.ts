@@ -17,7 +17,7 @@ import {
   operatingValue,
   SchemaCache,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -28,15 +28,12 @@ export const HOIST_FIELD_CONFIG_DEF = new ConfigDef().define({
   documentation: 'Field name for the single field that will be created in the resulting Struct or Map.',
 })
 
-export class HoistField implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class HoistField extends SidedTransformation implements Transformation {
   #field = ''
   readonly #cache = new SchemaCache()
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('HoistField', side)
+    super('HoistField', side)
   }
 
   configure(props: Props): void {
@@ -48,20 +45,20 @@ export class HoistField implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    return guard(this.#name, record, () => {
-      const schema = operatingSchema(record, this.#side)
-      const value = operatingValue(record, this.#side)
+    return guard(this.name, record, () => {
+      const schema = operatingSchema(record, this.side)
+      const value = operatingValue(record, this.side)
       if (schema === null) {
         const map: Record<string, unknown> = {}
         mapSet(map, this.#field, value ?? null)
-        return withOperating(record, this.#side, null, map)
+        return withOperating(record, this.side, null, map)
       }
       const updatedSchema = this.#cache.get(schema, (s: Schema) =>
         SchemaBuilder.struct().field(this.#field, s).build(),
       )
       return withOperating(
         record,
-        this.#side,
+        this.side,
         updatedSchema,
         new Struct(updatedSchema).put(this.#field, value),
       )

@@ -28,7 +28,7 @@ import {
   requireStruct,
   SchemaCache,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -100,9 +100,7 @@ function parseSpec(spec: unknown): InsertionSpec | null {
   return { name: spec, optional: true }
 }
 
-export class InsertField implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class InsertField extends SidedTransformation implements Transformation {
   #topic: InsertionSpec | null = null
   #partition: InsertionSpec | null = null
   #offset: InsertionSpec | null = null
@@ -113,8 +111,7 @@ export class InsertField implements Transformation {
   readonly #cache = new SchemaCache()
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('InsertField', side)
+    super('InsertField', side)
   }
 
   configure(props: Props): void {
@@ -145,10 +142,10 @@ export class InsertField implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    const value = operatingValue(record, this.#side)
+    const value = operatingValue(record, this.side)
     if (value === null || value === undefined) return record
-    return guard(this.#name, record, () => {
-      const schema = operatingSchema(record, this.#side)
+    return guard(this.name, record, () => {
+      const schema = operatingSchema(record, this.side)
       return schema === null ? this.#applySchemaless(record, value) : this.#applyWithSchema(record, value)
     })
   }
@@ -161,7 +158,7 @@ export class InsertField implements Transformation {
     if (this.#offset) mapSet(updated, this.#offset.name, requireSinkRecord(record, PURPOSE).kafkaOffset)
     if (this.#timestamp && record.timestamp !== null) mapSet(updated, this.#timestamp.name, record.timestamp)
     if (this.#static && this.#staticValue !== null) mapSet(updated, this.#static.name, this.#staticValue)
-    return withOperating(record, this.#side, null, updated)
+    return withOperating(record, this.side, null, updated)
   }
 
   #applyWithSchema<R extends ConnectRecord>(record: R, value: unknown): R {
@@ -178,7 +175,7 @@ export class InsertField implements Transformation {
     if (this.#timestamp && record.timestamp !== null)
       updated.put(this.#timestamp.name, new Date(record.timestamp))
     if (this.#static && this.#staticValue !== null) updated.put(this.#static.name, this.#staticValue)
-    return withOperating(record, this.#side, updatedSchema, updated)
+    return withOperating(record, this.side, updatedSchema, updated)
   }
 
   #buildSchema(schema: Schema): Schema {

@@ -29,7 +29,7 @@ import {
   requireMap,
   requireStruct,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -60,16 +60,13 @@ export const MASK_FIELD_CONFIG_DEF = new ConfigDef()
     documentation: REPLACE_NULL_WITH_DEFAULT_DOC,
   })
 
-export class MaskField implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class MaskField extends SidedTransformation implements Transformation {
   #fields = new Set<string>()
   #replacement: string | null = null
   #replaceNullWithDefault = true
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('MaskField', side)
+    super('MaskField', side)
   }
 
   configure(props: Props): void {
@@ -84,15 +81,15 @@ export class MaskField implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    return guard(this.#name, record, () => {
-      const schema = operatingSchema(record, this.#side)
-      const value = operatingValue(record, this.#side)
+    return guard(this.name, record, () => {
+      const schema = operatingSchema(record, this.side)
+      const value = operatingValue(record, this.side)
       if (schema === null) {
         const map = requireMap(value, PURPOSE)
         const updated = copyMap(map)
         for (const field of this.#fields)
           mapSet(updated, field, this.#masked(field, null, mapGet(map, field)))
-        return withOperating(record, this.#side, null, updated)
+        return withOperating(record, this.side, null, updated)
       }
       const struct = requireStruct(value, PURPOSE)
       const updated = new Struct(struct.schema)
@@ -103,7 +100,7 @@ export class MaskField implements Transformation {
           this.#fields.has(field.name) ? this.#masked(field.name, field.schema, original) : original,
         )
       }
-      return withOperating(record, this.#side, struct.schema, updated)
+      return withOperating(record, this.side, struct.schema, updated)
     })
   }
 

@@ -26,7 +26,7 @@ import {
   requireStruct,
   SchemaCache,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -96,9 +96,7 @@ export const REPLACE_FIELD_CONFIG_DEF = new ConfigDef()
     documentation: 'Deprecated. Use include instead; read only when include is not set.',
   })
 
-export class ReplaceField implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class ReplaceField extends SidedTransformation implements Transformation {
   #exclude = new Set<string>()
   #include = new Set<string>()
   #renames = new Map<string, string>()
@@ -107,8 +105,7 @@ export class ReplaceField implements Transformation {
   readonly #cache = new SchemaCache()
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('ReplaceField', side)
+    super('ReplaceField', side)
   }
 
   configure(props: Props): void {
@@ -137,10 +134,10 @@ export class ReplaceField implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    const value = operatingValue(record, this.#side)
+    const value = operatingValue(record, this.side)
     if (value === null || value === undefined) return record
-    return guard(this.#name, record, () => {
-      const schema = operatingSchema(record, this.#side)
+    return guard(this.name, record, () => {
+      const schema = operatingSchema(record, this.side)
       if (schema === null) {
         const map = requireMap(value, PURPOSE)
         const updated = emptyLike(map)
@@ -153,7 +150,7 @@ export class ReplaceField implements Transformation {
           for (const key of Object.keys(map))
             if (this.#keeps(key)) mapSet(updated, this.#renamed(key), map[key])
         }
-        return withOperating(record, this.#side, null, updated)
+        return withOperating(record, this.side, null, updated)
       }
       const struct = requireStruct(value, PURPOSE)
       const updatedSchema = this.#cache.get(struct.schema, (s: Schema) => {
@@ -168,7 +165,7 @@ export class ReplaceField implements Transformation {
           fieldValue(struct, this.#reverse.get(f.name) ?? f.name, this.#replaceNullWithDefault),
         )
       }
-      return withOperating(record, this.#side, updatedSchema, updated)
+      return withOperating(record, this.side, updatedSchema, updated)
     })
   }
 

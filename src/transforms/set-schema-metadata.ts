@@ -18,7 +18,7 @@ import {
   REPLACE_NULL_WITH_DEFAULT_DOC,
   requireSchema,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -45,16 +45,13 @@ export const SET_SCHEMA_METADATA_CONFIG_DEF = new ConfigDef()
     documentation: REPLACE_NULL_WITH_DEFAULT_DOC,
   })
 
-export class SetSchemaMetadata implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class SetSchemaMetadata extends SidedTransformation implements Transformation {
   #schemaName: string | null = null
   #schemaVersion: number | null = null
   #replaceNullWithDefault = true
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('SetSchemaMetadata', side)
+    super('SetSchemaMetadata', side)
   }
 
   configure(props: Props): void {
@@ -72,10 +69,10 @@ export class SetSchemaMetadata implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    const value = operatingValue(record, this.#side)
-    const current = operatingSchema(record, this.#side)
+    const value = operatingValue(record, this.side)
+    const current = operatingSchema(record, this.side)
     if ((value === null || value === undefined) && current === null) return record
-    return guard(this.#name, record, () => {
+    return guard(this.name, record, () => {
       const schema = requireSchema(current, 'updating schema metadata')
       const updatedSchema: Schema = new ConnectSchema({
         type: schema.type,
@@ -96,7 +93,7 @@ export class SetSchemaMetadata implements Transformation {
           struct.put(f, fieldValue(value, f.name, this.#replaceNullWithDefault))
         updated = struct
       }
-      return withOperating(record, this.#side, updatedSchema, updated)
+      return withOperating(record, this.side, updatedSchema, updated)
     })
   }
 }

@@ -31,7 +31,7 @@ import {
   requireStructOrNull,
   SchemaCache,
   type Side,
-  variantName,
+  SidedTransformation,
   withOperating,
 } from './transform-support.ts'
 
@@ -86,9 +86,7 @@ const PRECISION_FACTOR: Record<Precision, bigint> = {
   nanoseconds: 1_000_000n,
 }
 
-export class TimestampConverter implements Transformation {
-  readonly #side: Side
-  readonly #name: string
+export class TimestampConverter extends SidedTransformation implements Transformation {
   #field = ''
   #target: TimestampKind = 'Timestamp'
   #format: SimpleDateFormat | null = null
@@ -97,8 +95,7 @@ export class TimestampConverter implements Transformation {
   readonly #cache = new SchemaCache()
 
   constructor(side: Side) {
-    this.#side = side
-    this.#name = variantName('TimestampConverter', side)
+    super('TimestampConverter', side)
   }
 
   configure(props: Props): void {
@@ -132,9 +129,9 @@ export class TimestampConverter implements Transformation {
   }
 
   apply<R extends ConnectRecord>(record: R): R {
-    return guard(this.#name, record, () => {
-      const schema = operatingSchema(record, this.#side)
-      const value = operatingValue(record, this.#side)
+    return guard(this.name, record, () => {
+      const schema = operatingSchema(record, this.side)
+      const value = operatingValue(record, this.side)
       return schema === null
         ? this.#applySchemaless(record, value)
         : this.#applyWithSchema(record, schema, value)
@@ -143,19 +140,19 @@ export class TimestampConverter implements Transformation {
 
   #applySchemaless<R extends ConnectRecord>(record: R, value: unknown): R {
     if (value === null || value === undefined || this.#field === '') {
-      return withOperating(record, this.#side, null, this.#convert(value, null))
+      return withOperating(record, this.side, null, this.#convert(value, null))
     }
     const map = requireMap(value, PURPOSE)
     const updated = copyMap(map)
     mapSet(updated, this.#field, this.#convertField(mapGet(map, this.#field), null))
-    return withOperating(record, this.#side, null, updated)
+    return withOperating(record, this.side, null, updated)
   }
 
   #applyWithSchema<R extends ConnectRecord>(record: R, schema: Schema, value: unknown): R {
     if (this.#field === '') {
       return withOperating(
         record,
-        this.#side,
+        this.side,
         this.#typeSchema(schema.optional),
         this.#convert(value, kindOf(schema)),
       )
@@ -171,7 +168,7 @@ export class TimestampConverter implements Transformation {
         builder.defaultValue(this.#convertStruct(s.defaultValue, builder.build()))
       return builder.build()
     })
-    return withOperating(record, this.#side, updatedSchema, this.#convertStruct(struct, updatedSchema))
+    return withOperating(record, this.side, updatedSchema, this.#convertStruct(struct, updatedSchema))
   }
 
   #convertStruct(struct: Struct | null, updatedSchema: Schema): Struct | null {

@@ -45,6 +45,18 @@ export function withOperating<R extends ConnectRecord>(
   return record.newRecord(headers ? { ...changes, headers } : changes)
 }
 
+/** A transformation with a key and a value variant, as Kafka's `Cast$Key` / `Cast$Value`. */
+export abstract class SidedTransformation {
+  protected readonly side: Side
+  /** The simple class name of the variant, for messages: `Cast$Value`. */
+  protected readonly name: string
+
+  constructor(base: string, side: Side) {
+    this.side = side
+    this.name = variantName(base, side)
+  }
+}
+
 /** The simple class name Kafka gives a variant: `InsertField$Value`. */
 export function variantName(base: string, side: Side): string {
   return `${base}$${side === 'key' ? 'Key' : 'Value'}`

@@ -14,20 +14,18 @@ import { errorMessage, isRetriable } from '../../api/errors.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { State, Status, StatusListener, TaskId } from '../../common/states.ts'
 import type { Log, LogRecord } from '../../log/log.ts'
+import { StatusTable } from '../status-table.ts'
 import { KafkaBasedLog, utf8 } from './kafka-based-log.ts'
 
 const TASK_KEY = /^status-task-(.+)-(\d+)$/
 const TOPIC_KEY = /^status-topic-(.+):connector-(.+)$/
 
-export class KafkaStatusStore implements StatusListener {
+export class KafkaStatusStore extends StatusTable implements StatusListener {
   readonly #log: KafkaBasedLog
   readonly #logger: Logger
   readonly #generation: () => number
   /** Whether the connector still exists: a stopping task of a deleted one must not bring its status back. */
   configured: (connector: string) => boolean = () => true
-  readonly #connectors = new Map<string, Status>()
-  readonly #tasks = new Map<string, Map<number, Status>>()
-  readonly #topics = new Map<string, Set<string>>()
   /** Writes go out one after another so a later status never lands before an earlier one. */
   #writes: Promise<void> = Promise.resolve()
   /** The sequence number of the newest write queued per key, while it is not yet written. */
@@ -37,6 +35,7 @@ export class KafkaStatusStore implements StatusListener {
   #wakeRetry: (() => void) | null = null
 
   constructor(log: Log, topic: string, clientId: string, logger: Logger, generation: () => number) {
+    super()
     this.#logger = logger
     this.#generation = generation
     this.#log = new KafkaBasedLog({
@@ -75,12 +74,12 @@ export class KafkaStatusStore implements StatusListener {
     if (status.state === 'UNASSIGNED' && !this.configured(connector)) return
     const stamped = { ...status, generation: this.#generation() }
     const safe = isSafeWrite(stamped.state)
-    if (safe && !this.#mayOverwrite(this.#connectors.get(connector), stamped)) return
-    this.#connectors.set(connector, stamped)
+    if (safe && !this.#mayOverwrite(this.connector(connector), stamped)) return
+    this.setConnector(connector, stamped)
     this.#write(
       `status-connector-${connector}`,
       statusValue(stamped),
-      safe ? () => this.#mayOverwrite(this.#connectors.get(connector), stamped) : undefined,
+      safe ? () => this.#mayOverwrite(this.connector(connector), stamped) : undefined,
     )
   }
 
@@ -89,7 +88,7 @@ export class KafkaStatusStore implements StatusListener {
     const stamped = { ...status, generation: this.#generation() }
     const safe = isSafeWrite(stamped.state)
     if (safe && !this.#mayOverwrite(this.task(id), stamped)) return
-    this.#setTask(id, stamped)
+    this.setTask(id, stamped)
     this.#write(
       `status-task-${id.connector}-${id.task}`,
       statusValue(stamped),
@@ -98,22 +97,18 @@ export class KafkaStatusStore implements StatusListener {
   }
 
   onConnectorDestroyed(connector: string): void {
-    this.#connectors.delete(connector)
     this.#write(`status-connector-${connector}`, null)
     for (const [task] of this.tasks(connector)) this.#write(`status-task-${connector}-${task}`, null)
-    this.#tasks.delete(connector)
+    this.forgetConnector(connector)
   }
 
   onTaskDestroyed(id: TaskId): void {
-    this.#tasks.get(id.connector)?.delete(id.task)
+    this.setTask(id, null)
     this.#write(`status-task-${id.connector}-${id.task}`, null)
   }
 
   onTopicActive(connector: string, topic: string, task: number): void {
-    const topics = this.#topics.get(connector)
-    if (topics?.has(topic)) return
-    if (topics) topics.add(topic)
-    else this.#topics.set(connector, new Set([topic]))
+    if (!this.addTopic(connector, topic)) return
     this.#write(
       `status-topic-${topic}:connector-${connector}`,
       JSON.stringify({ topic: { name: topic, connector, task, discoverTimestamp: Date.now() } }),
@@ -123,7 +118,7 @@ export class KafkaStatusStore implements StatusListener {
   resetActiveTopics(connector: string): void {
     for (const topic of this.activeTopics(connector))
       this.#write(`status-topic-${topic}:connector-${connector}`, null)
-    this.#topics.delete(connector)
+    this.forgetTopics(connector)
   }
 
   /** putSafe: another worker's newer-generation status wins. */
@@ -187,56 +182,26 @@ export class KafkaStatusStore implements StatusListener {
     this.#writes = this.#writes.then(send)
   }
 
-  // ── reads ───────────────────────────────────────────────────────────────────────────────────
-
-  connector(name: string): Status | undefined {
-    return this.#connectors.get(name)
-  }
-
-  task(id: TaskId): Status | undefined {
-    return this.#tasks.get(id.connector)?.get(id.task)
-  }
-
-  tasks(connector: string): [number, Status][] {
-    return [...(this.#tasks.get(connector) ?? new Map<number, Status>())].sort(([a], [b]) => a - b)
-  }
-
-  activeTopics(connector: string): string[] {
-    return [...(this.#topics.get(connector) ?? [])].sort()
-  }
-
-  #setTask(id: TaskId, status: Status): void {
-    const tasks = this.#tasks.get(id.connector) ?? new Map<number, Status>()
-    this.#tasks.set(id.connector, tasks)
-    tasks.set(id.task, status)
-  }
-
   #apply(record: LogRecord): void {
     const key = utf8.decode(record.key)
     if (key === null) return
     const text = utf8.decode(record.value)
     if (key.startsWith('status-connector-')) {
       const name = key.slice('status-connector-'.length)
-      if (text === null) this.#connectors.delete(name)
-      else this.#connectors.set(name, parseStatus(text))
+      this.setConnector(name, text === null ? null : parseStatus(text))
       return
     }
     const task = TASK_KEY.exec(key)
     if (task) {
       const id = { connector: task[1], task: Number(task[2]) }
-      if (text === null) this.#tasks.get(id.connector)?.delete(id.task)
-      else this.#setTask(id, parseStatus(text))
+      this.setTask(id, text === null ? null : parseStatus(text))
       return
     }
     const topic = TOPIC_KEY.exec(key)
     if (topic) {
       const [, name, connector] = topic
-      if (text === null) this.#topics.get(connector)?.delete(name)
-      else {
-        const set = this.#topics.get(connector) ?? new Set<string>()
-        set.add(name)
-        this.#topics.set(connector, set)
-      }
+      if (text === null) this.removeTopic(connector, name)
+      else this.addTopic(connector, name)
     }
   }
 }
