@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { ConfigDef } from '../../src/api/config-def.ts'
-import { type Props, SourceConnector, SourceTask } from '../../src/api/connector.ts'
+import { type Props, SourceConnector } from '../../src/api/connector.ts'
 import { createLogger } from '../../src/common/logger.ts'
 import { WorkerConfig } from '../../src/config/worker-config.ts'
 import type { Log } from '../../src/log/log.ts'
@@ -16,21 +16,11 @@ import { builtInPlugins } from '../../src/plugins/built-ins.ts'
 import { Worker } from '../../src/runtime/worker.ts'
 import { FileOffsetStore } from '../../src/storage/local/file-offset-store.ts'
 import { MemoryStatusStore } from '../../src/storage/memory-status-store.ts'
+import { IdleSourceTask } from '../helpers/idle-source-task.ts'
 
 const release = Promise.withResolvers<void>()
 const started = Promise.withResolvers<void>()
 let stops = 0
-
-class IdleTask extends SourceTask {
-  version(): string {
-    return '1'
-  }
-  start(): void {}
-  stop(): void {}
-  async poll(): Promise<null> {
-    return null
-  }
-}
 
 /** A connector whose external system answers only when the test says so. */
 class SlowStartSource extends SourceConnector {
@@ -50,8 +40,8 @@ class SlowStartSource extends SourceConnector {
   stop(): void {
     stops++
   }
-  taskClass(): typeof IdleTask {
-    return IdleTask
+  taskClass(): typeof IdleSourceTask {
+    return IdleSourceTask
   }
 }
 
