@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import type { RestServerOptions } from './rest-server.ts'
+import type { Herder } from '../herder/herder.ts'
 
-export function registerRootRoutes(app: FastifyInstance, options: RestServerOptions): void {
+/** `/`, `/health` and Sluice's `/sluice/cluster`: what the worker is and whether it is ready. */
+export function registerRootRoutes(app: FastifyInstance, options: { herder: Herder; version: string }): void {
   app.get('/', async () => ({
     version: options.version,
     commit: 'sluice',
