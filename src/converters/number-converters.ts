@@ -73,6 +73,29 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
+/** The size, encoding and decoding of a big-endian number of `size` bytes; `fits` says which values it takes. */
+function fixedWidth(
+  size: number,
+  fits: (value: unknown) => boolean,
+  write: (b: Buffer, value: number) => void,
+  read: (b: Buffer) => number,
+): Pick<NumberCodec, 'size' | 'encode' | 'decode'> {
+  return {
+    size,
+    encode(value) {
+      if (!fits(value)) return undefined
+      const b = Buffer.allocUnsafe(size)
+      write(b, value as number)
+      return b
+    },
+    decode: read,
+  }
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number'
+}
+
 function isIntIn(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
 }
@@ -82,15 +105,13 @@ export class ShortConverter extends NumberConverter {
     super({
       typeName: 'short',
       deserializerName: 'ShortDeserializer',
-      size: 2,
       schema: Schemas.OPTIONAL_INT16,
-      encode(value) {
-        if (!isIntIn(value, -32768, 32767)) return undefined
-        const b = Buffer.allocUnsafe(2)
-        b.writeInt16BE(value)
-        return b
-      },
-      decode: (b) => b.readInt16BE(0),
+      ...fixedWidth(
+        2,
+        (value) => isIntIn(value, -32768, 32767),
+        (b, value) => b.writeInt16BE(value),
+        (b) => b.readInt16BE(0),
+      ),
     })
   }
 }
@@ -100,15 +121,13 @@ export class IntegerConverter extends NumberConverter {
     super({
       typeName: 'integer',
       deserializerName: 'IntegerDeserializer',
-      size: 4,
       schema: Schemas.OPTIONAL_INT32,
-      encode(value) {
-        if (!isIntIn(value, -2147483648, 2147483647)) return undefined
-        const b = Buffer.allocUnsafe(4)
-        b.writeInt32BE(value)
-        return b
-      },
-      decode: (b) => b.readInt32BE(0),
+      ...fixedWidth(
+        4,
+        (value) => isIntIn(value, -2147483648, 2147483647),
+        (b, value) => b.writeInt32BE(value),
+        (b) => b.readInt32BE(0),
+      ),
     })
   }
 }
@@ -143,15 +162,13 @@ export class FloatConverter extends NumberConverter {
     super({
       typeName: 'float',
       deserializerName: 'Deserializer',
-      size: 4,
       schema: Schemas.OPTIONAL_FLOAT32,
-      encode(value) {
-        if (typeof value !== 'number') return undefined
-        const b = Buffer.allocUnsafe(4)
-        b.writeFloatBE(value)
-        return b
-      },
-      decode: (b) => b.readFloatBE(0),
+      ...fixedWidth(
+        4,
+        isNumber,
+        (b, value) => b.writeFloatBE(value),
+        (b) => b.readFloatBE(0),
+      ),
     })
   }
 }
@@ -161,15 +178,13 @@ export class DoubleConverter extends NumberConverter {
     super({
       typeName: 'double',
       deserializerName: 'Deserializer',
-      size: 8,
       schema: Schemas.OPTIONAL_FLOAT64,
-      encode(value) {
-        if (typeof value !== 'number') return undefined
-        const b = Buffer.allocUnsafe(8)
-        b.writeDoubleBE(value)
-        return b
-      },
-      decode: (b) => b.readDoubleBE(0),
+      ...fixedWidth(
+        8,
+        isNumber,
+        (b, value) => b.writeDoubleBE(value),
+        (b) => b.readDoubleBE(0),
+      ),
     })
   }
 }
