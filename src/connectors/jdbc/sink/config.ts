@@ -10,6 +10,7 @@
 import {
   AbstractConfig,
   ConfigDef,
+  type ConfigKeyInit,
   type ConfigValue,
   Range,
   ValidString,
@@ -104,17 +105,20 @@ function defineSluiceKeys(def: ConfigDef): ConfigDef {
     })
 }
 
+/** The one key both flavours declare alike. */
+const CONNECTION_URL: ConfigKeyInit = {
+  name: 'connection.url',
+  type: 'STRING',
+  importance: 'HIGH',
+  group: 'Connection',
+  documentation:
+    'JDBC connection URL: jdbc:postgresql://host:5432/db, jdbc:mysql://host:3306/db, ' +
+    'jdbc:mariadb://host:3306/db or jdbc:sqlite:/path/to/file.db.',
+}
+
 export const confluentSinkConfigDef: ConfigDef = defineSluiceKeys(
   new ConfigDef()
-    .define({
-      name: 'connection.url',
-      type: 'STRING',
-      importance: 'HIGH',
-      group: 'Connection',
-      documentation:
-        'JDBC connection URL: jdbc:postgresql://host:5432/db, jdbc:mysql://host:3306/db, ' +
-        'jdbc:mariadb://host:3306/db or jdbc:sqlite:/path/to/file.db.',
-    })
+    .define(CONNECTION_URL)
     .define({
       name: 'connection.user',
       type: 'STRING',
@@ -300,15 +304,7 @@ export const confluentSinkConfigDef: ConfigDef = defineSluiceKeys(
 
 export const debeziumSinkConfigDef: ConfigDef = defineSluiceKeys(
   new ConfigDef()
-    .define({
-      name: 'connection.url',
-      type: 'STRING',
-      importance: 'HIGH',
-      group: 'Connection',
-      documentation:
-        'JDBC connection URL: jdbc:postgresql://host:5432/db, jdbc:mysql://host:3306/db, ' +
-        'jdbc:mariadb://host:3306/db or jdbc:sqlite:/path/to/file.db.',
-    })
+    .define(CONNECTION_URL)
     .define({
       name: 'connection.username',
       type: 'STRING',
