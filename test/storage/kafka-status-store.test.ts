@@ -108,6 +108,14 @@ describe('status store writes while the broker is away', () => {
       await b.flush()
       await a.flush()
       assert.deepEqual(cutOff.sent, [], "worker a's stale UNASSIGNED was written over worker b's RUNNING")
+      // A task of generation 1 that only now reports its stop, while the group is at generation 2:
+      // it carries the generation it was assigned in, so worker b's RUNNING stands.
+      const late = new KafkaStatusStore(flakyLog(embedded, cutOff), 'status', 'a2', logger, () => 2)
+      await late.start()
+      late.onTaskStatus(id, { state: 'UNASSIGNED', trace: null, workerId: 'a:8083', generation: 1 })
+      await late.flush()
+      await late.stop()
+      assert.deepEqual(cutOff.sent, [], 'a late UNASSIGNED of generation 1 overwrote generation 2')
       const reader = new KafkaStatusStore(embedded, 'status', 'reader', logger, () => 2)
       await reader.start()
       assert.equal(reader.task(id)?.state, 'RUNNING')

@@ -85,7 +85,10 @@ export class KafkaStatusStore extends StatusTable implements StatusListener {
 
   onTaskStatus(id: TaskId, status: Status): void {
     if (status.state === 'UNASSIGNED' && !this.configured(id.connector)) return
-    const stamped = { ...status, generation: this.#generation() }
+    // The generation the task was assigned in, when the runner knows it: a task stopped late (after a
+    // lost membership, the broker away) reports in the group's next generation, where another worker
+    // may own it already — stamped with the current one, its UNASSIGNED would win over that RUNNING.
+    const stamped = { ...status, generation: status.generation > 0 ? status.generation : this.#generation() }
     const safe = isSafeWrite(stamped.state)
     if (safe && !this.#mayOverwrite(this.task(id), stamped)) return
     this.setTask(id, stamped)

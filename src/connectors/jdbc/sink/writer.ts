@@ -263,15 +263,21 @@ export class SinkWriter {
             `create it, or set ${this.#s.flavour === 'confluent' ? 'auto.create=true' : 'schema.evolution=basic'}`,
         )
       }
-      await this.#connection.execute(
-        createTableSql(
-          dialect.name,
-          quoted,
-          dialect.quoteIdentifier,
-          plan.columns,
-          this.#s.defaultDecimalPrecision,
-        ),
-      )
+      try {
+        await this.#connection.execute(
+          createTableSql(
+            dialect.name,
+            quoted,
+            dialect.quoteIdentifier,
+            plan.columns,
+            this.#s.defaultDecimalPrecision,
+          ),
+        )
+      } catch (error) {
+        // Another task may have created it at the same moment: PostgreSQL's CREATE TABLE IF NOT EXISTS
+        // then fails on its catalog's unique index. Only fail if the table is still not there.
+        if (isConnectionError(error) || (await tableColumns(this.#connection, table)) === null) throw error
+      }
       existing = await tableColumns(this.#connection, table)
       if (existing === null) throw new DataError(`table ${name} was created but cannot be found`)
     }
