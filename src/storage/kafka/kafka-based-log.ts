@@ -6,7 +6,7 @@
  *
  * Written on the `Log` interface, so it runs on either backend; the distributed herder uses it on Kafka.
  */
-import { ConnectError, errorMessage } from '../../api/errors.ts'
+import { ConnectError, errorMessage, isRetriable } from '../../api/errors.ts'
 import type { Logger } from '../../common/logger.ts'
 import type {
   Log,
@@ -112,7 +112,21 @@ export class KafkaBasedLog {
   /** Resolves once every record written before this call was applied; rejects after `timeoutMs`. */
   async readToEnd(timeoutMs = 60_000): Promise<void> {
     if (this.#stopped) throw new ConnectError('CONNECT', `the reader of '${this.topic}' is stopped`)
-    const targets = await this.#o.log.endOffsets(this.#partitions)
+    const deadline = Date.now() + timeoutMs
+    // The end offsets are retried while the broker is away, within the same time budget (Connect's
+    // KafkaBasedLog retries them too): a task reading its offsets during a broker restart must not fail.
+    let targets: Map<string, number>
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        targets = await this.#o.log.endOffsets(this.#partitions)
+        break
+      } catch (error) {
+        if (!isRetriable(error) || this.#stopped || Date.now() + delay > deadline) throw error
+        this.#lastError = error
+        await new Promise((resolve) => setTimeout(resolve, delay))
+      }
+    }
+    timeoutMs = Math.max(0, deadline - Date.now())
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w.resolve !== done)
