@@ -100,7 +100,7 @@ export const mongoSinkConfigDef = new ConfigDef()
     defaultValue: 'mongodb://localhost:27017',
     importance: 'HIGH',
     documentation:
-      'The connection URI as supported by the official drivers, e.g. `mongodb://user:pass@host1:27017,host2/?replicaSet=rs0`. Shown as `[hidden]`, since it may hold credentials.',
+      'The connection URI as supported by the official drivers, e.g. `mongodb://user:pass@host1:27017,host2/?replicaSet=rs0`. Default `mongodb://localhost:27017`; shown as `[hidden]`, since it may hold credentials.',
     group: G_CONN,
     orderInGroup: 1,
     displayName: 'MongoDB Connection URI',

@@ -45,7 +45,7 @@ export const mongoSourceConfigDef = new ConfigDef()
     defaultValue: 'mongodb://localhost:27017,localhost:27018,localhost:27019',
     importance: 'HIGH',
     documentation:
-      'The connection URI as supported by the official drivers. Change streams need a replica set or a sharded cluster. Shown as `[hidden]`, since it may hold credentials.',
+      'The connection URI as supported by the official drivers. Change streams need a replica set or a sharded cluster. Default `mongodb://localhost:27017,localhost:27018,localhost:27019`; shown as `[hidden]`, since it may hold credentials.',
     group: G_CONN,
     orderInGroup: 1,
   })
