@@ -43,9 +43,14 @@ const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 116
 
 /** True for failures that retrying the same operation later can fix. */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
-    return !isAuthFailure(error)
-  }
+  if (isAuthFailure(error)) return false
+  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true
+  if (error instanceof Error && /Network|ServerSelection|PoolCleared|Timeout/.test(error.name)) return true
+  if (
+    error instanceof Error &&
+    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|connection .* closed/i.test(error.message)
+  )
+    return true
   if (error instanceof MongoError) {
     if (error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError'))
       return true
