@@ -100,12 +100,13 @@ export function formatJson(value: unknown, mode: JsonFormat): string {
   if (value instanceof Int32)
     return mode === 'extended' ? `{"$numberInt": "${value.value}"}` : String(value.value)
   if (value instanceof Double) return double(value.value, mode)
+  // Timestamp extends Long in the bson package: test it first.
+  if (value instanceof Timestamp) return `{"$timestamp": {"t": ${value.high >>> 0}, "i": ${value.low >>> 0}}}`
   if (value instanceof Long) return int64(value, mode)
   if (value instanceof ObjectId)
     return mode === 'simplified' ? `"${value.toHexString()}"` : `{"$oid": "${value.toHexString()}"}`
   if (value instanceof Decimal128)
     return mode === 'simplified' ? `"${value.toString()}"` : `{"$numberDecimal": "${value.toString()}"}`
-  if (value instanceof Timestamp) return `{"$timestamp": {"t": ${value.high >>> 0}, "i": ${value.low >>> 0}}}`
   if (value instanceof Binary) {
     const b64 = toBase64(value.value())
     if (mode === 'simplified') return quoteJson(b64)
