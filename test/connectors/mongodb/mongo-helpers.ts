@@ -61,7 +61,7 @@ export function startSink(
   }
   const task = new MongoSinkTask()
   task.initialize(context)
-  task.start({ 'connection.uri': mongoUrl(), ...props })
+  task.start({ 'connection.uri': props['connection.uri'] ?? mongoUrl(), ...props })
   return { task, reported, timeouts }
 }
 
@@ -96,7 +96,11 @@ export function startSource(
   }
   const task = new MongoSourceTask()
   task.initialize(context)
-  task.start({ 'connection.uri': mongoUrl(), 'poll.await.time.ms': '300', ...props })
+  task.start({
+    'connection.uri': props['connection.uri'] ?? mongoUrl(),
+    'poll.await.time.ms': '300',
+    ...props,
+  })
   return { task, problems }
 }
 
