@@ -152,9 +152,12 @@ restart, \`publish.full.document.only\`, \`pipeline\`, \`copy_existing\` with it
 formats, a server that goes away and comes back, and the outbox example end to end. It does not
 produce faithful update or replace events (no \`updateDescription\`, replaces shown as updates), has no
 \`ns\` field (the watched namespace is used for the topic), no database- or deployment-wide streams, no
-transactions and never reports a lost resume token: topic mapping for database-wide events, update
-and replace event shapes and the lost-token handling are tested with events and server replies
-recorded from MongoDB's documentation and the official connector's test resources.
+transactions, no \`postBatchResumeToken\` and never reports a lost resume token. Those are tested
+with events recorded from MongoDB's documentation and the official connector's tests (update and
+replace shapes, database-wide namespaces, topic mapping, the JSON formatters) and with server replies
+scripted at the wire protocol: database- and deployment-wide streams (\`aggregate: 1\`,
+\`allChangesForCluster\`), heartbeats from \`postBatchResumeToken\`s, a lost resume token (error 286 with
+the server's message) and refused credentials.
 
 ## Settings
 
