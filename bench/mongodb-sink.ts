@@ -1,6 +1,6 @@
 /**
- * The MongoDB connectors' tasks against the MongoDB test server (mongo-java-server 1.47.0, in-memory,
- * scripts/mongo.ts), without Kafka:
+ * The MongoDB connectors' tasks against a MongoDB test server of its own (mongo-java-server 1.47.0,
+ * in-memory, scripts/mongo.ts, port 27121, 4 GiB heap), without Kafka:
  *
  * - sink: N records of the 10-field bet (bench/lib/bet-records.ts) as JsonConverter-with-schemas JSON
  *   are converted and handed to the sink task `--batch` per put, as the runtime would, with
@@ -12,10 +12,12 @@
  *   npx node bench/mongodb-sink.ts [--records 1000000] [--batch 500] [--source-records 100000]
  */
 import { loadavg } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { MongoClient } from 'mongodb'
-import { ensureMongo } from '../scripts/mongo.ts'
+import { MongoTestServer } from '../scripts/mongo.ts'
 import type { OffsetStorageReader, SinkTaskContext, SourceTaskContext } from '../src/api/connector.ts'
+import { RetriableError } from '../src/api/errors.ts'
 import { SinkRecord } from '../src/api/records.ts'
 import { MongoSinkTask } from '../src/connectors/mongodb/sink/sink-task.ts'
 import { MongoSourceTask } from '../src/connectors/mongodb/source/source-task.ts'
@@ -32,7 +34,15 @@ const { values } = parseArgs({
 const N = Number(values.records)
 const BATCH = Number(values.batch)
 const SOURCE_N = Number(values['source-records'])
-const { uri } = await ensureMongo()
+// A server of its own with room for a million documents and their oplog entries (all in its heap).
+const server = new MongoTestServer({
+  port: 27121,
+  stateDir: join(import.meta.dirname, '..', '.services', 'mongo-bench'),
+  heap: '4g',
+})
+await server.stop('SIGKILL')
+await server.start()
+const uri = server.uri
 const database = `bench_${process.pid}`
 const client = new MongoClient(uri)
 
@@ -69,6 +79,7 @@ const sampler = setInterval(() => {
   const cpu0 = process.cpuUsage()
   const started = performance.now()
   let inPut = 0
+  let retries = 0
   for (let from = 0; from < N; from += BATCH) {
     const batch: SinkRecord[] = []
     for (let id = from; id < Math.min(N, from + BATCH); id++) {
@@ -93,7 +104,17 @@ const sampler = setInterval(() => {
       )
     }
     const t = performance.now()
-    await task.put(batch)
+    // As the runtime does: a retriable failure (the busy server missing a heartbeat) redelivers the batch.
+    for (;;) {
+      try {
+        await task.put(batch)
+        break
+      } catch (error) {
+        if (!(error instanceof RetriableError)) throw error
+        retries++
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+    }
     inPut += performance.now() - t
   }
   const seconds = (performance.now() - started) / 1000
@@ -103,7 +124,7 @@ const sampler = setInterval(() => {
   console.log(
     `sink: ${N} records (${count} documents) in ${seconds.toFixed(1)} s = ${Math.round(N / seconds)} records/s; ` +
       `put ${(inPut / 1000).toFixed(1)} s (${Math.round(N / (inPut / 1000))} records/s inside put); ` +
-      `bench process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB; load ${loadavg()[0]!.toFixed(2)}`,
+      `${retries} batches redelivered; bench process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB; load ${loadavg()[0]!.toFixed(2)}`,
   )
 }
 
@@ -144,3 +165,4 @@ const sampler = setInterval(() => {
 clearInterval(sampler)
 await client.db(database).dropDatabase()
 await client.close()
+await server.stop()

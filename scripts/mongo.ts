@@ -17,7 +17,8 @@
  * What the server does not do faithfully (update/replace change events, database- and
  * deployment-wide change streams, transactions) is listed in docs/reference/mongodb-source.md.
  *
- * Environment: SLUICE_MONGO_PORT (default 27117), SLUICE_MONGO_START_TIMEOUT_MS (default 60000).
+ * Environment: SLUICE_MONGO_PORT (default 27117), SLUICE_MONGO_START_TIMEOUT_MS (default 60000),
+ * SLUICE_MONGO_HEAP (the JVM's -Xmx, default 512m: documents and the oplog are kept in it).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import {
@@ -131,7 +132,11 @@ export class MongoTestServer {
   readonly pidFile: string
   readonly logFile: string
 
-  constructor(options: { port: number; stateDir: string }) {
+  readonly heap: string
+
+  /** `heap`: the JVM's -Xmx (default SLUICE_MONGO_HEAP or 512m); documents and the oplog live in it. */
+  constructor(options: { port: number; stateDir: string; heap?: string }) {
+    this.heap = options.heap ?? process.env.SLUICE_MONGO_HEAP ?? '512m'
     this.port = options.port
     this.stateDir = resolve(options.stateDir)
     this.pidFile = join(this.stateDir, 'mongo.pid')
@@ -168,7 +173,7 @@ export class MongoTestServer {
     const out = openSync(this.logFile, 'a')
     const child = spawn(
       'java',
-      ['-Xmx512m', '-XX:+UseSerialGC', '-cp', `${libDir}/*`, launcher, String(this.port)],
+      [`-Xmx${this.heap}`, '-XX:+UseParallelGC', '-cp', `${libDir}/*`, launcher, String(this.port)],
       { detached: true, stdio: ['ignore', out, out] },
     )
     closeSync(out)

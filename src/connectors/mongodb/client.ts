@@ -41,22 +41,43 @@ const AUTH_CODES = new Set([18, 13, 8000])
 /** Server errors that pass: a primary stepping down, shutting down, write-concern timeouts. */
 const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 64])
 
-/** True for failures that retrying the same operation later can fix. */
+/** Labels the driver puts on errors a later attempt can get past. */
+const TRANSIENT_LABELS = [
+  'RetryableWriteError',
+  'RetryableError',
+  'TransientTransactionError',
+  'ResetPool',
+  'PoolRequestedRetry',
+  'InterruptInUseConnections',
+]
+
+/**
+ * True for failures that retrying the same operation later can fix. Looks through the error's
+ * causes and `errorResponse` too: a bulk write that lost its connection is a MongoBulkWriteError
+ * wrapping the pool's network error.
+ */
 export function isTransient(error: unknown): boolean {
   if (isAuthFailure(error)) return false
-  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true
-  if (error instanceof Error && /Network|ServerSelection|PoolCleared|Timeout/.test(error.name)) return true
-  if (
-    error instanceof Error &&
-    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|connection .* closed/i.test(error.message)
-  )
-    return true
-  if (error instanceof MongoError) {
-    if (error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError'))
+  const seen = new Set<unknown>()
+  const pending: unknown[] = [error]
+  while (pending.length > 0) {
+    const e = pending.pop()
+    if (!(e instanceof Error) || seen.has(e)) continue
+    seen.add(e)
+    if (e instanceof MongoNetworkError || e instanceof MongoServerSelectionError) return true
+    if (/Network|ServerSelection|PoolCleared|Timeout/.test(e.name)) return true
+    if (
+      /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|connection .* closed|interrupted due to server monitor timeout/i.test(
+        e.message,
+      )
+    )
       return true
-    if (error instanceof MongoServerError && typeof error.code === 'number')
-      return TRANSIENT_CODES.has(error.code)
-    return error.name === 'MongoTopologyClosedError' ? false : error.name.includes('Network')
+    if (e instanceof MongoError) {
+      if (TRANSIENT_LABELS.some((l) => (e as MongoError).hasErrorLabel(l))) return true
+      if (e instanceof MongoServerError && typeof e.code === 'number' && TRANSIENT_CODES.has(e.code))
+        return true
+    }
+    pending.push((e as Error & { cause?: unknown }).cause, (e as { errorResponse?: unknown }).errorResponse)
   }
   return false
 }
