@@ -119,7 +119,8 @@ The official connector's: partition \`{"ns": "mongodb://<hosts>/<db>[.<coll>]"}\
 \`{"ns": "<offset.partition.name>"}\`), offset \`{"_id": "<resume token as JSON>"}\`, so a connector
 moved from Kafka Connect resumes where it stopped (with \`startAfter\`). While copying existing data
 the offset is \`{"_id": "{\\"_id\\": <doc id>, \\"copyingData\\": true}", "copy": "true"}\`; a restart
-during the copy copies again. Heartbeats (\`heartbeat.interval.ms\`) store
+during the copy copies again. The last copied record stores the token the stream was opened at
+(when the server gives one), so a restart after the copy streams instead of copying again. Heartbeats (\`heartbeat.interval.ms\`) store
 \`{"_id": <token>, "HEARTBEAT": "true"}\` and send the token to \`heartbeat.topic.name\`.
 
 ## Starting

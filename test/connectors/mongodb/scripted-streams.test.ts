@@ -134,4 +134,53 @@ describe('MongoDB connectors against scripted server replies', () => {
     await assert.rejects(source.task.poll(), (e: unknown) => e instanceof ConnectError && e.code === 'CONFIG')
     await source.task.stop()
   })
+
+  test('after copy_existing the last copied record stores the token the stream was opened at, so a restart streams instead of copying again', async () => {
+    server = await startScriptedMongo((command) => {
+      const first = (command.pipeline as Record<string, unknown>[] | undefined)?.[0] ?? {}
+      if ('aggregate' in command && '$changeStream' in first)
+        return {
+          cursor: {
+            id: BSON.Long.fromNumber(42),
+            ns: 'shop.orders',
+            firstBatch: [],
+            postBatchResumeToken: { _data: '82OPEN' },
+          },
+          ok: 1,
+        }
+      if ('aggregate' in command) {
+        const copied = [1, 2].map((id) => ({
+          _id: { _id: id, copyingData: true },
+          operationType: 'insert',
+          ns: { db: 'shop', coll: 'orders' },
+          documentKey: { _id: id },
+          fullDocument: { _id: id },
+        }))
+        return { cursor: { id: BSON.Long.fromNumber(0), ns: 'shop.orders', firstBatch: copied }, ok: 1 }
+      }
+      if ('getMore' in command)
+        return {
+          cursor: {
+            id: BSON.Long.fromNumber(42),
+            ns: 'shop.orders',
+            nextBatch: [],
+            postBatchResumeToken: { _data: '82OPEN' },
+          },
+          ok: 1,
+        }
+      return { ok: 0, code: 59, errmsg: 'unexpected' }
+    })
+    const { task } = startSource({
+      'connection.uri': server.uri,
+      database: 'shop',
+      collection: 'orders',
+      'startup.mode': 'copy_existing',
+    })
+    const records = (await task.poll()) ?? []
+    await task.stop()
+    assert.deepEqual(
+      records.map((r) => r.sourceOffset),
+      [{ _id: '{"_id": 1, "copyingData": true}', copy: 'true' }, { _id: '{"_data": "82OPEN"}' }],
+    )
+  })
 })

@@ -11,7 +11,8 @@
  * first, then every namespace is copied through `aggregate` with the official `$replaceRoot` shape
  * (insert-like events), then the stream is read from where it was opened, so changes made during the
  * copy are published after it (upserts downstream make that idempotent). A restart during the copy
- * copies again, as the official connector does.
+ * copies again, as the official connector does; the last copied record stores the stream's opening
+ * token when the server gave one, so a restart after the copy does not (KAFKA-428).
  *
  * Failures:
  * - server unreachable: the stream is closed, the problem shows in the task's status, and it is
@@ -258,6 +259,16 @@ export class MongoSourceTask extends SourceTask {
         if (ns === undefined) {
           this.#copy = undefined
           connectLogger().info('MongoDB source: copy of existing data done; streaming changes')
+          // The last copied record stores where the stream was opened (the official connector's
+          // cached resume token), so a restart after the copy streams instead of copying again.
+          // Only when no event was read yet: the token then lies before every change to publish.
+          const token = this.#stream?.resumeToken as BsonDocument | undefined
+          const last = records.at(-1)
+          if (last && token && this.#pending.length === 0) {
+            records[records.length - 1] = last.newRecord({
+              sourceOffset: { _id: formatJson(token, 'relaxed') },
+            })
+          }
           break
         }
         const pipeline: Document[] = [
