@@ -1,6 +1,6 @@
 /**
  * The MongoDB connectors' tasks against a MongoDB test server of its own (mongo-java-server 1.47.0,
- * in-memory, scripts/mongo.ts, port 27121, 4 GiB heap), without Kafka:
+ * in-memory, scripts/mongo.ts, port 27121; the sink's without an oplog), without Kafka:
  *
  * - sink: N records of the 10-field bet (bench/lib/bet-records.ts) as JsonConverter-with-schemas JSON
  *   are converted and handed to the sink task `--batch` per put, as the runtime would, with
@@ -34,17 +34,15 @@ const { values } = parseArgs({
 const N = Number(values.records)
 const BATCH = Number(values.batch)
 const SOURCE_N = Number(values['source-records'])
-// A server of its own with room for a million documents and their oplog entries (all in its heap).
-const server = new MongoTestServer({
-  port: 27121,
-  stateDir: join(import.meta.dirname, '..', '.services', 'mongo-bench'),
-  heap: '4g',
-})
+// Servers of their own: the sink's without an oplog (mongo-java-server keeps every write of it in
+// memory, a million upserts' worth), the source's with one.
+const stateDir = join(import.meta.dirname, '..', '.services', 'mongo-bench')
+let server = new MongoTestServer({ port: 27121, stateDir, heap: '3g', oplog: false })
 await server.stop('SIGKILL')
 await server.start()
-const uri = server.uri
+let uri = server.uri
+let client = new MongoClient(uri)
 const database = `bench_${process.pid}`
-const client = new MongoClient(uri)
 
 let peakRss = 0
 const sampler = setInterval(() => {
@@ -116,6 +114,10 @@ const sampler = setInterval(() => {
       }
     }
     inPut += performance.now() - t
+    if ((from + BATCH) % 100_000 === 0)
+      console.log(
+        `  ${from + BATCH} records, ${Math.round((from + BATCH) / ((performance.now() - started) / 1000))} records/s so far`,
+      )
   }
   const seconds = (performance.now() - started) / 1000
   const cpu = process.cpuUsage(cpu0)
@@ -129,6 +131,12 @@ const sampler = setInterval(() => {
 }
 
 // Source
+await client.close()
+await server.stop()
+server = new MongoTestServer({ port: 27121, stateDir, heap: '1g' })
+await server.start()
+uri = server.uri
+client = new MongoClient(uri)
 {
   const reader: OffsetStorageReader = {
     offset: async () => null,

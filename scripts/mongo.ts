@@ -133,10 +133,15 @@ export class MongoTestServer {
   readonly logFile: string
 
   readonly heap: string
+  readonly oplog: boolean
 
-  /** `heap`: the JVM's -Xmx (default SLUICE_MONGO_HEAP or 512m); documents and the oplog live in it. */
-  constructor(options: { port: number; stateDir: string; heap?: string }) {
+  /**
+   * `heap`: the JVM's -Xmx (default SLUICE_MONGO_HEAP or 512m); documents and the oplog live in it.
+   * `oplog: false` leaves change streams off (the in-memory oplog keeps every write).
+   */
+  constructor(options: { port: number; stateDir: string; heap?: string; oplog?: boolean }) {
     this.heap = options.heap ?? process.env.SLUICE_MONGO_HEAP ?? '512m'
+    this.oplog = options.oplog ?? true
     this.port = options.port
     this.stateDir = resolve(options.stateDir)
     this.pidFile = join(this.stateDir, 'mongo.pid')
@@ -173,7 +178,15 @@ export class MongoTestServer {
     const out = openSync(this.logFile, 'a')
     const child = spawn(
       'java',
-      [`-Xmx${this.heap}`, '-XX:+UseParallelGC', '-cp', `${libDir}/*`, launcher, String(this.port)],
+      [
+        `-Xmx${this.heap}`,
+        '-XX:+UseParallelGC',
+        '-cp',
+        `${libDir}/*`,
+        launcher,
+        String(this.port),
+        ...(this.oplog ? [] : ['--no-oplog']),
+      ],
       { detached: true, stdio: ['ignore', out, out] },
     )
     closeSync(out)

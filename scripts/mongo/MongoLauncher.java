@@ -1,11 +1,13 @@
 /*
  * Runs de.bwaldvogel:mongo-java-server (in-memory backend) as the MongoDB test server for tests and
- * benchmarks. scripts/mongo.ts starts it as a single-file program: java -cp 'lib/*' MongoLauncher.java <port>
+ * benchmarks. scripts/mongo.ts starts it as a single-file program:
+ *   java -cp 'lib/*' MongoLauncher.java <port> [--no-oplog]
  *
  * Two things differ from the library's defaults, both needed by the `mongodb` npm driver 7.x:
  * - the reported server version: the library's newest (MONGO_5_0) answers hello with maxWireVersion 8,
  *   and the driver refuses servers below wire version 9 (MongoDB 4.4). This reports 6.0.0 / wire 17;
- * - the oplog is enabled, so collection-level change streams work.
+ * - the oplog is enabled, so collection-level change streams work (--no-oplog leaves it off: the
+ *   in-memory oplog keeps every write, which a sink benchmark of a million upserts cannot afford).
  * Prints "READY <port>" once it listens; stops on SIGTERM.
  */
 import de.bwaldvogel.mongo.MongoServer;
@@ -30,7 +32,9 @@ public class MongoLauncher {
     MemoryBackend backend = new MemoryBackend();
     backend.version(version);
     MongoServer server = new MongoServer(backend);
-    server.enableOplog();
+    if (args.length < 2 || !args[1].equals("--no-oplog")) {
+      server.enableOplog();
+    }
     server.bind("127.0.0.1", port);
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
     System.out.println("READY " + port);
