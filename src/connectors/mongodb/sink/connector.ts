@@ -2,8 +2,9 @@ import type { ConfigDef, ConfigValue } from '../../../api/config-def.ts'
 import { type Props, SinkConnector, type TaskClass } from '../../../api/connector.ts'
 import { ConfigError } from '../../../api/errors.ts'
 import { MONGODB_CONNECTOR_VERSION } from '../version.ts'
-import { mongoSinkConfigDef, readTopicSettings, TOPIC_OVERRIDE_PREFIX } from './config.ts'
+import { mongoSinkConfigDef, TOPIC_OVERRIDE_PREFIX } from './config.ts'
 import { MongoSinkTask } from './sink-task.ts'
+import { readTopicSettings } from './topic-settings.ts'
 
 /** The topics whose settings can be checked up front: `topics` and every `topic.override.<topic>.*`. */
 function knownTopics(props: Props): string[] {

@@ -6,9 +6,10 @@
 import { Binary, ObjectId, UUID } from 'mongodb'
 import { DataError } from '../../../api/errors.ts'
 import { type BsonDocument, cloneDocument, isDocument, toJson } from '../bson-document.ts'
-import type { IdStrategyName, TopicSettings } from './config.ts'
+import type { IdStrategyName } from './config.ts'
 import { makeProjection } from './post-processors.ts'
 import type { SinkDocument } from './sink-document.ts'
+import type { TopicSettings } from './topic-settings.ts'
 
 export type IdStrategy = (doc: SinkDocument) => unknown
 

@@ -8,9 +8,10 @@
 import { Long } from 'mongodb'
 import { connectLogger } from '../../../api/log.ts'
 import { type BsonDocument, isDocument, setField } from '../bson-document.ts'
-import { CLASS, type Projection, type TopicSettings } from './config.ts'
+import { CLASS } from './config.ts'
 import type { IdStrategy } from './id-strategies.ts'
 import type { SinkDocument } from './sink-document.ts'
+import type { Projection, TopicSettings } from './topic-settings.ts'
 
 export type PostProcessor = (doc: SinkDocument) => void
 

@@ -7,10 +7,10 @@ import { DataError } from '../../../api/errors.ts'
 import type { SinkRecord } from '../../../api/records.ts'
 import { type BsonDocument, isDocument } from '../bson-document.ts'
 import { type CdcHandler, makeCdcHandler } from './cdc-handlers.ts'
-import type { TopicSettings } from './config.ts'
 import { makeIdStrategy } from './id-strategies.ts'
 import { type PostProcessor, postProcessorChain } from './post-processors.ts'
 import { SinkDocument } from './sink-document.ts'
+import type { TopicSettings } from './topic-settings.ts'
 import { type ModelBuilder, makeDeleteModel, makeValueModel, type WriteModel } from './write-models.ts'
 
 export interface Namespace {

@@ -24,8 +24,8 @@ import { connectLogger } from '../../../api/log.ts'
 import type { SinkRecord } from '../../../api/records.ts'
 import { classify, openClient } from '../client.ts'
 import { MONGODB_CONNECTOR_VERSION } from '../version.ts'
-import { readConnectionUri, readTopicSettings } from './config.ts'
 import { type Namespace, type ProcessedRecord, TopicProcessor } from './record-processor.ts'
+import { readConnectionUri, readTopicSettings } from './topic-settings.ts'
 import type { WriteModel } from './write-models.ts'
 
 const MIN_BACKOFF_MS = 1000

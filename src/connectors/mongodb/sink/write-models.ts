@@ -6,9 +6,10 @@
 import type { AnyBulkWriteOperation } from 'mongodb'
 import { DataError } from '../../../api/errors.ts'
 import { type BsonDocument, byId, isDocument } from '../bson-document.ts'
-import type { TopicSettings, WriteModelStrategyName } from './config.ts'
+import type { WriteModelStrategyName } from './config.ts'
 import { type IdStrategy, isPartialStrategy } from './id-strategies.ts'
 import type { SinkDocument } from './sink-document.ts'
+import type { TopicSettings } from './topic-settings.ts'
 
 export type WriteModel = AnyBulkWriteOperation<BsonDocument>
 
