@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { BSON, type MongoClient } from 'mongodb'
 import { Struct } from '../../../src/api/data/struct.ts'
+import { DataError } from '../../../src/api/errors.ts'
 import { mongoSkipReason, mongoUrl } from '../../helpers/services.ts'
 import { connect, freshDatabase, pollRecords, startSource } from './mongo-helpers.ts'
 
@@ -151,5 +152,36 @@ describe('MongoDB source against the test server (collection change streams)', {
     assert.match(k.key.get('_id') as string, /^\{"_data": "/)
     assert.equal(k.value.get('operationType'), 'insert')
     assert.equal(k.value.get('fullDocument'), '{"_id": 8}')
+  })
+
+  test('a document that does not fit output.schema.value fails the poll naming the field, or with errors.tolerance=all is skipped', async () => {
+    const coll = client.db(database).collection('strict')
+    const props = {
+      database,
+      collection: 'strict',
+      'publish.full.document.only': 'true',
+      'output.format.value': 'schema',
+      'output.schema.value':
+        '{"type": "record", "name": "Order", "fields": [{"name": "_id", "type": "int"}, {"name": "total", "type": "long"}]}',
+    }
+    const strict = startSource(props)
+    assert.deepEqual(await strict.task.poll(), [])
+    await coll.insertOne({ _id: 1 as never })
+    await assert.rejects(
+      pollRecords(strict.task, 1),
+      (e: unknown) => e instanceof DataError && /required field 'total'/.test(e.message),
+    )
+    await strict.task.stop()
+
+    const tolerant = startSource({ ...props, 'errors.tolerance': 'all' })
+    assert.deepEqual(await tolerant.task.poll(), [])
+    await coll.insertOne({ _id: 2 as never })
+    await coll.insertOne({ _id: 3 as never, total: 30 })
+    const records = await pollRecords(tolerant.task, 1)
+    await tolerant.task.stop()
+    assert.deepEqual(
+      records.map((r) => [(r.value as Struct).get('_id'), (r.value as Struct).get('total')]),
+      [[3, 30]],
+    )
   })
 })
