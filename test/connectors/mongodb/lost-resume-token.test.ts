@@ -76,6 +76,7 @@ describe('MongoDB source with a resume token that fell off the oplog', () => {
     assert.match(String(problems[0]), /no longer in the oplog/)
     await task.poll()
     await task.stop()
+    assert.equal(problems.length, 1, 'the loss stays in the status after the stream reopened')
     const stages = s.commands.map((c) => changeStreamStage(c))
     assert.deepEqual(stages[0]?.startAfter, JSON.parse(TOKEN))
     assert.ok(

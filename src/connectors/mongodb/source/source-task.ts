@@ -148,8 +148,8 @@ export class MongoSourceTask extends SourceTask {
       connectLogger().error(
         `MongoDB source: ${lost.message}. errors.tolerance=all: starting again per startup.mode=${this.#s.startupMode}`,
       )
+      // Stays in the task's status (not cleared by the next good poll): the loss needs a look.
       this.context.reportProblem?.(lost)
-      this.#failures++
       this.#token = undefined
       this.#opened = false
       this.#restartFromStartupMode = true
