@@ -4,7 +4,9 @@ import { after, before, describe, test } from 'node:test'
 import { MongoClient } from 'mongodb'
 import { MongoTestServer } from '../../../scripts/mongo.ts'
 import { ConnectError, RetriableError } from '../../../src/api/errors.ts'
+import { eventually, request } from '../../helpers/rest.ts'
 import { mongoSkipReason } from '../../helpers/services.ts'
+import { startTestWorker } from '../../helpers/worker.ts'
 import { pollRecords, record, startSink, startSource } from './mongo-helpers.ts'
 
 const skip = mongoSkipReason()
@@ -77,5 +79,56 @@ describe('MongoDB connectors when the server goes away and comes back', { skip }
       ['{"_id": "after"}'],
     )
     assert.equal(problems.at(-1), null) // cleared once streaming again
+  })
+
+  test("in a worker, the source's outage shows as the trace of its RUNNING task status and clears once the server is back", async () => {
+    const w = await startTestWorker()
+    try {
+      const created = await request(w.base, 'POST', '/connectors', {
+        name: 'mongo-outage',
+        config: {
+          'connector.class': 'MongoSourceConnector',
+          'connection.uri': uri,
+          database: 'restart',
+          collection: 'status',
+          'poll.await.time.ms': '300',
+        },
+      })
+      assert.equal(created.status, 201, JSON.stringify(created.body))
+      const status = async () =>
+        (
+          await request<{ tasks: { state: string; trace?: string }[] }>(
+            w.base,
+            'GET',
+            '/connectors/mongo-outage/status',
+          )
+        ).body.tasks[0]
+      await eventually(
+        async () => ((await status())?.state === 'RUNNING' ? true : undefined),
+        30_000,
+        'the task to run',
+      )
+      await server.stop('SIGKILL')
+      const down = await eventually(
+        async () => {
+          const t = await status()
+          return t?.trace?.includes('unreachable while reading the change stream') ? t : undefined
+        },
+        30_000,
+        'the outage in the status',
+      )
+      assert.equal(down.state, 'RUNNING')
+      await server.start()
+      await eventually(
+        async () => {
+          const t = await status()
+          return t?.state === 'RUNNING' && t.trace === undefined ? true : undefined
+        },
+        60_000,
+        'the trace to clear',
+      )
+    } finally {
+      await w.close()
+    }
   })
 })
