@@ -1,3 +1,4 @@
+import { plugins as configProviders } from '../config-providers/index.ts'
 import { plugins as fileConnectors } from '../connectors/file/index.ts'
 import { plugins as jdbcSinkConnectors } from '../connectors/jdbc/sink/index.ts'
 import { plugins as jdbcSourceConnectors } from '../connectors/jdbc/source/index.ts'
@@ -16,6 +17,7 @@ export function builtInPlugins(): PluginRegistry {
     ...postgresCdcConnectors,
     ...builtInConverters,
     ...transforms,
+    ...configProviders,
   ])
     registry.register(plugin)
   return registry

@@ -16,8 +16,10 @@ import { javaRegexFor } from '../api/java-regex.ts'
 import { runWithConnectLogger } from '../api/log.ts'
 import type { SinkRecord, SourceRecord } from '../api/records.ts'
 import { asConnectLogger, type Logger } from '../common/logger.ts'
+import { maskSecretValues } from '../common/secret-values.ts'
 import {
   type State,
+  type Status,
   type StatusListener,
   type TargetState,
   type TaskId,
@@ -27,10 +29,19 @@ import type { WorkerConfig } from '../config/worker-config.ts'
 import { type Log, parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import type { OffsetStore } from '../storage/offset-store.ts'
+import {
+  ConfigProviders,
+  hasReferences,
+  type Resolution,
+  resolutionError,
+  resolutionFailed,
+  reverseTransform,
+} from './config-transformer.ts'
 import { createConverters } from './converters.ts'
 import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/error-handler.ts'
 import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './errors/error-reporter.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
+import { ResolvingTask, type RunningTask } from './resolving-task.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
 import { SourceTaskRunner } from './source-task-runner.ts'
 import type { TaskRunner } from './task-runner.ts'
@@ -47,15 +58,30 @@ export interface WorkerOptions {
   statusListener: StatusListener
   logger: Logger
   workerId: string
+  /** The worker's config providers (`config.providers`); none by default. */
+  configProviders?: ConfigProviders
 }
 
 interface RunningConnector {
   readonly name: string
   readonly type: ConnectorType
   readonly instance: Connector
-  readonly props: Props
+  /** The config as stored, `${…}` references included. */
+  readonly rawProps: Props
+  /** The config the instance runs with: references resolved once it started. */
+  props: Props
+  resolution: Resolution | undefined
+  readonly callbacks: ConnectorCallbacks
   state: State
   target: TargetState
+}
+
+/** What a task was started with, to start it again when a provider's value changes. */
+interface TaskSource {
+  readonly id: TaskId
+  readonly connectorProps: Props
+  readonly taskProps: Props
+  readonly generation: number | undefined
 }
 
 export interface ConnectorCallbacks {
@@ -66,12 +92,22 @@ export interface ConnectorCallbacks {
 export class Worker {
   readonly #o: WorkerOptions
   readonly #connectors = new Map<string, RunningConnector>()
-  readonly #tasks = new Map<string, TaskRunner>()
+  readonly #tasks = new Map<string, RunningTask>()
   readonly #errorHandlers = new Map<string, ErrorHandler>()
+  readonly #providers: ConfigProviders
+  /** Status reports with values from config providers masked in their traces. */
+  readonly #status: StatusListener
+  readonly #taskSources = new Map<string, TaskSource>()
+  /** Pending re-reads of provider values (TTLs), by `connector:<name>` or `task:<id>`. */
+  readonly #reloadTimers = new Map<string, NodeJS.Timeout>()
+  /** Restarts for a changed provider value in progress; a stop in the meantime cancels the restart. */
+  readonly #reloading = new Map<string, { cancelled: boolean; done: Promise<void> }>()
 
   constructor(options: WorkerOptions) {
     this.#o = options
     this.#workerId = options.workerId
+    this.#providers = options.configProviders ?? ConfigProviders.none()
+    this.#status = maskingStatusListener(options.statusListener)
   }
 
   #workerId: string
@@ -111,6 +147,11 @@ export class Worker {
     return this.#o.offsetStore
   }
 
+  /** The worker's config providers: validation resolves `${…}` references with them too. */
+  get configProviders(): ConfigProviders {
+    return this.#providers
+  }
+
   /** Whether the class names a source or a sink connector; throws a ConfigError listing what is installed. */
   connectorType(className: string): ConnectorType {
     return this.#o.plugins.resolve(className, ['source', 'sink'], 'connector.class').type as ConnectorType
@@ -147,7 +188,17 @@ export class Worker {
       this.#reportConnector(name, 'STOPPED')
       return true
     }
-    const running: RunningConnector = { name, type, instance, props, state: 'UNASSIGNED', target }
+    const running: RunningConnector = {
+      name,
+      type,
+      instance,
+      rawProps: props,
+      props,
+      resolution: undefined,
+      callbacks,
+      state: 'UNASSIGNED',
+      target,
+    }
     this.#connectors.set(name, running)
     const context: SourceConnectorContext = {
       requestTaskReconfiguration: () => callbacks.onReconfigurationRequested(name),
@@ -160,7 +211,14 @@ export class Worker {
     }
     instance.initialize(context)
     try {
-      await this.#asConnector(name, () => instance.start(props))
+      if (hasReferences(props)) {
+        const resolution = await this.#providers.resolve(props)
+        if (this.#connectors.get(name) !== running) return false
+        if (resolutionFailed(resolution)) throw resolutionError(resolution)
+        running.props = resolution.props
+        running.resolution = resolution
+      }
+      await this.#asConnector(name, () => instance.start(running.props))
     } catch (error) {
       if (this.#connectors.get(name) !== running) return false // stopped meanwhile: nothing to report
       this.#o.logger.error(`connector ${name} failed to start: ${errorMessage(error)}`)
@@ -181,6 +239,7 @@ export class Worker {
     running.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING'
     this.#reportConnector(name, running.state)
     this.#o.logger.info(`connector ${name} started (${className})`)
+    if (running.resolution) this.#scheduleReload(`connector:${name}`, running.props, running.resolution)
     return true
   }
 
@@ -194,7 +253,14 @@ export class Worker {
     const c = this.#connectors.get(name)
     if (!c) throw new ConnectError('NOT_FOUND', `Connector ${name} not found`)
     const maxTasks = Number(c.props['tasks.max'] ?? '1')
-    const configs = await this.#asConnector(name, () => c.instance.taskConfigs(maxTasks))
+    let generated: Props[]
+    try {
+      generated = await this.#asConnector(name, () => c.instance.taskConfigs(maxTasks))
+    } catch (error) {
+      throw maskedError(error)
+    }
+    // Stored and shown with the references, never the values (resolved again where a task runs).
+    const configs = c.resolution ? reverseTransform(c.rawProps, c.resolution, generated) : generated
     if (configs.length > maxTasks) {
       throw new ConnectError(
         'CONNECT',
@@ -223,6 +289,13 @@ export class Worker {
   }
 
   async stopConnector(name: string): Promise<void> {
+    const unit = `connector:${name}`
+    const reload = this.#reloading.get(unit)
+    if (reload) {
+      reload.cancelled = true
+      await reload.done
+    }
+    this.#cancelReload(unit)
     const c = this.#connectors.get(name)
     if (!c) return
     this.#connectors.delete(name)
@@ -263,21 +336,78 @@ export class Worker {
     const key = taskIdString(id)
     if (this.#tasks.has(key))
       throw new ConnectError('CONFLICT', `task ${key} is already running on this worker`)
-    let runner: TaskRunner
-    try {
-      runner = this.#buildTask(id, connectorProps, taskProps, target, options.generation)
-    } catch (error) {
-      this.#o.logger.error(`task ${key} could not be created: ${errorMessage(error)}`)
-      this.#o.statusListener.onTaskStatus(id, {
-        state: 'FAILED',
-        trace: errorTrace(error),
-        workerId: this.#workerId,
-        generation: options.generation ?? this.#generation,
+    const generation = options.generation
+    let runner: RunningTask
+    if (hasReferences(connectorProps) || hasReferences(taskProps)) {
+      // Built once the providers answered; stands in for the runner meanwhile.
+      runner = new ResolvingTask(id, target, async (stopped, currentTarget) => {
+        const resolved = await this.#resolveTask(connectorProps, taskProps)
+        if (stopped()) return undefined
+        if (resolved instanceof Error) {
+          this.#taskFailed(id, resolved, generation)
+          return undefined
+        }
+        const built = this.#tryBuildTask(
+          id,
+          resolved.connector.props,
+          resolved.task.props,
+          currentTarget(),
+          generation,
+        )
+        if (built)
+          this.#scheduleReload(`task:${key}`, resolved.connector.props, resolved.task, resolved.connector)
+        return built
       })
-      return
+    } else {
+      const built = this.#tryBuildTask(id, connectorProps, taskProps, target, generation)
+      if (!built) return
+      runner = built
     }
+    this.#taskSources.set(key, { id, connectorProps, taskProps, generation })
     this.#tasks.set(key, runner)
     runner.start()
+  }
+
+  #tryBuildTask(
+    id: TaskId,
+    connectorProps: Props,
+    taskProps: Props,
+    target: TargetState,
+    generation: number | undefined,
+  ): TaskRunner | undefined {
+    try {
+      return this.#buildTask(id, connectorProps, taskProps, target, generation)
+    } catch (error) {
+      this.#taskFailed(id, error, generation)
+      return undefined
+    }
+  }
+
+  #taskFailed(id: TaskId, error: unknown, generation: number | undefined): void {
+    this.#o.logger.error(`task ${taskIdString(id)} could not be created: ${errorMessage(error)}`)
+    this.#status.onTaskStatus(id, {
+      state: 'FAILED',
+      trace: errorTrace(error),
+      workerId: this.#workerId,
+      generation: generation ?? this.#generation,
+    })
+  }
+
+  async #resolveTask(
+    connectorProps: Props,
+    taskProps: Props,
+  ): Promise<{ connector: Resolution; task: Resolution } | Error> {
+    try {
+      const [connector, task] = await Promise.all([
+        this.#providers.resolve(connectorProps),
+        this.#providers.resolve(taskProps),
+      ])
+      for (const resolution of [connector, task])
+        if (resolutionFailed(resolution)) return resolutionError(resolution)
+      return { connector, task }
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error))
+    }
   }
 
   taskState(id: TaskId): State | undefined {
@@ -291,15 +421,129 @@ export class Worker {
   /** Stops tasks, all at once, within the worker's graceful shutdown timeout (a total across them). */
   async stopTasks(ids: readonly TaskId[]): Promise<void> {
     const timeout = this.#o.config.getLong('task.shutdown.graceful.timeout.ms')
-    const runners = ids.map((id) => this.#tasks.get(taskIdString(id))).filter((r): r is TaskRunner => !!r)
+    for (const id of ids) {
+      const unit = `task:${taskIdString(id)}`
+      const reload = this.#reloading.get(unit)
+      if (reload) reload.cancelled = true
+      this.#cancelReload(unit)
+    }
+    const runners = ids.map((id) => this.#tasks.get(taskIdString(id))).filter((r): r is RunningTask => !!r)
     await Promise.all(runners.map((r) => r.stop(timeout)))
-    for (const r of runners) this.#tasks.delete(taskIdString(r.id))
+    for (const r of runners) {
+      const key = taskIdString(r.id)
+      if (this.#tasks.get(key) === r) {
+        this.#tasks.delete(key)
+        this.#taskSources.delete(key)
+      }
+    }
   }
 
   /** Stops everything: tasks first (they flush and commit), then connectors. */
   async stop(): Promise<void> {
     await this.stopTasks([...this.#tasks.values()].map((t) => t.id))
     await Promise.all([...this.#connectors.keys()].map((name) => this.stopConnector(name)))
+    for (const unit of [...this.#reloadTimers.keys()]) this.#cancelReload(unit)
+  }
+
+  // ── Values from config providers that change (TTLs, config.action.reload) ──────────────────
+
+  /**
+   * After the providers' TTL, reads the values again; when one changed and the connector's
+   * `config.action.reload` is `restart` (the default), restarts just that connector instance or
+   * task on this worker, with the new values. A value that cannot be read any more leaves the
+   * running one in place (logged) and is tried again after the same time.
+   */
+  #scheduleReload(unit: string, connectorProps: Props, resolution: Resolution, also?: Resolution): void {
+    const ttl = Math.min(resolution.ttlMs ?? Infinity, also?.ttlMs ?? Infinity)
+    if (!Number.isFinite(ttl)) return
+    this.#cancelReload(unit)
+    const seen = fingerprint(resolution, also)
+    const timer = setTimeout(() => {
+      this.#reloadTimers.delete(unit)
+      void this.#checkReload(unit, seen, connectorProps).catch((error: unknown) =>
+        this.#o.logger.warn(`re-reading config provider values of ${unit} failed: ${errorMessage(error)}`),
+      )
+    }, ttl)
+    timer.unref()
+    this.#reloadTimers.set(unit, timer)
+  }
+
+  #cancelReload(unit: string): void {
+    clearTimeout(this.#reloadTimers.get(unit))
+    this.#reloadTimers.delete(unit)
+  }
+
+  async #checkReload(unit: string, seen: string, connectorProps: Props): Promise<void> {
+    const [kind, id] = [unit.slice(0, unit.indexOf(':')), unit.slice(unit.indexOf(':') + 1)]
+    const source = kind === 'task' ? this.#taskSources.get(id) : undefined
+    const connector = kind === 'connector' ? this.#connectors.get(id) : undefined
+    if (!source && !connector) return
+    const raw = connector ? connector.rawProps : source!.connectorProps
+    const resolutions = await Promise.all([
+      this.#providers.resolve(raw),
+      ...(source ? [this.#providers.resolve(source.taskProps)] : []),
+    ])
+    const [first, second] = resolutions
+    if (resolutions.some(resolutionFailed)) {
+      const error = resolutions.map((r) => (resolutionFailed(r) ? resolutionError(r).message : '')).join(' ')
+      this.#o.logger.warn(
+        `${unit}: config provider values could not be read again; keeping the current ones: ${error}`,
+      )
+      this.#scheduleReload(unit, connectorProps, first!, second)
+      return
+    }
+    if (
+      fingerprint(second ?? first!, second ? first : undefined) === seen ||
+      reloadAction(first!.props) === 'none'
+    ) {
+      this.#scheduleReload(unit, connectorProps, second ?? first!, second ? first : undefined)
+      return
+    }
+    this.#o.logger.info(
+      `${unit}: a value from a config provider changed; restarting it (config.action.reload=restart)`,
+    )
+    if (connector) await this.#restartForReload(unit, this.#restartConnector(connector))
+    else await this.#restartForReload(unit, this.#restartTask(source!))
+  }
+
+  async #restartForReload(
+    unit: string,
+    restart: (state: { cancelled: boolean }) => Promise<void>,
+  ): Promise<void> {
+    const state = { cancelled: false, done: Promise.resolve() }
+    state.done = restart(state).finally(() => this.#reloading.delete(unit))
+    this.#reloading.set(unit, state)
+    await state.done
+  }
+
+  #restartConnector(c: RunningConnector): (state: { cancelled: boolean }) => Promise<void> {
+    return async (state) => {
+      if (this.#connectors.get(c.name) !== c) return
+      this.#connectors.delete(c.name)
+      try {
+        await this.#asConnector(c.name, () => c.instance.stop())
+      } catch (error) {
+        this.#o.logger.warn(`connector ${c.name} failed to stop cleanly: ${errorMessage(error)}`)
+      }
+      if (state.cancelled || this.#connectors.has(c.name)) return
+      const started = await this.startConnector(c.name, c.rawProps, c.target, c.callbacks)
+      if (started) c.callbacks.onReconfigurationRequested(c.name)
+    }
+  }
+
+  #restartTask(source: TaskSource): (state: { cancelled: boolean }) => Promise<void> {
+    return async (state) => {
+      const key = taskIdString(source.id)
+      const runner = this.#tasks.get(key)
+      if (!runner || this.#taskSources.get(key) !== source) return
+      await runner.stop(this.#o.config.getLong('task.shutdown.graceful.timeout.ms'))
+      if (state.cancelled || this.#tasks.get(key) !== runner) return
+      this.#tasks.delete(key)
+      this.#taskSources.delete(key)
+      this.startTask(source.id, source.connectorProps, source.taskProps, runner.targetState, {
+        generation: source.generation,
+      })
+    }
   }
 
   #buildTask(
@@ -315,7 +559,7 @@ export class Worker {
     const ctx = {
       id,
       workerId: this.#workerId,
-      statusListener: this.#o.statusListener,
+      statusListener: this.#status,
       logger: logger.child({ connector: id.connector, task: id.task }),
       // The generation the task was assigned in, else the worker's current one.
       generation: () => generation ?? this.#generation,
@@ -403,7 +647,7 @@ export class Worker {
   }
 
   #reportConnector(name: string, state: State, trace: string | null = null): void {
-    this.#o.statusListener.onConnectorStatus(name, {
+    this.#status.onConnectorStatus(name, {
       state,
       trace,
       workerId: this.#workerId,
@@ -422,4 +666,37 @@ export function sinkTopics(props: Props): string[] | RegExp {
     .filter(Boolean)
   if (topics.length === 0) throw new ConfigError('topics', 'Must configure one of topics or topics.regex')
   return topics
+}
+
+function reloadAction(props: Props): 'none' | 'restart' {
+  return (props['config.action.reload'] ?? 'restart').trim().toLowerCase() === 'none' ? 'none' : 'restart'
+}
+
+/** The resolved values, compared to tell whether a provider's answer changed. */
+function fingerprint(resolution: Resolution, also?: Resolution): string {
+  const entries = [...resolution.values, ...(also?.values ?? [])].sort(([a], [b]) => a.localeCompare(b))
+  return JSON.stringify(entries)
+}
+
+/** A status listener whose traces never show a value resolved from a config provider. */
+function maskingStatusListener(listener: StatusListener): StatusListener {
+  const masked = (status: Status): Status =>
+    status.trace ? { ...status, trace: maskSecretValues(status.trace) } : status
+  return {
+    onConnectorStatus: (connector, status) => listener.onConnectorStatus(connector, masked(status)),
+    onTaskStatus: (id, status) => listener.onTaskStatus(id, masked(status)),
+    onConnectorDestroyed: (connector) => listener.onConnectorDestroyed(connector),
+    onTaskDestroyed: (id) => listener.onTaskDestroyed(id),
+    onTopicActive: (connector, topic, task) => listener.onTopicActive(connector, topic, task),
+  }
+}
+
+/** The error, or one with the same message and trace less any value from a config provider. */
+function maskedError(error: unknown): unknown {
+  const trace = errorTrace(error)
+  const maskedTrace = maskSecretValues(trace)
+  if (maskedTrace === trace) return error
+  const masked = new ConnectError('CONNECT', maskSecretValues(errorMessage(error)))
+  masked.stack = maskedTrace
+  return masked
 }
