@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${provider:path:key}` references are the subject here
 /**
  * Config providers in a running worker, through the REST API as a user meets them: references
  * resolved when a connector and its tasks start, kept as written in everything the worker stores
