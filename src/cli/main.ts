@@ -11,7 +11,7 @@ import { ConnectError, errorMessage } from '../api/errors.ts'
 import { WorkerConfig, workerProps } from '../config/worker-config.ts'
 import { VERSION } from '../version.ts'
 import { runDemo } from './demo.ts'
-import { exitCodeOf, registerManageCommands } from './manage.ts'
+import { exitCodeOf, globalOptionsLast, registerManageCommands } from './manage.ts'
 import { type StandaloneWorker, startStandalone } from './standalone.ts'
 import { resolveWorkerProps } from './worker-config-providers.ts'
 
@@ -100,7 +100,7 @@ function stopOnSignals(worker: Pick<StandaloneWorker, 'logger' | 'stop'>): void 
 }
 
 try {
-  await program.parseAsync(process.argv)
+  await program.parseAsync(globalOptionsLast(process.argv))
 } catch (error) {
   const key = error instanceof ConnectError && error.key ? ` [${error.key}]` : ''
   process.stderr.write(`sluice: ${errorMessage(error)}${key}\n`)

@@ -9,7 +9,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { ConnectError } from '../api/errors.ts'
+import { ConfigError, ConnectError } from '../api/errors.ts'
 import type { Logger } from '../common/logger.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { RequestTargetError } from '../herder/distributed/request-target.ts'
@@ -217,11 +217,38 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   registerConnectorPluginRoutes(app, options.herder)
   registerMetricsRoutes(app, options.herder)
   if (options.loggers) registerLoggerRoutes(app, options.loggers)
-  const address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })
+  let address: string
+  try {
+    address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })
+  } catch (error) {
+    await app.close().catch(() => {})
+    throw listenError(error, options)
+  }
   const port = (app.server.address() as { port: number }).port
   return {
     port,
     url: address,
     close: () => app.close(),
   }
+}
+
+/** A listener that cannot open names the `listeners` key, the port and what to do. */
+function listenError(error: unknown, options: { host: string; port: number; tls?: unknown }): unknown {
+  const code = (error as NodeJS.ErrnoException).code
+  const listener = `${options.tls ? 'https' : 'http'}://${options.host}:${options.port}`
+  if (code === 'EADDRINUSE') {
+    return new ConfigError(
+      'listeners',
+      `port ${options.port} is already in use (listeners=${listener}): stop what listens there, or set listeners to a free port, e.g. listeners=http://:${options.port + 1}`,
+      { cause: error },
+    )
+  }
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    return new ConfigError(
+      'listeners',
+      `cannot listen on ${listener} (${code}): choose a port above 1023 or an address of this machine in listeners`,
+      { cause: error },
+    )
+  }
+  return error
 }
