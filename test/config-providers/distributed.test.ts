@@ -107,7 +107,7 @@ describe('[integration] config providers in a distributed worker', {
     const taskRecord = records.find((r) => r.key === `task-${name}-0`)
     assert.ok(connector?.value?.includes('${mem:dist:password}'), connector?.value ?? 'no connector record')
     assert.ok(taskRecord?.value?.includes('${mem:dist:password}'), taskRecord?.value ?? 'no task record')
-    assert.ok(taskRecord.value.includes('prefix-${mem:dist:password}-suffix'))
+    assert.ok(taskRecord!.value!.includes('prefix-${mem:dist:password}-suffix'))
     for (const r of records) assert.ok(!r.value?.includes(SECRET), `${r.key} holds the value`)
   })
 
