@@ -24,6 +24,9 @@ import { ConfigError, errorMessage } from '../api/errors.ts'
 import { registerSecretValues } from '../common/secret-values.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 
+/** Shorter values are put back only where a task key holds exactly its connector key's value. */
+const EMBEDDED_MIN_LENGTH = 8
+
 const PATTERN = /\$\{([^}]*?):(?:([^}]*?):)?([^}]*?)\}/g
 
 /** A reference's parts, and its text as written. */
@@ -204,7 +207,9 @@ export class ConfigProviders {
  * key whose value is its connector key's resolved value gets the reference text back. Beyond
  * Connect, a resolved value a connector copied into another key or embedded in a longer one (a URL
  * with the password) is put back as its reference too, so no value reaches the config topic or
- * `GET /connectors/{c}/tasks`; resolving the stored text gives the same config again.
+ * `GET /connectors/{c}/tasks`; resolving the stored text gives the same config again. (Values of
+ * fewer than eight characters are put back only in the first case: `1000` or `true` may well appear
+ * in another key by coincidence, and would then follow the provider's value when it changes.)
  */
 export function reverseTransform(
   raw: Readonly<Props>,
@@ -212,8 +217,10 @@ export function reverseTransform(
   taskConfigs: Props[],
 ): Props[] {
   if (resolution.values.size === 0) return taskConfigs
+  // Only values long enough not to occur in another key by coincidence: the text put back stands
+  // for the provider's value, and follows it when it changes.
   const byLength = [...resolution.values]
-    .filter(([, v]) => v.length >= 4)
+    .filter(([, v]) => v.length >= EMBEDDED_MIN_LENGTH)
     .sort((a, b) => b[1].length - a[1].length)
   return taskConfigs.map((config) => {
     const out: Record<string, string> = {}

@@ -254,6 +254,51 @@ describe('config providers in a worker', () => {
   })
 })
 
+describe('a Kubernetes Secret that changes', () => {
+  it('restarts the connector that uses it with the new value, and nothing else', async () => {
+    const api = await startFakeKubernetes('team-b')
+    api.putSecret('team-b', 'rotating', { password: 'rotating-password-v1' })
+    api.putSecret('team-b', 'stable', { password: 'stable-password-v1' })
+    const w = await startTestWorker({
+      'plugin.path': FIXTURES,
+      'config.providers': 'secrets',
+      'config.providers.secrets.class': 'io.strimzi.kafka.KubernetesSecretConfigProvider',
+      'config.providers.secrets.param.kubernetes.master': api.url,
+      'config.providers.secrets.param.kubernetes.serviceaccount.dir': api.serviceAccountDir,
+      'config.providers.secrets.param.ttl.ms': '200',
+    })
+    try {
+      for (const [name, secret] of [
+        ['uses-rotating', '${secrets:team-b/rotating:password}'],
+        ['uses-stable', '${secrets:team-b/stable:password}'],
+      ] as const) {
+        const res = await request(w.base, 'POST', '/connectors', {
+          name,
+          config: { 'connector.class': 'test.RecordingSource', secret },
+        })
+        assert.equal(res.status, 201, JSON.stringify(res.body))
+        await eventually(() => startsOf(name, 'task')[0], 10_000, `${name}'s task`)
+      }
+      api.putSecret('team-b', 'rotating', { password: 'rotating-password-v2' })
+      await eventually(
+        () => startsOf('uses-rotating', 'task').find((s) => s.props.secret === 'rotating-password-v2'),
+        10_000,
+        'the connector using the rotated Secret to restart',
+      )
+      await sleep(600)
+      assert.deepEqual(
+        startsOf('uses-rotating', 'connector').map((s) => s.props.secret),
+        ['rotating-password-v1', 'rotating-password-v2'],
+      )
+      assert.equal(startsOf('uses-stable', 'connector').length, 1)
+      assert.equal(startsOf('uses-stable', 'task').length, 1)
+    } finally {
+      await w.close()
+      await api.close()
+    }
+  })
+})
+
 describe('a worker whose file provider has allowed.paths', () => {
   it('refuses a file outside them with a 400 naming the key, the reference and allowed.paths', async () => {
     const allowed = mkdtempSync(join(tmpdir(), 'sluice-allowed-'))
