@@ -43,12 +43,13 @@ export class ResolvingTask implements RunningTask {
       () => this.#target,
     ).then(
       (runner) => {
-        if (!runner || this.#stopped) return
+        // Built only if no stop had come; a stop that comes now stops it once it runs (see stop()).
+        if (!runner) return
         this.#runner = runner
         runner.start()
       },
-      () => undefined,
-    ) // `build` reports its own failures
+      () => undefined, // `build` reports its own failures
+    )
   }
 
   transitionTo(target: TargetState): void {
