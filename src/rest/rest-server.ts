@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { ConfigError, ConnectError } from '../api/errors.ts'
 import type { Logger } from '../common/logger.ts'
+import { maskSecretValues } from '../common/secret-values.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { RequestTargetError } from '../herder/distributed/request-target.ts'
 import type { Herder } from '../herder/herder.ts'
@@ -194,7 +195,10 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     if (error instanceof ConnectError) {
       if (error.status >= 500 && !(error instanceof BodyReadError))
         log.error({ err: error.message, url: request.url }, 'REST request failed')
-      return reply.code(error.status).send({ error_code: error.status, message: error.message })
+      // A connector's or driver's message may quote a value resolved from a config provider.
+      return reply
+        .code(error.status)
+        .send({ error_code: error.status, message: maskSecretValues(error.message) })
     }
     const status = (error as { statusCode?: number }).statusCode
     const message = error instanceof Error ? error.message : String(error)
@@ -202,7 +206,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
       return reply.code(status).send({ error_code: status, message: FRAMEWORK_MESSAGES[status] ?? message })
     }
     log.error({ err: message, url: request.url }, 'REST request failed')
-    return reply.code(500).send({ error_code: 500, message })
+    return reply.code(500).send({ error_code: 500, message: maskSecretValues(message) })
   })
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]

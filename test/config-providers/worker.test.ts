@@ -196,6 +196,29 @@ describe('config providers in a worker', () => {
     })
   }
 
+  it("shows a reference, never its value, in a connector's validation failure and in a refused offsets change", async () => {
+    const validation = await rest<{ message: string }>(
+      'POST',
+      '/connectors',
+      recording('unreachable', { secret: '${secrets:team-a/db:password}', 'fail.validation': 'true' }),
+    )
+    assert.equal(validation.status, 400)
+    assert.match(validation.body.message, /cannot reach the service as \$\{secrets:team-a\/db:password\}/)
+    await rest('POST', '/connectors', recording('offsets', { secret: '${secrets:team-a/db:password}' }))
+    await eventually(() => startsOf('offsets', 'task')[0])
+    assert.equal((await rest('PUT', '/connectors/offsets/stop')).status, 204)
+    const patch = await rest<{ error_code: number; message: string }>(
+      'PATCH',
+      '/connectors/offsets/offsets',
+      {
+        offsets: [{ partition: { p: 1 }, offset: { o: 1 } }],
+      },
+    )
+    assert.equal(patch.status, 500, JSON.stringify(patch.body))
+    assert.match(patch.body.message, /offsets refused for \[hidden\]/)
+    assert.ok(!JSON.stringify(patch.body).includes(SECRET))
+  })
+
   it('masks a resolved value a failing task quotes in its status trace', async () => {
     await rest(
       'POST',
