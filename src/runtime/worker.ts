@@ -2,6 +2,11 @@
  * The worker runs connector instances and task runners on one process, on top of a `Log` and an
  * offset store. It does not decide *what* runs — the herder does (standalone: everything;
  * distributed: what the group assigned) — it only starts, stops and reports.
+ *
+ * Configs holding `${provider:path:key}` references are resolved here, where the connector or task
+ * runs (config-transformer.ts); a changed value restarts the unit that uses it (config-reloads.ts).
+ * Longer than 600 lines because those restarts must work on the worker's own maps of connectors and
+ * tasks, racing the herder's stops.
  */
 
 import type {
@@ -16,10 +21,8 @@ import { javaRegexFor } from '../api/java-regex.ts'
 import { runWithConnectLogger } from '../api/log.ts'
 import type { SinkRecord, SourceRecord } from '../api/records.ts'
 import { asConnectLogger, type Logger } from '../common/logger.ts'
-import { maskSecretValues } from '../common/secret-values.ts'
 import {
   type State,
-  type Status,
   type StatusListener,
   type TargetState,
   type TaskId,
@@ -29,6 +32,7 @@ import type { WorkerConfig } from '../config/worker-config.ts'
 import { type Log, parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import type { OffsetStore } from '../storage/offset-store.ts'
+import { ConfigReloads } from './config-reloads.ts'
 import {
   ConfigProviders,
   hasReferences,
@@ -42,6 +46,7 @@ import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/er
 import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './errors/error-reporter.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import { ResolvingTask, type RunningTask } from './resolving-task.ts'
+import { maskedError, maskingStatusListener } from './secret-masking.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
 import { SourceTaskRunner } from './source-task-runner.ts'
 import type { TaskRunner } from './task-runner.ts'
@@ -98,8 +103,8 @@ export class Worker {
   /** Status reports with values from config providers masked in their traces. */
   readonly #status: StatusListener
   readonly #taskSources = new Map<string, TaskSource>()
-  /** Pending re-reads of provider values (TTLs), by `connector:<name>` or `task:<id>`. */
-  readonly #reloadTimers = new Map<string, NodeJS.Timeout>()
+  /** Re-reads of provider values (TTLs), by `connector:<name>` or `task:<id>`. */
+  readonly #reloads: ConfigReloads
   /** Restarts for a changed provider value in progress; a stop in the meantime cancels the restart. */
   readonly #reloading = new Map<string, { cancelled: boolean; done: Promise<void> }>()
 
@@ -108,6 +113,7 @@ export class Worker {
     this.#workerId = options.workerId
     this.#providers = options.configProviders ?? ConfigProviders.none()
     this.#status = maskingStatusListener(options.statusListener)
+    this.#reloads = new ConfigReloads(options.logger)
   }
 
   #workerId: string
@@ -239,7 +245,7 @@ export class Worker {
     running.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING'
     this.#reportConnector(name, running.state)
     this.#o.logger.info(`connector ${name} started (${className})`)
-    if (running.resolution) this.#scheduleReload(`connector:${name}`, running.props, running.resolution)
+    if (running.resolution) this.#watchConnector(running, running.resolution)
     return true
   }
 
@@ -295,7 +301,7 @@ export class Worker {
       reload.cancelled = true
       await reload.done
     }
-    this.#cancelReload(unit)
+    this.#reloads.cancel(unit)
     const c = this.#connectors.get(name)
     if (!c) return
     this.#connectors.delete(name)
@@ -354,8 +360,7 @@ export class Worker {
           currentTarget(),
           generation,
         )
-        if (built)
-          this.#scheduleReload(`task:${key}`, resolved.connector.props, resolved.task, resolved.connector)
+        if (built) this.#watchTask(key, [resolved.connector, resolved.task])
         return built
       })
     } else {
@@ -425,7 +430,7 @@ export class Worker {
       const unit = `task:${taskIdString(id)}`
       const reload = this.#reloading.get(unit)
       if (reload) reload.cancelled = true
-      this.#cancelReload(unit)
+      this.#reloads.cancel(unit)
     }
     const runners = ids.map((id) => this.#tasks.get(taskIdString(id))).filter((r): r is RunningTask => !!r)
     await Promise.all(runners.map((r) => r.stop(timeout)))
@@ -442,69 +447,37 @@ export class Worker {
   async stop(): Promise<void> {
     await this.stopTasks([...this.#tasks.values()].map((t) => t.id))
     await Promise.all([...this.#connectors.keys()].map((name) => this.stopConnector(name)))
-    for (const unit of [...this.#reloadTimers.keys()]) this.#cancelReload(unit)
+    this.#reloads.cancelAll()
+  }
+
+  // ── Values from config providers that change (config-reloads.ts) ──────────────────────────
+
+  #watchConnector(c: RunningConnector, resolution: Resolution): void {
+    const unit = `connector:${c.name}`
+    this.#reloads.watch(unit, [resolution], {
+      reread: async () =>
+        this.#connectors.get(c.name) === c ? [await this.#providers.resolve(c.rawProps)] : undefined,
+      restart: () => this.#restartForReload(unit, this.#restartConnector(c)),
+    })
+  }
+
+  #watchTask(key: string, resolutions: Resolution[]): void {
+    const source = this.#taskSources.get(key)
+    if (!source) return
+    const unit = `task:${key}`
+    this.#reloads.watch(unit, resolutions, {
+      reread: async () =>
+        this.#taskSources.get(key) === source
+          ? Promise.all([
+              this.#providers.resolve(source.connectorProps),
+              this.#providers.resolve(source.taskProps),
+            ])
+          : undefined,
+      restart: () => this.#restartForReload(unit, this.#restartTask(source)),
+    })
   }
 
   // ── Values from config providers that change (TTLs, config.action.reload) ──────────────────
-
-  /**
-   * After the providers' TTL, reads the values again; when one changed and the connector's
-   * `config.action.reload` is `restart` (the default), restarts just that connector instance or
-   * task on this worker, with the new values. A value that cannot be read any more leaves the
-   * running one in place (logged) and is tried again after the same time.
-   */
-  #scheduleReload(unit: string, connectorProps: Props, resolution: Resolution, also?: Resolution): void {
-    const ttl = Math.min(resolution.ttlMs ?? Infinity, also?.ttlMs ?? Infinity)
-    if (!Number.isFinite(ttl)) return
-    this.#cancelReload(unit)
-    const seen = fingerprint(resolution, also)
-    const timer = setTimeout(() => {
-      this.#reloadTimers.delete(unit)
-      void this.#checkReload(unit, seen, connectorProps).catch((error: unknown) =>
-        this.#o.logger.warn(`re-reading config provider values of ${unit} failed: ${errorMessage(error)}`),
-      )
-    }, ttl)
-    timer.unref()
-    this.#reloadTimers.set(unit, timer)
-  }
-
-  #cancelReload(unit: string): void {
-    clearTimeout(this.#reloadTimers.get(unit))
-    this.#reloadTimers.delete(unit)
-  }
-
-  async #checkReload(unit: string, seen: string, connectorProps: Props): Promise<void> {
-    const [kind, id] = [unit.slice(0, unit.indexOf(':')), unit.slice(unit.indexOf(':') + 1)]
-    const source = kind === 'task' ? this.#taskSources.get(id) : undefined
-    const connector = kind === 'connector' ? this.#connectors.get(id) : undefined
-    if (!source && !connector) return
-    const raw = connector ? connector.rawProps : source!.connectorProps
-    const resolutions = await Promise.all([
-      this.#providers.resolve(raw),
-      ...(source ? [this.#providers.resolve(source.taskProps)] : []),
-    ])
-    const [first, second] = resolutions
-    if (resolutions.some(resolutionFailed)) {
-      const error = resolutions.map((r) => (resolutionFailed(r) ? resolutionError(r).message : '')).join(' ')
-      this.#o.logger.warn(
-        `${unit}: config provider values could not be read again; keeping the current ones: ${error}`,
-      )
-      this.#scheduleReload(unit, connectorProps, first!, second)
-      return
-    }
-    if (
-      fingerprint(second ?? first!, second ? first : undefined) === seen ||
-      reloadAction(first!.props) === 'none'
-    ) {
-      this.#scheduleReload(unit, connectorProps, second ?? first!, second ? first : undefined)
-      return
-    }
-    this.#o.logger.info(
-      `${unit}: a value from a config provider changed; restarting it (config.action.reload=restart)`,
-    )
-    if (connector) await this.#restartForReload(unit, this.#restartConnector(connector))
-    else await this.#restartForReload(unit, this.#restartTask(source!))
-  }
 
   async #restartForReload(
     unit: string,
@@ -666,37 +639,4 @@ export function sinkTopics(props: Props): string[] | RegExp {
     .filter(Boolean)
   if (topics.length === 0) throw new ConfigError('topics', 'Must configure one of topics or topics.regex')
   return topics
-}
-
-function reloadAction(props: Props): 'none' | 'restart' {
-  return (props['config.action.reload'] ?? 'restart').trim().toLowerCase() === 'none' ? 'none' : 'restart'
-}
-
-/** The resolved values, compared to tell whether a provider's answer changed. */
-function fingerprint(resolution: Resolution, also?: Resolution): string {
-  const entries = [...resolution.values, ...(also?.values ?? [])].sort(([a], [b]) => a.localeCompare(b))
-  return JSON.stringify(entries)
-}
-
-/** A status listener whose traces never show a value resolved from a config provider. */
-function maskingStatusListener(listener: StatusListener): StatusListener {
-  const masked = (status: Status): Status =>
-    status.trace ? { ...status, trace: maskSecretValues(status.trace) } : status
-  return {
-    onConnectorStatus: (connector, status) => listener.onConnectorStatus(connector, masked(status)),
-    onTaskStatus: (id, status) => listener.onTaskStatus(id, masked(status)),
-    onConnectorDestroyed: (connector) => listener.onConnectorDestroyed(connector),
-    onTaskDestroyed: (id) => listener.onTaskDestroyed(id),
-    onTopicActive: (connector, topic, task) => listener.onTopicActive(connector, topic, task),
-  }
-}
-
-/** The error, or one with the same message and trace less any value from a config provider. */
-function maskedError(error: unknown): unknown {
-  const trace = errorTrace(error)
-  const maskedTrace = maskSecretValues(trace)
-  if (maskedTrace === trace) return error
-  const masked = new ConnectError('CONNECT', maskSecretValues(errorMessage(error)))
-  masked.stack = maskedTrace
-  return masked
 }

@@ -277,6 +277,44 @@ describe('config providers in a worker', () => {
   })
 })
 
+describe('a value that can no longer be read', () => {
+  it('keeps the running connector, and is read again until it comes back', async () => {
+    const w = await startTestWorker({
+      'plugin.path': FIXTURES,
+      'config.providers': 'mem',
+      'config.providers.mem.class': 'test.MemoryConfigProvider',
+      'config.providers.mem.param.ttl.ms': '100',
+    })
+    try {
+      const values = shared().values
+      values.set('gone:k', 'value-before-it-went')
+      const res = await request(w.base, 'POST', '/connectors', {
+        name: 'outlives',
+        config: { 'connector.class': 'test.RecordingSource', secret: '${mem:gone:k}' },
+      })
+      assert.equal(res.status, 201)
+      await eventually(() => startsOf('outlives', 'task')[0])
+      values.delete('gone:k')
+      await sleep(500)
+      assert.equal(startsOf('outlives', 'connector').length, 1, 'not restarted while the value is missing')
+      const status = await request<{ connector: { state: string } }>(
+        w.base,
+        'GET',
+        '/connectors/outlives/status',
+      )
+      assert.equal(status.body.connector.state, 'RUNNING')
+      values.set('gone:k', 'value-after-it-came-back')
+      await eventually(
+        () => startsOf('outlives', 'task').find((s) => s.props.secret === 'value-after-it-came-back'),
+        10_000,
+        'a restart once the value is back',
+      )
+    } finally {
+      await w.close()
+    }
+  })
+})
+
 describe('a Kubernetes Secret that changes', () => {
   it('restarts the connector that uses it with the new value, and nothing else', async () => {
     const api = await startFakeKubernetes('team-b')
