@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { Command } from 'commander'
-import { registerManageCommands } from '../../src/cli/manage.ts'
+import { globalOptionsLast, registerManageCommands } from '../../src/cli/manage.ts'
 import { eventually } from '../helpers/rest.ts'
 
 const REPO = resolve(import.meta.dirname, '../..')
@@ -59,6 +59,33 @@ async function freePort(): Promise<number> {
   await new Promise((done) => server.close(done))
   return port
 }
+
+describe('global options before the command', () => {
+  it('are moved after it, values and = forms included, before a -- and nothing else', () => {
+    const argv = ['node', 'sluice']
+    assert.deepEqual(globalOptionsLast([...argv, '--url', 'http://w:8083', '--json', 'status']), [
+      ...argv,
+      'status',
+      '--url',
+      'http://w:8083',
+      '--json',
+    ])
+    assert.deepEqual(globalOptionsLast([...argv, '--user=a:b', 'connectors', 'create', '--', 'x']), [
+      ...argv,
+      'connectors',
+      'create',
+      '--user=a:b',
+      '--',
+      'x',
+    ])
+    assert.deepEqual(globalOptionsLast([...argv, 'standalone', 'w.properties']), [
+      ...argv,
+      'standalone',
+      'w.properties',
+    ])
+    assert.deepEqual(globalOptionsLast([...argv, '--version']), [...argv, '--version'])
+  })
+})
 
 describe('the README commands', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-readme-'))
