@@ -18,6 +18,8 @@ export interface ReloadTarget {
   restart(): Promise<void>
 }
 
+const MIN_TTL_MS = 100
+
 export class ConfigReloads {
   readonly #logger: Logger
   readonly #timers = new Map<string, NodeJS.Timeout>()
@@ -31,9 +33,11 @@ export class ConfigReloads {
     unit: string,
     current: readonly Resolution[],
     target: ReloadTarget,
-    ttlMs = shortestTtl(current),
+    ttl = shortestTtl(current),
   ): void {
-    if (ttlMs === undefined) return
+    if (ttl === undefined) return
+    // A provider answering a TTL of 0 must not make the worker ask it in a loop.
+    const ttlMs = Math.max(ttl, MIN_TTL_MS)
     this.cancel(unit)
     const seen = fingerprint(current)
     const timer = setTimeout(() => {
