@@ -33,6 +33,7 @@ import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './erro
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
 import { SourceTaskRunner } from './source-task-runner.ts'
+import { type StartupCounters, TaskMetrics } from './task-metrics.ts'
 import type { TaskRunner } from './task-runner.ts'
 import { TopicCreator } from './topic-creator.ts'
 import { TransformationChain } from './transformation-chain.ts'
@@ -58,6 +59,15 @@ interface RunningConnector {
   target: TargetState
 }
 
+/** What `GET /metrics` shows of this worker (Kafka Connect's worker, connector and task metric groups). */
+export interface WorkerMetricsSnapshot {
+  startup: Readonly<StartupCounters>
+  /** Connectors with an instance on this worker. */
+  connectors: { name: string; className: string; type: ConnectorType; version: string; state: State }[]
+  /** Tasks running on this worker. */
+  tasks: { id: TaskId; state: State; metrics: TaskMetrics; errors: Readonly<ErrorMetrics> | undefined }[]
+}
+
 export interface ConnectorCallbacks {
   /** The connector asked for its task configs to be regenerated. */
   onReconfigurationRequested(name: string): void
@@ -68,6 +78,14 @@ export class Worker {
   readonly #connectors = new Map<string, RunningConnector>()
   readonly #tasks = new Map<string, TaskRunner>()
   readonly #errorHandlers = new Map<string, ErrorHandler>()
+  readonly #startup: StartupCounters = {
+    connectorStartupAttempts: 0,
+    connectorStartupSuccesses: 0,
+    connectorStartupFailures: 0,
+    taskStartupAttempts: 0,
+    taskStartupSuccesses: 0,
+    taskStartupFailures: 0,
+  }
 
   constructor(options: WorkerOptions) {
     this.#o = options
@@ -135,10 +153,12 @@ export class Worker {
     const className = props['connector.class']
     let instance: Connector
     let type: ConnectorType
+    this.#startup.connectorStartupAttempts++
     try {
       type = this.connectorType(className)
       instance = this.newConnector(className)
     } catch (error) {
+      this.#startup.connectorStartupFailures++
       this.#reportConnector(name, 'FAILED', errorTrace(error))
       return false
     }
@@ -163,6 +183,7 @@ export class Worker {
       await this.#asConnector(name, () => instance.start(props))
     } catch (error) {
       if (this.#connectors.get(name) !== running) return false // stopped meanwhile: nothing to report
+      this.#startup.connectorStartupFailures++
       this.#o.logger.error(`connector ${name} failed to start: ${errorMessage(error)}`)
       running.state = 'FAILED'
       this.#reportConnector(name, 'FAILED', errorTrace(error))
@@ -179,6 +200,7 @@ export class Worker {
       return false
     }
     running.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING'
+    this.#startup.connectorStartupSuccesses++
     this.#reportConnector(name, running.state)
     this.#o.logger.info(`connector ${name} started (${className})`)
     return true
@@ -264,9 +286,11 @@ export class Worker {
     if (this.#tasks.has(key))
       throw new ConnectError('CONFLICT', `task ${key} is already running on this worker`)
     let runner: TaskRunner
+    this.#startup.taskStartupAttempts++
     try {
       runner = this.#buildTask(id, connectorProps, taskProps, target, options.generation)
     } catch (error) {
+      this.#startup.taskStartupFailures++
       this.#o.logger.error(`task ${key} could not be created: ${errorMessage(error)}`)
       this.#o.statusListener.onTaskStatus(id, {
         state: 'FAILED',
@@ -276,6 +300,7 @@ export class Worker {
       })
       return
     }
+    this.#startup.taskStartupSuccesses++
     this.#tasks.set(key, runner)
     runner.start()
   }
@@ -312,7 +337,10 @@ export class Worker {
     const { config, log, plugins, logger } = this.#o
     const className = connectorProps['connector.class']
     const connector = this.newConnector(className)
+    const type = this.connectorType(className)
+    const metrics = new TaskMetrics(id.connector, id.task, type)
     const ctx = {
+      metrics,
       id,
       workerId: this.#workerId,
       statusListener: this.#o.statusListener,
@@ -330,7 +358,7 @@ export class Worker {
       `connector-dlq-producer-${clientSuffix}`,
     )
     this.#errorHandlers.set(taskIdString(id), errorHandler)
-    if (this.connectorType(className) === 'source') {
+    if (type === 'source') {
       const task = new ((connector as SourceConnector).taskClass())()
       return new SourceTaskRunner(ctx, target, {
         task,
@@ -400,6 +428,35 @@ export class Worker {
   /** Error counters of a task that ran on this worker (kept after it stops, until it is started again). */
   taskErrorMetrics(id: TaskId): ErrorMetrics | undefined {
     return this.#errorHandlers.get(taskIdString(id))?.metrics
+  }
+
+  /** The worker's metrics now: startup counters, its connectors and its tasks. */
+  metrics(): WorkerMetricsSnapshot {
+    const connectors: WorkerMetricsSnapshot['connectors'] = []
+    for (const c of this.#connectors.values()) {
+      let version = 'unknown'
+      try {
+        version = c.instance.version()
+      } catch {
+        // A connector whose version() throws is shown with version 'unknown'.
+      }
+      const className = this.#o.plugins.resolve(
+        c.props['connector.class'],
+        ['source', 'sink'],
+        'connector.class',
+      ).className
+      connectors.push({ name: c.name, className, type: c.type, version, state: c.state })
+    }
+    const tasks: WorkerMetricsSnapshot['tasks'] = []
+    for (const [key, runner] of this.#tasks) {
+      tasks.push({
+        id: runner.id,
+        state: runner.state,
+        metrics: runner.taskMetrics,
+        errors: this.#errorHandlers.get(key)?.metrics,
+      })
+    }
+    return { startup: { ...this.#startup }, connectors, tasks }
   }
 
   #reportConnector(name: string, state: State, trace: string | null = null): void {
