@@ -8,7 +8,7 @@
  * The runners' one hook is `stage()`: each poll, convert, produce, put and commit reports when it
  * started, how many records it carried and whether it failed. Besides the counters, a stage is
  * published on the `sluice:task-stage` diagnostics channel (only when something subscribes, so it
- * costs nothing otherwise): tracing subscribes there (decision 0020). Averages, maxima and rates
+ * costs nothing otherwise): tracing subscribes there (telemetry/, decision 0016). Averages, maxima and rates
  * cover Kafka's default metric window: 2 samples of 30 s (`metrics.num.samples`,
  * `metrics.sample.window.ms`).
  */
