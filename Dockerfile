@@ -19,7 +19,7 @@ RUN set -eu; \
     done; \
     cp /etc/ssl/certs/ca-certificates.crt /out/etc/ssl/certs/; \
     cp /bin/busybox /out/bin/busybox; \
-    for applet in sh date sleep basename cat ls env wget; do ln -s busybox "/out/bin/$applet"; done; \
+    for applet in sh date sleep basename cat ls env id wget; do ln -s busybox "/out/bin/$applet"; done; \
     printf 'root:x:0:0:root:/root:/bin/sh\nsluice:x:10001:10001:sluice:/data:/bin/sh\n' > /out/etc/passwd; \
     printf 'root:x:0:\nsluice:x:10001:\n' > /out/etc/group; \
     chown 10001:10001 /out/data; \

@@ -16,6 +16,8 @@
 #   DEBIAN_SUITE   the Debian release             (default bookworm)
 #   DEBIAN_MIRROR  where debootstrap downloads    (default http://deb.debian.org/debian)
 #   STORAGE_DRIVER podman/buildah storage driver (e.g. vfs where overlay mounts are not allowed)
+#   ISOLATION      how RUN steps run: oci (default) or chroot, for hosts where the OCI runtime
+#                  cannot create containers (e.g. "cgroups in hybrid mode not supported")
 #
 # Usage: scripts/build-image.sh            then: podman run --rm -p 8083:8083 localhost/sluice:0.1.0
 set -euo pipefail
@@ -83,12 +85,14 @@ find "$CONTEXT/app/node_modules" \
 find "$CONTEXT/app/node_modules" -type d \( -name 'dist-types' -o -name '@types' -o -name 'docs' \) -prune -exec rm -rf {} +
 rm -f "$CONTEXT/app/package-lock.json"
 
-# 3. The image.
+# 3. The image (docker format: OCI images have no HEALTHCHECK).
 step "building $IMAGE with $ENGINE"
+BUILD=(--format docker --build-arg "BASE_IMAGE=$BASE_IMAGE" -f Dockerfile -t "$IMAGE")
+if [ -n "${ISOLATION:-}" ]; then BUILD+=(--isolation "$ISOLATION"); fi
 if [ "$ENGINE" = podman ]; then
-  engine build --format docker --build-arg "BASE_IMAGE=$BASE_IMAGE" -f Dockerfile -t "$IMAGE" "$CONTEXT"
+  engine build "${BUILD[@]}" "$CONTEXT"
 else
-  engine bud --format docker --build-arg "BASE_IMAGE=$BASE_IMAGE" -f Dockerfile -t "$IMAGE" "$CONTEXT"
+  engine bud "${BUILD[@]}" "$CONTEXT"
 fi
 SIZE=$(engine image inspect "$IMAGE" --format '{{.Size}}')
 step "built $IMAGE: $((SIZE / 1000000)) MB ($SIZE bytes, uncompressed)"
