@@ -178,6 +178,8 @@ const SINK_METRICS: TaskMetric[] = [
 ]
 
 const TASK_STATES: State[] = ['RUNNING', 'PAUSED', 'FAILED', 'UNASSIGNED', 'RESTARTING']
+/** Connect also counts destroyed tasks; a Sluice worker forgets a task once it is gone, so always 0. */
+const ALWAYS_ZERO_STATES = ['destroyed']
 
 /** Writes metric families: one `# HELP`/`# TYPE` header per name, then its samples. */
 class Exposition {
@@ -300,6 +302,15 @@ function writeWorkerMetrics(out: Exposition, m: HerderMetrics): void {
     )
   }
 
+  for (const state of ALWAYS_ZERO_STATES) {
+    out.family(
+      `connect_worker_connector_${state}_task_count`,
+      'gauge',
+      `The connector's ${state} tasks on this worker.`,
+      perConnector.map(([connector]) => [{ connector }, 0]),
+    )
+  }
+
   // connector-metrics: string attributes as info gauges.
   out.family(
     'connect_connector_status',
@@ -346,6 +357,37 @@ function writeWorkerMetrics(out: Exposition, m: HerderMetrics): void {
   taskFamilies(TASK_METRICS)
   taskFamilies(SOURCE_METRICS, 'source')
   taskFamilies(SINK_METRICS, 'sink')
+
+  // The tasks' Kafka clients, named as Connect names them (producer-metrics, consumer-fetch-manager-metrics).
+  const producers = running.filter((t) => t.metrics.type === 'source')
+  const consumers = running.filter((t) => t.metrics.type === 'sink')
+  const client = (kind: string, t: (typeof running)[number]) => ({
+    clientId: `connector-${kind}-${t.id.connector}-${t.id.task}`,
+  })
+  out.family(
+    'producer_record_send_total',
+    'counter',
+    "Records the task's producer sent.",
+    producers.map((t) => [client('producer', t), t.metrics.producerRecordSendTotal]),
+  )
+  out.family(
+    'producer_outgoing_byte_total',
+    'counter',
+    "Key and value bytes the task's producer sent.",
+    producers.map((t) => [client('producer', t), t.metrics.producerOutgoingByteTotal]),
+  )
+  out.family(
+    'consumer_fetch_manager_records_consumed_total',
+    'counter',
+    "Records the task's consumer fetched.",
+    consumers.map((t) => [client('consumer', t), t.metrics.consumerRecordsConsumedTotal]),
+  )
+  out.family(
+    'consumer_incoming_byte_total',
+    'counter',
+    "Key and value bytes the task's consumer fetched.",
+    consumers.map((t) => [client('consumer', t), t.metrics.consumerIncomingByteTotal]),
+  )
 
   const r = m.rebalance
   if (r) {

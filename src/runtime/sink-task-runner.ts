@@ -156,7 +156,9 @@ export class SinkTaskRunner extends TaskRunner {
     // heartbeats, rebalances and calls the listener only inside poll().
     const pollStart = this.metrics.now()
     const fetched = await this.#poll(waitMs)
-    const batch = this.metrics.stage('poll', pollStart, fetched.length)
+    let bytes = 0
+    for (const r of fetched) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
+    const batch = this.metrics.stage('poll', pollStart, fetched.length, { bytes })
     if (this.stopping || paused || this.#redelivery) {
       // Records fetched while pausing, stopping or redelivering are not delivered; rewind so they come again.
       this.#rewind(fetched)

@@ -57,6 +57,8 @@ export interface SourceTaskRunnerOptions {
 interface Batch {
   /** Its number in the task's metrics (for tracing). */
   no: number
+  /** Key and value bytes of `produce` (the producer's byte metrics). */
+  bytes: number
   /** Records as the task produced them (for `commitRecord`), aligned with `produced`. */
   originals: SourceRecord[]
   /** Index into `originals` of each record sent (transforms may drop some). */
@@ -227,6 +229,7 @@ export class SourceTaskRunner extends TaskRunner {
     const convertStart = this.metrics.now()
     const batch: Batch = {
       no,
+      bytes: 0,
       originals: records,
       sentIndex: [],
       produce: [],
@@ -271,6 +274,7 @@ export class SourceTaskRunner extends TaskRunner {
       if (creating) await creating
       batch.sentIndex.push(i)
       batch.produce.push(produced)
+      batch.bytes += (produced.key?.length ?? 0) + (produced.value?.length ?? 0)
     }
     this.metrics.stage('convert', convertStart, batch.produce.length, { batch: no })
     this.#inFlight.push(batch)
@@ -312,7 +316,7 @@ export class SourceTaskRunner extends TaskRunner {
       (metadata) => {
         batch.state = 'acked'
         batch.metadata = metadata
-        this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no })
+        this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no, bytes: batch.bytes })
       },
       (error: unknown) => {
         batch.state = 'failed'

@@ -114,6 +114,11 @@ export class TaskMetrics {
   readonly offsetCommitCompletion = new WindowedStat()
   offsetCommitSkipTotal = 0
   readonly offsetCommitSkip = new WindowedStat()
+  // the task's Kafka clients (producer-metrics, consumer-fetch-manager-metrics): key and value bytes
+  producerRecordSendTotal = 0
+  producerOutgoingByteTotal = 0
+  consumerRecordsConsumedTotal = 0
+  consumerIncomingByteTotal = 0
   #batch = 0
 
   constructor(connector: string, task: number, type: 'source' | 'sink') {
@@ -156,7 +161,7 @@ export class TaskMetrics {
     stage: TaskStage,
     start: number,
     records: number,
-    options: { batch?: number; error?: unknown } = {},
+    options: { batch?: number; error?: unknown; bytes?: number } = {},
   ): number {
     const end = performance.now()
     const ms = end - start
@@ -174,6 +179,8 @@ export class TaskMetrics {
         } else {
           this.sinkRecordReadTotal += records
           this.sinkRecordRead.record(records)
+          this.consumerRecordsConsumedTotal += records
+          this.consumerIncomingByteTotal += options.bytes ?? 0
         }
         break
       case 'convert':
@@ -186,6 +193,8 @@ export class TaskMetrics {
         if (!failed) {
           this.sourceRecordWriteTotal += records
           this.sourceRecordWrite.record(records)
+          this.producerRecordSendTotal += records
+          this.producerOutgoingByteTotal += options.bytes ?? 0
         }
         break
       case 'put':

@@ -158,7 +158,20 @@ describe('Helm chart deploy/helm/sluice', () => {
     checkShape(docs, 'default')
     const monitor = byKind(docs, 'ServiceMonitor')
     assert.equal(monitor.metadata.labels.release, 'prometheus')
-    assert.deepEqual(monitor.spec.endpoints, [{ port: 'http', path: '/metrics', interval: '30s' }])
+    const [endpoint] = monitor.spec.endpoints
+    assert.deepEqual([endpoint.port, endpoint.path, endpoint.interval], ['http', '/metrics', '30s'])
+    // Strimzi's dashboard selects series by strimzi_io_kind/strimzi_io_cluster, from the pods' labels.
+    assert.deepEqual(endpoint.relabelings[0], {
+      action: 'labelmap',
+      regex: '__meta_kubernetes_pod_label_(strimzi_io_.+)',
+      replacement: '$1',
+    })
+    const podLabels = byKind(docs, 'Deployment').spec.template.metadata.labels
+    assert.equal(podLabels['strimzi.io/kind'], 'KafkaConnect')
+    assert.equal(podLabels['strimzi.io/cluster'], 'sluice')
+    const plain = chart.manifests({ serviceMonitor: { enabled: true, strimziDashboards: false } })
+    assert.equal(byKind(plain, 'ServiceMonitor').spec.endpoints[0].relabelings, undefined)
+    assert.equal(byKind(plain, 'Deployment').spec.template.metadata.labels['strimzi.io/kind'], undefined)
     assert.deepEqual(monitor.spec.selector.matchLabels, byKind(docs, 'Service').spec.selector)
     const role = byKind(docs, 'Role')
     assert.deepEqual(role.rules, [

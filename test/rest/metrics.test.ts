@@ -61,6 +61,10 @@ describe('GET /metrics with Strimzi names', () => {
       1,
     )
     assert.equal(
+      find(samples, 'kafka_connect_worker_connector_destroyed_task_count', { connector: 'lines-out' })?.value,
+      0,
+    )
+    assert.equal(
       find(samples, 'kafka_connect_connector_status', { connector: 'lines-in' })?.labels.status,
       'running',
     )
@@ -145,6 +149,16 @@ describe('GET /metrics with Strimzi names', () => {
     assert.equal(q('kafka_connect_sink_task_partition_count', 'lines-out'), 1)
     assert.ok(q('kafka_connect_connector_task_running_ratio', 'lines-in') > 0.5)
     assert.ok(q('kafka_connect_connector_task_offset_commit_max_time_ms', 'lines-in') >= 0)
+    // The tasks' clients, as Strimzi's dashboard reads them: what the source wrote, the sink read.
+    const clientValue = (name: string, clientId: string) => find(samples, name, { clientId })?.value
+    assert.equal(clientValue('kafka_producer_record_send_total', 'connector-producer-lines-in-0'), 250)
+    assert.equal(
+      clientValue('kafka_consumer_fetch_manager_records_consumed_total', 'connector-consumer-lines-out-0'),
+      250,
+    )
+    const sent = clientValue('kafka_producer_outgoing_byte_total', 'connector-producer-lines-in-0')!
+    assert.ok(sent >= 250 * 'line 0'.length, `${sent} bytes sent`)
+    assert.equal(clientValue('kafka_consumer_incoming_byte_total', 'connector-consumer-lines-out-0'), sent)
   })
 
   it('shows a paused task as paused, and drops the metrics of a deleted connector', async () => {
