@@ -147,6 +147,17 @@ describe('Helm chart deploy/helm/sluice', () => {
     )
   })
 
+  it('refuses a Kubernetes config provider without the names it may read (RBAC would grant them all)', () => {
+    assert.throws(
+      () => chart.render({ configProviders: { secrets: { enabled: true, names: [] } } }),
+      /configProviders\.secrets\.names: list the Secrets/,
+    )
+    assert.throws(
+      () => chart.render({ configProviders: { configmaps: { enabled: true } } }),
+      /configProviders\.configmaps\.names/,
+    )
+  })
+
   it('adds a ServiceMonitor on /metrics and the Role the Kubernetes config providers need, when asked', () => {
     const docs = chart.manifests({
       serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },

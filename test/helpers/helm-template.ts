@@ -440,6 +440,8 @@ export class Chart {
         return a.map((x) => JSON.stringify(s(x))).join(' ')
       case 'default':
         return truthy(a[1]) ? a[1] : a[0]
+      case 'fail':
+        throw new Error(`fail: ${s(a[0])}`)
       case 'required':
         if (a[1] === undefined || a[1] === null || a[1] === '') throw new Error(`required: ${a[0]}`)
         return a[1]
