@@ -23,6 +23,7 @@ import { ensureInternalTopics } from '../storage/kafka/internal-topics.ts'
 import { KafkaConfigStore } from '../storage/kafka/kafka-config-store.ts'
 import { KafkaOffsetStore } from '../storage/kafka/kafka-offset-store.ts'
 import { KafkaStatusStore } from '../storage/kafka/kafka-status-store.ts'
+import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
 
 export interface DistributedWorker {
@@ -61,7 +62,10 @@ export async function startDistributed(
       heartbeatIntervalMs: consumerSetting('heartbeat.interval.ms'),
     },
   })
+  const otel = withTelemetry<DistributedWorker>(process.env, logger, VERSION)
   const cleanup: (() => Promise<unknown>)[] = [() => log.close(), () => providers.close()]
+  const telemetry = otel.telemetry
+  if (telemetry) cleanup.push(() => telemetry.stop())
   try {
     await ensureInternalTopics(log, {
       configTopic: config.getString('config.storage.topic'),

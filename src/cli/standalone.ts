@@ -27,6 +27,7 @@ import { FileConfigStore } from '../storage/local/file-config-store.ts'
 import { FileOffsetStore } from '../storage/local/file-offset-store.ts'
 import { ensurePrivateDir } from '../storage/local/json-file.ts'
 import { MemoryStatusStore } from '../storage/memory-status-store.ts'
+import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
 
 export interface StandaloneWorker {
@@ -52,11 +53,13 @@ export async function startStandalone(
     reserveWorkerPath(config.dataDir, 'sluice.data.dir'),
     reserveWorkerPath(config.offsetsFile, 'offset.storage.file.filename'),
   ]
+  const otel = withTelemetry<StandaloneWorker>(process.env, logger, VERSION)
   try {
-    return await startWith(config, plugins, providers, connectorFiles, logger, releasePaths)
+    return otel.wrap(await startWith(config, plugins, providers, connectorFiles, logger, releasePaths))
   } catch (error) {
     for (const release of releasePaths) release()
     await providers.close()
+    await otel.telemetry?.stop()
     throw error
   }
 }

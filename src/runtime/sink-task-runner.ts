@@ -83,7 +83,7 @@ export class SinkTaskRunner extends TaskRunner {
   readonly #pendingReports = new Set<Promise<void>>()
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SinkTaskRunnerOptions) {
-    super(ctx, initialTarget)
+    super(ctx, initialTarget, 'sink')
     this.#o = options
   }
 
@@ -154,17 +154,24 @@ export class SinkTaskRunner extends TaskRunner {
     if (this.#redelivery) waitMs = Math.max(0, Math.min(waitMs, this.#redelivery.at - Date.now()))
     // Polled even while a batch waits for redelivery (everything is paused then): the consumer
     // heartbeats, rebalances and calls the listener only inside poll().
+    const pollStart = this.metrics.now()
     const fetched = await this.#poll(waitMs)
+    let bytes = 0
+    for (const r of fetched) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
+    const batch = this.metrics.stage('poll', pollStart, fetched.length, { bytes })
     if (this.stopping || paused || this.#redelivery) {
       // Records fetched while pausing, stopping or redelivering are not delivered; rewind so they come again.
       this.#rewind(fetched)
       const retry = this.#redelivery
       if (retry && !this.stopping && !paused && Date.now() >= retry.at) {
-        await this.#deliver(retry.records, retry.fetched)
+        await this.#deliver(retry.records, retry.fetched, batch)
       }
       return
     }
-    await this.#deliver(await this.#convert(fetched), fetched)
+    const convertStart = this.metrics.now()
+    const records = await this.#convert(fetched)
+    this.metrics.stage('convert', convertStart, records.length, { batch })
+    await this.#deliver(records, fetched, batch)
   }
 
   /**
@@ -316,10 +323,13 @@ export class SinkTaskRunner extends TaskRunner {
     }
   }
 
-  async #deliver(records: SinkRecord[], fetched: LogRecord[]): Promise<void> {
+  async #deliver(records: SinkRecord[], fetched: LogRecord[], batch: number): Promise<void> {
+    const start = this.metrics.now()
     try {
       await this.#o.task.put(records)
+      this.metrics.stage('put', start, records.length, { batch })
     } catch (error) {
+      this.metrics.stage('put', start, records.length, { batch, error })
       if (!isRetriable(error)) {
         throw new ConnectError('CONNECT', `the sink task failed in put(): ${errorMessage(error)}`, {
           cause: error,
@@ -405,9 +415,12 @@ export class SinkTaskRunner extends TaskRunner {
       if (this.#lastCommitted.get(key) !== value.offset) toCommit.set(key, value.offset)
     }
     if (toCommit.size === 0) return
+    const start = this.metrics.now()
     try {
       await this.#o.consumer.commit(toCommit)
+      this.metrics.stage('commit', start, 0)
     } catch (error) {
+      this.metrics.stage('commit', start, 0, { error })
       // WorkerSinkTask logs a failed commit and goes on: the offsets are committed by the next commit,
       // or — when the group rebalanced — the partitions are revoked or lost inside the next poll().
       if (!isRetriable(error)) throw error
@@ -429,6 +442,7 @@ export class SinkTaskRunner extends TaskRunner {
       this.#current.set(key, { topic: tp.topic, partition: tp.partition, offset: position })
       this.#lastCommitted.set(key, position)
     }
+    this.metrics.partitionCount = this.#assigned.size
     this.#applyPause()
     // Kafka's consumer logs where each assigned partition starts (ConsumerCoordinator, INFO): what an
     // operator needs to tell a replay or a gap after a rebalance.
@@ -474,6 +488,7 @@ export class SinkTaskRunner extends TaskRunner {
         this.#lastCommitted.delete(key)
         this.#taskPaused.delete(key)
       }
+      this.metrics.partitionCount = this.#assigned.size
       if (retry && retry.fetched.length === 0) this.#endRedelivery()
     }
   }

@@ -55,6 +55,10 @@ export interface SourceTaskRunnerOptions {
 }
 
 interface Batch {
+  /** Its number in the task's metrics (for tracing). */
+  no: number
+  /** Key and value bytes of `produce` (the producer's byte metrics). */
+  bytes: number
   /** Records as the task produced them (for `commitRecord`), aligned with `produced`. */
   originals: SourceRecord[]
   /** Index into `originals` of each record sent (transforms may drop some). */
@@ -89,7 +93,7 @@ export class SourceTaskRunner extends TaskRunner {
   readonly #cancelledSignal = Promise.withResolvers<void>()
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SourceTaskRunnerOptions) {
-    super(ctx, initialTarget)
+    super(ctx, initialTarget, 'source')
     this.#o = options
   }
 
@@ -131,9 +135,11 @@ export class SourceTaskRunner extends TaskRunner {
           continue
         }
         let records: SourceRecord[] | null
+        const pollStart = this.metrics.now()
         try {
           records = await task.poll()
         } catch (error) {
+          this.metrics.stage('poll', pollStart, 0, { error })
           if (!isRetriable(error) || this.stopping) throw error
           await this.#afterRetriablePoll(error)
           continue
@@ -144,7 +150,9 @@ export class SourceTaskRunner extends TaskRunner {
           this.setState('RUNNING')
           this.logger.info(`${taskIdString(this.id)}: poll succeeded again`)
         }
-        if (records && records.length > 0 && !this.#failure && !this.cancelled) await this.#send(records)
+        const batchNo = this.metrics.stage('poll', pollStart, records?.length ?? 0)
+        if (records && records.length > 0 && !this.#failure && !this.cancelled)
+          await this.#send(records, batchNo)
         await this.#maybeCommit()
       }
       await this.#drain()
@@ -217,8 +225,11 @@ export class SourceTaskRunner extends TaskRunner {
     await Promise.resolve(this.#o.task.stop()).catch(() => {})
   }
 
-  async #send(records: SourceRecord[]): Promise<void> {
+  async #send(records: SourceRecord[], no: number): Promise<void> {
+    const convertStart = this.metrics.now()
     const batch: Batch = {
+      no,
+      bytes: 0,
       originals: records,
       sentIndex: [],
       produce: [],
@@ -263,7 +274,9 @@ export class SourceTaskRunner extends TaskRunner {
       if (creating) await creating
       batch.sentIndex.push(i)
       batch.produce.push(produced)
+      batch.bytes += (produced.key?.length ?? 0) + (produced.value?.length ?? 0)
     }
+    this.metrics.stage('convert', convertStart, batch.produce.length, { batch: no })
     this.#inFlight.push(batch)
     // After a failure the batch waits for the resend, which keeps it in order behind the failed one.
     if (!this.#mustResend && !this.stopping) this.#dispatch(batch)
@@ -298,14 +311,17 @@ export class SourceTaskRunner extends TaskRunner {
       return
     }
     batch.state = 'in-flight'
+    const start = this.metrics.now()
     batch.settled = this.#o.producer.send(batch.produce).then(
       (metadata) => {
         batch.state = 'acked'
         batch.metadata = metadata
+        this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no, bytes: batch.bytes })
       },
       (error: unknown) => {
         batch.state = 'failed'
         batch.error = error
+        this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no, error })
         if (isRetriable(error)) this.#mustResend = true
         else
           this.#failure ??= new ConnectError(
@@ -369,6 +385,7 @@ export class SourceTaskRunner extends TaskRunner {
     if (this.cancelled) return
     while (this.#inFlight.length > 0 && this.#inFlight[0].state === 'acked') {
       const batch = this.#inFlight.shift()!
+      this.metrics.done(batch.originals.length)
       this.reportTopics(batch.produce)
       for (const { partition, offset } of batch.offsets.values()) {
         if (partition) this.#o.offsetWriter.offset(partition, offset)
@@ -413,9 +430,12 @@ export class SourceTaskRunner extends TaskRunner {
       this.#lastFlush = Date.now()
       this.#collectAcked()
       if (!this.#o.offsetWriter.hasPending) return
+      const start = this.metrics.now()
       try {
         await this.#o.offsetWriter.flush(this.#o.offsetFlushTimeoutMs)
+        this.metrics.stage('commit', start, 0)
       } catch (error) {
+        this.metrics.stage('commit', start, 0, { error })
         this.logger.warn(`${taskIdString(this.id)}: offset commit failed, will retry: ${errorMessage(error)}`)
         return
       }

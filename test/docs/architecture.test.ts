@@ -37,6 +37,7 @@ const LAYERS: Record<string, readonly string[]> = {
   runtime: ['api', 'common', 'config', 'log', 'plugins', 'storage'],
   herder: ['api', 'common', 'config', 'log', 'runtime', 'storage'],
   rest: ['api', 'common', 'config', 'herder', 'plugins', 'runtime'],
+  telemetry: ['api', 'common', 'runtime'],
 }
 
 /** Each npm dependency has one home: the folders (prefixes of src/ paths) allowed to import it. */

@@ -46,6 +46,7 @@ import type {
   ConnectorOffset,
   ConnectorStateInfo,
   Herder,
+  HerderMetrics,
   TaskInfo,
   TaskStateInfo,
 } from '../herder.ts'
@@ -131,6 +132,38 @@ export class DistributedHerder implements Herder {
 
   get ready(): boolean {
     return this.#state.ready
+  }
+
+  readiness(): { ready: boolean; message: string } {
+    if (!this.#state.ready)
+      return { ready: false, message: `Worker has not joined group '${this.#config.groupId}' yet.` }
+    if (this.#state.current === undefined)
+      return {
+        ready: false,
+        message: `Worker lost its membership in group '${this.#config.groupId}' and is rejoining.`,
+      }
+    return {
+      ready: true,
+      message: `Worker is a member of group '${this.#config.groupId}' and serving requests.`,
+    }
+  }
+
+  workerMetrics(): HerderMetrics {
+    const current = this.#state.current
+    const last = this.#state.lastAssignedAt
+    return {
+      ...this.#worker.metrics(),
+      rebalance: {
+        completedRebalances: this.#state.counters.rebalances,
+        epoch: this.generationId,
+        leaderName: current?.leaderUrl ?? '',
+        protocol: current?.protocol ?? '',
+        rebalancing: this.#state.stale,
+        assignedConnectors: this.#state.ownedConnectors.size,
+        assignedTasks: this.#state.ownedTasks.size,
+        timeSinceLastRebalanceMs: last === 0 ? Number.NaN : Date.now() - last,
+      },
+    }
   }
 
   /** The generation (for status records), -1 while not a member. */

@@ -23,6 +23,7 @@ import type {
   ConnectorOffset,
   ConnectorStateInfo,
   Herder,
+  HerderMetrics,
   TaskInfo,
   TaskStateInfo,
 } from '../herder.ts'
@@ -67,6 +68,16 @@ export class StandaloneHerder implements Herder {
 
   get ready(): boolean {
     return this.#ready
+  }
+
+  readiness(): { ready: boolean; message: string } {
+    return this.#ready
+      ? { ready: true, message: 'Worker has completed startup and is ready to handle requests.' }
+      : { ready: false, message: 'Worker is still starting up.' }
+  }
+
+  workerMetrics(): HerderMetrics {
+    return this.#worker.metrics()
   }
 
   async start(): Promise<void> {
