@@ -2,6 +2,7 @@
  * The public API of Sluice for connector, converter and transform authors — the package root
  * export. Everything a built-in plugin uses is here; nothing of the runtime is.
  */
+export { AvroData, type AvroSchema, avroSchemaText, parseAvroSchema } from './avro/index.ts'
 export * from './config-def.ts'
 export * from './connector.ts'
 export type * from './converter.ts'
