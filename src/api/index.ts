@@ -6,6 +6,7 @@ export { AvroData, type AvroSchema, avroSchemaText, parseAvroSchema } from './av
 export * from './config-def.ts'
 export * from './connector.ts'
 export type * from './converter.ts'
+export { isPromise } from './converter.ts'
 export { BigDecimal } from './data/big-decimal.ts'
 export { DateType, Decimal, TimestampType, TimeType } from './data/logical-types.ts'
 export * from './data/schema.ts'

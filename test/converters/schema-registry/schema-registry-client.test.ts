@@ -27,18 +27,21 @@ describe('SchemaRegistryClient against Apicurio Registry', { skip: apicurioSkipR
   test('registers a schema, finds it by id, by lookup and as the latest version', async () => {
     const client = new SchemaRegistryClient({ urls: [apicurioUrl()] })
     const subject = `client-${randomUUID()}-value`
-    const schema = { schema: schemaText('Registered') }
+    const schema = { schema: schemaText(`Registered${randomUUID().replaceAll('-', '')}`) }
     const id = await client.register(subject, schema)
     assert.equal(await client.register(subject, schema), id, 'registering again gives the same id')
     const byId = await client.getSchemaById(id)
-    assert.equal(JSON.parse(byId.schema).name, 'Registered')
+    assert.match(JSON.parse(byId.schema).name, /^Registered/)
     const found = await client.lookup(subject, schema)
     assert.equal(found.id, id)
     assert.equal(found.version, 1)
     const latest = await client.getLatest(subject)
     assert.equal(latest.id, id)
     assert.equal(latest.version, 1)
-    assert.deepEqual(await client.getIdVersions(id), [{ subject, version: 1 }])
+    assert.deepEqual(
+      (await client.getIdVersions(id)).filter((v) => v.subject === subject),
+      [{ subject, version: 1 }],
+    )
   })
 
   test('a 4xx answer carries Confluent error_code and message, and is not retried', async () => {
