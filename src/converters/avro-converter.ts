@@ -283,7 +283,9 @@ export class AvroConverter implements Converter, HeaderConverter {
     try {
       return (await client.lookup(subject, { schema: schema.schema, references: schema.references })).version
     } catch (error) {
-      if (!(error instanceof SchemaRegistryError) || error.httpStatus !== 404 || id === undefined) throw error
+      // Not under this subject (40401 subject, 40403 schema): look at where the id is registered.
+      if (!(error instanceof SchemaRegistryError) || error.httpStatus !== 404) throw error
+      if (id === undefined) return undefined
     }
     try {
       const versions = await client.getIdVersions(id)

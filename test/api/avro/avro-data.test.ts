@@ -240,6 +240,29 @@ describe('AvroData: Avro schemas as Connect schemas', () => {
     assert.equal(new AvroData().fromConnectSchema(schema).type, 'string')
   })
 
+  test('a Debezium change-event schema as a Java worker registers it reads and writes back to the same text', () => {
+    const text =
+      '{"type":"record","name":"Envelope","namespace":"dbserver1.inventory.customers","fields":[' +
+      '{"name":"before","type":["null",{"type":"record","name":"Value","fields":[{"name":"id","type":"int"},' +
+      '{"name":"first_name","type":"string"},{"name":"email","type":"string"}],"connect.name":"dbserver1.inventory.customers.Value"}],"default":null},' +
+      '{"name":"after","type":["null","Value"],"default":null},' +
+      '{"name":"source","type":{"type":"record","name":"Source","namespace":"io.debezium.connector.postgresql","fields":[' +
+      '{"name":"version","type":"string"},{"name":"connector","type":"string"},{"name":"name","type":"string"},{"name":"ts_ms","type":"long"},' +
+      '{"name":"snapshot","type":[{"type":"string","connect.version":1,"connect.parameters":{"allowed":"true,last,false,incremental"},"connect.default":"false","connect.name":"io.debezium.data.Enum"},"null"],"default":"false"},' +
+      '{"name":"db","type":"string"}],"connect.name":"io.debezium.connector.postgresql.Source"}},' +
+      '{"name":"op","type":"string"},{"name":"ts_ms","type":["null","long"],"default":null}],' +
+      '"connect.version":1,"connect.name":"dbserver1.inventory.customers.Envelope"}'
+    const schema = data.toConnectSchema(text, 4)
+    assert.equal(schema.name, 'dbserver1.inventory.customers.Envelope')
+    assert.equal(schema.version, 1, 'connect.version wins over the registry version')
+    const snapshot = schema.field('source')!.schema.field('snapshot')!.schema
+    assert.equal(snapshot.optional, true)
+    assert.equal(snapshot.defaultValue, 'false')
+    assert.equal(snapshot.name, 'io.debezium.data.Enum')
+    assert.ok(schemaEquals(schema.field('before')!.schema, schema.field('after')!.schema))
+    assert.equal(avroSchemaText(data.fromConnectSchema(schema)), text)
+  })
+
   test('a recursive Avro schema is refused with a DataError', () => {
     assert.throws(
       () =>
