@@ -49,6 +49,7 @@ const PACKAGES: Record<string, readonly string[]> = {
   pg: ['connectors/'],
   mysql2: ['connectors/'],
   mongodb: ['connectors/'],
+  avsc: ['api/avro/', 'converters/', 'connectors/'],
 }
 
 /** Narrower rules inside the allowed layers: [importer prefix, imported prefix, allowed?, why]. */
