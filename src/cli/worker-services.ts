@@ -39,14 +39,19 @@ export async function startWorkerServices(options: {
   const proxyListener = config.getList('rest.proxy.listeners')[0]
   const steps: (() => Promise<unknown>)[] = []
   const stop = async () => {
-    for (const step of steps.reverse()) await step().catch((error) => logger.warn({ err: (error as Error).message }, 'stopping a worker service failed'))
+    for (const step of steps.reverse())
+      await step().catch((error) =>
+        logger.warn({ err: (error as Error).message }, 'stopping a worker service failed'),
+      )
   }
   try {
     let registry: SchemaRegistry | undefined
     let registryServer: ServiceServer | undefined
     let election: GroupWriterElection | undefined
     if (registryListener || proxyListener) {
-      const listener = registryListener ? parseServiceListener('schema.registry.listeners', registryListener) : undefined
+      const listener = registryListener
+        ? parseServiceListener('schema.registry.listeners', registryListener)
+        : undefined
       if (options.distributed) {
         const group = createKafkaGroupClient({
           bootstrapServers: config.getList('bootstrap.servers'),
@@ -72,14 +77,21 @@ export async function startWorkerServices(options: {
         logger,
         topic: config.getString('schema.registry.topic'),
         replicationFactor: config.get('schema.registry.topic.replication.factor') as number,
-        defaultCompatibility: config.getString('schema.registry.compatibility.level').toUpperCase() as CompatibilityLevel,
+        defaultCompatibility: config
+          .getString('schema.registry.compatibility.level')
+          .toUpperCase() as CompatibilityLevel,
         ...(election ? { election } : {}),
       })
       await registry.start()
       const started = registry
       steps.push(() => started.stop())
       if (listener) {
-        registryServer = await startSchemaRegistryServer({ registry, host: listener.host, port: listener.port, logger })
+        registryServer = await startSchemaRegistryServer({
+          registry,
+          host: listener.host,
+          port: listener.port,
+          logger,
+        })
         const server = registryServer
         steps.push(() => server.close())
       }
@@ -97,7 +109,8 @@ export async function startWorkerServices(options: {
           port: Number(url.port || 80),
           scheme: 'http',
           // Without a listener other workers could not forward writes here.
-          leader_eligibility: registryServer !== undefined && config.getBoolean('schema.registry.leader.eligibility'),
+          leader_eligibility:
+            registryServer !== undefined && config.getBoolean('schema.registry.leader.eligibility'),
         })
       }
     }
@@ -120,7 +133,8 @@ export async function startWorkerServices(options: {
       const server = proxyServer
       steps.push(() => server.close())
     }
-    if (registryServer) logger.info(`schema registry ready on ${registryServer.url} (topic ${registry!.topic})`)
+    if (registryServer)
+      logger.info(`schema registry ready on ${registryServer.url} (topic ${registry!.topic})`)
     if (proxyServer) logger.info(`REST proxy ready on ${proxyServer.url}`)
     return { registry, registryServer, proxy, proxyServer, stop }
   } catch (error) {

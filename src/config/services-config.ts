@@ -6,7 +6,15 @@
  */
 import { ConfigDef, Range, validator } from '../api/config-def.ts'
 
-const LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE']
+const LEVELS = [
+  'NONE',
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+]
 
 const httpListeners = validator('http://host:port list', (value) => {
   for (const listener of value as string[]) {
@@ -25,7 +33,7 @@ export const servicesConfigDef = new ConfigDef()
     importance: 'MEDIUM',
     group: 'Schema registry',
     documentation:
-      "Serve a Confluent-compatible schema registry on this listener (http://host:port, e.g. http://0.0.0.0:8081; port 0 picks a free one). Off when empty. Clients and converters use it as their schema.registry.url.",
+      'Serve a Confluent-compatible schema registry on this listener (http://host:port, e.g. http://0.0.0.0:8081; port 0 picks a free one). Off when empty. Clients and converters use it as their schema.registry.url.',
     validator: httpListeners,
   })
   .define({
@@ -53,7 +61,9 @@ export const servicesConfigDef = new ConfigDef()
     importance: 'LOW',
     group: 'Schema registry',
     documentation: "Replication factor of the registry topic when it is created; -1 is the broker's default.",
-    validator: validator('-1 or at least 1', (value) => ((value as number) === -1 || (value as number) >= 1 ? undefined : 'must be -1 or at least 1')),
+    validator: validator('-1 or at least 1', (value) =>
+      (value as number) === -1 || (value as number) >= 1 ? undefined : 'must be -1 or at least 1',
+    ),
   })
   .define({
     name: 'schema.registry.compatibility.level',
@@ -109,6 +119,7 @@ export const servicesConfigDef = new ConfigDef()
     defaultValue: 10,
     importance: 'LOW',
     group: 'REST proxy',
-    documentation: "The most entries one v3 records:batch request may carry (Confluent's api.v3.produce.batch.maximum.entries).",
+    documentation:
+      "The most entries one v3 records:batch request may carry (Confluent's api.v3.produce.batch.maximum.entries).",
     validator: Range.atLeast(1),
   })

@@ -13,7 +13,13 @@
 import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from '../common/logger.ts'
-import { ProxyErrors, type RestProxy, V2_FORMATS, type V2Format, type V3Result } from '../services/rest-proxy/rest-proxy.ts'
+import {
+  ProxyErrors,
+  type RestProxy,
+  V2_FORMATS,
+  type V2Format,
+  type V3Result,
+} from '../services/rest-proxy/rest-proxy.ts'
 import { ServiceError } from '../services/service-error.ts'
 import { createServiceApp, listenService, type ServiceServer } from './service-server.ts'
 
@@ -31,15 +37,27 @@ type Params = Record<string, string>
 /** The v2 embedded format of a request's content type. */
 export function v2Format(contentType: string | undefined): V2Format {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
-  if (type === '' || type === 'application/json' || type === 'application/vnd.kafka.v2+json' || type === 'application/vnd.kafka+json' || type === 'application/octet-stream') {
+  if (
+    type === '' ||
+    type === 'application/json' ||
+    type === 'application/vnd.kafka.v2+json' ||
+    type === 'application/vnd.kafka+json' ||
+    type === 'application/octet-stream'
+  ) {
     return 'binary'
   }
   const m = /^application\/vnd\.kafka\.([a-z]+)\.v2\+json$/.exec(type)
   if (m && (V2_FORMATS as readonly string[]).includes(m[1]!)) return m[1] as V2Format
   if (m?.[1] === 'protobuf') {
-    throw new ServiceError(ProxyErrors.INVALID_SCHEMA, 'Invalid schema: the protobuf embedded format is not served; use avro, jsonschema, json or binary')
+    throw new ServiceError(
+      ProxyErrors.INVALID_SCHEMA,
+      'Invalid schema: the protobuf embedded format is not served; use avro, jsonschema, json or binary',
+    )
   }
-  throw new ServiceError(415, `HTTP 415 Unsupported Media Type: ${type} is not a v2 produce type (application/vnd.kafka.{json|binary|avro|jsonschema}.v2+json)`)
+  throw new ServiceError(
+    415,
+    `HTTP 415 Unsupported Media Type: ${type} is not a v2 produce type (application/vnd.kafka.{json|binary|avro|jsonschema}.v2+json)`,
+  )
 }
 
 function statusOf(result: V3Result): number {
@@ -112,11 +130,13 @@ export function registerRestProxyRoutes(app: FastifyInstance, options: RestProxy
     const { topic, partition } = request.params as Params
     const format = v2Format(request.headers['content-type'])
     const p = Number(partition)
-    if (!Number.isInteger(p) || p < 0) throw new ServiceError(ProxyErrors.PARTITION_NOT_FOUND, 'Partition not found.')
+    if (!Number.isInteger(p) || p < 0)
+      throw new ServiceError(ProxyErrors.PARTITION_NOT_FOUND, 'Partition not found.')
     return reply.type(V2_CONTENT_TYPE).send(await proxy.produceV2(topic!, p, format, request.body))
   })
 
-  const base = (request: { protocol: string; headers: { host?: string } }) => `${request.protocol}://${request.headers.host ?? 'localhost'}/v3/clusters`
+  const base = (request: { protocol: string; headers: { host?: string } }) =>
+    `${request.protocol}://${request.headers.host ?? 'localhost'}/v3/clusters`
   const cluster = (self: string) => ({
     kind: 'KafkaCluster',
     metadata: { self: `${self}/${proxy.clusterId}`, resource_name: `crn:///kafka=${proxy.clusterId}` },
@@ -130,7 +150,9 @@ export function registerRestProxyRoutes(app: FastifyInstance, options: RestProxy
   })
   app.get('/v3/clusters', async (request, reply) => {
     const self = base(request)
-    return reply.type('application/json').send({ kind: 'KafkaClusterList', metadata: { self, next: null }, data: [cluster(self)] })
+    return reply
+      .type('application/json')
+      .send({ kind: 'KafkaClusterList', metadata: { self, next: null }, data: [cluster(self)] })
   })
   app.get('/v3/clusters/:cluster', async (request, reply) => {
     proxy.checkCluster((request.params as Params).cluster!)
@@ -141,15 +163,19 @@ export function registerRestProxyRoutes(app: FastifyInstance, options: RestProxy
     const { cluster: clusterId, topic } = request.params as Params
     proxy.checkCluster(clusterId!)
     const body = request.body as { entries?: unknown } | undefined
-    if (!body || typeof body !== 'object') throw new ServiceError(ProxyErrors.PRODUCE_BATCH, 'Request body is empty. Data is required.')
+    if (!body || typeof body !== 'object')
+      throw new ServiceError(ProxyErrors.PRODUCE_BATCH, 'Request body is empty. Data is required.')
     const entries = body.entries
-    if (!Array.isArray(entries) || entries.length === 0) throw new ServiceError(ProxyErrors.PRODUCE_BATCH, 'Empty batch.')
-    if (entries.length > proxy.batchMaximumEntries) throw new ServiceError(ProxyErrors.PRODUCE_BATCH, 'Too many entries in batch.')
+    if (!Array.isArray(entries) || entries.length === 0)
+      throw new ServiceError(ProxyErrors.PRODUCE_BATCH, 'Empty batch.')
+    if (entries.length > proxy.batchMaximumEntries)
+      throw new ServiceError(ProxyErrors.PRODUCE_BATCH, 'Too many entries in batch.')
     const ids = entries.map((e) => (e as { id?: unknown } | null)?.id)
     if (ids.some((id) => typeof id !== 'string' || id.length < 1 || id.length > 80)) {
       throw new ServiceError(ProxyErrors.PRODUCE_BATCH, 'Batch entry identifier is not a valid string.')
     }
-    if (new Set(ids).size !== ids.length) throw new ServiceError(ProxyErrors.PRODUCE_BATCH, 'Batch entry IDs are not distinct.')
+    if (new Set(ids).size !== ids.length)
+      throw new ServiceError(ProxyErrors.PRODUCE_BATCH, 'Batch entry IDs are not distinct.')
     const results = await Promise.all(entries.map((entry) => proxy.produceV3(topic!, entry)))
     const successes: Record<string, unknown>[] = []
     const failures: Record<string, unknown>[] = []
@@ -220,14 +246,17 @@ export function registerRestProxyRoutes(app: FastifyInstance, options: RestProxy
       if (streaming) {
         if (splitter.pending) {
           reports = reports.then(() => {
-            reply.raw.write(`${JSON.stringify({ error_code: 400, message: 'Bad Request: the request body ends inside a JSON object' })}\n`)
+            reply.raw.write(
+              `${JSON.stringify({ error_code: 400, message: 'Bad Request: the request body ends inside a JSON object' })}\n`,
+            )
           })
         }
         await reports
         reply.raw.end()
         return reply
       }
-      if (splitter.pending) throw new ServiceError(400, 'Bad Request: the request body ends inside a JSON object')
+      if (splitter.pending)
+        throw new ServiceError(400, 'Bad Request: the request body ends inside a JSON object')
       if (objects.length === 0) throw new ServiceError(400, 'Request body is empty. Data is required.')
       const result = await produceOne(objects[0]!)
       return reply.code(statusOf(result)).type('application/json').send(result)

@@ -8,7 +8,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from '../common/logger.ts'
-import { NotLeaderError, type SchemaRegistry, type SchemaVersion } from '../services/schema-registry/schema-registry.ts'
+import {
+  NotLeaderError,
+  type SchemaRegistry,
+  type SchemaVersion,
+} from '../services/schema-registry/schema-registry.ts'
 import { RegistryErrors, ServiceError } from '../services/service-error.ts'
 import { createServiceApp, listenService, queryFlag, type ServiceServer } from './service-server.ts'
 
@@ -53,21 +57,32 @@ function schemaRequest(request: FastifyRequest): Record<string, unknown> {
 
 function idParam(value: string | undefined): number {
   const id = Number(value)
-  if (!Number.isInteger(id) || id < 0) throw new ServiceError(RegistryErrors.SCHEMA_NOT_FOUND, `Schema ${value} not found`)
+  if (!Number.isInteger(id) || id < 0)
+    throw new ServiceError(RegistryErrors.SCHEMA_NOT_FOUND, `Schema ${value} not found`)
   return id
 }
 
-export function registerSchemaRegistryRoutes(app: FastifyInstance, options: SchemaRegistryServerOptions): void {
+export function registerSchemaRegistryRoutes(
+  app: FastifyInstance,
+  options: SchemaRegistryServerOptions,
+): void {
   const { registry, logger } = options
 
   /** Runs a write here, or forwards it to the writer and waits to read its result back. */
-  async function write(request: FastifyRequest, reply: FastifyReply, run: () => Promise<unknown>): Promise<unknown> {
+  async function write(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    run: () => Promise<unknown>,
+  ): Promise<unknown> {
     try {
       return await run()
     } catch (error) {
       if (!(error instanceof NotLeaderError) || error.leaderUrl === null) throw error
       if (request.headers['x-sluice-forwarded'] !== undefined) {
-        throw new ServiceError(RegistryErrors.REQUEST_FORWARDING_FAILED, 'Error while forwarding the request to the leader: the leader moved; retry')
+        throw new ServiceError(
+          RegistryErrors.REQUEST_FORWARDING_FAILED,
+          'Error while forwarding the request to the leader: the leader moved; retry',
+        )
       }
       let response: Response
       try {
@@ -83,7 +98,10 @@ export function registerSchemaRegistryRoutes(app: FastifyInstance, options: Sche
           signal: AbortSignal.timeout(60_000),
         })
       } catch (cause) {
-        logger.warn({ err: (cause as Error).message, leader: error.leaderUrl }, 'schema registry forwarding failed')
+        logger.warn(
+          { err: (cause as Error).message, leader: error.leaderUrl },
+          'schema registry forwarding failed',
+        )
         throw new ServiceError(
           RegistryErrors.REQUEST_FORWARDING_FAILED,
           `Error while forwarding the request to the leader ${error.leaderUrl}: ${(cause as Error).message}`,
@@ -143,7 +161,9 @@ export function registerSchemaRegistryRoutes(app: FastifyInstance, options: Sche
   })
   app.delete('/subjects/:subject', async (request, reply) => {
     const { subject } = request.params as Params
-    return write(request, reply, () => registry.deleteSubject(subject!, queryFlag(request.query, 'permanent')))
+    return write(request, reply, () =>
+      registry.deleteSubject(subject!, queryFlag(request.query, 'permanent')),
+    )
   })
   app.get('/subjects/:subject/versions', async (request) => {
     const { subject } = request.params as Params
@@ -154,7 +174,11 @@ export function registerSchemaRegistryRoutes(app: FastifyInstance, options: Sche
     const req = schemaRequest(request)
     return write(request, reply, async () => {
       const v = await registry.register(subject!, req)
-      return { id: v.id, version: v.version, ...(v.schemaType === 'AVRO' ? {} : { schemaType: v.schemaType }) }
+      return {
+        id: v.id,
+        version: v.version,
+        ...(v.schemaType === 'AVRO' ? {} : { schemaType: v.schemaType }),
+      }
     })
   })
   app.get('/subjects/:subject/versions/:version', async (request) => {
@@ -172,7 +196,9 @@ export function registerSchemaRegistryRoutes(app: FastifyInstance, options: Sche
   })
   app.delete('/subjects/:subject/versions/:version', async (request, reply) => {
     const { subject, version } = request.params as Params
-    return write(request, reply, () => registry.deleteVersion(subject!, version!, queryFlag(request.query, 'permanent')))
+    return write(request, reply, () =>
+      registry.deleteVersion(subject!, version!, queryFlag(request.query, 'permanent')),
+    )
   })
 
   const compatibility = async (request: FastifyRequest, version: string | undefined) => {
@@ -191,29 +217,39 @@ export function registerSchemaRegistryRoutes(app: FastifyInstance, options: Sche
   app.get('/config', async () => ({ compatibilityLevel: registry.compatibility(null) }))
   app.put('/config', async (request, reply) => {
     const b = body(request)
-    return write(request, reply, async () => ({ compatibility: await registry.setCompatibility(null, configLevel(b)) }))
+    return write(request, reply, async () => ({
+      compatibility: await registry.setCompatibility(null, configLevel(b)),
+    }))
   })
   app.delete('/config', async (request, reply) =>
     write(request, reply, async () => ({ compatibilityLevel: await registry.deleteCompatibility(null) })),
   )
   app.get('/config/:subject', async (request) => {
     const { subject } = request.params as Params
-    return { compatibilityLevel: registry.compatibility(subject!, queryFlag(request.query, 'defaultToGlobal')) }
+    return {
+      compatibilityLevel: registry.compatibility(subject!, queryFlag(request.query, 'defaultToGlobal')),
+    }
   })
   app.put('/config/:subject', async (request, reply) => {
     const { subject } = request.params as Params
     const b = body(request)
-    return write(request, reply, async () => ({ compatibility: await registry.setCompatibility(subject!, configLevel(b)) }))
+    return write(request, reply, async () => ({
+      compatibility: await registry.setCompatibility(subject!, configLevel(b)),
+    }))
   })
   app.delete('/config/:subject', async (request, reply) => {
     const { subject } = request.params as Params
-    return write(request, reply, async () => ({ compatibilityLevel: await registry.deleteCompatibility(subject!) }))
+    return write(request, reply, async () => ({
+      compatibilityLevel: await registry.deleteCompatibility(subject!),
+    }))
   })
 
   app.get('/mode', async () => ({ mode: registry.mode(null) }))
   app.put('/mode', async (request, reply) => {
     const b = body(request)
-    return write(request, reply, async () => ({ mode: await registry.setMode(null, b.mode, queryFlag(request.query, 'force')) }))
+    return write(request, reply, async () => ({
+      mode: await registry.setMode(null, b.mode, queryFlag(request.query, 'force')),
+    }))
   })
   app.get('/mode/:subject', async (request) => {
     const { subject } = request.params as Params
@@ -222,7 +258,9 @@ export function registerSchemaRegistryRoutes(app: FastifyInstance, options: Sche
   app.put('/mode/:subject', async (request, reply) => {
     const { subject } = request.params as Params
     const b = body(request)
-    return write(request, reply, async () => ({ mode: await registry.setMode(subject!, b.mode, queryFlag(request.query, 'force')) }))
+    return write(request, reply, async () => ({
+      mode: await registry.setMode(subject!, b.mode, queryFlag(request.query, 'force')),
+    }))
   })
   app.delete('/mode/:subject', async (request, reply) => {
     const { subject } = request.params as Params
@@ -230,8 +268,14 @@ export function registerSchemaRegistryRoutes(app: FastifyInstance, options: Sche
   })
 }
 
-export async function startSchemaRegistryServer(options: SchemaRegistryServerOptions): Promise<ServiceServer> {
-  const app = createServiceApp({ name: 'schema registry', logger: options.logger, responseType: REGISTRY_CONTENT_TYPE })
+export async function startSchemaRegistryServer(
+  options: SchemaRegistryServerOptions,
+): Promise<ServiceServer> {
+  const app = createServiceApp({
+    name: 'schema registry',
+    logger: options.logger,
+    responseType: REGISTRY_CONTENT_TYPE,
+  })
   registerSchemaRegistryRoutes(app, options)
   return listenService(app, { host: options.host, port: options.port })
 }

@@ -64,30 +64,41 @@ export function createServiceApp(options: ServiceServerOptions): FastifyInstance
     try {
       done(null, JSON.parse(text))
     } catch (error) {
-      done(new ServiceError(400, `Unrecognized token in the request body: ${(error as Error).message}`), undefined)
+      done(
+        new ServiceError(400, `Unrecognized token in the request body: ${(error as Error).message}`),
+        undefined,
+      )
     }
   })
   app.addHook('onSend', async (_request, reply, payload) => {
-    if (!reply.hasHeader('content-type') || String(reply.getHeader('content-type')).startsWith('application/json')) {
+    if (
+      !reply.hasHeader('content-type') ||
+      String(reply.getHeader('content-type')).startsWith('application/json')
+    ) {
       reply.header('content-type', options.responseType)
     }
     return payload
   })
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof ServiceError) {
-      if (error.status >= 500) options.logger.error({ err: error.message, url: request.url }, `${options.name} request failed`)
+      if (error.status >= 500)
+        options.logger.error({ err: error.message, url: request.url }, `${options.name} request failed`)
       return reply.code(error.status).send({ error_code: error.errorCode, message: error.message })
     }
     const status = (error as { statusCode?: number }).statusCode
     const message = error instanceof Error ? error.message : String(error)
-    if (status && status >= 400 && status < 500) return reply.code(status).send({ error_code: status, message })
+    if (status && status >= 400 && status < 500)
+      return reply.code(status).send({ error_code: status, message })
     options.logger.error({ err: message, url: request.url }, `${options.name} request failed`)
     return reply.code(500).send({ error_code: 500, message })
   })
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!
     const status = routes.some((r) => r.pattern.test(path)) ? 405 : 404
-    return reply.code(status).send({ error_code: status, message: status === 405 ? 'HTTP 405 Method Not Allowed' : 'HTTP 404 Not Found' })
+    return reply.code(status).send({
+      error_code: status,
+      message: status === 405 ? 'HTTP 405 Method Not Allowed' : 'HTTP 404 Not Found',
+    })
   })
   return app
 }

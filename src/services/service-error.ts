@@ -54,7 +54,10 @@ export const versionNotFound = (version: number | string): ServiceError =>
   new ServiceError(RegistryErrors.VERSION_NOT_FOUND, `Version ${version} not found.`)
 
 export const schemaNotFound = (id?: number): ServiceError =>
-  new ServiceError(RegistryErrors.SCHEMA_NOT_FOUND, id === undefined ? 'Schema not found' : `Schema ${id} not found`)
+  new ServiceError(
+    RegistryErrors.SCHEMA_NOT_FOUND,
+    id === undefined ? 'Schema not found' : `Schema ${id} not found`,
+  )
 
 export const invalidSchema = (message: string): ServiceError =>
   new ServiceError(RegistryErrors.INVALID_SCHEMA, message)

@@ -35,7 +35,8 @@ const LAYERS: Record<string, readonly string[]> = {
   plugins: ['api', 'connectors', 'converters', 'transforms'],
   runtime: ['api', 'common', 'config', 'log', 'plugins', 'storage'],
   herder: ['api', 'common', 'config', 'log', 'runtime', 'storage'],
-  rest: ['api', 'common', 'config', 'herder', 'plugins', 'runtime'],
+  services: ['api', 'common', 'config', 'log', 'storage'],
+  rest: ['api', 'common', 'config', 'herder', 'plugins', 'runtime', 'services'],
 }
 
 /** Each npm dependency has one home: the folders (prefixes of src/ paths) allowed to import it. */
@@ -46,6 +47,8 @@ const PACKAGES: Record<string, readonly string[]> = {
   commander: ['cli/'],
   pg: ['connectors/'],
   mysql2: ['connectors/'],
+  avsc: ['services/'],
+  ajv: ['services/'],
 }
 
 /** Narrower rules inside the allowed layers: [importer prefix, imported prefix, allowed?, why]. */

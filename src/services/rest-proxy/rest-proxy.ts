@@ -124,30 +124,71 @@ export class RestProxy {
 
   // ---- v2 -------------------------------------------------------------------------------------
 
-  async produceV2(topic: string, pathPartition: number | undefined, format: V2Format, body: unknown): Promise<V2Response> {
+  async produceV2(
+    topic: string,
+    pathPartition: number | undefined,
+    format: V2Format,
+    body: unknown,
+  ): Promise<V2Response> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new ServiceError(ProxyErrors.INVALID_PAYLOAD, 'Payload error. The request body must be a JSON object with "records"', { status: 422 })
+      throw new ServiceError(
+        ProxyErrors.INVALID_PAYLOAD,
+        'Payload error. The request body must be a JSON object with "records"',
+        { status: 422 },
+      )
     }
     const request = body as Record<string, unknown>
     const records = request.records
     if (!Array.isArray(records) || records.length === 0) {
-      throw new ServiceError(ProxyErrors.INVALID_PAYLOAD, 'Payload error. "records" must be a non-empty array of {key?, value?, partition?}', { status: 422 })
+      throw new ServiceError(
+        ProxyErrors.INVALID_PAYLOAD,
+        'Payload error. "records" must be a non-empty array of {key?, value?, partition?}',
+        { status: 422 },
+      )
     }
     for (const [i, record] of records.entries()) {
       if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-        throw new ServiceError(ProxyErrors.INVALID_PAYLOAD, `Payload error. records[${i}] is not an object`, { status: 422 })
+        throw new ServiceError(ProxyErrors.INVALID_PAYLOAD, `Payload error. records[${i}] is not an object`, {
+          status: 422,
+        })
       }
     }
-    const hasKeys = records.some((r) => (r as { key?: unknown }).key !== undefined && (r as { key?: unknown }).key !== null)
-    const hasValues = records.some((r) => (r as { value?: unknown }).value !== undefined && (r as { value?: unknown }).value !== null)
-    const keyEncoder = await this.#v2Encoder(topic, format, 'key', request.key_schema, request.key_schema_id, hasKeys)
-    const valueEncoder = await this.#v2Encoder(topic, format, 'value', request.value_schema, request.value_schema_id, hasValues)
+    const hasKeys = records.some(
+      (r) => (r as { key?: unknown }).key !== undefined && (r as { key?: unknown }).key !== null,
+    )
+    const hasValues = records.some(
+      (r) => (r as { value?: unknown }).value !== undefined && (r as { value?: unknown }).value !== null,
+    )
+    const keyEncoder = await this.#v2Encoder(
+      topic,
+      format,
+      'key',
+      request.key_schema,
+      request.key_schema_id,
+      hasKeys,
+    )
+    const valueEncoder = await this.#v2Encoder(
+      topic,
+      format,
+      'value',
+      request.value_schema,
+      request.value_schema_id,
+      hasValues,
+    )
     const partitions = await this.#partitions(topic)
     const produce: ProduceRecord[] = records.map((r, i) => {
       const record = r as { key?: unknown; value?: unknown; partition?: unknown }
-      const partition = pathPartition ?? (record.partition === undefined || record.partition === null ? undefined : record.partition)
-      if (partition !== undefined && (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= partitions)) {
-        throw new ServiceError(ProxyErrors.PARTITION_NOT_FOUND, `Partition not found. (records[${i}].partition ${String(partition)}; topic '${topic}' has ${partitions})`)
+      const partition =
+        pathPartition ??
+        (record.partition === undefined || record.partition === null ? undefined : record.partition)
+      if (
+        partition !== undefined &&
+        (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= partitions)
+      ) {
+        throw new ServiceError(
+          ProxyErrors.PARTITION_NOT_FOUND,
+          `Partition not found. (records[${i}].partition ${String(partition)}; topic '${topic}' has ${partitions})`,
+        )
       }
       return {
         topic,
@@ -168,7 +209,8 @@ export class RestProxy {
     schemaId: unknown,
     hasData: boolean,
   ): Promise<Encoder> {
-    if (format === 'json') return { id: null, encode: (data) => (data === null ? null : Buffer.from(JSON.stringify(data))) }
+    if (format === 'json')
+      return { id: null, encode: (data) => (data === null ? null : Buffer.from(JSON.stringify(data))) }
     if (format === 'binary') return { id: null, encode: (data) => decodeBase64(data) }
     const schemaType: SchemaType = format === 'avro' ? 'AVRO' : 'JSON'
     if ((schemaText === undefined || schemaText === null) && (schemaId === undefined || schemaId === null)) {
@@ -178,22 +220,37 @@ export class RestProxy {
         `Request includes ${side}s but does not include ${side} schema (give ${side}_schema or ${side}_schema_id)`,
       )
     }
-    const registry = this.#registry()
     let id: number
     if (schemaId !== undefined && schemaId !== null) {
       if (!Number.isInteger(schemaId)) {
-        throw new ServiceError(ProxyErrors.INVALID_PAYLOAD, `Payload error. ${side}_schema_id must be an integer`, { status: 422 })
+        throw new ServiceError(
+          ProxyErrors.INVALID_PAYLOAD,
+          `Payload error. ${side}_schema_id must be an integer`,
+          { status: 422 },
+        )
       }
       id = schemaId as number
     } else {
       if (typeof schemaText !== 'string') {
-        throw new ServiceError(ProxyErrors.INVALID_SCHEMA, `Invalid schema: ${side}_schema must be the schema as a string`)
+        throw new ServiceError(
+          ProxyErrors.INVALID_SCHEMA,
+          `Invalid schema: ${side}_schema must be the schema as a string`,
+        )
       }
-      id = (await this.#register(`${topic}-${side}`, { schema: schemaText, schemaType }, ProxyErrors.INVALID_SCHEMA)).id
+      id = (
+        await this.#register(
+          `${topic}-${side}`,
+          { schema: schemaText, schemaType },
+          ProxyErrors.INVALID_SCHEMA,
+        )
+      ).id
     }
     const parsed = this.#parsedById(id)
     if (parsed.schemaType !== schemaType) {
-      throw new ServiceError(ProxyErrors.INVALID_SCHEMA, `Invalid schema: schema ${id} is a ${parsed.schemaType} schema, not one for the ${format} format`)
+      throw new ServiceError(
+        ProxyErrors.INVALID_SCHEMA,
+        `Invalid schema: schema ${id} is a ${parsed.schemaType} schema, not one for the ${format} format`,
+      )
     }
     return { id, encode: (data) => (data === null ? null : encodeWithSchema(parsed, id, data)) }
   }
@@ -221,10 +278,20 @@ export class RestProxy {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ServiceError(400, 'Request body is empty. Data is required.')
     }
-    const request = body as { partition_id?: unknown; headers?: unknown; key?: unknown; value?: unknown; timestamp?: unknown }
+    const request = body as {
+      partition_id?: unknown
+      headers?: unknown
+      key?: unknown
+      value?: unknown
+      timestamp?: unknown
+    }
     const partitions = await this.#partitions(topic)
     const partition = request.partition_id
-    if (partition !== undefined && partition !== null && (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= partitions)) {
+    if (
+      partition !== undefined &&
+      partition !== null &&
+      (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= partitions)
+    ) {
       throw new ServiceError(ProxyErrors.PARTITION_NOT_FOUND, 'Partition not found.')
     }
     const key = await this.#v3Data(topic, 'key', request.key)
@@ -232,7 +299,11 @@ export class RestProxy {
     let timestamp: number | undefined
     if (request.timestamp !== undefined && request.timestamp !== null) {
       timestamp = Date.parse(String(request.timestamp))
-      if (Number.isNaN(timestamp)) throw new ServiceError(400, `Bad Request: timestamp=${String(request.timestamp)} is not an RFC 3339 date-time.`)
+      if (Number.isNaN(timestamp))
+        throw new ServiceError(
+          400,
+          `Bad Request: timestamp=${String(request.timestamp)} is not an RFC 3339 date-time.`,
+        )
     }
     const record: ProduceRecord = {
       topic,
@@ -244,7 +315,9 @@ export class RestProxy {
     }
     const [metadata] = await this.#producer!.send([record]).catch((cause) => {
       throw new ServiceError(
-        (cause as { retriable?: boolean }).retriable ? ProxyErrors.KAFKA_RETRIABLE_ERROR : ProxyErrors.KAFKA_ERROR,
+        (cause as { retriable?: boolean }).retriable
+          ? ProxyErrors.KAFKA_RETRIABLE_ERROR
+          : ProxyErrors.KAFKA_ERROR,
         `Kafka error: ${(cause as Error).message}`,
       )
     })
@@ -266,48 +339,82 @@ export class RestProxy {
     raw: unknown,
   ): Promise<{ bytes: Uint8Array | null; report: NonNullable<V3Result['key']> } | undefined> {
     if (raw === undefined || raw === null) return undefined
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ServiceError(400, `Bad Request: ${side} must be an object with "data"`)
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw new ServiceError(400, `Bad Request: ${side} must be an object with "data"`)
     const d = raw as V3Data
     const type = d.type === undefined || d.type === null ? undefined : String(d.type).toUpperCase()
     const schemaBased =
-      d.schema_id !== undefined || d.schema_version !== undefined || d.schema !== undefined || d.subject !== undefined || type === undefined || type === 'AVRO' || type === 'JSONSCHEMA'
+      d.schema_id !== undefined ||
+      d.schema_version !== undefined ||
+      d.schema !== undefined ||
+      d.subject !== undefined ||
+      type === undefined ||
+      type === 'AVRO' ||
+      type === 'JSONSCHEMA'
     if (!schemaBased) {
       let bytes: Uint8Array | null
-      if (type === 'BINARY') bytes = d.data === null || d.data === undefined ? null : decodeBase64V3(d.data, side)
-      else if (type === 'JSON') bytes = d.data === undefined || d.data === null ? null : Buffer.from(JSON.stringify(d.data))
+      if (type === 'BINARY')
+        bytes = d.data === null || d.data === undefined ? null : decodeBase64V3(d.data, side)
+      else if (type === 'JSON')
+        bytes = d.data === undefined || d.data === null ? null : Buffer.from(JSON.stringify(d.data))
       else if (type === 'STRING') {
-        if (d.data !== null && d.data !== undefined && typeof d.data !== 'string') throw new ServiceError(400, `Bad Request: ${side}.data must be a string for type STRING`)
+        if (d.data !== null && d.data !== undefined && typeof d.data !== 'string')
+          throw new ServiceError(400, `Bad Request: ${side}.data must be a string for type STRING`)
         bytes = d.data === null || d.data === undefined ? null : Buffer.from(d.data as string)
       } else {
-        throw new ServiceError(400, `Bad Request: ${side}.type ${String(d.type)} is not one of BINARY, JSON, STRING, AVRO, JSONSCHEMA`)
+        throw new ServiceError(
+          400,
+          `Bad Request: ${side}.type ${String(d.type)} is not one of BINARY, JSON, STRING, AVRO, JSONSCHEMA`,
+        )
       }
       return { bytes, report: { type: type!, size: bytes?.length ?? 0 } }
     }
     const registry = this.#registry()
     const subject = d.subject === undefined || d.subject === null ? `${topic}-${side}` : String(d.subject)
-    if (d.subject_name_strategy !== undefined && d.subject_name_strategy !== null && String(d.subject_name_strategy).toUpperCase() !== 'TOPIC_NAME') {
-      throw new ServiceError(400, `Bad Request: subject_name_strategy ${String(d.subject_name_strategy)} is not supported; give "subject" or use TOPIC_NAME`)
+    if (
+      d.subject_name_strategy !== undefined &&
+      d.subject_name_strategy !== null &&
+      String(d.subject_name_strategy).toUpperCase() !== 'TOPIC_NAME'
+    ) {
+      throw new ServiceError(
+        400,
+        `Bad Request: subject_name_strategy ${String(d.subject_name_strategy)} is not supported; give "subject" or use TOPIC_NAME`,
+      )
     }
     let id: number
     let version: number | undefined
     if (d.schema_id !== undefined && d.schema_id !== null) {
-      if (!Number.isInteger(d.schema_id)) throw new ServiceError(400, `Bad Request: ${side}.schema_id must be an integer`)
+      if (!Number.isInteger(d.schema_id))
+        throw new ServiceError(400, `Bad Request: ${side}.schema_id must be an integer`)
       id = d.schema_id as number
       this.#parsedById(id)
       version = registry.versionsById(id).find((v) => v.subject === subject)?.version
     } else if (d.schema !== undefined && d.schema !== null) {
-      const schemaType: SchemaType = type === 'JSONSCHEMA' || String(d.schema_type ?? '').toUpperCase() === 'JSON' || String(d.schema_type ?? '').toUpperCase() === 'JSONSCHEMA' ? 'JSON' : 'AVRO'
-      const registered = await this.#register(subject, { schema: d.schema, schemaType }, ProxyErrors.INVALID_SCHEMA)
+      const schemaType: SchemaType =
+        type === 'JSONSCHEMA' ||
+        String(d.schema_type ?? '').toUpperCase() === 'JSON' ||
+        String(d.schema_type ?? '').toUpperCase() === 'JSONSCHEMA'
+          ? 'JSON'
+          : 'AVRO'
+      const registered = await this.#register(
+        subject,
+        { schema: d.schema, schemaType },
+        ProxyErrors.INVALID_SCHEMA,
+      )
       id = registered.id
       version = registered.version
     } else {
-      const spec = d.schema_version === undefined || d.schema_version === null ? 'latest' : String(d.schema_version)
+      const spec =
+        d.schema_version === undefined || d.schema_version === null ? 'latest' : String(d.schema_version)
       const found = registry.version(subject, spec)
       id = found.id
       version = found.version
     }
     const parsed = this.#parsedById(id)
-    const bytes = d.data === undefined || d.data === null ? null : convert(() => encodeWithSchema(parsed, id, d.data), undefined, side)
+    const bytes =
+      d.data === undefined || d.data === null
+        ? null
+        : convert(() => encodeWithSchema(parsed, id, d.data), undefined, side)
     return {
       bytes,
       report: {
@@ -324,7 +431,10 @@ export class RestProxy {
 
   #registry(): SchemaRegistry {
     if (!this.#o.registry) {
-      throw new ServiceError(ProxyErrors.INVALID_SCHEMA, 'Schema formats need the worker schema registry, which is not running')
+      throw new ServiceError(
+        ProxyErrors.INVALID_SCHEMA,
+        'Schema formats need the worker schema registry, which is not running',
+      )
     }
     return this.#o.registry
   }
@@ -340,7 +450,11 @@ export class RestProxy {
     }
   }
 
-  async #register(subject: string, request: { schema: unknown; schemaType: SchemaType }, invalidCode: number) {
+  async #register(
+    subject: string,
+    request: { schema: unknown; schemaType: SchemaType },
+    invalidCode: number,
+  ) {
     try {
       return await this.#registry().registerAnywhere(subject, request)
     } catch (error) {
@@ -358,7 +472,10 @@ export class RestProxy {
     let described = (await this.#o.log.describeTopics([topic])).get(topic)
     if (!described && (this.#o.autoCreateTopics ?? true)) {
       if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..') {
-        throw new ServiceError(ProxyErrors.TOPIC_NOT_FOUND, `Topic not found. ('${topic}' is not a legal topic name)`)
+        throw new ServiceError(
+          ProxyErrors.TOPIC_NOT_FOUND,
+          `Topic not found. ('${topic}' is not a legal topic name)`,
+        )
       }
       await this.#o.log.createTopics([{ name: topic, partitions: -1 }])
       described = (await this.#o.log.describeTopics([topic])).get(topic)
@@ -371,7 +488,12 @@ export class RestProxy {
   async #send(records: ProduceRecord[]): Promise<V2Offset[]> {
     try {
       const metadata = await this.#producer!.send(records)
-      return metadata.map((m) => ({ partition: m.partition, offset: m.offset, error_code: null, error: null }))
+      return metadata.map((m) => ({
+        partition: m.partition,
+        offset: m.offset,
+        error_code: null,
+        error: null,
+      }))
     } catch (cause) {
       const retriable = (cause as { retriable?: boolean }).retriable === true
       this.#o.logger.warn({ err: (cause as Error).message }, 'REST proxy produce failed')
@@ -401,7 +523,9 @@ export function encodeWithSchema(parsed: ParsedSchema, id: number, data: unknown
     body = type.toBuffer(value)
   } else {
     if (!parsed.validate!(data)) {
-      const detail = (parsed.validate!.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+      const detail = (parsed.validate!.errors ?? [])
+        .map((e) => `${e.instancePath || '/'} ${e.message}`)
+        .join('; ')
       throw new Error(`the data does not match its JSON schema: ${detail}`)
     }
     body = Buffer.from(JSON.stringify(data))
@@ -443,10 +567,18 @@ function decodeBase64V3(data: unknown, side: string): Uint8Array {
 
 function parseHeaders(raw: unknown): LogHeader[] {
   if (raw === undefined || raw === null) return []
-  if (!Array.isArray(raw)) throw new ServiceError(400, 'Bad Request: headers must be an array of {name, value}')
+  if (!Array.isArray(raw))
+    throw new ServiceError(400, 'Bad Request: headers must be an array of {name, value}')
   return raw.map((h, i) => {
     const header = h as { name?: unknown; value?: unknown }
-    if (typeof header?.name !== 'string') throw new ServiceError(400, `Bad Request: headers[${i}].name must be a string`)
-    return { key: header.name, value: header.value === null || header.value === undefined ? null : decodeBase64V3(header.value, `headers[${i}]`) }
+    if (typeof header?.name !== 'string')
+      throw new ServiceError(400, `Bad Request: headers[${i}].name must be a string`)
+    return {
+      key: header.name,
+      value:
+        header.value === null || header.value === undefined
+          ? null
+          : decodeBase64V3(header.value, `headers[${i}]`),
+    }
   })
 }

@@ -68,7 +68,9 @@ function kind(type: AnyType): string {
 }
 
 function base(type: AnyType): AnyType {
-  return type.typeName.startsWith('logical:') && type.underlyingType ? base(type.underlyingType as AnyType) : type
+  return type.typeName.startsWith('logical:') && type.underlyingType
+    ? base(type.underlyingType as AnyType)
+    : type
 }
 
 function shortName(fullName: string | undefined): string {
@@ -77,7 +79,9 @@ function shortName(fullName: string | undefined): string {
 
 function namesMatch(reader: AnyType, writer: AnyType): boolean {
   if (shortName(reader.name) === shortName(writer.name)) return true
-  return (reader.aliases ?? []).some((alias) => alias === writer.name || shortName(alias) === shortName(writer.name))
+  return (reader.aliases ?? []).some(
+    (alias) => alias === writer.name || shortName(alias) === shortName(writer.name),
+  )
 }
 
 function typeLabel(type: AnyType): string {

@@ -68,7 +68,8 @@ export function compatibilityMessages(
     if (found.length > 0) {
       return [
         ...found.map(
-          (i) => `{errorType:'${i.errorType}', description:'${i.description}', additionalInfo:'${i.additionalInfo}'}`,
+          (i) =>
+            `{errorType:'${i.errorType}', description:'${i.description}', additionalInfo:'${i.additionalInfo}'}`,
         ),
         `{oldSchemaVersion: ${old.version}}`,
         `{oldSchema: '${old.text}'}`,

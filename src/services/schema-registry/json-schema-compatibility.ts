@@ -40,7 +40,9 @@ function resolve(side: Side, depth = 0): Json {
   if (typeof ref === 'string' && ref.startsWith('#') && depth < 32) {
     let target: unknown = side.root
     for (const part of ref.slice(1).split('/').filter(Boolean)) {
-      target = (target as Record<string, unknown> | undefined)?.[decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~')]
+      target = (target as Record<string, unknown> | undefined)?.[
+        decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~')
+      ]
     }
     if (target !== undefined) return resolve({ root: side.root, schema: target }, depth + 1)
   }
@@ -53,7 +55,19 @@ function isAnything(schema: Json): boolean {
   if (schema === true) return true
   if (schema === false) return false
   const meaningful = Object.keys(schema).filter(
-    (k) => !['$schema', '$id', 'id', 'title', 'description', 'default', 'examples', '$comment', 'definitions', '$defs'].includes(k),
+    (k) =>
+      ![
+        '$schema',
+        '$id',
+        'id',
+        'title',
+        'description',
+        'default',
+        'examples',
+        '$comment',
+        'definitions',
+        '$defs',
+      ].includes(k),
   )
   return meaningful.length === 0
 }
@@ -69,10 +83,21 @@ function accepts(readerTypes: Set<string>, type: string): boolean {
 }
 
 function push(found: Incompatibility[], errorType: string, path: string, detail: string): void {
-  found.push({ errorType, path, description: `${errorType} at path '${path}': ${detail}`, additionalInfo: detail })
+  found.push({
+    errorType,
+    path,
+    description: `${errorType} at path '${path}': ${detail}`,
+    additionalInfo: detail,
+  })
 }
 
-function check(readerSide: Side, writerSide: Side, path: string, found: Incompatibility[], depth: number): void {
+function check(
+  readerSide: Side,
+  writerSide: Side,
+  path: string,
+  found: Incompatibility[],
+  depth: number,
+): void {
   if (depth > 64) return
   const reader = resolve(readerSide)
   const writer = resolve(writerSide)
@@ -100,23 +125,33 @@ function check(readerSide: Side, writerSide: Side, path: string, found: Incompat
           return sub.length === 0
         })
         if (!readable) {
-          push(found, 'COMBINED_TYPE_SUBSCHEMAS_CHANGED', `${path}/${keyword}/${i}`, 'no branch of the new schema accepts this branch of the old one')
+          push(
+            found,
+            'COMBINED_TYPE_SUBSCHEMAS_CHANGED',
+            `${path}/${keyword}/${i}`,
+            'no branch of the new schema accepts this branch of the old one',
+          )
         }
       })
       return
     }
   }
   if (Array.isArray(r.allOf)) {
-    ;(r.allOf as unknown[]).forEach((branch, i) =>
-      check(at(readerSide, branch), writerSide, `${path}/allOf/${i}`, found, depth + 1),
-    )
+    for (const [i, branch] of (r.allOf as unknown[]).entries()) {
+      check(at(readerSide, branch), writerSide, `${path}/allOf/${i}`, found, depth + 1)
+    }
   }
 
   const readerTypes = types(r)
   const writerTypes = types(w)
   if (readerTypes) {
     if (!writerTypes) {
-      push(found, 'TYPE_NARROWED', `${path}/type`, `the new schema allows only ${[...readerTypes].join(', ')}`)
+      push(
+        found,
+        'TYPE_NARROWED',
+        `${path}/type`,
+        `the new schema allows only ${[...readerTypes].join(', ')}`,
+      )
       return
     }
     const lost = [...writerTypes].filter((t) => !accepts(readerTypes, t))
@@ -134,7 +169,9 @@ function check(readerSide: Side, writerSide: Side, path: string, found: Incompat
 
   if (Array.isArray(r.enum)) {
     const readerValues = new Set((r.enum as unknown[]).map((v) => JSON.stringify(v)))
-    const writerValues = Array.isArray(w.enum) ? (w.enum as unknown[]).map((v) => JSON.stringify(v)) : undefined
+    const writerValues = Array.isArray(w.enum)
+      ? (w.enum as unknown[]).map((v) => JSON.stringify(v))
+      : undefined
     if (!writerValues) push(found, 'ENUM_ARRAY_CHANGED', `${path}/enum`, 'an enum was added')
     else if (writerValues.some((v) => !readerValues.has(v))) {
       push(found, 'ENUM_ARRAY_NARROWED', `${path}/enum`, 'values of the old enum are missing')
@@ -157,11 +194,21 @@ function check(readerSide: Side, writerSide: Side, path: string, found: Incompat
   if (r.multipleOf !== undefined) {
     const wm = w.multipleOf
     if (typeof wm !== 'number' || wm % (r.multipleOf as number) !== 0) {
-      push(found, wm === undefined ? 'MULTIPLE_OF_ADDED' : 'MULTIPLE_OF_CHANGED', `${path}/multipleOf`, 'a stricter multipleOf')
+      push(
+        found,
+        wm === undefined ? 'MULTIPLE_OF_ADDED' : 'MULTIPLE_OF_CHANGED',
+        `${path}/multipleOf`,
+        'a stricter multipleOf',
+      )
     }
   }
   if (r.pattern !== undefined && r.pattern !== w.pattern) {
-    push(found, w.pattern === undefined ? 'PATTERN_ADDED' : 'PATTERN_CHANGED', `${path}/pattern`, `pattern ${String(r.pattern)}`)
+    push(
+      found,
+      w.pattern === undefined ? 'PATTERN_ADDED' : 'PATTERN_CHANGED',
+      `${path}/pattern`,
+      `pattern ${String(r.pattern)}`,
+    )
   }
   if (r.uniqueItems === true && w.uniqueItems !== true) {
     push(found, 'UNIQUE_ITEMS_ADDED', `${path}/uniqueItems`, 'items must now be unique')
@@ -192,7 +239,12 @@ function limit(
     return
   }
   if (side === 'lower' ? rv > wv : rv < wv) {
-    push(found, `${name}_${side === 'lower' ? 'INCREASED' : 'DECREASED'}`, `${path}/${keyword}`, `${keyword} ${wv} → ${rv}`)
+    push(
+      found,
+      `${name}_${side === 'lower' ? 'INCREASED' : 'DECREASED'}`,
+      `${path}/${keyword}`,
+      `${keyword} ${wv} → ${rv}`,
+    )
   }
 }
 
@@ -207,7 +259,13 @@ function objectRules(
 ): void {
   const rProps = (r.properties ?? {}) as Record<string, unknown>
   const wProps = (w.properties ?? {}) as Record<string, unknown>
-  if (r.properties === undefined && w.properties === undefined && r.required === undefined && r.additionalProperties === undefined) return
+  if (
+    r.properties === undefined &&
+    w.properties === undefined &&
+    r.required === undefined &&
+    r.additionalProperties === undefined
+  )
+    return
   const writerAdditional = w.additionalProperties === undefined ? true : w.additionalProperties
   const readerAdditional = r.additionalProperties === undefined ? true : r.additionalProperties
   const writerRequired = new Set((w.required as string[] | undefined) ?? [])
@@ -225,7 +283,12 @@ function objectRules(
       const sub: Incompatibility[] = []
       check(at(readerSide, readerProp), at(writerSide, writerAdditional), propPath, sub, depth + 1)
       if (sub.length > 0) {
-        push(found, 'PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL', propPath, `property '${name}' added to an open content model`)
+        push(
+          found,
+          'PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL',
+          propPath,
+          `property '${name}' added to an open content model`,
+        )
       }
     }
   }
@@ -233,16 +296,32 @@ function objectRules(
     if (name in rProps) continue
     const propPath = `${path}/properties/${name}`
     if (readerAdditional === false) {
-      push(found, 'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL', propPath, `property '${name}' removed from a closed content model`)
+      push(
+        found,
+        'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL',
+        propPath,
+        `property '${name}' removed from a closed content model`,
+      )
     } else {
       check(at(readerSide, readerAdditional), at(writerSide, writerProp), propPath, found, depth + 1)
     }
   }
   if (writerAdditional !== false) {
     if (readerAdditional === false) {
-      push(found, 'ADDITIONAL_PROPERTIES_REMOVED', `${path}/additionalProperties`, 'additional properties are no longer allowed')
+      push(
+        found,
+        'ADDITIONAL_PROPERTIES_REMOVED',
+        `${path}/additionalProperties`,
+        'additional properties are no longer allowed',
+      )
     } else if (readerAdditional !== true) {
-      check(at(readerSide, readerAdditional), at(writerSide, writerAdditional), `${path}/additionalProperties`, found, depth + 1)
+      check(
+        at(readerSide, readerAdditional),
+        at(writerSide, writerAdditional),
+        `${path}/additionalProperties`,
+        found,
+        depth + 1,
+      )
     }
   }
 }

@@ -143,7 +143,9 @@ export class GroupWriterElection implements WriterElection {
       memberId: m.memberId,
       identity: JSON.parse(m.metadata.toString('utf8')) as RegistryIdentity,
     }))
-    const eligible = identities.filter((m) => m.identity.leader_eligibility).sort((a, b) => (a.memberId < b.memberId ? -1 : 1))
+    const eligible = identities
+      .filter((m) => m.identity.leader_eligibility)
+      .sort((a, b) => (a.memberId < b.memberId ? -1 : 1))
     const leader = eligible.find((m) => m.memberId === this.#leaderMemberId) ?? eligible[0]
     const assignment = Buffer.from(
       JSON.stringify({

@@ -106,7 +106,10 @@ function compileJsonSchema(
   if (typeof document !== 'object' && typeof document !== 'boolean') {
     throw invalidSchema(`Invalid schema ${text}, details: a JSON Schema is an object or a boolean`)
   }
-  const draft = typeof document === 'object' && document !== null ? (document as { $schema?: unknown }).$schema : undefined
+  const draft =
+    typeof document === 'object' && document !== null
+      ? (document as { $schema?: unknown }).$schema
+      : undefined
   const options = { strict: false, allErrors: false, validateFormats: false }
   const ajv =
     typeof draft === 'string' && DRAFT_2020.test(draft)

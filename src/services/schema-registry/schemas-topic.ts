@@ -85,12 +85,23 @@ export function decodeEntry(key: string, value: string | null): SchemasTopicEntr
       return {
         keytype: 'CONFIG',
         subject: k.subject ?? null,
-        value: v === null || typeof v.compatibilityLevel !== 'string' ? null : { compatibilityLevel: v.compatibilityLevel },
+        value:
+          v === null || typeof v.compatibilityLevel !== 'string'
+            ? null
+            : { compatibilityLevel: v.compatibilityLevel },
       }
     case 'MODE':
-      return { keytype: 'MODE', subject: k.subject ?? null, value: v === null ? null : { mode: String(v.mode) } }
+      return {
+        keytype: 'MODE',
+        subject: k.subject ?? null,
+        value: v === null ? null : { mode: String(v.mode) },
+      }
     case 'DELETE_SUBJECT':
-      return { keytype: 'DELETE_SUBJECT', subject: k.subject!, version: (v?.version as number | undefined) ?? Number.MAX_SAFE_INTEGER }
+      return {
+        keytype: 'DELETE_SUBJECT',
+        subject: k.subject!,
+        version: (v?.version as number | undefined) ?? Number.MAX_SAFE_INTEGER,
+      }
     case 'CLEAR_SUBJECT':
       return { keytype: 'CLEAR_SUBJECT', subject: k.subject! }
     case 'NOOP':

@@ -8,10 +8,17 @@ import { startTestWorker, type TestWorker } from '../../helpers/worker.ts'
 
 const CT = 'application/vnd.schemaregistry.v1+json'
 
+// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
+type Answer = any
+
 let tw: TestWorker
 let base: string
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; type: string }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Answer; type: string }> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': CT },
@@ -25,8 +32,12 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   return { status: response.status, body: parsed, type: response.headers.get('content-type') ?? '' }
 }
 
-const record = (fields: object[], name = 'Bet') => JSON.stringify({ type: 'record', name, namespace: 'tote', fields })
-const v1 = record([{ name: 'id', type: 'string' }, { name: 'amount', type: 'double' }])
+const record = (fields: object[], name = 'Bet') =>
+  JSON.stringify({ type: 'record', name, namespace: 'tote', fields })
+const v1 = record([
+  { name: 'id', type: 'string' },
+  { name: 'amount', type: 'double' },
+])
 const v2 = record([
   { name: 'id', type: 'string' },
   { name: 'amount', type: 'double' },
@@ -54,7 +65,9 @@ describe('schema registry REST API', () => {
     assert.equal(typeof first.body.id, 'number')
     assert.equal(first.body.version, 1)
     // Same schema with other whitespace: the same id and version.
-    const again = await call('POST', '/subjects/bets-value/versions', { schema: JSON.stringify(JSON.parse(v1), null, 2) })
+    const again = await call('POST', '/subjects/bets-value/versions', {
+      schema: JSON.stringify(JSON.parse(v1), null, 2),
+    })
     assert.deepEqual([again.body.id, again.body.version], [first.body.id, 1])
     const second = await call('POST', '/subjects/bets-value/versions', { schema: v2 })
     assert.equal(second.body.version, 2)
@@ -67,7 +80,9 @@ describe('schema registry REST API', () => {
     assert.deepEqual(raw.body, JSON.parse(v1))
     assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}`)).body, { schema: v1 })
     assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}/schema`)).body, JSON.parse(v1))
-    assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}/versions`)).body, [{ subject: 'bets-value', version: 1 }])
+    assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}/versions`)).body, [
+      { subject: 'bets-value', version: 1 },
+    ])
     assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}/subjects`)).body, ['bets-value'])
     assert.ok((await call('GET', '/subjects')).body.includes('bets-value'))
     assert.deepEqual((await call('GET', '/schemas/types')).body.sort(), ['AVRO', 'JSON'])
@@ -95,10 +110,15 @@ describe('schema registry REST API', () => {
     const refused = await call('POST', '/subjects/bets-value/versions', { schema: v3NoDefault })
     assert.equal(refused.status, 409)
     assert.equal(refused.body.error_code, 40901)
-    assert.match(refused.body.message, /Schema being registered is incompatible with an earlier schema for subject "bets-value"/)
+    assert.match(
+      refused.body.message,
+      /Schema being registered is incompatible with an earlier schema for subject "bets-value"/,
+    )
     assert.match(refused.body.message, /READER_FIELD_MISSING_DEFAULT_VALUE/)
     assert.match(refused.body.message, /'runner'/)
-    const check = await call('POST', '/compatibility/subjects/bets-value/versions/latest?verbose=true', { schema: v3NoDefault })
+    const check = await call('POST', '/compatibility/subjects/bets-value/versions/latest?verbose=true', {
+      schema: v3NoDefault,
+    })
     assert.equal(check.body.is_compatible, false)
     assert.ok(check.body.messages.some((m: string) => m.includes('READER_FIELD_MISSING_DEFAULT_VALUE')))
     const ok = await call('POST', '/compatibility/subjects/bets-value/versions/1', { schema: v2 })
@@ -114,10 +134,22 @@ describe('schema registry REST API', () => {
       ['GET', '/subjects/bets-value/versions/0', undefined, 422, 42202],
       ['GET', '/subjects/bets-value/versions/abc', undefined, 422, 42202],
       ['GET', '/schemas/ids/999999', undefined, 404, 40403],
-      ['POST', '/subjects/bad/versions', { schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"nope"}]}' }, 422, 42201],
+      [
+        'POST',
+        '/subjects/bad/versions',
+        { schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"nope"}]}' },
+        422,
+        42201,
+      ],
       ['POST', '/subjects/bad/versions', { schema: 'not json' }, 422, 42201],
       ['POST', '/subjects/bad/versions', {}, 422, 42201],
-      ['POST', '/subjects/bad/versions', { schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' }, 422, 42201],
+      [
+        'POST',
+        '/subjects/bad/versions',
+        { schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' },
+        422,
+        42201,
+      ],
       ['PUT', '/config', { compatibility: 'SIDEWAYS' }, 422, 42203],
       ['PUT', '/mode', { mode: 'SOMETIMES' }, 422, 42204],
       ['GET', '/config/bets-value', undefined, 404, 40408],
@@ -126,22 +158,32 @@ describe('schema registry REST API', () => {
     ]
     for (const [method, path, body, status, code] of cases) {
       const answer = await call(method, path, body)
-      assert.deepEqual([answer.status, answer.body.error_code], [status, code], `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(answer.body)}`)
+      assert.deepEqual(
+        [answer.status, answer.body.error_code],
+        [status, code],
+        `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(answer.body)}`,
+      )
       assert.equal(typeof answer.body.message, 'string')
     }
   })
 
   test('global and subject compatibility config', async () => {
     assert.deepEqual((await call('GET', '/config')).body, { compatibilityLevel: 'BACKWARD' })
-    assert.deepEqual((await call('PUT', '/config/cfg-value', { compatibility: 'none' })).body, { compatibility: 'NONE' })
+    assert.deepEqual((await call('PUT', '/config/cfg-value', { compatibility: 'none' })).body, {
+      compatibility: 'NONE',
+    })
     assert.deepEqual((await call('GET', '/config/cfg-value')).body, { compatibilityLevel: 'NONE' })
-    assert.deepEqual((await call('GET', '/config/other?defaultToGlobal=true')).body, { compatibilityLevel: 'BACKWARD' })
+    assert.deepEqual((await call('GET', '/config/other?defaultToGlobal=true')).body, {
+      compatibilityLevel: 'BACKWARD',
+    })
     // NONE lets an otherwise incompatible change through.
     await call('POST', '/subjects/cfg-value/versions', { schema: v1 })
     assert.equal((await call('POST', '/subjects/cfg-value/versions', { schema: '"int"' })).status, 200)
     assert.deepEqual((await call('DELETE', '/config/cfg-value')).body, { compatibilityLevel: 'NONE' })
     assert.equal((await call('GET', '/config/cfg-value')).body.error_code, 40408)
-    assert.deepEqual((await call('PUT', '/config', { compatibility: 'FULL' })).body, { compatibility: 'FULL' })
+    assert.deepEqual((await call('PUT', '/config', { compatibility: 'FULL' })).body, {
+      compatibility: 'FULL',
+    })
     assert.deepEqual((await call('GET', '/config')).body, { compatibilityLevel: 'FULL' })
     assert.deepEqual((await call('DELETE', '/config')).body, { compatibilityLevel: 'FULL' })
     assert.deepEqual((await call('GET', '/config')).body, { compatibilityLevel: 'BACKWARD' })
@@ -158,7 +200,11 @@ describe('schema registry REST API', () => {
     const noForce = await call('PUT', '/mode/bets-value', { mode: 'IMPORT' })
     assert.deepEqual([noForce.status, noForce.body.error_code], [422, 42205])
     assert.deepEqual((await call('PUT', '/mode/imported', { mode: 'IMPORT' })).body, { mode: 'IMPORT' })
-    const imported = await call('POST', '/subjects/imported/versions', { schema: '"long"', id: 5000, version: 7 })
+    const imported = await call('POST', '/subjects/imported/versions', {
+      schema: '"long"',
+      id: 5000,
+      version: 7,
+    })
     assert.deepEqual([imported.body.id, imported.body.version], [5000, 7])
     const clash = await call('POST', '/subjects/imported/versions', { schema: '"bytes"', id: 5000 })
     assert.deepEqual([clash.status, clash.body.error_code], [422, 42207])
@@ -198,10 +244,20 @@ describe('schema registry REST API', () => {
   })
 
   test('references: a schema using a named type of another subject', async () => {
-    const inner = JSON.stringify({ type: 'record', name: 'Runner', namespace: 'tote', fields: [{ name: 'n', type: 'int' }] })
+    const inner = JSON.stringify({
+      type: 'record',
+      name: 'Runner',
+      namespace: 'tote',
+      fields: [{ name: 'n', type: 'int' }],
+    })
     const innerReg = await call('POST', '/subjects/runner/versions', { schema: inner })
     assert.equal(innerReg.status, 200)
-    const outer = JSON.stringify({ type: 'record', name: 'Race', namespace: 'tote', fields: [{ name: 'winner', type: 'tote.Runner' }] })
+    const outer = JSON.stringify({
+      type: 'record',
+      name: 'Race',
+      namespace: 'tote',
+      fields: [{ name: 'winner', type: 'tote.Runner' }],
+    })
     const refs = [{ name: 'tote.Runner', subject: 'runner', version: 1 }]
     const unresolved = await call('POST', '/subjects/race/versions', { schema: outer })
     assert.equal(unresolved.body.error_code, 42201)
@@ -214,17 +270,39 @@ describe('schema registry REST API', () => {
   })
 
   test('JSON Schema subjects', async () => {
-    const js1 = JSON.stringify({ type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false })
-    const js2 = JSON.stringify({ type: 'object', properties: { a: { type: 'string' }, b: { type: 'number' } }, additionalProperties: false })
-    const js3 = JSON.stringify({ type: 'object', properties: { a: { type: 'string' }, b: { type: 'number' } }, required: ['b'], additionalProperties: false })
+    const js1 = JSON.stringify({
+      type: 'object',
+      properties: { a: { type: 'string' } },
+      additionalProperties: false,
+    })
+    const js2 = JSON.stringify({
+      type: 'object',
+      properties: { a: { type: 'string' }, b: { type: 'number' } },
+      additionalProperties: false,
+    })
+    const js3 = JSON.stringify({
+      type: 'object',
+      properties: { a: { type: 'string' }, b: { type: 'number' } },
+      required: ['b'],
+      additionalProperties: false,
+    })
     const r1 = await call('POST', '/subjects/js-value/versions', { schema: js1, schemaType: 'JSON' })
     assert.deepEqual([r1.status, r1.body.schemaType], [200, 'JSON'])
-    assert.equal((await call('POST', '/subjects/js-value/versions', { schema: js2, schemaType: 'JSON' })).status, 200)
+    assert.equal(
+      (await call('POST', '/subjects/js-value/versions', { schema: js2, schemaType: 'JSON' })).status,
+      200,
+    )
     const refused = await call('POST', '/subjects/js-value/versions', { schema: js3, schemaType: 'JSON' })
     assert.deepEqual([refused.status, refused.body.error_code], [409, 40901])
     assert.match(refused.body.message, /REQUIRED_ATTRIBUTE_ADDED/)
-    assert.deepEqual((await call('GET', `/schemas/ids/${r1.body.id}`)).body, { schemaType: 'JSON', schema: js1 })
-    const bad = await call('POST', '/subjects/js-bad/versions', { schema: '{"type": 12}', schemaType: 'JSON' })
+    assert.deepEqual((await call('GET', `/schemas/ids/${r1.body.id}`)).body, {
+      schemaType: 'JSON',
+      schema: js1,
+    })
+    const bad = await call('POST', '/subjects/js-bad/versions', {
+      schema: '{"type": 12}',
+      schemaType: 'JSON',
+    })
     assert.equal(bad.body.error_code, 42201)
   })
 })
