@@ -265,7 +265,11 @@ export function registerRestProxyRoutes(app: FastifyInstance, options: RestProxy
 }
 
 export async function startRestProxyServer(options: RestProxyServerOptions): Promise<ServiceServer> {
-  const app = createServiceApp({ name: 'REST proxy', logger: options.logger, responseType: V2_CONTENT_TYPE })
+  const app = createServiceApp({
+    name: 'REST proxy',
+    logger: options.logger,
+    responseType: (url) => (url.startsWith('/v3/') ? 'application/json' : V2_CONTENT_TYPE),
+  })
   registerRestProxyRoutes(app, options)
   return listenService(app, { host: options.host, port: options.port })
 }

@@ -33,8 +33,8 @@ export function parseServiceListener(key: string, value: string): { host: string
 export interface ServiceServerOptions {
   name: string
   logger: Logger
-  /** The content type of answers. */
-  responseType: string
+  /** The content type of answers (by request path). */
+  responseType: string | ((url: string) => string)
   bodyLimit?: number
 }
 
@@ -70,13 +70,14 @@ export function createServiceApp(options: ServiceServerOptions): FastifyInstance
       )
     }
   })
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (
-      !reply.hasHeader('content-type') ||
-      String(reply.getHeader('content-type')).startsWith('application/json')
-    ) {
-      reply.header('content-type', options.responseType)
-    }
+  // Confluent's servers answer their JSON types without a charset parameter.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '')
+    const wanted =
+      typeof options.responseType === 'string' ? options.responseType : options.responseType(request.url)
+    if (type === '' || type.startsWith('application/json')) reply.header('content-type', wanted)
+    else if (/^application\/vnd\.[^;]*\+json; charset=utf-8$/.test(type))
+      reply.header('content-type', type.split(';')[0])
     return payload
   })
   app.setErrorHandler(async (error, request, reply) => {
