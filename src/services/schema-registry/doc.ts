@@ -11,7 +11,9 @@ ksqlDB and other Confluent clients use it unchanged.
   The registry survives restarts; every worker reads the topic into memory and answers from there.
 - **Distributed workers:** every worker answers. Writes go to one writer, elected through a Kafka
   group (\`schema.registry.group.id\`); the others forward them to it and answer once they have read
-  the result back. Ids are global and never handed out twice; the same schema registered under
+  the result back. Only a worker with a listener can be elected, so give at least one worker
+  \`schema.registry.listeners\` (a worker running only the REST proxy uses the registry in process
+  and forwards its writes too). Ids are global and never handed out twice; the same schema registered under
   another subject gets the same id.
 - **Schema types:** \`AVRO\` (the default) and \`JSON\` (JSON Schema, drafts 4 to 2020-12), with
   references to schemas of other subjects. \`PROTOBUF\` is refused with error code 42201.

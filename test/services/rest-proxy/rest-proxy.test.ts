@@ -332,3 +332,35 @@ for (const backend of ['embedded', 'kafka'] as const) {
     })
   })
 }
+
+describe('REST proxy without a registry listener', () => {
+  test('schema formats use the in-process registry; a missing topic is 40401 when auto-creation is off', async () => {
+    const tw = await startTestWorker({
+      'rest.proxy.listeners': 'http://127.0.0.1:0',
+      'rest.proxy.auto.create.topics': 'false',
+    })
+    try {
+      assert.equal(tw.worker.services.registryServer, undefined)
+      const proxy = `http://127.0.0.1:${tw.worker.services.proxyServer!.port}`
+      const post = async (topic: string) => {
+        const res = await fetch(`${proxy}/topics/${topic}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/vnd.kafka.avro.v2+json' },
+          body: JSON.stringify({
+            value_schema: BET,
+            records: [{ value: { bet_id: 'x', amount: 1, runner: null } }],
+          }),
+        })
+        return { status: res.status, body: (await res.json()) as Answer }
+      }
+      const missing = await post('not-there')
+      assert.deepEqual([missing.status, missing.body.error_code], [404, 40401])
+      await tw.worker.log.createTopics([{ name: 'there', partitions: 1 }])
+      const ok = await post('there')
+      assert.equal(ok.status, 200, JSON.stringify(ok.body))
+      assert.equal(tw.worker.services.registry!.version('there-value', 'latest').id, ok.body.value_schema_id)
+    } finally {
+      await tw.close()
+    }
+  })
+})
