@@ -31,7 +31,7 @@ export async function startWorkerServices(options: {
   log: Log
   logger: Logger
   clientId: string
-  /** Distributed mode: elect the registry's writer among the workers. */
+  /** Distributed mode (informational: any worker on Kafka with a registry listener elects its writer). */
   distributed?: boolean
 }): Promise<WorkerServices> {
   const { config, log, logger, clientId } = options
@@ -52,7 +52,11 @@ export async function startWorkerServices(options: {
       const listener = registryListener
         ? parseServiceListener('schema.registry.listeners', registryListener)
         : undefined
-      if (options.distributed) {
+      // On Kafka, several workers (distributed, or standalone ones pointed at the same topic) may
+      // serve one registry: they elect its writer. A worker without a listener cannot be forwarded
+      // to; on its own (a proxy-only standalone worker) it writes, otherwise it forwards.
+      const topic = config.getString('schema.registry.topic')
+      if (!config.embedded && (listener || options.distributed)) {
         const group = createKafkaGroupClient({
           bootstrapServers: config.getList('bootstrap.servers'),
           clientId: `${clientId}-schema-registry`,
@@ -60,7 +64,9 @@ export async function startWorkerServices(options: {
             const { tls, sasl } = workerKafkaOptions(config)
             return { ...(tls ? { tls } : {}), ...(sasl ? { sasl } : {}) }
           })(),
-          groupId: config.getString('schema.registry.group.id'),
+          groupId:
+            config.getString('schema.registry.group.id') ||
+            (topic === '_schemas' ? 'schema-registry' : `schema-registry-${topic}`),
           protocolType: SR_PROTOCOL_TYPE,
           sessionTimeoutMs: 10_000,
           rebalanceTimeoutMs: 30_000,
@@ -75,7 +81,7 @@ export async function startWorkerServices(options: {
         log,
         clientId,
         logger,
-        topic: config.getString('schema.registry.topic'),
+        topic,
         replicationFactor: config.get('schema.registry.topic.replication.factor') as number,
         defaultCompatibility: config
           .getString('schema.registry.compatibility.level')

@@ -80,11 +80,11 @@ export const servicesConfigDef = new ConfigDef()
   .define({
     name: 'schema.registry.group.id',
     type: 'STRING',
-    defaultValue: 'schema-registry',
+    defaultValue: '',
     importance: 'LOW',
     group: 'Schema registry',
     documentation:
-      'Distributed mode: the Kafka group in which the workers elect the one that writes the registry topic (the others forward writes to it).',
+      'On Kafka: the Kafka group in which the workers serving the registry elect the one that writes its topic (the others forward writes to it). Default: schema-registry for the topic _schemas, schema-registry-<topic> for another topic, so registries on different topics never share a writer.',
   })
   .define({
     name: 'schema.registry.leader.eligibility',
@@ -92,7 +92,7 @@ export const servicesConfigDef = new ConfigDef()
     defaultValue: true,
     importance: 'LOW',
     group: 'Schema registry',
-    documentation: 'Distributed mode: whether this worker may be elected to write the registry topic.',
+    documentation: 'On Kafka: whether this worker may be elected to write the registry topic.',
   })
   .define({
     name: 'rest.proxy.listeners',
