@@ -236,3 +236,42 @@ describe('schema registry on distributed workers', { skip: kafkaSkipReason(), ti
     assert.ok(!ids.includes(after!.body.id as number) && (after!.body.id as number) > Math.max(...ids))
   })
 })
+
+describe('schema registry on two standalone workers sharing a Kafka topic', {
+  skip: kafkaSkipReason(),
+  timeout: 120_000,
+}, () => {
+  test('they elect one writer: concurrent registrations on both never share an id', async () => {
+    const topic = `_schemas-pair-${randomUUID().slice(0, 8)}`
+    const started: StandaloneWorker[] = []
+    try {
+      for (let i = 0; i < 2; i++) {
+        const dir = mkdtempSync(join(tmpdir(), 'sluice-registry-pair-'))
+        dirs.push(dir)
+        started.push(
+          await startStandalone(
+            new WorkerConfig({
+              'sluice.data.dir': join(dir, 'data'),
+              listeners: 'http://127.0.0.1:0',
+              'schema.registry.listeners': 'http://127.0.0.1:0',
+              'schema.registry.topic': topic,
+              'bootstrap.servers': kafkaBootstrap(),
+              'log.level': 'error',
+            }),
+          ),
+        )
+      }
+      const [a, b] = started.map(registryUrl) as [string, string]
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          post(i % 2 ? a : b, `/subjects/p${i}/versions`, { schema: schema(i) }),
+        ),
+      )
+      for (const r of results) assert.equal(r.status, 200, JSON.stringify(r.body))
+      const ids = results.map((r) => r.body.id as number)
+      assert.equal(new Set(ids).size, 16, `ids handed out twice: ${ids}`)
+    } finally {
+      for (const w of started) await w.stop()
+    }
+  })
+})
