@@ -23,6 +23,8 @@ import { JDBC_SOURCE_DOC } from '../src/connectors/jdbc/source/doc.ts'
 import { plugins as jdbcSource } from '../src/connectors/jdbc/source/index.ts'
 import { POSTGRES_CDC_DOC } from '../src/connectors/postgres-cdc/doc.ts'
 import { plugins as postgresCdc } from '../src/connectors/postgres-cdc/index.ts'
+import { AVRO_CONVERTER_DOC } from '../src/converters/avro-converter-doc.ts'
+import { findBuiltInConverter } from '../src/converters/index.ts'
 
 export interface ConnectorPage {
   /** File name under docs/reference, without `.md`. */
@@ -69,6 +71,11 @@ export const pages: ConnectorPage[] = [
     page: 'postgres-cdc',
     plugin: plugin(postgresCdc, 'io.debezium.connector.postgresql.PostgresConnector'),
     prose: POSTGRES_CDC_DOC,
+  },
+  {
+    page: 'avro-converter',
+    plugin: findBuiltInConverter('io.confluent.connect.avro.AvroConverter', 'converter')!,
+    prose: AVRO_CONVERTER_DOC,
   },
 ]
 

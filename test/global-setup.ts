@@ -7,12 +7,14 @@
  * Under `CI=true` a service that cannot start fails the run. Elsewhere the reason is passed on and
  * the tests that need the service skip with it (see test/helpers/services.ts).
  */
+import { ensureApicurio, stopApicurio } from '../scripts/apicurio.ts'
 import { ensureKafka, stopKafka } from '../scripts/kafka.ts'
 import { ensureMariadb } from '../scripts/mariadb.ts'
 import { ensurePostgres, stopPostgres } from '../scripts/postgres.ts'
 
 let kafkaStartedHere = false
 let postgresStartedHere = false
+let apicurioStartedHere = false
 
 /** Runs `start` unless `variable` is already set; publishes the address or why it is missing. */
 async function provide(variable: string, name: string, start: () => Promise<string>): Promise<void> {
@@ -40,10 +42,16 @@ export async function globalSetup(): Promise<void> {
       return postgres.url
     }),
     provide('SLUICE_TEST_MARIADB', 'MariaDB', () => ensureMariadb()),
+    provide('SLUICE_TEST_APICURIO', 'Apicurio Registry', async () => {
+      const apicurio = await ensureApicurio()
+      apicurioStartedHere = apicurio.startedHere
+      return apicurio.url
+    }),
   ])
 }
 
 export async function globalTeardown(): Promise<void> {
   if (kafkaStartedHere) await stopKafka()
   if (postgresStartedHere) stopPostgres()
+  if (apicurioStartedHere) await stopApicurio()
 }

@@ -47,7 +47,7 @@ const PACKAGES: Record<string, readonly string[]> = {
   commander: ['cli/'],
   pg: ['connectors/'],
   mysql2: ['connectors/'],
-  avsc: ['services/'],
+  avsc: ['api/avro/', 'converters/', 'connectors/', 'services/'],
   ajv: ['services/'],
 }
 

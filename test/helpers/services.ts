@@ -36,6 +36,14 @@ const MARIADB: Service = {
     'start the machine MariaDB (root, empty password) and export SLUICE_TEST_MARIADB=mysql://root@127.0.0.1:3306',
 }
 
+const APICURIO: Service = {
+  variable: 'SLUICE_TEST_APICURIO',
+  name: 'Apicurio Registry',
+  howTo:
+    'run the tests with `npm test` (which starts it), or start it with `npx node scripts/apicurio.ts start` ' +
+    'and export SLUICE_TEST_APICURIO=http://127.0.0.1:18381/apis/ccompat/v7',
+}
+
 function skipReason(service: Service): string | false {
   if (isCI || process.env[service.variable]) return false
   const unavailable = process.env[`${service.variable}_UNAVAILABLE`]
@@ -70,3 +78,8 @@ export const postgresUrl = (): string => address(POSTGRES)
 export const mariadbSkipReason = (): string | false => skipReason(MARIADB)
 /** `mysql://root@127.0.0.1:3306` (no database) of the test server. */
 export const mariadbUrl = (): string => address(MARIADB)
+
+/** Why tests needing a Confluent-compatible registry (Apicurio) must skip, or `false`. */
+export const apicurioSkipReason = (): string | false => skipReason(APICURIO)
+/** The Confluent-compatible base URL of the test Apicurio Registry (`…/apis/ccompat/v7`). */
+export const apicurioUrl = (): string => address(APICURIO)
