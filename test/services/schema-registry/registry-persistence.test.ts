@@ -198,6 +198,7 @@ describe('schema registry on distributed workers', { skip: kafkaSkipReason(), ti
       'schema.registry.listeners': 'http://127.0.0.1:0',
       'schema.registry.topic': `${group}-schemas`,
       'schema.registry.group.id': `${group}-sr`,
+      'rest.proxy.listeners': 'http://127.0.0.1:0',
       'log.level': 'warn',
     })
 
@@ -222,6 +223,19 @@ describe('schema registry on distributed workers', { skip: kafkaSkipReason(), ti
       post(b, '/subjects/same/versions', { schema: schema(30) }),
     ])
     assert.deepEqual([x.body.id, x.body.version], [y.body.id, y.body.version])
+    // The REST proxy of either worker registers a schema given as text through the writer.
+    const proxied = await Promise.all(
+      workers.map(async (w) => {
+        const res = await fetch(`http://127.0.0.1:${w.services.proxyServer!.port}/topics/${group}-t`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/vnd.kafka.avro.v2+json' },
+          body: JSON.stringify({ value_schema: schema(50), records: [{ value: { bet_id: 'p' } }] }),
+        })
+        return (await res.json()) as { value_schema_id: number; offsets: { error_code: number | null }[] }
+      }),
+    )
+    assert.equal(proxied[0]!.value_schema_id, proxied[1]!.value_schema_id, JSON.stringify(proxied))
+    assert.ok(proxied.every((p) => p.offsets[0]!.error_code === null))
     // Stop whichever writes; the other takes over.
     await workers[0]!.stop()
     const survivor = workers[1]!
