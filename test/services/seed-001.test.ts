@@ -63,6 +63,7 @@ for (const backend of ['embedded', 'kafka'] as const) {
       proxy = `http://127.0.0.1:${tw.worker.services.proxyServer!.port}`
     })
     after(async () => {
+      if (tw && suffix) await tw.worker.log.deleteTopics([bets, odds, `_schemas${suffix}`]).catch(() => {})
       await tw?.close()
       await db?.drop()
     })

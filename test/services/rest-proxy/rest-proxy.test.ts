@@ -78,6 +78,10 @@ for (const backend of ['embedded', 'kafka'] as const) {
       registry = `http://127.0.0.1:${tw.worker.services.registryServer!.port}`
     })
     after(async () => {
+      if (tw && backend === 'kafka') {
+        const mine = (await tw.worker.log.listTopics()).filter((name) => name.endsWith(run))
+        await tw.worker.log.deleteTopics(mine).catch(() => {})
+      }
       await tw?.close()
     })
 

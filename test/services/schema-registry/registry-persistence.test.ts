@@ -51,8 +51,15 @@ function registryUrl(worker: StandaloneWorker | DistributedWorker): string {
 }
 
 const dirs: string[] = []
-after(() => {
+/** Topics made on the shared Kafka, deleted at the end. */
+const kafkaTopics: string[] = []
+after(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  if (kafkaTopics.length > 0 && !kafkaSkipReason()) {
+    const log = createKafkaLog({ bootstrapServers: [kafkaBootstrap()], clientId: 'sr-topics-cleanup' })
+    await log.deleteTopics(kafkaTopics).catch(() => {})
+    await log.close()
+  }
 })
 
 for (const backend of ['embedded', 'kafka'] as const) {
@@ -69,6 +76,7 @@ for (const backend of ['embedded', 'kafka'] as const) {
         'log.level': 'warn',
         ...(backend === 'kafka' ? { 'bootstrap.servers': kafkaBootstrap() } : {}),
       }
+      if (backend === 'kafka') kafkaTopics.push(props['schema.registry.topic'])
       let worker = await startStandalone(new WorkerConfig(props))
       let ids: number[]
       try {
@@ -113,12 +121,14 @@ for (const backend of ['embedded', 'kafka'] as const) {
     test('an independent Confluent client registers, encodes and decodes against it', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sluice-registry-client-'))
       dirs.push(dir)
+      const topic = `_schemas-${randomUUID().slice(0, 8)}`
+      if (backend === 'kafka') kafkaTopics.push(topic)
       const worker = await startStandalone(
         new WorkerConfig({
           'sluice.data.dir': join(dir, 'data'),
           listeners: 'http://127.0.0.1:0',
           'schema.registry.listeners': 'http://127.0.0.1:0',
-          'schema.registry.topic': `_schemas-${randomUUID().slice(0, 8)}`,
+          'schema.registry.topic': topic,
           'log.level': 'warn',
           ...(backend === 'kafka' ? { 'bootstrap.servers': kafkaBootstrap() } : {}),
         }),
@@ -244,6 +254,9 @@ describe('schema registry on distributed workers', { skip: kafkaSkipReason(), ti
     while (Date.now() < deadline) {
       after = await post(registryUrl(survivor), '/subjects/after/versions', { schema: schema(40) })
       if (after.status === 200) break
+      // While the writer is gone: forwarding failed (50003) or no writer elected yet (50004).
+      assert.equal(after.status, 500, JSON.stringify(after.body))
+      assert.ok([50003, 50004].includes(after.body.error_code as number), JSON.stringify(after.body))
       await new Promise((r) => setTimeout(r, 500))
     }
     assert.equal(after?.status, 200, JSON.stringify(after?.body))
@@ -257,6 +270,7 @@ describe('schema registry on two standalone workers sharing a Kafka topic', {
 }, () => {
   test('they elect one writer: concurrent registrations on both never share an id', async () => {
     const topic = `_schemas-pair-${randomUUID().slice(0, 8)}`
+    kafkaTopics.push(topic)
     const started: StandaloneWorker[] = []
     try {
       for (let i = 0; i < 2; i++) {
