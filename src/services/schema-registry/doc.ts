@@ -3,8 +3,9 @@ export const SCHEMA_REGISTRY_DOC = `
 # Schema registry (served by the worker)
 
 A worker serves a Confluent-compatible Schema Registry when \`schema.registry.listeners\` is set, e.g.
-\`schema.registry.listeners=http://0.0.0.0:8081\`. Serializers, converters (\`schema.registry.url\`),
-ksqlDB and other Confluent clients use it unchanged.
+\`schema.registry.listeners=http://0.0.0.0:8081\`. Serializers and converters (\`schema.registry.url\`)
+use it unchanged; Sluice's own AvroConverter and \`@kafkajs/confluent-schema-registry\` are tested
+against it.
 
 - **Storage:** a compacted, single-partition topic of the worker's log (\`_schemas\`; Kafka, or the
   embedded log when the worker runs without Kafka), in the record format of Confluent's registry.
