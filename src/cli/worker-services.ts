@@ -5,6 +5,7 @@
  * distributed mode the registry's writer is elected through a Kafka group; otherwise this worker
  * writes. Stopped before the log is closed.
  */
+import { hostname } from 'node:os'
 import type { Logger } from '../common/logger.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { createKafkaGroupClient } from '../log/kafka/group-client.ts'
@@ -39,7 +40,7 @@ export async function startWorkerServices(options: {
   const proxyListener = config.getList('rest.proxy.listeners')[0]
   const steps: (() => Promise<unknown>)[] = []
   const stop = async () => {
-    for (const step of steps.reverse())
+    for (const step of [...steps].reverse())
       await step().catch((error) =>
         logger.warn({ err: (error as Error).message }, 'stopping a worker service failed'),
       )
@@ -60,10 +61,7 @@ export async function startWorkerServices(options: {
         const group = createKafkaGroupClient({
           bootstrapServers: config.getList('bootstrap.servers'),
           clientId: `${clientId}-schema-registry`,
-          ...(() => {
-            const { tls, sasl } = workerKafkaOptions(config)
-            return { ...(tls ? { tls } : {}), ...(sasl ? { sasl } : {}) }
-          })(),
+          ...kafkaSecurity(config),
           groupId:
             config.getString('schema.registry.group.id') ||
             (topic === '_schemas' ? 'schema-registry' : `schema-registry-${topic}`),
@@ -102,10 +100,12 @@ export async function startWorkerServices(options: {
         steps.push(() => server.close())
       }
       if (election) {
-        const advertised = config.getOptionalString('schema.registry.advertised.url')
+        // A wildcard listener is no address for others: the machine's host name stands in.
+        const listenHost =
+          listener && !['', '0.0.0.0', '::', '[::]'].includes(listener.host) ? listener.host : hostname()
         const url = new URL(
-          advertised ||
-            `http://${config.getOptionalString('rest.advertised.host.name') || listener?.host || 'localhost'}:${registryServer?.port ?? 0}`,
+          config.getOptionalString('schema.registry.advertised.url') ||
+            `http://${config.getOptionalString('rest.advertised.host.name') || listenHost}:${registryServer?.port ?? 0}`,
         )
         const started = election
         steps.push(() => started.stop())
@@ -147,4 +147,9 @@ export async function startWorkerServices(options: {
     await stop()
     throw error
   }
+}
+
+function kafkaSecurity(config: WorkerConfig): Pick<ReturnType<typeof workerKafkaOptions>, 'tls' | 'sasl'> {
+  const { tls, sasl } = workerKafkaOptions(config)
+  return { ...(tls ? { tls } : {}), ...(sasl ? { sasl } : {}) }
 }

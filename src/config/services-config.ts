@@ -43,7 +43,7 @@ export const servicesConfigDef = new ConfigDef()
     importance: 'LOW',
     group: 'Schema registry',
     documentation:
-      "The URL other workers forward registry writes to when this worker is the registry's leader. Default: http://<rest.advertised.host.name or the listener's host or localhost>:<the listener's port>.",
+      "The URL other workers forward registry writes to when this worker is the registry's leader. Default: http://<rest.advertised.host.name, else the listener's host, else (a wildcard listener) the machine's host name>:<the listener's port>.",
   })
   .define({
     name: 'schema.registry.topic',
