@@ -20,7 +20,7 @@
  * Confluent's catch-all schema; the `__key_schema_id`/`__value_schema_id` header framing is not
  * read (the runtime hands converters no raw headers).
  */
-import { AvroData, type AvroReader, type AvroWriter, readAvro } from '../api/avro/avro-data.ts'
+import { AvroData, type AvroReader, type AvroWriter } from '../api/avro/avro-data.ts'
 import { avroDataOptionsFrom, defineAvroDataConfig } from '../api/avro/avro-data-config.ts'
 import { type AvroSchema, fullName, isNamed } from '../api/avro/avro-schema.ts'
 import type { ConfigDef } from '../api/config-def.ts'
@@ -74,6 +74,8 @@ export class AvroConverter implements Converter, HeaderConverter {
   /** Per topic and schema reference: the prepared reader. */
   #readers = new Map<string, PreparedReader>()
   #scratch = Buffer.allocUnsafe(4096)
+  /** The reader of the last record read, for the common run of records of one schema. */
+  #lastRead: { topic: string; id: number; ref: SchemaRef; prepared: PreparedReader } | undefined
 
   config(): ConfigDef {
     return avroConverterConfigDef()
@@ -89,6 +91,7 @@ export class AvroConverter implements Converter, HeaderConverter {
     this.#data = new AvroData(avroDataOptionsFrom(parsed))
     this.#writers = new Map()
     this.#readers = new Map()
+    this.#lastRead = undefined
   }
 
   close(): void {
@@ -123,6 +126,13 @@ export class AvroConverter implements Converter, HeaderConverter {
 
   toConnectData(topic: string, value: Uint8Array | null): MaybePromise<SchemaAndValue> {
     if (value === null || value === undefined) return NULL_SCHEMA_AND_VALUE
+    // Fast path: V0 framing with the same topic and id as the previous record.
+    const last = this.#lastRead
+    if (last !== undefined && topic === last.topic && value.length >= V0_HEADER_SIZE && value[0] === 0) {
+      const buffer = asBuffer(value)
+      if (buffer.readInt32BE(1) === last.id)
+        return this.#decodeAt(topic, last.prepared, buffer, V0_HEADER_SIZE, last.ref)
+    }
     let framed: ReturnType<typeof unframe>
     try {
       framed = unframe(value, `the ${this.#side}`)
@@ -132,12 +142,15 @@ export class AvroConverter implements Converter, HeaderConverter {
     const ref = framed.ref
     const key = `${topic}\u0000${ref.kind === 'id' ? ref.id : ref.guid}`
     const prepared = this.#readers.get(key)
-    if (prepared !== undefined) return this.#decode(topic, prepared, framed.payload, ref)
+    if (prepared !== undefined) {
+      if (ref.kind === 'id') this.#lastRead = { topic, id: ref.id, ref, prepared }
+      return this.#decodeAt(topic, prepared, framed.payload, 0, ref)
+    }
     return this.#prepareReader(topic, ref).then((p) => {
       if (this.#readers.size >= MAX_PREPARED)
         this.#readers.delete(this.#readers.keys().next().value as string)
       this.#readers.set(key, p)
-      return this.#decode(topic, p, framed.payload, ref)
+      return this.#decodeAt(topic, p, framed.payload, 0, ref)
     })
   }
 
@@ -270,7 +283,9 @@ export class AvroConverter implements Converter, HeaderConverter {
     try {
       return (await client.lookup(subject, { schema: schema.schema, references: schema.references })).version
     } catch (error) {
-      if (!(error instanceof SchemaRegistryError) || error.httpStatus !== 404 || id === undefined) throw error
+      // Not under this subject (40401 subject, 40403 schema): look at where the id is registered.
+      if (!(error instanceof SchemaRegistryError) || error.httpStatus !== 404) throw error
+      if (id === undefined) return undefined
     }
     try {
       const versions = await client.getIdVersions(id)
@@ -283,10 +298,24 @@ export class AvroConverter implements Converter, HeaderConverter {
     }
   }
 
-  #decode(topic: string, prepared: PreparedReader, payload: Buffer, ref: SchemaRef): SchemaAndValue {
+  /** Decodes the Avro body starting at `offset` (bytes after the body are ignored, as Java's decoder does). */
+  #decodeAt(
+    topic: string,
+    prepared: PreparedReader,
+    bytes: Buffer,
+    offset: number,
+    ref: SchemaRef,
+  ): SchemaAndValue {
     const { reader } = prepared
     try {
-      return { schema: reader.connect, value: reader.toConnect(readAvro(reader.type, payload)) }
+      let decoded: { value: unknown; offset: number }
+      try {
+        decoded = reader.type.decode(bytes, offset)
+      } catch (error) {
+        throw new DataError(`invalid Avro data: ${(error as Error).message}`, { cause: error })
+      }
+      if (decoded.offset < 0) throw new DataError('the Avro data is truncated')
+      return { schema: reader.connect, value: reader.toConnect(decoded.value) }
     } catch (error) {
       const what = ref.kind === 'id' ? `schema id ${ref.id}` : `schema guid ${ref.guid}`
       throw this.#deserializeError(
@@ -317,4 +346,8 @@ function wrap(prefix: string, error: unknown): ConnectError {
   if (error instanceof ConnectError && error.code !== 'DATA')
     return new ConnectError(error.code, message, { cause: error, key: error.key })
   return new DataError(message, { cause: error })
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }

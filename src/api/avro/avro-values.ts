@@ -70,6 +70,27 @@ function fixedBytes(value: bigint, size: number): Buffer {
   return out
 }
 
+const SMALL_UNSCALED = 2n ** 47n
+
+/** Java's `BigInteger.toByteArray` of an unscaled decimal; numbers for the common small values. */
+function unscaledBytes(unscaled: bigint): Buffer {
+  if (unscaled >= -SMALL_UNSCALED && unscaled < SMALL_UNSCALED) {
+    const n = Number(unscaled)
+    let length = 1
+    while (n < -(2 ** (8 * length - 1)) || n >= 2 ** (8 * length - 1)) length++
+    const out = Buffer.allocUnsafe(length)
+    out.writeIntBE(n, 0, length)
+    return out
+  }
+  return Buffer.from(bigIntToBytes(unscaled))
+}
+
+/** The unscaled value of two's-complement bytes; numbers for up to 6 bytes. */
+function unscaledOf(bytes: Buffer): bigint {
+  if (bytes.length === 0) return 0n
+  return bytes.length <= 6 ? BigInt(bytes.readIntBE(0, bytes.length)) : bytesToBigInt(bytes)
+}
+
 /** A null-tolerant wrapper for optional schemas. */
 function nullable(convert: Convert): Convert {
   return (v) => (v === null || v === undefined ? null : convert(v))
@@ -130,7 +151,7 @@ function valueToAvro(schema: Schema, avro: AvroSchema, options: ResolvedAvroData
             `Decimal value has mismatching scale for given Decimal schema. Schema has scale ${scale}, value has scale ${d.scale}.`,
           )
         }
-        return size === undefined ? Buffer.from(bigIntToBytes(d.unscaled)) : fixedBytes(d.unscaled, size)
+        return size === undefined ? unscaledBytes(d.unscaled) : fixedBytes(d.unscaled, size)
       }
     }
     case DateType.LOGICAL_NAME:
@@ -253,7 +274,7 @@ function valueToConnect(avro: AvroSchema, schema: Schema, options: ResolvedAvroD
   switch (schema.name) {
     case Decimal.LOGICAL_NAME: {
       const scale = Decimal.scaleOf(schema)
-      return (v) => new BigDecimal(bytesToBigInt(v as Buffer), scale)
+      return (v) => new BigDecimal(unscaledOf(v as Buffer), scale)
     }
     case DateType.LOGICAL_NAME:
       return (v) => DateType.toLogical(schema, v as number)

@@ -3,7 +3,13 @@ import { describe, test } from 'node:test'
 import { AvroData, avscType } from '../../../src/api/avro/avro-data.ts'
 import { avroSchemaText, parseAvroSchema } from '../../../src/api/avro/avro-schema.ts'
 import { BigDecimal } from '../../../src/api/data/big-decimal.ts'
-import { DateType, Decimal, TimestampType, TimeType } from '../../../src/api/data/logical-types.ts'
+import {
+  bigIntToBytes,
+  DateType,
+  Decimal,
+  TimestampType,
+  TimeType,
+} from '../../../src/api/data/logical-types.ts'
 import { type Schema, Schemas, schemaEquals, valueEquals } from '../../../src/api/data/schema.ts'
 import { SchemaBuilder } from '../../../src/api/data/schema-builder.ts'
 import { Struct } from '../../../src/api/data/struct.ts'
@@ -234,6 +240,29 @@ describe('AvroData: Avro schemas as Connect schemas', () => {
     assert.equal(new AvroData().fromConnectSchema(schema).type, 'string')
   })
 
+  test('a Debezium change-event schema as a Java worker registers it reads and writes back to the same text', () => {
+    const text =
+      '{"type":"record","name":"Envelope","namespace":"dbserver1.inventory.customers","fields":[' +
+      '{"name":"before","type":["null",{"type":"record","name":"Value","fields":[{"name":"id","type":"int"},' +
+      '{"name":"first_name","type":"string"},{"name":"email","type":"string"}],"connect.name":"dbserver1.inventory.customers.Value"}],"default":null},' +
+      '{"name":"after","type":["null","Value"],"default":null},' +
+      '{"name":"source","type":{"type":"record","name":"Source","namespace":"io.debezium.connector.postgresql","fields":[' +
+      '{"name":"version","type":"string"},{"name":"connector","type":"string"},{"name":"name","type":"string"},{"name":"ts_ms","type":"long"},' +
+      '{"name":"snapshot","type":[{"type":"string","connect.version":1,"connect.parameters":{"allowed":"true,last,false,incremental"},"connect.default":"false","connect.name":"io.debezium.data.Enum"},"null"],"default":"false"},' +
+      '{"name":"db","type":"string"}],"connect.name":"io.debezium.connector.postgresql.Source"}},' +
+      '{"name":"op","type":"string"},{"name":"ts_ms","type":["null","long"],"default":null}],' +
+      '"connect.version":1,"connect.name":"dbserver1.inventory.customers.Envelope"}'
+    const schema = data.toConnectSchema(text, 4)
+    assert.equal(schema.name, 'dbserver1.inventory.customers.Envelope')
+    assert.equal(schema.version, 1, 'connect.version wins over the registry version')
+    const snapshot = schema.field('source')!.schema.field('snapshot')!.schema
+    assert.equal(snapshot.optional, true)
+    assert.equal(snapshot.defaultValue, 'false')
+    assert.equal(snapshot.name, 'io.debezium.data.Enum')
+    assert.ok(schemaEquals(schema.field('before')!.schema, schema.field('after')!.schema))
+    assert.equal(avroSchemaText(data.fromConnectSchema(schema)), text)
+  })
+
   test('a recursive Avro schema is refused with a DataError', () => {
     assert.throws(
       () =>
@@ -335,6 +364,34 @@ describe('AvroData: values round trip through Avro binary', () => {
     assert.equal(data.decode(data.fromConnectSchema(Schemas.INT64), data.encode(Schemas.INT64, 12)).value, 12)
   })
 
+  test('longs around every varint length boundary are zig-zag varints and read back exactly', () => {
+    const values: (number | bigint)[] = [0, -1, 1, 63, -64, 64]
+    for (let bits = 6; bits <= 63; bits += 7) {
+      const edge = 2n ** BigInt(bits)
+      values.push(edge - 1n, edge, -edge, -edge - 1n)
+    }
+    values.push(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2n ** 63n - 1n, -(2n ** 63n))
+    const avro = data.fromConnectSchema(Schemas.INT64)
+    for (const v of values) {
+      const big = BigInt(v)
+      const bytes = data.encode(Schemas.INT64, v)
+      // Zig-zag varint, computed independently.
+      let z = BigInt.asUintN(64, (big << 1n) ^ (big >> 63n))
+      const expected: number[] = []
+      do {
+        expected.push(Number(z & 0x7fn) | (z > 0x7fn ? 0x80 : 0))
+        z >>= 7n
+      } while (z > 0n)
+      assert.deepEqual([...bytes], expected, `encoding of ${v}`)
+      const back = data.decode(avro, bytes).value
+      assert.equal(BigInt(back as number | bigint), big, `decoding of ${v}`)
+      assert.equal(
+        typeof back,
+        Number.isSafeInteger(Number(big)) && BigInt(Number(big)) === big ? 'number' : 'bigint',
+      )
+    }
+  })
+
   test('the bytes are plain Avro binary: zig-zag ints, length-prefixed strings, union branch indexes', () => {
     const schema = SchemaBuilder.struct()
       .field('a', Schemas.INT32)
@@ -344,6 +401,25 @@ describe('AvroData: values round trip through Avro binary', () => {
     assert.deepEqual([...bytes], [0x01, 0x02, 0x04, 0x68, 0x69])
     // And avsc reading the Java-identical schema text agrees.
     assert.deepEqual({ ...avscType(text(data, schema)).fromBuffer(bytes) }, { a: -1, b: 'hi' })
+  })
+
+  test('decimals keep Java BigInteger.toByteArray bytes at every length and sign', () => {
+    const schema = Decimal.schema(1)
+    const avro = data.fromConnectSchema(schema)
+    for (let bits = 0; bits <= 80; bits += 3) {
+      for (const unscaled of [
+        2n ** BigInt(bits),
+        -(2n ** BigInt(bits)),
+        2n ** BigInt(bits) - 1n,
+        -(2n ** BigInt(bits)) - 1n,
+      ]) {
+        const value = new BigDecimal(unscaled, 1)
+        const bytes = data.encode(schema, value)
+        const minimal = bigIntToBytes(unscaled)
+        assert.deepEqual([...bytes.subarray(1)], [...minimal], `bytes of ${unscaled}`)
+        assert.ok(valueEquals(data.decode(avro, bytes).value, value), `value ${unscaled}`)
+      }
+    }
   })
 
   test('a default of a Connect field applies to a null value on write, as Struct.get does', () => {

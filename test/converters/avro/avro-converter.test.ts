@@ -112,6 +112,20 @@ describe('AvroConverter against Apicurio Registry', { skip: apicurioSkipReason()
     assert.ok(!isPromise(c.toConnectData(t, bytes)))
   })
 
+  test('a schema registered under another subject reads with the version it has there', async () => {
+    const t = topic()
+    const oracle = new SchemaRegistry({ host: apicurioUrl() })
+    const name = `N${randomUUID().replaceAll('-', '')}`
+    const schema = { type: 'record', name, namespace: 'elsewhere', fields: [{ name: 'x', type: 'string' }] }
+    const { id } = await oracle.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject: `other-${t}` },
+    )
+    const back = await read(converter({}), t, await oracle.encode(id, { x: 'y' }))
+    assert.equal(back.schema!.version, 1)
+    assert.equal((back.value as Struct).get('x'), 'y')
+  })
+
   test('round trips every field through the registry, int64 exact beyond 2^53', async () => {
     const t = topic()
     const c = converter({})
@@ -237,6 +251,58 @@ describe('AvroConverter against Apicurio Registry', { skip: apicurioSkipReason()
     await assert.rejects(
       async () => read(c, t, bytes.subarray(0, 8)),
       (error: unknown) => error instanceof DataError && /does not match schema id/.test(error.message),
+    )
+  })
+})
+
+describe('AvroConverter reading wire format V1 (magic 1 + schema GUID)', () => {
+  test('fetches the schema by GUID and decodes the payload after the 17-byte header', async () => {
+    const guid = '0123abcd-4567-89ef-0123-456789abcdef'
+    const seen: string[] = []
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`)
+      if (req.url === `/schemas/guids/${guid}`) {
+        res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(
+          JSON.stringify({
+            schema: '{"type":"record","name":"G","namespace":"v1","fields":[{"name":"a","type":"int"}]}',
+          }),
+        )
+      } else {
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"error_code":40401,"message":"Subject not found"}')
+      }
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      const c = new AvroConverter()
+      c.configure({ 'schema.registry.url': `http://127.0.0.1:${port}` }, false)
+      const bytes = Buffer.concat([
+        Buffer.from([1]),
+        Buffer.from(guid.replaceAll('-', ''), 'hex'),
+        Buffer.from([0x54]),
+      ])
+      const { schema, value } = await c.toConnectData('t', bytes)
+      assert.equal(schema!.name, 'v1.G')
+      assert.equal(schema!.version, undefined, 'no version when the subject does not hold the schema')
+      assert.equal((value as Struct).get('a'), 42)
+      assert.ok(seen.includes(`GET /schemas/guids/${guid}`))
+    } finally {
+      server.close()
+    }
+  })
+
+  test('a GUID the registry does not know is a DataError naming it', {
+    skip: apicurioSkipReason(),
+  }, async () => {
+    const c = converter({})
+    const bytes = Buffer.concat([Buffer.from([1]), Buffer.alloc(16, 0xab), Buffer.from([2])])
+    await assert.rejects(
+      async () => read(c, 'orders', bytes),
+      (error: unknown) =>
+        error instanceof DataError &&
+        /schema guid abababab-abab-abab-abab-abababababab is not in the schema registry/.test(error.message),
     )
   })
 })
