@@ -26,8 +26,10 @@ retriable 50003) errors.
 - \`GET /v3/clusters\`, \`GET /v3/clusters/{cluster_id}\`: the log's cluster id.
 - \`POST /v3/clusters/{cluster_id}/topics/{topic}/records\`: \`{"partition_id"?, "headers"?: [{name,
   value (base64)}], "key"?, "value"?, "timestamp"?}\`, where key and value are \`{"type": "BINARY"|"JSON"|
-  "STRING", "data"}\` or schema-based: \`{"schema_id"|"schema_version"|"schema", "subject"?, "data"}\`
-  (no type and no schema: the latest schema of \`<topic>-key|value\`). One JSON object answers with its
+  "STRING", "data"}\` or schema-based: \`{"schema_id"|"schema_version"|"schema", "schema_type"?,
+  "subject"? | "subject_name_strategy"?, "data"}\` (strategies TOPIC_NAME, the default, \`<topic>-key|value\`;
+  RECORD_NAME, the record's full name; TOPIC_RECORD_NAME, \`<topic>-<record name>\`; no type and no
+  schema: the latest schema of the subject). One JSON object answers with its
   delivery report (\`error_code\` 200, \`partition_id\`, \`offset\`, \`timestamp\`, \`key\`/\`value\` sizes and
   schema ids). Several concatenated objects, or a chunked body, are streaming mode: one report per
   record, in order, one JSON object per line.

@@ -16,7 +16,7 @@
  */
 import type { Logger } from '../../common/logger.ts'
 import type { Log, LogHeader, LogProducer, ProduceRecord } from '../../log/log.ts'
-import type { ParsedSchema, SchemaType } from '../schema-registry/parsed-schema.ts'
+import { type ParsedSchema, parseSchema, type SchemaType } from '../schema-registry/parsed-schema.ts'
 import type { SchemaRegistry } from '../schema-registry/schema-registry.ts'
 import { ServiceError } from '../service-error.ts'
 
@@ -370,32 +370,53 @@ export class RestProxy {
       return { bytes, report: { type: type!, size: bytes?.length ?? 0 } }
     }
     const registry = this.#registry()
-    const subject = d.subject === undefined || d.subject === null ? `${topic}-${side}` : String(d.subject)
-    if (
-      d.subject_name_strategy !== undefined &&
-      d.subject_name_strategy !== null &&
-      String(d.subject_name_strategy).toUpperCase() !== 'TOPIC_NAME'
-    ) {
+    const strategy =
+      d.subject_name_strategy === undefined || d.subject_name_strategy === null
+        ? 'TOPIC_NAME'
+        : String(d.subject_name_strategy).toUpperCase()
+    if (strategy !== 'TOPIC_NAME' && strategy !== 'RECORD_NAME' && strategy !== 'TOPIC_RECORD_NAME') {
       throw new ServiceError(
         400,
-        `Bad Request: subject_name_strategy ${String(d.subject_name_strategy)} is not supported; give "subject" or use TOPIC_NAME`,
+        `Bad Request: subject_name_strategy ${String(d.subject_name_strategy)} is not one of TOPIC_NAME, RECORD_NAME, TOPIC_RECORD_NAME`,
       )
     }
+    const schemaType: SchemaType =
+      type === 'JSONSCHEMA' || ['JSON', 'JSONSCHEMA'].includes(String(d.schema_type ?? '').toUpperCase())
+        ? 'JSON'
+        : 'AVRO'
+    const hasId = d.schema_id !== undefined && d.schema_id !== null
+    if (hasId && !Number.isInteger(d.schema_id))
+      throw new ServiceError(400, `Bad Request: ${side}.schema_id must be an integer`)
+    const hasText = !hasId && d.schema !== undefined && d.schema !== null
+    /** The subject: given, or from the strategy (the record name comes from the schema given). */
+    const subjectFor = (): string => {
+      if (d.subject !== undefined && d.subject !== null) return String(d.subject)
+      if (strategy === 'TOPIC_NAME') return `${topic}-${side}`
+      let parsed: ParsedSchema
+      if (hasId) parsed = this.#parsedById(d.schema_id as number)
+      else if (hasText) {
+        try {
+          parsed = parseSchema(schemaType, d.schema)
+        } catch (error) {
+          throw new ServiceError(ProxyErrors.INVALID_SCHEMA, `Invalid schema: ${(error as Error).message}`)
+        }
+      } else {
+        throw new ServiceError(
+          400,
+          `Bad Request: ${side}: subject_name_strategy ${strategy} needs "schema" or "schema_id" to name the record, or give "subject"`,
+        )
+      }
+      const name = recordName(parsed)
+      return strategy === 'RECORD_NAME' ? name : `${topic}-${name}`
+    }
+    const subject = subjectFor()
     let id: number
     let version: number | undefined
-    if (d.schema_id !== undefined && d.schema_id !== null) {
-      if (!Number.isInteger(d.schema_id))
-        throw new ServiceError(400, `Bad Request: ${side}.schema_id must be an integer`)
+    if (hasId) {
       id = d.schema_id as number
       this.#parsedById(id)
       version = registry.versionsById(id).find((v) => v.subject === subject)?.version
-    } else if (d.schema !== undefined && d.schema !== null) {
-      const schemaType: SchemaType =
-        type === 'JSONSCHEMA' ||
-        String(d.schema_type ?? '').toUpperCase() === 'JSON' ||
-        String(d.schema_type ?? '').toUpperCase() === 'JSONSCHEMA'
-          ? 'JSON'
-          : 'AVRO'
+    } else if (hasText) {
       const registered = await this.#register(
         subject,
         { schema: d.schema, schemaType },
@@ -581,4 +602,23 @@ function parseHeaders(raw: unknown): LogHeader[] {
           : decodeBase64V3(header.value, `headers[${i}]`),
     }
   })
+}
+
+/**
+ * The record name RecordNameStrategy uses: an Avro named type's full name (a primitive's type
+ * name), a JSON schema's `title`.
+ */
+export function recordName(parsed: ParsedSchema): string {
+  if (parsed.schemaType === 'AVRO') {
+    const type = parsed.avro as unknown as { name?: string; typeName: string }
+    return type.name ?? type.typeName
+  }
+  const title = (parsed.json as { title?: unknown } | null)?.title
+  if (typeof title !== 'string' || title === '') {
+    throw new ServiceError(
+      ProxyErrors.INVALID_SCHEMA,
+      'Invalid schema: a JSON schema needs a "title" to name its record for RECORD_NAME and TOPIC_RECORD_NAME',
+    )
+  }
+  return title
 }

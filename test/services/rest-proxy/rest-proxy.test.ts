@@ -270,6 +270,31 @@ for (const backend of ['embedded', 'kafka'] as const) {
         value: { data: { bet_id: 'v3b', amount: 1, runner: 2 } },
       })
       assert.equal(byLatest.body.value.schema_id, avroOne.body.value.schema_id, JSON.stringify(byLatest.body))
+      const byRecordName = await post(path, 'application/json', {
+        value: {
+          subject_name_strategy: 'RECORD_NAME',
+          schema: BET,
+          data: { bet_id: 'r', amount: 1, runner: null },
+        },
+      })
+      assert.equal(byRecordName.body.value.subject, 'tote.Bet', JSON.stringify(byRecordName.body))
+      const byTopicRecord = await post(path, 'application/json', {
+        value: {
+          subject_name_strategy: 'TOPIC_RECORD_NAME',
+          schema_id: byRecordName.body.value.schema_id,
+          data: { bet_id: 'tr', amount: 1, runner: null },
+        },
+      })
+      assert.equal(byTopicRecord.body.error_code, 200, JSON.stringify(byTopicRecord.body))
+      assert.equal(byTopicRecord.body.value.subject, `${t}-tote.Bet`)
+      const noSchema = await post(path, 'application/json', {
+        value: { subject_name_strategy: 'RECORD_NAME', data: {} },
+      })
+      assert.deepEqual([noSchema.status, noSchema.body.error_code], [400, 400])
+      const unknownStrategy = await post(path, 'application/json', {
+        value: { subject_name_strategy: 'RANDOM', schema: BET, data: {} },
+      })
+      assert.deepEqual([unknownStrategy.status, unknownStrategy.body.error_code], [400, 400])
       const bad = await post(path, 'application/json', { value: { type: 'BINARY', data: '!!!' } })
       assert.deepEqual([bad.status, bad.body.error_code], [400, 400])
       const batch = await post(`${path}:batch`, 'application/json', {
