@@ -16,6 +16,7 @@ import type { Logger } from '../common/logger.ts'
 import {
   ProxyErrors,
   type RestProxy,
+  type TopicInfo,
   V2_FORMATS,
   type V2Format,
   type V3Result,
@@ -157,6 +158,52 @@ export function registerRestProxyRoutes(app: FastifyInstance, options: RestProxy
   app.get('/v3/clusters/:cluster', async (request, reply) => {
     proxy.checkCluster((request.params as Params).cluster!)
     return reply.type('application/json').send(cluster(base(request)))
+  })
+
+  const topicBody = (self: string, t: TopicInfo) => ({
+    kind: 'KafkaTopic',
+    metadata: {
+      self: `${self}/${proxy.clusterId}/topics/${t.topic_name}`,
+      resource_name: `crn:///kafka=${proxy.clusterId}/topic=${t.topic_name}`,
+    },
+    cluster_id: proxy.clusterId,
+    topic_name: t.topic_name,
+    is_internal: t.is_internal,
+    replication_factor: 0,
+    partitions_count: t.partitions_count,
+    partitions: { related: `${self}/${proxy.clusterId}/topics/${t.topic_name}/partitions` },
+    configs: { related: `${self}/${proxy.clusterId}/topics/${t.topic_name}/configs` },
+    partition_reassignments: {
+      related: `${self}/${proxy.clusterId}/topics/${t.topic_name}/partitions/-/reassignment`,
+    },
+  })
+  app.get('/v3/clusters/:cluster/topics', async (request, reply) => {
+    proxy.checkCluster((request.params as Params).cluster!)
+    const self = base(request)
+    const data = (await proxy.listTopics()).map((t) => topicBody(self, t))
+    return reply.type('application/json').send({
+      kind: 'KafkaTopicList',
+      metadata: { self: `${self}/${proxy.clusterId}/topics`, next: null },
+      data,
+    })
+  })
+  app.get('/v3/clusters/:cluster/topics/:topic', async (request, reply) => {
+    const { cluster: clusterId, topic } = request.params as Params
+    proxy.checkCluster(clusterId!)
+    return reply.type('application/json').send(topicBody(base(request), await proxy.topic(topic!)))
+  })
+  app.post('/v3/clusters/:cluster/topics', async (request, reply) => {
+    proxy.checkCluster((request.params as Params).cluster!)
+    return reply
+      .code(201)
+      .type('application/json')
+      .send(topicBody(base(request), await proxy.createTopic(request.body)))
+  })
+  app.delete('/v3/clusters/:cluster/topics/:topic', async (request, reply) => {
+    const { cluster: clusterId, topic } = request.params as Params
+    proxy.checkCluster(clusterId!)
+    await proxy.deleteTopic(topic!)
+    return reply.code(204).send()
   })
 
   app.post('/v3/clusters/:cluster/topics/:topic/records::batch', async (request, reply) => {

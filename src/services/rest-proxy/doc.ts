@@ -24,6 +24,9 @@ retriable 50003) errors.
 ## v3
 
 - \`GET /v3/clusters\`, \`GET /v3/clusters/{cluster_id}\`: the log's cluster id.
+- \`GET /v3/clusters/{cluster_id}/topics\`, \`GET|DELETE …/topics/{topic}\`, \`POST …/topics\`
+  \`{"topic_name", "partitions_count"?, "replication_factor"?, "configs"?: [{name, value}]}\` (201; an
+  existing topic is 400 with 40002; a missing one 404 with 40403).
 - \`POST /v3/clusters/{cluster_id}/topics/{topic}/records\`: \`{"partition_id"?, "headers"?: [{name,
   value (base64)}], "key"?, "value"?, "timestamp"?}\`, where key and value are \`{"type": "BINARY"|"JSON"|
   "STRING", "data"}\` or schema-based: \`{"schema_id"|"schema_version"|"schema", "schema_type"?,
@@ -43,7 +46,7 @@ Bad input is a 4xx, never a 5xx: 40401 topic not found (with \`rest.proxy.auto.c
 without a value schema, 42203 data that does not fit its schema, 42205 invalid schema, 42206 payload
 error, 42208 bad batch, 400 bad v3 data, 415 an unknown content type.
 
-Not served: consumers, topic and ACL administration, Protobuf, https and authentication on this
+Not served: consumers, partition and config endpoints, ACLs, Protobuf, https and authentication on this
 listener.
 
 ## Worker keys

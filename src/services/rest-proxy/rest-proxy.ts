@@ -25,6 +25,7 @@ export const ProxyErrors = {
   TOPIC_NOT_FOUND: 40401,
   PARTITION_NOT_FOUND: 40402,
   SCHEMA_NOT_FOUND: 40403,
+  UNKNOWN_TOPIC_PARTITION: 40403,
   KEY_SCHEMA_MISSING: 42201,
   VALUE_SCHEMA_MISSING: 42202,
   JSON_CONVERSION: 42203,
@@ -79,6 +80,17 @@ interface V3Data {
   schema_version?: unknown
   schema?: unknown
   schema_type?: unknown
+}
+
+export interface TopicInfo {
+  readonly topic_name: string
+  readonly is_internal: boolean
+  readonly partitions_count: number
+  readonly configs: Readonly<Record<string, string>>
+}
+
+function topicInfo(name: string, partitions: number, configs: Readonly<Record<string, string>>): TopicInfo {
+  return { topic_name: name, is_internal: name.startsWith('_'), partitions_count: partitions, configs }
 }
 
 export interface V3Result {
@@ -446,6 +458,90 @@ export class RestProxy {
         ...(version === undefined ? {} : { schema_version: version }),
       },
     }
+  }
+
+  // ---- v3 topics --------------------------------------------------------------------------------
+
+  /** Topics of the log (internal ones, starting with `_`, flagged), sorted by name. */
+  async listTopics(): Promise<TopicInfo[]> {
+    const names = (await this.#o.log.listTopics()).sort()
+    const described = await this.#o.log.describeTopics(names)
+    return names.flatMap((name) => {
+      const d = described.get(name)
+      return d ? [topicInfo(d.name, d.partitions, d.configs)] : []
+    })
+  }
+
+  async topic(name: string): Promise<TopicInfo> {
+    const d = (await this.#o.log.describeTopics([name])).get(name)
+    if (!d)
+      throw new ServiceError(
+        ProxyErrors.UNKNOWN_TOPIC_PARTITION,
+        'This server does not host this topic-partition.',
+      )
+    return topicInfo(d.name, d.partitions, d.configs)
+  }
+
+  /** v3 `POST …/topics` `{topic_name, partitions_count?, replication_factor?, configs?: [{name, value}]}`. */
+  async createTopic(body: unknown): Promise<TopicInfo> {
+    const b = (body ?? {}) as {
+      topic_name?: unknown
+      partitions_count?: unknown
+      replication_factor?: unknown
+      configs?: unknown
+    }
+    if (
+      typeof b.topic_name !== 'string' ||
+      !/^[a-zA-Z0-9._-]{1,249}$/.test(b.topic_name) ||
+      b.topic_name === '.' ||
+      b.topic_name === '..'
+    ) {
+      throw new ServiceError(
+        ProxyErrors.BAD_REQUEST,
+        'topic_name must be a legal topic name (letters, digits, ".", "_", "-", at most 249)',
+        { status: 400 },
+      )
+    }
+    const count = (value: unknown, key: string): number => {
+      if (value === undefined || value === null) return -1
+      if (!Number.isInteger(value) || (value as number) < 1) {
+        throw new ServiceError(ProxyErrors.BAD_REQUEST, `${key} must be a positive integer`, { status: 400 })
+      }
+      return value as number
+    }
+    const configs: Record<string, string> = {}
+    if (b.configs !== undefined && b.configs !== null) {
+      if (!Array.isArray(b.configs))
+        throw new ServiceError(ProxyErrors.BAD_REQUEST, 'configs must be an array of {name, value}', {
+          status: 400,
+        })
+      for (const c of b.configs as { name?: unknown; value?: unknown }[]) {
+        if (typeof c?.name !== 'string')
+          throw new ServiceError(ProxyErrors.BAD_REQUEST, 'configs[].name must be a string', { status: 400 })
+        configs[c.name] = String(c.value)
+      }
+    }
+    if ((await this.#o.log.describeTopics([b.topic_name])).has(b.topic_name)) {
+      throw new ServiceError(ProxyErrors.BAD_REQUEST, `Topic '${b.topic_name}' already exists.`, {
+        status: 400,
+      })
+    }
+    await this.#o.log.createTopics([
+      {
+        name: b.topic_name,
+        partitions: count(b.partitions_count, 'partitions_count'),
+        replicationFactor: count(b.replication_factor, 'replication_factor'),
+        configs,
+      },
+    ])
+    this.#topics.delete(b.topic_name)
+    return this.topic(b.topic_name)
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.topic(name)
+    await this.#o.log.deleteTopics([name])
+    this.#topics.delete(name)
   }
 
   // ---- shared ---------------------------------------------------------------------------------

@@ -317,6 +317,32 @@ for (const backend of ['embedded', 'kafka'] as const) {
       const empty = await post(`${path}:batch`, 'application/json', { entries: [] })
       assert.deepEqual([empty.status, empty.body.error_code], [422, 42208])
 
+      // Topics: create, list, describe, delete.
+      const topics = `/v3/clusters/${clusterId}/topics`
+      const made = await post(topics, 'application/json', {
+        topic_name: topic('made'),
+        partitions_count: 3,
+        configs: [{ name: 'cleanup.policy', value: 'delete' }],
+      })
+      assert.equal(made.status, 201, JSON.stringify(made.body))
+      assert.deepEqual(
+        [made.body.topic_name, made.body.partitions_count, made.body.kind],
+        [topic('made'), 3, 'KafkaTopic'],
+      )
+      const again = await post(topics, 'application/json', { topic_name: topic('made') })
+      assert.deepEqual([again.status, again.body.error_code], [400, 40002])
+      const illegal = await post(topics, 'application/json', { topic_name: 'no spaces' })
+      assert.deepEqual([illegal.status, illegal.body.error_code], [400, 40002])
+      const list = (await (await fetch(`${proxy}${topics}`)).json()) as Answer
+      assert.ok(list.data.some((x: Answer) => x.topic_name === topic('made')))
+      assert.equal(
+        ((await (await fetch(`${proxy}${topics}/${topic('made')}`)).json()) as Answer).partitions_count,
+        3,
+      )
+      const missing = await fetch(`${proxy}${topics}/${topic('never')}`)
+      assert.deepEqual([missing.status, ((await missing.json()) as Answer).error_code], [404, 40403])
+      assert.equal((await fetch(`${proxy}${topics}/${topic('made')}`, { method: 'DELETE' })).status, 204)
+
       // Streaming: chunked concatenated records, one report per record in order.
       const reports = await new Promise<string>((resolve, reject) => {
         const url = new URL(`${proxy}${path}`)
