@@ -29,8 +29,9 @@ Subjects: \`<topic>-key\` / \`<topic>-value\` (\`TopicNameStrategy\`), the recor
 names \`io.confluent.kafka.serializers.subject.*\`. \`AssociatedNameStrategy\` is accepted and uses the
 topic name.
 
-Writing registers the schema (\`auto.register.schemas=true\`), or only looks it up, or writes with the
-subject's latest version (\`use.latest.version=true\`) or a fixed id (\`use.schema.id\`). Schemas and
+Writing registers the schema (\`auto.register.schemas=true\`, the default); with
+\`auto.register.schemas=false\` it writes with a fixed id (\`use.schema.id\`), or the subject's latest
+version (\`use.latest.version=true\`), or looks the schema up and fails when it is not registered. Schemas and
 ids are cached: only the first record of a schema or id waits for the registry.
 
 Errors: bytes that do not start with magic byte 0 or 1 ("Unknown magic byte!", with the first byte

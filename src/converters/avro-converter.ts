@@ -83,7 +83,9 @@ export class AvroConverter implements Converter, HeaderConverter {
 
   /** As a key or value converter pass `isKey`; as a header converter the values' subject is used. */
   configure(configs: Readonly<Record<string, string>>, isKey?: boolean): void {
-    const parsed = avroConverterConfigDef().parse(withConverterType(configs, isKey ?? false))
+    const parsed = avroConverterConfigDef().parse(
+      isKey === undefined ? { 'converter.type': 'header', ...configs } : withConverterType(configs, isKey),
+    )
     this.#isKey = isKey ?? false
     this.#settings = serdeSettings(parsed)
     this.#client?.close()
@@ -202,8 +204,11 @@ export class AvroConverter implements Converter, HeaderConverter {
     const strategy = this.#isKey ? settings.keySubject : settings.valueSubject
     const subject = strategy(topic, this.#isKey, recordName(writer.avro))
     try {
+      // Confluent's order: auto.register.schemas wins; use.schema.id and use.latest.version apply without it.
       let id: number
-      if (settings.useSchemaId >= 0) {
+      if (settings.autoRegister) {
+        id = await client.register(subject, { schema: writer.text }, settings.normalize)
+      } else if (settings.useSchemaId >= 0) {
         id = settings.useSchemaId
         const fixed = await client.getSchemaById(id)
         if (!isAvro(fixed))
@@ -211,12 +216,11 @@ export class AvroConverter implements Converter, HeaderConverter {
         writer = this.#data.writerWith(schema, fixed.schema)
       } else if (settings.useLatestVersion) {
         const latest = await client.getLatest(subject)
-        if (!isAvro(latest))
+        if (!isAvro(latest)) {
           throw new DataError(`the latest schema of subject '${subject}' is ${latest.schemaType}, not Avro`)
+        }
         id = latest.id
         writer = this.#data.writerWith(schema, latest.schema)
-      } else if (settings.autoRegister) {
-        id = await client.register(subject, { schema: writer.text }, settings.normalize)
       } else {
         id = (await client.lookup(subject, { schema: writer.text }, settings.normalize)).id
       }

@@ -42,6 +42,8 @@ import type { TransformationChain } from './transformation-chain.ts'
 
 const DEFAULT_RETRY_TIMEOUT_MS = 1000
 const MAX_POLL_BACKOFF_MS = 5000
+/** The converted headers of a record without headers. */
+const NO_HEADERS: readonly SchemaAndValue[] = []
 
 /** A batch whose `put` failed with a retriable error, to deliver again at `at` (epoch ms). */
 interface Redelivery {
@@ -277,6 +279,7 @@ export class SinkTaskRunner extends TaskRunner {
     value: SchemaAndValue,
   ): MaybePromise<SinkRecord | null> {
     stage.current = 'HEADER_CONVERTER'
+    if (r.headers.length === 0) return this.#assemble(r, stage, key, value, NO_HEADERS)
     const converted = r.headers.map((h) => this.#o.converters.header.toConnectHeader(r.topic, h.key, h.value))
     if (converted.some(isPromise)) {
       return Promise.all(converted.map((c) => Promise.resolve(c))).then((values) =>
@@ -294,9 +297,9 @@ export class SinkTaskRunner extends TaskRunner {
     headerValues: readonly SchemaAndValue[],
   ): SinkRecord | null {
     const headers = new Headers()
-    r.headers.forEach((h, i) => {
-      headers.add(h.key, headerValues[i].value, headerValues[i].schema)
-    })
+    for (let i = 0; i < r.headers.length; i++) {
+      headers.add(r.headers[i].key, headerValues[i].value, headerValues[i].schema)
+    }
     const record = new SinkRecord({
       topic: r.topic,
       kafkaPartition: r.partition,

@@ -15,6 +15,8 @@ export const CONNECT_NAME_PROP = 'connect.name'
 export const CONNECT_DOC_PROP = 'connect.doc'
 export const CONNECT_RECORD_DOC_PROP = `${NAMESPACE}.record.doc`
 export const AVRO_FIELD_DOC_PREFIX_PROP = `${NAMESPACE}.field.doc.`
+/** Marks a Connect default that came from an Avro field default (not from `connect.default`). */
+export const AVRO_FIELD_DEFAULT_FLAG_PROP = `${NAMESPACE}.field.default`
 export const CONNECT_ENUM_DOC_PROP = `${NAMESPACE}.enum.doc`
 export const AVRO_ENUM_DOC_PREFIX_PROP = `${NAMESPACE}.enum.doc.`
 export const AVRO_ENUM_DEFAULT_PREFIX_PROP = `${NAMESPACE}.enum.default.`

@@ -23,6 +23,9 @@ import type { Schema } from '../data/schema.ts'
 import { SchemaBuilder } from '../data/schema-builder.ts'
 import { DataError } from '../errors.ts'
 import {
+  AVRO_ENUM_DEFAULT_PREFIX_PROP,
+  AVRO_ENUM_DOC_PREFIX_PROP,
+  AVRO_FIELD_DEFAULT_FLAG_PROP,
   AVRO_FIELD_DOC_PREFIX_PROP,
   AVRO_LOGICAL_DATE,
   AVRO_LOGICAL_DECIMAL,
@@ -39,7 +42,6 @@ import {
   CONNECT_AVRO_FIXED_SIZE_PROP,
   CONNECT_DEFAULT_VALUE_PROP,
   CONNECT_DOC_PROP,
-  CONNECT_ENUM_DOC_PROP,
   CONNECT_INTERNAL_TYPE_NAME,
   CONNECT_NAME_PROP,
   CONNECT_PARAMETERS_PROP,
@@ -217,8 +219,13 @@ function toConnect(
     }
     case 'enum': {
       builder = SchemaBuilder.string()
-      if (options.connectMetaData && schema.doc !== undefined)
-        builder.parameter(CONNECT_ENUM_DOC_PROP, schema.doc)
+      if (options.connectMetaData) {
+        if (schema.doc !== undefined)
+          builder.parameter(`${AVRO_ENUM_DOC_PREFIX_PROP}${schema.name}`, schema.doc)
+        if (schema.default !== undefined) {
+          builder.parameter(`${AVRO_ENUM_DEFAULT_PREFIX_PROP}${schema.name}`, schema.default)
+        }
+      }
       const param = options.generalizedSumTypeSupport ? GENERALIZED_TYPE_ENUM : AVRO_TYPE_ENUM
       builder.parameter(param, fullName(schema))
       schema.symbols.forEach((symbol, i) => {
@@ -228,7 +235,8 @@ function toConnect(
     }
     case 'union': {
       const single = isNullUnionOfTwo(schema)
-      if (single !== undefined) return toConnect(single, options, ctx, true, fieldDefault, fieldDoc)
+      // As Java: the member's own connect.default applies, not the field's default.
+      if (single !== undefined) return toConnect(single, options, ctx, true, undefined, fieldDoc)
       const unionName = options.generalizedSumTypeSupport
         ? `${GENERALIZED_TYPE_UNION_PREFIX}${ctx.unionIndex++}`
         : AVRO_TYPE_UNION
@@ -257,7 +265,8 @@ function toConnect(
 
   const props: ReadonlyMap<string, Json> = schema.props ?? new Map()
   if (options.connectMetaData) {
-    const doc = fieldDoc ?? stringProp(schema, CONNECT_DOC_PROP)
+    // A field's Avro doc is kept in the struct's parameters; the schema's own doc is connect.doc.
+    const doc = stringProp(schema, CONNECT_DOC_PROP)
     if (doc !== undefined) builder.doc(doc)
   }
 
@@ -305,7 +314,7 @@ function toConnect(
     if (typeof connectName !== 'string')
       throw new DataError(`Invalid schema name: ${JSON.stringify(connectName)}`)
     name = connectName
-  } else if (isNamed(schema)) {
+  } else if (schema.type === 'record' || schema.type === 'error' || schema.type === 'enum') {
     name = fullName(schema)
   }
   // A fixed that carries a decimal keeps the Decimal name (its Avro name is only a fixed's name).
@@ -323,7 +332,12 @@ function toConnect(
 
   if (forceOptional) builder.optional()
 
-  const defaultJson = fieldDefault !== undefined ? fieldDefault : props.get(CONNECT_DEFAULT_VALUE_PROP)
+  const connectDefault = props.get(CONNECT_DEFAULT_VALUE_PROP)
+  // A default that comes from the Avro field (not connect.default) is flagged, so writing the
+  // schema back does not add a connect.default Avro never had.
+  if (fieldDefault !== undefined && connectDefault === undefined)
+    builder.parameter(AVRO_FIELD_DEFAULT_FLAG_PROP, 'true')
+  const defaultJson = fieldDefault !== undefined ? fieldDefault : connectDefault
   if (defaultJson !== undefined && defaultJson !== null) {
     const withoutDefault = builder.build()
     try {

@@ -13,12 +13,14 @@
  * - Optional → a union with null: `["null", T]`, or `[T, "null"]` when the schema has a default (so
  *   the default matches the first branch). Optional structs are always `["null", record]`.
  * - Record fields: `default` is the Connect default (as Avro JSON), else `null` when optional; a
- *   default Avro rejects is dropped (as Java logs "Ignoring invalid default").
+ *   default Avro rejects is dropped (Java's Avro refuses the schema instead); a field's `doc` comes
+ *   from the struct parameter `io.confluent.connect.avro.field.doc.<field>` only.
  * - With `connect.meta.data` (default on), non-union types get `connect.doc`, `connect.version`,
  *   `connect.parameters` (minus keys starting with `avro`), `connect.default`, `connect.name`,
  *   `connect.type`, in that order; parameters starting with `avro` are copied as raw properties.
  * - Logical types: Decimal → bytes `scale`, `precision` (parameter `connect.decimal.precision`,
- *   else 64) then `logicalType: decimal` (not applied when scale < 0 or scale > precision); Date →
+ *   else 64) then `logicalType: decimal` (written even when scale < 0 or scale > precision, where
+ *   Avro itself does not apply the logical type); Date →
  *   int `date`; Time → int `time-millis`; Timestamp → long `timestamp-millis`.
  */
 
@@ -28,6 +30,7 @@ import { DataError } from '../errors.ts'
 import {
   AVRO_ENUM_DEFAULT_PREFIX_PROP,
   AVRO_ENUM_DOC_PREFIX_PROP,
+  AVRO_FIELD_DEFAULT_FLAG_PROP,
   AVRO_FIELD_DOC_PREFIX_PROP,
   AVRO_LOGICAL_DATE,
   AVRO_LOGICAL_DECIMAL,
@@ -204,13 +207,13 @@ function fromConnect(
             symbols.push(options.generalizedSumTypeSupport ? k.slice(enumParam.length + 1) : v)
         }
         const [enumNamespace, enumName] = nameOrDefault(ctx, params[enumParam] ?? params[AVRO_TYPE_ENUM])
-        const fullEnumName = enumNamespace ? `${enumNamespace}.${enumName}` : enumName
+        // The doc and default parameters are keyed by the Connect schema's simple name.
         base = {
           type: 'enum',
           name: enumName,
           namespace: enumNamespace,
-          doc: params[`${AVRO_ENUM_DOC_PREFIX_PROP}${fullEnumName}`] ?? params[CONNECT_ENUM_DOC_PROP],
-          default: params[`${AVRO_ENUM_DEFAULT_PREFIX_PROP}${fullEnumName}`],
+          doc: params[`${AVRO_ENUM_DOC_PREFIX_PROP}${name}`] ?? params[CONNECT_ENUM_DOC_PROP],
+          default: params[`${AVRO_ENUM_DEFAULT_PREFIX_PROP}${name}`],
           symbols,
           props: new Map(),
         }
@@ -290,7 +293,7 @@ function fromConnect(
         // Registered before the fields, so an equal struct nested inside refers to this one.
         ctx.converted.push([schema, record])
         for (const field of schema.fields) {
-          const doc = params?.[`${AVRO_FIELD_DOC_PREFIX_PROP}${field.name}`] ?? field.schema.doc
+          const doc = params?.[`${AVRO_FIELD_DOC_PREFIX_PROP}${field.name}`]
           record.fields.push(recordField(field.name, field.schema, doc, ctx, options))
         }
         base = record
@@ -311,26 +314,29 @@ function fromConnect(
         const kept: Record<string, Json> = {}
         let any = false
         for (const [k, v] of Object.entries(params)) {
-          if (!k.startsWith(AVRO_PROP)) {
+          if (!k.startsWith(AVRO_PROP) && k !== AVRO_FIELD_DEFAULT_FLAG_PROP) {
             kept[k] = v
             any = true
           }
         }
         if (any) props.set(CONNECT_PARAMETERS_PROP, kept)
       }
-      if (schema.defaultValue !== undefined && schema.defaultValue !== null) {
+      if (
+        schema.defaultValue !== undefined &&
+        schema.defaultValue !== null &&
+        params?.[AVRO_FIELD_DEFAULT_FLAG_PROP] === undefined
+      ) {
         props.set(CONNECT_DEFAULT_VALUE_PROP, defaultValueToAvroJson(schema, schema.defaultValue))
       }
       if (schema.name !== undefined) props.set(CONNECT_NAME_PROP, schema.name)
       if (connectType !== undefined) props.set(CONNECT_TYPE_PROP, connectType)
     }
     switch (schema.name) {
-      case Decimal.LOGICAL_NAME: {
-        const scale = Decimal.scaleOf(schema)
-        if (scale >= 0 && scale <= decimalPrecision(schema))
-          props.set(AVRO_LOGICAL_TYPE_PROP, AVRO_LOGICAL_DECIMAL)
+      case Decimal.LOGICAL_NAME:
+        // Also when scale < 0 or scale > precision: Avro's decimal logical type is not applied
+        // then, but Java's legacy path still writes the property.
+        props.set(AVRO_LOGICAL_TYPE_PROP, AVRO_LOGICAL_DECIMAL)
         break
-      }
       case TimeType.LOGICAL_NAME:
         props.set(AVRO_LOGICAL_TYPE_PROP, AVRO_LOGICAL_TIME_MILLIS)
         break

@@ -71,7 +71,8 @@ export function defineSerdeConfig(def: ConfigDef): ConfigDef {
       type: 'INT',
       defaultValue: -1,
       importance: 'LOW',
-      documentation: 'Schema ID to use for serialization (-1: the schema of the data).',
+      documentation:
+        'Schema ID to use for serialization (-1: the schema of the data). Applies with auto.register.schemas=false.',
     })
     .define({
       ...base,

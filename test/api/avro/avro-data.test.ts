@@ -63,9 +63,14 @@ describe('AvroData: Connect schemas as Avro schemas (Confluent text)', () => {
     )
   })
 
-  test('a Decimal whose scale exceeds its precision stays plain bytes (no logicalType)', () => {
+  test('a Decimal whose scale exceeds its precision keeps the legacy logicalType property and round trips', () => {
     const schema = Decimal.builder(5).parameter('connect.decimal.precision', '3').build()
-    assert.doesNotMatch(text(data, schema), /logicalType/)
+    assert.equal(
+      text(data, schema),
+      '{"type":"bytes","scale":5,"precision":3,"connect.version":1,"connect.parameters":{"scale":"5","connect.decimal.precision":"3"},"connect.name":"org.apache.kafka.connect.data.Decimal","logicalType":"decimal"}',
+    )
+    const value = BigDecimal.parse('0.00123')
+    assert.ok(valueEquals(data.decode(text(data, schema), data.encode(schema, value)).value, value))
   })
 
   test('a struct is a record named after it; optional fields are ["null",T] with default null, fields with a default [T,"null"]', () => {
@@ -261,6 +266,26 @@ describe('AvroData: Avro schemas as Connect schemas', () => {
     assert.equal(snapshot.name, 'io.debezium.data.Enum')
     assert.ok(schemaEquals(schema.field('before')!.schema, schema.field('after')!.schema))
     assert.equal(avroSchemaText(data.fromConnectSchema(schema)), text)
+  })
+
+  test('Avro field defaults and enum docs of schemas from other producers survive a round trip unchanged', () => {
+    const enhanced = new AvroData({ enhancedAvroSchemaSupport: true })
+    const text =
+      '{"type":"record","name":"R","namespace":"p","fields":[' +
+      '{"name":"n","type":"int","default":5},' +
+      '{"name":"s","type":["string","null"],"default":"x"},' +
+      '{"name":"e","type":{"type":"enum","name":"Color","doc":"colours","symbols":["RED","BLUE"],"default":"RED"}}]}'
+    const schema = enhanced.toConnectSchema(text)
+    assert.equal(schema.field('n')!.schema.defaultValue, 5)
+    assert.equal(schema.field('n')!.schema.parameters?.['io.confluent.connect.avro.field.default'], 'true')
+    // As Java: a union member takes only its own connect.default, not the field's.
+    assert.equal(schema.field('s')!.schema.defaultValue, undefined)
+    const back = avroSchemaText(enhanced.fromConnectSchema(schema))
+    assert.match(back, /\{"name":"n","type":"int","default":5\}/)
+    assert.match(
+      back,
+      /"type":"enum","name":"Color","doc":"colours","symbols":\["RED","BLUE"\],"default":"RED"/,
+    )
   })
 
   test('a recursive Avro schema is refused with a DataError', () => {

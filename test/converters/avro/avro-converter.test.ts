@@ -200,6 +200,29 @@ describe('AvroConverter against Apicurio Registry', { skip: apicurioSkipReason()
     assert.deepEqual({ ...(await oracle.decode(bytes)) }, { id: 5, customer: 'bo' })
   })
 
+  test('use.schema.id writes with that schema; auto.register.schemas=true would register instead', async () => {
+    const t = topic()
+    const oracle = new SchemaRegistry({ host: apicurioUrl() })
+    const fixed = {
+      type: 'record',
+      name: `Fixed${randomUUID().replaceAll('-', '')}`,
+      namespace: 'fixed',
+      fields: [{ name: 'id', type: 'long' }],
+    }
+    const { id } = await oracle.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(fixed) },
+      { subject: `elsewhere-${t}` },
+    )
+    const schema = SchemaBuilder.struct().name('x.Y').field('id', Schemas.INT64).build()
+    const value = new Struct(schema).put('id', 9)
+    const pinned = converter({ 'auto.register.schemas': 'false', 'use.schema.id': String(id) })
+    const bytes = await write(pinned, t, schema, value)
+    assert.equal(bytes.readInt32BE(1), id)
+    assert.deepEqual({ ...(await oracle.decode(bytes)) }, { id: 9 })
+    const registering = converter({ 'use.schema.id': String(id) })
+    assert.notEqual((await write(registering, t, schema, value)).readInt32BE(1), id)
+  })
+
   test('null is a tombstone both ways', async () => {
     const c = converter({})
     assert.equal(await c.fromConnectData('t', order, null), null)
@@ -209,7 +232,7 @@ describe('AvroConverter against Apicurio Registry', { skip: apicurioSkipReason()
   test('works as a header converter (the values subject)', async () => {
     const t = topic()
     const c = new AvroConverter()
-    c.configure({ 'schema.registry.url': apicurioUrl(), 'converter.type': 'header' })
+    c.configure({ 'schema.registry.url': apicurioUrl() })
     const bytes = await c.fromConnectHeader(t, 'h', Schemas.STRING, 'trace-1')
     const back = await c.toConnectHeader(t, 'h', bytes)
     assert.equal(back.value, 'trace-1')
