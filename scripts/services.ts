@@ -1,28 +1,33 @@
 /**
  * Starts or stops every real service the tests and benchmarks use (`npm run services:start|stop`):
- * the Kafka broker, the PostgreSQL cluster with wal_level=logical, the machine's MariaDB and Apicurio
- * Registry (a Confluent-compatible schema registry for the converter tests).
+ * the Kafka broker, the PostgreSQL cluster with wal_level=logical, the machine's MariaDB, the
+ * MongoDB test server (mongo-java-server) and Apicurio Registry (a Confluent-compatible schema
+ * registry for the converter tests).
  */
 import { ensureApicurio, stopApicurio } from './apicurio.ts'
 import { ensureKafka, stopKafka } from './kafka.ts'
 import { ensureMariadb } from './mariadb.ts'
+import { ensureMongo, stopMongo } from './mongo.ts'
 import { ensurePostgres, stopPostgres } from './postgres.ts'
 
 const command = process.argv[2]
 if (command === 'start') {
-  const [kafka, postgres, mariadb, apicurio] = await Promise.all([
+  const [kafka, postgres, mariadb, mongo, apicurio] = await Promise.all([
     ensureKafka(),
     ensurePostgres(),
     ensureMariadb(),
+    ensureMongo(),
     ensureApicurio(),
   ])
   process.stdout.write(`export SLUICE_TEST_KAFKA=${kafka.bootstrap}\n`)
   process.stdout.write(`export SLUICE_TEST_POSTGRES=${postgres.url}\n`)
   process.stdout.write(`export SLUICE_TEST_MARIADB=${mariadb}\n`)
+  process.stdout.write(`export SLUICE_TEST_MONGODB=${mongo.uri}\n`)
   process.stdout.write(`export SLUICE_TEST_APICURIO=${apicurio.url}\n`)
 } else if (command === 'stop') {
   await stopKafka()
   stopPostgres()
+  await stopMongo()
   await stopApicurio()
 } else {
   process.stderr.write('usage: node scripts/services.ts start|stop\n')

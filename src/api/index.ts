@@ -4,6 +4,7 @@
  */
 export { AvroData, type AvroSchema, avroSchemaText, parseAvroSchema } from './avro/index.ts'
 export * from './config-def.ts'
+export type * from './config-provider.ts'
 export * from './connector.ts'
 export type * from './converter.ts'
 export { isPromise } from './converter.ts'
