@@ -11,7 +11,7 @@
  *   `…Enum.<symbol>` = symbol), named after the enum.
  * - An array of `MapEntry` records (`connect.internal.type: MapEntry`, or the record named
  *   `io.confluent.connect.avro.MapEntry`) → MAP.
- * - Records, enums and fixed types are named by `connect.name`, else their Avro full name, except
+ * - Schemas are named by `connect.name`, records and enums else by their Avro full name, except
  *   the `io.confluent.connect.avro.ConnectDefault*` names, which stay unnamed.
  * - The top-level schema's version is `connect.version`, else the version passed in (the registry
  *   version of the writer schema, which the AvroConverter passes).
@@ -317,10 +317,7 @@ function toConnect(
   } else if (schema.type === 'record' || schema.type === 'error' || schema.type === 'enum') {
     name = fullName(schema)
   }
-  // A fixed that carries a decimal keeps the Decimal name (its Avro name is only a fixed's name).
-  const logicalFixed =
-    connectName === undefined && schema.type === 'fixed' && logicalType === AVRO_LOGICAL_DECIMAL
-  if (name !== undefined && !name.startsWith(DEFAULT_SCHEMA_FULL_NAME) && !logicalFixed) {
+  if (name !== undefined && !name.startsWith(DEFAULT_SCHEMA_FULL_NAME)) {
     const current = builderName(builder)
     if (current !== undefined && current !== name) {
       throw new DataError(
