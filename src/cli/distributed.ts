@@ -25,12 +25,15 @@ import { KafkaOffsetStore } from '../storage/kafka/kafka-offset-store.ts'
 import { KafkaStatusStore } from '../storage/kafka/kafka-status-store.ts'
 import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
+import { startWorkerServices, type WorkerServices } from './worker-services.ts'
 
 export interface DistributedWorker {
   readonly herder: DistributedHerder
   readonly rest: RestServer
   readonly log: Log
   readonly logger: Logger
+  /** The schema registry and REST proxy, when their listeners are set. */
+  readonly services: WorkerServices
   stop(): Promise<void>
 }
 
@@ -138,6 +141,9 @@ export async function startDistributed(
     herder.url = config.advertisedUrl(rest.port)
     const started = herder
     cleanup.splice(1, 0, () => started.stop())
+    // Before the connectors start: their converters may use the worker's schema registry.
+    const services = await startWorkerServices({ config, log, logger, clientId, distributed: true })
+    cleanup.splice(2, 0, () => services.stop())
     await herder.start()
     logger.info(
       `Sluice ${VERSION} distributed worker ${worker.workerId} ready in group '${groupId}' on ${rest.url}`,
@@ -148,6 +154,7 @@ export async function startDistributed(
       rest,
       log,
       logger,
+      services,
       stop() {
         stopping ??= (async () => {
           for (const step of cleanup) await step().catch(() => {})

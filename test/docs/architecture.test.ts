@@ -36,7 +36,8 @@ const LAYERS: Record<string, readonly string[]> = {
   plugins: ['api', 'config-providers', 'connectors', 'converters', 'transforms'],
   runtime: ['api', 'common', 'config', 'log', 'plugins', 'storage'],
   herder: ['api', 'common', 'config', 'log', 'runtime', 'storage'],
-  rest: ['api', 'common', 'config', 'herder', 'plugins', 'runtime'],
+  services: ['api', 'common', 'config', 'log', 'storage'],
+  rest: ['api', 'common', 'config', 'herder', 'plugins', 'runtime', 'services'],
   telemetry: ['api', 'common', 'runtime'],
 }
 
@@ -48,8 +49,9 @@ const PACKAGES: Record<string, readonly string[]> = {
   commander: ['cli/'],
   pg: ['connectors/'],
   mysql2: ['connectors/'],
+  avsc: ['api/avro/', 'converters/', 'connectors/', 'services/'],
+  ajv: ['services/'],
   mongodb: ['connectors/'],
-  avsc: ['api/avro/', 'converters/', 'connectors/'],
 }
 
 /** Narrower rules inside the allowed layers: [importer prefix, imported prefix, allowed?, why]. */
