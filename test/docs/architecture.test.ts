@@ -52,6 +52,7 @@ const PACKAGES: Record<string, readonly string[]> = {
   avsc: ['api/avro/', 'converters/', 'connectors/', 'services/'],
   ajv: ['services/'],
   mongodb: ['connectors/'],
+  bson: ['connectors/'],
 }
 
 /** Narrower rules inside the allowed layers: [importer prefix, imported prefix, allowed?, why]. */

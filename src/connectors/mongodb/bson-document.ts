@@ -7,11 +7,12 @@
  *
  * A document is a plain object holding values of the `bson` package (what the `mongodb` driver writes).
  */
-import { Binary, BSON, Decimal128, Double, Long } from 'mongodb'
+
 import { BigDecimal } from '../../api/data/big-decimal.ts'
 import type { Schema } from '../../api/data/schema.ts'
 import { Struct } from '../../api/data/struct.ts'
 import { DataError } from '../../api/errors.ts'
+import { Binary, BSON, Decimal128, Double, Long } from './bson.ts'
 
 export type BsonDocument = Record<string, unknown>
 

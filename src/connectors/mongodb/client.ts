@@ -3,13 +3,7 @@
  * (network, server selection, primary stepping down) and which need the user (authentication,
  * authorization), each with a message naming `connection.uri`.
  */
-import {
-  MongoClient,
-  MongoError,
-  MongoNetworkError,
-  MongoServerError,
-  MongoServerSelectionError,
-} from 'mongodb'
+import type { MongoClient } from 'mongodb'
 import { ConnectError, errorMessage, RetriableError } from '../../api/errors.ts'
 
 /** Host list of a connection string without credentials or options, for messages and partition names. */
@@ -18,7 +12,16 @@ export function redactedHosts(uri: string): string {
   return match ? `${match[1]}${match[2]}` : '(unparsable connection.uri)'
 }
 
-export function openClient(uri: string, appName: string, serverSelectionTimeoutMS = 10_000): MongoClient {
+/**
+ * A client for `uri`. The driver is imported here, on first use: it costs ~30 MB at import, which a
+ * worker that runs no MongoDB task must not pay (the BSON types the connectors use come from `bson`).
+ */
+export async function openClient(
+  uri: string,
+  appName: string,
+  serverSelectionTimeoutMS = 10_000,
+): Promise<MongoClient> {
+  const { MongoClient } = await import('mongodb')
   try {
     return new MongoClient(uri, {
       appName,
@@ -64,7 +67,7 @@ export function isTransient(error: unknown): boolean {
     const e = pending.pop()
     if (!(e instanceof Error) || seen.has(e)) continue
     seen.add(e)
-    if (e instanceof MongoNetworkError || e instanceof MongoServerSelectionError) return true
+    // The driver's classes are matched by name: it is imported only once a client is opened.
     if (/Network|ServerSelection|PoolCleared|Timeout/.test(e.name)) return true
     if (
       /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|connection .* closed|interrupted due to server monitor timeout/i.test(
@@ -72,24 +75,30 @@ export function isTransient(error: unknown): boolean {
       )
     )
       return true
-    if (e instanceof MongoError) {
-      if (TRANSIENT_LABELS.some((l) => (e as MongoError).hasErrorLabel(l))) return true
-      if (e instanceof MongoServerError && typeof e.code === 'number' && TRANSIENT_CODES.has(e.code))
-        return true
+    if (isDriverError(e)) {
+      if (TRANSIENT_LABELS.some((l) => e.hasErrorLabel(l))) return true
+      if (typeof e.code === 'number' && TRANSIENT_CODES.has(e.code)) return true
     }
     pending.push((e as Error & { cause?: unknown }).cause, (e as { errorResponse?: unknown }).errorResponse)
   }
   return false
 }
 
+/** An error of the driver (a MongoError): a `Mongo…` name and the label API. */
+export function isDriverError(
+  error: unknown,
+): error is Error & { code?: unknown; hasErrorLabel(label: string): boolean } {
+  return (
+    error instanceof Error &&
+    error.name.startsWith('Mongo') &&
+    typeof (error as { hasErrorLabel?: unknown }).hasErrorLabel === 'function'
+  )
+}
+
 export function isAuthFailure(error: unknown): boolean {
   let current: unknown = error
   for (let i = 0; i < 5 && current instanceof Error; i++) {
-    if (
-      current instanceof MongoServerError &&
-      typeof current.code === 'number' &&
-      AUTH_CODES.has(current.code)
-    )
+    if (isDriverError(current) && typeof current.code === 'number' && AUTH_CODES.has(current.code))
       return true
     if (/Authentication failed|not authorized/i.test(current.message)) return true
     current = (current as Error & { cause?: unknown }).cause

@@ -14,8 +14,9 @@
  *   replace → replaceOne by `documentKey` (upsert); update → replace by `fullDocument` when present,
  *   else updateOne from `updateDescription` ($set/$unset); delete → deleteOne by `documentKey`.
  */
-import { BSON } from 'mongodb'
+
 import { DataError } from '../../../api/errors.ts'
+import { BSON } from '../bson.ts'
 import { type BsonDocument, byId, isDocument, toJson } from '../bson-document.ts'
 import type { CdcHandlerKind } from './config.ts'
 import type { SinkDocument } from './sink-document.ts'

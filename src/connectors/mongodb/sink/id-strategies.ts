@@ -3,8 +3,9 @@
  * `_id` is made. Errors name the strategy and what the record lacks, and are DataErrors, so
  * `errors.tolerance=all` sends the record to the dead-letter topic.
  */
-import { Binary, ObjectId, UUID } from 'mongodb'
+
 import { DataError } from '../../../api/errors.ts'
+import { Binary, ObjectId, UUID } from '../bson.ts'
 import { type BsonDocument, cloneDocument, isDocument, toJson } from '../bson-document.ts'
 import type { IdStrategyName } from './config.ts'
 import { makeProjection } from './post-processors.ts'

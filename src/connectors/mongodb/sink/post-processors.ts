@@ -5,8 +5,9 @@
  * `**` wildcards, recursing into sub-documents and arrays of documents as `FieldProjector` does),
  * RenameByMapping and RenameByRegExp (paths `key.<field>` / `value.<field>`), NullFieldValueRemover.
  */
-import { Long } from 'mongodb'
+
 import { connectLogger } from '../../../api/log.ts'
+import { Long } from '../bson.ts'
 import { type BsonDocument, isDocument, setField } from '../bson-document.ts'
 import { CLASS } from './config.ts'
 import type { IdStrategy } from './id-strategies.ts'

@@ -17,7 +17,7 @@
  *   so the runtime redelivers the same batch after `context.timeout`, doubling from 1 s to 60 s;
  * - credentials refused: the task fails with a message naming connection.uri.
  */
-import { MongoBulkWriteError, type MongoClient } from 'mongodb'
+import type { MongoBulkWriteError, MongoClient } from 'mongodb'
 import { type Props, SinkTask } from '../../../api/connector.ts'
 import { ConnectError, DataError, errorMessage, RetriableError } from '../../../api/errors.ts'
 import { connectLogger } from '../../../api/log.ts'
@@ -38,7 +38,8 @@ function where(record: SinkRecord): string {
 export class MongoSinkTask extends SinkTask {
   #props: Props = {}
   #uri = ''
-  #client: MongoClient | undefined
+  /** Opening (the driver loads on first use); a bad connection.uri rejects here, at the first put. */
+  #client: Promise<MongoClient> | undefined
   #processors = new Map<string, TopicProcessor>()
   #batchesWritten = 0
   #backoffMs = MIN_BACKOFF_MS
@@ -52,6 +53,7 @@ export class MongoSinkTask extends SinkTask {
     this.#props = props
     this.#uri = readConnectionUri(props)
     this.#client = openClient(this.#uri, 'sluice-mongodb-sink')
+    this.#client.catch(() => {}) // surfaces at the first put, not as an unhandled rejection
   }
 
   #processor(topic: string): TopicProcessor {
@@ -105,7 +107,7 @@ export class MongoSinkTask extends SinkTask {
 
   /** Bulk-writes one batch; reports the records the server refused, continuing after each. */
   async #write(ns: Namespace, items: ProcessedRecord[], ordered: boolean): Promise<void> {
-    const client = this.#client
+    const client = await this.#client
     if (client === undefined) throw new RetriableError('the MongoDB sink task is stopping')
     const collection = client.db(ns.db).collection(ns.coll)
     let rest = items
@@ -117,8 +119,7 @@ export class MongoSinkTask extends SinkTask {
         )
         return
       } catch (error) {
-        if (!(error instanceof MongoBulkWriteError) || error.writeErrors === undefined)
-          throw this.#unavailable(error, ns)
+        if (!isBulkWriteError(error) || error.writeErrors === undefined) throw this.#unavailable(error, ns)
         const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]
         if (writeErrors.length === 0) throw this.#unavailable(error, ns) // a write-concern error only
         for (const e of writeErrors) {
@@ -172,8 +173,13 @@ export class MongoSinkTask extends SinkTask {
 
   async stop(): Promise<void> {
     this.#stopped = true
-    const client = this.#client
+    const client = await this.#client?.catch(() => undefined)
     this.#client = undefined
     await client?.close(true).catch(() => {})
   }
+}
+
+/** The driver's MongoBulkWriteError, matched by name (the driver is imported only with a client). */
+function isBulkWriteError(error: unknown): error is MongoBulkWriteError {
+  return error instanceof Error && error.name === 'MongoBulkWriteError'
 }

@@ -4,10 +4,10 @@
  * accepted beside `startup.mode=copy_existing` and its `startup.mode.copy.existing.*` keys.
  */
 
-import { BSON } from 'mongodb'
 import { AbstractConfig, ConfigDef, Range, ValidString } from '../../../api/config-def.ts'
 import type { Props } from '../../../api/connector.ts'
 import { ConfigError } from '../../../api/errors.ts'
+import { BSON } from '../bson.ts'
 import { JSON_FORMATTERS, type JsonFormat } from './json-formatter.ts'
 
 const G_CONN = 'Connection'

@@ -10,6 +10,8 @@
  *
  * `relaxed` (RELAXED, what `BsonDocument.toJson()` writes) is used for resume tokens in offsets.
  */
+
+import { javaDoubleToString, quoteJson, toBase64 } from '../../../api/data/java-text.ts'
 import {
   Binary,
   BSONRegExp,
@@ -23,8 +25,7 @@ import {
   MinKey,
   ObjectId,
   Timestamp,
-} from 'mongodb'
-import { javaDoubleToString, quoteJson, toBase64 } from '../../../api/data/java-text.ts'
+} from '../bson.ts'
 
 export type JsonFormat = 'default' | 'extended' | 'simplified' | 'relaxed'
 

@@ -5,12 +5,13 @@
  * `output.schema.key|value` (document fields of STRING type become their JSON, as
  * `BsonValueToSchemaAndValue` does) or inferred from the document (`output.schema.infer.value`).
  */
-import { Binary, BSON, Decimal128, Double, Int32, Long, ObjectId } from 'mongodb'
+
 import { TimestampType } from '../../../api/data/logical-types.ts'
 import type { Schema } from '../../../api/data/schema.ts'
 import { SchemaBuilder } from '../../../api/data/schema-builder.ts'
 import { Struct } from '../../../api/data/struct.ts'
 import { ConfigError, DataError } from '../../../api/errors.ts'
+import { Binary, BSON, Decimal128, Double, Int32, Long, ObjectId } from '../bson.ts'
 import { type BsonDocument, isDocument } from '../bson-document.ts'
 import type { OutputFormat, SourceSettings } from './config.ts'
 import { formatJson, type JsonFormat } from './json-formatter.ts'

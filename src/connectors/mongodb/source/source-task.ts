@@ -22,19 +22,13 @@
  *   starts again per `startup.mode` and says so in the log and the task's status — never silently;
  * - credentials refused, a bad pipeline: the task fails with the server's message.
  */
-import {
-  type ChangeStream,
-  type ChangeStreamOptions,
-  type Document,
-  type MongoClient,
-  MongoServerError,
-} from 'mongodb'
+import type { ChangeStream, ChangeStreamOptions, Document, MongoClient } from 'mongodb'
 import { type Props, SourceTask } from '../../../api/connector.ts'
 import { ConnectError, DataError, errorMessage } from '../../../api/errors.ts'
 import { connectLogger } from '../../../api/log.ts'
 import { type OffsetMap, SourceRecord } from '../../../api/records.ts'
 import { type BsonDocument, isDocument } from '../bson-document.ts'
-import { classify, openClient, redactedHosts } from '../client.ts'
+import { classify, isDriverError, openClient, redactedHosts } from '../client.ts'
 import { MONGODB_CONNECTOR_VERSION } from '../version.ts'
 import { readSourceSettings, type SourceSettings } from './config.ts'
 import { formatJson } from './json-formatter.ts'
@@ -51,11 +45,7 @@ export function defaultPartitionName(s: SourceSettings): string {
 }
 
 export function isHistoryLost(error: unknown): boolean {
-  if (
-    error instanceof MongoServerError &&
-    typeof error.code === 'number' &&
-    HISTORY_LOST_CODES.has(error.code)
-  )
+  if (isDriverError(error) && typeof error.code === 'number' && HISTORY_LOST_CODES.has(error.code))
     return true
   return (
     error instanceof Error &&
@@ -68,7 +58,8 @@ export function isHistoryLost(error: unknown): boolean {
 export class MongoSourceTask extends SourceTask {
   #s!: SourceSettings
   #props: Props = {}
-  #client: MongoClient | undefined
+  /** Opening (the driver loads on first use); a bad connection.uri rejects here, at the first poll. */
+  #client: Promise<MongoClient> | undefined
   #partition: OffsetMap = {}
   #topics!: TopicMapper
   #key!: Producer
@@ -111,6 +102,7 @@ export class MongoSourceTask extends SourceTask {
       'output.schema.value',
     )
     this.#client = openClient(this.#s.uri, 'sluice-mongodb-source')
+    this.#client.catch(() => {}) // surfaces at the first poll, not as an unhandled rejection
   }
 
   async poll(): Promise<SourceRecord[] | null> {
@@ -201,7 +193,7 @@ export class MongoSourceTask extends SourceTask {
     if (this.#s.collation) options.collation = this.#s.collation as ChangeStreamOptions['collation']
     if (startAfter) options.startAfter = startAfter
     if (startAtOperationTime) options.startAtOperationTime = startAtOperationTime
-    const client = this.#client!
+    const client = await this.#client!
     const stream =
       this.#s.database === ''
         ? client.watch<BsonDocument, BsonDocument>(this.#s.pipeline, options)
@@ -227,7 +219,7 @@ export class MongoSourceTask extends SourceTask {
   }
 
   async #namespacesToCopy(): Promise<{ db: string; coll: string }[]> {
-    const client = this.#client!
+    const client = await this.#client!
     const dbs =
       this.#s.database !== ''
         ? [this.#s.database]
@@ -286,7 +278,8 @@ export class MongoSourceTask extends SourceTask {
           },
           ...this.#s.pipeline,
         ]
-        copy.cursor = this.#client!.db(ns.db)
+        copy.cursor = (await this.#client!)
+          .db(ns.db)
           .collection(ns.coll)
           .aggregate<BsonDocument>(pipeline, { ...BSON_OPTIONS, allowDiskUse: true })
           [Symbol.asyncIterator]()
@@ -410,7 +403,7 @@ export class MongoSourceTask extends SourceTask {
     this.#stopped = true
     this.#wake?.()
     await this.#closeStream()
-    const client = this.#client
+    const client = await this.#client?.catch(() => undefined)
     this.#client = undefined
     await client?.close(true).catch(() => {})
   }
