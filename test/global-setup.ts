@@ -10,9 +10,11 @@
 import { ensureKafka, stopKafka } from '../scripts/kafka.ts'
 import { ensureMariadb } from '../scripts/mariadb.ts'
 import { ensurePostgres, stopPostgres } from '../scripts/postgres.ts'
+import { ensureS3proxy, stopS3proxy } from '../scripts/s3proxy.ts'
 
 let kafkaStartedHere = false
 let postgresStartedHere = false
+let s3proxyStartedHere = false
 
 /** Runs `start` unless `variable` is already set; publishes the address or why it is missing. */
 async function provide(variable: string, name: string, start: () => Promise<string>): Promise<void> {
@@ -40,10 +42,16 @@ export async function globalSetup(): Promise<void> {
       return postgres.url
     }),
     provide('SLUICE_TEST_MARIADB', 'MariaDB', () => ensureMariadb()),
+    provide('SLUICE_TEST_S3', 's3proxy', async () => {
+      const s3 = await ensureS3proxy()
+      s3proxyStartedHere = s3.startedHere
+      return s3.url
+    }),
   ])
 }
 
 export async function globalTeardown(): Promise<void> {
   if (kafkaStartedHere) await stopKafka()
   if (postgresStartedHere) stopPostgres()
+  if (s3proxyStartedHere) await stopS3proxy()
 }

@@ -46,6 +46,8 @@ const PACKAGES: Record<string, readonly string[]> = {
   commander: ['cli/'],
   pg: ['connectors/'],
   mysql2: ['connectors/'],
+  '@aws-sdk/client-s3': ['connectors/s3/'],
+  'hyparquet-writer': ['connectors/s3/'],
 }
 
 /** Narrower rules inside the allowed layers: [importer prefix, imported prefix, allowed?, why]. */

@@ -36,6 +36,14 @@ const MARIADB: Service = {
     'start the machine MariaDB (root, empty password) and export SLUICE_TEST_MARIADB=mysql://root@127.0.0.1:3306',
 }
 
+const S3: Service = {
+  variable: 'SLUICE_TEST_S3',
+  name: 's3proxy',
+  howTo:
+    'run the tests with `npm test` (which starts s3proxy), or start it with `npx node scripts/s3proxy.ts start` ' +
+    'and export SLUICE_TEST_S3=http://127.0.0.1:19380',
+}
+
 function skipReason(service: Service): string | false {
   if (isCI || process.env[service.variable]) return false
   const unavailable = process.env[`${service.variable}_UNAVAILABLE`]
@@ -70,3 +78,8 @@ export const postgresUrl = (): string => address(POSTGRES)
 export const mariadbSkipReason = (): string | false => skipReason(MARIADB)
 /** `mysql://root@127.0.0.1:3306` (no database) of the test server. */
 export const mariadbUrl = (): string => address(MARIADB)
+
+/** Why tests needing an S3-compatible store must skip, or `false`. */
+export const s3SkipReason = (): string | false => skipReason(S3)
+/** `http://127.0.0.1:19380` of the test store (s3proxy, no authorization). */
+export const s3Url = (): string => address(S3)
