@@ -58,6 +58,13 @@ export function describeProblem(error: unknown, s: S3SinkSettings): StoreProblem
   const name = errorName(error)
   const status = httpStatus(error)
   const net = networkCode(error)
+  if (name === 'CredentialsProviderError') {
+    return {
+      key: ACCESS_KEY,
+      refused: false,
+      message: `no AWS credentials: set ${ACCESS_KEY} and aws.secret.access.key, or give the AWS default chain some (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, an instance role) (${(error as Error).message})`,
+    }
+  }
   if (net !== undefined || (status === undefined && name !== 'NoSuchBucket')) {
     return {
       key: STORE_URL,
