@@ -14,7 +14,16 @@
  *   file this script wrote, and only if that pid is still this s3proxy's JVM.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -151,7 +160,8 @@ export class S3Proxy {
   }
 
   async start(timeoutMs = Number(process.env.SLUICE_S3PROXY_START_TIMEOUT_MS ?? 60_000)): Promise<void> {
-    if (this.pid !== undefined) throw new Error(`the s3proxy in ${this.stateDir} already runs (pid ${this.pid})`)
+    if (this.pid !== undefined)
+      throw new Error(`the s3proxy in ${this.stateDir} already runs (pid ${this.pid})`)
     const jar = resolveS3proxyJar()
     const dataDir = join(this.stateDir, 'data')
     if (!this.#o.keepData) rmSync(dataDir, { recursive: true, force: true })
@@ -186,7 +196,9 @@ export class S3Proxy {
     while (Date.now() < deadline) {
       if (!isAlive(child.pid)) {
         rmSync(this.pidFile, { force: true })
-        throw new Error(`s3proxy (pid ${child.pid}) exited during start-up. Last log lines:\n${this.logTail()}`)
+        throw new Error(
+          `s3proxy (pid ${child.pid}) exited during start-up. Last log lines:\n${this.logTail()}`,
+        )
       }
       if (await s3proxyAnswers(this.url)) {
         log(`started pid ${child.pid} on ${this.url} (${authorization}), log ${this.logFile}`)
@@ -198,7 +210,9 @@ export class S3Proxy {
       process.kill(child.pid, 'SIGKILL')
     } catch {}
     rmSync(this.pidFile, { force: true })
-    throw new Error(`s3proxy did not answer on ${this.url} within ${timeoutMs} ms. Last log lines:\n${this.logTail()}`)
+    throw new Error(
+      `s3proxy did not answer on ${this.url} within ${timeoutMs} ms. Last log lines:\n${this.logTail()}`,
+    )
   }
 
   /** Stops the JVM (SIGKILL: it keeps nothing in memory worth a clean shutdown). False when not running. */

@@ -98,13 +98,17 @@ function resolveClass<T extends string>(table: Record<T, string>, value: string)
   return undefined
 }
 
-const formatValidator = validator(`one of ${SUPPORTED_FORMATS.map((f) => FORMATS[f]).join(', ')}`, (value) => {
-  const name = resolveClass(FORMATS, String(value))
-  if (name === undefined) return `Unknown format: use one of ${SUPPORTED_FORMATS.map((f) => FORMATS[f]).join(', ')}`
-  if (!SUPPORTED_FORMATS.includes(name))
-    return `${FORMATS[name]} is not supported by this sink yet: use JsonFormat, ParquetFormat or ByteArrayFormat`
-  return undefined
-})
+const formatValidator = validator(
+  `one of ${SUPPORTED_FORMATS.map((f) => FORMATS[f]).join(', ')}`,
+  (value) => {
+    const name = resolveClass(FORMATS, String(value))
+    if (name === undefined)
+      return `Unknown format: use one of ${SUPPORTED_FORMATS.map((f) => FORMATS[f]).join(', ')}`
+    if (!SUPPORTED_FORMATS.includes(name))
+      return `${FORMATS[name]} is not supported by this sink yet: use JsonFormat, ParquetFormat or ByteArrayFormat`
+    return undefined
+  },
+)
 
 const partitionerValidator = validator(Object.values(PARTITIONERS).join(', '), (value) =>
   resolveClass(PARTITIONERS, String(value)) === undefined
@@ -279,7 +283,8 @@ export const s3SinkConfigDef = new ConfigDef()
     type: 'STRING',
     defaultValue: 'none',
     importance: 'LOW',
-    documentation: 'Compression type for files written to S3. Applied when using JsonFormat or ByteArrayFormat.',
+    documentation:
+      'Compression type for files written to S3. Applied when using JsonFormat or ByteArrayFormat.',
     validator: ValidString.in('none', 'gzip'),
     group: S3,
     orderInGroup: 11,
@@ -290,7 +295,8 @@ export const s3SinkConfigDef = new ConfigDef()
     type: 'INT',
     defaultValue: -1,
     importance: 'LOW',
-    documentation: 'Compression level for files written to S3 (-1 is the default of the codec, 0 to 9 otherwise).',
+    documentation:
+      'Compression level for files written to S3 (-1 is the default of the codec, 0 to 9 otherwise).',
     validator: Range.between(-1, 9),
     group: S3,
     orderInGroup: 12,
@@ -357,7 +363,7 @@ export const s3SinkConfigDef = new ConfigDef()
     defaultValue: -1,
     importance: 'MEDIUM',
     documentation:
-      'The time interval in milliseconds to periodically invoke file commits. This configuration ensures that file commits are invoked at every configured interval. Time of commit will be adjusted to 00:00 of selected timezone. The commit will be performed at the scheduled time, regardless of the previous commit time or number of messages. This configuration is useful when you have to commit your data based on current server time, for example at the beginning of every hour. The default value -1 means that this feature is disabled. Unlike Confluent\'s, files also rotate on schedule when no record arrives. Wall-clock boundaries differ on replay: the task then relies on the objects in the bucket to avoid writing a record twice.',
+      "The time interval in milliseconds to periodically invoke file commits. This configuration ensures that file commits are invoked at every configured interval. Time of commit will be adjusted to 00:00 of selected timezone. The commit will be performed at the scheduled time, regardless of the previous commit time or number of messages. This configuration is useful when you have to commit your data based on current server time, for example at the beginning of every hour. The default value -1 means that this feature is disabled. Unlike Confluent's, files also rotate on schedule when no record arrives. Wall-clock boundaries differ on replay: the task then relies on the objects in the bucket to avoid writing a record twice.",
     group: CONNECTOR,
     orderInGroup: 4,
     displayName: 'Scheduled Rotate Interval (ms)',
@@ -380,7 +386,7 @@ export const s3SinkConfigDef = new ConfigDef()
     defaultValue: 10,
     importance: 'LOW',
     documentation:
-      'Width to zero-pad offsets in store\'s filenames if offsets are too short in order to provide fixed-width filenames that can be ordered by simple lexicographic sorting.',
+      "Width to zero-pad offsets in store's filenames if offsets are too short in order to provide fixed-width filenames that can be ordered by simple lexicographic sorting.",
     validator: Range.atLeast(0),
     group: CONNECTOR,
     orderInGroup: 6,
@@ -415,7 +421,8 @@ export const s3SinkConfigDef = new ConfigDef()
     type: 'STRING',
     defaultValue: 'tombstone',
     importance: 'LOW',
-    documentation: 'Output s3 folder to write the tombstone records to. The configured partitioner would map tombstone records to this output folder.',
+    documentation:
+      'Output s3 folder to write the tombstone records to. The configured partitioner would map tombstone records to this output folder.',
     validator: NonEmptyString,
     group: CONNECTOR,
     orderInGroup: 9,
@@ -426,7 +433,8 @@ export const s3SinkConfigDef = new ConfigDef()
     type: 'BOOLEAN',
     defaultValue: false,
     importance: 'LOW',
-    documentation: 'Enable or disable writing keys to storage, in `<file>.keys<extension>` files beside the value files.',
+    documentation:
+      'Enable or disable writing keys to storage, in `<file>.keys<extension>` files beside the value files.',
     group: CONNECTOR,
     orderInGroup: 10,
     displayName: 'Write record keys',
@@ -436,7 +444,8 @@ export const s3SinkConfigDef = new ConfigDef()
     type: 'BOOLEAN',
     defaultValue: false,
     importance: 'LOW',
-    documentation: 'Enable or disable writing headers to storage, in `<file>.headers<extension>` files beside the value files.',
+    documentation:
+      'Enable or disable writing headers to storage, in `<file>.headers<extension>` files beside the value files.',
     group: CONNECTOR,
     orderInGroup: 11,
     displayName: 'Write record headers',
@@ -492,7 +501,7 @@ export const s3SinkConfigDef = new ConfigDef()
     defaultValue: 'BASE64',
     importance: 'LOW',
     documentation:
-      'Controls which format json converter will serialize decimals in. This value is case insensitive and can be either \'BASE64\' (default) or \'NUMERIC\'',
+      "Controls which format json converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
     validator: ValidString.inIgnoringCase('BASE64', 'NUMERIC'),
     group: CONNECTOR,
     orderInGroup: 16,
@@ -503,7 +512,8 @@ export const s3SinkConfigDef = new ConfigDef()
     type: 'STRING',
     defaultValue: 'snappy',
     importance: 'LOW',
-    documentation: 'The Parquet compression codec to be used for output files. The file extension is `.<codec>.parquet` (`.parquet` for none).',
+    documentation:
+      'The Parquet compression codec to be used for output files. The file extension is `.<codec>.parquet` (`.parquet` for none).',
     validator: ValidString.in(...PARQUET_CODECS),
     group: CONNECTOR,
     orderInGroup: 17,
@@ -525,7 +535,8 @@ export const s3SinkConfigDef = new ConfigDef()
     type: 'STRING',
     defaultValue: 'topics',
     importance: 'HIGH',
-    documentation: 'Top level directory to store the data ingested from Kafka. Blank: the objects start with the topic directory.',
+    documentation:
+      'Top level directory to store the data ingested from Kafka. Blank: the objects start with the topic directory.',
     group: STORAGE,
     orderInGroup: 2,
     displayName: 'Topics directory',
@@ -602,7 +613,8 @@ export const s3SinkConfigDef = new ConfigDef()
     type: 'STRING',
     defaultValue: '',
     importance: 'MEDIUM',
-    documentation: 'The locale to use when partitioning with ``TimeBasedPartitioner``. Used to format dates and times (e.g. en_US).',
+    documentation:
+      'The locale to use when partitioning with ``TimeBasedPartitioner``. Used to format dates and times (e.g. en_US).',
     group: PARTITIONER,
     orderInGroup: 5,
     displayName: 'Locale',
@@ -692,7 +704,7 @@ export interface S3SinkSettings {
 }
 
 /** Java's escape sequences in `format.bytearray.separator`. */
-function unescape(text: string): string {
+function unescapeSeparator(text: string): string {
   return text.replace(/\\([nrt\\])/g, (_m, c: string) => ({ n: '\n', r: '\r', t: '\t', '\\': '\\' })[c] ?? c)
 }
 
@@ -703,7 +715,9 @@ export function readSettings(props: Props): S3SinkSettings {
   const partitioner = resolveClass(PARTITIONERS, str(PARTITIONER_CLASS)) as PartitionerName
   const extractorText = str(TIMESTAMP_EXTRACTOR).trim()
   const timestampExtractor = (
-    extractorText.startsWith(EXTRACTOR_PACKAGE) ? extractorText.slice(EXTRACTOR_PACKAGE.length) : extractorText
+    extractorText.startsWith(EXTRACTOR_PACKAGE)
+      ? extractorText.slice(EXTRACTOR_PACKAGE.length)
+      : extractorText
   ) as ExtractorName
   const alias = config.get(PATH_STYLE_ALIAS) as boolean | null
   const secret = config.getPassword(SECRET_KEY)
@@ -736,7 +750,9 @@ export function readSettings(props: Props): S3SinkSettings {
     storeHeaders: config.getBoolean(STORE_HEADERS),
     byteArrayExtension: str(BYTEARRAY_EXTENSION),
     byteArraySeparator: new TextEncoder().encode(
-      config.getOptionalString(BYTEARRAY_SEPARATOR) === null ? '\n' : unescape(str(BYTEARRAY_SEPARATOR)),
+      config.getOptionalString(BYTEARRAY_SEPARATOR) === null
+        ? '\n'
+        : unescapeSeparator(str(BYTEARRAY_SEPARATOR)),
     ),
     jsonDecimalNumeric: str(JSON_DECIMAL_FORMAT).toUpperCase() === 'NUMERIC',
     parquetCodec: str(PARQUET_CODEC) as S3SinkSettings['parquetCodec'],
@@ -765,22 +781,40 @@ function checkAcrossKeys(s: S3SinkSettings): void {
     )
   }
   if (s.partitioner === 'field' && s.partitionFields.length === 0) {
-    throw new ConfigError(PARTITION_FIELD, `FieldPartitioner needs ${PARTITION_FIELD}: the record field(s) to partition by`)
+    throw new ConfigError(
+      PARTITION_FIELD,
+      `FieldPartitioner needs ${PARTITION_FIELD}: the record field(s) to partition by`,
+    )
   }
   if (s.partitioner === 'time') {
     if (s.partitionDurationMs <= 0)
-      throw new ConfigError(PARTITION_DURATION, `TimeBasedPartitioner needs ${PARTITION_DURATION} > 0 (e.g. 3600000 for hourly directories)`)
+      throw new ConfigError(
+        PARTITION_DURATION,
+        `TimeBasedPartitioner needs ${PARTITION_DURATION} > 0 (e.g. 3600000 for hourly directories)`,
+      )
     if (s.pathFormat.trim() === '')
-      throw new ConfigError(PATH_FORMAT, `TimeBasedPartitioner needs ${PATH_FORMAT}, e.g. 'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH`)
+      throw new ConfigError(
+        PATH_FORMAT,
+        `TimeBasedPartitioner needs ${PATH_FORMAT}, e.g. 'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH`,
+      )
   }
   if (s.partitioner === 'time' || s.partitioner === 'daily' || s.partitioner === 'hourly') {
     if (s.locale.trim() === '')
-      throw new ConfigError(LOCALE, `${PARTITIONERS[s.partitioner]} needs ${LOCALE} (e.g. en_US), as Confluent's does`)
+      throw new ConfigError(
+        LOCALE,
+        `${PARTITIONERS[s.partitioner]} needs ${LOCALE} (e.g. en_US), as Confluent's does`,
+      )
     if (s.timezone.trim() === '')
-      throw new ConfigError(TIMEZONE, `${PARTITIONERS[s.partitioner]} needs ${TIMEZONE} (e.g. UTC), as Confluent's does`)
+      throw new ConfigError(
+        TIMEZONE,
+        `${PARTITIONERS[s.partitioner]} needs ${TIMEZONE} (e.g. UTC), as Confluent's does`,
+      )
   }
   if (s.rotateScheduleIntervalMs > 0 && s.timezone.trim() === '') {
-    throw new ConfigError(TIMEZONE, `${ROTATE_SCHEDULE_INTERVAL} needs ${TIMEZONE} to align the schedule (e.g. UTC)`)
+    throw new ConfigError(
+      TIMEZONE,
+      `${ROTATE_SCHEDULE_INTERVAL} needs ${TIMEZONE} to align the schedule (e.g. UTC)`,
+    )
   }
   if (s.nullValues === 'write' && !s.storeKeys) {
     throw new ConfigError(
@@ -789,9 +823,15 @@ function checkAcrossKeys(s: S3SinkSettings): void {
     )
   }
   if (s.format === 'parquet' && s.compression !== 'none') {
-    throw new ConfigError(COMPRESSION_TYPE, `${COMPRESSION_TYPE} applies to JSON and ByteArray only: use ${PARQUET_CODEC} for Parquet`)
+    throw new ConfigError(
+      COMPRESSION_TYPE,
+      `${COMPRESSION_TYPE} applies to JSON and ByteArray only: use ${PARQUET_CODEC} for Parquet`,
+    )
   }
   if (s.fileDelim.includes(s.directoryDelim)) {
-    throw new ConfigError(FILE_DELIM, `${FILE_DELIM} must not contain ${DIRECTORY_DELIM} ('${s.directoryDelim}')`)
+    throw new ConfigError(
+      FILE_DELIM,
+      `${FILE_DELIM} must not contain ${DIRECTORY_DELIM} ('${s.directoryDelim}')`,
+    )
   }
 }

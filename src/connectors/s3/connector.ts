@@ -46,7 +46,10 @@ export class S3SinkConnector extends SinkConnector {
       addError(error instanceof ConfigError && error.key ? error.key : 'format.class', errorMessage(error))
       return values
     }
-    const store = new S3Store(settings, { connectionTimeoutMs: VALIDATION_TIMEOUT_MS / 2, requestTimeoutMs: VALIDATION_TIMEOUT_MS })
+    const store = new S3Store(settings, {
+      connectionTimeoutMs: VALIDATION_TIMEOUT_MS / 2,
+      requestTimeoutMs: VALIDATION_TIMEOUT_MS,
+    })
     try {
       await store.checkBucket()
     } catch (error) {

@@ -80,9 +80,13 @@ export function formatSpec(name: FormatName, s: S3SinkSettings): FormatSpec {
           return {
             prepare(datum) {
               if (datum.schema !== null && datum.schema.type !== 'BYTES')
-                throw new DataError(`ByteArrayFormat writes BYTES values; this one has a ${datum.schema.type} schema (use ByteArrayConverter)`)
+                throw new DataError(
+                  `ByteArrayFormat writes BYTES values; this one has a ${datum.schema.type} schema (use ByteArrayConverter)`,
+                )
               if (datum.value !== null && !(datum.value instanceof Uint8Array))
-                throw new DataError(`ByteArrayFormat writes byte arrays; this value is a ${typeof datum.value} (use ByteArrayConverter)`)
+                throw new DataError(
+                  `ByteArrayFormat writes byte arrays; this value is a ${typeof datum.value} (use ByteArrayConverter)`,
+                )
               const bytes = (datum.value as Uint8Array | null) ?? new Uint8Array(0)
               return () => {
                 sink.write(bytes)
@@ -95,7 +99,10 @@ export function formatSpec(name: FormatName, s: S3SinkSettings): FormatSpec {
       }
     case 'parquet':
       return {
-        extension: s.parquetCodec === 'none' || s.parquetCodec === 'uncompressed' ? '.parquet' : `.${s.parquetCodec}.parquet`,
+        extension:
+          s.parquetCodec === 'none' || s.parquetCodec === 'uncompressed'
+            ? '.parquet'
+            : `.${s.parquetCodec}.parquet`,
         create(sink, schema) {
           return new ParquetRecordWriter(sink, schema, s)
         },
@@ -154,7 +161,10 @@ class ParquetRecordWriter implements RecordWriter {
     this.#schema = schema
     this.#columns = schema.fields.map((f) => ({ name: f.name, schema: f.schema }))
     this.#bytes = new ByteWriter(64 * 1024)
-    const codec = s.parquetCodec === 'none' || s.parquetCodec === 'uncompressed' ? 'UNCOMPRESSED' : (s.parquetCodec.toUpperCase() as 'SNAPPY' | 'GZIP')
+    const codec =
+      s.parquetCodec === 'none' || s.parquetCodec === 'uncompressed'
+        ? 'UNCOMPRESSED'
+        : (s.parquetCodec.toUpperCase() as 'SNAPPY' | 'GZIP')
     this.#writer = new ParquetWriter({
       writer: this.#bytes,
       schema: parquetSchema(schema),
@@ -193,7 +203,7 @@ class ParquetRecordWriter implements RecordWriter {
 
   finish(): void {
     this.#flushGroup()
-    this.#writer.finish()
+    void this.#writer.finish()
     this.#drain()
   }
 
@@ -233,8 +243,12 @@ function estimate(value: unknown): number {
 function toParquet(schema: Schema, value: unknown, path: string): unknown {
   if (value === null || value === undefined) {
     if (!schema.optional && schema.defaultValue == null)
-      throw new DataError(`field '${path}' is required by the file's schema but the record has no value for it`)
-    return schema.defaultValue === undefined || schema.defaultValue === null ? null : toParquet(schema, schema.defaultValue, path)
+      throw new DataError(
+        `field '${path}' is required by the file's schema but the record has no value for it`,
+      )
+    return schema.defaultValue === undefined || schema.defaultValue === null
+      ? null
+      : toParquet(schema, schema.defaultValue, path)
   }
   switch (schema.name) {
     case Decimal.LOGICAL_NAME: {
@@ -304,25 +318,63 @@ function element(name: string, schema: Schema, out: SchemaElement[]): void {
     case Decimal.LOGICAL_NAME: {
       const scale = Decimal.scaleOf(schema)
       const precision = Number(schema.parameters?.['connect.decimal.precision'] ?? 38)
-      out.push({ name, type: 'BYTE_ARRAY', repetition_type, converted_type: 'DECIMAL', scale, precision, logical_type: { type: 'DECIMAL', scale, precision } })
+      out.push({
+        name,
+        type: 'BYTE_ARRAY',
+        repetition_type,
+        converted_type: 'DECIMAL',
+        scale,
+        precision,
+        logical_type: { type: 'DECIMAL', scale, precision },
+      })
       return
     }
     case DateType.LOGICAL_NAME:
-      out.push({ name, type: 'INT32', repetition_type, converted_type: 'DATE', logical_type: { type: 'DATE' } })
+      out.push({
+        name,
+        type: 'INT32',
+        repetition_type,
+        converted_type: 'DATE',
+        logical_type: { type: 'DATE' },
+      })
       return
     case TimeType.LOGICAL_NAME:
-      out.push({ name, type: 'INT32', repetition_type, converted_type: 'TIME_MILLIS', logical_type: { type: 'TIME', isAdjustedToUTC: true, unit: 'MILLIS' } })
+      out.push({
+        name,
+        type: 'INT32',
+        repetition_type,
+        converted_type: 'TIME_MILLIS',
+        logical_type: { type: 'TIME', isAdjustedToUTC: true, unit: 'MILLIS' },
+      })
       return
     case TimestampType.LOGICAL_NAME:
-      out.push({ name, type: 'INT64', repetition_type, converted_type: 'TIMESTAMP_MILLIS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' } })
+      out.push({
+        name,
+        type: 'INT64',
+        repetition_type,
+        converted_type: 'TIMESTAMP_MILLIS',
+        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+      })
       return
   }
   switch (schema.type) {
     case 'INT8':
-      out.push({ name, type: 'INT32', repetition_type, converted_type: 'INT_8', logical_type: { type: 'INTEGER', bitWidth: 8, isSigned: true } })
+      out.push({
+        name,
+        type: 'INT32',
+        repetition_type,
+        converted_type: 'INT_8',
+        logical_type: { type: 'INTEGER', bitWidth: 8, isSigned: true },
+      })
       return
     case 'INT16':
-      out.push({ name, type: 'INT32', repetition_type, converted_type: 'INT_16', logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true } })
+      out.push({
+        name,
+        type: 'INT32',
+        repetition_type,
+        converted_type: 'INT_16',
+        logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true },
+      })
       return
     case 'INT32':
       out.push({ name, type: 'INT32', repetition_type })
@@ -340,7 +392,13 @@ function element(name: string, schema: Schema, out: SchemaElement[]): void {
       out.push({ name, type: 'BOOLEAN', repetition_type })
       return
     case 'STRING':
-      out.push({ name, type: 'BYTE_ARRAY', repetition_type, converted_type: 'UTF8', logical_type: { type: 'STRING' } })
+      out.push({
+        name,
+        type: 'BYTE_ARRAY',
+        repetition_type,
+        converted_type: 'UTF8',
+        logical_type: { type: 'STRING' },
+      })
       return
     case 'BYTES':
       out.push({ name, type: 'BYTE_ARRAY', repetition_type })
@@ -350,12 +408,24 @@ function element(name: string, schema: Schema, out: SchemaElement[]): void {
       for (const f of schema.fields) element(f.name, f.schema, out)
       return
     case 'ARRAY':
-      out.push({ name, repetition_type, converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 })
+      out.push({
+        name,
+        repetition_type,
+        converted_type: 'LIST',
+        logical_type: { type: 'LIST' },
+        num_children: 1,
+      })
       out.push({ name: 'list', repetition_type: 'REPEATED', num_children: 1 })
       element('element', schema.valueSchema as Schema, out)
       return
     case 'MAP':
-      out.push({ name, repetition_type, converted_type: 'MAP', logical_type: { type: 'MAP' }, num_children: 1 })
+      out.push({
+        name,
+        repetition_type,
+        converted_type: 'MAP',
+        logical_type: { type: 'MAP' },
+        num_children: 1,
+      })
       out.push({ name: 'key_value', repetition_type: 'REPEATED', num_children: 2 })
       element('key', { ...(schema.keySchema as Schema), optional: false } as Schema, out)
       element('value', schema.valueSchema as Schema, out)

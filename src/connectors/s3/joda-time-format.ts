@@ -35,7 +35,10 @@ export function parseJodaPattern(pattern: string, key: string): Token[] {
       i = j + 1
     } else if (/[a-zA-Z]/.test(c)) {
       if (!LETTERS.has(c))
-        throw new ConfigError(key, `Illegal pattern component '${c}' in '${pattern}' (Joda-Time pattern letters)`)
+        throw new ConfigError(
+          key,
+          `Illegal pattern component '${c}' in '${pattern}' (Joda-Time pattern letters)`,
+        )
       let j = i
       while (pattern[j] === c) j++
       tokens.push({ letter: c, count: j - i })
@@ -91,7 +94,14 @@ export function zoneOffsetMs(zone: string, instant: number): number {
   for (const p of zoneFormatter(zone).formatToParts(new Date(instant))) parts[p.type] = p.value
   let year = Number(parts.year)
   if (parts.era === 'BC' || parts.era === 'B') year = 1 - year
-  const local = Date.UTC(year, Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second))
+  const local = Date.UTC(
+    year,
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  )
   const truncated = instant - (((instant % 1000) + 1000) % 1000)
   return local - truncated
 }
@@ -175,7 +185,8 @@ export class JodaFormatter {
           out += pad(f.day, n)
           break
         case 'D': {
-          const dayOfYear = Math.floor((Date.UTC(f.year, f.month - 1, f.day) - Date.UTC(f.year, 0, 1)) / 86_400_000) + 1
+          const dayOfYear =
+            Math.floor((Date.UTC(f.year, f.month - 1, f.day) - Date.UTC(f.year, 0, 1)) / 86_400_000) + 1
           out += pad(dayOfYear, n)
           break
         }

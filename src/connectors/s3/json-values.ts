@@ -5,7 +5,13 @@
  * `json.decimal.format=NUMERIC`, as a number; maps with non-string keys as arrays of [key, value].
  */
 import { BigDecimal } from '../../api/data/big-decimal.ts'
-import { javaBigDecimalToString, javaDoubleToString, javaFloatToString, quoteJson, toBase64 } from '../../api/data/java-text.ts'
+import {
+  javaBigDecimalToString,
+  javaDoubleToString,
+  javaFloatToString,
+  quoteJson,
+  toBase64,
+} from '../../api/data/java-text.ts'
 import { DateType, Decimal, TimestampType, TimeType } from '../../api/data/logical-types.ts'
 import { isPlainObject, type Schema } from '../../api/data/schema.ts'
 import { Struct } from '../../api/data/struct.ts'
@@ -13,14 +19,17 @@ import { DataError } from '../../api/errors.ts'
 
 export function toJsonText(schema: Schema | null, value: unknown, decimalNumeric: boolean): string {
   if (value === null || value === undefined) {
-    if (schema?.defaultValue !== undefined && schema.defaultValue !== null) return toJsonText(schema, schema.defaultValue, decimalNumeric)
+    if (schema?.defaultValue !== undefined && schema.defaultValue !== null)
+      return toJsonText(schema, schema.defaultValue, decimalNumeric)
     return 'null'
   }
   if (schema !== null) {
     switch (schema.name) {
       case Decimal.LOGICAL_NAME: {
         const d = value instanceof BigDecimal ? value : BigDecimal.parse(String(value))
-        return decimalNumeric ? javaBigDecimalToString(d) : quoteJson(toBase64(Decimal.fromLogical(schema, d)))
+        return decimalNumeric
+          ? javaBigDecimalToString(d)
+          : quoteJson(toBase64(Decimal.fromLogical(schema, d)))
       }
       case DateType.LOGICAL_NAME:
         return value instanceof Date ? String(DateType.fromLogical(schema, value)) : String(value)
@@ -35,7 +44,8 @@ export function toJsonText(schema: Schema | null, value: unknown, decimalNumeric
       case 'FLOAT64':
         return number(Number(value))
       case 'STRUCT':
-        if (!(value instanceof Struct)) throw new DataError(`expected a Struct for schema ${schema.name ?? 'STRUCT'}`)
+        if (!(value instanceof Struct))
+          throw new DataError(`expected a Struct for schema ${schema.name ?? 'STRUCT'}`)
         return `{${schema.fields.map((f) => `${quoteJson(f.name)}:${toJsonText(f.schema, value.get(f), decimalNumeric)}`).join(',')}}`
       case 'ARRAY':
         if (!Array.isArray(value)) throw new DataError('expected an array for an ARRAY schema')
@@ -71,7 +81,8 @@ function schemaless(value: unknown, decimalNumeric: boolean): string {
   }
   if (value instanceof Uint8Array) return quoteJson(toBase64(value))
   if (value instanceof Date) return String(value.getTime())
-  if (value instanceof BigDecimal) return decimalNumeric ? javaBigDecimalToString(value) : quoteJson(javaBigDecimalToString(value))
+  if (value instanceof BigDecimal)
+    return decimalNumeric ? javaBigDecimalToString(value) : quoteJson(javaBigDecimalToString(value))
   if (value instanceof Struct) return toJsonText(value.schema, value, decimalNumeric)
   if (Array.isArray(value)) return `[${value.map((v) => schemaless(v, decimalNumeric)).join(',')}]`
   if (value instanceof Map) {
@@ -81,6 +92,8 @@ function schemaless(value: unknown, decimalNumeric: boolean): string {
     return `[${entries.map(([k, v]) => `[${schemaless(k, decimalNumeric)},${schemaless(v, decimalNumeric)}]`).join(',')}]`
   }
   if (isPlainObject(value))
-    return `{${Object.entries(value).map(([k, v]) => `${quoteJson(k)}:${schemaless(v, decimalNumeric)}`).join(',')}}`
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${quoteJson(k)}:${schemaless(v, decimalNumeric)}`)
+      .join(',')}}`
   throw new DataError(`cannot write a ${typeof value} as JSON`)
 }

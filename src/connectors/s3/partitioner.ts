@@ -8,10 +8,11 @@
  * - TimeBasedPartitioner: the record's time, rounded down to `partition.duration.ms` in the local
  *   time of `timezone`, formatted with `path.format` (Joda-Time). Daily and Hourly fix both.
  */
-import { ConfigError, DataError } from '../../api/errors.ts'
-import type { SinkRecord } from '../../api/records.ts'
+
 import { isPlainObject, type Schema } from '../../api/data/schema.ts'
 import { Struct } from '../../api/data/struct.ts'
+import { ConfigError, DataError } from '../../api/errors.ts'
+import type { SinkRecord } from '../../api/records.ts'
 import { type ExtractorName, PARTITION_FIELD, type S3SinkSettings, TIMESTAMP_FIELD } from './config.ts'
 import { JodaFormatter, localToUtc, zoneOffsetMs } from './joda-time-format.ts'
 
@@ -53,14 +54,17 @@ export function createPartitioner(s: S3SinkSettings): Partitioner {
     case 'time':
     case 'daily':
     case 'hourly': {
-      const duration = s.partitioner === 'daily' ? DAY_MS : s.partitioner === 'hourly' ? HOUR_MS : s.partitionDurationMs
-      const pattern = s.partitioner === 'daily' ? DAILY_FORMAT : s.partitioner === 'hourly' ? HOURLY_FORMAT : s.pathFormat
+      const duration =
+        s.partitioner === 'daily' ? DAY_MS : s.partitioner === 'hourly' ? HOUR_MS : s.partitionDurationMs
+      const pattern =
+        s.partitioner === 'daily' ? DAILY_FORMAT : s.partitioner === 'hourly' ? HOURLY_FORMAT : s.pathFormat
       const zone = s.timezone
       const formatter = new JodaFormatter(pattern, zone, s.locale)
       const extractor = createExtractor(s.timestampExtractor, s.timestampField)
       return {
         extractor,
-        encodePartition: (record, now) => encodeTimestamp(duration, formatter, zone, extractor.extract(record, now)),
+        encodePartition: (record, now) =>
+          encodeTimestamp(duration, formatter, zone, extractor.extract(record, now)),
         partitionedPath: path,
       }
     }
@@ -68,7 +72,12 @@ export function createPartitioner(s: S3SinkSettings): Partitioner {
 }
 
 /** Confluent's `TimeBasedPartitioner.encodedPartitionForTimestamp`. */
-export function encodeTimestamp(durationMs: number, formatter: JodaFormatter, zone: string, timestamp: number): string {
+export function encodeTimestamp(
+  durationMs: number,
+  formatter: JodaFormatter,
+  zone: string,
+  timestamp: number,
+): string {
   const local = timestamp + zoneOffsetMs(zone, timestamp)
   // Java's long division truncates toward zero; so does this.
   const bucket = Math.trunc(local / durationMs) * durationMs
@@ -110,7 +119,9 @@ function createExtractor(name: ExtractorName, field: string): TimestampExtractor
         extract(record) {
           const value = lookup(record.value, field)
           if (value.found === false)
-            throw new DataError(`record has no field '${field}' (${TIMESTAMP_FIELD}) to take its timestamp from`)
+            throw new DataError(
+              `record has no field '${field}' (${TIMESTAMP_FIELD}) to take its timestamp from`,
+            )
           return timestampOf(value.value, value.schema, field)
         },
       }
@@ -168,8 +179,11 @@ function fieldText(value: unknown, field: string): string {
   if (!found.found) throw new DataError(`record has no field '${field}' to partition by (${PARTITION_FIELD})`)
   const v = found.value
   if (v === null || v === undefined) return 'null'
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
-  throw new DataError(`field '${field}' is a ${typeof v}: FieldPartitioner takes integers, strings and booleans`)
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean')
+    return String(v)
+  throw new DataError(
+    `field '${field}' is a ${typeof v}: FieldPartitioner takes integers, strings and booleans`,
+  )
 }
 
 /** Throws a ConfigError for a partitioner that cannot be built from the settings (a bad path.format). */

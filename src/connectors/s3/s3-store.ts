@@ -82,7 +82,14 @@ export function describeProblem(error: unknown, s: S3SinkSettings): StoreProblem
   if (
     status === 403 ||
     status === 401 ||
-    ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'Forbidden', 'InvalidToken', 'ExpiredToken'].includes(name)
+    [
+      'InvalidAccessKeyId',
+      'SignatureDoesNotMatch',
+      'AccessDenied',
+      'Forbidden',
+      'InvalidToken',
+      'ExpiredToken',
+    ].includes(name)
   ) {
     return {
       key: ACCESS_KEY,
@@ -123,7 +130,8 @@ export class S3Store {
       },
     }
     if (s.storeUrl !== null) config.endpoint = s.storeUrl
-    if (s.accessKeyId !== '') config.credentials = { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey }
+    if (s.accessKeyId !== '')
+      config.credentials = { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey }
     if (s.checksumMode === 'WHEN_REQUIRED') {
       config.requestChecksumCalculation = 'WHEN_REQUIRED'
       config.responseChecksumValidation = 'WHEN_REQUIRED'
@@ -135,7 +143,11 @@ export class S3Store {
    * Runs a request, retrying `s3.part.retries` times with a doubling backoff; then throws a
    * `RetriableError` naming the cause. A refusal that retrying cannot change (412) is thrown as is.
    */
-  async call<T>(what: string, request: () => Promise<T>, passThrough: (error: unknown) => boolean = () => false): Promise<T> {
+  async call<T>(
+    what: string,
+    request: () => Promise<T>,
+    passThrough: (error: unknown) => boolean = () => false,
+  ): Promise<T> {
     const { partRetries, s3RetryBackoffMs } = this.settings
     for (let attempt = 0; ; attempt++) {
       try {
@@ -143,7 +155,9 @@ export class S3Store {
       } catch (error) {
         if (passThrough(error)) throw error
         if (attempt >= partRetries || this.#closed) {
-          throw new RetriableError(`${what} failed: ${describeProblem(error, this.settings).message}`, { cause: error })
+          throw new RetriableError(`${what} failed: ${describeProblem(error, this.settings).message}`, {
+            cause: error,
+          })
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(s3RetryBackoffMs * 2 ** attempt, 60_000)))
       }
@@ -161,8 +175,12 @@ export class S3Store {
       return await this.call(
         `reading s3://${this.settings.bucket}/${key}`,
         async () => {
-          const response = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }))
-          return await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()
+          const response = await this.client.send(
+            new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }),
+          )
+          return await (
+            response.Body as { transformToByteArray(): Promise<Uint8Array> }
+          ).transformToByteArray()
         },
         isNotFound,
       )

@@ -73,9 +73,9 @@ export class S3SinkTask extends SinkTask {
     const byPartition = new Map<string, SinkRecord[]>()
     for (const record of records) {
       const key = tpKey({ topic: record.originalTopic, partition: record.originalKafkaPartition })
-      let list = byPartition.get(key)
-      if (list === undefined) byPartition.set(key, (list = []))
-      list.push(record)
+      const list = byPartition.get(key)
+      if (list === undefined) byPartition.set(key, [record])
+      else list.push(record)
     }
     let failure: unknown
     for (const [key, writer] of this.#writers) {
@@ -104,7 +104,10 @@ export class S3SinkTask extends SinkTask {
         resume = await writer.recover()
       } catch (error) {
         if (!(error instanceof RetriableError)) throw error
-        this.#retryLater(error, `reading the position of ${writer.tp.topic}-${writer.tp.partition} from the bucket`)
+        this.#retryLater(
+          error,
+          `reading the position of ${writer.tp.topic}-${writer.tp.partition} from the bucket`,
+        )
       }
       if (resume !== null) this.context.offset(writer.tp, resume)
       this.#unrecovered.delete(key)
@@ -115,7 +118,10 @@ export class S3SinkTask extends SinkTask {
   #retryLater(error: unknown, doing?: string): never {
     const backoff = this.#settings!.retryBackoffMs
     this.context.timeout(backoff)
-    throw new RetriableError(`${doing ? `${doing}: ` : ''}${errorMessage(error)}; retrying in ${backoff} ms`, { cause: error })
+    throw new RetriableError(
+      `${doing ? `${doing}: ` : ''}${errorMessage(error)}; retrying in ${backoff} ms`,
+      { cause: error },
+    )
   }
 
   override async preCommit(_offsets: SinkOffsets): Promise<SinkOffsets> {

@@ -20,7 +20,7 @@
  * records already written are skipped by offset, and the unfinished work is done first.
  */
 import type { SinkTaskContext } from '../../api/connector.ts'
-import { schemaEquals, type Schema } from '../../api/data/schema.ts'
+import { type Schema, schemaEquals } from '../../api/data/schema.ts'
 import { ConnectError, DataError } from '../../api/errors.ts'
 import { connectLogger } from '../../api/log.ts'
 import type { SinkRecord } from '../../api/records.ts'
@@ -117,7 +117,11 @@ export class TopicPartitionWriter {
     try {
       marker = JSON.parse(new TextDecoder().decode(raw)) as CommitMarker
     } catch (error) {
-      throw new ConnectError('CONNECT', `the commit marker s3://${this.#d.settings.bucket}/${this.markerKey()} is not JSON: delete it to start from the consumer group's offsets`, { cause: error })
+      throw new ConnectError(
+        'CONNECT',
+        `the commit marker s3://${this.#d.settings.bucket}/${this.markerKey()} is not JSON: delete it to start from the consumer group's offsets`,
+        { cause: error },
+      )
     }
     const resume = marker.endOffset + 1
     const orphans: string[] = []
@@ -126,7 +130,9 @@ export class TopicPartitionWriter {
       if (start !== null && start >= resume) orphans.push(key)
     }
     for (const key of orphans) {
-      connectLogger().warn(`deleting s3://${this.#d.settings.bucket}/${key}: written after the last recorded commit of ${this.tp.topic}-${this.tp.partition} (offset ${marker.endOffset}) by a run that did not finish; its records are written again`)
+      connectLogger().warn(
+        `deleting s3://${this.#d.settings.bucket}/${key}: written after the last recorded commit of ${this.tp.topic}-${this.tp.partition} (offset ${marker.endOffset}) by a run that did not finish; its records are written again`,
+      )
       await this.#d.store.delete(key)
     }
     this.#nextExpected = resume
@@ -206,14 +212,20 @@ export class TopicPartitionWriter {
     let timestamp: number | null = null
     try {
       encoded = tombstone ? s.tombstonePartition : this.#d.partitioner.encodePartition(record, now)
-      if (this.#d.partitioner.extractor !== null) timestamp = this.#d.partitioner.extractor.extract(record, now)
+      if (this.#d.partitioner.extractor !== null)
+        timestamp = this.#d.partitioner.extractor.extract(record, now)
     } catch (error) {
       if (!(error instanceof DataError)) throw error
       await this.#reject(record, error)
       return
     }
     const existing = this.#files.get(encoded)
-    if (existing !== undefined && this.#recordCount > 0 && !tombstone && this.#schemaChanged(existing.schema, record.valueSchema)) {
+    if (
+      existing !== undefined &&
+      this.#recordCount > 0 &&
+      !tombstone &&
+      this.#schemaChanged(existing.schema, record.valueSchema)
+    ) {
       await this.#commitFiles()
     } else if (this.#rotateOnTime(encoded, timestamp, now)) {
       await this.#commitFiles()
@@ -274,10 +286,14 @@ export class TopicPartitionWriter {
   /** Converts everything first, then appends: a DataError leaves the files as they were. */
   #append(file: OpenFile, record: SinkRecord, tombstone: boolean): void {
     const writes: [FilePart, Datum][] = []
-    if (file.value !== null && !tombstone) writes.push([file.value, { schema: record.valueSchema, value: record.value }])
+    if (file.value !== null && !tombstone)
+      writes.push([file.value, { schema: record.valueSchema, value: record.value }])
     if (file.keys !== null) writes.push([file.keys, { schema: record.keySchema, value: record.key }])
     if (file.headers !== null) {
-      writes.push([file.headers, { schema: null, value: [...record.headers].map((h) => ({ key: h.key, value: h.value })) }])
+      writes.push([
+        file.headers,
+        { schema: null, value: [...record.headers].map((h) => ({ key: h.key, value: h.value })) },
+      ])
     }
     const appends = writes.map(([part, datum]) => part.writer.prepare(datum))
     for (const append of appends) append()
@@ -285,7 +301,8 @@ export class TopicPartitionWriter {
 
   async #sendParts(file: OpenFile): Promise<void> {
     const size = this.#d.settings.partSize
-    for (const part of [file.value, file.keys, file.headers]) if (part !== null) await part.upload.sendFullParts(size)
+    for (const part of [file.value, file.keys, file.headers])
+      if (part !== null) await part.upload.sendFullParts(size)
   }
 
   #schemaChanged(current: Schema | null, next: Schema | null): boolean {
@@ -368,8 +385,18 @@ export class TopicPartitionWriter {
     }
     const end = (this.#nextExpected ?? this.#lastWritten + 1) - 1
     if (end >= 0) {
-      const marker: CommitMarker = { version: 1, topic: this.tp.topic, partition: this.tp.partition, endOffset: end, objects: keys }
-      await this.#d.store.put(this.markerKey(), new TextEncoder().encode(`${JSON.stringify(marker)}\n`), false)
+      const marker: CommitMarker = {
+        version: 1,
+        topic: this.tp.topic,
+        partition: this.tp.partition,
+        endOffset: end,
+        objects: keys,
+      }
+      await this.#d.store.put(
+        this.markerKey(),
+        new TextEncoder().encode(`${JSON.stringify(marker)}\n`),
+        false,
+      )
       this.#committed = end + 1
     }
     this.#rotating = false
@@ -385,19 +412,24 @@ export class TopicPartitionWriter {
     const files = [...this.#files.values()]
     this.#files.clear()
     await Promise.all(
-      files.flatMap((f) => [f.value, f.keys, f.headers].filter((p) => p !== null).map((p) => p.upload.abort())),
+      files.flatMap((f) =>
+        [f.value, f.keys, f.headers].filter((p) => p !== null).map((p) => p.upload.abort()),
+      ),
     )
   }
 
   /** Bytes buffered in this partition's open files (for memory checks). */
   get bufferedBytes(): number {
     let n = 0
-    for (const f of this.#files.values()) for (const p of [f.value, f.keys, f.headers]) if (p) n += p.upload.buffered
+    for (const f of this.#files.values())
+      for (const p of [f.value, f.keys, f.headers]) if (p) n += p.upload.buffered
     return n
   }
 }
 
-export function formatsFor(s: S3SinkSettings): Pick<WriterDeps, 'valueFormat' | 'keysFormat' | 'headersFormat'> {
+export function formatsFor(
+  s: S3SinkSettings,
+): Pick<WriterDeps, 'valueFormat' | 'keysFormat' | 'headersFormat'> {
   return {
     valueFormat: formatSpec(s.format, s),
     keysFormat: s.storeKeys ? formatSpec(s.keysFormat, s) : null,

@@ -3,8 +3,8 @@
  * object names Confluent's sink gives, and what a rotation leaves committed.
  */
 import assert from 'node:assert/strict'
-import { gunzipSync } from 'node:zlib'
 import { after, before, describe, test } from 'node:test'
+import { gunzipSync } from 'node:zlib'
 import { eventually, request } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, s3SkipReason, s3Url } from '../../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../../helpers/worker.ts'
@@ -21,7 +21,13 @@ const ROW_SCHEMA = {
     { field: 'customer', type: 'string', optional: true },
     { field: 'amount', type: 'double', optional: false },
     { field: 'paid', type: 'boolean', optional: false },
-    { field: 'at', type: 'int64', name: 'org.apache.kafka.connect.data.Timestamp', version: 1, optional: false },
+    {
+      field: 'at',
+      type: 'int64',
+      name: 'org.apache.kafka.connect.data.Timestamp',
+      version: 1,
+      optional: false,
+    },
     { field: 'tags', type: 'array', items: { type: 'string', optional: false }, optional: true },
     {
       field: 'address',
@@ -80,7 +86,9 @@ describe('[integration] S3 sink formats', { skip }, () => {
     const topic = uniqueTopic('json')
     await produce(
       topic,
-      Array.from({ length: 10 }, (_, n) => ({ value: JSON.stringify({ n, s: `v${n}`, nested: { ok: n % 2 === 0 } }) })),
+      Array.from({ length: 10 }, (_, n) => ({
+        value: JSON.stringify({ n, s: `v${n}`, nested: { ok: n % 2 === 0 } }),
+      })),
       1,
     )
     await run(`json-${topic}`, {
@@ -91,10 +99,14 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'value.converter.schemas.enable': 'false',
     })
     const prefix = `topics/${topic}/partition=0/`
-    const keys = await eventually(async () => {
-      const k = await bucket.dataKeys(prefix)
-      return k.length === 3 ? k : undefined
-    }, 30_000, 'three objects')
+    const keys = await eventually(
+      async () => {
+        const k = await bucket.dataKeys(prefix)
+        return k.length === 3 ? k : undefined
+      },
+      30_000,
+      'three objects',
+    )
     assert.deepEqual(keys, [
       `${prefix}${topic}+0+0000000000.json`,
       `${prefix}${topic}+0+0000000003.json`,
@@ -106,17 +118,21 @@ describe('[integration] S3 sink formats', { skip }, () => {
       { n: 5, s: 'v5', nested: { ok: false } },
     ])
     // The tenth record waits for more; the marker records what is complete.
-    const marker = JSON.parse(await bucket.text(`topics/_sluice/commits/${topic}+0.json`)) as { endOffset: number }
+    const marker = JSON.parse(await bucket.text(`topics/_sluice/commits/${topic}+0.json`)) as {
+      endOffset: number
+    }
     assert.equal(marker.endOffset, 8)
-    const offsets = await eventually(async () => {
-      const r = await request<{ offsets: { partition: { kafka_partition: number }; offset: { kafka_offset: number } }[] }>(
-        w.base,
-        'GET',
-        `/connectors/json-${topic}/offsets`,
-      )
-      const o = r.body?.offsets?.[0]?.offset.kafka_offset
-      return o === 9 ? o : undefined
-    }, 20_000, 'consumer offset 9 committed')
+    const offsets = await eventually(
+      async () => {
+        const r = await request<{
+          offsets: { partition: { kafka_partition: number }; offset: { kafka_offset: number } }[]
+        }>(w.base, 'GET', `/connectors/json-${topic}/offsets`)
+        const o = r.body?.offsets?.[0]?.offset.kafka_offset
+        return o === 9 ? o : undefined
+      },
+      20_000,
+      'consumer offset 9 committed',
+    )
     assert.equal(offsets, 9)
   })
 
@@ -134,11 +150,18 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
     })
     const prefix = `topics/${topic}/partition=0/`
-    const keys = await eventually(async () => {
-      const k = await bucket.dataKeys(prefix)
-      return k.length === 2 ? k : undefined
-    }, 30_000, 'two Parquet objects')
-    assert.deepEqual(keys, [`${prefix}${topic}+0+0000000000.snappy.parquet`, `${prefix}${topic}+0+0000000010.snappy.parquet`])
+    const keys = await eventually(
+      async () => {
+        const k = await bucket.dataKeys(prefix)
+        return k.length === 2 ? k : undefined
+      },
+      30_000,
+      'two Parquet objects',
+    )
+    assert.deepEqual(keys, [
+      `${prefix}${topic}+0+0000000000.snappy.parquet`,
+      `${prefix}${topic}+0+0000000010.snappy.parquet`,
+    ])
     const rows = await bucket.parquetRows(keys[1]!)
     assert.equal(rows.length, 10)
     for (const [i, row] of rows.entries()) {
@@ -150,14 +173,25 @@ describe('[integration] S3 sink formats', { skip }, () => {
       assert.equal((row.at as Date).getTime(), o.at)
       assert.deepEqual(row.tags ?? null, o.tags)
       if (o.address === null) assert.equal(row.address ?? null, null)
-      else assert.deepEqual({ city: (row.address as { city: string }).city, zip: (row.address as { zip: number | null }).zip ?? null }, { city: o.address.city, zip: o.address.zip })
+      else
+        assert.deepEqual(
+          {
+            city: (row.address as { city: string }).city,
+            zip: (row.address as { zip: number | null }).zip ?? null,
+          },
+          { city: o.address.city, zip: o.address.zip },
+        )
     }
   })
 
   test('ParquetFormat with parquet.codec=gzip and none: the extension names the codec', async () => {
     for (const codec of ['gzip', 'none']) {
       const topic = uniqueTopic(`pq-${codec}`)
-      await produce(topic, Array.from({ length: 4 }, (_, i) => ({ value: envelope(ROW_SCHEMA, order(i)) })), 1)
+      await produce(
+        topic,
+        Array.from({ length: 4 }, (_, i) => ({ value: envelope(ROW_SCHEMA, order(i)) })),
+        1,
+      )
       await run(`pq-${codec}-${topic}`, {
         topics: topic,
         'format.class': 'ParquetFormat',
@@ -167,7 +201,11 @@ describe('[integration] S3 sink formats', { skip }, () => {
       })
       const ext = codec === 'none' ? '.parquet' : `.${codec}.parquet`
       const key = `topics/${topic}/partition=0/${topic}+0+0000000000${ext}`
-      await eventually(async () => ((await bucket.dataKeys(`topics/${topic}/`)).includes(key) ? true : undefined), 30_000, key)
+      await eventually(
+        async () => ((await bucket.dataKeys(`topics/${topic}/`)).includes(key) ? true : undefined),
+        30_000,
+        key,
+      )
       const rows = await bucket.parquetRows(key)
       assert.deepEqual(
         rows.map((r) => r.id),
@@ -178,7 +216,11 @@ describe('[integration] S3 sink formats', { skip }, () => {
 
   test('ByteArrayFormat: raw values and the separator; s3.compression.type=gzip adds .gz', async () => {
     const topic = uniqueTopic('bytes')
-    await produce(topic, Array.from({ length: 6 }, (_, i) => ({ value: `line-${i}` })), 1)
+    await produce(
+      topic,
+      Array.from({ length: 6 }, (_, i) => ({ value: `line-${i}` })),
+      1,
+    )
     await run(`bytes-${topic}`, {
       topics: topic,
       'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat',
@@ -189,17 +231,25 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'value.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
     })
     const prefix = `topics/${topic}/partition=0/`
-    const keys = await eventually(async () => {
-      const k = await bucket.dataKeys(prefix)
-      return k.length === 2 ? k : undefined
-    }, 30_000, 'two objects')
+    const keys = await eventually(
+      async () => {
+        const k = await bucket.dataKeys(prefix)
+        return k.length === 2 ? k : undefined
+      },
+      30_000,
+      'two objects',
+    )
     assert.deepEqual(keys, [`${prefix}${topic}+0+0000000000.txt.gz`, `${prefix}${topic}+0+0000000003.txt.gz`])
     assert.equal(new TextDecoder().decode(gunzipSync(await bucket.bytes(keys[0]!))), 'line-0|line-1|line-2|')
   })
 
   test('store.kafka.keys and store.kafka.headers write .keys and .headers files beside the values', async () => {
     const topic = uniqueTopic('keys')
-    await produce(topic, Array.from({ length: 2 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })), 1)
+    await produce(
+      topic,
+      Array.from({ length: 2 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })),
+      1,
+    )
     await run(`keys-${topic}`, {
       topics: topic,
       'format.class': 'JsonFormat',
@@ -214,8 +264,16 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'topics.dir': 'exports',
     })
     const base = `exports/${topic}/partition=0/${topic}+0+0000000000`
-    await eventually(async () => ((await bucket.dataKeys(`exports/${topic}/`)).length === 3 ? true : undefined), 30_000, 'three objects')
-    assert.deepEqual(await bucket.dataKeys(`exports/${topic}/`), [`${base}.headers.json`, `${base}.json`, `${base}.keys.json`])
+    await eventually(
+      async () => ((await bucket.dataKeys(`exports/${topic}/`)).length === 3 ? true : undefined),
+      30_000,
+      'three objects',
+    )
+    assert.deepEqual(await bucket.dataKeys(`exports/${topic}/`), [
+      `${base}.headers.json`,
+      `${base}.json`,
+      `${base}.keys.json`,
+    ])
     assert.deepEqual(await bucket.jsonLines(`${base}.keys.json`), ['k0', 'k1'])
     assert.deepEqual(await bucket.jsonLines(`${base}.headers.json`), [[], []])
     assert.deepEqual(await bucket.jsonLines(`${base}.json`), [{ i: 0 }, { i: 1 }])

@@ -9,8 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { after, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { eventually } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, s3SkipReason, s3Url } from '../../helpers/services.ts'
 import { produce, TestBucket, uniqueTopic } from './s3-fixtures.ts'
@@ -33,10 +33,14 @@ describe('[integration] S3 sink worker killed with SIGKILL at random moments', {
   })
 
   function launch(): ChildProcess {
-    const child = spawn(process.execPath, [MAIN, 'standalone', join(dir, 'worker.properties'), join(dir, 'sink.json')], {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'standalone', join(dir, 'worker.properties'), join(dir, 'sink.json')],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    )
     let stderr = ''
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000)
@@ -66,7 +70,10 @@ describe('[integration] S3 sink worker killed with SIGKILL at random moments', {
     const topic = uniqueTopic('s3-kill')
     await produce(
       topic,
-      Array.from({ length: RECORDS }, (_, n) => ({ value: JSON.stringify({ n, pad: 'x'.repeat(60) }), partition: n % PARTITIONS })),
+      Array.from({ length: RECORDS }, (_, n) => ({
+        value: JSON.stringify({ n, pad: 'x'.repeat(60) }),
+        partition: n % PARTITIONS,
+      })),
       PARTITIONS,
     )
     writeFileSync(
@@ -105,14 +112,21 @@ describe('[integration] S3 sink worker killed with SIGKILL at random moments', {
       const child = launch()
       // Wait until this run has written something, then kill it after a random delay.
       const before = (await census()).objects
-      await eventually(async () => ((await bucket!.dataKeys('topics/')).length > before ? true : undefined), 120_000, 'objects from this run')
+      await eventually(
+        async () => ((await bucket!.dataKeys('topics/')).length > before ? true : undefined),
+        120_000,
+        'objects from this run',
+      )
       await sleep(Math.floor(Math.random() * 1500))
       child.kill('SIGKILL')
       await new Promise((r) => child.once('exit', r))
       const { counts } = await census()
       seenAtKill.push(counts.size)
     }
-    assert.ok(seenAtKill[0]! < RECORDS, `the first kill should land mid-drain (${seenAtKill[0]} of ${RECORDS} records were written)`)
+    assert.ok(
+      seenAtKill[0]! < RECORDS,
+      `the first kill should land mid-drain (${seenAtKill[0]} of ${RECORDS} records were written)`,
+    )
     launch()
     const final = await eventually(
       async () => {

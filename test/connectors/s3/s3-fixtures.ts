@@ -18,7 +18,10 @@ import { WorkerConfig } from '../../../src/config/worker-config.ts'
 import { createLog } from '../../../src/log/create-log.ts'
 import { kafkaBootstrap, s3Url } from '../../helpers/services.ts'
 
-export function s3Client(endpoint = s3Url(), credentials = { accessKeyId: 'test', secretAccessKey: 'test' }): S3Client {
+export function s3Client(
+  endpoint = s3Url(),
+  credentials = { accessKeyId: 'test', secretAccessKey: 'test' },
+): S3Client {
   return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials })
 }
 
@@ -87,7 +90,8 @@ export class TestBucket {
   }
 
   async drop(): Promise<void> {
-    for (const key of await this.keys()) await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key }))
+    for (const key of await this.keys())
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key }))
     await this.client.send(new DeleteBucketCommand({ Bucket: this.name })).catch(() => {})
   }
 }
