@@ -23,6 +23,8 @@ import { JDBC_SOURCE_DOC } from '../src/connectors/jdbc/source/doc.ts'
 import { plugins as jdbcSource } from '../src/connectors/jdbc/source/index.ts'
 import { POSTGRES_CDC_DOC } from '../src/connectors/postgres-cdc/doc.ts'
 import { plugins as postgresCdc } from '../src/connectors/postgres-cdc/index.ts'
+import { S3_SINK_DOC } from '../src/connectors/s3/doc.ts'
+import { plugins as s3Sink } from '../src/connectors/s3/index.ts'
 
 export interface ConnectorPage {
   /** File name under docs/reference, without `.md`. */
@@ -69,6 +71,11 @@ export const pages: ConnectorPage[] = [
     page: 'postgres-cdc',
     plugin: plugin(postgresCdc, 'io.debezium.connector.postgresql.PostgresConnector'),
     prose: POSTGRES_CDC_DOC,
+  },
+  {
+    page: 's3-sink',
+    plugin: plugin(s3Sink, 'io.confluent.connect.s3.S3SinkConnector'),
+    prose: S3_SINK_DOC,
   },
 ]
 
