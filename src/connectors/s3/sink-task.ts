@@ -77,17 +77,19 @@ export class S3SinkTask extends SinkTask {
       if (list === undefined) byPartition.set(key, [record])
       else list.push(record)
     }
-    let failure: unknown
+    // Partitions are independent: their uploads and rotations go to the store side by side.
+    const work: Promise<void>[] = []
     for (const [key, writer] of this.#writers) {
-      if (this.#stopped) return
       if (this.#unrecovered.has(key)) continue
-      try {
-        await writer.write(byPartition.get(key) ?? [])
-      } catch (error) {
-        if (!(error instanceof RetriableError)) throw error
-        failure ??= error
-      }
+      work.push(writer.write(byPartition.get(key) ?? []))
     }
+    let failure: unknown
+    for (const outcome of await Promise.allSettled(work)) {
+      if (outcome.status === 'fulfilled') continue
+      if (!(outcome.reason instanceof RetriableError)) throw outcome.reason
+      failure ??= outcome.reason
+    }
+    if (this.#stopped) return
     if (failure !== undefined) this.#retryLater(failure)
   }
 

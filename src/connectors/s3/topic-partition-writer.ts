@@ -365,14 +365,17 @@ export class TopicPartitionWriter {
     const s = this.#d.settings
     const keys: string[] = []
     const files = [...this.#files.values()].sort((a, b) => a.startOffset - b.startOffset)
-    for (const file of files) {
-      for (const part of [file.value, file.keys, file.headers]) {
-        if (part === null) continue
-        if (!part.finished) {
-          part.writer.finish()
-          part.finished = true
-        }
-        keys.push(part.upload.key)
+    const parts = files.flatMap((f) => [f.value, f.keys, f.headers].filter((p): p is FilePart => p !== null))
+    for (const part of parts) {
+      if (!part.finished) {
+        part.writer.finish()
+        part.finished = true
+      }
+      keys.push(part.upload.key)
+    }
+    // The objects of a rotation are independent; only the marker must wait for all of them.
+    await Promise.all(
+      parts.map(async (part) => {
         const result = await part.upload.commit(s.conditionalWrites)
         if (result === 'exists') {
           connectLogger().warn(
@@ -380,9 +383,9 @@ export class TopicPartitionWriter {
           )
           await part.upload.commit(false)
         }
-      }
-      this.#files.delete(file.encodedPartition)
-    }
+      }),
+    )
+    this.#files.clear()
     const end = (this.#nextExpected ?? this.#lastWritten + 1) - 1
     if (end >= 0) {
       const marker: CommitMarker = {
