@@ -60,7 +60,13 @@ function payload(seq: number): string {
   return `${head}${'x'.repeat(200 - head.length - 2)}"}`
 }
 
-async function produce(bootstrap: string, topic: string, records: number, partitions: number, withSchema: boolean): Promise<void> {
+async function produce(
+  bootstrap: string,
+  topic: string,
+  records: number,
+  partitions: number,
+  withSchema: boolean,
+): Promise<void> {
   const started = Date.now()
   const logHandle = await createLog(new WorkerConfig({ 'bootstrap.servers': bootstrap }), 'bench-s3-producer')
   const producer = logHandle.createProducer({ clientId: 'bench-s3-producer' })
@@ -87,7 +93,9 @@ async function produce(bootstrap: string, topic: string, records: number, partit
 
 /** Records in complete objects: the sum of the commit markers' endOffset + 1. */
 async function committedRecords(client: S3Client, bucket: string): Promise<number> {
-  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'topics/_sluice/commits/' }))
+  const listed = await client.send(
+    new ListObjectsV2Command({ Bucket: bucket, Prefix: 'topics/_sluice/commits/' }),
+  )
   let total = 0
   for (const o of listed.Contents ?? []) {
     try {
@@ -117,7 +125,15 @@ interface CaseResult {
 
 async function runCase(
   name: CaseName,
-  o: { bootstrap: string; s3: string; client: S3Client; records: number; partitions: number; dir: string; timeoutMs: number },
+  o: {
+    bootstrap: string
+    s3: string
+    client: S3Client
+    records: number
+    partitions: number
+    dir: string
+    timeoutMs: number
+  },
 ): Promise<CaseResult> {
   const result: CaseResult = { case: name, loadAverageAtStart: round(loadavg()[0]!, 2) }
   const topic = `bench-s3-${name}-${Date.now().toString(36)}`
@@ -140,7 +156,9 @@ async function runCase(
       'aws.access.key.id': 'bench',
       'aws.secret.access.key': 'bench',
       'format.class':
-        name === 'json' ? 'io.confluent.connect.s3.format.json.JsonFormat' : 'io.confluent.connect.s3.format.parquet.ParquetFormat',
+        name === 'json'
+          ? 'io.confluent.connect.s3.format.json.JsonFormat'
+          : 'io.confluent.connect.s3.format.parquet.ParquetFormat',
       'flush.size': 10_000,
       'rotate.schedule.interval.ms': 1000,
       timezone: 'UTC',
@@ -174,9 +192,12 @@ async function runCase(
           result.lastCommitMs = at
           break
         }
-        if (worker.exit() !== undefined) throw new Error(`worker exited (${worker.exit()}):\n${worker.logTail(40)}`)
+        if (worker.exit() !== undefined)
+          throw new Error(`worker exited (${worker.exit()}):\n${worker.logTail(40)}`)
         if (performance.now() - lastProgress > 120_000)
-          throw new Error(`no progress for 120 s at ${done} records\n${await connectorStatus(port)}\n${worker.logTail(40)}`)
+          throw new Error(
+            `no progress for 120 s at ${done} records\n${await connectorStatus(port)}\n${worker.logTail(40)}`,
+          )
         await new Promise((r) => setTimeout(r, 250))
       }
       result.records = done
@@ -189,7 +210,9 @@ async function runCase(
       let objects = 0
       let token: string | undefined
       do {
-        const page = await o.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `topics/${topic}/`, ContinuationToken: token }))
+        const page = await o.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: `topics/${topic}/`, ContinuationToken: token }),
+        )
         objects += page.KeyCount ?? 0
         token = page.IsTruncated ? page.NextContinuationToken : undefined
       } while (token)
@@ -232,7 +255,8 @@ async function main(): Promise<void> {
     },
   })
   const cases = values.cases.split(',').map((c) => c.trim()) as CaseName[]
-  for (const c of cases) if (!CASES.includes(c)) throw new Error(`unknown case '${c}'; choose from ${CASES.join(', ')}`)
+  for (const c of cases)
+    if (!CASES.includes(c)) throw new Error(`unknown case '${c}'; choose from ${CASES.join(', ')}`)
   const { bootstrap } = await ensureKafka()
   const { url: s3 } = await ensureS3proxy()
   const client = new S3Client({
