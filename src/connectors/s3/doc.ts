@@ -68,7 +68,7 @@ the objects.
 ## Memory
 
 Each open file buffers at most one \`s3.part.size\` part (uploaded as a multipart part when full; a
-smaller file is one PutObject); a Parquet file also holds up to half a part of rows before encoding
+smaller file is one PutObject); a Parquet file also holds up to 4 MiB of row values before encoding
 them as a row group. Memory is therefore about \`s3.part.size\` × open files.
 
 ## Failures

@@ -6,8 +6,8 @@
  * - ByteArrayFormat (`.bin`): the raw bytes of each value (a BYTES or schemaless byte[]) then the
  *   separator.
  * - ParquetFormat (`.<codec>.parquet`): the records of a file as rows of its first record's schema,
- *   buffered up to a row group (about one part) and then encoded, so memory per open file stays
- *   near one part; the footer is written when the file is committed.
+ *   buffered up to a row group (4 MiB of values) and then encoded into the part buffer, so memory
+ *   per open file stays near one part; the footer is written when the file is committed.
  *
  * With `s3.compression.type=gzip`, JSON and ByteArray files are gzip streams (`.gz` appended), made
  * of one gzip member per MiB of input (readers of gzip read concatenated members as one stream).
@@ -63,12 +63,28 @@ export function formatSpec(name: FormatName, s: S3SinkSettings): FormatSpec {
         extension: gzip ? '.json.gz' : '.json',
         create(target) {
           const { sink, finish } = wrap(target)
+          // Lines are joined and encoded 64 KiB at a time: one buffer per record costs more than the text.
+          let lines: string[] = []
+          let pending = 0
+          const flush = () => {
+            if (pending === 0) return
+            sink.write(encoder.encode(lines.join('')))
+            lines = []
+            pending = 0
+          }
           return {
             prepare(datum) {
-              const bytes = encoder.encode(`${toJsonText(datum.schema, datum.value, s.jsonDecimalNumeric)}\n`)
-              return () => sink.write(bytes)
+              const line = `${toJsonText(datum.schema, datum.value, s.jsonDecimalNumeric)}\n`
+              return () => {
+                lines.push(line)
+                pending += line.length
+                if (pending >= 65_536) flush()
+              }
             },
-            finish,
+            finish() {
+              flush()
+              finish()
+            },
           }
         },
       }
@@ -140,6 +156,7 @@ type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][nu
 
 /** Parquet encodes a row group at a time: about one upload part's worth of rows, at most this many. */
 const MAX_ROWS_PER_GROUP = 100_000
+const MAX_GROUP_BYTES = 4 * 1024 * 1024
 
 class ParquetRecordWriter implements RecordWriter {
   readonly #sink: ByteSink
@@ -172,8 +189,9 @@ class ParquetRecordWriter implements RecordWriter {
       compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input)) },
       createdBy: 'sluice s3 sink',
     })
-    // Half a part: the encoded group is smaller than the values, and the part buffer holds the rest.
-    this.#groupBytes = Math.max(1024 * 1024, Math.floor(s.partSize / 2))
+    // Rows wait as JS objects (several times their size in memory) until encoded: a row group is
+    // capped at 4 MiB of values, or half a part when parts are smaller, so an open file stays small.
+    this.#groupBytes = Math.min(MAX_GROUP_BYTES, Math.floor(s.partSize / 2))
     this.#drain()
   }
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { gunzipSync } from 'node:zlib'
+import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import { eventually, request } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, s3SkipReason, s3Url } from '../../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../../helpers/worker.ts'
@@ -277,5 +278,36 @@ describe('[integration] S3 sink formats', { skip }, () => {
     assert.deepEqual(await bucket.jsonLines(`${base}.keys.json`), ['k0', 'k1'])
     assert.deepEqual(await bucket.jsonLines(`${base}.headers.json`), [[], []])
     assert.deepEqual(await bucket.jsonLines(`${base}.json`), [{ i: 0 }, { i: 1 }])
+  })
+
+  test('a file larger than s3.part.size goes up as a multipart upload and reads back whole', async () => {
+    const topic = uniqueTopic('multipart')
+    const records = 12_000
+    await produce(
+      topic,
+      Array.from({ length: records }, (_, n) => ({ value: JSON.stringify({ n, pad: 'p'.repeat(480) }) })),
+      1,
+    )
+    await run(`multipart-${topic}`, {
+      topics: topic,
+      'format.class': 'JsonFormat',
+      'flush.size': String(records),
+      's3.part.size': String(5 * 1024 * 1024),
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.schemas.enable': 'false',
+    })
+    const key = `topics/${topic}/partition=0/${topic}+0+0000000000.json`
+    await eventually(
+      async () => ((await bucket.dataKeys(`topics/${topic}/`)).includes(key) ? true : undefined),
+      60_000,
+      key,
+    )
+    const docs = (await bucket.jsonLines(key)) as { n: number }[]
+    assert.equal(docs.length, records)
+    assert.ok(docs.every((d, i) => d.n === i))
+    const head = await bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }))
+    assert.ok((head.ContentLength ?? 0) > 5 * 1024 * 1024)
+    // A multipart object's ETag ends with the number of parts.
+    assert.match(head.ETag ?? '', /-2"?$/)
   })
 })
