@@ -25,6 +25,8 @@ import { POSTGRES_CDC_DOC } from '../src/connectors/postgres-cdc/doc.ts'
 import { plugins as postgresCdc } from '../src/connectors/postgres-cdc/index.ts'
 import { S3_SINK_DOC } from '../src/connectors/s3/doc.ts'
 import { plugins as s3Sink } from '../src/connectors/s3/index.ts'
+import { AVRO_CONVERTER_DOC } from '../src/converters/avro-converter-doc.ts'
+import { findBuiltInConverter } from '../src/converters/index.ts'
 
 export interface ConnectorPage {
   /** File name under docs/reference, without `.md`. */
@@ -76,6 +78,11 @@ export const pages: ConnectorPage[] = [
     page: 's3-sink',
     plugin: plugin(s3Sink, 'io.confluent.connect.s3.S3SinkConnector'),
     prose: S3_SINK_DOC,
+  },
+  {
+    page: 'avro-converter',
+    plugin: findBuiltInConverter('io.confluent.connect.avro.AvroConverter', 'converter')!,
+    prose: AVRO_CONVERTER_DOC,
   },
 ]
 

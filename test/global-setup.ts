@@ -7,6 +7,7 @@
  * Under `CI=true` a service that cannot start fails the run. Elsewhere the reason is passed on and
  * the tests that need the service skip with it (see test/helpers/services.ts).
  */
+import { ensureApicurio, stopApicurio } from '../scripts/apicurio.ts'
 import { ensureKafka, stopKafka } from '../scripts/kafka.ts'
 import { ensureMariadb } from '../scripts/mariadb.ts'
 import { ensurePostgres, stopPostgres } from '../scripts/postgres.ts'
@@ -15,6 +16,7 @@ import { ensureS3proxy, stopS3proxy } from '../scripts/s3proxy.ts'
 let kafkaStartedHere = false
 let postgresStartedHere = false
 let s3proxyStartedHere = false
+let apicurioStartedHere = false
 
 /** Runs `start` unless `variable` is already set; publishes the address or why it is missing. */
 async function provide(variable: string, name: string, start: () => Promise<string>): Promise<void> {
@@ -47,6 +49,11 @@ export async function globalSetup(): Promise<void> {
       s3proxyStartedHere = s3.startedHere
       return s3.url
     }),
+    provide('SLUICE_TEST_APICURIO', 'Apicurio Registry', async () => {
+      const apicurio = await ensureApicurio()
+      apicurioStartedHere = apicurio.startedHere
+      return apicurio.url
+    }),
   ])
 }
 
@@ -54,4 +61,5 @@ export async function globalTeardown(): Promise<void> {
   if (kafkaStartedHere) await stopKafka()
   if (postgresStartedHere) stopPostgres()
   if (s3proxyStartedHere) await stopS3proxy()
+  if (apicurioStartedHere) await stopApicurio()
 }

@@ -20,12 +20,15 @@
  */
 import type {
   ErrantRecordReporter,
+  MaybePromise,
   Props,
   SinkOffsets,
   SinkTask,
   SinkTaskContext,
   SinkTopicPartition,
 } from '../api/connector.ts'
+import { isPromise } from '../api/converter.ts'
+import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
 import { Headers } from '../api/headers.ts'
 import { SinkRecord } from '../api/records.ts'
@@ -224,7 +227,8 @@ export class SinkTaskRunner extends TaskRunner {
       const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
       let converted: SinkRecord | null | typeof SKIP
       try {
-        converted = this.#convertOne(r, stage)
+        const result = this.#convertOne(r, stage)
+        converted = isPromise(result) ? await result : result
       } catch (error) {
         converted = await this.#o.errorHandler.handle(
           stage.current,
@@ -246,18 +250,56 @@ export class SinkTaskRunner extends TaskRunner {
     return out
   }
 
-  #convertOne(r: LogRecord, stage: { current: Stage }): SinkRecord | null {
-    const { converters, transforms } = this.#o
+  /**
+   * Converts (key, value, headers, in that order) and transforms one record. Synchronous unless a
+   * converter returns a promise (it must ask a schema registry); `stage` names the step at work.
+   */
+  #convertOne(r: LogRecord, stage: { current: Stage }): MaybePromise<SinkRecord | null> {
+    const { converters } = this.#o
     stage.current = 'KEY_CONVERTER'
     const key = converters.key.toConnectData(r.topic, r.key)
+    if (isPromise(key)) return key.then((k) => this.#convertValue(r, stage, k))
+    return this.#convertValue(r, stage, key)
+  }
+
+  #convertValue(
+    r: LogRecord,
+    stage: { current: Stage },
+    key: SchemaAndValue,
+  ): MaybePromise<SinkRecord | null> {
     stage.current = 'VALUE_CONVERTER'
-    const value = converters.value.toConnectData(r.topic, r.value)
+    const value = this.#o.converters.value.toConnectData(r.topic, r.value)
+    if (isPromise(value)) return value.then((v) => this.#convertHeaders(r, stage, key, v))
+    return this.#convertHeaders(r, stage, key, value)
+  }
+
+  #convertHeaders(
+    r: LogRecord,
+    stage: { current: Stage },
+    key: SchemaAndValue,
+    value: SchemaAndValue,
+  ): MaybePromise<SinkRecord | null> {
     stage.current = 'HEADER_CONVERTER'
-    const headers = new Headers()
-    for (const h of r.headers) {
-      const converted = converters.header.toConnectHeader(r.topic, h.key, h.value)
-      headers.add(h.key, converted.value, converted.schema)
+    const converted = r.headers.map((h) => this.#o.converters.header.toConnectHeader(r.topic, h.key, h.value))
+    if (converted.some(isPromise)) {
+      return Promise.all(converted.map((c) => Promise.resolve(c))).then((values) =>
+        this.#assemble(r, stage, key, value, values),
+      )
     }
+    return this.#assemble(r, stage, key, value, converted as SchemaAndValue[])
+  }
+
+  #assemble(
+    r: LogRecord,
+    stage: { current: Stage },
+    key: SchemaAndValue,
+    value: SchemaAndValue,
+    headerValues: readonly SchemaAndValue[],
+  ): SinkRecord | null {
+    const headers = new Headers()
+    r.headers.forEach((h, i) => {
+      headers.add(h.key, headerValues[i].value, headerValues[i].schema)
+    })
     const record = new SinkRecord({
       topic: r.topic,
       kafkaPartition: r.partition,
@@ -271,6 +313,7 @@ export class SinkTaskRunner extends TaskRunner {
       headers,
     })
     stage.current = 'TRANSFORMATION'
+    const { transforms } = this.#o
     return transforms.isEmpty ? record : transforms.apply(record)
   }
 
@@ -285,15 +328,15 @@ export class SinkTaskRunner extends TaskRunner {
         const original = this.#batchOriginals.get(
           `${tpKey({ topic: record.originalTopic, partition: record.originalKafkaPartition })}\u0000${record.originalKafkaOffset}`,
         )
-        const consumed = original ?? this.#reserialize(record)
-        const report = this.#o.errorHandler.reportErrant({
-          connector: this.id.connector,
-          task: this.id.task,
-          consumed,
-          executing: this.#o.task.constructor.name,
-          stage: 'TASK_PUT',
-          error,
-        })
+        const report = (async () =>
+          this.#o.errorHandler.reportErrant({
+            connector: this.id.connector,
+            task: this.id.task,
+            consumed: original ?? (await this.#reserialize(record)),
+            executing: this.#o.task.constructor.name,
+            stage: 'TASK_PUT',
+            error,
+          }))()
         this.#pendingReports.add(report)
         void report.finally(() => this.#pendingReports.delete(report)).catch(() => {})
         return report
@@ -302,20 +345,23 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   /** A record the task reports after its batch was gone: serialized again with the connector's converters. */
-  #reserialize(record: SinkRecord): LogRecord {
+  async #reserialize(record: SinkRecord): Promise<LogRecord> {
     const { converters } = this.#o
+    const headers = [...record.headers]
     return {
       topic: record.originalTopic,
       partition: record.originalKafkaPartition,
       offset: record.originalKafkaOffset,
       timestamp: record.timestamp ?? Date.now(),
       timestampType: 'CreateTime',
-      key: converters.key.fromConnectData(record.topic, record.keySchema, record.key),
-      value: converters.value.fromConnectData(record.topic, record.valueSchema, record.value),
-      headers: [...record.headers].map((h) => ({
-        key: h.key,
-        value: converters.header.fromConnectHeader(record.topic, h.key, h.schema, h.value),
-      })),
+      key: await converters.key.fromConnectData(record.topic, record.keySchema, record.key),
+      value: await converters.value.fromConnectData(record.topic, record.valueSchema, record.value),
+      headers: await Promise.all(
+        headers.map(async (h) => ({
+          key: h.key,
+          value: await converters.header.fromConnectHeader(record.topic, h.key, h.schema, h.value),
+        })),
+      ),
     }
   }
 

@@ -22,7 +22,8 @@
  * Cancellation (a stop that timed out): the producer is closed, and no offset, `commit()`,
  * `commitRecord()` or send follows.
  */
-import { type Props, SourceTask, type SourceTaskContext } from '../api/connector.ts'
+import { type MaybePromise, type Props, SourceTask, type SourceTaskContext } from '../api/connector.ts'
+import { isPromise } from '../api/converter.ts'
 import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
 import type { SourceRecord } from '../api/records.ts'
 import type { TargetState } from '../common/states.ts'
@@ -244,7 +245,8 @@ export class SourceTaskRunner extends TaskRunner {
       const stage: { current: Stage } = { current: 'TRANSFORMATION' }
       let produced: ProduceRecord | null | typeof SKIP
       try {
-        produced = this.#process(original, stage)
+        const result = this.#process(original, stage)
+        produced = isPromise(result) ? await result : result
       } catch (error) {
         produced = await this.#o.errorHandler.handle(
           stage.current,
@@ -280,7 +282,7 @@ export class SourceTaskRunner extends TaskRunner {
   }
 
   /** Transforms and converts one record; `stage` tracks where a failure happened. */
-  #process(original: SourceRecord, stage: { current: Stage }): ProduceRecord | null {
+  #process(original: SourceRecord, stage: { current: Stage }): MaybePromise<ProduceRecord | null> {
     stage.current = 'TRANSFORMATION'
     const record = this.#o.transforms.isEmpty ? original : this.#o.transforms.apply(original)
     if (record === null) return null
@@ -431,25 +433,58 @@ export class SourceTaskRunner extends TaskRunner {
   }
 }
 
+/**
+ * Converts one record with the connector's converters. Synchronous unless a converter returns a
+ * promise (it must ask a schema registry); `stage` names the converter at work when one fails.
+ */
 function convert(
   record: SourceRecord,
   converters: ConnectorConverters,
   stage: { current: Stage },
-): ProduceRecord {
+): MaybePromise<ProduceRecord> {
   const { topic, headers } = record
   stage.current = 'KEY_CONVERTER'
   const key = converters.key.fromConnectData(topic, record.keySchema, record.key, headers)
+  if (isPromise(key)) return key.then((k) => convertValue(record, converters, stage, k))
+  return convertValue(record, converters, stage, key)
+}
+
+function convertValue(
+  record: SourceRecord,
+  converters: ConnectorConverters,
+  stage: { current: Stage },
+  key: Uint8Array | null,
+): MaybePromise<ProduceRecord> {
+  const { topic, headers } = record
   stage.current = 'VALUE_CONVERTER'
   const value = converters.value.fromConnectData(topic, record.valueSchema, record.value, headers)
+  if (isPromise(value)) return value.then((v) => convertHeaders(record, converters, stage, key, v))
+  return convertHeaders(record, converters, stage, key, value)
+}
+
+function convertHeaders(
+  record: SourceRecord,
+  converters: ConnectorConverters,
+  stage: { current: Stage },
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+): MaybePromise<ProduceRecord> {
+  const { topic, headers } = record
   stage.current = 'HEADER_CONVERTER'
   const out: ProduceRecord = { topic, key, value }
   if (record.kafkaPartition !== null) out.partition = record.kafkaPartition
   if (record.timestamp !== null) out.timestamp = record.timestamp
-  if (headers.size > 0) {
-    out.headers = [...headers].map((h) => ({
-      key: h.key,
-      value: converters.header.fromConnectHeader(topic, h.key, h.schema, h.value),
-    }))
+  if (headers.size === 0) return out
+  const converted = [...headers].map((h) =>
+    converters.header.fromConnectHeader(topic, h.key, h.schema, h.value),
+  )
+  const keys = [...headers].map((h) => h.key)
+  if (!converted.some(isPromise)) {
+    out.headers = converted.map((v, i) => ({ key: keys[i], value: v as Uint8Array | null }))
+    return out
   }
-  return out
+  return Promise.all(converted.map((c) => Promise.resolve(c))).then((values) => {
+    out.headers = values.map((v, i) => ({ key: keys[i], value: v }))
+    return out
+  })
 }

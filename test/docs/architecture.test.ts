@@ -48,6 +48,7 @@ const PACKAGES: Record<string, readonly string[]> = {
   mysql2: ['connectors/'],
   '@aws-sdk/client-s3': ['connectors/s3/'],
   'hyparquet-writer': ['connectors/s3/'],
+  avsc: ['api/avro/', 'converters/', 'connectors/'],
 }
 
 /** Narrower rules inside the allowed layers: [importer prefix, imported prefix, allowed?, why]. */

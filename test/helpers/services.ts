@@ -43,6 +43,13 @@ const S3: Service = {
     'run the tests with `npm test` (which starts s3proxy), or start it with `npx node scripts/s3proxy.ts start` ' +
     'and export SLUICE_TEST_S3=http://127.0.0.1:19380',
 }
+const APICURIO: Service = {
+  variable: 'SLUICE_TEST_APICURIO',
+  name: 'Apicurio Registry',
+  howTo:
+    'run the tests with `npm test` (which starts it), or start it with `npx node scripts/apicurio.ts start` ' +
+    'and export SLUICE_TEST_APICURIO=http://127.0.0.1:18381/apis/ccompat/v7',
+}
 
 function skipReason(service: Service): string | false {
   if (isCI || process.env[service.variable]) return false
@@ -83,3 +90,8 @@ export const mariadbUrl = (): string => address(MARIADB)
 export const s3SkipReason = (): string | false => skipReason(S3)
 /** `http://127.0.0.1:19380` of the test store (s3proxy, no authorization). */
 export const s3Url = (): string => address(S3)
+
+/** Why tests needing a Confluent-compatible registry (Apicurio) must skip, or `false`. */
+export const apicurioSkipReason = (): string | false => skipReason(APICURIO)
+/** The Confluent-compatible base URL of the test Apicurio Registry (`…/apis/ccompat/v7`). */
+export const apicurioUrl = (): string => address(APICURIO)
