@@ -50,6 +50,9 @@ export const BYTEARRAY_EXTENSION = 'format.bytearray.extension'
 export const BYTEARRAY_SEPARATOR = 'format.bytearray.separator'
 export const JSON_DECIMAL_FORMAT = 'json.decimal.format'
 export const PARQUET_CODEC = 'parquet.codec'
+export const AVRO_CODEC = 'avro.codec'
+export const ENHANCED_AVRO = 'enhanced.avro.schema.support'
+export const CONNECT_META_DATA = 'connect.meta.data'
 export const PARTITIONER_CLASS = 'partitioner.class'
 export const PARTITION_FIELD = 'partition.field.name'
 export const PARTITION_DURATION = 'partition.duration.ms'
@@ -67,8 +70,8 @@ export const FORMATS = {
   avro: `${FORMAT_PACKAGE}.avro.AvroFormat`,
 } as const
 export type FormatName = keyof typeof FORMATS
-/** Formats this sink writes (Avro is not among them yet). */
-const SUPPORTED_FORMATS: readonly FormatName[] = ['json', 'bytearray', 'parquet']
+/** Formats this sink writes. */
+const SUPPORTED_FORMATS: readonly FormatName[] = ['json', 'bytearray', 'parquet', 'avro']
 
 const PARTITIONER_PACKAGE = 'io.confluent.connect.storage.partitioner'
 export const PARTITIONERS = {
@@ -104,8 +107,7 @@ const formatValidator = validator(
     const name = resolveClass(FORMATS, String(value))
     if (name === undefined)
       return `Unknown format: use one of ${SUPPORTED_FORMATS.map((f) => FORMATS[f]).join(', ')}`
-    if (!SUPPORTED_FORMATS.includes(name))
-      return `${FORMATS[name]} is not supported by this sink yet: use JsonFormat, ParquetFormat or ByteArrayFormat`
+    if (!SUPPORTED_FORMATS.includes(name)) return `${FORMATS[name]} is not supported by this sink`
     return undefined
   },
 )
@@ -520,6 +522,40 @@ export const s3SinkConfigDef = new ConfigDef()
     displayName: 'Parquet Compression Codec',
   })
   .define({
+    name: AVRO_CODEC,
+    type: 'STRING',
+    defaultValue: 'null',
+    importance: 'LOW',
+    documentation:
+      'The Avro compression codec to be used for output files. Available values: null, deflate (snappy and bzip2, which Confluent also offers, are not written yet).',
+    validator: ValidString.in('null', 'deflate'),
+    group: CONNECTOR,
+    orderInGroup: 18,
+    displayName: 'Avro Compression Codec',
+  })
+  .define({
+    name: ENHANCED_AVRO,
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'LOW',
+    documentation:
+      'Enable enhanced schema support to preserve package information and Enums, in the Avro schemas written by AvroFormat.',
+    group: CONNECTOR,
+    orderInGroup: 19,
+    displayName: 'Enhanced Avro Support',
+  })
+  .define({
+    name: CONNECT_META_DATA,
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'LOW',
+    documentation:
+      "Allow connect converter to add its meta data to the output schema (AvroFormat's connect.* properties).",
+    group: CONNECTOR,
+    orderInGroup: 20,
+    displayName: 'Connect Metadata',
+  })
+  .define({
     name: STORAGE_CLASS,
     type: 'CLASS',
     defaultValue: S3_STORAGE_CLASS,
@@ -690,6 +726,9 @@ export interface S3SinkSettings {
   byteArraySeparator: Uint8Array
   jsonDecimalNumeric: boolean
   parquetCodec: (typeof PARQUET_CODECS)[number]
+  avroCodec: 'null' | 'deflate'
+  enhancedAvro: boolean
+  connectMetaData: boolean
   topicsDir: string
   directoryDelim: string
   fileDelim: string
@@ -756,6 +795,9 @@ export function readSettings(props: Props): S3SinkSettings {
     ),
     jsonDecimalNumeric: str(JSON_DECIMAL_FORMAT).toUpperCase() === 'NUMERIC',
     parquetCodec: str(PARQUET_CODEC) as S3SinkSettings['parquetCodec'],
+    avroCodec: str(AVRO_CODEC) as 'null' | 'deflate',
+    enhancedAvro: config.getBoolean(ENHANCED_AVRO),
+    connectMetaData: config.getBoolean(CONNECT_META_DATA),
     topicsDir: str(TOPICS_DIR).trim(),
     directoryDelim: str(DIRECTORY_DELIM),
     fileDelim: str(FILE_DELIM),
@@ -822,10 +864,16 @@ function checkAcrossKeys(s: S3SinkSettings): void {
       `${NULL_VALUES}=write writes tombstones as keys only: set ${STORE_KEYS}=true as well`,
     )
   }
-  if (s.format === 'parquet' && s.compression !== 'none') {
+  if ((s.format === 'parquet' || s.format === 'avro') && s.compression !== 'none') {
     throw new ConfigError(
       COMPRESSION_TYPE,
-      `${COMPRESSION_TYPE} applies to JSON and ByteArray only: use ${PARQUET_CODEC} for Parquet`,
+      `${COMPRESSION_TYPE} applies to JSON and ByteArray only: use ${s.format === 'avro' ? AVRO_CODEC : PARQUET_CODEC} for ${s.format === 'avro' ? 'Avro' : 'Parquet'}`,
+    )
+  }
+  if (s.storeHeaders && s.headersFormat !== 'json') {
+    throw new ConfigError(
+      HEADERS_FORMAT,
+      `headers are written as JSON only: set ${HEADERS_FORMAT} to ${FORMATS.json}`,
     )
   }
   if (s.fileDelim.includes(s.directoryDelim)) {

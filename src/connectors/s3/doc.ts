@@ -4,7 +4,9 @@ export const S3_SINK_DOC = `
 
 {{className}} (also \`S3SinkConnector\`): Confluent's S3 sink, with its keys, object names and
 formats, for AWS S3 and S3-compatible stores (MinIO, Ceph, s3proxy; set \`store.url\`). A configuration
-written for Confluent's connector runs unchanged, except \`AvroFormat\` (not written yet).
+written for Confluent's connector runs unchanged, with two exceptions: \`avro.codec\` snappy and bzip2
+are not written yet, and \`keys.format.class\`/\`headers.format.class\` default to JSON (Confluent's
+default is Avro; headers are written as JSON only).
 
 \`\`\`properties
 name=lake
@@ -39,6 +41,7 @@ offset being the first record's, zero-padded to \`filename.offset.zero.pad.width
 | \`JsonFormat\` | \`.json\` (\`.json.gz\`) | one JSON document per line, as \`JsonConverter\` writes with schemas off |
 | \`ByteArrayFormat\` | \`format.bytearray.extension\` (\`.bin\`) | each value's bytes, then \`format.bytearray.separator\` |
 | \`ParquetFormat\` | \`.<parquet.codec>.parquet\` | rows of the file's Struct schema; nested structs, arrays, maps, Decimal, Date, Time, Timestamp |
+| \`AvroFormat\` | \`.avro\` | an Avro container file (\`avro.codec\` null or deflate) in the schema Confluent's \`AvroData\` gives the Connect schema |
 
 A rotation commits every open file of a Kafka partition: after \`flush.size\` records, at a value schema
 change that \`schema.compatibility\` does not accept, every \`rotate.interval.ms\` of record time (with a

@@ -160,9 +160,15 @@ describe('[integration] S3 sink: bad bucket, credentials and store', { skip }, (
         /Unknown time zone 'Mars\/Olympus'/,
       ],
       [
-        { 'format.class': 'io.confluent.connect.s3.format.avro.AvroFormat' },
-        'format.class',
-        /not supported by this sink yet/,
+        { 'format.class': 'AvroFormat', 'avro.codec': 'snappy' },
+        'avro.codec',
+        /must be one of: null, deflate/,
+      ],
+      [{ 'format.class': 'com.example.CsvFormat' }, 'format.class', /Unknown format/],
+      [
+        { 'store.kafka.headers': 'true', 'headers.format.class': 'AvroFormat' },
+        'headers.format.class',
+        /headers are written as JSON only/,
       ],
       [{ 'aws.secret.access.key': '' }, 'aws.secret.access.key', /go together/],
       [{ 'behavior.on.null.values': 'write' }, 'behavior.on.null.values', /store.kafka.keys=true/],

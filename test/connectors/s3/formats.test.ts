@@ -3,9 +3,13 @@
  * object names Confluent's sink gives, and what a rotation leaves committed.
  */
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
+import avsc from 'avsc'
 import { eventually, request } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, s3SkipReason, s3Url } from '../../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../../helpers/worker.ts'
@@ -57,6 +61,7 @@ function order(id: number) {
 describe('[integration] S3 sink formats', { skip }, () => {
   let w: TestWorker
   let bucket: TestBucket
+  const tmp = mkdtempSync(join(tmpdir(), 'sluice-s3-formats-'))
 
   before(async () => {
     w = await startTestWorker({ 'bootstrap.servers': kafkaBootstrap() })
@@ -65,6 +70,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
   after(async () => {
     await w?.close()
     await bucket?.drop()
+    rmSync(tmp, { recursive: true, force: true })
   })
 
   async function run(name: string, config: Record<string, string>): Promise<void> {
@@ -309,5 +315,55 @@ describe('[integration] S3 sink formats', { skip }, () => {
     assert.ok((head.ContentLength ?? 0) > 5 * 1024 * 1024)
     // A multipart object's ETag ends with the number of parts.
     assert.match(head.ETag ?? '', /-2"?$/)
+  })
+
+  test('AvroFormat: container files with the schema AvroData derives, read back by an Avro decoder; deflate too', async () => {
+    for (const codec of ['null', 'deflate']) {
+      const topic = uniqueTopic(`avro-${codec}`)
+      await produce(
+        topic,
+        Array.from({ length: 5 }, (_, i) => ({ value: envelope(ROW_SCHEMA, order(i)) })),
+        1,
+      )
+      await run(`avro-${codec}-${topic}`, {
+        topics: topic,
+        'format.class': 'io.confluent.connect.s3.format.avro.AvroFormat',
+        'avro.codec': codec,
+        'flush.size': '5',
+        'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      })
+      const key = `topics/${topic}/partition=0/${topic}+0+0000000000.avro`
+      await eventually(
+        async () => ((await bucket.dataKeys(`topics/${topic}/`)).includes(key) ? true : undefined),
+        30_000,
+        key,
+      )
+      const file = join(tmp, `${codec}.avro`)
+      writeFileSync(file, await bucket.bytes(key))
+      const { schema, records } = await new Promise<{
+        schema: { name?: string }
+        records: Record<string, unknown>[]
+      }>((resolve, reject) => {
+        const records: Record<string, unknown>[] = []
+        let schema: { name?: string } = {}
+        avsc
+          .createFileDecoder(file)
+          .on('metadata', (type: { schema(): { name?: string } }, fileCodec: string) => {
+            schema = type.schema()
+            if (fileCodec !== codec) reject(new Error(`codec ${fileCodec}`))
+          })
+          .on('data', (r: Record<string, unknown>) => records.push(r))
+          .on('end', () => resolve({ schema, records }))
+          .on('error', reject)
+      })
+      assert.equal(schema.name, 'shop.Order')
+      assert.deepEqual(
+        records.map((r) => Number(r.id)),
+        [0, 1, 2, 3, 4],
+      )
+      assert.equal(records[1]!.customer, 'c1')
+      assert.deepEqual(records[1]!.tags, ['t1', 'x'])
+      assert.equal((records[1]!.address as { city: string }).city, 'city1')
+    }
   })
 })
