@@ -7,7 +7,7 @@
  * time-based partitioner), `rotate.schedule.interval.ms` (wall clock, aligned to `timezone`), then
  * after writing `flush.size` records. A rotation commits *every* open file of the partition.
  *
- * Exactly once (decision 0017): a file is named by the offset of its first record, so a replay from
+ * Exactly once (decision 0021): a file is named by the offset of its first record, so a replay from
  * the same position writes the same names. After a rotation the writer records the end of what is
  * complete in a small commit marker object, `<topics.dir>/_sluice/commits/<topic>+<partition>.json`,
  * before it reports the offset to the runtime. On open, the task reads the marker, deletes objects
