@@ -366,4 +366,34 @@ describe('[integration] S3 sink formats', { skip }, () => {
       assert.equal((records[1]!.address as { city: string }).city, 'city1')
     }
   })
+
+  test('a blank topics.dir puts the topic directories at the bucket root; s3.checksum.mode=WHEN_REQUIRED writes too', async () => {
+    const topic = uniqueTopic('root')
+    await produce(
+      topic,
+      [0, 1].map((n) => ({ value: JSON.stringify({ n }) })),
+      1,
+    )
+    await run(`root-${topic}`, {
+      topics: topic,
+      'format.class': 'JsonFormat',
+      'flush.size': '2',
+      'topics.dir': '',
+      's3.checksum.mode': 'WHEN_REQUIRED',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.schemas.enable': 'false',
+    })
+    const key = `${topic}/partition=0/${topic}+0+0000000000.json`
+    await eventually(
+      async () => ((await bucket.keys(`${topic}/`)).includes(key) ? true : undefined),
+      30_000,
+      key,
+    )
+    assert.deepEqual(await bucket.jsonLines(key), [{ n: 0 }, { n: 1 }])
+    const marker = JSON.parse(await bucket.text(`_sluice/commits/${topic}+0.json`)) as {
+      endOffset: number
+      objects: string[]
+    }
+    assert.deepEqual(marker, { version: 1, topic, partition: 0, endOffset: 1, objects: [key] })
+  })
 })
