@@ -25,6 +25,8 @@ import { MONGODB_SINK_DOC, MONGODB_SOURCE_DOC } from '../src/connectors/mongodb/
 import { plugins as mongodb } from '../src/connectors/mongodb/index.ts'
 import { POSTGRES_CDC_DOC } from '../src/connectors/postgres-cdc/doc.ts'
 import { plugins as postgresCdc } from '../src/connectors/postgres-cdc/index.ts'
+import { S3_SINK_DOC } from '../src/connectors/s3/doc.ts'
+import { plugins as s3Sink } from '../src/connectors/s3/index.ts'
 import { AVRO_CONVERTER_DOC } from '../src/converters/avro-converter-doc.ts'
 import { findBuiltInConverter } from '../src/converters/index.ts'
 
@@ -83,6 +85,11 @@ export const pages: ConnectorPage[] = [
     page: 'mongodb-source',
     plugin: plugin(mongodb, 'com.mongodb.kafka.connect.MongoSourceConnector'),
     prose: MONGODB_SOURCE_DOC,
+  },
+  {
+    page: 's3-sink',
+    plugin: plugin(s3Sink, 'io.confluent.connect.s3.S3SinkConnector'),
+    prose: S3_SINK_DOC,
   },
   {
     page: 'avro-converter',

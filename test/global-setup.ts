@@ -12,10 +12,12 @@ import { ensureKafka, stopKafka } from '../scripts/kafka.ts'
 import { ensureMariadb } from '../scripts/mariadb.ts'
 import { ensureMongo, stopMongo } from '../scripts/mongo.ts'
 import { ensurePostgres, stopPostgres } from '../scripts/postgres.ts'
+import { ensureS3proxy, stopS3proxy } from '../scripts/s3proxy.ts'
 
 let kafkaStartedHere = false
 let postgresStartedHere = false
 let mongoStartedHere = false
+let s3proxyStartedHere = false
 let apicurioStartedHere = false
 
 /** Runs `start` unless `variable` is already set; publishes the address or why it is missing. */
@@ -49,6 +51,11 @@ export async function globalSetup(): Promise<void> {
       mongoStartedHere = mongo.startedHere
       return mongo.uri
     }),
+    provide('SLUICE_TEST_S3', 's3proxy', async () => {
+      const s3 = await ensureS3proxy()
+      s3proxyStartedHere = s3.startedHere
+      return s3.url
+    }),
     provide('SLUICE_TEST_APICURIO', 'Apicurio Registry', async () => {
       const apicurio = await ensureApicurio()
       apicurioStartedHere = apicurio.startedHere
@@ -61,5 +68,6 @@ export async function globalTeardown(): Promise<void> {
   if (kafkaStartedHere) await stopKafka()
   if (postgresStartedHere) stopPostgres()
   if (mongoStartedHere) await stopMongo()
+  if (s3proxyStartedHere) await stopS3proxy()
   if (apicurioStartedHere) await stopApicurio()
 }

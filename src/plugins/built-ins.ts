@@ -4,6 +4,7 @@ import { plugins as jdbcSinkConnectors } from '../connectors/jdbc/sink/index.ts'
 import { plugins as jdbcSourceConnectors } from '../connectors/jdbc/source/index.ts'
 import { plugins as mongodbConnectors } from '../connectors/mongodb/index.ts'
 import { plugins as postgresCdcConnectors } from '../connectors/postgres-cdc/index.ts'
+import { plugins as s3Connectors } from '../connectors/s3/index.ts'
 import { builtInConverters } from '../converters/index.ts'
 import { plugins as transforms } from '../transforms/index.ts'
 import { PluginRegistry } from './plugin-registry.ts'
@@ -17,6 +18,7 @@ export function builtInPlugins(): PluginRegistry {
     ...jdbcSinkConnectors,
     ...postgresCdcConnectors,
     ...mongodbConnectors,
+    ...s3Connectors,
     ...builtInConverters,
     ...transforms,
     ...configProviders,

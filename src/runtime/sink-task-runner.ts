@@ -4,7 +4,8 @@
  * `connect-<connector>`, so sink offsets are ordinary consumer-group offsets, as in Kafka Connect.
  *
  * - A `RetriableError` from `put` pauses every partition and redelivers the same batch after the
- *   task's `context.timeout(ms)` (default 1 s), until it succeeds or the task stops. Meanwhile the
+ *   task's `context.timeout(ms)` (default 1 s), until it succeeds or the task stops; meanwhile the
+ *   task's RUNNING status carries the error's trace, so the status says why nothing moves. Meanwhile the
  *   consumer is still polled (with everything paused), so the task takes part in rebalances; records
  *   of partitions taken away leave the batch (WorkerSinkTask does the same).
  * - Offsets are committed every `offset.flush.interval.ms`, on `context.requestCommit()`, before
@@ -28,7 +29,7 @@ import type {
 } from '../api/connector.ts'
 import { isPromise } from '../api/converter.ts'
 import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
-import { ConnectError, errorMessage, isRetriable } from '../api/errors.ts'
+import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
 import { Headers } from '../api/headers.ts'
 import { SinkRecord } from '../api/records.ts'
 import { type TopicPartition, tpKey } from '../api/topic-partition.ts'
@@ -78,6 +79,8 @@ export class SinkTaskRunner extends TaskRunner {
   #retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS
   #redelivery: Redelivery | null = null
   #pausedForRetry = false
+  /** The RUNNING status carries the trace of a put that failed and waits for redelivery. */
+  #retryReported = false
   /** Consecutive retriable poll failures, for the backoff. */
   #pollFailures = 0
   /** An error of the task's open/close inside a rebalance callback, thrown once poll() returns. */
@@ -387,6 +390,11 @@ export class SinkTaskRunner extends TaskRunner {
       this.logger.warn(
         `${taskIdString(this.id)}: put of ${records.length} records failed (${errorMessage(error)}); redelivering in ${this.#retryTimeoutMs} ms`,
       )
+      // The task keeps running, but its status says why nothing moves (a store away, refused credentials).
+      if (this.state === 'RUNNING') {
+        this.#retryReported = true
+        this.setState('RUNNING', errorTrace(error))
+      }
       this.#redelivery = { records, fetched, at: Date.now() + this.#retryTimeoutMs }
       if (!this.#pausedForRetry) {
         this.#pausedForRetry = true
@@ -395,6 +403,10 @@ export class SinkTaskRunner extends TaskRunner {
       return
     }
     if (this.#redelivery) this.#endRedelivery()
+    if (this.#retryReported) {
+      this.#retryReported = false
+      if (this.state === 'RUNNING') this.setState('RUNNING')
+    }
     for (const r of fetched) {
       const key = tpKey(r)
       if (this.#assigned.has(key))

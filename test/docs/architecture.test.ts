@@ -53,6 +53,8 @@ const PACKAGES: Record<string, readonly string[]> = {
   ajv: ['services/'],
   mongodb: ['connectors/'],
   bson: ['connectors/'],
+  '@aws-sdk/client-s3': ['connectors/s3/'],
+  'hyparquet-writer': ['connectors/s3/'],
 }
 
 /** Narrower rules inside the allowed layers: [importer prefix, imported prefix, allowed?, why]. */

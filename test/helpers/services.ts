@@ -44,6 +44,14 @@ const MONGODB: Service = {
     '`npx node scripts/mongo.ts start` and export SLUICE_TEST_MONGODB=mongodb://127.0.0.1:27117/?directConnection=true',
 }
 
+const S3: Service = {
+  variable: 'SLUICE_TEST_S3',
+  name: 's3proxy',
+  howTo:
+    'run the tests with `npm test` (which starts s3proxy), or start it with `npx node scripts/s3proxy.ts start` ' +
+    'and export SLUICE_TEST_S3=http://127.0.0.1:19380',
+}
+
 const APICURIO: Service = {
   variable: 'SLUICE_TEST_APICURIO',
   name: 'Apicurio Registry',
@@ -91,6 +99,11 @@ export const mariadbUrl = (): string => address(MARIADB)
 export const mongoSkipReason = (): string | false => skipReason(MONGODB)
 /** `mongodb://127.0.0.1:27117/?directConnection=true` of the test server (mongo-java-server). */
 export const mongoUrl = (): string => address(MONGODB)
+/** Why tests needing an S3-compatible store must skip, or `false`. */
+export const s3SkipReason = (): string | false => skipReason(S3)
+/** `http://127.0.0.1:19380` of the test store (s3proxy, no authorization). */
+export const s3Url = (): string => address(S3)
+
 /** Why tests needing a Confluent-compatible registry (Apicurio) must skip, or `false`. */
 export const apicurioSkipReason = (): string | false => skipReason(APICURIO)
 /** The Confluent-compatible base URL of the test Apicurio Registry (`…/apis/ccompat/v7`). */
