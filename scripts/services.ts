@@ -1,7 +1,9 @@
 /**
  * Starts or stops every real service the tests and benchmarks use (`npm run services:start|stop`):
- * the Kafka broker, the PostgreSQL cluster with wal_level=logical and the machine's MariaDB.
+ * the Kafka broker, the PostgreSQL cluster with wal_level=logical and the machine's MariaDB; and
+ * finds the headless Chromium of the console's tests (launched by each test, nothing to stop).
  */
+import { ensureChromium } from './chromium.ts'
 import { ensureKafka, stopKafka } from './kafka.ts'
 import { ensureMariadb } from './mariadb.ts'
 import { ensurePostgres, stopPostgres } from './postgres.ts'
@@ -12,6 +14,11 @@ if (command === 'start') {
   process.stdout.write(`export SLUICE_TEST_KAFKA=${kafka.bootstrap}\n`)
   process.stdout.write(`export SLUICE_TEST_POSTGRES=${postgres.url}\n`)
   process.stdout.write(`export SLUICE_TEST_MARIADB=${mariadb}\n`)
+  const chromium = await ensureChromium().catch((error: Error) => {
+    process.stderr.write(`Chromium unavailable (console tests will skip): ${error.message}\n`)
+    return undefined
+  })
+  if (chromium) process.stdout.write(`export SLUICE_TEST_CHROMIUM=${chromium}\n`)
 } else if (command === 'stop') {
   await stopKafka()
   stopPostgres()

@@ -7,6 +7,7 @@
  * Under `CI=true` a service that cannot start fails the run. Elsewhere the reason is passed on and
  * the tests that need the service skip with it (see test/helpers/services.ts).
  */
+import { ensureChromium } from '../scripts/chromium.ts'
 import { ensureKafka, stopKafka } from '../scripts/kafka.ts'
 import { ensureMariadb } from '../scripts/mariadb.ts'
 import { ensurePostgres, stopPostgres } from '../scripts/postgres.ts'
@@ -40,6 +41,7 @@ export async function globalSetup(): Promise<void> {
       return postgres.url
     }),
     provide('SLUICE_TEST_MARIADB', 'MariaDB', () => ensureMariadb()),
+    provide('SLUICE_TEST_CHROMIUM', 'Chromium', () => ensureChromium()),
   ])
 }
 

@@ -17,6 +17,7 @@ import type { Herder } from '../herder/herder.ts'
 import type { Loggers } from '../herder/loggers.ts'
 import { registerConnectorPluginRoutes } from './connector-plugins-resource.ts'
 import { registerConnectorRoutes } from './connectors-resource.ts'
+import { registerConsoleRoutes } from './console-resource.ts'
 import { forwardRequest } from './forwarding.ts'
 import { registerLoggerRoutes } from './loggers-resource.ts'
 import { registerMetricsRoutes } from './metrics-resource.ts'
@@ -217,6 +218,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   registerConnectorPluginRoutes(app, options.herder)
   registerMetricsRoutes(app, options.herder)
   if (options.loggers) registerLoggerRoutes(app, options.loggers)
+  registerConsoleRoutes(app)
   const address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })
   const port = (app.server.address() as { port: number }).port
   return {

@@ -36,6 +36,13 @@ const MARIADB: Service = {
     'start the machine MariaDB (root, empty password) and export SLUICE_TEST_MARIADB=mysql://root@127.0.0.1:3306',
 }
 
+const CHROMIUM: Service = {
+  variable: 'SLUICE_TEST_CHROMIUM',
+  name: 'Chromium',
+  howTo:
+    "install Debian's package (apt-get install -y chromium) and export SLUICE_TEST_CHROMIUM=/usr/bin/chromium",
+}
+
 function skipReason(service: Service): string | false {
   if (isCI || process.env[service.variable]) return false
   const unavailable = process.env[`${service.variable}_UNAVAILABLE`]
@@ -70,3 +77,8 @@ export const postgresUrl = (): string => address(POSTGRES)
 export const mariadbSkipReason = (): string | false => skipReason(MARIADB)
 /** `mysql://root@127.0.0.1:3306` (no database) of the test server. */
 export const mariadbUrl = (): string => address(MARIADB)
+
+/** Why the console's browser tests must skip, or `false`. */
+export const chromiumSkipReason = (): string | false => skipReason(CHROMIUM)
+/** Path of the headless Chromium binary (`/usr/bin/chromium`). */
+export const chromiumExecutable = (): string => address(CHROMIUM)
