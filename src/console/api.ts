@@ -150,14 +150,20 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 }
 
 export const enc = encodeURIComponent
+let standalone = false
 
 export const api = {
   server: () => call<ServerInfo>('GET', '/'),
+  /** The worker's distributed-mode view; null for a standalone worker (asked once per page load). */
   cluster: async (): Promise<ClusterView | null> => {
+    if (standalone) return null
     try {
       return await call<ClusterView>('GET', '/sluice/cluster')
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return null
+      if (error instanceof ApiError && error.status === 404) {
+        standalone = true
+        return null
+      }
       throw error
     }
   },
