@@ -81,7 +81,7 @@ export function renderOverview(main: HTMLElement): () => void {
         h('th', { scope: 'col', class: 'col-state' }, 'State'),
         h(
           'th',
-          { scope: 'col', class: 'col-tasks' },
+          { scope: 'col', class: 'col-tasks num' },
           h('abbr', { title: 'running / failed / total' }, 'Tasks'),
         ),
         h('th', { scope: 'col', class: 'col-worker' }, 'Worker'),
