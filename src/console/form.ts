@@ -284,6 +284,14 @@ async function renderFields(
     }
   }
 
+  /** Unfolds the framework groups that hold a set key, so nothing set is out of sight. */
+  const openGroupsWithValues = () => {
+    for (const field of fields.values()) {
+      const details = field.key in values ? field.wrapper.closest('details') : null
+      if (details) details.open = true
+    }
+  }
+
   const sortedPlugin = [...pluginKeys].sort(
     (a, b) => (a.group ?? '').localeCompare(b.group ?? '') || a.order - b.order,
   )
@@ -450,6 +458,7 @@ async function renderFields(
       fields.get(key)!.input.value = values[key]!
     }
     pasteBox.open = false
+    openGroupsWithValues()
     notify('Form filled from the pasted config')
     schedule()
   })
@@ -523,10 +532,7 @@ async function renderFields(
     }
   })
   replace(container, form)
-  for (const field of fields.values()) {
-    const details = field.key in values ? field.wrapper.closest('details') : null
-    if (details) details.open = true
-  }
+  openGroupsWithValues()
   show(lastResult)
   if (!editing) nameInput.focus()
 }

@@ -38,6 +38,7 @@ export function shownValue(key: string, value: string, passwordKeys: ReadonlySet
 export function parsePastedConfig(text: string): { name?: string; config: Record<string, string> } {
   const trimmed = text.trim()
   if (trimmed === '') throw new Error('Nothing to read: paste a JSON object or .properties lines')
+  if (trimmed.startsWith('[')) throw new Error('The JSON must be an object of config keys, not a list')
   if (trimmed.startsWith('{')) {
     let parsed: unknown
     try {

@@ -138,11 +138,7 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     await page.locator('main[data-state="STOPPED"]').waitFor({ timeout: 20_000 })
     // The source read the whole file: its offset is the file's length.
     const expected = readFileSync(input).length
-    await page.waitForFunction(
-      `document.querySelector('table.offsets')?.textContent?.includes('"position":${expected}')`,
-      undefined,
-      { timeout: 20_000 },
-    )
+    await page.locator('table.offsets', { hasText: `"position":${expected}` }).waitFor({ timeout: 20_000 })
     assert.match(await page.locator('table.offsets').innerText(), /"filename"/)
     await screenshot(page, '04-connector-stopped-offsets')
     assert.equal(await page.isDisabled('#offsets-reset'), false)
@@ -204,6 +200,86 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     await api(w, 'DELETE', '/connectors/refused')
   })
 
+  it('shows a failed task’s trace, and fixes the connector by editing its config in the form', async () => {
+    // A sink whose file is a directory: its task fails at start.
+    await api(w, 'POST', '/connectors', {
+      name: 'broken-sink',
+      config: { 'connector.class': 'FileStreamSink', file: w.dir, topics: 'e2e-lines' },
+    })
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    const problems = watchErrors(page)
+    await page.goto(`${w.base}/ui/#/connectors/broken-sink`)
+    const task = page.locator('tr[data-task="0"]')
+    await task.locator('[data-state="FAILED"]').waitFor({ timeout: 20_000 })
+    const trace = task.locator('details.trace')
+    await trace.locator('summary').click()
+    assert.match(await trace.locator('pre').innerText(), /EISDIR|directory/i)
+    assert.equal(await page.isDisabled('#action-restart-failed'), false)
+    await screenshot(page, '07-failed-task-trace')
+
+    // Edit: the form holds the current config; the name cannot change.
+    await page.click('#action-edit')
+    await page.waitForURL(/#\/connectors\/broken-sink\/edit$/)
+    await page.locator('#field-file').waitFor()
+    assert.equal(await page.inputValue('#field-file'), w.dir)
+    assert.equal(await page.getAttribute('#connector-name', 'readonly'), '')
+    const output = join(w.dir, 'output.txt')
+    await page.fill('#field-file', output)
+    await page.locator('#validation-summary', { hasText: 'No problems found.' }).waitFor()
+    await screenshot(page, '08-edit-form')
+    await page.click('#submit')
+    await page.waitForURL(/#\/connectors\/broken-sink$/)
+    await page.locator('tr[data-task="0"] [data-state="RUNNING"]').waitFor({ timeout: 20_000 })
+    const saved = (await api(w, 'GET', '/connectors/broken-sink/config')) as Record<string, string>
+    assert.equal(saved.file, output)
+    assert.equal(saved.topics, 'e2e-lines')
+    assert.deepEqual(problems, [])
+    await page.close()
+    await api(w, 'DELETE', '/connectors/broken-sink')
+  })
+
+  it('creates a connector from pasted .properties, and shows the API’s refusal of a duplicate name', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    await page.goto(`${w.base}/ui/#/new`)
+    await page.selectOption('#plugin', SOURCE)
+    await page.locator('#field-topic').waitFor()
+    await page.click('#paste summary')
+    await page.fill(
+      '#paste-config',
+      [
+        '# pasted',
+        'name=pasted-source',
+        `connector.class=${SOURCE}`,
+        `file=${input}`,
+        'topic=pasted',
+        'tasks.max=1',
+      ].join('\n'),
+    )
+    await page.click('#paste-apply')
+    assert.equal(await page.inputValue('#connector-name'), 'pasted-source')
+    assert.equal(await page.inputValue('#field-topic'), 'pasted')
+    assert.equal(await page.inputValue('#field-tasks_max'), '1')
+    // A framework key that was set opens its folded group.
+    assert.equal(await page.locator('details.group[data-group="Common"]').getAttribute('open'), '')
+    await page.locator('#validation-summary', { hasText: 'No problems found.' }).waitFor()
+    await page.click('#submit')
+    await page.locator('main[data-state="RUNNING"]').waitFor({ timeout: 20_000 })
+
+    // The same name again: validation passes, the create is refused with Connect's 409 message.
+    await page.goto(`${w.base}/ui/#/new`)
+    await page.selectOption('#plugin', SOURCE)
+    await page.locator('#field-topic').waitFor()
+    await page.fill('#connector-name', 'pasted-source')
+    await page.fill('#field-topic', 'again')
+    await page.click('#submit')
+    const alert = page.locator('.alert[role="alert"]')
+    await alert.waitFor()
+    assert.match(await alert.innerText(), /already exists/)
+    await screenshot(page, '09-create-refused')
+    await page.close()
+    await api(w, 'DELETE', '/connectors/pasted-source')
+  })
+
   it('is usable from the keyboard and at phone width', async () => {
     await api(w, 'POST', '/connectors', {
       name: 'a-connector-with-a-rather-long-name-to-wrap',
@@ -233,7 +309,7 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     assert.equal(focused, 'new-connector')
     await desk.keyboard.press('Enter')
     await desk.waitForURL(/#\/new$/)
-    await desk.waitForFunction("document.activeElement?.id === 'plugin'")
+    await desk.locator('#plugin:focus').waitFor()
     await desk.close()
     await page.close()
     await api(w, 'DELETE', '/connectors/a-connector-with-a-rather-long-name-to-wrap')
