@@ -80,6 +80,33 @@ export interface ClusterView {
   tasks: string[]
 }
 
+export interface TopicSummary {
+  name: string
+  partitions: { partition: number; beginning: number; end: number }[]
+}
+
+export interface BytesPreview {
+  encoding: 'utf8' | 'base64'
+  text: string
+  size: number
+  truncated: boolean
+}
+
+export interface BrowsedRecord {
+  partition: number
+  offset: number
+  timestamp: number
+  key: BytesPreview | null
+  value: BytesPreview | null
+  headers: { key: string; value: BytesPreview | null }[]
+}
+
+export interface BrowsedRecords {
+  topic: string
+  records: BrowsedRecord[]
+  complete: boolean
+}
+
 export interface ServerInfo {
   version: string
   commit: string
@@ -191,6 +218,12 @@ export const api = {
     call<ConnectorInfo>('POST', '/connectors', { name, config }),
   update: (name: string, config: Record<string, string>) =>
     call<ConnectorInfo>('PUT', `/connectors/${enc(name)}/config`, config),
+  topicList: () => call<TopicSummary[]>('GET', '/sluice/topics'),
+  topicRecords: (topic: string, limit: number, partition?: number) =>
+    call<BrowsedRecords>(
+      'GET',
+      `/sluice/topics/${enc(topic)}/records?limit=${limit}${partition === undefined ? '' : `&partition=${partition}`}`,
+    ),
   plugins: () => call<Plugin[]>('GET', '/connector-plugins'),
   pluginConfig: (plugin: string) => call<ConfigKeyInfo[]>('GET', `/connector-plugins/${enc(plugin)}/config`),
   validate: (plugin: string, config: Record<string, string>) =>

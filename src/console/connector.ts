@@ -18,6 +18,7 @@ import {
   stateBadge,
 } from './dom.ts'
 import { shownValue } from './mask.ts'
+import { topicHash } from './topics.ts'
 
 const REFRESH_MS = 2000
 
@@ -476,11 +477,20 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
       await renderConfig()
       const topics = await api.topics(name).catch(() => null)
       const list = topics?.[name]?.topics ?? []
+      const deadLetters = info.config['errors.deadletterqueue.topic.name']
       replace(
         topicsList,
         list.length === 0
           ? h('span', { class: 'muted' }, 'None recorded yet.')
-          : list.map((t) => h('code', { class: 'topic' }, t)),
+          : list.map((t) => h('a', { class: 'topic', href: topicHash(t) }, t)),
+        deadLetters
+          ? h(
+              'span',
+              { class: 'dead-letter-link' },
+              ' Dead letters: ',
+              h('a', { class: 'topic', href: topicHash(deadLetters), id: 'dead-letters' }, deadLetters),
+            )
+          : null,
       )
     } catch (caught) {
       if (!(caught instanceof ApiError && caught.status === 404)) replace(error, errorBlock(caught))

@@ -1,13 +1,14 @@
 /**
  * The Sluice web console (served by the worker under `/ui/`): routes on the URL fragment —
  * `#/` the overview, `#/connectors/<name>` a connector, `#/connectors/<name>/edit` and `#/new` the
- * config form. Each page renders into `<main>` and returns a function that stops its polling.
+ * config form, `#/topics` and `#/topics/<name>` the log's topics and their latest records. Each page renders into `<main>` and returns a function that stops its polling.
  */
 import { api } from './api.ts'
 import { renderConnector } from './connector.ts'
 import { setText } from './dom.ts'
 import { renderForm } from './form.ts'
 import { renderOverview } from './overview.ts'
+import { renderTopic, renderTopics } from './topics.ts'
 
 type Cleanup = () => void
 let cleanup: Cleanup | undefined
@@ -16,6 +17,7 @@ function route(): void {
   cleanup?.()
   cleanup = undefined
   const main = document.getElementById('main')!
+  for (const key of Object.keys(main.dataset)) delete main.dataset[key]
   const hash = location.hash.replace(/^#\/?/, '')
   const parts = hash.split('/').map((part) => {
     try {
@@ -26,15 +28,16 @@ function route(): void {
   })
   if (parts[0] === 'connectors' && parts[1]) {
     cleanup = parts[2] === 'edit' ? renderForm(main, { edit: parts[1] }) : renderConnector(main, parts[1])
+  } else if (parts[0] === 'topics') {
+    cleanup = parts[1] ? renderTopic(main, parts[1]) : renderTopics(main)
   } else if (parts[0] === 'new') {
     cleanup = renderForm(main, {})
   } else {
     cleanup = renderOverview(main)
   }
+  const section = parts[0] === 'new' || parts[0] === 'topics' ? parts[0] : ''
   for (const link of document.querySelectorAll<HTMLAnchorElement>('header nav a')) {
-    const current =
-      link.getAttribute('href') === `#/${parts[0] === 'new' ? 'new' : ''}` && parts[0] !== 'connectors'
-    if (current) link.setAttribute('aria-current', 'page')
+    if (link.getAttribute('href') === `#/${section}`) link.setAttribute('aria-current', 'page')
     else link.removeAttribute('aria-current')
   }
 }

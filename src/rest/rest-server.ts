@@ -30,6 +30,7 @@ import {
   tlsSettings,
 } from './rest-security.ts'
 import { registerRootRoutes } from './root-resource.ts'
+import { registerTopicRoutes } from './topics-resource.ts'
 
 export interface RestServerOptions {
   herder: Herder
@@ -219,6 +220,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   registerMetricsRoutes(app, options.herder)
   if (options.loggers) registerLoggerRoutes(app, options.loggers)
   registerConsoleRoutes(app)
+  registerTopicRoutes(app, options.herder)
   const address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })
   const port = (app.server.address() as { port: number }).port
   return {

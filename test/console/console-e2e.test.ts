@@ -280,6 +280,60 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     await api(w, 'DELETE', '/connectors/pasted-source')
   })
 
+  it('opens a dead letter from the connector page, with why it failed', async () => {
+    const lines = join(w.dir, 'mixed.txt')
+    writeFileSync(lines, '{"n":1}\npoison 2 {\n{"n":3}\n')
+    await api(w, 'POST', '/connectors', {
+      name: 'mixed-source',
+      config: {
+        'connector.class': SOURCE,
+        file: lines,
+        topic: 'mixed',
+        'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
+      },
+    })
+    await api(w, 'POST', '/connectors', {
+      name: 'json-sink',
+      config: {
+        'connector.class': 'FileStreamSink',
+        file: join(w.dir, 'json-out.txt'),
+        topics: 'mixed',
+        'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+        'value.converter.schemas.enable': 'false',
+        'errors.tolerance': 'all',
+        'errors.deadletterqueue.topic.name': 'mixed-dlq',
+        'errors.deadletterqueue.context.headers.enable': 'true',
+      },
+    })
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    const problems = watchErrors(page)
+    await page.goto(`${w.base}/ui/#/connectors/json-sink`)
+    await page.click('#dead-letters')
+    await page.waitForURL(/#\/topics\/mixed-dlq$/)
+    const letter = page.locator('article.record .dead-letter')
+    for (let i = 0; i < 40 && (await letter.count()) === 0; i++) {
+      await page.waitForTimeout(250)
+      await page.click('#records-reload')
+      await page.locator('main[data-ready="topic"]').waitFor()
+    }
+    const text = await letter.first().innerText()
+    assert.match(text, /Dead letter: /)
+    assert.match(text, /Stage\s+VALUE_CONVERTER/)
+    assert.match(text, /Connector\s+json-sink/)
+    assert.match(text, /From\s+mixed partition 0 offset 1/)
+    assert.match(await page.locator('article.record .payload').first().innerText(), /poison 2 \{/)
+    await screenshot(page, '10-dead-letter')
+    // The topic list shows both topics with their record counts.
+    await page.click('header nav a[href="#/topics"]')
+    await page.locator('main[data-ready="topics"]').waitFor()
+    assert.match(await page.locator('tr[data-topic="mixed"]').innerText(), /mixed\s+1\s+3/)
+    assert.match(await page.locator('tr[data-topic="mixed-dlq"]').innerText(), /mixed-dlq\s+1\s+1/)
+    assert.deepEqual(problems, [])
+    await page.close()
+    await api(w, 'DELETE', '/connectors/json-sink')
+    await api(w, 'DELETE', '/connectors/mixed-source')
+  })
+
   it('is usable from the keyboard and at phone width', async () => {
     await api(w, 'POST', '/connectors', {
       name: 'a-connector-with-a-rather-long-name-to-wrap',
