@@ -211,6 +211,8 @@ export function renderOverview(main: HTMLElement): () => void {
     applyFilter()
 
     const leader = hostPort(cluster?.leaderUrl ?? null)
+    // The leader is listed even when it runs nothing; a standalone worker even with no connectors.
+    if (leader) worker(leader)
     const workerIds = [...workers.keys()].sort()
     if (workerIds.length === 0) workerIds.push(location.host)
     replace(
