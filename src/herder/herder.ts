@@ -7,6 +7,7 @@ import type { PluginDescriptor } from '../api/plugin.ts'
 import type { State, TargetState } from '../common/states.ts'
 import type { ConfigInfos } from '../runtime/config-validation.ts'
 import type { ErrorMetrics } from '../runtime/errors/error-handler.ts'
+import type { TaskThroughput } from '../runtime/task-metrics.ts'
 import type { BrowsedRecords, LatestRecordsOptions, TopicSummary } from '../runtime/topic-browser.ts'
 import type { ConnectorType } from '../runtime/worker.ts'
 
@@ -76,8 +77,16 @@ export interface Herder {
   validateConnectorConfig(config: Props): Promise<ConfigInfos>
   plugins(): PluginDescriptor[]
 
-  /** Error counters (Kafka Connect's task-error-metrics) of each task that ran on this worker. */
-  taskErrorMetrics(): { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[]
+  /**
+   * Error counters (Kafka Connect's task-error-metrics) of each task that ran on this worker, with
+   * its record counters (source-/sink-task-metrics totals).
+   */
+  taskErrorMetrics(): {
+    connector: string
+    task: number
+    metrics: Readonly<ErrorMetrics>
+    throughput?: Readonly<TaskThroughput>
+  }[]
   /** KIP-558: topics recorded since the last reset; empty (not an error) for an unknown connector. */
   connectorActiveTopics(name: string): string[]
   resetConnectorActiveTopics(name: string): void

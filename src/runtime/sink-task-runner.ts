@@ -34,6 +34,7 @@ import { taskIdString } from '../common/states.ts'
 import type { LogConsumer, LogRecord } from '../log/log.ts'
 import type { ConnectorConverters } from './converters.ts'
 import { type ErrorHandler, SKIP, type Stage } from './errors/error-handler.ts'
+import type { TaskThroughput } from './task-metrics.ts'
 import { TaskRunner, type TaskRunnerContext } from './task-runner.ts'
 import type { TransformationChain } from './transformation-chain.ts'
 
@@ -58,6 +59,8 @@ export interface SinkTaskRunnerOptions {
   offsetFlushIntervalMs: number
   offsetFlushTimeoutMs: number
   errorHandler: ErrorHandler
+  /** Record counters for `GET /metrics`. */
+  throughput?: TaskThroughput
 }
 
 export class SinkTaskRunner extends TaskRunner {
@@ -176,6 +179,7 @@ export class SinkTaskRunner extends TaskRunner {
     let fetched: LogRecord[] = []
     try {
       fetched = await this.#o.consumer.poll(waitMs)
+      if (this.#o.throughput) this.#o.throughput.recordsRead += fetched.length
       this.#pollFailures = 0
     } catch (error) {
       if (this.#rebalanceError === undefined && !isRetriable(error)) throw error
@@ -335,6 +339,7 @@ export class SinkTaskRunner extends TaskRunner {
       }
       return
     }
+    if (this.#o.throughput) this.#o.throughput.recordsPut += records.length
     if (this.#redelivery) this.#endRedelivery()
     for (const r of fetched) {
       const key = tpKey(r)

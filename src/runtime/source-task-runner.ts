@@ -33,6 +33,7 @@ import { Backoff } from './backoff.ts'
 import type { ConnectorConverters } from './converters.ts'
 import { type ErrorHandler, SKIP, type Stage } from './errors/error-handler.ts'
 import type { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
+import type { TaskThroughput } from './task-metrics.ts'
 import { TaskRunner, type TaskRunnerContext } from './task-runner.ts'
 import type { TopicCreator } from './topic-creator.ts'
 import type { TransformationChain } from './transformation-chain.ts'
@@ -52,6 +53,8 @@ export interface SourceTaskRunnerOptions {
   offsetFlushIntervalMs: number
   offsetFlushTimeoutMs: number
   errorHandler: ErrorHandler
+  /** Record counters for `GET /metrics`. */
+  throughput?: TaskThroughput
 }
 
 interface Batch {
@@ -144,6 +147,7 @@ export class SourceTaskRunner extends TaskRunner {
           this.setState('RUNNING')
           this.logger.info(`${taskIdString(this.id)}: poll succeeded again`)
         }
+        if (records && this.#o.throughput) this.#o.throughput.recordsPolled += records.length
         if (records && records.length > 0 && !this.#failure && !this.cancelled) await this.#send(records)
         await this.#maybeCommit()
       }
@@ -302,6 +306,7 @@ export class SourceTaskRunner extends TaskRunner {
       (metadata) => {
         batch.state = 'acked'
         batch.metadata = metadata
+        if (this.#o.throughput) this.#o.throughput.recordsWritten += metadata.length
       },
       (error: unknown) => {
         batch.state = 'failed'

@@ -33,6 +33,7 @@ import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './erro
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
 import { SourceTaskRunner } from './source-task-runner.ts'
+import { newTaskThroughput, type TaskThroughput } from './task-metrics.ts'
 import type { TaskRunner } from './task-runner.ts'
 import { TopicCreator } from './topic-creator.ts'
 import { TransformationChain } from './transformation-chain.ts'
@@ -68,6 +69,7 @@ export class Worker {
   readonly #connectors = new Map<string, RunningConnector>()
   readonly #tasks = new Map<string, TaskRunner>()
   readonly #errorHandlers = new Map<string, ErrorHandler>()
+  readonly #throughput = new Map<string, TaskThroughput>()
 
   constructor(options: WorkerOptions) {
     this.#o = options
@@ -330,6 +332,8 @@ export class Worker {
       `connector-dlq-producer-${clientSuffix}`,
     )
     this.#errorHandlers.set(taskIdString(id), errorHandler)
+    const throughput = newTaskThroughput()
+    this.#throughput.set(taskIdString(id), throughput)
     if (this.connectorType(className) === 'source') {
       const task = new ((connector as SourceConnector).taskClass())()
       return new SourceTaskRunner(ctx, target, {
@@ -359,6 +363,7 @@ export class Worker {
         offsetFlushIntervalMs: flushInterval,
         offsetFlushTimeoutMs: flushTimeout,
         errorHandler,
+        throughput,
       })
     }
     const task = new ((connector as SinkConnector).taskClass())()
@@ -376,6 +381,7 @@ export class Worker {
       offsetFlushIntervalMs: flushInterval,
       offsetFlushTimeoutMs: flushTimeout,
       errorHandler,
+      throughput,
     })
   }
 
@@ -400,6 +406,11 @@ export class Worker {
   /** Error counters of a task that ran on this worker (kept after it stops, until it is started again). */
   taskErrorMetrics(id: TaskId): ErrorMetrics | undefined {
     return this.#errorHandlers.get(taskIdString(id))?.metrics
+  }
+
+  /** Record counters of a task that ran on this worker (kept after it stops, until it is started again). */
+  taskThroughput(id: TaskId): Readonly<TaskThroughput> | undefined {
+    return this.#throughput.get(taskIdString(id))
   }
 
   #reportConnector(name: string, state: State, trace: string | null = null): void {

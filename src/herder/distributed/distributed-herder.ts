@@ -36,7 +36,6 @@ import {
   invalidConfigMessage,
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
-import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
 import {
   type BrowsedRecords,
   type LatestRecordsOptions,
@@ -240,11 +239,12 @@ export class DistributedHerder implements Herder {
     return this.#worker.plugins.list()
   }
 
-  taskErrorMetrics(): { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] {
-    const out: { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] = []
+  taskErrorMetrics(): ReturnType<Herder['taskErrorMetrics']> {
+    const out: ReturnType<Herder['taskErrorMetrics']> = []
     for (const t of this.#state.ownedTasks.values()) {
       const metrics = this.#worker.taskErrorMetrics(t)
-      if (metrics) out.push({ connector: t.connector, task: t.task, metrics })
+      const throughput = this.#worker.taskThroughput(t)
+      if (metrics) out.push({ connector: t.connector, task: t.task, metrics, throughput })
     }
     return out
   }

@@ -13,7 +13,6 @@ import {
   invalidConfigMessage,
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
-import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
 import {
   type BrowsedRecords,
   type LatestRecordsOptions,
@@ -247,12 +246,13 @@ export class StandaloneHerder implements Herder {
     return this.#worker.plugins.list()
   }
 
-  taskErrorMetrics(): { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] {
-    const out: { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] = []
+  taskErrorMetrics(): ReturnType<Herder['taskErrorMetrics']> {
+    const out: ReturnType<Herder['taskErrorMetrics']> = []
     for (const [connector, entry] of this.#connectors) {
       entry.taskConfigs.forEach((_, task) => {
         const metrics = this.#worker.taskErrorMetrics({ connector, task })
-        if (metrics) out.push({ connector, task, metrics })
+        const throughput = this.#worker.taskThroughput({ connector, task })
+        if (metrics) out.push({ connector, task, metrics, throughput })
       })
     }
     return out
