@@ -146,6 +146,13 @@ export function apiUrl(path: string): string {
 }
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const text = await send(method, path, body)
+  if (text === '') return undefined as T
+  return JSON.parse(text) as T
+}
+
+/** The response body as text; an `ApiError` for a refusal or an unreachable worker. */
+async function send(method: string, path: string, body?: unknown): Promise<string> {
   let response: Response
   try {
     response = await fetch(apiUrl(path), {
@@ -172,8 +179,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     }
     throw new ApiError(response.status, detail)
   }
-  if (text === '') return undefined as T
-  return JSON.parse(text) as T
+  return text
 }
 
 export const enc = encodeURIComponent
@@ -218,6 +224,8 @@ export const api = {
     call<ConnectorInfo>('POST', '/connectors', { name, config }),
   update: (name: string, config: Record<string, string>) =>
     call<ConnectorInfo>('PUT', `/connectors/${enc(name)}/config`, config),
+  /** The worker's Prometheus text (`GET /metrics`). */
+  metrics: () => send('GET', '/metrics'),
   topicList: () => call<TopicSummary[]>('GET', '/sluice/topics'),
   topicRecords: (topic: string, limit: number, partition?: number) =>
     call<BrowsedRecords>(

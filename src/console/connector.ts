@@ -18,6 +18,8 @@ import {
   stateBadge,
 } from './dom.ts'
 import { shownValue } from './mask.ts'
+import { formatRate } from './rates.ts'
+import { chart, history, sampleThroughput } from './throughput.ts'
 import { topicHash } from './topics.ts'
 
 const REFRESH_MS = 2000
@@ -65,6 +67,8 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
   const offsetsBody = h('tbody')
   const offsetsNote = h('p', { class: 'muted offsets-note' })
   const offsetsError = h('div', { class: 'error-slot' })
+  const chartSlot = h('div', { class: 'chart-slot' })
+  const legend = h('dl', { class: 'legend' })
 
   const busy = (button: HTMLButtonElement, run: () => Promise<unknown>, done: string) => async () => {
     button.disabled = true
@@ -314,6 +318,12 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     connectorTrace,
     h(
       'section',
+      { 'aria-labelledby': 'throughput-title' },
+      h('h2', { id: 'throughput-title' }, 'Throughput, last 5 minutes'),
+      h('div', { class: 'throughput' }, chartSlot, legend),
+    ),
+    h(
+      'section',
       { 'aria-labelledby': 'tasks-title' },
       h('h2', { id: 'tasks-title' }, 'Tasks'),
       h(
@@ -455,12 +465,40 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     )
   }
 
+  const renderThroughput = () => {
+    const sink = status?.type === 'sink'
+    const labels: [string, string] = sink ? ['read', 'put'] : ['polled', 'written']
+    const series = history.series(name).map((point) => ({
+      at: point.at,
+      values: (sink
+        ? [point.rates.sinkRead, point.rates.sinkPut]
+        : [point.rates.sourcePolled, point.rates.sourceWritten]) as [number, number],
+    }))
+    replace(chartSlot, chart(series, labels, 5 * 60_000))
+    const latest = series[series.length - 1]?.values
+    replace(
+      legend,
+      labels.map((label, index) => [
+        h('dt', { class: `series-${index}` }, `${label} /s`),
+        h('dd', { 'data-rate': label }, latest ? formatRate(latest[index]!) : '—'),
+      ]),
+      h(
+        'dd',
+        { class: 'muted small-note' },
+        latest
+          ? `Peak ${formatRate(Math.max(...series.flatMap((p) => p.values)))}/s, this worker’s tasks.`
+          : 'No samples yet (or the tasks run on another worker).',
+      ),
+    )
+  }
+
   const refresh = async () => {
     if (gone) return
     try {
-      status = await api.status(name)
+      ;[status] = await Promise.all([api.status(name), sampleThroughput()])
       replace(error)
       renderStatus()
+      renderThroughput()
     } catch (caught) {
       if (caught instanceof ApiError && caught.status === 404) {
         gone = true
@@ -471,31 +509,46 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     }
   }
 
+  const loadTopics = async () => {
+    if (!info) return
+    const topics = await api.topics(name).catch(() => null)
+    const list = topics?.[name]?.topics ?? []
+    const deadLetters = info.config['errors.deadletterqueue.topic.name']
+    replace(
+      topicsList,
+      list.length === 0
+        ? h('span', { class: 'muted' }, 'None recorded yet.')
+        : list.map((t) => h('a', { class: 'topic', href: topicHash(t) }, t)),
+      deadLetters
+        ? h(
+            'span',
+            { class: 'dead-letter-link' },
+            ' Dead letters: ',
+            h('a', { class: 'topic', href: topicHash(deadLetters), id: 'dead-letters' }, deadLetters),
+          )
+        : null,
+    )
+  }
+
   void (async () => {
     try {
       info = await api.info(name)
       await renderConfig()
-      const topics = await api.topics(name).catch(() => null)
-      const list = topics?.[name]?.topics ?? []
-      const deadLetters = info.config['errors.deadletterqueue.topic.name']
-      replace(
-        topicsList,
-        list.length === 0
-          ? h('span', { class: 'muted' }, 'None recorded yet.')
-          : list.map((t) => h('a', { class: 'topic', href: topicHash(t) }, t)),
-        deadLetters
-          ? h(
-              'span',
-              { class: 'dead-letter-link' },
-              ' Dead letters: ',
-              h('a', { class: 'topic', href: topicHash(deadLetters), id: 'dead-letters' }, deadLetters),
-            )
-          : null,
-      )
+      await loadTopics()
     } catch (caught) {
       if (!(caught instanceof ApiError && caught.status === 404)) replace(error, errorBlock(caught))
     }
   })()
   void loadOffsets()
-  return poll(REFRESH_MS, refresh)
+  // Offsets and active topics change slowly: refreshed every fifth status poll (10 s).
+  let polls = 0
+  const stopSlow = poll(REFRESH_MS, async () => {
+    if (++polls % 5 !== 0 || gone) return
+    await Promise.all([offsetsEditor.hidden ? loadOffsets() : undefined, loadTopics()])
+  })
+  const stopStatus = poll(REFRESH_MS, refresh)
+  return () => {
+    stopSlow()
+    stopStatus()
+  }
 }

@@ -6,6 +6,8 @@
  */
 import { api, type ClusterView, type ExpandedConnectors } from './api.ts'
 import { connectorHash, errorBlock, h, poll, replace, setText, stateBadge } from './dom.ts'
+import { formatRate } from './rates.ts'
+import { history, mainRate, sampleThroughput } from './throughput.ts'
 
 const REFRESH_MS = 2000
 const STATES = ['RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'UNASSIGNED', 'RESTARTING'] as const
@@ -15,6 +17,7 @@ interface Row {
   type: HTMLTableCellElement
   state: HTMLTableCellElement
   tasks: HTMLTableCellElement
+  rate: HTMLTableCellElement
   worker: HTMLTableCellElement
   className: HTMLTableCellElement
   lastState: string
@@ -83,6 +86,18 @@ export function renderOverview(main: HTMLElement): () => void {
           'th',
           { scope: 'col', class: 'col-tasks num' },
           h('abbr', { title: 'running / failed / total' }, 'Tasks'),
+        ),
+        h(
+          'th',
+          { scope: 'col', class: 'col-rate num' },
+          h(
+            'abbr',
+            {
+              title:
+                'records per second written to the log (source) or put into the sink, on this worker’s tasks',
+            },
+            'Records/s',
+          ),
         ),
         h('th', { scope: 'col', class: 'col-worker' }, 'Worker'),
         h('th', { scope: 'col', class: 'col-class' }, 'Class'),
@@ -176,11 +191,12 @@ export function renderOverview(main: HTMLElement): () => void {
           type: h('td', { class: 'col-type' }),
           state: h('td', { class: 'col-state' }),
           tasks: h('td', { class: 'col-tasks num' }),
+          rate: h('td', { class: 'col-rate num' }),
           worker: h('td', { class: 'col-worker' }),
           className: h('td', { class: 'col-class' }),
           lastState: '',
         }
-        element.append(row.type, row.state, row.tasks, row.worker, row.className)
+        element.append(row.type, row.state, row.tasks, row.rate, row.worker, row.className)
         rows.set(name, row)
       }
       const expected: ChildNode | null = previous ? previous.nextSibling : tbody.firstChild
@@ -199,6 +215,8 @@ export function renderOverview(main: HTMLElement): () => void {
       setText(row.type, status?.type ?? info?.type ?? '')
       setText(row.tasks, `${running} / ${failed} / ${tasks.length}`)
       row.tasks.classList.toggle('has-failed', failed > 0)
+      const rate = mainRate(history.latest(name), status?.type ?? info?.type)
+      setText(row.rate, rate === undefined ? '—' : formatRate(rate))
       setText(row.worker, status?.connector.worker_id ?? '')
       setText(row.className, simpleClass(info?.config['connector.class']))
       if (status) {
@@ -245,11 +263,9 @@ export function renderOverview(main: HTMLElement): () => void {
     }
   }
 
-  let standalone = false
   return poll(REFRESH_MS, async () => {
     try {
-      const [connectors, cluster] = await Promise.all([api.connectors(), standalone ? null : api.cluster()])
-      standalone = cluster === null
+      const [connectors, cluster] = await Promise.all([api.connectors(), api.cluster(), sampleThroughput()])
       replace(error)
       render(connectors, cluster)
     } catch (caught) {

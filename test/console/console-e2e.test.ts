@@ -8,12 +8,13 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's locator.innerText(), not the DOM's
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { launchBrowser, screenshot } from '../helpers/browser.ts'
+import { eventually } from '../helpers/rest.ts'
 import { chromiumSkipReason } from '../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
@@ -120,6 +121,37 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     await page.locator('main[data-state="RUNNING"]').waitFor({ timeout: 20_000 })
     await page.locator('tr[data-task="0"] [data-state="RUNNING"]').waitFor({ timeout: 20_000 })
     assert.match(await page.locator('table.config').innerText(), /batch\.size\s+10/)
+
+    // Records/s move while lines keep arriving (the worker's GET /metrics counters, sampled per poll).
+    let next = 50
+    const feeder = setInterval(() => {
+      appendFileSync(input, Array.from({ length: 40 }, () => `line ${next++}`).join('\n') + '\n')
+    }, 200)
+    try {
+      const written = page.locator('[data-rate="written"]')
+      const line = page.locator('svg.chart polyline.series-1')
+      const drawn = async () => ((await line.getAttribute('points')) ?? '').split(' ').filter(Boolean).length
+      for (let i = 0; i < 60; i++) {
+        const shown = (await written.textContent()) ?? ''
+        if (shown !== '—' && Number.parseFloat(shown) > 0 && (await drawn()) >= 2) break
+        await page.waitForTimeout(250)
+      }
+      assert.ok(Number.parseFloat((await written.textContent()) ?? '') > 0, 'a positive written rate')
+      assert.ok((await drawn()) >= 2, 'a line of at least two points')
+    } finally {
+      clearInterval(feeder)
+    }
+    // Caught up with the file before going on (the offsets checked below are its length).
+    await eventually(
+      async () => {
+        const { offsets } = (await api(w, 'GET', '/connectors/e2e-file/offsets')) as {
+          offsets: { offset: { position: number } }[]
+        }
+        return offsets[0]?.offset.position === readFileSync(input).length ? true : undefined
+      },
+      30_000,
+      'the source to read the whole file',
+    )
     await screenshot(page, '03-connector-running')
 
     // Pause and resume.
