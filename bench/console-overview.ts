@@ -8,10 +8,15 @@
  * is filled from `GET /connectors?expand=status&expand=info`), relative to the navigation's start.
  * One warm-up run first (it also makes the worker bundle the console).
  *
- *   npx node bench/console-overview.ts [--connectors 100] [--runs 11]
+ * Then the console's cost to the worker: with every connector paused, the worker process's CPU
+ * time (utime + stime from /proc/<pid>/stat) per poll cycle of an open overview (`GET
+ * /connectors?expand=status&expand=info` and `GET /metrics`, made every 2 s), over `--cycles`
+ * cycles, less the paused worker's own CPU over the same time.
+ *
+ *   npx node bench/console-overview.ts [--connectors 100] [--runs 11] [--cycles 200]
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -27,10 +32,26 @@ const { values } = parseArgs({
   options: {
     connectors: { type: 'string', default: '100' },
     runs: { type: 'string', default: '11' },
+    cycles: { type: 'string', default: '200' },
   },
 })
 const connectorCount = Number(values.connectors)
 const runs = Number(values.runs)
+const cycles = Number(values.cycles)
+
+/** CPU milliseconds the process has used (user + system), from /proc; clock ticks are 10 ms on Linux. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+async function cpuOver(pid: number, seconds: number): Promise<number> {
+  const before = cpuMs(pid)
+  const start = performance.now()
+  await sleep(seconds * 1000)
+  return ((cpuMs(pid) - before) / (performance.now() - start)) * 1000
+}
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -122,6 +143,25 @@ try {
   const load = loadavg()[0]!
   for (let i = 0; i < runs; i++) samples.push(await measure())
   const painted = samples.map((s) => s.painted)
+
+  // The console's cost: the worker's CPU time per poll cycle of an open overview (the two
+  // requests it makes every 2 s), with every connector paused so the tasks add nothing.
+  for (let i = 0; i < connectorCount; i++) {
+    await fetch(`${url}/connectors/bench-console-${String(i).padStart(3, '0')}/pause`, { method: 'PUT' })
+  }
+  await sleep(3000)
+  const pid = child.pid!
+  const baseline = await cpuOver(pid, 5)
+  const before = cpuMs(pid)
+  const started = performance.now()
+  for (let i = 0; i < cycles; i++) {
+    await Promise.all([
+      fetch(`${url}/connectors?expand=status&expand=info`).then((r) => r.arrayBuffer()),
+      fetch(`${url}/metrics`).then((r) => r.arrayBuffer()),
+    ])
+  }
+  const elapsedMs = performance.now() - started
+  const perCycle = (cpuMs(pid) - before - (baseline * elapsedMs) / 1000) / cycles
   const result = {
     date: new Date().toISOString(),
     machine: machineInfo(),
@@ -136,6 +176,12 @@ try {
     },
     firstContentfulPaintMedianMs: round(median(samples.map((s) => s.fcp))),
     samplesMs: painted.map((p) => round(p)),
+    consoleCost: {
+      workerCpuMsPerSecondPaused: round(baseline),
+      cycles,
+      workerCpuMsPerPollCycle: round(perCycle, 2),
+      shareOfOneCorePercent: round((perCycle / 2000) * 100, 2),
+    },
   }
   const out = resolve(import.meta.dirname, 'out')
   mkdirSync(out, { recursive: true })

@@ -265,7 +265,9 @@ export function renderOverview(main: HTMLElement): () => void {
 
   return poll(REFRESH_MS, async () => {
     try {
-      const [connectors, cluster] = await Promise.all([api.connectors(), api.cluster(), sampleThroughput()])
+      // The rates shown are from the samples so far: the first paint does not wait for /metrics.
+      void sampleThroughput()
+      const [connectors, cluster] = await Promise.all([api.connectors(), api.cluster()])
       replace(error)
       render(connectors, cluster)
     } catch (caught) {
