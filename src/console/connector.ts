@@ -386,6 +386,7 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     ),
   )
 
+  let lastShown = ''
   const renderStatus = () => {
     if (!status) return
     const state = status.connector.state
@@ -399,6 +400,13 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
       meta,
       `${status.type} connector · ${info?.config['connector.class'] ?? ''} · on ${status.connector.worker_id}`,
     )
+    // Rebuilt only when something changed, so an open trace stays open across refreshes.
+    const shown = JSON.stringify([status.connector.trace, status.tasks])
+    if (shown === lastShown) {
+      updateButtons()
+      return
+    }
+    lastShown = shown
     replace(connectorTrace, trace(status.connector.trace, 'Connector failure:'))
     replace(
       tasksBody,

@@ -246,6 +246,9 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     const trace = task.locator('details.trace')
     await trace.locator('summary').click()
     assert.match(await trace.locator('pre').innerText(), /EISDIR|directory/i)
+    // An open trace stays open across refreshes (every 2 s).
+    await page.waitForTimeout(2500)
+    assert.equal(await trace.getAttribute('open'), '')
     assert.equal(await page.isDisabled('#action-restart-failed'), false)
     await screenshot(page, '07-failed-task-trace')
 
