@@ -67,6 +67,26 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
   const offsetsBody = h('tbody')
   const offsetsNote = h('p', { class: 'muted offsets-note' })
   const offsetsError = h('div', { class: 'error-slot' })
+  const offsetsTable = h(
+    'table',
+    { class: 'offsets no-lag' },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col' }, 'Partition'),
+        h('th', { scope: 'col' }, 'Offset'),
+        h(
+          'th',
+          { scope: 'col', class: 'col-lag num' },
+          h('abbr', { title: 'records in the partition after the committed offset' }, 'Lag'),
+        ),
+      ),
+    ),
+    offsetsBody,
+  )
   const chartSlot = h('div', { class: 'chart-slot' })
   const legend = h('dl', { class: 'legend' })
 
@@ -190,20 +210,42 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     )
   }
 
+  /** A sink's consumer lag per partition: the topic's end offset less the committed one. */
+  const sinkLag = async (list: ConnectorOffsets['offsets']): Promise<Map<string, number>> => {
+    const lag = new Map<string, number>()
+    if (status?.type !== 'sink' || list.length === 0) return lag
+    const topics = await api.topicList().catch(() => [])
+    for (const o of list) {
+      const topic = topics.find((t) => t.name === o.partition.kafka_topic)
+      const end = topic?.partitions.find((p) => p.partition === o.partition.kafka_partition)?.end
+      const committed = o.offset?.kafka_offset
+      if (end !== undefined && typeof committed === 'number')
+        lag.set(JSON.stringify(o.partition), Math.max(0, end - committed))
+    }
+    return lag
+  }
+
   const loadOffsets = async () => {
     replace(offsetsError)
     try {
       offsets = await api.offsets(name)
+      const lag = await sinkLag(offsets.offsets)
+      offsetsTable.classList.toggle('no-lag', status?.type !== 'sink')
       replace(
         offsetsBody,
         offsets.offsets.length === 0
-          ? h('tr', null, h('td', { colspan: 2, class: 'muted' }, 'No committed offsets.'))
+          ? h('tr', null, h('td', { colspan: 3, class: 'muted' }, 'No committed offsets.'))
           : offsets.offsets.map((o) =>
               h(
                 'tr',
                 null,
                 h('td', null, h('code', null, JSON.stringify(o.partition))),
                 h('td', null, h('code', null, JSON.stringify(o.offset))),
+                h(
+                  'td',
+                  { class: 'col-lag num', 'data-lag': lag.get(JSON.stringify(o.partition)) ?? '' },
+                  String(lag.get(JSON.stringify(o.partition)) ?? '—'),
+                ),
               ),
             ),
       )
@@ -357,20 +399,7 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
       h('div', { class: 'toolbar' }, refreshOffsets, editOffsets, resetOffsets),
       offsetsError,
       offsetsEditor,
-      h(
-        'div',
-        { class: 'table-wrap' },
-        h(
-          'table',
-          { class: 'offsets' },
-          h(
-            'thead',
-            null,
-            h('tr', null, h('th', { scope: 'col' }, 'Partition'), h('th', { scope: 'col' }, 'Offset')),
-          ),
-          offsetsBody,
-        ),
-      ),
+      h('div', { class: 'table-wrap' }, offsetsTable),
     ),
     h(
       'section',
@@ -503,7 +532,10 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
   const refresh = async () => {
     if (gone) return
     try {
+      const first = status === undefined
       ;[status] = await Promise.all([api.status(name), sampleThroughput()])
+      // A sink's lag needs its type: offsets are read again once it is known.
+      if (first && status.type === 'sink') void loadOffsets()
       replace(error)
       renderStatus()
       renderThroughput()

@@ -343,6 +343,12 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     const problems = watchErrors(page)
     await page.goto(`${w.base}/ui/#/connectors/json-sink`)
+    // A sink's offsets show its consumer lag per partition: none once it has read everything.
+    await page.locator('table.offsets td.col-lag[data-lag="0"]').waitFor({ timeout: 30_000 })
+    assert.match(
+      (await page.locator('table.offsets tbody tr').first().textContent()) ?? '',
+      /"kafka_topic":"mixed"/,
+    )
     await page.click('#dead-letters')
     await page.waitForURL(/#\/topics\/mixed-dlq$/)
     const letter = page.locator('article.record .dead-letter')
