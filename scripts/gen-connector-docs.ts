@@ -21,6 +21,8 @@ import { JDBC_SINK_DOC } from '../src/connectors/jdbc/sink/doc.ts'
 import { plugins as jdbcSink } from '../src/connectors/jdbc/sink/index.ts'
 import { JDBC_SOURCE_DOC } from '../src/connectors/jdbc/source/doc.ts'
 import { plugins as jdbcSource } from '../src/connectors/jdbc/source/index.ts'
+import { MONGODB_SINK_DOC, MONGODB_SOURCE_DOC } from '../src/connectors/mongodb/doc.ts'
+import { plugins as mongodb } from '../src/connectors/mongodb/index.ts'
 import { POSTGRES_CDC_DOC } from '../src/connectors/postgres-cdc/doc.ts'
 import { plugins as postgresCdc } from '../src/connectors/postgres-cdc/index.ts'
 
@@ -69,6 +71,16 @@ export const pages: ConnectorPage[] = [
     page: 'postgres-cdc',
     plugin: plugin(postgresCdc, 'io.debezium.connector.postgresql.PostgresConnector'),
     prose: POSTGRES_CDC_DOC,
+  },
+  {
+    page: 'mongodb-sink',
+    plugin: plugin(mongodb, 'com.mongodb.kafka.connect.MongoSinkConnector'),
+    prose: MONGODB_SINK_DOC,
+  },
+  {
+    page: 'mongodb-source',
+    plugin: plugin(mongodb, 'com.mongodb.kafka.connect.MongoSourceConnector'),
+    prose: MONGODB_SOURCE_DOC,
   },
 ]
 

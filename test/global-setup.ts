@@ -10,10 +10,12 @@
 import { ensureChromium } from '../scripts/chromium.ts'
 import { ensureKafka, stopKafka } from '../scripts/kafka.ts'
 import { ensureMariadb } from '../scripts/mariadb.ts'
+import { ensureMongo, stopMongo } from '../scripts/mongo.ts'
 import { ensurePostgres, stopPostgres } from '../scripts/postgres.ts'
 
 let kafkaStartedHere = false
 let postgresStartedHere = false
+let mongoStartedHere = false
 
 /** Runs `start` unless `variable` is already set; publishes the address or why it is missing. */
 async function provide(variable: string, name: string, start: () => Promise<string>): Promise<void> {
@@ -41,6 +43,11 @@ export async function globalSetup(): Promise<void> {
       return postgres.url
     }),
     provide('SLUICE_TEST_MARIADB', 'MariaDB', () => ensureMariadb()),
+    provide('SLUICE_TEST_MONGODB', 'MongoDB', async () => {
+      const mongo = await ensureMongo()
+      mongoStartedHere = mongo.startedHere
+      return mongo.uri
+    }),
     provide('SLUICE_TEST_CHROMIUM', 'Chromium', () => ensureChromium()),
   ])
 }
@@ -48,4 +55,5 @@ export async function globalSetup(): Promise<void> {
 export async function globalTeardown(): Promise<void> {
   if (kafkaStartedHere) await stopKafka()
   if (postgresStartedHere) stopPostgres()
+  if (mongoStartedHere) await stopMongo()
 }

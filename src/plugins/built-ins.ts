@@ -1,6 +1,7 @@
 import { plugins as fileConnectors } from '../connectors/file/index.ts'
 import { plugins as jdbcSinkConnectors } from '../connectors/jdbc/sink/index.ts'
 import { plugins as jdbcSourceConnectors } from '../connectors/jdbc/source/index.ts'
+import { plugins as mongodbConnectors } from '../connectors/mongodb/index.ts'
 import { plugins as postgresCdcConnectors } from '../connectors/postgres-cdc/index.ts'
 import { builtInConverters } from '../converters/index.ts'
 import { plugins as transforms } from '../transforms/index.ts'
@@ -14,6 +15,7 @@ export function builtInPlugins(): PluginRegistry {
     ...jdbcSourceConnectors,
     ...jdbcSinkConnectors,
     ...postgresCdcConnectors,
+    ...mongodbConnectors,
     ...builtInConverters,
     ...transforms,
   ])

@@ -435,6 +435,11 @@ export class SinkTaskRunner extends TaskRunner {
       this.#lastCommitted.set(key, position)
     }
     this.#applyPause()
+    // Kafka's consumer logs where each assigned partition starts (ConsumerCoordinator, INFO): what an
+    // operator needs to tell a replay or a gap after a rebalance.
+    this.logger.info(
+      `${taskIdString(this.id)}: partitions assigned, starting at ${tps.map((tp) => `${tp.topic}-${tp.partition}@${this.#current.get(tpKey(tp))?.offset}`).join(', ')}`,
+    )
     await this.#o.task.open(tps.map((tp) => ({ topic: tp.topic, partition: tp.partition })))
   }
 
@@ -453,6 +458,9 @@ export class SinkTaskRunner extends TaskRunner {
       )
     } else {
       await this.#commit(tps)
+      this.logger.info(
+        `${taskIdString(this.id)}: partitions revoked, committed ${tps.map((tp) => `${tp.topic}-${tp.partition}@${this.#lastCommitted.get(tpKey(tp))}`).join(', ')}`,
+      )
     }
     const retry = this.#redelivery
     if (retry) {

@@ -48,6 +48,7 @@ const PACKAGES: Record<string, readonly string[]> = {
   commander: ['cli/'],
   pg: ['connectors/'],
   mysql2: ['connectors/'],
+  mongodb: ['connectors/'],
   // A devDependency: bundles the web console (src/console/) when the worker runs from the sources.
   esbuild: ['rest/console-assets.ts'],
 }

@@ -36,6 +36,14 @@ const MARIADB: Service = {
     'start the machine MariaDB (root, empty password) and export SLUICE_TEST_MARIADB=mysql://root@127.0.0.1:3306',
 }
 
+const MONGODB: Service = {
+  variable: 'SLUICE_TEST_MONGODB',
+  name: 'MongoDB',
+  howTo:
+    'run the tests with `npm test` (which starts mongo-java-server), or start it with ' +
+    '`npx node scripts/mongo.ts start` and export SLUICE_TEST_MONGODB=mongodb://127.0.0.1:27117/?directConnection=true',
+}
+
 const CHROMIUM: Service = {
   variable: 'SLUICE_TEST_CHROMIUM',
   name: 'Chromium',
@@ -77,6 +85,11 @@ export const postgresUrl = (): string => address(POSTGRES)
 export const mariadbSkipReason = (): string | false => skipReason(MARIADB)
 /** `mysql://root@127.0.0.1:3306` (no database) of the test server. */
 export const mariadbUrl = (): string => address(MARIADB)
+
+/** Why tests needing the MongoDB test server must skip, or `false`. */
+export const mongoSkipReason = (): string | false => skipReason(MONGODB)
+/** `mongodb://127.0.0.1:27117/?directConnection=true` of the test server (mongo-java-server). */
+export const mongoUrl = (): string => address(MONGODB)
 
 /** Why the console's browser tests must skip, or `false`. */
 export const chromiumSkipReason = (): string | false => skipReason(CHROMIUM)

@@ -47,7 +47,12 @@ export interface PartitionState {
   buffer: LogRecord[]
   bufferIndex: number
   paused: boolean
-  /** Bumped by seek/reset/revoke: fetch responses of an older epoch are dropped. */
+  /**
+   * Unique across every state this fetcher ever made, and replaced by seek/reset/revoke: a fetch
+   * response is applied only to the state of the epoch it was sent for. A partition revoked and
+   * assigned again gets a new state with a new epoch, so a fetch sent before the revoke (from the old
+   * state's fetch offset, ahead of the committed position) cannot land in it and skip records.
+   */
   epoch: number
   inFlight: boolean
   resetting: boolean
@@ -80,6 +85,7 @@ export class PartitionFetcher {
   readonly #pausedKeys = new Set<string>()
   readonly #nodesInFlight = new Set<number>()
   #drainCursor = 0
+  #lastEpoch = 0
   #pumpScheduled = false
   #fetchError: unknown
   #closed = false
@@ -135,7 +141,7 @@ export class PartitionFetcher {
         buffer: [],
         bufferIndex: 0,
         paused: false,
-        epoch: 0,
+        epoch: ++this.#lastEpoch,
         inFlight: false,
         resetting: false,
       })
@@ -144,7 +150,7 @@ export class PartitionFetcher {
 
   drop(key: string): void {
     const state = this.#states.get(key)
-    if (state !== undefined) state.epoch++
+    if (state !== undefined) state.epoch = ++this.#lastEpoch
     this.#states.delete(key)
     this.#pausedKeys.delete(key)
   }
@@ -157,7 +163,7 @@ export class PartitionFetcher {
   }
 
   reset(state: PartitionState, offset: number): void {
-    state.epoch++
+    state.epoch = ++this.#lastEpoch
     state.position = offset
     state.fetchOffset = offset
     state.buffer = []

@@ -1,0 +1,146 @@
+/**
+ * The fetch loop's bookkeeping against a scripted client (pure logic: which offsets are asked for
+ * and which records come out); the real broker is exercised by kafka-log.test.ts and the chaos tests.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { ClusterMetadata, ConnectionPool, Consumer } from '@platformatic/kafka'
+import { PartitionFetcher, Signal } from '../../src/log/kafka/partition-fetcher.ts'
+import { tpKey } from '../../src/log/log.ts'
+
+const TP = { topic: 'orders', partition: 0 }
+const TOPIC_ID = 'b1f5c0de-0000-4000-8000-000000000001'
+
+interface PendingFetch {
+  fetchOffset: number
+  respond(from: number, count: number): void
+}
+
+/** A client whose fetches stay in flight until the test answers them with records `from..from+count-1`. */
+function scriptedClient() {
+  const fetches: PendingFetch[] = []
+  const waiting: (() => void)[] = []
+  const metadata = {
+    topics: new Map([[TP.topic, { id: TOPIC_ID, partitions: [{ leader: 1 }] }]]),
+  } as unknown as ClusterMetadata
+  const client = {
+    metadata: async () => metadata,
+    clearMetadata: () => {},
+    fetch: (request: { topics: { partitions: { fetchOffset: bigint }[] }[] }) =>
+      new Promise((resolve) => {
+        fetches.push({
+          fetchOffset: Number(request.topics[0]!.partitions[0]!.fetchOffset),
+          respond(from, count) {
+            resolve({
+              responses: [
+                {
+                  topicId: TOPIC_ID,
+                  partitions: [
+                    {
+                      partitionIndex: TP.partition,
+                      errorCode: 0,
+                      records: [
+                        {
+                          firstOffset: BigInt(from),
+                          lastOffsetDelta: count - 1,
+                          attributes: 0,
+                          firstTimestamp: 0n,
+                          maxTimestamp: 0n,
+                          records: Array.from({ length: count }, (_, i) => ({
+                            offsetDelta: i,
+                            timestampDelta: 0n,
+                            key: null,
+                            value: Buffer.from(String(from + i)),
+                            headers: [],
+                          })),
+                        },
+                      ],
+                    },
+                  ],
+                },
+              ],
+            })
+          },
+        })
+        for (const wake of waiting.splice(0)) wake()
+      }),
+  } as unknown as Consumer
+  /** The n-th fetch (0-based), once it was sent. */
+  async function fetchNumber(n: number): Promise<PendingFetch> {
+    const deadline = Date.now() + 2000
+    while (fetches.length <= n) {
+      if (Date.now() > deadline) throw new Error(`fetch #${n} was never sent (${fetches.length} sent)`)
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve)
+        setTimeout(resolve, 50)
+      })
+    }
+    return fetches[n]!
+  }
+  return { client, fetches, fetchNumber }
+}
+
+function fetcher(client: Consumer, maxPollRecords: number): PartitionFetcher {
+  return new PartitionFetcher({
+    client,
+    fetchPool: {} as ConnectionPool,
+    bootstrap: ['127.0.0.1:9'],
+    signal: new Signal(),
+    resetOffsets: async () => new Map(),
+    maxPollRecords,
+    fetchMaxBytes: 1 << 20,
+    partitionMaxBytes: 1 << 20,
+    fetchMaxWaitMs: 10,
+    isolationLevel: 0,
+  })
+}
+
+const offsets = (records: { offset: number }[]) => records.map((r) => r.offset)
+const tick = () => new Promise((resolve) => setTimeout(resolve, 10))
+
+void describe('PartitionFetcher', () => {
+  void it('drops a fetch sent before a revoke when the partition is assigned again (no skipped records)', async () => {
+    const { client, fetchNumber } = scriptedClient()
+    const f = fetcher(client, 5)
+    f.install([TP], new Map([[tpKey(TP), 0]]))
+    f.schedulePump()
+    ;(await fetchNumber(0)).respond(0, 10)
+    await tick()
+    // Prefetch: the next fetch asks for 10 while 0..9 wait in the buffer.
+    const early = await fetchNumber(1)
+    assert.equal(early.fetchOffset, 10)
+    assert.deepEqual(offsets(f.drain()), [0, 1, 2, 3, 4])
+
+    // A rebalance: the partition is revoked (offset 5 committed) and assigned to this member again.
+    f.drop(tpKey(TP))
+    f.install([TP], new Map([[tpKey(TP), 5]]))
+    f.schedulePump()
+    // The fetch sent before the revoke answers now, with records from its own offset on.
+    early.respond(10, 10)
+    await tick()
+    const resumed = await fetchNumber(2)
+    assert.equal(resumed.fetchOffset, 5, 'the re-assigned partition fetches from its committed offset')
+    resumed.respond(5, 10)
+    await tick()
+    const out = [...f.drain(), ...f.drain()]
+    assert.deepEqual(offsets(out), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+    f.close()
+  })
+
+  void it('drops a fetch sent before a seek', async () => {
+    const { client, fetchNumber } = scriptedClient()
+    const f = fetcher(client, 100)
+    f.install([TP], new Map([[tpKey(TP), 0]]))
+    f.schedulePump()
+    const first = await fetchNumber(0)
+    f.reset(f.require(TP, 'seek'), 40)
+    first.respond(0, 10)
+    await tick()
+    const next = await fetchNumber(1)
+    assert.equal(next.fetchOffset, 40)
+    next.respond(40, 3)
+    await tick()
+    assert.deepEqual(offsets(f.drain()), [40, 41, 42])
+    f.close()
+  })
+})
