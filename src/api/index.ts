@@ -3,6 +3,7 @@
  * export. Everything a built-in plugin uses is here; nothing of the runtime is.
  */
 export * from './config-def.ts'
+export type * from './config-provider.ts'
 export * from './connector.ts'
 export type * from './converter.ts'
 export { BigDecimal } from './data/big-decimal.ts'

@@ -2,7 +2,14 @@
  * How a plugin presents itself to the worker. A plugin package (built-in or on `plugin.path`)
  * exports `plugins: PluginDescriptor[]`.
  */
-export type PluginType = 'source' | 'sink' | 'converter' | 'header_converter' | 'transformation' | 'predicate'
+export type PluginType =
+  | 'source'
+  | 'sink'
+  | 'converter'
+  | 'header_converter'
+  | 'transformation'
+  | 'predicate'
+  | 'config_provider'
 
 export interface PluginDescriptor<T = unknown> {
   /** The canonical class name, as `GET /connector-plugins` lists it (the Java one for drop-ins). */

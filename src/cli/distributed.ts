@@ -16,6 +16,7 @@ import type { Log } from '../log/log.ts'
 import { builtInPlugins } from '../plugins/built-ins.ts'
 import { loadPluginPath } from '../plugins/plugin-loader.ts'
 import { type RestServer, restServerSettings, startRestServer } from '../rest/rest-server.ts'
+import { ConfigProviders } from '../runtime/config-transformer.ts'
 import { Worker } from '../runtime/worker.ts'
 import { checkWorkerPlugins } from '../runtime/worker-plugins.ts'
 import { ensureInternalTopics } from '../storage/kafka/internal-topics.ts'
@@ -40,6 +41,7 @@ export async function startDistributed(
   const plugins = builtInPlugins()
   await loadPluginPath(config.getList('plugin.path'), plugins)
   checkWorkerPlugins(config, plugins)
+  const providers = await ConfigProviders.fromWorkerConfig(config.originals(), plugins)
   const groupId = config.groupId
   const clientId = `sluice-${groupId}-${process.pid}`
   const bootstrapServers = config.getList('bootstrap.servers')
@@ -59,7 +61,7 @@ export async function startDistributed(
       heartbeatIntervalMs: consumerSetting('heartbeat.interval.ms'),
     },
   })
-  const cleanup: (() => Promise<unknown>)[] = [() => log.close()]
+  const cleanup: (() => Promise<unknown>)[] = [() => log.close(), () => providers.close()]
   try {
     await ensureInternalTopics(log, {
       configTopic: config.getString('config.storage.topic'),
@@ -96,6 +98,7 @@ export async function startDistributed(
       statusListener: statusStore,
       logger,
       workerId: config.workerId(),
+      configProviders: providers,
     })
     const group = createKafkaGroupClient({
       bootstrapServers,

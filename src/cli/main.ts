@@ -8,11 +8,12 @@
  */
 import { Command } from 'commander'
 import { ConnectError, errorMessage } from '../api/errors.ts'
-import { loadWorkerConfig } from '../config/worker-config.ts'
+import { WorkerConfig, workerProps } from '../config/worker-config.ts'
 import { VERSION } from '../version.ts'
 import { runDemo } from './demo.ts'
-import { exitCodeOf, registerManageCommands } from './manage.ts'
+import { exitCodeOf, globalOptionsLast, registerManageCommands } from './manage.ts'
 import { type StandaloneWorker, startStandalone } from './standalone.ts'
+import { resolveWorkerProps } from './worker-config-providers.ts'
 
 const program = new Command()
   .name('sluice')
@@ -30,7 +31,7 @@ program
   )
   .argument('[connectors...]', 'connector configs to create or update: .properties or .json files')
   .action(async (workerFile: string | undefined, connectorFiles: string[]) => {
-    const config = loadWorkerConfig(workerFile)
+    const config = new WorkerConfig(await resolveWorkerProps(workerProps(workerFile)))
     const worker = await startStandalone(config, connectorFiles, { prettyLogs: process.stderr.isTTY })
     stopOnSignals(worker)
   })
@@ -45,9 +46,9 @@ program
     'worker .properties file with group.id, bootstrap.servers and the *.storage.topic keys',
   )
   .action(async (workerFile: string) => {
-    const { loadDistributedConfig } = await import('../config/distributed-config.ts')
+    const { DistributedConfig, distributedWorkerProps } = await import('../config/distributed-config.ts')
     const { startDistributed } = await import('./distributed.ts')
-    const config = loadDistributedConfig(workerFile)
+    const config = new DistributedConfig(await resolveWorkerProps(distributedWorkerProps(workerFile)))
     const worker = await startDistributed(config, { prettyLogs: process.stderr.isTTY })
     stopOnSignals(worker)
   })
@@ -99,7 +100,7 @@ function stopOnSignals(worker: Pick<StandaloneWorker, 'logger' | 'stop'>): void 
 }
 
 try {
-  await program.parseAsync(process.argv)
+  await program.parseAsync(globalOptionsLast(process.argv))
 } catch (error) {
   const key = error instanceof ConnectError && error.key ? ` [${error.key}]` : ''
   process.stderr.write(`sluice: ${errorMessage(error)}${key}\n`)

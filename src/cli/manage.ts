@@ -79,6 +79,33 @@ export function table(header: string[], rows: string[][]): string {
     .join('\n')
 }
 
+/** The options every management command takes, which may also come before the command's name. */
+const GLOBAL_OPTIONS = { '--url': true, '--user': true, '--json': false } as const
+
+/**
+ * `sluice --url http://w:8083 connectors list` as well as `sluice connectors list --url …`: the
+ * management commands' options given before the command name are moved after it, where the
+ * command reads them (commander reads a command's options only after its name).
+ */
+export function globalOptionsLast(argv: readonly string[]): string[] {
+  const moved: string[] = []
+  let i = 2
+  while (i < argv.length) {
+    const arg = argv[i]!
+    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg
+    if (!Object.hasOwn(GLOBAL_OPTIONS, name)) break
+    const takesValue = GLOBAL_OPTIONS[name as keyof typeof GLOBAL_OPTIONS] && !arg.includes('=')
+    moved.push(...argv.slice(i, takesValue ? i + 2 : i + 1))
+    i += takesValue ? 2 : 1
+  }
+  if (moved.length === 0) return [...argv]
+  const rest = argv.slice(i)
+  const end = rest.indexOf('--')
+  return end < 0
+    ? [...argv.slice(0, 2), ...rest, ...moved]
+    : [...argv.slice(0, 2), ...rest.slice(0, end), ...moved, ...rest.slice(end)]
+}
+
 function withCommon(command: Command): Command {
   return command
     .option('--url <url>', 'REST URL of the worker', process.env.SLUICE_URL ?? 'http://localhost:8083')

@@ -19,6 +19,7 @@ import { builtInPlugins } from '../plugins/built-ins.ts'
 import { loadPluginPath } from '../plugins/plugin-loader.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import { type RestServer, restServerSettings, startRestServer } from '../rest/rest-server.ts'
+import { ConfigProviders } from '../runtime/config-transformer.ts'
 import { invalidConfigMessage, validateConnectorConfig } from '../runtime/config-validation.ts'
 import { Worker } from '../runtime/worker.ts'
 import { checkWorkerPlugins } from '../runtime/worker-plugins.ts'
@@ -45,15 +46,17 @@ export async function startStandalone(
   const plugins = builtInPlugins()
   await loadPluginPath(config.getList('plugin.path'), plugins)
   checkWorkerPlugins(config, plugins)
+  const providers = await ConfigProviders.fromWorkerConfig(config.originals(), plugins)
   // The worker's own files are off limits to FileStream connectors (validated below and over REST).
   const releasePaths = [
     reserveWorkerPath(config.dataDir, 'sluice.data.dir'),
     reserveWorkerPath(config.offsetsFile, 'offset.storage.file.filename'),
   ]
   try {
-    return await startWith(config, plugins, connectorFiles, logger, releasePaths)
+    return await startWith(config, plugins, providers, connectorFiles, logger, releasePaths)
   } catch (error) {
     for (const release of releasePaths) release()
+    await providers.close()
     throw error
   }
 }
@@ -61,6 +64,7 @@ export async function startStandalone(
 async function startWith(
   config: WorkerConfig,
   plugins: PluginRegistry,
+  providers: ConfigProviders,
   connectorFiles: string[],
   logger: Logger,
   releasePaths: (() => void)[],
@@ -68,7 +72,7 @@ async function startWith(
   const connectorConfigs = connectorFiles.map(readConnectorFile)
   // Bad connector files fail here, before any state is opened.
   for (const props of connectorConfigs) {
-    const infos = await validateConnectorConfig(props, plugins)
+    const infos = await validateConnectorConfig(props, plugins, providers)
     if (infos.error_count > 0)
       throw new ConfigError(undefined, `${props.name}: ${invalidConfigMessage(infos)}`)
   }
@@ -86,6 +90,7 @@ async function startWith(
     statusListener: statusStore,
     logger,
     workerId: config.workerId(),
+    configProviders: providers,
   })
   const herder = new StandaloneHerder({
     worker,
@@ -122,6 +127,7 @@ async function startWith(
         await herder.stop()
         await offsetStore.close()
         await log.close()
+        await providers.close()
         for (const release of releasePaths) release()
         logger.flush()
       })()

@@ -1,5 +1,6 @@
 import pino from 'pino'
 import type { ConnectLogger } from '../api/log.ts'
+import { maskSecretValues } from './secret-values.ts'
 
 export type Logger = pino.Logger
 
@@ -12,9 +13,33 @@ export interface LoggerOptions {
 /** The worker's root logger, on stderr (stdout stays free for FileStreamSink's output). */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info'
+  // Every entry, children's included, passes the mask of values resolved from config providers.
+  const hooks = {
+    logMethod(this: pino.Logger, args: unknown[], method: (...args: unknown[]) => void) {
+      method.apply(this, args.map(masked))
+    },
+  }
   if (options.pretty)
-    return pino({ level, base: undefined }, { write: (line: string) => process.stderr.write(pretty(line)) })
-  return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: false }))
+    return pino(
+      { level, base: undefined, hooks },
+      { write: (line: string) => process.stderr.write(pretty(line)) },
+    )
+  return pino({ level, base: undefined, hooks }, pino.destination({ fd: 2, sync: false }))
+}
+
+function masked(arg: unknown): unknown {
+  if (typeof arg === 'string') return maskSecretValues(arg)
+  if (arg instanceof Error)
+    return {
+      type: arg.name,
+      message: maskSecretValues(arg.message),
+      stack: maskSecretValues(arg.stack ?? ''),
+    }
+  if (arg === null || typeof arg !== 'object' || Array.isArray(arg)) return arg
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(arg))
+    out[k] = typeof v === 'object' && v !== null ? masked(v) : typeof v === 'string' ? maskSecretValues(v) : v
+  return out
 }
 
 const LEVELS: Record<number, string> = {

@@ -271,7 +271,15 @@ export function checkKnownKeys(props: Readonly<Record<string, string>>): void {
 }
 
 export function loadDistributedConfig(file: string, env: NodeJS.ProcessEnv = process.env): DistributedConfig {
+  return new DistributedConfig(distributedWorkerProps(file, env))
+}
+
+/** A distributed worker's keys as given (unknown keys of the file refused), the environment on top. */
+export function distributedWorkerProps(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const fromFile = readConfigFile(file, 'worker config')
   checkKnownKeys(fromFile)
-  return new DistributedConfig({ ...fromFile, ...propertiesFromEnv(env) })
+  return { ...fromFile, ...propertiesFromEnv(env) }
 }

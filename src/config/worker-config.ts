@@ -225,6 +225,14 @@ export function loadWorkerConfig(
   file: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): WorkerConfig {
+  return new WorkerConfig(workerProps(file, env))
+}
+
+/** The worker's keys as given: the properties file (if any), then the environment on top. */
+export function workerProps(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const fromFile = file ? readConfigFile(file, 'worker config') : {}
-  return new WorkerConfig({ ...fromFile, ...propertiesFromEnv(env) })
+  return { ...fromFile, ...propertiesFromEnv(env) }
 }

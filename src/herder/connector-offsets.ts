@@ -11,6 +11,7 @@ import { ConnectError, errorMessage } from '../api/errors.ts'
 import type { OffsetMap } from '../api/records.ts'
 import type { TargetState } from '../common/states.ts'
 import { parseTpKey, tpKey } from '../log/log.ts'
+import { resolutionError, resolutionFailed } from '../runtime/config-transformer.ts'
 import type { Worker } from '../runtime/worker.ts'
 import { isOffsetMap, offsetKey, parseOffsetKey } from '../storage/offset-store.ts'
 import type { ConnectorOffset } from './herder.ts'
@@ -81,8 +82,9 @@ async function modifySinkOffsets(
   kind: 'altered' | 'reset',
 ): Promise<string> {
   const byPartition = new Map([...offsets].map(([k, v]) => [parseTpKey(k), v]))
+  const props = await resolved(worker, config)
   const managed = await connectorCall(name, () =>
-    (worker.newConnector(config['connector.class']) as SinkConnector).alterOffsets(config, byPartition),
+    (worker.newConnector(config['connector.class']) as SinkConnector).alterOffsets(props, byPartition),
   )
   await worker.log.alterGroupOffsets(`connect-${name}`, offsets)
   return modifiedMessage(managed, kind)
@@ -94,16 +96,21 @@ async function modifySourceOffsets(
   offsets: [OffsetMap, OffsetMap | null][],
   kind: 'altered' | 'reset',
 ): Promise<string> {
+  const props = await resolved(worker, config)
   const managed = await connectorCall(name, () =>
-    (worker.newConnector(config['connector.class']) as SourceConnector).alterOffsets(
-      config,
-      new Map(offsets),
-    ),
+    (worker.newConnector(config['connector.class']) as SourceConnector).alterOffsets(props, new Map(offsets)),
   )
   await worker.offsetStore.set(
     new Map(offsets.map(([p, o]) => [offsetKey(name, p), o === null ? null : JSON.stringify(o)])),
   )
   return modifiedMessage(managed, kind)
+}
+
+/** The connector's config with its `${…}` references resolved, as its `alterOffsets` needs it. */
+async function resolved(worker: Worker, config: Props): Promise<Props> {
+  const resolution = await worker.configProviders.resolve(config)
+  if (resolutionFailed(resolution)) throw resolutionError(resolution)
+  return resolution.props
 }
 
 /** The connector's own `alterOffsets` may refuse the change: Kafka Connect answers 500 with its message. */

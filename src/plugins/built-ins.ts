@@ -1,3 +1,4 @@
+import { plugins as configProviders } from '../config-providers/index.ts'
 import { plugins as fileConnectors } from '../connectors/file/index.ts'
 import { plugins as jdbcSinkConnectors } from '../connectors/jdbc/sink/index.ts'
 import { plugins as jdbcSourceConnectors } from '../connectors/jdbc/source/index.ts'
@@ -18,6 +19,7 @@ export function builtInPlugins(): PluginRegistry {
     ...mongodbConnectors,
     ...builtInConverters,
     ...transforms,
+    ...configProviders,
   ])
     registry.register(plugin)
   return registry

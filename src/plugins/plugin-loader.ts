@@ -17,6 +17,7 @@ const TYPES: readonly PluginType[] = [
   'header_converter',
   'transformation',
   'predicate',
+  'config_provider',
 ]
 const MODULE = /\.(m?js|ts)$/
 

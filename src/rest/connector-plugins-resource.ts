@@ -7,14 +7,20 @@ import { configKeyInfo } from '../runtime/config-validation.ts'
 export function registerConnectorPluginRoutes(app: FastifyInstance, herder: Herder): void {
   app.get<{ Querystring: { connectorsOnly?: string } }>('/connector-plugins', async (request) => {
     const connectorsOnly = request.query.connectorsOnly !== 'false'
-    return herder
-      .plugins()
-      .filter((p) => !connectorsOnly || p.type === 'source' || p.type === 'sink')
-      .map((p) => ({ class: p.className, type: p.type, version: p.version }))
+    return (
+      herder
+        .plugins()
+        // Config providers are plugins of the worker, not of connectors: Kafka Connect lists none.
+        .filter((p) => p.type !== 'config_provider')
+        .filter((p) => !connectorsOnly || p.type === 'source' || p.type === 'sink')
+        .map((p) => ({ class: p.className, type: p.type, version: p.version }))
+    )
   })
 
   app.get<{ Params: { plugin: string } }>('/connector-plugins/:plugin/config', async (request) => {
-    const plugin = herder.plugins().find((p) => matches(p.className, request.params.plugin))
+    const plugin = herder
+      .plugins()
+      .find((p) => p.type !== 'config_provider' && matches(p.className, request.params.plugin))
     if (!plugin) throw new ConnectError('NOT_FOUND', `Unknown plugin ${request.params.plugin}.`)
     const instance = plugin.create() as { config?: () => ConfigDef }
     if (typeof instance.config !== 'function') {

@@ -9,8 +9,9 @@
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { ConnectError } from '../api/errors.ts'
+import { ConfigError, ConnectError } from '../api/errors.ts'
 import type { Logger } from '../common/logger.ts'
+import { maskSecretValues } from '../common/secret-values.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { RequestTargetError } from '../herder/distributed/request-target.ts'
 import type { Herder } from '../herder/herder.ts'
@@ -196,7 +197,10 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     if (error instanceof ConnectError) {
       if (error.status >= 500 && !(error instanceof BodyReadError))
         log.error({ err: error.message, url: request.url }, 'REST request failed')
-      return reply.code(error.status).send({ error_code: error.status, message: error.message })
+      // A connector's or driver's message may quote a value resolved from a config provider.
+      return reply
+        .code(error.status)
+        .send({ error_code: error.status, message: maskSecretValues(error.message) })
     }
     const status = (error as { statusCode?: number }).statusCode
     const message = error instanceof Error ? error.message : String(error)
@@ -204,7 +208,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
       return reply.code(status).send({ error_code: status, message: FRAMEWORK_MESSAGES[status] ?? message })
     }
     log.error({ err: message, url: request.url }, 'REST request failed')
-    return reply.code(500).send({ error_code: 500, message })
+    return reply.code(500).send({ error_code: 500, message: maskSecretValues(message) })
   })
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]
@@ -221,11 +225,38 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   if (options.loggers) registerLoggerRoutes(app, options.loggers)
   registerConsoleRoutes(app)
   registerTopicRoutes(app, options.herder)
-  const address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })
+  let address: string
+  try {
+    address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })
+  } catch (error) {
+    await app.close().catch(() => {})
+    throw listenError(error, options)
+  }
   const port = (app.server.address() as { port: number }).port
   return {
     port,
     url: address,
     close: () => app.close(),
   }
+}
+
+/** A listener that cannot open names the `listeners` key, the port and what to do. */
+function listenError(error: unknown, options: { host: string; port: number; tls?: unknown }): unknown {
+  const code = (error as NodeJS.ErrnoException).code
+  const listener = `${options.tls ? 'https' : 'http'}://${options.host}:${options.port}`
+  if (code === 'EADDRINUSE') {
+    return new ConfigError(
+      'listeners',
+      `port ${options.port} is already in use (listeners=${listener}): stop what listens there, or set listeners to a free port, e.g. listeners=http://:${options.port + 1}`,
+      { cause: error },
+    )
+  }
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    return new ConfigError(
+      'listeners',
+      `cannot listen on ${listener} (${code}): choose a port above 1023 or an address of this machine in listeners`,
+      { cause: error },
+    )
+  }
+  return error
 }

@@ -7,8 +7,10 @@ import type { ConfigDef, ConfigKey, ConfigValue } from '../api/config-def.ts'
 import { Password } from '../api/config-def.ts'
 import type { Connector, Props } from '../api/connector.ts'
 import { ConfigError, errorMessage } from '../api/errors.ts'
+import { maskSecretValues } from '../common/secret-values.ts'
 import { parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
+import { ConfigProviders, type Resolution } from './config-transformer.ts'
 import { sinkConnectorConfigDef, sinkTopicErrors, sourceConnectorConfigDef } from './connector-config.ts'
 import { TransformationChain } from './transformation-chain.ts'
 
@@ -69,15 +71,25 @@ export function configKeyInfo(key: ConfigKey): ConfigKeyInfo {
 /**
  * Validates a connector config. Never throws for bad values: errors are reported per key. Throws
  * a ConfigError only when there is no `connector.class` to validate against.
+ *
+ * `${provider:path:key}` references are resolved with the worker's `providers` first (as Kafka
+ * Connect validates the transformed config); one that cannot be resolved is the error of its key.
+ * The answer shows the references as written, never the values they stand for.
  */
-export async function validateConnectorConfig(props: Props, plugins: PluginRegistry): Promise<ConfigInfos> {
-  const className = props['connector.class']
+export async function validateConnectorConfig(
+  rawProps: Props,
+  plugins: PluginRegistry,
+  providers: ConfigProviders = ConfigProviders.none(),
+): Promise<ConfigInfos> {
+  const className = rawProps['connector.class']
   if (!className) {
     throw new ConfigError(
       'connector.class',
-      `Connector config ${JSON.stringify(props)} contains no connector type`,
+      `Connector config ${JSON.stringify(rawProps)} contains no connector type`,
     )
   }
+  const resolution = await providers.resolve(rawProps)
+  const props = resolution.props
   const descriptor = plugins.resolve<Connector>(className, ['source', 'sink'], 'connector.class')
   const connector = descriptor.create()
   const frameworkDef = descriptor.type === 'source' ? sourceConnectorConfigDef : sinkConnectorConfigDef
@@ -128,13 +140,59 @@ export async function validateConnectorConfig(props: Props, plugins: PluginRegis
   } catch (error) {
     addError(error instanceof ConfigError && error.key ? error.key : 'transforms', errorMessage(error))
   }
-  return assemble(
+  const infos = assemble(
     className,
     [frameworkDef, connectorDef],
     [...frameworkValues, ...connectorValues],
     extra,
     props,
   )
+  return resolution.keys.size === 0 ? infos : withReferences(infos, rawProps, resolution)
+}
+
+/**
+ * The validation answer as the user wrote the config: each key holding references shows them, a
+ * key whose reference failed has that error alone (not the type errors of the unresolved text),
+ * and no message quotes a resolved value (a value appears as its reference, or masked).
+ */
+function withReferences(infos: ConfigInfos, rawProps: Props, resolution: Resolution): ConfigInfos {
+  const back = [...resolution.values]
+    .filter(([, value]) => value.length > 0)
+    .sort((a, b) => b[1].length - a[1].length)
+  const unresolve = (text: string): string => {
+    let out = text
+    for (const [reference, value] of back) if (out.includes(value)) out = out.split(value).join(reference)
+    return maskSecretValues(out)
+  }
+  const configs = infos.configs.map(({ definition, value }) => {
+    const failed = resolution.errors[value.name]
+    return {
+      definition,
+      value: {
+        ...value,
+        value: resolution.keys.has(value.name) ? (rawProps[value.name] ?? null) : value.value,
+        errors: failed ? [...failed] : value.errors.map(unresolve),
+      },
+    }
+  })
+  for (const [key, errors] of Object.entries(resolution.errors)) {
+    if (configs.some((c) => c.value.name === key)) continue
+    configs.push({
+      definition: null,
+      value: {
+        name: key,
+        value: rawProps[key] ?? null,
+        recommended_values: [],
+        errors: [...errors],
+        visible: true,
+      },
+    })
+  }
+  return {
+    ...infos,
+    error_count: configs.reduce((n, c) => n + c.value.errors.length, 0),
+    configs,
+  }
 }
 
 function assemble(

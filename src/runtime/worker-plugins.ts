@@ -1,9 +1,9 @@
 /**
  * The classes a worker config names must exist before the worker says it is ready: a misspelt
  * `value.converter` would otherwise fail every task it starts (Kafka Connect fails at startup, when
- * WorkerConfig instantiates its converters). Config providers (KIP-297) and REST extensions are not
- * available in Sluice: a worker config that asks for them is refused too, instead of leaving
- * `${provider:path:key}` placeholders unresolved in connector configs.
+ * WorkerConfig instantiates its converters). REST extensions are not available in Sluice: a worker
+ * config that asks for them is refused too. Config providers are checked when the worker makes them
+ * (runtime/config-transformer.ts).
  */
 import { ConfigError } from '../api/errors.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
@@ -29,15 +29,6 @@ export function checkWorkerPlugins(config: WorkerConfig, plugins: PluginRegistry
     }
   }
   const originals = config.originals()
-  const providers = (originals['config.providers'] ?? '').trim()
-  if (providers !== '') {
-    const first = providers.split(',')[0].trim()
-    const key = `config.providers.${first}.class`
-    throw new ConfigError(
-      key,
-      `Invalid value ${originals[key] ?? '(none)'} for configuration ${key}: config providers (config.providers=${providers}) are not supported by Sluice, and no ConfigProvider class is installed; put the values into the connector configs and remove config.providers`,
-    )
-  }
   const extensions = (originals['rest.extension.classes'] ?? '').trim()
   if (extensions !== '') {
     throw new ConfigError(

@@ -2,6 +2,11 @@
  * The worker runs connector instances and task runners on one process, on top of a `Log` and an
  * offset store. It does not decide *what* runs — the herder does (standalone: everything;
  * distributed: what the group assigned) — it only starts, stops and reports.
+ *
+ * Configs holding `${provider:path:key}` references are resolved here, where the connector or task
+ * runs (config-transformer.ts); a changed value restarts the unit that uses it (config-reloads.ts).
+ * Longer than 600 lines because those restarts must work on the worker's own maps of connectors and
+ * tasks, racing the herder's stops.
  */
 
 import type {
@@ -27,10 +32,21 @@ import type { WorkerConfig } from '../config/worker-config.ts'
 import { type Log, parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import type { OffsetStore } from '../storage/offset-store.ts'
+import { ConfigReloads } from './config-reloads.ts'
+import {
+  ConfigProviders,
+  hasReferences,
+  type Resolution,
+  resolutionError,
+  resolutionFailed,
+  reverseTransform,
+} from './config-transformer.ts'
 import { createConverters } from './converters.ts'
 import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/error-handler.ts'
 import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './errors/error-reporter.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
+import { ResolvingTask, type RunningTask } from './resolving-task.ts'
+import { maskedError, maskingStatusListener } from './secret-masking.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
 import { SourceTaskRunner } from './source-task-runner.ts'
 import { newTaskThroughput, type TaskThroughput } from './task-metrics.ts'
@@ -48,15 +64,30 @@ export interface WorkerOptions {
   statusListener: StatusListener
   logger: Logger
   workerId: string
+  /** The worker's config providers (`config.providers`); none by default. */
+  configProviders?: ConfigProviders
 }
 
 interface RunningConnector {
   readonly name: string
   readonly type: ConnectorType
   readonly instance: Connector
-  readonly props: Props
+  /** The config as stored, `${…}` references included. */
+  readonly rawProps: Props
+  /** The config the instance runs with: references resolved once it started. */
+  props: Props
+  resolution: Resolution | undefined
+  readonly callbacks: ConnectorCallbacks
   state: State
   target: TargetState
+}
+
+/** What a task was started with, to start it again when a provider's value changes. */
+interface TaskSource {
+  readonly id: TaskId
+  readonly connectorProps: Props
+  readonly taskProps: Props
+  readonly generation: number | undefined
 }
 
 export interface ConnectorCallbacks {
@@ -67,13 +98,24 @@ export interface ConnectorCallbacks {
 export class Worker {
   readonly #o: WorkerOptions
   readonly #connectors = new Map<string, RunningConnector>()
-  readonly #tasks = new Map<string, TaskRunner>()
+  readonly #tasks = new Map<string, RunningTask>()
   readonly #errorHandlers = new Map<string, ErrorHandler>()
   readonly #throughput = new Map<string, TaskThroughput>()
+  readonly #providers: ConfigProviders
+  /** Status reports with values from config providers masked in their traces. */
+  readonly #status: StatusListener
+  readonly #taskSources = new Map<string, TaskSource>()
+  /** Re-reads of provider values (TTLs), by `connector:<name>` or `task:<id>`. */
+  readonly #reloads: ConfigReloads
+  /** Restarts for a changed provider value in progress; a stop in the meantime cancels the restart. */
+  readonly #reloading = new Map<string, { cancelled: boolean; done: Promise<void> }>()
 
   constructor(options: WorkerOptions) {
     this.#o = options
     this.#workerId = options.workerId
+    this.#providers = options.configProviders ?? ConfigProviders.none()
+    this.#status = maskingStatusListener(options.statusListener)
+    this.#reloads = new ConfigReloads(options.logger)
   }
 
   #workerId: string
@@ -113,6 +155,11 @@ export class Worker {
     return this.#o.offsetStore
   }
 
+  /** The worker's config providers: validation resolves `${…}` references with them too. */
+  get configProviders(): ConfigProviders {
+    return this.#providers
+  }
+
   /** Whether the class names a source or a sink connector; throws a ConfigError listing what is installed. */
   connectorType(className: string): ConnectorType {
     return this.#o.plugins.resolve(className, ['source', 'sink'], 'connector.class').type as ConnectorType
@@ -149,7 +196,17 @@ export class Worker {
       this.#reportConnector(name, 'STOPPED')
       return true
     }
-    const running: RunningConnector = { name, type, instance, props, state: 'UNASSIGNED', target }
+    const running: RunningConnector = {
+      name,
+      type,
+      instance,
+      rawProps: props,
+      props,
+      resolution: undefined,
+      callbacks,
+      state: 'UNASSIGNED',
+      target,
+    }
     this.#connectors.set(name, running)
     const context: SourceConnectorContext = {
       requestTaskReconfiguration: () => callbacks.onReconfigurationRequested(name),
@@ -162,7 +219,14 @@ export class Worker {
     }
     instance.initialize(context)
     try {
-      await this.#asConnector(name, () => instance.start(props))
+      if (hasReferences(props)) {
+        const resolution = await this.#providers.resolve(props)
+        if (this.#connectors.get(name) !== running) return false
+        if (resolutionFailed(resolution)) throw resolutionError(resolution)
+        running.props = resolution.props
+        running.resolution = resolution
+      }
+      await this.#asConnector(name, () => instance.start(running.props))
     } catch (error) {
       if (this.#connectors.get(name) !== running) return false // stopped meanwhile: nothing to report
       this.#o.logger.error(`connector ${name} failed to start: ${errorMessage(error)}`)
@@ -183,6 +247,7 @@ export class Worker {
     running.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING'
     this.#reportConnector(name, running.state)
     this.#o.logger.info(`connector ${name} started (${className})`)
+    if (running.resolution) this.#watchConnector(running, running.resolution)
     return true
   }
 
@@ -196,7 +261,14 @@ export class Worker {
     const c = this.#connectors.get(name)
     if (!c) throw new ConnectError('NOT_FOUND', `Connector ${name} not found`)
     const maxTasks = Number(c.props['tasks.max'] ?? '1')
-    const configs = await this.#asConnector(name, () => c.instance.taskConfigs(maxTasks))
+    let generated: Props[]
+    try {
+      generated = await this.#asConnector(name, () => c.instance.taskConfigs(maxTasks))
+    } catch (error) {
+      throw maskedError(error)
+    }
+    // Stored and shown with the references, never the values (resolved again where a task runs).
+    const configs = c.resolution ? reverseTransform(c.rawProps, c.resolution, generated) : generated
     if (configs.length > maxTasks) {
       throw new ConnectError(
         'CONNECT',
@@ -225,6 +297,13 @@ export class Worker {
   }
 
   async stopConnector(name: string): Promise<void> {
+    const unit = `connector:${name}`
+    const reload = this.#reloading.get(unit)
+    if (reload) {
+      reload.cancelled = true
+      await reload.done
+    }
+    this.#reloads.cancel(unit)
     const c = this.#connectors.get(name)
     if (!c) return
     this.#connectors.delete(name)
@@ -265,21 +344,77 @@ export class Worker {
     const key = taskIdString(id)
     if (this.#tasks.has(key))
       throw new ConnectError('CONFLICT', `task ${key} is already running on this worker`)
-    let runner: TaskRunner
-    try {
-      runner = this.#buildTask(id, connectorProps, taskProps, target, options.generation)
-    } catch (error) {
-      this.#o.logger.error(`task ${key} could not be created: ${errorMessage(error)}`)
-      this.#o.statusListener.onTaskStatus(id, {
-        state: 'FAILED',
-        trace: errorTrace(error),
-        workerId: this.#workerId,
-        generation: options.generation ?? this.#generation,
+    const generation = options.generation
+    let runner: RunningTask
+    if (hasReferences(connectorProps) || hasReferences(taskProps)) {
+      // Built once the providers answered; stands in for the runner meanwhile.
+      runner = new ResolvingTask(id, target, async (stopped, currentTarget) => {
+        const resolved = await this.#resolveTask(connectorProps, taskProps)
+        if (stopped()) return undefined
+        if (resolved instanceof Error) {
+          this.#taskFailed(id, resolved, generation)
+          return undefined
+        }
+        const built = this.#tryBuildTask(
+          id,
+          resolved.connector.props,
+          resolved.task.props,
+          currentTarget(),
+          generation,
+        )
+        if (built) this.#watchTask(key, [resolved.connector, resolved.task])
+        return built
       })
-      return
+    } else {
+      const built = this.#tryBuildTask(id, connectorProps, taskProps, target, generation)
+      if (!built) return
+      runner = built
     }
+    this.#taskSources.set(key, { id, connectorProps, taskProps, generation })
     this.#tasks.set(key, runner)
     runner.start()
+  }
+
+  #tryBuildTask(
+    id: TaskId,
+    connectorProps: Props,
+    taskProps: Props,
+    target: TargetState,
+    generation: number | undefined,
+  ): TaskRunner | undefined {
+    try {
+      return this.#buildTask(id, connectorProps, taskProps, target, generation)
+    } catch (error) {
+      this.#taskFailed(id, error, generation)
+      return undefined
+    }
+  }
+
+  #taskFailed(id: TaskId, error: unknown, generation: number | undefined): void {
+    this.#o.logger.error(`task ${taskIdString(id)} could not be created: ${errorMessage(error)}`)
+    this.#status.onTaskStatus(id, {
+      state: 'FAILED',
+      trace: errorTrace(error),
+      workerId: this.#workerId,
+      generation: generation ?? this.#generation,
+    })
+  }
+
+  async #resolveTask(
+    connectorProps: Props,
+    taskProps: Props,
+  ): Promise<{ connector: Resolution; task: Resolution } | Error> {
+    try {
+      const [connector, task] = await Promise.all([
+        this.#providers.resolve(connectorProps),
+        this.#providers.resolve(taskProps),
+      ])
+      for (const resolution of [connector, task])
+        if (resolutionFailed(resolution)) return resolutionError(resolution)
+      return { connector, task }
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error))
+    }
   }
 
   taskState(id: TaskId): State | undefined {
@@ -293,15 +428,97 @@ export class Worker {
   /** Stops tasks, all at once, within the worker's graceful shutdown timeout (a total across them). */
   async stopTasks(ids: readonly TaskId[]): Promise<void> {
     const timeout = this.#o.config.getLong('task.shutdown.graceful.timeout.ms')
-    const runners = ids.map((id) => this.#tasks.get(taskIdString(id))).filter((r): r is TaskRunner => !!r)
+    for (const id of ids) {
+      const unit = `task:${taskIdString(id)}`
+      const reload = this.#reloading.get(unit)
+      if (reload) reload.cancelled = true
+      this.#reloads.cancel(unit)
+    }
+    const runners = ids.map((id) => this.#tasks.get(taskIdString(id))).filter((r): r is RunningTask => !!r)
     await Promise.all(runners.map((r) => r.stop(timeout)))
-    for (const r of runners) this.#tasks.delete(taskIdString(r.id))
+    for (const r of runners) {
+      const key = taskIdString(r.id)
+      if (this.#tasks.get(key) === r) {
+        this.#tasks.delete(key)
+        this.#taskSources.delete(key)
+      }
+    }
   }
 
   /** Stops everything: tasks first (they flush and commit), then connectors. */
   async stop(): Promise<void> {
     await this.stopTasks([...this.#tasks.values()].map((t) => t.id))
     await Promise.all([...this.#connectors.keys()].map((name) => this.stopConnector(name)))
+    this.#reloads.cancelAll()
+  }
+
+  // ── Values from config providers that change (config-reloads.ts) ──────────────────────────
+
+  #watchConnector(c: RunningConnector, resolution: Resolution): void {
+    const unit = `connector:${c.name}`
+    this.#reloads.watch(unit, [resolution], {
+      reread: async () =>
+        this.#connectors.get(c.name) === c ? [await this.#providers.resolve(c.rawProps)] : undefined,
+      restart: () => this.#restartForReload(unit, this.#restartConnector(c)),
+    })
+  }
+
+  #watchTask(key: string, resolutions: Resolution[]): void {
+    const source = this.#taskSources.get(key)
+    if (!source) return
+    const unit = `task:${key}`
+    this.#reloads.watch(unit, resolutions, {
+      reread: async () =>
+        this.#taskSources.get(key) === source
+          ? Promise.all([
+              this.#providers.resolve(source.connectorProps),
+              this.#providers.resolve(source.taskProps),
+            ])
+          : undefined,
+      restart: () => this.#restartForReload(unit, this.#restartTask(source)),
+    })
+  }
+
+  // ── Values from config providers that change (TTLs, config.action.reload) ──────────────────
+
+  async #restartForReload(
+    unit: string,
+    restart: (state: { cancelled: boolean }) => Promise<void>,
+  ): Promise<void> {
+    const state = { cancelled: false, done: Promise.resolve() }
+    state.done = restart(state).finally(() => this.#reloading.delete(unit))
+    this.#reloading.set(unit, state)
+    await state.done
+  }
+
+  #restartConnector(c: RunningConnector): (state: { cancelled: boolean }) => Promise<void> {
+    return async (state) => {
+      if (this.#connectors.get(c.name) !== c) return
+      this.#connectors.delete(c.name)
+      try {
+        await this.#asConnector(c.name, () => c.instance.stop())
+      } catch (error) {
+        this.#o.logger.warn(`connector ${c.name} failed to stop cleanly: ${errorMessage(error)}`)
+      }
+      if (state.cancelled || this.#connectors.has(c.name)) return
+      const started = await this.startConnector(c.name, c.rawProps, c.target, c.callbacks)
+      if (started) c.callbacks.onReconfigurationRequested(c.name)
+    }
+  }
+
+  #restartTask(source: TaskSource): (state: { cancelled: boolean }) => Promise<void> {
+    return async (state) => {
+      const key = taskIdString(source.id)
+      const runner = this.#tasks.get(key)
+      if (!runner || this.#taskSources.get(key) !== source) return
+      await runner.stop(this.#o.config.getLong('task.shutdown.graceful.timeout.ms'))
+      if (state.cancelled || this.#tasks.get(key) !== runner) return
+      this.#tasks.delete(key)
+      this.#taskSources.delete(key)
+      this.startTask(source.id, source.connectorProps, source.taskProps, runner.targetState, {
+        generation: source.generation,
+      })
+    }
   }
 
   #buildTask(
@@ -317,7 +534,7 @@ export class Worker {
     const ctx = {
       id,
       workerId: this.#workerId,
-      statusListener: this.#o.statusListener,
+      statusListener: this.#status,
       logger: logger.child({ connector: id.connector, task: id.task }),
       // The generation the task was assigned in, else the worker's current one.
       generation: () => generation ?? this.#generation,
@@ -414,7 +631,7 @@ export class Worker {
   }
 
   #reportConnector(name: string, state: State, trace: string | null = null): void {
-    this.#o.statusListener.onConnectorStatus(name, {
+    this.#status.onConnectorStatus(name, {
       state,
       trace,
       workerId: this.#workerId,

@@ -40,7 +40,7 @@ describe('sluice standalone with bad input', () => {
     assert.doesNotMatch(result.stdout + result.stderr, /ready/)
   })
 
-  it('refuses to start with a header converter that is a plain converter, or with config providers', () => {
+  it('refuses to start with a header converter that is a plain converter, or a config provider that is not installed', () => {
     const base = `sluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n`
     writeFileSync(
       join(dir, 'bad-header.properties'),
@@ -52,11 +52,13 @@ describe('sluice standalone with bad input', () => {
     assert.match(header.stderr, /SimpleHeaderConverter/)
     writeFileSync(
       join(dir, 'providers.properties'),
-      `${base}config.providers=file\nconfig.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n`,
+      `${base}config.providers=vault\nconfig.providers.vault.class=com.example.VaultConfigProvider\n`,
     )
     const providers = run(join(dir, 'providers.properties'))
     assert.equal(providers.status, 2, providers.stdout + providers.stderr)
-    assert.match(providers.stderr, /config\.providers\.file\.class/)
+    assert.match(providers.stderr, /config\.providers\.vault\.class/)
+    assert.match(providers.stderr, /com\.example\.VaultConfigProvider/)
+    assert.match(providers.stderr, /org\.apache\.kafka\.common\.config\.provider\.FileConfigProvider/)
   })
 
   it('fails on an unknown connector class, listing the installed connectors', () => {

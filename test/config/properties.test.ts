@@ -42,6 +42,29 @@ describe('properties files', () => {
       'a-b': 'y',
     })
   })
+
+  it("maps as the Confluent images' env_to_props does (its own examples), config providers included", () => {
+    // confluent-docker-utils dub.py and common-docker ub.go: `__` is `_`, `___` is `-` (their docs
+    // page says the reverse; the images do this).
+    assert.deepEqual(
+      propertiesFromEnv({
+        CONNECT_WITH__UNDERSCORE: 'foo',
+        CONNECT_WITH___DASH: 'bar',
+        CONNECT_REST_ADVERTISED_HOST_NAME: 'worker-0',
+        CONNECT_CONFIG_PROVIDERS: 'secrets',
+        CONNECT_CONFIG_PROVIDERS_SECRETS_CLASS: 'io.strimzi.kafka.KubernetesSecretConfigProvider',
+        CONNECT_CONFIG_PROVIDERS_SECRETS_PARAM_TTL_MS: '60000',
+      }),
+      {
+        with_underscore: 'foo',
+        'with-dash': 'bar',
+        'rest.advertised.host.name': 'worker-0',
+        'config.providers': 'secrets',
+        'config.providers.secrets.class': 'io.strimzi.kafka.KubernetesSecretConfigProvider',
+        'config.providers.secrets.param.ttl.ms': '60000',
+      },
+    )
+  })
 })
 
 describe('worker config', () => {

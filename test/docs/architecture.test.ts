@@ -31,8 +31,9 @@ const LAYERS: Record<string, readonly string[]> = {
   storage: ['api', 'common', 'log'],
   converters: ['api', 'common'],
   transforms: ['api', 'common'],
+  'config-providers': ['api', 'config'],
   connectors: ['api'],
-  plugins: ['api', 'connectors', 'converters', 'transforms'],
+  plugins: ['api', 'config-providers', 'connectors', 'converters', 'transforms'],
   runtime: ['api', 'common', 'config', 'log', 'plugins', 'storage'],
   herder: ['api', 'common', 'config', 'log', 'runtime', 'storage'],
   rest: ['api', 'common', 'config', 'herder', 'plugins', 'runtime'],
@@ -79,6 +80,11 @@ const TARGETS: readonly {
     to: 'transforms/',
     onlyFrom: ['transforms/', 'plugins/built-ins.ts'],
     why: 'transforms are reached through the plugin registry',
+  },
+  {
+    to: 'config-providers/',
+    onlyFrom: ['config-providers/', 'plugins/built-ins.ts'],
+    why: 'config providers are reached through the plugin registry',
   },
   {
     to: 'plugins/built-ins.ts',

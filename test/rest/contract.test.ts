@@ -150,16 +150,24 @@ describe('REST API contract on a standalone worker', () => {
     )
   })
 
-  it('config is shown as submitted: config-provider references stay raw', async () => {
+  it('a config-provider reference the worker cannot resolve is a 400 naming the key and the reference', async () => {
+    // Kafka Connect would store it unresolved; resolved references staying raw when shown are
+    // covered in test/config-providers/worker.test.ts.
     const reference = ['$', '{env:HOME}'].join('')
-    const res = await request<Body>(base, 'PUT', '/connectors/raw/config', {
-      ...source('raw-t'),
-      'custom.reference': reference,
-    })
-    assert.equal(res.status, 201, JSON.stringify(res.body))
-    assert.equal((await get<Body>('/connectors/raw/config')).body['custom.reference'], reference)
-    assert.equal((await get<{ config: Body }>('/connectors/raw')).body.config['custom.reference'], reference)
-    assert.equal((await request(base, 'DELETE', '/connectors/raw')).status, 204)
+    const res = await request<{ error_code: number; message: string }>(
+      base,
+      'PUT',
+      '/connectors/raw/config',
+      {
+        ...source('raw-t'),
+        'custom.reference': reference,
+      },
+    )
+    assert.equal(res.status, 400, JSON.stringify(res.body))
+    assert.equal(res.body.error_code, 400)
+    assert.ok(res.body.message.includes(`Invalid value ${reference} for configuration custom.reference`))
+    assert.match(res.body.message, /config provider 'env' is not configured on this worker/)
+    assert.equal((await get('/connectors/raw')).status, 404)
   })
 
   it('GET /connectors with expand=status and expand=info; unknown expand values give empty entries', async () => {

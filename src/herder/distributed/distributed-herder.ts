@@ -232,7 +232,7 @@ export class DistributedHerder implements Herder {
   }
 
   validateConnectorConfig(config: Props): Promise<ConfigInfos> {
-    return validateConnectorConfig(config, this.#worker.plugins)
+    return validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders)
   }
 
   plugins(): PluginDescriptor[] {
@@ -328,7 +328,7 @@ export class DistributedHerder implements Herder {
   }
 
   async #validate(config: Props): Promise<void> {
-    const infos = await validateConnectorConfig(config, this.#worker.plugins)
+    const infos = await validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders)
     if (infos.error_count > 0) throw new ConfigError(undefined, invalidConfigMessage(infos))
   }
 

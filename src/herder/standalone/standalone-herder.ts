@@ -124,7 +124,7 @@ export class StandaloneHerder implements Herder {
       const exists = this.#connectors.has(name)
       if (exists && !options.allowReplace) throw new AlreadyExistsError(`Connector ${name} already exists`)
       const full = { ...config, name }
-      const infos = await validateConnectorConfig(full, this.#worker.plugins)
+      const infos = await validateConnectorConfig(full, this.#worker.plugins, this.#worker.configProviders)
       if (infos.error_count > 0) throw new ConfigError(undefined, invalidConfigMessage(infos))
       const target = exists ? this.#connectors.get(name)!.target : (options.initialState ?? 'STARTED')
       if (exists) await this.#stopConnectorAndTasks(name)
@@ -239,7 +239,7 @@ export class StandaloneHerder implements Herder {
   }
 
   validateConnectorConfig(config: Props): Promise<ConfigInfos> {
-    return validateConnectorConfig(config, this.#worker.plugins)
+    return validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders)
   }
 
   plugins(): PluginDescriptor[] {
