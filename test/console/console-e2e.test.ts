@@ -58,8 +58,12 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
   let input: string
 
   before(async () => {
-    w = await startTestWorker()
+    w = await startTestWorker({
+      'config.providers': 'file',
+      'config.providers.file.class': 'org.apache.kafka.common.config.provider.FileConfigProvider',
+    })
     input = join(w.dir, 'input.txt')
+    writeFileSync(join(w.dir, 'secrets.properties'), 'pw=resolved-secret\n')
     writeFileSync(input, Array.from({ length: 50 }, (_, i) => `line ${i}`).join('\n') + '\n')
     browser = await launchBrowser()
   })
@@ -203,8 +207,7 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
         file: input,
         topic: 'refused',
         'db.password': 'hunter2',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a config provider reference, not a template
-        'x.ref': '${file:/etc/secrets.properties:pw}',
+        'x.ref': `\${file:${join(w.dir, 'secrets.properties')}:pw}`,
       },
     })
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
@@ -214,7 +217,12 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     const config = await page.locator('table.config').innerText()
     assert.doesNotMatch(config, /hunter2/)
     assert.match(config, /db\.password\s+•+/)
-    assert.match(config, /\$\{file:\/etc\/secrets\.properties:pw\}\s*reference/)
+    assert.match(config, /\$\{file:\/\S+\/secrets\.properties:pw\}\s*reference/)
+    assert.doesNotMatch(
+      await page.content(),
+      /resolved-secret/,
+      'the worker resolves references; the page never sees the value',
+    )
     // Offsets of a running connector cannot be reset: the button is off, and the API's refusal is shown.
     assert.equal(await page.isDisabled('#offsets-reset'), true)
     // (Page code is passed as text: the tests are compiled without the DOM's types.)
