@@ -154,3 +154,9 @@ export function errorBlock(error: unknown): HTMLElement {
     h('strong', null, error instanceof Error ? error.message : String(error)),
   )
 }
+
+/** The header's mode: standalone, or distributed with the group's generation (updated by the overview). */
+export function showMode(cluster: { generation: number; leader: boolean } | null): void {
+  const slot = document.getElementById('worker-mode')
+  if (slot) setText(slot, cluster ? ` · distributed, generation ${cluster.generation}` : ' · standalone')
+}

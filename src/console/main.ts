@@ -5,7 +5,7 @@
  */
 import { api } from './api.ts'
 import { renderConnector } from './connector.ts'
-import { setText } from './dom.ts'
+import { setText, showMode } from './dom.ts'
 import { renderForm } from './form.ts'
 import { renderOverview } from './overview.ts'
 import { renderTopic, renderTopics } from './topics.ts'
@@ -51,9 +51,8 @@ route()
 api
   .server()
   .then(async (info) => {
-    const cluster = await api.cluster().catch(() => null)
-    const mode = cluster ? `distributed, generation ${cluster.generation}` : 'standalone'
-    setText(document.getElementById('worker-info')!, `Sluice ${info.version} · ${mode}`)
+    setText(document.getElementById('worker-version')!, `Sluice ${info.version}`)
+    showMode(await api.cluster().catch(() => null))
   })
   .catch(() => {
     // the page shows the API error itself

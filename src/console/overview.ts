@@ -5,7 +5,7 @@
  * so a refresh moves nothing on screen.
  */
 import { api, type ClusterView, type ExpandedConnectors } from './api.ts'
-import { connectorHash, errorBlock, h, poll, replace, setText, stateBadge } from './dom.ts'
+import { connectorHash, errorBlock, h, poll, replace, setText, showMode, stateBadge } from './dom.ts'
 import { formatRate } from './rates.ts'
 import { history, mainRate, sampleThroughput } from './throughput.ts'
 
@@ -270,6 +270,7 @@ export function renderOverview(main: HTMLElement): () => void {
       const [connectors, cluster] = await Promise.all([api.connectors(), api.cluster()])
       replace(error)
       render(connectors, cluster)
+      showMode(cluster)
     } catch (caught) {
       replace(error, errorBlock(caught))
       if (!painted) render(latest, null)

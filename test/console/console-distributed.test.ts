@@ -70,7 +70,7 @@ describe('web console on a distributed cluster', { skip: kafkaSkipReason() || ch
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     await page.goto(`${follower.url}/ui/`)
     for (const name of ['dist-1', 'dist-2']) {
-      await page.locator(`tr[data-connector="${name}"] [data-state="RUNNING"]`).waitFor({ timeout: 60_000 })
+      await page.locator(`tr[data-connector="${name}"] [data-state="RUNNING"]`).waitFor({ timeout: 90_000 })
     }
     await page.locator('#worker-info', { hasText: /distributed, generation \d+/ }).waitFor()
     // The leader is marked, whichever worker the page is on.
@@ -93,11 +93,11 @@ describe('web console on a distributed cluster', { skip: kafkaSkipReason() || ch
     await page.fill('#field-topic', `${cluster.groupId}-t3`)
     await page.locator('#validation-summary', { hasText: 'No problems found.' }).waitFor()
     await page.click('#submit')
-    await page.locator('main[data-state="RUNNING"]').waitFor({ timeout: 60_000 })
+    await page.locator('main[data-state="RUNNING"]').waitFor({ timeout: 90_000 })
 
     // Pause it from the follower's page; the leader's API sees it.
     await page.click('#action-pause')
-    await page.locator('main[data-state="PAUSED"]').waitFor({ timeout: 60_000 })
+    await page.locator('main[data-state="PAUSED"]').waitFor({ timeout: 90_000 })
     const status = await restWithRetry(`${leader.url}/connectors/dist-3/status`, 'GET')
     assert.equal((status.body as { connector: { state: string } }).connector.state, 'PAUSED')
     await page.close()
