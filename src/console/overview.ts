@@ -274,6 +274,7 @@ export function renderOverview(main: HTMLElement): () => void {
     } catch (caught) {
       replace(error, errorBlock(caught))
       if (!painted) render(latest, null)
+      empty.hidden = true // "no connectors" is not known while the API fails
     }
   })
 }

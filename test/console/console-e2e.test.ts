@@ -419,6 +419,30 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
   })
 })
 
+describe('web console when the worker goes away', { skip: chromiumSkipReason() }, () => {
+  it('says it cannot reach the worker instead of showing an empty cluster', async () => {
+    const w = await startTestWorker()
+    const browser = await launchBrowser()
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+      await page.goto(`${w.base}/ui/`)
+      await page.locator('main[data-ready="overview"]').waitFor()
+      await w.close()
+      const alert = page.locator('.alert[role="alert"]', { hasText: 'Cannot reach the worker' })
+      await alert.waitFor({ timeout: 10_000 })
+      assert.match((await alert.textContent()) ?? '', /is it running and is the network up\?/)
+      assert.equal(
+        await page.locator('.empty').isVisible(),
+        false,
+        'no "no connectors" claim while the API is away',
+      )
+      await screenshot(page, '12-worker-away')
+    } finally {
+      await browser.close()
+    }
+  })
+})
+
 describe('web console over TLS with basic auth', { skip: chromiumSkipReason() }, () => {
   it('lists connectors with the credentials the browser was given', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-console-tls-'))
