@@ -69,8 +69,19 @@ describe('web console on a distributed cluster', { skip: kafkaSkipReason() || ch
   it('shows every worker and connector from the follower, and its actions reach the leader', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     await page.goto(`${follower.url}/ui/`)
-    for (const name of ['dist-1', 'dist-2']) {
-      await page.locator(`tr[data-connector="${name}"] [data-state="RUNNING"]`).waitFor({ timeout: 90_000 })
+    try {
+      for (const name of ['dist-1', 'dist-2']) {
+        await page.locator(`tr[data-connector="${name}"] [data-state="RUNNING"]`).waitFor({ timeout: 90_000 })
+      }
+    } catch (error) {
+      // Say what the cluster reported, so a slow or stuck rebalance can be told from a console fault.
+      const statuses = await restWithRetry(`${follower.url}/connectors?expand=status`, 'GET', undefined, 5000)
+      const views = await Promise.all(
+        cluster.workers.map((w) => clusterView(w).catch((e: Error) => e.message)),
+      )
+      throw new Error(
+        `${(error as Error).message}\nstatuses: ${JSON.stringify(statuses.body)}\nviews: ${JSON.stringify(views)}`,
+      )
     }
     await page.locator('#worker-info', { hasText: /distributed, generation \d+/ }).waitFor()
     // The leader is marked, whichever worker the page is on.

@@ -163,7 +163,7 @@ for (const backend of backends) {
         [`/sluice/topics/no-such-topic-${suffix}/records`, 404, /Topic no-such-topic-\w+ not found/],
       ] as const) {
         const res = await request<{ error_code: number; message: string }>(w.base, 'GET', path)
-        assert.equal(res.status, status, path)
+        assert.equal(res.status, status, `${path}: ${JSON.stringify(res.body)}`)
         assert.equal(res.body.error_code, status)
         assert.match(res.body.message, message)
       }
