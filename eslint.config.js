@@ -2,7 +2,9 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.services/**', '.data/**', 'bench/out/**', '*.js'] },
+  {
+    ignores: ['node_modules/**', 'dist/**', '.services/**', '.data/**', 'bench/out/**', '.image/**', '*.js'],
+  },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -25,6 +25,8 @@ import { MONGODB_SINK_DOC, MONGODB_SOURCE_DOC } from '../src/connectors/mongodb/
 import { plugins as mongodb } from '../src/connectors/mongodb/index.ts'
 import { POSTGRES_CDC_DOC } from '../src/connectors/postgres-cdc/doc.ts'
 import { plugins as postgresCdc } from '../src/connectors/postgres-cdc/index.ts'
+import { AVRO_CONVERTER_DOC } from '../src/converters/avro-converter-doc.ts'
+import { findBuiltInConverter } from '../src/converters/index.ts'
 
 export interface ConnectorPage {
   /** File name under docs/reference, without `.md`. */
@@ -81,6 +83,11 @@ export const pages: ConnectorPage[] = [
     page: 'mongodb-source',
     plugin: plugin(mongodb, 'com.mongodb.kafka.connect.MongoSourceConnector'),
     prose: MONGODB_SOURCE_DOC,
+  },
+  {
+    page: 'avro-converter',
+    plugin: findBuiltInConverter('io.confluent.connect.avro.AvroConverter', 'converter')!,
+    prose: AVRO_CONVERTER_DOC,
   },
 ]
 

@@ -7,6 +7,7 @@
  * Under `CI=true` a service that cannot start fails the run. Elsewhere the reason is passed on and
  * the tests that need the service skip with it (see test/helpers/services.ts).
  */
+import { ensureApicurio, stopApicurio } from '../scripts/apicurio.ts'
 import { ensureChromium } from '../scripts/chromium.ts'
 import { ensureKafka, stopKafka } from '../scripts/kafka.ts'
 import { ensureMariadb } from '../scripts/mariadb.ts'
@@ -16,6 +17,7 @@ import { ensurePostgres, stopPostgres } from '../scripts/postgres.ts'
 let kafkaStartedHere = false
 let postgresStartedHere = false
 let mongoStartedHere = false
+let apicurioStartedHere = false
 
 /** Runs `start` unless `variable` is already set; publishes the address or why it is missing. */
 async function provide(variable: string, name: string, start: () => Promise<string>): Promise<void> {
@@ -48,6 +50,11 @@ export async function globalSetup(): Promise<void> {
       mongoStartedHere = mongo.startedHere
       return mongo.uri
     }),
+    provide('SLUICE_TEST_APICURIO', 'Apicurio Registry', async () => {
+      const apicurio = await ensureApicurio()
+      apicurioStartedHere = apicurio.startedHere
+      return apicurio.url
+    }),
     provide('SLUICE_TEST_CHROMIUM', 'Chromium', () => ensureChromium()),
   ])
 }
@@ -56,4 +63,5 @@ export async function globalTeardown(): Promise<void> {
   if (kafkaStartedHere) await stopKafka()
   if (postgresStartedHere) stopPostgres()
   if (mongoStartedHere) await stopMongo()
+  if (apicurioStartedHere) await stopApicurio()
 }

@@ -23,13 +23,17 @@ import { ensureInternalTopics } from '../storage/kafka/internal-topics.ts'
 import { KafkaConfigStore } from '../storage/kafka/kafka-config-store.ts'
 import { KafkaOffsetStore } from '../storage/kafka/kafka-offset-store.ts'
 import { KafkaStatusStore } from '../storage/kafka/kafka-status-store.ts'
+import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
+import { startWorkerServices, type WorkerServices } from './worker-services.ts'
 
 export interface DistributedWorker {
   readonly herder: DistributedHerder
   readonly rest: RestServer
   readonly log: Log
   readonly logger: Logger
+  /** The schema registry and REST proxy, when their listeners are set. */
+  readonly services: WorkerServices
   stop(): Promise<void>
 }
 
@@ -61,7 +65,10 @@ export async function startDistributed(
       heartbeatIntervalMs: consumerSetting('heartbeat.interval.ms'),
     },
   })
+  const otel = withTelemetry<DistributedWorker>(process.env, logger, VERSION)
   const cleanup: (() => Promise<unknown>)[] = [() => log.close(), () => providers.close()]
+  const telemetry = otel.telemetry
+  if (telemetry) cleanup.push(() => telemetry.stop())
   try {
     await ensureInternalTopics(log, {
       configTopic: config.getString('config.storage.topic'),
@@ -134,6 +141,9 @@ export async function startDistributed(
     herder.url = config.advertisedUrl(rest.port)
     const started = herder
     cleanup.splice(1, 0, () => started.stop())
+    // Before the connectors start: their converters may use the worker's schema registry.
+    const services = await startWorkerServices({ config, log, logger, clientId, distributed: true })
+    cleanup.splice(2, 0, () => services.stop())
     await herder.start()
     logger.info(
       `Sluice ${VERSION} distributed worker ${worker.workerId} ready in group '${groupId}' on ${rest.url}`,
@@ -144,6 +154,7 @@ export async function startDistributed(
       rest,
       log,
       logger,
+      services,
       stop() {
         stopping ??= (async () => {
           for (const step of cleanup) await step().catch(() => {})

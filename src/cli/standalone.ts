@@ -27,13 +27,17 @@ import { FileConfigStore } from '../storage/local/file-config-store.ts'
 import { FileOffsetStore } from '../storage/local/file-offset-store.ts'
 import { ensurePrivateDir } from '../storage/local/json-file.ts'
 import { MemoryStatusStore } from '../storage/memory-status-store.ts'
+import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
+import { startWorkerServices, type WorkerServices } from './worker-services.ts'
 
 export interface StandaloneWorker {
   readonly herder: StandaloneHerder
   readonly rest: RestServer
   readonly log: Log
   readonly logger: Logger
+  /** The schema registry and REST proxy, when their listeners are set. */
+  readonly services: WorkerServices
   stop(): Promise<void>
 }
 
@@ -52,11 +56,13 @@ export async function startStandalone(
     reserveWorkerPath(config.dataDir, 'sluice.data.dir'),
     reserveWorkerPath(config.offsetsFile, 'offset.storage.file.filename'),
   ]
+  const otel = withTelemetry<StandaloneWorker>(process.env, logger, VERSION)
   try {
-    return await startWith(config, plugins, providers, connectorFiles, logger, releasePaths)
+    return otel.wrap(await startWith(config, plugins, providers, connectorFiles, logger, releasePaths))
   } catch (error) {
     for (const release of releasePaths) release()
     await providers.close()
+    await otel.telemetry?.stop()
     throw error
   }
 }
@@ -107,6 +113,16 @@ async function startWith(
   })
   // With `listeners=http://:0` the port is known only now; nothing has reported a status yet.
   worker.workerId = config.workerId(rest.port)
+  // Before the connectors start: their converters may use the worker's schema registry.
+  let services: WorkerServices
+  try {
+    services = await startWorkerServices({ config, log, logger, clientId: `sluice-${process.pid}` })
+  } catch (error) {
+    await rest.close()
+    await offsetStore.close()
+    await log.close()
+    throw error
+  }
   await herder.start()
   for (const props of connectorConfigs) {
     const name = props.name
@@ -121,10 +137,12 @@ async function startWith(
     rest,
     log,
     logger,
+    services,
     stop() {
       stopping ??= (async () => {
         await rest.close()
         await herder.stop()
+        await services.stop()
         await offsetStore.close()
         await log.close()
         await providers.close()

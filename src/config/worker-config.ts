@@ -8,6 +8,7 @@ import { AbstractConfig, ConfigDef, Range, validator } from '../api/config-def.t
 import { ConfigError } from '../api/errors.ts'
 import { readConfigFile } from './config-file.ts'
 import { propertiesFromEnv } from './properties.ts'
+import { servicesConfigDef } from './services-config.ts'
 
 const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter'
 
@@ -175,6 +176,7 @@ export const workerConfigDef = new ConfigDef()
     importance: 'LOW',
     documentation: 'Root log level: trace, debug, info, warn, error.',
   })
+  .defineAll(servicesConfigDef)
 
 export class WorkerConfig extends AbstractConfig {
   constructor(props: Readonly<Record<string, string>>, definition: ConfigDef = workerConfigDef) {

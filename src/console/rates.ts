@@ -1,6 +1,6 @@
 /**
  * Records per second from the worker's `GET /metrics` counters (Kafka Connect's source-/sink-task
- * metrics totals, as the Prometheus JMX exporter names them), sampled each time a page polls and
+ * metrics totals, under the names Strimzi's JMX-exporter rules give them), sampled each time a page polls and
  * kept for the last minutes while the console is open. A worker exports only the tasks it runs, so
  * in a cluster a connector whose tasks run elsewhere has no rate here. Parsing is pure (no DOM).
  */
@@ -13,10 +13,10 @@ export interface Counters {
 }
 
 const FIELDS: Record<string, keyof Counters> = {
-  kafka_connect_source_task_metrics_source_record_poll_total: 'sourcePolled',
-  kafka_connect_source_task_metrics_source_record_write_total: 'sourceWritten',
-  kafka_connect_sink_task_metrics_sink_record_read_total: 'sinkRead',
-  kafka_connect_sink_task_metrics_sink_record_send_total: 'sinkPut',
+  kafka_connect_source_task_source_record_poll_total: 'sourcePolled',
+  kafka_connect_source_task_source_record_write_total: 'sourceWritten',
+  kafka_connect_sink_task_sink_record_read_total: 'sinkRead',
+  kafka_connect_sink_task_sink_record_send_total: 'sinkPut',
 }
 
 const LINE = /^(\w+)\{connector="((?:[^"\\]|\\.)*)",task="(\d+)"\} (\S+)$/

@@ -6,6 +6,7 @@
  */
 import type { Converter, HeaderConverter } from '../api/converter.ts'
 import type { PluginDescriptor } from '../api/plugin.ts'
+import { AvroConverter } from './avro-converter.ts'
 import { ByteArrayConverter } from './byte-array-converter.ts'
 import { JsonConverter } from './json-converter.ts'
 import {
@@ -19,6 +20,7 @@ import {
 import { SimpleHeaderConverter } from './simple-header-converter.ts'
 import { StringConverter } from './string-converter.ts'
 
+export { AvroConverter } from './avro-converter.ts'
 export { ByteArrayConverter } from './byte-array-converter.ts'
 export { JsonConverter } from './json-converter.ts'
 export {
@@ -74,6 +76,7 @@ export const builtInConverters: readonly BuiltInConverter[] = Object.freeze([
   ...entries('org.apache.kafka.connect.converters.LongConverter', BOTH, () => new LongConverter()),
   ...entries('org.apache.kafka.connect.converters.FloatConverter', BOTH, () => new FloatConverter()),
   ...entries('org.apache.kafka.connect.converters.DoubleConverter', BOTH, () => new DoubleConverter()),
+  ...entries('io.confluent.connect.avro.AvroConverter', BOTH, () => new AvroConverter()),
 ])
 
 /** The built-in converter of this kind known by a class name or short alias. */

@@ -7,9 +7,8 @@ import type { PluginDescriptor } from '../api/plugin.ts'
 import type { State, TargetState } from '../common/states.ts'
 import type { ConfigInfos } from '../runtime/config-validation.ts'
 import type { ErrorMetrics } from '../runtime/errors/error-handler.ts'
-import type { TaskThroughput } from '../runtime/task-metrics.ts'
 import type { BrowsedRecords, LatestRecordsOptions, TopicSummary } from '../runtime/topic-browser.ts'
-import type { ConnectorType } from '../runtime/worker.ts'
+import type { ConnectorType, WorkerMetricsSnapshot } from '../runtime/worker.ts'
 
 export interface ConnectorInfo {
   name: string
@@ -43,12 +42,34 @@ export interface ConnectorOffset {
   offset: Record<string, unknown> | null
 }
 
+/** The worker's metrics plus, in distributed mode, its group's (`connect-worker-rebalance-metrics`). */
+export interface HerderMetrics extends WorkerMetricsSnapshot {
+  rebalance?: {
+    completedRebalances: number
+    epoch: number
+    leaderName: string
+    protocol: string
+    rebalancing: boolean
+    assignedConnectors: number
+    assignedTasks: number
+    /** ms since the last assignment was applied; NaN before the first. */
+    timeSinceLastRebalanceMs: number
+  }
+}
+
 export interface Herder {
   /** Resolves once the herder has loaded its state and started what it runs. */
   start(): Promise<void>
   stop(): Promise<void>
   /** True once startup completed (GET /health). */
   readonly ready: boolean
+  /**
+   * Whether the worker should get REST traffic (GET /ready, a Kubernetes readiness probe):
+   * standalone once started; distributed once started and while it is a member of its group.
+   */
+  readiness(): { ready: boolean; message: string }
+  /** Worker, connector, task and rebalance metrics (GET /metrics). */
+  workerMetrics(): HerderMetrics
   kafkaClusterId(): Promise<string>
 
   connectors(): string[]
@@ -77,16 +98,8 @@ export interface Herder {
   validateConnectorConfig(config: Props): Promise<ConfigInfos>
   plugins(): PluginDescriptor[]
 
-  /**
-   * Error counters (Kafka Connect's task-error-metrics) of each task that ran on this worker, with
-   * its record counters (source-/sink-task-metrics totals).
-   */
-  taskErrorMetrics(): {
-    connector: string
-    task: number
-    metrics: Readonly<ErrorMetrics>
-    throughput?: Readonly<TaskThroughput>
-  }[]
+  /** Error counters (Kafka Connect's task-error-metrics) of each task that ran on this worker. */
+  taskErrorMetrics(): { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[]
   /** KIP-558: topics recorded since the last reset; empty (not an error) for an unknown connector. */
   connectorActiveTopics(name: string): string[]
   resetConnectorActiveTopics(name: string): void

@@ -1,6 +1,6 @@
 /**
  * The web console's static files (`src/console/`, browser TypeScript): index.html, app.js and
- * app.css, with their gzip forms. Where they come from (docs/decisions/0018-web-console.md):
+ * app.css, with their gzip forms. Where they come from (docs/decisions/0022-web-console.md):
  *
  * - a worker run from the compiled package (`dist/src/...js`) serves `dist/console/`, written by
  *   `npm run build` (scripts/build-console.ts);

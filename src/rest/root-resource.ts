@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Herder } from '../herder/herder.ts'
 
-/** `/`, `/health` and Sluice's `/sluice/cluster`: what the worker is and whether it is ready. */
+/** `/`, `/health`, `/ready` and Sluice's `/sluice/cluster`: what the worker is and whether it is ready. */
 export function registerRootRoutes(app: FastifyInstance, options: { herder: Herder; version: string }): void {
   app.get('/', async () => ({
     version: options.version,
@@ -14,6 +14,14 @@ export function registerRootRoutes(app: FastifyInstance, options: { herder: Herd
       return { status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' }
     }
     return reply.code(503).send({ status: 'starting', message: 'Worker is still starting up.' })
+  })
+
+  // Sluice's own readiness (a Kubernetes readiness probe): /health says the worker started (liveness);
+  // /ready also says a distributed worker is a member of its group now, so it serves requests.
+  app.get('/ready', async (_request, reply) => {
+    const { ready, message } = options.herder.readiness()
+    if (ready) return { status: 'ready', message }
+    return reply.code(503).send({ status: 'not ready', message })
   })
 
   // Sluice's own: a distributed worker's generation, leadership, what it runs and its rebalance counters.

@@ -5,10 +5,17 @@
  * until it exists, and then passes everything on to it. A stop before it exists ends it quietly.
  */
 import type { State, TargetState, TaskId } from '../common/states.ts'
+import type { TaskMetrics } from './task-metrics.ts'
 import type { TaskRunner } from './task-runner.ts'
 
 /** What the worker does with a task, whether its runner exists yet or not. */
-export type RunningTask = Pick<TaskRunner, 'id' | 'state' | 'targetState' | 'start' | 'stop' | 'transitionTo'>
+export type RunningTask = Pick<
+  TaskRunner,
+  'id' | 'state' | 'targetState' | 'start' | 'stop' | 'transitionTo'
+> & {
+  /** Undefined while the task's config is still being resolved. */
+  readonly taskMetrics: TaskMetrics | undefined
+}
 
 export class ResolvingTask implements RunningTask {
   readonly id: TaskId
@@ -31,6 +38,10 @@ export class ResolvingTask implements RunningTask {
 
   get state(): State {
     return this.#runner?.state ?? 'UNASSIGNED'
+  }
+
+  get taskMetrics(): TaskMetrics | undefined {
+    return this.#runner?.taskMetrics
   }
 
   get targetState(): TargetState {

@@ -19,12 +19,15 @@
  */
 import type {
   ErrantRecordReporter,
+  MaybePromise,
   Props,
   SinkOffsets,
   SinkTask,
   SinkTaskContext,
   SinkTopicPartition,
 } from '../api/connector.ts'
+import { isPromise } from '../api/converter.ts'
+import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { ConnectError, errorMessage, isRetriable } from '../api/errors.ts'
 import { Headers } from '../api/headers.ts'
 import { SinkRecord } from '../api/records.ts'
@@ -34,12 +37,13 @@ import { taskIdString } from '../common/states.ts'
 import type { LogConsumer, LogRecord } from '../log/log.ts'
 import type { ConnectorConverters } from './converters.ts'
 import { type ErrorHandler, SKIP, type Stage } from './errors/error-handler.ts'
-import type { TaskThroughput } from './task-metrics.ts'
 import { TaskRunner, type TaskRunnerContext } from './task-runner.ts'
 import type { TransformationChain } from './transformation-chain.ts'
 
 const DEFAULT_RETRY_TIMEOUT_MS = 1000
 const MAX_POLL_BACKOFF_MS = 5000
+/** The converted headers of a record without headers. */
+const NO_HEADERS: readonly SchemaAndValue[] = []
 
 /** A batch whose `put` failed with a retriable error, to deliver again at `at` (epoch ms). */
 interface Redelivery {
@@ -59,8 +63,6 @@ export interface SinkTaskRunnerOptions {
   offsetFlushIntervalMs: number
   offsetFlushTimeoutMs: number
   errorHandler: ErrorHandler
-  /** Record counters for `GET /metrics`. */
-  throughput?: TaskThroughput
 }
 
 export class SinkTaskRunner extends TaskRunner {
@@ -86,7 +88,7 @@ export class SinkTaskRunner extends TaskRunner {
   readonly #pendingReports = new Set<Promise<void>>()
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SinkTaskRunnerOptions) {
-    super(ctx, initialTarget)
+    super(ctx, initialTarget, 'sink')
     this.#o = options
   }
 
@@ -157,17 +159,24 @@ export class SinkTaskRunner extends TaskRunner {
     if (this.#redelivery) waitMs = Math.max(0, Math.min(waitMs, this.#redelivery.at - Date.now()))
     // Polled even while a batch waits for redelivery (everything is paused then): the consumer
     // heartbeats, rebalances and calls the listener only inside poll().
+    const pollStart = this.metrics.now()
     const fetched = await this.#poll(waitMs)
+    let bytes = 0
+    for (const r of fetched) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
+    const batch = this.metrics.stage('poll', pollStart, fetched.length, { bytes })
     if (this.stopping || paused || this.#redelivery) {
       // Records fetched while pausing, stopping or redelivering are not delivered; rewind so they come again.
       this.#rewind(fetched)
       const retry = this.#redelivery
       if (retry && !this.stopping && !paused && Date.now() >= retry.at) {
-        await this.#deliver(retry.records, retry.fetched)
+        await this.#deliver(retry.records, retry.fetched, batch)
       }
       return
     }
-    await this.#deliver(await this.#convert(fetched), fetched)
+    const convertStart = this.metrics.now()
+    const records = await this.#convert(fetched)
+    this.metrics.stage('convert', convertStart, records.length, { batch })
+    await this.#deliver(records, fetched, batch)
   }
 
   /**
@@ -179,7 +188,6 @@ export class SinkTaskRunner extends TaskRunner {
     let fetched: LogRecord[] = []
     try {
       fetched = await this.#o.consumer.poll(waitMs)
-      if (this.#o.throughput) this.#o.throughput.recordsRead += fetched.length
       this.#pollFailures = 0
     } catch (error) {
       if (this.#rebalanceError === undefined && !isRetriable(error)) throw error
@@ -225,7 +233,8 @@ export class SinkTaskRunner extends TaskRunner {
       const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
       let converted: SinkRecord | null | typeof SKIP
       try {
-        converted = this.#convertOne(r, stage)
+        const result = this.#convertOne(r, stage)
+        converted = isPromise(result) ? await result : result
       } catch (error) {
         converted = await this.#o.errorHandler.handle(
           stage.current,
@@ -247,17 +256,56 @@ export class SinkTaskRunner extends TaskRunner {
     return out
   }
 
-  #convertOne(r: LogRecord, stage: { current: Stage }): SinkRecord | null {
-    const { converters, transforms } = this.#o
+  /**
+   * Converts (key, value, headers, in that order) and transforms one record. Synchronous unless a
+   * converter returns a promise (it must ask a schema registry); `stage` names the step at work.
+   */
+  #convertOne(r: LogRecord, stage: { current: Stage }): MaybePromise<SinkRecord | null> {
+    const { converters } = this.#o
     stage.current = 'KEY_CONVERTER'
     const key = converters.key.toConnectData(r.topic, r.key)
+    if (isPromise(key)) return key.then((k) => this.#convertValue(r, stage, k))
+    return this.#convertValue(r, stage, key)
+  }
+
+  #convertValue(
+    r: LogRecord,
+    stage: { current: Stage },
+    key: SchemaAndValue,
+  ): MaybePromise<SinkRecord | null> {
     stage.current = 'VALUE_CONVERTER'
-    const value = converters.value.toConnectData(r.topic, r.value)
+    const value = this.#o.converters.value.toConnectData(r.topic, r.value)
+    if (isPromise(value)) return value.then((v) => this.#convertHeaders(r, stage, key, v))
+    return this.#convertHeaders(r, stage, key, value)
+  }
+
+  #convertHeaders(
+    r: LogRecord,
+    stage: { current: Stage },
+    key: SchemaAndValue,
+    value: SchemaAndValue,
+  ): MaybePromise<SinkRecord | null> {
     stage.current = 'HEADER_CONVERTER'
+    if (r.headers.length === 0) return this.#assemble(r, stage, key, value, NO_HEADERS)
+    const converted = r.headers.map((h) => this.#o.converters.header.toConnectHeader(r.topic, h.key, h.value))
+    if (converted.some(isPromise)) {
+      return Promise.all(converted.map((c) => Promise.resolve(c))).then((values) =>
+        this.#assemble(r, stage, key, value, values),
+      )
+    }
+    return this.#assemble(r, stage, key, value, converted as SchemaAndValue[])
+  }
+
+  #assemble(
+    r: LogRecord,
+    stage: { current: Stage },
+    key: SchemaAndValue,
+    value: SchemaAndValue,
+    headerValues: readonly SchemaAndValue[],
+  ): SinkRecord | null {
     const headers = new Headers()
-    for (const h of r.headers) {
-      const converted = converters.header.toConnectHeader(r.topic, h.key, h.value)
-      headers.add(h.key, converted.value, converted.schema)
+    for (let i = 0; i < r.headers.length; i++) {
+      headers.add(r.headers[i].key, headerValues[i].value, headerValues[i].schema)
     }
     const record = new SinkRecord({
       topic: r.topic,
@@ -272,6 +320,7 @@ export class SinkTaskRunner extends TaskRunner {
       headers,
     })
     stage.current = 'TRANSFORMATION'
+    const { transforms } = this.#o
     return transforms.isEmpty ? record : transforms.apply(record)
   }
 
@@ -286,15 +335,15 @@ export class SinkTaskRunner extends TaskRunner {
         const original = this.#batchOriginals.get(
           `${tpKey({ topic: record.originalTopic, partition: record.originalKafkaPartition })}\u0000${record.originalKafkaOffset}`,
         )
-        const consumed = original ?? this.#reserialize(record)
-        const report = this.#o.errorHandler.reportErrant({
-          connector: this.id.connector,
-          task: this.id.task,
-          consumed,
-          executing: this.#o.task.constructor.name,
-          stage: 'TASK_PUT',
-          error,
-        })
+        const report = (async () =>
+          this.#o.errorHandler.reportErrant({
+            connector: this.id.connector,
+            task: this.id.task,
+            consumed: original ?? (await this.#reserialize(record)),
+            executing: this.#o.task.constructor.name,
+            stage: 'TASK_PUT',
+            error,
+          }))()
         this.#pendingReports.add(report)
         void report.finally(() => this.#pendingReports.delete(report)).catch(() => {})
         return report
@@ -303,27 +352,33 @@ export class SinkTaskRunner extends TaskRunner {
   }
 
   /** A record the task reports after its batch was gone: serialized again with the connector's converters. */
-  #reserialize(record: SinkRecord): LogRecord {
+  async #reserialize(record: SinkRecord): Promise<LogRecord> {
     const { converters } = this.#o
+    const headers = [...record.headers]
     return {
       topic: record.originalTopic,
       partition: record.originalKafkaPartition,
       offset: record.originalKafkaOffset,
       timestamp: record.timestamp ?? Date.now(),
       timestampType: 'CreateTime',
-      key: converters.key.fromConnectData(record.topic, record.keySchema, record.key),
-      value: converters.value.fromConnectData(record.topic, record.valueSchema, record.value),
-      headers: [...record.headers].map((h) => ({
-        key: h.key,
-        value: converters.header.fromConnectHeader(record.topic, h.key, h.schema, h.value),
-      })),
+      key: await converters.key.fromConnectData(record.topic, record.keySchema, record.key),
+      value: await converters.value.fromConnectData(record.topic, record.valueSchema, record.value),
+      headers: await Promise.all(
+        headers.map(async (h) => ({
+          key: h.key,
+          value: await converters.header.fromConnectHeader(record.topic, h.key, h.schema, h.value),
+        })),
+      ),
     }
   }
 
-  async #deliver(records: SinkRecord[], fetched: LogRecord[]): Promise<void> {
+  async #deliver(records: SinkRecord[], fetched: LogRecord[], batch: number): Promise<void> {
+    const start = this.metrics.now()
     try {
       await this.#o.task.put(records)
+      this.metrics.stage('put', start, records.length, { batch })
     } catch (error) {
+      this.metrics.stage('put', start, records.length, { batch, error })
       if (!isRetriable(error)) {
         throw new ConnectError('CONNECT', `the sink task failed in put(): ${errorMessage(error)}`, {
           cause: error,
@@ -339,7 +394,6 @@ export class SinkTaskRunner extends TaskRunner {
       }
       return
     }
-    if (this.#o.throughput) this.#o.throughput.recordsPut += records.length
     if (this.#redelivery) this.#endRedelivery()
     for (const r of fetched) {
       const key = tpKey(r)
@@ -410,9 +464,12 @@ export class SinkTaskRunner extends TaskRunner {
       if (this.#lastCommitted.get(key) !== value.offset) toCommit.set(key, value.offset)
     }
     if (toCommit.size === 0) return
+    const start = this.metrics.now()
     try {
       await this.#o.consumer.commit(toCommit)
+      this.metrics.stage('commit', start, 0)
     } catch (error) {
+      this.metrics.stage('commit', start, 0, { error })
       // WorkerSinkTask logs a failed commit and goes on: the offsets are committed by the next commit,
       // or — when the group rebalanced — the partitions are revoked or lost inside the next poll().
       if (!isRetriable(error)) throw error
@@ -434,6 +491,7 @@ export class SinkTaskRunner extends TaskRunner {
       this.#current.set(key, { topic: tp.topic, partition: tp.partition, offset: position })
       this.#lastCommitted.set(key, position)
     }
+    this.metrics.partitionCount = this.#assigned.size
     this.#applyPause()
     // Kafka's consumer logs where each assigned partition starts (ConsumerCoordinator, INFO): what an
     // operator needs to tell a replay or a gap after a rebalance.
@@ -479,6 +537,7 @@ export class SinkTaskRunner extends TaskRunner {
         this.#lastCommitted.delete(key)
         this.#taskPaused.delete(key)
       }
+      this.metrics.partitionCount = this.#assigned.size
       if (retry && retry.fetched.length === 0) this.#endRedelivery()
     }
   }

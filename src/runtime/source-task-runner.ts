@@ -22,7 +22,8 @@
  * Cancellation (a stop that timed out): the producer is closed, and no offset, `commit()`,
  * `commitRecord()` or send follows.
  */
-import { type Props, SourceTask, type SourceTaskContext } from '../api/connector.ts'
+import { type MaybePromise, type Props, SourceTask, type SourceTaskContext } from '../api/connector.ts'
+import { isPromise } from '../api/converter.ts'
 import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
 import type { SourceRecord } from '../api/records.ts'
 import type { TargetState } from '../common/states.ts'
@@ -33,7 +34,6 @@ import { Backoff } from './backoff.ts'
 import type { ConnectorConverters } from './converters.ts'
 import { type ErrorHandler, SKIP, type Stage } from './errors/error-handler.ts'
 import type { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
-import type { TaskThroughput } from './task-metrics.ts'
 import { TaskRunner, type TaskRunnerContext } from './task-runner.ts'
 import type { TopicCreator } from './topic-creator.ts'
 import type { TransformationChain } from './transformation-chain.ts'
@@ -53,11 +53,13 @@ export interface SourceTaskRunnerOptions {
   offsetFlushIntervalMs: number
   offsetFlushTimeoutMs: number
   errorHandler: ErrorHandler
-  /** Record counters for `GET /metrics`. */
-  throughput?: TaskThroughput
 }
 
 interface Batch {
+  /** Its number in the task's metrics (for tracing). */
+  no: number
+  /** Key and value bytes of `produce` (the producer's byte metrics). */
+  bytes: number
   /** Records as the task produced them (for `commitRecord`), aligned with `produced`. */
   originals: SourceRecord[]
   /** Index into `originals` of each record sent (transforms may drop some). */
@@ -92,7 +94,7 @@ export class SourceTaskRunner extends TaskRunner {
   readonly #cancelledSignal = Promise.withResolvers<void>()
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SourceTaskRunnerOptions) {
-    super(ctx, initialTarget)
+    super(ctx, initialTarget, 'source')
     this.#o = options
   }
 
@@ -134,9 +136,11 @@ export class SourceTaskRunner extends TaskRunner {
           continue
         }
         let records: SourceRecord[] | null
+        const pollStart = this.metrics.now()
         try {
           records = await task.poll()
         } catch (error) {
+          this.metrics.stage('poll', pollStart, 0, { error })
           if (!isRetriable(error) || this.stopping) throw error
           await this.#afterRetriablePoll(error)
           continue
@@ -147,8 +151,9 @@ export class SourceTaskRunner extends TaskRunner {
           this.setState('RUNNING')
           this.logger.info(`${taskIdString(this.id)}: poll succeeded again`)
         }
-        if (records && this.#o.throughput) this.#o.throughput.recordsPolled += records.length
-        if (records && records.length > 0 && !this.#failure && !this.cancelled) await this.#send(records)
+        const batchNo = this.metrics.stage('poll', pollStart, records?.length ?? 0)
+        if (records && records.length > 0 && !this.#failure && !this.cancelled)
+          await this.#send(records, batchNo)
         await this.#maybeCommit()
       }
       await this.#drain()
@@ -221,8 +226,11 @@ export class SourceTaskRunner extends TaskRunner {
     await Promise.resolve(this.#o.task.stop()).catch(() => {})
   }
 
-  async #send(records: SourceRecord[]): Promise<void> {
+  async #send(records: SourceRecord[], no: number): Promise<void> {
+    const convertStart = this.metrics.now()
     const batch: Batch = {
+      no,
+      bytes: 0,
       originals: records,
       sentIndex: [],
       produce: [],
@@ -248,7 +256,8 @@ export class SourceTaskRunner extends TaskRunner {
       const stage: { current: Stage } = { current: 'TRANSFORMATION' }
       let produced: ProduceRecord | null | typeof SKIP
       try {
-        produced = this.#process(original, stage)
+        const result = this.#process(original, stage)
+        produced = isPromise(result) ? await result : result
       } catch (error) {
         produced = await this.#o.errorHandler.handle(
           stage.current,
@@ -267,7 +276,9 @@ export class SourceTaskRunner extends TaskRunner {
       if (creating) await creating
       batch.sentIndex.push(i)
       batch.produce.push(produced)
+      batch.bytes += (produced.key?.length ?? 0) + (produced.value?.length ?? 0)
     }
+    this.metrics.stage('convert', convertStart, batch.produce.length, { batch: no })
     this.#inFlight.push(batch)
     // After a failure the batch waits for the resend, which keeps it in order behind the failed one.
     if (!this.#mustResend && !this.stopping) this.#dispatch(batch)
@@ -284,7 +295,7 @@ export class SourceTaskRunner extends TaskRunner {
   }
 
   /** Transforms and converts one record; `stage` tracks where a failure happened. */
-  #process(original: SourceRecord, stage: { current: Stage }): ProduceRecord | null {
+  #process(original: SourceRecord, stage: { current: Stage }): MaybePromise<ProduceRecord | null> {
     stage.current = 'TRANSFORMATION'
     const record = this.#o.transforms.isEmpty ? original : this.#o.transforms.apply(original)
     if (record === null) return null
@@ -302,15 +313,17 @@ export class SourceTaskRunner extends TaskRunner {
       return
     }
     batch.state = 'in-flight'
+    const start = this.metrics.now()
     batch.settled = this.#o.producer.send(batch.produce).then(
       (metadata) => {
         batch.state = 'acked'
         batch.metadata = metadata
-        if (this.#o.throughput) this.#o.throughput.recordsWritten += metadata.length
+        this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no, bytes: batch.bytes })
       },
       (error: unknown) => {
         batch.state = 'failed'
         batch.error = error
+        this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no, error })
         if (isRetriable(error)) this.#mustResend = true
         else
           this.#failure ??= new ConnectError(
@@ -374,6 +387,7 @@ export class SourceTaskRunner extends TaskRunner {
     if (this.cancelled) return
     while (this.#inFlight.length > 0 && this.#inFlight[0].state === 'acked') {
       const batch = this.#inFlight.shift()!
+      this.metrics.done(batch.originals.length)
       this.reportTopics(batch.produce)
       for (const { partition, offset } of batch.offsets.values()) {
         if (partition) this.#o.offsetWriter.offset(partition, offset)
@@ -418,9 +432,12 @@ export class SourceTaskRunner extends TaskRunner {
       this.#lastFlush = Date.now()
       this.#collectAcked()
       if (!this.#o.offsetWriter.hasPending) return
+      const start = this.metrics.now()
       try {
         await this.#o.offsetWriter.flush(this.#o.offsetFlushTimeoutMs)
+        this.metrics.stage('commit', start, 0)
       } catch (error) {
+        this.metrics.stage('commit', start, 0, { error })
         this.logger.warn(`${taskIdString(this.id)}: offset commit failed, will retry: ${errorMessage(error)}`)
         return
       }
@@ -436,25 +453,58 @@ export class SourceTaskRunner extends TaskRunner {
   }
 }
 
+/**
+ * Converts one record with the connector's converters. Synchronous unless a converter returns a
+ * promise (it must ask a schema registry); `stage` names the converter at work when one fails.
+ */
 function convert(
   record: SourceRecord,
   converters: ConnectorConverters,
   stage: { current: Stage },
-): ProduceRecord {
+): MaybePromise<ProduceRecord> {
   const { topic, headers } = record
   stage.current = 'KEY_CONVERTER'
   const key = converters.key.fromConnectData(topic, record.keySchema, record.key, headers)
+  if (isPromise(key)) return key.then((k) => convertValue(record, converters, stage, k))
+  return convertValue(record, converters, stage, key)
+}
+
+function convertValue(
+  record: SourceRecord,
+  converters: ConnectorConverters,
+  stage: { current: Stage },
+  key: Uint8Array | null,
+): MaybePromise<ProduceRecord> {
+  const { topic, headers } = record
   stage.current = 'VALUE_CONVERTER'
   const value = converters.value.fromConnectData(topic, record.valueSchema, record.value, headers)
+  if (isPromise(value)) return value.then((v) => convertHeaders(record, converters, stage, key, v))
+  return convertHeaders(record, converters, stage, key, value)
+}
+
+function convertHeaders(
+  record: SourceRecord,
+  converters: ConnectorConverters,
+  stage: { current: Stage },
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+): MaybePromise<ProduceRecord> {
+  const { topic, headers } = record
   stage.current = 'HEADER_CONVERTER'
   const out: ProduceRecord = { topic, key, value }
   if (record.kafkaPartition !== null) out.partition = record.kafkaPartition
   if (record.timestamp !== null) out.timestamp = record.timestamp
-  if (headers.size > 0) {
-    out.headers = [...headers].map((h) => ({
-      key: h.key,
-      value: converters.header.fromConnectHeader(topic, h.key, h.schema, h.value),
-    }))
+  if (headers.size === 0) return out
+  const converted = [...headers].map((h) =>
+    converters.header.fromConnectHeader(topic, h.key, h.schema, h.value),
+  )
+  const keys = [...headers].map((h) => h.key)
+  if (!converted.some(isPromise)) {
+    out.headers = converted.map((v, i) => ({ key: keys[i], value: v as Uint8Array | null }))
+    return out
   }
-  return out
+  return Promise.all(converted.map((c) => Promise.resolve(c))).then((values) => {
+    out.headers = values.map((v, i) => ({ key: keys[i], value: v }))
+    return out
+  })
 }

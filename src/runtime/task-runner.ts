@@ -13,6 +13,7 @@ import { runWithConnectLogger } from '../api/log.ts'
 import { asConnectLogger, type Logger } from '../common/logger.ts'
 import type { State, StatusListener, TargetState, TaskId } from '../common/states.ts'
 import { taskIdString } from '../common/states.ts'
+import { TaskMetrics } from './task-metrics.ts'
 
 export interface TaskRunnerContext {
   readonly id: TaskId
@@ -21,11 +22,15 @@ export interface TaskRunnerContext {
   readonly logger: Logger
   /** The group generation a status report carries, read at each report (0 when absent). */
   readonly generation?: () => number
+  /** Where the runner counts its work (the worker's metrics); a private one when absent. */
+  readonly metrics?: TaskMetrics
 }
 
 export abstract class TaskRunner {
   readonly id: TaskId
   protected readonly logger: Logger
+  /** The task's metrics; `metrics.stage()` is the runners' one hook for metrics and tracing. */
+  protected readonly metrics: TaskMetrics
   readonly #ctx: TaskRunnerContext
   #state: State = 'UNASSIGNED'
   #target: TargetState
@@ -34,15 +39,20 @@ export abstract class TaskRunner {
   #done: Promise<void> | undefined
   #targetChanged: (() => void) | undefined
 
-  constructor(ctx: TaskRunnerContext, initialTarget: TargetState) {
+  constructor(ctx: TaskRunnerContext, initialTarget: TargetState, taskType: 'source' | 'sink') {
     this.id = ctx.id
     this.#ctx = ctx
     this.#target = initialTarget
     this.logger = ctx.logger
+    this.metrics = ctx.metrics ?? new TaskMetrics(ctx.id.connector, ctx.id.task, taskType)
   }
 
   get state(): State {
     return this.#state
+  }
+
+  get taskMetrics(): TaskMetrics {
+    return this.metrics
   }
 
   get targetState(): TargetState {
@@ -132,6 +142,7 @@ export abstract class TaskRunner {
 
   protected setState(state: State, trace: string | null = null): void {
     this.#state = state
+    this.metrics.onState(state)
     // Java's WorkerTask skips the status update of a cancelled task: it may run elsewhere by now.
     if (this.#cancelled) return
     this.#ctx.statusListener.onTaskStatus(this.id, {

@@ -49,7 +49,7 @@ import { ResolvingTask, type RunningTask } from './resolving-task.ts'
 import { maskedError, maskingStatusListener } from './secret-masking.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
 import { SourceTaskRunner } from './source-task-runner.ts'
-import { newTaskThroughput, type TaskThroughput } from './task-metrics.ts'
+import { type StartupCounters, TaskMetrics } from './task-metrics.ts'
 import type { TaskRunner } from './task-runner.ts'
 import { TopicCreator } from './topic-creator.ts'
 import { TransformationChain } from './transformation-chain.ts'
@@ -82,6 +82,15 @@ interface RunningConnector {
   target: TargetState
 }
 
+/** What `GET /metrics` shows of this worker (Kafka Connect's worker, connector and task metric groups). */
+export interface WorkerMetricsSnapshot {
+  startup: Readonly<StartupCounters>
+  /** Connectors with an instance on this worker. */
+  connectors: { name: string; className: string; type: ConnectorType; version: string; state: State }[]
+  /** Tasks running on this worker. */
+  tasks: { id: TaskId; state: State; metrics: TaskMetrics; errors: Readonly<ErrorMetrics> | undefined }[]
+}
+
 /** What a task was started with, to start it again when a provider's value changes. */
 interface TaskSource {
   readonly id: TaskId
@@ -100,7 +109,6 @@ export class Worker {
   readonly #connectors = new Map<string, RunningConnector>()
   readonly #tasks = new Map<string, RunningTask>()
   readonly #errorHandlers = new Map<string, ErrorHandler>()
-  readonly #throughput = new Map<string, TaskThroughput>()
   readonly #providers: ConfigProviders
   /** Status reports with values from config providers masked in their traces. */
   readonly #status: StatusListener
@@ -109,6 +117,14 @@ export class Worker {
   readonly #reloads: ConfigReloads
   /** Restarts for a changed provider value in progress; a stop in the meantime cancels the restart. */
   readonly #reloading = new Map<string, { cancelled: boolean; done: Promise<void> }>()
+  readonly #startup: StartupCounters = {
+    connectorStartupAttempts: 0,
+    connectorStartupSuccesses: 0,
+    connectorStartupFailures: 0,
+    taskStartupAttempts: 0,
+    taskStartupSuccesses: 0,
+    taskStartupFailures: 0,
+  }
 
   constructor(options: WorkerOptions) {
     this.#o = options
@@ -184,10 +200,12 @@ export class Worker {
     const className = props['connector.class']
     let instance: Connector
     let type: ConnectorType
+    this.#startup.connectorStartupAttempts++
     try {
       type = this.connectorType(className)
       instance = this.newConnector(className)
     } catch (error) {
+      this.#startup.connectorStartupFailures++
       this.#reportConnector(name, 'FAILED', errorTrace(error))
       return false
     }
@@ -229,6 +247,7 @@ export class Worker {
       await this.#asConnector(name, () => instance.start(running.props))
     } catch (error) {
       if (this.#connectors.get(name) !== running) return false // stopped meanwhile: nothing to report
+      this.#startup.connectorStartupFailures++
       this.#o.logger.error(`connector ${name} failed to start: ${errorMessage(error)}`)
       running.state = 'FAILED'
       this.#reportConnector(name, 'FAILED', errorTrace(error))
@@ -245,6 +264,7 @@ export class Worker {
       return false
     }
     running.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING'
+    this.#startup.connectorStartupSuccesses++
     this.#reportConnector(name, running.state)
     this.#o.logger.info(`connector ${name} started (${className})`)
     if (running.resolution) this.#watchConnector(running, running.resolution)
@@ -345,6 +365,7 @@ export class Worker {
     if (this.#tasks.has(key))
       throw new ConnectError('CONFLICT', `task ${key} is already running on this worker`)
     const generation = options.generation
+    this.#startup.taskStartupAttempts++
     let runner: RunningTask
     if (hasReferences(connectorProps) || hasReferences(taskProps)) {
       // Built once the providers answered; stands in for the runner meanwhile.
@@ -383,7 +404,9 @@ export class Worker {
     generation: number | undefined,
   ): TaskRunner | undefined {
     try {
-      return this.#buildTask(id, connectorProps, taskProps, target, generation)
+      const runner = this.#buildTask(id, connectorProps, taskProps, target, generation)
+      this.#startup.taskStartupSuccesses++
+      return runner
     } catch (error) {
       this.#taskFailed(id, error, generation)
       return undefined
@@ -391,6 +414,7 @@ export class Worker {
   }
 
   #taskFailed(id: TaskId, error: unknown, generation: number | undefined): void {
+    this.#startup.taskStartupFailures++
     this.#o.logger.error(`task ${taskIdString(id)} could not be created: ${errorMessage(error)}`)
     this.#status.onTaskStatus(id, {
       state: 'FAILED',
@@ -531,7 +555,10 @@ export class Worker {
     const { config, log, plugins, logger } = this.#o
     const className = connectorProps['connector.class']
     const connector = this.newConnector(className)
+    const type = this.connectorType(className)
+    const metrics = new TaskMetrics(id.connector, id.task, type)
     const ctx = {
+      metrics,
       id,
       workerId: this.#workerId,
       statusListener: this.#status,
@@ -549,9 +576,7 @@ export class Worker {
       `connector-dlq-producer-${clientSuffix}`,
     )
     this.#errorHandlers.set(taskIdString(id), errorHandler)
-    const throughput = newTaskThroughput()
-    this.#throughput.set(taskIdString(id), throughput)
-    if (this.connectorType(className) === 'source') {
+    if (type === 'source') {
       const task = new ((connector as SourceConnector).taskClass())()
       return new SourceTaskRunner(ctx, target, {
         task,
@@ -580,7 +605,6 @@ export class Worker {
         offsetFlushIntervalMs: flushInterval,
         offsetFlushTimeoutMs: flushTimeout,
         errorHandler,
-        throughput,
       })
     }
     const task = new ((connector as SinkConnector).taskClass())()
@@ -598,7 +622,6 @@ export class Worker {
       offsetFlushIntervalMs: flushInterval,
       offsetFlushTimeoutMs: flushTimeout,
       errorHandler,
-      throughput,
     })
   }
 
@@ -625,9 +648,34 @@ export class Worker {
     return this.#errorHandlers.get(taskIdString(id))?.metrics
   }
 
-  /** Record counters of a task that ran on this worker (kept after it stops, until it is started again). */
-  taskThroughput(id: TaskId): Readonly<TaskThroughput> | undefined {
-    return this.#throughput.get(taskIdString(id))
+  /** The worker's metrics now: startup counters, its connectors and its tasks. */
+  metrics(): WorkerMetricsSnapshot {
+    const connectors: WorkerMetricsSnapshot['connectors'] = []
+    for (const c of this.#connectors.values()) {
+      let version = 'unknown'
+      try {
+        version = c.instance.version()
+      } catch {
+        // A connector whose version() throws is shown with version 'unknown'.
+      }
+      const className = this.#o.plugins.resolve(
+        c.props['connector.class'],
+        ['source', 'sink'],
+        'connector.class',
+      ).className
+      connectors.push({ name: c.name, className, type: c.type, version, state: c.state })
+    }
+    const tasks: WorkerMetricsSnapshot['tasks'] = []
+    for (const [key, runner] of this.#tasks) {
+      if (runner.taskMetrics === undefined) continue // still resolving its config
+      tasks.push({
+        id: runner.id,
+        state: runner.state,
+        metrics: runner.taskMetrics,
+        errors: this.#errorHandlers.get(key)?.metrics,
+      })
+    }
+    return { startup: { ...this.#startup }, connectors, tasks }
   }
 
   #reportConnector(name: string, state: State, trace: string | null = null): void {

@@ -7,11 +7,11 @@ const text = (written: number, put: number) =>
   [
     '# HELP kafka_connect_task_error_metrics_total_retries Retries of failed operations.',
     'kafka_connect_task_error_metrics_total_retries{connector="src",task="0"} 3',
-    '# TYPE kafka_connect_source_task_metrics_source_record_poll_total counter',
-    `kafka_connect_source_task_metrics_source_record_poll_total{connector="src",task="0"} ${written + 5}`,
-    `kafka_connect_source_task_metrics_source_record_write_total{connector="src",task="0"} ${written}`,
-    `kafka_connect_source_task_metrics_source_record_write_total{connector="src",task="1"} ${written}`,
-    `kafka_connect_sink_task_metrics_sink_record_send_total{connector="we \\"quote\\" \\\\ it",task="0"} ${put}`,
+    '# TYPE kafka_connect_source_task_source_record_poll_total counter',
+    `kafka_connect_source_task_source_record_poll_total{connector="src",task="0"} ${written + 5}`,
+    `kafka_connect_source_task_source_record_write_total{connector="src",task="0"} ${written}`,
+    `kafka_connect_source_task_source_record_write_total{connector="src",task="1"} ${written}`,
+    `kafka_connect_sink_task_sink_record_send_total{connector="we \\"quote\\" \\\\ it",task="0"} ${put}`,
   ].join('\n')
 
 describe('console throughput rates', () => {

@@ -36,7 +36,9 @@ const LAYERS: Record<string, readonly string[]> = {
   plugins: ['api', 'config-providers', 'connectors', 'converters', 'transforms'],
   runtime: ['api', 'common', 'config', 'log', 'plugins', 'storage'],
   herder: ['api', 'common', 'config', 'log', 'runtime', 'storage'],
-  rest: ['api', 'common', 'config', 'herder', 'plugins', 'runtime'],
+  services: ['api', 'common', 'config', 'log', 'storage'],
+  rest: ['api', 'common', 'config', 'herder', 'plugins', 'runtime', 'services'],
+  telemetry: ['api', 'common', 'runtime'],
   // Browser code: talks to a worker only over the REST API, so it imports nothing of src/.
   console: [],
 }
@@ -49,6 +51,8 @@ const PACKAGES: Record<string, readonly string[]> = {
   commander: ['cli/'],
   pg: ['connectors/'],
   mysql2: ['connectors/'],
+  avsc: ['api/avro/', 'converters/', 'connectors/', 'services/'],
+  ajv: ['services/'],
   mongodb: ['connectors/'],
   // A devDependency: bundles the web console (src/console/) when the worker runs from the sources.
   esbuild: ['rest/console-assets.ts'],

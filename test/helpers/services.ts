@@ -44,6 +44,14 @@ const MONGODB: Service = {
     '`npx node scripts/mongo.ts start` and export SLUICE_TEST_MONGODB=mongodb://127.0.0.1:27117/?directConnection=true',
 }
 
+const APICURIO: Service = {
+  variable: 'SLUICE_TEST_APICURIO',
+  name: 'Apicurio Registry',
+  howTo:
+    'run the tests with `npm test` (which starts it), or start it with `npx node scripts/apicurio.ts start` ' +
+    'and export SLUICE_TEST_APICURIO=http://127.0.0.1:18381/apis/ccompat/v7',
+}
+
 const CHROMIUM: Service = {
   variable: 'SLUICE_TEST_CHROMIUM',
   name: 'Chromium',
@@ -90,6 +98,10 @@ export const mariadbUrl = (): string => address(MARIADB)
 export const mongoSkipReason = (): string | false => skipReason(MONGODB)
 /** `mongodb://127.0.0.1:27117/?directConnection=true` of the test server (mongo-java-server). */
 export const mongoUrl = (): string => address(MONGODB)
+/** Why tests needing a Confluent-compatible registry (Apicurio) must skip, or `false`. */
+export const apicurioSkipReason = (): string | false => skipReason(APICURIO)
+/** The Confluent-compatible base URL of the test Apicurio Registry (`…/apis/ccompat/v7`). */
+export const apicurioUrl = (): string => address(APICURIO)
 
 /** Why the console's browser tests must skip, or `false`. */
 export const chromiumSkipReason = (): string | false => skipReason(CHROMIUM)

@@ -36,6 +36,7 @@ import {
   invalidConfigMessage,
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
+import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
 import {
   type BrowsedRecords,
   type LatestRecordsOptions,
@@ -52,6 +53,7 @@ import type {
   ConnectorOffset,
   ConnectorStateInfo,
   Herder,
+  HerderMetrics,
   TaskInfo,
   TaskStateInfo,
 } from '../herder.ts'
@@ -137,6 +139,38 @@ export class DistributedHerder implements Herder {
 
   get ready(): boolean {
     return this.#state.ready
+  }
+
+  readiness(): { ready: boolean; message: string } {
+    if (!this.#state.ready)
+      return { ready: false, message: `Worker has not joined group '${this.#config.groupId}' yet.` }
+    if (this.#state.current === undefined)
+      return {
+        ready: false,
+        message: `Worker lost its membership in group '${this.#config.groupId}' and is rejoining.`,
+      }
+    return {
+      ready: true,
+      message: `Worker is a member of group '${this.#config.groupId}' and serving requests.`,
+    }
+  }
+
+  workerMetrics(): HerderMetrics {
+    const current = this.#state.current
+    const last = this.#state.lastAssignedAt
+    return {
+      ...this.#worker.metrics(),
+      rebalance: {
+        completedRebalances: this.#state.counters.rebalances,
+        epoch: this.generationId,
+        leaderName: current?.leaderUrl ?? '',
+        protocol: current?.protocol ?? '',
+        rebalancing: this.#state.stale,
+        assignedConnectors: this.#state.ownedConnectors.size,
+        assignedTasks: this.#state.ownedTasks.size,
+        timeSinceLastRebalanceMs: last === 0 ? Number.NaN : Date.now() - last,
+      },
+    }
   }
 
   /** The generation (for status records), -1 while not a member. */
@@ -239,12 +273,11 @@ export class DistributedHerder implements Herder {
     return this.#worker.plugins.list()
   }
 
-  taskErrorMetrics(): ReturnType<Herder['taskErrorMetrics']> {
-    const out: ReturnType<Herder['taskErrorMetrics']> = []
+  taskErrorMetrics(): { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] {
+    const out: { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] = []
     for (const t of this.#state.ownedTasks.values()) {
       const metrics = this.#worker.taskErrorMetrics(t)
-      const throughput = this.#worker.taskThroughput(t)
-      if (metrics) out.push({ connector: t.connector, task: t.task, metrics, throughput })
+      if (metrics) out.push({ connector: t.connector, task: t.task, metrics })
     }
     return out
   }

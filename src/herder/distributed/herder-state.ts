@@ -44,6 +44,8 @@ export class HerderState {
   readonly ownedConnectors = new Set<string>()
   readonly ownedTasks = new Map<string, TaskId>()
   readonly counters: RebalanceCounters = { rebalances: 0, taskStarts: 0, taskStops: 0 }
+  /** When the last assignment was received (epoch ms), 0 before the first. */
+  lastAssignedAt = 0
   /** Wakes the herder loop (set while it waits). */
   wake: (() => void) | undefined
 

@@ -305,6 +305,7 @@ export class Rebalancer {
       protocol,
     }
     this.#c.state.counters.rebalances++
+    this.#c.state.lastAssignedAt = Date.now()
     if (assignment.error === CONFIG_MISMATCH) {
       this.#c.state.rejoinRequested ??= 'config mismatch with the leader'
       await this.#c.configs.readToEnd().catch(() => {})

@@ -13,6 +13,7 @@ import {
   invalidConfigMessage,
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
+import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
 import {
   type BrowsedRecords,
   type LatestRecordsOptions,
@@ -29,6 +30,7 @@ import type {
   ConnectorOffset,
   ConnectorStateInfo,
   Herder,
+  HerderMetrics,
   TaskInfo,
   TaskStateInfo,
 } from '../herder.ts'
@@ -73,6 +75,16 @@ export class StandaloneHerder implements Herder {
 
   get ready(): boolean {
     return this.#ready
+  }
+
+  readiness(): { ready: boolean; message: string } {
+    return this.#ready
+      ? { ready: true, message: 'Worker has completed startup and is ready to handle requests.' }
+      : { ready: false, message: 'Worker is still starting up.' }
+  }
+
+  workerMetrics(): HerderMetrics {
+    return this.#worker.metrics()
   }
 
   async start(): Promise<void> {
@@ -246,13 +258,12 @@ export class StandaloneHerder implements Herder {
     return this.#worker.plugins.list()
   }
 
-  taskErrorMetrics(): ReturnType<Herder['taskErrorMetrics']> {
-    const out: ReturnType<Herder['taskErrorMetrics']> = []
+  taskErrorMetrics(): { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] {
+    const out: { connector: string; task: number; metrics: Readonly<ErrorMetrics> }[] = []
     for (const [connector, entry] of this.#connectors) {
       entry.taskConfigs.forEach((_, task) => {
         const metrics = this.#worker.taskErrorMetrics({ connector, task })
-        const throughput = this.#worker.taskThroughput({ connector, task })
-        if (metrics) out.push({ connector, task, metrics, throughput })
+        if (metrics) out.push({ connector, task, metrics })
       })
     }
     return out

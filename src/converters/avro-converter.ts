@@ -1,0 +1,357 @@
+/**
+ * `io.confluent.connect.avro.AvroConverter`, byte-compatible with Confluent's: Connect data ↔ Avro
+ * with the mapping of Confluent's AvroData (src/api/avro), framed with the schema registry wire
+ * format (wire-format.ts: V0 written, V0 and V1 read), schemas registered in and fetched from a
+ * Confluent-compatible Schema Registry (schema-registry-client.ts).
+ *
+ * Writing (`fromConnectData`): the Connect schema's Avro schema is registered under the subject
+ * of the subject name strategy (`auto.register.schemas`, default), or looked up without
+ * registering, or replaced by the subject's latest version (`use.latest.version`) or a fixed id
+ * (`use.schema.id`). Reading (`toConnectData`): the schema of the id in the bytes is fetched, and
+ * the Connect schema carries the registry version of that schema under the reader's subject (as
+ * Confluent's converter does, so storage sinks see schema versions).
+ *
+ * Once a schema or id has been seen, conversions are synchronous and answered from caches; the
+ * first sight of one returns a promise (the registry is asked). Failures name the topic and side:
+ * `DataError` for data that cannot be converted (unknown magic byte, unknown id, a value that
+ * does not fit), `RetriableError` when the registry cannot be reached after the client's retries.
+ *
+ * Deviations: schemaless data (a null schema with a value) is refused rather than written with
+ * Confluent's catch-all schema; the `__key_schema_id`/`__value_schema_id` header framing is not
+ * read (the runtime hands converters no raw headers).
+ */
+import { AvroData, type AvroReader, type AvroWriter } from '../api/avro/avro-data.ts'
+import { avroDataOptionsFrom, defineAvroDataConfig } from '../api/avro/avro-data-config.ts'
+import { type AvroSchema, fullName, isNamed } from '../api/avro/avro-schema.ts'
+import type { ConfigDef } from '../api/config-def.ts'
+import type { MaybePromise } from '../api/connector.ts'
+import type { Converter, HeaderConverter } from '../api/converter.ts'
+import { isPlainlyValid, type Schema, validateValue } from '../api/data/schema.ts'
+import { NULL_SCHEMA_AND_VALUE, type SchemaAndValue } from '../api/data/schema-and-value.ts'
+import { ConnectError, DataError, errorMessage, RetriableError } from '../api/errors.ts'
+import { newConverterConfigDef, withConverterType } from './converter-config.ts'
+import {
+  type RegistrySchema,
+  SchemaRegistryClient,
+  SchemaRegistryError,
+} from './schema-registry/schema-registry-client.ts'
+import { defineSerdeConfig, type SerdeSettings, serdeSettings } from './schema-registry/serde-config.ts'
+import { type SchemaRef, unframe, V0_HEADER_SIZE } from './schema-registry/wire-format.ts'
+
+export function avroConverterConfigDef(): ConfigDef {
+  return defineAvroDataConfig(defineSerdeConfig(newConverterConfigDef()))
+}
+
+/** A Connect schema ready to write on one topic: its framing header and encoder. */
+interface PreparedWriter {
+  readonly header: Buffer
+  readonly writer: AvroWriter
+}
+
+/** What one schema id reads into on one topic. */
+interface PreparedReader {
+  readonly reader: AvroReader
+}
+
+const MAX_PREPARED = 1000
+
+/** The subject-name input of a schema: a named type's full name, else its type name. */
+function recordName(avro: AvroSchema): string {
+  return isNamed(avro) ? fullName(avro) : avro.type
+}
+
+function isAvro(schema: RegistrySchema): boolean {
+  return schema.schemaType === undefined || schema.schemaType === 'AVRO'
+}
+
+export class AvroConverter implements Converter, HeaderConverter {
+  #isKey = false
+  #settings: SerdeSettings | undefined
+  #client: SchemaRegistryClient | undefined
+  #data = new AvroData()
+  /** Per topic, per Connect schema (identity): the prepared writer. */
+  #writers = new Map<string, WeakMap<Schema, PreparedWriter>>()
+  /** Per topic and schema reference: the prepared reader. */
+  #readers = new Map<string, PreparedReader>()
+  #scratch = Buffer.allocUnsafe(4096)
+  /** The reader of the last record read, for the common run of records of one schema. */
+  #lastRead: { topic: string; id: number; ref: SchemaRef; prepared: PreparedReader } | undefined
+
+  config(): ConfigDef {
+    return avroConverterConfigDef()
+  }
+
+  /** As a key or value converter pass `isKey`; as a header converter the values' subject is used. */
+  configure(configs: Readonly<Record<string, string>>, isKey?: boolean): void {
+    const parsed = avroConverterConfigDef().parse(
+      isKey === undefined ? { 'converter.type': 'header', ...configs } : withConverterType(configs, isKey),
+    )
+    this.#isKey = isKey ?? false
+    this.#settings = serdeSettings(parsed)
+    this.#client?.close()
+    this.#client = new SchemaRegistryClient(this.#settings.client)
+    this.#data = new AvroData(avroDataOptionsFrom(parsed))
+    this.#writers = new Map()
+    this.#readers = new Map()
+    this.#lastRead = undefined
+  }
+
+  close(): void {
+    this.#client?.close()
+  }
+
+  get #side(): string {
+    return this.#isKey ? 'key' : 'value'
+  }
+
+  fromConnectData(topic: string, schema: Schema | null, value: unknown): MaybePromise<Uint8Array | null> {
+    if (value === null || value === undefined) return null
+    if (schema === null) {
+      throw new DataError(
+        `Failed to serialize Avro data from topic ${topic} (record ${this.#side}): the ${this.#side} has no schema; ` +
+          'AvroConverter writes only data with a Connect schema (use JsonConverter with schemas.enable=false for schemaless data)',
+      )
+    }
+    let perTopic = this.#writers.get(topic)
+    const prepared = perTopic?.get(schema)
+    if (prepared !== undefined) return this.#encode(topic, prepared, value)
+    return this.#prepareWriter(topic, schema).then((p) => {
+      if (perTopic === undefined) {
+        perTopic = new WeakMap()
+        if (this.#writers.size >= MAX_PREPARED) this.#writers.clear()
+        this.#writers.set(topic, perTopic)
+      }
+      perTopic.set(schema, p)
+      return this.#encode(topic, p, value)
+    })
+  }
+
+  toConnectData(topic: string, value: Uint8Array | null): MaybePromise<SchemaAndValue> {
+    if (value === null || value === undefined) return NULL_SCHEMA_AND_VALUE
+    // Fast path: V0 framing with the same topic and id as the previous record.
+    const last = this.#lastRead
+    if (last !== undefined && topic === last.topic && value.length >= V0_HEADER_SIZE && value[0] === 0) {
+      const buffer = asBuffer(value)
+      if (buffer.readInt32BE(1) === last.id)
+        return this.#decodeAt(topic, last.prepared, buffer, V0_HEADER_SIZE, last.ref)
+    }
+    let framed: ReturnType<typeof unframe>
+    try {
+      framed = unframe(value, `the ${this.#side}`)
+    } catch (error) {
+      throw this.#deserializeError(topic, error)
+    }
+    const ref = framed.ref
+    const key = `${topic}\u0000${ref.kind === 'id' ? ref.id : ref.guid}`
+    const prepared = this.#readers.get(key)
+    if (prepared !== undefined) {
+      if (ref.kind === 'id') this.#lastRead = { topic, id: ref.id, ref, prepared }
+      return this.#decodeAt(topic, prepared, framed.payload, 0, ref)
+    }
+    return this.#prepareReader(topic, ref).then((p) => {
+      if (this.#readers.size >= MAX_PREPARED)
+        this.#readers.delete(this.#readers.keys().next().value as string)
+      this.#readers.set(key, p)
+      return this.#decodeAt(topic, p, framed.payload, 0, ref)
+    })
+  }
+
+  fromConnectHeader(
+    topic: string,
+    _headerKey: string,
+    schema: Schema | null,
+    value: unknown,
+  ): MaybePromise<Uint8Array | null> {
+    return this.fromConnectData(topic, schema, value)
+  }
+
+  toConnectHeader(topic: string, _headerKey: string, value: Uint8Array | null): MaybePromise<SchemaAndValue> {
+    return this.toConnectData(topic, value)
+  }
+
+  #encode(topic: string, prepared: PreparedWriter, value: unknown): Uint8Array {
+    let avroValue: unknown
+    try {
+      const { connect } = prepared.writer
+      if (!isPlainlyValid(connect, value)) validateValue(connect, value)
+      avroValue = prepared.writer.toAvro(value)
+      for (;;) {
+        const end = prepared.writer.type.encode(avroValue, this.#scratch, V0_HEADER_SIZE)
+        if (end >= 0) {
+          const out = Buffer.allocUnsafe(end)
+          prepared.header.copy(out, 0)
+          this.#scratch.copy(out, V0_HEADER_SIZE, V0_HEADER_SIZE, end)
+          return out
+        }
+        this.#scratch = Buffer.allocUnsafe(
+          Math.max(this.#scratch.length * 2, V0_HEADER_SIZE - end + this.#scratch.length),
+        )
+      }
+    } catch (error) {
+      throw this.#serializeError(topic, error)
+    }
+  }
+
+  async #prepareWriter(topic: string, schema: Schema): Promise<PreparedWriter> {
+    const settings = this.#settings!
+    const client = this.#client!
+    let writer: AvroWriter
+    try {
+      writer = this.#data.writerFor(schema)
+    } catch (error) {
+      throw this.#serializeError(topic, error)
+    }
+    const strategy = this.#isKey ? settings.keySubject : settings.valueSubject
+    const subject = strategy(topic, this.#isKey, recordName(writer.avro))
+    try {
+      // Confluent's order: auto.register.schemas wins; use.schema.id and use.latest.version apply without it.
+      let id: number
+      if (settings.autoRegister) {
+        id = await client.register(subject, { schema: writer.text }, settings.normalize)
+      } else if (settings.useSchemaId >= 0) {
+        id = settings.useSchemaId
+        const fixed = await client.getSchemaById(id)
+        if (!isAvro(fixed))
+          throw new DataError(`use.schema.id=${id} is a ${fixed.schemaType} schema, not Avro`)
+        writer = this.#data.writerWith(schema, fixed.schema)
+      } else if (settings.useLatestVersion) {
+        const latest = await client.getLatest(subject)
+        if (!isAvro(latest)) {
+          throw new DataError(`the latest schema of subject '${subject}' is ${latest.schemaType}, not Avro`)
+        }
+        id = latest.id
+        writer = this.#data.writerWith(schema, latest.schema)
+      } else {
+        id = (await client.lookup(subject, { schema: writer.text }, settings.normalize)).id
+      }
+      const header = Buffer.allocUnsafe(V0_HEADER_SIZE)
+      header[0] = 0
+      header.writeInt32BE(id, 1)
+      return { header, writer }
+    } catch (error) {
+      if (error instanceof SchemaRegistryError && error.errorCode === 40403 && !settings.autoRegister) {
+        throw this.#serializeError(
+          topic,
+          new DataError(
+            `the schema is not registered under subject '${subject}' and auto.register.schemas=false: register it first, or enable auto.register.schemas`,
+            { cause: error },
+          ),
+        )
+      }
+      throw this.#serializeError(topic, error)
+    }
+  }
+
+  async #prepareReader(topic: string, ref: SchemaRef): Promise<PreparedReader> {
+    const client = this.#client!
+    const what = ref.kind === 'id' ? `schema id ${ref.id}` : `schema guid ${ref.guid}`
+    try {
+      const registered: RegistrySchema & { id?: number } =
+        ref.kind === 'id' ? await client.getSchemaById(ref.id) : await client.getSchemaByGuid(ref.guid)
+      if (!isAvro(registered)) {
+        throw new DataError(
+          `${what} is a ${registered.schemaType} schema, not Avro: use the converter for that format`,
+        )
+      }
+      // Parse once without a version to learn the subject, then find the version under it.
+      const unversioned = this.#data.readerFor(registered.schema)
+      const strategy = this.#isKey ? this.#settings!.keySubject : this.#settings!.valueSubject
+      const subject = strategy(topic, this.#isKey, recordName(unversioned.avro))
+      const version = await this.#versionOf(subject, registered, ref.kind === 'id' ? ref.id : registered.id)
+      return {
+        reader: version === undefined ? unversioned : this.#data.readerFor(registered.schema, version),
+      }
+    } catch (error) {
+      if (error instanceof SchemaRegistryError && error.httpStatus === 404) {
+        throw this.#deserializeError(
+          topic,
+          new DataError(
+            `${what} is not in the schema registry at ${client.displayUrls}: ${error.registryMessage}`,
+            {
+              cause: error,
+            },
+          ),
+        )
+      }
+      throw this.#deserializeError(topic, error)
+    }
+  }
+
+  /** The registry version of a schema under the subject; undefined when it is not registered there. */
+  async #versionOf(
+    subject: string,
+    schema: RegistrySchema,
+    id: number | undefined,
+  ): Promise<number | undefined> {
+    const client = this.#client!
+    try {
+      return (await client.lookup(subject, { schema: schema.schema, references: schema.references })).version
+    } catch (error) {
+      // Not under this subject (40401 subject, 40403 schema): look at where the id is registered.
+      if (!(error instanceof SchemaRegistryError) || error.httpStatus !== 404) throw error
+      if (id === undefined) return undefined
+    }
+    try {
+      const versions = await client.getIdVersions(id)
+      return (
+        versions.find((v) => v.subject === subject) ?? (versions.length === 1 ? versions[0] : undefined)
+      )?.version
+    } catch (error) {
+      if (error instanceof SchemaRegistryError && error.httpStatus === 404) return undefined
+      throw error
+    }
+  }
+
+  /** Decodes the Avro body starting at `offset` (bytes after the body are ignored, as Java's decoder does). */
+  #decodeAt(
+    topic: string,
+    prepared: PreparedReader,
+    bytes: Buffer,
+    offset: number,
+    ref: SchemaRef,
+  ): SchemaAndValue {
+    const { reader } = prepared
+    try {
+      let decoded: { value: unknown; offset: number }
+      try {
+        decoded = reader.type.decode(bytes, offset)
+      } catch (error) {
+        throw new DataError(`invalid Avro data: ${(error as Error).message}`, { cause: error })
+      }
+      if (decoded.offset < 0) throw new DataError('the Avro data is truncated')
+      return { schema: reader.connect, value: reader.toConnect(decoded.value) }
+    } catch (error) {
+      const what = ref.kind === 'id' ? `schema id ${ref.id}` : `schema guid ${ref.guid}`
+      throw this.#deserializeError(
+        topic,
+        new DataError(`the payload does not match ${what}: ${errorMessage(error)}`, { cause: error }),
+      )
+    }
+  }
+
+  #serializeError(topic: string, error: unknown): ConnectError {
+    return wrap(`Failed to serialize Avro data from topic ${topic} (record ${this.#side})`, error)
+  }
+
+  #deserializeError(topic: string, error: unknown): ConnectError {
+    return wrap(
+      `Converting byte[] to Kafka Connect data failed due to serialization error of topic ${topic} (record ${this.#side})`,
+      error,
+    )
+  }
+}
+
+/** The same kind of error (data, retriable, config), its message prefixed with where it happened. */
+function wrap(prefix: string, error: unknown): ConnectError {
+  const message = `${prefix}: ${errorMessage(error)}`
+  if (error instanceof RetriableError || (error instanceof ConnectError && error.retriable)) {
+    return new RetriableError(message, { cause: error })
+  }
+  if (error instanceof ConnectError && error.code !== 'DATA')
+    return new ConnectError(error.code, message, { cause: error, key: error.key })
+  return new DataError(message, { cause: error })
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
