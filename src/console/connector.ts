@@ -190,7 +190,6 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
   let status: ConnectorStatus | undefined
   let info: ConnectorInfo | undefined
   let offsets: ConnectorOffsets | undefined
-  let gone = false
 
   const updateButtons = () => {
     const state = status?.connector.state
@@ -530,7 +529,6 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
   }
 
   const refresh = async () => {
-    if (gone) return
     try {
       const first = status === undefined
       ;[status] = await Promise.all([api.status(name), sampleThroughput()])
@@ -541,7 +539,8 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
       renderThroughput()
     } catch (caught) {
       if (caught instanceof ApiError && caught.status === 404) {
-        gone = true
+        // Deleted, or (in a cluster, just after it was created) not known to this worker yet: the
+        // page keeps asking, and shows the connector once its status appears.
         replace(error, errorBlock(caught), h('p', null, h('a', { href: '#/' }, 'Back to the overview')))
       } else {
         replace(error, errorBlock(caught))
@@ -570,7 +569,7 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     )
   }
 
-  void (async () => {
+  const loadInfo = async () => {
     try {
       info = await api.info(name)
       await renderConfig()
@@ -578,12 +577,15 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     } catch (caught) {
       if (!(caught instanceof ApiError && caught.status === 404)) replace(error, errorBlock(caught))
     }
-  })()
+  }
+  void loadInfo()
   void loadOffsets()
   // Offsets and active topics change slowly: refreshed every fifth status poll (10 s).
   let polls = 0
   const stopSlow = poll(REFRESH_MS, async () => {
-    if (++polls % 5 !== 0 || gone) return
+    // Config not read yet (a connector this worker did not know when the page opened): retried.
+    if (!info && status) await loadInfo()
+    if (++polls % 5 !== 0) return
     await Promise.all([offsetsEditor.hidden ? loadOffsets() : undefined, loadTopics()])
   })
   const stopStatus = poll(REFRESH_MS, refresh)
