@@ -8,6 +8,7 @@
  * the tests that need the service skip with it (see test/helpers/services.ts).
  */
 import { ensureApicurio, stopApicurio } from '../scripts/apicurio.ts'
+import { ensureChromium } from '../scripts/chromium.ts'
 import { ensureKafka, stopKafka } from '../scripts/kafka.ts'
 import { ensureMariadb } from '../scripts/mariadb.ts'
 import { ensureMongo, stopMongo } from '../scripts/mongo.ts'
@@ -61,6 +62,7 @@ export async function globalSetup(): Promise<void> {
       apicurioStartedHere = apicurio.startedHere
       return apicurio.url
     }),
+    provide('SLUICE_TEST_CHROMIUM', 'Chromium', () => ensureChromium()),
   ])
 }
 

@@ -44,6 +44,7 @@ export async function runDemo(options: DemoOptions): Promise<StandaloneWorker> {
       '',
       `Sluice demo: ${input} → topic demo-lines (embedded log) → ${output}`,
       `REST API: ${base}   try: curl ${base}/connectors/demo-source/status`,
+      `Web console: ${base}/ui/`,
       'Ctrl-C stops; run again and it resumes where it left off.',
       '',
     ].join('\n'),

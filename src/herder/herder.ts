@@ -7,6 +7,7 @@ import type { PluginDescriptor } from '../api/plugin.ts'
 import type { State, TargetState } from '../common/states.ts'
 import type { ConfigInfos } from '../runtime/config-validation.ts'
 import type { ErrorMetrics } from '../runtime/errors/error-handler.ts'
+import type { BrowsedRecords, LatestRecordsOptions, TopicSummary } from '../runtime/topic-browser.ts'
 import type { ConnectorType, WorkerMetricsSnapshot } from '../runtime/worker.ts'
 
 export interface ConnectorInfo {
@@ -108,6 +109,11 @@ export interface Herder {
   /** Alters offsets of a STOPPED connector; resolves with the API's message. */
   alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string>
   resetConnectorOffsets(name: string): Promise<string>
+
+  /** The log's topics with their partitions' offset ranges (read-only; the web console's topic list). */
+  topics(): Promise<TopicSummary[]>
+  /** The latest records of a topic, bounded (read-only; the console's topic and dead-letter view). */
+  topicRecords(topic: string, options: LatestRecordsOptions): Promise<BrowsedRecords>
 
   /**
    * Distributed only: the internal `POST /connectors/{c}/tasks` by which a connector's owner hands

@@ -18,6 +18,7 @@ import type { Herder } from '../herder/herder.ts'
 import type { Loggers } from '../herder/loggers.ts'
 import { registerConnectorPluginRoutes } from './connector-plugins-resource.ts'
 import { registerConnectorRoutes } from './connectors-resource.ts'
+import { registerConsoleRoutes } from './console-resource.ts'
 import { forwardRequest } from './forwarding.ts'
 import { registerLoggerRoutes } from './loggers-resource.ts'
 import { registerMetricsRoutes } from './metrics-resource.ts'
@@ -30,6 +31,7 @@ import {
   tlsSettings,
 } from './rest-security.ts'
 import { registerRootRoutes } from './root-resource.ts'
+import { registerTopicRoutes } from './topics-resource.ts'
 
 export interface RestServerOptions {
   herder: Herder
@@ -221,6 +223,8 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   registerConnectorPluginRoutes(app, options.herder)
   registerMetricsRoutes(app, options.herder)
   if (options.loggers) registerLoggerRoutes(app, options.loggers)
+  registerConsoleRoutes(app)
+  registerTopicRoutes(app, options.herder)
   let address: string
   try {
     address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })

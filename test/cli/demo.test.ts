@@ -44,6 +44,12 @@ describe('npm start (sluice demo)', () => {
       )
       assert.equal(status.body.connector.state, 'RUNNING')
       assert.match(stdout, /delivered: \{"n":1,/)
+      // The web console, from a fresh checkout with no build step.
+      const consoleUrl = /Web console: (http:\/\/\S+)/.exec(stdout)?.[1]
+      assert.equal(consoleUrl, `${base}/ui/`)
+      const page = await fetch(consoleUrl)
+      assert.equal(page.status, 200)
+      assert.match(await page.text(), /<script type="module" src="app\.js">/)
     } finally {
       child.kill('SIGTERM')
     }

@@ -60,6 +60,13 @@ const APICURIO: Service = {
     'and export SLUICE_TEST_APICURIO=http://127.0.0.1:18381/apis/ccompat/v7',
 }
 
+const CHROMIUM: Service = {
+  variable: 'SLUICE_TEST_CHROMIUM',
+  name: 'Chromium',
+  howTo:
+    "install Debian's package (apt-get install -y chromium) and export SLUICE_TEST_CHROMIUM=/usr/bin/chromium",
+}
+
 function skipReason(service: Service): string | false {
   if (isCI || process.env[service.variable]) return false
   const unavailable = process.env[`${service.variable}_UNAVAILABLE`]
@@ -108,3 +115,8 @@ export const s3Url = (): string => address(S3)
 export const apicurioSkipReason = (): string | false => skipReason(APICURIO)
 /** The Confluent-compatible base URL of the test Apicurio Registry (`…/apis/ccompat/v7`). */
 export const apicurioUrl = (): string => address(APICURIO)
+
+/** Why the console's browser tests must skip, or `false`. */
+export const chromiumSkipReason = (): string | false => skipReason(CHROMIUM)
+/** Path of the headless Chromium binary (`/usr/bin/chromium`). */
+export const chromiumExecutable = (): string => address(CHROMIUM)

@@ -37,6 +37,13 @@ import {
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
 import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
+import {
+  type BrowsedRecords,
+  type LatestRecordsOptions,
+  latestRecords,
+  type TopicSummary,
+  topicSummaries,
+} from '../../runtime/topic-browser.ts'
 import type { Worker } from '../../runtime/worker.ts'
 import type { KafkaConfigStore } from '../../storage/kafka/kafka-config-store.ts'
 import type { KafkaStatusStore } from '../../storage/kafka/kafka-status-store.ts'
@@ -281,6 +288,14 @@ export class DistributedHerder implements Herder {
 
   resetConnectorActiveTopics(name: string): void {
     this.#status.resetActiveTopics(name)
+  }
+
+  topics(): Promise<TopicSummary[]> {
+    return topicSummaries(this.#worker.log)
+  }
+
+  topicRecords(topic: string, options: LatestRecordsOptions): Promise<BrowsedRecords> {
+    return latestRecords(this.#worker.log, topic, options)
   }
 
   async connectorOffsets(name: string): Promise<{ offsets: ConnectorOffset[] }> {

@@ -14,6 +14,13 @@ import {
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
 import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
+import {
+  type BrowsedRecords,
+  type LatestRecordsOptions,
+  latestRecords,
+  type TopicSummary,
+  topicSummaries,
+} from '../../runtime/topic-browser.ts'
 import type { Worker } from '../../runtime/worker.ts'
 import type { ConfigStore } from '../../storage/config-store.ts'
 import type { MemoryStatusStore } from '../../storage/memory-status-store.ts'
@@ -268,6 +275,14 @@ export class StandaloneHerder implements Herder {
 
   resetConnectorActiveTopics(name: string): void {
     this.#status.resetActiveTopics(name)
+  }
+
+  topics(): Promise<TopicSummary[]> {
+    return topicSummaries(this.#worker.log)
+  }
+
+  topicRecords(topic: string, options: LatestRecordsOptions): Promise<BrowsedRecords> {
+    return latestRecords(this.#worker.log, topic, options)
   }
 
   async connectorOffsets(name: string): Promise<{ offsets: ConnectorOffset[] }> {
