@@ -18,6 +18,9 @@ import { WorkerConfig } from '../../../src/config/worker-config.ts'
 import { createLog } from '../../../src/log/create-log.ts'
 import { kafkaBootstrap, s3Url } from '../../helpers/services.ts'
 
+/** A file s3proxy's filesystem store lists while writing `<key>`: `<key>-<uuid>`. */
+const S3PROXY_TEMP_FILE = /-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
 export function s3Client(
   endpoint = s3Url(),
   credentials = { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -54,8 +57,12 @@ export class TestBucket {
   }
 
   /** Data objects (not the commit markers), sorted. */
+  /**
+   * The sink's data objects: not its commit markers, and not the temporary files s3proxy's
+   * filesystem store lists while it writes an object (the key plus `-<uuid>`, renamed when complete).
+   */
   async dataKeys(prefix = ''): Promise<string[]> {
-    return (await this.keys(prefix)).filter((k) => !k.includes('_sluice/'))
+    return (await this.keys(prefix)).filter((k) => !k.includes('_sluice/') && !S3PROXY_TEMP_FILE.test(k))
   }
 
   async bytes(key: string): Promise<Uint8Array> {
