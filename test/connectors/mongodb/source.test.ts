@@ -88,13 +88,13 @@ describe('MongoDB source against the test server (collection change streams)', {
     await coll.insertMany([
       { _id: 1 as never, n: 1 },
       { _id: 2 as never, n: 2 },
-      { _id: 3 as never, n: 3, skip: true },
+      { _id: 3 as never, n: 3, excluded: true },
     ])
     const { task } = startSource({
       database,
       collection: 'existing',
       'startup.mode': 'copy_existing',
-      'startup.mode.copy.existing.pipeline': '[{"$match": {"skip": {"$exists": false}}}]',
+      'startup.mode.copy.existing.pipeline': '[{"$match": {"excluded": {"$exists": false}}}]',
       'output.json.formatter': 'com.mongodb.kafka.connect.source.json.formatter.SimplifiedJson',
     })
     const copied = await pollRecords(task, 2)
