@@ -388,10 +388,11 @@ async function renderFields(
   })
   const pasteErrors = h('div', { class: 'error-slot' })
   const applyPaste = h('button', { type: 'button', id: 'paste-apply' }, 'Fill the form')
+  const pasteSummary = h('summary', null, 'Paste JSON or .properties instead')
   const pasteBox = h(
     'details',
     { class: 'paste', id: 'paste' },
-    h('summary', null, 'Paste JSON or .properties instead'),
+    pasteSummary,
     h('label', { for: 'paste-config' }, 'Config'),
     h(
       'small',
@@ -402,8 +403,10 @@ async function renderFields(
     pasteErrors,
     h('div', { class: 'actions' }, applyPaste),
   )
-  pasteBox.addEventListener('toggle', () => {
-    if (pasteBox.open && pasteArea.value === '')
+  // On the summary's click (mouse or keyboard), not on `toggle`: that event comes a task later, and
+  // text typed or pasted in between would be overwritten.
+  pasteSummary.addEventListener('click', () => {
+    if (!pasteBox.open && pasteArea.value === '')
       pasteArea.value = JSON.stringify({ name: nameInput.value, config: config() }, null, 2)
   })
   applyPaste.addEventListener('click', () => {

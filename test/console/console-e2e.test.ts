@@ -421,8 +421,8 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
 
 describe('web console when the worker goes away', { skip: chromiumSkipReason() }, () => {
   it('says it cannot reach the worker instead of showing an empty cluster', async () => {
-    const w = await startTestWorker()
     const browser = await launchBrowser()
+    const w = await startTestWorker()
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
       await page.goto(`${w.base}/ui/`)
@@ -479,7 +479,10 @@ describe('web console over TLS with basic auth', { skip: chromiumSkipReason() },
       },
       'https',
     )
-    const browser = await launchBrowser()
+    const browser = await launchBrowser().catch(async (caught: unknown) => {
+      await w.close()
+      throw caught
+    })
     try {
       // Wrong credentials: the worker answers 401 and the page is not served.
       const wrong = await browser.newContext({
