@@ -12,7 +12,7 @@ import { MongoClient } from 'mongodb'
 import { WorkerConfig } from '../../src/config/worker-config.ts'
 import { createLog } from '../../src/log/create-log.ts'
 import { TestBucket, uniqueTopic } from '../connectors/s3/s3-fixtures.ts'
-import { eventually, request } from '../helpers/rest.ts'
+import { eventually, type Response, request } from '../helpers/rest.ts'
 import { kafkaSkipReason, mongoSkipReason, mongoUrl, s3SkipReason, s3Url } from '../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 import { canCutConnections, cutConnections, ownBroker } from './services.ts'
@@ -203,11 +203,12 @@ describe('[integration] S3 and MongoDB sinks through a broker crash, a blip and 
         ![...states].some((s) => s.startsWith('FAILED')),
         `${task} went through ${[...states].join(', ')}`,
       )
+    const base = w.base
     for (const name of Object.keys(connectors)) {
-      const s = await request<Status>(w.base, 'GET', `/connectors/${name}/status`)
-      assert.equal(s.body.connector.state, 'RUNNING')
+      const status: Response<Status> = await request<Status>(base, 'GET', `/connectors/${name}/status`)
+      assert.equal(status.body.connector.state, 'RUNNING')
       assert.deepEqual(
-        s.body.tasks.map((t) => t.state),
+        status.body.tasks.map((t) => t.state),
         ['RUNNING', 'RUNNING'],
       )
     }
