@@ -12,7 +12,7 @@ import { MongoClient } from 'mongodb'
 import { WorkerConfig } from '../../src/config/worker-config.ts'
 import { createLog } from '../../src/log/create-log.ts'
 import { TestBucket, uniqueTopic } from '../connectors/s3/s3-fixtures.ts'
-import { eventually, type Response, request } from '../helpers/rest.ts'
+import { eventually, request } from '../helpers/rest.ts'
 import { kafkaSkipReason, mongoSkipReason, mongoUrl, s3SkipReason, s3Url } from '../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 import { canCutConnections, cutConnections, ownBroker } from './services.ts'
@@ -86,7 +86,8 @@ describe('[integration] S3 and MongoDB sinks through a broker crash, a blip and 
     await mongo.connect()
     const topic = uniqueTopic('chaos-sinks')
     await produce(topic, 0, PER_PHASE)
-    w = await startTestWorker({ 'bootstrap.servers': broker.bootstrap, 'log.level': 'error' })
+    const worker = await startTestWorker({ 'bootstrap.servers': broker.bootstrap, 'log.level': 'error' })
+    w = worker
     const common = {
       topics: topic,
       'tasks.max': '2',
@@ -119,7 +120,7 @@ describe('[integration] S3 and MongoDB sinks through a broker crash, a blip and 
       },
     }
     for (const [name, config] of Object.entries(connectors)) {
-      const created = await request(w.base, 'POST', '/connectors', { name, config })
+      const created = await request(worker.base, 'POST', '/connectors', { name, config })
       assert.equal(created.status, 201, JSON.stringify(created.body))
     }
 
@@ -129,7 +130,9 @@ describe('[integration] S3 and MongoDB sinks through a broker crash, a blip and 
     const watcher = (async () => {
       while (watching) {
         for (const name of Object.keys(connectors)) {
-          const s = await request<Status>(w!.base, 'GET', `/connectors/${name}/status`).catch(() => undefined)
+          const s = await request<Status>(worker.base, 'GET', `/connectors/${name}/status`).catch(
+            () => undefined,
+          )
           for (const t of s?.body.tasks ?? []) {
             const states = seen.get(`${name}/${t.id}`) ?? new Set<string>()
             states.add(t.state === 'FAILED' ? `FAILED: ${t.trace?.split('\n')[0]}` : t.state)
@@ -203,9 +206,8 @@ describe('[integration] S3 and MongoDB sinks through a broker crash, a blip and 
         ![...states].some((s) => s.startsWith('FAILED')),
         `${task} went through ${[...states].join(', ')}`,
       )
-    const base = w.base
     for (const name of Object.keys(connectors)) {
-      const status: Response<Status> = await request<Status>(base, 'GET', `/connectors/${name}/status`)
+      const status = await request<Status>(worker.base, 'GET', `/connectors/${name}/status`)
       assert.equal(status.body.connector.state, 'RUNNING')
       assert.deepEqual(
         status.body.tasks.map((t) => t.state),
