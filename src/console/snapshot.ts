@@ -26,6 +26,7 @@ const map = (a: Attributes, key: string): Record<string, number> =>
 
 function duration(ms: number): string {
   if (ms < 0) return '—'
+  if (ms === 0) return 'under 1 s'
   if (ms < 1000) return `${Math.round(ms)} ms`
   const seconds = ms / 1000
   if (seconds < 120) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`
@@ -122,7 +123,8 @@ export function renderSnapshot(
                     null,
                     h('progress', {
                       max,
-                      value: estimate < 0 && state === 'running' ? null : rows,
+                      // Indeterminate while running with no estimate; full once the snapshot completed.
+                      value: state === 'completed' ? max : estimate < 0 && state === 'running' ? null : rows,
                       'aria-label': `${table}: ${rows} rows scanned`,
                     }),
                   ),
