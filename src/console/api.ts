@@ -109,7 +109,6 @@ export interface BrowsedRecords {
   complete: boolean
 }
 
-
 /** A plugin's metric group, named as its JMX MBean (Debezium's snapshot and streaming metrics). */
 export interface PluginMetrics {
   domain: string

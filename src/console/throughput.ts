@@ -6,7 +6,7 @@
  * the endpoint, or a proxy that hides it, leaves the rates empty: the pages show "—".
  */
 import { api, type PluginMetrics } from './api.ts'
-import { connectorCounters, type Counters, RateHistory, taskCounters } from './rates.ts'
+import { type Counters, connectorCounters, RateHistory, taskCounters } from './rates.ts'
 
 export const history = new RateHistory()
 export const taskHistory = new RateHistory()

@@ -91,7 +91,8 @@ async function memberMetrics(
     timeoutMs: MEMBER_TIMEOUT_MS,
     tls,
   })
-  if (response.status !== 200) throw new Error(`it answered ${response.status}: ${response.body.slice(0, 200)}`)
+  if (response.status !== 200)
+    throw new Error(`it answered ${response.status}: ${response.body.slice(0, 200)}`)
   return JSON.parse(response.body) as WorkerMetricsView
 }
 

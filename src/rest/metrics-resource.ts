@@ -21,11 +21,19 @@
  *   (`leader_name` and `connect_protocol` as info gauges), `type=connect-coordinator-metrics`
  *   → `kafka_connect_coordinator_assigned_{connectors,tasks}`.
  *
+ * - plugins' metric groups (`api/plugin-metrics.ts`, what a plugin registers as an MBean), under
+ *   the JMX exporter's default names: `<domain>_<type>_<Attribute>{<other key properties>}`, e.g.
+ *   Debezium's `debezium_postgres_connector_metrics_TotalTableCount{context="snapshot",server="x"}`.
+ *
  * Only attributes Strimzi's rules export are printed (its rules skip e.g. `*-percentage` of tasks).
  * Values Kafka reports as NaN with nothing in the window (averages, maxima) are printed as NaN.
  */
 import type { FastifyInstance } from 'fastify'
-import { type PluginMetricsGroup, type PluginMetricValue, pluginMetricsGroups } from '../api/plugin-metrics.ts'
+import {
+  type PluginMetricsGroup,
+  type PluginMetricValue,
+  pluginMetricsGroups,
+} from '../api/plugin-metrics.ts'
 import type { State } from '../common/states.ts'
 import type { Herder, HerderMetrics } from '../herder/herder.ts'
 import type { ErrorMetrics } from '../runtime/errors/error-handler.ts'
@@ -196,7 +204,12 @@ class Exposition {
   }
 
   /** A family under its full name (plugins' metrics, which are not Kafka's). */
-  named(full: string, type: 'gauge' | 'counter' | 'untyped', help: string, samples: [Labels, number][]): void {
+  named(
+    full: string,
+    type: 'gauge' | 'counter' | 'untyped',
+    help: string,
+    samples: [Labels, number][],
+  ): void {
     this.#lines.push(`# HELP ${full} ${help}`, `# TYPE ${full} ${type}`)
     for (const [labels, value] of samples)
       this.#lines.push(`${full}${labelText(labels)} ${formatValue(value)}`)

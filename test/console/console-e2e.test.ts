@@ -492,6 +492,10 @@ describe('web console over TLS with basic auth', { skip: chromiumSkipReason() },
       })
       const refused = await (await wrong.newPage()).goto(`${w.base}/ui/`)
       assert.equal(refused?.status(), 401)
+      // Sluice's own endpoints the console reads are behind the same basic auth.
+      for (const path of ['/sluice/metrics', '/sluice/internal/metrics', '/sluice/schemas']) {
+        assert.equal((await wrong.request.get(`${w.base}${path}`)).status(), 401, path)
+      }
       await wrong.close()
       const context = await browser.newContext({
         ignoreHTTPSErrors: true,

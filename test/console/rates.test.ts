@@ -20,11 +20,12 @@ const task = (connector: string, id: number, written: number, put: number): Task
   sinkRecordReadTotal: 0,
   sinkRecordSendTotal: put,
 })
-const text = (written: number, put: number) => connectorCounters([
-  task('src', 0, written, 0),
-  task('src', 1, written, 0),
-  task('we "quote" \\ it', 0, 0, put),
-])
+const text = (written: number, put: number) =>
+  connectorCounters([
+    task('src', 0, written, 0),
+    task('src', 1, written, 0),
+    task('we "quote" \\ it', 0, 0, put),
+  ])
 
 describe('console throughput rates', () => {
   it('sums each connector’s task counters, wherever the tasks run', () => {

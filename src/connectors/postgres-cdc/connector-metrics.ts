@@ -163,7 +163,10 @@ export function registerConnectorMetrics(
 }
 
 /** The planner's row estimate of each table (`schema.table`); -1 for a table never analyzed. */
-export async function estimateRows(client: pg.Client, tables: readonly string[]): Promise<Map<string, number>> {
+export async function estimateRows(
+  client: pg.Client,
+  tables: readonly string[],
+): Promise<Map<string, number>> {
   const out = new Map<string, number>()
   if (tables.length === 0) return out
   const { rows } = await client.query(
@@ -172,6 +175,7 @@ export async function estimateRows(client: pg.Client, tables: readonly string[])
       WHERE n.nspname || '.' || c.relname = ANY($1::text[])`,
     [tables],
   )
-  for (const row of rows as { id: string; estimate: number }[]) out.set(row.id, Math.round(Number(row.estimate)))
+  for (const row of rows as { id: string; estimate: number }[])
+    out.set(row.id, Math.round(Number(row.estimate)))
   return out
 }

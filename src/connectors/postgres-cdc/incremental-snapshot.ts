@@ -23,9 +23,9 @@ import { errorMessage } from '../../api/errors.ts'
 import { compileJavaRegex } from '../../api/java-regex.ts'
 import type { Catalog } from './catalog.ts'
 import type { CdcSettings } from './config.ts'
+import { estimateRows, type SnapshotMetrics } from './connector-metrics.ts'
 import { javaTypeOf } from './java-serialization.ts'
 import type { IncrementalState } from './offsets.ts'
-import { estimateRows, type SnapshotMetrics } from './connector-metrics.ts'
 import type { Tuple } from './pgoutput-decoder.ts'
 import { oneStatement, quoteIdent, readOnly } from './replication-connection.ts'
 import {
@@ -79,7 +79,12 @@ export class IncrementalSnapshot {
     this.#catalog = catalog
     this.#s = settings
     this.#state = state && state.collections.length > 0 ? state : null
-    if (this.#state) metrics?.started('INCREMENTAL', this.#state.collections.map((c) => c.id), new Map())
+    if (this.#state)
+      metrics?.started(
+        'INCREMENTAL',
+        this.#state.collections.map((c) => c.id),
+        new Map(),
+      )
     // A snapshot that was running when we stopped resumes with the chunk after the last emitted key.
     this.#needChunk = this.#state !== null
     this.#chunkEnd = this.#state?.lastKey ?? null

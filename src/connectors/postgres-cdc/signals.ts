@@ -7,7 +7,6 @@
 import { errorMessage } from '../../api/errors.ts'
 import { connectLogger } from '../../api/log.ts'
 import type { OffsetMap, SourceRecord } from '../../api/records.ts'
-import type { SnapshotMetrics } from './connector-metrics.ts'
 import { type BlockingTable, blockingOffsetKeys, blockingTables } from './blocking-snapshot.ts'
 import type { Catalog } from './catalog.ts'
 import {
@@ -20,6 +19,7 @@ import {
 } from './change-events.ts'
 import type { ChangeStream, SignalRowMessage } from './change-stream.ts'
 import type { CdcSettings } from './config.ts'
+import type { SnapshotMetrics } from './connector-metrics.ts'
 import type { IncrementalSnapshot } from './incremental-snapshot.ts'
 import type { KafkaSignal } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'

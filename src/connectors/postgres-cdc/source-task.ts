@@ -280,7 +280,8 @@ export class PostgresCdcSourceTask extends SourceTask {
       // A blocking snapshot pauses streaming right after its signal; the rest waits (queue or replay).
       if (this.#signals.blocking) break
     }
-    if (records.length > 0) this.#streamingMetrics.events(records.length, Number(this.#stream.lastTsUs / 1000n))
+    if (records.length > 0)
+      this.#streamingMetrics.events(records.length, Number(this.#stream.lastTsUs / 1000n))
     if (this.#queue.length < this.#s.maxQueueSize / 2) this.#replication?.resume()
     if (this.#signals.blocking) return records
     await this.#incremental.maybeReadChunk(records.length === 0 && this.#queue.length === 0)
