@@ -20,7 +20,15 @@ export interface PluginMetricsGroup {
   read(): Readonly<Record<string, PluginMetricValue>>
 }
 
-const groups = new Set<PluginMetricsGroup>()
+/**
+ * One set per process, as there is one platform MBean server: kept on `globalThis`, so a plugin that
+ * imports the package root from another copy of Sluice's files (a plugin.path plugin's `sluice`
+ * next to a worker run from the sources) still registers where the worker reads.
+ */
+const KEY = Symbol.for('sluice.plugin-metrics')
+const shared = globalThis as { [KEY]?: Set<PluginMetricsGroup> }
+shared[KEY] ??= new Set<PluginMetricsGroup>()
+const groups = shared[KEY]
 
 /** Registers a group until the returned function is called. */
 export function registerPluginMetrics(group: PluginMetricsGroup): () => void {
