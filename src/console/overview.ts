@@ -94,7 +94,7 @@ export function renderOverview(main: HTMLElement): () => void {
             'abbr',
             {
               title:
-                'records per second written to the log (source) or put into the sink, on this worker’s tasks',
+                'records per second written to the log (source) or put into the sink, by all its tasks',
             },
             'Records/s',
           ),
