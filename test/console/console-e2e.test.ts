@@ -706,7 +706,7 @@ describe('web console with a PostgreSQL CDC connector', {
 
     // Streaming: a change is seen, with how far behind the source it was.
     await db.sql("INSERT INTO t VALUES (501, 'streamed')")
-    await page.locator('#snapshot:not([data-streaming-lag="-1"])').waitFor({ timeout: 30_000 })
+    await page.locator('#snapshot[data-streaming-lag]:not([data-streaming-lag="-1"])').waitFor({ timeout: 30_000 })
     assert.match(
       await section.locator('.streaming-summary').innerText(),
       /Streaming: connected · .* behind the source/,
