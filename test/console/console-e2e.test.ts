@@ -665,7 +665,7 @@ describe('web console with a PostgreSQL CDC connector', {
     }
   })
 
-  it('shows the initial snapshot’s tables and rows against the estimate, streaming lag, then a signalled incremental snapshot', async () => {
+  it('shows the initial snapshot’s tables and rows against the estimate, streaming lag, then signalled incremental and blocking snapshots', async () => {
     const url = new URL(db.url)
     await api(w, 'POST', '/connectors', {
       name: 'cdc',
@@ -706,7 +706,9 @@ describe('web console with a PostgreSQL CDC connector', {
 
     // Streaming: a change is seen, with how far behind the source it was.
     await db.sql("INSERT INTO t VALUES (501, 'streamed')")
-    await page.locator('#snapshot[data-streaming-lag]:not([data-streaming-lag="-1"])').waitFor({ timeout: 30_000 })
+    await page
+      .locator('#snapshot[data-streaming-lag]:not([data-streaming-lag="-1"])')
+      .waitFor({ timeout: 30_000 })
     assert.match(
       await section.locator('.streaming-summary').innerText(),
       /Streaming: connected · .* behind the source/,
@@ -745,6 +747,21 @@ describe('web console with a PostgreSQL CDC connector', {
       .waitFor({ timeout: 60_000 })
     assert.equal(await t.locator('[data-rows]').getAttribute('data-rows'), '501')
     await screenshot(page, '32-cdc-incremental')
+
+    // A blocking snapshot of u: streaming pauses while it reads, and its figures replace the last ones.
+    await db.sql(
+      `INSERT INTO debezium_signal VALUES ('b1', 'execute-snapshot', '{"type": "blocking", "data-collections": ["public.u"]}')`,
+    )
+    await section
+      .locator('.snapshot-summary', {
+        hasText: /^Blocking snapshot \(signalled\) completed · 1 of 1 tables done/,
+      })
+      .waitFor({ timeout: 60_000 })
+    assert.equal(
+      await section.locator('tr[data-table="public.u"] [data-rows]').getAttribute('data-rows'),
+      '30',
+    )
+    assert.equal(await t.count(), 0, 'only the blocking snapshot’s table is listed')
     assert.deepEqual(problems, [])
     await page.close()
     await api(w, 'DELETE', '/connectors/cdc')
