@@ -127,7 +127,7 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     await page.locator('tr[data-task="0"] [data-state="RUNNING"]').waitFor({ timeout: 20_000 })
     assert.match(await page.locator('table.config').innerText(), /batch\.size\s+10/)
 
-    // Records/s move while lines keep arriving (the worker's GET /metrics counters, sampled per poll).
+    // Records/s move while lines keep arriving (the task counters of GET /sluice/metrics, sampled per poll).
     let next = 50
     const feeder = setInterval(() => {
       appendFileSync(input, Array.from({ length: 40 }, () => `line ${next++}`).join('\n') + '\n')
