@@ -28,14 +28,15 @@
  * typed member), `enum`/`const` an enum string, `type` arrays as `anyOf`, local `$ref`s resolved.
  * The registry version is the top-level schema's version unless it carries `connect.version`.
  *
- * Deviation: Java prints the schema through everit's writer and Java `HashMap`s, so its key order
- * (and therefore the registered text) differs from Sluice's fixed order; the registry treats the
- * two texts as different versions of equivalent schemas (decision 0025).
+ * The schema text is the one Confluent registers: everit's key order per schema type and the
+ * iteration order of the Java HashMaps it prints from (java-hash-order.ts), so a registry that holds
+ * schemas registered by Java workers hands Sluice the same ids.
  */
 import { Decimal } from '../api/data/logical-types.ts'
 import type { Schema } from '../api/data/schema.ts'
 import { SchemaBuilder } from '../api/data/schema-builder.ts'
 import { DataError } from '../api/errors.ts'
+import { copiedHashMapOrder, hashMapOrder, presizedHashMapOrder, reorder } from './java-hash-order.ts'
 
 export const NAMESPACE = 'io.confluent.connect.json'
 export const KEY_FIELD = 'key'
@@ -78,6 +79,7 @@ export interface JsonSchemaDataOptions {
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+type JsonObject = { [key: string]: Json }
 export type JsonSchemaDocument = { [key: string]: Json } | boolean
 
 /** Writes a Connect default value as a JSON value (set by the converter: the data writer). */
@@ -105,65 +107,72 @@ export class JsonSchemaData {
     return this.#fromConnect(schema, undefined, false)
   }
 
-  #fromConnect(schema: Schema, index: number | undefined, ignoreOptional: boolean): { [key: string]: Json } {
-    const out: { [key: string]: Json } = {}
-    const connect: { [key: string]: Json } = {}
+  /**
+   * One schema, its keys in the order Java prints them: everit's writer puts each schema type's
+   * own keywords before or after the common ones (title, description, default, then the
+   * unprocessed `connect.*` properties), and those properties, struct properties and
+   * `connect.parameters` come out of Java HashMaps (java-hash-order.ts).
+   */
+  #fromConnect(schema: Schema, index: number | undefined, ignoreOptional: boolean): JsonObject {
+    const head: JsonObject = {}
+    const tail: JsonObject = {}
+    /** Confluent's unprocessed properties, in the order it puts them. */
+    const props: JsonObject = {}
+    let typeLast: string | undefined
     let combined = false
     switch (schema.type) {
       case 'INT8':
       case 'INT16':
       case 'INT32':
       case 'INT64':
-        out.type = 'integer'
-        connect[CONNECT_TYPE_PROP] = schema.type.toLowerCase()
+        head.type = 'integer'
+        props[CONNECT_TYPE_PROP] = schema.type.toLowerCase()
         break
       case 'FLOAT32':
       case 'FLOAT64':
-        out.type = 'number'
-        connect[CONNECT_TYPE_PROP] = schema.type.toLowerCase()
+        head.type = 'number'
+        props[CONNECT_TYPE_PROP] = schema.type.toLowerCase()
         break
       case 'BOOLEAN':
-        out.type = 'boolean'
+        typeLast = 'boolean'
         break
       case 'STRING': {
         const params = schema.parameters
         if (params !== undefined && (GENERALIZED_TYPE_ENUM in params || JSON_TYPE_ENUM in params)) {
           const prefix = `${this.#options.generalizedSumTypeSupport ? GENERALIZED_TYPE_ENUM : JSON_TYPE_ENUM}.`
-          out.enum = Object.keys(params)
+          head.enum = Object.keys(params)
             .filter((k) => k.startsWith(prefix))
             .map((k) => {
               const symbol = k.slice(prefix.length)
               return symbol === NULL_MARKER ? null : symbol
             })
         } else {
-          out.type = 'string'
+          head.type = 'string'
         }
         break
       }
       case 'BYTES':
-        out.type = schema.name === Decimal.LOGICAL_NAME && this.#options.decimalNumeric ? 'number' : 'string'
-        connect[CONNECT_TYPE_PROP] = CONNECT_TYPE_BYTES
+        head.type = schema.name === Decimal.LOGICAL_NAME && this.#options.decimalNumeric ? 'number' : 'string'
+        props[CONNECT_TYPE_PROP] = CONNECT_TYPE_BYTES
         break
       case 'ARRAY':
-        out.type = 'array'
-        out.items = this.#fromConnect(schema.valueSchema!, undefined, false)
+        head.type = 'array'
+        tail.items = this.#fromConnect(schema.valueSchema!, undefined, false)
         break
       case 'MAP': {
         const keySchema = schema.keySchema!
         if (keySchema.type === 'STRING' && !keySchema.optional) {
-          out.type = 'object'
-          out.additionalProperties = this.#fromConnect(schema.valueSchema!, undefined, false)
+          head.type = 'object'
+          tail.additionalProperties = this.#fromConnect(schema.valueSchema!, undefined, false)
         } else {
-          out.type = 'array'
-          out.items = {
-            type: 'object',
-            properties: {
-              [KEY_FIELD]: this.#fromConnect(keySchema, 0, false),
-              [VALUE_FIELD]: this.#fromConnect(schema.valueSchema!, 1, false),
-            },
+          head.type = 'array'
+          const entry = {
+            [KEY_FIELD]: this.#fromConnect(keySchema, 0, false),
+            [VALUE_FIELD]: this.#fromConnect(schema.valueSchema!, 1, false),
           }
+          tail.items = { type: 'object', properties: reorder(entry, hashMapOrder([KEY_FIELD, VALUE_FIELD])) }
         }
-        connect[CONNECT_TYPE_PROP] = CONNECT_TYPE_MAP
+        props[CONNECT_TYPE_PROP] = CONNECT_TYPE_MAP
         break
       }
       case 'STRUCT':
@@ -172,40 +181,46 @@ export class JsonSchemaData {
           const members: Json[] = schema.optional ? [{ type: 'null' }] : []
           for (const field of schema.fields)
             members.push(this.#fromConnect(required(field.schema), field.index, true))
-          out.oneOf = members
+          tail.oneOf = members
         } else if (schema.optional) {
           combined = true
-          out.oneOf = [{ type: 'null' }, this.#fromConnect(required(schema), undefined, false)]
+          tail.oneOf = [{ type: 'null' }, this.#fromConnect(required(schema), undefined, false)]
         } else {
-          out.type = 'object'
-          const properties: { [key: string]: Json } = {}
+          head.type = 'object'
+          if (!this.#options.allowAdditionalProperties) head.additionalProperties = false
+          const properties: JsonObject = {}
           for (const field of schema.fields)
             properties[field.name] = this.#fromConnect(field.schema, field.index, false)
-          out.properties = properties
-          if (!this.#options.allowAdditionalProperties) out.additionalProperties = false
+          if (schema.fields.length > 0)
+            tail.properties = reorder(properties, hashMapOrder(Object.keys(properties)))
         }
         break
     }
-    if (combined) {
-      if (index !== undefined) out[CONNECT_INDEX_PROP] = index
-      return out
-    }
-    if (schema.name !== undefined) out.title = schema.name
-    if (schema.doc !== undefined) out.description = schema.doc
+    if (combined) return { ...(index === undefined ? {} : { [CONNECT_INDEX_PROP]: index }), ...tail }
+    const meta: JsonObject = {}
+    if (schema.name !== undefined) meta.title = schema.name
+    if (schema.doc !== undefined) meta.description = schema.doc
     if (schema.defaultValue != null)
-      out.default = JSON.parse(this.#writeDefault(schema, schema.defaultValue)) as Json
-    if (schema.version !== undefined) connect[CONNECT_VERSION_PROP] = schema.version
+      meta.default = JSON.parse(this.#writeDefault(schema, schema.defaultValue)) as Json
+    if (schema.version !== undefined) props[CONNECT_VERSION_PROP] = schema.version
     if (schema.parameters !== undefined) {
-      const kept = Object.entries(schema.parameters).filter(([k]) => !k.startsWith(NAMESPACE))
-      if (kept.length > 0) connect[CONNECT_PARAMETERS_PROP] = Object.fromEntries(kept)
+      const kept = Object.keys(schema.parameters).filter((k) => !k.startsWith(NAMESPACE))
+      // Collectors.toMap's HashMap, then org.json's `new JSONObject(map)` when printed.
+      const order = presizedHashMapOrder(hashMapOrder(kept), kept.length)
+      if (kept.length > 0) props[CONNECT_PARAMETERS_PROP] = reorder(schema.parameters, order)
+    }
+    const assemble = (unprocessed: JsonObject): JsonObject => {
+      const ordered = reorder(unprocessed, copiedHashMapOrder(hashMapOrder(Object.keys(unprocessed))))
+      return { ...head, ...meta, ...ordered, ...tail, ...(typeLast === undefined ? {} : { type: typeLast }) }
     }
     if (!ignoreOptional && schema.optional) {
-      const wrapped: { [key: string]: Json } = { oneOf: [{ type: 'null' }, { ...out, ...connect }] }
-      if (index !== undefined) wrapped[CONNECT_INDEX_PROP] = index
-      return wrapped
+      return {
+        ...(index === undefined ? {} : { [CONNECT_INDEX_PROP]: index }),
+        oneOf: [{ type: 'null' }, assemble(props)],
+      }
     }
-    if (index !== undefined) out[CONNECT_INDEX_PROP] = index
-    return { ...out, ...connect }
+    if (index !== undefined) props[CONNECT_INDEX_PROP] = index
+    return assemble(props)
   }
 
   /**

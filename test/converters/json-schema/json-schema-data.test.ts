@@ -28,6 +28,39 @@ const back = (schema: Schema, text: string) => reader.toConnect(schema, readJson
 describe('Connect schema to JSON Schema (JsonSchemaData.fromConnectSchema)', () => {
   const c = converter()
 
+  test('prints the text Java prints: everit’s key order and Java HashMap iteration (Confluent’s SchemaValuesTest schema)', () => {
+    // The JSON schema of Confluent's core/src/test/.../storage/SchemaValuesTest.java
+    // (testSchemaValueComplexJsonMD5), printed by JsonSchemaData from this Connect schema.
+    const schema = SchemaBuilder.struct()
+      .field('int8', Schemas.INT8)
+      .field('int16', Schemas.INT16)
+      .field('int32', Schemas.INT32)
+      .field('int64', Schemas.INT64)
+      .field('float32', Schemas.FLOAT32)
+      .field('float64', Schemas.FLOAT64)
+      .field('boolean', Schemas.BOOLEAN)
+      .field('string', Schemas.STRING)
+      .field('bytes', Schemas.BYTES)
+      .field('array', SchemaBuilder.array(Schemas.STRING).build())
+      .field('map', SchemaBuilder.map(Schemas.STRING, Schemas.INT32).build())
+      .build()
+    assert.equal(
+      JSON.stringify(c.jsonSchemaOf(schema)),
+      '{"type":"object","properties":{' +
+        '"boolean":{"connect.index":6,"type":"boolean"},' +
+        '"string":{"type":"string","connect.index":7},' +
+        '"int32":{"type":"integer","connect.index":2,"connect.type":"int32"},' +
+        '"array":{"type":"array","connect.index":9,"items":{"type":"string"}},' +
+        '"int64":{"type":"integer","connect.index":3,"connect.type":"int64"},' +
+        '"bytes":{"type":"string","connect.index":8,"connect.type":"bytes"},' +
+        '"int8":{"type":"integer","connect.index":0,"connect.type":"int8"},' +
+        '"float32":{"type":"number","connect.index":4,"connect.type":"float32"},' +
+        '"float64":{"type":"number","connect.index":5,"connect.type":"float64"},' +
+        '"map":{"type":"object","connect.index":10,"connect.type":"map","additionalProperties":{"type":"integer","connect.type":"int32"}},' +
+        '"int16":{"type":"integer","connect.index":1,"connect.type":"int16"}}}',
+    )
+  })
+
   test('primitives carry connect.type; a struct is an object with connect.index per property and its name as title', () => {
     const schema = SchemaBuilder.struct()
       .name('com.example.Bet')
