@@ -325,7 +325,7 @@ class ToConnect {
               this.convert(node.additionalProperties, undefined, false, depth + 1),
             )
           } else {
-            builder = this.#struct([{ properties: node.properties, required: node.required }], depth)
+            builder = this.#struct([{ properties: node.properties, required: node.required }], false, depth)
           }
           break
         default:
@@ -369,32 +369,42 @@ class ToConnect {
     return builder
   }
 
+  /**
+   * A struct of one object schema, or of an allOf's merged properties (`merged`). Java reads the
+   * properties out of a HashMap: an object's fields are sorted by `connect.index`, a property
+   * without one taking the next free position in that HashMap order; an allOf's fields come in
+   * that order, part after part.
+   */
   #struct(
     parts: { properties: Json | undefined; required: Json | undefined }[],
+    merged: boolean,
     depth: number,
   ): SchemaBuilder {
     const builder = SchemaBuilder.struct()
-    const entries: { name: string; schema: Json; index: number; required: boolean }[] = []
+    const ordered = new Map<string, { schema: Json; required: boolean }>()
+    const byIndex = new Map<number, string>()
     for (const part of parts) {
       if (!isObject(part.properties)) continue
+      const properties = part.properties
       const required = new Set(Array.isArray(part.required) ? part.required : [])
-      for (const [name, schema] of Object.entries(part.properties)) {
+      for (const name of hashMapOrder(Object.keys(properties))) {
+        const schema = properties[name] as Json
+        ordered.set(name, { schema, required: required.has(name) })
+        if (merged) continue
         const index =
           isObject(schema) && typeof schema[CONNECT_INDEX_PROP] === 'number'
             ? (schema[CONNECT_INDEX_PROP] as number)
-            : entries.length
-        const existing = entries.findIndex((e) => e.name === name)
-        const entry = { name, schema, index, required: required.has(name) }
-        if (existing >= 0) entries[existing] = entry
-        else entries.push(entry)
+            : byIndex.size
+        byIndex.set(index, name)
       }
     }
-    // Confluent keys a sorted map by index: a later property with the same index replaces an earlier one.
-    const byIndex = new Map<number, (typeof entries)[number]>()
-    for (const entry of entries) byIndex.set(entry.index, entry)
-    for (const entry of [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e)) {
+    const names = merged
+      ? [...ordered.keys()]
+      : [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n)
+    for (const name of names) {
+      const entry = ordered.get(name)!
       const optional = this.#options.useOptionalForNonRequired && !entry.required
-      builder.field(entry.name, this.convert(entry.schema, undefined, optional, depth + 1))
+      builder.field(name, this.convert(entry.schema, undefined, optional, depth + 1))
     }
     return builder
   }
@@ -444,6 +454,7 @@ class ToConnect {
     if (parts.length > 0) {
       const builder = this.#struct(
         parts.map((p) => ({ properties: p.properties, required: p.required })),
+        true,
         depth,
       )
       if (forceOptional) builder.optional()
