@@ -98,7 +98,7 @@ export function jsonSchemaConverterConfigDef(): ConfigDef {
       name: DECIMAL_FORMAT_CONFIG,
       type: 'STRING',
       defaultValue: 'BASE64',
-      validator: ValidString.in('BASE64', 'NUMERIC', 'base64', 'numeric'),
+      validator: ValidString.inIgnoringCase('BASE64', 'NUMERIC'),
       importance: 'LOW',
       documentation:
         "Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",

@@ -32,7 +32,11 @@ const BET = SchemaBuilder.struct()
   .build()
 
 function bet(id: number): Struct {
-  return new Struct(BET).put('id', id).put('runner', `r${id}`).put('stake', id + 0.5).put('note', null)
+  return new Struct(BET)
+    .put('id', id)
+    .put('runner', `r${id}`)
+    .put('stake', id + 0.5)
+    .put('note', null)
 }
 
 function converter(url: string, configs: Record<string, string> = {}, isKey = false): JsonSchemaConverter {
@@ -50,7 +54,10 @@ async function roundTripAgainst(url: string) {
   const id = bytes.readInt32BE(1)
   assert.equal(bytes.subarray(5).toString('utf8'), '{"id":1,"runner":"r1","stake":1.5,"note":null}')
   // The registry holds the schema as a JSON schema under <topic>-value.
-  const registered = (await (await fetch(`${url}/schemas/ids/${id}`)).json()) as { schema: string; schemaType: string }
+  const registered = (await (await fetch(`${url}/schemas/ids/${id}`)).json()) as {
+    schema: string
+    schemaType: string
+  }
   assert.equal(registered.schemaType, 'JSON')
   assert.deepEqual(JSON.parse(registered.schema), c.jsonSchemaOf(BET))
   const versions = (await (await fetch(`${url}/subjects/${topic}-value/versions`)).json()) as number[]
@@ -103,7 +110,8 @@ describe('JsonSchemaConverter against Apicurio Registry', { skip: apicurioSkipRe
     assert.equal(bytes.readInt32BE(1), id)
     const noRunner = SchemaBuilder.struct().name('Small').field('id', Schemas.INT64).build()
     await assert.rejects(
-      async () => converter(url, settings).fromConnectData(topic, noRunner, new Struct(noRunner).put('id', 1)),
+      async () =>
+        converter(url, settings).fromConnectData(topic, noRunner, new Struct(noRunner).put('id', 1)),
       (e: Error) => e instanceof DataError && /runner/.test(e.message),
     )
     const lax = await converter(url, { ...settings, 'latest.compatibility.strict': 'false' }).fromConnectData(
@@ -121,15 +129,23 @@ describe('JsonSchemaConverter against Apicurio Registry', { skip: apicurioSkipRe
     const bad = Buffer.concat([good.subarray(0, 5), Buffer.from('{"id":"four","runner":"r4","stake":1}')])
     await assert.rejects(
       async () => converter(url, { 'json.fail.invalid.schema': 'true' }).toConnectData(topic, bad),
-      (e: Error) => e instanceof DataError && /does not match schema id .*\/id must be integer/.test(e.message),
+      (e: Error) =>
+        e instanceof DataError && /does not match schema id .*\/id must be integer/.test(e.message),
     )
   })
 })
 
 async function readTopic(tw: TestWorker, topic: string, count: number): Promise<LogRecord[]> {
-  const consumer = tw.worker.log.createConsumer({ groupId: `reader-${randomUUID()}`, clientId: 'test-reader' })
+  const consumer = tw.worker.log.createConsumer({
+    groupId: `reader-${randomUUID()}`,
+    clientId: 'test-reader',
+  })
   try {
-    await eventually(async () => ((await tw.worker.log.describeTopics([topic])).has(topic) ? true : undefined), 30_000, topic)
+    await eventually(
+      async () => ((await tw.worker.log.describeTopics([topic])).has(topic) ? true : undefined),
+      30_000,
+      topic,
+    )
     await consumer.assign([{ topic, partition: 0 }])
     const out: LogRecord[] = []
     const deadline = Date.now() + 30_000
@@ -176,7 +192,10 @@ describe('JsonSchemaConverter with the worker’s registry and REST proxy', { ti
       headers: { 'content-type': 'application/vnd.kafka.jsonschema.v2+json' },
       body: JSON.stringify({
         value_schema: JSON.stringify(schema),
-        records: [{ value: { id: 1, runner: 'Alpha', stake: 2.5 } }, { value: { id: 2, runner: 'Beta', stake: 10 } }],
+        records: [
+          { value: { id: 1, runner: 'Alpha', stake: 2.5 } },
+          { value: { id: 2, runner: 'Beta', stake: 10 } },
+        ],
       }),
     })
     const answer = (await res.json()) as { value_schema_id: number; offsets: { error_code: number | null }[] }
@@ -215,7 +234,13 @@ describe('JsonSchemaConverter with the worker’s registry and REST proxy', { ti
     const header = (r: LogRecord, key: string) =>
       Buffer.from(r.headers.find((h) => h.key === key)?.value ?? new Uint8Array()).toString()
     assert.equal(header(dead[0]!, '__connect.errors.stage'), 'VALUE_CONVERTER')
-    assert.match(header(dead[0]!, '__connect.errors.exception.message'), /json.fail.invalid.schema=true.*\/id must be integer/)
-    assert.match(header(dead[0]!, '__connect.errors.exception.message'), new RegExp(`topic ${topic} \\(record value\\)`))
+    assert.match(
+      header(dead[0]!, '__connect.errors.exception.message'),
+      /json.fail.invalid.schema=true.*\/id must be integer/,
+    )
+    assert.match(
+      header(dead[0]!, '__connect.errors.exception.message'),
+      new RegExp(`topic ${topic} \\(record value\\)`),
+    )
   })
 })
