@@ -23,6 +23,7 @@ import { isPlainlyValid, type Schema, validateValue } from '../api/data/schema.t
 import { NULL_SCHEMA_AND_VALUE, type SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { type ConnectError, DataError, errorMessage } from '../api/errors.ts'
 import { newConverterConfigDef, withConverterType } from './converter-config.ts'
+import { compileReader, type FieldReader, MISMATCH, readFastValue } from './json-fast-reader.ts'
 import { type JsonTree, readJson } from './json-reader.ts'
 import { JsonSchemaData, type JsonSchemaDocument } from './json-schema-data.ts'
 import { JsonToConnect } from './json-to-connect.ts'
@@ -154,6 +155,8 @@ interface PreparedWriter {
 /** What one schema id reads into on one topic. */
 interface PreparedReader {
   readonly connect: Schema
+  /** The reader compiled for `connect` (json-fast-reader.ts). */
+  readonly fast: FieldReader
   readonly validate: ValidateFunction | undefined
   readonly what: string
 }
@@ -332,10 +335,9 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
       if (prepared.validate !== undefined && !prepared.validate(JSON.parse(text))) {
         throw invalidPayload(prepared.validate, prepared.what)
       }
-      const body = Buffer.from(text, 'utf8')
-      const out = Buffer.allocUnsafe(V0_HEADER_SIZE + body.length)
+      const out = Buffer.allocUnsafe(V0_HEADER_SIZE + Buffer.byteLength(text, 'utf8'))
       prepared.header.copy(out, 0)
-      body.copy(out, V0_HEADER_SIZE)
+      out.write(text, V0_HEADER_SIZE, 'utf8')
       return out
     } catch (error) {
       throw this.#serializeError(topic, error)
@@ -392,8 +394,10 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
         registered,
         ref.kind === 'id' ? ref.id : registered.id,
       )
+      const connect = this.#data.toConnectSchema(document, version)
       return {
-        connect: this.#data.toConnectSchema(document, version),
+        connect,
+        fast: compileReader(connect, this.#reader),
         validate: this.#failInvalid ? compileValidator(document) : undefined,
         what,
       }
@@ -404,14 +408,24 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
 
   #decode(topic: string, prepared: PreparedReader, payload: Buffer): SchemaAndValue {
     try {
+      const text = payload.toString('utf8')
+      if (prepared.validate !== undefined) {
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(text)
+        } catch {
+          // Not plain JSON (trailing content, leading zeros…): the reader below says what Jackson says.
+        }
+        if (parsed !== undefined && !prepared.validate(parsed))
+          throw invalidPayload(prepared.validate, prepared.what)
+      }
+      const fast = readFastValue(text, prepared.fast)
+      if (fast !== MISMATCH) return { schema: prepared.connect, value: fast }
       let tree: JsonTree | undefined
       try {
-        tree = readJson(payload.toString('utf8'), 'tree')
+        tree = readJson(text, 'tree')
       } catch (error) {
         throw new DataError(`invalid JSON: ${errorMessage(error)}`, { cause: error })
-      }
-      if (prepared.validate !== undefined && !prepared.validate(JSON.parse(payload.toString('utf8')))) {
-        throw invalidPayload(prepared.validate, prepared.what)
       }
       if (tree === undefined) return NULL_SCHEMA_AND_VALUE
       return { schema: prepared.connect, value: this.#reader.toConnect(prepared.connect, tree) }

@@ -9,6 +9,7 @@ import { DateType, Decimal, TimestampType, TimeType } from '../../../src/api/dat
 import { type Schema, Schemas, schemaEquals } from '../../../src/api/data/schema.ts'
 import { SchemaBuilder } from '../../../src/api/data/schema-builder.ts'
 import { Struct } from '../../../src/api/data/struct.ts'
+import { compileReader, MISMATCH, readFastValue } from '../../../src/converters/json-fast-reader.ts'
 import { readJson } from '../../../src/converters/json-reader.ts'
 import { JsonSchemaConverter } from '../../../src/converters/json-schema-converter.ts'
 import { JsonToConnect } from '../../../src/converters/json-to-connect.ts'
@@ -335,5 +336,37 @@ describe('payloads (JsonSchemaData.fromConnectData / toConnectData)', () => {
   test('a missing member takes its schema default when reading', () => {
     const schema = SchemaBuilder.struct().field('n', SchemaBuilder.int32().defaultValue(5).build()).build()
     assert.equal((back(schema, '{}') as Struct).get('n'), 5)
+  })
+
+  test('the schema-specialised reader gives what the general reader gives, or leaves the record to it', () => {
+    const union = SchemaBuilder.struct()
+      .name('io.confluent.connect.json.OneOf')
+      .field('io.confluent.connect.json.OneOf.field.0', Schemas.OPTIONAL_STRING)
+      .field('io.confluent.connect.json.OneOf.field.1', Schemas.OPTIONAL_INT64)
+      .optional()
+      .build()
+    const schema = SchemaBuilder.struct()
+      .field('id', Schemas.INT64)
+      .field('note', Schemas.OPTIONAL_STRING)
+      .field('when', TimestampType.builder().optional().build())
+      .field('amount', Decimal.builder(2).optional().build())
+      .field('tags', SchemaBuilder.map(Schemas.OPTIONAL_STRING, Schemas.INT32).optional().build())
+      .field('either', union)
+      .build()
+    const fast = compileReader(schema, reader)
+    const payloads = [
+      '{"id":1,"note":"a","when":1700000000000,"amount":"MDk=","tags":[{"key":"x","value":1}],"either":"s"}',
+      '{"id":2,"note":null,"when":null,"amount":null,"tags":null,"either":7}',
+      '{ "id" : 3 , "note" : "spaced", "when": 0, "amount": "AA==", "tags": [], "either": null }',
+      '{"note":"reordered","id":4}',
+      '{"id":5}',
+      '{"id":6,"extra":true}',
+    ]
+    for (const text of payloads) {
+      const general = back(schema, text) as Struct
+      const quick = readFastValue(text, fast)
+      if (quick !== MISMATCH) assert.ok(general.equals(quick), text)
+    }
+    assert.notEqual(readFastValue(payloads[0]!, fast), MISMATCH)
   })
 })
