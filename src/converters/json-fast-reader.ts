@@ -159,7 +159,8 @@ export function compileReader(schema: Schema, tree: JsonToConnect): FieldReader 
       }
     }
     case 'MAP': {
-      if (schema.keySchema?.type !== 'STRING' || !schema.valueSchema) return slow
+      // Optional string keys take the general way: JsonSchemaData writes those maps as entry arrays.
+      if (schema.keySchema?.type !== 'STRING' || schema.keySchema.optional || !schema.valueSchema) return slow
       const value = compileReader(schema.valueSchema, tree)
       return (r, c) => {
         if (c !== 0x7b) return slow(r, c)

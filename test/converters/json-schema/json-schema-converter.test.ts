@@ -14,7 +14,7 @@ import { isPromise } from '../../../src/api/converter.ts'
 import { Schemas } from '../../../src/api/data/schema.ts'
 import { SchemaBuilder } from '../../../src/api/data/schema-builder.ts'
 import { Struct } from '../../../src/api/data/struct.ts'
-import { DataError } from '../../../src/api/errors.ts'
+import { DataError, RetriableError } from '../../../src/api/errors.ts'
 import { findBuiltInConverter } from '../../../src/converters/index.ts'
 import { JsonSchemaConverter } from '../../../src/converters/json-schema-converter.ts'
 import type { LogRecord } from '../../../src/log/log.ts'
@@ -120,6 +120,41 @@ describe('JsonSchemaConverter against Apicurio Registry', { skip: apicurioSkipRe
       new Struct(noRunner).put('id', 1),
     )
     assert.ok(lax)
+  })
+
+  test('as a key converter with RecordNameStrategy the subject is the schema’s title; bytes that are not framed are a DataError', async () => {
+    const url = apicurioUrl()
+    const topic = `js-key-${randomUUID().slice(0, 8)}`
+    const key = SchemaBuilder.struct()
+      .name(`com.example.Key${randomUUID().slice(0, 8)}`)
+      .field('id', Schemas.INT64)
+      .build()
+    const c = converter(
+      url,
+      { 'key.subject.name.strategy': 'io.confluent.kafka.serializers.subject.RecordNameStrategy' },
+      true,
+    )
+    const bytes = Buffer.from((await c.fromConnectData(topic, key, new Struct(key).put('id', 9)))!)
+    const versions = (await (await fetch(`${url}/subjects/${key.name}/versions`)).json()) as number[]
+    assert.deepEqual(versions, [1])
+    assert.equal(((await c.toConnectData(topic, bytes)).value as Struct).get('id'), 9)
+    await assert.rejects(
+      async () => c.toConnectData(topic, Buffer.from('{"id":9}')),
+      (e: Error) =>
+        e instanceof DataError &&
+        /Unknown magic byte!.*\(record key\)|\(record key\).*Unknown magic byte!/.test(e.message),
+    )
+  })
+
+  test('a registry that cannot be reached is a retriable error naming the URL', async () => {
+    const c = converter('http://127.0.0.1:9', { 'max.retries': '0' })
+    await assert.rejects(
+      async () => c.fromConnectData('t', BET, bet(1)),
+      (e: Error) =>
+        e instanceof RetriableError &&
+        /127\.0\.0\.1:9/.test(e.message) &&
+        /topic t \(record value\)/.test(e.message),
+    )
   })
 
   test('json.fail.invalid.schema=true refuses a payload that does not match its schema when reading', async () => {
