@@ -257,6 +257,49 @@ describe('JSON Schema to Connect schema (JsonSchemaData.toConnectSchema)', () =>
     assert.equal(payload(u, new Struct(u).put('io.confluent.connect.json.OneOf.field.0', 'x')), '"x"')
   })
 
+  test('$refs carrying connect.index, required and oneOf-null properties (Confluent’s JsonSchemaDataTest vehicle case)', () => {
+    const c = converter({ 'use.optional.for.nonrequired': 'true' })
+    const schema = c.connectSchemaOf({
+      type: 'object',
+      properties: { vehicle: { $ref: '#/definitions/VehicleDto' } },
+      definitions: {
+        PriceDto: {
+          type: 'object',
+          required: ['amount'],
+          properties: { amount: { type: 'number', format: 'decimal' } },
+        },
+        VehicleDto: {
+          type: 'object',
+          required: ['offerPrice', 'firstRegistrationDate'],
+          properties: {
+            offerPrice: { 'connect.index': 1, $ref: '#/definitions/PriceDto' },
+            catalogPrice: {
+              'connect.index': 2,
+              oneOf: [{ type: 'null' }, { $ref: '#/definitions/PriceDto' }],
+            },
+            firstRegistrationDate: { 'connect.index': 3, type: 'string', format: 'date-time' },
+          },
+        },
+      },
+    })
+    const vehicle = schema.field('vehicle')!.schema
+    assert.deepEqual(
+      vehicle.fields.map((f) => [f.name, f.schema.optional]),
+      [
+        ['offerPrice', false],
+        ['catalogPrice', true],
+        ['firstRegistrationDate', false],
+      ],
+    )
+    const read = back(
+      schema,
+      '{"vehicle":{"offerPrice":{"amount":20000},"firstRegistrationDate":"2020-08-19T12:05:15.953Z"}}',
+    ) as Struct
+    const v = read.get('vehicle') as Struct
+    assert.equal((v.get('offerPrice') as Struct).get('amount'), 20000)
+    assert.equal(v.get('catalogPrice'), null)
+  })
+
   test('enums, const, allOf and local $refs', () => {
     const e = c.connectSchemaOf({ type: 'string', enum: ['A', 'B'] })
     assert.deepEqual(e.parameters, {
