@@ -51,8 +51,9 @@ latest schema id, and \`latest.compatibility.strict=true\` (the default) refuses
 latest schema does not allow.
 
 Subjects, registration, caches, retries and errors are the Avro converter's (see
-[avro-converter.md](avro-converter.md)): \`<topic>-key\`/\`<topic>-value\`, the schema's \`title\` for
-\`RecordNameStrategy\`, \`<topic>-<title>\` for \`TopicRecordNameStrategy\`.
+[avro-converter.md](avro-converter.md)): \`<topic>-key\`/\`<topic>-value\`, the schema's \`title\` (its
+Connect name) for \`RecordNameStrategy\`, \`<topic>-<title>\` for \`TopicRecordNameStrategy\`; those two
+refuse a schema without a name, as Confluent's do.
 
 Not supported: schemaless data (a record value without a Connect schema), schema references,
 recursive schemas, \`preserve.additional.properties\`, \`ignore.modern.dialects\` (drafts 2019-09 and

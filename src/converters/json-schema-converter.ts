@@ -36,7 +36,13 @@ import {
   writerSchema,
 } from './schema-registry/registry-serde.ts'
 import { type RegistrySchema, SchemaRegistryClient } from './schema-registry/schema-registry-client.ts'
-import { defineSerdeConfig, type SerdeSettings, serdeSettings } from './schema-registry/serde-config.ts'
+import {
+  defineSerdeConfig,
+  KEY_SUBJECT_NAME_STRATEGY_CONFIG,
+  type SerdeSettings,
+  serdeSettings,
+  VALUE_SUBJECT_NAME_STRATEGY_CONFIG,
+} from './schema-registry/serde-config.ts'
 import { type SchemaRef, unframe, V0_HEADER_SIZE, v0Header } from './schema-registry/wire-format.ts'
 
 export const FAIL_INVALID_SCHEMA_CONFIG = 'json.fail.invalid.schema'
@@ -162,6 +168,8 @@ interface PreparedReader {
 }
 
 const MAX_PREPARED = 1000
+/** Stands for a missing title in a subject name strategy's input (no subject can contain it). */
+const NO_TITLE = '\u0000'
 const DRAFT_2020 = /draft\/2020-12/
 const DRAFT_2019 = /draft\/2019-09/
 
@@ -352,8 +360,12 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
     } catch (error) {
       throw this.#serializeError(topic, error)
     }
-    const strategy = this.#isKey ? settings.keySubject : settings.valueSubject
-    const subject = strategy(topic, this.#isKey, recordName(document))
+    let subject: string
+    try {
+      subject = this.#subject(topic, document)
+    } catch (error) {
+      throw this.#serializeError(topic, error)
+    }
     try {
       const own: RegistrySchema = { schema: JSON.stringify(document), schemaType: 'JSON' }
       const chosen = await writerSchema(this.#client!, settings, subject, own)
@@ -386,8 +398,7 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
         throw new DataError(`${what} has schema references, which the JsonSchemaConverter does not resolve`)
       }
       const document = JSON.parse(registered.schema) as JsonSchemaDocument
-      const strategy = this.#isKey ? this.#settings!.keySubject : this.#settings!.valueSubject
-      const subject = strategy(topic, this.#isKey, recordName(document))
+      const subject = this.#subject(topic, document)
       const version = await registryVersionOf(
         client,
         subject,
@@ -434,6 +445,22 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
     }
   }
 
+  /**
+   * The subject of a schema on a topic. The record name strategies use the schema's `title`
+   * (Confluent's `JsonSchema.name()`); a schema without one is a data error, as in Confluent's.
+   */
+  #subject(topic: string, document: JsonSchemaDocument): string {
+    const strategy = this.#isKey ? this.#settings!.keySubject : this.#settings!.valueSubject
+    const title = typeof document === 'object' ? document.title : undefined
+    if (typeof title === 'string') return strategy(topic, this.#isKey, title)
+    const subject = strategy(topic, this.#isKey, NO_TITLE)
+    if (!subject.includes(NO_TITLE)) return subject
+    const key = this.#isKey ? KEY_SUBJECT_NAME_STRATEGY_CONFIG : VALUE_SUBJECT_NAME_STRATEGY_CONFIG
+    throw new DataError(
+      `${key} names the subject after the schema, and the ${this.#side} schema has no name (no JSON schema "title"): give the Connect schema a name, or use TopicNameStrategy`,
+    )
+  }
+
   #serializeError(topic: string, error: unknown): ConnectError {
     return wrapSerdeError(
       `Converting Kafka Connect data to byte[] failed due to serialization error of topic ${topic} (record ${this.#side})`,
@@ -447,12 +474,6 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
       error,
     )
   }
-}
-
-/** The subject-name input of a JSON schema: its `title` (Confluent's `JsonSchema.name()`), else `JsonSchema`. */
-function recordName(document: JsonSchemaDocument): string {
-  const title = typeof document === 'object' ? document.title : undefined
-  return typeof title === 'string' ? title : 'JsonSchema'
 }
 
 /** A parsed JSON value (a schema's `default`) as the reader's tree. */

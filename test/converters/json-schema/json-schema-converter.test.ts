@@ -146,6 +146,16 @@ describe('JsonSchemaConverter against Apicurio Registry', { skip: apicurioSkipRe
     )
   })
 
+  test('RecordNameStrategy refuses a schema without a name, as Confluent’s does', async () => {
+    const c = converter(apicurioUrl(), {
+      'value.subject.name.strategy': 'io.confluent.kafka.serializers.subject.TopicRecordNameStrategy',
+    })
+    await assert.rejects(
+      async () => c.fromConnectData('t', Schemas.STRING, 'x'),
+      (e: Error) => e instanceof DataError && /value.subject.name.strategy .*no name/.test(e.message),
+    )
+  })
+
   test('a registry that cannot be reached is a retriable error naming the URL', async () => {
     const c = converter('http://127.0.0.1:9', { 'max.retries': '0' })
     await assert.rejects(
