@@ -282,7 +282,11 @@ class ToConnect {
         : node.properties !== undefined
           ? 'object'
           : undefined)
-    if (Array.isArray(node.enum) || 'const' in node) {
+    // An enum or const of strings is an enum string; of numbers, the number (as Confluent's allOf reading).
+    if (
+      (Array.isArray(node.enum) || 'const' in node) &&
+      (node.type === undefined || node.type === 'string')
+    ) {
       builder = this.#enum(Array.isArray(node.enum) ? node.enum : [node.const as Json])
     } else {
       switch (type) {

@@ -308,6 +308,7 @@ describe('JSON Schema to Connect schema (JsonSchemaData.toConnectSchema)', () =>
       'io.confluent.connect.json.Enum.B': 'B',
     })
     assert.deepEqual(c.jsonSchemaOf(e), { enum: ['A', 'B'] })
+    assert.equal(c.connectSchemaOf({ type: 'integer', enum: [1, 2] }).type, 'INT64')
     const s = c.connectSchemaOf({
       $defs: { Money: { type: 'object', properties: { amount: { type: 'number' } } } },
       allOf: [{ properties: { id: { type: 'string' } }, required: ['id'] }, { $ref: '#/$defs/Money' }],
