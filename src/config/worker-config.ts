@@ -186,8 +186,8 @@ export class WorkerConfig extends AbstractConfig {
       throw new ConfigError(
         'exactly.once.source.support',
         `Invalid value ${props['exactly.once.source.support']} for configuration exactly.once.source.support: ` +
-          'exactly-once source support needs a distributed worker (sluice distributed, on Kafka); a standalone ' +
-          'worker on the embedded log is exactly-once already. Remove the key or set it to disabled',
+          'exactly-once source support (KIP-618) needs a distributed worker (sluice distributed, on Kafka), as in ' +
+          'Kafka Connect. Run the worker distributed, or remove the key (or set it to disabled)',
       )
     }
   }

@@ -117,7 +117,7 @@ export async function validateConnectorConfig(
     for (const [k, why] of Object.entries(sinkTopicErrors(props))) addError(k, why)
   else
     for (const [k, why] of Object.entries(
-      await exactlyOnceErrors(connector as SourceConnector, props, exactlyOnceSource),
+      exactlyOnceErrors(connector as SourceConnector, props, exactlyOnceSource),
     ))
       addError(k, why)
   for (const role of ['key', 'value', 'header'] as const) {
@@ -162,11 +162,11 @@ export async function validateConnectorConfig(
  * source support and a connector that declares it; `transaction.boundary=connector` needs a
  * connector that can define its transactions.
  */
-async function exactlyOnceErrors(
+function exactlyOnceErrors(
   connector: SourceConnector,
   props: Props,
   workerSupportsIt: boolean,
-): Promise<Record<string, string>> {
+): Record<string, string> {
   const errors: Record<string, string> = {}
   const required = (props['exactly.once.support'] ?? '').trim().toLowerCase() === 'required'
   if (required && !workerSupportsIt) {
@@ -176,10 +176,11 @@ async function exactlyOnceErrors(
   } else if (required) {
     let support: string | null
     try {
-      support = await connector.exactlyOnceSupport(props)
+      support = connector.exactlyOnceSupport(props)
     } catch (error) {
       support = null
-      errors['exactly.once.support'] = `The connector could not tell whether it supports exactly-once: ${errorMessage(error)}`
+      errors['exactly.once.support'] =
+        `The connector could not tell whether it supports exactly-once: ${errorMessage(error)}`
     }
     if (support === null && errors['exactly.once.support'] === undefined) {
       errors['exactly.once.support'] =

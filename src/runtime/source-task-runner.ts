@@ -21,6 +21,13 @@
  * Stop: sends in flight are awaited, nothing is retried, the acknowledged offsets are committed.
  * Cancellation (a stop that timed out): the producer is closed, and no offset, `commit()`,
  * `commitRecord()` or send follows.
+ *
+ * Exactly-once (`transactional` set, KIP-618, Java's `ExactlyOnceWorkerSourceTask`, decision 0024):
+ * the task's transactional id is claimed before the task starts (fencing a previous holder), and
+ * records go out one batch at a time inside a transaction that also carries their offsets; nothing
+ * is visible to `read_committed` readers, and no offset is stored, until the commit. Batches of the
+ * open transaction are kept: a retriable failure aborts it and sends them again in a new one. The
+ * in-flight pipeline above and the offset writer are not used.
  */
 import {
   type MaybePromise,

@@ -41,15 +41,15 @@ import {
   resolutionFailed,
   reverseTransform,
 } from './config-transformer.ts'
+import type { TransactionBoundary } from './connector-config.ts'
 import { createConverters } from './converters.ts'
 import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/error-handler.ts'
 import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './errors/error-reporter.ts'
-import type { TransactionBoundary } from './connector-config.ts'
+import { transactionalId } from './exactly-once.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import { ResolvingTask, type RunningTask } from './resolving-task.ts'
 import { maskedError, maskingStatusListener } from './secret-masking.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
-import { transactionalId } from './exactly-once.ts'
 import { type ExactlyOnceOptions, SourceTaskRunner } from './source-task-runner.ts'
 import { type StartupCounters, TaskMetrics } from './task-metrics.ts'
 import type { TaskRunner } from './task-runner.ts'
@@ -645,7 +645,9 @@ export class Worker {
         'exactly.once.source.support=enabled needs Kafka (a distributed worker): this log has no transactions',
       )
     }
-    const boundary = (connectorProps['transaction.boundary'] ?? 'poll').trim().toLowerCase() as TransactionBoundary
+    const boundary = (connectorProps['transaction.boundary'] ?? 'poll')
+      .trim()
+      .toLowerCase() as TransactionBoundary
     const interval = connectorProps['transaction.boundary.interval.ms']?.trim()
     const store = offsetStore
     return {

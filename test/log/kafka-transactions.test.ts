@@ -56,7 +56,10 @@ describe('[integration] Kafka transactions', { skip, timeout: 120_000 }, () => {
   })
 
   test('read_committed skips aborted transactions and markers; read_uncommitted sees everything', async () => {
-    const producer = log.createTransactionalProducer!({ clientId: 'tx', transactionalId: `tx-${randomUUID()}` })
+    const producer = log.createTransactionalProducer!({
+      clientId: 'tx',
+      transactionalId: `tx-${randomUUID()}`,
+    })
     await producer.init()
     await producer.begin()
     await producer.send(values('a1', 'a2').map((r) => ({ ...r, topic })))
@@ -87,7 +90,12 @@ describe('[integration] Kafka transactions', { skip, timeout: 120_000 }, () => {
     await zombie.begin()
     await zombie.send(values('zombie-1').map((r) => ({ ...r, topic: fencedTopic })))
     // The last stable offset stays before the open transaction.
-    assert.equal((await log.endOffsets([{ topic: fencedTopic, partition: 0 }], true)).get(tpKey({ topic: fencedTopic, partition: 0 })), 0)
+    assert.equal(
+      (await log.endOffsets([{ topic: fencedTopic, partition: 0 }], true)).get(
+        tpKey({ topic: fencedTopic, partition: 0 }),
+      ),
+      0,
+    )
 
     const successor = log.createTransactionalProducer!({ clientId: 'successor', transactionalId: id })
     await successor.init()

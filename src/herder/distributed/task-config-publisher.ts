@@ -134,7 +134,12 @@ export class TaskConfigPublisher {
       for (let task = 0; task < Math.max(next, 1); task++) {
         status.onTaskStatus(
           { connector: name, task },
-          { state: 'FAILED', trace: errorTrace(failure), workerId: worker.workerId, generation: state.generationId },
+          {
+            state: 'FAILED',
+            trace: errorTrace(failure),
+            workerId: worker.workerId,
+            generation: state.generationId,
+          },
         )
       }
       throw failure

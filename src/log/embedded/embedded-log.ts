@@ -159,7 +159,10 @@ export class EmbeddedLog implements Log {
   }
 
   /** Every append commits at once here: the end is also the last stable offset. */
-  async endOffsets(partitions: readonly TopicPartition[], _readCommitted?: boolean): Promise<Map<string, number>> {
+  async endOffsets(
+    partitions: readonly TopicPartition[],
+    _readCommitted?: boolean,
+  ): Promise<Map<string, number>> {
     this.#ensureOpen()
     return new Map(partitions.map((tp) => [tpKey(tp), this.#partitionOf(tp).next[tp.partition]]))
   }

@@ -8,8 +8,8 @@ import {
   type BaseOptions,
   ConfigResourceTypes,
   ConnectionPool,
-  FetchIsolationLevels,
   Consumer,
+  FetchIsolationLevels,
   ListOffsetTimestamps,
   Producer,
 } from '@platformatic/kafka'
@@ -213,7 +213,9 @@ class KafkaLog implements Log {
     for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition])
     const listed = await this.#run(operation, () =>
       this.#admin.listOffsets({
-        isolationLevel: readCommitted ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
+        isolationLevel: readCommitted
+          ? FetchIsolationLevels.READ_COMMITTED
+          : FetchIsolationLevels.READ_UNCOMMITTED,
         topics: [...byTopic].map(([name, list]) => ({
           name,
           partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp })),
@@ -311,7 +313,12 @@ class KafkaLog implements Log {
     const settings = { ...this.#options.producer }
     if (options.compression) settings.compression = options.compression
     return this.#track(
-      new KafkaTransactionalProducer(client, options.transactionalId, this.#options.bootstrapServers, settings),
+      new KafkaTransactionalProducer(
+        client,
+        options.transactionalId,
+        this.#options.bootstrapServers,
+        settings,
+      ),
     )
   }
 

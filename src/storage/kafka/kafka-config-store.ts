@@ -143,7 +143,9 @@ export class KafkaConfigStore implements ConfigSnapshot {
    * previous generation are fenced: the next fencing of this connector covers `count` task ids.
    */
   async putTaskCountRecord(name: string, count: number): Promise<void> {
-    await this.#log.send([{ key: utf8.encode(`tasks-fencing-${name}`), value: json({ 'task-count': count }) }])
+    await this.#log.send([
+      { key: utf8.encode(`tasks-fencing-${name}`), value: json({ 'task-count': count }) },
+    ])
     this.#taskCountRecords.set(name, count)
   }
 

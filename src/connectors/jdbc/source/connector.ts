@@ -1,5 +1,10 @@
 import type { ConfigDef, ConfigValue } from '../../../api/config-def.ts'
-import { type ExactlyOnceSupport, type Props, SourceConnector, type TaskClass } from '../../../api/connector.ts'
+import {
+  type ExactlyOnceSupport,
+  type Props,
+  SourceConnector,
+  type TaskClass,
+} from '../../../api/connector.ts'
 import { ConfigError, ConnectError, errorMessage, RetriableError } from '../../../api/errors.ts'
 import type { OffsetMap } from '../../../api/records.ts'
 import type { DbConnection } from '../common/connection.ts'
