@@ -76,6 +76,8 @@ interface OpenTransaction {
   readonly batches: Batch[]
   readonly offsets: Map<string, string | null>
   readonly started: number
+  /** The offsets went out as the trailer of the last batch: the commit needs no request of its own. */
+  offsetsSent: boolean
 }
 
 export interface SourceTaskRunnerOptions {
@@ -104,6 +106,8 @@ interface Batch {
   /** Index into `originals` of each record sent (transforms may drop some). */
   sentIndex: number[]
   produce: ProduceRecord[]
+  /** Exactly-once: offset records sent in the same request after `produce` (the transaction's last batch). */
+  trailer?: ProduceRecord[]
   /** The last offset of each source partition in this batch. */
   offsets: Map<string, { partition: SourceRecord['sourcePartition']; offset: SourceRecord['sourceOffset'] }>
   /** Of its latest send: not sent yet (or to be sent again), in flight, written, or failed. */
@@ -562,13 +566,14 @@ export class SourceTaskRunner extends TaskRunner {
       const request = this.#recordRequests.get(records[i])
       if (request === undefined) continue
       this.#recordRequests.delete(records[i])
-      if (!(await this.#appendToTransaction(await this.#convertBatch(records.slice(from, i + 1), no)))) return
+      const batch = await this.#convertBatch(records.slice(from, i + 1), no)
+      if (!(await this.#appendToTransaction(batch, request === 'commit'))) return
       await this.#endTransaction(request)
       from = i + 1
     }
     if (from < records.length) {
       const batch = await this.#convertBatch(from === 0 ? records : records.slice(from), no)
-      if (!(await this.#appendToTransaction(batch))) return
+      if (!(await this.#appendToTransaction(batch, transactional.boundary === 'poll'))) return
     }
     const request = this.#transactionRequest
     this.#transactionRequest = null
@@ -577,12 +582,16 @@ export class SourceTaskRunner extends TaskRunner {
     else await this.#maybeCommit()
   }
 
-  /** Sends a batch in the open transaction; false when the runner stopped before it could be written. */
-  async #appendToTransaction(batch: Batch): Promise<boolean> {
+  /**
+   * Sends a batch in the open transaction; false when the runner stopped before it could be written.
+   * `commitsNext`: the transaction commits right after it, so the offset records ride in the same
+   * request (one round trip less per transaction).
+   */
+  async #appendToTransaction(batch: Batch, commitsNext: boolean): Promise<boolean> {
     const { producer } = this.#o.transactional!
     let transaction = this.#transaction
     if (transaction === null) {
-      transaction = { batches: [], offsets: new Map(), started: Date.now() }
+      transaction = { batches: [], offsets: new Map(), started: Date.now(), offsetsSent: false }
       try {
         await producer.begin()
       } catch (error) {
@@ -598,6 +607,10 @@ export class SourceTaskRunner extends TaskRunner {
           offset === null ? null : JSON.stringify(offset),
         )
     }
+    if (commitsNext) {
+      batch.trailer = this.#o.transactional!.offsetRecords(transaction.offsets)
+      transaction.offsetsSent = true
+    }
     try {
       await this.#sendBatch(batch)
     } catch (error) {
@@ -610,14 +623,16 @@ export class SourceTaskRunner extends TaskRunner {
   }
 
   async #sendBatch(batch: Batch): Promise<void> {
-    if (batch.produce.length === 0) {
+    const trailer = batch.trailer ?? []
+    if (batch.produce.length + trailer.length === 0) {
       batch.metadata = []
       batch.state = 'acked'
       return
     }
     const start = this.metrics.now()
     try {
-      batch.metadata = await this.#o.transactional!.producer.send(batch.produce)
+      const sent = trailer.length === 0 ? batch.produce : [...batch.produce, ...trailer]
+      batch.metadata = (await this.#o.transactional!.producer.send(sent)).slice(0, batch.produce.length)
       batch.state = 'acked'
       this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no, bytes: batch.bytes })
     } catch (error) {
@@ -682,7 +697,7 @@ export class SourceTaskRunner extends TaskRunner {
       this.logger.info(`${taskIdString(this.id)}: the task aborted a transaction`)
       return
     }
-    const offsets = transactional.offsetRecords(transaction.offsets)
+    const offsets = transaction.offsetsSent ? [] : transactional.offsetRecords(transaction.offsets)
     if (offsets.length > 0) {
       try {
         await producer.send(offsets)
