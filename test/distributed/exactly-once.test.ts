@@ -203,4 +203,28 @@ describe('[integration] exactly-once source in a distributed cluster', { skip, t
       zombie.signal('SIGCONT')
     })
   })
+
+  it('leaves Kafka Connect\'s task-count record in the config topic: tasks-fencing-<connector> {"task-count":N}', async () => {
+    const topic = `${cluster.groupId}-configs`
+    const consumer = log.createConsumer({
+      groupId: `eos-configs-${cluster.groupId}`,
+      clientId: 'eos-configs',
+      isolationLevel: 'read_committed',
+    })
+    try {
+      await consumer.assign([{ topic, partition: 0 }])
+      consumer.seek({ topic, partition: 0 }, 0)
+      const records = new Map<string, string>()
+      for (let idle = 0; idle < 5; ) {
+        const batch = await consumer.poll(300)
+        idle = batch.length === 0 ? idle + 1 : 0
+        for (const r of batch)
+          records.set(Buffer.from(r.key ?? []).toString(), Buffer.from(r.value ?? []).toString())
+      }
+      assert.equal(records.get('tasks-fencing-eos-1'), '{"task-count":1}')
+      assert.equal(records.get('tasks-fencing-eos-zombie'), '{"task-count":1}')
+    } finally {
+      await consumer.close()
+    }
+  })
 })
