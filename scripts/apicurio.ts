@@ -149,15 +149,8 @@ function sharedRegistry(): ApicurioRegistry {
   return new ApicurioRegistry({ port: apicurioPort(), stateDir: join(servicesDir, 'apicurio') })
 }
 
-export interface ApicurioHandle {
-  /** The Confluent-compatible base URL. */
-  url: string
-  /** True when this call started the registry (so the caller should stop it). */
-  startedHere: boolean
-}
-
 /** Returns a registry answering on the configured port, starting one when none does. */
-export async function ensureApicurio(): Promise<ApicurioHandle> {
+export async function ensureApicurio(): Promise<{ url: string; startedHere: boolean }> {
   const registry = sharedRegistry()
   return { url: registry.address, startedHere: await ensureStarted(registry) }
 }

@@ -296,18 +296,11 @@ function sharedBroker(): KafkaBroker {
   })
 }
 
-export interface KafkaHandle {
-  /** `host:port` of the PLAINTEXT listener. */
-  bootstrap: string
-  /** True when this call started the broker (so the caller should stop it). */
-  startedHere: boolean
-}
-
 /**
  * Returns a broker answering on the configured port, starting one when none does.
  * Throws with the broker log's tail when it cannot start.
  */
-export async function ensureKafka(): Promise<KafkaHandle> {
+export async function ensureKafka(): Promise<{ bootstrap: string; startedHere: boolean }> {
   const broker = sharedBroker()
   return { bootstrap: broker.bootstrap, startedHere: await ensureStarted(broker) }
 }

@@ -132,14 +132,8 @@ function sharedServer(): MongoTestServer {
   return new MongoTestServer({ port: mongoPort(), stateDir: join(servicesDir, 'mongo') })
 }
 
-export interface MongoHandle {
-  /** The connection string (`mongodb://127.0.0.1:<port>/?directConnection=true`). */
-  uri: string
-  startedHere: boolean
-}
-
 /** Returns a server answering on the configured port, starting one when none does. */
-export async function ensureMongo(): Promise<MongoHandle> {
+export async function ensureMongo(): Promise<{ uri: string; startedHere: boolean }> {
   const server = sharedServer()
   return { uri: server.uri, startedHere: await ensureStarted(server) }
 }

@@ -136,14 +136,8 @@ function sharedProxy(): S3Proxy {
   return new S3Proxy({ port: s3proxyPort(), stateDir: join(servicesDir, 's3proxy') })
 }
 
-export interface S3ProxyHandle {
-  /** `http://127.0.0.1:<port>`, for `store.url`. */
-  url: string
-  startedHere: boolean
-}
-
 /** Returns the shared store (no authorization), starting it when nothing answers on its port. */
-export async function ensureS3proxy(): Promise<S3ProxyHandle> {
+export async function ensureS3proxy(): Promise<{ url: string; startedHere: boolean }> {
   const proxy = sharedProxy()
   return { url: proxy.url, startedHere: await ensureStarted(proxy) }
 }
