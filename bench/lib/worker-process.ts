@@ -3,8 +3,10 @@
  * log file, and the instant it was spawned (every figure of a run is measured from there).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { freePort } from './cases.ts'
 import { treeCpuSeconds } from './cpu-time.ts'
 import { mib, RssSampler } from './rss.ts'
 import { round } from './stats.ts'
@@ -192,4 +194,34 @@ export async function measureDrain(
   } finally {
     sampler.stop()
   }
+}
+
+/**
+ * `node <main> standalone` with no connectors, its data in `dir/data`, logs at warn, on a free port
+ * of 127.0.0.1, output ignored; resolves once `GET /health` answers (killed if not in `timeoutMs`).
+ */
+export async function startStandaloneWorker(
+  main: string,
+  dir: string,
+  timeoutMs: number,
+): Promise<{ url: string; child: ChildProcess }> {
+  const url = `http://127.0.0.1:${await freePort()}`
+  writeFileSync(
+    join(dir, 'worker.properties'),
+    `sluice.data.dir=${join(dir, 'data')}\nlisteners=${url}\nlog.level=warn\n`,
+  )
+  const child = spawn(process.execPath, [main, 'standalone', join(dir, 'worker.properties')], {
+    stdio: 'ignore',
+  })
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { url, child }
+    } catch {
+      // not listening yet
+    }
+    await sleep(50)
+  }
+  child.kill('SIGKILL')
+  throw new Error(`worker did not start within ${timeoutMs / 1000} s`)
 }
