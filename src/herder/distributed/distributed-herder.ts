@@ -527,6 +527,11 @@ export class DistributedHerder implements Herder {
     return { state, trace: null, workerId: this.#worker.workerId, generation: this.generationId }
   }
 
+  otherMemberUrls(): string[] {
+    this.#requireLeader()
+    return this.#rebalancer.otherMemberUrls()
+  }
+
   /** Where this worker stands, for tests and benchmarks (GET /sluice/cluster). */
   clusterView(): {
     generation: number

@@ -26,6 +26,7 @@ import {
   tpKey,
 } from '../log.ts'
 import { hasProtocolError, toConnectError } from './errors.ts'
+import './pool-close-sweep.ts'
 import { KafkaConsumer, type KafkaConsumerSettings } from './kafka-consumer.ts'
 import { KafkaProducer, type KafkaProducerSettings } from './kafka-producer.ts'
 
