@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/chromium.ts'
+import { freePort } from './lib/cases.ts'
 import { machineInfo } from './lib/machine.ts'
 import { median, round } from './lib/stats.ts'
 import { startStandaloneWorker } from './lib/worker-process.ts'
@@ -36,7 +37,7 @@ async function cpuOver(pid: number, seconds: number): Promise<number> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-console-'))
-const { url, child } = await startStandaloneWorker(MAIN, dir, 60_000)
+const { url, child } = await startStandaloneWorker(MAIN, dir, await freePort(), 60_000)
 const browser = await chromium.launch({
   executablePath: await ensureChromium(),
   headless: true,

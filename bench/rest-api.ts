@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { freePort } from './lib/cases.ts'
 import { machineInfo } from './lib/machine.ts'
 import { startStandaloneWorker } from './lib/worker-process.ts'
 
@@ -172,7 +173,7 @@ for (const [name, run] of [
   ['create100', (url: string, dir: string) => createMany(url, dir, count)],
 ] as const) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-rest-'))
-  const { url, child } = await startStandaloneWorker(MAIN, dir, 30_000)
+  const { url, child } = await startStandaloneWorker(MAIN, dir, await freePort(), 30_000)
   try {
     results[name] = await run(url, dir)
   } finally {

@@ -6,7 +6,6 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort } from './cases.ts'
 import { treeCpuSeconds } from './cpu-time.ts'
 import { mib, RssSampler } from './rss.ts'
 import { round } from './stats.ts'
@@ -197,15 +196,16 @@ export async function measureDrain(
 }
 
 /**
- * `node <main> standalone` with no connectors, its data in `dir/data`, logs at warn, on a free port
- * of 127.0.0.1, output ignored; resolves once `GET /health` answers (killed if not in `timeoutMs`).
+ * `node <main> standalone` with no connectors, its data in `dir/data`, logs at warn, on `port` of
+ * 127.0.0.1, output ignored; resolves once `GET /health` answers (killed if not in `timeoutMs`).
  */
 export async function startStandaloneWorker(
   main: string,
   dir: string,
+  port: number,
   timeoutMs: number,
 ): Promise<{ url: string; child: ChildProcess }> {
-  const url = `http://127.0.0.1:${await freePort()}`
+  const url = `http://127.0.0.1:${port}`
   writeFileSync(
     join(dir, 'worker.properties'),
     `sluice.data.dir=${join(dir, 'data')}\nlisteners=${url}\nlog.level=warn\n`,
