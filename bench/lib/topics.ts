@@ -29,14 +29,15 @@ export async function deleteTopics(bootstrap: string, topics: string[]): Promise
 }
 
 /**
- * Produces `records` records, `record(0)` to `record(records - 1)`, 5,000 a batch with up to 8
- * batches in flight. Returns how long it took in milliseconds.
+ * Produces `records` records, `record(0)` to `record(records - 1)` (each may be made asynchronously,
+ * e.g. through a converter), 5,000 a batch with up to 8 batches in flight. Returns how long it took
+ * in milliseconds.
  */
 export async function produceRecords(
   bootstrap: string,
   clientId: string,
   records: number,
-  record: (seq: number) => ProduceRecord,
+  record: (seq: number) => ProduceRecord | Promise<ProduceRecord>,
 ): Promise<number> {
   const started = Date.now()
   const log = await createLog(new WorkerConfig({ 'bootstrap.servers': bootstrap }), clientId)
@@ -46,7 +47,7 @@ export async function produceRecords(
     const inFlight: Promise<unknown>[] = []
     for (let at = 0; at < records; at += CHUNK) {
       const batch: ProduceRecord[] = []
-      for (let seq = at; seq < Math.min(records, at + CHUNK); seq++) batch.push(record(seq))
+      for (let seq = at; seq < Math.min(records, at + CHUNK); seq++) batch.push(await record(seq))
       inFlight.push(producer.send(batch))
       if (inFlight.length >= 8) await inFlight.shift()
     }
