@@ -1,31 +1,14 @@
-/**
- * Web console figure (a benchmark, not a test): time from opening `/ui/` to the overview painted
- * with 100 connectors (goal ≤ 500 ms), in headless Chromium (Debian's package) against a
- * standalone worker on the embedded log, run from the sources in its own process.
- *
- * Each run opens a fresh browser context (no cache), navigates to `/ui/` and reads the console's
- * `sluice:overview-painted` performance mark (set on the first frame after the connectors table
- * is filled from `GET /connectors?expand=status&expand=info`), relative to the navigation's start.
- * One warm-up run first (it also makes the worker bundle the console).
- *
- * Then the console's cost to the worker: with every connector paused, the worker process's CPU
- * time (utime + stime from /proc/<pid>/stat) per poll cycle of an open overview (`GET
- * /connectors?expand=status&expand=info` and `GET /metrics`, made every 2 s), over `--cycles`
- * cycles, less the paused worker's own CPU over the same time.
- *
- *   npx node bench/console-overview.ts [--connectors 100] [--runs 11] [--cycles 200]
- */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/chromium.ts'
+import { freePort } from './lib/cases.ts'
 import { machineInfo } from './lib/machine.ts'
 import { median, round } from './lib/stats.ts'
+import { startStandaloneWorker } from './lib/worker-process.ts'
 
 const MAIN = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 const { values } = parseArgs({
@@ -53,38 +36,8 @@ async function cpuOver(pid: number, seconds: number): Promise<number> {
   return ((cpuMs(pid) - before) / (performance.now() - start)) * 1000
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const { port } = server.address() as { port: number }
-  await new Promise((done) => server.close(done))
-  return port
-}
-
-async function startWorker(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const url = `http://127.0.0.1:${await freePort()}`
-  writeFileSync(
-    join(dir, 'worker.properties'),
-    `sluice.data.dir=${join(dir, 'data')}\nlisteners=${url}\nlog.level=warn\n`,
-  )
-  const child = spawn(process.execPath, [MAIN, 'standalone', join(dir, 'worker.properties')], {
-    stdio: 'ignore',
-  })
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, child }
-    } catch {
-      // not listening yet
-    }
-    await sleep(50)
-  }
-  child.kill('SIGKILL')
-  throw new Error('worker did not start within 60 s')
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-console-'))
-const { url, child } = await startWorker(dir)
+const { url, child } = await startStandaloneWorker(MAIN, dir, await freePort(), 60_000)
 const browser = await chromium.launch({
   executablePath: await ensureChromium(),
   headless: true,

@@ -24,21 +24,17 @@ import { parseArgs } from 'node:util'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { ensureKafka } from '../scripts/kafka.ts'
-import { WorkerConfig } from '../src/config/worker-config.ts'
-import { createLog } from '../src/log/create-log.ts'
 import { startConnectStandalone } from './jvm/connect.ts'
 import { DEBEZIUM_VERSION, resolveDebeziumJdbc } from './jvm/debezium-jdbc.ts'
 import { betPayload, KEY_SCHEMA, VALUE_SCHEMA } from './lib/bet-records.ts'
 import { freePort } from './lib/cases.ts'
-import { treeCpuSeconds } from './lib/cpu-time.ts'
 import { machineInfo } from './lib/machine.ts'
 import { writeProperties } from './lib/properties-file.ts'
 import { sluiceRevision } from './lib/revision.ts'
-import { mib, RssSampler } from './lib/rss.ts'
 import { startSluiceStandalone } from './lib/sluice.ts'
 import { round } from './lib/stats.ts'
-import { createTopics, deleteTopics } from './lib/topics.ts'
-import { connectorStatus, type WorkerProcess, waitRestReady } from './lib/worker-process.ts'
+import { createTopics, deleteTopics, produceRecords } from './lib/topics.ts'
+import { measureDrain, type WorkerProcess } from './lib/worker-process.ts'
 
 const CASES = [
   'sluice-pg-copy',
@@ -60,35 +56,13 @@ const keyHead = `{"schema":${JSON.stringify(KEY_SCHEMA)},"payload":{"id":`
 const valueHead = `{"schema":${JSON.stringify(VALUE_SCHEMA)},"payload":`
 
 async function produce(bootstrap: string, topic: string, records: number): Promise<void> {
-  const started = Date.now()
-  const logHandle = await createLog(
-    new WorkerConfig({ 'bootstrap.servers': bootstrap }),
-    'bench-jdbc-producer',
-  )
-  const producer = logHandle.createProducer({ clientId: 'bench-jdbc-producer' })
-  try {
-    const CHUNK = 5000
-    const inFlight: Promise<unknown>[] = []
-    for (let at = 0; at < records; at += CHUNK) {
-      const batch = []
-      for (let id = at; id < Math.min(records, at + CHUNK); id++) {
-        const payload = betPayload(id)
-        batch.push({
-          topic,
-          partition: 0,
-          key: Buffer.from(`${keyHead}${id}}}`),
-          value: Buffer.from(`${valueHead}${JSON.stringify(payload)}}`),
-        })
-      }
-      inFlight.push(producer.send(batch))
-      if (inFlight.length >= 8) await inFlight.shift()
-    }
-    await Promise.all(inFlight)
-  } finally {
-    await producer.close()
-    await logHandle.close()
-  }
-  log(`produced ${records} records to ${topic} in ${round((Date.now() - started) / 1000, 1)} s`)
+  const ms = await produceRecords(bootstrap, 'bench-jdbc-producer', records, (id) => ({
+    topic,
+    partition: 0,
+    key: Buffer.from(`${keyHead}${id}}}`),
+    value: Buffer.from(`${valueHead}${JSON.stringify(betPayload(id))}}`),
+  }))
+  log(`produced ${records} records to ${topic} in ${round(ms / 1000, 1)} s`)
 }
 
 interface Database {
@@ -224,44 +198,30 @@ async function runCase(
       connectorFiles: [file],
     })
   }
-  const sampler = new RssSampler(process_.pid, 200)
   try {
-    result.readyMs = await waitRestReady(process_, port, 180_000)
-    const deadline = performance.now() + options.timeoutMs
-    let rows = 0
-    let lastProgress = performance.now()
-    while (performance.now() < deadline) {
-      const now = await db.count(table)
-      const at = performance.now() - process_.spawnedAt
-      if (now > 0 && result.firstRowMs === undefined) result.firstRowMs = at
-      if (now !== rows) lastProgress = performance.now()
-      rows = now
-      if (rows >= options.records) {
-        result.lastRowMs = at
-        break
-      }
-      if (process_.exit() !== undefined)
-        throw new Error(`worker exited (${process_.exit()}):\n${process_.logTail(40)}`)
-      if (performance.now() - lastProgress > 120_000) {
-        throw new Error(
-          `no progress for 120 s at ${rows} rows\nconnectors: ${await connectorStatus(port)}\n${process_.logTail(40)}`,
-        )
-      }
-      await new Promise((r) => setTimeout(r, 200))
-    }
-    result.rows = rows
-    sampler.sample()
-    result.cpuSeconds = round(treeCpuSeconds(process_.pid), 1)
-    result.peakRssMiB = round(mib(sampler.stop().peakBytes), 1)
-    if (result.lastRowMs === undefined) throw new Error(`timed out with ${rows}/${options.records} rows`)
-    result.rowsPerSecond = Math.round(options.records / ((result.lastRowMs - result.firstRowMs!) / 1000))
-    result.rowsPerSecondFromSpawn = Math.round(options.records / (result.lastRowMs / 1000))
-    log(`${name}: ${rows} rows, ${result.rowsPerSecond} rows/s (first→last row)`)
+    const drain = await measureDrain(process_, port, {
+      count: () => db.count(table),
+      target: options.records,
+      timeoutMs: options.timeoutMs,
+      pollMs: 200,
+      unit: 'rows',
+    })
+    Object.assign<CaseResult, Partial<CaseResult>>(result, {
+      readyMs: drain.readyMs,
+      rows: drain.count,
+      firstRowMs: drain.firstMs,
+      lastRowMs: drain.lastMs,
+      rowsPerSecond: drain.perSecond,
+      rowsPerSecondFromSpawn: drain.perSecondFromSpawn,
+      cpuSeconds: drain.cpuSeconds,
+      peakRssMiB: drain.peakRssMiB,
+    })
+    if (drain.lastMs === undefined) throw new Error(`timed out with ${drain.count}/${options.records} rows`)
+    log(`${name}: ${result.rows} rows, ${result.rowsPerSecond} rows/s (first→last row)`)
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error)
     log(`${name} failed: ${result.error.split('\n')[0]}`)
   } finally {
-    sampler.stop()
     await process_.stop()
     if (!options.keep) await db.drop()
   }

@@ -8,14 +8,15 @@
  *
  *   npx node bench/rest-api.ts [--clients 200] [--seconds 30] [--connectors 100]
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { freePort } from './lib/cases.ts'
 import { machineInfo } from './lib/machine.ts'
+import { startStandaloneWorker } from './lib/worker-process.ts'
 
 // The shipped CLI (`npm run build` first), as users run it: no TypeScript stripping at start.
 const MAIN = resolve(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js')
@@ -29,37 +30,6 @@ const { values } = parseArgs({
     wrk: { type: 'boolean', default: false },
   },
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const { port } = server.address() as { port: number }
-  await new Promise((done) => server.close(done))
-  return port
-}
-
-async function startWorker(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
-  writeFileSync(
-    join(dir, 'worker.properties'),
-    `sluice.data.dir=${join(dir, 'data')}\nlisteners=${url}\nlog.level=warn\n`,
-  )
-  const child = spawn(process.execPath, [MAIN, 'standalone', join(dir, 'worker.properties')], {
-    stdio: 'ignore',
-  })
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, child }
-    } catch {
-      // not listening yet
-    }
-    await sleep(50)
-  }
-  child.kill('SIGKILL')
-  throw new Error('worker did not start within 30 s')
-}
 
 async function stopWorker(child: ChildProcess): Promise<void> {
   const exited = new Promise((done) => child.once('exit', done))
@@ -203,7 +173,7 @@ for (const [name, run] of [
   ['create100', (url: string, dir: string) => createMany(url, dir, count)],
 ] as const) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-rest-'))
-  const { url, child } = await startWorker(dir)
+  const { url, child } = await startStandaloneWorker(MAIN, dir, await freePort(), 30_000)
   try {
     results[name] = await run(url, dir)
   } finally {

@@ -22,18 +22,14 @@ import { parseArgs } from 'node:util'
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { ensureKafka } from '../scripts/kafka.ts'
 import { ensureS3proxy } from '../scripts/s3proxy.ts'
-import { WorkerConfig } from '../src/config/worker-config.ts'
-import { createLog } from '../src/log/create-log.ts'
 import { freePort } from './lib/cases.ts'
-import { treeCpuSeconds } from './lib/cpu-time.ts'
 import { machineInfo } from './lib/machine.ts'
 import { writeProperties } from './lib/properties-file.ts'
 import { sluiceRevision } from './lib/revision.ts'
-import { mib, RssSampler } from './lib/rss.ts'
 import { startSluiceStandalone } from './lib/sluice.ts'
 import { round } from './lib/stats.ts'
-import { createTopics, deleteTopics } from './lib/topics.ts'
-import { connectorStatus, waitRestReady } from './lib/worker-process.ts'
+import { createTopics, deleteTopics, produceRecords } from './lib/topics.ts'
+import { measureDrain } from './lib/worker-process.ts'
 
 const CASES = ['json', 'parquet'] as const
 type CaseName = (typeof CASES)[number]
@@ -67,28 +63,14 @@ async function produce(
   partitions: number,
   withSchema: boolean,
 ): Promise<void> {
-  const started = Date.now()
-  const logHandle = await createLog(new WorkerConfig({ 'bootstrap.servers': bootstrap }), 'bench-s3-producer')
-  const producer = logHandle.createProducer({ clientId: 'bench-s3-producer' })
   const schemaHead = `{"schema":${JSON.stringify(SCHEMA)},"payload":`
-  try {
-    const CHUNK = 5000
-    const inFlight: Promise<unknown>[] = []
-    for (let at = 0; at < records; at += CHUNK) {
-      const batch = []
-      for (let seq = at; seq < Math.min(records, at + CHUNK); seq++) {
-        const value = withSchema ? `${schemaHead}${payload(seq)}}` : payload(seq)
-        batch.push({ topic, partition: seq % partitions, key: null, value: Buffer.from(value) })
-      }
-      inFlight.push(producer.send(batch))
-      if (inFlight.length >= 8) await inFlight.shift()
-    }
-    await Promise.all(inFlight)
-  } finally {
-    await producer.close()
-    await logHandle.close()
-  }
-  log(`produced ${records} records to ${topic} in ${round((Date.now() - started) / 1000, 1)} s`)
+  const ms = await produceRecords(bootstrap, 'bench-s3-producer', records, (seq) => ({
+    topic,
+    partition: seq % partitions,
+    key: null,
+    value: Buffer.from(withSchema ? `${schemaHead}${payload(seq)}}` : payload(seq)),
+  }))
+  log(`produced ${records} records to ${topic} in ${round(ms / 1000, 1)} s`)
 }
 
 /** Records in complete objects: the sum of the commit markers' endOffset + 1. */
@@ -175,38 +157,24 @@ async function runCase(
       },
       connectorFiles: [file],
     })
-    const sampler = new RssSampler(worker.pid, 200)
     try {
-      await waitRestReady(worker, port, 180_000)
-      const deadline = performance.now() + o.timeoutMs
-      let done = 0
-      let lastProgress = performance.now()
-      while (performance.now() < deadline) {
-        const now = await committedRecords(o.client, bucket)
-        if (now < 0) continue
-        const at = performance.now() - worker.spawnedAt
-        if (now > 0 && result.firstCommitMs === undefined) result.firstCommitMs = at
-        if (now !== done) lastProgress = performance.now()
-        done = now
-        if (done >= o.records) {
-          result.lastCommitMs = at
-          break
-        }
-        if (worker.exit() !== undefined)
-          throw new Error(`worker exited (${worker.exit()}):\n${worker.logTail(40)}`)
-        if (performance.now() - lastProgress > 120_000)
-          throw new Error(
-            `no progress for 120 s at ${done} records\n${await connectorStatus(port)}\n${worker.logTail(40)}`,
-          )
-        await new Promise((r) => setTimeout(r, 250))
-      }
-      result.records = done
-      sampler.sample()
-      result.cpuSeconds = round(treeCpuSeconds(worker.pid), 1)
-      result.peakRssMiB = round(mib(sampler.stop().peakBytes), 1)
-      if (result.lastCommitMs === undefined) throw new Error(`timed out with ${done}/${o.records} records`)
-      result.recordsPerSecond = Math.round(o.records / ((result.lastCommitMs - result.firstCommitMs!) / 1000))
-      result.recordsPerSecondFromSpawn = Math.round(o.records / (result.lastCommitMs / 1000))
+      const drain = await measureDrain(worker, port, {
+        count: () => committedRecords(o.client, bucket),
+        target: o.records,
+        timeoutMs: o.timeoutMs,
+        pollMs: 250,
+        unit: 'records',
+      })
+      Object.assign<CaseResult, Partial<CaseResult>>(result, {
+        records: drain.count,
+        firstCommitMs: drain.firstMs,
+        lastCommitMs: drain.lastMs,
+        recordsPerSecond: drain.perSecond,
+        recordsPerSecondFromSpawn: drain.perSecondFromSpawn,
+        cpuSeconds: drain.cpuSeconds,
+        peakRssMiB: drain.peakRssMiB,
+      })
+      if (drain.lastMs === undefined) throw new Error(`timed out with ${drain.count}/${o.records} records`)
       let objects = 0
       let token: string | undefined
       do {
@@ -217,9 +185,10 @@ async function runCase(
         token = page.IsTruncated ? page.NextContinuationToken : undefined
       } while (token)
       result.objects = objects
-      log(`${name}: ${done} records, ${result.recordsPerSecond} records/s, peak RSS ${result.peakRssMiB} MiB`)
+      log(
+        `${name}: ${result.records} records, ${result.recordsPerSecond} records/s, peak RSS ${result.peakRssMiB} MiB`,
+      )
     } finally {
-      sampler.stop()
       await worker.stop()
     }
   } catch (error) {

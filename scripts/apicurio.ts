@@ -15,37 +15,25 @@
  *
  * Environment: SLUICE_APICURIO_PORT (default 18381), SLUICE_APICURIO_START_TIMEOUT_MS (default 90000).
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { join, resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
+  ensureStarted,
+  envPort,
+  fetchOnce,
+  type JavaCommand,
+  JavaService,
+  serviceMain,
+  servicesDir,
+} from './java-service.ts'
 
 export const APICURIO_VERSION = '3.3.3'
 
-const root = resolve(import.meta.dirname, '..')
-const servicesDir = join(root, '.services')
-const cacheDir = join(servicesDir, 'cache', `apicurio-${APICURIO_VERSION}`)
-const stateDir = join(servicesDir, 'apicurio')
-const pidFile = join(stateDir, 'apicurio.pid')
-const logFile = join(stateDir, 'apicurio.log')
+const appDir = join(servicesDir, 'cache', `apicurio-${APICURIO_VERSION}`, 'app')
 
 export function apicurioPort(): number {
-  const raw = process.env.SLUICE_APICURIO_PORT
-  if (raw === undefined || raw === '') return 18381
-  const port = Number(raw)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`SLUICE_APICURIO_PORT must be a port number, got '${raw}'`)
-  }
-  return port
+  return envPort('SLUICE_APICURIO_PORT', 18381)
 }
 
 /** The Confluent-compatible base URL, what `schema.registry.url` is set to. */
@@ -53,48 +41,22 @@ export function apicurioUrl(port = apicurioPort()): string {
   return `http://127.0.0.1:${port}/apis/ccompat/v7`
 }
 
-function log(message: string): void {
-  process.stderr.write(`[apicurio] ${message}\n`)
-}
-
 /** Fetches and unpacks the registry once. Returns the directory holding `quarkus-run.jar`. */
 export function resolveApicurio(): string {
-  const appDir = join(cacheDir, 'app')
-  const marker = join(appDir, '.complete')
-  if (existsSync(marker)) return appDir
-  mkdirSync(cacheDir, { recursive: true })
-  const tmp = join(cacheDir, `download.tmp-${process.pid}`)
-  rmSync(tmp, { recursive: true, force: true })
-  log(`fetching apicurio-registry-app ${APICURIO_VERSION} from Maven Central (once, ~160 MB)`)
-  const mvn = spawnSync(
-    'mvn',
-    [
-      '-B',
-      '-q',
-      'dependency:copy',
-      `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
-      `-DoutputDirectory=${tmp}`,
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: cacheDir },
-  )
-  if (mvn.error !== undefined || mvn.status !== 0) {
-    rmSync(tmp, { recursive: true, force: true })
-    const output = `${mvn.stdout ?? ''}${mvn.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n')
-    throw new Error(
-      `could not fetch Apicurio Registry with Maven (${mvn.error?.message ?? `exit code ${mvn.status}`}); ` +
-        `is 'mvn' on the PATH and Maven Central reachable?\n${output}`,
-    )
-  }
-  const archive = join(tmp, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`)
-  rmSync(appDir, { recursive: true, force: true })
-  mkdirSync(appDir, { recursive: true })
-  const tar = spawnSync('tar', ['xzf', archive, '-C', appDir], { encoding: 'utf8' })
-  rmSync(tmp, { recursive: true, force: true })
-  if (tar.status !== 0) throw new Error(`could not unpack ${archive}: ${tar.stderr}`)
-  if (!existsSync(join(appDir, 'quarkus-run.jar'))) {
-    throw new Error(`${archive} holds no quarkus-run.jar: is it the 'all' classifier?`)
-  }
-  writeFileSync(marker, `${APICURIO_VERSION}\n`)
+  fetchOnce({
+    service: 'apicurio',
+    what: `apicurio-registry-app ${APICURIO_VERSION} (~160 MB)`,
+    target: appDir,
+    args: ['dependency:copy', `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`],
+    install(output, target) {
+      const archive = join(output, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`)
+      const tar = spawnSync('tar', ['xzf', archive, '-C', target], { encoding: 'utf8' })
+      if (tar.status !== 0) throw new Error(`could not unpack ${archive}: ${tar.stderr}`)
+      if (!existsSync(join(target, 'quarkus-run.jar'))) {
+        throw new Error(`${archive} holds no quarkus-run.jar: is it the 'all' classifier?`)
+      }
+    },
+  })
   return appDir
 }
 
@@ -134,114 +96,68 @@ export async function registryAnswers(url: string, timeoutMs = 1000): Promise<bo
   }
 }
 
-function isOurs(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(cacheDir, 'app'))
-  } catch {
-    return false
+/** One registry JVM (schemas in memory: every start is empty); its management interface on port + 1. */
+export class ApicurioRegistry extends JavaService {
+  constructor(options: { port: number; stateDir: string }) {
+    super({
+      name: 'apicurio',
+      title: 'Apicurio Registry',
+      port: options.port,
+      stateDir: options.stateDir,
+      startTimeoutMs: Number(process.env.SLUICE_APICURIO_START_TIMEOUT_MS ?? 90_000),
+      timeoutVariable: 'SLUICE_APICURIO_START_TIMEOUT_MS',
+      appendLog: false,
+      stopTimeoutMs: 20_000,
+    })
+  }
+
+  get address(): string {
+    return apicurioUrl(this.port)
+  }
+
+  answers(timeoutMs?: number): Promise<boolean> {
+    return registryAnswers(this.address, timeoutMs)
+  }
+
+  protected get markers(): string[] {
+    return [appDir, `-Dquarkus.http.port=${this.port}`]
+  }
+
+  protected prepare(): JavaCommand {
+    const app = resolveApicurio()
+    return {
+      java: findJava21(),
+      cwd: app,
+      args: [
+        '-Xmx384m',
+        '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
+        `-Dquarkus.http.port=${this.port}`,
+        '-Dquarkus.http.host=127.0.0.1',
+        // Build-time in Quarkus, so on whatever `enabled=false` says: give it a port next to ours.
+        `-Dquarkus.management.port=${this.port + 1}`,
+        '-Dquarkus.management.host=127.0.0.1',
+        '-Dquarkus.log.level=WARN',
+        '-jar',
+        join(app, 'quarkus-run.jar'),
+      ],
+    }
   }
 }
 
-function runningPid(): number | undefined {
-  if (!existsSync(pidFile)) return undefined
-  const pid = Number(readFileSync(pidFile, 'utf8').trim())
-  return Number.isInteger(pid) && pid > 0 && isOurs(pid) ? pid : undefined
-}
-
-function logTail(lines = 30): string {
-  if (!existsSync(logFile)) return '(no log yet)'
-  return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
-}
-
-export interface ApicurioHandle {
-  /** The Confluent-compatible base URL. */
-  url: string
-  /** True when this call started the registry (so the caller should stop it). */
-  startedHere: boolean
+function sharedRegistry(): ApicurioRegistry {
+  return new ApicurioRegistry({ port: apicurioPort(), stateDir: join(servicesDir, 'apicurio') })
 }
 
 /** Returns a registry answering on the configured port, starting one when none does. */
-export async function ensureApicurio(): Promise<ApicurioHandle> {
-  const port = apicurioPort()
-  const url = apicurioUrl(port)
-  if (await registryAnswers(url)) return { url, startedHere: false }
-  const appDir = resolveApicurio()
-  const java = findJava21()
-  mkdirSync(stateDir, { recursive: true })
-  const previous = runningPid()
-  if (previous !== undefined) throw new Error(`Apicurio (pid ${previous}) runs but does not answer at ${url}`)
-  const started = Date.now()
-  const out = openSync(logFile, 'w')
-  const child = spawn(
-    java,
-    [
-      '-Xmx384m',
-      '-XX:+UseSerialGC',
-      '-XX:TieredStopAtLevel=1',
-      `-Dquarkus.http.port=${port}`,
-      '-Dquarkus.http.host=127.0.0.1',
-      // Build-time in Quarkus, so on whatever `enabled=false` says: give it a port next to ours.
-      `-Dquarkus.management.port=${port + 1}`,
-      '-Dquarkus.management.host=127.0.0.1',
-      '-Dquarkus.log.level=WARN',
-      '-jar',
-      join(appDir, 'quarkus-run.jar'),
-    ],
-    { detached: true, stdio: ['ignore', out, out], cwd: appDir },
-  )
-  closeSync(out)
-  if (child.pid === undefined) throw new Error(`could not spawn ${java} for Apicurio Registry`)
-  child.unref()
-  writeFileSync(pidFile, `${child.pid}\n`)
-  const timeoutMs = Number(process.env.SLUICE_APICURIO_START_TIMEOUT_MS ?? 90_000)
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (!isOurs(child.pid)) {
-      rmSync(pidFile, { force: true })
-      throw new Error(`Apicurio Registry exited during start-up. Last log lines:\n${logTail()}`)
-    }
-    if (await registryAnswers(url)) {
-      log(`ready at ${url} in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${child.pid})`)
-      return { url, startedHere: true }
-    }
-    await sleep(250)
-  }
-  try {
-    process.kill(child.pid, 'SIGKILL')
-  } catch {
-    // already gone
-  }
-  rmSync(pidFile, { force: true })
-  throw new Error(
-    `Apicurio Registry did not answer at ${url} within ${timeoutMs} ms (raise ` +
-      `SLUICE_APICURIO_START_TIMEOUT_MS, or look at ${logFile}). Last log lines:\n${logTail()}`,
-  )
+export async function ensureApicurio(): Promise<{ url: string; startedHere: boolean }> {
+  const registry = sharedRegistry()
+  return { url: registry.address, startedHere: await ensureStarted(registry) }
 }
 
 /** Stops the registry this script started (per its pid file). False when none ran. */
 export async function stopApicurio(): Promise<boolean> {
-  const pid = runningPid()
-  rmSync(pidFile, { force: true })
-  if (pid === undefined) return false
-  process.kill(pid, 'SIGTERM')
-  const deadline = Date.now() + 20_000
-  while (isOurs(pid) && Date.now() < deadline) await sleep(100)
-  if (isOurs(pid)) process.kill(pid, 'SIGKILL')
-  return true
+  return await sharedRegistry().stop()
 }
 
-if (import.meta.main) {
-  const command = process.argv[2]
-  if (command === 'start') {
-    const { url } = await ensureApicurio()
-    process.stdout.write(`export SLUICE_TEST_APICURIO=${url}\n`)
-  } else if (command === 'stop') {
-    await stopApicurio()
-  } else if (command === 'status') {
-    const url = apicurioUrl()
-    process.stdout.write(`${(await registryAnswers(url)) ? 'running' : 'not running'} at ${url}\n`)
-  } else {
-    process.stderr.write('usage: node scripts/apicurio.ts start|stop|status\n')
-    process.exitCode = 2
-  }
-}
+if (import.meta.main) serviceMain('apicurio', sharedRegistry, 'SLUICE_TEST_APICURIO')

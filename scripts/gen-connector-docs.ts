@@ -138,19 +138,21 @@ export function connectorPage(page: ConnectorPage): string {
   return `${header}\n${body.trim()}\n`
 }
 
-if (import.meta.main) {
+/**
+ * The generators' command line: writes each page, or with `--check` writes nothing and exits 1 when
+ * a committed page differs from what `script` generates, naming each such page.
+ */
+export function writePages(script: string, pages: { target: string; text: string }[]): void {
   const check = process.argv.includes('--check')
   let stale = false
-  for (const page of pages) {
-    const target = join(referenceDir, `${page.page}.md`)
-    const text = connectorPage(page)
+  for (const { target, text } of pages) {
     if (check) {
       let current = ''
       try {
         current = readFileSync(target, 'utf8')
       } catch {}
       if (current !== text) {
-        console.error(`${target} is out of date: run node scripts/gen-connector-docs.ts`)
+        console.error(`${target} is out of date: run node scripts/${script}`)
         stale = true
       }
     } else {
@@ -159,4 +161,11 @@ if (import.meta.main) {
     }
   }
   if (stale) process.exit(1)
+}
+
+if (import.meta.main) {
+  writePages(
+    'gen-connector-docs.ts',
+    pages.map((page) => ({ target: join(referenceDir, `${page.page}.md`), text: connectorPage(page) })),
+  )
 }

@@ -6,12 +6,11 @@
  *   node scripts/gen-service-docs.ts            # write the pages
  *   node scripts/gen-service-docs.ts --check    # fail when a committed page is out of date
  */
-import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { servicesConfigDef } from '../src/config/services-config.ts'
 import { REST_PROXY_DOC } from '../src/services/rest-proxy/doc.ts'
 import { SCHEMA_REGISTRY_DOC } from '../src/services/schema-registry/doc.ts'
-import { configTables } from './gen-connector-docs.ts'
+import { configTables, writePages } from './gen-connector-docs.ts'
 
 const referenceDir = join(import.meta.dirname, '..', 'docs', 'reference')
 
@@ -27,24 +26,8 @@ export function servicePage(page: { page: string; prefix: string; prose: string 
 }
 
 if (import.meta.main) {
-  const check = process.argv.includes('--check')
-  let stale = false
-  for (const page of servicePages) {
-    const target = join(referenceDir, `${page.page}.md`)
-    const text = servicePage(page)
-    if (check) {
-      let current = ''
-      try {
-        current = readFileSync(target, 'utf8')
-      } catch {}
-      if (current !== text) {
-        console.error(`${target} is out of date: run node scripts/gen-service-docs.ts`)
-        stale = true
-      }
-    } else {
-      writeFileSync(target, text)
-      console.log(`wrote ${target}`)
-    }
-  }
-  if (stale) process.exit(1)
+  writePages(
+    'gen-service-docs.ts',
+    servicePages.map((page) => ({ target: join(referenceDir, `${page.page}.md`), text: servicePage(page) })),
+  )
 }

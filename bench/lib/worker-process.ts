@@ -3,8 +3,12 @@
  * log file, and the instant it was spawned (every figure of a run is measured from there).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { treeCpuSeconds } from './cpu-time.ts'
+import { mib, RssSampler } from './rss.ts'
+import { round } from './stats.ts'
 
 export interface WorkerProcess {
   readonly pid: number
@@ -116,4 +120,108 @@ export async function connectorStatus(port: number): Promise<string> {
   } catch (error) {
     return `(no answer: ${error instanceof Error ? error.message : String(error)})`
   }
+}
+
+/** What `measureDrain` saw; times in milliseconds since the worker was spawned. */
+export interface Drain {
+  readyMs: number
+  /** The last count read. */
+  count: number
+  /** The first count above 0, and the count at the target (undefined when the time ran out). */
+  firstMs?: number
+  lastMs?: number
+  /** The target over first→last, and over spawn→last. */
+  perSecond?: number
+  perSecondFromSpawn?: number
+  cpuSeconds: number
+  peakRssMiB: number
+}
+
+/**
+ * Waits for the worker's REST API, then reads `count()` every `pollMs` until it reaches `target` or
+ * `timeoutMs` passes (a negative count is read again at once); the worker's CPU and peak RSS
+ * (sampled every 200 ms from now) up to then. Throws, with the log's tail, when the worker exits or
+ * the count stays put for 120 s.
+ */
+export async function measureDrain(
+  worker: WorkerProcess,
+  port: number,
+  o: { count: () => Promise<number>; target: number; timeoutMs: number; pollMs: number; unit: string },
+): Promise<Drain> {
+  const sampler = new RssSampler(worker.pid, 200)
+  try {
+    const readyMs = await waitRestReady(worker, port, 180_000)
+    const deadline = performance.now() + o.timeoutMs
+    let count = 0
+    let firstMs: number | undefined
+    let lastMs: number | undefined
+    let lastProgress = performance.now()
+    while (performance.now() < deadline) {
+      const now = await o.count()
+      if (now < 0) continue
+      const at = performance.now() - worker.spawnedAt
+      if (now > 0 && firstMs === undefined) firstMs = at
+      if (now !== count) lastProgress = performance.now()
+      count = now
+      if (count >= o.target) {
+        lastMs = at
+        break
+      }
+      if (worker.exit() !== undefined)
+        throw new Error(`worker exited (${worker.exit()}):\n${worker.logTail(40)}`)
+      if (performance.now() - lastProgress > 120_000) {
+        throw new Error(
+          `no progress for 120 s at ${count} ${o.unit}\nconnectors: ${await connectorStatus(port)}\n${worker.logTail(40)}`,
+        )
+      }
+      await sleep(o.pollMs)
+    }
+    sampler.sample()
+    const drain: Drain = {
+      readyMs,
+      count,
+      firstMs,
+      lastMs,
+      cpuSeconds: round(treeCpuSeconds(worker.pid), 1),
+      peakRssMiB: round(mib(sampler.stop().peakBytes), 1),
+    }
+    if (lastMs !== undefined && firstMs !== undefined) {
+      drain.perSecond = Math.round(o.target / ((lastMs - firstMs) / 1000))
+      drain.perSecondFromSpawn = Math.round(o.target / (lastMs / 1000))
+    }
+    return drain
+  } finally {
+    sampler.stop()
+  }
+}
+
+/**
+ * `node <main> standalone` with no connectors, its data in `dir/data`, logs at warn, on `port` of
+ * 127.0.0.1, output ignored; resolves once `GET /health` answers (killed if not in `timeoutMs`).
+ */
+export async function startStandaloneWorker(
+  main: string,
+  dir: string,
+  port: number,
+  timeoutMs: number,
+): Promise<{ url: string; child: ChildProcess }> {
+  const url = `http://127.0.0.1:${port}`
+  writeFileSync(
+    join(dir, 'worker.properties'),
+    `sluice.data.dir=${join(dir, 'data')}\nlisteners=${url}\nlog.level=warn\n`,
+  )
+  const child = spawn(process.execPath, [main, 'standalone', join(dir, 'worker.properties')], {
+    stdio: 'ignore',
+  })
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { url, child }
+    } catch {
+      // not listening yet
+    }
+    await sleep(50)
+  }
+  child.kill('SIGKILL')
+  throw new Error(`worker did not start within ${timeoutMs / 1000} s`)
 }

@@ -10,11 +10,11 @@ import { resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Props } from '../../src/api/connector.ts'
 import { type DistributedWorker, startDistributed } from '../../src/cli/distributed.ts'
-import { DistributedConfig } from '../../src/config/distributed-config.ts'
 import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
 import type { Log } from '../../src/log/log.ts'
 import { eventually, request } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
+import { distributedTestConfig } from '../helpers/worker.ts'
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures')
 const SECRET = 'distributed-secret-5d2c81'
@@ -62,22 +62,12 @@ describe('[integration] config providers in a distributed worker', {
     shared().values.set('dist:password', SECRET)
     log = createKafkaLog({ bootstrapServers: [kafkaBootstrap()], clientId: 'providers-test' })
     worker = await startDistributed(
-      new DistributedConfig({
-        'bootstrap.servers': kafkaBootstrap(),
-        'group.id': group,
-        'config.storage.topic': `${group}-configs`,
-        'offset.storage.topic': `${group}-offsets`,
-        'status.storage.topic': `${group}-status`,
-        'config.storage.replication.factor': '1',
-        'offset.storage.replication.factor': '1',
-        'status.storage.replication.factor': '1',
+      distributedTestConfig(group, {
         'offset.storage.partitions': '1',
         'status.storage.partitions': '1',
-        listeners: 'http://127.0.0.1:0',
         'plugin.path': FIXTURES,
         'config.providers': 'mem',
         'config.providers.mem.class': 'test.MemoryConfigProvider',
-        'log.level': 'warn',
       }),
     )
     base = `http://127.0.0.1:${worker.rest.port}`

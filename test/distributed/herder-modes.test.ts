@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { startDistributed } from '../../src/cli/distributed.ts'
-import { DistributedConfig } from '../../src/config/distributed-config.ts'
 import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
 import { eventually, request } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
+import { distributedTestConfig } from '../helpers/worker.ts'
 import { startTestWorker } from '../rest/worker.ts'
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures')
@@ -45,21 +45,11 @@ const modes: Mode[] = [
       await log.createTopics([{ name: `${group}-t`, partitions: 1, replicationFactor: 1 }])
       await log.close()
       const worker = await startDistributed(
-        new DistributedConfig({
-          'bootstrap.servers': kafkaBootstrap(),
-          'group.id': group,
-          'config.storage.topic': `${group}-configs`,
-          'offset.storage.topic': `${group}-offsets`,
-          'status.storage.topic': `${group}-status`,
-          'config.storage.replication.factor': '1',
-          'offset.storage.replication.factor': '1',
-          'status.storage.replication.factor': '1',
+        distributedTestConfig(group, {
           'offset.storage.partitions': '2',
           'status.storage.partitions': '2',
           'offset.flush.interval.ms': '200',
-          listeners: 'http://127.0.0.1:0',
           'plugin.path': FIXTURES,
-          'log.level': 'warn',
         }),
       )
       return {

@@ -12,30 +12,21 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { type DistributedWorker, startDistributed } from '../../src/cli/distributed.ts'
-import { DistributedConfig } from '../../src/config/distributed-config.ts'
+import type { DistributedConfig } from '../../src/config/distributed-config.ts'
 import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
 import { eventually, request } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
+import { distributedTestConfig } from '../helpers/worker.ts'
 
 const skip = kafkaSkipReason()
 const FIXTURES = resolve(import.meta.dirname, 'fixtures')
 
 function config(group: string, extra: Record<string, string> = {}): DistributedConfig {
-  return new DistributedConfig({
-    'bootstrap.servers': kafkaBootstrap(),
-    'group.id': group,
-    'config.storage.topic': `${group}-configs`,
-    'offset.storage.topic': `${group}-offsets`,
-    'status.storage.topic': `${group}-status`,
-    'config.storage.replication.factor': '1',
-    'offset.storage.replication.factor': '1',
-    'status.storage.replication.factor': '1',
+  return distributedTestConfig(group, {
     'offset.storage.partitions': '2',
     'status.storage.partitions': '2',
     'session.timeout.ms': '6000',
     'heartbeat.interval.ms': '1000',
-    listeners: 'http://127.0.0.1:0',
-    'log.level': 'warn',
     ...extra,
   })
 }

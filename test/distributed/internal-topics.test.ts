@@ -17,27 +17,18 @@ import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
 import type { Log } from '../../src/log/log.ts'
 import { eventually, request } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
+import { distributedTestConfig } from '../helpers/worker.ts'
 
 const skip = kafkaSkipReason()
 
 function workerConfig(group: string, extra: Record<string, string> = {}): DistributedConfig {
-  return new DistributedConfig({
-    'bootstrap.servers': kafkaBootstrap(),
-    'group.id': group,
-    'config.storage.topic': `${group}-configs`,
-    'offset.storage.topic': `${group}-offsets`,
-    'status.storage.topic': `${group}-status`,
-    'config.storage.replication.factor': '1',
-    'offset.storage.replication.factor': '1',
-    'status.storage.replication.factor': '1',
+  return distributedTestConfig(group, {
     'session.timeout.ms': '6000',
     'heartbeat.interval.ms': '1000',
     'offset.flush.interval.ms': '300',
     // A sink consumer closed mid-join lingers in its group until its own session times out.
     'consumer.session.timeout.ms': '6000',
     'consumer.heartbeat.interval.ms': '1000',
-    listeners: 'http://127.0.0.1:0',
-    'log.level': 'warn',
     ...extra,
   })
 }

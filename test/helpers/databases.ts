@@ -23,6 +23,27 @@ function uniqueName(prefix: string): string {
   return `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_${randomBytes(4).toString('hex')}`
 }
 
+/**
+ * The keys that point Debezium's PostgreSQL connector (pgoutput, as the superuser) at `db`, with its
+ * topic prefix, replication slot and publication.
+ */
+export function postgresCdcProps(
+  db: TestDatabase,
+  o: { prefix: string; slot: string; publication: string },
+): Record<string, string> {
+  const url = new URL(db.url)
+  return {
+    'database.hostname': url.hostname,
+    'database.port': url.port,
+    'database.user': 'postgres',
+    'database.dbname': db.name,
+    'topic.prefix': o.prefix,
+    'plugin.name': 'pgoutput',
+    'slot.name': o.slot,
+    'publication.name': o.publication,
+  }
+}
+
 /** Makes an empty database on the test PostgreSQL cluster (wal_level=logical). */
 export async function freshPostgresDatabase(prefix: string): Promise<TestDatabase> {
   const serverUrl = new URL(postgresUrl())

@@ -41,3 +41,30 @@ export async function eventually<T>(
     await sleep(100)
   }
 }
+
+export interface StatusBody {
+  connector: { state: string; trace?: string }
+  tasks: { id: number; state: string; trace?: string }[]
+}
+
+/** Waits until the connector and all its tasks (at least one) are RUNNING. */
+export async function waitRunning(base: string, name: string, timeoutMs = 30_000): Promise<StatusBody> {
+  return eventually(
+    async () => {
+      const res = await request<StatusBody>(base, 'GET', `/connectors/${name}/status`)
+      if (res.status !== 200) return undefined
+      const failed = [res.body.connector, ...res.body.tasks].find((s) => s.state === 'FAILED')
+      if (failed) throw new Error(`FAILED: ${failed.trace}`)
+      return res.body.connector.state === 'RUNNING' &&
+        res.body.tasks.length > 0 &&
+        res.body.tasks.every((t) => t.state === 'RUNNING')
+        ? res.body
+        : undefined
+    },
+    timeoutMs,
+    `${name} RUNNING`,
+  ).catch(async (error) => {
+    const res = await request(base, 'GET', `/connectors/${name}/status`)
+    throw new Error(`${(error as Error).message}; last status ${JSON.stringify(res.body)}`)
+  })
+}

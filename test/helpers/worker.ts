@@ -3,12 +3,15 @@
  * set `bootstrap.servers`), the REST listener on a free port of 127.0.0.1, a fresh temporary data
  * dir, offsets flushed every 200 ms, logs at `warn`. `props` add to or override these worker keys.
  * `close()` stops the worker and removes the directory; `dir` is there for a test's own files.
+ * `distributedTestConfig` is the config of a distributed worker on the test broker.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type StandaloneWorker, startStandalone } from '../../src/cli/standalone.ts'
+import { DistributedConfig } from '../../src/config/distributed-config.ts'
 import { WorkerConfig } from '../../src/config/worker-config.ts'
+import { kafkaBootstrap } from './services.ts'
 
 export interface TestWorker {
   worker: StandaloneWorker
@@ -48,4 +51,25 @@ export async function startTestWorker(
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * A distributed worker of group `group` on the test broker: its internal topics `<group>-configs`,
+ * `-offsets` and `-status` with replication factor 1, the REST listener on a free port of
+ * 127.0.0.1, logs at `warn`. `props` add to or override these keys.
+ */
+export function distributedTestConfig(group: string, props: Record<string, string> = {}): DistributedConfig {
+  return new DistributedConfig({
+    'bootstrap.servers': kafkaBootstrap(),
+    'group.id': group,
+    'config.storage.topic': `${group}-configs`,
+    'offset.storage.topic': `${group}-offsets`,
+    'status.storage.topic': `${group}-status`,
+    'config.storage.replication.factor': '1',
+    'offset.storage.replication.factor': '1',
+    'status.storage.replication.factor': '1',
+    listeners: 'http://127.0.0.1:0',
+    'log.level': 'warn',
+    ...props,
+  })
 }

@@ -3,68 +3,39 @@
  * once, in order. Runs the real `sluice standalone` command as a child process on both backends.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { assertAtLeastOnceInOrder, readLines, waitForLines, writeNumberedLines } from '../helpers/files.ts'
-import { eventually } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
+import { workerProcess } from '../helpers/worker-process.ts'
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts')
 const TOTAL = 200_000
 
 const backends = [
-  { name: 'embedded log', skip: false as string | false, worker: (): string => '' },
-  { name: 'Kafka', skip: kafkaSkipReason(), worker: (): string => `bootstrap.servers=${kafkaBootstrap()}\n` },
+  { name: 'embedded log', skip: false as string | false, worker: (): Record<string, string> => ({}) },
+  {
+    name: 'Kafka',
+    skip: kafkaSkipReason(),
+    worker: (): Record<string, string> => ({ 'bootstrap.servers': kafkaBootstrap() }),
+  },
 ]
 
 for (const backend of backends) {
   describe(`a worker killed with SIGKILL on the ${backend.name}`, { skip: backend.skip }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-kill-'))
-    const children: ChildProcess[] = []
-    after(() => {
-      for (const child of children) child.kill('SIGKILL')
-      rmSync(dir, { recursive: true, force: true })
-    })
-
-    function launch(): ChildProcess {
-      const child = spawn(
-        process.execPath,
-        [
-          MAIN,
-          'standalone',
-          join(dir, 'worker.properties'),
-          join(dir, 'source.properties'),
-          join(dir, 'sink.json'),
-        ],
-        {
-          cwd: dir,
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      )
-      let stderr = ''
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr = (stderr + chunk.toString()).slice(-4000)
-      })
-      child.on('exit', (code, signal) => {
-        if (code !== null && code !== 0) process.stderr.write(`worker exited with ${code}: ${stderr}\n`)
-        void signal
-      })
-      children.push(child)
-      return child
-    }
+    const worker = workerProcess(['source.properties', 'sink.json'])
+    const dir = worker.dir
+    after(() => worker.close())
 
     it('delivers every line at least once and in order after a restart', async () => {
       const topic = `kill-${Math.random().toString(36).slice(2, 8)}`
       const input = join(dir, 'in.txt')
       const output = join(dir, 'out.txt')
-      writeFileSync(
-        join(dir, 'worker.properties'),
-        `${backend.worker()}sluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n` +
-          'value.converter.schemas.enable=false\noffset.flush.interval.ms=100\nlog.level=warn\n',
-      )
+      worker.writeProperties({
+        ...backend.worker(),
+        'value.converter.schemas.enable': 'false',
+        'offset.flush.interval.ms': '100',
+      })
       writeFileSync(
         join(dir, 'source.properties'),
         `name=kill-src\nconnector.class=FileStreamSource\nfile=${input}\ntopic=${topic}\n` +
@@ -79,19 +50,12 @@ for (const backend of backends) {
       )
       writeNumberedLines(input, 1, TOTAL)
 
-      const first = launch()
       // Kill it while data is flowing: some lines out, not all.
-      await eventually(
-        () => (readLines(output).length > 20_000 ? true : undefined),
-        60_000,
-        'lines to start arriving',
-      )
-      first.kill('SIGKILL')
-      await new Promise((r) => first.once('exit', r))
+      await worker.killMidway(() => readLines(output).length > 20_000, 60_000, 'lines to start arriving')
       const before = readLines(output).length
       assert.ok(before < TOTAL, `the kill should land mid-pipeline (had ${before} of ${TOTAL})`)
 
-      launch()
+      worker.start()
       const lines = await waitForLines(output, TOTAL, 120_000)
       // Let replays settle, then check the whole output.
       await new Promise((r) => setTimeout(r, 1000))

@@ -5,13 +5,13 @@
  * by the sink's CDC handlers against the test server, and mapped and formatted as the source does.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { BSON, type MongoClient, ObjectId } from 'mongodb'
+import { describe, test } from 'node:test'
+import { BSON, ObjectId } from 'mongodb'
 import { readSourceSettings } from '../../../src/connectors/mongodb/source/config.ts'
 import { formatJson } from '../../../src/connectors/mongodb/source/json-formatter.ts'
 import { TopicMapper } from '../../../src/connectors/mongodb/source/record-output.ts'
 import { mongoSkipReason } from '../../helpers/services.ts'
-import { connect, freshDatabase, record, startSink } from './mongo-helpers.ts'
+import { mongoTestDatabase, record, startSink } from './mongo-helpers.ts'
 
 const skip = mongoSkipReason()
 
@@ -30,21 +30,11 @@ const DELETE_EVENT = `{"_id": {"_data": "5f15aab12435743f9bd126a6"}, "operationT
 const ALICE = new ObjectId('599af247bb69cd89961c986d')
 
 describe('change events recorded from MongoDB, applied by the sink handlers', { skip }, () => {
-  let client: MongoClient
-  const database = freshDatabase('events')
-  before(async () => {
-    client = await connect()
-  })
-  after(async () => {
-    await client
-      ?.db(database)
-      .dropDatabase()
-      .catch(() => {})
-    await client?.close()
-  })
+  const mongo = mongoTestDatabase('events')
+  const database = mongo.name
 
   test('ChangeStreamHandler: an update without fullDocument becomes $set/$unset, a replace replaces, a delete deletes', async () => {
-    const users = client.db(database).collection('users')
+    const users = mongo.client.db(database).collection('users')
     await users.insertOne({ _id: ALICE, name: 'Alice', email: 'old@example.com', phoneNumber: '555' })
     const { task, reported } = startSink({
       database,
@@ -74,7 +64,7 @@ describe('change events recorded from MongoDB, applied by the sink handlers', { 
   })
 
   test("MongoDbHandler: Debezium's MongoDB events (oplog patches as Extended JSON strings) insert, patch and delete", async () => {
-    const coll = client.db(database).collection('debezium')
+    const coll = mongo.client.db(database).collection('debezium')
     const { task, reported } = startSink({
       database,
       collection: 'debezium',

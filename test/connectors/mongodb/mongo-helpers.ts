@@ -1,5 +1,6 @@
 /** Shared set-up of the MongoDB connector tests: a client on the test server and a sink task harness. */
 import { randomUUID } from 'node:crypto'
+import { after, before } from 'node:test'
 import { MongoClient } from 'mongodb'
 import type {
   OffsetStorageReader,
@@ -26,6 +27,32 @@ export async function connect(uri = mongoUrl()): Promise<MongoClient> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 })
   await client.connect()
   return client
+}
+
+/**
+ * For the enclosing `describe`: a fresh database name, and a client on the test server connected
+ * before its tests; after them the database is dropped and the client closed.
+ */
+export function mongoTestDatabase(prefix: string): { readonly name: string; readonly client: MongoClient } {
+  const name = freshDatabase(prefix)
+  let client: MongoClient | undefined
+  before(async () => {
+    client = await connect()
+  })
+  after(async () => {
+    await client
+      ?.db(name)
+      .dropDatabase()
+      .catch(() => {})
+    await client?.close()
+  })
+  return {
+    name,
+    get client(): MongoClient {
+      if (client === undefined) throw new Error('the MongoDB client connects in before()')
+      return client
+    },
+  }
 }
 
 export interface Reported {

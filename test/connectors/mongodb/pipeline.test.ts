@@ -9,9 +9,14 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Decimal128, type MongoClient } from 'mongodb'
-import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
+import {
+  dropReplicationSlot,
+  freshPostgresDatabase,
+  postgresCdcProps,
+  type TestDatabase,
+} from '../../helpers/databases.ts'
 import { readLines } from '../../helpers/files.ts'
-import { eventually, request } from '../../helpers/rest.ts'
+import { eventually, request, waitRunning } from '../../helpers/rest.ts'
 import {
   kafkaBootstrap,
   kafkaSkipReason,
@@ -23,23 +28,6 @@ import { startTestWorker, type TestWorker } from '../../helpers/worker.ts'
 import { connect, freshDatabase } from './mongo-helpers.ts'
 
 const skip = postgresSkipReason() || kafkaSkipReason() || mongoSkipReason()
-
-async function running(w: TestWorker, name: string): Promise<void> {
-  await eventually(
-    async () => {
-      const status = await request<{
-        connector: { state: string }
-        tasks: { state: string; trace?: string }[]
-      }>(w.base, 'GET', `/connectors/${name}/status`)
-      if (status.body.tasks?.[0]?.state === 'FAILED') throw new Error(status.body.tasks[0].trace)
-      return status.body.connector?.state === 'RUNNING' && status.body.tasks?.[0]?.state === 'RUNNING'
-        ? true
-        : undefined
-    },
-    60_000,
-    `${name} to run`,
-  )
-}
 
 describe('[integration] MongoDB sink in a worker on Kafka', { skip }, () => {
   let db: TestDatabase
@@ -76,20 +64,13 @@ describe('[integration] MongoDB sink in a worker on Kafka', { skip }, () => {
       name: `pg-${suffix}`,
       config: {
         'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
-        'database.hostname': new URL(db.url).hostname,
-        'database.port': new URL(db.url).port,
-        'database.user': 'postgres',
-        'database.dbname': db.name,
-        'topic.prefix': prefix,
-        'plugin.name': 'pgoutput',
-        'slot.name': slot,
-        'publication.name': `pub_${suffix}`,
+        ...postgresCdcProps(db, { prefix, slot, publication: `pub_${suffix}` }),
         'topic.creation.default.partitions': '1',
         'topic.creation.default.replication.factor': '1',
       },
     })
     assert.equal(created.status, 201, JSON.stringify(created.body))
-    await running(w, `pg-${suffix}`)
+    await waitRunning(w.base, `pg-${suffix}`, 60_000)
     const sink = await request(w.base, 'POST', '/connectors', {
       name: `mongo-${suffix}`,
       config: {
@@ -103,7 +84,7 @@ describe('[integration] MongoDB sink in a worker on Kafka', { skip }, () => {
       },
     })
     assert.equal(sink.status, 201, JSON.stringify(sink.body))
-    await running(w, `mongo-${suffix}`)
+    await waitRunning(w.base, `mongo-${suffix}`, 60_000)
     const coll = mongo.db(database).collection('customers')
     await eventually(
       async () => ((await coll.countDocuments()) === 2 ? true : undefined),

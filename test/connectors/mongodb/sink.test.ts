@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { Decimal128, Double, Long, type MongoClient, ObjectId } from 'mongodb'
+import { describe, test } from 'node:test'
+import { Decimal128, Double, Long, ObjectId } from 'mongodb'
 import { BigDecimal } from '../../../src/api/data/big-decimal.ts'
 import { Decimal, TimestampType } from '../../../src/api/data/logical-types.ts'
 import { SchemaBuilder } from '../../../src/api/data/schema-builder.ts'
@@ -8,7 +8,7 @@ import { Struct } from '../../../src/api/data/struct.ts'
 import { ConfigError, DataError } from '../../../src/api/errors.ts'
 import { MongoSinkConnector } from '../../../src/connectors/mongodb/sink/connector.ts'
 import { mongoSkipReason } from '../../helpers/services.ts'
-import { connect, freshDatabase, record, startSink } from './mongo-helpers.ts'
+import { mongoTestDatabase, record, startSink } from './mongo-helpers.ts'
 
 const skip = mongoSkipReason()
 const S = 'com.mongodb.kafka.connect.sink.processor.id.strategy.'
@@ -16,19 +16,10 @@ const W = 'com.mongodb.kafka.connect.sink.writemodel.strategy.'
 const PP = 'com.mongodb.kafka.connect.sink.processor.'
 
 describe('MongoDB sink against the test server', { skip }, () => {
-  let client: MongoClient
-  const database = freshDatabase('sink')
-  before(async () => {
-    client = await connect()
-  })
-  after(async () => {
-    await client
-      ?.db(database)
-      .dropDatabase()
-      .catch(() => {})
-    await client?.close()
-  })
-  const docs = (coll: string) => client.db(database).collection(coll).find({}).sort({ _id: 1 }).toArray()
+  const mongo = mongoTestDatabase('sink')
+  const database = mongo.name
+  const docs = (coll: string) =>
+    mongo.client.db(database).collection(coll).find({}).sort({ _id: 1 }).toArray()
 
   test('the defaults: a new ObjectId per record, ReplaceOne upsert, collection named after the topic', async () => {
     const { task, reported } = startSink({ database })
@@ -67,7 +58,7 @@ describe('MongoDB sink against the test server', { skip }, () => {
     const { task } = startSink({ database, collection: 'typed' })
     await task.put([record('t', null, value, { valueSchema: schema })])
     await task.stop()
-    const raw = await client
+    const raw = await mongo.client
       .db(database)
       .collection('typed')
       .findOne({ _id: 1 as never }, { promoteLongs: false, promoteValues: false })
@@ -247,7 +238,7 @@ describe('MongoDB sink against the test server', { skip }, () => {
   })
 
   test('documents the server refuses go to the errant record reporter with their error; the rest of an ordered batch is still written', async () => {
-    const coll = client.db(database).collection('refused')
+    const coll = mongo.client.db(database).collection('refused')
     await coll.insertOne({ _id: 'taken' as never, v: 0 })
     for (const ordered of ['true', 'false']) {
       const { task, reported } = startSink({

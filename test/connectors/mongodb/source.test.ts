@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { BSON, type MongoClient } from 'mongodb'
+import { describe, test } from 'node:test'
+import { BSON } from 'mongodb'
 import { Struct } from '../../../src/api/data/struct.ts'
 import { DataError } from '../../../src/api/errors.ts'
 import { mongoSkipReason, mongoUrl } from '../../helpers/services.ts'
-import { connect, freshDatabase, pollRecords, startSource } from './mongo-helpers.ts'
+import { mongoTestDatabase, pollRecords, startSource } from './mongo-helpers.ts'
 
 const skip = mongoSkipReason()
 
 describe('MongoDB source against the test server (collection change streams)', { skip }, () => {
-  let client: MongoClient
-  const database = freshDatabase('source')
-  before(async () => {
-    client = await connect()
-  })
-  after(async () => {
-    await client
-      ?.db(database)
-      .dropDatabase()
-      .catch(() => {})
-    await client?.close()
-  })
+  const mongo = mongoTestDatabase('source')
+  const database = mongo.name
 
   test('inserts and deletes become records on <db>.<coll>, keyed by documentKey, with resume-token offsets under the official partition', async () => {
-    const coll = client.db(database).collection('orders')
+    const coll = mongo.client.db(database).collection('orders')
     await coll.insertOne({ _id: 'warmup' as never })
     const { task } = startSource({ database, collection: 'orders' })
     assert.deepEqual(await task.poll(), []) // opens the stream at "now"
@@ -47,7 +37,7 @@ describe('MongoDB source against the test server (collection change streams)', {
   })
 
   test('publish.full.document.only with a $match pipeline publishes the inserted documents only; a restart resumes after the stored token', async () => {
-    const coll = client.db(database).collection('outbox')
+    const coll = mongo.client.db(database).collection('outbox')
     const props = {
       database,
       collection: 'outbox',
@@ -84,7 +74,7 @@ describe('MongoDB source against the test server (collection change streams)', {
   })
 
   test('startup.mode=copy_existing publishes the existing documents as insert events, then the changes made since', async () => {
-    const coll = client.db(database).collection('existing')
+    const coll = mongo.client.db(database).collection('existing')
     await coll.insertMany([
       { _id: 1 as never, n: 1 },
       { _id: 2 as never, n: 2 },
@@ -117,7 +107,7 @@ describe('MongoDB source against the test server (collection change streams)', {
   })
 
   test('output formats: bson bytes, a schema inferred from the document, the default Avro key schema', async () => {
-    const coll = client.db(database).collection('formats')
+    const coll = mongo.client.db(database).collection('formats')
     const { task } = startSource({
       database,
       collection: 'formats',
@@ -155,7 +145,7 @@ describe('MongoDB source against the test server (collection change streams)', {
   })
 
   test('a document that does not fit output.schema.value fails the poll naming the field, or with errors.tolerance=all is skipped', async () => {
-    const coll = client.db(database).collection('strict')
+    const coll = mongo.client.db(database).collection('strict')
     const props = {
       database,
       collection: 'strict',

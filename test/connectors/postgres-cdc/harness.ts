@@ -6,7 +6,12 @@ import { randomBytes } from 'node:crypto'
 import { Struct } from '../../../src/api/data/struct.ts'
 import type { OffsetMap, SourceRecord } from '../../../src/api/records.ts'
 import { PostgresCdcSourceTask } from '../../../src/connectors/postgres-cdc/source-task.ts'
-import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
+import {
+  dropReplicationSlot,
+  freshPostgresDatabase,
+  postgresCdcProps,
+  type TestDatabase,
+} from '../../helpers/databases.ts'
 
 export interface Harness {
   db: TestDatabase
@@ -34,14 +39,7 @@ export async function harness(prefix: string): Promise<Harness> {
   const db = await freshPostgresDatabase(prefix)
   const slot = `sl_${randomBytes(5).toString('hex')}`
   const props: Record<string, string> = {
-    'database.hostname': new URL(db.url).hostname,
-    'database.port': new URL(db.url).port,
-    'database.user': 'postgres',
-    'database.dbname': db.name,
-    'topic.prefix': 'srv',
-    'plugin.name': 'pgoutput',
-    'slot.name': slot,
-    'publication.name': `pub_${slot}`,
+    ...postgresCdcProps(db, { prefix: 'srv', slot, publication: `pub_${slot}` }),
     'poll.interval.ms': '100',
     'status.update.interval.ms': '500',
   }

@@ -6,11 +6,9 @@
  * being buffered or emitted from the task's stream buffer.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { WorkerConfig } from '../../../src/config/worker-config.ts'
 import { createLog } from '../../../src/log/create-log.ts'
@@ -18,6 +16,7 @@ import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '.
 import { readLines } from '../../helpers/files.ts'
 import { eventually } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, postgresSkipReason } from '../../helpers/services.ts'
+import { workerProcess } from '../../helpers/worker-process.ts'
 
 async function createTopic(name: string): Promise<void> {
   const log = await createLog(new WorkerConfig({ 'bootstrap.servers': kafkaBootstrap() }), 'cdc-kill-test')
@@ -28,49 +27,25 @@ async function createTopic(name: string): Promise<void> {
   }
 }
 
-const MAIN = resolve(import.meta.dirname, '../../../src/cli/main.ts')
 const skip = postgresSkipReason() || kafkaSkipReason()
 const TRANSACTIONS = 40
 const ROWS_PER_TRANSACTION = 250
 
 describe('[integration] a CDC worker killed with SIGKILL during writes', { skip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-cdc-kill-'))
-  const children: ChildProcess[] = []
+  const debug = Boolean(process.env.CDC_KILL_DEBUG)
+  const worker = workerProcess(['source.properties', 'sink.json'], { stderr: debug ? 'inherit' : 'pipe' })
+  const dir = worker.dir
   const suffix = randomBytes(4).toString('hex')
   const slot = `kill_${suffix}`
   let db: TestDatabase | undefined
 
   after(async () => {
-    for (const child of children) child.kill('SIGKILL')
+    worker.close()
     if (db) {
       await dropReplicationSlot(db.url, slot)
       await db.drop()
     }
-    rmSync(dir, { recursive: true, force: true })
   })
-
-  function launch(): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      [
-        MAIN,
-        'standalone',
-        join(dir, 'worker.properties'),
-        join(dir, 'source.properties'),
-        join(dir, 'sink.json'),
-      ],
-      { cwd: dir, stdio: ['ignore', 'ignore', process.env.CDC_KILL_DEBUG ? 'inherit' : 'pipe'] },
-    )
-    let stderr = ''
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000)
-    })
-    child.on('exit', (code) => {
-      if (code !== null && code !== 0) process.stderr.write(`worker exited with ${code}: ${stderr}\n`)
-    })
-    children.push(child)
-    return child
-  }
 
   test('loses no row: every insert is in Kafka after the restart', async () => {
     db = await freshPostgresDatabase('cdc_kill')
@@ -80,12 +55,13 @@ describe('[integration] a CDC worker killed with SIGKILL during writes', { skip 
     )
     const prefix = `kill-${suffix}`
     const output = join(dir, 'out.txt')
-    writeFileSync(
-      join(dir, 'worker.properties'),
-      `bootstrap.servers=${kafkaBootstrap()}\nsluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n` +
-        'key.converter.schemas.enable=false\nvalue.converter.schemas.enable=false\noffset.flush.interval.ms=200\n' +
-        `log.level=${process.env.CDC_KILL_DEBUG ? 'info' : 'warn'}\n`,
-    )
+    worker.writeProperties({
+      'bootstrap.servers': kafkaBootstrap(),
+      'key.converter.schemas.enable': 'false',
+      'value.converter.schemas.enable': 'false',
+      'offset.flush.interval.ms': '200',
+      'log.level': debug ? 'info' : 'warn',
+    })
     const url = new URL(db.url)
     writeFileSync(
       join(dir, 'source.properties'),
@@ -119,7 +95,7 @@ describe('[integration] a CDC worker killed with SIGKILL during writes', { skip 
     )
     // The topic exists before the sink subscribes (the broker does not auto-create topics).
     await createTopic(`${prefix}.public.w`)
-    const first = launch()
+    const first = worker.start()
     // A probe row (negative ids) until one arrives: the pipeline runs (slot made, sink reading). Rows
     // written before the slot exists are not streamed (snapshot.mode=no_data), hence a new one each time.
     let probe = 0
@@ -141,11 +117,10 @@ describe('[integration] a CDC worker killed with SIGKILL during writes', { skip 
       }
     })()
     await eventually(() => (readLines(output).length > 2000 ? true : undefined), 90_000, 'events to flow')
-    first.kill('SIGKILL')
-    await new Promise((r) => first.once('exit', r))
+    await worker.kill(first)
     const before = readLines(output).length
     await writer
-    launch()
+    worker.start()
     const total = TRANSACTIONS * ROWS_PER_TRANSACTION
     const ids = await eventually(
       () => {

@@ -8,9 +8,14 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
+import {
+  dropReplicationSlot,
+  freshPostgresDatabase,
+  postgresCdcProps,
+  type TestDatabase,
+} from '../../helpers/databases.ts'
 import { readLines } from '../../helpers/files.ts'
-import { eventually, request } from '../../helpers/rest.ts'
+import { eventually, request, waitRunning } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, postgresSkipReason } from '../../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../../rest/worker.ts'
 
@@ -59,14 +64,7 @@ describe('[integration] seed 004: signal-table incremental snapshot through a wo
       name: `pg-${suffix}`,
       config: {
         'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
-        'database.hostname': new URL(db.url).hostname,
-        'database.port': new URL(db.url).port,
-        'database.user': 'postgres',
-        'database.dbname': db.name,
-        'topic.prefix': prefix,
-        'plugin.name': 'pgoutput',
-        'slot.name': slot,
-        'publication.name': `pub_${suffix}`,
+        ...postgresCdcProps(db, { prefix, slot, publication: `pub_${suffix}` }),
         'snapshot.mode': 'no_data',
         'signal.data.collection': 'public.debezium_signal',
         'incremental.snapshot.chunk.size': '25',
@@ -84,20 +82,7 @@ describe('[integration] seed 004: signal-table incremental snapshot through a wo
       },
     })
     assert.equal(sink.status, 201, JSON.stringify(sink.body))
-    await eventually(
-      async () => {
-        const status = await request<{
-          connector: { state: string }
-          tasks: { state: string; trace?: string }[]
-        }>(w.base, 'GET', `/connectors/pg-${suffix}/status`)
-        if (status.body.tasks[0]?.state === 'FAILED') throw new Error(status.body.tasks[0].trace)
-        return status.body.connector.state === 'RUNNING' && status.body.tasks[0]?.state === 'RUNNING'
-          ? true
-          : undefined
-      },
-      60_000,
-      'the connector to run',
-    )
+    await waitRunning(w.base, `pg-${suffix}`, 60_000)
 
     // A change before the signal, so the sink's topics exist and streaming is shown to work.
     await db.sql(`INSERT INTO table1 VALUES (1000, 'streamed')`)

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
-import { eventually, request } from '../../helpers/rest.ts'
+import { eventually, request, type StatusBody } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, postgresSkipReason } from '../../helpers/services.ts'
 import { TcpProxy } from '../../helpers/tcp-proxy.ts'
-import { type KafkaWorker, type StatusBody, startKafkaWorker, TopicReader } from '../jdbc/source/support.ts'
+import { type KafkaWorker, startKafkaWorker, TopicReader } from '../jdbc/source/support.ts'
 
 describe('[integration] PostgreSQL CDC Kafka signal channel in a worker', {
   skip: postgresSkipReason() || kafkaSkipReason(),

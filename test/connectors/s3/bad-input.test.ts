@@ -222,11 +222,7 @@ describe('[integration] S3 sink: bad bucket, credentials and store', { skip }, (
       }),
     })
     assert.equal(created.status, 201, JSON.stringify(created.body))
-    await eventually(
-      async () => ((await flaky.dataKeys()).length === 2 ? true : undefined),
-      30_000,
-      'the first two objects',
-    )
+    await flaky.waitForDataKeys('', 2)
 
     await proxy.stop()
     await produce(
@@ -245,14 +241,8 @@ describe('[integration] S3 sink: bad bucket, credentials and store', { skip }, (
     assert.match(status.tasks[0]!.trace!, new RegExp(`cannot reach the S3 store at http://127.0.0.1:${port}`))
 
     await proxy.start()
-    const keys = await eventually(
-      async () => {
-        const k = await flaky.dataKeys()
-        return k.length === 4 ? k : undefined
-      },
-      60_000,
-      'all four objects once the store is back',
-    )
+    // All four objects once the store is back.
+    const keys = await flaky.waitForDataKeys('', 4, 60_000)
     const all: number[] = []
     for (const key of keys) for (const doc of await flaky.jsonLines(key)) all.push((doc as { n: number }).n)
     assert.deepEqual(all, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])

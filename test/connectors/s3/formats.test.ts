@@ -106,14 +106,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'value.converter.schemas.enable': 'false',
     })
     const prefix = `topics/${topic}/partition=0/`
-    const keys = await eventually(
-      async () => {
-        const k = await bucket.dataKeys(prefix)
-        return k.length === 3 ? k : undefined
-      },
-      30_000,
-      'three objects',
-    )
+    const keys = await bucket.waitForDataKeys(prefix, 3)
     assert.deepEqual(keys, [
       `${prefix}${topic}+0+0000000000.json`,
       `${prefix}${topic}+0+0000000003.json`,
@@ -157,14 +150,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
     })
     const prefix = `topics/${topic}/partition=0/`
-    const keys = await eventually(
-      async () => {
-        const k = await bucket.dataKeys(prefix)
-        return k.length === 2 ? k : undefined
-      },
-      30_000,
-      'two Parquet objects',
-    )
+    const keys = await bucket.waitForDataKeys(prefix, 2)
     assert.deepEqual(keys, [
       `${prefix}${topic}+0+0000000000.snappy.parquet`,
       `${prefix}${topic}+0+0000000010.snappy.parquet`,
@@ -208,11 +194,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
       })
       const ext = codec === 'none' ? '.parquet' : `.${codec}.parquet`
       const key = `topics/${topic}/partition=0/${topic}+0+0000000000${ext}`
-      await eventually(
-        async () => ((await bucket.dataKeys(`topics/${topic}/`)).includes(key) ? true : undefined),
-        30_000,
-        key,
-      )
+      await bucket.waitForKey(key)
       const rows = await bucket.parquetRows(key)
       assert.deepEqual(
         rows.map((r) => r.id),
@@ -238,14 +220,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'value.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
     })
     const prefix = `topics/${topic}/partition=0/`
-    const keys = await eventually(
-      async () => {
-        const k = await bucket.dataKeys(prefix)
-        return k.length === 2 ? k : undefined
-      },
-      30_000,
-      'two objects',
-    )
+    const keys = await bucket.waitForDataKeys(prefix, 2)
     assert.deepEqual(keys, [`${prefix}${topic}+0+0000000000.txt.gz`, `${prefix}${topic}+0+0000000003.txt.gz`])
     assert.equal(new TextDecoder().decode(gunzipSync(await bucket.bytes(keys[0]!))), 'line-0|line-1|line-2|')
   })
@@ -271,12 +246,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'topics.dir': 'exports',
     })
     const base = `exports/${topic}/partition=0/${topic}+0+0000000000`
-    await eventually(
-      async () => ((await bucket.dataKeys(`exports/${topic}/`)).length === 3 ? true : undefined),
-      30_000,
-      'three objects',
-    )
-    assert.deepEqual(await bucket.dataKeys(`exports/${topic}/`), [
+    assert.deepEqual(await bucket.waitForDataKeys(`exports/${topic}/`, 3), [
       `${base}.headers.json`,
       `${base}.json`,
       `${base}.keys.json`,
@@ -303,11 +273,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'value.converter.schemas.enable': 'false',
     })
     const key = `topics/${topic}/partition=0/${topic}+0+0000000000.json`
-    await eventually(
-      async () => ((await bucket.dataKeys(`topics/${topic}/`)).includes(key) ? true : undefined),
-      60_000,
-      key,
-    )
+    await bucket.waitForKey(key, 60_000)
     const docs = (await bucket.jsonLines(key)) as { n: number }[]
     assert.equal(docs.length, records)
     assert.ok(docs.every((d, i) => d.n === i))
@@ -333,11 +299,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
         'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
       })
       const key = `topics/${topic}/partition=0/${topic}+0+0000000000.avro`
-      await eventually(
-        async () => ((await bucket.dataKeys(`topics/${topic}/`)).includes(key) ? true : undefined),
-        30_000,
-        key,
-      )
+      await bucket.waitForKey(key)
       const file = join(tmp, `${codec}.avro`)
       writeFileSync(file, await bucket.bytes(key))
       const { schema, records } = await new Promise<{
@@ -384,11 +346,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
       'value.converter.schemas.enable': 'false',
     })
     const key = `${topic}/partition=0/${topic}+0+0000000000.json`
-    await eventually(
-      async () => ((await bucket.keys(`${topic}/`)).includes(key) ? true : undefined),
-      30_000,
-      key,
-    )
+    await bucket.waitForKey(key)
     assert.deepEqual(await bucket.jsonLines(key), [{ n: 0 }, { n: 1 }])
     const marker = JSON.parse(await bucket.text(`_sluice/commits/${topic}+0.json`)) as {
       endOffset: number

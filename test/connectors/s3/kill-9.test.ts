@@ -5,17 +5,15 @@
  * on replay: only the commit markers and the cleanup of uncommitted objects keep that exact.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { eventually } from '../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, s3SkipReason, s3Url } from '../../helpers/services.ts'
+import { workerProcess } from '../../helpers/worker-process.ts'
 import { produce, TestBucket, uniqueTopic } from './s3-fixtures.ts'
 
-const MAIN = resolve(import.meta.dirname, '../../../src/cli/main.ts')
 const RECORDS = 150_000
 const PARTITIONS = 4
 const KILLS = 4
@@ -23,34 +21,12 @@ const KILLS = 4
 describe('[integration] S3 sink worker killed with SIGKILL at random moments', {
   skip: kafkaSkipReason() || s3SkipReason(),
 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-s3-kill-'))
-  const children: ChildProcess[] = []
+  const worker = workerProcess(['sink.json'])
   let bucket: TestBucket | undefined
   after(async () => {
-    for (const child of children) child.kill('SIGKILL')
+    worker.close()
     await bucket?.drop()
-    rmSync(dir, { recursive: true, force: true })
   })
-
-  function launch(): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      [MAIN, 'standalone', join(dir, 'worker.properties'), join(dir, 'sink.json')],
-      {
-        cwd: dir,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    )
-    let stderr = ''
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000)
-    })
-    child.on('exit', (code) => {
-      if (code !== null && code !== 0) process.stderr.write(`worker exited with ${code}: ${stderr}\n`)
-    })
-    children.push(child)
-    return child
-  }
 
   /** Every record number found in the data objects, with how often. */
   async function census(): Promise<{ counts: Map<number, number>; objects: number }> {
@@ -85,13 +61,9 @@ describe('[integration] S3 sink worker killed with SIGKILL at random moments', {
       })),
       PARTITIONS,
     )
+    worker.writeProperties({ 'bootstrap.servers': kafkaBootstrap(), 'offset.flush.interval.ms': '500' })
     writeFileSync(
-      join(dir, 'worker.properties'),
-      `bootstrap.servers=${kafkaBootstrap()}\nsluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n` +
-        'offset.flush.interval.ms=500\nlog.level=warn\n',
-    )
-    writeFileSync(
-      join(dir, 'sink.json'),
+      join(worker.dir, 'sink.json'),
       JSON.stringify({
         name: `s3-kill-${topic}`,
         config: {
@@ -120,19 +92,16 @@ describe('[integration] S3 sink worker killed with SIGKILL at random moments', {
     for (let kill = 0; kill < KILLS; kill++) {
       const before = await committed()
       if (before >= RECORDS) break
-      const child = launch()
-      // Wait until this run has committed something, then kill it after a random delay.
-      await eventually(
+      // Kill it at a random moment after this run has committed something.
+      await worker.killMidway(
         async () => {
           const now = await committed()
-          return now > before || now >= RECORDS ? true : undefined
+          return now > before || now >= RECORDS
         },
         120_000,
         'a commit from this run',
+        1000,
       )
-      await sleep(Math.floor(Math.random() * 1000))
-      child.kill('SIGKILL')
-      await new Promise((r) => child.once('exit', r))
       const { counts } = await census()
       seenAtKill.push(counts.size)
     }
@@ -140,7 +109,7 @@ describe('[integration] S3 sink worker killed with SIGKILL at random moments', {
       seenAtKill.filter((n) => n < RECORDS).length >= 1,
       `at least one kill should land mid-drain (records in the bucket at each: ${seenAtKill.join(', ')})`,
     )
-    launch()
+    worker.start()
     const final = await eventually(
       async () => {
         const c = await census()

@@ -16,6 +16,7 @@ import {
 import { parquetReadObjects } from 'hyparquet'
 import { WorkerConfig } from '../../../src/config/worker-config.ts'
 import { createLog } from '../../../src/log/create-log.ts'
+import { eventually } from '../../helpers/rest.ts'
 import { kafkaBootstrap, s3Url } from '../../helpers/services.ts'
 
 /** A file s3proxy's filesystem store lists while writing `<key>`: `<key>-<uuid>`. */
@@ -63,6 +64,23 @@ export class TestBucket {
    */
   async dataKeys(prefix = ''): Promise<string[]> {
     return (await this.keys(prefix)).filter((k) => !k.includes('_sluice/') && !S3PROXY_TEMP_FILE.test(k))
+  }
+
+  /** The data keys under `prefix` once there are exactly `count` (waiting up to `timeoutMs`). */
+  async waitForDataKeys(prefix: string, count: number, timeoutMs = 30_000): Promise<string[]> {
+    return await eventually(
+      async () => {
+        const keys = await this.dataKeys(prefix)
+        return keys.length === count ? keys : undefined
+      },
+      timeoutMs,
+      `${count} objects under '${prefix}'`,
+    )
+  }
+
+  /** Resolves once `key` is listed (a complete object: s3proxy lists it once written). */
+  async waitForKey(key: string, timeoutMs = 30_000): Promise<void> {
+    await eventually(async () => ((await this.keys(key)).includes(key) ? true : undefined), timeoutMs, key)
   }
 
   async bytes(key: string): Promise<Uint8Array> {

@@ -8,8 +8,13 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../../helpers/databases.ts'
-import { eventually, request } from '../../helpers/rest.ts'
+import {
+  dropReplicationSlot,
+  freshPostgresDatabase,
+  postgresCdcProps,
+  type TestDatabase,
+} from '../../helpers/databases.ts'
+import { eventually, request, waitRunning } from '../../helpers/rest.ts'
 import {
   kafkaBootstrap,
   kafkaSkipReason,
@@ -54,38 +59,13 @@ describe('[integration] seed 004: PostgreSQL CDC → Kafka → S3 sink (Parquet 
     await bucket?.drop()
   })
 
-  async function running(name: string): Promise<void> {
-    await eventually(
-      async () => {
-        const s = await request<{ connector: { state: string }; tasks: { state: string; trace?: string }[] }>(
-          w.base,
-          'GET',
-          `/connectors/${name}/status`,
-        )
-        if (s.body.tasks?.[0]?.state === 'FAILED') throw new Error(s.body.tasks[0].trace)
-        return s.body.connector?.state === 'RUNNING' && s.body.tasks?.[0]?.state === 'RUNNING'
-          ? true
-          : undefined
-      },
-      60_000,
-      `${name} to run`,
-    )
-  }
-
   test('the objects hold every row of the table at its latest state, after streaming and a signalled snapshot', async () => {
     const topic = `${prefix}.public.products`
     const source = await request(w.base, 'POST', '/connectors', {
       name: `pg-${suffix}`,
       config: {
         'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
-        'database.hostname': new URL(db.url).hostname,
-        'database.port': new URL(db.url).port,
-        'database.user': 'postgres',
-        'database.dbname': db.name,
-        'topic.prefix': prefix,
-        'plugin.name': 'pgoutput',
-        'slot.name': slot,
-        'publication.name': `pub_${suffix}`,
+        ...postgresCdcProps(db, { prefix, slot, publication: `pub_${suffix}` }),
         'snapshot.mode': 'initial',
         'signal.data.collection': 'public.debezium_signal',
         'table.include.list': 'public.products,public.debezium_signal',
@@ -96,7 +76,7 @@ describe('[integration] seed 004: PostgreSQL CDC → Kafka → S3 sink (Parquet 
       },
     })
     assert.equal(source.status, 201, JSON.stringify(source.body))
-    await running(`pg-${suffix}`)
+    await waitRunning(w.base, `pg-${suffix}`, 60_000)
     const sinkCommon = {
       'connector.class': 'io.confluent.connect.s3.S3SinkConnector',
       'storage.class': 'io.confluent.connect.s3.storage.S3Storage',
@@ -137,8 +117,8 @@ describe('[integration] seed 004: PostgreSQL CDC → Kafka → S3 sink (Parquet 
       },
     })
     assert.equal(json.status, 201, JSON.stringify(json.body))
-    await running(`lake-parquet-${suffix}`)
-    await running(`lake-json-${suffix}`)
+    await waitRunning(w.base, `lake-parquet-${suffix}`, 60_000)
+    await waitRunning(w.base, `lake-json-${suffix}`, 60_000)
 
     // Streaming changes, an ad-hoc snapshot through the signal table, and more writes meanwhile.
     await db.sql(

@@ -8,7 +8,7 @@ import { DataError } from '../../../api/errors.ts'
 import { Binary, ObjectId, UUID } from '../bson.ts'
 import { type BsonDocument, cloneDocument, isDocument, toJson } from '../bson-document.ts'
 import type { IdStrategyName } from './config.ts'
-import { makeProjection } from './post-processors.ts'
+import { makeProjection } from './field-projection.ts'
 import type { SinkDocument } from './sink-document.ts'
 import type { TopicSettings } from './topic-settings.ts'
 

@@ -4,18 +4,16 @@
  * Offsets are committed only after the database committed, and upserts make the replay harmless.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { WorkerConfig } from '../../../../src/config/worker-config.ts'
 import { createLog } from '../../../../src/log/create-log.ts'
 import { freshPostgresDatabase, type TestDatabase } from '../../../helpers/databases.ts'
 import { eventually } from '../../../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason, postgresSkipReason } from '../../../helpers/services.ts'
+import { workerProcess } from '../../../helpers/worker-process.ts'
 
-const MAIN = resolve(import.meta.dirname, '../../../../src/cli/main.ts')
 const KEYS = 10_000
 const VERSIONS = 4
 
@@ -37,34 +35,12 @@ const VALUE_SCHEMA = {
 describe('[integration] JDBC sink worker killed with SIGKILL mid-load', {
   skip: kafkaSkipReason() || postgresSkipReason(),
 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-jdbc-kill-'))
-  const children: ChildProcess[] = []
+  const worker = workerProcess(['sink.json'])
   let db: TestDatabase | undefined
   after(async () => {
-    for (const child of children) child.kill('SIGKILL')
+    worker.close()
     await db?.drop()
-    rmSync(dir, { recursive: true, force: true })
   })
-
-  function launch(): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      [MAIN, 'standalone', join(dir, 'worker.properties'), join(dir, 'sink.json')],
-      {
-        cwd: dir,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    )
-    let stderr = ''
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000)
-    })
-    child.on('exit', (code) => {
-      if (code !== null && code !== 0) process.stderr.write(`worker exited with ${code}: ${stderr}\n`)
-    })
-    children.push(child)
-    return child
-  }
 
   it('ends with exactly one row per key at its last version after kill -9 and restart (upsert)', async () => {
     db = await freshPostgresDatabase('jdbc_kill')
@@ -93,13 +69,9 @@ describe('[integration] JDBC sink worker killed with SIGKILL mid-load', {
     } finally {
       await log.close()
     }
+    worker.writeProperties({ 'bootstrap.servers': kafkaBootstrap(), 'offset.flush.interval.ms': '200' })
     writeFileSync(
-      join(dir, 'worker.properties'),
-      `bootstrap.servers=${kafkaBootstrap()}\nsluice.data.dir=${join(dir, 'data')}\nlisteners=http://127.0.0.1:0\n` +
-        'offset.flush.interval.ms=200\nlog.level=warn\n',
-    )
-    writeFileSync(
-      join(dir, 'sink.json'),
+      join(worker.dir, 'sink.json'),
       JSON.stringify({
         name: `jdbc-kill-${topic}`,
         config: {
@@ -127,18 +99,11 @@ describe('[integration] JDBC sink worker killed with SIGKILL mid-load', {
     }
 
     const started = Date.now()
-    const first = launch()
-    await eventually(
-      async () => ((await count()) >= 1_000 ? true : undefined),
-      120_000,
-      'rows to start arriving',
-    )
-    first.kill('SIGKILL')
-    await new Promise((r) => first.once('exit', r))
+    await worker.killMidway(async () => (await count()) >= 1_000, 120_000, 'rows to start arriving')
     const finalAtKill = await count(`WHERE version = ${VERSIONS}`)
     assert.ok(finalAtKill < KEYS, `the kill should land mid-load (${finalAtKill} of ${KEYS} rows were final)`)
 
-    launch()
+    worker.start()
     await eventually(
       async () => ((await count(`WHERE version = ${VERSIONS}`)) === KEYS ? true : undefined),
       180_000,

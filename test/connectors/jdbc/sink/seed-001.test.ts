@@ -16,7 +16,7 @@ import { type DbConnection, openConnection } from '../../../../src/connectors/jd
 import { parseJdbcUrl } from '../../../../src/connectors/jdbc/common/url.ts'
 import { TOPIC_VARIABLE } from '../../../../src/connectors/jdbc/sink/config.ts'
 import { freshMariadbDatabase, freshPostgresDatabase } from '../../../helpers/databases.ts'
-import { eventually, request } from '../../../helpers/rest.ts'
+import { eventually, request, waitRunning } from '../../../helpers/rest.ts'
 import {
   kafkaBootstrap,
   kafkaSkipReason,
@@ -184,20 +184,7 @@ describe('[integration] seed 001: tote topics into databases through a worker on
           assert.equal(res.status, 201, JSON.stringify(res.body))
         }
         for (const name of [`seed-list-${sfx}`, `seed-regex-${sfx}`]) {
-          await eventually(
-            async () => {
-              const status = await request<{
-                connector: { state: string }
-                tasks: { state: string; trace?: string }[]
-              }>(base, 'GET', `/connectors/${name}/status`)
-              assert.notEqual(status.body.tasks[0]?.state, 'FAILED', status.body.tasks[0]?.trace)
-              return status.body.connector.state === 'RUNNING' && status.body.tasks[0]?.state === 'RUNNING'
-                ? true
-                : undefined
-            },
-            30_000,
-            `${name} RUNNING`,
-          )
+          await waitRunning(base, name)
         }
         db = await openConnection(parseJdbcUrl(url))
         const q = db.dialect.quoteIdentifier

@@ -6,17 +6,15 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { freshPostgresDatabase, type TestDatabase } from '../../../helpers/databases.ts'
-import { eventually, request } from '../../../helpers/rest.ts'
+import { eventually, request, type StatusBody, waitRunning } from '../../../helpers/rest.ts'
 import { kafkaSkipReason, postgresSkipReason } from '../../../helpers/services.ts'
 import { TcpProxy } from '../../../helpers/tcp-proxy.ts'
 import {
   type KafkaWorker,
-  type StatusBody,
   seedConnectorConfig,
   startKafkaWorker,
   TopicReader,
   uniqueSuffix,
-  waitRunning,
 } from './support.ts'
 
 describe('[integration] JDBC source resilience on PostgreSQL', {

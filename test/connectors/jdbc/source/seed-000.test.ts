@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { request } from '../../../helpers/rest.ts'
+import { request, waitRunning } from '../../../helpers/rest.ts'
 import { kafkaSkipReason } from '../../../helpers/services.ts'
 import {
   backends,
@@ -16,7 +16,6 @@ import {
   startKafkaWorker,
   TopicReader,
   uniqueSuffix,
-  waitRunning,
 } from './support.ts'
 
 for (const backend of backends) {

@@ -11,7 +11,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { type StandaloneWorker, startStandalone } from '../../../../src/cli/standalone.ts'
 import { WorkerConfig } from '../../../../src/config/worker-config.ts'
 import { freshMariadbDatabase, freshPostgresDatabase } from '../../../helpers/databases.ts'
-import { eventually, request } from '../../../helpers/rest.ts'
+import { eventually } from '../../../helpers/rest.ts'
 import { kafkaBootstrap, mariadbSkipReason, postgresSkipReason } from '../../../helpers/services.ts'
 
 export interface SourceDatabase {
@@ -115,33 +115,6 @@ export async function startKafkaWorker(props: Record<string, string> = {}): Prom
       rmSync(dir, { recursive: true, force: true })
     },
   }
-}
-
-export interface StatusBody {
-  connector: { state: string; trace?: string }
-  tasks: { id: number; state: string; trace?: string }[]
-}
-
-/** Waits until the connector and all its tasks (at least one) are RUNNING. */
-export async function waitRunning(base: string, name: string, timeoutMs = 30_000): Promise<StatusBody> {
-  return eventually(
-    async () => {
-      const res = await request<StatusBody>(base, 'GET', `/connectors/${name}/status`)
-      if (res.status !== 200) return undefined
-      const failed = [res.body.connector, ...res.body.tasks].find((s) => s.state === 'FAILED')
-      if (failed) throw new Error(`FAILED: ${failed.trace}`)
-      return res.body.connector.state === 'RUNNING' &&
-        res.body.tasks.length > 0 &&
-        res.body.tasks.every((t) => t.state === 'RUNNING')
-        ? res.body
-        : undefined
-    },
-    timeoutMs,
-    `${name} RUNNING`,
-  ).catch(async (error) => {
-    const res = await request(base, 'GET', `/connectors/${name}/status`)
-    throw new Error(`${(error as Error).message}; last status ${JSON.stringify(res.body)}`)
-  })
 }
 
 export interface Envelope {
