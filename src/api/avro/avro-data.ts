@@ -13,8 +13,12 @@
  *
  * Longs are exact: avsc's long is replaced by one that reads a `number` when it is a safe integer
  * and a `bigint` otherwise, and writes either.
+ *
+ * avsc (~9 MB in memory) is required on the first Avro schema, not when the plugin list is loaded:
+ * a worker that never touches Avro never holds it (issue #18).
  */
-import avsc from 'avsc'
+import { createRequire } from 'node:module'
+import type avscModule from 'avsc'
 import { isPlainlyValid, type Schema, validateValue } from '../data/schema.ts'
 import type { SchemaAndValue } from '../data/schema-and-value.ts'
 import { DataError } from '../errors.ts'
@@ -43,7 +47,8 @@ interface Tap {
  * writes either. Varints of up to 7 bytes (|n| < 2^48) are read, and |n| < 2^51 written, by avsc's
  * own float arithmetic (exact there; beyond, avsc's long encoding rounds); the rest goes through BigInt.
  */
-const EXACT_LONG: avsc.Type = Object.create(
+function exactLong(avsc: typeof avscModule): avscModule.Type {
+  return Object.create(
   avsc.types.LongType.__with({
     fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
     toBuffer: (n: number | bigint) => {
@@ -100,13 +105,26 @@ const EXACT_LONG: avsc.Type = Object.create(
     },
   },
 )
+}
+
+let loaded: { avsc: typeof avscModule; exactLong: avscModule.Type } | undefined
+
+/** avsc and the exact long type, loaded once on first use. */
+function avscLib(): { avsc: typeof avscModule; exactLong: avscModule.Type } {
+  if (loaded === undefined) {
+    const avsc = createRequire(import.meta.url)('avsc') as typeof avscModule
+    loaded = { avsc, exactLong: exactLong(avsc) }
+  }
+  return loaded
+}
 
 /** Unions of null and one type stay unwrapped (the value or null); every other union is wrapped. */
-function typeHook(schema: unknown, opts: object): avsc.Type | undefined {
-  if (schema === 'long' || (isObject(schema) && schema.type === 'long')) return EXACT_LONG
+function typeHook(schema: unknown, opts: object): avscModule.Type | undefined {
+  const { avsc, exactLong } = avscLib()
+  if (schema === 'long' || (isObject(schema) && schema.type === 'long')) return exactLong
   if (Array.isArray(schema) && schema.length === 2 && schema.filter((b) => b === 'null').length === 1) {
     const UnwrappedUnionType = (
-      avsc.types as unknown as { UnwrappedUnionType: new (s: unknown, o: object) => avsc.Type }
+      avsc.types as unknown as { UnwrappedUnionType: new (s: unknown, o: object) => avscModule.Type }
     ).UnwrappedUnionType
     return new UnwrappedUnionType(schema, opts)
   }
@@ -118,14 +136,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The avsc type that reads and writes an Avro schema (unions and longs as described above). */
-export function avscType(schema: AvroSchema | string): avsc.Type {
+export function avscType(schema: AvroSchema | string): avscModule.Type {
+  const { avsc } = avscLib()
   const text = typeof schema === 'string' ? schema : avroSchemaText(schema)
   try {
     return avsc.Type.forSchema(JSON.parse(text), {
       typeHook,
       wrapUnions: true,
       registry: {},
-    } as avsc.ForSchemaOptions)
+    } as avscModule.ForSchemaOptions)
   } catch (error) {
     throw new DataError(`invalid Avro schema: ${(error as Error).message}`, { cause: error })
   }
@@ -136,7 +155,7 @@ export interface AvroReader {
   readonly avro: AvroSchema
   readonly text: string
   readonly connect: Schema
-  readonly type: avsc.Type
+  readonly type: avscModule.Type
   /** The avsc value → the Connect value. */
   readonly toConnect: (value: unknown) => unknown
 }
@@ -147,7 +166,7 @@ export interface AvroWriter {
   readonly avro: AvroSchema
   /** The schema's JSON text, as Java's Avro writes it (what is registered). */
   readonly text: string
-  readonly type: avsc.Type
+  readonly type: avscModule.Type
   /** The Connect value → the avsc value. */
   readonly toAvro: (value: unknown) => unknown
 }
@@ -275,7 +294,7 @@ export class AvroData {
     return writer.toAvro(value)
   }
 
-  #write(type: avsc.Type, value: unknown): Buffer {
+  #write(type: avscModule.Type, value: unknown): Buffer {
     try {
       return type.toBuffer(value)
     } catch (error) {
@@ -287,7 +306,7 @@ export class AvroData {
 }
 
 /** Reads Avro binary with an avsc type; DataError when the bytes do not fit it. */
-export function readAvro(type: avsc.Type, bytes: Uint8Array): unknown {
+export function readAvro(type: avscModule.Type, bytes: Uint8Array): unknown {
   const buffer = Buffer.isBuffer(bytes)
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
