@@ -162,7 +162,8 @@ async function startServices(
   config: WorkerConfig,
   options: Parameters<typeof import('./worker-services.ts').startWorkerServices>[0],
 ): Promise<WorkerServices> {
-  if (!config.getList('schema.registry.listeners')[0] && !config.getList('rest.proxy.listeners')[0]) return NO_SERVICES
+  if (!config.getList('schema.registry.listeners')[0] && !config.getList('rest.proxy.listeners')[0])
+    return NO_SERVICES
   const { startWorkerServices } = await import('./worker-services.ts')
   return await startWorkerServices(options)
 }

@@ -71,7 +71,10 @@ describe('idle worker', () => {
     child.kill('SIGUSR2')
     const report = await waitForFile(out)
     const { modules } = JSON.parse(report) as { modules: string[] }
-    assert.ok(modules.some((m) => m.includes('/node_modules/fastify/')), 'the probe saw the modules')
+    assert.ok(
+      modules.some((m) => m.includes('/node_modules/fastify/')),
+      'the probe saw the modules',
+    )
     for (const name of HEAVY) {
       const loaded = modules.filter((m) => m.includes(`/node_modules/${name}/`))
       assert.deepEqual(loaded.slice(0, 3), [], `${name} is loaded by an idle worker`)

@@ -49,62 +49,62 @@ interface Tap {
  */
 function exactLong(avsc: typeof avscModule): avscModule.Type {
   return Object.create(
-  avsc.types.LongType.__with({
-    fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-    toBuffer: (n: number | bigint) => {
-      const buf = Buffer.alloc(8)
-      buf.writeBigInt64LE(BigInt(n))
-      return buf
-    },
-    fromJSON: (v: unknown) => (typeof v === 'bigint' ? v : Number(v)),
-    toJSON: (n: number | bigint) => Number(n),
-    isValid: (n: unknown) =>
-      (typeof n === 'number' && Number.isSafeInteger(n)) ||
-      (typeof n === 'bigint' && n >= INT64_MIN && n <= INT64_MAX),
-    compare: (a: number | bigint, b: number | bigint) => {
-      const x = BigInt(a)
-      const y = BigInt(b)
-      return x < y ? -1 : x > y ? 1 : 0
-    },
-  }),
-  {
-    _read: {
-      value(tap: Tap): number | bigint {
-        const { buf } = tap
-        let end = tap.pos
-        while (end < buf.length && buf[end] & 0x80) end++
-        if (end - tap.pos < 7) return tap.readLong()
-        let z = 0n
-        for (let i = end; i >= tap.pos; i--) z = (z << 7n) | BigInt(buf[i] & 0x7f)
-        tap.pos = end + 1
-        const v = BigInt.asIntN(64, (z >> 1n) ^ -(z & 1n))
-        return v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
+    avsc.types.LongType.__with({
+      fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+      toBuffer: (n: number | bigint) => {
+        const buf = Buffer.alloc(8)
+        buf.writeBigInt64LE(BigInt(n))
+        return buf
       },
-    },
-    _write: {
-      value(tap: Tap, val: number | bigint): void {
-        if (typeof val === 'number') {
-          if (!Number.isSafeInteger(val)) throw new Error(`invalid "long": ${val}`)
-          // avsc's float arithmetic is exact while 2|n| fits a double's 53 bits.
-          if (val > -(2 ** 51) && val < 2 ** 51) {
-            tap.writeLong(val)
-            return
+      fromJSON: (v: unknown) => (typeof v === 'bigint' ? v : Number(v)),
+      toJSON: (n: number | bigint) => Number(n),
+      isValid: (n: unknown) =>
+        (typeof n === 'number' && Number.isSafeInteger(n)) ||
+        (typeof n === 'bigint' && n >= INT64_MIN && n <= INT64_MAX),
+      compare: (a: number | bigint, b: number | bigint) => {
+        const x = BigInt(a)
+        const y = BigInt(b)
+        return x < y ? -1 : x > y ? 1 : 0
+      },
+    }),
+    {
+      _read: {
+        value(tap: Tap): number | bigint {
+          const { buf } = tap
+          let end = tap.pos
+          while (end < buf.length && buf[end] & 0x80) end++
+          if (end - tap.pos < 7) return tap.readLong()
+          let z = 0n
+          for (let i = end; i >= tap.pos; i--) z = (z << 7n) | BigInt(buf[i] & 0x7f)
+          tap.pos = end + 1
+          const v = BigInt.asIntN(64, (z >> 1n) ^ -(z & 1n))
+          return v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
+        },
+      },
+      _write: {
+        value(tap: Tap, val: number | bigint): void {
+          if (typeof val === 'number') {
+            if (!Number.isSafeInteger(val)) throw new Error(`invalid "long": ${val}`)
+            // avsc's float arithmetic is exact while 2|n| fits a double's 53 bits.
+            if (val > -(2 ** 51) && val < 2 ** 51) {
+              tap.writeLong(val)
+              return
+            }
+          } else if (typeof val !== 'bigint' || val < INT64_MIN || val > INT64_MAX) {
+            throw new Error(`invalid "long": ${String(val)}`)
           }
-        } else if (typeof val !== 'bigint' || val < INT64_MIN || val > INT64_MAX) {
-          throw new Error(`invalid "long": ${String(val)}`)
-        }
-        const big = BigInt(val)
-        let z = BigInt.asUintN(64, (big << 1n) ^ (big >> 63n))
-        const { buf } = tap
-        while (z >= 0x80n) {
-          buf[tap.pos++] = Number(z & 0x7fn) | 0x80
-          z >>= 7n
-        }
-        buf[tap.pos++] = Number(z)
+          const big = BigInt(val)
+          let z = BigInt.asUintN(64, (big << 1n) ^ (big >> 63n))
+          const { buf } = tap
+          while (z >= 0x80n) {
+            buf[tap.pos++] = Number(z & 0x7fn) | 0x80
+            z >>= 7n
+          }
+          buf[tap.pos++] = Number(z)
+        },
       },
     },
-  },
-)
+  )
 }
 
 let loaded: { avsc: typeof avscModule; exactLong: avscModule.Type } | undefined

@@ -57,7 +57,6 @@ const DATABASE = 'Database'
 const MODE_GROUP = 'Mode'
 const CONNECTOR = 'Connector'
 
-
 let order = 0
 const next = (): number => ++order
 
