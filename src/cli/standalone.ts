@@ -156,7 +156,7 @@ async function startWith(
 
 /**
  * The schema registry and REST proxy, imported only when a listener is set: they bring the Kafka
- * client, ajv and avsc, which an idle worker without them does not need in memory (issue #18).
+ * client, ajv and avsc, which an idle worker without them does not need in memory.
  */
 async function startServices(
   config: WorkerConfig,

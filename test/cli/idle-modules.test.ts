@@ -1,5 +1,5 @@
 /**
- * An idle worker does not hold the heavy libraries a connector or format may need (issue #18):
+ * An idle worker does not hold the heavy libraries a connector or format may need (bench/RESULTS.md):
  * a real `sluice standalone` process on the embedded log, started through the launcher, lists
  * the plugins and validates S3, MongoDB and Avro configs over REST, then reports every module it
  * loaded (test/cli/fixtures/process-probe.ts). The S3 SDK, the MongoDB driver, hyparquet-writer

@@ -15,7 +15,7 @@
  * and a `bigint` otherwise, and writes either.
  *
  * avsc (~9 MB in memory) is required on the first Avro schema, not when the plugin list is loaded:
- * a worker that never touches Avro never holds it (issue #18).
+ * a worker that never touches Avro never holds it.
  */
 import { createRequire } from 'node:module'
 import type avscModule from 'avsc'

@@ -172,7 +172,7 @@ let hyparquetWriter: typeof import('hyparquet-writer') | undefined
 
 /**
  * hyparquet-writer (~16 MB in memory) is required by the first Parquet file a task writes, not
- * when the plugin list is loaded (issue #18). Node ≥ 22.12 requires ES modules synchronously.
+ * when the plugin list is loaded. Node ≥ 22.12 requires ES modules synchronously.
  */
 function parquetLib(): typeof import('hyparquet-writer') {
   hyparquetWriter ??= createRequire(import.meta.url)('hyparquet-writer') as typeof import('hyparquet-writer')
