@@ -1,9 +1,11 @@
 /**
  * An idle worker does not hold the heavy libraries a connector or format may need (bench/RESULTS.md):
  * a real `sluice standalone` process on the embedded log, started through the launcher, lists
- * the plugins and validates S3, MongoDB and Avro configs over REST, then reports every module it
- * loaded (test/cli/fixtures/process-probe.ts). The S3 SDK, the MongoDB driver, hyparquet-writer
- * and avsc are loaded only by the tasks, formats and converters that use them.
+ * the plugins, shows the S3 sink's and AvroConverter's keys and validates a MongoDB sink config
+ * over REST, then reports every module it loaded (test/cli/fixtures/process-probe.ts). The S3 SDK,
+ * the MongoDB driver, hyparquet-writer and avsc are loaded only by the tasks, formats and
+ * converters that use them; the Kafka client only on Kafka or with the schema registry or REST
+ * proxy; ajv only by a route with a JSON schema (none of the worker's).
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -15,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 const LAUNCHER = resolve(import.meta.dirname, '../../bin/sluice.js')
 const PROBE = resolve(import.meta.dirname, 'fixtures/process-probe.ts')
-const HEAVY = ['hyparquet-writer', 'avsc', 'mongodb', '@aws-sdk', '@platformatic/kafka']
+const HEAVY = ['hyparquet-writer', 'avsc', 'mongodb', '@aws-sdk', '@platformatic/kafka', 'ajv']
 
 describe('idle worker', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-'))
