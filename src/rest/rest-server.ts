@@ -127,19 +127,23 @@ function clientError(
 
 type CompilerFactory = (...args: unknown[]) => unknown
 const fastifyRequire = createRequire(import.meta.resolve('fastify'))
-let validatorFactory: CompilerFactory | undefined
-let serializerFactory: CompilerFactory | undefined
+
+/** A fastify schema compiler factory, `require`d from fastify's own dependencies when first called. */
+function lazyCompilerFactory(name: string): CompilerFactory {
+  let factory: CompilerFactory | undefined
+  return (...args) => {
+    factory ??= (fastifyRequire(name) as () => CompilerFactory)()
+    return factory(...args)
+  }
+}
+
 /**
  * The routes declare no JSON schemas, so fastify's schema compilers (ajv, fast-json-stringify:
  * ~10 MB resident) are required only if a route ever has one, not by every idle worker.
  */
 const lazySchemaCompilers = {
-  buildValidator: (...args: unknown[]) =>
-    (validatorFactory ??= (fastifyRequire('@fastify/ajv-compiler') as () => CompilerFactory)())(...args),
-  buildSerializer: (...args: unknown[]) =>
-    (serializerFactory ??= (
-      fastifyRequire('@fastify/fast-json-stringify-compiler') as () => CompilerFactory
-    )())(...args),
+  buildValidator: lazyCompilerFactory('@fastify/ajv-compiler'),
+  buildSerializer: lazyCompilerFactory('@fastify/fast-json-stringify-compiler'),
 }
 
 export async function startRestServer(options: RestServerOptions): Promise<RestServer> {
