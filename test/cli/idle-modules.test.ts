@@ -5,7 +5,7 @@
  * over REST, then reports every module it loaded (test/cli/fixtures/process-probe.ts). The S3 SDK,
  * the MongoDB driver, hyparquet-writer and avsc are loaded only by the tasks, formats and
  * converters that use them; the Kafka client only on Kafka or with the schema registry or REST
- * proxy; ajv only by a route with a JSON schema (none of the worker's).
+ * proxy; fastify's schema compilers only by a route with a JSON schema (none of the worker's).
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -17,7 +17,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 const LAUNCHER = resolve(import.meta.dirname, '../../bin/sluice.js')
 const PROBE = resolve(import.meta.dirname, 'fixtures/process-probe.ts')
-const HEAVY = ['hyparquet-writer', 'avsc', 'mongodb', '@aws-sdk', '@platformatic/kafka', 'ajv']
+const HEAVY = [
+  'hyparquet-writer',
+  'avsc',
+  'mongodb',
+  '@aws-sdk',
+  '@platformatic/kafka',
+  '@fastify/ajv-compiler',
+]
 
 describe('idle worker', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-'))
