@@ -75,6 +75,7 @@ esac
 if command -v strip > /dev/null; then strip -o "$CONTEXT/node" "$NODE_BIN"; else cp "$NODE_BIN" "$CONTEXT/node"; fi
 cp deploy/image/sluice "$CONTEXT/sluice"
 cp deploy/image/healthcheck.mjs "$CONTEXT/app/healthcheck.mjs"
+mkdir -p "$CONTEXT/app/bin" && cp bin/sluice.js "$CONTEXT/app/bin/sluice.js"
 node_modules/.bin/tsc -p tsconfig.build.json --outDir "$CONTEXT/app/dist" --declaration false --sourceMap false
 cp package.json package-lock.json README.md "$CONTEXT/app/"
 (cd "$CONTEXT/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)

@@ -7,6 +7,8 @@
  * Running `src/cli/main.ts` instead (SLUICE_BENCH_FROM_SOURCE=1) adds Node's TypeScript stripping,
  * ~30 MB of RSS and ~0.1 s of start-up that users of the package never pay.
  *
+ * Node gets the heap flags the `sluice` launcher adds (src/cli/heap-limit.ts, decision 0028).
+ *
  * The Node 24 binary running the benchmark (`npx node` resolves it from the `node` devDependency)
  * is spawned directly rather than through `npx`, so npm's own process is neither timed nor charged
  * to Sluice's RSS.
@@ -14,6 +16,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { cgroupMemoryLimit, heapFlags } from '../../src/cli/heap-limit.ts'
 import { writeProperties } from './properties-file.ts'
 import { spawnWorker, type WorkerProcess } from './worker-process.ts'
 
@@ -61,7 +64,13 @@ export function startSluiceStandalone(options: SluiceStandaloneOptions): WorkerP
   // SLUICE_BENCH_NODE_ARGS: extra Node flags for the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
   // (Node refuses --cpu-prof in NODE_OPTIONS, and there it would profile the bench too).
   const nodeArgs = (process.env.SLUICE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const args = [...nodeArgs, sluiceMain, 'standalone', workerFile, ...options.connectorFiles]
+  // The heap flags the `sluice` launcher (bin/sluice.js) would add: the bench runs main directly.
+  const heap = heapFlags({
+    limitBytes: cgroupMemoryLimit(),
+    nodeOptions: process.env.NODE_OPTIONS,
+    execArgv: nodeArgs,
+  })
+  const args = [...heap, ...nodeArgs, sluiceMain, 'standalone', workerFile, ...options.connectorFiles]
   return spawnWorker(process.execPath, args, {
     cwd: options.cwd,
     logFile: options.logFile ?? join(options.cwd, 'worker.log'),

@@ -29,7 +29,7 @@ import { ensurePrivateDir } from '../storage/local/json-file.ts'
 import { MemoryStatusStore } from '../storage/memory-status-store.ts'
 import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
-import { startWorkerServices, type WorkerServices } from './worker-services.ts'
+import type { WorkerServices } from './worker-services.ts'
 
 export interface StandaloneWorker {
   readonly herder: StandaloneHerder
@@ -117,7 +117,7 @@ async function startWith(
   worker.workerId = config.workerId(rest.port)
   // Before the connectors start: their converters may use the worker's schema registry.
   try {
-    services = await startWorkerServices({ config, log, logger, clientId: `sluice-${process.pid}` })
+    services = await startServices(config, { config, log, logger, clientId: `sluice-${process.pid}` })
   } catch (error) {
     await rest.close()
     await offsetStore.close()
@@ -153,6 +153,28 @@ async function startWith(
       return stopping
     },
   }
+}
+
+/**
+ * The schema registry and REST proxy, imported only when a listener is set: they bring the Kafka
+ * client, ajv and avsc, which an idle worker without them does not need in memory.
+ */
+async function startServices(
+  config: WorkerConfig,
+  options: Parameters<typeof import('./worker-services.ts').startWorkerServices>[0],
+): Promise<WorkerServices> {
+  if (!config.getList('schema.registry.listeners')[0] && !config.getList('rest.proxy.listeners')[0])
+    return NO_SERVICES
+  const { startWorkerServices } = await import('./worker-services.ts')
+  return await startWorkerServices(options)
+}
+
+const NO_SERVICES: WorkerServices = {
+  registry: undefined,
+  registryServer: undefined,
+  proxy: undefined,
+  proxyServer: undefined,
+  stop: async () => {},
 }
 
 /** A connector file: `.properties` as connect-standalone takes, or JSON (`{"name","config"}` or a flat map). */

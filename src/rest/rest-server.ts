@@ -7,6 +7,7 @@
  * of the framework and of Node's HTTP parser (an unknown method, a bad request line) take that shape too.
  */
 import { STATUS_CODES } from 'node:http'
+import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { ConfigError, ConnectError } from '../api/errors.ts'
@@ -129,6 +130,27 @@ function clientError(
   socket.destroy(error)
 }
 
+type CompilerFactory = (...args: unknown[]) => unknown
+const fastifyRequire = createRequire(import.meta.resolve('fastify'))
+
+/** A fastify schema compiler factory, `require`d from fastify's own dependencies when first called. */
+function lazyCompilerFactory(name: string): CompilerFactory {
+  let factory: CompilerFactory | undefined
+  return (...args) => {
+    factory ??= (fastifyRequire(name) as () => CompilerFactory)()
+    return factory(...args)
+  }
+}
+
+/**
+ * The routes declare no JSON schemas, so fastify's schema compilers (ajv, fast-json-stringify:
+ * ~10 MB resident) are required only if a route ever has one, not by every idle worker.
+ */
+const lazySchemaCompilers = {
+  buildValidator: lazyCompilerFactory('@fastify/ajv-compiler'),
+  buildSerializer: lazyCompilerFactory('@fastify/fast-json-stringify-compiler'),
+}
+
 export async function startRestServer(options: RestServerOptions): Promise<RestServer> {
   const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024
   const routes: { method: string; pattern: RegExp }[] = []
@@ -140,6 +162,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     // such a connector be created and never read, changed or deleted); the request line stays
     // bounded by Node's header size limit, as Jetty's bounds Connect's.
     routerOptions: { maxParamLength: 1 << 20 },
+    schemaController: { compilersFactory: lazySchemaCompilers as never },
     clientErrorHandler: (error, socket) => clientError(error, socket, routes),
     // A path that is not valid percent-encoding (`/connectors/%zz`): a 400 in Connect's shape too.
     frameworkErrors: (error, _request, reply) => {

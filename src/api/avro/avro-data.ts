@@ -13,8 +13,12 @@
  *
  * Longs are exact: avsc's long is replaced by one that reads a `number` when it is a safe integer
  * and a `bigint` otherwise, and writes either.
+ *
+ * avsc (~9 MB in memory) is required on the first Avro schema, not when the plugin list is loaded:
+ * a worker that never touches Avro never holds it.
  */
-import avsc from 'avsc'
+import { createRequire } from 'node:module'
+import type avscModule from 'avsc'
 import { isPlainlyValid, type Schema, validateValue } from '../data/schema.ts'
 import type { SchemaAndValue } from '../data/schema-and-value.ts'
 import { DataError } from '../errors.ts'
@@ -43,70 +47,84 @@ interface Tap {
  * writes either. Varints of up to 7 bytes (|n| < 2^48) are read, and |n| < 2^51 written, by avsc's
  * own float arithmetic (exact there; beyond, avsc's long encoding rounds); the rest goes through BigInt.
  */
-const EXACT_LONG: avsc.Type = Object.create(
-  avsc.types.LongType.__with({
-    fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-    toBuffer: (n: number | bigint) => {
-      const buf = Buffer.alloc(8)
-      buf.writeBigInt64LE(BigInt(n))
-      return buf
-    },
-    fromJSON: (v: unknown) => (typeof v === 'bigint' ? v : Number(v)),
-    toJSON: (n: number | bigint) => Number(n),
-    isValid: (n: unknown) =>
-      (typeof n === 'number' && Number.isSafeInteger(n)) ||
-      (typeof n === 'bigint' && n >= INT64_MIN && n <= INT64_MAX),
-    compare: (a: number | bigint, b: number | bigint) => {
-      const x = BigInt(a)
-      const y = BigInt(b)
-      return x < y ? -1 : x > y ? 1 : 0
-    },
-  }),
-  {
-    _read: {
-      value(tap: Tap): number | bigint {
-        const { buf } = tap
-        let end = tap.pos
-        while (end < buf.length && buf[end] & 0x80) end++
-        if (end - tap.pos < 7) return tap.readLong()
-        let z = 0n
-        for (let i = end; i >= tap.pos; i--) z = (z << 7n) | BigInt(buf[i] & 0x7f)
-        tap.pos = end + 1
-        const v = BigInt.asIntN(64, (z >> 1n) ^ -(z & 1n))
-        return v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
+function exactLong(avsc: typeof avscModule): avscModule.Type {
+  return Object.create(
+    avsc.types.LongType.__with({
+      fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+      toBuffer: (n: number | bigint) => {
+        const buf = Buffer.alloc(8)
+        buf.writeBigInt64LE(BigInt(n))
+        return buf
       },
-    },
-    _write: {
-      value(tap: Tap, val: number | bigint): void {
-        if (typeof val === 'number') {
-          if (!Number.isSafeInteger(val)) throw new Error(`invalid "long": ${val}`)
-          // avsc's float arithmetic is exact while 2|n| fits a double's 53 bits.
-          if (val > -(2 ** 51) && val < 2 ** 51) {
-            tap.writeLong(val)
-            return
+      fromJSON: (v: unknown) => (typeof v === 'bigint' ? v : Number(v)),
+      toJSON: (n: number | bigint) => Number(n),
+      isValid: (n: unknown) =>
+        (typeof n === 'number' && Number.isSafeInteger(n)) ||
+        (typeof n === 'bigint' && n >= INT64_MIN && n <= INT64_MAX),
+      compare: (a: number | bigint, b: number | bigint) => {
+        const x = BigInt(a)
+        const y = BigInt(b)
+        return x < y ? -1 : x > y ? 1 : 0
+      },
+    }),
+    {
+      _read: {
+        value(tap: Tap): number | bigint {
+          const { buf } = tap
+          let end = tap.pos
+          while (end < buf.length && buf[end] & 0x80) end++
+          if (end - tap.pos < 7) return tap.readLong()
+          let z = 0n
+          for (let i = end; i >= tap.pos; i--) z = (z << 7n) | BigInt(buf[i] & 0x7f)
+          tap.pos = end + 1
+          const v = BigInt.asIntN(64, (z >> 1n) ^ -(z & 1n))
+          return v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
+        },
+      },
+      _write: {
+        value(tap: Tap, val: number | bigint): void {
+          if (typeof val === 'number') {
+            if (!Number.isSafeInteger(val)) throw new Error(`invalid "long": ${val}`)
+            // avsc's float arithmetic is exact while 2|n| fits a double's 53 bits.
+            if (val > -(2 ** 51) && val < 2 ** 51) {
+              tap.writeLong(val)
+              return
+            }
+          } else if (typeof val !== 'bigint' || val < INT64_MIN || val > INT64_MAX) {
+            throw new Error(`invalid "long": ${String(val)}`)
           }
-        } else if (typeof val !== 'bigint' || val < INT64_MIN || val > INT64_MAX) {
-          throw new Error(`invalid "long": ${String(val)}`)
-        }
-        const big = BigInt(val)
-        let z = BigInt.asUintN(64, (big << 1n) ^ (big >> 63n))
-        const { buf } = tap
-        while (z >= 0x80n) {
-          buf[tap.pos++] = Number(z & 0x7fn) | 0x80
-          z >>= 7n
-        }
-        buf[tap.pos++] = Number(z)
+          const big = BigInt(val)
+          let z = BigInt.asUintN(64, (big << 1n) ^ (big >> 63n))
+          const { buf } = tap
+          while (z >= 0x80n) {
+            buf[tap.pos++] = Number(z & 0x7fn) | 0x80
+            z >>= 7n
+          }
+          buf[tap.pos++] = Number(z)
+        },
       },
     },
-  },
-)
+  )
+}
+
+let loaded: { avsc: typeof avscModule; exactLong: avscModule.Type } | undefined
+
+/** avsc and the exact long type, loaded once on first use. */
+function avscLib(): { avsc: typeof avscModule; exactLong: avscModule.Type } {
+  if (loaded === undefined) {
+    const avsc = createRequire(import.meta.url)('avsc') as typeof avscModule
+    loaded = { avsc, exactLong: exactLong(avsc) }
+  }
+  return loaded
+}
 
 /** Unions of null and one type stay unwrapped (the value or null); every other union is wrapped. */
-function typeHook(schema: unknown, opts: object): avsc.Type | undefined {
-  if (schema === 'long' || (isObject(schema) && schema.type === 'long')) return EXACT_LONG
+function typeHook(schema: unknown, opts: object): avscModule.Type | undefined {
+  const { avsc, exactLong } = avscLib()
+  if (schema === 'long' || (isObject(schema) && schema.type === 'long')) return exactLong
   if (Array.isArray(schema) && schema.length === 2 && schema.filter((b) => b === 'null').length === 1) {
     const UnwrappedUnionType = (
-      avsc.types as unknown as { UnwrappedUnionType: new (s: unknown, o: object) => avsc.Type }
+      avsc.types as unknown as { UnwrappedUnionType: new (s: unknown, o: object) => avscModule.Type }
     ).UnwrappedUnionType
     return new UnwrappedUnionType(schema, opts)
   }
@@ -118,14 +136,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The avsc type that reads and writes an Avro schema (unions and longs as described above). */
-export function avscType(schema: AvroSchema | string): avsc.Type {
+export function avscType(schema: AvroSchema | string): avscModule.Type {
+  const { avsc } = avscLib()
   const text = typeof schema === 'string' ? schema : avroSchemaText(schema)
   try {
     return avsc.Type.forSchema(JSON.parse(text), {
       typeHook,
       wrapUnions: true,
       registry: {},
-    } as avsc.ForSchemaOptions)
+    } as avscModule.ForSchemaOptions)
   } catch (error) {
     throw new DataError(`invalid Avro schema: ${(error as Error).message}`, { cause: error })
   }
@@ -136,7 +155,7 @@ export interface AvroReader {
   readonly avro: AvroSchema
   readonly text: string
   readonly connect: Schema
-  readonly type: avsc.Type
+  readonly type: avscModule.Type
   /** The avsc value → the Connect value. */
   readonly toConnect: (value: unknown) => unknown
 }
@@ -147,7 +166,7 @@ export interface AvroWriter {
   readonly avro: AvroSchema
   /** The schema's JSON text, as Java's Avro writes it (what is registered). */
   readonly text: string
-  readonly type: avsc.Type
+  readonly type: avscModule.Type
   /** The Connect value → the avsc value. */
   readonly toAvro: (value: unknown) => unknown
 }
@@ -275,7 +294,7 @@ export class AvroData {
     return writer.toAvro(value)
   }
 
-  #write(type: avsc.Type, value: unknown): Buffer {
+  #write(type: avscModule.Type, value: unknown): Buffer {
     try {
       return type.toBuffer(value)
     } catch (error) {
@@ -287,7 +306,7 @@ export class AvroData {
 }
 
 /** Reads Avro binary with an avsc type; DataError when the bytes do not fit it. */
-export function readAvro(type: avsc.Type, bytes: Uint8Array): unknown {
+export function readAvro(type: avscModule.Type, bytes: Uint8Array): unknown {
   const buffer = Buffer.isBuffer(bytes)
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -1,8 +1,7 @@
-import type { PluginDescriptor } from '../../api/plugin.ts'
-import { PostgresCdcConnector } from './connector.ts'
+import { lazyModule, type PluginDescriptor } from '../../api/plugin.ts'
 import { POSTGRES_CDC_VERSION } from './version.ts'
 
-export { PostgresCdcConnector } from './connector.ts'
+const connector = lazyModule<typeof import('./connector.ts')>(import.meta.url, './connector.ts')
 
 /** Debezium's PostgreSQL connector, under its Java class name. */
 export const plugins: PluginDescriptor[] = [
@@ -10,6 +9,6 @@ export const plugins: PluginDescriptor[] = [
     className: 'io.debezium.connector.postgresql.PostgresConnector',
     type: 'source',
     version: POSTGRES_CDC_VERSION,
-    create: () => new PostgresCdcConnector(),
+    create: () => new (connector().PostgresCdcConnector)(),
   },
 ]

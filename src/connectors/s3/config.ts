@@ -14,6 +14,7 @@ import {
 } from '../../api/config-def.ts'
 import type { Props } from '../../api/connector.ts'
 import { ConfigError } from '../../api/errors.ts'
+import { isKnownTimeZone } from '../../api/time-zone.ts'
 
 export const S3_BUCKET = 's3.bucket.name'
 export const S3_REGION = 's3.region'
@@ -133,13 +134,8 @@ const timezoneValidator = validator('a time zone ID (e.g. UTC, Europe/Paris) or 
 
 /** Why `zone` is not a usable time zone, or undefined. */
 export function timeZoneProblem(zone: string): string | undefined {
-  if (/^[+-]\d{2}:\d{2}$/.test(zone)) return undefined
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone })
-    return undefined
-  } catch {
-    return `Unknown time zone '${zone}': use an IANA ID such as UTC or Europe/Paris, or an offset like +02:00`
-  }
+  if (/^[+-]\d{2}:\d{2}$/.test(zone) || isKnownTimeZone(zone)) return undefined
+  return `Unknown time zone '${zone}': use an IANA ID such as UTC or Europe/Paris, or an offset like +02:00`
 }
 
 const storageClassValidator = validator(S3_STORAGE_CLASS, (value) =>

@@ -19,8 +19,9 @@
  * `write` converts the whole record before writing anything, so a record that cannot be written
  * (a DataError) leaves the file as it was and can go to the dead-letter queue.
  */
+import { createRequire } from 'node:module'
 import { gzipSync } from 'node:zlib'
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
+import type { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { AvroContainerEncoder, AvroData, type AvroWriter } from '../../api/avro/index.ts'
 import { BigDecimal } from '../../api/data/big-decimal.ts'
 import { DateType, Decimal, TimestampType, TimeType } from '../../api/data/logical-types.ts'
@@ -167,6 +168,17 @@ function gzipSink(target: ByteSink, level: number): { sink: ByteSink; finish: ()
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number]
 
+let hyparquetWriter: typeof import('hyparquet-writer') | undefined
+
+/**
+ * hyparquet-writer (~16 MB in memory) is required by the first Parquet file a task writes, not
+ * when the plugin list is loaded. Node ≥ 22.12 requires ES modules synchronously.
+ */
+function parquetLib(): typeof import('hyparquet-writer') {
+  hyparquetWriter ??= createRequire(import.meta.url)('hyparquet-writer') as typeof import('hyparquet-writer')
+  return hyparquetWriter
+}
+
 // ── Parquet ─────────────────────────────────────────────────────────────────────────────────────
 
 /** Parquet encodes a row group at a time: about one upload part's worth of rows, at most this many. */
@@ -192,6 +204,7 @@ class ParquetRecordWriter implements RecordWriter {
     this.#sink = sink
     this.#schema = schema
     this.#columns = schema.fields.map((f) => ({ name: f.name, schema: f.schema }))
+    const { ByteWriter, ParquetWriter } = parquetLib()
     this.#bytes = new ByteWriter(64 * 1024)
     const codec =
       s.parquetCodec === 'none' || s.parquetCodec === 'uncompressed'

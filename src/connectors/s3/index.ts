@@ -1,8 +1,7 @@
-import type { PluginDescriptor } from '../../api/plugin.ts'
-import { S3SinkConnector } from './connector.ts'
+import { lazyModule, type PluginDescriptor } from '../../api/plugin.ts'
 import { S3_SINK_VERSION } from './version.ts'
 
-export { S3SinkConnector } from './connector.ts'
+const connector = lazyModule<typeof import('./connector.ts')>(import.meta.url, './connector.ts')
 
 /** Confluent's S3 sink, under its Java class name (also `S3SinkConnector` and `S3Sink`). */
 export const plugins: PluginDescriptor[] = [
@@ -10,6 +9,6 @@ export const plugins: PluginDescriptor[] = [
     className: 'io.confluent.connect.s3.S3SinkConnector',
     type: 'sink',
     version: S3_SINK_VERSION,
-    create: () => new S3SinkConnector(),
+    create: () => new (connector().S3SinkConnector)(),
   },
 ]

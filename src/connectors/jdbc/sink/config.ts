@@ -18,6 +18,7 @@ import {
 } from '../../../api/config-def.ts'
 import type { Props } from '../../../api/connector.ts'
 import { ConfigError } from '../../../api/errors.ts'
+import { isKnownTimeZone } from '../../../api/time-zone.ts'
 import { parseJdbcUrl } from '../common/url.ts'
 
 export type InsertMode = 'insert' | 'upsert' | 'update'
@@ -62,14 +63,11 @@ export interface SinkSettings {
   defaultDecimalPrecision: number
 }
 
-const timezoneValidator = validator('a time zone id such as UTC or Europe/Paris', (value) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: String(value) })
-    return undefined
-  } catch {
-    return `unknown time zone '${String(value)}'; use an IANA id such as UTC or Europe/Paris`
-  }
-})
+const timezoneValidator = validator('a time zone id such as UTC or Europe/Paris', (value) =>
+  isKnownTimeZone(String(value))
+    ? undefined
+    : `unknown time zone '${String(value)}'; use an IANA id such as UTC or Europe/Paris`,
+)
 
 /** The placeholder both flavours replace with the record's topic. */
 export const TOPIC_VARIABLE = '$' + '{topic}'

@@ -12,6 +12,7 @@ import {
   validList,
 } from '../../../api/config-def.ts'
 import type { Props } from '../../../api/connector.ts'
+import { isKnownTimeZone } from '../../../api/time-zone.ts'
 
 export const CONNECTION_URL = 'connection.url'
 export const CONNECTION_USER = 'connection.user'
@@ -55,16 +56,6 @@ export type NumericMapping = (typeof NUMERIC_MAPPINGS)[number]
 const DATABASE = 'Database'
 const MODE_GROUP = 'Mode'
 const CONNECTOR = 'Connector'
-
-/** True when `zone` is an IANA zone id (or UTC/GMT/offset form) the platform knows. */
-export function isKnownTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone })
-    return true
-  } catch {
-    return false
-  }
-}
 
 let order = 0
 const next = (): number => ++order

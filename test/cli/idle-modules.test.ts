@@ -1,0 +1,103 @@
+/**
+ * An idle worker does not hold the heavy libraries a connector or format may need (bench/RESULTS.md):
+ * a real `sluice standalone` process on the embedded log, started through the launcher, lists
+ * the plugins, shows the S3 sink's and AvroConverter's keys and validates a MongoDB sink config
+ * over REST, then reports every module it loaded (test/cli/fixtures/process-probe.ts). The S3 SDK,
+ * the MongoDB driver, hyparquet-writer and avsc are loaded only by the tasks, formats and
+ * converters that use them; the Kafka client only on Kafka or with the schema registry or REST
+ * proxy; fastify's schema compilers only by a route with a JSON schema (none of the worker's).
+ */
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+const LAUNCHER = resolve(import.meta.dirname, '../../bin/sluice.js')
+const PROBE = resolve(import.meta.dirname, 'fixtures/process-probe.ts')
+const HEAVY = [
+  'hyparquet-writer',
+  'avsc',
+  'mongodb',
+  '@aws-sdk',
+  '@platformatic/kafka',
+  '@fastify/ajv-compiler',
+]
+
+describe('idle worker', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-'))
+  let child: ChildProcess | undefined
+  after(() => {
+    child?.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('loads no heavy library to start, list plugins, show their keys or validate a config', async () => {
+    const workerFile = join(dir, 'worker.properties')
+    writeFileSync(
+      workerFile,
+      [`listeners=http://127.0.0.1:0`, `sluice.data.dir=${join(dir, 'data')}`].join('\n'),
+    )
+    const out = join(dir, 'probe.json')
+    let log = ''
+    child = spawn(process.execPath, [LAUNCHER, 'standalone', workerFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: `--import=${PROBE}`, SLUICE_PROBE_OUT: out },
+    })
+    child.stdout!.on('data', (chunk: Buffer) => (log += chunk))
+    child.stderr!.on('data', (chunk: Buffer) => (log += chunk))
+    const deadline = Date.now() + 60_000
+    let url: string | undefined
+    while (url === undefined) {
+      url = /standalone worker ready on (http:\/\/\S+)/.exec(log)?.[1]
+      if (child.exitCode !== null || Date.now() > deadline) assert.fail(`worker did not start:\n${log}`)
+      await sleep(50)
+    }
+
+    const plugins = (await (await fetch(`${url}/connector-plugins`)).json()) as { class: string }[]
+    assert.ok(plugins.some((p) => p.class === 'io.confluent.connect.s3.S3SinkConnector'))
+    // The S3 sink's validate() checks the bucket with the SDK, as Confluent's does; its ConfigDef
+    // alone does not need it.
+    const s3 = await fetch(`${url}/connector-plugins/io.confluent.connect.s3.S3SinkConnector/config`)
+    assert.equal(s3.status, 200)
+    const response = await fetch(`${url}/connector-plugins/MongoSinkConnector/config/validate`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        'connector.class': 'com.mongodb.kafka.connect.MongoSinkConnector',
+        topics: 't',
+        'connection.uri': 'mongodb://127.0.0.1:1',
+        database: 'd',
+      }),
+    })
+    assert.equal(response.status, 200, await response.clone().text())
+    assert.ok(((await response.json()) as { configs: unknown[] }).configs.length > 0)
+    const avro = await fetch(`${url}/connector-plugins/io.confluent.connect.avro.AvroConverter/config`)
+    assert.equal(avro.status, 200)
+
+    child.kill('SIGUSR2')
+    const report = await waitForFile(out)
+    const { modules } = JSON.parse(report) as { modules: string[] }
+    assert.ok(
+      modules.some((m) => m.includes('/node_modules/fastify/')),
+      'the probe saw the modules',
+    )
+    for (const name of HEAVY) {
+      const loaded = modules.filter((m) => m.includes(`/node_modules/${name}/`))
+      assert.deepEqual(loaded.slice(0, 3), [], `${name} is loaded by an idle worker`)
+    }
+  })
+})
+
+async function waitForFile(file: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      return readFileSync(file, 'utf8')
+    } catch {
+      await sleep(50)
+    }
+  }
+  throw new Error(`${file} was not written`)
+}
