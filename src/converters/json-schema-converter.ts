@@ -13,9 +13,8 @@
  * `latest.compatibility.strict` (the default) each payload must validate against the subject's
  * latest schema (Confluent checks the two schemas' compatibility instead: decision 0025).
  */
-import { Ajv, type AnySchema, type ValidateFunction } from 'ajv'
-import { Ajv2019 } from 'ajv/dist/2019.js'
-import { Ajv2020 } from 'ajv/dist/2020.js'
+import { createRequire } from 'node:module'
+import type { AnySchema, ValidateFunction } from 'ajv'
 import { type ConfigDef, ValidString } from '../api/config-def.ts'
 import type { MaybePromise } from '../api/connector.ts'
 import type { Converter, HeaderConverter } from '../api/converter.ts'
@@ -173,8 +172,28 @@ const NO_TITLE = '\u0000'
 const DRAFT_2020 = /draft\/2020-12/
 const DRAFT_2019 = /draft\/2019-09/
 
+interface AjvClasses {
+  Ajv: typeof import('ajv').Ajv
+  Ajv2019: typeof import('ajv/dist/2019.js').Ajv2019
+  Ajv2020: typeof import('ajv/dist/2020.js').Ajv2020
+}
+let ajvLoaded: AjvClasses | undefined
+/** Ajv (~4 MB resident) loads when a converter first validates, not with the plugin list. */
+function ajvClasses(): AjvClasses {
+  if (!ajvLoaded) {
+    const require = createRequire(import.meta.url)
+    ajvLoaded = {
+      Ajv: (require('ajv') as typeof import('ajv')).Ajv,
+      Ajv2019: (require('ajv/dist/2019.js') as typeof import('ajv/dist/2019.js')).Ajv2019,
+      Ajv2020: (require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')).Ajv2020,
+    }
+  }
+  return ajvLoaded
+}
+
 /** An Ajv validator of a JSON schema document (the draft its `$schema` names, draft-07 otherwise). */
 function compileValidator(document: unknown): ValidateFunction {
+  const { Ajv, Ajv2019, Ajv2020 } = ajvClasses()
   const draft =
     typeof document === 'object' && document !== null
       ? (document as { $schema?: unknown }).$schema
