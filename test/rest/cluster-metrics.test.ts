@@ -146,3 +146,34 @@ describe('GET /sluice/metrics with a member that answers too slowly', () => {
     }
   })
 })
+
+describe('GET /sluice/metrics with a member that answers nonsense', () => {
+  it('lists the member as unreachable and still answers with the others', async () => {
+    const member = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('{"tasks":{"not":"a list"}}')
+    })
+    await new Promise<void>((resolve) => member.listen(0, '127.0.0.1', resolve))
+    const memberUrl = `http://127.0.0.1:${(member.address() as AddressInfo).port}`
+    const herder = {
+      workerMetrics: () => ({ startup: {}, connectors: [], tasks: [] }),
+      otherMemberUrls: () => [memberUrl],
+    } as unknown as Herder
+    const leader = Fastify()
+    registerClusterMetricsRoutes(leader, herder, undefined)
+    const leaderUrl = await leader.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      const res = await fetch(`${leaderUrl}/sluice/metrics`)
+      assert.equal(res.status, 200)
+      const view = (await res.json()) as ClusterMetricsView
+      assert.deepEqual(view.tasks, [])
+      assert.deepEqual(
+        view.unreachable.map((u) => u.url),
+        [memberUrl],
+      )
+    } finally {
+      await new Promise((resolve) => member.close(resolve))
+      await leader.close()
+    }
+  })
+})
