@@ -225,7 +225,11 @@ export interface TransactionalProducer {
    * was fenced; after any failure the transaction's outcome is abort or unknown, so call `abort()`.
    */
   commit(): Promise<void>
-  /** Aborts the open transaction, if any: none of its records becomes visible. */
+  /**
+   * Aborts the open transaction, if any: none of its records becomes visible. After a retriable
+   * rejection the transaction is still open (the broker may not have heard of the abort): call
+   * `abort()` again until it resolves; `begin()` refuses meanwhile.
+   */
   abort(): Promise<void>
   close(): Promise<void>
 }

@@ -93,7 +93,17 @@ async function memberMetrics(
   })
   if (response.status !== 200)
     throw new Error(`it answered ${response.status}: ${response.body.slice(0, 200)}`)
-  return JSON.parse(response.body) as WorkerMetricsView
+  // A member's answer is another process's word: one that is not the expected shape is that
+  // member's failure, not the whole request's (a spread of a non-array would throw here).
+  let view: Partial<WorkerMetricsView> | null
+  try {
+    view = JSON.parse(response.body) as Partial<WorkerMetricsView> | null
+  } catch {
+    view = null
+  }
+  if (!Array.isArray(view?.tasks) || !Array.isArray(view.groups))
+    throw new Error(`it answered something other than its metrics: ${response.body.slice(0, 200)}`)
+  return { tasks: view.tasks, groups: view.groups }
 }
 
 export function registerClusterMetricsRoutes(

@@ -652,6 +652,8 @@ export class SourceTaskRunner extends TaskRunner {
     const backoff = new Backoff(100, 10_000)
     for (let failure = error; ; ) {
       if (!isRetriable(failure)) {
+        // Never committed, not even by the final commit of the failing task: a send of it failed.
+        if (this.#transaction === transaction) this.#transaction = null
         await producer.abort().catch(() => {})
         throw fencingError(failure, producer)
       }
@@ -660,15 +662,13 @@ export class SourceTaskRunner extends TaskRunner {
         `${taskIdString(this.id)}: writing a transaction failed (${errorMessage(failure)}); aborting it and sending its ${transaction.batches.length} batches again in ${delay} ms`,
       )
       this.setState('RUNNING', errorTrace(failure))
-      try {
-        await producer.abort()
-      } catch {
-        // The transaction's state is unknown: claiming the id again aborts whatever is open.
-        await producer.init().catch(() => {})
-      }
       await this.#sleep(delay)
       if (this.stopping || this.cancelled) return false
       try {
+        // Until an abort succeeds the transaction may be open at the coordinator, and a new one
+        // would join it: its first attempt's records would be committed with the resent ones. A
+        // retriable failure here comes round again; a fenced producer fails the task above.
+        await producer.abort()
         await producer.begin()
         for (const batch of transaction.batches) await this.#sendBatch(batch)
         this.setState('RUNNING')

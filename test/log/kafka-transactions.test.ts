@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
+import { NetworkError, Producer } from '@platformatic/kafka'
+import type { ConnectError } from '../../src/api/errors.ts'
 import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
 import { type Log, type LogRecord, tpKey } from '../../src/log/log.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
@@ -112,6 +114,55 @@ describe('[integration] Kafka transactions', { skip, timeout: 120_000 }, () => {
     await Promise.all([zombie.close().catch(() => {}), successor.close()])
     assert.deepEqual(await readAll(log, fencedTopic, 'read_committed', 1), ['successor'])
     await log.deleteTopics([fencedTopic]).catch(() => {})
+  })
+
+  test('an abort that never reached the broker is retried: the records sent before it never become visible', async () => {
+    // A blip (a broker restart) can fail the EndTxn of an abort before the coordinator gets it: the
+    // transaction stays open there. If the producer forgot it and began another, AddPartitionsToTxn
+    // would join that same open transaction, and the next commit would make the records sent
+    // before the abort visible too: the exactly-once runner, which sends them again, would write
+    // them twice.
+    const blipTopic = `${topic}-blip`
+    await log.createTopics([{ name: blipTopic, partitions: 1, replicationFactor: 1 }])
+    const producer = log.createTransactionalProducer!({
+      clientId: 'blip',
+      transactionalId: `tx-blip-${randomUUID()}`,
+    })
+    await producer.init()
+    await producer.begin()
+    await producer.send(values('first-attempt').map((r) => ({ ...r, topic: blipTopic })))
+    // The client's transaction class is not exported: take its prototype from a throwaway one.
+    const probe = new Producer({
+      clientId: 'probe',
+      bootstrapBrokers: [kafkaBootstrap()],
+      idempotent: true,
+      transactionalId: `tx-probe-${randomUUID()}`,
+    })
+    const probeTransaction = await probe.beginTransaction()
+    const proto = Object.getPrototypeOf(probeTransaction) as { abort: (cb?: unknown) => unknown }
+    await probeTransaction.cancel()
+    await probe.close()
+    const abort = proto.abort
+    proto.abort = () => {
+      proto.abort = abort
+      return Promise.reject(new NetworkError('Connection closed (injected before the EndTxn was sent)'))
+    }
+    try {
+      await assert.rejects(
+        () => producer.abort(),
+        (error: ConnectError) => error.retriable === true,
+      )
+    } finally {
+      proto.abort = abort
+    }
+    // What the runner does after a failed abort: abort again until it is done, then resend in a new one.
+    await producer.abort()
+    await producer.begin()
+    await producer.send(values('resent').map((r) => ({ ...r, topic: blipTopic })))
+    await producer.commit()
+    await producer.close()
+    assert.deepEqual(await readAll(log, blipTopic, 'read_committed', 1), ['resent'])
+    await log.deleteTopics([blipTopic]).catch(() => {})
   })
 
   test('fenceProducers fences a producer holding the id, as Admin.fenceProducers does', async () => {

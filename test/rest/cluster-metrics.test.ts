@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -104,5 +106,74 @@ describe('GET /sluice/metrics on the leader', () => {
       res.body.tasks.map((t) => t.connector),
       ['on-open'],
     )
+  })
+})
+
+describe('GET /sluice/metrics with a member that answers too slowly', () => {
+  it('lists a member still trickling its answer after 5 s as unreachable instead of waiting for it', async () => {
+    // A member that sends its headers, then a byte a second, never ending: each byte resets a
+    // socket-idle timeout, so only a deadline on the whole request ends the wait.
+    const timers = new Set<NodeJS.Timeout>()
+    const member = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const timer = setInterval(() => res.write(' '), 1_000)
+      timers.add(timer)
+      res.on('close', () => clearInterval(timer))
+    })
+    await new Promise<void>((resolve) => member.listen(0, '127.0.0.1', resolve))
+    const memberUrl = `http://127.0.0.1:${(member.address() as AddressInfo).port}`
+    const herder = {
+      workerMetrics: () => ({ startup: {}, connectors: [], tasks: [] }),
+      otherMemberUrls: () => [memberUrl],
+    } as unknown as Herder
+    const leader = Fastify()
+    registerClusterMetricsRoutes(leader, herder, undefined)
+    const leaderUrl = await leader.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      const started = Date.now()
+      const res = await fetch(`${leaderUrl}/sluice/metrics`, { signal: AbortSignal.timeout(12_000) })
+      const view = (await res.json()) as ClusterMetricsView
+      assert.deepEqual(
+        view.unreachable.map((u) => u.url),
+        [memberUrl],
+      )
+      assert.ok(Date.now() - started < 8_000, `answered after ${Date.now() - started} ms`)
+    } finally {
+      for (const timer of timers) clearInterval(timer)
+      member.closeAllConnections()
+      await new Promise((resolve) => member.close(resolve))
+      await leader.close()
+    }
+  })
+})
+
+describe('GET /sluice/metrics with a member that answers nonsense', () => {
+  it('lists the member as unreachable and still answers with the others', async () => {
+    const member = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('{"tasks":{"not":"a list"}}')
+    })
+    await new Promise<void>((resolve) => member.listen(0, '127.0.0.1', resolve))
+    const memberUrl = `http://127.0.0.1:${(member.address() as AddressInfo).port}`
+    const herder = {
+      workerMetrics: () => ({ startup: {}, connectors: [], tasks: [] }),
+      otherMemberUrls: () => [memberUrl],
+    } as unknown as Herder
+    const leader = Fastify()
+    registerClusterMetricsRoutes(leader, herder, undefined)
+    const leaderUrl = await leader.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      const res = await fetch(`${leaderUrl}/sluice/metrics`)
+      assert.equal(res.status, 200)
+      const view = (await res.json()) as ClusterMetricsView
+      assert.deepEqual(view.tasks, [])
+      assert.deepEqual(
+        view.unreachable.map((u) => u.url),
+        [memberUrl],
+      )
+    } finally {
+      await new Promise((resolve) => member.close(resolve))
+      await leader.close()
+    }
   })
 })

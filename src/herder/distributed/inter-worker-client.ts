@@ -31,8 +31,11 @@ export function interWorkerRequest(
     method: string
     headers: Record<string, string>
     body?: string
+    /** The whole exchange's deadline (connect, send, the answer's last byte), not an idle timeout. */
     timeoutMs: number
     tls?: InterWorkerTls
+    /** Largest answer read; a longer one fails the request. @default 16 MiB */
+    maxBodyBytes?: number
   },
 ): Promise<InterWorkerResponse> {
   const target = new URL(url)
@@ -40,33 +43,48 @@ export function interWorkerRequest(
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest
   const headers = { ...options.headers }
   if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body))
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
   return new Promise((resolve, reject) => {
+    let deadline: NodeJS.Timeout | undefined
+    const fail = (error: Error) => {
+      clearTimeout(deadline)
+      reject(error)
+    }
     const req = send(
       target,
       {
         method: options.method,
         headers,
-        timeout: options.timeoutMs,
         ...(tls?.ca ? { ca: tls.ca } : {}),
         ...(tls?.cert && tls.key ? { cert: tls.cert, key: tls.key, passphrase: tls.passphrase } : {}),
       },
       (res) => {
         const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('error', reject)
-        res.on('end', () =>
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > maxBodyBytes)
+            req.destroy(new Error(`the answer of ${target.origin} is larger than ${maxBodyBytes} bytes`))
+          else chunks.push(chunk)
+        })
+        res.on('error', fail)
+        res.on('end', () => {
+          clearTimeout(deadline)
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString(),
-          }),
-        )
+          })
+        })
       },
     )
-    req.on('timeout', () =>
-      req.destroy(new Error(`no answer from ${target.origin} in ${options.timeoutMs} ms`)),
+    // `timeout` of http.request is a socket-idle timeout: a peer sending a byte now and then would
+    // hold the caller forever. This deadline covers the whole exchange.
+    deadline = setTimeout(
+      () => req.destroy(new Error(`no answer from ${target.origin} in ${options.timeoutMs} ms`)),
+      options.timeoutMs,
     )
-    req.on('error', reject)
+    req.on('error', fail)
     req.end(options.body)
   })
 }

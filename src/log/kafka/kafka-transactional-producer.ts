@@ -70,14 +70,20 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
   async abort(): Promise<void> {
     const transaction = this.#transaction
     if (transaction === null) return
-    this.#transaction = null
     try {
       await this.#run('aborting a transaction', () => transaction.abort())
     } catch (error) {
-      // The client keeps the failed transaction; forget it so a new one can begin (after init()).
+      // A retriable failure (the EndTxn may never have reached the coordinator) keeps the transaction:
+      // it may still be open there, and a transaction begun now would join it (AddPartitionsToTxn
+      // under the same producer epoch), so its next commit would make the records sent before this
+      // abort visible. Only a retried abort that succeeds, or a new holder of the id, closes it.
+      if (error instanceof ConnectError && error.retriable) throw error
+      // Fenced, or refused for good: nothing of it can be committed any more; forget it.
+      this.#transaction = null
       await transaction.cancel().catch(() => {})
       throw error
     }
+    this.#transaction = null
   }
 
   close(): Promise<void> {
