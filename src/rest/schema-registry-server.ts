@@ -8,12 +8,15 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from '../common/logger.ts'
+import { type InterWorkerResponse, interWorkerRequest } from '../herder/distributed/inter-worker-client.ts'
 import {
   NotLeaderError,
   type SchemaRegistry,
   type SchemaVersion,
 } from '../services/schema-registry/schema-registry.ts'
 import { RegistryErrors, ServiceError } from '../services/service-error.ts'
+import type { TlsSettings } from './rest-security.ts'
+import type { ServiceAuth } from './service-security.ts'
 import { createServiceApp, listenService, queryFlag, type ServiceServer } from './service-server.ts'
 
 export const REGISTRY_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
@@ -23,6 +26,10 @@ export interface SchemaRegistryServerOptions {
   host: string
   port: number
   logger: Logger
+  /** https (service-security.ts). */
+  tls?: TlsSettings
+  /** HTTP basic authentication. */
+  auth?: ServiceAuth
 }
 
 type Params = Record<string, string>
@@ -84,10 +91,12 @@ export function registerSchemaRegistryRoutes(
           'Error while forwarding the request to the leader: the leader moved; retry',
         )
       }
-      let response: Response
+      let response: InterWorkerResponse
       try {
         const raw = (request as { rawBody?: string }).rawBody
-        response = await fetch(`${error.leaderUrl}${request.url}`, {
+        // Over https the instance is a TLS client with its listener's settings, as Confluent's
+        // leader client takes the registry's ssl.* keys: the truststore verifies the writer.
+        response = await interWorkerRequest(`${error.leaderUrl}${request.url}`, {
           method: request.method,
           headers: {
             'content-type': REGISTRY_CONTENT_TYPE,
@@ -95,7 +104,8 @@ export function registerSchemaRegistryRoutes(
             ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
           },
           body: raw === undefined || raw === '' ? undefined : raw,
-          signal: AbortSignal.timeout(60_000),
+          timeoutMs: 60_000,
+          tls: options.tls,
         })
       } catch (cause) {
         logger.warn(
@@ -107,10 +117,9 @@ export function registerSchemaRegistryRoutes(
           `Error while forwarding the request to the leader ${error.leaderUrl}: ${(cause as Error).message}`,
         )
       }
-      const text = await response.text()
-      if (response.ok) await registry.catchUp().catch(() => {})
+      if (response.status >= 200 && response.status < 300) await registry.catchUp().catch(() => {})
       reply.code(response.status)
-      return reply.type(response.headers.get('content-type') ?? REGISTRY_CONTENT_TYPE).send(text)
+      return reply.type(response.headers['content-type'] ?? REGISTRY_CONTENT_TYPE).send(response.body)
     }
   }
 
@@ -274,6 +283,8 @@ export async function startSchemaRegistryServer(
   const app = createServiceApp({
     name: 'schema registry',
     logger: options.logger,
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
     responseType: REGISTRY_CONTENT_TYPE,
   })
   registerSchemaRegistryRoutes(app, options)

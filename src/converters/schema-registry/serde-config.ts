@@ -5,7 +5,8 @@
  */
 import { type ConfigDef, type Password, ValidString } from '../../api/config-def.ts'
 import { ConfigError } from '../../api/errors.ts'
-import type { SchemaRegistryClientOptions } from './schema-registry-client.ts'
+import { readKeyStore, readTrustStore } from '../../common/key-stores.ts'
+import type { RegistryClientTls, SchemaRegistryClientOptions } from './schema-registry-client.ts'
 import {
   DEFAULT_SUBJECT_NAME_STRATEGY,
   type SubjectNameStrategy,
@@ -28,6 +29,8 @@ export const MAX_RETRIES_CONFIG = 'max.retries'
 export const RETRIES_WAIT_MS_CONFIG = 'retries.wait.ms'
 export const RETRIES_MAX_WAIT_MS_CONFIG = 'retries.max.wait.ms'
 export const HTTP_READ_TIMEOUT_MS_CONFIG = 'http.read.timeout.ms'
+/** Confluent's `SchemaRegistryClientConfig.CLIENT_NAMESPACE` before the client's `ssl.*` keys. */
+export const SSL_PREFIX = 'schema.registry.'
 
 const GROUP = 'Schema Registry'
 
@@ -188,6 +191,112 @@ export function defineSerdeConfig(def: ConfigDef): ConfigDef {
       importance: 'LOW',
       documentation: 'Time to wait for the registry to answer one request.',
     })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.truststore.location`,
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      documentation:
+        "For an https schema.registry.url: the CA certificates that verify the registry, a PKCS12 truststore or a PEM bundle (default: the system's CAs). JKS stores are refused with the keytool command that converts them.",
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.truststore.password`,
+      type: 'PASSWORD',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      documentation: 'The password of the PKCS12 truststore.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.truststore.type`,
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation: 'PKCS12, PEM or JKS; the format is read from the file itself.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.keystore.location`,
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation:
+        'For a registry that asks for client certificates: the key and certificate chain to present, a PKCS12 keystore or a PEM file.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.keystore.password`,
+      type: 'PASSWORD',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation: 'The password of the PKCS12 keystore.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.key.password`,
+      type: 'PASSWORD',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation: 'The password of the private key; default: the keystore password.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.keystore.type`,
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation: 'PKCS12, PEM or JKS; the format is read from the file itself.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.endpoint.identification.algorithm`,
+      type: 'STRING',
+      defaultValue: 'https',
+      importance: 'LOW',
+      documentation:
+        "https: the registry's certificate must name its host; empty: any host name is accepted (the certificate is still verified).",
+    })
+}
+
+/** The client's TLS settings from the `schema.registry.ssl.*` keys; undefined when none is set. */
+function clientTls(parsed: Readonly<Record<string, unknown>>): RegistryClientTls | undefined {
+  const text = (name: string): string | undefined => {
+    const value = parsed[`${SSL_PREFIX}${name}`]
+    const s =
+      value instanceof Object && 'value' in value ? (value as Password).value : (value as string | null)
+    return s ? s : undefined
+  }
+  const store = (kind: 'keystore' | 'truststore') => ({
+    location: text(`ssl.${kind}.location`)!,
+    locationKey: `${SSL_PREFIX}ssl.${kind}.location`,
+    password: text(`ssl.${kind}.password`),
+    passwordKey: `${SSL_PREFIX}ssl.${kind}.password`,
+    type: text(`ssl.${kind}.type`),
+    typeKey: `${SSL_PREFIX}ssl.${kind}.type`,
+  })
+  const tls: RegistryClientTls = {}
+  if (text('ssl.truststore.location')) tls.ca = readTrustStore(store('truststore'))
+  if (text('ssl.keystore.location')) {
+    Object.assign(
+      tls,
+      readKeyStore(store('keystore'), {
+        key: `${SSL_PREFIX}ssl.key.password`,
+        value: text('ssl.key.password'),
+      }),
+    )
+  }
+  if (!text('ssl.endpoint.identification.algorithm')) tls.verifyHostname = false
+  return Object.keys(tls).length === 0 ? undefined : tls
 }
 
 export interface SerdeSettings {
@@ -234,6 +343,7 @@ export function serdeSettings(parsed: Readonly<Record<string, unknown>>): SerdeS
       requestTimeoutMs: Math.max(1, parsed[HTTP_READ_TIMEOUT_MS_CONFIG] as number),
       cacheCapacity: Math.max(1, parsed[MAX_SCHEMAS_PER_SUBJECT_CONFIG] as number),
       latestCacheTtlMs: ttl < 0 ? -1 : ttl * 1000,
+      tls: clientTls(parsed),
     },
     autoRegister: parsed[AUTO_REGISTER_SCHEMAS_CONFIG] as boolean,
     useLatestVersion: parsed[USE_LATEST_VERSION_CONFIG] as boolean,

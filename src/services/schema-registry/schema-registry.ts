@@ -113,6 +113,27 @@ export interface SchemaRegistryOptions {
   election?: WriterElection
   /** How long a write may wait for the topic. @default 60000 */
   timeoutMs?: number
+  /**
+   * Sends a request to the writer's REST API (for `registerAnywhere`): over https with the
+   * listener's TLS settings and the credentials the writer asks for. @default plain `fetch`
+   */
+  sendToLeader?: LeaderTransport
+}
+
+/** An HTTP request to the writing instance. */
+export type LeaderTransport = (
+  url: string,
+  request: { method: string; headers: Record<string, string>; body: string; timeoutMs: number },
+) => Promise<{ status: number; body: string }>
+
+const fetchTransport: LeaderTransport = async (url, request) => {
+  const response = await fetch(url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    signal: AbortSignal.timeout(request.timeoutMs),
+  })
+  return { status: response.status, body: await response.text() }
 }
 
 const MAX_VERSION = 2 ** 31 - 1
@@ -428,27 +449,32 @@ export class SchemaRegistry {
       return await this.register(subject, request)
     } catch (error) {
       if (!(error instanceof NotLeaderError) || error.leaderUrl === null) throw error
-      let response: Response
+      let response: { status: number; body: string }
       try {
-        response = await fetch(`${error.leaderUrl}/subjects/${encodeURIComponent(subject)}/versions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', 'x-sluice-forwarded': 'true' },
-          body: JSON.stringify(request),
-          signal: AbortSignal.timeout(this.#o.timeoutMs ?? 60_000),
-        })
+        response = await (this.#o.sendToLeader ?? fetchTransport)(
+          `${error.leaderUrl}/subjects/${encodeURIComponent(subject)}/versions`,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/vnd.schemaregistry.v1+json',
+              'x-sluice-forwarded': 'true',
+            },
+            body: JSON.stringify(request),
+            timeoutMs: this.#o.timeoutMs ?? 60_000,
+          },
+        )
       } catch (cause) {
         throw new ServiceError(
           RegistryErrors.REQUEST_FORWARDING_FAILED,
           `Error while forwarding the register request to the leader ${error.leaderUrl}: ${(cause as Error).message}`,
         )
       }
-      const answer = (await response.json().catch(() => ({}))) as {
-        id?: number
-        version?: number
-        error_code?: number
-        message?: string
-      }
-      if (!response.ok || answer.id === undefined) {
+      let answer: { id?: number; version?: number; error_code?: number; message?: string } = {}
+      try {
+        answer = JSON.parse(response.body)
+      } catch {}
+      const ok = response.status >= 200 && response.status < 300
+      if (!ok || answer.id === undefined) {
         throw new ServiceError(
           answer.error_code ?? response.status,
           answer.message ?? `the leader answered HTTP ${response.status}`,
