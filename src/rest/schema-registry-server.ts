@@ -34,11 +34,12 @@ export interface SchemaRegistryServerOptions {
 
 type Params = Record<string, string>
 
-function versionBody(v: SchemaVersion): Record<string, unknown> {
+function versionBody(registry: SchemaRegistry, v: SchemaVersion): Record<string, unknown> {
   return {
     subject: v.subject,
     version: v.version,
     id: v.id,
+    guid: registry.schemaById(v.id).guid,
     ...(v.schemaType === 'AVRO' ? {} : { schemaType: v.schemaType }),
     ...(v.references.length > 0 ? { references: v.references } : {}),
     schema: v.schema,
@@ -135,18 +136,27 @@ export function registerSchemaRegistryRoutes(
     for (const subject of registry.subjects({ deleted, prefix: q.subjectPrefix })) {
       const versions = registry.versions(subject, deleted)
       const chosen = latestOnly ? versions.slice(-1) : versions
-      for (const version of chosen) out.push(versionBody(registry.version(subject, String(version), deleted)))
+      for (const version of chosen)
+        out.push(versionBody(registry, registry.version(subject, String(version), deleted)))
     }
     return out
   })
-  app.get('/schemas/ids/:id', async (request) => {
-    const entry = registry.schemaById(idParam((request.params as Params).id))
-    return {
-      ...(entry.schemaType === 'AVRO' ? {} : { schemaType: entry.schemaType }),
-      ...(entry.references.length > 0 ? { references: entry.references } : {}),
-      schema: entry.schema,
-    }
+  const schemaString = (entry: ReturnType<SchemaRegistry['schemaById']>) => ({
+    ...(entry.schemaType === 'AVRO' ? {} : { schemaType: entry.schemaType }),
+    ...(entry.references.length > 0 ? { references: entry.references } : {}),
+    schema: entry.schema,
+    guid: entry.guid,
   })
+  app.get('/schemas/ids/:id', async (request) =>
+    schemaString(registry.schemaById(idParam((request.params as Params).id))),
+  )
+  // Confluent's GUIDs (wire format V1 and the schema id headers): the MD5 of the schema as a UUID.
+  app.get('/schemas/guids/:guid', async (request) =>
+    schemaString(registry.schemaByGuid((request.params as Params).guid!)),
+  )
+  app.get('/schemas/guids/:guid/ids', async (request) => [
+    { context: '.', id: registry.schemaByGuid((request.params as Params).guid!).id },
+  ])
   app.get('/schemas/ids/:id/schema', async (request, reply) => {
     const entry = registry.schemaById(idParam((request.params as Params).id))
     return reply.type(REGISTRY_CONTENT_TYPE).send(entry.schema)
@@ -166,7 +176,10 @@ export function registerSchemaRegistryRoutes(
   )
   app.post('/subjects/:subject', async (request) => {
     const { subject } = request.params as Params
-    return versionBody(registry.lookup(subject!, schemaRequest(request), queryFlag(request.query, 'deleted')))
+    return versionBody(
+      registry,
+      registry.lookup(subject!, schemaRequest(request), queryFlag(request.query, 'deleted')),
+    )
   })
   app.delete('/subjects/:subject', async (request, reply) => {
     const { subject } = request.params as Params
@@ -186,13 +199,14 @@ export function registerSchemaRegistryRoutes(
       return {
         id: v.id,
         version: v.version,
+        guid: registry.schemaById(v.id).guid,
         ...(v.schemaType === 'AVRO' ? {} : { schemaType: v.schemaType }),
       }
     })
   })
   app.get('/subjects/:subject/versions/:version', async (request) => {
     const { subject, version } = request.params as Params
-    return versionBody(registry.version(subject!, version!, queryFlag(request.query, 'deleted')))
+    return versionBody(registry, registry.version(subject!, version!, queryFlag(request.query, 'deleted')))
   })
   app.get('/subjects/:subject/versions/:version/schema', async (request, reply) => {
     const { subject, version } = request.params as Params

@@ -42,6 +42,7 @@ import {
   type SchemaType,
   schemaTypeOf,
 } from './parsed-schema.ts'
+import { schemaGuid } from './schema-guid.ts'
 import {
   decodeEntry,
   encodeConfigKey,
@@ -143,6 +144,8 @@ interface IdEntry {
   readonly schemaType: SchemaType
   readonly schema: string
   readonly references: readonly SchemaReference[]
+  /** Confluent's GUID of the schema (schema-guid.ts). */
+  readonly guid: string
 }
 
 export class SchemaRegistry {
@@ -152,6 +155,8 @@ export class SchemaRegistry {
   /** subject → version → record (soft-deleted ones included). */
   readonly #subjects = new Map<string, Map<number, SchemaRecordValue>>()
   readonly #ids = new Map<number, IdEntry>()
+  /** GUID → the first id of that schema. */
+  readonly #guids = new Map<string, number>()
   /** `type|canonical|references` → id. */
   readonly #contentIds = new Map<string, number>()
   readonly #configs = new Map<string, CompatibilityLevel>()
@@ -240,6 +245,13 @@ export class SchemaRegistry {
     const entry = this.#ids.get(id)
     if (!entry) throw schemaNotFound(id)
     return { id, ...entry }
+  }
+
+  /** The schema of a GUID (`GET /schemas/guids/{guid}`); 40403 when no schema has it. */
+  schemaByGuid(guid: string): IdEntry & { id: number } {
+    const id = this.#guids.get(guid.toLowerCase())
+    if (id === undefined) throw schemaNotFound(guid)
+    return this.schemaById(id)
   }
 
   /** The parsed schema of an id (cached), for producers that encode with it. */
@@ -767,7 +779,9 @@ export class SchemaRegistry {
         this.#maxVersion.set(entry.subject, Math.max(this.#maxVersion.get(entry.subject) ?? 0, entry.version))
         this.#maxId = Math.max(this.#maxId, v.id)
         if (!this.#ids.has(v.id)) {
-          this.#ids.set(v.id, { schemaType: v.schemaType, schema: v.schema, references: v.references })
+          const guid = schemaGuid(v.schema, v.references)
+          this.#ids.set(v.id, { schemaType: v.schemaType, schema: v.schema, references: v.references, guid })
+          if (!this.#guids.has(guid)) this.#guids.set(guid, v.id)
           this.#contentIds.set(contentKey(v.schemaType, canonicalOf(v.schema), v.references), v.id)
         }
         return
