@@ -35,6 +35,8 @@ export interface RegistrySchema {
   /** AVRO when absent, as the registry answers. */
   schemaType?: string
   references?: SchemaReference[]
+  /** Confluent's GUID of the schema, when the registry answers it. */
+  guid?: string
 }
 
 export interface RegisteredSchema extends RegistrySchema {

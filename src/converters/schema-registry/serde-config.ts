@@ -3,7 +3,13 @@
  * `SchemaRegistryClientConfig`), as the AvroConverter and JsonSchemaConverter read them from
  * `key.converter.*` / `value.converter.*`.
  */
-import { type ConfigDef, type Password, ValidString } from '../../api/config-def.ts'
+import {
+  type ConfigDef,
+  type Password,
+  type Validator,
+  ValidString,
+  validator,
+} from '../../api/config-def.ts'
 import { ConfigError } from '../../api/errors.ts'
 import { readKeyStore, readTrustStore } from '../../common/key-stores.ts'
 import type { RegistryClientTls, SchemaRegistryClientOptions } from './schema-registry-client.ts'
@@ -12,6 +18,7 @@ import {
   type SubjectNameStrategy,
   subjectNameStrategy,
 } from './subject-name-strategy.ts'
+import { SCHEMA_ID_HEADERS } from './wire-format.ts'
 
 export const SCHEMA_REGISTRY_URL_CONFIG = 'schema.registry.url'
 export const AUTO_REGISTER_SCHEMAS_CONFIG = 'auto.register.schemas'
@@ -29,10 +36,32 @@ export const MAX_RETRIES_CONFIG = 'max.retries'
 export const RETRIES_WAIT_MS_CONFIG = 'retries.wait.ms'
 export const RETRIES_MAX_WAIT_MS_CONFIG = 'retries.max.wait.ms'
 export const HTTP_READ_TIMEOUT_MS_CONFIG = 'http.read.timeout.ms'
+export const KEY_SCHEMA_ID_SERIALIZER_CONFIG = 'key.schema.id.serializer'
+export const VALUE_SCHEMA_ID_SERIALIZER_CONFIG = 'value.schema.id.serializer'
+export const KEY_SCHEMA_ID_DESERIALIZER_CONFIG = 'key.schema.id.deserializer'
+export const VALUE_SCHEMA_ID_DESERIALIZER_CONFIG = 'value.schema.id.deserializer'
 /** Confluent's `SchemaRegistryClientConfig.CLIENT_NAMESPACE` before the client's `ssl.*` keys. */
 export const SSL_PREFIX = 'schema.registry.'
 
 const GROUP = 'Schema Registry'
+
+/** Where Confluent's `SchemaIdSerializer` / `SchemaIdDeserializer` implementations live. */
+const ID_PACKAGE = 'io.confluent.kafka.serializers.schema.id.'
+const SERIALIZERS = ['PrefixSchemaIdSerializer', 'HeaderSchemaIdSerializer']
+const DESERIALIZERS = ['DualSchemaIdDeserializer', 'PrefixSchemaIdDeserializer']
+
+/** The simple name of one of `allowed`, given by Java class name or simple name. */
+function idClassName(value: string): string {
+  return value.startsWith(ID_PACKAGE) ? value.slice(ID_PACKAGE.length) : value
+}
+
+function idClass(allowed: string[]): Validator {
+  return validator(allowed.join(' or '), (value) =>
+    allowed.includes(idClassName(String(value)))
+      ? undefined
+      : `must be ${allowed.map((a) => ID_PACKAGE + a).join(' or ')}`,
+  )
+}
 
 /** Adds the shared keys to a converter's ConfigDef. */
 export function defineSerdeConfig(def: ConfigDef): ConfigDef {
@@ -106,6 +135,46 @@ export function defineSerdeConfig(def: ConfigDef): ConfigDef {
       importance: 'MEDIUM',
       documentation:
         'Determines how to construct the subject name under which the value schema is registered with the schema registry. By default, <topic>-value is used as subject.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: KEY_SCHEMA_ID_SERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}PrefixSchemaIdSerializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to serialize the ID for the key schema: PrefixSchemaIdSerializer (magic byte 0 and the 4-byte id before the payload) or HeaderSchemaIdSerializer (the schema's GUID after magic byte 1 in the ${SCHEMA_ID_HEADERS.key} header; the payload alone). Package ${ID_PACKAGE}.`,
+      validator: idClass(SERIALIZERS),
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: VALUE_SCHEMA_ID_SERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}PrefixSchemaIdSerializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to serialize the ID for the value schema: PrefixSchemaIdSerializer or HeaderSchemaIdSerializer (the ${SCHEMA_ID_HEADERS.value} header).`,
+      validator: idClass(SERIALIZERS),
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: KEY_SCHEMA_ID_DESERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}DualSchemaIdDeserializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to deserialize the ID for the key schema: DualSchemaIdDeserializer (the ${SCHEMA_ID_HEADERS.key} header when the record has it, else the payload's prefix) or PrefixSchemaIdDeserializer (the prefix only).`,
+      validator: idClass(DESERIALIZERS),
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: VALUE_SCHEMA_ID_DESERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}DualSchemaIdDeserializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to deserialize the ID for the value schema: DualSchemaIdDeserializer (the ${SCHEMA_ID_HEADERS.value} header, else the prefix) or PrefixSchemaIdDeserializer.`,
+      validator: idClass(DESERIALIZERS),
     })
     .define({
       ...base,
@@ -307,6 +376,12 @@ export interface SerdeSettings {
   normalize: boolean
   keySubject: SubjectNameStrategy
   valueSubject: SubjectNameStrategy
+  /** Where the writer puts the schema id: before the payload, or in the record header. */
+  keyIdIn: 'prefix' | 'header'
+  valueIdIn: 'prefix' | 'header'
+  /** Whether the reader looks at the record header first (Dual) or at the prefix only. */
+  keyIdFromHeader: boolean
+  valueIdFromHeader: boolean
 }
 
 /** The shared settings from parsed keys; a ConfigError naming the key when they do not fit together. */
@@ -357,5 +432,13 @@ export function serdeSettings(parsed: Readonly<Record<string, unknown>>): SerdeS
       parsed[VALUE_SUBJECT_NAME_STRATEGY_CONFIG] as string,
       VALUE_SUBJECT_NAME_STRATEGY_CONFIG,
     ),
+    keyIdIn: idClassName(parsed[KEY_SCHEMA_ID_SERIALIZER_CONFIG] as string).startsWith('Header')
+      ? 'header'
+      : 'prefix',
+    valueIdIn: idClassName(parsed[VALUE_SCHEMA_ID_SERIALIZER_CONFIG] as string).startsWith('Header')
+      ? 'header'
+      : 'prefix',
+    keyIdFromHeader: idClassName(parsed[KEY_SCHEMA_ID_DESERIALIZER_CONFIG] as string).startsWith('Dual'),
+    valueIdFromHeader: idClassName(parsed[VALUE_SCHEMA_ID_DESERIALIZER_CONFIG] as string).startsWith('Dual'),
   }
 }

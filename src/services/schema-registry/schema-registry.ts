@@ -16,6 +16,7 @@
  * src/rest/schema-registry-server.ts.
  */
 import type { Logger } from '../../common/logger.ts'
+import { schemaGuid } from '../../common/schema-guid.ts'
 import type { Log } from '../../log/log.ts'
 import { KafkaBasedLog, utf8 } from '../../storage/kafka/kafka-based-log.ts'
 import {
@@ -42,7 +43,6 @@ import {
   type SchemaType,
   schemaTypeOf,
 } from './parsed-schema.ts'
-import { schemaGuid } from './schema-guid.ts'
 import {
   decodeEntry,
   encodeConfigKey,

@@ -7,9 +7,14 @@
  * headers.
  */
 import { createHash } from 'node:crypto'
-import type { SchemaReference } from './parsed-schema.ts'
+/** A reference to a schema of another subject (`SchemaReference`). */
+export interface GuidReference {
+  readonly name: string
+  readonly subject: string
+  readonly version: number
+}
 
-export function schemaGuid(schema: string, references: readonly SchemaReference[]): string {
+export function schemaGuid(schema: string, references: readonly GuidReference[] = []): string {
   const md5 = createHash('md5').update(schema, 'utf8')
   for (const ref of references) {
     const version = Buffer.alloc(4)
