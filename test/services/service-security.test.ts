@@ -17,6 +17,7 @@ import { SchemaBuilder } from '../../src/api/data/schema-builder.ts'
 import { Struct } from '../../src/api/data/struct.ts'
 import type { ConnectError } from '../../src/api/errors.ts'
 import { AvroConverter } from '../../src/converters/avro-converter.ts'
+import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
@@ -310,6 +311,88 @@ describe('schema registry and REST proxy over https with basic auth', () => {
         assert.ok(error.message.includes(key), `${JSON.stringify(props)}: ${error.message}`)
         return true
       })
+    }
+  })
+
+  test('on Kafka, two workers elect one writer and forward writes to it over https with credentials', {
+    skip: kafkaSkipReason(),
+    timeout: 120_000,
+  }, async () => {
+    const topic = `_schemas-tls-${randomUUID().slice(0, 8)}`
+    const workers: TestWorker[] = []
+    try {
+      for (let i = 0; i < 2; i++) {
+        workers.push(
+          await startTestWorker({
+            'bootstrap.servers': kafkaBootstrap(),
+            'schema.registry.topic': topic,
+            'schema.registry.listeners': 'https://127.0.0.1:0',
+            'schema.registry.ssl.keystore.location': file('registry.keystore.p12'),
+            'schema.registry.ssl.keystore.password': 'store-secret',
+            // The truststore verifies the other worker when this one forwards to it.
+            'schema.registry.ssl.truststore.location': file('client.truststore.p12'),
+            'schema.registry.ssl.truststore.password': 'trust-secret',
+            'schema.registry.authentication.method': 'BASIC',
+            'schema.registry.authentication.roles': 'developer',
+            'schema.registry.authentication.credentials.file': file('users.properties'),
+            'rest.proxy.listeners': 'http://127.0.0.1:0',
+            'log.level': 'error',
+          }),
+        )
+      }
+      const urls = workers.map((w) => `https://127.0.0.1:${w.worker.services.registryServer!.port}`)
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          send(`${urls[i % 2]}/subjects/tls-${i}/versions`, {
+            method: 'POST',
+            ca,
+            auth: 'alice:alice-secret',
+            type: 'application/vnd.schemaregistry.v1+json',
+            body: JSON.stringify({ schema: JSON.stringify({ type: 'record', name: `R${i}`, fields: [] }) }),
+          }),
+        ),
+      )
+      for (const r of results) assert.equal(r.status, 200, JSON.stringify(r.body))
+      assert.equal(new Set(results.map((r) => r.body.id)).size, 8)
+      // A forwarded write without credentials is refused by the writer too.
+      const anonymous = await Promise.all(
+        urls.map((url) =>
+          send(`${url}/subjects/tls-anon/versions`, {
+            method: 'POST',
+            ca,
+            body: '{"schema":"\\"string\\""}',
+          }),
+        ),
+      )
+      assert.deepEqual(
+        anonymous.map((r) => r.status),
+        [401, 401],
+      )
+      // The in-process REST proxy of each worker registers an embedded schema: the follower's
+      // registration goes to the writer over https as a user of the credentials file.
+      for (const [i, w] of workers.entries()) {
+        const response = await fetch(
+          `http://127.0.0.1:${w.worker.services.proxyServer!.port}/topics/tls-proxy-${i}-${topic}`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/vnd.kafka.avro.v2+json' },
+            body: JSON.stringify({
+              value_schema: JSON.stringify({
+                type: 'record',
+                name: `P${i}`,
+                fields: [{ name: 'n', type: 'int' }],
+              }),
+              records: [{ value: { n: i } }],
+            }),
+          },
+        )
+        assert.equal(response.status, 200, await response.text())
+      }
+    } finally {
+      await workers[0]?.worker.log
+        .deleteTopics([topic, `tls-proxy-0-${topic}`, `tls-proxy-1-${topic}`])
+        .catch(() => {})
+      for (const w of workers) await w.close()
     }
   })
 })
