@@ -438,21 +438,17 @@ function send(
 }
 
 function describeFetchError(error: unknown): string {
-  if (
-    error instanceof Error &&
-    (error as NodeJS.ErrnoException).code !== undefined &&
-    error.name !== 'AbortError'
-  ) {
-    return `${error.message} (${(error as NodeJS.ErrnoException).code})`
-  }
-  if (error instanceof Error) {
-    const cause =
-      error.cause instanceof Error
-        ? `: ${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message}`
-        : ''
-    return error.name === 'TimeoutError' ? 'request timed out' : `${error.message}${cause}`
-  }
-  return String(error)
+  if (!(error instanceof Error)) return String(error)
+  // node:http aborts with an AbortError whose cause is the timeout signal's reason.
+  if (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'))
+    return 'request timed out'
+  const code = (error as NodeJS.ErrnoException).code
+  if (code !== undefined && error.name !== 'AbortError') return `${error.message} (${code})`
+  const cause =
+    error.cause instanceof Error
+      ? `: ${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message}`
+      : ''
+  return `${error.message}${cause}`
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
