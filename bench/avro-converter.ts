@@ -18,6 +18,7 @@ import type { Struct } from '../src/api/data/struct.ts'
 import { AvroConverter } from '../src/converters/avro-converter.ts'
 import { JsonConverter } from '../src/converters/json-converter.ts'
 import { betPayload, VALUE_SCHEMA } from './lib/bet-records.ts'
+import { compareRoundTrips } from './lib/round-trips.ts'
 
 const { values } = parseArgs({
   options: {
@@ -52,50 +53,10 @@ for (let id = 0; id < N; id++) {
 const first = await avro.fromConnectData(topic, schema, structs[0])
 await avro.toConnectData(topic, first)
 
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
-}
-
-type RoundTrip = (s: Struct) => Uint8Array
-
-/** One pass over every record: seconds taken and total bytes. */
-function pass(roundTrip: RoundTrip): { seconds: number; bytes: number } {
-  let bytes = 0
-  const started = performance.now()
-  for (let i = 0; i < N; i++) bytes += roundTrip(structs[i]!).length
-  return { seconds: (performance.now() - started) / 1000, bytes }
-}
-
-/**
- * Records/s of both converters, median of ROUNDS rounds after a warm-up round. Each round runs
- * both, one after the other (alternating which goes first), so both see the same machine load.
- */
-function compare(
-  a: RoundTrip,
-  b: RoundTrip,
-): [{ perSecond: number; bytes: number }, { perSecond: number; bytes: number }] {
-  const ra: number[] = []
-  const rb: number[] = []
-  let bytesA = 0
-  let bytesB = 0
-  for (let round = 0; round <= ROUNDS; round++) {
-    const order = round % 2 === 0 ? [0, 1] : [1, 0]
-    for (const which of order) {
-      const result = pass(which === 0 ? a : b)
-      if (which === 0) bytesA = result.bytes
-      else bytesB = result.bytes
-      if (round > 0) (which === 0 ? ra : rb).push(N / result.seconds)
-    }
-  }
-  return [
-    { perSecond: median(ra), bytes: bytesA / N },
-    { perSecond: median(rb), bytes: bytesB / N },
-  ]
-}
-
 const load = loadavg()[0]!.toFixed(2)
-const [jsonResult, avroResult] = compare(
+const [jsonResult, avroResult] = compareRoundTrips(
+  structs,
+  ROUNDS,
   (s) => {
     const bytes = json.fromConnectData(topic, schema, s)!
     json.toConnectData(topic, bytes)

@@ -8,7 +8,8 @@
  *   from Maven Central with `mvn dependency:copy` and unpacked into `.services/cache/apicurio-<version>`.
  * - It needs Java 21 or later: SLUICE_JAVA21_HOME, else the newest JDK ≥ 21 under /usr/lib/jvm.
  * - State lives in `.services/apicurio/` (apicurio.pid, apicurio.log); schemas live in memory, so
- *   every start is empty. The management interface is switched off (it would bind 0.0.0.0:9000).
+ *   every start is empty. The management interface (a build-time switch, on in the release) listens
+ *   on 127.0.0.1 at the port after the API's, so two registries on one machine do not collide on 9000.
  * - `start` reuses a registry that already answers on the port; `stop` only stops the JVM whose pid
  *   file this script wrote.
  *
@@ -179,7 +180,8 @@ export async function ensureApicurio(): Promise<ApicurioHandle> {
       '-XX:TieredStopAtLevel=1',
       `-Dquarkus.http.port=${port}`,
       '-Dquarkus.http.host=127.0.0.1',
-      '-Dquarkus.management.enabled=false',
+      // Build-time in Quarkus, so on whatever `enabled=false` says: give it a port next to ours.
+      `-Dquarkus.management.port=${port + 1}`,
       '-Dquarkus.management.host=127.0.0.1',
       '-Dquarkus.log.level=WARN',
       '-jar',

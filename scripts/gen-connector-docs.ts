@@ -29,6 +29,7 @@ import { S3_SINK_DOC } from '../src/connectors/s3/doc.ts'
 import { plugins as s3Sink } from '../src/connectors/s3/index.ts'
 import { AVRO_CONVERTER_DOC } from '../src/converters/avro-converter-doc.ts'
 import { findBuiltInConverter } from '../src/converters/index.ts'
+import { JSON_SCHEMA_CONVERTER_DOC } from '../src/converters/json-schema-converter-doc.ts'
 
 export interface ConnectorPage {
   /** File name under docs/reference, without `.md`. */
@@ -95,6 +96,11 @@ export const pages: ConnectorPage[] = [
     page: 'avro-converter',
     plugin: findBuiltInConverter('io.confluent.connect.avro.AvroConverter', 'converter')!,
     prose: AVRO_CONVERTER_DOC,
+  },
+  {
+    page: 'json-schema-converter',
+    plugin: findBuiltInConverter('io.confluent.connect.json.JsonSchemaConverter', 'converter')!,
+    prose: JSON_SCHEMA_CONVERTER_DOC,
   },
 ]
 

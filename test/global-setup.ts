@@ -35,7 +35,8 @@ async function provide(variable: string, name: string, start: () => Promise<stri
 }
 
 export async function globalSetup(): Promise<void> {
-  await Promise.all([
+  // allSettled, then stop what did start: when setup throws, the runner never calls the teardown.
+  const results = await Promise.allSettled([
     provide('SLUICE_TEST_KAFKA', 'Kafka', async () => {
       const kafka = await ensureKafka()
       kafkaStartedHere = kafka.startedHere
@@ -64,6 +65,11 @@ export async function globalSetup(): Promise<void> {
     }),
     provide('SLUICE_TEST_CHROMIUM', 'Chromium', () => ensureChromium()),
   ])
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed) {
+    await globalTeardown()
+    throw failed.reason
+  }
 }
 
 export async function globalTeardown(): Promise<void> {

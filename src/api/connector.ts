@@ -57,7 +57,28 @@ export abstract class Connector {
   }
 }
 
+/** Java's `ExactlyOnceSupport` (KIP-618): whether a source connector can run exactly-once. */
 export type ExactlyOnceSupport = 'SUPPORTED' | 'UNSUPPORTED'
+
+/** Java's `ConnectorTransactionBoundaries` (KIP-618): whether it can define its own transactions. */
+export type ConnectorTransactionBoundaries = 'SUPPORTED' | 'UNSUPPORTED'
+
+/**
+ * Lets a source task define its transactions, when its connector runs with
+ * `transaction.boundary=connector` under exactly-once (Java's `TransactionContext`, KIP-618). The
+ * request takes effect after the records already returned by `poll()` (or, with a record, after that
+ * record) have been sent.
+ */
+export interface TransactionContext {
+  /** Commits the transaction after the current batch returned by `poll()`. */
+  commitTransaction(): void
+  /** Commits the transaction after this record (one the task returned from `poll()`). */
+  commitTransaction(record: SourceRecord): void
+  /** Aborts the transaction after the current batch: none of its records become visible. */
+  abortTransaction(): void
+  /** Aborts the transaction after this record (which is aborted with it). */
+  abortTransaction(record: SourceRecord): void
+}
 
 export abstract class SourceConnector extends Connector {
   abstract taskClass(): TaskClass<SourceTask>
@@ -66,8 +87,22 @@ export abstract class SourceConnector extends Connector {
     return super.context as SourceConnectorContext
   }
 
+  /**
+   * Whether this connector, with these props, can run under exactly-once (KIP-618). Checked at
+   * validation when `exactly.once.support=required`; null means it cannot tell (the same as
+   * UNSUPPORTED for `required`). @default null
+   */
   exactlyOnceSupport(_props: Props): ExactlyOnceSupport | null {
     return null
+  }
+
+  /**
+   * Whether its tasks define transaction boundaries themselves through
+   * `SourceTaskContext.transactionContext()`; required by `transaction.boundary=connector`.
+   * @default 'UNSUPPORTED'
+   */
+  canDefineTransactionBoundaries(_props: Props): ConnectorTransactionBoundaries {
+    return 'UNSUPPORTED'
   }
 
   /**
@@ -112,6 +147,11 @@ export interface SourceTaskContext {
    * `null`. For failures that stop the task's work, throw from `poll()` instead.
    */
   reportProblem?(problem: Error | null): void
+  /**
+   * The task's transaction context when its connector runs exactly-once with
+   * `transaction.boundary=connector`; null otherwise (KIP-618).
+   */
+  transactionContext?(): TransactionContext | null
 }
 
 export type SinkTopicPartition = TopicPartition

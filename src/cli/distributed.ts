@@ -129,12 +129,14 @@ export async function startDistributed(
       logger,
       tls: restSettings.tls,
     })
+    let services: WorkerServices | undefined
     const rest = await startRestServer({
       ...restSettings,
       herder,
       logger,
       loggers: new Loggers(logger),
       version: VERSION,
+      schemaRegistry: () => services?.registry,
     })
     cleanup.unshift(() => rest.close())
     worker.workerId = config.workerId(rest.port)
@@ -142,8 +144,9 @@ export async function startDistributed(
     const started = herder
     cleanup.splice(1, 0, () => started.stop())
     // Before the connectors start: their converters may use the worker's schema registry.
-    const services = await startWorkerServices({ config, log, logger, clientId, distributed: true })
-    cleanup.splice(2, 0, () => services.stop())
+    const workerServices = await startWorkerServices({ config, log, logger, clientId, distributed: true })
+    services = workerServices
+    cleanup.splice(2, 0, () => workerServices.stop())
     await herder.start()
     logger.info(
       `Sluice ${VERSION} distributed worker ${worker.workerId} ready in group '${groupId}' on ${rest.url}`,

@@ -104,17 +104,18 @@ async function startWith(
     statusStore,
     logger,
   })
+  let services: WorkerServices | undefined
   const rest = await startRestServer({
     ...restSettings,
     herder,
     logger,
     loggers,
     version: VERSION,
+    schemaRegistry: () => services?.registry,
   })
   // With `listeners=http://:0` the port is known only now; nothing has reported a status yet.
   worker.workerId = config.workerId(rest.port)
   // Before the connectors start: their converters may use the worker's schema registry.
-  let services: WorkerServices
   try {
     services = await startWorkerServices({ config, log, logger, clientId: `sluice-${process.pid}` })
   } catch (error) {

@@ -185,9 +185,14 @@ export const distributedConfigDef = new ConfigDef()
     name: 'exactly.once.source.support',
     type: 'STRING',
     defaultValue: 'disabled',
-    importance: 'LOW',
-    documentation: 'KIP-618 exactly-once source support. Sluice supports only disabled.',
-    validator: ValidString.in('disabled'),
+    importance: 'HIGH',
+    documentation:
+      'Whether to enable exactly-once support for source connectors in the cluster by using transactions to ' +
+      'write source records and their source offsets, and by proactively fencing out old task generations ' +
+      "before bringing up new ones. To enable exactly-once source support on a new cluster, set this property to 'enabled'. " +
+      "To enable support on an existing cluster, first set to 'preparing' on every worker in the cluster, then set to 'enabled'. " +
+      'A rolling upgrade may be used for both changes (KIP-618).',
+    validator: ValidString.in('disabled', 'preparing', 'enabled'),
   })
 
 /** Keys a worker accepts besides the defined ones: client overrides and per-topic settings. */
@@ -246,6 +251,15 @@ export class DistributedConfig extends WorkerConfig {
 
   get groupId(): string {
     return this.getString('group.id')
+  }
+
+  /**
+   * `exactly.once.source.support`: `enabled` runs source tasks exactly-once; `preparing` (the first
+   * step of turning it on in a running cluster) already has the leader fence zombies and write the
+   * task-count records, so workers still on `disabled`/`preparing` and those on `enabled` can mix.
+   */
+  get exactlyOnceSource(): 'disabled' | 'preparing' | 'enabled' {
+    return this.getString('exactly.once.source.support').toLowerCase() as 'disabled' | 'preparing' | 'enabled'
   }
 
   /** The URL other workers reach this one at (Kafka Connect's advertised URL, with the trailing '/'). */

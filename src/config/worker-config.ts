@@ -181,6 +181,15 @@ export const workerConfigDef = new ConfigDef()
 export class WorkerConfig extends AbstractConfig {
   constructor(props: Readonly<Record<string, string>>, definition: ConfigDef = workerConfigDef) {
     super(definition, props)
+    const eos = props['exactly.once.source.support']?.trim().toLowerCase()
+    if (definition === workerConfigDef && eos !== undefined && eos !== '' && eos !== 'disabled') {
+      throw new ConfigError(
+        'exactly.once.source.support',
+        `Invalid value ${props['exactly.once.source.support']} for configuration exactly.once.source.support: ` +
+          'exactly-once source support (KIP-618) needs a distributed worker (sluice distributed, on Kafka), as in ' +
+          'Kafka Connect. Run the worker distributed, or remove the key (or set it to disabled)',
+      )
+    }
   }
 
   /** True when no brokers are configured: the worker uses the embedded log. */

@@ -5,6 +5,8 @@
  * (which says what to fix) after a plain title for the status.
  */
 
+import type { TaskCounters } from './rates.ts'
+
 export type State = 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'UNASSIGNED' | 'RESTARTING' | 'DESTROYED'
 
 export interface TaskStatus {
@@ -105,6 +107,49 @@ export interface BrowsedRecords {
   topic: string
   records: BrowsedRecord[]
   complete: boolean
+}
+
+/** A plugin's metric group, named as its JMX MBean (Debezium's snapshot and streaming metrics). */
+export interface PluginMetrics {
+  domain: string
+  properties: Record<string, string>
+  attributes: Record<string, number | boolean | string | Record<string, number>>
+}
+
+export interface ClusterMetrics {
+  tasks: TaskCounters[]
+  groups: PluginMetrics[]
+  unreachable: { url: string; message: string }[]
+}
+
+export interface SubjectSummary {
+  subject: string
+  versions: number[]
+  compatibility: string
+  compatibilityOverride: boolean
+  mode: string
+  latest: { version: number; id: number; schemaType: string } | null
+}
+
+export interface SchemaRegistryView {
+  compatibility: string
+  mode: string
+  subjects: SubjectSummary[]
+}
+
+export interface SubjectView {
+  subject: string
+  compatibility: string
+  compatibilityOverride: boolean
+  mode: string
+  versions: {
+    version: number
+    id: number
+    schemaType: string
+    schema: string
+    references: { name: string; subject: string; version: number }[]
+    referencedBy: number[]
+  }[]
 }
 
 export interface ServerInfo {
@@ -224,8 +269,11 @@ export const api = {
     call<ConnectorInfo>('POST', '/connectors', { name, config }),
   update: (name: string, config: Record<string, string>) =>
     call<ConnectorInfo>('PUT', `/connectors/${enc(name)}/config`, config),
-  /** The worker's Prometheus text (`GET /metrics`). */
-  metrics: () => send('GET', '/metrics'),
+  /** Every task's counters and plugin metrics of the cluster (Sluice's own `GET /sluice/metrics`). */
+  metrics: () => call<ClusterMetrics>('GET', '/sluice/metrics'),
+  /** The worker's schema registry, read-only; 404 when none runs. */
+  schemas: () => call<SchemaRegistryView>('GET', '/sluice/schemas'),
+  subject: (subject: string) => call<SubjectView>('GET', `/sluice/schemas/subjects/${enc(subject)}`),
   topicList: () => call<TopicSummary[]>('GET', '/sluice/topics'),
   topicRecords: (topic: string, limit: number, partition?: number) =>
     call<BrowsedRecords>(

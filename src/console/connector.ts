@@ -18,8 +18,9 @@ import {
   stateBadge,
 } from './dom.ts'
 import { shownValue } from './mask.ts'
-import { formatRate } from './rates.ts'
-import { chart, history, sampleThroughput } from './throughput.ts'
+import { formatRate, taskKey } from './rates.ts'
+import { renderSnapshot } from './snapshot.ts'
+import { chart, history, pluginGroups, sampleThroughput, taskHistory } from './throughput.ts'
 import { topicHash } from './topics.ts'
 
 const REFRESH_MS = 2000
@@ -87,6 +88,7 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     ),
     offsetsBody,
   )
+  const snapshotSection = h('section', { 'aria-labelledby': 'snapshot-title', id: 'snapshot', hidden: true })
   const chartSlot = h('div', { class: 'chart-slot' })
   const legend = h('dl', { class: 'legend' })
 
@@ -363,6 +365,7 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
       h('h2', { id: 'throughput-title' }, 'Throughput, last 5 minutes'),
       h('div', { class: 'throughput' }, chartSlot, legend),
     ),
+    snapshotSection,
     h(
       'section',
       { 'aria-labelledby': 'tasks-title' },
@@ -382,6 +385,7 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
               h('th', { scope: 'col' }, 'Task'),
               h('th', { scope: 'col' }, 'State'),
               h('th', { scope: 'col' }, 'Worker'),
+              h('th', { scope: 'col', class: 'num' }, 'Records/s'),
               h('th', { scope: 'col' }, 'Trace'),
               h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
             ),
@@ -444,7 +448,7 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
             null,
             h(
               'td',
-              { colspan: 5, class: 'muted' },
+              { colspan: 6, class: 'muted' },
               state === 'STOPPED' ? 'No tasks while stopped.' : 'No tasks.',
             ),
           )
@@ -464,6 +468,7 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
               h('th', { scope: 'row' }, String(task.id)),
               h('td', null, stateBadge(task.state)),
               h('td', null, task.worker_id),
+              h('td', { class: 'num', 'data-task-rate': task.id }, '—'),
               h(
                 'td',
                 { class: 'trace-cell' },
@@ -522,10 +527,16 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
         'dd',
         { class: 'muted small-note' },
         latest
-          ? `Peak ${formatRate(Math.max(...series.flatMap((p) => p.values)))}/s, this worker’s tasks.`
-          : 'No samples yet (or the tasks run on another worker).',
+          ? `Peak ${formatRate(Math.max(...series.flatMap((p) => p.values)))}/s, all tasks.`
+          : 'No samples yet.',
       ),
     )
+    // Each task's rate, on whichever worker it runs (cells updated in place: open traces stay open).
+    for (const cell of tasksBody.querySelectorAll<HTMLElement>('td[data-task-rate]')) {
+      const rates = taskHistory.latest(taskKey(name, Number(cell.dataset.taskRate)))
+      setText(cell, rates ? formatRate(sink ? rates.sinkPut : rates.sourceWritten) : '—')
+    }
+    renderSnapshot(snapshotSection, pluginGroups, info?.config)
   }
 
   const refresh = async () => {

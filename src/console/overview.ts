@@ -93,8 +93,7 @@ export function renderOverview(main: HTMLElement): () => void {
           h(
             'abbr',
             {
-              title:
-                'records per second written to the log (source) or put into the sink, on this worker’s tasks',
+              title: 'records per second written to the log (source) or put into the sink, by all its tasks',
             },
             'Records/s',
           ),

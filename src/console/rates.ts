@@ -1,9 +1,18 @@
 /**
- * Records per second from the worker's `GET /metrics` counters (Kafka Connect's source-/sink-task
- * metrics totals, under the names Strimzi's JMX-exporter rules give them), sampled each time a page polls and
- * kept for the last minutes while the console is open. A worker exports only the tasks it runs, so
- * in a cluster a connector whose tasks run elsewhere has no rate here. Parsing is pure (no DOM).
+ * Records per second from the task counters of `GET /sluice/metrics` (Kafka Connect's source-/sink-
+ * task metrics totals of every task in the cluster), sampled each time a page polls and kept for the
+ * last minutes while the console is open. Pure (no DOM).
  */
+/** One task's record counters, on whichever worker runs it (`GET /sluice/metrics`). */
+export interface TaskCounters {
+  connector: string
+  task: number
+  type: 'source' | 'sink'
+  sourceRecordPollTotal: number
+  sourceRecordWriteTotal: number
+  sinkRecordReadTotal: number
+  sinkRecordSendTotal: number
+}
 
 export interface Counters {
   sourcePolled: number
@@ -12,34 +21,34 @@ export interface Counters {
   sinkPut: number
 }
 
-const FIELDS: Record<string, keyof Counters> = {
-  kafka_connect_source_task_source_record_poll_total: 'sourcePolled',
-  kafka_connect_source_task_source_record_write_total: 'sourceWritten',
-  kafka_connect_sink_task_sink_record_read_total: 'sinkRead',
-  kafka_connect_sink_task_sink_record_send_total: 'sinkPut',
+function countersOf(t: TaskCounters): Counters {
+  return {
+    sourcePolled: t.sourceRecordPollTotal,
+    sourceWritten: t.sourceRecordWriteTotal,
+    sinkRead: t.sinkRecordReadTotal,
+    sinkPut: t.sinkRecordSendTotal,
+  }
 }
 
-const LINE = /^(\w+)\{connector="((?:[^"\\]|\\.)*)",task="(\d+)"\} (\S+)$/
-
-/** Per connector, its tasks' counters summed. Lines of other metrics are skipped. */
-export function parseCounters(text: string): Map<string, Counters> {
+/** Per connector, its tasks' counters summed. */
+export function connectorCounters(tasks: readonly TaskCounters[]): Map<string, Counters> {
   const out = new Map<string, Counters>()
-  for (const line of text.split('\n')) {
-    const match = LINE.exec(line)
-    if (!match) continue
-    const field = FIELDS[match[1]!]
-    if (!field) continue
-    const connector = match[2]!.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c))
-    const value = Number(match[4])
-    if (!Number.isFinite(value)) continue
-    let counters = out.get(connector)
-    if (!counters) {
-      counters = { sourcePolled: 0, sourceWritten: 0, sinkRead: 0, sinkPut: 0 }
-      out.set(connector, counters)
-    }
-    counters[field] += value
+  for (const task of tasks) {
+    const sum = out.get(task.connector) ?? { sourcePolled: 0, sourceWritten: 0, sinkRead: 0, sinkPut: 0 }
+    const add = countersOf(task)
+    for (const key of Object.keys(sum) as (keyof Counters)[]) sum[key] += add[key]
+    out.set(task.connector, sum)
   }
   return out
+}
+
+/** Each task's counters, keyed by {@link taskKey}. */
+export function taskCounters(tasks: readonly TaskCounters[]): Map<string, Counters> {
+  return new Map(tasks.map((t) => [taskKey(t.connector, t.task), countersOf(t)]))
+}
+
+export function taskKey(connector: string, task: number): string {
+  return JSON.stringify([connector, task])
 }
 
 export interface Sample {

@@ -1,18 +1,26 @@
 /**
- * The console's one sampler of `GET /metrics`: pages call `sampleThroughput()` on each poll, and
- * read rates from `history` (shared, so the last minutes survive moving between pages). A worker
- * without the counters, or a proxy that hides `/metrics`, leaves the rates empty: the pages show "—".
+ * The console's one sampler of `GET /sluice/metrics` (every task of the cluster, through the
+ * leader): pages call `sampleThroughput()` on each poll, and read rates from `history` per connector
+ * and `taskHistory` per task (shared, so the last minutes survive moving between pages), and the
+ * plugins' metric groups from `pluginGroups` (a CDC connector's snapshot progress). A worker without
+ * the endpoint, or a proxy that hides it, leaves the rates empty: the pages show "—".
  */
-import { api } from './api.ts'
-import { type Counters, parseCounters, RateHistory } from './rates.ts'
+import { api, type PluginMetrics } from './api.ts'
+import { type Counters, connectorCounters, RateHistory, taskCounters } from './rates.ts'
 
 export const history = new RateHistory()
+export const taskHistory = new RateHistory()
+export let pluginGroups: PluginMetrics[] = []
 let unavailable = false
 
 export async function sampleThroughput(): Promise<void> {
   if (unavailable) return
   try {
-    history.add(Date.now(), parseCounters(await api.metrics()))
+    const metrics = await api.metrics()
+    const now = Date.now()
+    history.add(now, connectorCounters(metrics.tasks))
+    taskHistory.add(now, taskCounters(metrics.tasks))
+    pluginGroups = metrics.groups
   } catch (error) {
     // 404 behind a proxy that forwards only the API: stop asking. Anything else: try again next time.
     if ((error as { status?: number }).status === 404) unavailable = true

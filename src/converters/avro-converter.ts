@@ -33,28 +33,37 @@ import type { MaybePromise } from '../api/connector.ts'
 import type { Converter, HeaderConverter } from '../api/converter.ts'
 import { isPlainlyValid, type Schema, validateValue } from '../api/data/schema.ts'
 import { NULL_SCHEMA_AND_VALUE, type SchemaAndValue } from '../api/data/schema-and-value.ts'
-import { ConfigError, ConnectError, DataError, errorMessage, RetriableError } from '../api/errors.ts'
+import { ConfigError, type ConnectError, DataError, errorMessage } from '../api/errors.ts'
 import type { Headers } from '../api/headers.ts'
 import { RecordHeaders } from '../api/record-headers.ts'
 import { schemaGuid } from '../common/schema-guid.ts'
 import { newConverterConfigDef, withConverterType } from './converter-config.ts'
 import {
-  type RegistrySchema,
-  SchemaRegistryClient,
-  SchemaRegistryError,
-} from './schema-registry/schema-registry-client.ts'
-import { defineSerdeConfig, type SerdeSettings, serdeSettings } from './schema-registry/serde-config.ts'
+  registryVersionOf,
+  schemaTypeOf,
+  unknownSchemaError,
+  wrapSerdeError,
+  writerSchema,
+} from './schema-registry/registry-serde.ts'
+import { type RegistrySchema, SchemaRegistryClient } from './schema-registry/schema-registry-client.ts'
+import {
+  defineSchemaIdConfig,
+  defineSerdeConfig,
+  type SerdeSettings,
+  serdeSettings,
+} from './schema-registry/serde-config.ts'
 import {
   headerRef,
   SCHEMA_ID_HEADERS,
   type SchemaRef,
   unframe,
   V0_HEADER_SIZE,
+  v0Header,
   v1Bytes,
 } from './schema-registry/wire-format.ts'
 
 export function avroConverterConfigDef(): ConfigDef {
-  return defineAvroDataConfig(defineSerdeConfig(newConverterConfigDef()))
+  return defineAvroDataConfig(defineSchemaIdConfig(defineSerdeConfig(newConverterConfigDef())))
 }
 
 /** A Connect schema ready to write on one topic: its framing prefix (or id header) and encoder. */
@@ -76,10 +85,6 @@ const MAX_PREPARED = 1000
 /** The subject-name input of a schema: a named type's full name, else its type name. */
 function recordName(avro: AvroSchema): string {
   return isNamed(avro) ? fullName(avro) : avro.type
-}
-
-function isAvro(schema: RegistrySchema): boolean {
-  return schema.schemaType === undefined || schema.schemaType === 'AVRO'
 }
 
 export class AvroConverter implements Converter, HeaderConverter {
@@ -279,46 +284,16 @@ export class AvroConverter implements Converter, HeaderConverter {
     const strategy = this.#isKey ? settings.keySubject : settings.valueSubject
     const subject = strategy(topic, this.#isKey, recordName(writer.avro))
     try {
-      // Confluent's order: auto.register.schemas wins; use.schema.id and use.latest.version apply without it.
-      let id: number
-      if (settings.autoRegister) {
-        id = await client.register(subject, { schema: writer.text }, settings.normalize)
-      } else if (settings.useSchemaId >= 0) {
-        id = settings.useSchemaId
-        const fixed = await client.getSchemaById(id)
-        if (!isAvro(fixed))
-          throw new DataError(`use.schema.id=${id} is a ${fixed.schemaType} schema, not Avro`)
-        writer = this.#data.writerWith(schema, fixed.schema)
-      } else if (settings.useLatestVersion) {
-        const latest = await client.getLatest(subject)
-        if (!isAvro(latest)) {
-          throw new DataError(`the latest schema of subject '${subject}' is ${latest.schemaType}, not Avro`)
-        }
-        id = latest.id
-        writer = this.#data.writerWith(schema, latest.schema)
-      } else {
-        id = (await client.lookup(subject, { schema: writer.text }, settings.normalize)).id
-      }
+      const chosen = await writerSchema(client, settings, subject, { schema: writer.text })
+      if (chosen.registered !== undefined) writer = this.#data.writerWith(schema, chosen.registered.schema)
       if ((this.#isKey ? settings.keyIdIn : settings.valueIdIn) === 'header') {
         // The GUID as the registry gives it, else as Confluent's client derives it (Schema.getGuid).
-        const registered = await client.getSchemaById(id)
+        const registered = await client.getSchemaById(chosen.id)
         const guid = registered.guid ?? schemaGuid(registered.schema, registered.references)
         return { header: Buffer.alloc(0), idHeader: v1Bytes(guid), writer }
       }
-      const header = Buffer.allocUnsafe(V0_HEADER_SIZE)
-      header[0] = 0
-      header.writeInt32BE(id, 1)
-      return { header, writer }
+      return { header: v0Header(chosen.id), writer }
     } catch (error) {
-      if (error instanceof SchemaRegistryError && error.errorCode === 40403 && !settings.autoRegister) {
-        throw this.#serializeError(
-          topic,
-          new DataError(
-            `the schema is not registered under subject '${subject}' and auto.register.schemas=false: register it first, or enable auto.register.schemas`,
-            { cause: error },
-          ),
-        )
-      }
       throw this.#serializeError(topic, error)
     }
   }
@@ -329,7 +304,7 @@ export class AvroConverter implements Converter, HeaderConverter {
     try {
       const registered: RegistrySchema & { id?: number } =
         ref.kind === 'id' ? await client.getSchemaById(ref.id) : await client.getSchemaByGuid(ref.guid)
-      if (!isAvro(registered)) {
+      if (schemaTypeOf(registered) !== 'AVRO') {
         throw new DataError(
           `${what} is a ${registered.schemaType} schema, not Avro: use the converter for that format`,
         )
@@ -338,48 +313,17 @@ export class AvroConverter implements Converter, HeaderConverter {
       const unversioned = this.#data.readerFor(registered.schema)
       const strategy = this.#isKey ? this.#settings!.keySubject : this.#settings!.valueSubject
       const subject = strategy(topic, this.#isKey, recordName(unversioned.avro))
-      const version = await this.#versionOf(subject, registered, ref.kind === 'id' ? ref.id : registered.id)
+      const version = await registryVersionOf(
+        client,
+        subject,
+        registered,
+        ref.kind === 'id' ? ref.id : registered.id,
+      )
       return {
         reader: version === undefined ? unversioned : this.#data.readerFor(registered.schema, version),
       }
     } catch (error) {
-      if (error instanceof SchemaRegistryError && error.httpStatus === 404) {
-        throw this.#deserializeError(
-          topic,
-          new DataError(
-            `${what} is not in the schema registry at ${client.displayUrls}: ${error.registryMessage}`,
-            {
-              cause: error,
-            },
-          ),
-        )
-      }
-      throw this.#deserializeError(topic, error)
-    }
-  }
-
-  /** The registry version of a schema under the subject; undefined when it is not registered there. */
-  async #versionOf(
-    subject: string,
-    schema: RegistrySchema,
-    id: number | undefined,
-  ): Promise<number | undefined> {
-    const client = this.#client!
-    try {
-      return (await client.lookup(subject, { schema: schema.schema, references: schema.references })).version
-    } catch (error) {
-      // Not under this subject (40401 subject, 40403 schema): look at where the id is registered.
-      if (!(error instanceof SchemaRegistryError) || error.httpStatus !== 404) throw error
-      if (id === undefined) return undefined
-    }
-    try {
-      const versions = await client.getIdVersions(id)
-      return (
-        versions.find((v) => v.subject === subject) ?? (versions.length === 1 ? versions[0] : undefined)
-      )?.version
-    } catch (error) {
-      if (error instanceof SchemaRegistryError && error.httpStatus === 404) return undefined
-      throw error
+      throw this.#deserializeError(topic, unknownSchemaError(error, what, client))
     }
   }
 
@@ -411,26 +355,15 @@ export class AvroConverter implements Converter, HeaderConverter {
   }
 
   #serializeError(topic: string, error: unknown): ConnectError {
-    return wrap(`Failed to serialize Avro data from topic ${topic} (record ${this.#side})`, error)
+    return wrapSerdeError(`Failed to serialize Avro data from topic ${topic} (record ${this.#side})`, error)
   }
 
   #deserializeError(topic: string, error: unknown): ConnectError {
-    return wrap(
+    return wrapSerdeError(
       `Converting byte[] to Kafka Connect data failed due to serialization error of topic ${topic} (record ${this.#side})`,
       error,
     )
   }
-}
-
-/** The same kind of error (data, retriable, config), its message prefixed with where it happened. */
-function wrap(prefix: string, error: unknown): ConnectError {
-  const message = `${prefix}: ${errorMessage(error)}`
-  if (error instanceof RetriableError || (error instanceof ConnectError && error.retriable)) {
-    return new RetriableError(message, { cause: error })
-  }
-  if (error instanceof ConnectError && error.code !== 'DATA')
-    return new ConnectError(error.code, message, { cause: error, key: error.key })
-  return new DataError(message, { cause: error })
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -9,6 +9,7 @@ import type { PluginDescriptor } from '../api/plugin.ts'
 import { AvroConverter } from './avro-converter.ts'
 import { ByteArrayConverter } from './byte-array-converter.ts'
 import { JsonConverter } from './json-converter.ts'
+import { JsonSchemaConverter } from './json-schema-converter.ts'
 import {
   BooleanConverter,
   DoubleConverter,
@@ -23,6 +24,7 @@ import { StringConverter } from './string-converter.ts'
 export { AvroConverter } from './avro-converter.ts'
 export { ByteArrayConverter } from './byte-array-converter.ts'
 export { JsonConverter } from './json-converter.ts'
+export { JsonSchemaConverter } from './json-schema-converter.ts'
 export {
   BooleanConverter,
   DoubleConverter,
@@ -77,6 +79,7 @@ export const builtInConverters: readonly BuiltInConverter[] = Object.freeze([
   ...entries('org.apache.kafka.connect.converters.FloatConverter', BOTH, () => new FloatConverter()),
   ...entries('org.apache.kafka.connect.converters.DoubleConverter', BOTH, () => new DoubleConverter()),
   ...entries('io.confluent.connect.avro.AvroConverter', BOTH, () => new AvroConverter()),
+  ...entries('io.confluent.connect.json.JsonSchemaConverter', BOTH, () => new JsonSchemaConverter()),
 ])
 
 /** The built-in converter of this kind known by a class name or short alias. */

@@ -65,6 +65,22 @@ export function readFast(bytes: Buffer, schemaBytes: Buffer, reader: FieldReader
 }
 
 /**
+ * Reads a bare JSON value (no envelope: the JsonSchemaConverter's payload) with the reader
+ * specialised to its schema; `MISMATCH` for anything it does not expect, content after the value
+ * included, and the caller then reads the record the general way.
+ */
+export function readFastValue(text: string, reader: FieldReader): unknown {
+  const r = new JsonReader(text, 'tree')
+  try {
+    const value = reader(r, r.skipWs())
+    r.skipWs()
+    return r.pos === text.length ? value : MISMATCH
+  } catch {
+    return MISMATCH
+  }
+}
+
+/**
  * `JsonToConnect.toConnect` fused with the JSON reader for one schema: each value is read from the
  * text straight into Connect data. Tokens of the kind the schema expects take the fast way; any other
  * token (null, a number for a string…) is read as a tree and converted by `JsonToConnect.toConnect`,
@@ -143,7 +159,8 @@ export function compileReader(schema: Schema, tree: JsonToConnect): FieldReader 
       }
     }
     case 'MAP': {
-      if (schema.keySchema?.type !== 'STRING' || !schema.valueSchema) return slow
+      // Optional string keys take the general way: JsonSchemaData writes those maps as entry arrays.
+      if (schema.keySchema?.type !== 'STRING' || schema.keySchema.optional || !schema.valueSchema) return slow
       const value = compileReader(schema.valueSchema, tree)
       return (r, c) => {
         if (c !== 0x7b) return slow(r, c)

@@ -6,7 +6,7 @@
 import { BigDecimal } from '../api/data/big-decimal.ts'
 import { fromBase64 } from '../api/data/java-text.ts'
 import { DateType, Decimal, TimestampType, TimeType } from '../api/data/logical-types.ts'
-import type { Schema } from '../api/data/schema.ts'
+import type { Field, Schema } from '../api/data/schema.ts'
 import { Struct } from '../api/data/struct.ts'
 import { DataError } from '../api/errors.ts'
 import { doubleValue, intValue, isInt, longValue } from './json-numbers.ts'
@@ -18,10 +18,17 @@ const NEEDS_EXACT_PARSE = /\d{16}|-0+(?:\.0*)?(?:[eE][+-]?\d+)?(?![\d.eE])/
 /** JSON trees to Connect data for one converter configuration. */
 export class JsonToConnect {
   readonly #replaceNullWithDefault: boolean
+  readonly #jsonSchema: boolean
 
-  /** `replaceNullWithDefault`: `replace.null.with.default`. */
-  constructor(replaceNullWithDefault: boolean) {
+  /**
+   * `replaceNullWithDefault`: `replace.null.with.default`. `jsonSchema`: Confluent's
+   * `JsonSchemaData.toConnectData` instead of Kafka's `convertToConnect` (maps with keys that are
+   * not required strings as arrays of `{"key","value"}` objects, OneOf/union structs, a missing
+   * member read as null even for a required field).
+   */
+  constructor(replaceNullWithDefault: boolean, jsonSchema = false) {
     this.#replaceNullWithDefault = replaceNullWithDefault
+    this.#jsonSchema = jsonSchema
   }
 
   /** Kafka's `convertToConnect` over a JSON tree. */
@@ -29,7 +36,7 @@ export class JsonToConnect {
     if (!schema) return treeToSchemaless(node)
     if (node == null) {
       if (schema.defaultValue != null && this.#replaceNullWithDefault) return schema.defaultValue
-      if (schema.optional) return null
+      if (schema.optional || (this.#jsonSchema && node === undefined)) return null
       throw new DataError(`Invalid null value for required ${schema.type} field`)
     }
     if (schema.name != null) {
@@ -70,9 +77,11 @@ export class JsonToConnect {
       case 'MAP':
         return this.#mapToConnect(schema, node)
       case 'STRUCT': {
+        if (this.#jsonSchema && isUnion(schema)) return this.#unionToConnect(schema, node)
         if (!isObjectNode(node)) {
           throw new DataError(`Structs should be encoded as JSON objects, but found ${nodeType(node)}`)
         }
+        if (this.#jsonSchema) return this.#structToConnect(schema, node)
         const struct = new Struct(schema)
         for (const field of schema.fields) {
           const member = Object.hasOwn(node, field.name) ? node[field.name] : undefined
@@ -84,9 +93,50 @@ export class JsonToConnect {
     throw new DataError(`Unknown schema type: ${schema.type}`)
   }
 
+  #structToConnect(schema: Schema, node: { [key: string]: JsonTree | undefined }): Struct {
+    const struct = new Struct(schema)
+    for (const field of schema.fields) {
+      const value = this.toConnect(
+        field.schema,
+        Object.hasOwn(node, field.name) ? node[field.name] : undefined,
+      )
+      if (value != null) struct.put(field, value)
+    }
+    return struct
+  }
+
+  /** A OneOf/union struct: the first member whose type fits the node, else the struct member sharing most properties. */
+  #unionToConnect(schema: Schema, node: JsonTree): Struct {
+    let best: { field: Field; score: number } | undefined
+    for (const field of schema.fields) {
+      if (fitsSimpleSchema(field.schema, node))
+        return new Struct(schema).put(field, this.toConnect(field.schema, node))
+      const score = structMatch(field.schema, node)
+      if (score > (best?.score ?? 0)) best = { field, score }
+    }
+    if (best !== undefined) return new Struct(schema).put(best.field, this.toConnect(best.field.schema, node))
+    throw new DataError('Did not find matching oneof field for data')
+  }
+
   #mapToConnect(schema: Schema, node: JsonTree): unknown {
     const keySchema = schema.keySchema ?? null
     const valueSchema = schema.valueSchema ?? null
+    if (this.#jsonSchema && !(keySchema?.type === 'STRING' && !keySchema.optional)) {
+      if (!Array.isArray(node)) {
+        throw new DataError(
+          `Maps with non-string fields should be encoded as JSON array of objects, but found ${nodeType(node)}`,
+        )
+      }
+      const result = new Map<unknown, unknown>()
+      for (const entry of node) {
+        if (!isObjectNode(entry))
+          throw new DataError(`Found invalid map entry instead of object: ${nodeType(entry)}`)
+        const size = Object.keys(entry).length
+        if (size !== 2) throw new DataError(`Found invalid map entry, expected length 2 but found :${size}`)
+        result.set(this.toConnect(keySchema, entry.key), this.toConnect(valueSchema, entry.value))
+      }
+      return result
+    }
     if (keySchema?.type === 'STRING') {
       if (!isObjectNode(node)) {
         throw new DataError(
@@ -112,6 +162,49 @@ export class JsonToConnect {
     }
     return result
   }
+}
+
+const JSON_SCHEMA_ONE_OF = 'io.confluent.connect.json.OneOf'
+const GENERALIZED_UNION = 'org.apache.kafka.connect.data.Union'
+
+function isUnion(schema: Schema): boolean {
+  return schema.name === JSON_SCHEMA_ONE_OF || schema.parameters?.[GENERALIZED_UNION] !== undefined
+}
+
+/** Confluent's `isInstanceOfSchemaTypeForSimpleSchema`: a node of the member's JSON type (structs never). */
+function fitsSimpleSchema(schema: Schema, node: JsonTree): boolean {
+  switch (schema.type) {
+    case 'INT8':
+    case 'INT16':
+    case 'INT32':
+    case 'INT64':
+      return typeof node === 'number' || typeof node === 'bigint'
+    case 'FLOAT32':
+    case 'FLOAT64':
+      return typeof node === 'number' || typeof node === 'bigint' || node instanceof JsonDecimal
+    case 'BOOLEAN':
+      return typeof node === 'boolean'
+    case 'STRING':
+      return typeof node === 'string'
+    case 'BYTES':
+      return node instanceof JsonDecimal
+    case 'ARRAY':
+      return Array.isArray(node)
+    case 'MAP':
+      return Array.isArray(node) || isObjectNode(node)
+    default:
+      return false
+  }
+}
+
+/** Confluent's `matchStructSchema`: how many properties (recursively) a node shares with a struct schema. */
+function structMatch(schema: Schema, node: JsonTree | undefined): number {
+  if (schema.type !== 'STRUCT' || !isObjectNode(node)) return 0
+  let score = 0
+  for (const field of schema.fields) {
+    if (Object.hasOwn(node, field.name)) score += 1 + structMatch(field.schema, node[field.name])
+  }
+  return score
 }
 
 export function serializationError(cause: unknown): DataError {

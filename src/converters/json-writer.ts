@@ -33,12 +33,26 @@ export interface JsonWriterOptions {
   readonly decimalNumeric: boolean
   /** `replace.null.with.default`. */
   readonly replaceNullWithDefault: boolean
+  /**
+   * Confluent's `JsonSchemaData.fromConnectData` instead of Kafka's `convertToJson`: maps with keys
+   * that are not required strings are arrays of `{"key":…,"value":…}` objects, a OneOf/union
+   * struct is its one set member, and a null required struct field is left out. @default false
+   */
+  readonly jsonSchema?: boolean
+}
+
+const JSON_SCHEMA_ONE_OF = 'io.confluent.connect.json.OneOf'
+const GENERALIZED_UNION = 'org.apache.kafka.connect.data.Union'
+
+function isUnion(schema: Schema): boolean {
+  return schema.name === JSON_SCHEMA_ONE_OF || schema.parameters?.[GENERALIZED_UNION] !== undefined
 }
 
 /** Connect data to JSON text for one converter configuration; caches a writer per schema. */
 export class JsonWriter {
   readonly #decimalNumeric: boolean
   readonly #replaceNullWithDefault: boolean
+  readonly #jsonSchema: boolean
   /** Per struct schema, each field's `"name":` prefix (with the separating comma after the first). */
   readonly #fieldPrefixes = new WeakMap<Schema, string[]>()
   /** Per schema, a writer specialised to it (see `writerFor`). */
@@ -47,6 +61,7 @@ export class JsonWriter {
   constructor(options: JsonWriterOptions) {
     this.#decimalNumeric = options.decimalNumeric
     this.#replaceNullWithDefault = options.replaceNullWithDefault
+    this.#jsonSchema = options.jsonSchema ?? false
   }
 
   /** Kafka's `convertToJson`, producing JSON text directly. */
@@ -55,7 +70,7 @@ export class JsonWriter {
       if (!schema) return 'null'
       if (schema.defaultValue != null && this.#replaceNullWithDefault)
         return this.toJson(schema, schema.defaultValue)
-      if (schema.optional) return 'null'
+      if (schema.optional || this.#jsonSchema) return 'null'
       throw new DataError('Conversion error: null value for field that is required and has no default value')
     }
     if (!schema) return this.#toJsonSchemaless(value)
@@ -109,7 +124,7 @@ export class JsonWriter {
             schema.keySchema ?? null,
             schema.valueSchema ?? null,
             value,
-            schema.keySchema?.type === 'STRING',
+            schema.keySchema?.type === 'STRING' && !(this.#jsonSchema && schema.keySchema.optional),
           )
         }
         break
@@ -117,6 +132,7 @@ export class JsonWriter {
         if (!(value instanceof Struct)) break
         if (value.schema !== schema && !schemaEquals(value.schema, schema))
           throw new DataError('Mismatching schema.')
+        if (this.#jsonSchema) return this.#structToJsonSchemaData(schema, value)
         const prefixes = this.#prefixesOf(schema)
         let json = '{'
         const fields = schema.fields
@@ -202,19 +218,51 @@ export class JsonWriter {
           return lastText
         }
       case 'STRUCT': {
+        if (this.#jsonSchema && isUnion(schema)) return slow
         const prefixes = this.#prefixesOf(schema)
         // Fresh writers per field (not the shared per-schema ones), so each keeps its own last value.
         const writers = schema.fields.map((f) => this.#compile(f.schema))
+        // JsonSchemaData leaves out a null required field: such records take the slow path.
+        const omitsNull = schema.fields.map(
+          (f) =>
+            this.#jsonSchema &&
+            !f.schema.optional &&
+            (f.schema.defaultValue == null || !this.#replaceNullWithDefault),
+        )
         return (value) => {
           if (!(value instanceof Struct) || value.schema !== schema) return slow(value)
           let json = '{'
-          for (let i = 0; i < writers.length; i++) json += prefixes[i] + writers[i](value.valueAt(i))
+          for (let i = 0; i < writers.length; i++) {
+            const member = value.valueAt(i)
+            if (member == null && omitsNull[i]) return slow(value)
+            json += prefixes[i] + writers[i](member)
+          }
           return `${json}}`
         }
       }
       default:
         return slow
     }
+  }
+
+  /** A struct as Confluent's JsonSchemaData writes it: a union's set member, or an object without null required fields. */
+  #structToJsonSchemaData(schema: Schema, value: Struct): string {
+    const fields = schema.fields
+    if (isUnion(schema)) {
+      for (const field of fields) {
+        const member = value.getWithoutDefault(field)
+        if (member != null) return this.toJson(field.schema, member)
+      }
+      return this.toJson(schema, null)
+    }
+    let json = ''
+    for (const field of fields) {
+      const member = value.getWithoutDefault(field)
+      const s = field.schema
+      if (member == null && !s.optional && (s.defaultValue == null || !this.#replaceNullWithDefault)) continue
+      json += `${json === '' ? '' : ','}${quoteJson(field.name)}:${this.toJson(s, member)}`
+    }
+    return `{${json}}`
   }
 
   #prefixesOf(schema: Schema): string[] {
@@ -272,7 +320,8 @@ export class JsonWriter {
   ): string {
     const keyJson = this.toJson(keySchema, key)
     const valueJson = this.toJson(valueSchema, value)
-    if (!objectMode) return `[${keyJson},${valueJson}]`
+    if (!objectMode)
+      return this.#jsonSchema ? `{"key":${keyJson},"value":${valueJson}}` : `[${keyJson},${valueJson}]`
     // An object member's name is the key node's text (`JsonNode.asText()`).
     return `${keyJson.charCodeAt(0) === 0x22 ? keyJson : quoteJson(keyJson)}:${valueJson}`
   }

@@ -126,4 +126,10 @@ export interface Herder {
   ): Promise<void>
   /** Distributed only: this worker's membership and assignment (`GET /sluice/cluster`). */
   clusterView?(): Record<string, unknown>
+  /**
+   * Distributed only, on the leader: the advertised REST URLs of the group's other members, as it
+   * last assigned them (the console's cluster-wide task rates, `GET /sluice/metrics`). Elsewhere it
+   * throws what makes the REST layer forward the request to the leader.
+   */
+  otherMemberUrls?(): string[]
 }

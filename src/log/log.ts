@@ -95,7 +95,7 @@ export interface ProducerOptions {
 /** The consumer settings a worker's `consumer.*` / a connector's `consumer.override.*` keys give a sink. */
 export type SinkConsumerSettings = Pick<
   ConsumerOptions,
-  'autoOffsetReset' | 'maxPollRecords' | 'sessionTimeoutMs' | 'heartbeatIntervalMs'
+  'autoOffsetReset' | 'maxPollRecords' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'isolationLevel'
 >
 
 /**
@@ -132,6 +132,17 @@ export function sinkConsumerSettings(
     return [found[0], n]
   }
   const out: SinkConsumerSettings = {}
+  const isolation = pick('isolation.level')
+  if (isolation) {
+    const value = isolation[1].toLowerCase()
+    if (value !== 'read_committed' && value !== 'read_uncommitted') {
+      throw new ConfigError(
+        isolation[0],
+        `Invalid value ${isolation[1]} for configuration ${isolation[0]}: String must be one of: read_committed, read_uncommitted`,
+      )
+    }
+    out.isolationLevel = value
+  }
   const reset = pick('auto.offset.reset')
   if (reset) {
     const value = reset[1].toLowerCase()
@@ -195,6 +206,30 @@ export interface LogProducer {
   close(): Promise<void>
 }
 
+/**
+ * A producer whose writes become visible together or not at all (Kafka's transactions, KIP-98), for
+ * exactly-once source tasks (KIP-618). One transaction is open at a time.
+ */
+export interface TransactionalProducer {
+  readonly transactionalId: string
+  /**
+   * Registers the transactional id: any earlier producer with the same id is fenced (it can no
+   * longer write or commit) and a transaction it left open is aborted. Call once, before `begin()`.
+   */
+  init(): Promise<void>
+  begin(): Promise<void>
+  /** Sends within the open transaction; the records are not visible to `read_committed` readers before `commit()`. */
+  send(records: readonly ProduceRecord[]): Promise<RecordMetadata[]>
+  /**
+   * Commits the open transaction. Rejects with a non-retriable `ConnectError` when this producer
+   * was fenced; after any failure the transaction's outcome is abort or unknown, so call `abort()`.
+   */
+  commit(): Promise<void>
+  /** Aborts the open transaction, if any: none of its records becomes visible. */
+  abort(): Promise<void>
+  close(): Promise<void>
+}
+
 export interface RebalanceListener {
   /**
    * Called inside `poll()` before partitions are taken away, while this consumer still owns them:
@@ -231,6 +266,12 @@ export interface ConsumerOptions {
   sessionTimeoutMs?: number
   /** Heartbeat interval (`heartbeat.interval.ms`), below the session timeout. Ignored by the embedded log. */
   heartbeatIntervalMs?: number
+  /**
+   * `read_committed` returns only records of committed transactions (records of aborted ones and
+   * transaction markers are skipped) and reads no further than the last stable offset. The embedded
+   * log commits every append at once, so both levels read the same there. @default the log's setting
+   */
+  isolationLevel?: 'read_committed' | 'read_uncommitted'
 }
 
 export interface LogConsumer {
@@ -280,8 +321,12 @@ export interface Log {
   describeTopics(names: readonly string[]): Promise<Map<string, TopicDescription>>
   listTopics(): Promise<string[]>
   deleteTopics(names: readonly string[]): Promise<void>
-  /** The offset after the last record of each partition (keyed by `tpKey`). */
-  endOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>>
+  /**
+   * The offset after the last record of each partition (keyed by `tpKey`); with `readCommitted`, the
+   * last stable offset (before the first record of a transaction still open), which is where a
+   * `read_committed` consumer's reading ends.
+   */
+  endOffsets(partitions: readonly TopicPartition[], readCommitted?: boolean): Promise<Map<string, number>>
   /** The first offset still held in each partition (keyed by `tpKey`). */
   beginningOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>>
   /** Committed offsets of a group, for every partition it has committed (keyed by `tpKey`). */
@@ -292,6 +337,13 @@ export interface Log {
    */
   alterGroupOffsets(groupId: string, offsets: ReadonlyMap<string, number | null>): Promise<void>
   createProducer(options: ProducerOptions): LogProducer
+  /** A transactional producer (Kafka only: the embedded log commits each append atomically). */
+  createTransactionalProducer?(options: ProducerOptions & { transactionalId: string }): TransactionalProducer
+  /**
+   * Fences these transactional ids (Java's `Admin.fenceProducers`): producers holding them can no
+   * longer write or commit, and transactions they left open are aborted. Kafka only.
+   */
+  fenceProducers?(transactionalIds: readonly string[]): Promise<void>
   createConsumer(options: ConsumerOptions): LogConsumer
   close(): Promise<void>
 }

@@ -21,10 +21,19 @@
  *   (`leader_name` and `connect_protocol` as info gauges), `type=connect-coordinator-metrics`
  *   → `kafka_connect_coordinator_assigned_{connectors,tasks}`.
  *
+ * - plugins' metric groups (`api/plugin-metrics.ts`, what a plugin registers as an MBean), under
+ *   the JMX exporter's default names: `<domain>_<type>_<Attribute>{<other key properties>}`, e.g.
+ *   Debezium's `debezium_postgres_connector_metrics_TotalTableCount{context="snapshot",server="x"}`.
+ *
  * Only attributes Strimzi's rules export are printed (its rules skip e.g. `*-percentage` of tasks).
  * Values Kafka reports as NaN with nothing in the window (averages, maxima) are printed as NaN.
  */
 import type { FastifyInstance } from 'fastify'
+import {
+  type PluginMetricsGroup,
+  type PluginMetricValue,
+  pluginMetricsGroups,
+} from '../api/plugin-metrics.ts'
 import type { State } from '../common/states.ts'
 import type { Herder, HerderMetrics } from '../herder/herder.ts'
 import type { ErrorMetrics } from '../runtime/errors/error-handler.ts'
@@ -191,7 +200,16 @@ class Exposition {
     help: string,
     samples: [Labels, number][],
   ): void {
-    const full = `kafka_${name}`
+    this.named(`kafka_${name}`, type, help, samples)
+  }
+
+  /** A family under its full name (plugins' metrics, which are not Kafka's). */
+  named(
+    full: string,
+    type: 'gauge' | 'counter' | 'untyped',
+    help: string,
+    samples: [Labels, number][],
+  ): void {
     this.#lines.push(`# HELP ${full} ${help}`, `# TYPE ${full} ${type}`)
     for (const [labels, value] of samples)
       this.#lines.push(`${full}${labelText(labels)} ${formatValue(value)}`)
@@ -215,6 +233,7 @@ export function registerMetricsRoutes(app: FastifyInstance, herder: Herder): voi
       out.family(`connect_task_error_${suffix}`, 'gauge', help, samples)
       out.family(`connect_task_error_metrics_${suffix}`, 'gauge', help, samples)
     }
+    writePluginMetrics(out, pluginMetricsGroups())
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(out.text())
   })
 }
@@ -421,6 +440,41 @@ function writeWorkerMetrics(out: Exposition, m: HerderMetrics): void {
       [{}, r.assignedTasks],
     ])
   }
+}
+
+/**
+ * Plugins' metric groups as the JMX exporter's default rule names an MBean's attribute:
+ * `<domain>_<type>_<attribute>` (non-alphanumerics as `_`, the attribute's case kept), the other key
+ * properties as labels, e.g. `debezium_postgres_connector_metrics_TotalTableCount{context="snapshot",server="inventory"}`.
+ * Flags print as 1/0, a map of numbers as one sample per entry labelled `key` (an MXBean map is
+ * tabular data indexed by `key`); text attributes are skipped, as the exporter skips them.
+ */
+function writePluginMetrics(out: Exposition, groups: readonly PluginMetricsGroup[]): void {
+  const families = new Map<string, [Labels, number][]>()
+  for (const group of groups) {
+    const { type = '', ...rest } = group.properties
+    const prefix = `${promName(group.domain)}_${promName(type)}`
+    let attributes: Readonly<Record<string, PluginMetricValue>>
+    try {
+      attributes = group.read()
+    } catch {
+      continue
+    }
+    for (const [attribute, value] of Object.entries(attributes)) {
+      const name = `${prefix}_${promName(attribute)}`
+      const samples = families.get(name) ?? []
+      if (typeof value === 'number') samples.push([rest, value])
+      else if (typeof value === 'boolean') samples.push([rest, value ? 1 : 0])
+      else if (value instanceof Map) for (const [key, n] of value) samples.push([{ ...rest, key }, n])
+      else continue
+      families.set(name, samples)
+    }
+  }
+  for (const [name, samples] of families) out.named(name, 'untyped', `A plugin's metric (${name}).`, samples)
+}
+
+function promName(text: string): string {
+  return text.replace(/[^a-zA-Z0-9_]/g, '_')
 }
 
 function ratio(part: number, whole: number): number {

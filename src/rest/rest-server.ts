@@ -16,6 +16,8 @@ import type { WorkerConfig } from '../config/worker-config.ts'
 import { RequestTargetError } from '../herder/distributed/request-target.ts'
 import type { Herder } from '../herder/herder.ts'
 import type { Loggers } from '../herder/loggers.ts'
+import type { SchemaRegistry } from '../services/schema-registry/schema-registry.ts'
+import { registerClusterMetricsRoutes } from './cluster-metrics-resource.ts'
 import { registerConnectorPluginRoutes } from './connector-plugins-resource.ts'
 import { registerConnectorRoutes } from './connectors-resource.ts'
 import { registerConsoleRoutes } from './console-resource.ts'
@@ -31,6 +33,7 @@ import {
   tlsSettings,
 } from './rest-security.ts'
 import { registerRootRoutes } from './root-resource.ts'
+import { registerSchemaRoutes } from './schemas-resource.ts'
 import { registerTopicRoutes } from './topics-resource.ts'
 
 export interface RestServerOptions {
@@ -51,6 +54,8 @@ export interface RestServerOptions {
   topicTrackingResetAllowed?: boolean
   /** Largest accepted request body in bytes. @default 10 MiB */
   bodyLimit?: number
+  /** The worker's schema registry, once its services started (read-only `/sluice/schemas`). */
+  schemaRegistry?: () => SchemaRegistry | undefined
 }
 
 export interface RestServer {
@@ -225,6 +230,8 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   if (options.loggers) registerLoggerRoutes(app, options.loggers)
   registerConsoleRoutes(app)
   registerTopicRoutes(app, options.herder)
+  registerClusterMetricsRoutes(app, options.herder, options.tls)
+  registerSchemaRoutes(app, options.schemaRegistry ?? (() => undefined))
   let address: string
   try {
     address = await app.listen({ host: options.host || '0.0.0.0', port: options.port })

@@ -5,7 +5,7 @@
  */
 import type { ConfigDef, ConfigKey, ConfigValue } from '../api/config-def.ts'
 import { Password } from '../api/config-def.ts'
-import type { Connector, Props } from '../api/connector.ts'
+import type { Connector, Props, SourceConnector } from '../api/connector.ts'
 import { ConfigError, errorMessage } from '../api/errors.ts'
 import { maskSecretValues } from '../common/secret-values.ts'
 import { parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
@@ -80,6 +80,7 @@ export async function validateConnectorConfig(
   rawProps: Props,
   plugins: PluginRegistry,
   providers: ConfigProviders = ConfigProviders.none(),
+  exactlyOnceSource = false,
 ): Promise<ConfigInfos> {
   const className = rawProps['connector.class']
   if (!className) {
@@ -114,6 +115,11 @@ export async function validateConnectorConfig(
   }
   if (descriptor.type === 'sink')
     for (const [k, why] of Object.entries(sinkTopicErrors(props))) addError(k, why)
+  else
+    for (const [k, why] of Object.entries(
+      exactlyOnceErrors(connector as SourceConnector, props, exactlyOnceSource),
+    ))
+      addError(k, why)
   for (const role of ['key', 'value', 'header'] as const) {
     const key = `${role}.converter`
     const value = props[key]?.trim()
@@ -148,6 +154,60 @@ export async function validateConnectorConfig(
     props,
   )
   return resolution.keys.size === 0 ? infos : withReferences(infos, rawProps, resolution)
+}
+
+/**
+ * KIP-618's preflight checks of a source connector (Java's `DistributedHerder
+ * .validateSourceConnectorConfig`): `exactly.once.support=required` needs a worker with exactly-once
+ * source support and a connector that declares it; `transaction.boundary=connector` needs a
+ * connector that can define its transactions.
+ */
+function exactlyOnceErrors(
+  connector: SourceConnector,
+  props: Props,
+  workerSupportsIt: boolean,
+): Record<string, string> {
+  const errors: Record<string, string> = {}
+  const required = (props['exactly.once.support'] ?? '').trim().toLowerCase() === 'required'
+  if (required && !workerSupportsIt) {
+    errors['exactly.once.support'] =
+      'This worker does not have exactly-once source support enabled: set exactly.once.source.support=enabled ' +
+      'on the (distributed) workers, or set exactly.once.support=requested'
+  } else if (required) {
+    let support: string | null
+    try {
+      support = connector.exactlyOnceSupport(props)
+    } catch (error) {
+      support = null
+      errors['exactly.once.support'] =
+        `The connector could not tell whether it supports exactly-once: ${errorMessage(error)}`
+    }
+    if (support === null && errors['exactly.once.support'] === undefined) {
+      errors['exactly.once.support'] =
+        'The connector does not implement the API required for preflight validation of exactly-once source ' +
+        'support. Please consult the documentation for the connector to determine whether it supports exactly-once ' +
+        'guarantees, and then consider reconfiguring the connector to use the value "requested" for this property ' +
+        '(which will disable this preflight check and allow the connector to be created).'
+    } else if (support === 'UNSUPPORTED') {
+      errors['exactly.once.support'] =
+        'The connector does not support exactly-once semantics with the provided configuration: set ' +
+        'exactly.once.support=requested, or change the configuration'
+    }
+  }
+  if (workerSupportsIt && (props['transaction.boundary'] ?? '').trim().toLowerCase() === 'connector') {
+    let boundaries: string
+    try {
+      boundaries = connector.canDefineTransactionBoundaries(props)
+    } catch (error) {
+      boundaries = `UNSUPPORTED (${errorMessage(error)})`
+    }
+    if (boundaries !== 'SUPPORTED') {
+      errors['transaction.boundary'] =
+        'The connector does not support connector-defined transaction boundaries with the given configuration. ' +
+        'Please reconfigure it to use a different transaction boundary definition (poll or interval).'
+    }
+  }
+  return errors
 }
 
 /**

@@ -218,7 +218,83 @@ function common(): ConfigDef {
     })
 }
 
-export const sourceConnectorConfigDef: ConfigDef = common()
+export const EXACTLY_ONCE_GROUP = 'Exactly Once Support'
+export const OFFSETS_TOPIC_GROUP = 'offsets.topic'
+
+/** The `transaction.boundary` values (Java's `TransactionBoundary`). */
+export type TransactionBoundary = 'poll' | 'interval' | 'connector'
+
+function exactlyOnceKeys(def: ConfigDef): ConfigDef {
+  return def
+    .define({
+      name: 'exactly.once.support',
+      type: 'STRING',
+      defaultValue: 'requested',
+      importance: 'MEDIUM',
+      documentation:
+        'Permitted values are requested, required. If set to "required", forces a preflight check for the connector ' +
+        'to ensure that it can provide exactly-once semantics with the given configuration. Some connectors may be ' +
+        'capable of providing exactly-once semantics but not signal to Connect that they support this; in that case, ' +
+        'documentation for the connector should be consulted carefully before creating it, and the value for this ' +
+        'property should be set to "requested". Additionally, if the value is set to "required" but the worker that ' +
+        'performs preflight validation does not have exactly-once support enabled for source connectors, requests to ' +
+        'create or validate the connector will fail.',
+      validator: ValidString.in('requested', 'required'),
+      group: EXACTLY_ONCE_GROUP,
+      orderInGroup: 1,
+      width: 'SHORT',
+      displayName: 'Exactly once support',
+    })
+    .define({
+      name: 'transaction.boundary',
+      type: 'STRING',
+      defaultValue: 'poll',
+      importance: 'MEDIUM',
+      documentation:
+        "Permitted values are: poll, interval, connector. If set to 'poll', a new producer transaction will be " +
+        'started and committed for every batch of records that each task from this connector provides to Connect. ' +
+        "If set to 'connector', relies on connector-defined transaction boundaries; note that not all connectors are " +
+        'capable of defining their own transaction boundaries, and in that case, attempts to instantiate a connector ' +
+        "with this value will fail. Finally, if set to 'interval', commits transactions only after a user-defined time " +
+        'interval has passed.',
+      validator: ValidString.in('poll', 'interval', 'connector'),
+      group: EXACTLY_ONCE_GROUP,
+      orderInGroup: 2,
+      width: 'SHORT',
+      displayName: 'Transaction Boundary',
+    })
+    .define({
+      name: 'transaction.boundary.interval.ms',
+      type: 'LONG',
+      defaultValue: null,
+      importance: 'LOW',
+      documentation:
+        "If 'transaction.boundary' is set to 'interval', determines the interval for producer transaction commits by " +
+        "connector tasks. If unset, defaults to the value of the worker-level 'offset.flush.interval.ms' property. It " +
+        'has no effect if a different transaction.boundary is specified.',
+      validator: Range.atLeast(0),
+      group: EXACTLY_ONCE_GROUP,
+      orderInGroup: 3,
+      width: 'SHORT',
+      displayName: 'Transaction boundary interval',
+    })
+    .define({
+      name: 'offsets.storage.topic',
+      type: 'STRING',
+      defaultValue: null,
+      importance: 'LOW',
+      documentation:
+        "The name of a separate offsets topic to use for this connector. If empty or not specified, the worker's " +
+        'global offsets topic name will be used. Only applicable in distributed mode; in standalone mode, setting ' +
+        'this property will have no effect.',
+      group: OFFSETS_TOPIC_GROUP,
+      orderInGroup: 1,
+      width: 'LONG',
+      displayName: 'Offsets topic',
+    })
+}
+
+const sourceBaseConfigDef: ConfigDef = common()
   .define({
     name: 'topic.creation.groups',
     type: 'LIST',
@@ -253,6 +329,9 @@ export const sourceConnectorConfigDef: ConfigDef = common()
     width: 'SHORT',
     displayName: 'Default partitions',
   })
+
+/** Source keys in Java's group order: topic creation, then exactly-once, then the offsets topic. */
+export const sourceConnectorConfigDef: ConfigDef = exactlyOnceKeys(sourceBaseConfigDef)
 
 export const sinkConnectorConfigDef: ConfigDef = common()
   .define({

@@ -21,16 +21,31 @@
  * Stop: sends in flight are awaited, nothing is retried, the acknowledged offsets are committed.
  * Cancellation (a stop that timed out): the producer is closed, and no offset, `commit()`,
  * `commitRecord()` or send follows.
+ *
+ * Exactly-once (`transactional` set, KIP-618, Java's `ExactlyOnceWorkerSourceTask`, decision 0024):
+ * the task's transactional id is claimed before the task starts (fencing a previous holder), and
+ * records go out one batch at a time inside a transaction that also carries their offsets; nothing
+ * is visible to `read_committed` readers, and no offset is stored, until the commit. Batches of the
+ * open transaction are kept: a retriable failure aborts it and sends them again in a new one. The
+ * in-flight pipeline above and the offset writer are not used.
  */
-import { type MaybePromise, type Props, SourceTask, type SourceTaskContext } from '../api/connector.ts'
+import {
+  type MaybePromise,
+  type Props,
+  SourceTask,
+  type SourceTaskContext,
+  type TransactionContext,
+} from '../api/connector.ts'
 import { isPromise } from '../api/converter.ts'
 import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
 import type { SourceRecord } from '../api/records.ts'
 import type { TargetState } from '../common/states.ts'
 import { taskIdString } from '../common/states.ts'
 import { openTopicReader } from '../log/create-log.ts'
-import type { LogProducer, ProduceRecord, RecordMetadata } from '../log/log.ts'
+import type { LogProducer, ProduceRecord, RecordMetadata, TransactionalProducer } from '../log/log.ts'
+import { offsetKey } from '../storage/offset-store.ts'
 import { Backoff } from './backoff.ts'
+import type { TransactionBoundary } from './connector-config.ts'
 import type { ConnectorConverters } from './converters.ts'
 import { type ErrorHandler, SKIP, type Stage } from './errors/error-handler.ts'
 import type { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
@@ -40,6 +55,30 @@ import type { TransformationChain } from './transformation-chain.ts'
 
 /** Batches allowed in flight before `poll()` waits for the oldest acknowledgement. */
 const MAX_IN_FLIGHT_BATCHES = 8
+
+/**
+ * Exactly-once delivery (KIP-618, Java's `ExactlyOnceWorkerSourceTask`): the task's records and their
+ * source offsets are written in one transaction of its own transactional producer.
+ */
+export interface ExactlyOnceOptions {
+  producer: TransactionalProducer
+  boundary: TransactionBoundary
+  /** `transaction.boundary.interval.ms` (for `interval`). */
+  intervalMs: number
+  /** The records that write these offsets (serialized key → value, null deletes) to the offsets topic. */
+  offsetRecords(entries: ReadonlyMap<string, string | null>): ProduceRecord[]
+  /** The transaction that carried these offsets committed: the offset store may serve them at once. */
+  committed(entries: ReadonlyMap<string, string | null>): void
+}
+
+/** The transaction being built: the batches in it (resent in order if it must be replayed) and their offsets. */
+interface OpenTransaction {
+  readonly batches: Batch[]
+  readonly offsets: Map<string, string | null>
+  readonly started: number
+  /** The offsets went out as the trailer of the last batch: the commit needs no request of its own. */
+  offsetsSent: boolean
+}
 
 export interface SourceTaskRunnerOptions {
   task: SourceTask
@@ -53,6 +92,8 @@ export interface SourceTaskRunnerOptions {
   offsetFlushIntervalMs: number
   offsetFlushTimeoutMs: number
   errorHandler: ErrorHandler
+  /** Set when the task runs exactly-once; `producer`, `offsetWriter` and the flush settings are then unused. */
+  transactional?: ExactlyOnceOptions
 }
 
 interface Batch {
@@ -65,6 +106,8 @@ interface Batch {
   /** Index into `originals` of each record sent (transforms may drop some). */
   sentIndex: number[]
   produce: ProduceRecord[]
+  /** Exactly-once: offset records sent in the same request after `produce` (the transaction's last batch). */
+  trailer?: ProduceRecord[]
   /** The last offset of each source partition in this batch. */
   offsets: Map<string, { partition: SourceRecord['sourcePartition']; offset: SourceRecord['sourceOffset'] }>
   /** Of its latest send: not sent yet (or to be sent again), in flight, written, or failed. */
@@ -92,6 +135,10 @@ export class SourceTaskRunner extends TaskRunner {
   readonly #stopped = Promise.withResolvers<void>()
   /** Resolves on cancellation: ends every wait for the log. */
   readonly #cancelledSignal = Promise.withResolvers<void>()
+  /** Exactly-once: the open transaction, and what the task asked through its TransactionContext. */
+  #transaction: OpenTransaction | null = null
+  #transactionRequest: 'commit' | 'abort' | null = null
+  readonly #recordRequests = new Map<SourceRecord, 'commit' | 'abort'>()
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SourceTaskRunnerOptions) {
     super(ctx, initialTarget, 'source')
@@ -115,6 +162,24 @@ export class SourceTaskRunner extends TaskRunner {
         }
       },
     }
+    const transactional = this.#o.transactional
+    if (transactional?.boundary === 'connector') {
+      const request = (kind: 'commit' | 'abort') => (record?: SourceRecord) => {
+        if (record === undefined) this.#transactionRequest = kind
+        else this.#recordRequests.set(record, kind)
+      }
+      const transactionContext: TransactionContext = {
+        commitTransaction: request('commit'),
+        abortTransaction: request('abort'),
+      }
+      context.transactionContext = () => transactionContext
+    } else {
+      context.transactionContext = () => null
+    }
+    // The transactional id is claimed before the task reads its offsets: a previous holder (a zombie
+    // of this task on another worker) is fenced and its open transaction aborted, so the offsets read
+    // next are final.
+    if (transactional) await this.#initTransactions(transactional.producer)
     task.initialize(context)
     await task.start(this.#o.taskConfig)
     this.setState(this.targetState === 'STARTED' ? 'RUNNING' : 'PAUSED')
@@ -166,6 +231,7 @@ export class SourceTaskRunner extends TaskRunner {
       }
       this.#o.transforms.close()
       await this.#o.producer.close()
+      await this.#o.transactional?.producer.close()
       await this.#o.errorHandler.close()
     }
   }
@@ -215,6 +281,8 @@ export class SourceTaskRunner extends TaskRunner {
     this.#stopped.resolve()
     this.#cancelledSignal.resolve()
     this.#o.errorHandler.stop()
+    // An open transaction stays open: the next holder of the transactional id aborts it.
+    void this.#o.transactional?.producer.close().catch(() => {})
     void this.#o.producer
       .close()
       .catch((error) =>
@@ -227,6 +295,25 @@ export class SourceTaskRunner extends TaskRunner {
   }
 
   async #send(records: SourceRecord[], no: number): Promise<void> {
+    if (this.#o.transactional) return this.#sendInTransactions(records, no)
+    const batch = await this.#convertBatch(records, no)
+    this.#inFlight.push(batch)
+    // After a failure the batch waits for the resend, which keeps it in order behind the failed one.
+    if (!this.#mustResend && !this.stopping) this.#dispatch(batch)
+    while (
+      this.#inFlight.length >= MAX_IN_FLIGHT_BATCHES &&
+      !this.#failure &&
+      !this.#mustResend &&
+      !this.cancelled
+    ) {
+      await this.#settled(this.#inFlight[0])
+      this.#collectAcked()
+    }
+    this.#collectAcked()
+  }
+
+  /** Transforms and converts the records of one poll (errors per the `errors.*` keys) into a batch. */
+  async #convertBatch(records: SourceRecord[], no: number): Promise<Batch> {
     const convertStart = this.metrics.now()
     const batch: Batch = {
       no,
@@ -279,19 +366,7 @@ export class SourceTaskRunner extends TaskRunner {
       batch.bytes += (produced.key?.length ?? 0) + (produced.value?.length ?? 0)
     }
     this.metrics.stage('convert', convertStart, batch.produce.length, { batch: no })
-    this.#inFlight.push(batch)
-    // After a failure the batch waits for the resend, which keeps it in order behind the failed one.
-    if (!this.#mustResend && !this.stopping) this.#dispatch(batch)
-    while (
-      this.#inFlight.length >= MAX_IN_FLIGHT_BATCHES &&
-      !this.#failure &&
-      !this.#mustResend &&
-      !this.cancelled
-    ) {
-      await this.#settled(this.#inFlight[0])
-      this.#collectAcked()
-    }
-    this.#collectAcked()
+    return batch
   }
 
   /** Transforms and converts one record; `stage` tracks where a failure happened. */
@@ -421,12 +496,23 @@ export class SourceTaskRunner extends TaskRunner {
   }
 
   async #maybeCommit(): Promise<void> {
+    const transactional = this.#o.transactional
+    if (transactional) {
+      if (
+        transactional.boundary === 'interval' &&
+        this.#transaction !== null &&
+        Date.now() - this.#transaction.started >= transactional.intervalMs
+      )
+        await this.#endTransaction('commit')
+      return
+    }
     this.#collectAcked()
     if (Date.now() - this.#lastFlush >= this.#o.offsetFlushIntervalMs) await this.#commitOffsets()
   }
 
   async #commitOffsets(): Promise<void> {
     if (this.cancelled) return
+    if (this.#o.transactional) return this.#endTransaction('commit')
     if (this.#committing) return this.#committing
     this.#committing = (async () => {
       this.#lastFlush = Date.now()
@@ -448,9 +534,227 @@ export class SourceTaskRunner extends TaskRunner {
     return this.#committing
   }
 
+  // ── exactly-once ─────────────────────────────────────────────────────────────────────────────
+
+  /** Claims the transactional id, retrying while the log is unreachable; other failures fail the task. */
+  async #initTransactions(producer: TransactionalProducer): Promise<void> {
+    const backoff = new Backoff(100, 5_000)
+    for (;;) {
+      try {
+        await producer.init()
+        return
+      } catch (error) {
+        if (!isRetriable(error) || this.stopping) throw fencingError(error, producer)
+        const delay = backoff.next()
+        this.logger.warn(
+          `${taskIdString(this.id)}: claiming transactional.id '${producer.transactionalId}' failed (${errorMessage(error)}); retrying in ${delay} ms`,
+        )
+        this.setState(this.state, errorTrace(error))
+        await this.#sleep(delay)
+      }
+    }
+  }
+
+  /**
+   * Sends one poll's records in the open transaction (beginning one if needed), split where the task
+   * asked for a boundary after a record, and ends the transaction as `transaction.boundary` says.
+   */
+  async #sendInTransactions(records: SourceRecord[], no: number): Promise<void> {
+    const transactional = this.#o.transactional!
+    let from = 0
+    for (let i = 0; i < records.length; i++) {
+      const request = this.#recordRequests.get(records[i])
+      if (request === undefined) continue
+      this.#recordRequests.delete(records[i])
+      const batch = await this.#convertBatch(records.slice(from, i + 1), no)
+      if (!(await this.#appendToTransaction(batch, request === 'commit'))) return
+      await this.#endTransaction(request)
+      from = i + 1
+    }
+    if (from < records.length) {
+      const batch = await this.#convertBatch(from === 0 ? records : records.slice(from), no)
+      if (!(await this.#appendToTransaction(batch, transactional.boundary === 'poll'))) return
+    }
+    const request = this.#transactionRequest
+    this.#transactionRequest = null
+    if (request !== null) await this.#endTransaction(request)
+    else if (transactional.boundary === 'poll') await this.#endTransaction('commit')
+    else await this.#maybeCommit()
+  }
+
+  /**
+   * Sends a batch in the open transaction; false when the runner stopped before it could be written.
+   * `commitsNext`: the transaction commits right after it, so the offset records ride in the same
+   * request (one round trip less per transaction).
+   */
+  async #appendToTransaction(batch: Batch, commitsNext: boolean): Promise<boolean> {
+    const { producer } = this.#o.transactional!
+    let transaction = this.#transaction
+    if (transaction === null) {
+      transaction = { batches: [], offsets: new Map(), started: Date.now(), offsetsSent: false }
+      try {
+        await producer.begin()
+      } catch (error) {
+        if (!(await this.#replay(transaction, error))) return false
+      }
+      this.#transaction = transaction
+    }
+    transaction.batches.push(batch)
+    for (const { partition, offset } of batch.offsets.values()) {
+      if (partition)
+        transaction.offsets.set(
+          offsetKey(this.id.connector, partition),
+          offset === null ? null : JSON.stringify(offset),
+        )
+    }
+    if (commitsNext) {
+      batch.trailer = this.#o.transactional!.offsetRecords(transaction.offsets)
+      transaction.offsetsSent = true
+    }
+    try {
+      await this.#sendBatch(batch)
+    } catch (error) {
+      if (!(await this.#replay(transaction, error))) {
+        this.#transaction = null
+        return false
+      }
+    }
+    return true
+  }
+
+  async #sendBatch(batch: Batch): Promise<void> {
+    const trailer = batch.trailer ?? []
+    if (batch.produce.length + trailer.length === 0) {
+      batch.metadata = []
+      batch.state = 'acked'
+      return
+    }
+    const start = this.metrics.now()
+    try {
+      const sent = trailer.length === 0 ? batch.produce : [...batch.produce, ...trailer]
+      batch.metadata = (await this.#o.transactional!.producer.send(sent)).slice(0, batch.produce.length)
+      batch.state = 'acked'
+      this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no, bytes: batch.bytes })
+    } catch (error) {
+      this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no, error })
+      throw error
+    }
+  }
+
+  /**
+   * After a failed send: a non-retriable failure (fenced: another instance holds the transactional
+   * id) fails the task; a retriable one aborts the transaction and, after a backoff, sends its batches
+   * again in a new one. False when the runner stopped meanwhile (the transaction is then abandoned:
+   * nothing of it is visible, its offsets are not committed).
+   */
+  async #replay(transaction: OpenTransaction, error: unknown): Promise<boolean> {
+    const { producer } = this.#o.transactional!
+    const backoff = new Backoff(100, 10_000)
+    for (let failure = error; ; ) {
+      if (!isRetriable(failure)) {
+        await producer.abort().catch(() => {})
+        throw fencingError(failure, producer)
+      }
+      const delay = backoff.next()
+      this.logger.warn(
+        `${taskIdString(this.id)}: writing a transaction failed (${errorMessage(failure)}); aborting it and sending its ${transaction.batches.length} batches again in ${delay} ms`,
+      )
+      this.setState('RUNNING', errorTrace(failure))
+      try {
+        await producer.abort()
+      } catch {
+        // The transaction's state is unknown: claiming the id again aborts whatever is open.
+        await producer.init().catch(() => {})
+      }
+      await this.#sleep(delay)
+      if (this.stopping || this.cancelled) return false
+      try {
+        await producer.begin()
+        for (const batch of transaction.batches) await this.#sendBatch(batch)
+        this.setState('RUNNING')
+        return true
+      } catch (next) {
+        failure = next
+      }
+    }
+  }
+
+  /**
+   * Commits the open transaction with the offsets of its records, or aborts it. A commit that fails
+   * retriably is retried as a commit (an abort after an ambiguous commit could write twice); a
+   * non-retriable failure fails the task. After the commit: `commitRecord` for each record, `commit()`.
+   */
+  async #endTransaction(kind: 'commit' | 'abort'): Promise<void> {
+    const transaction = this.#transaction
+    if (transaction === null || this.cancelled) return
+    const transactional = this.#o.transactional!
+    const { producer } = transactional
+    if (kind === 'abort') {
+      this.#transaction = null
+      await producer.abort().catch((error) => {
+        throw fencingError(error, producer)
+      })
+      this.logger.info(`${taskIdString(this.id)}: the task aborted a transaction`)
+      return
+    }
+    const offsets = transaction.offsetsSent ? [] : transactional.offsetRecords(transaction.offsets)
+    if (offsets.length > 0) {
+      try {
+        await producer.send(offsets)
+      } catch (error) {
+        if (!(await this.#replay(transaction, error))) {
+          this.#transaction = null
+          return
+        }
+        return this.#endTransaction('commit')
+      }
+    }
+    const backoff = new Backoff(100, 10_000)
+    for (;;) {
+      const start = this.metrics.now()
+      try {
+        await producer.commit()
+        this.metrics.stage('commit', start, 0)
+        break
+      } catch (error) {
+        this.metrics.stage('commit', start, 0, { error })
+        if (!isRetriable(error) || this.cancelled) throw fencingError(error, producer)
+        const delay = backoff.next()
+        this.logger.warn(
+          `${taskIdString(this.id)}: committing a transaction failed (${errorMessage(error)}); retrying in ${delay} ms`,
+        )
+        await this.#sleep(delay)
+      }
+    }
+    this.#transaction = null
+    transactional.committed(transaction.offsets)
+    for (const batch of transaction.batches) {
+      this.metrics.done(batch.originals.length)
+      this.reportTopics(batch.produce)
+      if (this.#o.task.commitRecord === SourceTask.prototype.commitRecord) continue
+      batch.sentIndex.forEach((recordIndex, i) => {
+        void Promise.resolve(
+          this.#o.task.commitRecord(batch.originals[recordIndex], batch.metadata![i]),
+        ).catch((error) =>
+          this.logger.warn(`${taskIdString(this.id)}: commitRecord failed: ${errorMessage(error)}`),
+        )
+      })
+    }
+    await this.#o.task.commit()
+  }
+
   #throwIfFailed(): void {
     if (this.#failure) throw this.#failure
   }
+}
+
+/** A transactional failure as the task's error: fenced producers say so, with what to do. */
+function fencingError(error: unknown, producer: TransactionalProducer): ConnectError {
+  return new ConnectError(
+    'CONNECT',
+    `exactly-once source: transactional.id '${producer.transactionalId}': ${errorMessage(error)}`,
+    { cause: error },
+  )
 }
 
 /**

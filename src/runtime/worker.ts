@@ -41,14 +41,16 @@ import {
   resolutionFailed,
   reverseTransform,
 } from './config-transformer.ts'
+import type { TransactionBoundary } from './connector-config.ts'
 import { createConverters } from './converters.ts'
 import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/error-handler.ts'
 import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './errors/error-reporter.ts'
+import { transactionalId } from './exactly-once.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import { ResolvingTask, type RunningTask } from './resolving-task.ts'
 import { maskedError, maskingStatusListener } from './secret-masking.ts'
 import { SinkTaskRunner } from './sink-task-runner.ts'
-import { SourceTaskRunner } from './source-task-runner.ts'
+import { type ExactlyOnceOptions, SourceTaskRunner } from './source-task-runner.ts'
 import { type StartupCounters, TaskMetrics } from './task-metrics.ts'
 import type { TaskRunner } from './task-runner.ts'
 import { TopicCreator } from './topic-creator.ts'
@@ -578,7 +580,9 @@ export class Worker {
     this.#errorHandlers.set(taskIdString(id), errorHandler)
     if (type === 'source') {
       const task = new ((connector as SourceConnector).taskClass())()
+      const transactional = this.#exactlyOnce(id, connectorProps, flushInterval)
       return new SourceTaskRunner(ctx, target, {
+        ...(transactional ? { transactional } : {}),
         task,
         taskConfig: taskProps,
         converters,
@@ -623,6 +627,43 @@ export class Worker {
       offsetFlushTimeoutMs: flushTimeout,
       errorHandler,
     })
+  }
+
+  /**
+   * Exactly-once settings of a source task (KIP-618) when the worker has
+   * `exactly.once.source.support=enabled` (distributed, on Kafka): its transactional producer with
+   * `transactional.id=<group.id>-<connector>-<task>`, as Kafka Connect names it (so a Java worker
+   * taking the task over fences this one, and the reverse), and its transaction boundary.
+   */
+  #exactlyOnce(id: TaskId, connectorProps: Props, flushInterval: number): ExactlyOnceOptions | undefined {
+    const { config, log, offsetStore } = this.#o
+    const worker = config.originals()
+    if ((worker['exactly.once.source.support'] ?? '').trim().toLowerCase() !== 'enabled') return undefined
+    if (!log.createTransactionalProducer || !offsetStore.transactionRecords || !offsetStore.applyCommitted) {
+      throw new ConnectError(
+        'CONFIG',
+        'exactly.once.source.support=enabled needs Kafka (a distributed worker): this log has no transactions',
+      )
+    }
+    const boundary = (connectorProps['transaction.boundary'] ?? 'poll')
+      .trim()
+      .toLowerCase() as TransactionBoundary
+    const interval = connectorProps['transaction.boundary.interval.ms']?.trim()
+    const store = offsetStore
+    return {
+      producer: log.createTransactionalProducer({
+        clientId: `connector-producer-${id.connector}-${id.task}`,
+        transactionalId: transactionalId(worker['group.id'] ?? '', id),
+        compression: parseCompressionType(
+          connectorProps['producer.override.compression.type'],
+          'producer.override.compression.type',
+        ),
+      }),
+      boundary,
+      intervalMs: interval ? Number(interval) : flushInterval,
+      offsetRecords: (entries) => store.transactionRecords!(entries),
+      committed: (entries) => store.applyCommitted!(entries),
+    }
   }
 
   /** Runs a call into the connector with its logger as the API's `connectLogger()`. */

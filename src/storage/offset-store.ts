@@ -5,6 +5,7 @@
  */
 import { ConnectError } from '../api/errors.ts'
 import type { OffsetMap } from '../api/records.ts'
+import type { ProduceRecord } from '../log/log.ts'
 
 export interface OffsetStore {
   /** Values of these serialized keys; missing keys are absent. */
@@ -13,6 +14,13 @@ export interface OffsetStore {
   set(entries: ReadonlyMap<string, string | null>): Promise<void>
   /** Every stored entry whose key belongs to the connector (for the offsets REST endpoint). */
   connectorEntries(connector: string): Promise<Map<string, string>>
+  /**
+   * Where offsets live in a topic (Kafka): the records that write these entries there, for an
+   * exactly-once source task to send in the transaction of its records (KIP-618).
+   */
+  transactionRecords?(entries: ReadonlyMap<string, string | null>): ProduceRecord[]
+  /** The transaction carrying these entries committed: serve them now, before the topic is read back. */
+  applyCommitted?(entries: ReadonlyMap<string, string | null>): void
   close(): Promise<void>
 }
 

@@ -2,10 +2,11 @@
  * [integration] The web console on a distributed cluster (two `sluice distributed` workers on the
  * shared Kafka), in headless Chromium: opened on the follower, it shows the whole cluster — both
  * workers with the leader marked, every connector wherever it runs — and its actions reach the
- * leader (a connector created through the form, a pause).
+ * leader (a connector created through the form, a pause); every task's records/s, also of tasks on
+ * the other worker (GET /sluice/metrics, gathered by the leader).
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -111,6 +112,50 @@ describe('web console on a distributed cluster', { skip: kafkaSkipReason() || ch
     await page.locator('main[data-state="PAUSED"]').waitFor({ timeout: 90_000 })
     const status = await restWithRetry(`${leader.url}/connectors/dist-3/status`, 'GET')
     assert.equal((status.body as { connector: { state: string } }).connector.state, 'PAUSED')
+    await page.close()
+  })
+
+  it('shows the rate of a task that runs on the other worker', async () => {
+    // Both workers answer with every task of the cluster: the follower through the leader.
+    for (const worker of [follower, leader]) {
+      const tasks = await eventually(
+        async () => {
+          const res = await restWithRetry(`${worker.url}/sluice/metrics`, 'GET')
+          const body = res.body as { tasks: { connector: string; task: number }[]; unreachable: unknown[] }
+          const names = body.tasks.map((t) => `${t.connector}-${t.task}`)
+          return res.status === 200 &&
+            body.unreachable.length === 0 &&
+            names.includes('dist-1-0') &&
+            names.includes('dist-2-0')
+            ? names
+            : undefined
+        },
+        30_000,
+        `every task's counters from ${worker.id}`,
+      )
+      assert.equal(new Set(tasks).size, tasks.length, 'each task once')
+    }
+    // The page is opened on the worker that does not run dist-1's task.
+    const status = await restWithRetry(`${leader.url}/connectors/dist-1/status`, 'GET')
+    const runsOn = (status.body as { tasks: { worker_id: string }[] }).tasks[0]!.worker_id
+    const other = cluster.workers.find((w) => w.id !== runsOn)!
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    await page.goto(`${other.url}/ui/#/connectors/dist-1`)
+    await page.locator('main[data-state="RUNNING"]').waitFor({ timeout: 60_000 })
+    const file = join(dir, 'in-1.txt')
+    let next = 0
+    const feeder = setInterval(() => {
+      appendFileSync(file, Array.from({ length: 20 }, () => `more ${next++}`).join('\n') + '\n')
+    }, 200)
+    try {
+      // A positive rate (not "—" nor 0.0) in the task's row and in the connector's legend.
+      await page.locator('td[data-task-rate="0"]', { hasText: /^(?!0\.0$)\d/ }).waitFor({ timeout: 60_000 })
+      await page.locator('[data-rate="written"]', { hasText: /^(?!0\.0$)\d/ }).waitFor({ timeout: 60_000 })
+    } finally {
+      clearInterval(feeder)
+    }
+    assert.notEqual(runsOn, other.id)
+    await screenshot(page, '12-distributed-task-rate')
     await page.close()
   })
 })

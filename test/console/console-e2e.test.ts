@@ -14,8 +14,9 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { launchBrowser, screenshot } from '../helpers/browser.ts'
+import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { eventually } from '../helpers/rest.ts'
-import { chromiumSkipReason } from '../helpers/services.ts'
+import { chromiumSkipReason, postgresSkipReason } from '../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 const SOURCE = 'org.apache.kafka.connect.file.FileStreamSourceConnector'
@@ -44,8 +45,8 @@ function watchErrors(page: Page): string[] {
   })
   page.on('response', (response) => {
     const path = new URL(response.url()).pathname
-    // A standalone worker has no cluster view: the console asks once and learns it.
-    if (response.status() === 404 && path === '/sluice/cluster') return
+    // A standalone worker has no cluster view, a worker without a registry no schemas: asked once.
+    if (response.status() === 404 && (path === '/sluice/cluster' || path === '/sluice/schemas')) return
     if (response.status() >= 400)
       problems.push(`${response.request().method()} ${path}: ${response.status()}`)
   })
@@ -126,7 +127,7 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     await page.locator('tr[data-task="0"] [data-state="RUNNING"]').waitFor({ timeout: 20_000 })
     assert.match(await page.locator('table.config').innerText(), /batch\.size\s+10/)
 
-    // Records/s move while lines keep arriving (the worker's GET /metrics counters, sampled per poll).
+    // Records/s move while lines keep arriving (the task counters of GET /sluice/metrics, sampled per poll).
     let next = 50
     const feeder = setInterval(() => {
       appendFileSync(input, Array.from({ length: 40 }, () => `line ${next++}`).join('\n') + '\n')
@@ -491,6 +492,10 @@ describe('web console over TLS with basic auth', { skip: chromiumSkipReason() },
       })
       const refused = await (await wrong.newPage()).goto(`${w.base}/ui/`)
       assert.equal(refused?.status(), 401)
+      // Sluice's own endpoints the console reads are behind the same basic auth.
+      for (const path of ['/sluice/metrics', '/sluice/internal/metrics', '/sluice/schemas']) {
+        assert.equal((await wrong.request.get(`${w.base}${path}`)).status(), 401, path)
+      }
       await wrong.close()
       const context = await browser.newContext({
         ignoreHTTPSErrors: true,
@@ -514,5 +519,251 @@ describe('web console over TLS with basic auth', { skip: chromiumSkipReason() },
       await w.close()
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('web console with the worker’s schema registry', { skip: chromiumSkipReason() }, () => {
+  let w: TestWorker
+  let browser: Browser
+  let registry: string
+
+  const register = async (subject: string, body: Record<string, unknown>) => {
+    const res = await fetch(`${registry}/subjects/${subject}/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify(body),
+    })
+    const answer = (await res.json()) as { id: number }
+    assert.equal(res.status, 200, JSON.stringify(answer))
+    return answer.id
+  }
+
+  before(async () => {
+    w = await startTestWorker({ 'schema.registry.listeners': 'http://127.0.0.1:0' })
+    registry = `http://127.0.0.1:${w.worker.services.registryServer!.port}`
+    const runner = { type: 'record', name: 'Runner', namespace: 'tote', fields: [{ name: 'n', type: 'int' }] }
+    await register('runner', { schema: JSON.stringify(runner) })
+    await register('runner', {
+      schema: JSON.stringify({
+        ...runner,
+        fields: [...runner.fields, { name: 'nick', type: 'string', default: '' }],
+      }),
+    })
+    await register('race', {
+      schema: JSON.stringify({
+        type: 'record',
+        name: 'Race',
+        namespace: 'tote',
+        fields: [{ name: 'winner', type: 'tote.Runner' }],
+      }),
+      references: [{ name: 'tote.Runner', subject: 'runner', version: 1 }],
+    })
+    await register('orders-value', {
+      schemaType: 'JSON',
+      schema: JSON.stringify({ type: 'object', properties: { id: { type: 'integer' } } }),
+    })
+    const res = await fetch(`${registry}/config/race`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: 'FULL' }),
+    })
+    assert.equal(res.status, 200)
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await w?.close()
+  })
+
+  it('lists subjects with versions, compatibility and mode, and shows each version’s schema and references', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    const problems = watchErrors(page)
+    await page.goto(`${w.base}/ui/`)
+    await page.locator('#nav-schemas:not([hidden])').waitFor()
+    await page.click('#nav-schemas')
+    await page.locator('main[data-loaded="schemas"]').waitFor()
+    const row = (subject: string) => page.locator(`tr[data-subject="${subject}"]`)
+    assert.equal(await page.locator('table.subjects tbody tr').count(), 3)
+    assert.equal(await row('runner').locator('[data-versions]').getAttribute('data-versions'), '1,2')
+    assert.match(await row('race').innerText(), /AVRO\s+1\s+FULL \(subject\)\s+READWRITE/)
+    assert.match(await row('orders-value').innerText(), /JSON\s+1\s+BACKWARD\s+READWRITE/)
+    await screenshot(page, '21-schemas')
+
+    // A subject: its schema pretty-printed, its reference a link to the referenced subject.
+    await row('race').locator('a').click()
+    await page.waitForURL(/#\/schemas\/race$/)
+    await page.locator('main[data-loaded="subject"]').waitFor()
+    const schema = await page.locator('section[data-version="1"] pre.schema').innerText()
+    assert.match(schema, /\n {2}"name": "Race",\n/)
+    assert.equal(await page.locator('[data-schema-type]').innerText(), 'AVRO')
+    await screenshot(page, '22-schema-subject')
+    await page.locator('.references a', { hasText: 'runner v1' }).click()
+    await page.waitForURL(/#\/schemas\/runner$/)
+    await page.locator('main[data-loaded="subject"]').waitFor()
+    // Newest version first; version 1 is referenced by race's schema.
+    assert.deepEqual(
+      await page
+        .locator('section[data-version]')
+        .evaluateAll((e) => e.map((x) => x.getAttribute('data-version'))),
+      ['2', '1'],
+    )
+    assert.match(await page.locator('section[data-version="1"]').innerText(), /Referenced by schema id \d+/)
+    assert.deepEqual(problems, [])
+
+    // Read-only: the worker's endpoints take no writes.
+    const write = await fetch(`${w.base}/sluice/schemas/subjects/race`, { method: 'DELETE' })
+    assert.equal(write.status, 405)
+    await page.close()
+  })
+
+  it('hides the Schemas link on a worker that runs no registry', async () => {
+    const plain = await startTestWorker()
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+      const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/sluice/schemas')
+      await page.goto(`${plain.base}/ui/`)
+      assert.equal((await answered).status(), 404)
+      await page.locator('main[data-ready="overview"]').waitFor()
+      assert.equal(await page.locator('#nav-schemas').isHidden(), true)
+      await page.close()
+    } finally {
+      await plain.close()
+    }
+  })
+})
+
+describe('web console with a PostgreSQL CDC connector', {
+  skip: chromiumSkipReason() || postgresSkipReason(),
+}, () => {
+  let w: TestWorker
+  let browser: Browser
+  let db: TestDatabase
+  const suffix = Math.random().toString(36).slice(2, 8)
+  const slot = `console_${suffix}`
+  const server = `console-${suffix}`
+
+  before(async () => {
+    db = await freshPostgresDatabase('console_cdc')
+    await db.sql(
+      'CREATE TABLE t (id int PRIMARY KEY, v text)',
+      `INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 500) g`,
+      'CREATE TABLE u (id int PRIMARY KEY)',
+      'INSERT INTO u SELECT g FROM generate_series(1, 30) g',
+      'CREATE TABLE debezium_signal (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048) NULL)',
+      'ANALYZE t',
+      'ANALYZE u',
+    )
+    w = await startTestWorker()
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await w?.close()
+    if (db) {
+      await dropReplicationSlot(db.url, slot)
+      await db.drop()
+    }
+  })
+
+  it('shows the initial snapshot’s tables and rows against the estimate, streaming lag, then signalled incremental and blocking snapshots', async () => {
+    const url = new URL(db.url)
+    await api(w, 'POST', '/connectors', {
+      name: 'cdc',
+      config: {
+        'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
+        'database.hostname': url.hostname,
+        'database.port': url.port,
+        'database.user': 'postgres',
+        'database.dbname': db.name,
+        'topic.prefix': server,
+        'plugin.name': 'pgoutput',
+        'slot.name': slot,
+        'publication.name': `pub_${suffix}`,
+        'snapshot.mode': 'initial',
+        'table.include.list': 'public.t,public.u,public.debezium_signal',
+        'signal.data.collection': 'public.debezium_signal',
+        'snapshot.fetch.size': '100',
+      },
+    })
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    const problems = watchErrors(page)
+    await page.goto(`${w.base}/ui/#/connectors/cdc`)
+    const section = page.locator('#snapshot')
+    await page.locator('#snapshot[data-snapshot-state="completed"]').waitFor({ timeout: 30_000 })
+    assert.equal(await section.getAttribute('data-tables-done'), '3')
+    assert.equal(await section.getAttribute('data-tables-total'), '3')
+    assert.match(
+      await section.locator('.snapshot-summary').innerText(),
+      /^Initial snapshot completed · 3 of 3 tables done/,
+    )
+    const t = section.locator('tr[data-table="public.t"]')
+    assert.equal(await t.locator('[data-rows]').getAttribute('data-rows'), '500')
+    assert.match(await t.innerText(), /500\s+~500/)
+    assert.equal(
+      await section.locator('tr[data-table="public.u"] [data-rows]').getAttribute('data-rows'),
+      '30',
+    )
+
+    // Streaming: a change is seen, with how far behind the source it was.
+    await db.sql("INSERT INTO t VALUES (501, 'streamed')")
+    await page
+      .locator('#snapshot[data-streaming-lag]:not([data-streaming-lag="-1"])')
+      .waitFor({ timeout: 30_000 })
+    assert.match(
+      await section.locator('.streaming-summary').innerText(),
+      /Streaming: connected · .* behind the source/,
+    )
+    await screenshot(page, '31-cdc-snapshot')
+
+    // The same figures on GET /metrics, named as the JMX exporter names Debezium's MBeans.
+    const metrics = await (await fetch(`${w.base}/metrics`)).text()
+    assert.match(
+      metrics,
+      new RegExp(
+        `^debezium_postgres_connector_metrics_TotalTableCount\\{context="snapshot",server="${server}"\\} 3$`,
+        'm',
+      ),
+    )
+    assert.match(
+      metrics,
+      new RegExp(
+        `^debezium_postgres_connector_metrics_RowsScanned\\{context="snapshot",server="${server}",key="public.t"\\} 500$`,
+        'm',
+      ),
+    )
+    assert.match(
+      metrics,
+      /^debezium_postgres_connector_metrics_Connected\{context="streaming",server="[^"]+"\} 1$/m,
+    )
+
+    // An incremental snapshot of t, signalled through the signal table.
+    await db.sql(
+      `INSERT INTO debezium_signal VALUES ('i1', 'execute-snapshot', '{"type": "incremental", "data-collections": ["public.t"]}')`,
+    )
+    await section
+      .locator('.snapshot-summary', {
+        hasText: /^Incremental snapshot \(signalled\) completed · 1 of 1 tables done/,
+      })
+      .waitFor({ timeout: 60_000 })
+    assert.equal(await t.locator('[data-rows]').getAttribute('data-rows'), '501')
+    await screenshot(page, '32-cdc-incremental')
+
+    // A blocking snapshot of u: streaming pauses while it reads, and its figures replace the last ones.
+    await db.sql(
+      `INSERT INTO debezium_signal VALUES ('b1', 'execute-snapshot', '{"type": "blocking", "data-collections": ["public.u"]}')`,
+    )
+    await section
+      .locator('.snapshot-summary', {
+        hasText: /^Blocking snapshot \(signalled\) completed · 1 of 1 tables done/,
+      })
+      .waitFor({ timeout: 60_000 })
+    assert.equal(
+      await section.locator('tr[data-table="public.u"] [data-rows]').getAttribute('data-rows'),
+      '30',
+    )
+    assert.equal(await t.count(), 0, 'only the blocking snapshot’s table is listed')
+    assert.deepEqual(problems, [])
+    await page.close()
+    await api(w, 'DELETE', '/connectors/cdc')
   })
 })

@@ -1,30 +1,49 @@
-/** Records per second from GET /metrics counters: parsing, rates between samples, the window. */
+/** Records per second from GET /sluice/metrics task counters: sums, rates between samples, the window. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatRate, parseCounters, RateHistory, ratesBetween } from '../../src/console/rates.ts'
+import {
+  connectorCounters,
+  formatRate,
+  RateHistory,
+  ratesBetween,
+  type TaskCounters,
+  taskCounters,
+  taskKey,
+} from '../../src/console/rates.ts'
 
+const task = (connector: string, id: number, written: number, put: number): TaskCounters => ({
+  connector,
+  task: id,
+  type: put > 0 ? 'sink' : 'source',
+  sourceRecordPollTotal: written + 5,
+  sourceRecordWriteTotal: written,
+  sinkRecordReadTotal: 0,
+  sinkRecordSendTotal: put,
+})
 const text = (written: number, put: number) =>
-  [
-    '# HELP kafka_connect_task_error_metrics_total_retries Retries of failed operations.',
-    'kafka_connect_task_error_metrics_total_retries{connector="src",task="0"} 3',
-    '# TYPE kafka_connect_source_task_source_record_poll_total counter',
-    `kafka_connect_source_task_source_record_poll_total{connector="src",task="0"} ${written + 5}`,
-    `kafka_connect_source_task_source_record_write_total{connector="src",task="0"} ${written}`,
-    `kafka_connect_source_task_source_record_write_total{connector="src",task="1"} ${written}`,
-    `kafka_connect_sink_task_sink_record_send_total{connector="we \\"quote\\" \\\\ it",task="0"} ${put}`,
-  ].join('\n')
+  connectorCounters([
+    task('src', 0, written, 0),
+    task('src', 1, written, 0),
+    task('we "quote" \\ it', 0, 0, put),
+  ])
 
 describe('console throughput rates', () => {
-  it('sums each connector’s task counters and skips other metrics', () => {
-    const counters = parseCounters(text(100, 7))
-    assert.deepEqual(counters.get('src'), { sourcePolled: 105, sourceWritten: 200, sinkRead: 0, sinkPut: 0 })
+  it('sums each connector’s task counters, wherever the tasks run', () => {
+    const counters = text(100, 7)
+    assert.deepEqual(counters.get('src'), { sourcePolled: 210, sourceWritten: 200, sinkRead: 0, sinkPut: 0 })
     assert.deepEqual(counters.get('we "quote" \\ it'), {
-      sourcePolled: 0,
+      sourcePolled: 5,
       sourceWritten: 0,
       sinkRead: 0,
       sinkPut: 7,
     })
     assert.equal(counters.size, 2)
+  })
+
+  it('keeps each task’s counters apart, keyed by connector and task', () => {
+    const counters = taskCounters([task('a/b', 1, 10, 0), task('a', 1, 20, 0)])
+    assert.equal(counters.get(taskKey('a/b', 1))!.sourceWritten, 10)
+    assert.equal(counters.get(taskKey('a', 1))!.sourceWritten, 20)
   })
 
   it('divides by the time between samples, and restarts from zero when a counter goes down', () => {
@@ -41,11 +60,11 @@ describe('console throughput rates', () => {
   it('keeps samples over its window, at most one per spacing, and forgets deleted connectors', () => {
     const history = new RateHistory(10_000, 900)
     assert.equal(history.latest('src'), undefined)
-    history.add(0, parseCounters(text(0, 0)))
-    history.add(500, parseCounters(text(999, 0))) // too soon: ignored
-    history.add(1000, parseCounters(text(50, 10)))
+    history.add(0, text(0, 0))
+    history.add(500, text(999, 0)) // too soon: ignored
+    history.add(1000, text(50, 10))
     assert.equal(history.latest('src')!.sourceWritten, 100)
-    for (let t = 2000; t <= 20_000; t += 1000) history.add(t, parseCounters(text(50 + t / 20, 10)))
+    for (let t = 2000; t <= 20_000; t += 1000) history.add(t, text(50 + t / 20, 10))
     const series = history.series('src')
     assert.ok(series.length <= 10, `${series.length} rates kept for a 10 s window`)
     assert.equal(series[series.length - 1]!.rates.sourceWritten, 100)

@@ -52,7 +52,7 @@ const PACKAGES: Record<string, readonly string[]> = {
   pg: ['connectors/'],
   mysql2: ['connectors/'],
   avsc: ['api/avro/', 'converters/', 'connectors/', 'services/'],
-  ajv: ['services/'],
+  ajv: ['services/', 'converters/json-schema-converter.ts'],
   mongodb: ['connectors/'],
   bson: ['connectors/'],
   '@aws-sdk/client-s3': ['connectors/s3/'],

@@ -144,3 +144,91 @@ void describe('PartitionFetcher', () => {
     f.close()
   })
 })
+
+/** A record batch of the fetch response: `count` records from `first`, of `producerId`. */
+function batch(first: number, count: number, producerId: bigint, attributes: number, controlType?: 0 | 1) {
+  const controlKey = Buffer.alloc(4)
+  if (controlType !== undefined) controlKey.writeInt16BE(controlType, 2)
+  return {
+    firstOffset: BigInt(first),
+    lastOffsetDelta: count - 1,
+    attributes,
+    producerId,
+    firstTimestamp: 0n,
+    maxTimestamp: 0n,
+    records: Array.from({ length: count }, (_, i) => ({
+      offsetDelta: i,
+      timestampDelta: 0n,
+      key: controlType === undefined ? null : controlKey,
+      value: Buffer.from(String(first + i)),
+      headers: [],
+    })),
+  }
+}
+
+const TRANSACTIONAL = 0x10
+const CONTROL = 0x20 | TRANSACTIONAL
+
+/** A client answering each fetch with the next scripted partition response. */
+function transactionalClient(responses: { records: unknown[]; abortedTransactions: unknown[] }[]) {
+  const metadata = {
+    topics: new Map([[TP.topic, { id: TOPIC_ID, partitions: [{ leader: 1 }] }]]),
+  } as unknown as ClusterMetadata
+  return {
+    metadata: async () => metadata,
+    clearMetadata: () => {},
+    fetch: async () => {
+      const next = responses.shift()
+      if (next === undefined) return new Promise(() => {})
+      return {
+        responses: [
+          { topicId: TOPIC_ID, partitions: [{ partitionIndex: TP.partition, errorCode: 0, ...next }] },
+        ],
+      }
+    },
+  } as unknown as Consumer
+}
+
+void describe('PartitionFetcher with read_committed', () => {
+  // 0-1 committed by producer 1 (marker at 2); 3-4 of producer 2, aborted, its ABORT marker only in
+  // the next response (a response cut by maxBytes); then producer 2's next transaction at 6-7.
+  const script = () => [
+    {
+      records: [batch(0, 2, 1n, TRANSACTIONAL), batch(2, 1, 1n, CONTROL, 1), batch(3, 2, 2n, TRANSACTIONAL)],
+      abortedTransactions: [{ producerId: 2n, firstOffset: 3n }],
+    },
+    { records: [batch(5, 1, 2n, CONTROL, 0), batch(6, 2, 2n, TRANSACTIONAL)], abortedTransactions: [] },
+  ]
+
+  async function read(isolationLevel: 0 | 1): Promise<number[]> {
+    const f = new PartitionFetcher({
+      client: transactionalClient(script()),
+      fetchPool: {} as ConnectionPool,
+      bootstrap: ['127.0.0.1:9'],
+      signal: new Signal(),
+      resetOffsets: async () => new Map(),
+      maxPollRecords: 100,
+      fetchMaxBytes: 1 << 20,
+      partitionMaxBytes: 1 << 20,
+      fetchMaxWaitMs: 10,
+      isolationLevel,
+    })
+    f.install([TP], new Map([[tpKey(TP), 0]]))
+    f.schedulePump()
+    const out: number[] = []
+    for (let i = 0; i < 20 && out.length < 7; i++) {
+      await tick()
+      out.push(...offsets(f.drain()))
+    }
+    f.close()
+    return out
+  }
+
+  void it('skips an aborted transaction whose ABORT marker is not in the same response, and never delivers markers', async () => {
+    assert.deepEqual(await read(1), [0, 1, 6, 7])
+  })
+
+  void it('read_uncommitted delivers the aborted records (the markers still not)', async () => {
+    assert.deepEqual(await read(0), [0, 1, 3, 4, 6, 7])
+  })
+})

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { appendFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { registerPluginMetrics } from '../../src/api/plugin-metrics.ts'
 import { waitForLines } from '../helpers/files.ts'
 import { parseExposition, type Sample } from '../helpers/prometheus.ts'
 import { eventually, request } from '../helpers/rest.ts'
@@ -204,5 +205,60 @@ describe('GET /metrics with Strimzi names', () => {
     const ready = await request<{ status: string }>(w.base, 'GET', '/ready')
     assert.equal(ready.status, 200)
     assert.equal(ready.body.status, 'ready')
+  })
+
+  it('prints plugins’ metric groups as the JMX exporter names MBean attributes, and skips a group that fails', async () => {
+    let rows = 7
+    const closers = [
+      registerPluginMetrics({
+        domain: 'debezium.postgres',
+        properties: { type: 'connector-metrics', context: 'snapshot', server: 'unit' },
+        read: () => ({
+          SnapshotRunning: true,
+          TotalTableCount: 2,
+          RowsScanned: new Map([['public.a', rows]]),
+          SnapshotType: 'INITIAL',
+        }),
+      }),
+      registerPluginMetrics({
+        domain: 'broken',
+        properties: { type: 'x' },
+        read: () => {
+          throw new Error('no figures')
+        },
+      }),
+    ]
+    try {
+      const { samples } = await scrape()
+      const labels = { context: 'snapshot', server: 'unit' }
+      assert.equal(find(samples, 'debezium_postgres_connector_metrics_SnapshotRunning', labels)?.value, 1)
+      assert.equal(find(samples, 'debezium_postgres_connector_metrics_TotalTableCount', labels)?.value, 2)
+      assert.equal(
+        find(samples, 'debezium_postgres_connector_metrics_RowsScanned', { ...labels, key: 'public.a' })
+          ?.value,
+        7,
+      )
+      assert.equal(
+        find(samples, 'debezium_postgres_connector_metrics_SnapshotType'),
+        undefined,
+        'text is skipped',
+      )
+      assert.equal(samples.filter((s) => s.name.startsWith('broken_')).length, 0)
+      // The console's JSON view has the same group, read now (maps as objects, text kept).
+      rows = 9
+      const view = await request<{
+        groups: { properties: Record<string, string>; attributes: Record<string, unknown> }[]
+      }>(w.base, 'GET', '/sluice/metrics')
+      const group = view.body.groups.find((g) => g.properties.server === 'unit')!
+      assert.deepEqual(group.attributes.RowsScanned, { 'public.a': 9 })
+      assert.equal(group.attributes.SnapshotType, 'INITIAL')
+    } finally {
+      for (const close of closers) close()
+    }
+    const { samples } = await scrape()
+    assert.equal(
+      find(samples, 'debezium_postgres_connector_metrics_TotalTableCount', { server: 'unit' }),
+      undefined,
+    )
   })
 })

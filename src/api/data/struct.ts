@@ -91,8 +91,11 @@ export class Struct {
     return this.schema.fields.every((f) => valueEquals(this.getWithoutDefault(f), other.getWithoutDefault(f)))
   }
 
+  /** Java's `Struct.toString()`: the fields that hold a value, as `Struct{a=1,b=x}`. */
   toString(): string {
-    const parts = this.schema.fields.map((f) => `${f.name}=${String(this.#values[f.index])}`)
+    const parts = this.schema.fields
+      .filter((f) => this.#values[f.index] !== null)
+      .map((f) => `${f.name}=${String(this.#values[f.index])}`)
     return `Struct{${parts.join(',')}}`
   }
 

@@ -1,5 +1,11 @@
 import type { ConfigDef } from '../../api/config-def.ts'
-import { type Props, SinkConnector, SourceConnector, type TaskClass } from '../../api/connector.ts'
+import {
+  type ExactlyOnceSupport,
+  type Props,
+  SinkConnector,
+  SourceConnector,
+  type TaskClass,
+} from '../../api/connector.ts'
 import { ConnectError } from '../../api/errors.ts'
 import type { OffsetMap } from '../../api/records.ts'
 import { fileSinkConfigDef, fileSourceConfigDef } from './config.ts'
@@ -23,6 +29,10 @@ export class FileStreamSourceConnector extends SourceConnector {
   }
   taskClass(): TaskClass<FileStreamSourceTask> {
     return FileStreamSourceTask
+  }
+  /** As Kafka's: exactly-once when reading a file (appended to only), not stdin, whose position is not tracked. */
+  override exactlyOnceSupport(props: Props): ExactlyOnceSupport {
+    return props.file?.trim() ? 'SUPPORTED' : 'UNSUPPORTED'
   }
   /**
    * Offsets live only in the framework's store; like Kafka's, accept them when each names a file

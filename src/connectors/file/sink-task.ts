@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises'
 import { AbstractConfig } from '../../api/config-def.ts'
 import { type Props, type SinkOffsets, SinkTask } from '../../api/connector.ts'
+import { Struct } from '../../api/data/struct.ts'
 import { RetriableError } from '../../api/errors.ts'
 import type { SinkRecord } from '../../api/records.ts'
 import { FILE_CONFIG, fileSinkConfigDef } from './config.ts'
@@ -54,6 +55,8 @@ export class FileStreamSinkTask extends SinkTask {
 function render(value: unknown): string {
   if (typeof value === 'string') return value
   if (value === null || value === undefined) return 'null'
+  // As Kafka's sink prints it (PrintStream.println(Object)).
+  if (value instanceof Struct) return value.toString()
   if (typeof value === 'object')
     return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
   return String(value)

@@ -1,5 +1,5 @@
 import type { ConfigDef, ConfigValue } from '../../api/config-def.ts'
-import { type Props, SourceConnector, type TaskClass } from '../../api/connector.ts'
+import { type ExactlyOnceSupport, type Props, SourceConnector, type TaskClass } from '../../api/connector.ts'
 import { ConfigError, errorMessage } from '../../api/errors.ts'
 import { type CdcSettings, parseSettings, postgresCdcConfigDef } from './config.ts'
 import { clientConfig, newPgClient } from './replication-connection.ts'
@@ -25,6 +25,13 @@ export class PostgresCdcConnector extends SourceConnector {
   }
   taskClass(): TaskClass<PostgresCdcSourceTask> {
     return PostgresCdcSourceTask
+  }
+  /**
+   * As Debezium's: each change event carries the LSN it was read at and the task resumes from the
+   * committed offset, so events and offsets committed together never repeat.
+   */
+  override exactlyOnceSupport(_props: Props): ExactlyOnceSupport {
+    return 'SUPPORTED'
   }
   taskConfigs(_maxTasks: number): Props[] {
     return [this.#props]

@@ -103,6 +103,19 @@ through Kafka; a blocking snapshot does not.
   resumes after the last message handled.
 - Captured tables without primary key and with REPLICA IDENTITY DEFAULT: a warning at start.
 
+## Metrics
+
+The task keeps Debezium's snapshot and streaming metrics (connector-metrics.ts), registered as Debezium
+registers its MBeans, \`debezium.postgres:type=connector-metrics,context=snapshot|streaming,server=<topic.prefix>\`:
+\`SnapshotRunning\`, \`SnapshotCompleted\`, \`SnapshotAborted\`, \`SnapshotPaused\`, \`TotalTableCount\`,
+\`RemainingTableCount\`, \`RowsScanned\` (per table), \`SnapshotDurationInSeconds\`, \`MilliSecondsSinceLastEvent\`,
+\`TotalNumberOfEventsSeen\`; \`Connected\`, \`MilliSecondsBehindSource\` (at the last change polled, against its
+commit time), \`NumberOfCommittedTransactions\`. Initial, blocking and incremental snapshots all count; ours:
+\`SnapshotType\` and \`RowsEstimated\` (the planner's estimate of each table, \`pg_class.reltuples\`, -1 when never
+analyzed). The worker's \`GET /metrics\` prints them as
+\`debezium_postgres_connector_metrics_<Attribute>{context,server}\` (\`key\` labels a table), and the web console
+shows them on the connector's page.
+
 ## Not implemented
 
 Debezium keys not listed below are ignored. Notably: \`decoderbufs\` decoding (read as pgoutput), the

@@ -23,6 +23,7 @@ import { errorMessage } from '../../api/errors.ts'
 import { compileJavaRegex } from '../../api/java-regex.ts'
 import type { Catalog } from './catalog.ts'
 import type { CdcSettings } from './config.ts'
+import { estimateRows, type SnapshotMetrics } from './connector-metrics.ts'
 import { javaTypeOf } from './java-serialization.ts'
 import type { IncrementalState } from './offsets.ts'
 import type { Tuple } from './pgoutput-decoder.ts'
@@ -62,6 +63,7 @@ export class IncrementalSnapshot {
   #openedAt: string | null = null
   /** Last key of the last chunk read: the next chunk starts after it (Debezium's chunkEndPosition). */
   #chunkEnd: (string | null)[] | null
+  readonly #metrics: SnapshotMetrics | null
 
   constructor(
     client: { current: pg.Client },
@@ -70,11 +72,19 @@ export class IncrementalSnapshot {
     state: IncrementalState | null,
     warn: (m: string) => void,
     problem: (m: string) => void = warn,
+    metrics: SnapshotMetrics | null = null,
   ) {
+    this.#metrics = metrics
     this.#ref = client
     this.#catalog = catalog
     this.#s = settings
     this.#state = state && state.collections.length > 0 ? state : null
+    if (this.#state)
+      metrics?.started(
+        'INCREMENTAL',
+        this.#state.collections.map((c) => c.id),
+        new Map(),
+      )
     // A snapshot that was running when we stopped resumes with the chunk after the last emitted key.
     this.#needChunk = this.#state !== null
     this.#chunkEnd = this.#state?.lastKey ?? null
@@ -84,6 +94,7 @@ export class IncrementalSnapshot {
 
   /** A window row went out as an event: the offsets now say to resume after its key. */
   sent(row: WindowRow): void {
+    this.#metrics?.rowsScanned(row.table.id, 1)
     if (this.#state) this.#state.lastKey = row.key
   }
 
@@ -105,10 +116,12 @@ export class IncrementalSnapshot {
         return []
       case 'pause-snapshot':
         if (this.#state) this.#state.paused = true
+        if (this.#metrics) this.#metrics.paused = this.#state !== null
         return []
       case 'resume-snapshot':
         if (this.#state?.paused) {
           this.#state.paused = false
+          if (this.#metrics) this.#metrics.paused = false
           if (!this.#chunkId) this.#needChunk = true
         }
         return []
@@ -279,12 +292,16 @@ export class IncrementalSnapshot {
 
   #nextCollection(): void {
     if (!this.#state) return
-    this.#state.collections.shift()
+    const done = this.#state.collections.shift()
+    if (done) this.#metrics?.tableDone(done.id)
     this.#state.lastKey = null
     this.#state.maximumKey = null
     this.#state.keyTypes = null
     this.#chunkEnd = null
-    if (this.#state.collections.length === 0) this.#state = null
+    if (this.#state.collections.length === 0) {
+      this.#state = null
+      this.#metrics?.completed()
+    }
   }
 
   async #execute(id: string, request: SnapshotRequest): Promise<void> {
@@ -315,6 +332,11 @@ export class IncrementalSnapshot {
       })
     }
     if (state.collections.length === 0) return
+    if (this.#metrics) {
+      const estimates = await estimateRows(this.#ref.current, tables).catch(() => new Map<string, number>())
+      if (this.#state === null) this.#metrics.started('INCREMENTAL', tables, estimates)
+      else this.#metrics.addTables(tables, estimates)
+    }
     const wasIdle = this.#state === null
     this.#state = state
     if (wasIdle) this.#needChunk = true
@@ -325,6 +347,7 @@ export class IncrementalSnapshot {
     if (collections.length === 0) {
       this.#state = null
       this.#chunkEnd = null
+      this.#metrics?.aborted()
     } else {
       const patterns = collections.map((p) => compileJavaRegex(p).whole)
       const current = this.#state.collections[0]?.id

@@ -19,6 +19,7 @@ import {
 } from './change-events.ts'
 import type { ChangeStream, SignalRowMessage } from './change-stream.ts'
 import type { CdcSettings } from './config.ts'
+import type { SnapshotMetrics } from './connector-metrics.ts'
 import type { IncrementalSnapshot } from './incremental-snapshot.ts'
 import type { KafkaSignal } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'
@@ -48,6 +49,7 @@ export class Signals {
   readonly #stopped: () => boolean
   readonly #warn: (key: string, message: string) => void
   readonly #problem: (message: string) => void
+  readonly #snapshotMetrics: SnapshotMetrics | null
   /** The blocking snapshot under way, if any: streaming waits for it. */
   blocking: Blocking | null = null
 
@@ -61,6 +63,7 @@ export class Signals {
     stopped: () => boolean
     warn: (key: string, message: string) => void
     problem: (message: string) => void
+    snapshotMetrics?: SnapshotMetrics
   }) {
     this.#s = options.settings
     this.#partition = options.partition
@@ -71,6 +74,7 @@ export class Signals {
     this.#stopped = options.stopped
     this.#warn = options.warn
     this.#problem = options.problem
+    this.#snapshotMetrics = options.snapshotMetrics ?? null
   }
 
   /** Handles a signal-table change; returns whether the row is also emitted as a change event. */
@@ -211,6 +215,7 @@ export class Signals {
           null,
           (m) => this.#warn(m, m),
           { selects },
+          this.#snapshotMetrics,
         )
       }
       const snapshot = blocking.snapshot
@@ -230,6 +235,7 @@ export class Signals {
       // As Debezium: a failed blocking snapshot is abandoned (with a warning) and streaming resumes.
       await blocking.snapshot?.close().catch(() => {})
       this.blocking = null
+      this.#snapshotMetrics?.aborted()
       this.#problem(
         `blocking snapshot of ${blocking.tables.map((t) => t.id).join(', ')} failed and was abandoned: ${errorMessage(error)}`,
       )

@@ -15,6 +15,7 @@ import type { SourceRecord } from '../../api/records.ts'
 import type { Catalog } from './catalog.ts'
 import type { SnapshotMarker } from './change-events.ts'
 import type { CdcSettings } from './config.ts'
+import { estimateRows, type SnapshotMetrics } from './connector-metrics.ts'
 import { type Lsn, parseLsn } from './lsn.ts'
 import type { Tuple } from './pgoutput-decoder.ts'
 import { clientConfig, newPgClient, oneStatement, quoteIdent } from './replication-connection.ts'
@@ -34,6 +35,7 @@ export class InitialSnapshot {
   #columnMap: number[] | null = null
   #columnMapPending = false
   readonly #warn: (m: string) => void
+  readonly #metrics: SnapshotMetrics | null
   #tableIndex = -1
   #current: TableSchema | null = null
   /** One row held back to know whether the next one exists (for the last_* markers). */
@@ -59,8 +61,10 @@ export class InitialSnapshot {
     txId: number,
     warn: (m: string) => void,
     selects: ReadonlyMap<string, string>,
+    metrics: SnapshotMetrics | null,
   ) {
     this.#client = client
+    this.#metrics = metrics
     this.#settings = settings
     this.#catalog = catalog
     this.#tables = tables
@@ -77,6 +81,7 @@ export class InitialSnapshot {
     exportedSnapshot: string | null,
     warn: (m: string) => void,
     blocking: { selects: ReadonlyMap<string, string> } | null = null,
+    metrics: SnapshotMetrics | null = null,
   ): Promise<InitialSnapshot> {
     const client = await newPgClient(clientConfig(settings, { options: SESSION_OPTIONS }))
     await client.connect()
@@ -85,6 +90,7 @@ export class InitialSnapshot {
     if (exportedSnapshot)
       await client.query(`SET TRANSACTION SNAPSHOT '${exportedSnapshot.replaceAll("'", "''")}'`)
     const { rows } = await client.query('SELECT pg_current_wal_lsn() AS lsn, txid_current() AS txid')
+    metrics?.started(blocking ? 'BLOCKING' : 'INITIAL', tables, await estimateRows(client, tables))
     return new InitialSnapshot(
       client,
       settings,
@@ -94,6 +100,7 @@ export class InitialSnapshot {
       Number(rows[0].txid),
       warn,
       blocking?.selects ?? new Map(),
+      metrics,
     )
   }
 
@@ -106,6 +113,7 @@ export class InitialSnapshot {
         if (this.#pending) out.push(toRecord(this.#pending.ts, this.#pending.tuple, 'last'))
         this.#pending = null
         this.done = true
+        this.#metrics?.completed()
         break
       }
       const ts = this.#rowsTable!
@@ -132,9 +140,11 @@ export class InitialSnapshot {
       }
       const rows = await this.#ahead!
       this.#ahead = null
+      this.#metrics?.rowsScanned(this.#current!.id, rows.length)
       if (rows.length < this.#settings.snapshotFetchSize) {
         await this.#client.query('CLOSE sluice_snapshot')
         this.#cursorOpen = false
+        this.#metrics?.tableDone(this.#current!.id)
       } else {
         this.#ahead = this.#fetch()
         // Handled when awaited; meanwhile a failure must not surface as an unhandled rejection.

@@ -32,6 +32,7 @@ import {
 } from './change-events.ts'
 import { ChangeStream } from './change-stream.ts'
 import { type CdcSettings, parseSettings } from './config.ts'
+import { registerConnectorMetrics, SnapshotMetrics, StreamingMetrics } from './connector-metrics.ts'
 import { IncrementalSnapshot } from './incremental-snapshot.ts'
 import { KAFKA_SIGNAL_OFFSET_KEY, KafkaSignalChannel } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'
@@ -79,6 +80,9 @@ export class PostgresCdcSourceTask extends SourceTask {
   #kafka: KafkaSignalChannel | null = null
   /** Transactions the server streams while they run (protocol version 2), kept until their commit. */
   #streams: StreamedTransactions | null = null
+  readonly #snapshotMetrics = new SnapshotMetrics()
+  readonly #streamingMetrics = new StreamingMetrics()
+  #unregisterMetrics: (() => void) | null = null
 
   version(): string {
     return POSTGRES_CDC_VERSION
@@ -86,6 +90,20 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   async start(props: Props): Promise<void> {
     this.#s = parseSettings(props)
+    this.#unregisterMetrics = registerConnectorMetrics(
+      this.#s.topicPrefix,
+      this.#snapshotMetrics,
+      this.#streamingMetrics,
+    )
+    try {
+      await this.#start()
+    } catch (error) {
+      this.#unregisterMetrics()
+      throw error
+    }
+  }
+
+  async #start(): Promise<void> {
     const s = this.#s
     if (s.pluginName === 'decoderbufs') {
       this.#warn(
@@ -113,6 +131,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       stored?.incremental ?? null,
       (m) => this.#warn(m, m),
       (m) => this.#problem(m),
+      this.#snapshotMetrics,
     )
     this.#stream = new ChangeStream({
       settings: s,
@@ -135,6 +154,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       stopped: () => this.#stopped,
       warn: (k, m) => this.#warn(k, m),
       problem: (m) => this.#problem(m),
+      snapshotMetrics: this.#snapshotMetrics,
     })
     for (const warning of stored?.warnings ?? []) this.#warn(warning, warning)
 
@@ -185,8 +205,14 @@ export class PostgresCdcSourceTask extends SourceTask {
       const tables = captured.filter(
         (t) => s.snapshotInclude.length === 0 || s.snapshotInclude.some((r) => r.test(t)),
       )
-      this.#snapshot = await InitialSnapshot.begin(s, this.#catalog, tables, exportedSnapshot, (m) =>
-        this.#warn(m, m),
+      this.#snapshot = await InitialSnapshot.begin(
+        s,
+        this.#catalog,
+        tables,
+        exportedSnapshot,
+        (m) => this.#warn(m, m),
+        null,
+        this.#snapshotMetrics,
       )
       this.#stream.lastCommitEnd = consistentPoint ?? this.#snapshot.lsn
       this.#stream.lastLsn = this.#stream.lastCommitEnd
@@ -254,6 +280,8 @@ export class PostgresCdcSourceTask extends SourceTask {
       // A blocking snapshot pauses streaming right after its signal; the rest waits (queue or replay).
       if (this.#signals.blocking) break
     }
+    if (records.length > 0)
+      this.#streamingMetrics.events(records.length, Number(this.#stream.lastTsUs / 1000n))
     if (this.#queue.length < this.#s.maxQueueSize / 2) this.#replication?.resume()
     if (this.#signals.blocking) return records
     await this.#incremental.maybeReadChunk(records.length === 0 && this.#queue.length === 0)
@@ -280,6 +308,8 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#unregisterMetrics?.()
+    this.#streamingMetrics.connected = false
     this.#wake?.()
     await this.#kafka?.stop()
     this.#kafka = null
@@ -421,6 +451,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       onError: (error: Error) => this.#fail(error),
       onEnd: () => this.#fail(new RetriableError('the server ended the replication stream')),
     }
+    this.#streamingMetrics.connected = true
     this.#replication!.startStreaming(
       s.slotName,
       s.publicationName,

@@ -139,46 +139,6 @@ export function defineSerdeConfig(def: ConfigDef): ConfigDef {
     .define({
       ...base,
       orderInGroup: order++,
-      name: KEY_SCHEMA_ID_SERIALIZER_CONFIG,
-      type: 'CLASS',
-      defaultValue: `${ID_PACKAGE}PrefixSchemaIdSerializer`,
-      importance: 'MEDIUM',
-      documentation: `Determines how to serialize the ID for the key schema: PrefixSchemaIdSerializer (magic byte 0 and the 4-byte id before the payload) or HeaderSchemaIdSerializer (the schema's GUID after magic byte 1 in the ${SCHEMA_ID_HEADERS.key} header; the payload alone). Package ${ID_PACKAGE}.`,
-      validator: idClass(SERIALIZERS),
-    })
-    .define({
-      ...base,
-      orderInGroup: order++,
-      name: VALUE_SCHEMA_ID_SERIALIZER_CONFIG,
-      type: 'CLASS',
-      defaultValue: `${ID_PACKAGE}PrefixSchemaIdSerializer`,
-      importance: 'MEDIUM',
-      documentation: `Determines how to serialize the ID for the value schema: PrefixSchemaIdSerializer or HeaderSchemaIdSerializer (the ${SCHEMA_ID_HEADERS.value} header).`,
-      validator: idClass(SERIALIZERS),
-    })
-    .define({
-      ...base,
-      orderInGroup: order++,
-      name: KEY_SCHEMA_ID_DESERIALIZER_CONFIG,
-      type: 'CLASS',
-      defaultValue: `${ID_PACKAGE}DualSchemaIdDeserializer`,
-      importance: 'MEDIUM',
-      documentation: `Determines how to deserialize the ID for the key schema: DualSchemaIdDeserializer (the ${SCHEMA_ID_HEADERS.key} header when the record has it, else the payload's prefix) or PrefixSchemaIdDeserializer (the prefix only).`,
-      validator: idClass(DESERIALIZERS),
-    })
-    .define({
-      ...base,
-      orderInGroup: order++,
-      name: VALUE_SCHEMA_ID_DESERIALIZER_CONFIG,
-      type: 'CLASS',
-      defaultValue: `${ID_PACKAGE}DualSchemaIdDeserializer`,
-      importance: 'MEDIUM',
-      documentation: `Determines how to deserialize the ID for the value schema: DualSchemaIdDeserializer (the ${SCHEMA_ID_HEADERS.value} header, else the prefix) or PrefixSchemaIdDeserializer.`,
-      validator: idClass(DESERIALIZERS),
-    })
-    .define({
-      ...base,
-      orderInGroup: order++,
       name: BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG,
       type: 'STRING',
       defaultValue: 'URL',
@@ -368,6 +328,50 @@ function clientTls(parsed: Readonly<Record<string, unknown>>): RegistryClientTls
   return Object.keys(tls).length === 0 ? undefined : tls
 }
 
+/**
+ * The keys that choose where the schema id travels (`SchemaIdSerializer` / `SchemaIdDeserializer`),
+ * for a converter that implements both framings (the AvroConverter).
+ */
+export function defineSchemaIdConfig(def: ConfigDef): ConfigDef {
+  return def
+    .define({
+      group: GROUP,
+      name: KEY_SCHEMA_ID_SERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}PrefixSchemaIdSerializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to serialize the ID for the key schema: PrefixSchemaIdSerializer (magic byte 0 and the 4-byte id before the payload) or HeaderSchemaIdSerializer (the schema's GUID after magic byte 1 in the ${SCHEMA_ID_HEADERS.key} header; the payload alone). Package ${ID_PACKAGE}.`,
+      validator: idClass(SERIALIZERS),
+    })
+    .define({
+      group: GROUP,
+      name: VALUE_SCHEMA_ID_SERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}PrefixSchemaIdSerializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to serialize the ID for the value schema: PrefixSchemaIdSerializer or HeaderSchemaIdSerializer (the ${SCHEMA_ID_HEADERS.value} header).`,
+      validator: idClass(SERIALIZERS),
+    })
+    .define({
+      group: GROUP,
+      name: KEY_SCHEMA_ID_DESERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}DualSchemaIdDeserializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to deserialize the ID for the key schema: DualSchemaIdDeserializer (the ${SCHEMA_ID_HEADERS.key} header when the record has it, else the payload's prefix) or PrefixSchemaIdDeserializer (the prefix only).`,
+      validator: idClass(DESERIALIZERS),
+    })
+    .define({
+      group: GROUP,
+      name: VALUE_SCHEMA_ID_DESERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}DualSchemaIdDeserializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to deserialize the ID for the value schema: DualSchemaIdDeserializer (the ${SCHEMA_ID_HEADERS.value} header, else the prefix) or PrefixSchemaIdDeserializer.`,
+      validator: idClass(DESERIALIZERS),
+    })
+}
+
 export interface SerdeSettings {
   client: SchemaRegistryClientOptions
   autoRegister: boolean
@@ -432,13 +436,15 @@ export function serdeSettings(parsed: Readonly<Record<string, unknown>>): SerdeS
       parsed[VALUE_SUBJECT_NAME_STRATEGY_CONFIG] as string,
       VALUE_SUBJECT_NAME_STRATEGY_CONFIG,
     ),
-    keyIdIn: idClassName(parsed[KEY_SCHEMA_ID_SERIALIZER_CONFIG] as string).startsWith('Header')
+    keyIdIn: idClassName(String(parsed[KEY_SCHEMA_ID_SERIALIZER_CONFIG] ?? '')).startsWith('Header')
       ? 'header'
       : 'prefix',
-    valueIdIn: idClassName(parsed[VALUE_SCHEMA_ID_SERIALIZER_CONFIG] as string).startsWith('Header')
+    valueIdIn: idClassName(String(parsed[VALUE_SCHEMA_ID_SERIALIZER_CONFIG] ?? '')).startsWith('Header')
       ? 'header'
       : 'prefix',
-    keyIdFromHeader: idClassName(parsed[KEY_SCHEMA_ID_DESERIALIZER_CONFIG] as string).startsWith('Dual'),
-    valueIdFromHeader: idClassName(parsed[VALUE_SCHEMA_ID_DESERIALIZER_CONFIG] as string).startsWith('Dual'),
+    keyIdFromHeader: idClassName(String(parsed[KEY_SCHEMA_ID_DESERIALIZER_CONFIG] ?? '')).startsWith('Dual'),
+    valueIdFromHeader: idClassName(String(parsed[VALUE_SCHEMA_ID_DESERIALIZER_CONFIG] ?? '')).startsWith(
+      'Dual',
+    ),
   }
 }

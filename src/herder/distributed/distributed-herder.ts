@@ -266,7 +266,12 @@ export class DistributedHerder implements Herder {
   }
 
   validateConnectorConfig(config: Props): Promise<ConfigInfos> {
-    return validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders)
+    return validateConnectorConfig(
+      config,
+      this.#worker.plugins,
+      this.#worker.configProviders,
+      this.#config.exactlyOnceSource === 'enabled',
+    )
   }
 
   plugins(): PluginDescriptor[] {
@@ -361,7 +366,12 @@ export class DistributedHerder implements Herder {
   }
 
   async #validate(config: Props): Promise<void> {
-    const infos = await validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders)
+    const infos = await validateConnectorConfig(
+      config,
+      this.#worker.plugins,
+      this.#worker.configProviders,
+      this.#config.exactlyOnceSource === 'enabled',
+    )
     if (infos.error_count > 0) throw new ConfigError(undefined, invalidConfigMessage(infos))
   }
 
@@ -525,6 +535,11 @@ export class DistributedHerder implements Herder {
 
   #statusOf(state: 'RESTARTING') {
     return { state, trace: null, workerId: this.#worker.workerId, generation: this.generationId }
+  }
+
+  otherMemberUrls(): string[] {
+    this.#requireLeader()
+    return this.#rebalancer.otherMemberUrls()
   }
 
   /** Where this worker stands, for tests and benchmarks (GET /sluice/cluster). */

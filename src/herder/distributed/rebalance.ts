@@ -90,6 +90,11 @@ export class Rebalancer {
   }
 
   /** The leader's knowledge of who runs what: the URL of the member whose allocation `owns` matches. */
+  /** Every member's advertised URL, as the leader last saw them join (empty on other workers). */
+  otherMemberUrls(): string[] {
+    return [...new Set(this.#memberUrls.values())].filter((url) => url !== this.#url)
+  }
+
   ownerUrl(owns: (a: Allocation) => boolean): string | null | undefined {
     for (const [member, allocation] of this.#fullAssignment) {
       if (owns(allocation)) return this.#memberUrls.get(member) ?? null

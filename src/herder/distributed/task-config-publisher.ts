@@ -6,6 +6,7 @@
  */
 import type { Props } from '../../api/connector.ts'
 import { ConnectError, errorMessage, errorTrace } from '../../api/errors.ts'
+import { connectorTransactionalIds } from '../../runtime/exactly-once.ts'
 import { sameConfigs } from '../task-configs.ts'
 import { type HerderContext, sleep } from './herder-state.ts'
 import { interWorkerRequest } from './inter-worker-client.ts'
@@ -78,13 +79,71 @@ export class TaskConfigPublisher {
     })()
   }
 
-  /** Leader only: writes the connector's task configs to the config topic. */
+  /**
+   * Leader only: writes the connector's task configs to the config topic. Under exactly-once source
+   * support (`preparing` or `enabled`), a source connector's previous generation is fenced first
+   * (decision 0024).
+   */
   async write(name: string, configs: Props[]): Promise<void> {
     const { configs: store, status, logger } = this.#c
     const previous = store.taskCount(name)
+    await this.#fenceZombies(name, previous, configs.length)
     await store.putTaskConfigs(name, configs)
+    if (this.#fences(name)) await store.putTaskCountRecord(name, configs.length)
     for (let task = configs.length; task < previous; task++) status.onTaskDestroyed({ connector: name, task })
     logger.info(`wrote ${configs.length} task configs of ${name}`)
+  }
+
+  /** Whether the connector's generations are fenced: a source connector, with exactly-once at least `preparing`. */
+  #fences(name: string): boolean {
+    const { config, configs: store, worker } = this.#c
+    if (config.exactlyOnceSource === 'disabled') return false
+    const className = store.connectorConfig(name)?.['connector.class']
+    try {
+      return className !== undefined && worker.connectorType(className) === 'source'
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * Zombie fencing (KIP-618, Kafka Connect's `DistributedHerder.fenceZombieSourceTasks`): before a new
+   * generation of a source connector's task configs is written, every transactional id the previous
+   * generation may hold — as many as the larger of its last task-count record and the task configs
+   * now committed — is fenced, so a task of that generation still running anywhere (a worker cut off
+   * from the group, a frozen process) can no longer commit. The task-count record written after the
+   * new configs tells the next fencing how far to go. A failure is reported in the status of the
+   * connector's tasks and fails the write, which is retried with the next reconfiguration.
+   */
+  async #fenceZombies(name: string, committed: number, next: number): Promise<void> {
+    if (!this.#fences(name)) return
+    const { config, configs: store, worker, status, logger, state } = this.#c
+    const count = Math.max(store.taskCountRecord(name) ?? 0, committed)
+    if (count === 0) return
+    const ids = connectorTransactionalIds(config.groupId, name, count)
+    try {
+      if (!worker.log.fenceProducers) throw new ConnectError('CONFIG', 'this log cannot fence producers')
+      await worker.log.fenceProducers(ids)
+      logger.info(`fenced ${count} transactional ids of ${name}'s previous task generation`)
+    } catch (error) {
+      const failure = new ConnectError(
+        'CONNECT',
+        `Failed to fence out zombie tasks of connector ${name} (transactional ids ${ids[0]}…${ids[ids.length - 1]}): ${errorMessage(error)} — check that the brokers support transactions and that the worker may Write/Describe these TransactionalIds`,
+        { cause: error },
+      )
+      for (let task = 0; task < Math.max(next, 1); task++) {
+        status.onTaskStatus(
+          { connector: name, task },
+          {
+            state: 'FAILED',
+            trace: errorTrace(failure),
+            workerId: worker.workerId,
+            generation: state.generationId,
+          },
+        )
+      }
+      throw failure
+    }
   }
 
   async #postToLeader(name: string, configs: Props[]): Promise<void> {

@@ -158,7 +158,11 @@ export class EmbeddedLog implements Log {
     this.coordinator.topicsChanged()
   }
 
-  async endOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+  /** Every append commits at once here: the end is also the last stable offset. */
+  async endOffsets(
+    partitions: readonly TopicPartition[],
+    _readCommitted?: boolean,
+  ): Promise<Map<string, number>> {
     this.#ensureOpen()
     return new Map(partitions.map((tp) => [tpKey(tp), this.#partitionOf(tp).next[tp.partition]]))
   }

@@ -124,6 +124,9 @@ export function toConnectError(error: unknown, context: ErrorContext): ConnectEr
     } else if (id === 'INVALID_SESSION_TIMEOUT') {
       hint =
         " — the broker accepts session timeouts between its group.min.session.timeout.ms and group.max.session.timeout.ms; change consumer.session.timeout.ms (or the connector's consumer.override.session.timeout.ms)"
+    } else if (id === 'PRODUCER_FENCED' || id === 'INVALID_PRODUCER_EPOCH') {
+      hint =
+        ' — another producer with the same transactional.id started (a newer instance of this task after a rebalance, or zombie fencing by the leader): this one may not write any more'
     } else if (id === 'NON_EMPTY_GROUP') {
       code = 'CONFLICT'
       hint = ' — stop the group members (e.g. the connector) first'

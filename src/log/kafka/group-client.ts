@@ -5,6 +5,7 @@
  */
 import { Admin, type BaseOptions, ConnectionPool } from '@platformatic/kafka'
 import { GroupMembership, type GroupMembershipOptions } from './group-membership.ts'
+import './pool-close-sweep.ts'
 
 export interface KafkaGroupClientOptions extends Omit<GroupMembershipOptions, 'pool' | 'metadata'> {
   bootstrapServers: readonly string[]

@@ -73,7 +73,12 @@ export class KafkaConsumer implements LogConsumer {
   constructor(deps: KafkaConsumerDeps, options: ConsumerOptions, settings: KafkaConsumerSettings = {}) {
     this.#client = deps.client
     this.#deps = deps
-    const isolationLevel = settings.isolationLevel ?? 0
+    const isolationLevel =
+      options.isolationLevel === undefined
+        ? (settings.isolationLevel ?? 0)
+        : options.isolationLevel === 'read_committed'
+          ? 1
+          : 0
     this.#membership = new GroupMembership({
       groupId: options.groupId,
       protocolType: CONSUMER_PROTOCOL_TYPE,

@@ -9,6 +9,7 @@ import {
   ConfigResourceTypes,
   ConnectionPool,
   Consumer,
+  FetchIsolationLevels,
   ListOffsetTimestamps,
   Producer,
 } from '@platformatic/kafka'
@@ -26,8 +27,10 @@ import {
   tpKey,
 } from '../log.ts'
 import { hasProtocolError, toConnectError } from './errors.ts'
+import './pool-close-sweep.ts'
 import { KafkaConsumer, type KafkaConsumerSettings } from './kafka-consumer.ts'
 import { KafkaProducer, type KafkaProducerSettings } from './kafka-producer.ts'
+import { KafkaTransactionalProducer } from './kafka-transactional-producer.ts'
 
 export interface KafkaLogOptions {
   /** `host:port` of one or more brokers. */
@@ -191,8 +194,8 @@ class KafkaLog implements Log {
     })
   }
 
-  endOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
-    return this.#listOffsets(partitions, ListOffsetTimestamps.LATEST, 'reading end offsets')
+  endOffsets(partitions: readonly TopicPartition[], readCommitted = false): Promise<Map<string, number>> {
+    return this.#listOffsets(partitions, ListOffsetTimestamps.LATEST, 'reading end offsets', readCommitted)
   }
 
   beginningOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
@@ -203,6 +206,7 @@ class KafkaLog implements Log {
     partitions: readonly TopicPartition[],
     timestamp: bigint,
     operation: string,
+    readCommitted = false,
   ): Promise<Map<string, number>> {
     const result = new Map<string, number>()
     if (partitions.length === 0) return result
@@ -210,6 +214,9 @@ class KafkaLog implements Log {
     for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition])
     const listed = await this.#run(operation, () =>
       this.#admin.listOffsets({
+        isolationLevel: readCommitted
+          ? FetchIsolationLevels.READ_COMMITTED
+          : FetchIsolationLevels.READ_UNCOMMITTED,
         topics: [...byTopic].map(([name, list]) => ({
           name,
           partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp })),
@@ -289,6 +296,45 @@ class KafkaLog implements Log {
     if (options.maxInFlight !== undefined) settings.maxInFlight = options.maxInFlight
     const producer = new KafkaProducer(client, this.#options.bootstrapServers, settings)
     return this.#track(producer)
+  }
+
+  createTransactionalProducer(
+    options: ProducerOptions & { transactionalId: string },
+  ): KafkaTransactionalProducer {
+    const client = new Producer({
+      ...this.#baseOptions(`${options.clientId}-producer`),
+      idempotent: true,
+      acks: -1,
+      transactionalId: options.transactionalId,
+      // InitProducerId as a new producer (-1/-1, KIP-360): the client's default 0/0 names an existing
+      // producer, which the coordinator answers with PRODUCER_FENCED once the id has another epoch.
+      producerId: -1n,
+      producerEpoch: -1,
+    })
+    const settings = { ...this.#options.producer }
+    if (options.compression) settings.compression = options.compression
+    return this.#track(
+      new KafkaTransactionalProducer(
+        client,
+        options.transactionalId,
+        this.#options.bootstrapServers,
+        settings,
+      ),
+    )
+  }
+
+  async fenceProducers(transactionalIds: readonly string[]): Promise<void> {
+    // What Admin.fenceProducers sends: InitProducerId for each id, which bumps its epoch.
+    await Promise.all(
+      transactionalIds.map(async (transactionalId) => {
+        const producer = this.createTransactionalProducer({ clientId: 'connect-fencing', transactionalId })
+        try {
+          await producer.init()
+        } finally {
+          await producer.close().catch(() => {})
+        }
+      }),
+    )
   }
 
   createConsumer(options: ConsumerOptions): LogConsumer {

@@ -30,6 +30,11 @@ export interface KafkaProducerSettings {
    * @default 900 KiB
    */
   maxRequestBytes?: number
+  /**
+   * Hands each produce request to the client; a transactional producer sends through its open
+   * transaction. @default the client's own `send`
+   */
+  send?: (options: Parameters<Producer['send']>[0]) => ReturnType<Producer['send']>
 }
 
 interface Call {
@@ -76,6 +81,7 @@ export class KafkaProducer implements LogProducer {
   readonly #maxInFlight: number
   readonly #maxRequestBytes: number
   readonly #compression: CompressionType
+  readonly #send: NonNullable<KafkaProducerSettings['send']>
   readonly #queue: Segment[] = []
   /** Offset into the first queued segment's records already taken by a request. */
   #queueHeadOffset = 0
@@ -93,6 +99,7 @@ export class KafkaProducer implements LogProducer {
     this.#maxInFlight = settings.maxInFlight ?? 5
     this.#maxRequestBytes = settings.maxRequestBytes ?? 900 * 1024
     this.#compression = settings.compression ?? 'none'
+    this.#send = settings.send ?? ((options) => this.#client.send(options))
   }
 
   send(records: readonly ProduceRecord[]): Promise<RecordMetadata[]> {
@@ -248,7 +255,7 @@ export class KafkaProducer implements LogProducer {
     // one before it, since the client's retries could reorder two outstanding sends.
     const chunks = splitForTimestampDeltas(messages)
     const sendChunk = (chunk: OutgoingMessage[]) =>
-      this.#client.send({
+      this.#send({
         // The client's types want non-null header values; null values are written as Kafka nulls.
         messages: chunk as Parameters<Producer['send']>[0]['messages'],
         acks: ProduceAcks.ALL,

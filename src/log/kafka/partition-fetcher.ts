@@ -77,6 +77,7 @@ type FetchResponse = fetchV17.FetchResponse
 const NO_HEADERS: readonly LogHeader[] = Object.freeze([])
 const LOG_APPEND_TIME = 0x08
 const IS_CONTROL = 0x20
+const IS_TRANSACTIONAL = 0x10
 
 export class PartitionFetcher {
   readonly #o: FetcherOptions
@@ -320,10 +321,11 @@ export class PartitionFetcher {
           state.buffer = state.buffer.slice(state.bufferIndex)
           state.bufferIndex = 0
         }
+        const aborted = this.#o.isolationLevel === 1 ? new AbortedTransactions(p.abortedTransactions) : null
         for (const batch of p.records) {
           const last = Number(batch.firstOffset) + batch.lastOffsetDelta
           if (last < state.fetchOffset) continue
-          if ((batch.attributes & IS_CONTROL) === 0) {
+          if (aborted?.skips(batch) !== true && (batch.attributes & IS_CONTROL) === 0) {
             const logAppend = (batch.attributes & LOG_APPEND_TIME) !== 0
             const first = Number(batch.firstOffset)
             const firstTimestamp = Number(batch.firstTimestamp)
@@ -404,6 +406,44 @@ export class PartitionFetcher {
     }
     // Leadership moved or the topic is being recreated: refresh metadata and fetch again.
     this.#o.client.clearMetadata()
+  }
+}
+
+/**
+ * Read committed: which batches of one partition's fetch response belong to aborted transactions
+ * (Java's `CompletedFetch`). The broker lists, per partition, the aborted transactions overlapping
+ * the fetched range (producer id, first offset); a producer's batches from that first offset up to
+ * its ABORT control marker are skipped. The client already drops some of them, but only when the
+ * marker is in the same response; a response cut by `maxBytes` before the marker would let the
+ * rest through, so the filter is applied here in full.
+ */
+class AbortedTransactions {
+  readonly #pending: { producerId: bigint; firstOffset: bigint }[]
+  readonly #open = new Set<bigint>()
+
+  constructor(list: readonly { producerId: bigint; firstOffset: bigint }[] | null | undefined) {
+    this.#pending = [...(list ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1))
+  }
+
+  /** True when the batch must not be delivered (control batches are never delivered anyway). */
+  skips(batch: {
+    attributes: number
+    producerId: bigint
+    firstOffset: bigint
+    lastOffsetDelta: number
+    records: { key: Buffer | null }[]
+  }): boolean {
+    const last = batch.firstOffset + BigInt(batch.lastOffsetDelta)
+    while (this.#pending.length > 0 && this.#pending[0].firstOffset <= last) {
+      this.#open.add(this.#pending.shift()!.producerId)
+    }
+    if ((batch.attributes & IS_CONTROL) !== 0) {
+      // Control record key: version (int16), type (int16; 0 = ABORT, 1 = COMMIT).
+      const key = batch.records[0]?.key
+      if (key && key.length >= 4 && key.readInt16BE(2) === 0) this.#open.delete(batch.producerId)
+      return true
+    }
+    return (batch.attributes & IS_TRANSACTIONAL) !== 0 && this.#open.has(batch.producerId)
   }
 }
 

@@ -28,6 +28,11 @@ export interface KafkaBasedLogOptions {
   logger: Logger
   /** How long one poll waits. @default 200 */
   pollMs?: number
+  /**
+   * Reads only committed transactions, to the last stable offset (the offsets topic, where
+   * exactly-once source tasks write offsets in the transactions of their records). @default false
+   */
+  readCommitted?: boolean
 }
 
 export class KafkaBasedLog {
@@ -59,6 +64,7 @@ export class KafkaBasedLog {
       clientId: `${clientId}-reader`,
       autoOffsetReset: 'earliest',
       maxPollRecords: 2000,
+      ...(this.#o.readCommitted ? { isolationLevel: 'read_committed' as const } : {}),
     })
     await this.#consumer.assign(this.#partitions)
     const begin = await log.beginningOffsets(this.#partitions)
@@ -118,7 +124,7 @@ export class KafkaBasedLog {
     let targets: Map<string, number>
     for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
       try {
-        targets = await this.#o.log.endOffsets(this.#partitions)
+        targets = await this.#o.log.endOffsets(this.#partitions, this.#o.readCommitted === true)
         break
       } catch (error) {
         if (!isRetriable(error) || this.#stopped || Date.now() + delay > deadline) throw error

@@ -8,6 +8,7 @@
  *   commit-<name>             {"tasks":N}
  *   session-key               {"key":"<base64>","algorithm":"HmacSHA256","creation-timestamp":ms}
  *   restart-connector-<name>  {"include-tasks":bool,"only-failed":bool}
+ *   tasks-fencing-<name>      {"task-count":N}                            KIP-618: the generation fenced
  *
  * Keys are UTF-8 strings, values the schemaless JSON of Kafka Connect's internal JsonConverter
  * (fields in schema order). Every worker tails the topic; the snapshot's `offset` is the offset after
@@ -65,6 +66,8 @@ export class KafkaConfigStore implements ConfigSnapshot {
   readonly #tasks = new Map<string, Props[]>()
   readonly #deferred = new Map<string, Map<number, Props>>()
   readonly #inconsistent = new Set<string>()
+  /** The last `tasks-fencing-<name>` record of each connector: how many task ids its last fencing covered. */
+  readonly #taskCountRecords = new Map<string, number>()
   #sessionKey: SessionKey | undefined
   #offset = 0
 
@@ -75,6 +78,7 @@ export class KafkaConfigStore implements ConfigSnapshot {
       topic,
       clientId: `${clientId}-configs`,
       logger,
+      readCommitted: true,
       onRecord: (record) => this.#apply(record),
     })
   }
@@ -127,6 +131,22 @@ export class KafkaConfigStore implements ConfigSnapshot {
 
   inconsistent(name: string): boolean {
     return this.#inconsistent.has(name)
+  }
+
+  /** The task count of the connector's last `tasks-fencing-<name>` record (KIP-618), if any. */
+  taskCountRecord(name: string): number | undefined {
+    return this.#taskCountRecords.get(name)
+  }
+
+  /**
+   * Writes `tasks-fencing-<name>` (Kafka Connect's task-count record) once the producers of the
+   * previous generation are fenced: the next fencing of this connector covers `count` task ids.
+   */
+  async putTaskCountRecord(name: string, count: number): Promise<void> {
+    await this.#log.send([
+      { key: utf8.encode(`tasks-fencing-${name}`), value: json({ 'task-count': count }) },
+    ])
+    this.#taskCountRecords.set(name, count)
   }
 
   // ── writes ──────────────────────────────────────────────────────────────────────────────────
@@ -275,8 +295,13 @@ export class KafkaConfigStore implements ConfigSnapshot {
         includeTasks: value['include-tasks'] === true,
         onlyFailed: value['only-failed'] === true,
       })
+    } else if (key.startsWith('tasks-fencing-')) {
+      const name = key.slice('tasks-fencing-'.length)
+      const count = value === null ? Number.NaN : Number(value['task-count'])
+      if (Number.isInteger(count) && count >= 0) this.#taskCountRecords.set(name, count)
+      else if (value === null) this.#taskCountRecords.delete(name)
     }
-    // Other records (tasks-fencing-, logger-cluster-, …) are not used by Sluice.
+    // Other records (logger-cluster-, …) are not used by Sluice.
   }
 }
 

@@ -7,7 +7,7 @@
  */
 
 import type { Logger } from '../../common/logger.ts'
-import type { Log } from '../../log/log.ts'
+import type { Log, ProduceRecord } from '../../log/log.ts'
 import { canonicalOffsetKey, type OffsetStore, parseOffsetKey } from '../offset-store.ts'
 import { KafkaBasedLog, utf8 } from './kafka-based-log.ts'
 
@@ -22,6 +22,7 @@ export class KafkaOffsetStore implements OffsetStore {
       topic,
       clientId: `${clientId}-offsets`,
       logger,
+      readCommitted: true,
       onRecord: (record) => {
         const key = utf8.decode(record.key)
         if (key === null) return
@@ -68,6 +69,18 @@ export class KafkaOffsetStore implements OffsetStore {
         value: value === null ? null : utf8.encode(value),
       })),
     )
+    for (const [key, value] of entries) this.#apply(key, value)
+  }
+
+  transactionRecords(entries: ReadonlyMap<string, string | null>): ProduceRecord[] {
+    return [...entries].map(([key, value]) => ({
+      topic: this.#log.topic,
+      key: utf8.encode(key),
+      value: value === null ? null : utf8.encode(value),
+    }))
+  }
+
+  applyCommitted(entries: ReadonlyMap<string, string | null>): void {
     for (const [key, value] of entries) this.#apply(key, value)
   }
 

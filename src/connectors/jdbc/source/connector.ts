@@ -1,5 +1,10 @@
 import type { ConfigDef, ConfigValue } from '../../../api/config-def.ts'
-import { type Props, SourceConnector, type TaskClass } from '../../../api/connector.ts'
+import {
+  type ExactlyOnceSupport,
+  type Props,
+  SourceConnector,
+  type TaskClass,
+} from '../../../api/connector.ts'
 import { ConfigError, ConnectError, errorMessage, RetriableError } from '../../../api/errors.ts'
 import type { OffsetMap } from '../../../api/records.ts'
 import type { DbConnection } from '../common/connection.ts'
@@ -38,6 +43,14 @@ export class JdbcSourceConnector extends SourceConnector {
 
   config(): ConfigDef {
     return jdbcSourceConfigDef
+  }
+
+  /**
+   * Exactly-once in the incrementing and timestamp modes, whose offsets say where to resume; `bulk`
+   * reads every table in full at each poll, so its records repeat by design.
+   */
+  override exactlyOnceSupport(props: Props): ExactlyOnceSupport {
+    return (props.mode ?? '').trim() === 'bulk' ? 'UNSUPPORTED' : 'SUPPORTED'
   }
 
   async start(props: Props): Promise<void> {

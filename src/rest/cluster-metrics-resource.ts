@@ -1,0 +1,122 @@
+/**
+ * Sluice's own `GET /sluice/metrics`: every task's record counters and every plugin metric group
+ * (a CDC connector's snapshot progress) of the whole cluster, as JSON, for the web console. Kafka
+ * Connect has no such endpoint: each worker exports only what it runs (`GET /metrics`, JMX), and a
+ * worker does not know the others' URLs — only the leader does, from the members' join metadata.
+ * So, as Connect forwards writes to the leader, a worker forwards this request to the leader
+ * (`RequestTargetError`, rest/forwarding.ts), which answers with its own figures and those of each
+ * other member, read from their `GET /sluice/internal/metrics` (this worker's figures only).
+ *
+ * Both sit behind the same basic auth as the rest of the API (they show what `GET /metrics` shows);
+ * the leader calls the members with the caller's `Authorization` header, which they check again, and
+ * over https as a TLS client with the listener's settings. A member that does not answer within 5 s
+ * is listed under `unreachable` and its tasks are missing: the console shows "—" for them.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { errorMessage } from '../api/errors.ts'
+import { type PluginMetricValue, pluginMetricsGroups } from '../api/plugin-metrics.ts'
+import { type InterWorkerTls, interWorkerRequest } from '../herder/distributed/inter-worker-client.ts'
+import type { Herder } from '../herder/herder.ts'
+
+/** One task's record counters (Kafka Connect's `source-task-metrics` / `sink-task-metrics` totals). */
+export interface TaskCounters {
+  connector: string
+  task: number
+  type: 'source' | 'sink'
+  sourceRecordPollTotal: number
+  sourceRecordWriteTotal: number
+  sinkRecordReadTotal: number
+  sinkRecordSendTotal: number
+}
+
+/** A plugin's metric group with its attributes now (maps as objects). */
+export interface PluginMetricsView {
+  domain: string
+  properties: Record<string, string>
+  attributes: Record<string, number | boolean | string | Record<string, number>>
+}
+
+export interface WorkerMetricsView {
+  tasks: TaskCounters[]
+  groups: PluginMetricsView[]
+}
+
+export interface ClusterMetricsView extends WorkerMetricsView {
+  /** Members that did not answer: their tasks are missing from `tasks`. */
+  unreachable: { url: string; message: string }[]
+}
+
+const MEMBER_TIMEOUT_MS = 5_000
+
+function workerMetrics(herder: Herder): WorkerMetricsView {
+  const tasks = herder.workerMetrics().tasks.map(
+    ({ id, metrics }): TaskCounters => ({
+      connector: id.connector,
+      task: id.task,
+      type: metrics.type,
+      sourceRecordPollTotal: metrics.sourceRecordPollTotal,
+      sourceRecordWriteTotal: metrics.sourceRecordWriteTotal,
+      sinkRecordReadTotal: metrics.sinkRecordReadTotal,
+      sinkRecordSendTotal: metrics.sinkRecordSendTotal,
+    }),
+  )
+  const groups: PluginMetricsView[] = []
+  for (const group of pluginMetricsGroups()) {
+    let attributes: Readonly<Record<string, PluginMetricValue>>
+    try {
+      attributes = group.read()
+    } catch {
+      continue
+    }
+    groups.push({
+      domain: group.domain,
+      properties: { ...group.properties },
+      attributes: Object.fromEntries(
+        Object.entries(attributes).map(([k, v]) => [k, v instanceof Map ? Object.fromEntries(v) : v]),
+      ) as PluginMetricsView['attributes'],
+    })
+  }
+  return { tasks, groups }
+}
+
+async function memberMetrics(
+  url: string,
+  request: FastifyRequest,
+  tls: InterWorkerTls | undefined,
+): Promise<WorkerMetricsView> {
+  const authorization = request.headers.authorization
+  const response = await interWorkerRequest(`${url.replace(/\/$/, '')}/sluice/internal/metrics`, {
+    method: 'GET',
+    headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
+    timeoutMs: MEMBER_TIMEOUT_MS,
+    tls,
+  })
+  if (response.status !== 200)
+    throw new Error(`it answered ${response.status}: ${response.body.slice(0, 200)}`)
+  return JSON.parse(response.body) as WorkerMetricsView
+}
+
+export function registerClusterMetricsRoutes(
+  app: FastifyInstance,
+  herder: Herder,
+  tls: InterWorkerTls | undefined,
+): void {
+  app.get('/sluice/internal/metrics', async () => workerMetrics(herder))
+
+  app.get('/sluice/metrics', async (request): Promise<ClusterMetricsView> => {
+    // On a member that is not the leader this throws, and the request is forwarded to the leader.
+    const others = herder.otherMemberUrls?.() ?? []
+    const own = workerMetrics(herder)
+    const out: ClusterMetricsView = { ...own, unreachable: [] }
+    const answers = await Promise.allSettled(others.map((url) => memberMetrics(url, request, tls)))
+    answers.forEach((answer, i) => {
+      if (answer.status === 'fulfilled') {
+        out.tasks.push(...answer.value.tasks)
+        out.groups.push(...answer.value.groups)
+      } else {
+        out.unreachable.push({ url: others[i]!, message: errorMessage(answer.reason) })
+      }
+    })
+    return out
+  })
+}

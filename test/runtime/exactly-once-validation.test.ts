@@ -1,0 +1,105 @@
+/**
+ * KIP-618's preflight checks at validation (Kafka Connect's `validateSourceConnectorConfig`): the
+ * exactly-once keys are declared in Connect's groups, `exactly.once.support=required` needs a worker
+ * with exactly-once enabled and a connector that declares support, and `transaction.boundary=connector`
+ * needs a connector that defines its own transactions. Each error names its key.
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { WorkerConfig } from '../../src/config/worker-config.ts'
+import { sinkConsumerSettings } from '../../src/log/log.ts'
+import { builtInPlugins } from '../../src/plugins/built-ins.ts'
+import { ConfigProviders } from '../../src/runtime/config-transformer.ts'
+import { type ConfigInfos, validateConnectorConfig } from '../../src/runtime/config-validation.ts'
+
+const plugins = builtInPlugins()
+
+function errorsOf(infos: ConfigInfos): Record<string, string[]> {
+  return Object.fromEntries(
+    infos.configs.filter((c) => c.value.errors.length > 0).map((c) => [c.value.name, c.value.errors]),
+  )
+}
+
+const fileSource = { name: 'f', 'connector.class': 'FileStreamSource', file: '/tmp/in.txt', topic: 't' }
+
+describe('exactly-once source validation', () => {
+  test('the keys are in the groups Kafka Connect shows, with its defaults', async () => {
+    const infos = await validateConnectorConfig(fileSource, plugins)
+    assert.deepEqual(infos.groups.slice(-2), ['Exactly Once Support', 'offsets.topic'])
+    const byName = new Map(infos.configs.map((c) => [c.definition?.name, c.definition]))
+    assert.equal(byName.get('exactly.once.support')?.default_value, 'requested')
+    assert.equal(byName.get('transaction.boundary')?.default_value, 'poll')
+    assert.equal(byName.get('transaction.boundary.interval.ms')?.default_value, null)
+    assert.equal(byName.get('offsets.storage.topic')?.group, 'offsets.topic')
+    assert.equal(infos.error_count, 0)
+  })
+
+  test('required on a worker without exactly-once support names the key and the worker setting', async () => {
+    const infos = await validateConnectorConfig(
+      { ...fileSource, 'exactly.once.support': 'required' },
+      plugins,
+    )
+    assert.match(errorsOf(infos)['exactly.once.support']?.[0] ?? '', /exactly.once.source.support=enabled/)
+  })
+
+  test('required on a connector that cannot (a file source on stdin) is refused; one that can passes', async () => {
+    const stdin = {
+      name: 's',
+      'connector.class': 'FileStreamSource',
+      topic: 't',
+      'exactly.once.support': 'required',
+    }
+    const refused = await validateConnectorConfig(stdin, plugins, ConfigProviders.none(), true)
+    assert.equal(refused.error_count, 1)
+    assert.match(errorsOf(refused)['exactly.once.support']?.[0] ?? '', /does not support exactly-once/)
+    const accepted = await validateConnectorConfig(
+      { ...fileSource, 'exactly.once.support': 'required' },
+      plugins,
+      ConfigProviders.none(),
+      true,
+    )
+    assert.equal(accepted.error_count, 0)
+  })
+
+  test('transaction.boundary=connector on a connector that cannot define transactions names the key', async () => {
+    const infos = await validateConnectorConfig(
+      { ...fileSource, 'transaction.boundary': 'connector' },
+      plugins,
+      ConfigProviders.none(),
+      true,
+    )
+    assert.deepEqual(Object.keys(errorsOf(infos)), ['transaction.boundary'])
+  })
+
+  test('bad values of the keys are refused by their validators', async () => {
+    const infos = await validateConnectorConfig(
+      { ...fileSource, 'exactly.once.support': 'always', 'transaction.boundary': 'commit' },
+      plugins,
+    )
+    assert.deepEqual(Object.keys(errorsOf(infos)).sort(), ['exactly.once.support', 'transaction.boundary'])
+  })
+
+  test('a standalone worker refuses exactly.once.source.support=enabled at startup, naming the key', () => {
+    assert.throws(
+      () => new WorkerConfig({ 'exactly.once.source.support': 'enabled' }),
+      (error: Error & { key?: string }) =>
+        error.key === 'exactly.once.source.support' && /distributed/.test(error.message),
+    )
+    assert.doesNotThrow(() => new WorkerConfig({ 'exactly.once.source.support': 'disabled' }))
+  })
+
+  test('a sink consumer takes isolation.level from consumer.override.*, and refuses other values naming the key', () => {
+    assert.equal(
+      sinkConsumerSettings({}, { 'consumer.override.isolation.level': 'read_committed' }).isolationLevel,
+      'read_committed',
+    )
+    assert.equal(
+      sinkConsumerSettings({ 'consumer.isolation.level': 'read_committed' }, {}).isolationLevel,
+      'read_committed',
+    )
+    assert.throws(
+      () => sinkConsumerSettings({}, { 'consumer.override.isolation.level': 'committed' }),
+      (error: Error & { key?: string }) => error.key === 'consumer.override.isolation.level',
+    )
+  })
+})
