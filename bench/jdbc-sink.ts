@@ -4,6 +4,8 @@
  *
  *   sluice-pg-copy     Sluice, PostgreSQL, COPY into a temporary table + INSERT … SELECT … ON CONFLICT (default)
  *   sluice-pg-values   Sluice, PostgreSQL, multi-row INSERT … VALUES … ON CONFLICT
+ *   sluice-pg-avro     Sluice, PostgreSQL, COPY, the same records in Avro (Confluent's AvroConverter wire
+ *                      format; schemas in the registry at SLUICE_BENCH_REGISTRY, else SLUICE_TEST_APICURIO)
  *   sluice-mariadb     Sluice, MariaDB, multi-row INSERT … ON DUPLICATE KEY UPDATE
  *   debezium-pg        Debezium's JDBC sink (Maven Central) on Apache Kafka Connect 4.3.1, PostgreSQL
  *   debezium-mariadb   the same into MariaDB
@@ -24,6 +26,8 @@ import { parseArgs } from 'node:util'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { ensureKafka } from '../scripts/kafka.ts'
+import { AvroConverter } from '../src/converters/avro-converter.ts'
+import { JsonConverter } from '../src/converters/json-converter.ts'
 import { startConnectStandalone } from './jvm/connect.ts'
 import { DEBEZIUM_VERSION, resolveDebeziumJdbc } from './jvm/debezium-jdbc.ts'
 import { betPayload, KEY_SCHEMA, VALUE_SCHEMA } from './lib/bet-records.ts'
@@ -39,6 +43,7 @@ import { measureDrain, type WorkerProcess } from './lib/worker-process.ts'
 const CASES = [
   'sluice-pg-copy',
   'sluice-pg-values',
+  'sluice-pg-avro',
   'sluice-mariadb',
   'debezium-pg',
   'debezium-mariadb',
@@ -47,6 +52,10 @@ type CaseName = (typeof CASES)[number]
 
 const PG = new URL(process.env.SLUICE_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:15432/postgres')
 const MARIADB = new URL(process.env.SLUICE_BENCH_MARIADB ?? 'mysql://root@127.0.0.1:3306')
+const REGISTRY =
+  process.env.SLUICE_BENCH_REGISTRY ??
+  process.env.SLUICE_TEST_APICURIO ??
+  'http://127.0.0.1:8080/apis/ccompat/v7'
 
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`)
@@ -55,13 +64,37 @@ function log(message: string): void {
 const keyHead = `{"schema":${JSON.stringify(KEY_SCHEMA)},"payload":{"id":`
 const valueHead = `{"schema":${JSON.stringify(VALUE_SCHEMA)},"payload":`
 
-async function produce(bootstrap: string, topic: string, records: number): Promise<void> {
-  const ms = await produceRecords(bootstrap, 'bench-jdbc-producer', records, (id) => ({
-    topic,
-    partition: 0,
-    key: Buffer.from(`${keyHead}${id}}}`),
-    value: Buffer.from(`${valueHead}${JSON.stringify(betPayload(id))}}`),
-  }))
+/**
+ * The records in Avro: each JSON record read with JsonConverter and written with the AvroConverter
+ * (schemas registered under `<topic>-key` / `<topic>-value`), so both topics hold the same data.
+ */
+async function avroRecords(
+  topic: string,
+): Promise<(key: Buffer, value: Buffer) => Promise<[Buffer, Buffer]>> {
+  const json = { key: new JsonConverter(), value: new JsonConverter() }
+  json.key.configure({}, true)
+  json.value.configure({}, false)
+  const avro = { key: new AvroConverter(), value: new AvroConverter() }
+  avro.key.configure({ 'schema.registry.url': REGISTRY }, true)
+  avro.value.configure({ 'schema.registry.url': REGISTRY }, false)
+  return async (key, value) => {
+    const k = json.key.toConnectData(topic, key)
+    const v = json.value.toConnectData(topic, value)
+    return [
+      Buffer.from((await avro.key.fromConnectData(topic, k.schema, k.value))!),
+      Buffer.from((await avro.value.fromConnectData(topic, v.schema, v.value))!),
+    ]
+  }
+}
+
+async function produce(bootstrap: string, topic: string, records: number, avro = false): Promise<void> {
+  const toAvro = avro ? await avroRecords(topic) : undefined
+  const ms = await produceRecords(bootstrap, 'bench-jdbc-producer', records, async (id) => {
+    let key: Buffer = Buffer.from(`${keyHead}${id}}}`)
+    let value: Buffer = Buffer.from(`${valueHead}${JSON.stringify(betPayload(id))}}`)
+    if (toAvro) [key, value] = await toAvro(key, value)
+    return { topic, partition: 0, key, value }
+  })
   log(`produced ${records} records to ${topic} in ${round(ms / 1000, 1)} s`)
 }
 
@@ -137,6 +170,8 @@ async function runCase(
   options: {
     bootstrap: string
     topic: string
+    /** The same records in Avro, for the avro case. */
+    avroTopic: string
     records: number
     dir: string
     timeoutMs: number
@@ -166,7 +201,15 @@ async function runCase(
       name: connectorName,
       'connector.class': 'io.confluent.connect.jdbc.JdbcSinkConnector',
       'tasks.max': 1,
-      topics: options.topic,
+      topics: name === 'sluice-pg-avro' ? options.avroTopic : options.topic,
+      ...(name === 'sluice-pg-avro'
+        ? {
+            'key.converter': 'io.confluent.connect.avro.AvroConverter',
+            'key.converter.schema.registry.url': REGISTRY,
+            'value.converter': 'io.confluent.connect.avro.AvroConverter',
+            'value.converter.schema.registry.url': REGISTRY,
+          }
+        : {}),
       'connection.url': db.jdbcUrl,
       'connection.user': kind === 'pg' ? PG.username || 'postgres' : MARIADB.username || 'root',
       'insert.mode': 'upsert',
@@ -258,16 +301,20 @@ async function main(): Promise<void> {
   const topic = `bench-jdbc-${Date.now().toString(36)}`
   const dir = join(import.meta.dirname, 'out', topic)
   mkdirSync(dir, { recursive: true })
-  await createTopics(bootstrap, [topic], 1)
+  const avroTopic = `${topic}-avro`
+  const withAvro = cases.includes('sluice-pg-avro')
+  await createTopics(bootstrap, withAvro ? [topic, avroTopic] : [topic], 1)
   const results: CaseResult[] = []
   try {
     await produce(bootstrap, topic, records)
+    if (withAvro) await produce(bootstrap, avroTopic, records, true)
     for (const name of cases) {
       log(`case ${name} (load average ${loadavg()[0]!.toFixed(2)})`)
       results.push(
         await runCase(name, {
           bootstrap,
           topic,
+          avroTopic,
           records,
           dir,
           timeoutMs: Number(values['timeout-ms']),
@@ -276,7 +323,7 @@ async function main(): Promise<void> {
       )
     }
   } finally {
-    await deleteTopics(bootstrap, [topic])
+    await deleteTopics(bootstrap, withAvro ? [topic, avroTopic] : [topic])
     if (!values.keep) rmSync(dir, { recursive: true, force: true })
   }
   const report = {

@@ -7,6 +7,11 @@
  * answers from its caches synchronously and returns a promise only when it must ask the registry
  * (an id it has not seen). The runtime awaits only what is a promise, so converters that never do
  * I/O cost nothing extra; callers use `isPromise` to tell.
+ *
+ * `headers`: the record's headers as bytes (`RecordHeaders`, Java's semantics), which a converter
+ * may read and add to. A runtime that does not hand them over passes the record's Connect
+ * `Headers` (source side) or nothing (sink side); converters that need the bytes check for
+ * `RecordHeaders` and say so when they are missing.
  */
 
 import type { ConfigDef } from './config-def.ts'
@@ -14,6 +19,7 @@ import type { MaybePromise } from './connector.ts'
 import type { Schema } from './data/schema.ts'
 import type { SchemaAndValue } from './data/schema-and-value.ts'
 import type { Headers } from './headers.ts'
+import type { RecordHeaders } from './record-headers.ts'
 
 /** True when a conversion result is a promise to await. */
 export function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
@@ -27,9 +33,13 @@ export interface Converter {
     topic: string,
     schema: Schema | null,
     value: unknown,
-    headers?: Headers,
+    headers?: RecordHeaders | Headers,
   ): MaybePromise<Uint8Array | null>
-  toConnectData(topic: string, value: Uint8Array | null, headers?: Headers): MaybePromise<SchemaAndValue>
+  toConnectData(
+    topic: string,
+    value: Uint8Array | null,
+    headers?: RecordHeaders | Headers,
+  ): MaybePromise<SchemaAndValue>
   /** The converter's own keys, for `config/validate` and the docs. */
   config?(): ConfigDef
   close?(): void

@@ -8,16 +8,18 @@
 import { hostname } from 'node:os'
 import type { Logger } from '../common/logger.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
+import { interWorkerRequest } from '../herder/distributed/inter-worker-client.ts'
 import { createKafkaGroupClient } from '../log/kafka/group-client.ts'
 import { workerKafkaOptions } from '../log/kafka/worker-client-options.ts'
 import type { Log } from '../log/log.ts'
 import { startRestProxyServer } from '../rest/rest-proxy-server.ts'
 import { startSchemaRegistryServer } from '../rest/schema-registry-server.ts'
-import { parseServiceListener, type ServiceServer } from '../rest/service-server.ts'
+import { type ServiceListener, serviceListener } from '../rest/service-security.ts'
+import type { ServiceServer } from '../rest/service-server.ts'
 import { RestProxy } from '../services/rest-proxy/rest-proxy.ts'
 import type { CompatibilityLevel } from '../services/schema-registry/compatibility.ts'
 import { GroupWriterElection, SR_PROTOCOL_TYPE } from '../services/schema-registry/leader-election.ts'
-import { SchemaRegistry } from '../services/schema-registry/schema-registry.ts'
+import { type LeaderTransport, SchemaRegistry } from '../services/schema-registry/schema-registry.ts'
 
 export interface WorkerServices {
   readonly registry: SchemaRegistry | undefined
@@ -36,8 +38,9 @@ export async function startWorkerServices(options: {
   distributed?: boolean
 }): Promise<WorkerServices> {
   const { config, log, logger, clientId } = options
-  const registryListener = config.getList('schema.registry.listeners')[0]
-  const proxyListener = config.getList('rest.proxy.listeners')[0]
+  // Listeners, TLS and credentials are read before anything starts: bad settings fail the start.
+  const registryListener = serviceListener(config, 'schema.registry.')
+  const proxyListener = serviceListener(config, 'rest.proxy.')
   const steps: (() => Promise<unknown>)[] = []
   const stop = async () => {
     for (const step of [...steps].reverse())
@@ -51,8 +54,6 @@ export async function startWorkerServices(options: {
     let election: GroupWriterElection | undefined
     if (registryListener || proxyListener) {
       const listener = registryListener
-        ? parseServiceListener('schema.registry.listeners', registryListener)
-        : undefined
       // On Kafka, several workers (distributed, or standalone ones pointed at the same topic) may
       // serve one registry: they elect its writer. A worker without a listener cannot be forwarded
       // to; on its own (a proxy-only standalone worker) it writes, otherwise it forwards.
@@ -85,6 +86,7 @@ export async function startWorkerServices(options: {
           .getString('schema.registry.compatibility.level')
           .toUpperCase() as CompatibilityLevel,
         ...(election ? { election } : {}),
+        sendToLeader: leaderTransport(registryListener),
       })
       await registry.start()
       const started = registry
@@ -95,6 +97,8 @@ export async function startWorkerServices(options: {
           host: listener.host,
           port: listener.port,
           logger,
+          ...(listener.tls ? { tls: listener.tls } : {}),
+          ...(listener.auth ? { auth: listener.auth } : {}),
         })
         const server = registryServer
         steps.push(() => server.close())
@@ -105,15 +109,15 @@ export async function startWorkerServices(options: {
           listener && !['', '0.0.0.0', '::', '[::]'].includes(listener.host) ? listener.host : hostname()
         const url = new URL(
           config.getOptionalString('schema.registry.advertised.url') ||
-            `http://${config.getOptionalString('rest.advertised.host.name') || listenHost}:${registryServer?.port ?? 0}`,
+            `${listener?.protocol ?? 'http'}://${config.getOptionalString('rest.advertised.host.name') || listenHost}:${registryServer?.port ?? 0}`,
         )
         const started = election
         steps.push(() => started.stop())
         await election.start({
           version: 1,
           host: url.hostname.replace(/^\[|\]$/g, ''),
-          port: Number(url.port || 80),
-          scheme: 'http',
+          port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+          scheme: url.protocol.replace(/:$/, ''),
           // Without a listener other workers could not forward writes here.
           leader_eligibility:
             registryServer !== undefined && config.getBoolean('schema.registry.leader.eligibility'),
@@ -123,7 +127,7 @@ export async function startWorkerServices(options: {
     let proxy: RestProxy | undefined
     let proxyServer: ServiceServer | undefined
     if (proxyListener) {
-      const listener = parseServiceListener('rest.proxy.listeners', proxyListener)
+      const listener = proxyListener
       proxy = new RestProxy({
         log,
         registry,
@@ -135,7 +139,14 @@ export async function startWorkerServices(options: {
       await proxy.start()
       const started = proxy
       steps.push(() => started.stop())
-      proxyServer = await startRestProxyServer({ proxy, host: listener.host, port: listener.port, logger })
+      proxyServer = await startRestProxyServer({
+        proxy,
+        host: listener.host,
+        port: listener.port,
+        logger,
+        ...(listener.tls ? { tls: listener.tls } : {}),
+        ...(listener.auth ? { auth: listener.auth } : {}),
+      })
       const server = proxyServer
       steps.push(() => server.close())
     }
@@ -152,4 +163,31 @@ export async function startWorkerServices(options: {
 function kafkaSecurity(config: WorkerConfig): Pick<ReturnType<typeof workerKafkaOptions>, 'tls' | 'sasl'> {
   const { tls, sasl } = workerKafkaOptions(config)
   return { ...(tls ? { tls } : {}), ...(sasl ? { sasl } : {}) }
+}
+
+/**
+ * How this worker's registry sends in-process writes (the proxy's embedded schemas) to the writer:
+ * over https with the registry listener's TLS settings, and, when the registry asks for basic
+ * auth, as the first user of its credentials file with a plain password and an allowed role
+ * (every instance of one registry reads the same users, as Confluent's instances share one JAAS file).
+ */
+function leaderTransport(listener: ServiceListener | undefined): LeaderTransport {
+  const auth = listener?.auth
+  const user = auth
+    ? [...auth.users].find(
+        ([, u]) =>
+          !u.md5 && (auth.roles === 'any' || [...u.roles].some((r) => (auth.roles as Set<string>).has(r))),
+      )
+    : undefined
+  const authorization = user
+    ? `Basic ${Buffer.from(`${user[0]}:${user[1].password}`, 'utf8').toString('base64')}`
+    : undefined
+  return async (url, request) =>
+    interWorkerRequest(url, {
+      method: request.method,
+      headers: { ...request.headers, ...(authorization ? { authorization } : {}) },
+      body: request.body,
+      timeoutMs: request.timeoutMs,
+      ...(listener?.tls ? { tls: listener.tls } : {}),
+    })
 }

@@ -4,7 +4,7 @@
  * (`rest.proxy.*`). Both are off unless their listeners are set. Part of every worker config
  * (worker-config.ts defines them all).
  */
-import { ConfigDef, Range, validator } from '../api/config-def.ts'
+import { ConfigDef, Range, ValidString, validator } from '../api/config-def.ts'
 
 const LEVELS = [
   'NONE',
@@ -16,16 +16,154 @@ const LEVELS = [
   'FULL_TRANSITIVE',
 ]
 
-const httpListeners = validator('http://host:port list', (value) => {
+const httpListeners = validator('http(s)://host:port list', (value) => {
   for (const listener of value as string[]) {
-    if (!/^http:\/\/(\[[^\]]*\]|[^:/]*)?:\d{1,5}\/?$/.test(listener)) {
-      return `'${listener}' is not http://host:port — write e.g. http://0.0.0.0:8081 (https is not served yet)`
+    if (!/^https?:\/\/(\[[^\]]*\]|[^:/]*)?:\d{1,5}\/?$/.test(listener)) {
+      return `'${listener}' is not http://host:port or https://host:port — write e.g. http://0.0.0.0:8081`
     }
   }
-  return (value as string[]).length > 1 ? 'only one listener is served; give one http://host:port' : undefined
+  return (value as string[]).length > 1
+    ? 'only one listener is served; give one http://host:port or https://host:port'
+    : undefined
 })
 
-export const servicesConfigDef = new ConfigDef()
+/**
+ * TLS and HTTP basic authentication of a service's listener: Confluent's rest-utils keys
+ * (`RestConfig`: `ssl.*`, `authentication.*`) under the service's prefix, plus
+ * `authentication.credentials.file`, the file Confluent names in its JAAS login module.
+ */
+function defineListenerSecurity(def: ConfigDef, prefix: string, group: string, service: string): ConfigDef {
+  const key = (name: string) => `${prefix}${name}`
+  return def
+    .define({
+      name: key('ssl.keystore.location'),
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'HIGH',
+      group,
+      documentation: `For an https ${key('listeners')}: the keystore with the ${service}'s private key and certificate chain, a PKCS12 store (keytool's default; a .jks file keytool wrote as PKCS12 reads too) or a PEM file (key and chain). JKS stores are refused with the keytool command that converts them.`,
+    })
+    .define({
+      name: key('ssl.keystore.password'),
+      type: 'PASSWORD',
+      defaultValue: '',
+      importance: 'HIGH',
+      group,
+      documentation: `The password of the PKCS12 keystore at ${key('ssl.keystore.location')}.`,
+    })
+    .define({
+      name: key('ssl.key.password'),
+      type: 'PASSWORD',
+      defaultValue: '',
+      importance: 'HIGH',
+      group,
+      documentation: `The password of the private key (an encrypted PEM key, or a PKCS12 key protected apart from the store); default: ${key('ssl.keystore.password')}.`,
+    })
+    .define({
+      name: key('ssl.keystore.type'),
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'LOW',
+      group,
+      documentation:
+        "PKCS12, PEM or JKS (Confluent's default name); Sluice reads the format from the file itself, so a JKS-named PKCS12 store works.",
+      validator: validator('empty, PKCS12, PEM or JKS', (value) =>
+        ['', 'PKCS12', 'PEM', 'JKS'].includes(String(value).toUpperCase()) ? undefined : 'use PKCS12 or PEM',
+      ),
+    })
+    .define({
+      name: key('ssl.truststore.location'),
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      group,
+      documentation: `The CA certificates that verify client certificates (with ${key('ssl.client.authentication')} REQUESTED or REQUIRED): a PKCS12 truststore or a PEM bundle.`,
+    })
+    .define({
+      name: key('ssl.truststore.password'),
+      type: 'PASSWORD',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      group,
+      documentation: `The password of the PKCS12 truststore at ${key('ssl.truststore.location')}.`,
+    })
+    .define({
+      name: key('ssl.truststore.type'),
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'LOW',
+      group,
+      documentation: 'PKCS12, PEM or JKS; the format is read from the file itself.',
+      validator: validator('empty, PKCS12, PEM or JKS', (value) =>
+        ['', 'PKCS12', 'PEM', 'JKS'].includes(String(value).toUpperCase()) ? undefined : 'use PKCS12 or PEM',
+      ),
+    })
+    .define({
+      name: key('ssl.client.authentication'),
+      type: 'STRING',
+      defaultValue: 'NONE',
+      importance: 'MEDIUM',
+      group,
+      documentation:
+        'TLS client authentication: NONE, REQUESTED (a client certificate is asked for and, when given, verified) or REQUIRED (a connection without a valid client certificate is refused).',
+      validator: ValidString.inIgnoringCase('NONE', 'REQUESTED', 'REQUIRED'),
+    })
+    .define({
+      name: key('ssl.client.auth'),
+      type: 'BOOLEAN',
+      defaultValue: false,
+      importance: 'LOW',
+      group,
+      documentation: `Deprecated (as in Confluent's rest-utils): true means ${key('ssl.client.authentication')}=REQUIRED.`,
+    })
+    .define({
+      name: key('authentication.method'),
+      type: 'STRING',
+      defaultValue: 'NONE',
+      importance: 'MEDIUM',
+      group,
+      documentation: `NONE, or BASIC: every request needs HTTP basic auth with a user of ${key('authentication.credentials.file')} (refused: 401 with error code 401). BEARER is not served.`,
+      validator: ValidString.inIgnoringCase('NONE', 'BASIC', 'BEARER'),
+    })
+    .define({
+      name: key('authentication.realm'),
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'LOW',
+      group,
+      documentation:
+        'The realm named in the WWW-Authenticate challenge (in Confluent, also the JAAS section of the login module).',
+    })
+    .define({
+      name: key('authentication.roles'),
+      type: 'LIST',
+      defaultValue: '*',
+      importance: 'LOW',
+      group,
+      documentation:
+        'The roles allowed in: * (or **) lets every authenticated user in; otherwise a user needs one of the listed roles (else 403); an empty list lets nobody in.',
+    })
+    .define({
+      name: key('authentication.skip.paths'),
+      type: 'LIST',
+      defaultValue: '',
+      importance: 'LOW',
+      group,
+      documentation:
+        'Paths served without authentication (e.g. /); a path ending in /* covers everything below it.',
+    })
+    .define({
+      name: key('authentication.credentials.file'),
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      group,
+      documentation:
+        "With authentication.method=BASIC: the users, in the format of Jetty's PropertyFileLoginModule file that Confluent's JAAS config points to (one `user: password[,role ...]` line per user; a password may be MD5:<hex digest>).",
+    })
+}
+
+const base = new ConfigDef()
   .define({
     name: 'schema.registry.listeners',
     type: 'LIST',
@@ -33,7 +171,7 @@ export const servicesConfigDef = new ConfigDef()
     importance: 'MEDIUM',
     group: 'Schema registry',
     documentation:
-      'Serve a Confluent-compatible schema registry on this listener (http://host:port, e.g. http://0.0.0.0:8081; port 0 picks a free one). Off when empty. Clients and converters use it as their schema.registry.url.',
+      'Serve a Confluent-compatible schema registry on this listener (http://host:port or https://host:port, e.g. http://0.0.0.0:8081; port 0 picks a free one). Off when empty. Clients and converters use it as their schema.registry.url. https takes the schema.registry.ssl.* keys.',
     validator: httpListeners,
   })
   .define({
@@ -101,7 +239,7 @@ export const servicesConfigDef = new ConfigDef()
     importance: 'MEDIUM',
     group: 'REST proxy',
     documentation:
-      "Serve Confluent REST Proxy's produce API (v2 POST /topics/{topic}, v3 records) on this listener (http://host:port, e.g. http://0.0.0.0:8082). Off when empty. Records go to the worker's log; Avro and JSON Schema formats use the worker's schema registry, which runs in the worker (without a listener of its own unless schema.registry.listeners is set).",
+      "Serve Confluent REST Proxy's produce API (v2 POST /topics/{topic}, v3 records) on this listener (http://host:port or https://host:port, e.g. http://0.0.0.0:8082; https takes the rest.proxy.ssl.* keys). Off when empty. Records go to the worker's log; Avro and JSON Schema formats use the worker's schema registry, which runs in the worker (without a listener of its own unless schema.registry.listeners is set).",
     validator: httpListeners,
   })
   .define({
@@ -123,3 +261,10 @@ export const servicesConfigDef = new ConfigDef()
       "The most entries one v3 records:batch request may carry (Confluent's api.v3.produce.batch.maximum.entries).",
     validator: Range.atLeast(1),
   })
+
+export const servicesConfigDef = defineListenerSecurity(
+  defineListenerSecurity(base, 'schema.registry.', 'Schema registry', 'schema registry'),
+  'rest.proxy.',
+  'REST proxy',
+  'REST proxy',
+)

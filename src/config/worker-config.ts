@@ -167,7 +167,7 @@ export const workerConfigDef = new ConfigDef()
     defaultValue: '',
     importance: 'MEDIUM',
     documentation:
-      'For https listeners: a PEM file with the private key and the certificate chain (listeners.https.ssl.keystore.type=PEM). Or give ssl.keystore.certificate.location and ssl.keystore.key.location separately.',
+      'For https listeners: a PEM file with the private key and the certificate chain (listeners.https.ssl.keystore.type=PEM; ssl.key.password decrypts an encrypted key) or a PKCS12 keystore (listeners.https.ssl.keystore.password). Or give PEM ssl.keystore.certificate.location and ssl.keystore.key.location separately.',
   })
   .define({
     name: 'log.level',

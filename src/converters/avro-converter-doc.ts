@@ -12,6 +12,15 @@ Bytes: magic byte \`0\`, the schema id as a 4-byte big-endian integer, then the 
 value (no container header). Reading also accepts magic byte \`1\` followed by a 16-byte schema
 GUID. A null value is a null record (a tombstone) both ways.
 
+Schema ids in headers (Confluent's newer serializers): with
+\`value.schema.id.serializer=io.confluent.kafka.serializers.schema.id.HeaderSchemaIdSerializer\` (or
+\`key.schema.id.serializer\`) the value is the Avro binary alone and the record header
+\`__value_schema_id\` (\`__key_schema_id\`) holds magic byte \`1\` and the schema's GUID. Reading, the
+default \`DualSchemaIdDeserializer\` takes the id from that header when the record has one (its bytes
+may also be the V0 form), else from the bytes' prefix; \`PrefixSchemaIdDeserializer\` reads the prefix
+only. Both need the record headers from the runtime: a worker that does not hand them to converters
+refuses \`HeaderSchemaIdSerializer\`, naming the key.
+
 Schemas: a Connect schema becomes the Avro schema Confluent's \`AvroData\` makes of it, written with
 the same JSON text, so a registry that already holds schemas registered by Java workers hands out
 the same ids. Optional types are unions with \`null\` (\`["null", T]\`, or \`[T, "null"]\` when the
@@ -42,14 +51,20 @@ naming the topic and the side (key or value); the runtime adds partition and off
 is retriable, so \`errors.retry.timeout\` keeps the task retrying, and the task status says which
 registry could not be reached.
 
-Not supported: schemaless data (a record value without a Connect schema), the schema id carried in
-the \`__key_schema_id\`/\`__value_schema_id\` headers, schema references, bearer authentication.
+https: \`schema.registry.url=https://…\` with the registry's CA in
+\`schema.registry.ssl.truststore.location\` (PKCS12 or PEM; \`.password\`, \`.type\`), and for a registry
+that asks for client certificates \`schema.registry.ssl.keystore.*\`.
+
+Not supported: schemaless data (a record value without a Connect schema), schema references,
+bearer authentication.
 
 \`\`\`properties
 value.converter=io.confluent.connect.avro.AvroConverter
-value.converter.schema.registry.url=http://registry-1:8081,http://registry-2:8081
+value.converter.schema.registry.url=https://registry-1:8081,https://registry-2:8081
 value.converter.basic.auth.credentials.source=USER_INFO
 value.converter.basic.auth.user.info=connect:secret
+value.converter.schema.registry.ssl.truststore.location=/etc/sluice/registry-ca.p12
+value.converter.schema.registry.ssl.truststore.password=changeit
 \`\`\`
 
 ## Settings

@@ -16,9 +16,14 @@
  * `DataError` for data that cannot be converted (unknown magic byte, unknown id, a value that
  * does not fit), `RetriableError` when the registry cannot be reached after the client's retries.
  *
+ * Schema ids in headers (`key.schema.id.serializer` / `value.schema.id.serializer` =
+ * `HeaderSchemaIdSerializer`): the payload is the Avro body alone and the schema's GUID goes in
+ * the `__key_schema_id` / `__value_schema_id` record header (wire-format.ts); the default
+ * `DualSchemaIdDeserializer` reads that header when a record has it, else the prefix. Both need the
+ * record's headers as bytes (`RecordHeaders`) from the runtime.
+ *
  * Deviations: schemaless data (a null schema with a value) is refused rather than written with
- * Confluent's catch-all schema; the `__key_schema_id`/`__value_schema_id` header framing is not
- * read (the runtime hands converters no raw headers).
+ * Confluent's catch-all schema.
  */
 import { AvroData, type AvroReader, type AvroWriter } from '../api/avro/avro-data.ts'
 import { avroDataOptionsFrom, defineAvroDataConfig } from '../api/avro/avro-data-config.ts'
@@ -28,7 +33,10 @@ import type { MaybePromise } from '../api/connector.ts'
 import type { Converter, HeaderConverter } from '../api/converter.ts'
 import { isPlainlyValid, type Schema, validateValue } from '../api/data/schema.ts'
 import { NULL_SCHEMA_AND_VALUE, type SchemaAndValue } from '../api/data/schema-and-value.ts'
-import { type ConnectError, DataError, errorMessage } from '../api/errors.ts'
+import { ConfigError, type ConnectError, DataError, errorMessage } from '../api/errors.ts'
+import type { Headers } from '../api/headers.ts'
+import { RecordHeaders } from '../api/record-headers.ts'
+import { schemaGuid } from '../common/schema-guid.ts'
 import { newConverterConfigDef, withConverterType } from './converter-config.ts'
 import {
   registryVersionOf,
@@ -38,16 +46,32 @@ import {
   writerSchema,
 } from './schema-registry/registry-serde.ts'
 import { type RegistrySchema, SchemaRegistryClient } from './schema-registry/schema-registry-client.ts'
-import { defineSerdeConfig, type SerdeSettings, serdeSettings } from './schema-registry/serde-config.ts'
-import { type SchemaRef, unframe, V0_HEADER_SIZE, v0Header } from './schema-registry/wire-format.ts'
+import {
+  defineSchemaIdConfig,
+  defineSerdeConfig,
+  type SerdeSettings,
+  serdeSettings,
+} from './schema-registry/serde-config.ts'
+import {
+  headerRef,
+  SCHEMA_ID_HEADERS,
+  type SchemaRef,
+  unframe,
+  V0_HEADER_SIZE,
+  v0Header,
+  v1Bytes,
+} from './schema-registry/wire-format.ts'
 
 export function avroConverterConfigDef(): ConfigDef {
-  return defineAvroDataConfig(defineSerdeConfig(newConverterConfigDef()))
+  return defineAvroDataConfig(defineSchemaIdConfig(defineSerdeConfig(newConverterConfigDef())))
 }
 
-/** A Connect schema ready to write on one topic: its framing header and encoder. */
+/** A Connect schema ready to write on one topic: its framing prefix (or id header) and encoder. */
 interface PreparedWriter {
+  /** The V0 prefix; empty when the id goes in a header. */
   readonly header: Buffer
+  /** The V1 bytes of the schema id header, with HeaderSchemaIdSerializer. */
+  readonly idHeader?: Buffer
   readonly writer: AvroWriter
 }
 
@@ -103,8 +127,24 @@ export class AvroConverter implements Converter, HeaderConverter {
     return this.#isKey ? 'key' : 'value'
   }
 
-  fromConnectData(topic: string, schema: Schema | null, value: unknown): MaybePromise<Uint8Array | null> {
+  fromConnectData(
+    topic: string,
+    schema: Schema | null,
+    value: unknown,
+    headers?: RecordHeaders | Headers,
+  ): MaybePromise<Uint8Array | null> {
     if (value === null || value === undefined) return null
+    const settings = this.#settings!
+    if (
+      (this.#isKey ? settings.keyIdIn : settings.valueIdIn) === 'header' &&
+      !(headers instanceof RecordHeaders)
+    ) {
+      const key = this.#isKey ? 'key.schema.id.serializer' : 'value.schema.id.serializer'
+      throw new ConfigError(
+        key,
+        `${key}=HeaderSchemaIdSerializer writes the schema id in a record header, but this runtime hands the converter no record headers: use PrefixSchemaIdSerializer`,
+      )
+    }
     if (schema === null) {
       throw new DataError(
         `Failed to serialize Avro data from topic ${topic} (record ${this.#side}): the ${this.#side} has no schema; ` +
@@ -113,7 +153,7 @@ export class AvroConverter implements Converter, HeaderConverter {
     }
     let perTopic = this.#writers.get(topic)
     const prepared = perTopic?.get(schema)
-    if (prepared !== undefined) return this.#encode(topic, prepared, value)
+    if (prepared !== undefined) return this.#encode(topic, prepared, value, headers)
     return this.#prepareWriter(topic, schema).then((p) => {
       if (perTopic === undefined) {
         perTopic = new WeakMap()
@@ -121,12 +161,34 @@ export class AvroConverter implements Converter, HeaderConverter {
         this.#writers.set(topic, perTopic)
       }
       perTopic.set(schema, p)
-      return this.#encode(topic, p, value)
+      return this.#encode(topic, p, value, headers)
     })
   }
 
-  toConnectData(topic: string, value: Uint8Array | null): MaybePromise<SchemaAndValue> {
+  toConnectData(
+    topic: string,
+    value: Uint8Array | null,
+    headers?: RecordHeaders | Headers,
+  ): MaybePromise<SchemaAndValue> {
     if (value === null || value === undefined) return NULL_SCHEMA_AND_VALUE
+    // DualSchemaIdDeserializer: the id header, when the record has one, frames a bare payload.
+    const settings = this.#settings!
+    if (
+      (this.#isKey ? settings.keyIdFromHeader : settings.valueIdFromHeader) &&
+      headers instanceof RecordHeaders
+    ) {
+      const name = this.#isKey ? SCHEMA_ID_HEADERS.key : SCHEMA_ID_HEADERS.value
+      const header = headers.lastHeader(name)?.value
+      if (header !== null && header !== undefined) {
+        let ref: SchemaRef
+        try {
+          ref = headerRef(header, `the ${name} header`)
+        } catch (error) {
+          throw this.#deserializeError(topic, error)
+        }
+        return this.#read(topic, ref, asBuffer(value))
+      }
+    }
     // Fast path: V0 framing with the same topic and id as the previous record.
     const last = this.#lastRead
     if (last !== undefined && topic === last.topic && value.length >= V0_HEADER_SIZE && value[0] === 0) {
@@ -140,18 +202,22 @@ export class AvroConverter implements Converter, HeaderConverter {
     } catch (error) {
       throw this.#deserializeError(topic, error)
     }
-    const ref = framed.ref
+    return this.#read(topic, framed.ref, framed.payload, true)
+  }
+
+  /** Decodes a payload of a schema reference (`remember`: a prefixed V0 id for the fast path). */
+  #read(topic: string, ref: SchemaRef, payload: Buffer, remember = false): MaybePromise<SchemaAndValue> {
     const key = `${topic}\u0000${ref.kind === 'id' ? ref.id : ref.guid}`
     const prepared = this.#readers.get(key)
     if (prepared !== undefined) {
-      if (ref.kind === 'id') this.#lastRead = { topic, id: ref.id, ref, prepared }
-      return this.#decodeAt(topic, prepared, framed.payload, 0, ref)
+      if (remember && ref.kind === 'id') this.#lastRead = { topic, id: ref.id, ref, prepared }
+      return this.#decodeAt(topic, prepared, payload, 0, ref)
     }
     return this.#prepareReader(topic, ref).then((p) => {
       if (this.#readers.size >= MAX_PREPARED)
         this.#readers.delete(this.#readers.keys().next().value as string)
       this.#readers.set(key, p)
-      return this.#decodeAt(topic, p, framed.payload, 0, ref)
+      return this.#decodeAt(topic, p, payload, 0, ref)
     })
   }
 
@@ -168,27 +234,42 @@ export class AvroConverter implements Converter, HeaderConverter {
     return this.toConnectData(topic, value)
   }
 
-  #encode(topic: string, prepared: PreparedWriter, value: unknown): Uint8Array {
+  #encode(
+    topic: string,
+    prepared: PreparedWriter,
+    value: unknown,
+    headers: RecordHeaders | Headers | undefined,
+  ): Uint8Array {
     let avroValue: unknown
+    const start = prepared.header.length
     try {
       const { connect } = prepared.writer
       if (!isPlainlyValid(connect, value)) validateValue(connect, value)
       avroValue = prepared.writer.toAvro(value)
       for (;;) {
-        const end = prepared.writer.type.encode(avroValue, this.#scratch, V0_HEADER_SIZE)
+        const end = prepared.writer.type.encode(avroValue, this.#scratch, start)
         if (end >= 0) {
           const out = Buffer.allocUnsafe(end)
           prepared.header.copy(out, 0)
-          this.#scratch.copy(out, V0_HEADER_SIZE, V0_HEADER_SIZE, end)
+          this.#scratch.copy(out, start, start, end)
+          if (prepared.idHeader !== undefined) this.#addIdHeader(headers as RecordHeaders, prepared.idHeader)
           return out
         }
         this.#scratch = Buffer.allocUnsafe(
-          Math.max(this.#scratch.length * 2, V0_HEADER_SIZE - end + this.#scratch.length),
+          Math.max(this.#scratch.length * 2, start - end + this.#scratch.length),
         )
       }
     } catch (error) {
       throw this.#serializeError(topic, error)
     }
+  }
+
+  /** `HeaderSchemaIdSerializer`: adds the id header unless the last one already says the same. */
+  #addIdHeader(headers: RecordHeaders, bytes: Buffer): void {
+    const name = this.#isKey ? SCHEMA_ID_HEADERS.key : SCHEMA_ID_HEADERS.value
+    const last = headers.lastHeader(name)?.value
+    if (last && Buffer.from(last.buffer, last.byteOffset, last.byteLength).equals(bytes)) return
+    headers.add(name, bytes)
   }
 
   async #prepareWriter(topic: string, schema: Schema): Promise<PreparedWriter> {
@@ -205,6 +286,12 @@ export class AvroConverter implements Converter, HeaderConverter {
     try {
       const chosen = await writerSchema(client, settings, subject, { schema: writer.text })
       if (chosen.registered !== undefined) writer = this.#data.writerWith(schema, chosen.registered.schema)
+      if ((this.#isKey ? settings.keyIdIn : settings.valueIdIn) === 'header') {
+        // The GUID as the registry gives it, else as Confluent's client derives it (Schema.getGuid).
+        const registered = await client.getSchemaById(chosen.id)
+        const guid = registered.guid ?? schemaGuid(registered.schema, registered.references)
+        return { header: Buffer.alloc(0), idHeader: v1Bytes(guid), writer }
+      }
       return { header: v0Header(chosen.id), writer }
     } catch (error) {
       throw this.#serializeError(topic, error)

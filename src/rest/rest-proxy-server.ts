@@ -22,6 +22,8 @@ import {
   type V3Result,
 } from '../services/rest-proxy/rest-proxy.ts'
 import { ServiceError } from '../services/service-error.ts'
+import type { TlsSettings } from './rest-security.ts'
+import type { ServiceAuth } from './service-security.ts'
 import { createServiceApp, listenService, type ServiceServer } from './service-server.ts'
 
 export const V2_CONTENT_TYPE = 'application/vnd.kafka.v2+json'
@@ -31,6 +33,10 @@ export interface RestProxyServerOptions {
   host: string
   port: number
   logger: Logger
+  /** https (service-security.ts). */
+  tls?: TlsSettings
+  /** HTTP basic authentication. */
+  auth?: ServiceAuth
 }
 
 type Params = Record<string, string>
@@ -315,6 +321,8 @@ export async function startRestProxyServer(options: RestProxyServerOptions): Pro
   const app = createServiceApp({
     name: 'REST proxy',
     logger: options.logger,
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
     responseType: (url) => (url.startsWith('/v3/') ? 'application/json' : V2_CONTENT_TYPE),
   })
   registerRestProxyRoutes(app, options)

@@ -8,12 +8,15 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from '../common/logger.ts'
+import { type InterWorkerResponse, interWorkerRequest } from '../herder/distributed/inter-worker-client.ts'
 import {
   NotLeaderError,
   type SchemaRegistry,
   type SchemaVersion,
 } from '../services/schema-registry/schema-registry.ts'
 import { RegistryErrors, ServiceError } from '../services/service-error.ts'
+import type { TlsSettings } from './rest-security.ts'
+import type { ServiceAuth } from './service-security.ts'
 import { createServiceApp, listenService, queryFlag, type ServiceServer } from './service-server.ts'
 
 export const REGISTRY_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
@@ -23,15 +26,20 @@ export interface SchemaRegistryServerOptions {
   host: string
   port: number
   logger: Logger
+  /** https (service-security.ts). */
+  tls?: TlsSettings
+  /** HTTP basic authentication. */
+  auth?: ServiceAuth
 }
 
 type Params = Record<string, string>
 
-function versionBody(v: SchemaVersion): Record<string, unknown> {
+function versionBody(registry: SchemaRegistry, v: SchemaVersion): Record<string, unknown> {
   return {
     subject: v.subject,
     version: v.version,
     id: v.id,
+    guid: registry.schemaById(v.id).guid,
     ...(v.schemaType === 'AVRO' ? {} : { schemaType: v.schemaType }),
     ...(v.references.length > 0 ? { references: v.references } : {}),
     schema: v.schema,
@@ -84,10 +92,12 @@ export function registerSchemaRegistryRoutes(
           'Error while forwarding the request to the leader: the leader moved; retry',
         )
       }
-      let response: Response
+      let response: InterWorkerResponse
       try {
         const raw = (request as { rawBody?: string }).rawBody
-        response = await fetch(`${error.leaderUrl}${request.url}`, {
+        // Over https the instance is a TLS client with its listener's settings, as Confluent's
+        // leader client takes the registry's ssl.* keys: the truststore verifies the writer.
+        response = await interWorkerRequest(`${error.leaderUrl}${request.url}`, {
           method: request.method,
           headers: {
             'content-type': REGISTRY_CONTENT_TYPE,
@@ -95,7 +105,8 @@ export function registerSchemaRegistryRoutes(
             ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
           },
           body: raw === undefined || raw === '' ? undefined : raw,
-          signal: AbortSignal.timeout(60_000),
+          timeoutMs: 60_000,
+          tls: options.tls,
         })
       } catch (cause) {
         logger.warn(
@@ -107,10 +118,9 @@ export function registerSchemaRegistryRoutes(
           `Error while forwarding the request to the leader ${error.leaderUrl}: ${(cause as Error).message}`,
         )
       }
-      const text = await response.text()
-      if (response.ok) await registry.catchUp().catch(() => {})
+      if (response.status >= 200 && response.status < 300) await registry.catchUp().catch(() => {})
       reply.code(response.status)
-      return reply.type(response.headers.get('content-type') ?? REGISTRY_CONTENT_TYPE).send(text)
+      return reply.type(response.headers['content-type'] ?? REGISTRY_CONTENT_TYPE).send(response.body)
     }
   }
 
@@ -126,18 +136,27 @@ export function registerSchemaRegistryRoutes(
     for (const subject of registry.subjects({ deleted, prefix: q.subjectPrefix })) {
       const versions = registry.versions(subject, deleted)
       const chosen = latestOnly ? versions.slice(-1) : versions
-      for (const version of chosen) out.push(versionBody(registry.version(subject, String(version), deleted)))
+      for (const version of chosen)
+        out.push(versionBody(registry, registry.version(subject, String(version), deleted)))
     }
     return out
   })
-  app.get('/schemas/ids/:id', async (request) => {
-    const entry = registry.schemaById(idParam((request.params as Params).id))
-    return {
-      ...(entry.schemaType === 'AVRO' ? {} : { schemaType: entry.schemaType }),
-      ...(entry.references.length > 0 ? { references: entry.references } : {}),
-      schema: entry.schema,
-    }
+  const schemaString = (entry: ReturnType<SchemaRegistry['schemaById']>) => ({
+    ...(entry.schemaType === 'AVRO' ? {} : { schemaType: entry.schemaType }),
+    ...(entry.references.length > 0 ? { references: entry.references } : {}),
+    schema: entry.schema,
+    guid: entry.guid,
   })
+  app.get('/schemas/ids/:id', async (request) =>
+    schemaString(registry.schemaById(idParam((request.params as Params).id))),
+  )
+  // Confluent's GUIDs (wire format V1 and the schema id headers): the MD5 of the schema as a UUID.
+  app.get('/schemas/guids/:guid', async (request) =>
+    schemaString(registry.schemaByGuid((request.params as Params).guid!)),
+  )
+  app.get('/schemas/guids/:guid/ids', async (request) => [
+    { context: '.', id: registry.schemaByGuid((request.params as Params).guid!).id },
+  ])
   app.get('/schemas/ids/:id/schema', async (request, reply) => {
     const entry = registry.schemaById(idParam((request.params as Params).id))
     return reply.type(REGISTRY_CONTENT_TYPE).send(entry.schema)
@@ -157,7 +176,10 @@ export function registerSchemaRegistryRoutes(
   )
   app.post('/subjects/:subject', async (request) => {
     const { subject } = request.params as Params
-    return versionBody(registry.lookup(subject!, schemaRequest(request), queryFlag(request.query, 'deleted')))
+    return versionBody(
+      registry,
+      registry.lookup(subject!, schemaRequest(request), queryFlag(request.query, 'deleted')),
+    )
   })
   app.delete('/subjects/:subject', async (request, reply) => {
     const { subject } = request.params as Params
@@ -177,13 +199,14 @@ export function registerSchemaRegistryRoutes(
       return {
         id: v.id,
         version: v.version,
+        guid: registry.schemaById(v.id).guid,
         ...(v.schemaType === 'AVRO' ? {} : { schemaType: v.schemaType }),
       }
     })
   })
   app.get('/subjects/:subject/versions/:version', async (request) => {
     const { subject, version } = request.params as Params
-    return versionBody(registry.version(subject!, version!, queryFlag(request.query, 'deleted')))
+    return versionBody(registry, registry.version(subject!, version!, queryFlag(request.query, 'deleted')))
   })
   app.get('/subjects/:subject/versions/:version/schema', async (request, reply) => {
     const { subject, version } = request.params as Params
@@ -274,6 +297,8 @@ export async function startSchemaRegistryServer(
   const app = createServiceApp({
     name: 'schema registry',
     logger: options.logger,
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
     responseType: REGISTRY_CONTENT_TYPE,
   })
   registerSchemaRegistryRoutes(app, options)

@@ -6,10 +6,11 @@
  * 405 (code 405), as Jersey answers; anything unexpected 500 (code 50001 for the registry's store,
  * 500 otherwise) and logged.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
-import { ConfigError } from '../api/errors.ts'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Logger } from '../common/logger.ts'
 import { ServiceError } from '../services/service-error.ts'
+import type { TlsSettings } from './rest-security.ts'
+import { checkServiceAuth, type ServiceAuth } from './service-security.ts'
 
 export interface ServiceServer {
   readonly app: FastifyInstance
@@ -18,24 +19,16 @@ export interface ServiceServer {
   close(): Promise<void>
 }
 
-/** `http://host:port` of a `*.listeners` key; an empty host means every interface. */
-export function parseServiceListener(key: string, value: string): { host: string; port: number } {
-  const m = /^http:\/\/(\[[^\]]*\]|[^:/]*)?:(\d+)\/?$/.exec(value.trim())
-  if (!m) {
-    throw new ConfigError(
-      key,
-      `Invalid value ${value} for configuration ${key}: expected http://host:port such as http://0.0.0.0:8081 (https is not served yet)`,
-    )
-  }
-  return { host: m[1] ?? '', port: Number(m[2]) }
-}
-
 export interface ServiceServerOptions {
   name: string
   logger: Logger
   /** The content type of answers (by request path). */
   responseType: string | ((url: string) => string)
   bodyLimit?: number
+  /** Serve https with these settings (service-security.ts). */
+  tls?: TlsSettings
+  /** HTTP basic authentication of every request. */
+  auth?: ServiceAuth
 }
 
 /** A fastify instance with Confluent's error mapping and JSON bodies of any declared type. */
@@ -46,7 +39,20 @@ export function createServiceApp(options: ServiceServerOptions): FastifyInstance
     forceCloseConnections: true,
     bodyLimit,
     routerOptions: { maxParamLength: 1 << 16 },
-  }) as unknown as FastifyInstance
+    ...(options.tls ? { https: { ...options.tls } } : {}),
+  } as FastifyServerOptions) as unknown as FastifyInstance
+  const auth = options.auth
+  if (auth) {
+    app.addHook('onRequest', async (request, reply) => {
+      const refusal = checkServiceAuth(auth, request)
+      if (refusal === undefined) return undefined
+      return reply
+        .code(refusal.status)
+        .headers(refusal.headers)
+        .type('application/json')
+        .send(JSON.stringify(refusal.body))
+    })
+  }
   const routes: { pattern: RegExp }[] = []
   app.addHook('onRoute', (route) => {
     routes.push({ pattern: new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`) })

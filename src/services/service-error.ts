@@ -53,7 +53,7 @@ export const subjectNotFound = (subject: string): ServiceError =>
 export const versionNotFound = (version: number | string): ServiceError =>
   new ServiceError(RegistryErrors.VERSION_NOT_FOUND, `Version ${version} not found.`)
 
-export const schemaNotFound = (id?: number): ServiceError =>
+export const schemaNotFound = (id?: number | string): ServiceError =>
   new ServiceError(
     RegistryErrors.SCHEMA_NOT_FOUND,
     id === undefined ? 'Schema not found' : `Schema ${id} not found`,

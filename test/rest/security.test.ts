@@ -137,3 +137,53 @@ describe('REST listener security', () => {
     await assert.rejects(fetch(`${w.base.replace('https:', 'http:')}/`))
   })
 })
+
+describe('REST listener with a PKCS12 keystore', () => {
+  it('serves the API over TLS from a keystore keytool wrote, whatever its name says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-p12-'))
+    try {
+      // Named .jks and typed JKS, as many Connect configs are, but keytool writes PKCS12 (Java 9+).
+      const store = join(dir, 'worker.keystore.jks')
+      execFileSync(
+        'keytool',
+        ['-genkeypair', '-alias', 'worker', '-keyalg', 'EC', '-dname', 'CN=127.0.0.1']
+          .concat(['-ext', 'SAN=ip:127.0.0.1', '-validity', '2', '-keystore', store])
+          .concat(['-storepass', 'p12-secret', '-keypass', 'p12-secret']),
+        { stdio: 'ignore' },
+      )
+      const cert = execFileSync('keytool', [
+        '-exportcert',
+        '-rfc',
+        '-alias',
+        'worker',
+        '-keystore',
+        store,
+        '-storepass',
+        'p12-secret',
+      ]).toString()
+      await assert.rejects(
+        startTestWorker(
+          { 'listeners.https.ssl.keystore.location': store, 'listeners.https.ssl.keystore.password': 'nope' },
+          'https',
+        ),
+        /listeners\.https\.ssl\.keystore\.password/,
+      )
+      const w = await startTestWorker(
+        {
+          'listeners.https.ssl.keystore.type': 'JKS',
+          'listeners.https.ssl.keystore.location': store,
+          'listeners.https.ssl.keystore.password': 'p12-secret',
+        },
+        'https',
+      )
+      try {
+        const res = await httpsGet(`${w.base}/connectors`, cert)
+        assert.deepEqual([res.status, JSON.parse(res.body)], [200, []])
+      } finally {
+        await w.close()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

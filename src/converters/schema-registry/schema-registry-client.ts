@@ -12,10 +12,15 @@
  * - A 4xx answer is not retried: a `SchemaRegistryError` carries the HTTP status and Confluent's
  *   `error_code` and `message` (40403 schema not found, 40901 incompatible, 42201 invalid schema…).
  * - Basic auth: `basic.auth.credentials.source=USER_INFO` sends `basic.auth.user.info`; `URL` takes
- *   the `user:password@` of each URL (which `fetch` refuses to send itself).
+ *   the `user:password@` of each URL.
+ * - https: the `schema.registry.ssl.*` keys give the CA certificates that verify the registry
+ *   (else the system's), the client certificate for a registry that asks for one, and whether the
+ *   host name is checked (`ssl.endpoint.identification.algorithm`, `https` by default).
  * - Ids, schemas and versions are cached (ids and schemas never change in a registry); the latest
  *   version of a subject is cached for `latest.cache.ttl.sec` (-1: until the client is closed).
  */
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { ConnectError, type ConnectErrorOptions, RetriableError } from '../../api/errors.ts'
 
 export interface SchemaReference {
@@ -30,6 +35,8 @@ export interface RegistrySchema {
   /** AVRO when absent, as the registry answers. */
   schemaType?: string
   references?: SchemaReference[]
+  /** Confluent's GUID of the schema, when the registry answers it. */
+  guid?: string
 }
 
 export interface RegisteredSchema extends RegistrySchema {
@@ -56,6 +63,19 @@ export interface SchemaRegistryClientOptions {
   cacheCapacity?: number
   /** How long `latest` answers are reused; -1 = always. @default -1 */
   latestCacheTtlMs?: number
+  /** TLS client settings for https URLs. */
+  tls?: RegistryClientTls
+}
+
+export interface RegistryClientTls {
+  /** PEM CA certificates that verify the registry; absent: the system's. */
+  ca?: string
+  /** PEM certificate chain and private key, presented when the registry asks for one. */
+  cert?: string
+  key?: string
+  passphrase?: string
+  /** Check that the certificate names the host (`ssl.endpoint.identification.algorithm=https`). @default true */
+  verifyHostname?: boolean
 }
 
 /** A 4xx answer of the registry, with Confluent's error code and message. */
@@ -155,6 +175,7 @@ export class SchemaRegistryClient {
   readonly #versions: Cache<string, Promise<RegisteredSchema>>
   readonly #latest = new Map<string, { at: number; value: Promise<RegisteredSchema> }>()
   readonly #closed = new AbortController()
+  readonly #tls: RegistryClientTls | undefined
 
   constructor(options: SchemaRegistryClientOptions) {
     if (options.urls.length === 0 || options.urls.every((u) => u.trim() === '')) {
@@ -173,6 +194,7 @@ export class SchemaRegistryClient {
     this.#retryMaxWaitMs = options.retryMaxWaitMs ?? 20_000
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000
     this.#latestTtlMs = options.latestCacheTtlMs ?? -1
+    this.#tls = options.tls
     const capacity = options.cacheCapacity ?? 1000
     this.#byId = new Cache(capacity)
     this.#byGuid = new Cache(capacity)
@@ -297,9 +319,9 @@ export class SchemaRegistryClient {
       for (let i = 0; i < this.#endpoints.length; i++) {
         const index = (this.#current + i) % this.#endpoints.length
         const target = this.#endpoints[index]
-        let response: Response
+        let response: { status: number; text: string }
         try {
-          response = await fetch(`${target.base}${path}`, {
+          response = await send(`${target.base}${path}`, {
             method,
             headers: {
               Accept: ACCEPT,
@@ -308,13 +330,14 @@ export class SchemaRegistryClient {
             },
             body,
             signal: AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#closed.signal]),
+            tls: this.#tls,
           })
         } catch (error) {
           lastError = new Error(`${target.base}: ${describeFetchError(error)}`, { cause: error })
           continue
         }
-        const text = await response.text().catch(() => '')
-        if (response.ok) {
+        const text = response.text
+        if (response.status >= 200 && response.status < 300) {
           this.#current = index
           try {
             return JSON.parse(text) as T
@@ -373,15 +396,59 @@ function parseError(text: string, status: number): { errorCode: number; message:
   }
 }
 
+/** One HTTP(S) request (node:http, so that https can trust the configured CAs). */
+function send(
+  url: string,
+  init: {
+    method: string
+    headers: Record<string, string>
+    body: string | undefined
+    signal: AbortSignal
+    tls: RegistryClientTls | undefined
+  },
+): Promise<{ status: number; text: string }> {
+  const target = new URL(url)
+  const https = target.protocol === 'https:'
+  const tls = https ? init.tls : undefined
+  const headers = { ...init.headers }
+  if (init.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(init.body))
+  return new Promise((resolve, reject) => {
+    const req = (https ? httpsRequest : httpRequest)(
+      target,
+      {
+        method: init.method,
+        headers,
+        signal: init.signal,
+        ...(tls?.ca ? { ca: tls.ca } : {}),
+        ...(tls?.cert && tls.key ? { cert: tls.cert, key: tls.key, passphrase: tls.passphrase } : {}),
+        ...(tls?.verifyHostname === false ? { checkServerIdentity: () => undefined } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('error', reject)
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        )
+      },
+    )
+    req.on('error', reject)
+    req.end(init.body)
+  })
+}
+
 function describeFetchError(error: unknown): string {
-  if (error instanceof Error) {
-    const cause =
-      error.cause instanceof Error
-        ? `: ${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message}`
-        : ''
-    return error.name === 'TimeoutError' ? 'request timed out' : `${error.message}${cause}`
-  }
-  return String(error)
+  if (!(error instanceof Error)) return String(error)
+  // node:http aborts with an AbortError whose cause is the timeout signal's reason.
+  if (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'))
+    return 'request timed out'
+  const code = (error as NodeJS.ErrnoException).code
+  if (code !== undefined && error.name !== 'AbortError') return `${error.message} (${code})`
+  const cause =
+    error.cause instanceof Error
+      ? `: ${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message}`
+      : ''
+  return `${error.message}${cause}`
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

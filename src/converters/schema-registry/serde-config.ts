@@ -3,14 +3,22 @@
  * `SchemaRegistryClientConfig`), as the AvroConverter and JsonSchemaConverter read them from
  * `key.converter.*` / `value.converter.*`.
  */
-import { type ConfigDef, type Password, ValidString } from '../../api/config-def.ts'
+import {
+  type ConfigDef,
+  type Password,
+  type Validator,
+  ValidString,
+  validator,
+} from '../../api/config-def.ts'
 import { ConfigError } from '../../api/errors.ts'
-import type { SchemaRegistryClientOptions } from './schema-registry-client.ts'
+import { readKeyStore, readTrustStore } from '../../common/key-stores.ts'
+import type { RegistryClientTls, SchemaRegistryClientOptions } from './schema-registry-client.ts'
 import {
   DEFAULT_SUBJECT_NAME_STRATEGY,
   type SubjectNameStrategy,
   subjectNameStrategy,
 } from './subject-name-strategy.ts'
+import { SCHEMA_ID_HEADERS } from './wire-format.ts'
 
 export const SCHEMA_REGISTRY_URL_CONFIG = 'schema.registry.url'
 export const AUTO_REGISTER_SCHEMAS_CONFIG = 'auto.register.schemas'
@@ -28,8 +36,32 @@ export const MAX_RETRIES_CONFIG = 'max.retries'
 export const RETRIES_WAIT_MS_CONFIG = 'retries.wait.ms'
 export const RETRIES_MAX_WAIT_MS_CONFIG = 'retries.max.wait.ms'
 export const HTTP_READ_TIMEOUT_MS_CONFIG = 'http.read.timeout.ms'
+export const KEY_SCHEMA_ID_SERIALIZER_CONFIG = 'key.schema.id.serializer'
+export const VALUE_SCHEMA_ID_SERIALIZER_CONFIG = 'value.schema.id.serializer'
+export const KEY_SCHEMA_ID_DESERIALIZER_CONFIG = 'key.schema.id.deserializer'
+export const VALUE_SCHEMA_ID_DESERIALIZER_CONFIG = 'value.schema.id.deserializer'
+/** Confluent's `SchemaRegistryClientConfig.CLIENT_NAMESPACE` before the client's `ssl.*` keys. */
+export const SSL_PREFIX = 'schema.registry.'
 
 const GROUP = 'Schema Registry'
+
+/** Where Confluent's `SchemaIdSerializer` / `SchemaIdDeserializer` implementations live. */
+const ID_PACKAGE = 'io.confluent.kafka.serializers.schema.id.'
+const SERIALIZERS = ['PrefixSchemaIdSerializer', 'HeaderSchemaIdSerializer']
+const DESERIALIZERS = ['DualSchemaIdDeserializer', 'PrefixSchemaIdDeserializer']
+
+/** The simple name of one of `allowed`, given by Java class name or simple name. */
+function idClassName(value: string): string {
+  return value.startsWith(ID_PACKAGE) ? value.slice(ID_PACKAGE.length) : value
+}
+
+function idClass(allowed: string[]): Validator {
+  return validator(allowed.join(' or '), (value) =>
+    allowed.includes(idClassName(String(value)))
+      ? undefined
+      : `must be ${allowed.map((a) => ID_PACKAGE + a).join(' or ')}`,
+  )
+}
 
 /** Adds the shared keys to a converter's ConfigDef. */
 export function defineSerdeConfig(def: ConfigDef): ConfigDef {
@@ -188,6 +220,156 @@ export function defineSerdeConfig(def: ConfigDef): ConfigDef {
       importance: 'LOW',
       documentation: 'Time to wait for the registry to answer one request.',
     })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.truststore.location`,
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      documentation:
+        "For an https schema.registry.url: the CA certificates that verify the registry, a PKCS12 truststore or a PEM bundle (default: the system's CAs). JKS stores are refused with the keytool command that converts them.",
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.truststore.password`,
+      type: 'PASSWORD',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      documentation: 'The password of the PKCS12 truststore.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.truststore.type`,
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation: 'PKCS12, PEM or JKS; the format is read from the file itself.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.keystore.location`,
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation:
+        'For a registry that asks for client certificates: the key and certificate chain to present, a PKCS12 keystore or a PEM file.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.keystore.password`,
+      type: 'PASSWORD',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation: 'The password of the PKCS12 keystore.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.key.password`,
+      type: 'PASSWORD',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation: 'The password of the private key; default: the keystore password.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.keystore.type`,
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'LOW',
+      documentation: 'PKCS12, PEM or JKS; the format is read from the file itself.',
+    })
+    .define({
+      ...base,
+      orderInGroup: order++,
+      name: `${SSL_PREFIX}ssl.endpoint.identification.algorithm`,
+      type: 'STRING',
+      defaultValue: 'https',
+      importance: 'LOW',
+      documentation:
+        "https: the registry's certificate must name its host; empty: any host name is accepted (the certificate is still verified).",
+    })
+}
+
+/** The client's TLS settings from the `schema.registry.ssl.*` keys; undefined when none is set. */
+function clientTls(parsed: Readonly<Record<string, unknown>>): RegistryClientTls | undefined {
+  const text = (name: string): string | undefined => {
+    const value = parsed[`${SSL_PREFIX}${name}`]
+    const s =
+      value instanceof Object && 'value' in value ? (value as Password).value : (value as string | null)
+    return s ? s : undefined
+  }
+  const store = (kind: 'keystore' | 'truststore') => ({
+    location: text(`ssl.${kind}.location`)!,
+    locationKey: `${SSL_PREFIX}ssl.${kind}.location`,
+    password: text(`ssl.${kind}.password`),
+    passwordKey: `${SSL_PREFIX}ssl.${kind}.password`,
+    type: text(`ssl.${kind}.type`),
+    typeKey: `${SSL_PREFIX}ssl.${kind}.type`,
+  })
+  const tls: RegistryClientTls = {}
+  if (text('ssl.truststore.location')) tls.ca = readTrustStore(store('truststore'))
+  if (text('ssl.keystore.location')) {
+    Object.assign(
+      tls,
+      readKeyStore(store('keystore'), {
+        key: `${SSL_PREFIX}ssl.key.password`,
+        value: text('ssl.key.password'),
+      }),
+    )
+  }
+  if (!text('ssl.endpoint.identification.algorithm')) tls.verifyHostname = false
+  return Object.keys(tls).length === 0 ? undefined : tls
+}
+
+/**
+ * The keys that choose where the schema id travels (`SchemaIdSerializer` / `SchemaIdDeserializer`),
+ * for a converter that implements both framings (the AvroConverter).
+ */
+export function defineSchemaIdConfig(def: ConfigDef): ConfigDef {
+  return def
+    .define({
+      group: GROUP,
+      name: KEY_SCHEMA_ID_SERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}PrefixSchemaIdSerializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to serialize the ID for the key schema: PrefixSchemaIdSerializer (magic byte 0 and the 4-byte id before the payload) or HeaderSchemaIdSerializer (the schema's GUID after magic byte 1 in the ${SCHEMA_ID_HEADERS.key} header; the payload alone). Package ${ID_PACKAGE}.`,
+      validator: idClass(SERIALIZERS),
+    })
+    .define({
+      group: GROUP,
+      name: VALUE_SCHEMA_ID_SERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}PrefixSchemaIdSerializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to serialize the ID for the value schema: PrefixSchemaIdSerializer or HeaderSchemaIdSerializer (the ${SCHEMA_ID_HEADERS.value} header).`,
+      validator: idClass(SERIALIZERS),
+    })
+    .define({
+      group: GROUP,
+      name: KEY_SCHEMA_ID_DESERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}DualSchemaIdDeserializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to deserialize the ID for the key schema: DualSchemaIdDeserializer (the ${SCHEMA_ID_HEADERS.key} header when the record has it, else the payload's prefix) or PrefixSchemaIdDeserializer (the prefix only).`,
+      validator: idClass(DESERIALIZERS),
+    })
+    .define({
+      group: GROUP,
+      name: VALUE_SCHEMA_ID_DESERIALIZER_CONFIG,
+      type: 'CLASS',
+      defaultValue: `${ID_PACKAGE}DualSchemaIdDeserializer`,
+      importance: 'MEDIUM',
+      documentation: `Determines how to deserialize the ID for the value schema: DualSchemaIdDeserializer (the ${SCHEMA_ID_HEADERS.value} header, else the prefix) or PrefixSchemaIdDeserializer.`,
+      validator: idClass(DESERIALIZERS),
+    })
 }
 
 export interface SerdeSettings {
@@ -198,6 +380,12 @@ export interface SerdeSettings {
   normalize: boolean
   keySubject: SubjectNameStrategy
   valueSubject: SubjectNameStrategy
+  /** Where the writer puts the schema id: before the payload, or in the record header. */
+  keyIdIn: 'prefix' | 'header'
+  valueIdIn: 'prefix' | 'header'
+  /** Whether the reader looks at the record header first (Dual) or at the prefix only. */
+  keyIdFromHeader: boolean
+  valueIdFromHeader: boolean
 }
 
 /** The shared settings from parsed keys; a ConfigError naming the key when they do not fit together. */
@@ -234,6 +422,7 @@ export function serdeSettings(parsed: Readonly<Record<string, unknown>>): SerdeS
       requestTimeoutMs: Math.max(1, parsed[HTTP_READ_TIMEOUT_MS_CONFIG] as number),
       cacheCapacity: Math.max(1, parsed[MAX_SCHEMAS_PER_SUBJECT_CONFIG] as number),
       latestCacheTtlMs: ttl < 0 ? -1 : ttl * 1000,
+      tls: clientTls(parsed),
     },
     autoRegister: parsed[AUTO_REGISTER_SCHEMAS_CONFIG] as boolean,
     useLatestVersion: parsed[USE_LATEST_VERSION_CONFIG] as boolean,
@@ -246,6 +435,16 @@ export function serdeSettings(parsed: Readonly<Record<string, unknown>>): SerdeS
     valueSubject: subjectNameStrategy(
       parsed[VALUE_SUBJECT_NAME_STRATEGY_CONFIG] as string,
       VALUE_SUBJECT_NAME_STRATEGY_CONFIG,
+    ),
+    keyIdIn: idClassName(String(parsed[KEY_SCHEMA_ID_SERIALIZER_CONFIG] ?? '')).startsWith('Header')
+      ? 'header'
+      : 'prefix',
+    valueIdIn: idClassName(String(parsed[VALUE_SCHEMA_ID_SERIALIZER_CONFIG] ?? '')).startsWith('Header')
+      ? 'header'
+      : 'prefix',
+    keyIdFromHeader: idClassName(String(parsed[KEY_SCHEMA_ID_DESERIALIZER_CONFIG] ?? '')).startsWith('Dual'),
+    valueIdFromHeader: idClassName(String(parsed[VALUE_SCHEMA_ID_DESERIALIZER_CONFIG] ?? '')).startsWith(
+      'Dual',
     ),
   }
 }

@@ -6,6 +6,11 @@
  *   V1: 0x01 | schema GUID (16 bytes: UUID most then least significant bits) | payload
  *
  * Avro and JSON Schema payloads follow directly (Protobuf would insert message indexes).
+ *
+ * Confluent's `HeaderSchemaIdSerializer` writes the payload alone and the V1 bytes (magic byte 1
+ * and the GUID) in the record header `__key_schema_id` or `__value_schema_id`; its
+ * `DualSchemaIdDeserializer` reads that header (V0 or V1 bytes) when the record has it, else the
+ * payload's prefix (schema-registry `SchemaId`, `HeaderSchemaIdSerializer`, `DualSchemaIdDeserializer`).
  */
 import { DataError } from '../../api/errors.ts'
 
@@ -13,6 +18,9 @@ export const MAGIC_BYTE_V0 = 0
 export const MAGIC_BYTE_V1 = 1
 export const V0_HEADER_SIZE = 5
 export const V1_HEADER_SIZE = 17
+
+/** The record headers Confluent's serializers carry schema ids in (`SchemaId.KEY_SCHEMA_ID_HEADER`…). */
+export const SCHEMA_ID_HEADERS = { key: '__key_schema_id', value: '__value_schema_id' } as const
 
 export type SchemaRef = { kind: 'id'; id: number } | { kind: 'guid'; guid: string }
 
@@ -28,6 +36,24 @@ export function v0Header(id: number): Buffer {
   header[0] = MAGIC_BYTE_V0
   header.writeInt32BE(id, 1)
   return header
+}
+
+/** The 17 V1 bytes of a GUID (`SchemaId.guidToBytes`): magic byte 1, then the UUID's 16 bytes. */
+export function v1Bytes(guid: string): Buffer {
+  const hex = guid.replace(/-/g, '')
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new DataError(`'${guid}' is not a schema GUID (a UUID)`)
+  return Buffer.concat([Buffer.from([MAGIC_BYTE_V1]), Buffer.from(hex, 'hex')])
+}
+
+/** The schema reference in a schema id header's value (V0 or V1 bytes, `SchemaId.fromBytes`). */
+export function headerRef(bytes: Uint8Array, describe: string): SchemaRef {
+  const { ref, payload } = unframe(bytes, describe)
+  if (payload.length > 0) {
+    throw new DataError(
+      `${describe} has ${payload.length} bytes after the schema id: it is not a schema id header`,
+    )
+  }
+  return ref
 }
 
 function guidText(bytes: Buffer): string {

@@ -9,6 +9,18 @@ registry (see [schema-registry.md](schema-registry.md)), which runs in the worke
 does, and are written in Confluent's wire format (byte 0, the 4-byte schema id, then the Avro
 binary or JSON body).
 
+## https and authentication
+
+The proxy's listener takes the same keys as the registry's (see
+[schema-registry.md](schema-registry.md#https-and-authentication)) under the \`rest.proxy.\` prefix,
+as Confluent's REST Proxy takes them from rest-utils: \`rest.proxy.listeners=https://…\`,
+\`rest.proxy.ssl.keystore.location\`, \`rest.proxy.ssl.keystore.password\`,
+\`rest.proxy.ssl.key.password\`, \`rest.proxy.ssl.truststore.*\`,
+\`rest.proxy.ssl.client.authentication\`, \`rest.proxy.authentication.method=BASIC\`,
+\`rest.proxy.authentication.realm\`, \`rest.proxy.authentication.roles\` and
+\`rest.proxy.authentication.credentials.file\`. A request without valid credentials gets 401
+\`{"error_code":401,"message":"Unauthorized"}\`.
+
 ## v2
 
 \`POST /topics/{topic}\` and \`POST /topics/{topic}/partitions/{p}\` with content type

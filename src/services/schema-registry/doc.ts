@@ -54,7 +54,43 @@ failed, 50004 no writer elected yet.
 | \`POST /compatibility/subjects/{s}/versions/{v\\|latest}\` and \`…/versions\` (\`verbose\`) | \`{is_compatible, messages?}\` |
 
 Not served: contexts other than the default one, schema GUIDs, associations, metadata and rule
-sets, \`normalize\`, https and authentication on this listener.
+sets, \`normalize\`.
+
+## https and authentication
+
+Confluent's keys of the registry's listener, under the \`schema.registry.\` prefix:
+
+\`\`\`properties
+schema.registry.listeners=https://0.0.0.0:8081
+schema.registry.ssl.keystore.location=/etc/sluice/registry.keystore.p12
+schema.registry.ssl.keystore.password=…
+schema.registry.ssl.key.password=…
+schema.registry.authentication.method=BASIC
+schema.registry.authentication.realm=SchemaRegistry-Props
+schema.registry.authentication.roles=admin,developer
+schema.registry.authentication.credentials.file=/etc/sluice/registry-users.properties
+\`\`\`
+
+- **Keystores and truststores:** PKCS12 (keytool's format since Java 9, also under a \`.jks\` name)
+  or PEM (key and certificate chain in one file), read from the file whatever
+  \`ssl.keystore.type\` says. JKS stores, and PKCS12 stores encrypted with the RC2/3DES schemes of
+  Java 8 and OpenSSL 1.x, are refused at start with the command that converts them.
+- **Client certificates:** \`ssl.client.authentication\` \`NONE\`, \`REQUESTED\` or \`REQUIRED\`
+  (deprecated \`ssl.client.auth=true\` is \`REQUIRED\`), verified with \`ssl.truststore.*\`.
+- **Basic auth:** where Confluent names a JAAS section (\`authentication.realm\`) whose
+  \`PropertyFileLoginModule\` reads a file, Sluice reads that file directly:
+  \`authentication.credentials.file\`, lines \`user: password[,role …]\` (a password plain or
+  \`MD5:<hex>\`). \`authentication.roles\` \`*\` lets in every user of the file; a list, users with
+  one of those roles (others get 403). A request without valid credentials gets 401
+  \`{"error_code":401,"message":"Unauthorized"}\` with \`WWW-Authenticate: Basic realm="<realm>"\`.
+  \`authentication.skip.paths\` are served to anyone.
+- **Distributed workers:** the writer is advertised with the listener's scheme; a worker forwards
+  writes over https with its registry's \`ssl.*\` settings (the truststore must verify the other
+  workers' certificates) and the caller's credentials. Writes of the in-process REST proxy go as the
+  first user of the credentials file with a plain password and an allowed role.
+- **Clients:** Confluent's converters and Sluice's AvroConverter take \`schema.registry.url=https://…\`,
+  \`schema.registry.ssl.truststore.location\` / \`.password\` / \`.type\` and
+  \`basic.auth.credentials.source=USER_INFO\` with \`basic.auth.user.info=user:password\`.
 
 ## Worker keys
 

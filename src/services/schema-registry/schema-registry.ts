@@ -16,6 +16,7 @@
  * src/rest/schema-registry-server.ts.
  */
 import type { Logger } from '../../common/logger.ts'
+import { schemaGuid } from '../../common/schema-guid.ts'
 import type { Log } from '../../log/log.ts'
 import { KafkaBasedLog, utf8 } from '../../storage/kafka/kafka-based-log.ts'
 import {
@@ -113,6 +114,27 @@ export interface SchemaRegistryOptions {
   election?: WriterElection
   /** How long a write may wait for the topic. @default 60000 */
   timeoutMs?: number
+  /**
+   * Sends a request to the writer's REST API (for `registerAnywhere`): over https with the
+   * listener's TLS settings and the credentials the writer asks for. @default plain `fetch`
+   */
+  sendToLeader?: LeaderTransport
+}
+
+/** An HTTP request to the writing instance. */
+export type LeaderTransport = (
+  url: string,
+  request: { method: string; headers: Record<string, string>; body: string; timeoutMs: number },
+) => Promise<{ status: number; body: string }>
+
+const fetchTransport: LeaderTransport = async (url, request) => {
+  const response = await fetch(url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    signal: AbortSignal.timeout(request.timeoutMs),
+  })
+  return { status: response.status, body: await response.text() }
 }
 
 const MAX_VERSION = 2 ** 31 - 1
@@ -122,6 +144,8 @@ interface IdEntry {
   readonly schemaType: SchemaType
   readonly schema: string
   readonly references: readonly SchemaReference[]
+  /** Confluent's GUID of the schema (schema-guid.ts). */
+  readonly guid: string
 }
 
 export class SchemaRegistry {
@@ -131,6 +155,8 @@ export class SchemaRegistry {
   /** subject → version → record (soft-deleted ones included). */
   readonly #subjects = new Map<string, Map<number, SchemaRecordValue>>()
   readonly #ids = new Map<number, IdEntry>()
+  /** GUID → the first id of that schema. */
+  readonly #guids = new Map<string, number>()
   /** `type|canonical|references` → id. */
   readonly #contentIds = new Map<string, number>()
   readonly #configs = new Map<string, CompatibilityLevel>()
@@ -219,6 +245,13 @@ export class SchemaRegistry {
     const entry = this.#ids.get(id)
     if (!entry) throw schemaNotFound(id)
     return { id, ...entry }
+  }
+
+  /** The schema of a GUID (`GET /schemas/guids/{guid}`); 40403 when no schema has it. */
+  schemaByGuid(guid: string): IdEntry & { id: number } {
+    const id = this.#guids.get(guid.toLowerCase())
+    if (id === undefined) throw schemaNotFound(guid)
+    return this.schemaById(id)
   }
 
   /** The parsed schema of an id (cached), for producers that encode with it. */
@@ -428,27 +461,32 @@ export class SchemaRegistry {
       return await this.register(subject, request)
     } catch (error) {
       if (!(error instanceof NotLeaderError) || error.leaderUrl === null) throw error
-      let response: Response
+      let response: { status: number; body: string }
       try {
-        response = await fetch(`${error.leaderUrl}/subjects/${encodeURIComponent(subject)}/versions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', 'x-sluice-forwarded': 'true' },
-          body: JSON.stringify(request),
-          signal: AbortSignal.timeout(this.#o.timeoutMs ?? 60_000),
-        })
+        response = await (this.#o.sendToLeader ?? fetchTransport)(
+          `${error.leaderUrl}/subjects/${encodeURIComponent(subject)}/versions`,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/vnd.schemaregistry.v1+json',
+              'x-sluice-forwarded': 'true',
+            },
+            body: JSON.stringify(request),
+            timeoutMs: this.#o.timeoutMs ?? 60_000,
+          },
+        )
       } catch (cause) {
         throw new ServiceError(
           RegistryErrors.REQUEST_FORWARDING_FAILED,
           `Error while forwarding the register request to the leader ${error.leaderUrl}: ${(cause as Error).message}`,
         )
       }
-      const answer = (await response.json().catch(() => ({}))) as {
-        id?: number
-        version?: number
-        error_code?: number
-        message?: string
-      }
-      if (!response.ok || answer.id === undefined) {
+      let answer: { id?: number; version?: number; error_code?: number; message?: string } = {}
+      try {
+        answer = JSON.parse(response.body)
+      } catch {}
+      const ok = response.status >= 200 && response.status < 300
+      if (!ok || answer.id === undefined) {
         throw new ServiceError(
           answer.error_code ?? response.status,
           answer.message ?? `the leader answered HTTP ${response.status}`,
@@ -741,7 +779,9 @@ export class SchemaRegistry {
         this.#maxVersion.set(entry.subject, Math.max(this.#maxVersion.get(entry.subject) ?? 0, entry.version))
         this.#maxId = Math.max(this.#maxId, v.id)
         if (!this.#ids.has(v.id)) {
-          this.#ids.set(v.id, { schemaType: v.schemaType, schema: v.schema, references: v.references })
+          const guid = schemaGuid(v.schema, v.references)
+          this.#ids.set(v.id, { schemaType: v.schemaType, schema: v.schema, references: v.references, guid })
+          if (!this.#guids.has(guid)) this.#guids.set(guid, v.id)
           this.#contentIds.set(contentKey(v.schemaType, canonicalOf(v.schema), v.references), v.id)
         }
         return

@@ -123,6 +123,25 @@ describe('SchemaRegistryClient when the registry is down', () => {
     await client.getSchemaById(5)
     assert.equal(calls, 3)
   })
+  test('a registry that does not answer within http.read.timeout.ms is reported as timed out', async () => {
+    const server: Server = createServer(() => {})
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    after(() => {
+      server.closeAllConnections()
+      server.close()
+    })
+    const { port } = server.address() as AddressInfo
+    const client = new SchemaRegistryClient({
+      urls: [`http://127.0.0.1:${port}`],
+      maxRetries: 0,
+      requestTimeoutMs: 100,
+    })
+    await assert.rejects(client.getSchemaById(1), (error: Error) => {
+      assert.ok(error instanceof RetriableError)
+      assert.match(error.message, /request timed out/)
+      return true
+    })
+  })
 })
 
 describe('basic auth from basic.auth.user.info', () => {

@@ -10,9 +10,9 @@ import { startStandalone } from '../../../src/cli/standalone.ts'
 import { WorkerConfig } from '../../../src/config/worker-config.ts'
 import { createLog } from '../../../src/log/create-log.ts'
 
-test('a listener that is not http://host:port is refused naming the key', () => {
+test('a listener that is not http(s)://host:port is refused naming the key', () => {
   assert.throws(
-    () => new WorkerConfig({ 'schema.registry.listeners': 'https://0.0.0.0:8081' }),
+    () => new WorkerConfig({ 'schema.registry.listeners': 'tcp://0.0.0.0:8081' }),
     (e: Error & { key?: string }) =>
       e.key === 'schema.registry.listeners' && /http:\/\/host:port/.test(e.message),
   )

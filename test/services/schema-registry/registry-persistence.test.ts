@@ -106,7 +106,7 @@ for (const backend of ['embedded', 'kafka'] as const) {
         const base = registryUrl(worker)
         assert.deepEqual(await get(base, '/subjects/bets-value/versions'), [1, 2, 3])
         assert.deepEqual(((await get(base, '/subjects/bets-value/versions/2')) as { id: number }).id, ids[1])
-        assert.deepEqual(await get(base, `/schemas/ids/${ids[2]}`), { schema: schema(2) })
+        assert.equal(((await get(base, `/schemas/ids/${ids[2]}`)) as { schema: string }).schema, schema(2))
         assert.deepEqual(await get(base, '/subjects'), ['bets-value'])
         assert.deepEqual(await get(base, '/subjects?deleted=true'), ['bets-value', 'other-value'])
         assert.deepEqual(await get(base, '/config/bets-value'), { compatibilityLevel: 'FULL' })

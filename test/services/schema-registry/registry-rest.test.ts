@@ -3,6 +3,7 @@
  * Confluent's bodies, status codes, error codes and content type.
  */
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { startTestWorker, type TestWorker } from '../../helpers/worker.ts'
 
@@ -57,6 +58,12 @@ after(async () => {
   await tw?.close()
 })
 
+/** Confluent's GUID of a schema without references: its MD5 as a UUID (`Schema.getGuid`). */
+function guidOf(schema: string): string {
+  const hex = createHash('md5').update(schema).digest('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
 describe('schema registry REST API', () => {
   test('registers, is idempotent, and versions a subject', async () => {
     const first = await call('POST', '/subjects/bets-value/versions', { schema: v1 })
@@ -74,11 +81,20 @@ describe('schema registry REST API', () => {
     assert.ok(second.body.id > first.body.id)
     assert.deepEqual((await call('GET', '/subjects/bets-value/versions')).body, [1, 2])
     const latest = await call('GET', '/subjects/bets-value/versions/latest')
-    assert.deepEqual(latest.body, { subject: 'bets-value', version: 2, id: second.body.id, schema: v2 })
+    assert.deepEqual(latest.body, {
+      subject: 'bets-value',
+      version: 2,
+      id: second.body.id,
+      guid: guidOf(v2),
+      schema: v2,
+    })
     assert.deepEqual((await call('GET', '/subjects/bets-value/versions/-1')).body.version, 2)
     const raw = await call('GET', '/subjects/bets-value/versions/1/schema')
     assert.deepEqual(raw.body, JSON.parse(v1))
-    assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}`)).body, { schema: v1 })
+    assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}`)).body, {
+      schema: v1,
+      guid: guidOf(v1),
+    })
     assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}/schema`)).body, JSON.parse(v1))
     assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}/versions`)).body, [
       { subject: 'bets-value', version: 1 },
@@ -86,6 +102,19 @@ describe('schema registry REST API', () => {
     assert.deepEqual((await call('GET', `/schemas/ids/${first.body.id}/subjects`)).body, ['bets-value'])
     assert.ok((await call('GET', '/subjects')).body.includes('bets-value'))
     assert.deepEqual((await call('GET', '/schemas/types')).body.sort(), ['AVRO', 'JSON'])
+  })
+
+  test("schemas are found by Confluent's GUID, which register answers", async () => {
+    const schema = '{"type":"record","name":"Guid","fields":[{"name":"g","type":"string"}]}'
+    const registered = await call('POST', '/subjects/guid-value/versions', { schema })
+    assert.deepEqual(registered.body, { id: registered.body.id, version: 1, guid: guidOf(schema) })
+    const byGuid = await call('GET', `/schemas/guids/${guidOf(schema)}`)
+    assert.deepEqual([byGuid.status, byGuid.body], [200, { schema, guid: guidOf(schema) }])
+    assert.deepEqual((await call('GET', `/schemas/guids/${guidOf(schema)}/ids`)).body, [
+      { context: '.', id: registered.body.id },
+    ])
+    const missing = await call('GET', `/schemas/guids/${guidOf('"nothing"')}`)
+    assert.deepEqual([missing.status, missing.body.error_code], [404, 40403])
   })
 
   test('the same schema under another subject reuses its id', async () => {
@@ -298,6 +327,7 @@ describe('schema registry REST API', () => {
     assert.deepEqual((await call('GET', `/schemas/ids/${r1.body.id}`)).body, {
       schemaType: 'JSON',
       schema: js1,
+      guid: guidOf(js1),
     })
     const bad = await call('POST', '/subjects/js-bad/versions', {
       schema: '{"type": 12}',

@@ -81,7 +81,11 @@ test("writes Confluent's key and value layout, and reads records a Confluent reg
       const get = async (path: string) => (await fetch(`${base}${path}`)).json()
       assert.deepEqual(await get('/subjects'), ['old-value'])
       assert.deepEqual(await get('/subjects?deleted=true'), ['gone-value', 'old-value'])
-      assert.deepEqual(await get('/schemas/ids/8'), { schema: '"bytes"' })
+      // The GUID is the MD5 of the schema text (Confluent's Schema.getGuid): md5('"bytes"').
+      assert.deepEqual(await get('/schemas/ids/8'), {
+        schema: '"bytes"',
+        guid: 'b462f06c-b909-be57-c850-08867784cde6',
+      })
       assert.deepEqual(await get('/config'), { compatibilityLevel: 'FULL' })
       const registered = (await (
         await fetch(`${base}/subjects/new-value/versions`, {
