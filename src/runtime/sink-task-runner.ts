@@ -31,6 +31,7 @@ import { isPromise } from '../api/converter.ts'
 import type { SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
 import { Headers } from '../api/headers.ts'
+import { RecordHeaders } from '../api/record-headers.ts'
 import { SinkRecord } from '../api/records.ts'
 import { type TopicPartition, tpKey } from '../api/topic-partition.ts'
 import type { TargetState } from '../common/states.ts'
@@ -265,19 +266,22 @@ export class SinkTaskRunner extends TaskRunner {
    */
   #convertOne(r: LogRecord, stage: { current: Stage }): MaybePromise<SinkRecord | null> {
     const { converters } = this.#o
+    // The key and value converters see the record's headers as bytes, as in Kafka Connect.
+    const headers = new RecordHeaders(r.headers)
     stage.current = 'KEY_CONVERTER'
-    const key = converters.key.toConnectData(r.topic, r.key)
-    if (isPromise(key)) return key.then((k) => this.#convertValue(r, stage, k))
-    return this.#convertValue(r, stage, key)
+    const key = converters.key.toConnectData(r.topic, r.key, headers)
+    if (isPromise(key)) return key.then((k) => this.#convertValue(r, stage, headers, k))
+    return this.#convertValue(r, stage, headers, key)
   }
 
   #convertValue(
     r: LogRecord,
     stage: { current: Stage },
+    headers: RecordHeaders,
     key: SchemaAndValue,
   ): MaybePromise<SinkRecord | null> {
     stage.current = 'VALUE_CONVERTER'
-    const value = this.#o.converters.value.toConnectData(r.topic, r.value)
+    const value = this.#o.converters.value.toConnectData(r.topic, r.value, headers)
     if (isPromise(value)) return value.then((v) => this.#convertHeaders(r, stage, key, v))
     return this.#convertHeaders(r, stage, key, value)
   }

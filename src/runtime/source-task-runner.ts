@@ -38,6 +38,7 @@ import {
 } from '../api/connector.ts'
 import { isPromise } from '../api/converter.ts'
 import { ConnectError, errorMessage, errorTrace, isRetriable } from '../api/errors.ts'
+import { RecordHeaders } from '../api/record-headers.ts'
 import type { SourceRecord } from '../api/records.ts'
 import type { TargetState } from '../common/states.ts'
 import { taskIdString } from '../common/states.ts'
@@ -758,8 +759,11 @@ function fencingError(error: unknown, producer: TransactionalProducer): ConnectE
 }
 
 /**
- * Converts one record with the connector's converters. Synchronous unless a converter returns a
- * promise (it must ask a schema registry); `stage` names the converter at work when one fails.
+ * Converts one record with the connector's converters, in Kafka Connect's order
+ * (`WorkerSourceTask.convertTransformedRecord`): the headers first, then the key and the value,
+ * which get the converted headers as bytes and may add to them (schema ids in headers).
+ * Synchronous unless a converter returns a promise (it must ask a schema registry); `stage` names
+ * the converter at work when one fails.
  */
 function convert(
   record: SourceRecord,
@@ -767,48 +771,57 @@ function convert(
   stage: { current: Stage },
 ): MaybePromise<ProduceRecord> {
   const { topic, headers } = record
+  stage.current = 'HEADER_CONVERTER'
+  if (headers.size === 0) return convertKey(record, converters, stage, new RecordHeaders())
+  const keys = [...headers].map((h) => h.key)
+  const converted = [...headers].map((h) =>
+    converters.header.fromConnectHeader(topic, h.key, h.schema, h.value),
+  )
+  const withBytes = (values: (Uint8Array | null)[]) =>
+    convertKey(
+      record,
+      converters,
+      stage,
+      new RecordHeaders(values.map((value, i) => ({ key: keys[i], value }))),
+    )
+  if (!converted.some(isPromise)) return withBytes(converted as (Uint8Array | null)[])
+  return Promise.all(converted.map((c) => Promise.resolve(c))).then(withBytes)
+}
+
+function convertKey(
+  record: SourceRecord,
+  converters: ConnectorConverters,
+  stage: { current: Stage },
+  headers: RecordHeaders,
+): MaybePromise<ProduceRecord> {
   stage.current = 'KEY_CONVERTER'
-  const key = converters.key.fromConnectData(topic, record.keySchema, record.key, headers)
-  if (isPromise(key)) return key.then((k) => convertValue(record, converters, stage, k))
-  return convertValue(record, converters, stage, key)
+  const key = converters.key.fromConnectData(record.topic, record.keySchema, record.key, headers)
+  if (isPromise(key)) return key.then((k) => convertValue(record, converters, stage, headers, k))
+  return convertValue(record, converters, stage, headers, key)
 }
 
 function convertValue(
   record: SourceRecord,
   converters: ConnectorConverters,
   stage: { current: Stage },
+  headers: RecordHeaders,
   key: Uint8Array | null,
 ): MaybePromise<ProduceRecord> {
-  const { topic, headers } = record
   stage.current = 'VALUE_CONVERTER'
-  const value = converters.value.fromConnectData(topic, record.valueSchema, record.value, headers)
-  if (isPromise(value)) return value.then((v) => convertHeaders(record, converters, stage, key, v))
-  return convertHeaders(record, converters, stage, key, value)
+  const value = converters.value.fromConnectData(record.topic, record.valueSchema, record.value, headers)
+  if (isPromise(value)) return value.then((v) => produceRecord(record, headers, key, v))
+  return produceRecord(record, headers, key, value)
 }
 
-function convertHeaders(
+function produceRecord(
   record: SourceRecord,
-  converters: ConnectorConverters,
-  stage: { current: Stage },
+  headers: RecordHeaders,
   key: Uint8Array | null,
   value: Uint8Array | null,
-): MaybePromise<ProduceRecord> {
-  const { topic, headers } = record
-  stage.current = 'HEADER_CONVERTER'
-  const out: ProduceRecord = { topic, key, value }
+): ProduceRecord {
+  const out: ProduceRecord = { topic: record.topic, key, value }
   if (record.kafkaPartition !== null) out.partition = record.kafkaPartition
   if (record.timestamp !== null) out.timestamp = record.timestamp
-  if (headers.size === 0) return out
-  const converted = [...headers].map((h) =>
-    converters.header.fromConnectHeader(topic, h.key, h.schema, h.value),
-  )
-  const keys = [...headers].map((h) => h.key)
-  if (!converted.some(isPromise)) {
-    out.headers = converted.map((v, i) => ({ key: keys[i], value: v as Uint8Array | null }))
-    return out
-  }
-  return Promise.all(converted.map((c) => Promise.resolve(c))).then((values) => {
-    out.headers = values.map((v, i) => ({ key: keys[i], value: v }))
-    return out
-  })
+  if (headers.size > 0) out.headers = headers.toArray()
+  return out
 }
