@@ -132,4 +132,12 @@ export interface Herder {
    * throws what makes the REST layer forward the request to the leader.
    */
   otherMemberUrls?(): string[]
+  /**
+   * Distributed only: headers that authenticate the leader's `GET <path>` to another member — a
+   * session-key signature (KIP-507's) over the method, the path and the time — so the leader never
+   * hands a caller's credentials to a member. `verifyMemberRequest` checks them on the member (403
+   * for a bad or stale signature).
+   */
+  signMemberRequest?(path: string): Record<string, string>
+  verifyMemberRequest?(path: string, headers: Record<string, string | string[] | undefined>): void
 }

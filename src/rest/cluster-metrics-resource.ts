@@ -7,15 +7,19 @@
  * (`RequestTargetError`, rest/forwarding.ts), which answers with its own figures and those of each
  * other member, read from their `GET /sluice/internal/metrics` (this worker's figures only).
  *
- * Both sit behind the same basic auth as the rest of the API (they show what `GET /metrics` shows);
- * the leader calls the members with the caller's `Authorization` header, which they check again, and
- * over https as a TLS client with the listener's settings. A member that does not answer within 5 s
+ * `GET /sluice/metrics` sits behind the same basic auth as the rest of the API (it shows what
+ * `GET /metrics` shows). The leader calls the members signed with the session key (KIP-507's, over
+ * the path and the time), never with the caller's credentials: a member URL comes from the group's
+ * join metadata, which is no proof of being a worker of this cluster. Members check the signature;
+ * an unsigned call to the internal path needs basic auth like any other. Over https the leader is a
+ * TLS client with the listener's settings. A member that does not answer within 5 s
  * is listed under `unreachable` and its tasks are missing: the console shows "—" for them.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { errorMessage } from '../api/errors.ts'
+import { ConnectError, errorMessage } from '../api/errors.ts'
 import { type PluginMetricValue, pluginMetricsGroups } from '../api/plugin-metrics.ts'
 import { type InterWorkerTls, interWorkerRequest } from '../herder/distributed/inter-worker-client.ts'
+import { SIGNATURE_HEADER } from '../herder/distributed/session-key.ts'
 import type { Herder } from '../herder/herder.ts'
 
 /** One task's record counters (Kafka Connect's `source-task-metrics` / `sink-task-metrics` totals). */
@@ -79,15 +83,16 @@ function workerMetrics(herder: Herder): WorkerMetricsView {
   return { tasks, groups }
 }
 
+const INTERNAL_PATH = '/sluice/internal/metrics'
+
 async function memberMetrics(
   url: string,
-  request: FastifyRequest,
+  herder: Herder,
   tls: InterWorkerTls | undefined,
 ): Promise<WorkerMetricsView> {
-  const authorization = request.headers.authorization
-  const response = await interWorkerRequest(`${url.replace(/\/$/, '')}/sluice/internal/metrics`, {
+  const response = await interWorkerRequest(`${url.replace(/\/$/, '')}${INTERNAL_PATH}`, {
     method: 'GET',
-    headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
+    headers: { accept: 'application/json', ...herder.signMemberRequest?.(INTERNAL_PATH) },
     timeoutMs: MEMBER_TIMEOUT_MS,
     tls,
   })
@@ -111,14 +116,22 @@ export function registerClusterMetricsRoutes(
   herder: Herder,
   tls: InterWorkerTls | undefined,
 ): void {
-  app.get('/sluice/internal/metrics', async () => workerMetrics(herder))
+  app.get(INTERNAL_PATH, async (request: FastifyRequest) => {
+    // A signed call skipped basic auth (rest-security.ts): its signature must hold.
+    if (request.headers[SIGNATURE_HEADER] !== undefined) {
+      if (!herder.verifyMemberRequest)
+        throw new ConnectError('FORBIDDEN', 'This worker does not take signed internal requests.')
+      herder.verifyMemberRequest(INTERNAL_PATH, request.headers)
+    }
+    return workerMetrics(herder)
+  })
 
-  app.get('/sluice/metrics', async (request): Promise<ClusterMetricsView> => {
+  app.get('/sluice/metrics', async (): Promise<ClusterMetricsView> => {
     // On a member that is not the leader this throws, and the request is forwarded to the leader.
     const others = herder.otherMemberUrls?.() ?? []
     const own = workerMetrics(herder)
     const out: ClusterMetricsView = { ...own, unreachable: [] }
-    const answers = await Promise.allSettled(others.map((url) => memberMetrics(url, request, tls)))
+    const answers = await Promise.allSettled(others.map((url) => memberMetrics(url, herder, tls)))
     answers.forEach((answer, i) => {
       if (answer.status === 'fulfilled') {
         out.tasks.push(...answer.value.tasks)

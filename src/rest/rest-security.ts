@@ -136,6 +136,8 @@ export function tlsSettings(originals: Readonly<Record<string, string>>): TlsSet
 const INTERNAL_REQUESTS: { method: string; path: RegExp }[] = [
   { method: 'POST', path: /^\/?connectors\/[^/]+\/tasks\/?$/ },
   { method: 'PUT', path: /^\/?connectors\/[^/]+\/fence\/?$/ },
+  // The leader's read of a member's task counters (rest/cluster-metrics-resource.ts).
+  { method: 'GET', path: /^\/?sluice\/internal\/metrics\/?$/ },
 ]
 
 /** Whether basic auth applies: not to a signed internal request (see above). */

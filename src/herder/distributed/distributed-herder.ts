@@ -78,7 +78,7 @@ import type { InterWorkerTls } from './inter-worker-client.ts'
 import { Rebalancer } from './rebalance.ts'
 import { RebalanceNeededError, RequestTargetError, rebalanceExpected } from './request-target.ts'
 import { RunningWork } from './running-work.ts'
-import { SIGNATURE_HEADER, verify } from './session-key.ts'
+import { SIGNATURE_HEADER, sign, verify } from './session-key.ts'
 import { TaskConfigPublisher } from './task-config-publisher.ts'
 
 export type { RebalanceCounters } from './herder-state.ts'
@@ -542,6 +542,30 @@ export class DistributedHerder implements Herder {
     return this.#rebalancer.otherMemberUrls()
   }
 
+  signMemberRequest(path: string): Record<string, string> {
+    const key = this.#configs.sessionKey
+    if (key === undefined)
+      throw new ConnectError(
+        'UNAVAILABLE',
+        'This worker has not read a session key from the config topic yet',
+      )
+    const at = String(Date.now())
+    return { ...sign(`GET ${path} ${at}`, key), [MEMBER_REQUEST_TIME_HEADER]: at }
+  }
+
+  verifyMemberRequest(path: string, headers: Record<string, string | string[] | undefined>): void {
+    const at = Number(headers[MEMBER_REQUEST_TIME_HEADER.toLowerCase()])
+    // The signature covers the time: a copy seen on the way is good for a minute, for a read.
+    if (!Number.isFinite(at) || Math.abs(Date.now() - at) > MEMBER_REQUEST_MAX_AGE_MS)
+      throw new ConnectError('FORBIDDEN', 'Internal request is older than a minute, or carries no time.')
+    verify(
+      `GET ${path} ${at}`,
+      headers,
+      this.#configs.sessionKey,
+      this.#config.getList('inter.worker.verification.algorithms'),
+    )
+  }
+
   /** Where this worker stands, for tests and benchmarks (GET /sluice/cluster). */
   clusterView(): {
     generation: number
@@ -565,3 +589,5 @@ export class DistributedHerder implements Herder {
     }
   }
 }
+const MEMBER_REQUEST_TIME_HEADER = 'X-Sluice-Request-Time'
+const MEMBER_REQUEST_MAX_AGE_MS = 60_000
