@@ -80,8 +80,9 @@ export async function validateConnectorConfig(
   rawProps: Props,
   plugins: PluginRegistry,
   providers: ConfigProviders = ConfigProviders.none(),
-  exactlyOnceSource = false,
+  worker: { distributed?: boolean; exactlyOnceSource?: boolean } = {},
 ): Promise<ConfigInfos> {
+  const exactlyOnceSource = worker.exactlyOnceSource ?? false
   const className = rawProps['connector.class']
   if (!className) {
     throw new ConfigError(
@@ -120,6 +121,19 @@ export async function validateConnectorConfig(
       exactlyOnceErrors(connector as SourceConnector, props, exactlyOnceSource),
     ))
       addError(k, why)
+  // Connect reads a distributed source connector's offsets from its own topic when it names one;
+  // Sluice does not yet, and a connector moved over would silently start over from the beginning.
+  if (
+    worker.distributed &&
+    descriptor.type === 'source' &&
+    (props['offsets.storage.topic'] ?? '').trim() !== ''
+  )
+    addError(
+      'offsets.storage.topic',
+      "Sluice keeps every connector's offsets in the worker's offset.storage.topic and does not read a " +
+        "connector's own offsets topic yet: remove offsets.storage.topic (move the offsets with " +
+        'PATCH /connectors/{name}/offsets first if that topic holds them)',
+    )
   for (const role of ['key', 'value', 'header'] as const) {
     const key = `${role}.converter`
     const value = props[key]?.trim()

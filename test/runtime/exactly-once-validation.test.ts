@@ -22,6 +22,9 @@ function errorsOf(infos: ConfigInfos): Record<string, string[]> {
 
 const fileSource = { name: 'f', 'connector.class': 'FileStreamSource', file: '/tmp/in.txt', topic: 't' }
 
+/** What a distributed worker with exactly.once.source.support=enabled passes. */
+const EOS_WORKER = { distributed: true, exactlyOnceSource: true }
+
 describe('exactly-once source validation', () => {
   test('the keys are in the groups Kafka Connect shows, with its defaults', async () => {
     const infos = await validateConnectorConfig(fileSource, plugins)
@@ -49,14 +52,14 @@ describe('exactly-once source validation', () => {
       topic: 't',
       'exactly.once.support': 'required',
     }
-    const refused = await validateConnectorConfig(stdin, plugins, ConfigProviders.none(), true)
+    const refused = await validateConnectorConfig(stdin, plugins, ConfigProviders.none(), EOS_WORKER)
     assert.equal(refused.error_count, 1)
     assert.match(errorsOf(refused)['exactly.once.support']?.[0] ?? '', /does not support exactly-once/)
     const accepted = await validateConnectorConfig(
       { ...fileSource, 'exactly.once.support': 'required' },
       plugins,
       ConfigProviders.none(),
-      true,
+      EOS_WORKER,
     )
     assert.equal(accepted.error_count, 0)
   })
@@ -66,7 +69,7 @@ describe('exactly-once source validation', () => {
       { ...fileSource, 'transaction.boundary': 'connector' },
       plugins,
       ConfigProviders.none(),
-      true,
+      EOS_WORKER,
     )
     assert.deepEqual(Object.keys(errorsOf(infos)), ['transaction.boundary'])
   })
@@ -101,5 +104,21 @@ describe('exactly-once source validation', () => {
       () => sinkConsumerSettings({}, { 'consumer.override.isolation.level': 'committed' }),
       (error: Error & { key?: string }) => error.key === 'consumer.override.isolation.level',
     )
+  })
+
+  test('offsets.storage.topic on a distributed worker is refused until Sluice reads it', async () => {
+    const infos = await validateConnectorConfig(
+      { ...fileSource, 'offsets.storage.topic': 'my-connector-offsets' },
+      plugins,
+      ConfigProviders.none(),
+      { distributed: true },
+    )
+    assert.deepEqual(Object.keys(errorsOf(infos)), ['offsets.storage.topic'])
+    // Standalone, as in Connect, the key has no effect.
+    const standalone = await validateConnectorConfig(
+      { ...fileSource, 'offsets.storage.topic': 'my-connector-offsets' },
+      plugins,
+    )
+    assert.equal(standalone.error_count, 0)
   })
 })

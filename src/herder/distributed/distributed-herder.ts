@@ -266,12 +266,10 @@ export class DistributedHerder implements Herder {
   }
 
   validateConnectorConfig(config: Props): Promise<ConfigInfos> {
-    return validateConnectorConfig(
-      config,
-      this.#worker.plugins,
-      this.#worker.configProviders,
-      this.#config.exactlyOnceSource === 'enabled',
-    )
+    return validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders, {
+      distributed: true,
+      exactlyOnceSource: this.#config.exactlyOnceSource === 'enabled',
+    })
   }
 
   plugins(): PluginDescriptor[] {
@@ -366,12 +364,10 @@ export class DistributedHerder implements Herder {
   }
 
   async #validate(config: Props): Promise<void> {
-    const infos = await validateConnectorConfig(
-      config,
-      this.#worker.plugins,
-      this.#worker.configProviders,
-      this.#config.exactlyOnceSource === 'enabled',
-    )
+    const infos = await validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders, {
+      distributed: true,
+      exactlyOnceSource: this.#config.exactlyOnceSource === 'enabled',
+    })
     if (infos.error_count > 0) throw new ConfigError(undefined, invalidConfigMessage(infos))
   }
 
