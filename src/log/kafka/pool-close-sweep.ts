@@ -16,8 +16,10 @@ import { ConnectionPool } from '@platformatic/kafka'
 
 interface Closable {
   close(callback: (error?: Error | null) => void): void
-  once(event: 'close', listener: () => void): unknown
+  once(event: 'close' | 'error', listener: () => void): unknown
 }
+
+const CLOSE_WAIT_MS = 5_000
 
 const opened = new WeakMap<object, Set<Closable>>()
 const patched = Symbol.for('sluice.kafka.pool-close-sweep')
@@ -34,13 +36,17 @@ export function installPoolCloseSweep(): void {
   proto[patched] = true
   const emit = proto.emit
   proto.emit = function (this: object, event, ...args) {
-    if (event === 'connect') {
+    // From `connecting`, not `connect`: the pool can drop an entry still connecting, too.
+    if (event === 'connecting') {
       const connection = (args[0] as { connection?: Closable } | undefined)?.connection
       if (connection) {
         const remembered = opened.get(this) ?? new Set<Closable>()
         opened.set(this, remembered)
         remembered.add(connection)
-        connection.once('close', () => remembered.delete(connection))
+        // A failed connect emits `error` and never `close`.
+        const forget = () => remembered.delete(connection)
+        connection.once('close', forget)
+        connection.once('error', forget)
       }
     }
     return emit.call(this, event, ...args)
@@ -50,7 +56,16 @@ export function installPoolCloseSweep(): void {
     const sweep = async (): Promise<void> => {
       const left = [...(opened.get(this) ?? [])]
       opened.delete(this)
-      await Promise.allSettled(left.map((c) => new Promise<void>((resolve) => c.close(() => resolve()))))
+      // A peer that never answers the close must not hold the client's close() forever.
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.allSettled(left.map((c) => new Promise<void>((resolve) => c.close(() => resolve())))),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_WAIT_MS)
+          timer.unref()
+        }),
+      ])
+      clearTimeout(timer)
     }
     if (callback) {
       void close.call(this, (error) => {
