@@ -13,7 +13,7 @@ import { cgroupMemoryLimit, heapFlags, oldSpaceMib } from '../../src/cli/heap-li
 
 const MIB = 1024 * 1024
 const LAUNCHER = resolve(import.meta.dirname, '../../bin/sluice.js')
-const PROBE = resolve(import.meta.dirname, 'fixtures/process-probe.ts')
+const PROBE = resolve(import.meta.dirname, 'probes/process-probe.ts')
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-heap-'))
 after(() => rmSync(dir, { recursive: true, force: true }))

@@ -2,7 +2,7 @@
  * An idle worker does not hold the heavy libraries a connector or format may need (bench/RESULTS.md):
  * a real `sluice standalone` process on the embedded log, started through the launcher, lists
  * the plugins, shows the S3 sink's and AvroConverter's keys and validates a MongoDB sink config
- * over REST, then reports every module it loaded (test/cli/fixtures/process-probe.ts). The S3 SDK,
+ * over REST, then reports every module it loaded (test/cli/probes/process-probe.ts). The S3 SDK,
  * the MongoDB driver, hyparquet-writer and avsc are loaded only by the tasks, formats and
  * converters that use them; the Kafka client only on Kafka or with the schema registry or REST
  * proxy; fastify's schema compilers only by a route with a JSON schema (none of the worker's).
@@ -16,7 +16,7 @@ import { after, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const LAUNCHER = resolve(import.meta.dirname, '../../bin/sluice.js')
-const PROBE = resolve(import.meta.dirname, 'fixtures/process-probe.ts')
+const PROBE = resolve(import.meta.dirname, 'probes/process-probe.ts')
 const HEAVY = [
   'hyparquet-writer',
   'avsc',
