@@ -7,7 +7,6 @@
  */
 // biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's locator.innerText(), not the DOM's
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +16,7 @@ import { launchBrowser, screenshot } from '../helpers/browser.ts'
 import { dropReplicationSlot, freshPostgresDatabase, type TestDatabase } from '../helpers/databases.ts'
 import { eventually } from '../helpers/rest.ts'
 import { chromiumSkipReason, postgresSkipReason } from '../helpers/services.ts'
+import { selfSignedCertificate } from '../helpers/tls.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 const SOURCE = 'org.apache.kafka.connect.file.FileStreamSourceConnector'
@@ -447,31 +447,7 @@ describe('web console when the worker goes away', { skip: chromiumSkipReason() }
 describe('web console over TLS with basic auth', { skip: chromiumSkipReason() }, () => {
   it('lists connectors with the credentials the browser was given', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-console-tls-'))
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    )
-    writeFileSync(
-      join(dir, 'server.pem'),
-      readFileSync(join(dir, 'key.pem'), 'utf8') + readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    )
+    selfSignedCertificate(dir)
     writeFileSync(join(dir, 'credentials.properties'), 'admin=s3cret\n')
     const w = await startTestWorker(
       {

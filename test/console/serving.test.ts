@@ -4,14 +4,14 @@
  * budget (≤ 200 KB gzipped, nothing loaded from elsewhere).
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { bundleConsole } from '../../src/rest/console-assets.ts'
+import { selfSignedCertificate } from '../helpers/tls.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 interface Answer {
@@ -41,29 +41,7 @@ describe('the web console under /ui/', () => {
   const auth = { authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}` }
 
   before(async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    )
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
-    writeFileSync(join(dir, 'server.pem'), readFileSync(join(dir, 'key.pem'), 'utf8') + cert)
+    cert = selfSignedCertificate(dir).cert
     writeFileSync(join(dir, 'credentials.properties'), 'admin=s3cret\n')
     w = await startTestWorker(
       {

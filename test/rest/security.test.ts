@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { selfSignedCertificate } from '../helpers/tls.ts'
 import { startTestWorker, type TestWorker } from './worker.ts'
 
 /** GET over https trusting only the given CA. */
@@ -49,34 +50,12 @@ function httpsSend(
 
 describe('REST listener security', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-tls-'))
-  const pem = join(dir, 'server.pem')
+  const pem = join(dir, 'server.pem') // written by selfSignedCertificate
   const credentials = join(dir, 'credentials.properties')
   let cert: string
   let w: TestWorker
   before(async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    )
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
-    writeFileSync(pem, readFileSync(join(dir, 'key.pem'), 'utf8') + cert)
+    cert = selfSignedCertificate(dir).cert
     writeFileSync(credentials, '# user=password\nadmin=s3cret\nreader=other\n')
     w = await startTestWorker(
       {

@@ -18,6 +18,7 @@ import { Struct } from '../../src/api/data/struct.ts'
 import type { ConnectError } from '../../src/api/errors.ts'
 import { AvroConverter } from '../../src/converters/avro-converter.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
+import { selfSignedCertificate } from '../helpers/tls.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
@@ -121,32 +122,8 @@ describe('schema registry and REST proxy over https with basic auth', () => {
       'trust-secret',
     )
     // The proxy's PEM keystore (key and chain in one file), as openssl makes it.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        file('proxy.key'),
-        '-out',
-        file('proxy.crt'),
-      ],
-      { stdio: 'ignore' },
-    )
-    writeFileSync(
-      file('proxy.pem'),
-      readFileSync(file('proxy.key'), 'utf8') + readFileSync(file('proxy.crt'), 'utf8'),
-    )
-    ca = readFileSync(file('registry.pem'), 'utf8') + readFileSync(file('proxy.crt'), 'utf8')
+    const proxyCert = selfSignedCertificate(dir, 'proxy')
+    ca = readFileSync(file('registry.pem'), 'utf8') + proxyCert.cert
     const md5 = createHash('md5').update('reader-secret').digest('hex')
     writeFileSync(
       file('users.properties'),
