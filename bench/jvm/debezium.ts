@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { WorkerProcess } from '../lib/worker-process.ts'
-import { resolveConnectJars, startConnectStandalone } from './connect.ts'
+import { resolveConnectJars, startConnectDistributed, startConnectStandalone } from './connect.ts'
 
 export const DEBEZIUM_VERSION = process.env.SLUICE_BENCH_DEBEZIUM_VERSION ?? '3.6.1.Final'
 
@@ -71,6 +71,19 @@ export function startDebeziumConnect(options: {
     cwd: options.cwd,
     worker: { 'plugin.path': `${pluginDir},${debezium}`, ...options.worker },
     connectorFiles: options.connectorFiles,
+  })
+}
+
+/** ConnectDistributed with connect-file and Debezium's PostgreSQL connector on its plugin.path. */
+export function startDebeziumConnectDistributed(options: {
+  cwd: string
+  worker: Record<string, string | number>
+}): WorkerProcess {
+  const { pluginDir } = resolveConnectJars()
+  const debezium = resolveDebeziumPlugin()
+  return startConnectDistributed({
+    cwd: options.cwd,
+    worker: { 'plugin.path': `${pluginDir},${debezium}`, ...options.worker },
   })
 }
 
