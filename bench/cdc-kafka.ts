@@ -34,7 +34,7 @@ import { DEBEZIUM_VERSION, startDebeziumConnect, startDebeziumConnectDistributed
 import { freePort } from './lib/cases.ts'
 import { treeCpuSeconds } from './lib/cpu-time.ts'
 import { machineInfo } from './lib/machine.ts'
-import { writeProperties } from './lib/properties-file.ts'
+import { distributedGroupKeys, writeProperties } from './lib/properties-file.ts'
 import { dropSlotWhenInactive } from './lib/replication-slot.ts'
 import { mib, RssSampler } from './lib/rss.ts'
 import { startSluiceDistributed, startSluiceStandalone } from './lib/sluice.ts'
@@ -126,13 +126,7 @@ async function startCase(name: CaseName, env: Env, snapshotMode: string): Promis
     const group = `${env.prefix}-${name}`
     const distributedWorker = {
       ...worker,
-      'group.id': group,
-      'config.storage.topic': `${group}-configs`,
-      'offset.storage.topic': `${group}-offsets`,
-      'status.storage.topic': `${group}-status`,
-      'config.storage.replication.factor': 1,
-      'offset.storage.replication.factor': 1,
-      'status.storage.replication.factor': 1,
+      ...distributedGroupKeys(group),
       'exactly.once.source.support': name.endsWith('-eos') ? 'enabled' : 'disabled',
     }
     const process = name.startsWith('debezium')

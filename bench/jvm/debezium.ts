@@ -59,32 +59,26 @@ export function resolveDebeziumPlugin(): string {
   return plugins
 }
 
-/** ConnectStandalone with connect-file and Debezium's PostgreSQL connector on its plugin.path. */
+/** The worker's keys with connect-file and Debezium's PostgreSQL connector on its plugin.path. */
+function withDebezium(worker: Record<string, string | number>): Record<string, string | number> {
+  return { 'plugin.path': `${resolveConnectJars().pluginDir},${resolveDebeziumPlugin()}`, ...worker }
+}
+
+/** ConnectStandalone with Debezium's PostgreSQL connector. */
 export function startDebeziumConnect(options: {
   cwd: string
   worker: Record<string, string | number>
   connectorFiles: string[]
 }): WorkerProcess {
-  const { pluginDir } = resolveConnectJars()
-  const debezium = resolveDebeziumPlugin()
-  return startConnectStandalone({
-    cwd: options.cwd,
-    worker: { 'plugin.path': `${pluginDir},${debezium}`, ...options.worker },
-    connectorFiles: options.connectorFiles,
-  })
+  return startConnectStandalone({ ...options, worker: withDebezium(options.worker) })
 }
 
-/** ConnectDistributed with connect-file and Debezium's PostgreSQL connector on its plugin.path. */
+/** ConnectDistributed with Debezium's PostgreSQL connector (connectors are created over REST). */
 export function startDebeziumConnectDistributed(options: {
   cwd: string
   worker: Record<string, string | number>
 }): WorkerProcess {
-  const { pluginDir } = resolveConnectJars()
-  const debezium = resolveDebeziumPlugin()
-  return startConnectDistributed({
-    cwd: options.cwd,
-    worker: { 'plugin.path': `${pluginDir},${debezium}`, ...options.worker },
-  })
+  return startConnectDistributed({ ...options, worker: withDebezium(options.worker) })
 }
 
 if (import.meta.main) {
