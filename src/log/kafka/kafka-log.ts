@@ -405,7 +405,8 @@ class KafkaLog implements Log {
  * previous transaction's markers, which takes milliseconds: Java's `TransactionManager` retries it
  * after 20 ms (`ADD_PARTITIONS_RETRY_BACKOFF_MS`) instead of `retry.backoff.ms`. Here the first retry
  * waits 20 ms and later ones the usual delay, so the client's few retries still span about the usual
- * time. With the usual delay for every retry, one transaction in ten paid 250 ms on the test broker.
+ * time. With the usual delay for every retry, about one transaction in eight paid 250 ms on the test
+ * broker.
  */
 export function transactionRetryDelay(delayMs: number) {
   return (_client: unknown, operationId: string, attempt: number, _retries: number, error: Error): number =>
