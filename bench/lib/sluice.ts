@@ -55,12 +55,23 @@ export function sluiceCliExists(): boolean {
 }
 
 export function startSluiceStandalone(options: SluiceStandaloneOptions): WorkerProcess {
+  return launch('standalone', options)
+}
+
+/** `sluice distributed worker.properties` (connectors are created over REST). */
+export function startSluiceDistributed(
+  options: Omit<SluiceStandaloneOptions, 'connectorFiles'>,
+): WorkerProcess {
+  return launch('distributed', { ...options, connectorFiles: [] })
+}
+
+function launch(mode: 'standalone' | 'distributed', options: SluiceStandaloneOptions): WorkerProcess {
   if (!sluiceCliExists()) throw new Error('src/cli/main.ts does not exist yet')
   ensureBuilt()
   const workerFile = writeProperties(
     join(options.cwd, 'worker.properties'),
     options.worker,
-    'Sluice standalone worker, written by bench/lib/sluice.ts',
+    `Sluice ${mode} worker, written by bench/lib/sluice.ts`,
   )
   // SLUICE_BENCH_NODE_ARGS: extra Node flags for the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
   // (Node refuses --cpu-prof in NODE_OPTIONS, and there it would profile the bench too).
@@ -71,7 +82,7 @@ export function startSluiceStandalone(options: SluiceStandaloneOptions): WorkerP
     nodeOptions: process.env.NODE_OPTIONS,
     execArgv: nodeArgs,
   })
-  const args = [...heap, ...nodeArgs, sluiceMain, 'standalone', workerFile, ...options.connectorFiles]
+  const args = [...heap, ...nodeArgs, sluiceMain, mode, workerFile, ...options.connectorFiles]
   return spawnWorker(process.execPath, args, {
     cwd: options.cwd,
     logFile: options.logFile ?? join(options.cwd, 'worker.log'),
