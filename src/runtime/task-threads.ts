@@ -11,7 +11,6 @@
 import { availableParallelism } from 'node:os'
 import { Worker as Thread } from 'node:worker_threads'
 import type { Props } from '../api/connector.ts'
-import { ConfigError } from '../api/errors.ts'
 import type { Logger } from '../common/logger.ts'
 import { registeredSecretValues } from '../common/secret-values.ts'
 import type { State, TargetState, TaskId } from '../common/states.ts'
@@ -23,18 +22,10 @@ import { TaskMetrics, type TaskStage } from './task-metrics.ts'
 import { LogServer, serveOffsets } from './task-thread-log.ts'
 import { Channel } from './task-thread-wire.ts'
 
-/** How many task threads `task.threads` asks for: 0 runs tasks on the main thread. */
+/** How many task threads `task.threads` (checked by the worker config) asks for: 0 runs tasks on the main thread. */
 export function taskThreadCount(value: string): number {
   const v = value.trim().toLowerCase()
-  if (v === 'auto') return availableParallelism()
-  const n = Number(v)
-  if (v === '' || !Number.isInteger(n) || n < 0) {
-    throw new ConfigError(
-      'task.threads',
-      `Invalid value ${value} for configuration task.threads: use 0 (tasks on the main thread), a number of threads, or auto (one per core)`,
-    )
-  }
-  return n
+  return v === 'auto' ? availableParallelism() : Number(v)
 }
 
 export interface TaskThreadPoolOptions {
