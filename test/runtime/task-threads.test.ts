@@ -13,7 +13,10 @@ import { eventually, request, type StatusBody, waitRunning } from '../helpers/re
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
-const pluginPath = join(import.meta.dirname, 'threads-plugin')
+const pluginPath = [
+  join(import.meta.dirname, 'threads-plugin'),
+  join(import.meta.dirname, '..', 'cli', 'stuck-plugin'),
+].join(',')
 
 const backends = [
   { name: 'embedded log', skip: false as string | false, props: (): Record<string, string> => ({}) },
@@ -37,6 +40,7 @@ for (const backend of backends) {
         ...backend.props(),
         'task.threads': '2',
         'plugin.path': pluginPath,
+        'task.shutdown.graceful.timeout.ms': '1000',
         'value.converter.schemas.enable': 'false',
       })
     })
@@ -135,6 +139,21 @@ for (const backend of backends) {
       assert.match(failed.trace ?? '', /ThreadBoom in thread [1-9]\d*/)
       assert.match(failed.trace ?? '', /failing-source\.ts/)
       assert.equal((await request(w.base, 'DELETE', `/connectors/${name}`)).status, 204)
+    })
+
+    it('a task stuck in poll() is cancelled after the graceful timeout; the worker goes on', async () => {
+      const name = `threads-stuck-${Math.random().toString(36).slice(2, 8)}`
+      const created = await request(w.base, 'POST', '/connectors', {
+        name,
+        config: { 'connector.class': 'test.StuckSource' },
+      })
+      assert.equal(created.status, 201, JSON.stringify(created.body))
+      await waitRunning(w.base, name)
+      const start = Date.now()
+      assert.equal((await request(w.base, 'DELETE', `/connectors/${name}`)).status, 204)
+      assert.ok(Date.now() - start < 10_000, `DELETE took ${Date.now() - start} ms`)
+      assert.equal((await request(w.base, 'GET', `/connectors/${name}/status`)).status, 404)
+      assert.equal((await request(w.base, 'GET', '/connectors')).status, 200)
     })
   })
 }
