@@ -7,7 +7,8 @@
  * Running `src/cli/main.ts` instead (SLUICE_BENCH_FROM_SOURCE=1) adds Node's TypeScript stripping,
  * ~30 MB of RSS and ~0.1 s of start-up that users of the package never pay.
  *
- * Node gets the heap flags the `sluice` launcher adds (src/cli/heap-limit.ts, decision 0028).
+ * Node gets the heap flags and the malloc setting the `sluice` launcher adds (src/cli/heap-limit.ts,
+ * decisions 0028 and 0031).
  *
  * The Node 24 binary running the benchmark (`npx node` resolves it from the `node` devDependency)
  * is spawned directly rather than through `npx`, so npm's own process is neither timed nor charged
@@ -16,7 +17,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { cgroupMemoryLimit, heapFlags } from '../../src/cli/heap-limit.ts'
+import { cgroupMemoryLimit, heapFlags, mallocEnv } from '../../src/cli/heap-limit.ts'
 import { writeProperties } from './properties-file.ts'
 import { spawnWorker, type WorkerProcess } from './worker-process.ts'
 
@@ -74,5 +75,6 @@ export function startSluiceStandalone(options: SluiceStandaloneOptions): WorkerP
   return spawnWorker(process.execPath, args, {
     cwd: options.cwd,
     logFile: options.logFile ?? join(options.cwd, 'worker.log'),
+    env: { ...process.env, ...mallocEnv(process.env) },
   })
 }
