@@ -29,6 +29,7 @@ import { ensurePrivateDir } from '../storage/local/json-file.ts'
 import { MemoryStatusStore } from '../storage/memory-status-store.ts'
 import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
+import { taskThreadEntry } from './task-thread.ts'
 import type { WorkerServices } from './worker-services.ts'
 
 export interface StandaloneWorker {
@@ -97,6 +98,7 @@ async function startWith(
     logger,
     workerId: config.workerId(),
     configProviders: providers,
+    taskThreadEntry,
   })
   const herder = new StandaloneHerder({
     worker,
