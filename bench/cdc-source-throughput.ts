@@ -80,11 +80,15 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
     valueConverter.configure({ 'schemas.enable': 'false' }, false)
     let got = 0
     let started = 0
+    let cpuAtStart = process.cpuUsage()
     let convertMs = 0
     let bytes = 0
     while (got < expected) {
       const batch = (await task.poll()) ?? []
-      if (batch.length > 0 && started === 0) started = performance.now()
+      if (batch.length > 0 && started === 0) {
+        started = performance.now()
+        cpuAtStart = process.cpuUsage()
+      }
       got += batch.length
       if (values.convert) {
         const t0 = performance.now()
@@ -97,12 +101,14 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
       peakRss = Math.max(peakRss, process.memoryUsage.rss())
     }
     const seconds = (performance.now() - started) / 1000
+    const cpu = process.cpuUsage(cpuAtStart)
+    const cpuPerMillion = ((cpu.user + cpu.system) / 1e6) * (1e6 / got)
     const taskUs = ((seconds * 1000 - convertMs) * 1000) / got
     const converted = values.convert
       ? `; task ${taskUs.toFixed(2)} µs/record, JsonConverter ${((convertMs * 1000) / got).toFixed(2)} µs/record (${Math.round(bytes / got)} B)`
       : ''
     console.log(
-      `${mode}: ${got} records in ${seconds.toFixed(2)} s = ${Math.round(got / seconds)} records/s${converted}; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB; load ${loadavg()[0].toFixed(2)}`,
+      `${mode}: ${got} records in ${seconds.toFixed(2)} s = ${Math.round(got / seconds)} records/s${converted}; ${cpuPerMillion.toFixed(1)} CPU-s per 1M records; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB; load ${loadavg()[0].toFixed(2)}`,
     )
   } catch (error) {
     console.error(`${mode} failed:`, error)
@@ -115,5 +121,5 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
   }
 }
 
-await run('stream', Number(values['stream-rows']))
-await run('snapshot', Number(values['snapshot-rows']))
+if (Number(values['stream-rows']) > 0) await run('stream', Number(values['stream-rows']))
+if (Number(values['snapshot-rows']) > 0) await run('snapshot', Number(values['snapshot-rows']))

@@ -160,12 +160,17 @@ export class JsonWriter {
   }
 
   #compile(schema: Schema): Writer {
+    const { nonNull, nullText, slow } = this.#compileParts(schema)
+    return nullText === undefined
+      ? (value) => (value == null ? slow(value) : nonNull(value))
+      : (value) => (value == null ? nullText : nonNull(value))
+  }
+
+  /** The writer of non-null values, and the text of a null (undefined: the slow path decides). */
+  #compileParts(schema: Schema): { nonNull: Writer; nullText: string | undefined; slow: Writer } {
     const slow: Writer = (value) => this.toJson(schema, value)
-    const nonNull = this.#compileNonNull(schema, slow)
     const nullable = schema.optional && (schema.defaultValue == null || !this.#replaceNullWithDefault)
-    return nullable
-      ? (value) => (value == null ? 'null' : nonNull(value))
-      : (value) => (value == null ? slow(value) : nonNull(value))
+    return { nonNull: this.#compileNonNull(schema, slow), nullText: nullable ? 'null' : undefined, slow }
   }
 
   #compileNonNull(schema: Schema, slow: Writer): Writer {
@@ -221,7 +226,11 @@ export class JsonWriter {
         if (this.#jsonSchema && isUnion(schema)) return slow
         const prefixes = this.#prefixesOf(schema)
         // Fresh writers per field (not the shared per-schema ones), so each keeps its own last value.
-        const writers = schema.fields.map((f) => this.#compile(f.schema))
+        // A member's null is decided here, so a non-null member costs one writer call.
+        const parts = schema.fields.map((f) => this.#compileParts(f.schema))
+        const writers = parts.map((p) => p.nonNull)
+        const nullTexts = parts.map((p) => p.nullText)
+        const slows = parts.map((p) => p.slow)
         // JsonSchemaData leaves out a null required field: such records take the slow path.
         const omitsNull = schema.fields.map(
           (f) =>
@@ -234,8 +243,9 @@ export class JsonWriter {
           let json = '{'
           for (let i = 0; i < writers.length; i++) {
             const member = value.valueAt(i)
-            if (member == null && omitsNull[i]) return slow(value)
-            json += prefixes[i] + writers[i](member)
+            if (member != null) json += prefixes[i] + writers[i](member)
+            else if (omitsNull[i]) return slow(value)
+            else json += prefixes[i] + (nullTexts[i] ?? slows[i](member))
           }
           return `${json}}`
         }
