@@ -96,26 +96,24 @@ class JsonBytes {
     } while (n > 0)
   }
 
-  /** `quoteJson(s)`: plain printable ASCII byte by byte, anything needing escapes or UTF-8 through it. */
+  /**
+   * `quoteJson(s)`: printable ASCII byte by byte (`"` and `\` escaped with a backslash, as Jackson
+   * does); a string with control characters or non-ASCII goes through `quoteJson`.
+   */
   jsonString(s: string): void {
-    if (s.length <= 64) {
-      this.#room(s.length + 2)
-      const buffer = this.buffer
-      let pos = this.pos
-      buffer[pos++] = 0x22
-      let i = 0
-      for (; i < s.length; i++) {
-        const c = s.charCodeAt(i)
-        if (c < 0x20 || c >= 0x7f || c === 0x22 || c === 0x5c) break
-        buffer[pos++] = c
-      }
-      if (i === s.length) {
-        buffer[pos++] = 0x22
-        this.pos = pos
-        return
-      }
+    const start = this.pos
+    this.#room(2 * s.length + 2)
+    const buffer = this.buffer
+    let pos = start
+    buffer[pos++] = 0x22
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c < 0x20 || c >= 0x7f) return this.text(quoteJson(s))
+      if (c === 0x22 || c === 0x5c) buffer[pos++] = 0x5c
+      buffer[pos++] = c
     }
-    this.text(quoteJson(s))
+    buffer[pos++] = 0x22
+    this.pos = pos
   }
 }
 
