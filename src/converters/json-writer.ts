@@ -20,9 +20,9 @@ import {
   decimalScale,
   floatJson,
   int64Text,
-  integerText,
   TWO_63,
   twosComplementBase64,
+  writeTwosComplementBase64,
 } from './json-numbers.ts'
 
 /** Writes one value of a fixed schema as JSON text. */
@@ -75,23 +75,30 @@ class JsonBytes {
     this.pos += this.buffer.write(s, this.pos, 'utf8')
   }
 
+  /** A Decimal's `twosComplementBase64`. */
+  base64TwosComplement(unscaled: bigint): void {
+    this.#room(12)
+    const end = writeTwosComplementBase64(unscaled, this.buffer, this.pos)
+    if (end < 0) this.ascii(twosComplementBase64(unscaled))
+    else this.pos = end
+  }
+
   /** A safe integer's digits (what `${n}` prints). */
   integer(n: number): void {
     if (n < 0) {
-      if (n > -0x40000000) return this.ascii(`${n}`)
       this.byte(0x2d)
       n = -n
     }
+    // Exact for every safe integer: 10^16 is a double, and ⌊n / 10⌋ is exact below 2^53.
     let digits = 1
-    for (let p = 10; p <= n && digits < 16; p *= 10) digits++
-    if (digits === 16) return this.ascii(integerText(n))
+    for (let p = 10; p <= n; p *= 10) digits++
     this.#room(digits)
     const buffer = this.buffer
     let pos = this.pos + digits
     this.pos = pos
     do {
       const q = Math.floor(n / 10)
-      buffer[--pos] = 0x30 + n - q * 10
+      buffer[--pos] = 0x30 + (n - q * 10)
       n = q
     } while (n > 0)
   }
@@ -298,7 +305,7 @@ export class JsonWriter {
         return (value, out) => {
           if (!(value instanceof BigDecimal) || value.scale !== scale) return slow(value, out)
           out.byte(0x22)
-          out.ascii(twosComplementBase64(value.unscaled))
+          out.base64TwosComplement(value.unscaled)
           out.byte(0x22)
         }
       }
