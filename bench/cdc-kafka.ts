@@ -171,6 +171,7 @@ async function throughput(name: CaseName, log: Log, n: number): Promise<string> 
     try {
       await waitUntilStreaming(env, log, topic, worker)
       const base = await topicCount(log, topic)
+      const cpuBefore = treeCpuSeconds(worker.pid)
       const started = performance.now()
       for (let from = 1; from <= n; from += 10_000) await env.db.query(rows(from, Math.min(n, from + 9_999)))
       await env.db.query('UPDATE bench SET a = a + 1 WHERE id > 0 AND id % 4 = 0')
@@ -180,9 +181,11 @@ async function throughput(name: CaseName, log: Log, n: number): Promise<string> 
       const ended = await waitForCount(log, topic, expected, worker, 900_000)
       const events = expected - base
       const seconds = (ended - started) / 1000
+      // Worker CPU over the phase, per million events: independent of what else the machine runs.
+      const cpuPerMillion = ((treeCpuSeconds(worker.pid) - cpuBefore) * 1e6) / events
       const peak = rss.stop().peakBytes
       await log.deleteTopics([topic]).catch(() => {})
-      return `| ${name} | throughput | ${events} events | ${seconds.toFixed(1)} s (writes took ${((writesDone - started) / 1000).toFixed(1)} s) | **${Math.round(events / seconds)} events/s** | ${mib(peak)} MiB | ${loadavg()[0].toFixed(1)} |`
+      return `| ${name} | throughput | ${events} events | ${seconds.toFixed(1)} s (writes took ${((writesDone - started) / 1000).toFixed(1)} s) | **${Math.round(events / seconds)} events/s**; worker ${cpuPerMillion.toFixed(1)} CPU-s per 1M events | ${mib(peak)} MiB | ${loadavg()[0].toFixed(1)} |`
     } finally {
       rss.stop()
       await worker.stop()
