@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'
+import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { PostgresCdcSourceTask } from '../src/connectors/postgres-cdc/source-task.ts'
@@ -32,6 +33,14 @@ const TABLE = `CREATE TABLE bench (id bigint PRIMARY KEY, a int, b bigint, c tex
 const ROWS = (from: number, to: number): string =>
   `INSERT INTO bench SELECT g, g % 1000, g * 7, 'name-' || g, g / 100.0, now(), g % 2 = 0,
      gen_random_uuid(), jsonb_build_object('k', g), current_date FROM generate_series(${from}, ${to}) g`
+
+/** The fixed semi-space size in MiB when Node runs with equal --min/--max-semi-space-size, else null. */
+function semiSpaceMiB(): number | null {
+  const flag = (name: string): string | undefined =>
+    process.execArgv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
+  const min = flag('min-semi-space-size')
+  return min !== undefined && min === flag('max-semi-space-size') ? Number(min) : null
+}
 
 async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
   const name = `bench_${randomBytes(4).toString('hex')}`
@@ -80,11 +89,35 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
     valueConverter.configure({ 'schemas.enable': 'false' }, false)
     let got = 0
     let started = 0
+    let cpuAtStart = process.cpuUsage()
     let convertMs = 0
     let bytes = 0
+    // Young-generation collections, and those that began while converting: with a fixed semi-space
+    // (--min-semi-space-size = --max-semi-space-size) their count times its size estimates the bytes
+    // allocated, a figure that does not depend on the machine's load.
+    const convertSpans: number[] = []
+    let scavenges = 0
+    let convertScavenges = 0
+    const gcs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if ((e as { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MINOR)
+          continue
+        if (started === 0) continue
+        scavenges++
+        for (let i = convertSpans.length - 2; i >= 0; i -= 2)
+          if (e.startTime >= convertSpans[i] && e.startTime <= convertSpans[i + 1]) {
+            convertScavenges++
+            break
+          }
+      }
+    })
+    gcs.observe({ entryTypes: ['gc'] })
     while (got < expected) {
       const batch = (await task.poll()) ?? []
-      if (batch.length > 0 && started === 0) started = performance.now()
+      if (batch.length > 0 && started === 0) {
+        started = performance.now()
+        cpuAtStart = process.cpuUsage()
+      }
       got += batch.length
       if (values.convert) {
         const t0 = performance.now()
@@ -92,17 +125,27 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
           bytes += keyConverter.fromConnectData(r.topic, r.keySchema, r.key)?.length ?? 0
           bytes += valueConverter.fromConnectData(r.topic, r.valueSchema, r.value)?.length ?? 0
         }
-        convertMs += performance.now() - t0
+        const t1 = performance.now()
+        convertMs += t1 - t0
+        convertSpans.push(t0, t1)
       }
       peakRss = Math.max(peakRss, process.memoryUsage.rss())
     }
     const seconds = (performance.now() - started) / 1000
+    await new Promise((resolve) => setImmediate(resolve))
+    gcs.disconnect()
+    const cpu = process.cpuUsage(cpuAtStart)
+    const cpuPerMillion = ((cpu.user + cpu.system) / 1e6) * (1e6 / got)
     const taskUs = ((seconds * 1000 - convertMs) * 1000) / got
     const converted = values.convert
       ? `; task ${taskUs.toFixed(2)} µs/record, JsonConverter ${((convertMs * 1000) / got).toFixed(2)} µs/record (${Math.round(bytes / got)} B)`
       : ''
+    const semiSpace = semiSpaceMiB()
+    const allocated = semiSpace
+      ? `; scavenges ${scavenges} (${convertScavenges} while converting) ≈ ${((scavenges * semiSpace * 1024) / (got / 1000)).toFixed(0)} B/record allocated (${((convertScavenges * semiSpace * 1024) / (got / 1000)).toFixed(0)} converting)`
+      : ''
     console.log(
-      `${mode}: ${got} records in ${seconds.toFixed(2)} s = ${Math.round(got / seconds)} records/s${converted}; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB; load ${loadavg()[0].toFixed(2)}`,
+      `${mode}: ${got} records in ${seconds.toFixed(2)} s = ${Math.round(got / seconds)} records/s${converted}${allocated}; ${cpuPerMillion.toFixed(1)} CPU-s per 1M records; peak RSS ${Math.round(peakRss / 2 ** 20)} MiB; load ${loadavg()[0].toFixed(2)}`,
     )
   } catch (error) {
     console.error(`${mode} failed:`, error)
@@ -115,5 +158,5 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
   }
 }
 
-await run('stream', Number(values['stream-rows']))
-await run('snapshot', Number(values['snapshot-rows']))
+if (Number(values['stream-rows']) > 0) await run('stream', Number(values['stream-rows']))
+if (Number(values['snapshot-rows']) > 0) await run('snapshot', Number(values['snapshot-rows']))

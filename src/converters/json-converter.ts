@@ -156,6 +156,7 @@ export class JsonConverter extends DataHeaderConverter {
     this.#readers = new WeakMap()
     this.#lastReader = undefined
     this.#lastReaderSchema = null
+    this.#envelopeHeadSchema = null
   }
 
   /** Entries in the schema → JSON cache (Java's `sizeOfFromConnectSchemaCache`). */
@@ -173,13 +174,23 @@ export class JsonConverter extends DataHeaderConverter {
     return this.#specialisedReads
   }
 
+  /** The envelope's bytes up to its payload for the schema last written (records of a topic repeat it). */
+  #envelopeHead: Uint8Array = new Uint8Array(0)
+  #envelopeHeadSchema: Schema | null = null
+
   fromConnectData(_topic: string, schema: Schema | null, value: unknown): Uint8Array | null {
     if (schema == null && value == null) return null
-    const payload = schema ? this.#writer.writerFor(schema)(value) : this.#writer.toJson(null, value)
-    const json = this.#schemasEnabled
-      ? `{"schema":${schema ? this.#schemas.asJsonSchema(schema) : 'null'},"payload":${payload}}`
-      : payload
-    return Buffer.from(json, 'utf8')
+    if (schema) {
+      if (!this.#schemasEnabled) return this.#writer.bytesFor(schema, value)
+      if (this.#envelopeHeadSchema !== schema) {
+        const head = `{"schema":${this.#schemas.asJsonSchema(schema)},"payload":`
+        this.#envelopeHead = Buffer.from(head, 'utf8')
+        this.#envelopeHeadSchema = schema
+      }
+      return this.#writer.bytesFor(schema, value, this.#envelopeHead, 0x7d /* } */)
+    }
+    const payload = this.#writer.toJson(null, value)
+    return Buffer.from(this.#schemasEnabled ? `{"schema":null,"payload":${payload}}` : payload, 'utf8')
   }
 
   toConnectData(_topic: string, value: Uint8Array | null): SchemaAndValue {

@@ -93,17 +93,28 @@ export function integerText(n: number): string {
 }
 
 const BASE64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+const BASE64_CODES = Uint8Array.from(BASE64_DIGITS, (c) => c.charCodeAt(0))
 const BASE64_VALUES = new Int8Array(128).fill(-1)
 for (let i = 0; i < BASE64_DIGITS.length; i++) BASE64_VALUES[BASE64_DIGITS.charCodeAt(i)] = i
 const SMALL_UNSCALED = 2n ** 52n
 const twosComplementBytes: number[] = []
+const scratch = Buffer.allocUnsafe(16)
 
 /**
  * Base64 of Java's `BigInteger.toByteArray()` (minimal big-endian two's complement) — a Decimal's
  * bytes — computed with doubles for the unscaled values most decimals have (|v| < 2^52).
  */
 export function twosComplementBase64(unscaled: bigint): string {
-  if (unscaled >= SMALL_UNSCALED || unscaled <= -SMALL_UNSCALED) return toBase64(bigIntToBytes(unscaled))
+  const end = writeTwosComplementBase64(unscaled, scratch, 0)
+  return end < 0 ? toBase64(bigIntToBytes(unscaled)) : scratch.toString('latin1', 0, end)
+}
+
+/**
+ * `twosComplementBase64` as ASCII bytes into `out` at `pos` (room for 12 bytes needed); the end
+ * position, or -1 when |unscaled| ≥ 2^52 (then nothing was written: use `twosComplementBase64`).
+ */
+export function writeTwosComplementBase64(unscaled: bigint, out: Uint8Array, pos: number): number {
+  if (unscaled >= SMALL_UNSCALED || unscaled <= -SMALL_UNSCALED) return -1
   let n = Number(unscaled)
   const bytes = twosComplementBytes
   bytes.length = 0
@@ -113,16 +124,16 @@ export function twosComplementBase64(unscaled: bigint): string {
     n = Math.floor(n / 256)
     if ((n === 0 && byte < 0x80) || (n === -1 && byte >= 0x80)) break
   }
-  let out = ''
   for (let i = bytes.length - 1; i >= 0; i -= 3) {
     const b0 = bytes[i]
     const b1 = i >= 1 ? bytes[i - 1] : 0
     const b2 = i >= 2 ? bytes[i - 2] : 0
-    out += BASE64_DIGITS[b0 >> 2] + BASE64_DIGITS[((b0 & 3) << 4) | (b1 >> 4)]
-    out += i >= 1 ? BASE64_DIGITS[((b1 & 15) << 2) | (b2 >> 6)] : '='
-    out += i >= 2 ? BASE64_DIGITS[b2 & 63] : '='
+    out[pos++] = BASE64_CODES[b0 >> 2]
+    out[pos++] = BASE64_CODES[((b0 & 3) << 4) | (b1 >> 4)]
+    out[pos++] = i >= 1 ? BASE64_CODES[((b1 & 15) << 2) | (b2 >> 6)] : 0x3d
+    out[pos++] = i >= 2 ? BASE64_CODES[b2 & 63] : 0x3d
   }
-  return out
+  return pos
 }
 
 /** Jackson writes non-finite floating-point numbers as strings. */

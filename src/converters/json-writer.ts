@@ -20,13 +20,109 @@ import {
   decimalScale,
   floatJson,
   int64Text,
-  integerText,
   TWO_63,
   twosComplementBase64,
+  writeTwosComplementBase64,
 } from './json-numbers.ts'
 
 /** Writes one value of a fixed schema as JSON text. */
 export type Writer = (value: unknown) => string
+
+/** Writes one value of a fixed schema as JSON, appending its UTF-8 bytes to `out`. */
+type ByteWriter = (value: unknown, out: JsonBytes) => void
+
+/**
+ * A growing byte buffer the compiled writers append JSON to: ASCII pieces (numbers, field names,
+ * plain strings) are stored byte by byte, anything else is encoded as UTF-8 by Node.
+ */
+class JsonBytes {
+  buffer = Buffer.allocUnsafe(1 << 14)
+  pos = 0
+
+  #room(n: number): void {
+    if (this.pos + n <= this.buffer.length) return
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.pos + n))
+    this.buffer.copy(grown, 0, 0, this.pos)
+    this.buffer = grown
+  }
+
+  byte(b: number): void {
+    this.#room(1)
+    this.buffer[this.pos++] = b
+  }
+
+  bytes(b: Uint8Array): void {
+    this.#room(b.length)
+    const buffer = this.buffer
+    const pos = this.pos
+    if (b.length > 32) buffer.set(b, pos)
+    else for (let i = 0; i < b.length; i++) buffer[pos + i] = b[i]
+    this.pos = pos + b.length
+  }
+
+  /** Text known to be ASCII (JSON punctuation, numbers, base64). */
+  ascii(s: string): void {
+    this.#room(s.length)
+    const buffer = this.buffer
+    let pos = this.pos
+    for (let i = 0; i < s.length; i++) buffer[pos++] = s.charCodeAt(i)
+    this.pos = pos
+  }
+
+  /** Any text, as UTF-8. */
+  text(s: string): void {
+    this.#room(s.length * 3)
+    this.pos += this.buffer.write(s, this.pos, 'utf8')
+  }
+
+  /** A Decimal's `twosComplementBase64`. */
+  base64TwosComplement(unscaled: bigint): void {
+    this.#room(12)
+    const end = writeTwosComplementBase64(unscaled, this.buffer, this.pos)
+    if (end < 0) this.ascii(twosComplementBase64(unscaled))
+    else this.pos = end
+  }
+
+  /** A safe integer's digits (what `${n}` prints). */
+  integer(n: number): void {
+    if (n < 0) {
+      this.byte(0x2d)
+      n = -n
+    }
+    // Exact for every safe integer: 10^16 is a double, and ⌊n / 10⌋ is exact below 2^53.
+    let digits = 1
+    for (let p = 10; p <= n; p *= 10) digits++
+    this.#room(digits)
+    const buffer = this.buffer
+    let pos = this.pos + digits
+    this.pos = pos
+    do {
+      const q = Math.floor(n / 10)
+      buffer[--pos] = 0x30 + (n - q * 10)
+      n = q
+    } while (n > 0)
+  }
+
+  /**
+   * `quoteJson(s)`: printable ASCII byte by byte (`"` and `\` escaped with a backslash, as Jackson
+   * does); a string with control characters or non-ASCII goes through `quoteJson`.
+   */
+  jsonString(s: string): void {
+    const start = this.pos
+    this.#room(2 * s.length + 2)
+    const buffer = this.buffer
+    let pos = start
+    buffer[pos++] = 0x22
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c < 0x20 || c >= 0x7f) return this.text(quoteJson(s))
+      if (c === 0x22 || c === 0x5c) buffer[pos++] = 0x5c
+      buffer[pos++] = c
+    }
+    buffer[pos++] = 0x22
+    this.pos = pos
+  }
+}
 
 export interface JsonWriterOptions {
   /** `decimal.format=NUMERIC`: Decimals as JSON numbers instead of base64. */
@@ -56,7 +152,9 @@ export class JsonWriter {
   /** Per struct schema, each field's `"name":` prefix (with the separating comma after the first). */
   readonly #fieldPrefixes = new WeakMap<Schema, string[]>()
   /** Per schema, a writer specialised to it (see `writerFor`). */
-  readonly #writers = new WeakMap<Schema, Writer>()
+  readonly #writers = new WeakMap<Schema, ByteWriter>()
+  /** Where the specialised writers put their bytes; reused from record to record. */
+  readonly #out = new JsonBytes()
 
   constructor(options: JsonWriterOptions) {
     this.#decimalNumeric = options.decimalNumeric
@@ -151,6 +249,31 @@ export class JsonWriter {
    * not expect goes to `toJson`, which gives the same output or Kafka's error, so both paths agree.
    */
   writerFor(schema: Schema): Writer {
+    const write = this.#compiled(schema)
+    const out = this.#out
+    return (value) => {
+      out.pos = 0
+      write(value, out)
+      return out.buffer.toString('utf8', 0, out.pos)
+    }
+  }
+
+  /**
+   * `writerFor`'s JSON as UTF-8 bytes, written straight into one reused buffer (no intermediate
+   * strings), after the bytes `before` and followed by the byte `after`; a fresh copy is returned.
+   */
+  bytesFor(schema: Schema, value: unknown, before?: Uint8Array, after?: number): Buffer {
+    const out = this.#out
+    out.pos = 0
+    if (before !== undefined) out.bytes(before)
+    this.#compiled(schema)(value, out)
+    if (after !== undefined) out.byte(after)
+    const bytes = Buffer.allocUnsafe(out.pos)
+    out.buffer.copy(bytes, 0, 0, out.pos)
+    return bytes
+  }
+
+  #compiled(schema: Schema): ByteWriter {
     let writer = this.#writers.get(schema)
     if (writer === undefined) {
       writer = this.#compile(schema)
@@ -159,69 +282,79 @@ export class JsonWriter {
     return writer
   }
 
-  #compile(schema: Schema): Writer {
-    const slow: Writer = (value) => this.toJson(schema, value)
-    const nonNull = this.#compileNonNull(schema, slow)
-    const nullable = schema.optional && (schema.defaultValue == null || !this.#replaceNullWithDefault)
+  #compile(schema: Schema): ByteWriter {
+    const { nonNull, nullable, slow } = this.#compileParts(schema)
     return nullable
-      ? (value) => (value == null ? 'null' : nonNull(value))
-      : (value) => (value == null ? slow(value) : nonNull(value))
+      ? (value, out) => (value == null ? out.ascii('null') : nonNull(value, out))
+      : (value, out) => (value == null ? slow(value, out) : nonNull(value, out))
   }
 
-  #compileNonNull(schema: Schema, slow: Writer): Writer {
+  /** The writer of non-null values, and whether a null is written as `null` (else the slow path decides). */
+  #compileParts(schema: Schema): { nonNull: ByteWriter; nullable: boolean; slow: ByteWriter } {
+    const slow: ByteWriter = (value, out) => out.text(this.toJson(schema, value))
+    const nullable = schema.optional && (schema.defaultValue == null || !this.#replaceNullWithDefault)
+    return { nonNull: this.#compileNonNull(schema, slow), nullable, slow }
+  }
+
+  #compileNonNull(schema: Schema, slow: ByteWriter): ByteWriter {
     switch (schema.name) {
       case Decimal.LOGICAL_NAME: {
         const scale = decimalScale(schema)
         if (scale === undefined) return slow
         if (this.#decimalNumeric) return slow
-        return (value) =>
-          value instanceof BigDecimal && value.scale === scale
-            ? `"${twosComplementBase64(value.unscaled)}"`
-            : slow(value)
+        return (value, out) => {
+          if (!(value instanceof BigDecimal) || value.scale !== scale) return slow(value, out)
+          out.byte(0x22)
+          out.base64TwosComplement(value.unscaled)
+          out.byte(0x22)
+        }
       }
       case TimestampType.LOGICAL_NAME:
-        return (value) => {
+        return (value, out) => {
           const ms = value instanceof Date ? value.getTime() : Number.NaN
-          return Number.isNaN(ms) ? slow(value) : `${ms}`
+          if (Number.isNaN(ms)) slow(value, out)
+          else out.integer(ms)
         }
       case DateType.LOGICAL_NAME:
       case TimeType.LOGICAL_NAME:
         return slow
     }
-    // Each writer remembers its last value's text: a field often repeats its value from one record
-    // to the next (a table name, a commit's timestamp and LSN, a status), and turning a large number
-    // into text costs more than the comparison.
-    let last: unknown
-    let lastText = ''
     switch (schema.type) {
       case 'INT32':
-        return (value) => (typeof value === 'number' && (value | 0) === value ? `${value}` : slow(value))
-      case 'INT64':
-        return (value) => {
-          if (value === last) return lastText
-          let text: string | undefined
-          if (typeof value === 'number') text = Number.isSafeInteger(value) ? integerText(value) : undefined
-          else text = int64Text(value)
-          if (text === undefined) return slow(value)
-          last = value
-          lastText = text
-          return text
+        return (value, out) =>
+          typeof value === 'number' && (value | 0) === value ? out.integer(value) : slow(value, out)
+      case 'INT64': {
+        // A bigint's text is remembered: a field often repeats its value from one record to the next.
+        let last: bigint | undefined
+        let lastText = ''
+        return (value, out) => {
+          if (typeof value === 'number' && Number.isSafeInteger(value)) return out.integer(value)
+          if (value !== last || typeof value !== 'bigint') {
+            const text = int64Text(value)
+            if (text === undefined) return slow(value, out)
+            if (typeof value === 'bigint') {
+              last = value
+              lastText = text
+            }
+            return out.ascii(text)
+          }
+          out.ascii(lastText)
         }
+      }
       case 'BOOLEAN':
-        return (value) => (value === true ? 'true' : value === false ? 'false' : slow(value))
+        return (value, out) =>
+          value === true ? out.ascii('true') : value === false ? out.ascii('false') : slow(value, out)
       case 'STRING':
-        return (value) => {
-          if (value === last) return lastText
-          if (typeof value !== 'string') return slow(value)
-          last = value
-          lastText = quoteJson(value)
-          return lastText
-        }
+        return (value, out) => (typeof value === 'string' ? out.jsonString(value) : slow(value, out))
       case 'STRUCT': {
         if (this.#jsonSchema && isUnion(schema)) return slow
-        const prefixes = this.#prefixesOf(schema)
+        const prefixes = this.#prefixesOf(schema).map((p) => Buffer.from(p, 'utf8'))
         // Fresh writers per field (not the shared per-schema ones), so each keeps its own last value.
-        const writers = schema.fields.map((f) => this.#compile(f.schema))
+        // A member's null is decided here, so a non-null member costs one writer call.
+        const parts = schema.fields.map((f) => this.#compileParts(f.schema))
+        const writers = parts.map((p) => p.nonNull)
+        const nullables = parts.map((p) => p.nullable)
+        const slows = parts.map((p) => p.slow)
         // JsonSchemaData leaves out a null required field: such records take the slow path.
         const omitsNull = schema.fields.map(
           (f) =>
@@ -229,15 +362,21 @@ export class JsonWriter {
             !f.schema.optional &&
             (f.schema.defaultValue == null || !this.#replaceNullWithDefault),
         )
-        return (value) => {
-          if (!(value instanceof Struct) || value.schema !== schema) return slow(value)
-          let json = '{'
+        return (value, out) => {
+          if (!(value instanceof Struct) || value.schema !== schema) return slow(value, out)
+          const start = out.pos
+          out.byte(0x7b)
           for (let i = 0; i < writers.length; i++) {
             const member = value.valueAt(i)
-            if (member == null && omitsNull[i]) return slow(value)
-            json += prefixes[i] + writers[i](member)
+            out.bytes(prefixes[i])
+            if (member != null) writers[i](member, out)
+            else if (omitsNull[i]) {
+              out.pos = start
+              return slow(value, out)
+            } else if (nullables[i]) out.ascii('null')
+            else slows[i](member, out)
           }
-          return `${json}}`
+          out.byte(0x7d)
         }
       }
       default:

@@ -107,6 +107,30 @@ describe('logical types', () => {
     assert.throws(() => BigDecimal.parse('abc'), DataError)
   })
 
+  it('reads plain decimals of up to 15 digits and longer or other forms alike (unscaled value and scale)', () => {
+    const cases: [string, bigint, number][] = [
+      ['0', 0n, 0],
+      ['-0', 0n, 0],
+      ['-0.00', 0n, 2],
+      ['007.50', 750n, 2],
+      ['999999999999999', 999999999999999n, 0],
+      ['-99999999999999.9', -999999999999999n, 1],
+      ['9999999999999999', 9999999999999999n, 0],
+      ['1234567890.1234567890', 12345678901234567890n, 10],
+      ['5.', 5n, 0],
+      ['.5', 5n, 1],
+      ['+5', 5n, 0],
+      [' 5 ', 5n, 0],
+      ['1e3', 1n, -3],
+    ]
+    for (const [text, unscaled, scale] of cases) {
+      const d = BigDecimal.parse(text)
+      assert.deepEqual([d.unscaled, d.scale], [unscaled, scale], text)
+    }
+    for (const bad of ['', '-', '.', '1.2.3', '1-2', '--1', '1_000'])
+      assert.throws(() => BigDecimal.parse(bad), DataError, bad)
+  })
+
   it('converts Date and Time like Kafka Connect', () => {
     assert.equal(DateType.fromLogical(DateType.schema(), new Date('2024-01-01T00:00:00Z')), 19723)
     assert.throws(() => DateType.fromLogical(DateType.schema(), new Date('2024-01-01T00:00:01Z')), DataError)

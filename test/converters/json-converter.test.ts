@@ -7,6 +7,7 @@ import { SchemaBuilder } from '../../src/api/data/schema-builder.ts'
 import { Struct } from '../../src/api/data/struct.ts'
 import { DataError } from '../../src/api/errors.ts'
 import { JsonConverter } from '../../src/converters/json-converter.ts'
+import { JsonWriter } from '../../src/converters/json-writer.ts'
 
 function converter(configs: Record<string, string> = {}, isKey = false): JsonConverter {
   const c = new JsonConverter()
@@ -376,6 +377,75 @@ describe('JsonConverter writing', () => {
       message: 'Missing required configuration "converter.type" which has no default value.',
     })
     assert.throws(() => converter({ 'decimal.format': 'HEX' }), /decimal\.format/)
+  })
+
+  test('writes the bytes of the general path through the per-schema byte writer: strings, nulls, nesting, envelope', () => {
+    const inner = SchemaBuilder.struct().optional().field('x', Schemas.INT32).build()
+    const schema = SchemaBuilder.struct()
+      .field('s', Schemas.OPTIONAL_STRING)
+      .field('i', Schemas.OPTIONAL_INT32)
+      .field('n', SchemaBuilder.int64().optional().defaultValue(7n).build())
+      .field('b', Schemas.OPTIONAL_BOOLEAN)
+      .field('t', TimestampType.builder().optional().build())
+      .field('inner', inner)
+      .field('ö "quoted" name', Schemas.OPTIONAL_STRING)
+      .build()
+    const strings = [
+      '',
+      'plain',
+      'a"quote',
+      'back\\slash',
+      'tab\tnewline\n',
+      '\u0001\u001f\u007f',
+      'grüße',
+      '日本語',
+      '😀 emoji',
+      'lone \ud800 surrogate',
+      'x'.repeat(64),
+      'y'.repeat(65),
+      `${'z'.repeat(70)}"`,
+      null,
+    ]
+    const ints = [0, -0, 1, -1, 2147483647, -2147483648, null]
+    const longs = [
+      0,
+      -1,
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+      1_763_700_000_123_456,
+      -9_007_199_254_740_991,
+      2n ** 62n,
+      2n ** 62n,
+      null,
+    ]
+    const times = [
+      new Date(0),
+      new Date(-1),
+      new Date(1_763_700_000_123),
+      new Date(-62_135_596_800_000),
+      null,
+    ]
+    for (const schemasEnable of ['false', 'true']) {
+      for (const replace of ['false', 'true']) {
+        const configs = { 'schemas.enable': schemasEnable, 'replace.null.with.default': replace }
+        const c = converter(configs)
+        const general = new JsonWriter({ decimalNumeric: false, replaceNullWithDefault: replace === 'true' })
+        for (let k = 0; k < 60; k++) {
+          const value = new Struct(schema)
+            .put('s', strings[k % strings.length])
+            .put('i', ints[k % ints.length])
+            .put('n', longs[k % longs.length])
+            .put('b', k % 3 === 0 ? null : k % 3 === 1)
+            .put('t', times[k % times.length])
+            .put('inner', k % 4 === 0 ? null : new Struct(inner).put('x', -k * 1000))
+            .put('ö "quoted" name', strings[(k * 7) % strings.length])
+          const payload = general.toJson(schema, value)
+          const expected =
+            schemasEnable === 'true' ? `{"schema":${c.asJsonSchema(schema)},"payload":${payload}}` : payload
+          assert.equal(write(c, schema, value), expected, `record ${k}, ${JSON.stringify(configs)}`)
+        }
+      }
+    }
   })
 })
 

@@ -16,6 +16,8 @@ export class BigDecimal {
 
   /** Parses `-12.340`, `1e3`, `4.5E-2` exactly, keeping the scale written (`-12.340` has scale 3). */
   static parse(text: string): BigDecimal {
+    const plain = parsePlain(text)
+    if (plain !== undefined) return plain
     const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim())
     if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new DataError(`'${text}' is not a decimal number`)
     const [, sign, intPart, fracPart = '', exp] = m
@@ -71,4 +73,29 @@ export class BigDecimal {
   equals(other: unknown): boolean {
     return other instanceof BigDecimal && other.unscaled === this.unscaled && other.scale === this.scale
   }
+}
+
+/**
+ * `[-]digits[.digits]` with at most 15 digits in all (what a database prints for most NUMERIC values)
+ * read without a regular expression or substrings; `undefined` for anything else.
+ */
+function parsePlain(text: string): BigDecimal | undefined {
+  const n = text.length
+  let i = text.charCodeAt(0) === 45 ? 1 : 0
+  const negative = i === 1
+  let digits = 0
+  let unscaled = 0
+  let scale = -1
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 48 && c <= 57) {
+      unscaled = unscaled * 10 + (c - 48)
+      digits++
+      if (scale >= 0) scale++
+    } else if (c === 46 && scale < 0 && digits > 0) scale = 0
+    else return undefined
+  }
+  if (digits === 0 || digits > 15 || scale === 0) return undefined
+  const value = BigInt(unscaled)
+  return new BigDecimal(negative ? -value : value, scale < 0 ? 0 : scale)
 }

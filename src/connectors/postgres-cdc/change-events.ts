@@ -3,11 +3,22 @@
  * heartbeats, on Debezium's topics.
  */
 import { randomBytes } from 'node:crypto'
-import type { Schema } from '../../api/data/schema.ts'
+import type { Field, Schema } from '../../api/data/schema.ts'
 import { SchemaBuilder } from '../../api/data/schema-builder.ts'
 import { Struct } from '../../api/data/struct.ts'
 import { type OffsetMap, SourceRecord } from '../../api/records.ts'
-import { SOURCE_SCHEMA, type TableSchema, TRANSACTION_BLOCK_SCHEMA } from './table-schema.ts'
+import {
+  ENVELOPE_AFTER,
+  ENVELOPE_BEFORE,
+  ENVELOPE_OP,
+  ENVELOPE_SOURCE,
+  ENVELOPE_TS_MS,
+  ENVELOPE_TS_NS,
+  ENVELOPE_TS_US,
+  SOURCE_SCHEMA,
+  type TableSchema,
+  TRANSACTION_BLOCK_SCHEMA,
+} from './table-schema.ts'
 
 /** The Debezium release whose event format we emit (`source.version`). */
 export const DEBEZIUM_FORMAT_VERSION = '3.6.1.Final'
@@ -32,36 +43,59 @@ export interface SourceInfo {
   txId: number | null
 }
 
+/** The `source` block's fields, looked up once: a struct is put by field, not by name, per event. */
+const SOURCE = fieldsOf(SOURCE_SCHEMA, [
+  'version',
+  'connector',
+  'name',
+  'ts_ms',
+  'snapshot',
+  'db',
+  'sequence',
+  'ts_us',
+  'ts_ns',
+  'schema',
+  'table',
+  'txId',
+  'lsn',
+] as const)
+
+function fieldsOf<const N extends readonly string[]>(schema: Schema, names: N): Record<N[number], Field> {
+  return Object.fromEntries(names.map((n) => [n, schema.field(n)!])) as Record<N[number], Field>
+}
+
 export function sourceStruct(ts: Pick<TableSchema, 'schema' | 'table'>, info: SourceInfo): Struct {
-  const ms = info.timeUs / 1000n
+  const us = Number(info.timeUs)
   const sequence =
     info.lsn === null && info.lsnCommit === null
       ? null
-      : JSON.stringify([
-          info.lsnCommit === null ? null : String(info.lsnCommit),
-          info.lsn === null ? null : String(info.lsn),
-        ])
+      : `[${info.lsnCommit === null ? 'null' : `"${info.lsnCommit}"`},${info.lsn === null ? 'null' : `"${info.lsn}"`}]`
   return new Struct(SOURCE_SCHEMA)
-    .put('version', DEBEZIUM_FORMAT_VERSION)
-    .put('connector', 'postgresql')
-    .put('name', info.serverName)
-    .put('ts_ms', Number(ms))
-    .put('snapshot', info.snapshot)
-    .put('db', info.database)
-    .put('sequence', sequence)
-    .put('ts_us', Number(info.timeUs))
-    .put('ts_ns', info.timeUs * 1000n)
-    .put('schema', ts.schema)
-    .put('table', ts.table)
-    .put('txId', info.txId)
-    .put('lsn', info.lsn)
+    .put(SOURCE.version, DEBEZIUM_FORMAT_VERSION)
+    .put(SOURCE.connector, 'postgresql')
+    .put(SOURCE.name, info.serverName)
+    .put(SOURCE.ts_ms, Math.trunc(us / 1000))
+    .put(SOURCE.snapshot, info.snapshot)
+    .put(SOURCE.db, info.database)
+    .put(SOURCE.sequence, sequence)
+    .put(SOURCE.ts_us, us)
+    .put(SOURCE.ts_ns, info.timeUs * 1000n)
+    .put(SOURCE.schema, ts.schema)
+    .put(SOURCE.table, ts.table)
+    .put(SOURCE.txId, info.txId)
+    .put(SOURCE.lsn, info.lsn)
 }
 
 export type Op = 'c' | 'u' | 'd' | 'r' | 't'
 
-export function nowUs(): bigint {
+/** Wall-clock µs since the epoch, as a number (exact: below 2^53 for the next 280 years). */
+export function nowUsNumber(): number {
   // performance.timeOrigin + now() gives sub-millisecond wall-clock time.
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000))
+  return Math.round((performance.timeOrigin + performance.now()) * 1000)
+}
+
+export function nowUs(): bigint {
+  return BigInt(nowUsNumber())
 }
 
 export function envelope(
@@ -71,15 +105,17 @@ export function envelope(
   after: Struct | null,
   source: Struct,
 ): Struct {
-  const us = nowUs()
+  const us = nowUsNumber()
+  const fields = ts.envelopeSchema.fields
+  // Debezium's envelope field order (table-schema.ts): before, after, source, transaction, op, ts_ms, ts_us, ts_ns.
   return new Struct(ts.envelopeSchema)
-    .put('before', before)
-    .put('after', after)
-    .put('source', source)
-    .put('op', op)
-    .put('ts_ms', Number(us / 1000n))
-    .put('ts_us', Number(us))
-    .put('ts_ns', us * 1000n)
+    .put(fields[ENVELOPE_BEFORE], before)
+    .put(fields[ENVELOPE_AFTER], after)
+    .put(fields[ENVELOPE_SOURCE], source)
+    .put(fields[ENVELOPE_OP], op)
+    .put(fields[ENVELOPE_TS_MS], Math.floor(us / 1000))
+    .put(fields[ENVELOPE_TS_US], us)
+    .put(fields[ENVELOPE_TS_NS], BigInt(us) * 1000n)
 }
 
 export interface ChangeHeader {

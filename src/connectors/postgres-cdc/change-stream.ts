@@ -378,10 +378,14 @@ export class ChangeStream {
     }
     this.#lastEmitted = { base: offset, offset: recordOffset }
     records.push(
-      changeRecord(ts, key, value, this.#partition, recordOffset, [
-        ...(headers ?? []),
-        ...this.#contextHeaders,
-      ]),
+      changeRecord(
+        ts,
+        key,
+        value,
+        this.#partition,
+        recordOffset,
+        headers ? [...headers, ...this.#contextHeaders] : this.#contextHeaders,
+      ),
     )
   }
 
@@ -406,7 +410,7 @@ export class ChangeStream {
       txId: this.tx?.xid ?? this.lastTxId,
       txEventsProcessed: this.tx?.ordinal ?? null,
     })
-    return {
+    const offset = {
       lsn_proc: at.lsn ?? lsn,
       messageType,
       lsn_commit: at.lsnCommit,
@@ -414,9 +418,11 @@ export class ChangeStream {
       txId: at.txId,
       ts_usec: Number(this.tx?.commitTimeUs ?? this.lastTsUs),
       tx_events_processed: at.txEventsProcessed,
-      ...incrementalOffsetKeys(this.#incremental.state),
-      ...this.signalOffsetKeys(),
     }
+    // Most events carry neither: no spread of two empty objects per event.
+    if (this.#incremental.state !== null || this.kafkaSignalOffset !== null)
+      Object.assign(offset, incrementalOffsetKeys(this.#incremental.state), this.signalOffsetKeys())
+    return offset
   }
 
   signalOffsetKeys(): OffsetMap {

@@ -515,10 +515,11 @@ export class PostgresCdcSourceTask extends SourceTask {
   #snapshotRecord(ts: TableSchema, tuple: Tuple, marker: SnapshotMarker): SourceRecord {
     const snapshot = this.#snapshot!
     const last = marker === 'last'
+    const now = nowUs()
     const source = sourceStruct(ts, {
       database: this.#s.database,
       serverName: this.#s.topicPrefix,
-      timeUs: nowUs(),
+      timeUs: now,
       snapshot: marker,
       lsnCommit: null,
       lsn: this.#stream.lastCommitEnd,
@@ -529,7 +530,7 @@ export class PostgresCdcSourceTask extends SourceTask {
       last_snapshot_record: last,
       lsn: this.#stream.lastCommitEnd,
       txId: snapshot.txId,
-      ts_usec: Number(nowUs()),
+      ts_usec: Number(now),
       snapshot: 'INITIAL',
       snapshot_completed: last,
       ...(last ? { lsn_commit: this.#stream.lastCommitEnd, lsn_proc: this.#stream.lastCommitEnd } : {}),

@@ -92,6 +92,16 @@ function columnIncluded(settings: CdcSettings, id: string, column: string): bool
   return !settings.columnExclude.some((r) => r.test(name))
 }
 
+/** Positions of the envelope's fields (its schema below), for putting them without a name lookup. */
+export const ENVELOPE_BEFORE = 0
+export const ENVELOPE_AFTER = 1
+export const ENVELOPE_SOURCE = 2
+export const ENVELOPE_TRANSACTION = 3
+export const ENVELOPE_OP = 4
+export const ENVELOPE_TS_MS = 5
+export const ENVELOPE_TS_US = 6
+export const ENVELOPE_TS_NS = 7
+
 /** Builds the schemas of a table from its relation shape (pgoutput or catalog) plus the catalog. */
 export function buildTableSchema(
   settings: CdcSettings,

@@ -159,6 +159,14 @@ function parseDateDays(text: string): number {
     // Debezium maps them through LocalDate.MAX/MIN epoch days.
     return text === 'infinity' ? 365241780471 : -365243219162
   }
+  // `YYYY-MM-DD` (every date of years 1000–9999 under the ISO DateStyle) without a regular expression.
+  if (text.length === 10 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45) {
+    const year = twoDigits(text, 0) * 100 + twoDigits(text, 2)
+    const month = twoDigits(text, 5)
+    const day = twoDigits(text, 8)
+    if (year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 31)
+      return daysFromCivil(year, month, day)
+  }
   const micros = parseTimestampMicros(text.slice(0, 10) + (text.endsWith(' BC') ? ' BC' : ''))
   return Math.floor(Number(micros) / 1000 / MS_PER_DAY)
 }
