@@ -114,7 +114,6 @@ export interface Batch<
   settled: boolean
 }
 
-const OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 const DUPLICATE_SEQUENCE_NUMBER = 46
 const LEADER_NOT_AVAILABLE = 5
 
@@ -221,11 +220,11 @@ export class ProduceSender {
         queueMicrotask(() => this.#answer(batch, new ProtocolError(LEADER_NOT_AVAILABLE)))
         continue
       }
-      let list = rounds.get(leader)
-      if (list === undefined) rounds.set(leader, (list = []))
-      let round = list.find((r) => !r.some((b) => b.state === batch.state))
-      if (round === undefined) list.push((round = []))
-      round.push(batch)
+      const list = rounds.get(leader) ?? []
+      rounds.set(leader, list)
+      const round = list.find((r) => !r.some((b) => b.state === batch.state))
+      if (round === undefined) list.push([batch])
+      else round.push(batch)
     }
     for (const [leader, list] of rounds) {
       for (const round of list) {
@@ -301,11 +300,11 @@ export class ProduceSender {
     setTimeout(() => {
       const batches = state.waiting.splice(0)
       const topics = [...new Set(batches.map((b) => b.group.topic))]
-      for (const batch of batches) state.inFlight++
+      state.inFlight += batches.length
       this.#transport.metadata(topics, true).then(
         (metadata) => {
           state.pumpScheduled = false
-          for (const batch of batches) state.inFlight--
+          state.inFlight -= batches.length
           this.#send(batches, metadata)
         },
         (error: unknown) => {

@@ -172,8 +172,8 @@ export function encodeRecordBatch(
   let maxTimestamp = Number.NEGATIVE_INFINITY
   for (let i = 0; i < count; i++) {
     const ts = records[i].timestamp ?? now
-    if (!Number.isSafeInteger(ts)) {
-      throw new RangeError(`record timestamp ${ts} is not an integer number of milliseconds`)
+    if (!Number.isSafeInteger(ts) || ts < 0) {
+      throw new RangeError(`record timestamp ${ts} is not a non-negative integer number of milliseconds`)
     }
     timestamps[i] = ts
     if (ts > maxTimestamp) maxTimestamp = ts
