@@ -86,7 +86,7 @@ class ScriptedBroker implements ProduceTransport {
       if (batch.firstSequence > expected) return { ...result, errorCode: OUT_OF_ORDER, baseOffset: -1 }
       this.expected.set(key, expected + batch.records.length)
       const baseOffset = log.length
-      for (const r of batch.records) log.push(r.value.toString())
+      for (const r of batch.records) log.push(String(r.value))
       return { ...result, errorCode: 0, baseOffset }
     })
   }

@@ -206,3 +206,124 @@ export function encodeRecordBatch(
   // gzip goes to libuv's thread pool, as the client library does; the others are synchronous.
   return codec.compress !== undefined ? codec.compress(plain).then(finish) : finish(codec.compressSync(plain))
 }
+
+// ── decoding ─────────────────────────────────────────────────────────────────────────────────────
+
+/** A RecordBatch v2 of a fetch response, its records still encoded (decompressed if need be). */
+export interface BatchView {
+  readonly baseOffset: number
+  readonly lastOffsetDelta: number
+  readonly attributes: number
+  readonly producerId: bigint
+  readonly firstTimestamp: number
+  readonly maxTimestamp: number
+  readonly count: number
+  /** The records, from the first one's length varint on. */
+  readonly records: Buffer
+}
+
+const CODECS_BY_BITS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+
+/**
+ * The batches of a fetched record set, in order; a batch cut off at the end (the broker sends up
+ * to the partition's byte limit) is left out. Only the batch headers are read here.
+ */
+export function readBatches(set: Buffer): BatchView[] {
+  const batches: BatchView[] = []
+  let pos = 0
+  while (pos + 17 <= set.length) {
+    const length = set.readInt32BE(pos + 8)
+    const end = pos + 12 + length
+    if (end > set.length) break
+    const magic = set[pos + 16]
+    if (magic !== 2) {
+      throw new RangeError(`record batch with magic ${magic}: only RecordBatch v2 (Kafka 0.11+) is read`)
+    }
+    const attributes = set.readInt16BE(pos + 21)
+    const codec = CODECS_BY_BITS[attributes & 0x07]
+    if (codec === undefined)
+      throw new RangeError(`record batch with unknown compression ${attributes & 0x07}`)
+    let records = set.subarray(pos + HEADER_BYTES, end)
+    if (codec !== 'none') {
+      records = (compressionsAlgorithms[codec] as { decompressSync(data: Buffer): Buffer }).decompressSync(
+        records,
+      )
+    }
+    batches.push({
+      baseOffset: Number(set.readBigInt64BE(pos)),
+      lastOffsetDelta: set.readInt32BE(pos + 23),
+      attributes,
+      producerId: set.readBigInt64BE(pos + 43),
+      firstTimestamp: Number(set.readBigInt64BE(pos + 27)),
+      maxTimestamp: Number(set.readBigInt64BE(pos + 35)),
+      count: set.readInt32BE(pos + 57),
+      records,
+    })
+    pos = end
+  }
+  return batches
+}
+
+/** Reads a batch's records one at a time (`DefaultRecord`), without objects in between. */
+export class RecordReader {
+  pos = 0
+  readonly buf: Buffer
+
+  constructor(buf: Buffer) {
+    this.buf = buf
+  }
+
+  varint(): number {
+    const buf = this.buf
+    let value = 0
+    let shift = 0
+    let byte: number
+    do {
+      byte = buf[this.pos++]
+      value |= (byte & 0x7f) << shift
+      shift += 7
+    } while (byte & 0x80 && shift < 35)
+    return (value >>> 1) ^ -(value & 1)
+  }
+
+  varlong(): number {
+    const buf = this.buf
+    let value = 0
+    let scale = 1
+    let byte: number
+    do {
+      byte = buf[this.pos++]
+      value += (byte & 0x7f) * scale
+      scale *= 128
+    } while (byte & 0x80)
+    // Zigzag on a non-negative float: even → value / 2, odd → -(value + 1) / 2.
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2
+  }
+
+  bytes(): Buffer | null {
+    const length = this.varint()
+    if (length < 0) return null
+    const start = this.pos
+    this.pos += length
+    return this.buf.subarray(start, this.pos)
+  }
+
+  string(): string {
+    const length = this.varint()
+    if (length < 0) return ''
+    const start = this.pos
+    this.pos += length
+    return this.buf.toString('utf8', start, this.pos)
+  }
+}
+
+/** A control batch's type (its one record's key: version int16, type int16): 0 abort, 1 commit. */
+export function controlType(batch: BatchView): number {
+  const reader = new RecordReader(batch.records)
+  reader.varint() // length
+  reader.pos++ // attributes
+  reader.varlong() // timestamp delta
+  reader.varint() // offset delta
+  const key = reader.bytes()
+  return key !== null && key.length >= 4 ? key.readInt16BE(2) : -1
+}
