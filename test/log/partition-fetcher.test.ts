@@ -158,6 +158,69 @@ function transactionalFetches(
   return send
 }
 
+void describe('PartitionFetcher decoding', () => {
+  void it('decodes keys, values, headers and timestamps, skips records below the fetch offset, and leaves a cut-off batch to the next fetch', async () => {
+    const records = [
+      { topic: TP.topic, key: Buffer.from('k0'), value: Buffer.from('v0'), timestamp: 5000 },
+      {
+        topic: TP.topic,
+        key: null,
+        value: null,
+        timestamp: 5000 + 2 ** 40,
+        headers: [
+          { key: 'hé', value: Buffer.from('x') },
+          { key: 'n', value: null },
+        ],
+      },
+      { topic: TP.topic, key: Buffer.from('k2'), value: Buffer.from('v2'), timestamp: 4000 },
+    ]
+    const id = { producerId: -1n, producerEpoch: -1, baseSequence: -1, transactional: false }
+    const first = encodeRecordBatch(records, 0, 'none', id) as Buffer
+    first.writeBigInt64BE(10n, 0) // offsets 10..12
+    const next = encodeRecordBatch(records.slice(0, 1), 0, 'none', id) as Buffer
+    next.writeBigInt64BE(13n, 0)
+    const asked: number[] = []
+    const responses = [Buffer.concat([first, next.subarray(0, next.length - 3)]), next]
+    const f = fetcher(async (_m, _n, topics) => {
+      asked.push(topics[0]!.partitions[0]!.fetchOffset)
+      const set = responses.shift()
+      if (set === undefined) return new Promise(() => {})
+      return answer({ abortedTransactions: null, records: set })
+    }, 100)
+    f.install([TP], new Map([[tpKey(TP), 11]]))
+    f.schedulePump()
+    const out = []
+    for (let i = 0; i < 20 && out.length < 3; i++) {
+      await tick()
+      out.push(...f.drain())
+    }
+    f.close()
+    assert.deepEqual(asked.slice(0, 2), [11, 13], 'the cut-off batch at 13 is fetched again')
+    assert.deepEqual(
+      out.map((r) => [
+        r.offset,
+        r.timestamp,
+        r.timestampType,
+        r.key && String(r.key),
+        r.value && String(r.value),
+      ]),
+      [
+        [11, 5000 + 2 ** 40, 'CreateTime', null, null],
+        [12, 4000, 'CreateTime', 'k2', 'v2'],
+        [13, 5000, 'CreateTime', 'k0', 'v0'],
+      ],
+    )
+    assert.deepEqual(
+      out[0]!.headers.map((h) => [h.key, h.value && String(h.value)]),
+      [
+        ['hé', 'x'],
+        ['n', null],
+      ],
+    )
+    assert.deepEqual(out[1]!.headers, [])
+  })
+})
+
 void describe('PartitionFetcher with read_committed', () => {
   // 0-1 committed by producer 1 (marker at 2); 3-4 of producer 2, aborted, its ABORT marker only in
   // the next response (a response cut by maxBytes); then producer 2's next transaction at 6-7.
