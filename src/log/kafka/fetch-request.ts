@@ -5,6 +5,7 @@
  */
 import type { Connection, Reader } from '@platformatic/kafka'
 import { Writer } from '@platformatic/kafka'
+import { sendRequest } from './produce-request.ts'
 
 const FETCH = 1
 const VERSION = 12
@@ -90,23 +91,6 @@ export function parseFetchResponse(
   return { errorCode, partitions }
 }
 
-export function sendFetch(
-  connection: Connection,
-  options: FetchOptions,
-  topics: readonly FetchTopic[],
-): Promise<{ errorCode: number; partitions: FetchedPartition[] }> {
-  const { promise, resolve, reject } = Promise.withResolvers<{
-    errorCode: number
-    partitions: FetchedPartition[]
-  }>()
-  connection.send(
-    FETCH,
-    VERSION,
-    () => fetchRequest(options, topics),
-    parseFetchResponse,
-    true,
-    true,
-    (error, response) => (error ? reject(error) : resolve(response!)),
-  )
-  return promise
+export function sendFetch(connection: Connection, options: FetchOptions, topics: readonly FetchTopic[]) {
+  return sendRequest(connection, FETCH, VERSION, () => fetchRequest(options, topics), parseFetchResponse)
 }

@@ -86,6 +86,21 @@ export function parseProduceResponse(
   return results
 }
 
+/** Sends one request on `connection`; resolves with what `parse` read of the answer. */
+export function sendRequest<T>(
+  connection: Connection,
+  apiKey: number,
+  version: number,
+  payload: () => Writer,
+  parse: (correlationId: number, apiKey: number, apiVersion: number, reader: Reader) => T,
+): Promise<T> {
+  const { promise, resolve, reject } = Promise.withResolvers<T>()
+  connection.send(apiKey, version, payload, parse, true, true, (error, response) =>
+    error ? reject(error) : resolve(response!),
+  )
+  return promise
+}
+
 /** Sends one Produce request on `connection`; resolves with the per-partition results. */
 export function sendProduce(
   connection: Connection,
@@ -94,15 +109,11 @@ export function sendProduce(
   timeoutMs: number,
   batches: readonly PartitionBatch[],
 ): Promise<PartitionResult[]> {
-  const { promise, resolve, reject } = Promise.withResolvers<PartitionResult[]>()
-  connection.send(
+  return sendRequest(
+    connection,
     PRODUCE,
     VERSION,
     () => produceRequest(transactionalId, acks, timeoutMs, batches),
     parseProduceResponse,
-    true,
-    true,
-    (error, response) => (error ? reject(error) : resolve(response!)),
   )
-  return promise
 }

@@ -309,11 +309,7 @@ export class RecordReader {
   }
 
   string(): string {
-    const length = this.varint()
-    if (length < 0) return ''
-    const start = this.pos
-    this.pos += length
-    return this.buf.toString('utf8', start, this.pos)
+    return this.bytes()?.toString('utf8') ?? ''
   }
 }
 
