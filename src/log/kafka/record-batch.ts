@@ -8,7 +8,7 @@
  * arithmetic, exact for any |delta| < 2^52 (about 142,000 years), so no record needs to be moved
  * to another batch because of its timestamp.
  */
-import { compressionsAlgorithms, crc32c } from '@platformatic/kafka'
+import { compressionsAlgorithms, crc32c, Writer } from '@platformatic/kafka'
 import type { CompressionType, ProduceRecord } from '../log.ts'
 
 /** Who writes the batch: producer id, epoch and first sequence (-1s for a plain producer). */
@@ -152,7 +152,9 @@ function writeHeader(
   buf.writeInt16BE(id.producerEpoch, 51)
   buf.writeInt32BE(id.baseSequence, 53)
   buf.writeInt32BE(count, 57)
-  buf.writeUInt32BE(crc32c(buf.subarray(CRC_FROM)), 17)
+  // The client's crc32c copies a Buffer into a new Uint8Array first, but reads a DynamicBuffer of one
+  // chunk in place: the batch goes in wrapped.
+  buf.writeUInt32BE(crc32c(Writer.create().append(buf.subarray(CRC_FROM)).dynamicBuffer), 17)
 }
 
 /**
