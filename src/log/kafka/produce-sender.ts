@@ -204,7 +204,8 @@ export class ProduceSender {
     const now: Batch[] = []
     for (const batch of batches) {
       if (batch.state.broken !== undefined) batch.settle(null, batch.state.broken)
-      else if (batch.state.waiting.length > 0) batch.state.waiting.push(batch)
+      // Behind batches waiting to be sent again (or being sent again): after them.
+      else if (batch.state.waiting.length > 0 || batch.state.pumpScheduled) batch.state.waiting.push(batch)
       else now.push(batch)
     }
     this.#send(now, metadata)
