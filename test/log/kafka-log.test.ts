@@ -91,6 +91,53 @@ void describe('Kafka log', { skip }, () => {
     for (const k of keys) assert.equal(seen.get(k), partitionForKey(bytes(k), 7), `key ${k} on the broker`)
   })
 
+  void it('writes every compression.type, with timestamps years apart in one batch, and reads them back unchanged', async () => {
+    const topic = unique('codecs')
+    await log.createTopics([{ name: topic, partitions: 1 }])
+    const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+    const sent: { value: string; timestamp: number; header: string }[] = []
+    for (const compression of codecs) {
+      const producer = log.createProducer({ clientId: `codec-${compression}`, compression })
+      // 2^31 ms is ~25 days: deltas beyond it once had to go to separate requests. The broker
+      // refuses timestamps more than an hour ahead (message.timestamp.after.max.ms).
+      const base = Date.now() - 2 ** 40 - 60_000
+      const records = [0, 2 ** 33, 5, 2 ** 40].map((delta, i) => ({
+        value: `${compression}-${i}-${'x'.repeat(100)}`,
+        timestamp: base + delta,
+        header: `${compression}-${i}`,
+      }))
+      await producer.send(
+        records.map((r) => ({
+          topic,
+          key: null,
+          value: bytes(r.value),
+          timestamp: r.timestamp,
+          headers: [{ key: 'h', value: bytes(r.header) }],
+        })),
+      )
+      await producer.close()
+      sent.push(...records)
+    }
+    const consumer = log.createConsumer({ groupId: unique('g'), clientId: 'codecs' })
+    await consumer.assign([{ topic, partition: 0 }])
+    const read: LogRecord[] = []
+    await pollUntil(
+      [consumer],
+      () => read.length >= sent.length,
+      20_000,
+      (_, records) => read.push(...records),
+    )
+    await consumer.close()
+    assert.deepEqual(
+      read.map((r) => ({
+        value: new TextDecoder().decode(r.value!),
+        timestamp: r.timestamp,
+        header: new TextDecoder().decode(r.headers[0]!.value!),
+      })),
+      sent,
+    )
+  })
+
   void it('revokes from the first member, inside its poll, before the second member joins with those partitions', async () => {
     const topic = unique('group')
     const groupId = unique('group')

@@ -1,70 +1,67 @@
 /**
- * The fetch loop's bookkeeping against a scripted client (pure logic: which offsets are asked for
- * and which records come out); the real broker is exercised by kafka-log.test.ts and the chaos tests.
+ * The fetch loop's bookkeeping against scripted Fetch answers (pure logic: which offsets are asked
+ * for and which records come out, decoded from record batches as a broker sends them); the real
+ * broker is exercised by kafka-log.test.ts and the chaos tests.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { ClusterMetadata, ConnectionPool, Consumer } from '@platformatic/kafka'
-import { PartitionFetcher, Signal } from '../../src/log/kafka/partition-fetcher.ts'
+import type { FetchedPartition, FetchTopic } from '../../src/log/kafka/fetch-request.ts'
+import { type FetcherOptions, PartitionFetcher, Signal } from '../../src/log/kafka/partition-fetcher.ts'
+import { encodeRecordBatch } from '../../src/log/kafka/record-batch.ts'
 import { tpKey } from '../../src/log/log.ts'
 
 const TP = { topic: 'orders', partition: 0 }
-const TOPIC_ID = 'b1f5c0de-0000-4000-8000-000000000001'
+const metadata = {
+  topics: new Map([[TP.topic, { partitions: [{ leader: 1 }] }]]),
+} as unknown as ClusterMetadata
+const client = { metadata: async () => metadata, clearMetadata: () => {} } as unknown as Consumer
+
+/** A record batch as the broker sends it: `count` records from offset `first`, of `producerId`. */
+function batch(first: number, count: number, producerId = -1n, attributes = 0, controlType?: 0 | 1): Buffer {
+  const controlKey = Buffer.alloc(4)
+  if (controlType !== undefined) controlKey.writeInt16BE(controlType, 2)
+  const records = Array.from({ length: count }, (_, i) => ({
+    topic: TP.topic,
+    key: controlType === undefined ? null : controlKey,
+    value: Buffer.from(String(first + i)),
+    timestamp: 1000 + i,
+  }))
+  const bytes = encodeRecordBatch(records, 0, 'none', {
+    producerId,
+    producerEpoch: 0,
+    baseSequence: 0,
+    transactional: false,
+  }) as Buffer
+  bytes.writeBigInt64BE(BigInt(first), 0)
+  bytes.writeInt16BE(attributes, 21)
+  return bytes
+}
+
+const answer = (partition: Omit<FetchedPartition, 'topic' | 'partition' | 'errorCode'>) => ({
+  errorCode: 0,
+  partitions: [{ topic: TP.topic, partition: TP.partition, errorCode: 0, ...partition }],
+})
 
 interface PendingFetch {
   fetchOffset: number
   respond(from: number, count: number): void
 }
 
-/** A client whose fetches stay in flight until the test answers them with records `from..from+count-1`. */
-function scriptedClient() {
+/** Fetches stay in flight until the test answers them with records `from..from+count-1`. */
+function scriptedFetches() {
   const fetches: PendingFetch[] = []
   const waiting: (() => void)[] = []
-  const metadata = {
-    topics: new Map([[TP.topic, { id: TOPIC_ID, partitions: [{ leader: 1 }] }]]),
-  } as unknown as ClusterMetadata
-  const client = {
-    metadata: async () => metadata,
-    clearMetadata: () => {},
-    fetch: (request: { topics: { partitions: { fetchOffset: bigint }[] }[] }) =>
-      new Promise((resolve) => {
-        fetches.push({
-          fetchOffset: Number(request.topics[0]!.partitions[0]!.fetchOffset),
-          respond(from, count) {
-            resolve({
-              responses: [
-                {
-                  topicId: TOPIC_ID,
-                  partitions: [
-                    {
-                      partitionIndex: TP.partition,
-                      errorCode: 0,
-                      records: [
-                        {
-                          firstOffset: BigInt(from),
-                          lastOffsetDelta: count - 1,
-                          attributes: 0,
-                          firstTimestamp: 0n,
-                          maxTimestamp: 0n,
-                          records: Array.from({ length: count }, (_, i) => ({
-                            offsetDelta: i,
-                            timestampDelta: 0n,
-                            key: null,
-                            value: Buffer.from(String(from + i)),
-                            headers: [],
-                          })),
-                        },
-                      ],
-                    },
-                  ],
-                },
-              ],
-            })
-          },
-        })
-        for (const wake of waiting.splice(0)) wake()
-      }),
-  } as unknown as Consumer
+  const send: FetcherOptions['send'] = (_metadata, _node, topics: FetchTopic[]) =>
+    new Promise((resolve) => {
+      fetches.push({
+        fetchOffset: topics[0]!.partitions[0]!.fetchOffset,
+        respond(from, count) {
+          resolve(answer({ abortedTransactions: null, records: batch(from, count) }))
+        },
+      })
+      for (const wake of waiting.splice(0)) wake()
+    })
   /** The n-th fetch (0-based), once it was sent. */
   async function fetchNumber(n: number): Promise<PendingFetch> {
     const deadline = Date.now() + 2000
@@ -77,12 +74,13 @@ function scriptedClient() {
     }
     return fetches[n]!
   }
-  return { client, fetches, fetchNumber }
+  return { send, fetches, fetchNumber }
 }
 
-function fetcher(client: Consumer, maxPollRecords: number): PartitionFetcher {
+function fetcher(send: FetcherOptions['send'], maxPollRecords: number): PartitionFetcher {
   return new PartitionFetcher({
     client,
+    send,
     fetchPool: {} as ConnectionPool,
     bootstrap: ['127.0.0.1:9'],
     signal: new Signal(),
@@ -100,8 +98,8 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 10))
 
 void describe('PartitionFetcher', () => {
   void it('drops a fetch sent before a revoke when the partition is assigned again (no skipped records)', async () => {
-    const { client, fetchNumber } = scriptedClient()
-    const f = fetcher(client, 5)
+    const { send, fetchNumber } = scriptedFetches()
+    const f = fetcher(send, 5)
     f.install([TP], new Map([[tpKey(TP), 0]]))
     f.schedulePump()
     ;(await fetchNumber(0)).respond(0, 10)
@@ -128,8 +126,8 @@ void describe('PartitionFetcher', () => {
   })
 
   void it('drops a fetch sent before a seek', async () => {
-    const { client, fetchNumber } = scriptedClient()
-    const f = fetcher(client, 100)
+    const { send, fetchNumber } = scriptedFetches()
+    const f = fetcher(send, 100)
     f.install([TP], new Map([[tpKey(TP), 0]]))
     f.schedulePump()
     const first = await fetchNumber(0)
@@ -145,49 +143,83 @@ void describe('PartitionFetcher', () => {
   })
 })
 
-/** A record batch of the fetch response: `count` records from `first`, of `producerId`. */
-function batch(first: number, count: number, producerId: bigint, attributes: number, controlType?: 0 | 1) {
-  const controlKey = Buffer.alloc(4)
-  if (controlType !== undefined) controlKey.writeInt16BE(controlType, 2)
-  return {
-    firstOffset: BigInt(first),
-    lastOffsetDelta: count - 1,
-    attributes,
-    producerId,
-    firstTimestamp: 0n,
-    maxTimestamp: 0n,
-    records: Array.from({ length: count }, (_, i) => ({
-      offsetDelta: i,
-      timestampDelta: 0n,
-      key: controlType === undefined ? null : controlKey,
-      value: Buffer.from(String(first + i)),
-      headers: [],
-    })),
-  }
-}
-
 const TRANSACTIONAL = 0x10
 const CONTROL = 0x20 | TRANSACTIONAL
 
-/** A client answering each fetch with the next scripted partition response. */
-function transactionalClient(responses: { records: unknown[]; abortedTransactions: unknown[] }[]) {
-  const metadata = {
-    topics: new Map([[TP.topic, { id: TOPIC_ID, partitions: [{ leader: 1 }] }]]),
-  } as unknown as ClusterMetadata
-  return {
-    metadata: async () => metadata,
-    clearMetadata: () => {},
-    fetch: async () => {
-      const next = responses.shift()
-      if (next === undefined) return new Promise(() => {})
-      return {
-        responses: [
-          { topicId: TOPIC_ID, partitions: [{ partitionIndex: TP.partition, errorCode: 0, ...next }] },
-        ],
-      }
-    },
-  } as unknown as Consumer
+/** Answers each fetch with the next scripted partition response. */
+function transactionalFetches(
+  responses: { records: Buffer[]; abortedTransactions: FetchedPartition['abortedTransactions'] }[],
+) {
+  const send: FetcherOptions['send'] = async () => {
+    const next = responses.shift()
+    if (next === undefined) return new Promise(() => {})
+    return answer({ abortedTransactions: next.abortedTransactions, records: Buffer.concat(next.records) })
+  }
+  return send
 }
+
+void describe('PartitionFetcher decoding', () => {
+  void it('decodes keys, values, headers and timestamps, skips records below the fetch offset, and leaves a cut-off batch to the next fetch', async () => {
+    const records = [
+      { topic: TP.topic, key: Buffer.from('k0'), value: Buffer.from('v0'), timestamp: 5000 },
+      {
+        topic: TP.topic,
+        key: null,
+        value: null,
+        timestamp: 5000 + 2 ** 40,
+        headers: [
+          { key: 'hé', value: Buffer.from('x') },
+          { key: 'n', value: null },
+        ],
+      },
+      { topic: TP.topic, key: Buffer.from('k2'), value: Buffer.from('v2'), timestamp: 4000 },
+    ]
+    const id = { producerId: -1n, producerEpoch: -1, baseSequence: -1, transactional: false }
+    const first = encodeRecordBatch(records, 0, 'none', id) as Buffer
+    first.writeBigInt64BE(10n, 0) // offsets 10..12
+    const next = encodeRecordBatch(records.slice(0, 1), 0, 'none', id) as Buffer
+    next.writeBigInt64BE(13n, 0)
+    const asked: number[] = []
+    const responses = [Buffer.concat([first, next.subarray(0, next.length - 3)]), next]
+    const f = fetcher(async (_m, _n, topics) => {
+      asked.push(topics[0]!.partitions[0]!.fetchOffset)
+      const set = responses.shift()
+      if (set === undefined) return new Promise(() => {})
+      return answer({ abortedTransactions: null, records: set })
+    }, 100)
+    f.install([TP], new Map([[tpKey(TP), 11]]))
+    f.schedulePump()
+    const out = []
+    for (let i = 0; i < 20 && out.length < 3; i++) {
+      await tick()
+      out.push(...f.drain())
+    }
+    f.close()
+    assert.deepEqual(asked.slice(0, 2), [11, 13], 'the cut-off batch at 13 is fetched again')
+    assert.deepEqual(
+      out.map((r) => [
+        r.offset,
+        r.timestamp,
+        r.timestampType,
+        r.key && String(r.key),
+        r.value && String(r.value),
+      ]),
+      [
+        [11, 5000 + 2 ** 40, 'CreateTime', null, null],
+        [12, 4000, 'CreateTime', 'k2', 'v2'],
+        [13, 5000, 'CreateTime', 'k0', 'v0'],
+      ],
+    )
+    assert.deepEqual(
+      out[0]!.headers.map((h) => [h.key, h.value && String(h.value)]),
+      [
+        ['hé', 'x'],
+        ['n', null],
+      ],
+    )
+    assert.deepEqual(out[1]!.headers, [])
+  })
+})
 
 void describe('PartitionFetcher with read_committed', () => {
   // 0-1 committed by producer 1 (marker at 2); 3-4 of producer 2, aborted, its ABORT marker only in
@@ -202,7 +234,8 @@ void describe('PartitionFetcher with read_committed', () => {
 
   async function read(isolationLevel: 0 | 1): Promise<number[]> {
     const f = new PartitionFetcher({
-      client: transactionalClient(script()),
+      client,
+      send: transactionalFetches(script()),
       fetchPool: {} as ConnectionPool,
       bootstrap: ['127.0.0.1:9'],
       signal: new Signal(),

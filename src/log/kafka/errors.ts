@@ -72,6 +72,13 @@ const RETRIABLE_PROTOCOL = new Set([
   'UNKNOWN_SERVER_ERROR',
 ])
 
+/** A failure retrying can fix: the network, or a retriable protocol error. */
+export function isRetriableKafkaError(error: unknown): boolean {
+  if (isNetwork(error)) return true
+  const id = protocolErrorId(error)
+  return id !== undefined && RETRIABLE_PROTOCOL.has(id)
+}
+
 function rootMessage(error: unknown): string {
   let last: string | undefined
   for (const node of walk(error)) {

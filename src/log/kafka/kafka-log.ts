@@ -291,7 +291,11 @@ class KafkaLog implements Log {
       idempotent: options.idempotent ?? true,
       acks: -1,
     })
-    const settings = { ...this.#options.producer }
+    const settings: KafkaProducerSettings = {
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+      ...this.#options.producer,
+      idempotent: options.idempotent ?? true,
+    }
     if (options.compression) settings.compression = options.compression
     if (options.maxInFlight !== undefined) settings.maxInFlight = options.maxInFlight
     const producer = new KafkaProducer(client, this.#options.bootstrapServers, settings)
@@ -313,7 +317,10 @@ class KafkaLog implements Log {
       producerId: -1n,
       producerEpoch: -1,
     })
-    const settings = { ...this.#options.producer }
+    const settings: KafkaProducerSettings = {
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+      ...this.#options.producer,
+    }
     if (options.compression) settings.compression = options.compression
     return this.#track(
       new KafkaTransactionalProducer(

@@ -1,23 +1,32 @@
 /**
- * `LogProducer` on @platformatic/kafka's idempotent producer (acks=all).
+ * `LogProducer` on Kafka with its own produce path (decision 0030): records are encoded straight
+ * into one RecordBatch v2 buffer per partition (record-batch.ts), sent in Produce requests of our
+ * own on the client library's connections, and retried with the idempotent producer's rules
+ * (produce-sender.ts). acks=all.
  *
  * Calls to `send()` are coalesced: records queued in the same turn of the event loop (and while the
  * in-flight limit is reached) go out together as one produce request of at most `maxRequestBytes`,
  * so many small calls cost few round trips, and a large call is split. Up to `maxInFlight` requests
- * are outstanding at once. Requests are prepared strictly in queue order, so records of a partition
- * reach the broker in the order of the calls; the idempotent producer's sequence numbers let the
- * broker reject duplicates of retried batches.
+ * are outstanding at once. Requests are prepared strictly in queue order, so sequence numbers, and
+ * with them the records of a partition, follow the order of the calls.
  *
- * Placement is decided here, not by the client: platformatic's default partitioner takes
- * `murmur2(key) >>> 0`, which differs from Java's `murmur2(key) & 0x7fffffff` for half the keys.
- * Keyed records use Java's rule; unkeyed records of one request stick to one partition per topic,
- * moving round-robin between requests (the spirit of Java's sticky partitioner).
+ * Placement is decided here: keyed records use Java's `murmur2(key) & 0x7fffffff` (murmur2.ts);
+ * unkeyed records of one request stick to one partition per topic, moving round-robin between
+ * requests (the spirit of Java's sticky partitioner).
  */
-import { ProduceAcks, type Producer } from '@platformatic/kafka'
+import type { Producer } from '@platformatic/kafka'
 import { ConnectError } from '../../api/errors.ts'
 import type { CompressionType, LogProducer, ProduceRecord, RecordMetadata } from '../log.ts'
 import { partitionForKey } from '../murmur2.ts'
 import { toConnectError } from './errors.ts'
+import {
+  type Batch,
+  clientTransport,
+  ProduceSender,
+  type ProduceTransport,
+  type TransactionHook,
+} from './produce-sender.ts'
+import { encodeRecordBatch } from './record-batch.ts'
 
 export interface KafkaProducerSettings {
   /** Produce requests outstanding at once. @default 5 (Java's max.in.flight.requests.per.connection) */
@@ -30,11 +39,18 @@ export interface KafkaProducerSettings {
    * @default 900 KiB
    */
   maxRequestBytes?: number
-  /**
-   * Hands each produce request to the client; a transactional producer sends through its open
-   * transaction. @default the client's own `send`
-   */
-  send?: (options: Parameters<Producer['send']>[0]) => ReturnType<Producer['send']>
+  /** Producer id, epoch and sequence numbers. @default true */
+  idempotent?: boolean
+  /** How long a batch is retried before its records fail (Java's delivery.timeout.ms). @default 120000 */
+  deliveryTimeoutMs?: number
+  /** Pause before a partition's batches are sent again (Java's retry.backoff.ms). @default 100 */
+  retryBackoffMs?: number
+  /** The broker's wait for acks=all (the request's timeout). @default 30000 */
+  requestTimeoutMs?: number
+  /** A transactional producer's transaction: adds partitions to it, names the producer id. */
+  transaction?: TransactionHook
+  /** The way to the cluster. @default the client library's metadata and connections */
+  transport?: ProduceTransport
 }
 
 interface Call {
@@ -53,21 +69,17 @@ interface Segment {
   readonly to: number
 }
 
-interface OutgoingMessage {
-  topic: string
-  partition: number
-  key: Buffer | undefined
-  value: Buffer | undefined
-  headers: Map<Buffer, Buffer | null> | undefined
-  timestamp: bigint
+/** One partition's records of a request, with where each record's metadata goes. */
+interface Group {
+  readonly topic: string
+  readonly partition: number
+  readonly key: string
+  readonly records: ProduceRecord[]
+  readonly calls: Call[]
+  readonly slots: number[]
 }
 
 const RECORD_OVERHEAD = 24
-
-function toBuffer(bytes: Uint8Array | null): Buffer | undefined {
-  if (bytes === null) return undefined
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-}
 
 function estimateSize(record: ProduceRecord): number {
   let size = RECORD_OVERHEAD + (record.key?.byteLength ?? 0) + (record.value?.byteLength ?? 0)
@@ -81,7 +93,8 @@ export class KafkaProducer implements LogProducer {
   readonly #maxInFlight: number
   readonly #maxRequestBytes: number
   readonly #compression: CompressionType
-  readonly #send: NonNullable<KafkaProducerSettings['send']>
+  readonly #transport: ProduceTransport
+  readonly #sender: ProduceSender
   readonly #queue: Segment[] = []
   /** Offset into the first queued segment's records already taken by a request. */
   #queueHeadOffset = 0
@@ -99,7 +112,13 @@ export class KafkaProducer implements LogProducer {
     this.#maxInFlight = settings.maxInFlight ?? 5
     this.#maxRequestBytes = settings.maxRequestBytes ?? 900 * 1024
     this.#compression = settings.compression ?? 'none'
-    this.#send = settings.send ?? ((options) => this.#client.send(options))
+    this.#transport = settings.transport ?? clientTransport(client, settings.requestTimeoutMs ?? 30_000)
+    this.#sender = new ProduceSender(this.#transport, {
+      idempotent: settings.idempotent ?? true,
+      transaction: settings.transaction,
+      deliveryTimeoutMs: settings.deliveryTimeoutMs ?? 120_000,
+      retryBackoffMs: settings.retryBackoffMs ?? 100,
+    })
   }
 
   send(records: readonly ProduceRecord[]): Promise<RecordMetadata[]> {
@@ -203,15 +222,15 @@ export class KafkaProducer implements LogProducer {
       })
   }
 
-  /** Resolves once the request is handed to the client; `acked` settles when the broker answered. */
+  /** Resolves once the request's batches are handed to the connections; `acked` settles with the broker's answers. */
   async #prepareAndSend(request: Segment[]): Promise<{ acked: Promise<void> }> {
     const topics = new Set<string>()
     for (const segment of request)
       for (let i = segment.from; i < segment.to; i++) topics.add(segment.records[i].topic)
-    const metadata = await this.#client.metadata({ topics: [...topics] })
+    const metadata = await this.#transport.metadata([...topics], false)
+    // Placement: one group per partition, records in call order; each record remembers its slot.
+    const groups = new Map<string, Group>()
     const sticky = new Map<string, number>()
-    const messages: OutgoingMessage[] = []
-    const now = BigInt(Date.now())
     for (const segment of request) {
       for (let i = segment.from; i < segment.to; i++) {
         const record = segment.records[i]
@@ -236,107 +255,54 @@ export class KafkaProducer implements LogProducer {
           }
           partition = chosen
         }
-        let headers: Map<Buffer, Buffer | null> | undefined
-        if (record.headers !== undefined && record.headers.length > 0) {
-          headers = new Map()
-          for (const h of record.headers) headers.set(Buffer.from(h.key, 'utf8'), toBuffer(h.value) ?? null)
+        const key = `${record.topic}\u0000${partition}`
+        let group = groups.get(key)
+        if (group === undefined) {
+          group = { topic: record.topic, partition, key, records: [], calls: [], slots: [] }
+          groups.set(key, group)
         }
-        messages.push({
-          topic: record.topic,
-          partition,
-          key: toBuffer(record.key),
-          value: toBuffer(record.value),
-          headers,
-          timestamp: record.timestamp === undefined ? now : BigInt(record.timestamp),
-        })
+        group.records.push(record)
+        group.calls.push(segment.call)
+        group.slots.push(i)
       }
     }
-    // Each chunk is one client.send. With one request in flight (source tasks) a chunk waits for the
-    // one before it, since the client's retries could reorder two outstanding sends.
-    const chunks = splitForTimestampDeltas(messages)
-    const sendChunk = (chunk: OutgoingMessage[]) =>
-      this.#send({
-        // The client's types want non-null header values; null values are written as Kafka nulls.
-        messages: chunk as Parameters<Producer['send']>[0]['messages'],
-        acks: ProduceAcks.ALL,
-        idempotent: true,
-        ...(this.#compression === 'none' ? {} : { compression: this.#compression }),
+    const identity = await this.#sender.identity(metadata, [...groups.values()])
+    const now = Date.now()
+    const batches: Batch<Group>[] = []
+    for (const group of groups.values()) {
+      const state = identity.partition(group.key)
+      const baseSequence = identity.idempotent ? state.nextSequence : -1
+      const encoded = encodeRecordBatch(group.records, now, this.#compression, {
+        producerId: identity.producerId,
+        producerEpoch: identity.producerEpoch,
+        baseSequence,
+        transactional: identity.transactionalId !== null,
       })
-    let results: Promise<Awaited<ReturnType<Producer['send']>>[]>
-    if (this.#maxInFlight === 1 && chunks.length > 1) {
-      results = (async () => {
-        const done = []
-        for (const chunk of chunks) done.push(await sendChunk(chunk))
-        return done
-      })()
-    } else {
-      results = Promise.all(chunks.map(sendChunk))
+      const bytes = encoded instanceof Buffer ? encoded : await encoded
+      batches.push(this.#sender.batch(identity, state, group, bytes, baseSequence, group.records.length))
     }
-    const acked = results.then((results) => {
-      const offsets: number[] = new Array(messages.length)
-      let m = 0
-      results.forEach((result, c) => {
-        const base = new Map<string, number>()
-        for (const o of result.offsets ?? []) base.set(`${o.topic}\u0000${o.partition}`, Number(o.offset))
-        // One batch per partition per request, records in message order: offsets follow the base.
-        const next = new Map<string, number>()
-        for (const message of chunks[c]) {
-          const key = `${message.topic}\u0000${message.partition}`
-          const offset = next.get(key) ?? base.get(key)
-          if (offset === undefined) {
-            throw new ConnectError(
-              'CONNECT',
-              `Kafka acknowledged no offset for ${message.topic}-${message.partition}`,
-            )
+    this.#sender.submit(batches, metadata)
+    const acked = Promise.all(batches.map((b) => b.done)).then((answers) => {
+      answers.forEach((answer, g) => {
+        const group = batches[g].group
+        for (let r = 0; r < group.records.length; r++) {
+          const call = group.calls[r]
+          const record = group.records[r]
+          call.results[group.slots[r]] = {
+            topic: group.topic,
+            partition: group.partition,
+            offset: answer.baseOffset < 0 ? -1 : answer.baseOffset + r,
+            timestamp: answer.logAppendTimeMs >= 0 ? answer.logAppendTimeMs : (record.timestamp ?? now),
           }
-          next.set(key, offset + 1)
-          offsets[m++] = offset
         }
       })
-      m = 0
       for (const segment of request) {
-        for (let i = segment.from; i < segment.to; i++, m++) {
-          const message = messages[m]
-          segment.call.results[i] = {
-            topic: message.topic,
-            partition: message.partition,
-            offset: offsets[m],
-            timestamp: Number(message.timestamp),
-          }
-        }
         segment.call.remaining -= segment.to - segment.from
         if (segment.call.remaining === 0 && !segment.call.failed) segment.call.resolve(segment.call.results)
       }
     })
     return { acked }
   }
-}
-
-/**
- * @platformatic/dynamic-buffer 0.3.1 zigzag-encodes varint64 with `value >> 31n` instead of `>> 63n`,
- * so a record whose timestamp is 2^31 ms (~25 days) or more away from its batch's first timestamp
- * is written with a wrong timestamp. Records are split into consecutive chunks (one produce request
- * each) so that within a chunk every partition's timestamps stay within that distance.
- */
-const MAX_TIMESTAMP_DELTA = 2n ** 31n - 1n
-
-function splitForTimestampDeltas(messages: OutgoingMessage[]): OutgoingMessage[][] {
-  const chunks: OutgoingMessage[][] = [[]]
-  let firsts = new Map<string, bigint>()
-  for (const message of messages) {
-    const key = `${message.topic}\u0000${message.partition}`
-    const first = firsts.get(key)
-    if (first !== undefined) {
-      const delta = message.timestamp - first
-      if (delta > MAX_TIMESTAMP_DELTA || delta < -MAX_TIMESTAMP_DELTA) {
-        chunks.push([])
-        firsts = new Map()
-      }
-    }
-    if (!firsts.has(key)) firsts.set(key, message.timestamp)
-    chunks[chunks.length - 1].push(message)
-  }
-  return chunks
 }
 
 function describeTopics(request: Segment[]): string {

@@ -1,15 +1,16 @@
 /**
  * `TransactionalProducer` on @platformatic/kafka's transactions (KIP-98), for exactly-once source
- * tasks (KIP-618). The records of one transaction go through a `KafkaProducer` with one request in
- * flight, so they keep their order and Java's placement; `commit()` makes them and everything else
- * sent in the transaction (the source offsets) visible to `read_committed` readers at once.
+ * tasks (KIP-618). The records of one transaction go through a `KafkaProducer` (our produce path,
+ * transactional batches) with one request in flight, so they keep their order and Java's placement;
+ * `commit()` makes them and everything else sent in the transaction (the source offsets) visible to
+ * `read_committed` readers at once.
  *
  * `init()` registers the transactional id with its coordinator (InitProducerId): the broker bumps
  * the id's epoch, aborts a transaction a previous holder left open, and from then on refuses that
  * holder's writes and commits with PRODUCER_FENCED. This is what fences a zombie task; the leader's
  * `fenceProducers` does the same for ids no task of the new generation will take.
  */
-import type { Producer } from '@platformatic/kafka'
+import type { ClusterMetadata, MessageRecord, Producer } from '@platformatic/kafka'
 import { ConnectError } from '../../api/errors.ts'
 import type { ProduceRecord, RecordMetadata, TransactionalProducer } from '../log.ts'
 import { toConnectError } from './errors.ts'
@@ -36,9 +37,19 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
     this.#records = new KafkaProducer(client, bootstrap, {
       ...settings,
       maxInFlight: 1,
-      send: (options) => {
-        if (this.#transaction === null) throw new ConnectError('CONNECT', 'no transaction is open')
-        return this.#transaction.send(options)
+      // Our produce path writes the records (transactional batches, the transaction's producer id
+      // and epoch); the client adds each partition to the transaction first (AddPartitionsToTxn).
+      transaction: async (metadata, partitions) => {
+        const transaction = this.#open()
+        await transaction.addPartitions(
+          metadata as ClusterMetadata,
+          partitions.map((p) => ({ topic: p.topic, partition: p.partition }) as MessageRecord),
+        )
+        return {
+          transactionalId: this.transactionalId,
+          producerId: this.#client.producerId!,
+          producerEpoch: this.#client.producerEpoch!,
+        }
       },
     })
   }

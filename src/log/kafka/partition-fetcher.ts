@@ -1,16 +1,21 @@
 /**
  * The fetch side of `KafkaConsumer`: per-partition positions and buffers, and the fetch loop.
  *
- * Fetches use the client's `fetch()` (fetch sessions, topic ids, record decoding), one request in
+ * Fetches are our own Fetch requests (fetch-request.ts) on the client's connections, one request in
  * flight per leader, pipelined: the next fetch starts as soon as a response is buffered, and a
  * partition stops being fetched while it has a full fetch of records waiting. Each partition keeps a
  * position (next record `poll()` returns) and a fetch offset; `reset` (seek, offset reset) bumps the
  * partition's epoch so responses of fetches already in flight are dropped.
+ *
+ * Records are decoded lazily: a response's record batches stay the bytes they arrived in, and
+ * `drain()` decodes only the records it returns, straight into `LogRecord`s (record-batch.ts).
  */
-import type { ClusterMetadata, ConnectionPool, Consumer, fetchV17 } from '@platformatic/kafka'
+import { type ClusterMetadata, type ConnectionPool, type Consumer, ProtocolError } from '@platformatic/kafka'
 import { ConnectError } from '../../api/errors.ts'
 import { type LogHeader, type LogRecord, parseTpKey, type TopicPartition, tpKey } from '../log.ts'
 import { toConnectError } from './errors.ts'
+import { type FetchedPartition, type FetchOptions, type FetchTopic, sendFetch } from './fetch-request.ts'
+import { type BatchView, controlType, RecordReader, readBatches } from './record-batch.ts'
 
 /** Wakes whoever waits in `poll()`: records arrived, a rebalance completed, a wakeup. */
 export class Signal {
@@ -43,9 +48,10 @@ export interface PartitionState {
   position: number
   /** Offset the next fetch asks for (ahead of `position` while records are buffered). */
   fetchOffset: number
-  /** Fetched records not yet returned: `buffer[bufferIndex..]`. */
-  buffer: LogRecord[]
-  bufferIndex: number
+  /** Fetched batches whose records are not all returned yet, still encoded. */
+  pending: PendingBatch[]
+  /** Records left in `pending` (an upper bound: records below a batch's `from` are skipped). */
+  buffered: number
   paused: boolean
   /**
    * Unique across every state this fetcher ever made, and replaced by seek/reset/revoke: a fetch
@@ -58,9 +64,28 @@ export interface PartitionState {
   resetting: boolean
 }
 
+/** A fetched batch being decoded: `left` records after the reader's position. */
+interface PendingBatch {
+  readonly view: BatchView
+  readonly reader: RecordReader
+  left: number
+  /** Records below this offset were fetched before (the batch started earlier): skipped. */
+  readonly from: number
+  readonly logAppend: boolean
+}
+
+type FetchAnswer = { errorCode: number; partitions: FetchedPartition[] }
+
 export interface FetcherOptions {
-  client: Consumer
+  client: Pick<Consumer, 'metadata' | 'clearMetadata'>
   fetchPool: ConnectionPool
+  /** Sends one Fetch to `node`. @default our Fetch request on a `fetchPool` connection */
+  send?: (
+    metadata: ClusterMetadata,
+    node: number,
+    topics: FetchTopic[],
+    options: FetchOptions,
+  ) => Promise<FetchAnswer>
   bootstrap: readonly string[]
   signal: Signal
   /** Where a partition whose position fell out of its log restarts (auto.offset.reset). */
@@ -71,8 +96,6 @@ export interface FetcherOptions {
   fetchMaxWaitMs: number
   isolationLevel: 0 | 1
 }
-
-type FetchResponse = fetchV17.FetchResponse
 
 const NO_HEADERS: readonly LogHeader[] = Object.freeze([])
 const LOG_APPEND_TIME = 0x08
@@ -139,8 +162,8 @@ export class PartitionFetcher {
         key,
         position,
         fetchOffset: position,
-        buffer: [],
-        bufferIndex: 0,
+        pending: [],
+        buffered: 0,
         paused: false,
         epoch: ++this.#lastEpoch,
         inFlight: false,
@@ -167,8 +190,8 @@ export class PartitionFetcher {
     state.epoch = ++this.#lastEpoch
     state.position = offset
     state.fetchOffset = offset
-    state.buffer = []
-    state.bufferIndex = 0
+    state.pending = []
+    state.buffered = 0
     state.inFlight = false
   }
 
@@ -194,14 +217,16 @@ export class PartitionFetcher {
     const start = this.#drainCursor++ % states.length
     for (let n = 0; n < states.length && out.length < max; n++) {
       const state = states[(start + n) % states.length]
-      if (state.paused || state.bufferIndex >= state.buffer.length) continue
-      const take = Math.min(max - out.length, state.buffer.length - state.bufferIndex)
-      for (let i = 0; i < take; i++) out.push(state.buffer[state.bufferIndex + i])
-      state.bufferIndex += take
-      state.position = out[out.length - 1].offset + 1
-      if (state.bufferIndex >= state.buffer.length) {
-        state.buffer = []
-        state.bufferIndex = 0
+      if (state.paused || state.pending.length === 0) continue
+      const before = out.length
+      while (state.pending.length > 0 && out.length < max) {
+        const batch = state.pending[0]
+        state.buffered -= decode(state.tp, batch, out, max)
+        if (batch.left === 0) state.pending.shift()
+      }
+      if (out.length > before) state.position = out[out.length - 1].offset + 1
+      if (state.pending.length === 0) {
+        state.buffered = 0
         // Control records and compaction gaps: the position moves on to what was fetched.
         state.position = Math.max(state.position, state.fetchOffset)
       }
@@ -226,8 +251,7 @@ export class PartitionFetcher {
     if (this.#closed) return
     // Prefetch: a partition is fetched again while the records it still has buffered are few.
     const candidates = [...this.#states.values()].filter(
-      (s) =>
-        !s.paused && !s.inFlight && !s.resetting && s.buffer.length - s.bufferIndex <= this.#prefetchRecords,
+      (s) => !s.paused && !s.inFlight && !s.resetting && s.buffered <= this.#prefetchRecords,
     )
     if (candidates.length === 0) return
     const topics = [...new Set(candidates.map((s) => s.tp.topic))]
@@ -256,122 +280,95 @@ export class PartitionFetcher {
   #fetchFrom(node: number, states: PartitionState[], metadata: ClusterMetadata): void {
     this.#nodesInFlight.add(node)
     const epochs = new Map<string, number>()
-    const byTopic = new Map<string, { topicId: string; partitions: PartitionState[] }>()
-    const idToName = new Map<string, string>()
+    const byTopic = new Map<string, FetchTopic & { partitions: FetchTopic['partitions'][number][] }>()
     for (const state of states) {
       state.inFlight = true
       epochs.set(state.key, state.epoch)
-      const topicId = metadata.topics.get(state.tp.topic)!.id
-      idToName.set(topicId, state.tp.topic)
-      const entry = byTopic.get(state.tp.topic) ?? { topicId, partitions: [] }
-      entry.partitions.push(state)
-      byTopic.set(state.tp.topic, entry)
-    }
-    const request = [...byTopic.values()].map(({ topicId, partitions }) => ({
-      topicId,
-      partitions: partitions.map((s) => ({
-        partition: s.tp.partition,
-        fetchOffset: BigInt(s.fetchOffset),
+      let entry = byTopic.get(state.tp.topic)
+      if (entry === undefined) {
+        entry = { topic: state.tp.topic, partitions: [] }
+        byTopic.set(state.tp.topic, entry)
+      }
+      entry.partitions.push({
+        partition: state.tp.partition,
+        fetchOffset: state.fetchOffset,
         partitionMaxBytes: this.#o.partitionMaxBytes,
-        currentLeaderEpoch: -1,
-        lastFetchedEpoch: -1,
-      })),
-    }))
+      })
+    }
     const release = () => {
       this.#nodesInFlight.delete(node)
       for (const state of states) if (state.epoch === epochs.get(state.key)) state.inFlight = false
     }
-    this.#o.client
-      .fetch({
-        node,
-        topics: request,
-        maxWaitTime: this.#o.fetchMaxWaitMs,
-        minBytes: 1,
-        maxBytes: this.#o.fetchMaxBytes,
-        isolationLevel: this.#o.isolationLevel,
-        connectionPool: this.#o.fetchPool,
+    const options: FetchOptions = {
+      maxWaitMs: this.#o.fetchMaxWaitMs,
+      minBytes: 1,
+      maxBytes: this.#o.fetchMaxBytes,
+      isolationLevel: this.#o.isolationLevel,
+    }
+    const send = this.#o.send ?? this.#send
+    send(metadata, node, [...byTopic.values()], options)
+      .then((answer) => {
+        if (answer.errorCode !== 0) throw new ProtocolError(answer.errorCode)
+        release()
+        // A partition error (leadership moving, say) waits a little before that partition's next fetch.
+        if (this.#onFetched(answer.partitions, epochs)) setTimeout(() => this.schedulePump(), 100).unref()
+        else this.schedulePump()
       })
-      .then(
-        (response) => {
-          release()
-          this.#onFetched(response, idToName, epochs)
-          this.schedulePump()
-        },
-        (error: unknown) => {
-          release()
-          this.#onFetchError(error, idToName, epochs)
-        },
-      )
+      .catch((error: unknown) => {
+        release()
+        this.#onFetchError(error)
+      })
   }
 
-  #onFetched(response: FetchResponse, idToName: Map<string, string>, epochs: Map<string, number>): void {
+  readonly #send = async (
+    metadata: ClusterMetadata,
+    node: number,
+    topics: FetchTopic[],
+    options: FetchOptions,
+  ): Promise<FetchAnswer> => {
+    const broker = metadata.brokers.get(node)
+    if (broker === undefined) throw new ConnectError('RETRIABLE', `no broker ${node} in the metadata`)
+    return sendFetch(await this.#o.fetchPool.get(broker), options, topics)
+  }
+
+  /** Buffers what arrived; true when a partition answered with an error. */
+  #onFetched(partitions: readonly FetchedPartition[], epochs: Map<string, number>): boolean {
     let arrived = false
-    for (const topicResponse of response.responses) {
-      const topic = idToName.get(topicResponse.topicId) ?? topicResponse.topicId
-      for (const p of topicResponse.partitions) {
-        const key = tpKey({ topic, partition: p.partitionIndex })
-        const state = this.#states.get(key)
-        if (state === undefined || epochs.get(key) !== state.epoch) continue // stale: seeked, revoked
-        if (p.errorCode !== 0) {
-          this.#onPartitionError(state, p.errorCode)
-          continue
-        }
-        if (!p.records) continue
-        if (state.bufferIndex > 0) {
-          state.buffer = state.buffer.slice(state.bufferIndex)
-          state.bufferIndex = 0
-        }
-        const aborted = this.#o.isolationLevel === 1 ? new AbortedTransactions(p.abortedTransactions) : null
-        for (const batch of p.records) {
-          const last = Number(batch.firstOffset) + batch.lastOffsetDelta
-          if (last < state.fetchOffset) continue
-          if (aborted?.skips(batch) !== true && (batch.attributes & IS_CONTROL) === 0) {
-            const logAppend = (batch.attributes & LOG_APPEND_TIME) !== 0
-            const first = Number(batch.firstOffset)
-            const firstTimestamp = Number(batch.firstTimestamp)
-            for (const record of batch.records) {
-              const offset = first + record.offsetDelta
-              if (offset < state.fetchOffset) continue
-              const value = record.value
-              const rkey = record.key
-              state.buffer.push({
-                topic,
-                partition: p.partitionIndex,
-                offset,
-                timestamp: logAppend
-                  ? Number(batch.maxTimestamp)
-                  : firstTimestamp + Number(record.timestampDelta),
-                timestampType: logAppend ? 'LogAppendTime' : 'CreateTime',
-                key: rkey,
-                value,
-                headers:
-                  record.headers.length === 0
-                    ? NO_HEADERS
-                    : record.headers.map(([hk, hv]: [Buffer | null, Buffer | null]) => ({
-                        key: hk === null ? '' : hk.toString('utf8'),
-                        value: hv,
-                      })),
-              })
-              arrived = true
-            }
-          }
-          state.fetchOffset = last + 1
-        }
-        if (state.bufferIndex >= state.buffer.length)
-          state.position = Math.max(state.position, state.fetchOffset)
+    let failed = false
+    for (const p of partitions) {
+      const key = tpKey({ topic: p.topic, partition: p.partition })
+      const state = this.#states.get(key)
+      if (state === undefined || epochs.get(key) !== state.epoch) continue // stale: seeked, revoked
+      if (p.errorCode !== 0) {
+        this.#onPartitionError(state, p.errorCode)
+        failed = true
+        continue
       }
+      if (p.records === null) continue
+      const aborted = this.#o.isolationLevel === 1 ? new AbortedTransactions(p.abortedTransactions) : null
+      for (const batch of readBatches(p.records)) {
+        const last = batch.baseOffset + batch.lastOffsetDelta
+        if (last < state.fetchOffset) continue
+        if (aborted?.skips(batch) !== true && (batch.attributes & IS_CONTROL) === 0 && batch.count > 0) {
+          state.pending.push({
+            view: batch,
+            reader: new RecordReader(batch.records),
+            left: batch.count,
+            from: state.fetchOffset,
+            logAppend: (batch.attributes & LOG_APPEND_TIME) !== 0,
+          })
+          state.buffered += batch.count
+          arrived = true
+        }
+        state.fetchOffset = last + 1
+      }
+      if (state.pending.length === 0) state.position = Math.max(state.position, state.fetchOffset)
     }
     if (arrived) this.#o.signal.notify()
+    return failed
   }
 
-  #onFetchError(error: unknown, idToName: Map<string, string>, epochs: Map<string, number>): void {
-    // Per-partition errors come with the response; handle them one by one.
-    const response = findResponse(error)
-    if (response !== undefined) {
-      this.#onFetched(response, idToName, epochs)
-      setTimeout(() => this.schedulePump(), 100).unref()
-      return
-    }
+  #onFetchError(error: unknown): void {
     if (this.#closed) return
     this.#o.client.clearMetadata()
     this.#fetchError = toConnectError(error, {
@@ -426,34 +423,59 @@ class AbortedTransactions {
   }
 
   /** True when the batch must not be delivered (control batches are never delivered anyway). */
-  skips(batch: {
-    attributes: number
-    producerId: bigint
-    firstOffset: bigint
-    lastOffsetDelta: number
-    records: { key: Buffer | null }[]
-  }): boolean {
-    const last = batch.firstOffset + BigInt(batch.lastOffsetDelta)
+  skips(batch: BatchView): boolean {
+    const last = BigInt(batch.baseOffset + batch.lastOffsetDelta)
     while (this.#pending.length > 0 && this.#pending[0].firstOffset <= last) {
       this.#open.add(this.#pending.shift()!.producerId)
     }
     if ((batch.attributes & IS_CONTROL) !== 0) {
-      // Control record key: version (int16), type (int16; 0 = ABORT, 1 = COMMIT).
-      const key = batch.records[0]?.key
-      if (key && key.length >= 4 && key.readInt16BE(2) === 0) this.#open.delete(batch.producerId)
+      if (controlType(batch) === 0) this.#open.delete(batch.producerId) // ABORT
       return true
     }
     return (batch.attributes & IS_TRANSACTIONAL) !== 0 && this.#open.has(batch.producerId)
   }
 }
 
-function findResponse(error: unknown): FetchResponse | undefined {
-  const stack: unknown[] = [error]
-  for (let i = 0; i < stack.length && i < 32; i++) {
-    const node = stack[i] as { response?: FetchResponse; errors?: unknown[] } | null
-    if (node === null || typeof node !== 'object') continue
-    if (node.response !== undefined && Array.isArray(node.response.responses)) return node.response
-    if (Array.isArray(node.errors)) stack.push(...node.errors)
+/**
+ * Decodes up to `max - out.length` records of `batch` into `out`; returns how many records of the
+ * batch it went through (returned or skipped).
+ */
+function decode(tp: TopicPartition, batch: PendingBatch, out: LogRecord[], max: number): number {
+  const r = batch.reader
+  const view = batch.view
+  let used = 0
+  while (batch.left > 0 && out.length < max) {
+    batch.left--
+    used++
+    const length = r.varint()
+    const end = r.pos + length
+    r.pos++ // record attributes
+    const timestampDelta = r.varlong()
+    const offset = view.baseOffset + r.varint()
+    if (offset < batch.from) {
+      r.pos = end
+      continue
+    }
+    const key = r.bytes()
+    const value = r.bytes()
+    const count = r.varint()
+    let headers: readonly LogHeader[] = NO_HEADERS
+    if (count > 0) {
+      const list: LogHeader[] = new Array(count)
+      for (let h = 0; h < count; h++) list[h] = { key: r.string(), value: r.bytes() }
+      headers = list
+    }
+    r.pos = end
+    out.push({
+      topic: tp.topic,
+      partition: tp.partition,
+      offset,
+      timestamp: batch.logAppend ? view.maxTimestamp : view.firstTimestamp + timestampDelta,
+      timestampType: batch.logAppend ? 'LogAppendTime' : 'CreateTime',
+      key,
+      value,
+      headers,
+    })
   }
-  return undefined
+  return used
 }
