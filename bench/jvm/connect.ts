@@ -1,5 +1,6 @@
 /**
- * Apache Kafka Connect, for side-by-side benchmarks only (a measuring tool, never product code).
+ * Apache Kafka Connect, for side-by-side benchmarks and interoperability tests (a measuring tool,
+ * never product code).
  *
  * - Jars come from Maven Central: bench/jvm/pom.xml is filled with the broker's version
  *   (scripts/kafka.ts) and resolved once with `mvn dependency:copy-dependencies` into
@@ -14,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { KAFKA_VERSION, LOG4J_VERSION } from '../../scripts/kafka.ts'
 import { writeProperties } from '../lib/properties-file.ts'
 import { spawnWorker, type WorkerProcess } from '../lib/worker-process.ts'
@@ -154,6 +155,37 @@ export function startConnectStandalone(options: ConnectStandaloneOptions): Worke
       ...options.connectorFiles,
     ],
     { cwd: options.cwd, logFile: options.logFile ?? join(options.cwd, 'worker.log') },
+  )
+}
+
+export interface ConnectDistributedOptions {
+  /** The process's working directory; the worker's properties file is written there. */
+  cwd: string
+  /** Worker keys; `plugin.path` is added unless given. */
+  worker: Record<string, string | number>
+  logFile: string
+}
+
+/** Launches ConnectDistributed (a member of a Connect cluster) as a child process in its own process group. */
+export function startConnectDistributed(options: ConnectDistributedOptions): WorkerProcess {
+  const { libDir, pluginDir } = resolveConnectJars()
+  if (!existsSync(log4jFile)) writeLog4jConfig()
+  const workerFile = writeProperties(
+    join(options.cwd, `${basename(options.logFile, '.log')}.properties`),
+    { 'plugin.path': pluginDir, ...options.worker },
+    'Kafka Connect distributed worker, written by bench/jvm/connect.ts',
+  )
+  return spawnWorker(
+    'java',
+    [
+      ...connectJvmOptions(),
+      `-Dlog4j2.configurationFile=${log4jFile}`,
+      '-cp',
+      `${libDir}/*`,
+      'org.apache.kafka.connect.cli.ConnectDistributed',
+      workerFile,
+    ],
+    { cwd: options.cwd, logFile: options.logFile },
   )
 }
 

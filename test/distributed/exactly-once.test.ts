@@ -5,7 +5,12 @@
  * `read_committed` consumer must then count every number exactly once — no gap, no duplicate.
  * Without transactions the same kill duplicates the records sent since the last offset flush.
  *
- * `SLUICE_EOS_RUNS` sets how many kill runs (default 3; run it with 20 or more to measure).
+ * A zombie is also made by a network blip: the connections of the task's worker to the broker are
+ * cut (`ss -K`, again and again, root only) until the group dropped it and its task runs elsewhere;
+ * when they come back it must commit nothing (it is fenced).
+ *
+ * `SLUICE_EOS_RUNS` sets how many kill runs (default 3; run it with 20 or more to measure),
+ * `SLUICE_EOS_BLIP_RUNS` how many blip runs (default 2).
  */
 import assert from 'node:assert/strict'
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -15,60 +20,17 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
 import type { Log } from '../../src/log/log.ts'
+import { canCutConnections, cutConnections } from '../chaos/services.ts'
 import { eventually } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 import { Cluster, type ClusterWorker, restWithRetry } from './cluster.ts'
+import { configRecords, readCommitted, tally } from './exactly-once-check.ts'
 
 const skip = kafkaSkipReason()
 const RUNS = Number(process.env.SLUICE_EOS_RUNS ?? 3)
+const BLIP_RUNS = Number(process.env.SLUICE_EOS_BLIP_RUNS ?? 2)
 const NUMBERS = 6000
 const PARTITIONS = 3
-
-/** Every value of the topic as a `read_committed` consumer reads it, waiting until `expected` arrived. */
-async function readCommitted(
-  log: Log,
-  topic: string,
-  expected: number,
-  timeoutMs: number,
-): Promise<string[]> {
-  const consumer = log.createConsumer({
-    groupId: `eos-check-${topic}`,
-    clientId: 'eos-check',
-    isolationLevel: 'read_committed',
-  })
-  const partitions = Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition }))
-  try {
-    await consumer.assign(partitions)
-    for (const tp of partitions) consumer.seek(tp, 0)
-    const values: string[] = []
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline && values.length < expected) {
-      for (const r of await consumer.poll(500)) values.push(Buffer.from(r.value ?? []).toString())
-    }
-    // Duplicates may trail: keep reading a little after the count is reached.
-    const settle = Date.now() + 3000
-    while (Date.now() < settle) {
-      for (const r of await consumer.poll(300)) values.push(Buffer.from(r.value ?? []).toString())
-    }
-    return values
-  } finally {
-    await consumer.close()
-  }
-}
-
-/** What is missing and what is duplicated among 1…n. */
-function tally(values: string[], n: number): { missing: number[]; duplicated: number[] } {
-  const counts = new Map<number, number>()
-  for (const v of values) counts.set(Number(v), (counts.get(Number(v)) ?? 0) + 1)
-  const missing: number[] = []
-  const duplicated: number[] = []
-  for (let i = 1; i <= n; i++) {
-    const c = counts.get(i) ?? 0
-    if (c === 0) missing.push(i)
-    if (c > 1) duplicated.push(i)
-  }
-  return { missing, duplicated }
-}
 
 describe('[integration] exactly-once source in a distributed cluster', { skip, timeout: 60 * 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-eos-'))
@@ -159,7 +121,7 @@ describe('[integration] exactly-once source in a distributed cluster', { skip, t
     assert.ok(owner, `no live worker is ${ownerId}`)
     await fault(owner)
     await writer
-    const values = await readCommitted(log, topic, NUMBERS, 120_000)
+    const values = await readCommitted(log, topic, NUMBERS, 120_000, PARTITIONS)
     const { missing, duplicated } = tally(values, NUMBERS)
     assert.deepEqual(
       { missing: missing.slice(0, 20), duplicated: duplicated.slice(0, 20), total: values.length },
@@ -204,27 +166,37 @@ describe('[integration] exactly-once source in a distributed cluster', { skip, t
     })
   })
 
-  it('leaves Kafka Connect\'s task-count record in the config topic: tasks-fencing-<connector> {"task-count":N}', async () => {
-    const topic = `${cluster.groupId}-configs`
-    const consumer = log.createConsumer({
-      groupId: `eos-configs-${cluster.groupId}`,
-      clientId: 'eos-configs',
-      isolationLevel: 'read_committed',
+  for (let run = 1; run <= BLIP_RUNS; run++) {
+    it(`blip ${run}/${BLIP_RUNS}: a worker cut off from the broker until its task moved commits nothing when it is back`, async () => {
+      assert.ok(canCutConnections, 'cutting connections (ss -K) needs root')
+      const port = Number(kafkaBootstrap().split(':').at(-1))
+      await streamThrough(`eos-blip-${run}`, async (zombie) => {
+        const other = cluster.alive().find((w) => w !== zombie)!
+        // Cut again and again: the client reconnects at once after one cut, and its heartbeats
+        // must stop for longer than the session timeout for the group to drop it.
+        let cutting = true
+        let cuts = 0
+        const cutter = (async () => {
+          while (cutting) {
+            cuts += cutConnections(zombie.child.pid!, port)
+            await sleep(20)
+          }
+        })()
+        try {
+          await taskWorker(`eos-blip-${run}`, other.url, zombie.id)
+          await sleep(1000)
+        } finally {
+          cutting = false
+          await cutter
+        }
+        assert.ok(cuts > 0, 'no connection of the worker to the broker was cut')
+      })
     })
-    try {
-      await consumer.assign([{ topic, partition: 0 }])
-      consumer.seek({ topic, partition: 0 }, 0)
-      const records = new Map<string, string>()
-      for (let idle = 0; idle < 5; ) {
-        const batch = await consumer.poll(300)
-        idle = batch.length === 0 ? idle + 1 : 0
-        for (const r of batch)
-          records.set(Buffer.from(r.key ?? []).toString(), Buffer.from(r.value ?? []).toString())
-      }
-      assert.equal(records.get('tasks-fencing-eos-1'), '{"task-count":1}')
-      assert.equal(records.get('tasks-fencing-eos-zombie'), '{"task-count":1}')
-    } finally {
-      await consumer.close()
-    }
+  }
+
+  it('leaves Kafka Connect\'s task-count record in the config topic: tasks-fencing-<connector> {"task-count":N}', async () => {
+    const records = await configRecords(log, `${cluster.groupId}-configs`)
+    assert.equal(records.get('tasks-fencing-eos-1'), '{"task-count":1}')
+    assert.equal(records.get('tasks-fencing-eos-zombie'), '{"task-count":1}')
   })
 })
