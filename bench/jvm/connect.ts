@@ -136,13 +136,23 @@ export function connectJvmOptions(): string[] {
 
 /** Launches ConnectStandalone as a child process in its own process group. */
 export function startConnectStandalone(options: ConnectStandaloneOptions): WorkerProcess {
-  const { libDir, pluginDir } = resolveConnectJars()
+  const { pluginDir } = resolveConnectJars()
   if (!existsSync(log4jFile)) writeLog4jConfig()
   const workerFile = writeProperties(
     join(options.cwd, 'worker.properties'),
     { 'plugin.path': pluginDir, ...options.worker },
     'Kafka Connect standalone worker, written by bench/jvm/connect.ts',
   )
+  return spawnConnect(
+    'ConnectStandalone',
+    [workerFile, ...options.connectorFiles],
+    options.cwd,
+    options.logFile ?? join(options.cwd, 'worker.log'),
+  )
+}
+
+/** `java … org.apache.kafka.connect.cli.<main> <args>` with the cached jars, in its own process group. */
+function spawnConnect(main: string, args: string[], cwd: string, logFile: string): WorkerProcess {
   return spawnWorker(
     'java',
     [
@@ -150,11 +160,10 @@ export function startConnectStandalone(options: ConnectStandaloneOptions): Worke
       `-Dlog4j2.configurationFile=${log4jFile}`,
       '-cp',
       `${libDir}/*`,
-      'org.apache.kafka.connect.cli.ConnectStandalone',
-      workerFile,
-      ...options.connectorFiles,
+      `org.apache.kafka.connect.cli.${main}`,
+      ...args,
     ],
-    { cwd: options.cwd, logFile: options.logFile ?? join(options.cwd, 'worker.log') },
+    { cwd, logFile },
   )
 }
 
@@ -168,25 +177,14 @@ export interface ConnectDistributedOptions {
 
 /** Launches ConnectDistributed (a member of a Connect cluster) as a child process in its own process group. */
 export function startConnectDistributed(options: ConnectDistributedOptions): WorkerProcess {
-  const { libDir, pluginDir } = resolveConnectJars()
+  const { pluginDir } = resolveConnectJars()
   if (!existsSync(log4jFile)) writeLog4jConfig()
   const workerFile = writeProperties(
     join(options.cwd, `${basename(options.logFile, '.log')}.properties`),
     { 'plugin.path': pluginDir, ...options.worker },
     'Kafka Connect distributed worker, written by bench/jvm/connect.ts',
   )
-  return spawnWorker(
-    'java',
-    [
-      ...connectJvmOptions(),
-      `-Dlog4j2.configurationFile=${log4jFile}`,
-      '-cp',
-      `${libDir}/*`,
-      'org.apache.kafka.connect.cli.ConnectDistributed',
-      workerFile,
-    ],
-    { cwd: options.cwd, logFile: options.logFile },
-  )
+  return spawnConnect('ConnectDistributed', [workerFile], options.cwd, options.logFile)
 }
 
 if (import.meta.main) {

@@ -481,8 +481,7 @@ export class DistributedHerder implements Herder {
     this.#verifySigned(request)
     await this.#queue.request(async () => {
       // The leader takes task configs even while a rebalance is pending: it is their only writer.
-      if (this.#state.current === undefined) throw new RequestTargetError(null, 'leader')
-      if (!this.#state.current.isLeader) throw new RequestTargetError(this.#state.current.leaderUrl, 'leader')
+      this.#requireLeaderEvenInRebalance()
       this.#config_(name)
       await this.#publisher.write(name, configs)
     })
@@ -499,14 +498,19 @@ export class DistributedHerder implements Herder {
   ): Promise<void> {
     this.#verifySigned(request)
     await this.#queue.request(async () => {
-      if (this.#state.current === undefined) throw new RequestTargetError(null, 'leader')
-      if (!this.#state.current.isLeader) throw new RequestTargetError(this.#state.current.leaderUrl, 'leader')
+      this.#requireLeaderEvenInRebalance()
       const config = this.#configs.connectorConfig(name)
       if (config === undefined) throw new NotFoundError(`Connector ${name} not found`)
       if (this.#type(config) !== 'source')
         throw new ConnectError('BAD_REQUEST', `Connector ${name} is not a source connector`)
       await this.#publisher.fenceForTaskStart(name)
     })
+  }
+
+  /** Internal requests for the leader: it serves them even while a rebalance is pending. */
+  #requireLeaderEvenInRebalance(): void {
+    if (this.#state.current === undefined) throw new RequestTargetError(null, 'leader')
+    if (!this.#state.current.isLeader) throw new RequestTargetError(this.#state.current.leaderUrl, 'leader')
   }
 
   /** Signed requests pass the REST layer's basic auth: a signature, when there is one, is always checked. */
