@@ -182,7 +182,7 @@ describe('[integration] exactly-once source in a mixed cluster of Kafka Connect 
     })
   }
 
-  it('moves tasks and leadership between Java and Sluice workers, every number exactly once', async () => {
+  it('moves tasks and leadership between Java and Sluice workers, no number twice', async () => {
     const started = Date.now()
     const lap = (what: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}`)
     for (const c of CONNECTORS) writeFileSync(file(c), '')
