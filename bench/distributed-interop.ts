@@ -20,10 +20,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { createKafkaLog } from '../src/log/kafka/kafka-log.ts'
 import { Cluster, clusterView } from '../test/distributed/cluster.ts'
-import { connectJvmOptions, resolveConnectJars } from './jvm/connect.ts'
+import { startConnectDistributed } from './jvm/connect.ts'
 import { freePort } from './lib/cases.ts'
-import { distributedGroupKeys, writeProperties } from './lib/properties-file.ts'
-import { spawnWorker } from './lib/worker-process.ts'
+import { distributedGroupKeys } from './lib/properties-file.ts'
 
 const root = resolve(import.meta.dirname, '..')
 const { values: args } = parseArgs({
@@ -91,15 +90,10 @@ const lines = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => `line-${String(from + i).padStart(7, '0')}\n`).join('')
 
 function startJava(port: number) {
-  const { libDir, pluginDir } = resolveConnectJars()
-  const log4j = join(dir, 'log4j2.properties')
-  writeFileSync(
-    log4j,
-    'status = warn\nappender.out.type = Console\nappender.out.name = STDOUT\nappender.out.layout.type = PatternLayout\nappender.out.layout.pattern = [%d] %p %m (%c)%n\nrootLogger.level = INFO\nrootLogger.appenderRef.out.ref = STDOUT\n',
-  )
-  const workerFile = writeProperties(
-    join(dir, `java-${port}.properties`),
-    {
+  return startConnectDistributed({
+    cwd: dir,
+    logFile: join(dir, `java-${port}.log`),
+    worker: {
       'bootstrap.servers': bootstrap,
       ...distributedGroupKeys(group),
       'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
@@ -109,22 +103,8 @@ function startJava(port: number) {
       'heartbeat.interval.ms': 1000,
       'scheduled.rebalance.max.delay.ms': 3000,
       listeners: `http://127.0.0.1:${port}`,
-      'plugin.path': pluginDir,
     },
-    'Kafka Connect distributed worker, written by bench/distributed-interop.ts',
-  )
-  return spawnWorker(
-    'java',
-    [
-      ...connectJvmOptions(),
-      `-Dlog4j2.configurationFile=${log4j}`,
-      '-cp',
-      `${libDir}/*`,
-      'org.apache.kafka.connect.cli.ConnectDistributed',
-      workerFile,
-    ],
-    { cwd: dir, logFile: join(dir, `java-${port}.log`) },
-  )
+  })
 }
 
 async function topicRecords(): Promise<number> {

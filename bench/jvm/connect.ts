@@ -1,5 +1,6 @@
 /**
- * Apache Kafka Connect, for side-by-side benchmarks only (a measuring tool, never product code).
+ * Apache Kafka Connect, for side-by-side benchmarks and interoperability tests (a measuring tool,
+ * never product code).
  *
  * - Jars come from Maven Central: bench/jvm/pom.xml is filled with the broker's version
  *   (scripts/kafka.ts) and resolved once with `mvn dependency:copy-dependencies` into
@@ -14,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { KAFKA_VERSION, LOG4J_VERSION } from '../../scripts/kafka.ts'
 import { writeProperties } from '../lib/properties-file.ts'
 import { spawnWorker, type WorkerProcess } from '../lib/worker-process.ts'
@@ -135,30 +136,23 @@ export function connectJvmOptions(): string[] {
 
 /** Launches ConnectStandalone as a child process in its own process group. */
 export function startConnectStandalone(options: ConnectStandaloneOptions): WorkerProcess {
-  return launch('ConnectStandalone', options)
-}
-
-/**
- * Launches ConnectDistributed (no connector files: connectors are created over REST). `worker` needs
- * `group.id` and the three internal topics.
- */
-export function startConnectDistributed(
-  options: Omit<ConnectStandaloneOptions, 'connectorFiles'>,
-): WorkerProcess {
-  return launch('ConnectDistributed', { ...options, connectorFiles: [] })
-}
-
-function launch(
-  main: 'ConnectStandalone' | 'ConnectDistributed',
-  options: ConnectStandaloneOptions,
-): WorkerProcess {
-  const { libDir, pluginDir } = resolveConnectJars()
+  const { pluginDir } = resolveConnectJars()
   if (!existsSync(log4jFile)) writeLog4jConfig()
   const workerFile = writeProperties(
     join(options.cwd, 'worker.properties'),
     { 'plugin.path': pluginDir, ...options.worker },
-    `Kafka Connect ${main === 'ConnectStandalone' ? 'standalone' : 'distributed'} worker, written by bench/jvm/connect.ts`,
+    'Kafka Connect standalone worker, written by bench/jvm/connect.ts',
   )
+  return spawnConnect(
+    'ConnectStandalone',
+    [workerFile, ...options.connectorFiles],
+    options.cwd,
+    options.logFile ?? join(options.cwd, 'worker.log'),
+  )
+}
+
+/** `java … org.apache.kafka.connect.cli.<main> <args>` with the cached jars, in its own process group. */
+function spawnConnect(main: string, args: string[], cwd: string, logFile: string): WorkerProcess {
   return spawnWorker(
     'java',
     [
@@ -167,11 +161,30 @@ function launch(
       '-cp',
       `${libDir}/*`,
       `org.apache.kafka.connect.cli.${main}`,
-      workerFile,
-      ...options.connectorFiles,
+      ...args,
     ],
-    { cwd: options.cwd, logFile: options.logFile ?? join(options.cwd, 'worker.log') },
+    { cwd, logFile },
   )
+}
+
+export interface ConnectDistributedOptions {
+  /** The process's working directory; the worker's properties file is written there. */
+  cwd: string
+  /** Worker keys; `plugin.path` is added unless given. */
+  worker: Record<string, string | number>
+  logFile: string
+}
+
+/** Launches ConnectDistributed (a member of a Connect cluster) as a child process in its own process group. */
+export function startConnectDistributed(options: ConnectDistributedOptions): WorkerProcess {
+  const { pluginDir } = resolveConnectJars()
+  if (!existsSync(log4jFile)) writeLog4jConfig()
+  const workerFile = writeProperties(
+    join(options.cwd, `${basename(options.logFile, '.log')}.properties`),
+    { 'plugin.path': pluginDir, ...options.worker },
+    'Kafka Connect distributed worker, written by bench/jvm/connect.ts',
+  )
+  return spawnConnect('ConnectDistributed', [workerFile], options.cwd, options.logFile)
 }
 
 if (import.meta.main) {

@@ -77,8 +77,13 @@ export function startDebeziumConnect(options: {
 export function startDebeziumConnectDistributed(options: {
   cwd: string
   worker: Record<string, string | number>
+  logFile?: string
 }): WorkerProcess {
-  return startConnectDistributed({ ...options, worker: withDebezium(options.worker) })
+  return startConnectDistributed({
+    cwd: options.cwd,
+    logFile: options.logFile ?? join(options.cwd, 'worker.log'),
+    worker: withDebezium(options.worker),
+  })
 }
 
 if (import.meta.main) {

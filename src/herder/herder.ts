@@ -124,6 +124,14 @@ export interface Herder {
     configs: Props[],
     request: { body: string; headers: Record<string, string | string[] | undefined> },
   ): Promise<void>
+  /**
+   * Distributed only: the internal `PUT /connectors/{c}/fence` by which a worker starting an
+   * exactly-once source task asks the leader to fence the connector's previous task generation.
+   */
+  fenceZombieSourceTasks?(
+    name: string,
+    request: { body: string; headers: Record<string, string | string[] | undefined> },
+  ): Promise<void>
   /** Distributed only: this worker's membership and assignment (`GET /sluice/cluster`). */
   clusterView?(): Record<string, unknown>
   /**

@@ -136,6 +136,19 @@ export function registerConnectorRoutes(
     return reply.code(204).send()
   })
 
+  // Internal (distributed, exactly-once source): a worker starting a task of a new generation asks the
+  // leader to fence the previous one (Kafka Connect's `PUT /connectors/{c}/fence`), signed under `sessioned`.
+  app.put<NameParams>('/connectors/:name/fence', async (request, reply) => {
+    if (herder.fenceZombieSourceTasks === undefined) {
+      throw new ConnectError('NOT_FOUND', 'Zombie fencing is only performed by workers in distributed mode')
+    }
+    await herder.fenceZombieSourceTasks(request.params.name, {
+      body: (request as { rawBody?: string }).rawBody ?? '',
+      headers: request.headers,
+    })
+    return reply.code(204).send()
+  })
+
   app.get<NameParams>('/connectors/:name/tasks-config', async (request) => {
     const out: Record<string, Record<string, string>> = {}
     for (const t of herder.taskConfigs(request.params.name)) out[`${t.id.connector}-${t.id.task}`] = t.config

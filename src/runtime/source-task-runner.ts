@@ -65,6 +65,8 @@ const MAX_IN_FLIGHT_BATCHES = 8
  */
 export interface ExactlyOnceOptions {
   producer: TransactionalProducer
+  /** Awaited before the transactional id is claimed: the leader's fencing of the previous generation. */
+  fenceBeforeClaim?: () => Promise<void>
   boundary: TransactionBoundary
   /** `transaction.boundary.interval.ms` (for `interval`). */
   intervalMs: number
@@ -186,7 +188,18 @@ export class SourceTaskRunner extends TaskRunner {
     // The transactional id is claimed before the task reads its offsets: a previous holder (a zombie
     // of this task on another worker) is fenced and its open transaction aborted, so the offsets read
     // next are final.
-    if (transactional) await this.#initTransactions(transactional.producer)
+    if (transactional) {
+      // Kafka Connect's preflight: the previous generation is fenced before this task claims its id.
+      const fence = transactional.fenceBeforeClaim
+      if (fence)
+        await this.#retrying('asking the leader for zombie fencing', () => this.#untilStopped(fence()))
+      // Stopped meanwhile (its assignment moved on): claiming the id now could fence the new holder.
+      if (this.stopping) {
+        await this.#closeClients()
+        return
+      }
+      await this.#initTransactions(transactional.producer)
+    }
     task.initialize(context)
     await task.start(this.#o.taskConfig)
     this.setState(this.targetState === 'STARTED' ? 'RUNNING' : 'PAUSED')
@@ -236,11 +249,20 @@ export class SourceTaskRunner extends TaskRunner {
           this.logger.warn(`${taskIdString(this.id)}: final offset commit failed: ${errorMessage(error)}`),
         )
       }
-      this.#o.transforms.close()
-      await this.#o.producer.close()
-      await this.#o.transactional?.producer.close()
-      await this.#o.errorHandler.close()
+      await this.#closeClients()
     }
+  }
+
+  async #closeClients(): Promise<void> {
+    this.#o.transforms.close()
+    await this.#o.producer.close()
+    await this.#o.transactional?.producer.close()
+    await this.#o.errorHandler.close()
+  }
+
+  /** The call's outcome, or undefined once the runner is asked to stop. */
+  async #untilStopped(call: Promise<void>): Promise<void> {
+    await Promise.race([call, this.#stopped.promise])
   }
 
   /**
@@ -295,6 +317,21 @@ export class SourceTaskRunner extends TaskRunner {
       .catch((error) =>
         this.logger.warn(`${taskIdString(this.id)}: closing the producer failed: ${errorMessage(error)}`),
       )
+  }
+
+  /**
+   * A fenced exactly-once task (the leader fenced its generation before writing the next one, or a
+   * newer instance claimed its id) is normally stopped by its worker moments later, once the new task
+   * configs or the rebalance reach it. It waits up to FENCED_STOP_GRACE_MS for that stop and then
+   * ends quietly, instead of flashing FAILED in the status topic while the new generation runs; a
+   * task still not stopped by then (a zombie nobody stops) fails with the fencing error.
+   */
+  protected override async endsQuietly(error: unknown): Promise<boolean> {
+    if (!this.#o.transactional || this.cancelled || !isFenced(error)) return false
+    if (!this.stopping) await this.#sleep(FENCED_STOP_GRACE_MS)
+    if (!this.stopping) return false
+    this.logger.info(`${taskIdString(this.id)}: fenced by a newer generation of its connector; stopped`)
+    return true
   }
 
   protected override async cleanupAfterFailure(): Promise<void> {
@@ -556,16 +593,25 @@ export class SourceTaskRunner extends TaskRunner {
 
   /** Claims the transactional id, retrying while the log is unreachable; other failures fail the task. */
   async #initTransactions(producer: TransactionalProducer): Promise<void> {
+    await this.#retrying(`claiming transactional.id '${producer.transactionalId}'`, () =>
+      producer.init(),
+    ).catch((error: unknown) => {
+      throw fencingError(error, producer)
+    })
+  }
+
+  /** Runs `call`, again after a backoff while it fails retriably; any other failure (or a stop) ends it. */
+  async #retrying(what: string, call: () => Promise<void>): Promise<void> {
     const backoff = new Backoff(100, 5_000)
     for (;;) {
       try {
-        await producer.init()
+        await call()
         return
       } catch (error) {
-        if (!isRetriable(error) || this.stopping) throw fencingError(error, producer)
+        if (!isRetriable(error) || this.stopping) throw error
         const delay = backoff.next()
         this.logger.warn(
-          `${taskIdString(this.id)}: claiming transactional.id '${producer.transactionalId}' failed (${errorMessage(error)}); retrying in ${delay} ms`,
+          `${taskIdString(this.id)}: ${what} failed (${errorMessage(error)}); retrying in ${delay} ms`,
         )
         this.setState(this.state, errorTrace(error))
         await this.#sleep(delay)
@@ -793,6 +839,17 @@ export class SourceTaskRunner extends TaskRunner {
 }
 
 /** A transactional failure as the task's error: fenced producers say so, with what to do. */
+/** How long a fenced exactly-once task waits for its worker to stop it before it reports FAILED. */
+const FENCED_STOP_GRACE_MS = 10_000
+
+/** Whether the failure (or one of its causes) is the broker's refusal of a fenced transactional producer. */
+function isFenced(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (/\b(PRODUCER_FENCED|INVALID_PRODUCER_EPOCH)\b/.test(e.message)) return true
+  }
+  return false
+}
+
 function fencingError(error: unknown, producer: TransactionalProducer): ConnectError {
   return new ConnectError(
     'CONNECT',

@@ -176,11 +176,23 @@ export abstract class TaskRunner {
       await this.execute()
       if (this.#state !== 'FAILED') this.setState('UNASSIGNED')
     } catch (error) {
+      if (await this.endsQuietly(error)) {
+        this.setState('UNASSIGNED')
+        return
+      }
       const log = this.#cancelled ? this.logger.warn.bind(this.logger) : this.logger.error.bind(this.logger)
       log({ err: errorMessage(error) }, `${taskIdString(this.id)} failed: ${errorMessage(error)}`)
       this.setState('FAILED', errorTrace(error))
       await this.cleanupAfterFailure()
     }
+  }
+
+  /**
+   * Whether a failure is the expected end of a task its worker is stopping (it lost the task): the
+   * task then stops as if asked to, with no FAILED status while another instance runs it.
+   */
+  protected async endsQuietly(_error: unknown): Promise<boolean> {
+    return false
   }
 
   /** Releases resources after a failure (the loop's own cleanup did not run). */

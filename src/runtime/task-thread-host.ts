@@ -148,7 +148,9 @@ export function hostTaskThread(port: Port, options: TaskThreadOptions): void {
     })
     let runner: TaskRunner
     try {
-      runner = worker.buildTaskRunner(m.id, m.connectorProps, m.taskProps, m.target, m.generation)
+      runner = worker.buildTaskRunner(m.id, m.connectorProps, m.taskProps, m.target, {
+        generation: m.generation,
+      })
     } catch (error) {
       send({ t: 'built', ok: false, trace: errorTrace(error), message: errorMessage(error) })
       return

@@ -106,7 +106,17 @@ interface TaskSource {
   readonly id: TaskId
   readonly connectorProps: Props
   readonly taskProps: Props
-  readonly generation: number | undefined
+  readonly options: TaskStartOptions
+}
+
+export interface TaskStartOptions {
+  /** The group generation the task was assigned in (distributed), for its status records. */
+  generation?: number
+  /**
+   * Exactly-once source only: awaited before the task claims its transactional id — the leader's
+   * round of zombie fencing of the connector's previous task generation (distributed).
+   */
+  fenceBeforeClaim?: () => Promise<void>
 }
 
 export interface ConnectorCallbacks {
@@ -376,19 +386,17 @@ export class Worker {
 
   /**
    * Starts one task. Failures to build it (bad converter, transform…) leave it FAILED with the trace.
-   * `generation`: the group generation the task was assigned in (distributed), for its status records.
    */
   startTask(
     id: TaskId,
     connectorProps: Props,
     taskProps: Props,
     target: TargetState,
-    options: { generation?: number } = {},
+    options: TaskStartOptions = {},
   ): void {
     const key = taskIdString(id)
     if (this.#tasks.has(key))
       throw new ConnectError('CONFLICT', `task ${key} is already running on this worker`)
-    const generation = options.generation
     this.#startup.taskStartupAttempts++
     let runner: RunningTask
     if (hasReferences(connectorProps) || hasReferences(taskProps)) {
@@ -397,7 +405,7 @@ export class Worker {
         const resolved = await this.#resolveTask(connectorProps, taskProps)
         if (stopped()) return undefined
         if (resolved instanceof Error) {
-          this.#taskFailed(id, resolved, generation)
+          this.#taskFailed(id, resolved, options.generation)
           return undefined
         }
         const built = this.#tryBuildTask(
@@ -405,17 +413,17 @@ export class Worker {
           resolved.connector.props,
           resolved.task.props,
           currentTarget(),
-          generation,
+          options,
         )
         if (built) this.#watchTask(key, [resolved.connector, resolved.task])
         return built
       })
     } else {
-      const built = this.#tryBuildTask(id, connectorProps, taskProps, target, generation)
+      const built = this.#tryBuildTask(id, connectorProps, taskProps, target, options)
       if (!built) return
       runner = built
     }
-    this.#taskSources.set(key, { id, connectorProps, taskProps, generation })
+    this.#taskSources.set(key, { id, connectorProps, taskProps, options })
     this.#tasks.set(key, runner)
     runner.start()
   }
@@ -425,17 +433,17 @@ export class Worker {
     connectorProps: Props,
     taskProps: Props,
     target: TargetState,
-    generation: number | undefined,
+    options: TaskStartOptions,
   ): RunningTask | undefined {
     if (this.#threads && !this.#exactlyOnceSource(connectorProps)) {
-      return this.#threadedTask(id, connectorProps, taskProps, target, generation)
+      return this.#threadedTask(id, connectorProps, taskProps, target, options.generation)
     }
     try {
-      const runner = this.buildTaskRunner(id, connectorProps, taskProps, target, generation)
+      const runner = this.buildTaskRunner(id, connectorProps, taskProps, target, options)
       this.#startup.taskStartupSuccesses++
       return runner
     } catch (error) {
-      this.#taskFailed(id, error, generation)
+      this.#taskFailed(id, error, options.generation)
       return undefined
     }
   }
@@ -628,9 +636,7 @@ export class Worker {
       if (state.cancelled || this.#tasks.get(key) !== runner) return
       this.#tasks.delete(key)
       this.#taskSources.delete(key)
-      this.startTask(source.id, source.connectorProps, source.taskProps, runner.targetState, {
-        generation: source.generation,
-      })
+      this.startTask(source.id, source.connectorProps, source.taskProps, runner.targetState, source.options)
     }
   }
 
@@ -643,8 +649,9 @@ export class Worker {
     connectorProps: Props,
     taskProps: Props,
     target: TargetState,
-    generation: number | undefined,
+    options: TaskStartOptions,
   ): TaskRunner {
+    const { generation } = options
     const { config, log, plugins, logger } = this.#o
     const className = connectorProps['connector.class']
     const connector = this.newConnector(className)
@@ -671,7 +678,7 @@ export class Worker {
     this.#errorHandlers.set(taskIdString(id), errorHandler)
     if (type === 'source') {
       const task = new ((connector as SourceConnector).taskClass())()
-      const transactional = this.#exactlyOnce(id, connectorProps, flushInterval)
+      const transactional = this.#exactlyOnce(id, connectorProps, flushInterval, options.fenceBeforeClaim)
       return new SourceTaskRunner(ctx, target, {
         ...(transactional ? { transactional } : {}),
         task,
@@ -726,7 +733,12 @@ export class Worker {
    * `transactional.id=<group.id>-<connector>-<task>`, as Kafka Connect names it (so a Java worker
    * taking the task over fences this one, and the reverse), and its transaction boundary.
    */
-  #exactlyOnce(id: TaskId, connectorProps: Props, flushInterval: number): ExactlyOnceOptions | undefined {
+  #exactlyOnce(
+    id: TaskId,
+    connectorProps: Props,
+    flushInterval: number,
+    fenceBeforeClaim: (() => Promise<void>) | undefined,
+  ): ExactlyOnceOptions | undefined {
     const { config, log, offsetStore } = this.#o
     const worker = config.originals()
     if ((worker['exactly.once.source.support'] ?? '').trim().toLowerCase() !== 'enabled') return undefined
@@ -750,6 +762,7 @@ export class Worker {
           'producer.override.compression.type',
         ),
       }),
+      ...(fenceBeforeClaim ? { fenceBeforeClaim } : {}),
       boundary,
       intervalMs: interval ? Number(interval) : flushInterval,
       offsetRecords: (entries) => store.transactionRecords!(entries),

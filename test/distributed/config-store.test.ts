@@ -99,4 +99,18 @@ describe('[integration] KafkaConfigStore on records Kafka Connect wrote', { skip
     await store.readToEnd()
     assert.equal(store.targetState('a'), 'STOPPED')
   })
+
+  it("tracks Kafka Connect's pending fencing: task configs committed after the last task-count record", async () => {
+    assert.ok(store)
+    assert.equal(store.pendingFencing('a'), true, 'a commit and no task-count record')
+    await store.putTaskCountRecord('a', 2)
+    await store.readToEnd()
+    assert.equal(store.pendingFencing('a'), false)
+    assert.equal(store.taskCountRecord('a'), 2)
+    await store.putTaskConfigs('a', [{ file: 'n' }])
+    assert.equal(store.pendingFencing('a'), true, 'new task configs after the record')
+    await store.putTaskCountRecord('a', 1)
+    await store.readToEnd()
+    assert.equal(store.pendingFencing('a'), false)
+  })
 })

@@ -18,57 +18,12 @@ import type { Log } from '../../src/log/log.ts'
 import { eventually } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 import { Cluster, type ClusterWorker, restWithRetry } from './cluster.ts'
+import { configRecords, readCommitted, tally } from './exactly-once-check.ts'
 
 const skip = kafkaSkipReason()
 const RUNS = Number(process.env.SLUICE_EOS_RUNS ?? 3)
 const NUMBERS = 6000
 const PARTITIONS = 3
-
-/** Every value of the topic as a `read_committed` consumer reads it, waiting until `expected` arrived. */
-async function readCommitted(
-  log: Log,
-  topic: string,
-  expected: number,
-  timeoutMs: number,
-): Promise<string[]> {
-  const consumer = log.createConsumer({
-    groupId: `eos-check-${topic}`,
-    clientId: 'eos-check',
-    isolationLevel: 'read_committed',
-  })
-  const partitions = Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition }))
-  try {
-    await consumer.assign(partitions)
-    for (const tp of partitions) consumer.seek(tp, 0)
-    const values: string[] = []
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline && values.length < expected) {
-      for (const r of await consumer.poll(500)) values.push(Buffer.from(r.value ?? []).toString())
-    }
-    // Duplicates may trail: keep reading a little after the count is reached.
-    const settle = Date.now() + 3000
-    while (Date.now() < settle) {
-      for (const r of await consumer.poll(300)) values.push(Buffer.from(r.value ?? []).toString())
-    }
-    return values
-  } finally {
-    await consumer.close()
-  }
-}
-
-/** What is missing and what is duplicated among 1…n. */
-function tally(values: string[], n: number): { missing: number[]; duplicated: number[] } {
-  const counts = new Map<number, number>()
-  for (const v of values) counts.set(Number(v), (counts.get(Number(v)) ?? 0) + 1)
-  const missing: number[] = []
-  const duplicated: number[] = []
-  for (let i = 1; i <= n; i++) {
-    const c = counts.get(i) ?? 0
-    if (c === 0) missing.push(i)
-    if (c > 1) duplicated.push(i)
-  }
-  return { missing, duplicated }
-}
 
 describe('[integration] exactly-once source in a distributed cluster', { skip, timeout: 60 * 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-eos-'))
@@ -159,7 +114,7 @@ describe('[integration] exactly-once source in a distributed cluster', { skip, t
     assert.ok(owner, `no live worker is ${ownerId}`)
     await fault(owner)
     await writer
-    const values = await readCommitted(log, topic, NUMBERS, 120_000)
+    const values = await readCommitted(log, topic, NUMBERS, 120_000, PARTITIONS)
     const { missing, duplicated } = tally(values, NUMBERS)
     assert.deepEqual(
       { missing: missing.slice(0, 20), duplicated: duplicated.slice(0, 20), total: values.length },
@@ -204,27 +159,41 @@ describe('[integration] exactly-once source in a distributed cluster', { skip, t
     })
   })
 
-  it('leaves Kafka Connect\'s task-count record in the config topic: tasks-fencing-<connector> {"task-count":N}', async () => {
-    const topic = `${cluster.groupId}-configs`
-    const consumer = log.createConsumer({
-      groupId: `eos-configs-${cluster.groupId}`,
-      clientId: 'eos-configs',
-      isolationLevel: 'read_committed',
+  it('a reconfiguration fences the running generation, whose task stops without a FAILED status', async () => {
+    const name = 'eos-reconfigure'
+    await streamThrough(name, async () => {
+      const res = await restWithRetry(`${url()}/connectors/${name}/config`, 'GET')
+      const config = { ...(res.body as Record<string, string>), 'batch.size': '30' }
+      const updated = await restWithRetry(`${url()}/connectors/${name}/config`, 'PUT', config)
+      assert.equal(updated.status, 200, JSON.stringify(updated.body))
     })
+    // Every status the task ever had, from the status topic: the fenced old generation must not
+    // have written FAILED while the new one took over.
+    const consumer = log.createConsumer({ groupId: `eos-status-${name}`, clientId: 'eos-status' })
+    const topic = `${cluster.groupId}-status`
+    const partitions = [0, 1].map((partition) => ({ topic, partition }))
+    const states: string[] = []
     try {
-      await consumer.assign([{ topic, partition: 0 }])
-      consumer.seek({ topic, partition: 0 }, 0)
-      const records = new Map<string, string>()
+      await consumer.assign(partitions)
+      for (const tp of partitions) consumer.seek(tp, 0)
       for (let idle = 0; idle < 5; ) {
         const batch = await consumer.poll(300)
         idle = batch.length === 0 ? idle + 1 : 0
-        for (const r of batch)
-          records.set(Buffer.from(r.key ?? []).toString(), Buffer.from(r.value ?? []).toString())
+        for (const r of batch) {
+          if (Buffer.from(r.key ?? []).toString() !== `status-task-${name}-0` || !r.value) continue
+          states.push(String((JSON.parse(Buffer.from(r.value).toString()) as { state: string }).state))
+        }
       }
-      assert.equal(records.get('tasks-fencing-eos-1'), '{"task-count":1}')
-      assert.equal(records.get('tasks-fencing-eos-zombie'), '{"task-count":1}')
     } finally {
       await consumer.close()
     }
+    assert.ok(states.includes('RUNNING'), `task statuses: ${states.join(', ')}`)
+    assert.ok(!states.includes('FAILED'), `task statuses: ${states.join(', ')}`)
+  })
+
+  it('leaves Kafka Connect\'s task-count record in the config topic: tasks-fencing-<connector> {"task-count":N}', async () => {
+    const records = await configRecords(log, `${cluster.groupId}-configs`)
+    assert.equal(records.get('tasks-fencing-eos-1'), '{"task-count":1}')
+    assert.equal(records.get('tasks-fencing-eos-zombie'), '{"task-count":1}')
   })
 })

@@ -478,7 +478,43 @@ export class DistributedHerder implements Herder {
     configs: Props[],
     request: { body: string; headers: Record<string, string | string[] | undefined> },
   ): Promise<void> {
-    // Signed requests pass the REST layer's basic auth: a signature, when there is one, is always checked.
+    this.#verifySigned(request)
+    await this.#queue.request(async () => {
+      // The leader takes task configs even while a rebalance is pending: it is their only writer.
+      this.#requireLeaderEvenInRebalance()
+      this.#config_(name)
+      await this.#publisher.write(name, configs)
+    })
+  }
+
+  /**
+   * Internal endpoint (`PUT /connectors/{c}/fence`, Kafka Connect's `fenceZombieSourceTasks`): a
+   * worker about to start a task of the connector's new generation asks the leader to fence the
+   * previous one. Signed like posted task configs; 404 for an unknown connector, 400 for a sink.
+   */
+  async fenceZombieSourceTasks(
+    name: string,
+    request: { body: string; headers: Record<string, string | string[] | undefined> },
+  ): Promise<void> {
+    this.#verifySigned(request)
+    await this.#queue.request(async () => {
+      this.#requireLeaderEvenInRebalance()
+      const config = this.#configs.connectorConfig(name)
+      if (config === undefined) throw new NotFoundError(`Connector ${name} not found`)
+      if (this.#type(config) !== 'source')
+        throw new ConnectError('BAD_REQUEST', `Connector ${name} is not a source connector`)
+      await this.#publisher.fenceForTaskStart(name)
+    })
+  }
+
+  /** Internal requests for the leader: it serves them even while a rebalance is pending. */
+  #requireLeaderEvenInRebalance(): void {
+    if (this.#state.current === undefined) throw new RequestTargetError(null, 'leader')
+    if (!this.#state.current.isLeader) throw new RequestTargetError(this.#state.current.leaderUrl, 'leader')
+  }
+
+  /** Signed requests pass the REST layer's basic auth: a signature, when there is one, is always checked. */
+  #verifySigned(request: { body: string; headers: Record<string, string | string[] | undefined> }): void {
     if (this.#state.current?.protocol === 'sessioned' || request.headers[SIGNATURE_HEADER] !== undefined) {
       verify(
         request.body,
@@ -487,13 +523,6 @@ export class DistributedHerder implements Herder {
         this.#config.getList('inter.worker.verification.algorithms'),
       )
     }
-    await this.#queue.request(async () => {
-      // The leader takes task configs even while a rebalance is pending: it is their only writer.
-      if (this.#state.current === undefined) throw new RequestTargetError(null, 'leader')
-      if (!this.#state.current.isLeader) throw new RequestTargetError(this.#state.current.leaderUrl, 'leader')
-      this.#config_(name)
-      await this.#publisher.write(name, configs)
-    })
   }
 
   async alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string> {

@@ -37,6 +37,7 @@ export class RunningWork {
     state.counters.taskStarts++
     worker.startTask(id, connectorConfig, taskConfig, configs.targetState(id.connector), {
       generation: state.generationId,
+      fenceBeforeClaim: () => this.#publisher.fenceBeforeTaskStart(id.connector),
     })
   }
 

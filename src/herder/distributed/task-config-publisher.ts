@@ -87,11 +87,32 @@ export class TaskConfigPublisher {
   async write(name: string, configs: Props[]): Promise<void> {
     const { configs: store, status, logger } = this.#c
     const previous = store.taskCount(name)
-    await this.#fenceZombies(name, previous, configs.length)
+    if (this.#fences(name)) {
+      await this.#fenceZombies(name, Math.max(store.taskCountRecord(name) ?? 0, previous), configs.length)
+    }
     await store.putTaskConfigs(name, configs)
     if (this.#fences(name)) await store.putTaskCountRecord(name, configs.length)
     for (let task = configs.length; task < previous; task++) status.onTaskDestroyed({ connector: name, task })
     logger.info(`wrote ${configs.length} task configs of ${name}`)
+  }
+
+  /**
+   * Leader only: the round of zombie fencing a worker asks for before it starts a task of a new
+   * generation (Kafka Connect's internal `PUT /connectors/{c}/fence`, `DistributedHerder.fenceZombieSourceTasks`).
+   * Nothing to do unless task configs were committed after the last task-count record (this leader
+   * writes the record with the configs; a Kafka Connect leader leaves it to this request). Then the
+   * ids of the generation the record counted are fenced — unless there is no record (no task ever
+   * ran transactionally) or both generations have one task (the new task's claim fences the old) —
+   * and a task-count record with the committed task count is written.
+   */
+  async fenceForTaskStart(name: string): Promise<void> {
+    const { configs: store } = this.#c
+    await store.readToEnd()
+    if (!store.pendingFencing(name)) return
+    const record = store.taskCountRecord(name)
+    const count = store.taskCount(name)
+    if (record !== undefined && (record !== 1 || count !== 1)) await this.#fenceZombies(name, record, count)
+    await store.putTaskCountRecord(name, count)
   }
 
   /** Whether the connector's generations are fenced: a source connector, with exactly-once at least `preparing`. */
@@ -107,18 +128,16 @@ export class TaskConfigPublisher {
   }
 
   /**
-   * Zombie fencing (KIP-618, Kafka Connect's `DistributedHerder.fenceZombieSourceTasks`): before a new
-   * generation of a source connector's task configs is written, every transactional id the previous
-   * generation may hold — as many as the larger of its last task-count record and the task configs
-   * now committed — is fenced, so a task of that generation still running anywhere (a worker cut off
-   * from the group, a frozen process) can no longer commit. The task-count record written after the
-   * new configs tells the next fencing how far to go. A failure is reported in the status of the
-   * connector's tasks and fails the write, which is retried with the next reconfiguration.
+   * Zombie fencing (KIP-618, Kafka Connect's `DistributedHerder.fenceZombieSourceTasks`): the
+   * transactional ids 0…count-1 of the connector's tasks are fenced, so a task of a previous
+   * generation still running anywhere (a worker cut off from the group, a frozen process) can no
+   * longer commit. Before a new generation's task configs are written (`write`), count is the larger
+   * of the last task-count record and the task configs committed; the task-count record written
+   * after the new configs tells the next fencing how far to go. A failure is reported in the status
+   * of the connector's tasks and fails the write, which is retried with the next reconfiguration.
    */
-  async #fenceZombies(name: string, committed: number, next: number): Promise<void> {
-    if (!this.#fences(name)) return
-    const { config, configs: store, worker, status, logger, state } = this.#c
-    const count = Math.max(store.taskCountRecord(name) ?? 0, committed)
+  async #fenceZombies(name: string, count: number, next: number): Promise<void> {
+    const { config, worker, status, logger, state } = this.#c
     if (count === 0) return
     const ids = connectorTransactionalIds(config.groupId, name, count)
     try {
@@ -146,20 +165,65 @@ export class TaskConfigPublisher {
     }
   }
 
+  /**
+   * Before a source task claims its transactional id under `enabled`: when a round of zombie fencing
+   * is due for its connector (task configs committed after the last task-count record, e.g. written
+   * by a Kafka Connect leader, which fences only when asked), the leader performs it — this worker
+   * if it leads, else the leader through the internal `PUT /connectors/{c}/fence`, as a Kafka
+   * Connect worker asks. A refusal the leader may not repeat (409, 5xx, unreachable) is retriable.
+   */
+  async fenceBeforeTaskStart(name: string): Promise<void> {
+    const { state, configs: store, queue } = this.#c
+    if (!store.pendingFencing(name)) return
+    if (state.current?.isLeader === true) {
+      await queue.serial(() => this.fenceForTaskStart(name))
+      return
+    }
+    const response = await this.#toLeader('PUT', `connectors/${encodeURIComponent(name)}/fence`, '')
+    if (response.status >= 300) {
+      const retriable = response.status === 409 || response.status >= 500
+      throw new ConnectError(
+        retriable ? 'RETRIABLE' : 'CONNECT',
+        `the leader refused zombie fencing for ${name} (${response.status}): ${response.body}`,
+      )
+    }
+  }
+
   async #postToLeader(name: string, configs: Props[]): Promise<void> {
-    const { state, configs: store } = this.#c
-    const leaderUrl = state.current?.leaderUrl
-    if (!leaderUrl) throw new ConnectError('CONFLICT', 'no known leader')
-    const body = JSON.stringify(configs)
-    const headers: Record<string, string> = { 'Content-Type': 'application/json' }
-    const key = store.sessionKey
-    if (state.current?.protocol === 'sessioned' && key !== undefined) Object.assign(headers, sign(body, key))
-    const response = await interWorkerRequest(
-      `${leaderUrl}connectors/${encodeURIComponent(name)}/tasks?forward=true`,
-      { method: 'POST', headers, body, timeoutMs: 30_000, tls: this.#c.tls },
+    const response = await this.#toLeader(
+      'POST',
+      `connectors/${encodeURIComponent(name)}/tasks?forward=true`,
+      JSON.stringify(configs),
     )
     if (response.status >= 300) {
       throw new ConnectError('RETRIABLE', `leader answered ${response.status}: ${response.body}`)
+    }
+  }
+
+  /** An internal request to the leader, its body signed with the session key under `sessioned`. */
+  async #toLeader(method: 'POST' | 'PUT', path: string, body: string) {
+    const { state, configs: store } = this.#c
+    const leaderUrl = state.current?.leaderUrl
+    if (!leaderUrl) throw new ConnectError('RETRIABLE', 'no known leader')
+    const headers: Record<string, string> = body === '' ? {} : { 'Content-Type': 'application/json' }
+    const key = store.sessionKey
+    if (state.current?.protocol === 'sessioned' && key !== undefined) Object.assign(headers, sign(body, key))
+    try {
+      return await interWorkerRequest(`${leaderUrl}${path}`, {
+        method,
+        headers,
+        body,
+        timeoutMs: 30_000,
+        tls: this.#c.tls,
+      })
+    } catch (error) {
+      throw new ConnectError(
+        'RETRIABLE',
+        `the leader at ${leaderUrl} did not answer: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      )
     }
   }
 

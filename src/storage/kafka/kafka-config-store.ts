@@ -68,6 +68,8 @@ export class KafkaConfigStore implements ConfigSnapshot {
   readonly #inconsistent = new Set<string>()
   /** The last `tasks-fencing-<name>` record of each connector: how many task ids its last fencing covered. */
   readonly #taskCountRecords = new Map<string, number>()
+  /** Connectors whose last task configs were committed after their last task-count record (Java's `pendingFencing`). */
+  readonly #pendingFencing = new Set<string>()
   #sessionKey: SessionKey | undefined
   #offset = 0
 
@@ -139,6 +141,14 @@ export class KafkaConfigStore implements ConfigSnapshot {
   }
 
   /**
+   * Whether the connector's last task configs were committed after its last task-count record, so
+   * the previous generation may not be fenced yet (Kafka Connect's `ClusterConfigState.pendingFencing`).
+   */
+  pendingFencing(name: string): boolean {
+    return this.#pendingFencing.has(name)
+  }
+
+  /**
    * Writes `tasks-fencing-<name>` (Kafka Connect's task-count record) once the producers of the
    * previous generation are fenced: the next fencing of this connector covers `count` task ids.
    */
@@ -147,6 +157,7 @@ export class KafkaConfigStore implements ConfigSnapshot {
       { key: utf8.encode(`tasks-fencing-${name}`), value: json({ 'task-count': count }) },
     ])
     this.#taskCountRecords.set(name, count)
+    this.#pendingFencing.delete(name)
   }
 
   // ── writes ──────────────────────────────────────────────────────────────────────────────────
@@ -262,6 +273,9 @@ export class KafkaConfigStore implements ConfigSnapshot {
       const count = Number(value.tasks)
       const deferred = this.#deferred.get(name) ?? new Map<number, Props>()
       const previous = this.#tasks.get(name) ?? []
+      // Task configs after the last task-count record: a round of zombie fencing is due (Connect
+      // marks it at every commit, applied or not).
+      this.#pendingFencing.add(name)
       const configs: Props[] = []
       for (let i = 0; i < count; i++) {
         const config = deferred.get(i) ?? (deferred.size === 0 ? previous[i] : undefined)
@@ -298,8 +312,10 @@ export class KafkaConfigStore implements ConfigSnapshot {
     } else if (key.startsWith('tasks-fencing-')) {
       const name = key.slice('tasks-fencing-'.length)
       const count = value === null ? Number.NaN : Number(value['task-count'])
-      if (Number.isInteger(count) && count >= 0) this.#taskCountRecords.set(name, count)
-      else if (value === null) this.#taskCountRecords.delete(name)
+      if (Number.isInteger(count) && count >= 0) {
+        this.#taskCountRecords.set(name, count)
+        this.#pendingFencing.delete(name)
+      } else if (value === null) this.#taskCountRecords.delete(name)
     }
     // Other records (logger-cluster-, …) are not used by Sluice.
   }
