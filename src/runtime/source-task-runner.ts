@@ -838,7 +838,6 @@ export class SourceTaskRunner extends TaskRunner {
   }
 }
 
-/** A transactional failure as the task's error: fenced producers say so, with what to do. */
 /** How long a fenced exactly-once task waits for its worker to stop it before it reports FAILED. */
 const FENCED_STOP_GRACE_MS = 10_000
 
@@ -850,6 +849,7 @@ function isFenced(error: unknown): boolean {
   return false
 }
 
+/** A transactional failure as the task's error: fenced producers say so, with what to do. */
 function fencingError(error: unknown, producer: TransactionalProducer): ConnectError {
   return new ConnectError(
     'CONNECT',

@@ -64,7 +64,8 @@ class HeldCommitProducer implements TransactionalProducer {
     return new Promise((resolve, reject) => {
       this.#held.push(() => {
         if (this.#failCommit) {
-          reject(new ConnectError('CONNECT', 'PRODUCER_FENCED: there is a newer producer'))
+          // Fatal and not a fencing (a fenced task first waits for its worker to stop it).
+          reject(new ConnectError('CONNECT', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED: not authorized'))
           return
         }
         this.committed.push(this.#open!)
