@@ -173,6 +173,11 @@ export class Worker {
     return this.#o.offsetStore
   }
 
+  /** Source tasks run exactly-once (`exactly.once.source.support=enabled`, the embedded log's default). */
+  get exactlyOnceSource(): boolean {
+    return this.#o.config.exactlyOnceSource === 'enabled'
+  }
+
   /** The worker's config providers: validation resolves `${…}` references with them too. */
   get configProviders(): ConfigProviders {
     return this.#providers
@@ -631,18 +636,19 @@ export class Worker {
 
   /**
    * Exactly-once settings of a source task (KIP-618) when the worker has
-   * `exactly.once.source.support=enabled` (distributed, on Kafka): its transactional producer with
-   * `transactional.id=<group.id>-<connector>-<task>`, as Kafka Connect names it (so a Java worker
-   * taking the task over fences this one, and the reverse), and its transaction boundary.
+   * `exactly.once.source.support=enabled` (distributed on Kafka, or the embedded log's default):
+   * its transactional producer with `transactional.id=<group.id>-<connector>-<task>`, as Kafka
+   * Connect names it (so a Java worker taking the task over fences this one, and the reverse), and
+   * its transaction boundary.
    */
   #exactlyOnce(id: TaskId, connectorProps: Props, flushInterval: number): ExactlyOnceOptions | undefined {
     const { config, log, offsetStore } = this.#o
     const worker = config.originals()
-    if ((worker['exactly.once.source.support'] ?? '').trim().toLowerCase() !== 'enabled') return undefined
+    if (config.exactlyOnceSource !== 'enabled') return undefined
     if (!log.createTransactionalProducer || !offsetStore.transactionRecords || !offsetStore.applyCommitted) {
       throw new ConnectError(
         'CONFIG',
-        'exactly.once.source.support=enabled needs Kafka (a distributed worker): this log has no transactions',
+        'exactly.once.source.support=enabled needs a log with transactions and offsets kept in it (distributed on Kafka, or the embedded log)',
       )
     }
     const boundary = (connectorProps['transaction.boundary'] ?? 'poll')
