@@ -89,7 +89,7 @@ export const workerConfigDef = new ConfigDef()
     defaultValue: '',
     importance: 'HIGH',
     documentation:
-      'Standalone: the file for source offsets. Default: offsets.json under sluice.data.dir. A Java-serialized file of Kafka Connect cannot be read; Sluice writes JSON.',
+      'Standalone on Kafka: the file for source offsets. Default: offsets.json under sluice.data.dir. A Java-serialized file of Kafka Connect cannot be read; Sluice writes JSON. On the embedded log offsets are kept in the log (its connect-offsets topic) and this file is only read once, to copy offsets an earlier version kept there.',
   })
   .define({
     name: 'listeners',

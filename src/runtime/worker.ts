@@ -173,9 +173,15 @@ export class Worker {
     return this.#o.offsetStore
   }
 
-  /** Source tasks run exactly-once (`exactly.once.source.support=enabled`, the embedded log's default). */
+  /**
+   * Source tasks run exactly-once: `exactly.once.source.support=enabled` on Kafka (distributed), or
+   * the embedded log's default when the offsets are kept in the log (the standalone worker's store,
+   * decision 0032); a worker given an offset store outside the log runs them at-least-once.
+   */
   get exactlyOnceSource(): boolean {
-    return this.#o.config.exactlyOnceSource === 'enabled'
+    const { config, log, offsetStore } = this.#o
+    if (config.exactlyOnceSource !== 'enabled') return false
+    return log.kind === 'kafka' || offsetStore.transactionRecords !== undefined
   }
 
   /** The worker's config providers: validation resolves `${…}` references with them too. */
@@ -644,7 +650,7 @@ export class Worker {
   #exactlyOnce(id: TaskId, connectorProps: Props, flushInterval: number): ExactlyOnceOptions | undefined {
     const { config, log, offsetStore } = this.#o
     const worker = config.originals()
-    if (config.exactlyOnceSource !== 'enabled') return undefined
+    if (!this.exactlyOnceSource) return undefined
     if (!log.createTransactionalProducer || !offsetStore.transactionRecords || !offsetStore.applyCommitted) {
       throw new ConnectError(
         'CONFIG',
