@@ -22,7 +22,7 @@ import { createKafkaLog } from '../src/log/kafka/kafka-log.ts'
 import { Cluster, clusterView } from '../test/distributed/cluster.ts'
 import { connectJvmOptions, resolveConnectJars } from './jvm/connect.ts'
 import { freePort } from './lib/cases.ts'
-import { writeProperties } from './lib/properties-file.ts'
+import { distributedGroupKeys, writeProperties } from './lib/properties-file.ts'
 import { spawnWorker } from './lib/worker-process.ts'
 
 const root = resolve(import.meta.dirname, '..')
@@ -101,13 +101,7 @@ function startJava(port: number) {
     join(dir, `java-${port}.properties`),
     {
       'bootstrap.servers': bootstrap,
-      'group.id': group,
-      'config.storage.topic': `${group}-configs`,
-      'offset.storage.topic': `${group}-offsets`,
-      'status.storage.topic': `${group}-status`,
-      'config.storage.replication.factor': 1,
-      'offset.storage.replication.factor': 1,
-      'status.storage.replication.factor': 1,
+      ...distributedGroupKeys(group),
       'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
       'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
       'offset.flush.interval.ms': 1000,

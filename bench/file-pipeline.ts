@@ -6,13 +6,18 @@
  *
  *   npx node bench/file-pipeline.ts [--lines 1000000] [--line-bytes 200] [--cases a,b,c]
  *     [--idle-repeats 1] [--idle-settle-ms 5000] [--offset-flush-interval-ms 10000]
- *     [--batch-size N] [--timeout-ms 600000] [--keep]
+ *     [--batch-size N] [--timeout-ms 600000] [--keep] [--tasks 1] [--task-threads 0|N|auto]
  *
  * Every worker is launched like connect-standalone (`standalone worker.properties source.properties
  * sink.properties`) with the same worker keys, JsonConverter with schemas off for keys and values.
  * Each case has its own topic (1 partition, created beforehand: the broker has auto-create off),
  * REST port and directory. Records are counted where they land: the run ends when every sequence
  * number of the input was written to the destination file at least once.
+ *
+ * `--tasks 2` runs two pipelines side by side in the one worker: two file sources reading the
+ * same input into two topics, two file sinks writing two files; records are counted in both files
+ * (2 × lines), first line of either → last line of both. `--task-threads` sets Sluice's
+ * `task.threads` (decision 0029); Kafka Connect's case ignores it.
  *
  * Per case: start→REST-ready and idle RSS of a worker without connectors (a separate short run),
  * then the pipeline: peak RSS of the worker's process tree, time from spawn to the first and to the
@@ -95,48 +100,66 @@ async function runPipeline(
     offsetFlushIntervalMs: number
     batchSize?: number
     timeoutMs: number
+    /** Pipelines side by side (`topic` is the first's topic, `topics[i]` each one's). */
+    topics: string[]
+    taskThreads?: string
   },
 ): Promise<PipelineMeasurement> {
-  const { dir, input, topic } = options
+  const { dir, input } = options
   mkdirSync(dir, { recursive: true })
-  const destination = join(dir, 'sink.txt')
-  rmSync(destination, { force: true })
-  const source = writeProperties(join(dir, 'source.properties'), {
-    name: 'bench-file-source',
-    'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector',
-    'tasks.max': 1,
-    file: input.path,
-    topic,
-    ...(options.batchSize === undefined ? {} : { 'batch.size': options.batchSize }),
-  })
-  const sink = writeProperties(join(dir, 'sink.properties'), {
-    name: 'bench-file-sink',
-    'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
-    'tasks.max': 1,
-    file: destination,
-    topics: topic,
+  const connectorFiles: string[] = []
+  const watchers: DestinationWatcher[] = []
+  options.topics.forEach((topic, i) => {
+    const n = options.topics.length === 1 ? '' : `-${i}`
+    const destination = join(dir, `sink${n}.txt`)
+    rmSync(destination, { force: true })
+    connectorFiles.push(
+      writeProperties(join(dir, `source${n}.properties`), {
+        name: `bench-file-source${n}`,
+        'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector',
+        'tasks.max': 1,
+        file: input.path,
+        topic,
+        ...(options.batchSize === undefined ? {} : { 'batch.size': options.batchSize }),
+      }),
+      writeProperties(join(dir, `sink${n}.properties`), {
+        name: `bench-file-sink${n}`,
+        'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+        'tasks.max': 1,
+        file: destination,
+        topics: topic,
+      }),
+    )
+    watchers.push(new DestinationWatcher(destination, input.lines))
   })
   const port = await freePort()
-  const watcher = new DestinationWatcher(destination, input.lines)
   const worker = bench.start({
     cwd: dir,
     port,
     bootstrap: options.bootstrap,
-    connectorFiles: [source, sink],
+    connectorFiles,
     offsetFlushIntervalMs: options.offsetFlushIntervalMs,
+    taskThreads: options.taskThreads,
   })
   const sampler = new RssSampler(worker.pid, 100)
   const brokerPid = options.bootstrap === undefined ? undefined : ourBrokerPid()
   const brokerCpuBefore = brokerPid === undefined ? 0 : treeCpuSeconds(brokerPid)
   try {
     const readyMs = await waitRestReady(worker, port, 120_000)
-    log(`${bench.label}: REST ready after ${round(readyMs / 1000, 2)} s; waiting for ${input.lines} lines`)
-    const progress = await watcher.waitComplete({
-      timeoutMs: options.timeoutMs,
-      pollMs: 20,
-      stallMs: 60_000,
-      abort: () => (worker.exit() === undefined ? undefined : `worker exited (${worker.exit()})`),
-    })
+    log(
+      `${bench.label}: REST ready after ${round(readyMs / 1000, 2)} s; waiting for ${input.lines} lines × ${watchers.length}`,
+    )
+    const all = await Promise.all(
+      watchers.map((watcher) =>
+        watcher.waitComplete({
+          timeoutMs: options.timeoutMs,
+          pollMs: 20,
+          stallMs: 60_000,
+          abort: () => (worker.exit() === undefined ? undefined : `worker exited (${worker.exit()})`),
+        }),
+      ),
+    )
+    const progress = combined(all)
     sampler.sample()
     const cpuSeconds = treeCpuSeconds(worker.pid)
     const brokerCpuSeconds = brokerPid === undefined ? undefined : treeCpuSeconds(brokerPid) - brokerCpuBefore
@@ -149,6 +172,7 @@ async function runPipeline(
           `connectors: ${await connectorStatus(port)}\nworker log (${worker.logFile}):\n${worker.logTail(40)}`,
       )
     }
+    const records = input.lines * watchers.length
     const firstLineMs = progress.firstLineAt! - worker.spawnedAt
     const lastLineMs = progress.completeAt - worker.spawnedAt
     const p99LineMs = progress.p99At! - worker.spawnedAt
@@ -164,14 +188,37 @@ async function runPipeline(
       unique: progress.unique,
       duplicates: progress.duplicates,
       malformed: progress.malformed,
-      recordsPerSecond: input.lines / ((lastLineMs - firstLineMs) / 1000),
-      recordsPerSecondFromSpawn: input.lines / (lastLineMs / 1000),
+      recordsPerSecond: records / ((lastLineMs - firstLineMs) / 1000),
+      recordsPerSecondFromSpawn: records / (lastLineMs / 1000),
       timeline: progress.timeline.map(([at, lines]) => [Math.round(at - worker.spawnedAt), lines]),
     }
   } finally {
     sampler.stop()
-    watcher.close()
+    for (const watcher of watchers) watcher.close()
     await worker.stop()
+  }
+}
+
+type Progress = Awaited<ReturnType<DestinationWatcher['waitComplete']>>
+
+/** Several destinations as one: counts added, first line of any, 99 % and last line of all (when all finished). */
+function combined(all: Progress[]): Progress {
+  if (all.length === 1) return all[0]
+  const failed = all.find((p) => p.completeAt === undefined)
+  const sum = (f: (p: Progress) => number): number => all.reduce((n, p) => n + f(p), 0)
+  const latest = (f: (p: Progress) => number | undefined): number | undefined =>
+    all.some((p) => f(p) === undefined) ? undefined : Math.max(...all.map((p) => f(p)!))
+  const firsts = all.map((p) => p.firstLineAt).filter((t): t is number => t !== undefined)
+  return {
+    ...(failed ?? all[0]),
+    lines: sum((p) => p.lines),
+    unique: sum((p) => p.unique),
+    duplicates: sum((p) => p.duplicates),
+    malformed: sum((p) => p.malformed),
+    firstLineAt: firsts.length === 0 ? undefined : Math.min(...firsts),
+    p99At: latest((p) => p.p99At),
+    completeAt: latest((p) => p.completeAt),
+    timeline: all[0].timeline,
   }
 }
 
@@ -222,6 +269,8 @@ async function main(): Promise<void> {
       'offset-flush-interval-ms': { type: 'string' },
       'batch-size': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      tasks: { type: 'string' },
+      'task-threads': { type: 'string' },
       keep: { type: 'boolean', default: false },
     },
   })
@@ -238,6 +287,8 @@ async function main(): Promise<void> {
     values['batch-size'] === undefined ? undefined : positiveInt(values['batch-size'], 0, 'batch-size')
   const timeoutMs = positiveInt(values['timeout-ms'], 600_000, 'timeout-ms')
   const cases = parseCases(values.cases)
+  const tasks = positiveInt(values.tasks, 1, 'tasks')
+  const taskThreads = values['task-threads']
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   const suffix = Math.random().toString(36).slice(2, 8)
@@ -283,7 +334,8 @@ async function main(): Promise<void> {
         readyMs: median(result.idle.map((i) => i.readyMs)),
         idleRssBytes: median(result.idle.map((i) => i.idleRssBytes)),
       }
-      if (bench.kafka) await createTopics(kafka!.bootstrap, [topic], 1)
+      const topics = tasks === 1 ? [topic] : Array.from({ length: tasks }, (_, i) => `${topic}-${i}`)
+      if (bench.kafka) await createTopics(kafka!.bootstrap, topics, 1)
       const dir = join(runDir, name)
       try {
         result.pipeline = await runPipeline(bench, {
@@ -294,17 +346,20 @@ async function main(): Promise<void> {
           offsetFlushIntervalMs,
           batchSize,
           timeoutMs,
+          topics,
+          taskThreads,
         })
       } finally {
         if (!values.keep) {
-          rmSync(join(dir, 'sink.txt'), { force: true })
+          for (const f of topics.map((_, i) => (tasks === 1 ? 'sink.txt' : `sink-${i}.txt`)))
+            rmSync(join(dir, f), { force: true })
           rmSync(join(dir, 'data'), { recursive: true, force: true })
         }
-        if (bench.kafka && !values.keep) await deleteTopics(kafka!.bootstrap, [topic])
+        if (bench.kafka && !values.keep) await deleteTopics(kafka!.bootstrap, topics)
       }
       const p = result.pipeline
       log(
-        `${bench.label}: ${lines} records in ${round(p.lastLineMs! / 1000, 2)} s from spawn, ` +
+        `${bench.label}: ${lines * tasks} records in ${round(p.lastLineMs! / 1000, 2)} s from spawn, ` +
           `${Math.round(p.recordsPerSecond!)} records/s first→last line, peak RSS ${mib(p.peakRssBytes)} MiB`,
       )
     } catch (error) {
@@ -327,6 +382,8 @@ async function main(): Promise<void> {
       idleSettleMs,
       offsetFlushIntervalMs,
       batchSize,
+      tasks,
+      taskThreads,
     },
     runDir,
     results,

@@ -7,7 +7,8 @@
 // V8's heap limits come from the container's memory (src/cli/heap-limit.ts, decision 0028): when
 // they are not what Node runs with already, Node is started again in place (execve: same process,
 // same pid, so signals and exit codes are the worker's) with them. A heap flag of the user's in
-// NODE_OPTIONS or on Node's command line wins.
+// NODE_OPTIONS or on Node's command line wins. The environment gets MALLOC_ARENA_MAX=2 unless set
+// (decision 0031).
 import { existsSync } from 'node:fs'
 
 const [major, minor] = process.versions.node.split('.').map(Number)
@@ -21,14 +22,14 @@ const sources = new URL('../src/cli/', import.meta.url)
 const fromSources = existsSync(new URL('main.ts', sources)) && !sources.pathname.includes('/node_modules/')
 const cli = fromSources ? sources : new URL('../dist/src/cli/', import.meta.url)
 const ext = fromSources ? 'ts' : 'js'
-const { launcherFlags } = await import(new URL(`heap-limit.${ext}`, cli).href)
+const { launcherFlags, mallocEnv } = await import(new URL(`heap-limit.${ext}`, cli).href)
 const flags = launcherFlags()
-if (flags.length > 0 && typeof process.execve === 'function') {
-  process.execve(process.execPath, [
+const env = mallocEnv(process.env)
+if ((flags.length > 0 || Object.keys(env).length > 0) && typeof process.execve === 'function') {
+  process.execve(
     process.execPath,
-    ...flags,
-    ...process.execArgv,
-    ...process.argv.slice(1),
-  ])
+    [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)],
+    { ...process.env, ...env },
+  )
 }
 await import(new URL(`main.${ext}`, cli).href)

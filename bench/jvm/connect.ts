@@ -135,12 +135,29 @@ export function connectJvmOptions(): string[] {
 
 /** Launches ConnectStandalone as a child process in its own process group. */
 export function startConnectStandalone(options: ConnectStandaloneOptions): WorkerProcess {
+  return launch('ConnectStandalone', options)
+}
+
+/**
+ * Launches ConnectDistributed (no connector files: connectors are created over REST). `worker` needs
+ * `group.id` and the three internal topics.
+ */
+export function startConnectDistributed(
+  options: Omit<ConnectStandaloneOptions, 'connectorFiles'>,
+): WorkerProcess {
+  return launch('ConnectDistributed', { ...options, connectorFiles: [] })
+}
+
+function launch(
+  main: 'ConnectStandalone' | 'ConnectDistributed',
+  options: ConnectStandaloneOptions,
+): WorkerProcess {
   const { libDir, pluginDir } = resolveConnectJars()
   if (!existsSync(log4jFile)) writeLog4jConfig()
   const workerFile = writeProperties(
     join(options.cwd, 'worker.properties'),
     { 'plugin.path': pluginDir, ...options.worker },
-    'Kafka Connect standalone worker, written by bench/jvm/connect.ts',
+    `Kafka Connect ${main === 'ConnectStandalone' ? 'standalone' : 'distributed'} worker, written by bench/jvm/connect.ts`,
   )
   return spawnWorker(
     'java',
@@ -149,7 +166,7 @@ export function startConnectStandalone(options: ConnectStandaloneOptions): Worke
       `-Dlog4j2.configurationFile=${log4jFile}`,
       '-cp',
       `${libDir}/*`,
-      'org.apache.kafka.connect.cli.ConnectStandalone',
+      `org.apache.kafka.connect.cli.${main}`,
       workerFile,
       ...options.connectorFiles,
     ],

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { WorkerProcess } from '../lib/worker-process.ts'
-import { resolveConnectJars, startConnectStandalone } from './connect.ts'
+import { resolveConnectJars, startConnectDistributed, startConnectStandalone } from './connect.ts'
 
 export const DEBEZIUM_VERSION = process.env.SLUICE_BENCH_DEBEZIUM_VERSION ?? '3.6.1.Final'
 
@@ -59,19 +59,26 @@ export function resolveDebeziumPlugin(): string {
   return plugins
 }
 
-/** ConnectStandalone with connect-file and Debezium's PostgreSQL connector on its plugin.path. */
+/** The worker's keys with connect-file and Debezium's PostgreSQL connector on its plugin.path. */
+function withDebezium(worker: Record<string, string | number>): Record<string, string | number> {
+  return { 'plugin.path': `${resolveConnectJars().pluginDir},${resolveDebeziumPlugin()}`, ...worker }
+}
+
+/** ConnectStandalone with Debezium's PostgreSQL connector. */
 export function startDebeziumConnect(options: {
   cwd: string
   worker: Record<string, string | number>
   connectorFiles: string[]
 }): WorkerProcess {
-  const { pluginDir } = resolveConnectJars()
-  const debezium = resolveDebeziumPlugin()
-  return startConnectStandalone({
-    cwd: options.cwd,
-    worker: { 'plugin.path': `${pluginDir},${debezium}`, ...options.worker },
-    connectorFiles: options.connectorFiles,
-  })
+  return startConnectStandalone({ ...options, worker: withDebezium(options.worker) })
+}
+
+/** ConnectDistributed with Debezium's PostgreSQL connector (connectors are created over REST). */
+export function startDebeziumConnectDistributed(options: {
+  cwd: string
+  worker: Record<string, string | number>
+}): WorkerProcess {
+  return startConnectDistributed({ ...options, worker: withDebezium(options.worker) })
 }
 
 if (import.meta.main) {

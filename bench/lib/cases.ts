@@ -24,6 +24,8 @@ export interface BenchCase {
     bootstrap?: string
     connectorFiles: string[]
     offsetFlushIntervalMs: number
+    /** Sluice's `task.threads` (decision 0029); absent: the default. Ignored by Kafka Connect. */
+    taskThreads?: string
   }): WorkerProcess
 }
 
@@ -39,12 +41,14 @@ export function parseCases(raw: string | undefined): CaseName[] {
 }
 
 export function workerProperties(options: {
+  taskThreads?: string
   cwd: string
   port: number
   bootstrap?: string
   offsetFlushIntervalMs: number
 }): Record<string, string | number> {
   return {
+    ...(options.taskThreads === undefined ? {} : { 'task.threads': options.taskThreads }),
     ...(options.bootstrap === undefined ? {} : { 'bootstrap.servers': options.bootstrap }),
     'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
     'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
@@ -94,7 +98,7 @@ export function benchCase(name: CaseName): BenchCase {
         start: (o) =>
           startConnectStandalone({
             cwd: o.cwd,
-            worker: workerProperties(o),
+            worker: workerProperties({ ...o, taskThreads: undefined }),
             connectorFiles: o.connectorFiles,
           }),
       }

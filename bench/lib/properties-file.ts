@@ -12,3 +12,16 @@ export function writeProperties(
   writeFileSync(path, `${lines.join('\n')}\n`)
   return path
 }
+
+/** A distributed worker's `group.id` and internal topics (`<group>-configs|offsets|status`, one replica). */
+export function distributedGroupKeys(group: string): Record<string, string | number> {
+  return {
+    'group.id': group,
+    'config.storage.topic': `${group}-configs`,
+    'offset.storage.topic': `${group}-offsets`,
+    'status.storage.topic': `${group}-status`,
+    'config.storage.replication.factor': 1,
+    'offset.storage.replication.factor': 1,
+    'status.storage.replication.factor': 1,
+  }
+}

@@ -7,7 +7,8 @@
  * Running `src/cli/main.ts` instead (SLUICE_BENCH_FROM_SOURCE=1) adds Node's TypeScript stripping,
  * ~30 MB of RSS and ~0.1 s of start-up that users of the package never pay.
  *
- * Node gets the heap flags the `sluice` launcher adds (src/cli/heap-limit.ts, decision 0028).
+ * Node gets the heap flags and the malloc setting the `sluice` launcher adds (src/cli/heap-limit.ts,
+ * decisions 0028 and 0031).
  *
  * The Node 24 binary running the benchmark (`npx node` resolves it from the `node` devDependency)
  * is spawned directly rather than through `npx`, so npm's own process is neither timed nor charged
@@ -16,7 +17,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { cgroupMemoryLimit, heapFlags } from '../../src/cli/heap-limit.ts'
+import { cgroupMemoryLimit, heapFlags, mallocEnv } from '../../src/cli/heap-limit.ts'
 import { writeProperties } from './properties-file.ts'
 import { spawnWorker, type WorkerProcess } from './worker-process.ts'
 
@@ -54,12 +55,23 @@ export function sluiceCliExists(): boolean {
 }
 
 export function startSluiceStandalone(options: SluiceStandaloneOptions): WorkerProcess {
+  return launch('standalone', options)
+}
+
+/** `sluice distributed worker.properties` (connectors are created over REST). */
+export function startSluiceDistributed(
+  options: Omit<SluiceStandaloneOptions, 'connectorFiles'>,
+): WorkerProcess {
+  return launch('distributed', { ...options, connectorFiles: [] })
+}
+
+function launch(mode: 'standalone' | 'distributed', options: SluiceStandaloneOptions): WorkerProcess {
   if (!sluiceCliExists()) throw new Error('src/cli/main.ts does not exist yet')
   ensureBuilt()
   const workerFile = writeProperties(
     join(options.cwd, 'worker.properties'),
     options.worker,
-    'Sluice standalone worker, written by bench/lib/sluice.ts',
+    `Sluice ${mode} worker, written by bench/lib/sluice.ts`,
   )
   // SLUICE_BENCH_NODE_ARGS: extra Node flags for the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
   // (Node refuses --cpu-prof in NODE_OPTIONS, and there it would profile the bench too).
@@ -70,9 +82,10 @@ export function startSluiceStandalone(options: SluiceStandaloneOptions): WorkerP
     nodeOptions: process.env.NODE_OPTIONS,
     execArgv: nodeArgs,
   })
-  const args = [...heap, ...nodeArgs, sluiceMain, 'standalone', workerFile, ...options.connectorFiles]
+  const args = [...heap, ...nodeArgs, sluiceMain, mode, workerFile, ...options.connectorFiles]
   return spawnWorker(process.execPath, args, {
     cwd: options.cwd,
     logFile: options.logFile ?? join(options.cwd, 'worker.log'),
+    env: { ...process.env, ...mallocEnv(process.env) },
   })
 }

@@ -25,6 +25,7 @@ import { KafkaOffsetStore } from '../storage/kafka/kafka-offset-store.ts'
 import { KafkaStatusStore } from '../storage/kafka/kafka-status-store.ts'
 import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
+import { taskThreadEntry } from './task-thread.ts'
 import { startWorkerServices, type WorkerServices } from './worker-services.ts'
 
 export interface DistributedWorker {
@@ -106,6 +107,7 @@ export async function startDistributed(
       logger,
       workerId: config.workerId(),
       configProviders: providers,
+      taskThreadEntry,
     })
     const group = createKafkaGroupClient({
       bootstrapServers,

@@ -14,6 +14,10 @@
  *
  * A heap flag in NODE_OPTIONS or on Node's command line wins: the launcher then adds nothing of
  * that kind. The pure functions here are what the tests check; `launcherFlags` reads the machine.
+ *
+ * The environment gets `MALLOC_ARENA_MAX=2` unless the user set it (decision 0031): glibc gives
+ * each thread that allocates (V8's platform workers, libuv's pool) an arena of its own, up to 8 per
+ * core, and an idle worker kept ~2 MiB in them; musl ignores the variable.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -101,6 +105,14 @@ export function cgroupMemoryLimit(root = '/'): number | undefined {
       collect('sys/fs/cgroup/memory', path, 'memory.limit_in_bytes')
   }
   return limits.length === 0 ? undefined : Math.min(...limits)
+}
+
+/** Arenas glibc's malloc may use, shared by all threads (its default is 8 per core). */
+export const MALLOC_ARENAS = 2
+
+/** The environment variables to add for Node: none the user set already. */
+export function mallocEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return env.MALLOC_ARENA_MAX === undefined ? { MALLOC_ARENA_MAX: String(MALLOC_ARENAS) } : {}
 }
 
 /** The flags for this process, from its cgroup and its NODE_OPTIONS and command line. */

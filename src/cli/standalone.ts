@@ -30,6 +30,7 @@ import { openLogOffsetStore } from '../storage/local/log-offset-store.ts'
 import { MemoryStatusStore } from '../storage/memory-status-store.ts'
 import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
+import { taskThreadEntry } from './task-thread.ts'
 import type { WorkerServices } from './worker-services.ts'
 
 export interface StandaloneWorker {
@@ -105,6 +106,7 @@ async function startWith(
     logger,
     workerId: config.workerId(),
     configProviders: providers,
+    taskThreadEntry,
   })
   const herder = new StandaloneHerder({
     worker,

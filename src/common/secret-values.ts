@@ -29,3 +29,8 @@ export function maskSecretValues(text: string): string {
   for (const value of ordered) if (out.includes(value)) out = out.split(value).join(MASK)
   return out
 }
+
+/** Every registered value, for a task thread to register in its own isolate (its logger masks them too). */
+export function registeredSecretValues(): string[] {
+  return [...values]
+}

@@ -18,12 +18,14 @@
  * (10 s) and are tried three times on network errors and 5xx answers.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import type { ConfigData, ConfigProvider } from '../api/config-provider.ts'
 import { ConfigError, errorMessage } from '../api/errors.ts'
 import { ttlParam } from './provider-params.ts'
+
+// Not `import … from 'node:http'`: that loads undici (decision 0031).
+const { request: httpRequest } = process.getBuiltinModule('node:http')
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
 const PATH = /^([a-z0-9.-]+\/)?[a-z0-9.-]+$/

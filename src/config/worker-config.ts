@@ -84,6 +84,19 @@ export const workerConfigDef = new ConfigDef()
     validator: Range.atLeast(0),
   })
   .define({
+    name: 'task.threads',
+    type: 'STRING',
+    defaultValue: '0',
+    importance: 'MEDIUM',
+    documentation:
+      'Worker threads that run the tasks (decision 0029): 0 runs every task on the main thread, N spreads them over N threads, auto uses one per core. Exactly-once source tasks stay on the main thread.',
+    validator: validator('0, a number of threads, or auto', (value) =>
+      /^(auto|\d+)$/i.test(String(value).trim())
+        ? undefined
+        : 'use 0 (tasks on the main thread), a number of threads, or auto (one per core)',
+    ),
+  })
+  .define({
     name: 'offset.storage.file.filename',
     type: 'STRING',
     defaultValue: '',

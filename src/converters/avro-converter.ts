@@ -30,14 +30,14 @@ import { avroDataOptionsFrom, defineAvroDataConfig } from '../api/avro/avro-data
 import { type AvroSchema, fullName, isNamed } from '../api/avro/avro-schema.ts'
 import type { ConfigDef } from '../api/config-def.ts'
 import type { MaybePromise } from '../api/connector.ts'
-import type { Converter, HeaderConverter } from '../api/converter.ts'
 import { isPlainlyValid, type Schema, validateValue } from '../api/data/schema.ts'
 import { NULL_SCHEMA_AND_VALUE, type SchemaAndValue } from '../api/data/schema-and-value.ts'
 import { ConfigError, type ConnectError, DataError, errorMessage } from '../api/errors.ts'
 import type { Headers } from '../api/headers.ts'
 import { RecordHeaders } from '../api/record-headers.ts'
 import { schemaGuid } from '../common/schema-guid.ts'
-import { newConverterConfigDef, withConverterType } from './converter-config.ts'
+import { newConverterConfigDef } from './converter-config.ts'
+import { asBuffer, RegistryConverter } from './schema-registry/registry-converter.ts'
 import {
   registryVersionOf,
   schemaTypeOf,
@@ -45,19 +45,12 @@ import {
   wrapSerdeError,
   writerSchema,
 } from './schema-registry/registry-serde.ts'
-import { type RegistrySchema, SchemaRegistryClient } from './schema-registry/schema-registry-client.ts'
-import {
-  defineSchemaIdConfig,
-  defineSerdeConfig,
-  type SerdeSettings,
-  serdeSettings,
-} from './schema-registry/serde-config.ts'
+import type { RegistrySchema } from './schema-registry/schema-registry-client.ts'
+import { defineSchemaIdConfig, defineSerdeConfig } from './schema-registry/serde-config.ts'
 import {
   headerRef,
   SCHEMA_ID_HEADERS,
   type SchemaRef,
-  unframe,
-  V0_HEADER_SIZE,
   v0Header,
   v1Bytes,
 } from './schema-registry/wire-format.ts'
@@ -80,51 +73,21 @@ interface PreparedReader {
   readonly reader: AvroReader
 }
 
-const MAX_PREPARED = 1000
-
 /** The subject-name input of a schema: a named type's full name, else its type name. */
 function recordName(avro: AvroSchema): string {
   return isNamed(avro) ? fullName(avro) : avro.type
 }
 
-export class AvroConverter implements Converter, HeaderConverter {
-  #isKey = false
-  #settings: SerdeSettings | undefined
-  #client: SchemaRegistryClient | undefined
+export class AvroConverter extends RegistryConverter<PreparedWriter, PreparedReader> {
   #data = new AvroData()
-  /** Per topic, per Connect schema (identity): the prepared writer. */
-  #writers = new Map<string, WeakMap<Schema, PreparedWriter>>()
-  /** Per topic and schema reference: the prepared reader. */
-  #readers = new Map<string, PreparedReader>()
   #scratch = Buffer.allocUnsafe(4096)
-  /** The reader of the last record read, for the common run of records of one schema. */
-  #lastRead: { topic: string; id: number; ref: SchemaRef; prepared: PreparedReader } | undefined
 
   config(): ConfigDef {
     return avroConverterConfigDef()
   }
 
-  /** As a key or value converter pass `isKey`; as a header converter the values' subject is used. */
-  configure(configs: Readonly<Record<string, string>>, isKey?: boolean): void {
-    const parsed = avroConverterConfigDef().parse(
-      isKey === undefined ? { 'converter.type': 'header', ...configs } : withConverterType(configs, isKey),
-    )
-    this.#isKey = isKey ?? false
-    this.#settings = serdeSettings(parsed)
-    this.#client?.close()
-    this.#client = new SchemaRegistryClient(this.#settings.client)
+  protected configureFormat(parsed: Record<string, unknown>): void {
     this.#data = new AvroData(avroDataOptionsFrom(parsed))
-    this.#writers = new Map()
-    this.#readers = new Map()
-    this.#lastRead = undefined
-  }
-
-  close(): void {
-    this.#client?.close()
-  }
-
-  get #side(): string {
-    return this.#isKey ? 'key' : 'value'
   }
 
   fromConnectData(
@@ -134,12 +97,11 @@ export class AvroConverter implements Converter, HeaderConverter {
     headers?: RecordHeaders | Headers,
   ): MaybePromise<Uint8Array | null> {
     if (value === null || value === undefined) return null
-    const settings = this.#settings!
     if (
-      (this.#isKey ? settings.keyIdIn : settings.valueIdIn) === 'header' &&
+      (this.isKey ? this.settings.keyIdIn : this.settings.valueIdIn) === 'header' &&
       !(headers instanceof RecordHeaders)
     ) {
-      const key = this.#isKey ? 'key.schema.id.serializer' : 'value.schema.id.serializer'
+      const key = this.isKey ? 'key.schema.id.serializer' : 'value.schema.id.serializer'
       throw new ConfigError(
         key,
         `${key}=HeaderSchemaIdSerializer writes the schema id in a record header, but this runtime hands the converter no record headers: use PrefixSchemaIdSerializer`,
@@ -147,22 +109,11 @@ export class AvroConverter implements Converter, HeaderConverter {
     }
     if (schema === null) {
       throw new DataError(
-        `Failed to serialize Avro data from topic ${topic} (record ${this.#side}): the ${this.#side} has no schema; ` +
+        `Failed to serialize Avro data from topic ${topic} (record ${this.side}): the ${this.side} has no schema; ` +
           'AvroConverter writes only data with a Connect schema (use JsonConverter with schemas.enable=false for schemaless data)',
       )
     }
-    let perTopic = this.#writers.get(topic)
-    const prepared = perTopic?.get(schema)
-    if (prepared !== undefined) return this.#encode(topic, prepared, value, headers)
-    return this.#prepareWriter(topic, schema).then((p) => {
-      if (perTopic === undefined) {
-        perTopic = new WeakMap()
-        if (this.#writers.size >= MAX_PREPARED) this.#writers.clear()
-        this.#writers.set(topic, perTopic)
-      }
-      perTopic.set(schema, p)
-      return this.#encode(topic, p, value, headers)
-    })
+    return this.write(topic, schema, value, headers)
   }
 
   toConnectData(
@@ -172,71 +123,29 @@ export class AvroConverter implements Converter, HeaderConverter {
   ): MaybePromise<SchemaAndValue> {
     if (value === null || value === undefined) return NULL_SCHEMA_AND_VALUE
     // DualSchemaIdDeserializer: the id header, when the record has one, frames a bare payload.
-    const settings = this.#settings!
     if (
-      (this.#isKey ? settings.keyIdFromHeader : settings.valueIdFromHeader) &&
+      (this.isKey ? this.settings.keyIdFromHeader : this.settings.valueIdFromHeader) &&
       headers instanceof RecordHeaders
     ) {
-      const name = this.#isKey ? SCHEMA_ID_HEADERS.key : SCHEMA_ID_HEADERS.value
+      const name = this.isKey ? SCHEMA_ID_HEADERS.key : SCHEMA_ID_HEADERS.value
       const header = headers.lastHeader(name)?.value
       if (header !== null && header !== undefined) {
         let ref: SchemaRef
         try {
           ref = headerRef(header, `the ${name} header`)
         } catch (error) {
-          throw this.#deserializeError(topic, error)
+          throw this.deserializeError(topic, error)
         }
-        return this.#read(topic, ref, asBuffer(value))
+        return this.read(topic, ref, asBuffer(value))
       }
     }
-    // Fast path: V0 framing with the same topic and id as the previous record.
-    const last = this.#lastRead
-    if (last !== undefined && topic === last.topic && value.length >= V0_HEADER_SIZE && value[0] === 0) {
-      const buffer = asBuffer(value)
-      if (buffer.readInt32BE(1) === last.id)
-        return this.#decodeAt(topic, last.prepared, buffer, V0_HEADER_SIZE, last.ref)
-    }
-    let framed: ReturnType<typeof unframe>
-    try {
-      framed = unframe(value, `the ${this.#side}`)
-    } catch (error) {
-      throw this.#deserializeError(topic, error)
-    }
-    return this.#read(topic, framed.ref, framed.payload, true)
+    return this.readFramed(topic, value)
   }
 
-  /** Decodes a payload of a schema reference (`remember`: a prefixed V0 id for the fast path). */
-  #read(topic: string, ref: SchemaRef, payload: Buffer, remember = false): MaybePromise<SchemaAndValue> {
-    const key = `${topic}\u0000${ref.kind === 'id' ? ref.id : ref.guid}`
-    const prepared = this.#readers.get(key)
-    if (prepared !== undefined) {
-      if (remember && ref.kind === 'id') this.#lastRead = { topic, id: ref.id, ref, prepared }
-      return this.#decodeAt(topic, prepared, payload, 0, ref)
-    }
-    return this.#prepareReader(topic, ref).then((p) => {
-      if (this.#readers.size >= MAX_PREPARED)
-        this.#readers.delete(this.#readers.keys().next().value as string)
-      this.#readers.set(key, p)
-      return this.#decodeAt(topic, p, payload, 0, ref)
-    })
-  }
-
-  fromConnectHeader(
-    topic: string,
-    _headerKey: string,
-    schema: Schema | null,
-    value: unknown,
-  ): MaybePromise<Uint8Array | null> {
-    return this.fromConnectData(topic, schema, value)
-  }
-
-  toConnectHeader(topic: string, _headerKey: string, value: Uint8Array | null): MaybePromise<SchemaAndValue> {
-    return this.toConnectData(topic, value)
-  }
-
-  #encode(
+  protected encode(
     topic: string,
     prepared: PreparedWriter,
+    _schema: Schema,
     value: unknown,
     headers: RecordHeaders | Headers | undefined,
   ): Uint8Array {
@@ -260,33 +169,32 @@ export class AvroConverter implements Converter, HeaderConverter {
         )
       }
     } catch (error) {
-      throw this.#serializeError(topic, error)
+      throw this.serializeError(topic, error)
     }
   }
 
   /** `HeaderSchemaIdSerializer`: adds the id header unless the last one already says the same. */
   #addIdHeader(headers: RecordHeaders, bytes: Buffer): void {
-    const name = this.#isKey ? SCHEMA_ID_HEADERS.key : SCHEMA_ID_HEADERS.value
+    const name = this.isKey ? SCHEMA_ID_HEADERS.key : SCHEMA_ID_HEADERS.value
     const last = headers.lastHeader(name)?.value
     if (last && Buffer.from(last.buffer, last.byteOffset, last.byteLength).equals(bytes)) return
     headers.add(name, bytes)
   }
 
-  async #prepareWriter(topic: string, schema: Schema): Promise<PreparedWriter> {
-    const settings = this.#settings!
-    const client = this.#client!
+  protected async prepareWriter(topic: string, schema: Schema): Promise<PreparedWriter> {
+    const settings = this.settings
+    const client = this.client
     let writer: AvroWriter
     try {
       writer = this.#data.writerFor(schema)
     } catch (error) {
-      throw this.#serializeError(topic, error)
+      throw this.serializeError(topic, error)
     }
-    const strategy = this.#isKey ? settings.keySubject : settings.valueSubject
-    const subject = strategy(topic, this.#isKey, recordName(writer.avro))
+    const subject = this.subjectOf(topic, recordName(writer.avro))
     try {
       const chosen = await writerSchema(client, settings, subject, { schema: writer.text })
       if (chosen.registered !== undefined) writer = this.#data.writerWith(schema, chosen.registered.schema)
-      if ((this.#isKey ? settings.keyIdIn : settings.valueIdIn) === 'header') {
+      if ((this.isKey ? settings.keyIdIn : settings.valueIdIn) === 'header') {
         // The GUID as the registry gives it, else as Confluent's client derives it (Schema.getGuid).
         const registered = await client.getSchemaById(chosen.id)
         const guid = registered.guid ?? schemaGuid(registered.schema, registered.references)
@@ -294,12 +202,12 @@ export class AvroConverter implements Converter, HeaderConverter {
       }
       return { header: v0Header(chosen.id), writer }
     } catch (error) {
-      throw this.#serializeError(topic, error)
+      throw this.serializeError(topic, error)
     }
   }
 
-  async #prepareReader(topic: string, ref: SchemaRef): Promise<PreparedReader> {
-    const client = this.#client!
+  protected async prepareReader(topic: string, ref: SchemaRef): Promise<PreparedReader> {
+    const client = this.client
     const what = ref.kind === 'id' ? `schema id ${ref.id}` : `schema guid ${ref.guid}`
     try {
       const registered: RegistrySchema & { id?: number } =
@@ -311,8 +219,7 @@ export class AvroConverter implements Converter, HeaderConverter {
       }
       // Parse once without a version to learn the subject, then find the version under it.
       const unversioned = this.#data.readerFor(registered.schema)
-      const strategy = this.#isKey ? this.#settings!.keySubject : this.#settings!.valueSubject
-      const subject = strategy(topic, this.#isKey, recordName(unversioned.avro))
+      const subject = this.subjectOf(topic, recordName(unversioned.avro))
       const version = await registryVersionOf(
         client,
         subject,
@@ -323,12 +230,12 @@ export class AvroConverter implements Converter, HeaderConverter {
         reader: version === undefined ? unversioned : this.#data.readerFor(registered.schema, version),
       }
     } catch (error) {
-      throw this.#deserializeError(topic, unknownSchemaError(error, what, client))
+      throw this.deserializeError(topic, unknownSchemaError(error, what, client))
     }
   }
 
   /** Decodes the Avro body starting at `offset` (bytes after the body are ignored, as Java's decoder does). */
-  #decodeAt(
+  protected decodeAt(
     topic: string,
     prepared: PreparedReader,
     bytes: Buffer,
@@ -347,25 +254,15 @@ export class AvroConverter implements Converter, HeaderConverter {
       return { schema: reader.connect, value: reader.toConnect(decoded.value) }
     } catch (error) {
       const what = ref.kind === 'id' ? `schema id ${ref.id}` : `schema guid ${ref.guid}`
-      throw this.#deserializeError(
+      throw this.deserializeError(
         topic,
         new DataError(`the payload does not match ${what}: ${errorMessage(error)}`, { cause: error }),
       )
     }
   }
 
-  #serializeError(topic: string, error: unknown): ConnectError {
-    return wrapSerdeError(`Failed to serialize Avro data from topic ${topic} (record ${this.#side})`, error)
+  /** Confluent's AvroConverter words its serialization failures so. */
+  protected override serializeError(topic: string, error: unknown): ConnectError {
+    return wrapSerdeError(`Failed to serialize Avro data from topic ${topic} (record ${this.side})`, error)
   }
-
-  #deserializeError(topic: string, error: unknown): ConnectError {
-    return wrapSerdeError(
-      `Converting byte[] to Kafka Connect data failed due to serialization error of topic ${topic} (record ${this.#side})`,
-      error,
-    )
-  }
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }

@@ -17,32 +17,29 @@ import { createRequire } from 'node:module'
 import type { AnySchema, ValidateFunction } from 'ajv'
 import { type ConfigDef, ValidString } from '../api/config-def.ts'
 import type { MaybePromise } from '../api/connector.ts'
-import type { Converter, HeaderConverter } from '../api/converter.ts'
 import { isPlainlyValid, type Schema, validateValue } from '../api/data/schema.ts'
 import { NULL_SCHEMA_AND_VALUE, type SchemaAndValue } from '../api/data/schema-and-value.ts'
-import { type ConnectError, DataError, errorMessage } from '../api/errors.ts'
-import { newConverterConfigDef, withConverterType } from './converter-config.ts'
+import { DataError, errorMessage } from '../api/errors.ts'
+import { newConverterConfigDef } from './converter-config.ts'
 import { compileReader, type FieldReader, MISMATCH, readFastValue } from './json-fast-reader.ts'
 import { type JsonTree, readJson } from './json-reader.ts'
 import { JsonSchemaData, type JsonSchemaDocument } from './json-schema-data.ts'
 import { JsonToConnect } from './json-to-connect.ts'
 import { JsonWriter, type Writer } from './json-writer.ts'
+import { RegistryConverter } from './schema-registry/registry-converter.ts'
 import {
   registryVersionOf,
   schemaTypeOf,
   unknownSchemaError,
-  wrapSerdeError,
   writerSchema,
 } from './schema-registry/registry-serde.ts'
-import { type RegistrySchema, SchemaRegistryClient } from './schema-registry/schema-registry-client.ts'
+import type { RegistrySchema } from './schema-registry/schema-registry-client.ts'
 import {
   defineSerdeConfig,
   KEY_SUBJECT_NAME_STRATEGY_CONFIG,
-  type SerdeSettings,
-  serdeSettings,
   VALUE_SUBJECT_NAME_STRATEGY_CONFIG,
 } from './schema-registry/serde-config.ts'
-import { type SchemaRef, unframe, V0_HEADER_SIZE, v0Header } from './schema-registry/wire-format.ts'
+import { type SchemaRef, V0_HEADER_SIZE, v0Header } from './schema-registry/wire-format.ts'
 
 export const FAIL_INVALID_SCHEMA_CONFIG = 'json.fail.invalid.schema'
 export const LATEST_COMPATIBILITY_STRICT_CONFIG = 'latest.compatibility.strict'
@@ -166,7 +163,6 @@ interface PreparedReader {
   readonly what: string
 }
 
-const MAX_PREPARED = 1000
 /** Stands for a missing title in a subject name strategy's input (no subject can contain it). */
 const NO_TITLE = '\u0000'
 const DRAFT_2020 = /draft\/2020-12/
@@ -219,32 +215,18 @@ function invalidPayload(validate: ValidateFunction, what: string): DataError {
   return new DataError(`JSON does not match ${what} (json.fail.invalid.schema=true): ${detail}`)
 }
 
-export class JsonSchemaConverter implements Converter, HeaderConverter {
-  #isKey = false
-  #settings: SerdeSettings | undefined
-  #client: SchemaRegistryClient | undefined
+export class JsonSchemaConverter extends RegistryConverter<PreparedWriter, PreparedReader> {
   #failInvalid = false
   #latestStrict = true
   #data!: JsonSchemaData
   #writer!: JsonWriter
   #reader!: JsonToConnect
-  #writers = new Map<string, WeakMap<Schema, PreparedWriter>>()
-  #readers = new Map<string, PreparedReader>()
-  #lastRead: { topic: string; id: number; prepared: PreparedReader } | undefined
 
   config(): ConfigDef {
     return jsonSchemaConverterConfigDef()
   }
 
-  /** As a key or value converter pass `isKey`; as a header converter the values' subject is used. */
-  configure(configs: Readonly<Record<string, string>>, isKey?: boolean): void {
-    const parsed = jsonSchemaConverterConfigDef().parse(
-      isKey === undefined ? { 'converter.type': 'header', ...configs } : withConverterType(configs, isKey),
-    )
-    this.#isKey = isKey ?? false
-    this.#settings = serdeSettings(parsed)
-    this.#client?.close()
-    this.#client = new SchemaRegistryClient(this.#settings.client)
+  protected configureFormat(parsed: Record<string, unknown>): void {
     this.#failInvalid = parsed[FAIL_INVALID_SCHEMA_CONFIG] as boolean
     this.#latestStrict = parsed[LATEST_COMPATIBILITY_STRICT_CONFIG] as boolean
     const replaceNullWithDefault = !(parsed[IGNORE_DEFAULT_FOR_NULLABLES_CONFIG] as boolean)
@@ -262,13 +244,6 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
       (schema, value) => this.#writer.toJson(schema, value),
       (schema, json) => this.#reader.toConnect(schema, treeOf(json)),
     )
-    this.#writers = new Map()
-    this.#readers = new Map()
-    this.#lastRead = undefined
-  }
-
-  close(): void {
-    this.#client?.close()
   }
 
   /** The JSON Schema document Sluice registers for a Connect schema. */
@@ -281,81 +256,25 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
     return this.#data.toConnectSchema(document, version)
   }
 
-  get #side(): string {
-    return this.#isKey ? 'key' : 'value'
-  }
-
   fromConnectData(topic: string, schema: Schema | null, value: unknown): MaybePromise<Uint8Array | null> {
     if (value === undefined) value = null
     if (schema === null) {
       if (value === null) return null
       throw new DataError(
-        `Failed to serialize JSON data from topic ${topic} (record ${this.#side}): the ${this.#side} has no schema; ` +
+        `Failed to serialize JSON data from topic ${topic} (record ${this.side}): the ${this.side} has no schema; ` +
           'JsonSchemaConverter writes only data with a Connect schema (use JsonConverter with schemas.enable=false for schemaless data)',
       )
     }
     // Confluent's JsonSchemaData gives no JSON for a null that its schema does not allow: no record.
     if (value === null && !schema.optional && schema.defaultValue == null) return null
-    let perTopic = this.#writers.get(topic)
-    const prepared = perTopic?.get(schema)
-    if (prepared !== undefined) return this.#encode(topic, prepared, schema, value)
-    return this.#prepareWriter(topic, schema).then((p) => {
-      if (perTopic === undefined) {
-        perTopic = new WeakMap()
-        if (this.#writers.size >= MAX_PREPARED) this.#writers.clear()
-        this.#writers.set(topic, perTopic)
-      }
-      perTopic.set(schema, p)
-      return this.#encode(topic, p, schema, value)
-    })
+    return this.write(topic, schema, value, undefined)
   }
 
   toConnectData(topic: string, value: Uint8Array | null): MaybePromise<SchemaAndValue> {
-    if (value === null || value === undefined) return NULL_SCHEMA_AND_VALUE
-    const buffer = Buffer.isBuffer(value)
-      ? value
-      : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-    const last = this.#lastRead
-    if (last !== undefined && topic === last.topic && buffer.length >= V0_HEADER_SIZE && buffer[0] === 0) {
-      if (buffer.readInt32BE(1) === last.id)
-        return this.#decode(topic, last.prepared, buffer.subarray(V0_HEADER_SIZE))
-    }
-    let framed: ReturnType<typeof unframe>
-    try {
-      framed = unframe(buffer, `the ${this.#side}`)
-    } catch (error) {
-      throw this.#deserializeError(topic, error)
-    }
-    const ref = framed.ref
-    const key = `${topic}\u0000${ref.kind === 'id' ? ref.id : ref.guid}`
-    const remember = (prepared: PreparedReader) => {
-      if (ref.kind === 'id') this.#lastRead = { topic, id: ref.id, prepared }
-      return this.#decode(topic, prepared, framed.payload)
-    }
-    const prepared = this.#readers.get(key)
-    if (prepared !== undefined) return remember(prepared)
-    return this.#prepareReader(topic, ref).then((p) => {
-      if (this.#readers.size >= MAX_PREPARED)
-        this.#readers.delete(this.#readers.keys().next().value as string)
-      this.#readers.set(key, p)
-      return remember(p)
-    })
+    return this.readFramed(topic, value)
   }
 
-  fromConnectHeader(
-    topic: string,
-    _headerKey: string,
-    schema: Schema | null,
-    value: unknown,
-  ): MaybePromise<Uint8Array | null> {
-    return this.fromConnectData(topic, schema, value)
-  }
-
-  toConnectHeader(topic: string, _headerKey: string, value: Uint8Array | null): MaybePromise<SchemaAndValue> {
-    return this.toConnectData(topic, value)
-  }
-
-  #encode(topic: string, prepared: PreparedWriter, schema: Schema, value: unknown): Uint8Array {
+  protected encode(topic: string, prepared: PreparedWriter, schema: Schema, value: unknown): Uint8Array {
     try {
       if (value !== null && !isPlainlyValid(schema, value)) validateValue(schema, value)
       const text = prepared.write(value)
@@ -367,27 +286,23 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
       out.write(text, V0_HEADER_SIZE, 'utf8')
       return out
     } catch (error) {
-      throw this.#serializeError(topic, error)
+      throw this.serializeError(topic, error)
     }
   }
 
-  async #prepareWriter(topic: string, schema: Schema): Promise<PreparedWriter> {
-    const settings = this.#settings!
+  protected async prepareWriter(topic: string, schema: Schema): Promise<PreparedWriter> {
+    const settings = this.settings
     let document: JsonSchemaDocument
-    try {
-      document = this.#data.fromConnectSchema(schema)
-    } catch (error) {
-      throw this.#serializeError(topic, error)
-    }
     let subject: string
     try {
+      document = this.#data.fromConnectSchema(schema)
       subject = this.#subject(topic, document)
     } catch (error) {
-      throw this.#serializeError(topic, error)
+      throw this.serializeError(topic, error)
     }
     try {
       const own: RegistrySchema = { schema: JSON.stringify(document), schemaType: 'JSON' }
-      const chosen = await writerSchema(this.#client!, settings, subject, own)
+      const chosen = await writerSchema(this.client, settings, subject, own)
       const latestStrict = chosen.registered !== undefined && settings.useLatestVersion && this.#latestStrict
       const validated =
         this.#failInvalid || latestStrict ? (chosen.registered?.schema ?? own.schema) : undefined
@@ -398,12 +313,12 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
         what: `schema id ${chosen.id}`,
       }
     } catch (error) {
-      throw this.#serializeError(topic, error)
+      throw this.serializeError(topic, error)
     }
   }
 
-  async #prepareReader(topic: string, ref: SchemaRef): Promise<PreparedReader> {
-    const client = this.#client!
+  protected async prepareReader(topic: string, ref: SchemaRef): Promise<PreparedReader> {
+    const client = this.client
     const what = ref.kind === 'id' ? `schema id ${ref.id}` : `schema guid ${ref.guid}`
     try {
       const registered: RegistrySchema & { id?: number } =
@@ -432,13 +347,13 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
         what,
       }
     } catch (error) {
-      throw this.#deserializeError(topic, unknownSchemaError(error, what, client))
+      throw this.deserializeError(topic, unknownSchemaError(error, what, client))
     }
   }
 
-  #decode(topic: string, prepared: PreparedReader, payload: Buffer): SchemaAndValue {
+  protected decodeAt(topic: string, prepared: PreparedReader, bytes: Buffer, offset: number): SchemaAndValue {
     try {
-      const text = payload.toString('utf8')
+      const text = bytes.toString('utf8', offset)
       if (prepared.validate !== undefined) {
         let parsed: unknown
         try {
@@ -460,7 +375,7 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
       if (tree === undefined) return NULL_SCHEMA_AND_VALUE
       return { schema: prepared.connect, value: this.#reader.toConnect(prepared.connect, tree) }
     } catch (error) {
-      throw this.#deserializeError(topic, error)
+      throw this.deserializeError(topic, error)
     }
   }
 
@@ -469,28 +384,13 @@ export class JsonSchemaConverter implements Converter, HeaderConverter {
    * (Confluent's `JsonSchema.name()`); a schema without one is a data error, as in Confluent's.
    */
   #subject(topic: string, document: JsonSchemaDocument): string {
-    const strategy = this.#isKey ? this.#settings!.keySubject : this.#settings!.valueSubject
     const title = typeof document === 'object' ? document.title : undefined
-    if (typeof title === 'string') return strategy(topic, this.#isKey, title)
-    const subject = strategy(topic, this.#isKey, NO_TITLE)
+    if (typeof title === 'string') return this.subjectOf(topic, title)
+    const subject = this.subjectOf(topic, NO_TITLE)
     if (!subject.includes(NO_TITLE)) return subject
-    const key = this.#isKey ? KEY_SUBJECT_NAME_STRATEGY_CONFIG : VALUE_SUBJECT_NAME_STRATEGY_CONFIG
+    const key = this.isKey ? KEY_SUBJECT_NAME_STRATEGY_CONFIG : VALUE_SUBJECT_NAME_STRATEGY_CONFIG
     throw new DataError(
-      `${key} names the subject after the schema, and the ${this.#side} schema has no name (no JSON schema "title"): give the Connect schema a name, or use TopicNameStrategy`,
-    )
-  }
-
-  #serializeError(topic: string, error: unknown): ConnectError {
-    return wrapSerdeError(
-      `Converting Kafka Connect data to byte[] failed due to serialization error of topic ${topic} (record ${this.#side})`,
-      error,
-    )
-  }
-
-  #deserializeError(topic: string, error: unknown): ConnectError {
-    return wrapSerdeError(
-      `Converting byte[] to Kafka Connect data failed due to serialization error of topic ${topic} (record ${this.#side})`,
-      error,
+      `${key} names the subject after the schema, and the ${this.side} schema has no name (no JSON schema "title"): give the Connect schema a name, or use TopicNameStrategy`,
     )
   }
 }

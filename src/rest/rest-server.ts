@@ -6,7 +6,6 @@
  * Allowed", a body that is not JSON 415 "HTTP 415 Unsupported Media Type", as Jersey answers. Errors
  * of the framework and of Node's HTTP parser (an unknown method, a bad request line) take that shape too.
  */
-import { STATUS_CODES } from 'node:http'
 import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -36,6 +35,9 @@ import {
 import { registerRootRoutes } from './root-resource.ts'
 import { registerSchemaRoutes } from './schemas-resource.ts'
 import { registerTopicRoutes } from './topics-resource.ts'
+
+// Not `import … from 'node:http'`: that loads undici (decision 0031).
+const { STATUS_CODES } = process.getBuiltinModule('node:http')
 
 export interface RestServerOptions {
   herder: Herder

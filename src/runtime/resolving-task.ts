@@ -19,9 +19,9 @@ export type RunningTask = Pick<
 
 export class ResolvingTask implements RunningTask {
   readonly id: TaskId
-  readonly #build: (stopped: () => boolean, target: () => TargetState) => Promise<TaskRunner | undefined>
+  readonly #build: (stopped: () => boolean, target: () => TargetState) => Promise<RunningTask | undefined>
   #target: TargetState
-  #runner: TaskRunner | undefined
+  #runner: RunningTask | undefined
   #stopped = false
   #building: Promise<void> = Promise.resolve()
 
@@ -29,7 +29,7 @@ export class ResolvingTask implements RunningTask {
   constructor(
     id: TaskId,
     target: TargetState,
-    build: (stopped: () => boolean, target: () => TargetState) => Promise<TaskRunner | undefined>,
+    build: (stopped: () => boolean, target: () => TargetState) => Promise<RunningTask | undefined>,
   ) {
     this.id = id
     this.#target = target

@@ -27,7 +27,9 @@
  * records go out one batch at a time inside a transaction that also carries their offsets; nothing
  * is visible to `read_committed` readers, and no offset is stored, until the commit. Batches of the
  * open transaction are kept: a retriable failure aborts it and sends them again in a new one. The
- * in-flight pipeline above and the offset writer are not used.
+ * in-flight pipeline above and the offset writer are not used; instead one poll's producer calls
+ * (send, commit) run while the next poll is read and converted, and the task's `commit()` and
+ * `commitRecord()` for a committed transaction are called between polls, never during one.
  */
 import {
   type MaybePromise,
@@ -140,6 +142,10 @@ export class SourceTaskRunner extends TaskRunner {
   #transaction: OpenTransaction | null = null
   #transactionRequest: 'commit' | 'abort' | null = null
   readonly #recordRequests = new Map<SourceRecord, 'commit' | 'abort'>()
+  /** Exactly-once: the last poll's producer calls, under way while the next poll is read and converted. */
+  #transactionWork: Promise<void> | null = null
+  /** Exactly-once: committed transactions whose `commitRecord()` and `commit()` calls are due. */
+  readonly #committedTransactions: OpenTransaction[] = []
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SourceTaskRunnerOptions) {
     super(ctx, initialTarget, 'source')
@@ -463,25 +469,29 @@ export class SourceTaskRunner extends TaskRunner {
     if (this.cancelled) return
     while (this.#inFlight.length > 0 && this.#inFlight[0].state === 'acked') {
       const batch = this.#inFlight.shift()!
-      this.metrics.done(batch.originals.length)
-      this.reportTopics(batch.produce)
       for (const { partition, offset } of batch.offsets.values()) {
         if (partition) this.#o.offsetWriter.offset(partition, offset)
       }
-      // A task that does not override commitRecord is not called per record (two promises each).
-      if (this.#o.task.commitRecord === SourceTask.prototype.commitRecord) continue
-      batch.sentIndex.forEach((recordIndex, i) => {
-        void Promise.resolve(
-          this.#o.task.commitRecord(batch.originals[recordIndex], batch.metadata![i]),
-        ).catch((error) =>
-          this.logger.warn(`${taskIdString(this.id)}: commitRecord failed: ${errorMessage(error)}`),
-        )
-      })
+      this.#written(batch)
     }
+  }
+
+  /** A batch is written for good (acknowledged, or its transaction committed): counts, `commitRecord`. */
+  #written(batch: Batch): void {
+    this.metrics.done(batch.originals.length)
+    this.reportTopics(batch.produce)
+    // A task that does not override commitRecord is not called per record (two promises each).
+    if (this.#o.task.commitRecord === SourceTask.prototype.commitRecord) return
+    batch.sentIndex.forEach((recordIndex, i) => {
+      void Promise.resolve(this.#o.task.commitRecord(batch.originals[recordIndex], batch.metadata![i])).catch(
+        (error) => this.logger.warn(`${taskIdString(this.id)}: commitRecord failed: ${errorMessage(error)}`),
+      )
+    })
   }
 
   /** On stop: waits for the sends in flight (never retrying), so their offsets can be committed. */
   async #drain(): Promise<void> {
+    await this.#settleTransactions()
     while (this.#inFlight.length > 0 && !this.#failure && !this.cancelled) {
       const head = this.#inFlight[0]
       if (head.state === 'unsent' || head.state === 'failed') break
@@ -504,7 +514,8 @@ export class SourceTaskRunner extends TaskRunner {
         this.#transaction !== null &&
         Date.now() - this.#transaction.started >= transactional.intervalMs
       )
-        await this.#endTransaction('commit')
+        await this.#inTransactionOrder(() => this.#endTransaction('commit'))
+      else if (this.#transactionWork === null) await this.#settleTransactions()
       return
     }
     this.#collectAcked()
@@ -513,7 +524,13 @@ export class SourceTaskRunner extends TaskRunner {
 
   async #commitOffsets(): Promise<void> {
     if (this.cancelled) return
-    if (this.#o.transactional) return this.#endTransaction('commit')
+    if (this.#o.transactional) {
+      await this.#settleTransactions()
+      // After a failed send or commit nothing of the transaction may commit any more.
+      if (this.#failure) return
+      await this.#endTransaction('commit')
+      return this.#settleTransactions()
+    }
     if (this.#committing) return this.#committing
     this.#committing = (async () => {
       this.#lastFlush = Date.now()
@@ -557,30 +574,68 @@ export class SourceTaskRunner extends TaskRunner {
   }
 
   /**
-   * Sends one poll's records in the open transaction (beginning one if needed), split where the task
-   * asked for a boundary after a record, and ends the transaction as `transaction.boundary` says.
+   * Converts one poll's records (split where the task asked for a boundary after a record), then
+   * hands them to the transaction work, which sends them in the open transaction (beginning one if
+   * needed) and ends it as `transaction.boundary` says, while the loop polls and converts the next.
    */
   async #sendInTransactions(records: SourceRecord[], no: number): Promise<void> {
-    const transactional = this.#o.transactional!
+    const parts: { batch: Batch; end: 'commit' | 'abort' | null }[] = []
     let from = 0
     for (let i = 0; i < records.length; i++) {
       const request = this.#recordRequests.get(records[i])
       if (request === undefined) continue
       this.#recordRequests.delete(records[i])
-      const batch = await this.#convertBatch(records.slice(from, i + 1), no)
-      if (!(await this.#appendToTransaction(batch, request === 'commit'))) return
-      await this.#endTransaction(request)
+      parts.push({ batch: await this.#convertBatch(records.slice(from, i + 1), no), end: request })
       from = i + 1
     }
     if (from < records.length) {
       const batch = await this.#convertBatch(from === 0 ? records : records.slice(from), no)
-      if (!(await this.#appendToTransaction(batch, transactional.boundary === 'poll'))) return
+      parts.push({ batch, end: null })
     }
-    const request = this.#transactionRequest
+    // Read now: during the next poll the task may ask again, for the records of that poll.
+    const end = this.#transactionRequest ?? (this.#o.transactional!.boundary === 'poll' ? 'commit' : null)
     this.#transactionRequest = null
-    if (request !== null) await this.#endTransaction(request)
-    else if (transactional.boundary === 'poll') await this.#endTransaction('commit')
-    else await this.#maybeCommit()
+    await this.#inTransactionOrder(async () => {
+      for (const [i, { batch, end: after }] of parts.entries()) {
+        const ends = after ?? (i === parts.length - 1 ? end : null)
+        if (!(await this.#appendToTransaction(batch, ends === 'commit'))) return
+        if (after !== null) await this.#endTransaction(after)
+      }
+      if (end !== null) await this.#endTransaction(end)
+    })
+  }
+
+  /**
+   * Starts `work` (producer calls) once the work before it has ended, without waiting for it: the
+   * next poll and its conversion overlap it. A producer has one transaction at a time, so one piece
+   * of work runs at a time; its failure fails the task at the next turn of the loop.
+   */
+  async #inTransactionOrder(work: () => Promise<void>): Promise<void> {
+    await this.#settleTransactions()
+    this.#throwIfFailed()
+    if (this.cancelled) return
+    const running: Promise<void> = work()
+      .catch((error: unknown) => {
+        this.#failure ??= error
+      })
+      .finally(() => {
+        if (this.#transactionWork === running) this.#transactionWork = null
+      })
+    this.#transactionWork = running
+  }
+
+  /**
+   * Waits for the transaction work under way, then calls the task for what committed meanwhile:
+   * `commitRecord()` for each record, `commit()` once per transaction (in the loop, so never while
+   * `poll()` runs, as in Java's `ExactlyOnceWorkerSourceTask`).
+   */
+  async #settleTransactions(): Promise<void> {
+    const work = this.#transactionWork
+    if (work !== null) await Promise.race([work, this.#cancelledSignal.promise])
+    while (this.#committedTransactions.length > 0 && !this.cancelled) {
+      for (const batch of this.#committedTransactions.shift()!.batches) this.#written(batch)
+      await this.#o.task.commit()
+    }
   }
 
   /**
@@ -683,7 +738,7 @@ export class SourceTaskRunner extends TaskRunner {
   /**
    * Commits the open transaction with the offsets of its records, or aborts it. A commit that fails
    * retriably is retried as a commit (an abort after an ambiguous commit could write twice); a
-   * non-retriable failure fails the task. After the commit: `commitRecord` for each record, `commit()`.
+   * non-retriable failure fails the task. `commitRecord` and `commit()` follow between polls.
    */
   async #endTransaction(kind: 'commit' | 'abort'): Promise<void> {
     const transaction = this.#transaction
@@ -729,19 +784,7 @@ export class SourceTaskRunner extends TaskRunner {
     }
     this.#transaction = null
     transactional.committed(transaction.offsets)
-    for (const batch of transaction.batches) {
-      this.metrics.done(batch.originals.length)
-      this.reportTopics(batch.produce)
-      if (this.#o.task.commitRecord === SourceTask.prototype.commitRecord) continue
-      batch.sentIndex.forEach((recordIndex, i) => {
-        void Promise.resolve(
-          this.#o.task.commitRecord(batch.originals[recordIndex], batch.metadata![i]),
-        ).catch((error) =>
-          this.logger.warn(`${taskIdString(this.id)}: commitRecord failed: ${errorMessage(error)}`),
-        )
-      })
-    }
-    await this.#o.task.commit()
+    this.#committedTransactions.push(transaction)
   }
 
   #throwIfFailed(): void {

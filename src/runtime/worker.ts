@@ -53,6 +53,7 @@ import { SinkTaskRunner } from './sink-task-runner.ts'
 import { type ExactlyOnceOptions, SourceTaskRunner } from './source-task-runner.ts'
 import { type StartupCounters, TaskMetrics } from './task-metrics.ts'
 import type { TaskRunner } from './task-runner.ts'
+import { TaskThreadPool, taskThreadCount } from './task-threads.ts'
 import { TopicCreator } from './topic-creator.ts'
 import { TransformationChain } from './transformation-chain.ts'
 
@@ -68,6 +69,13 @@ export interface WorkerOptions {
   workerId: string
   /** The worker's config providers (`config.providers`); none by default. */
   configProviders?: ConfigProviders
+  /**
+   * The module a task thread starts from (cli/task-thread.ts), when `task.threads` is not 0: tasks
+   * then run in threads (decision 0029). Without it every task runs on this thread.
+   */
+  taskThreadEntry?: URL
+  /** Makes each task's metrics (a task thread's forward them); `new TaskMetrics` by default. */
+  taskMetrics?: (id: TaskId, type: ConnectorType) => TaskMetrics
 }
 
 interface RunningConnector {
@@ -110,7 +118,9 @@ export class Worker {
   readonly #o: WorkerOptions
   readonly #connectors = new Map<string, RunningConnector>()
   readonly #tasks = new Map<string, RunningTask>()
-  readonly #errorHandlers = new Map<string, ErrorHandler>()
+  /** Each task's error counters: its ErrorHandler's, or what its thread last reported. */
+  readonly #errorHandlers = new Map<string, { readonly metrics: ErrorMetrics | undefined }>()
+  readonly #threads: TaskThreadPool | undefined
   readonly #providers: ConfigProviders
   /** Status reports with values from config providers masked in their traces. */
   readonly #status: StatusListener
@@ -134,6 +144,18 @@ export class Worker {
     this.#providers = options.configProviders ?? ConfigProviders.none()
     this.#status = maskingStatusListener(options.statusListener)
     this.#reloads = new ConfigReloads(options.logger)
+    const threads = taskThreadCount(options.config.getString('task.threads'))
+    if (threads > 0 && options.taskThreadEntry) {
+      this.#threads = new TaskThreadPool({
+        entry: options.taskThreadEntry,
+        threads,
+        originals: options.config.originals(),
+        distributed: options.config.originals()['group.id'] !== undefined,
+        log: options.log,
+        offsetStore: options.offsetStore,
+        logger: options.logger,
+      })
+    }
   }
 
   #workerId: string
@@ -415,15 +437,75 @@ export class Worker {
     taskProps: Props,
     target: TargetState,
     generation: number | undefined,
-  ): TaskRunner | undefined {
+  ): RunningTask | undefined {
+    if (this.#threads && !this.#exactlyOnceSource(connectorProps)) {
+      return this.#threadedTask(id, connectorProps, taskProps, target, generation)
+    }
     try {
-      const runner = this.#buildTask(id, connectorProps, taskProps, target, generation)
+      const runner = this.buildTaskRunner(id, connectorProps, taskProps, target, generation)
       this.#startup.taskStartupSuccesses++
       return runner
     } catch (error) {
       this.#taskFailed(id, error, generation)
       return undefined
     }
+  }
+
+  /** A task that runs in a task thread; its status and metrics come from there (decision 0029). */
+  #threadedTask(
+    id: TaskId,
+    connectorProps: Props,
+    taskProps: Props,
+    target: TargetState,
+    generation: number | undefined,
+  ): RunningTask | undefined {
+    let type: ConnectorType
+    try {
+      type = this.connectorType(connectorProps['connector.class'])
+    } catch (error) {
+      this.#taskFailed(id, error, generation)
+      return undefined
+    }
+    const key = taskIdString(id)
+    const task = this.#threads!.task(
+      id,
+      type,
+      { connectorProps, taskProps, target, generation, workerId: this.#workerId },
+      {
+        status: (state, trace) =>
+          this.#status.onTaskStatus(id, {
+            state,
+            trace,
+            workerId: this.#workerId,
+            generation: generation ?? this.#generation,
+          }),
+        topicActive: (topic) => this.#status.onTopicActive(id.connector, topic, id.task),
+        built: (error) => {
+          if (error === undefined) this.#startup.taskStartupSuccesses++
+          else {
+            this.#startup.taskStartupFailures++
+            this.#o.logger.error(`task ${key} could not be created: ${error.message}`)
+            this.#status.onTaskStatus(id, {
+              state: 'FAILED',
+              trace: error.trace,
+              workerId: this.#workerId,
+              generation: generation ?? this.#generation,
+            })
+          }
+        },
+      },
+    )
+    this.#errorHandlers.set(key, {
+      get metrics() {
+        return task.errorMetrics
+      },
+    })
+    return task
+  }
+
+  /** Whether the worker runs this connector's source tasks exactly-once: those stay on the main thread. */
+  #exactlyOnceSource(connectorProps: Props): boolean {
+    return this.exactlyOnceSource && this.connectorType(connectorProps['connector.class']) === 'source'
   }
 
   #taskFailed(id: TaskId, error: unknown, generation: number | undefined): void {
@@ -487,6 +569,7 @@ export class Worker {
     await this.stopTasks([...this.#tasks.values()].map((t) => t.id))
     await Promise.all([...this.#connectors.keys()].map((name) => this.stopConnector(name)))
     this.#reloads.cancelAll()
+    await this.#threads?.close()
   }
 
   // ── Values from config providers that change (config-reloads.ts) ──────────────────────────
@@ -558,7 +641,11 @@ export class Worker {
     }
   }
 
-  #buildTask(
+  /**
+   * Builds a task's runner, to run on this thread. A task thread builds its runners with this too
+   * (task-thread-host.ts), on a Worker of its own.
+   */
+  buildTaskRunner(
     id: TaskId,
     connectorProps: Props,
     taskProps: Props,
@@ -569,7 +656,7 @@ export class Worker {
     const className = connectorProps['connector.class']
     const connector = this.newConnector(className)
     const type = this.connectorType(className)
-    const metrics = new TaskMetrics(id.connector, id.task, type)
+    const metrics = this.#o.taskMetrics?.(id, type) ?? new TaskMetrics(id.connector, id.task, type)
     const ctx = {
       metrics,
       id,

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { cgroupMemoryLimit, heapFlags, oldSpaceMib } from '../../src/cli/heap-limit.ts'
+import { cgroupMemoryLimit, heapFlags, mallocEnv, oldSpaceMib } from '../../src/cli/heap-limit.ts'
 
 const MIB = 1024 * 1024
 const LAUNCHER = resolve(import.meta.dirname, '../../bin/sluice.js')
@@ -67,6 +67,13 @@ describe('heap limit policy', () => {
   })
 })
 
+describe('malloc arenas', () => {
+  it('limits glibc to two arenas unless the user chose a number', () => {
+    assert.deepEqual(mallocEnv({}), { MALLOC_ARENA_MAX: '2' })
+    assert.deepEqual(mallocEnv({ MALLOC_ARENA_MAX: '8' }), {})
+  })
+})
+
 describe('cgroup memory limit', () => {
   it('reads cgroup v2 memory.max in a cgroup namespace', () => {
     const root = fakeRoot('v2', {
@@ -109,14 +116,20 @@ interface ProbeReport {
   pid: number
   execArgv: string[]
   heapSizeLimit: number
+  mallocArenaMax: string | undefined
 }
 
 /** Runs `sluice --version` through the real launcher with the probe; what the final process saw. */
-async function launch(name: string, nodeOptions: string): Promise<{ pid: number; report: ProbeReport }> {
+async function launch(
+  name: string,
+  nodeOptions: string,
+  env: Record<string, string> = {},
+): Promise<{ pid: number; report: ProbeReport }> {
   const out = join(dir, `${name}.json`)
+  const { MALLOC_ARENA_MAX: _, ...inherited } = process.env
   const child = spawn(process.execPath, [LAUNCHER, '--version'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: `--import=${PROBE} ${nodeOptions}`, SLUICE_PROBE_OUT: out },
+    env: { ...inherited, ...env, NODE_OPTIONS: `--import=${PROBE} ${nodeOptions}`, SLUICE_PROBE_OUT: out },
   })
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk))
@@ -132,6 +145,15 @@ describe('the launcher (bin/sluice.js)', () => {
     const { pid, report } = await launch('default', '')
     assert.equal(report.pid, pid, 'the same process, not a child')
     assert.ok(report.execArgv.includes('--max-semi-space-size=16'), report.execArgv.join(' '))
+    assert.equal(report.mallocArenaMax, '2')
+  })
+
+  it('re-executes for the malloc setting alone, and keeps a MALLOC_ARENA_MAX the user set', async () => {
+    const heapSet = await launch('malloc', '--max-semi-space-size=8')
+    assert.equal(heapSet.report.pid, heapSet.pid)
+    assert.equal(heapSet.report.mallocArenaMax, '2')
+    const { report } = await launch('malloc-user', '', { MALLOC_ARENA_MAX: '4' })
+    assert.equal(report.mallocArenaMax, '4')
   })
 
   it('respects heap sizes set in NODE_OPTIONS', async () => {

@@ -5,7 +5,9 @@
  * over REST, then reports every module it loaded (test/cli/probes/process-probe.ts). The S3 SDK,
  * the MongoDB driver, hyparquet-writer and avsc are loaded only by the tasks, formats and
  * converters that use them; the Kafka client only on Kafka or with the schema registry or REST
- * proxy; fastify's schema compilers only by a route with a JSON schema (none of the worker's).
+ * proxy; fastify's schema compilers only by a route with a JSON schema (none of the worker's);
+ * Node's bundled undici (with http2, zlib, tls…) not at all: an ES import of `node:http` loads it,
+ * and the worker takes `node:http` from `process.getBuiltinModule` (decision 0031).
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -79,7 +81,7 @@ describe('idle worker', () => {
 
     child.kill('SIGUSR2')
     const report = await waitForFile(out)
-    const { modules } = JSON.parse(report) as { modules: string[] }
+    const { modules, builtins } = JSON.parse(report) as { modules: string[]; builtins: string[] }
     assert.ok(
       modules.some((m) => m.includes('/node_modules/fastify/')),
       'the probe saw the modules',
@@ -88,6 +90,12 @@ describe('idle worker', () => {
       const loaded = modules.filter((m) => m.includes(`/node_modules/${name}/`))
       assert.deepEqual(loaded.slice(0, 3), [], `${name} is loaded by an idle worker`)
     }
+    assert.ok(builtins.includes('NativeModule http'), 'the probe saw the built-ins')
+    assert.deepEqual(
+      builtins.filter((m) => m.includes('undici')),
+      [],
+      "Node's undici is loaded by an idle worker (an `import … from 'node:http'`?)",
+    )
   })
 })
 

@@ -1,6 +1,7 @@
 /**
  * Kill -9 in the middle of a file → log → file pipeline, then restart: every line arrives at least
- * once, in order. Runs the real `sluice standalone` command as a child process on both backends.
+ * once, in order. Runs the real `sluice standalone` command as a child process on both backends,
+ * with tasks on the main thread and in task threads (`task.threads`, decision 0029).
  */
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
@@ -19,7 +20,10 @@ const backends = [
     skip: kafkaSkipReason(),
     worker: (): Record<string, string> => ({ 'bootstrap.servers': kafkaBootstrap() }),
   },
-]
+].flatMap((b) => [
+  b,
+  { ...b, name: `${b.name}, tasks in threads`, worker: () => ({ ...b.worker(), 'task.threads': '2' }) },
+])
 
 for (const backend of backends) {
   describe(`a worker killed with SIGKILL on the ${backend.name}`, { skip: backend.skip }, () => {

@@ -19,9 +19,11 @@
  * - Ids, schemas and versions are cached (ids and schemas never change in a registry); the latest
  *   version of a subject is cached for `latest.cache.ttl.sec` (-1: until the client is closed).
  */
-import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { ConnectError, type ConnectErrorOptions, RetriableError } from '../../api/errors.ts'
+
+// Not `import … from 'node:http'`: that loads undici (decision 0031).
+const { request: httpRequest } = process.getBuiltinModule('node:http')
 
 export interface SchemaReference {
   name: string

@@ -6,8 +6,11 @@
  * certificate (a private CA works), the keystore's certificate is presented to a listener with
  * `ssl.client.auth=required`. Without a truststore, the system's CAs verify.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+
+// Not `import … from 'node:http'`: that loads undici (decision 0031).
+const { request: httpRequest } = process.getBuiltinModule('node:http')
 
 /** The client side of the listener's TLS settings (a `TlsSettings` of the REST layer fits). */
 export interface InterWorkerTls {

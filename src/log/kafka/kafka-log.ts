@@ -301,8 +301,10 @@ class KafkaLog implements Log {
   createTransactionalProducer(
     options: ProducerOptions & { transactionalId: string },
   ): KafkaTransactionalProducer {
+    const base = this.#baseOptions(`${options.clientId}-producer`)
     const client = new Producer({
-      ...this.#baseOptions(`${options.clientId}-producer`),
+      ...base,
+      retryDelay: transactionRetryDelay(base.retryDelay as number),
       idempotent: true,
       acks: -1,
       transactionalId: options.transactionalId,
@@ -395,4 +397,22 @@ class KafkaLog implements Log {
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
   }
+}
+
+/**
+ * The transactional producer's retry delay. The first AddPartitionsToTxn of a transaction begun right
+ * after the previous one's EndTxn meets CONCURRENT_TRANSACTIONS while the coordinator still writes the
+ * previous transaction's markers, which takes milliseconds: Java's `TransactionManager` retries it
+ * after 20 ms (`ADD_PARTITIONS_RETRY_BACKOFF_MS`) instead of `retry.backoff.ms`. Here the first retry
+ * waits 20 ms and later ones the usual delay, so the client's few retries still span about the usual
+ * time. With the usual delay for every retry, about one transaction in eight paid 250 ms on the test
+ * broker.
+ */
+export function transactionRetryDelay(delayMs: number) {
+  return (_client: unknown, operationId: string, attempt: number, _retries: number, error: Error): number =>
+    attempt === 1 &&
+    operationId === 'addPartitionsToTransaction' &&
+    hasProtocolError(error, 'CONCURRENT_TRANSACTIONS')
+      ? Math.min(delayMs, 20)
+      : delayMs
 }

@@ -1,0 +1,241 @@
+/**
+ * The source task runner's exactly-once path (`transactional` set, decision 0024) on a scripted
+ * transactional producer whose commits are held until the test lets them go:
+ * - the next poll and its conversion run while the previous transaction commits (the overlap that
+ *   makes `transaction.boundary=poll` cheap), but the next transaction begins only after that commit;
+ * - every transaction carries the offsets of its own records, in the same send as its last records;
+ * - the task's `commit()` is called after each commit and never while `poll()` runs;
+ * - a commit that fails for good fails the task, and nothing is committed after it.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { type Props, SourceTask } from '../../src/api/connector.ts'
+import { ConnectError } from '../../src/api/errors.ts'
+import { SourceRecord } from '../../src/api/records.ts'
+import { createLogger } from '../../src/common/logger.ts'
+import type { StatusListener } from '../../src/common/states.ts'
+import { StringConverter } from '../../src/converters/string-converter.ts'
+import type { LogProducer, ProduceRecord, RecordMetadata, TransactionalProducer } from '../../src/log/log.ts'
+import { builtInPlugins } from '../../src/plugins/built-ins.ts'
+import { ErrorHandler, errorHandlerConfig } from '../../src/runtime/errors/error-handler.ts'
+import { ConnectorOffsetReader, ConnectorOffsetWriter } from '../../src/runtime/offset-storage.ts'
+import { SourceTaskRunner } from '../../src/runtime/source-task-runner.ts'
+import { TopicCreator } from '../../src/runtime/topic-creator.ts'
+import { TransformationChain } from '../../src/runtime/transformation-chain.ts'
+import type { OffsetStore } from '../../src/storage/offset-store.ts'
+import { eventually } from '../helpers/rest.ts'
+
+const TOPIC = 'out'
+const OFFSETS = 'offsets'
+
+/** What happened, in order: the task's polls and commits, the producer's calls. */
+type Event = string
+
+class HeldCommitProducer implements TransactionalProducer {
+  readonly transactionalId = 'test-connector-0'
+  readonly events: Event[]
+  /** The records of each committed transaction (values), offsets topic included. */
+  readonly committed: string[][] = []
+  readonly #held: (() => void)[] = []
+  #open: string[] | null = null
+  #failCommit = false
+
+  constructor(events: Event[]) {
+    this.events = events
+  }
+
+  async init(): Promise<void> {}
+
+  async begin(): Promise<void> {
+    assert.equal(this.#open, null, 'begin() while a transaction is open')
+    this.events.push('begin')
+    this.#open = []
+  }
+
+  async send(records: readonly ProduceRecord[]): Promise<RecordMetadata[]> {
+    assert.notEqual(this.#open, null, 'send() outside a transaction')
+    this.events.push(`send ${records.map((r) => `${r.topic}:${Buffer.from(r.value!).toString()}`).join(',')}`)
+    this.#open!.push(...records.map((r) => `${r.topic}:${Buffer.from(r.value!).toString()}`))
+    return records.map((r, offset) => ({ topic: r.topic, partition: 0, offset, timestamp: 0 }))
+  }
+
+  commit(): Promise<void> {
+    this.events.push('commit requested')
+    return new Promise((resolve, reject) => {
+      this.#held.push(() => {
+        if (this.#failCommit) {
+          reject(new ConnectError('CONNECT', 'PRODUCER_FENCED: there is a newer producer'))
+          return
+        }
+        this.committed.push(this.#open!)
+        this.#open = null
+        this.events.push('committed')
+        resolve()
+      })
+    })
+  }
+
+  async abort(): Promise<void> {
+    this.#open = null
+  }
+
+  async close(): Promise<void> {}
+
+  /** Lets the oldest held commit finish (or fail for good). */
+  release(fail = false): boolean {
+    const next = this.#held.shift()
+    if (!next) return false
+    this.#failCommit = fail
+    next()
+    return true
+  }
+
+  get held(): number {
+    return this.#held.length
+  }
+}
+
+/** A task emitting `batches` polls of two records each, then nothing; notes its polls and commits. */
+function scriptedTask(events: Event[], batches: number) {
+  let next = 0
+  let polling = false
+  return class extends SourceTask {
+    version(): string {
+      return '1'
+    }
+    start(_props: Props): void {}
+    async poll(): Promise<SourceRecord[] | null> {
+      polling = true
+      try {
+        await new Promise((resolve) => setImmediate(resolve))
+        if (next >= batches) {
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          return null
+        }
+        const n = ++next
+        events.push(`poll ${n}`)
+        return [1, 2].map(
+          (i) =>
+            new SourceRecord({
+              sourcePartition: { file: 'f' },
+              sourceOffset: { position: n * 10 + i },
+              topic: TOPIC,
+              value: `${n}.${i}`,
+            }),
+        )
+      } finally {
+        polling = false
+      }
+    }
+    override commit(): void {
+      assert.equal(polling, false, 'commit() was called while poll() ran')
+      events.push('task commit')
+    }
+    stop(): void {}
+  }
+}
+
+function runner(events: Event[], producer: HeldCommitProducer, batches: number): SourceTaskRunner {
+  const logger = createLogger({ level: 'error' })
+  const noStatus: StatusListener = {
+    onConnectorStatus() {},
+    onTaskStatus() {},
+    onConnectorDestroyed() {},
+    onTaskDestroyed() {},
+    onTopicActive() {},
+  }
+  const store: OffsetStore = {
+    get: async () => new Map(),
+    set: async () => {},
+    connectorEntries: async () => new Map(),
+    close: async () => {},
+  }
+  const unused: LogProducer = {
+    send: () => Promise.reject(new Error('the non-transactional producer was used')),
+    close: async () => {},
+  }
+  const converter = new StringConverter()
+  converter.configure({}, false)
+  const Task = scriptedTask(events, batches)
+  return new SourceTaskRunner(
+    { id: { connector: 'c', task: 0 }, workerId: 'w', statusListener: noStatus, logger },
+    'STARTED',
+    {
+      task: new Task(),
+      taskConfig: {},
+      converters: { key: converter, value: converter, header: converter },
+      transforms: TransformationChain.fromConfig<SourceRecord>({}, builtInPlugins()),
+      producer: unused,
+      offsetReader: new ConnectorOffsetReader('c', store),
+      offsetWriter: new ConnectorOffsetWriter('c', store),
+      topicCreator: new TopicCreator({ kind: 'kafka' } as never, {}, false, logger),
+      offsetFlushIntervalMs: 60_000,
+      offsetFlushTimeoutMs: 5_000,
+      errorHandler: new ErrorHandler(errorHandlerConfig({}), [], logger),
+      transactional: {
+        producer,
+        boundary: 'poll',
+        intervalMs: 60_000,
+        offsetRecords: (entries) =>
+          [...entries].map(([, value]) => ({ topic: OFFSETS, key: null, value: Buffer.from(value ?? '') })),
+        committed: () => {},
+      },
+    },
+  )
+}
+
+describe('source task runner, exactly-once (transaction.boundary=poll)', () => {
+  it('polls and converts the next batch while the previous transaction commits; begins the next transaction only after it', async () => {
+    const events: Event[] = []
+    const producer = new HeldCommitProducer(events)
+    const r = runner(events, producer, 3)
+    r.start()
+    for (let n = 1; n <= 3; n++) {
+      await eventually(async () => (producer.held === 1 ? true : undefined), 5_000, `commit ${n} held`)
+      if (n < 3) {
+        // The next poll happened while this commit was held, and no transaction began meanwhile.
+        await eventually(
+          async () => (events.includes(`poll ${n + 1}`) ? true : undefined),
+          5_000,
+          `poll ${n + 1}`,
+        )
+        assert.equal(events.filter((e) => e === 'begin').length, n)
+      }
+      assert.ok(producer.release())
+    }
+    await eventually(async () => (events.filter((e) => e === 'task commit').length === 3 ? true : undefined))
+    assert.equal(await r.stop(5_000), true)
+    assert.equal(r.state, 'UNASSIGNED')
+    assert.deepEqual(producer.committed, [
+      [`${TOPIC}:1.1`, `${TOPIC}:1.2`, `${OFFSETS}:{"position":12}`],
+      [`${TOPIC}:2.1`, `${TOPIC}:2.2`, `${OFFSETS}:{"position":22}`],
+      [`${TOPIC}:3.1`, `${TOPIC}:3.2`, `${OFFSETS}:{"position":32}`],
+    ])
+    // Records and their offsets go out in one send per transaction.
+    assert.equal(events.filter((e) => e.startsWith('send')).length, 3)
+    // Each commit() of the task follows its transaction's commit.
+    const order = events.filter((e) => e === 'committed' || e === 'task commit')
+    assert.deepEqual(order, [
+      'committed',
+      'task commit',
+      'committed',
+      'task commit',
+      'committed',
+      'task commit',
+    ])
+  })
+
+  it('fails the task when a commit fails for good, and commits nothing after it', async () => {
+    const events: Event[] = []
+    const producer = new HeldCommitProducer(events)
+    const r = runner(events, producer, 5)
+    r.start()
+    await eventually(async () => (producer.held === 1 ? true : undefined))
+    assert.ok(producer.release(true))
+    await eventually(async () => (r.state === 'FAILED' ? true : undefined), 5_000, 'the task FAILED')
+    assert.deepEqual(producer.committed, [])
+    assert.equal(events.filter((e) => e === 'begin').length, 1)
+    assert.ok(!events.includes('task commit'))
+    await r.stop(5_000)
+  })
+})
