@@ -26,6 +26,7 @@ import { checkWorkerPlugins } from '../runtime/worker-plugins.ts'
 import { FileConfigStore } from '../storage/local/file-config-store.ts'
 import { FileOffsetStore } from '../storage/local/file-offset-store.ts'
 import { ensurePrivateDir } from '../storage/local/json-file.ts'
+import { openLogOffsetStore } from '../storage/local/log-offset-store.ts'
 import { MemoryStatusStore } from '../storage/memory-status-store.ts'
 import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
@@ -79,7 +80,9 @@ async function startWith(
   const connectorConfigs = connectorFiles.map(readConnectorFile)
   // Bad connector files fail here, before any state is opened.
   for (const props of connectorConfigs) {
-    const infos = await validateConnectorConfig(props, plugins, providers)
+    const infos = await validateConnectorConfig(props, plugins, providers, {
+      exactlyOnceSource: config.exactlyOnceSource === 'enabled',
+    })
     if (infos.error_count > 0)
       throw new ConfigError(undefined, `${props.name}: ${invalidConfigMessage(infos)}`)
   }
@@ -87,7 +90,12 @@ async function startWith(
   const loggers = new Loggers(logger)
   ensurePrivateDir(config.dataDir)
   const log = await createLog(config, `sluice-${process.pid}`)
-  const offsetStore = await FileOffsetStore.open(config.offsetsFile)
+  // On the embedded log the offsets live in the log, so a source task's records and offsets commit
+  // together (decision 0032); standalone on Kafka keeps them in the file, as Kafka Connect does.
+  const offsetStore =
+    log.kind === 'embedded'
+      ? await openLogOffsetStore(log, config.offsetsFile, logger)
+      : await FileOffsetStore.open(config.offsetsFile)
   const statusStore = new MemoryStatusStore()
   const worker = new Worker({
     config,

@@ -258,7 +258,7 @@ export class DistributedConfig extends WorkerConfig {
    * step of turning it on in a running cluster) already has the leader fence zombies and write the
    * task-count records, so workers still on `disabled`/`preparing` and those on `enabled` can mix.
    */
-  get exactlyOnceSource(): 'disabled' | 'preparing' | 'enabled' {
+  override get exactlyOnceSource(): 'disabled' | 'preparing' | 'enabled' {
     return this.getString('exactly.once.source.support').toLowerCase() as 'disabled' | 'preparing' | 'enabled'
   }
 

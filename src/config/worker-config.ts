@@ -102,7 +102,7 @@ export const workerConfigDef = new ConfigDef()
     defaultValue: '',
     importance: 'HIGH',
     documentation:
-      'Standalone: the file for source offsets. Default: offsets.json under sluice.data.dir. A Java-serialized file of Kafka Connect cannot be read; Sluice writes JSON.',
+      'Standalone on Kafka: the file for source offsets. Default: offsets.json under sluice.data.dir. A Java-serialized file of Kafka Connect cannot be read; Sluice writes JSON. On the embedded log offsets are kept in the log (its connect-offsets topic) and this file is only read once, to copy offsets an earlier version kept there.',
   })
   .define({
     name: 'listeners',
@@ -195,14 +195,35 @@ export class WorkerConfig extends AbstractConfig {
   constructor(props: Readonly<Record<string, string>>, definition: ConfigDef = workerConfigDef) {
     super(definition, props)
     const eos = props['exactly.once.source.support']?.trim().toLowerCase()
-    if (definition === workerConfigDef && eos !== undefined && eos !== '' && eos !== 'disabled') {
+    if (definition !== workerConfigDef || eos === undefined || eos === '' || eos === 'disabled') return
+    if (this.embedded && eos !== 'enabled') {
       throw new ConfigError(
         'exactly.once.source.support',
         `Invalid value ${props['exactly.once.source.support']} for configuration exactly.once.source.support: ` +
-          'exactly-once source support (KIP-618) needs a distributed worker (sluice distributed, on Kafka), as in ' +
-          'Kafka Connect. Run the worker distributed, or remove the key (or set it to disabled)',
+          'on the embedded log it is enabled (the default) or disabled; preparing is a step of a distributed ' +
+          "cluster's rolling upgrade",
       )
     }
+    if (!this.embedded) {
+      throw new ConfigError(
+        'exactly.once.source.support',
+        `Invalid value ${props['exactly.once.source.support']} for configuration exactly.once.source.support: ` +
+          'on Kafka, exactly-once source support (KIP-618) needs a distributed worker (sluice distributed), as in ' +
+          'Kafka Connect. Run the worker distributed, or on the embedded log (no bootstrap.servers), or remove the ' +
+          'key (or set it to disabled)',
+      )
+    }
+  }
+
+  /**
+   * `exactly.once.source.support` of a standalone worker: on the embedded log `enabled` unless set to
+   * `disabled` (a source task's records and offsets commit in one SQLite transaction, decision 0032);
+   * on Kafka always `disabled`, as in Kafka Connect. The distributed config reads the key itself.
+   */
+  get exactlyOnceSource(): 'disabled' | 'preparing' | 'enabled' {
+    if (!this.embedded) return 'disabled'
+    const eos = this.originals()['exactly.once.source.support']?.trim().toLowerCase()
+    return eos === 'disabled' ? 'disabled' : 'enabled'
   }
 
   /** True when no brokers are configured: the worker uses the embedded log. */

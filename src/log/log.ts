@@ -218,7 +218,11 @@ export interface TransactionalProducer {
    */
   init(): Promise<void>
   begin(): Promise<void>
-  /** Sends within the open transaction; the records are not visible to `read_committed` readers before `commit()`. */
+  /**
+   * Sends within the open transaction; the records are not visible to `read_committed` readers before
+   * `commit()`. The metadata is final once `commit()` resolved: the embedded log places a
+   * transaction's records only when it commits (Kafka at once).
+   */
   send(records: readonly ProduceRecord[]): Promise<RecordMetadata[]>
   /**
    * Commits the open transaction. Rejects with a non-retriable `ConnectError` when this producer
@@ -341,7 +345,10 @@ export interface Log {
    */
   alterGroupOffsets(groupId: string, offsets: ReadonlyMap<string, number | null>): Promise<void>
   createProducer(options: ProducerOptions): LogProducer
-  /** A transactional producer (Kafka only: the embedded log commits each append atomically). */
+  /**
+   * A transactional producer: on Kafka, the broker's transactions; on the embedded log, a transaction
+   * written in one SQLite transaction at its commit (decision 0032).
+   */
   createTransactionalProducer?(options: ProducerOptions & { transactionalId: string }): TransactionalProducer
   /**
    * Fences these transactional ids (Java's `Admin.fenceProducers`): producers holding them can no

@@ -186,7 +186,8 @@ function exactlyOnceErrors(
   if (required && !workerSupportsIt) {
     errors['exactly.once.support'] =
       'This worker does not have exactly-once source support enabled: set exactly.once.source.support=enabled ' +
-      'on the (distributed) workers, or set exactly.once.support=requested'
+      'on the distributed workers (or run on the embedded log, where it is the default), or set ' +
+      'exactly.once.support=requested'
   } else if (required) {
     let support: string | null
     try {
@@ -218,7 +219,7 @@ function exactlyOnceErrors(
     if (boundaries !== 'SUPPORTED') {
       errors['transaction.boundary'] =
         'The connector does not support connector-defined transaction boundaries with the given configuration. ' +
-        'Please reconfigure it to use a different transaction boundary definition (poll or interval).'
+        'Please reconfigure it to use a different transaction boundary definition: transaction.boundary=poll or interval.'
     }
   }
   return errors

@@ -205,6 +205,17 @@ export class Worker {
     return this.#o.offsetStore
   }
 
+  /**
+   * Source tasks run exactly-once: `exactly.once.source.support=enabled` on Kafka (distributed), or
+   * the embedded log's default when the offsets are kept in the log (the standalone worker's store,
+   * decision 0032); a worker given an offset store outside the log runs them at-least-once.
+   */
+  get exactlyOnceSource(): boolean {
+    const { config, log, offsetStore } = this.#o
+    if (config.exactlyOnceSource !== 'enabled') return false
+    return log.kind === 'kafka' || offsetStore.transactionRecords !== undefined
+  }
+
   /** The worker's config providers: validation resolves `${…}` references with them too. */
   get configProviders(): ConfigProviders {
     return this.#providers
@@ -502,11 +513,7 @@ export class Worker {
 
   /** Whether the worker runs this connector's source tasks exactly-once: those stay on the main thread. */
   #exactlyOnceSource(connectorProps: Props): boolean {
-    const worker = this.#o.config.originals()
-    return (
-      (worker['exactly.once.source.support'] ?? '').trim().toLowerCase() === 'enabled' &&
-      this.connectorType(connectorProps['connector.class']) === 'source'
-    )
+    return this.exactlyOnceSource && this.connectorType(connectorProps['connector.class']) === 'source'
   }
 
   #taskFailed(id: TaskId, error: unknown, generation: number | undefined): void {
@@ -729,9 +736,10 @@ export class Worker {
 
   /**
    * Exactly-once settings of a source task (KIP-618) when the worker has
-   * `exactly.once.source.support=enabled` (distributed, on Kafka): its transactional producer with
-   * `transactional.id=<group.id>-<connector>-<task>`, as Kafka Connect names it (so a Java worker
-   * taking the task over fences this one, and the reverse), and its transaction boundary.
+   * `exactly.once.source.support=enabled` (distributed on Kafka, or the embedded log's default):
+   * its transactional producer with `transactional.id=<group.id>-<connector>-<task>`, as Kafka
+   * Connect names it (so a Java worker taking the task over fences this one, and the reverse), and
+   * its transaction boundary.
    */
   #exactlyOnce(
     id: TaskId,
@@ -741,11 +749,11 @@ export class Worker {
   ): ExactlyOnceOptions | undefined {
     const { config, log, offsetStore } = this.#o
     const worker = config.originals()
-    if ((worker['exactly.once.source.support'] ?? '').trim().toLowerCase() !== 'enabled') return undefined
+    if (!this.exactlyOnceSource) return undefined
     if (!log.createTransactionalProducer || !offsetStore.transactionRecords || !offsetStore.applyCommitted) {
       throw new ConnectError(
         'CONFIG',
-        'exactly.once.source.support=enabled needs Kafka (a distributed worker): this log has no transactions',
+        'exactly.once.source.support=enabled needs a log with transactions and offsets kept in it (distributed on Kafka, or the embedded log)',
       )
     }
     const boundary = (connectorProps['transaction.boundary'] ?? 'poll')

@@ -293,4 +293,65 @@ void describe('embedded log', () => {
     await consumer.close()
     await log.alterGroupOffsets('busy', new Map([[tpKey({ topic: 't', partition: 0 }), 0]]))
   })
+
+  void it('shows a transaction to consumers all at once at its commit, nothing of an aborted one, and fences an earlier holder of its id', async (t) => {
+    const dir = await tempDir(t)
+    const log = await createEmbeddedLog({ dir })
+    t.after(() => log.close())
+    await log.createTopics([{ name: 'tx', partitions: 2 }])
+    const tps = [0, 1].map((partition) => ({ topic: 'tx', partition }))
+    const consumer = log.createConsumer({ groupId: 'tx-reader', clientId: 'c' })
+    t.after(() => consumer.close())
+    await consumer.assign(tps)
+    const value = (s: string) => ({ topic: 'tx', key: null, value: encoder.encode(s) })
+
+    const producer = log.createTransactionalProducer({ clientId: 'p', transactionalId: 'tx-0' })
+    await producer.init()
+    await producer.begin()
+    const first = await producer.send([
+      { ...value('a'), partition: 0 },
+      { ...value('b'), partition: 1 },
+    ])
+    await producer.send([{ ...value('c'), partition: 0 }])
+    // Sent, not committed: no reader sees any of it, at either isolation level.
+    assert.deepEqual(await consumer.poll(50), [])
+    for (const committed of [false, true])
+      assert.deepEqual([...(await log.endOffsets(tps, committed)).values()], [0, 0])
+    await producer.commit()
+    assert.deepEqual(
+      first.map((m) => [m.partition, m.offset]),
+      [
+        [0, 0],
+        [1, 0],
+      ],
+    )
+    const seen = await consumer.poll(1000)
+    assert.deepEqual(seen.map((r) => decoder.decode(r.value!)).sort(), ['a', 'b', 'c'])
+
+    await producer.begin()
+    await producer.send([{ ...value('aborted'), partition: 0 }])
+    await producer.abort()
+    assert.deepEqual([...(await log.endOffsets(tps)).values()], [2, 1])
+
+    // A send to a partition that does not exist is refused at the send, not at the commit.
+    await producer.begin()
+    await assert.rejects(producer.send([{ ...value('x'), partition: 5 }]), /Partition 5/)
+    await producer.abort()
+
+    // A second holder of the id fences the first: its open transaction can no longer commit.
+    await producer.begin()
+    await producer.send([{ ...value('zombie'), partition: 0 }])
+    const successor = log.createTransactionalProducer({ clientId: 'p2', transactionalId: 'tx-0' })
+    await successor.init()
+    await assert.rejects(producer.commit(), /fenced/)
+    await successor.begin()
+    await successor.send([{ ...value('d'), partition: 0 }])
+    await successor.commit()
+    assert.deepEqual((await readAll(log, 'tx', 2)).map((r) => decoder.decode(r.value!)).sort(), [
+      'a',
+      'b',
+      'c',
+      'd',
+    ])
+  })
 })

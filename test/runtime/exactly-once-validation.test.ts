@@ -82,13 +82,35 @@ describe('exactly-once source validation', () => {
     assert.deepEqual(Object.keys(errorsOf(infos)).sort(), ['exactly.once.support', 'transaction.boundary'])
   })
 
-  test('a standalone worker refuses exactly.once.source.support=enabled at startup, naming the key', () => {
+  test('standalone on Kafka refuses exactly.once.source.support=enabled at startup, naming the key', () => {
     assert.throws(
-      () => new WorkerConfig({ 'exactly.once.source.support': 'enabled' }),
+      () =>
+        new WorkerConfig({
+          'bootstrap.servers': '127.0.0.1:9092',
+          'exactly.once.source.support': 'enabled',
+        }),
       (error: Error & { key?: string }) =>
         error.key === 'exactly.once.source.support' && /distributed/.test(error.message),
     )
-    assert.doesNotThrow(() => new WorkerConfig({ 'exactly.once.source.support': 'disabled' }))
+    const kafka = new WorkerConfig({
+      'bootstrap.servers': '127.0.0.1:9092',
+      'exactly.once.source.support': 'disabled',
+    })
+    assert.equal(kafka.exactlyOnceSource, 'disabled')
+  })
+
+  test('on the embedded log exactly-once is the default; disabled turns it off; preparing is refused naming the key', () => {
+    assert.equal(new WorkerConfig({}).exactlyOnceSource, 'enabled')
+    assert.equal(new WorkerConfig({ 'exactly.once.source.support': 'enabled' }).exactlyOnceSource, 'enabled')
+    assert.equal(
+      new WorkerConfig({ 'exactly.once.source.support': 'disabled' }).exactlyOnceSource,
+      'disabled',
+    )
+    assert.throws(
+      () => new WorkerConfig({ 'exactly.once.source.support': 'preparing' }),
+      (error: Error & { key?: string }) =>
+        error.key === 'exactly.once.source.support' && /embedded log/.test(error.message),
+    )
   })
 
   test('a sink consumer takes isolation.level from consumer.override.*, and refuses other values naming the key', () => {

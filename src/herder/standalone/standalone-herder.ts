@@ -136,7 +136,9 @@ export class StandaloneHerder implements Herder {
       const exists = this.#connectors.has(name)
       if (exists && !options.allowReplace) throw new AlreadyExistsError(`Connector ${name} already exists`)
       const full = { ...config, name }
-      const infos = await validateConnectorConfig(full, this.#worker.plugins, this.#worker.configProviders)
+      const infos = await validateConnectorConfig(full, this.#worker.plugins, this.#worker.configProviders, {
+        exactlyOnceSource: this.#worker.exactlyOnceSource,
+      })
       if (infos.error_count > 0) throw new ConfigError(undefined, invalidConfigMessage(infos))
       const target = exists ? this.#connectors.get(name)!.target : (options.initialState ?? 'STARTED')
       if (exists) await this.#stopConnectorAndTasks(name)
@@ -251,7 +253,9 @@ export class StandaloneHerder implements Herder {
   }
 
   validateConnectorConfig(config: Props): Promise<ConfigInfos> {
-    return validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders)
+    return validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders, {
+      exactlyOnceSource: this.#worker.exactlyOnceSource,
+    })
   }
 
   plugins(): PluginDescriptor[] {

@@ -4,9 +4,11 @@
  * group offsets; consumer groups are coordinated in process. Only one process may open a data
  * directory at a time.
  *
+ * Transactions (exactly-once source, decision 0032): a transaction's records are written at its
+ * commit in one SQLite transaction, so readers at either isolation level see all of it or nothing.
+ *
  * Not implemented (Kafka features the runtime does not need from this log): retention and
- * compaction (`cleanup.policy`, `retention.*` are stored and described, not enforced), transactions,
- * replication.
+ * compaction (`cleanup.policy`, `retention.*` are stored and described, not enforced), replication.
  */
 import { randomBytes } from 'node:crypto'
 import { ConnectError, NotFoundError } from '../../api/errors.ts'
@@ -22,10 +24,12 @@ import {
   type TopicDescription,
   type TopicPartition,
   type TopicSpec,
+  type TransactionalProducer,
   tpKey,
 } from '../log.ts'
 import { EmbeddedConsumer } from './embedded-consumer.ts'
 import { EmbeddedProducer } from './embedded-producer.ts'
+import { EmbeddedTransactionalProducer } from './embedded-transactional-producer.ts'
 import { GroupCoordinator } from './group-coordinator.ts'
 import { RecordAppender } from './record-appender.ts'
 import { RecordStore } from './record-store.ts'
@@ -55,7 +59,9 @@ export class EmbeddedLog implements Log {
   readonly #topics = new Map<string, TopicState>()
   readonly #appender: RecordAppender
   readonly #consumers = new Set<EmbeddedConsumer>()
-  readonly #producers = new Set<EmbeddedProducer>()
+  readonly #producers = new Set<EmbeddedProducer | EmbeddedTransactionalProducer>()
+  /** The epoch of each transactional id's current holder (bumped by each `init()`). */
+  readonly #transactionalEpochs = new Map<string, number>()
   readonly #defaultPartitions: number
   readonly #autoCreateTopics: boolean
   readonly #clusterId: string
@@ -204,6 +210,23 @@ export class EmbeddedLog implements Log {
     return producer
   }
 
+  createTransactionalProducer(options: ProducerOptions & { transactionalId: string }): TransactionalProducer {
+    this.#ensureOpen()
+    const producer = new EmbeddedTransactionalProducer(options.transactionalId, {
+      check: (records) => this.#appender.check(records),
+      append: (records, guard) => this.#append(records, guard),
+      claim: (id) => {
+        const epoch = (this.#transactionalEpochs.get(id) ?? 0) + 1
+        this.#transactionalEpochs.set(id, epoch)
+        return epoch
+      },
+      epoch: (id) => this.#transactionalEpochs.get(id),
+      closed: (p) => this.#producers.delete(p),
+    })
+    this.#producers.add(producer)
+    return producer
+  }
+
   createConsumer(options: ConsumerOptions): LogConsumer {
     this.#ensureOpen()
     const consumer = new EmbeddedConsumer(
@@ -229,9 +252,9 @@ export class EmbeddedLog implements Log {
     this.store.close()
   }
 
-  #append(records: readonly ProduceRecord[]): Promise<RecordMetadata[]> {
+  #append(records: readonly ProduceRecord[], guard?: () => void): Promise<RecordMetadata[]> {
     if (this.#closed) return Promise.reject(new ConnectError('UNAVAILABLE', 'The embedded log is closed'))
-    return this.#appender.append(records)
+    return this.#appender.append(records, guard)
   }
 
   #topicForAppend(name: string): TopicState | undefined {

@@ -17,6 +17,8 @@ import type { TopicState } from './topic-state.ts'
 
 interface PendingSend {
   readonly records: readonly ProduceRecord[]
+  /** Checked when the send is written; throwing refuses this send alone (a fenced transaction). */
+  readonly guard: (() => void) | undefined
   readonly resolve: (metadata: RecordMetadata[]) => void
   readonly reject: (error: unknown) => void
 }
@@ -38,9 +40,9 @@ export class RecordAppender {
     this.#host = host
   }
 
-  append(records: readonly ProduceRecord[]): Promise<RecordMetadata[]> {
+  append(records: readonly ProduceRecord[], guard?: () => void): Promise<RecordMetadata[]> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ records, resolve, reject })
+      this.#pending.push({ records, guard, resolve, reject })
       this.#scheduled ??= setImmediate(() => this.flush())
     })
   }
@@ -57,6 +59,7 @@ export class RecordAppender {
     const accepted: { send: PendingSend; topics: TopicState[]; metadata: RecordMetadata[] }[] = []
     for (const send of batch) {
       try {
+        send.guard?.()
         accepted.push({ send, topics: this.#topicsOf(send.records), metadata: [] })
       } catch (error) {
         send.reject(error)
@@ -118,6 +121,11 @@ export class RecordAppender {
     }
     for (const { send, metadata } of accepted) send.resolve(metadata)
     this.#host.appended(touched)
+  }
+
+  /** Throws what appending these records would be refused for (a missing topic, a bad partition). */
+  check(records: readonly ProduceRecord[]): void {
+    this.#topicsOf(records)
   }
 
   #topicsOf(records: readonly ProduceRecord[]): TopicState[] {

@@ -52,6 +52,11 @@ export class FileOffsetStore implements OffsetStore {
     await write
   }
 
+  /** Every stored entry (to carry them into another store). */
+  entries(): Map<string, string> {
+    return new Map(this.#entries)
+  }
+
   async connectorEntries(connector: string): Promise<Map<string, string>> {
     const out = new Map<string, string>()
     for (const [k, v] of this.#entries) if (parseOffsetKey(k)?.connector === connector) out.set(k, v)
