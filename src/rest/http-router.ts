@@ -197,6 +197,7 @@ export class HttpApp {
   }
   #notFoundHandler: Handler = (_request, reply) => reply.code(404).send()
   #server: Server | undefined
+  #secondary: Server | undefined
   #closing: Promise<void> | undefined
 
   readonly #options: HttpAppOptions
@@ -273,6 +274,21 @@ export class HttpApp {
   }
 
   async listen(listener: { host: string; port: number }): Promise<string> {
+    // `localhost` is served on 127.0.0.1 and, where there is one, on ::1 too (as fastify did).
+    const local = listener.host === 'localhost'
+    const server = await this.#open(local ? '127.0.0.1' : listener.host, listener.port)
+    this.#server = server
+    const address = server.address() as { address: string; port: number }
+    if (local) this.#secondary = await this.#open('::1', address.port).catch(() => undefined)
+    const host = address.address.includes(':')
+      ? `[${address.address}]`
+      : address.address === '0.0.0.0'
+        ? '127.0.0.1'
+        : address.address
+    return `${this.#options.https ? 'https' : 'http'}://${host}:${address.port}`
+  }
+
+  async #open(host: string, port: number): Promise<Server> {
     const handle = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res)
     const server = this.#options.https
       ? https.createServer(this.#options.https, handle)
@@ -282,31 +298,30 @@ export class HttpApp {
     server.requestTimeout = 0
     server.setTimeout(0)
     server.on('clientError', (error, socket) => clientError(error, socket, (path) => this.knownPath(path)))
-    this.#server = server
+    this.#server ??= server
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
-      server.listen({ host: listener.host, port: listener.port }, () => {
+      server.listen({ host, port }, () => {
         server.off('error', reject)
         resolve()
       })
     })
-    const address = server.address() as { address: string; port: number }
-    const host = address.address.includes(':')
-      ? `[${address.address}]`
-      : address.address === '0.0.0.0'
-        ? '127.0.0.1'
-        : address.address
-    return `${this.#options.https ? 'https' : 'http'}://${host}:${address.port}`
+    return server
   }
 
   /** Stops listening and closes every connection, idle or not. */
   close(): Promise<void> {
-    const server = this.#server
-    if (!server?.listening) return this.#closing ?? Promise.resolve()
-    this.#closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    })
+    this.#closing ??= Promise.all(
+      [this.#server, this.#secondary]
+        .filter((server) => server?.listening)
+        .map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server!.close(() => resolve())
+              server!.closeAllConnections()
+            }),
+        ),
+    ).then(() => undefined)
     return this.#closing
   }
 
