@@ -405,20 +405,18 @@ export class HttpApp {
       (headers['content-length'] === undefined || headers['content-length'] === '0')
     )
       return
-    let parser: BodyParser | undefined
-    if (contentType !== undefined) {
-      const media = MEDIA_TYPE.exec(contentType)
-      if (!media) throw new HttpError(415, 'Unsupported Media Type')
-      parser = this.#parsers.get(`${media[1]}/${media[2]}`.toLowerCase())
-    }
-    parser ??= this.#parsers.get('')
-    if (parser === undefined) {
-      if (route === undefined) return
-      throw new HttpError(415, 'Unsupported Media Type')
-    }
+    const media = contentType === undefined ? undefined : MEDIA_TYPE.exec(contentType)
+    if (media === null) throw new HttpError(415, 'Unsupported Media Type')
+    // A streaming route reads any body itself.
     if (route?.streamBody) {
       request.body = request.raw
       return
+    }
+    const parser =
+      (media && this.#parsers.get(`${media[1]}/${media[2]}`.toLowerCase())) ?? this.#parsers.get('')
+    if (parser === undefined) {
+      if (route === undefined) return
+      throw new HttpError(415, 'Unsupported Media Type')
     }
     const text = await readText(request.raw, this.#options.bodyLimit)
     request.rawBody = text
