@@ -15,12 +15,13 @@
  * TLS client with the listener's settings. A member that does not answer within 5 s
  * is listed under `unreachable` and its tasks are missing: the console shows "—" for them.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+
 import { ConnectError, errorMessage } from '../api/errors.ts'
 import { type PluginMetricValue, pluginMetricsGroups } from '../api/plugin-metrics.ts'
 import { type InterWorkerTls, interWorkerRequest } from '../herder/distributed/inter-worker-client.ts'
 import { SIGNATURE_HEADER } from '../herder/distributed/session-key.ts'
 import type { Herder } from '../herder/herder.ts'
+import type { HttpApp, HttpRequest } from './http-router.ts'
 
 /** One task's record counters (Kafka Connect's `source-task-metrics` / `sink-task-metrics` totals). */
 export interface TaskCounters {
@@ -112,11 +113,11 @@ async function memberMetrics(
 }
 
 export function registerClusterMetricsRoutes(
-  app: FastifyInstance,
+  app: HttpApp,
   herder: Herder,
   tls: InterWorkerTls | undefined,
 ): void {
-  app.get(INTERNAL_PATH, async (request: FastifyRequest) => {
+  app.get(INTERNAL_PATH, async (request: HttpRequest) => {
     // A signed call skipped basic auth (rest-security.ts): its signature must hold.
     if (request.headers[SIGNATURE_HEADER] !== undefined) {
       if (!herder.verifyMemberRequest)

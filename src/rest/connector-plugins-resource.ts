@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify'
 import type { ConfigDef } from '../api/config-def.ts'
 import { ConnectError } from '../api/errors.ts'
 import type { Herder } from '../herder/herder.ts'
 import { configKeyInfo } from '../runtime/config-validation.ts'
+import type { HttpApp } from './http-router.ts'
 
-export function registerConnectorPluginRoutes(app: FastifyInstance, herder: Herder): void {
+export function registerConnectorPluginRoutes(app: HttpApp, herder: Herder): void {
   app.get<{ Querystring: { connectorsOnly?: string } }>('/connector-plugins', async (request) => {
     const connectorsOnly = request.query.connectorsOnly !== 'false'
     return (

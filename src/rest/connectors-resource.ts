@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Props } from '../api/connector.ts'
 import { ConfigError, ConnectError } from '../api/errors.ts'
 import type { TargetState } from '../common/states.ts'
 import type { ConnectorOffset, Herder } from '../herder/herder.ts'
+import type { HttpApp, HttpRequest } from './http-router.ts'
 import { BodyReadError, configMap, jsonObject, rejectUnknownFields } from './request-body.ts'
 import { taskWithVersion, withVersions } from './status-versions.ts'
 
@@ -18,11 +18,7 @@ export interface ConnectorRoutesOptions {
 
 const CREATE_REQUEST = 'org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest'
 
-export function registerConnectorRoutes(
-  app: FastifyInstance,
-  herder: Herder,
-  options: ConnectorRoutesOptions,
-): void {
+export function registerConnectorRoutes(app: HttpApp, herder: Herder, options: ConnectorRoutesOptions): void {
   app.get<{ Querystring: { expand?: string | string[] } }>('/connectors', async (request) => {
     const names = herder.connectors()
     const expand = [request.query.expand ?? []].flat()
@@ -286,7 +282,7 @@ function taskNumber(text: string): number {
 }
 
 /** The absolute URL Jersey's UriBuilder puts in `Location` (each path segment percent-encoded). */
-function connectorUrl(request: FastifyRequest, name: string): string {
+function connectorUrl(request: HttpRequest, name: string): string {
   const path = name.split('/').map(encodeURIComponent).join('/')
   return `${request.protocol}://${request.host}/connectors/${path}`
 }

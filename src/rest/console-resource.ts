@@ -5,9 +5,10 @@
  * so only the bundle's few files are served. Responses carry a strict Content-Security-Policy: the
  * console loads nothing from elsewhere and talks only to this origin's API.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
 import { ConnectError } from '../api/errors.ts'
 import { type ConsoleAsset, consoleAssets } from './console-assets.ts'
+import type { HttpApp, HttpReply, HttpRequest } from './http-router.ts'
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy':
@@ -18,7 +19,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Cache-Control': 'no-cache',
 }
 
-function send(request: FastifyRequest, reply: FastifyReply, file: ConsoleAsset): FastifyReply {
+function send(request: HttpRequest, reply: HttpReply, file: ConsoleAsset): HttpReply {
   reply.headers(SECURITY_HEADERS).header('ETag', file.etag).header('Vary', 'Accept-Encoding')
   if (request.headers['if-none-match'] === file.etag) return reply.code(304).send()
   reply.type(file.contentType)
@@ -39,7 +40,7 @@ async function load(): Promise<ReadonlyMap<string, ConsoleAsset>> {
   }
 }
 
-export function registerConsoleRoutes(app: FastifyInstance): void {
+export function registerConsoleRoutes(app: HttpApp): void {
   app.get('/ui', async (_request, reply) => reply.code(301).header('Location', 'ui/').send())
   app.get('/ui/', async (request, reply) => send(request, reply, (await load()).get('index.html')!))
   app.get<{ Params: { file: string } }>('/ui/:file', async (request, reply) => {

@@ -8,19 +8,20 @@
  * credentials, which the target checks again) and the internal request signature travel along.
  * Over https the worker is a TLS client with its listener's settings (see inter-worker-client.ts).
  */
-import type { FastifyReply, FastifyRequest } from 'fastify'
+
 import { ConnectError, errorMessage } from '../api/errors.ts'
 import { type InterWorkerTls, interWorkerRequest } from '../herder/distributed/inter-worker-client.ts'
 import type { RequestTargetError } from '../herder/distributed/request-target.ts'
+import type { HttpReply, HttpRequest } from './http-router.ts'
 
 const CARRIED_HEADERS = ['authorization', 'x-connect-authorization', 'x-connect-request-signature-algorithm']
 
 export async function forwardRequest(
   error: RequestTargetError,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: HttpRequest,
+  reply: HttpReply,
   tls?: InterWorkerTls,
-): Promise<FastifyReply> {
+): Promise<HttpReply> {
   const url = new URL(request.url, 'http://localhost')
   const forward = url.searchParams.get('forward')
   if (forward === 'false' || error.forwardUrl === null) {

@@ -1,13 +1,13 @@
-import type { FastifyInstance } from 'fastify'
 import { ConnectError } from '../api/errors.ts'
 import type { Loggers } from '../herder/loggers.ts'
+import type { HttpApp } from './http-router.ts'
 
 /**
  * `/admin/loggers` (KIP-495, cluster scope from KIP-976). A standalone worker is the whole
  * cluster, so `scope=cluster` applies here and answers 204 as Kafka Connect's does; an unknown
  * scope falls back to `worker`.
  */
-export function registerLoggerRoutes(app: FastifyInstance, loggers: Loggers): void {
+export function registerLoggerRoutes(app: HttpApp, loggers: Loggers): void {
   app.get('/admin/loggers', async () => loggers.all())
 
   app.get<{ Params: { name: string } }>('/admin/loggers/:name', async (request) =>

@@ -28,7 +28,7 @@
  * Only attributes Strimzi's rules export are printed (its rules skip e.g. `*-percentage` of tasks).
  * Values Kafka reports as NaN with nothing in the window (averages, maxima) are printed as NaN.
  */
-import type { FastifyInstance } from 'fastify'
+
 import {
   type PluginMetricsGroup,
   type PluginMetricValue,
@@ -38,6 +38,7 @@ import type { State } from '../common/states.ts'
 import type { Herder, HerderMetrics } from '../herder/herder.ts'
 import type { ErrorMetrics } from '../runtime/errors/error-handler.ts'
 import type { TaskMetrics } from '../runtime/task-metrics.ts'
+import type { HttpApp } from './http-router.ts'
 
 const ERROR_METRICS: [keyof ErrorMetrics, string, string][] = [
   ['totalRecordFailures', 'total_record_failures', 'Record processing failures, retries included.'],
@@ -220,7 +221,7 @@ class Exposition {
   }
 }
 
-export function registerMetricsRoutes(app: FastifyInstance, herder: Herder): void {
+export function registerMetricsRoutes(app: HttpApp, herder: Herder): void {
   app.get('/metrics', async (_request, reply) => {
     const out = new Exposition()
     writeWorkerMetrics(out, herder.workerMetrics())

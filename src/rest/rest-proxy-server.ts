@@ -11,7 +11,6 @@
  * its report is written back in order, one JSON object per line, under HTTP 200.
  */
 import type { IncomingMessage } from 'node:http'
-import type { FastifyInstance } from 'fastify'
 import type { Logger } from '../common/logger.ts'
 import {
   ProxyErrors,
@@ -22,6 +21,7 @@ import {
   type V3Result,
 } from '../services/rest-proxy/rest-proxy.ts'
 import { ServiceError } from '../services/service-error.ts'
+import type { HttpApp } from './http-router.ts'
 import type { TlsSettings } from './rest-security.ts'
 import type { ServiceAuth } from './service-security.ts'
 import { createServiceApp, listenService, type ServiceServer } from './service-server.ts'
@@ -124,7 +124,7 @@ export class JsonObjectSplitter {
   }
 }
 
-export function registerRestProxyRoutes(app: FastifyInstance, options: RestProxyServerOptions): void {
+export function registerRestProxyRoutes(app: HttpApp, options: RestProxyServerOptions): void {
   const { proxy } = options
 
   app.get('/', async () => ({}))
@@ -242,10 +242,9 @@ export function registerRestProxyRoutes(app: FastifyInstance, options: RestProxy
   })
 
   // Streaming mode needs the raw body: this route reads the request stream itself.
-  app.register(async (child) => {
-    child.removeAllContentTypeParsers()
-    child.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
-    child.post('/v3/clusters/:cluster/topics/:topic/records', async (request, reply) => {
+  app.post(
+    '/v3/clusters/:cluster/topics/:topic/records',
+    async (request, reply) => {
       const { cluster: clusterId, topic } = request.params as Params
       proxy.checkCluster(clusterId!)
       const stream = request.body as IncomingMessage | undefined
@@ -313,8 +312,9 @@ export function registerRestProxyRoutes(app: FastifyInstance, options: RestProxy
       if (objects.length === 0) throw new ServiceError(400, 'Request body is empty. Data is required.')
       const result = await produceOne(objects[0]!)
       return reply.code(statusOf(result)).type('application/json').send(result)
-    })
-  })
+    },
+    { streamBody: true },
+  )
 }
 
 export async function startRestProxyServer(options: RestProxyServerOptions): Promise<ServiceServer> {

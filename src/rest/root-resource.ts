@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify'
 import type { Herder } from '../herder/herder.ts'
+import type { HttpApp } from './http-router.ts'
 
 /** `/`, `/health`, `/ready` and Sluice's `/sluice/cluster`: what the worker is and whether it is ready. */
-export function registerRootRoutes(app: FastifyInstance, options: { herder: Herder; version: string }): void {
+export function registerRootRoutes(app: HttpApp, options: { herder: Herder; version: string }): void {
   app.get('/', async () => ({
     version: options.version,
     commit: 'sluice',

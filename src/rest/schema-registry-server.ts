@@ -6,7 +6,7 @@
  * are forwarded to the elected writer and answered once this instance has read the result back
  * (so a client reading right after its write sees it).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
 import type { Logger } from '../common/logger.ts'
 import { type InterWorkerResponse, interWorkerRequest } from '../herder/distributed/inter-worker-client.ts'
 import {
@@ -15,6 +15,7 @@ import {
   type SchemaVersion,
 } from '../services/schema-registry/schema-registry.ts'
 import { RegistryErrors, ServiceError } from '../services/service-error.ts'
+import type { HttpApp, HttpReply, HttpRequest } from './http-router.ts'
 import type { TlsSettings } from './rest-security.ts'
 import type { ServiceAuth } from './service-security.ts'
 import { createServiceApp, listenService, queryFlag, type ServiceServer } from './service-server.ts'
@@ -46,7 +47,7 @@ function versionBody(registry: SchemaRegistry, v: SchemaVersion): Record<string,
   }
 }
 
-function body(request: FastifyRequest): Record<string, unknown> {
+function body(request: HttpRequest): Record<string, unknown> {
   const value = request.body
   if (value === undefined || value === null) return {}
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -55,7 +56,7 @@ function body(request: FastifyRequest): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
-function schemaRequest(request: FastifyRequest): Record<string, unknown> {
+function schemaRequest(request: HttpRequest): Record<string, unknown> {
   const b = body(request)
   if (typeof b.schema !== 'string') {
     throw new ServiceError(RegistryErrors.INVALID_SCHEMA, 'Empty schema: the request needs a "schema" string')
@@ -70,16 +71,13 @@ function idParam(value: string | undefined): number {
   return id
 }
 
-export function registerSchemaRegistryRoutes(
-  app: FastifyInstance,
-  options: SchemaRegistryServerOptions,
-): void {
+export function registerSchemaRegistryRoutes(app: HttpApp, options: SchemaRegistryServerOptions): void {
   const { registry, logger } = options
 
   /** Runs a write here, or forwards it to the writer and waits to read its result back. */
   async function write(
-    request: FastifyRequest,
-    reply: FastifyReply,
+    request: HttpRequest,
+    reply: HttpReply,
     run: () => Promise<unknown>,
   ): Promise<unknown> {
     try {
@@ -224,7 +222,7 @@ export function registerSchemaRegistryRoutes(
     )
   })
 
-  const compatibility = async (request: FastifyRequest, version: string | undefined) => {
+  const compatibility = async (request: HttpRequest, version: string | undefined) => {
     const { subject } = request.params as Params
     const result = registry.testCompatibility(subject!, version, schemaRequest(request))
     return queryFlag(request.query, 'verbose')

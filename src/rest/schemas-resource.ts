@@ -7,9 +7,10 @@
  * basic auth: the console's `Content-Security-Policy` allows `'self'` only, and the registry's own
  * listener is another origin with its own security. Nothing here writes. 404 when no registry runs.
  */
-import type { FastifyInstance } from 'fastify'
+
 import { NotFoundError } from '../api/errors.ts'
 import type { SchemaRegistry } from '../services/schema-registry/schema-registry.ts'
+import type { HttpApp } from './http-router.ts'
 
 export interface SubjectSummary {
   subject: string
@@ -54,10 +55,7 @@ function subjectLevel(registry: SchemaRegistry, subject: string) {
   return { compatibility: registry.compatibility(subject), compatibilityOverride: override }
 }
 
-export function registerSchemaRoutes(
-  app: FastifyInstance,
-  schemaRegistry: () => SchemaRegistry | undefined,
-): void {
+export function registerSchemaRoutes(app: HttpApp, schemaRegistry: () => SchemaRegistry | undefined): void {
   app.get('/sluice/schemas', async () => {
     const registry = schemaRegistry()
     if (!registry) throw noRegistry()

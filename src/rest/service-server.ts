@@ -6,14 +6,14 @@
  * 405 (code 405), as Jersey answers; anything unexpected 500 (code 50001 for the registry's store,
  * 500 otherwise) and logged.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Logger } from '../common/logger.ts'
 import { ServiceError } from '../services/service-error.ts'
+import { HttpApp } from './http-router.ts'
 import type { TlsSettings } from './rest-security.ts'
 import { checkServiceAuth, type ServiceAuth } from './service-security.ts'
 
 export interface ServiceServer {
-  readonly app: FastifyInstance
+  readonly app: HttpApp
   readonly port: number
   readonly url: string
   close(): Promise<void>
@@ -31,16 +31,10 @@ export interface ServiceServerOptions {
   auth?: ServiceAuth
 }
 
-/** A fastify instance with Confluent's error mapping and JSON bodies of any declared type. */
-export function createServiceApp(options: ServiceServerOptions): FastifyInstance {
+/** An HTTP app with Confluent's error mapping and JSON bodies of any declared type. */
+export function createServiceApp(options: ServiceServerOptions): HttpApp {
   const bodyLimit = options.bodyLimit ?? 64 * 1024 * 1024
-  const app = Fastify({
-    logger: false,
-    forceCloseConnections: true,
-    bodyLimit,
-    routerOptions: { maxParamLength: 1 << 16 },
-    ...(options.tls ? { https: { ...options.tls } } : {}),
-  } as FastifyServerOptions) as unknown as FastifyInstance
+  const app = new HttpApp({ bodyLimit, ...(options.tls ? { https: { ...options.tls } } : {}) })
   const auth = options.auth
   if (auth) {
     app.addHook('onRequest', async (request, reply) => {
@@ -53,38 +47,25 @@ export function createServiceApp(options: ServiceServerOptions): FastifyInstance
         .send(JSON.stringify(refusal.body))
     })
   }
-  const routes: { pattern: RegExp }[] = []
-  app.addHook('onRoute', (route) => {
-    routes.push({ pattern: new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`) })
-  })
-  app.removeAllContentTypeParsers()
   // Confluent's clients send application/vnd.schemaregistry.v1+json, application/vnd.kafka.*+json,
   // application/json or application/octet-stream; every one is read as JSON, and an empty body is none.
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (request, body, done) => {
-    const text = (body as string).trim()
-    ;(request as { rawBody?: string }).rawBody = body as string
-    if (text === '') {
-      done(null, undefined)
-      return
-    }
+  app.addContentTypeParser('*', (_request, body) => {
+    const text = body.trim()
+    if (text === '') return undefined
     try {
-      done(null, JSON.parse(text))
+      return JSON.parse(text)
     } catch (error) {
-      done(
-        new ServiceError(400, `Unrecognized token in the request body: ${(error as Error).message}`),
-        undefined,
-      )
+      throw new ServiceError(400, `Unrecognized token in the request body: ${(error as Error).message}`)
     }
   })
   // Confluent's servers answer their JSON types without a charset parameter.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply) => {
     const type = String(reply.getHeader('content-type') ?? '')
     const wanted =
       typeof options.responseType === 'string' ? options.responseType : options.responseType(request.url)
     if (type === '' || type.startsWith('application/json')) reply.header('content-type', wanted)
     else if (/^application\/vnd\.[^;]*\+json; charset=utf-8$/.test(type))
-      reply.header('content-type', type.split(';')[0])
-    return payload
+      reply.header('content-type', type.split(';')[0]!)
   })
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof ServiceError) {
@@ -100,8 +81,7 @@ export function createServiceApp(options: ServiceServerOptions): FastifyInstance
     return reply.code(500).send({ error_code: 500, message })
   })
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0]!
-    const status = routes.some((r) => r.pattern.test(path)) ? 405 : 404
+    const status = app.knownPath(request.url.split('?')[0]!) ? 405 : 404
     return reply.code(status).send({
       error_code: status,
       message: status === 405 ? 'HTTP 405 Method Not Allowed' : 'HTTP 404 Not Found',
@@ -111,7 +91,7 @@ export function createServiceApp(options: ServiceServerOptions): FastifyInstance
 }
 
 export async function listenService(
-  app: FastifyInstance,
+  app: HttpApp,
   listener: { host: string; port: number },
 ): Promise<ServiceServer> {
   const address = await app.listen({ host: listener.host || '0.0.0.0', port: listener.port })

@@ -8,10 +8,11 @@
  *
  * Nothing here writes: no topic is created, no group joined, no offset committed.
  */
-import type { FastifyInstance } from 'fastify'
+
 import { ConnectError } from '../api/errors.ts'
 import type { Herder } from '../herder/herder.ts'
 import { MAX_RECORDS } from '../runtime/topic-browser.ts'
+import type { HttpApp } from './http-router.ts'
 
 function integer(value: string | undefined, name: string, fallback?: number): number | undefined {
   if (value === undefined || value === '') return fallback
@@ -24,7 +25,7 @@ function integer(value: string | undefined, name: string, fallback?: number): nu
   return Number(value)
 }
 
-export function registerTopicRoutes(app: FastifyInstance, herder: Herder): void {
+export function registerTopicRoutes(app: HttpApp, herder: Herder): void {
   app.get('/sluice/topics', async () => herder.topics())
 
   app.get<{ Params: { topic: string }; Querystring: { limit?: string; partition?: string } }>(

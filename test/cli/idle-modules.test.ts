@@ -5,7 +5,7 @@
  * over REST, then reports every module it loaded (test/cli/probes/process-probe.ts). The S3 SDK,
  * the MongoDB driver, hyparquet-writer and avsc are loaded only by the tasks, formats and
  * converters that use them; the Kafka client only on Kafka or with the schema registry or REST
- * proxy; fastify's schema compilers only by a route with a JSON schema (none of the worker's);
+ * proxy; fastify, which the REST servers no longer use (decision 0036), never;
  * Node's bundled undici (with http2, zlib, tls…) not at all: an ES import of `node:http` loads it,
  * and the worker takes `node:http` from `process.getBuiltinModule` (decision 0031).
  */
@@ -25,7 +25,10 @@ const HEAVY = [
   'mongodb',
   '@aws-sdk',
   '@platformatic/kafka',
-  '@fastify/ajv-compiler',
+  // Replaced by src/rest/http-router.ts (decision 0036): neither it nor its plugins come back.
+  'fastify',
+  '@fastify',
+  'find-my-way',
 ]
 
 describe('idle worker', () => {
@@ -83,7 +86,7 @@ describe('idle worker', () => {
     const report = await waitForFile(out)
     const { modules, builtins } = JSON.parse(report) as { modules: string[]; builtins: string[] }
     assert.ok(
-      modules.some((m) => m.includes('/node_modules/fastify/')),
+      modules.some((m) => /\/rest\/http-router\.[jt]s$/.test(m)),
       'the probe saw the modules',
     )
     for (const name of HEAVY) {

@@ -13,19 +13,19 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import Fastify, { type FastifyInstance } from 'fastify'
 import type { Herder } from '../../src/herder/herder.ts'
 import {
   type ClusterMetricsView,
   registerClusterMetricsRoutes,
 } from '../../src/rest/cluster-metrics-resource.ts'
+import { HttpApp } from '../../src/rest/http-router.ts'
 import { eventually, request } from '../helpers/rest.ts'
 import { startTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 describe('GET /sluice/metrics on the leader', () => {
   let open: TestWorker
   let guarded: TestWorker
-  let leader: FastifyInstance
+  let leader: HttpApp
   let leaderUrl: string
   const basic = `Basic ${Buffer.from('admin:s3cret').toString('base64')}`
 
@@ -57,7 +57,7 @@ describe('GET /sluice/metrics on the leader', () => {
       otherMemberUrls: () => [open.base, guarded.base, 'http://127.0.0.1:1'],
       signMemberRequest: () => ({}),
     } as unknown as Herder
-    leader = Fastify()
+    leader = new HttpApp({ bodyLimit: 1 << 20 })
     registerClusterMetricsRoutes(leader, herder, undefined)
     leaderUrl = await leader.listen({ host: '127.0.0.1', port: 0 })
   })
@@ -134,7 +134,7 @@ describe('GET /sluice/metrics with a member that answers too slowly', () => {
       workerMetrics: () => ({ startup: {}, connectors: [], tasks: [] }),
       otherMemberUrls: () => [memberUrl],
     } as unknown as Herder
-    const leader = Fastify()
+    const leader = new HttpApp({ bodyLimit: 1 << 20 })
     registerClusterMetricsRoutes(leader, herder, undefined)
     const leaderUrl = await leader.listen({ host: '127.0.0.1', port: 0 })
     try {
@@ -167,7 +167,7 @@ describe('GET /sluice/metrics with a member that answers nonsense', () => {
       workerMetrics: () => ({ startup: {}, connectors: [], tasks: [] }),
       otherMemberUrls: () => [memberUrl],
     } as unknown as Herder
-    const leader = Fastify()
+    const leader = new HttpApp({ bodyLimit: 1 << 20 })
     registerClusterMetricsRoutes(leader, herder, undefined)
     const leaderUrl = await leader.listen({ host: '127.0.0.1', port: 0 })
     try {
