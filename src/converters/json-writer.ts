@@ -115,7 +115,10 @@ class JsonBytes {
     buffer[pos++] = 0x22
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i)
-      if (c < 0x20 || c >= 0x7f) return this.text(quoteJson(s))
+      if (c < 0x20 || c >= 0x7f) {
+        this.text(quoteJson(s))
+        return
+      }
       if (c === 0x22 || c === 0x5c) buffer[pos++] = 0x5c
       buffer[pos++] = c
     }

@@ -97,5 +97,5 @@ function parsePlain(text: string): BigDecimal | undefined {
   }
   if (digits === 0 || digits > 15 || scale === 0) return undefined
   const value = BigInt(unscaled)
-  return new BigDecimal(negative ? -value : value, scale < 0 ? 0 : scale)
+  return new BigDecimal(negative ? -value : value, Math.max(scale, 0))
 }
