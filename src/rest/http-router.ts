@@ -427,7 +427,7 @@ export class HttpApp {
 /** The body as UTF-8 text, refused beyond `limit` bytes or when shorter or longer than declared. */
 function readText(raw: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(raw.headers['content-length'])
-  if (declared > limit) return Promise.reject(new HttpError(413, 'Request body is too large'))
+  if (declared > limit) return Promise.reject(new HttpError(413, 'Request body is too large', true))
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let length = 0
@@ -441,8 +441,10 @@ function readText(raw: IncomingMessage, limit: number): Promise<string> {
     const onData = (chunk: Buffer) => {
       length += chunk.length
       if (length > limit) {
+        // The rest is not read: the answer closes the connection rather than drain an unbounded body.
         raw.off('data', onData).off('end', done).off('error', done)
-        reject(new HttpError(413, 'Request body is too large'))
+        raw.pause()
+        reject(new HttpError(413, 'Request body is too large', true))
         return
       }
       chunks.push(chunk)

@@ -446,10 +446,11 @@ export class Worker {
     target: TargetState,
     options: TaskStartOptions,
   ): RunningTask | undefined {
-    if (this.#threads && !this.#exactlyOnceSource(connectorProps)) {
-      return this.#threadedTask(id, connectorProps, taskProps, target, options.generation)
-    }
     try {
+      // Inside the try: an unknown connector class fails this task, not the caller (a rebalance).
+      if (this.#threads && !this.#exactlyOnceSource(connectorProps)) {
+        return this.#threadedTask(id, connectorProps, taskProps, target, options.generation)
+      }
       const runner = this.buildTaskRunner(id, connectorProps, taskProps, target, options)
       this.#startup.taskStartupSuccesses++
       return runner

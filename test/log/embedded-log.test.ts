@@ -343,7 +343,7 @@ void describe('embedded log', () => {
     await producer.send([{ ...value('zombie'), partition: 0 }])
     const successor = log.createTransactionalProducer({ clientId: 'p2', transactionalId: 'tx-0' })
     await successor.init()
-    await assert.rejects(producer.commit(), /fenced/)
+    await assert.rejects(producer.commit(), /PRODUCER_FENCED/)
     await successor.begin()
     await successor.send([{ ...value('d'), partition: 0 }])
     await successor.commit()

@@ -276,4 +276,20 @@ describe('KafkaProducer idempotent retries', () => {
     )
     await p.close()
   })
+
+  test('a transactional batch lost past the delivery timeout fails for good: the task must claim its id again', async () => {
+    const broker = new ScriptedBroker()
+    const p = producer(broker, {
+      deliveryTimeoutMs: 30,
+      retryBackoffMs: 20,
+      transaction: async () => ({ transactionalId: 'tx-0', producerId: 7n, producerEpoch: 3 }),
+    })
+    for (let i = 0; i < 5; i++) broker.failures.push(NOT_LEADER)
+    const notRetriable = (e: unknown) =>
+      e instanceof ConnectError && !e.retriable && /failed for good.*NOT_LEADER_OR_FOLLOWER/.test(e.message)
+    await assert.rejects(answerAll(broker, p.send([record('a')])), notRetriable)
+    // Same id and epoch after an abort and a begin: the partition stays refused, and says so.
+    await assert.rejects(answerAll(broker, p.send([record('b')])), notRetriable)
+    await p.close()
+  })
 })

@@ -170,7 +170,9 @@ export class TaskConfigPublisher {
    * is due for its connector (task configs committed after the last task-count record, e.g. written
    * by a Kafka Connect leader, which fences only when asked), the leader performs it — this worker
    * if it leads, else the leader through the internal `PUT /connectors/{c}/fence`, as a Kafka
-   * Connect worker asks. A refusal the leader may not repeat (409, 5xx, unreachable) is retriable.
+   * Connect worker asks. A refusal the leader may not repeat is retriable: 409 (rebalancing), 5xx,
+   * unreachable, 403 (a session key rotated since this worker read it) and 404 (a leader of an
+   * older build during a rolling upgrade, or a connector whose deletion has not reached us yet).
    */
   async fenceBeforeTaskStart(name: string): Promise<void> {
     const { state, configs: store, queue } = this.#c
@@ -181,7 +183,7 @@ export class TaskConfigPublisher {
     }
     const response = await this.#toLeader('PUT', `connectors/${encodeURIComponent(name)}/fence`, '')
     if (response.status >= 300) {
-      const retriable = response.status === 409 || response.status >= 500
+      const retriable = [403, 404, 409].includes(response.status) || response.status >= 500
       throw new ConnectError(
         retriable ? 'RETRIABLE' : 'CONNECT',
         `the leader refused zombie fencing for ${name} (${response.status}): ${response.body}`,

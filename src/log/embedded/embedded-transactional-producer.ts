@@ -101,7 +101,7 @@ export class EmbeddedTransactionalProducer implements TransactionalProducer {
     if (this.#epoch !== undefined && this.#host.epoch(this.transactionalId) !== this.#epoch) {
       throw new ConnectError(
         'CONNECT',
-        'fenced: another producer with the same transactional.id started in this worker (a newer instance of this task): this one may not write any more',
+        'PRODUCER_FENCED: another producer with the same transactional.id started in this worker (a newer instance of this task): this one may not write any more',
       )
     }
   }

@@ -17,6 +17,7 @@
  * - DUPLICATE_SEQUENCE_NUMBER: the batch was written before; it succeeds without an offset.
  */
 import { type ClusterMetadata, type Connection, type Producer, ProtocolError } from '@platformatic/kafka'
+import { ConnectError, errorMessage } from '../../api/errors.ts'
 import { isRetriableKafkaError, protocolErrorId } from './errors.ts'
 import { type PartitionBatch, type PartitionResult, sendProduce } from './produce-request.ts'
 
@@ -285,8 +286,20 @@ export class ProduceSender {
     this.#pump(state)
   }
 
-  #fail(batch: Batch, error: unknown): void {
+  #fail(batch: Batch, failure: unknown): void {
     const state = batch.state
+    // A transactional producer keeps its id and epoch across abort and begin, so a partition whose
+    // batch was lost for good would refuse every later batch with the same retriable error and the
+    // task would retry forever: the failure is final (as a failed send is for Java's exactly-once
+    // task), and restarting the task claims the id again with a new epoch.
+    const error =
+      batch.identity.transactionalId === null || !isRetriableKafkaError(failure)
+        ? failure
+        : new ConnectError(
+            'CONNECT',
+            `a transactional batch for ${batch.group.topic}-${batch.group.partition} failed for good (${protocolErrorId(failure) ?? errorMessage(failure)}); its producer's sequence numbers can no longer be trusted: restart the task to claim its transactional id again`,
+            { cause: failure },
+          )
     batch.settle(null, error)
     if (!batch.identity.idempotent) return
     state.broken = error
