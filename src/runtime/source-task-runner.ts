@@ -327,8 +327,17 @@ export class SourceTaskRunner extends TaskRunner {
    * task still not stopped by then (a zombie nobody stops) fails with the fencing error.
    */
   protected override async endsQuietly(error: unknown): Promise<boolean> {
-    if (!this.#o.transactional || this.cancelled || !isFenced(error)) return false
-    if (!this.stopping) await this.#sleep(FENCED_STOP_GRACE_MS)
+    if (!this.#o.transactional) return false
+    // Failing while its worker stops (or has given up on) it: the task lost its assignment, and its
+    // producer's failure is the fencing of its generation, whatever error code the broker chose.
+    if (this.stopping || this.cancelled) {
+      this.logger.info(
+        `${taskIdString(this.id)}: stopped while its transaction failed (${errorMessage(error)})`,
+      )
+      return true
+    }
+    if (!isFenced(error)) return false
+    await this.#sleep(FENCED_STOP_GRACE_MS)
     if (!this.stopping) return false
     this.logger.info(`${taskIdString(this.id)}: fenced by a newer generation of its connector; stopped`)
     return true
