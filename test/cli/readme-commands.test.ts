@@ -92,8 +92,17 @@ describe('the README commands', () => {
   const workers: ChildProcess[] = []
   after(async () => {
     for (const worker of workers) {
-      worker.kill('SIGTERM')
-      await new Promise((done) => worker.once('exit', done))
+      // The whole group: npx, its shell and the worker (which npx does not always pass SIGTERM on to).
+      const exited =
+        worker.exitCode === null && worker.signalCode === null
+          ? new Promise((done) => worker.once('exit', done))
+          : Promise.resolve()
+      try {
+        process.kill(-worker.pid!, 'SIGTERM')
+      } catch {
+        // already gone
+      }
+      await exited
     }
     rmSync(dir, { recursive: true, force: true })
   })
@@ -138,10 +147,7 @@ describe('the README commands', () => {
     const worker = spawn(
       'npx',
       ['sluice', 'standalone', join(dir, 'worker.properties'), join(dir, 'file-source.properties')],
-      {
-        cwd: REPO,
-        stdio: 'ignore',
-      },
+      { cwd: REPO, stdio: 'ignore', detached: true },
     )
     workers.push(worker)
     await eventually(async () => ((await fetch(`${url}/health`)).ok ? true : undefined), 60_000, 'worker up')
