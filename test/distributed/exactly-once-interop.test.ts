@@ -27,6 +27,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startConnectDistributed } from '../../bench/jvm/connect.ts'
 import { freePort } from '../../bench/lib/cases.ts'
+import { distributedGroupKeys } from '../../bench/lib/properties-file.ts'
 import type { WorkerProcess } from '../../bench/lib/worker-process.ts'
 import { sign } from '../../src/herder/distributed/session-key.ts'
 import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
@@ -99,13 +100,7 @@ describe('[integration] exactly-once source in a mixed cluster of Kafka Connect 
       logFile: join(dir, `java-${port}.log`),
       worker: {
         'bootstrap.servers': kafkaBootstrap(),
-        'group.id': group,
-        'config.storage.topic': `${group}-configs`,
-        'offset.storage.topic': `${group}-offsets`,
-        'status.storage.topic': `${group}-status`,
-        'config.storage.replication.factor': 1,
-        'offset.storage.replication.factor': 1,
-        'status.storage.replication.factor': 1,
+        ...distributedGroupKeys(group),
         'offset.storage.partitions': 5,
         'status.storage.partitions': 2,
         'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
