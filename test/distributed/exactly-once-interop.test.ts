@@ -12,9 +12,7 @@
  *
  * Kafka Connect takes 20–90 s to start on a loaded 2-core machine, so CI runs the short form (one
  * Java worker); the full form adds a Java worker that leads first.
- * A `read_committed` consumer must see no number twice, and every number written before the Java
- * worker joined (a Kafka Connect task stops producing a while after it took a task over: open,
- * decision 0024); the config topic must hold
+ * A `read_committed` consumer must see every number exactly once; the config topic must hold
  * Kafka Connect's `tasks-fencing-<c>` records, and the Java worker must name its producers
  * `<group.id>-<connector>-<task>` as Sluice does (the ids that fence each other).
  * A missing JVM or Maven fails the test (the jars are resolved once into .services/cache).
@@ -197,7 +195,11 @@ describe('[integration] exactly-once source in a mixed cluster of Kafka Connect 
                 'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector',
                 file: file(c),
                 topic: topic(c),
-                'batch.size': '20',
+                // Kafka Connect's FileStreamSourceTask returns a full batch with lines still in its
+                // 1,024-char buffer and extracts them only when the file grows again: with 20 it never
+                // delivered the lines of its last read once the writer stopped. A batch larger than a
+                // buffer's worth of these short lines makes it drain the buffer on every poll.
+                'batch.size': '1000',
               },
             }),
           })
@@ -244,10 +246,6 @@ describe('[integration] exactly-once source in a mixed cluster of Kafka Connect 
     })
     assert.equal(unknown.status, 404, await unknown.text())
 
-    // Every number written so far must arrive; a Kafka Connect task stops producing a while after it
-    // took a task over in every run tried (open, decision 0024), so later ones are checked for
-    // duplicates only — the fencing property.
-    const beforeJava = written
     const java2 = await startJava()
     lap('Java worker 2 up (follower of the Sluice leader)')
     await tasksOn(() => sluice1.url, [java2.id, sluice1.id], [java2.id, sluice1.id])
@@ -258,15 +256,12 @@ describe('[integration] exactly-once source in a mixed cluster of Kafka Connect 
     for (const c of CONNECTORS) {
       const values = await readCommitted(log, topic(c), written, 30_000)
       const { missing, duplicated } = tally(values, written)
-      const early = missing.filter((n) => n <= beforeJava)
       assert.deepEqual(
-        { missing: early.slice(0, 20), duplicated: duplicated.slice(0, 20) },
+        { missing: missing.slice(0, 20), duplicated: duplicated.slice(0, 20) },
         { missing: [], duplicated: [] },
         `${c}: ${written} numbers through Java and Sluice workers`,
       )
-      lap(
-        `${c}: ${values.length} of ${written} numbers, none twice (${missing.length} after ${beforeJava} missing)`,
-      )
+      lap(`${c}: ${values.length} of ${written} numbers, each once`)
     }
 
     await sluice1.kill9()
