@@ -194,11 +194,23 @@ function offsetsTopicErrors(props: Props, worker: ValidationWorker): Record<stri
     }
   }
   const override = props['producer.override.bootstrap.servers']
-  const list = (value: string | readonly string[]) =>
-    [...new Set((typeof value === 'string' ? value.split(',') : value).map((s) => s.trim()).filter(Boolean))]
+  // The same set of host:port entries, as Connect compares them (order and spaces aside).
+  const servers = (value: string | readonly string[]) =>
+    [
+      ...new Set(
+        String(value)
+          .split(',')
+          .map((s) => s.trim()),
+      ),
+    ]
+      .filter(Boolean)
       .sort()
       .join(',')
-  if (override !== undefined && worker.bootstrapServers && list(override) !== list(worker.bootstrapServers)) {
+  if (
+    override !== undefined &&
+    worker.bootstrapServers &&
+    servers(override) !== servers(worker.bootstrapServers)
+  ) {
     errors['producer.override.bootstrap.servers'] =
       "Kafka Connect keeps a connector's offsets.storage.topic on the cluster its producer writes to; " +
       "Sluice's source tasks write to the worker's Kafka cluster (bootstrap.servers) only: remove " +
