@@ -8,7 +8,7 @@ import { ConfigDef, Range, ValidString, validator } from '../api/config-def.ts'
 import { ConfigError } from '../api/errors.ts'
 import { readConfigFile } from './config-file.ts'
 import { propertiesFromEnv } from './properties.ts'
-import { WorkerConfig, workerConfigDef } from './worker-config.ts'
+import { type ConnectorOffsetsTopics, WorkerConfig, workerConfigDef } from './worker-config.ts'
 
 const nonEmpty = validator('non-empty string', (value) =>
   typeof value === 'string' && value.trim() !== '' ? undefined : 'must not be empty',
@@ -63,7 +63,8 @@ export const distributedConfigDef = new ConfigDef()
     type: 'INT',
     defaultValue: 25,
     importance: 'LOW',
-    documentation: 'Partitions of the offsets topic when it is created; -1 for the broker default.',
+    documentation:
+      "Partitions of the offsets topic, and of a source connector's own offsets.storage.topic, when it is created; -1 for the broker default.",
     validator: partitionsOrDefault,
   })
   .define({
@@ -71,7 +72,8 @@ export const distributedConfigDef = new ConfigDef()
     type: 'SHORT',
     defaultValue: 3,
     importance: 'LOW',
-    documentation: 'Replication factor of the offsets topic when it is created; -1 for the broker default.',
+    documentation:
+      "Replication factor of the offsets topic, and of a source connector's own offsets.storage.topic, when it is created; -1 for the broker default.",
     validator: partitionsOrDefault,
   })
   .define({
@@ -260,6 +262,14 @@ export class DistributedConfig extends WorkerConfig {
    */
   override get exactlyOnceSource(): 'disabled' | 'preparing' | 'enabled' {
     return this.getString('exactly.once.source.support').toLowerCase() as 'disabled' | 'preparing' | 'enabled'
+  }
+
+  override get connectorOffsetsTopics(): ConnectorOffsetsTopics {
+    return {
+      workerTopic: this.getString('offset.storage.topic'),
+      partitions: this.getInt('offset.storage.partitions'),
+      replicationFactor: this.getInt('offset.storage.replication.factor'),
+    }
   }
 
   /** The URL other workers reach this one at (Kafka Connect's advertised URL, with the trailing '/'). */

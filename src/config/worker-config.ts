@@ -191,6 +191,13 @@ export const workerConfigDef = new ConfigDef()
   })
   .defineAll(servicesConfigDef)
 
+/** The worker's offsets topic, and the settings a connector's own offsets topic is created with. */
+export interface ConnectorOffsetsTopics {
+  workerTopic: string
+  partitions: number
+  replicationFactor: number
+}
+
 export class WorkerConfig extends AbstractConfig {
   constructor(props: Readonly<Record<string, string>>, definition: ConfigDef = workerConfigDef) {
     super(definition, props)
@@ -224,6 +231,16 @@ export class WorkerConfig extends AbstractConfig {
     if (!this.embedded) return 'disabled'
     const eos = this.originals()['exactly.once.source.support']?.trim().toLowerCase()
     return eos === 'disabled' ? 'disabled' : 'enabled'
+  }
+
+  /**
+   * How a source connector's own `offsets.storage.topic` is kept (Kafka Connect's
+   * `connectorOffsetsTopicsPermitted()`): on a distributed worker beside the worker's offsets topic,
+   * created with its settings; a standalone worker has none, and the key has no effect there, as in
+   * Kafka Connect.
+   */
+  get connectorOffsetsTopics(): ConnectorOffsetsTopics | undefined {
+    return undefined
   }
 
   /** True when no brokers are configured: the worker uses the embedded log. */

@@ -3,7 +3,9 @@
  * the herders decide where the request runs (the leader, in a cluster) and hand over the
  * connector's config and what they know of its tasks; this module checks the request as Kafka
  * Connect does, lets the connector see the change first (`alterOffsets`) and writes it: source
- * offsets to the worker's offset store, sink offsets to the consumer group `connect-<name>`.
+ * offsets to the connector's offset store (the worker's, or its own `offsets.storage.topic` with the
+ * worker's as fallback: a reset deletes the partitions of both), sink offsets to the consumer group
+ * `connect-<name>`.
  * Reads (`GET`) are `connectorOffsets` in ./views.ts.
  */
 import type { Props, SinkConnector, SourceConnector } from '../api/connector.ts'
@@ -13,7 +15,7 @@ import type { TargetState } from '../common/states.ts'
 import { parseTpKey, tpKey } from '../log/log.ts'
 import { resolutionError, resolutionFailed } from '../runtime/config-transformer.ts'
 import type { Worker } from '../runtime/worker.ts'
-import { isOffsetMap, offsetKey, parseOffsetKey } from '../storage/offset-store.ts'
+import { isOffsetMap, type OffsetStore, offsetKey, parseOffsetKey } from '../storage/offset-store.ts'
 import type { ConnectorOffset } from './herder.ts'
 import { type ConnectorType, connectorTypeOf } from './views.ts'
 
@@ -51,7 +53,10 @@ export async function alterConnectorOffsets(
   if (typeOf(worker, subject) === 'sink') {
     return modifySinkOffsets(worker, subject, parseSinkOffsets(offsets), 'altered')
   }
-  return modifySourceOffsets(worker, subject, parseSourceOffsets(offsets), 'altered')
+  const parsed = parseSourceOffsets(offsets)
+  return worker.withSourceOffsetStore(subject.name, subject.config, (store) =>
+    modifySourceOffsets(worker, subject, parsed, 'altered', store),
+  )
 }
 
 /** `DELETE /connectors/{c}/offsets`: every committed offset of the connector is removed. */
@@ -63,12 +68,14 @@ export async function resetConnectorOffsets(worker: Worker, subject: OffsetsSubj
     const reset = new Map<string, number | null>([...committed.keys()].map((k) => [k, null]))
     return modifySinkOffsets(worker, subject, reset, 'reset')
   }
-  const reset: [OffsetMap, null][] = []
-  for (const key of (await worker.offsetStore.connectorEntries(name)).keys()) {
-    const parsed = parseOffsetKey(key)
-    if (parsed) reset.push([parsed.partition, null])
-  }
-  return modifySourceOffsets(worker, subject, reset, 'reset')
+  return worker.withSourceOffsetStore(name, subject.config, async (store) => {
+    const reset: [OffsetMap, null][] = []
+    for (const key of (await store.connectorEntries(name)).keys()) {
+      const parsed = parseOffsetKey(key)
+      if (parsed) reset.push([parsed.partition, null])
+    }
+    return modifySourceOffsets(worker, subject, reset, 'reset', store)
+  })
 }
 
 function typeOf(worker: Worker, subject: OffsetsSubject): ConnectorType {
@@ -95,12 +102,13 @@ async function modifySourceOffsets(
   { name, config }: OffsetsSubject,
   offsets: [OffsetMap, OffsetMap | null][],
   kind: 'altered' | 'reset',
+  store: OffsetStore,
 ): Promise<string> {
   const props = await resolved(worker, config)
   const managed = await connectorCall(name, () =>
     (worker.newConnector(config['connector.class']) as SourceConnector).alterOffsets(props, new Map(offsets)),
   )
-  await worker.offsetStore.set(
+  await store.set(
     new Map(offsets.map(([p, o]) => [offsetKey(name, p), o === null ? null : JSON.stringify(o)])),
   )
   return modifiedMessage(managed, kind)

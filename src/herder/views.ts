@@ -6,10 +6,8 @@
 import type { Props } from '../api/connector.ts'
 import type { OffsetMap } from '../api/records.ts'
 import type { Status, TaskId } from '../common/states.ts'
-import type { Log } from '../log/log.ts'
 import { parseTpKey } from '../log/log.ts'
 import type { Worker } from '../runtime/worker.ts'
-import type { OffsetStore } from '../storage/offset-store.ts'
 import { parseOffsetKey } from '../storage/offset-store.ts'
 import type { ConnectorOffset, ConnectorStateInfo, TaskStateInfo } from './herder.ts'
 
@@ -73,16 +71,16 @@ export function taskStateInfo(
 
 /**
  * `GET /connectors/{name}/offsets` (KIP-875): a sink's committed consumer offsets (group
- * `connect-<name>`, sorted by topic and partition), or a source's stored offsets.
+ * `connect-<name>`, sorted by topic and partition), or a source's stored offsets (with its own
+ * offsets topic: the partitions of both topics, the connector topic's offset where both hold one).
  */
 export async function connectorOffsets(
+  worker: Worker,
   name: string,
-  type: ConnectorType,
-  log: Log,
-  offsetStore: Pick<OffsetStore, 'connectorEntries'>,
+  config: Props,
 ): Promise<{ offsets: ConnectorOffset[] }> {
-  if (type === 'sink') {
-    const committed = await log.groupOffsets(`connect-${name}`)
+  if (connectorTypeOf(worker, config) === 'sink') {
+    const committed = await worker.log.groupOffsets(`connect-${name}`)
     const offsets = [...committed]
       .map(([key, offset]) => ({ tp: parseTpKey(key), offset }))
       .sort((a, b) =>
@@ -95,7 +93,8 @@ export async function connectorOffsets(
     return { offsets }
   }
   const offsets: ConnectorOffset[] = []
-  for (const [key, value] of await offsetStore.connectorEntries(name)) {
+  const entries = await worker.withSourceOffsetStore(name, config, (store) => store.connectorEntries(name))
+  for (const [key, value] of entries) {
     const parsed = parseOffsetKey(key)
     if (parsed) offsets.push({ partition: parsed.partition, offset: JSON.parse(value) as OffsetMap })
   }

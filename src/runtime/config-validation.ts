@@ -68,6 +68,16 @@ export function configKeyInfo(key: ConfigKey): ConfigKeyInfo {
   }
 }
 
+/** What validation knows of the worker it runs on. */
+export interface ValidationWorker {
+  distributed?: boolean
+  exactlyOnceSource?: boolean
+  /** The worker's `bootstrap.servers` (distributed). */
+  bootstrapServers?: readonly string[]
+  /** Topics of the worker a connector's offsets must not go to, by the key that names them (distributed). */
+  internalTopics?: Readonly<Record<string, string>>
+}
+
 /**
  * Validates a connector config. Never throws for bad values: errors are reported per key. Throws
  * a ConfigError only when there is no `connector.class` to validate against.
@@ -80,7 +90,7 @@ export async function validateConnectorConfig(
   rawProps: Props,
   plugins: PluginRegistry,
   providers: ConfigProviders = ConfigProviders.none(),
-  worker: { distributed?: boolean; exactlyOnceSource?: boolean } = {},
+  worker: ValidationWorker = {},
 ): Promise<ConfigInfos> {
   const exactlyOnceSource = worker.exactlyOnceSource ?? false
   const className = rawProps['connector.class']
@@ -121,19 +131,8 @@ export async function validateConnectorConfig(
       exactlyOnceErrors(connector as SourceConnector, props, exactlyOnceSource),
     ))
       addError(k, why)
-  // Connect reads a distributed source connector's offsets from its own topic when it names one;
-  // Sluice does not yet, and a connector moved over would silently start over from the beginning.
-  if (
-    worker.distributed &&
-    descriptor.type === 'source' &&
-    (props['offsets.storage.topic'] ?? '').trim() !== ''
-  )
-    addError(
-      'offsets.storage.topic',
-      "Sluice keeps every connector's offsets in the worker's offset.storage.topic and does not read a " +
-        "connector's own offsets topic yet: remove offsets.storage.topic (move the offsets with " +
-        'PATCH /connectors/{name}/offsets first if that topic holds them)',
-    )
+  if (worker.distributed && descriptor.type === 'source')
+    for (const [k, why] of Object.entries(offsetsTopicErrors(props, worker))) addError(k, why)
   for (const role of ['key', 'value', 'header'] as const) {
     const key = `${role}.converter`
     const value = props[key]?.trim()
@@ -168,6 +167,56 @@ export async function validateConnectorConfig(
     props,
   )
   return resolution.keys.size === 0 ? infos : withReferences(infos, rawProps, resolution)
+}
+
+const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
+
+/**
+ * A distributed source connector's own `offsets.storage.topic` (KIP-618): a legal topic name, not
+ * one of the worker's config or status topics, and on the worker's Kafka cluster. Kafka Connect
+ * keeps that topic on the cluster the connector's producer writes to, which
+ * `producer.override.bootstrap.servers` may change; Sluice's producers write to the worker's cluster
+ * only, so such a connector is refused rather than having its offsets kept elsewhere than Connect
+ * would keep them.
+ */
+function offsetsTopicErrors(props: Props, worker: ValidationWorker): Record<string, string> {
+  const topic = (props['offsets.storage.topic'] ?? '').trim()
+  if (topic === '') return {}
+  const errors: Record<string, string> = {}
+  if (!LEGAL_TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
+    errors['offsets.storage.topic'] =
+      `'${topic}' is not a legal Kafka topic name: use letters, digits, '.', '_' and '-' (at most 249 characters)`
+  }
+  for (const [key, internal] of Object.entries(worker.internalTopics ?? {})) {
+    if (topic === internal) {
+      errors['offsets.storage.topic'] =
+        `'${topic}' is the worker's ${key}: a connector's offsets need a topic of their own (or the worker's offset.storage.topic); choose another name`
+    }
+  }
+  const override = props['producer.override.bootstrap.servers']
+  // The same set of host:port entries, as Connect compares them (order and spaces aside).
+  const servers = (value: string | readonly string[]) =>
+    [
+      ...new Set(
+        String(value)
+          .split(',')
+          .map((s) => s.trim()),
+      ),
+    ]
+      .filter(Boolean)
+      .sort()
+      .join(',')
+  if (
+    override !== undefined &&
+    worker.bootstrapServers &&
+    servers(override) !== servers(worker.bootstrapServers)
+  ) {
+    errors['producer.override.bootstrap.servers'] =
+      "Kafka Connect keeps a connector's offsets.storage.topic on the cluster its producer writes to; " +
+      "Sluice's source tasks write to the worker's Kafka cluster (bootstrap.servers) only: remove " +
+      'producer.override.bootstrap.servers, or run the connector on workers of that cluster'
+  }
+  return errors
 }
 
 /**

@@ -72,6 +72,8 @@ export interface ExactlyOnceOptions {
   intervalMs: number
   /** The records that write these offsets (serialized key → value, null deletes) to the offsets topic. */
   offsetRecords(entries: ReadonlyMap<string, string | null>): ProduceRecord[]
+  /** Awaited before the transaction carrying these offsets commits (a connector's own offsets topic). */
+  beforeCommit?(entries: ReadonlyMap<string, string | null>): Promise<void>
   /** The transaction that carried these offsets committed: the offset store may serve them at once. */
   committed(entries: ReadonlyMap<string, string | null>): void
 }
@@ -99,6 +101,11 @@ export interface SourceTaskRunnerOptions {
   errorHandler: ErrorHandler
   /** Set when the task runs exactly-once; `producer`, `offsetWriter` and the flush settings are then unused. */
   transactional?: ExactlyOnceOptions
+  /**
+   * The connector's own offsets topic (`offsets.storage.topic`), which the reader and writer use:
+   * created and read before the task starts (after it claimed its transactional id), closed with it.
+   */
+  ownOffsetStore?: { start(): Promise<void>; close(): Promise<void> }
 }
 
 interface Batch {
@@ -200,6 +207,7 @@ export class SourceTaskRunner extends TaskRunner {
       }
       await this.#initTransactions(transactional.producer)
     }
+    await this.#o.ownOffsetStore?.start()
     task.initialize(context)
     await task.start(this.#o.taskConfig)
     this.setState(this.targetState === 'STARTED' ? 'RUNNING' : 'PAUSED')
@@ -258,6 +266,7 @@ export class SourceTaskRunner extends TaskRunner {
     await this.#o.producer.close()
     await this.#o.transactional?.producer.close()
     await this.#o.errorHandler.close()
+    await this.#o.ownOffsetStore?.close()
   }
 
   /** The call's outcome, or undefined once the runner is asked to stop. */
@@ -345,6 +354,7 @@ export class SourceTaskRunner extends TaskRunner {
 
   protected override async cleanupAfterFailure(): Promise<void> {
     await Promise.resolve(this.#o.task.stop()).catch(() => {})
+    await this.#o.ownOffsetStore?.close().catch(() => {})
   }
 
   async #send(records: SourceRecord[], no: number): Promise<void> {
@@ -824,6 +834,7 @@ export class SourceTaskRunner extends TaskRunner {
     for (;;) {
       const start = this.metrics.now()
       try {
+        await transactional.beforeCommit?.(transaction.offsets)
         await producer.commit()
         this.metrics.stage('commit', start, 0)
         break

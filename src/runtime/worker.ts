@@ -31,6 +31,9 @@ import {
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { type Log, parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
+import { ConnectorOffsetStore } from '../storage/connector-offset-store.ts'
+import { ensureOffsetsTopic } from '../storage/kafka/internal-topics.ts'
+import { KafkaOffsetStore } from '../storage/kafka/kafka-offset-store.ts'
 import type { OffsetStore } from '../storage/offset-store.ts'
 import { ConfigReloads } from './config-reloads.ts'
 import {
@@ -90,6 +93,8 @@ interface RunningConnector {
   readonly callbacks: ConnectorCallbacks
   state: State
   target: TargetState
+  /** The store of its own offsets topic, opened when the connector first reads an offset. */
+  offsets?: ConnectorOffsetStore
 }
 
 /** What `GET /metrics` shows of this worker (Kafka Connect's worker, connector and task metric groups). */
@@ -206,6 +211,46 @@ export class Worker {
   }
 
   /**
+   * A source connector's own offsets store (Kafka Connect's `Worker.offsetStoreFor…`), for a
+   * distributed worker running a connector with its own `offsets.storage.topic` (another topic than
+   * the worker's `offset.storage.topic`): that topic first, the worker's offset store as fallback.
+   * Undefined otherwise: the worker's offset store serves the connector (standalone, the key has no
+   * effect, as in Kafka Connect). The caller closes what it gets.
+   */
+  ownOffsetStore(connectorProps: Props, clientId: string): ConnectorOffsetStore | undefined {
+    const topic = connectorProps['offsets.storage.topic']?.trim()
+    const topics = this.#o.config.connectorOffsetsTopics
+    if (!topic || !topics || topic === topics.workerTopic) return undefined
+    const { log, logger } = this.#o
+    return new ConnectorOffsetStore({
+      own: new KafkaOffsetStore(log, topic, clientId, logger),
+      prepare: () =>
+        ensureOffsetsTopic(
+          log,
+          topic,
+          { partitions: topics.partitions, replicationFactor: topics.replicationFactor },
+          'offsets.storage.topic',
+        ),
+      global: this.#o.offsetStore,
+      logger,
+    })
+  }
+
+  /** Runs `use` with a source connector's offset store (one of its own is opened for it, then closed). */
+  async withSourceOffsetStore<T>(
+    connector: string,
+    connectorProps: Props,
+    use: (store: OffsetStore) => Promise<T>,
+  ): Promise<T> {
+    const own = this.ownOffsetStore(connectorProps, `connector-offsets-${connector}`)
+    try {
+      return await use(own ?? this.#o.offsetStore)
+    } finally {
+      await own?.close()
+    }
+  }
+
+  /**
    * Source tasks run exactly-once: `exactly.once.source.support=enabled` on Kafka (distributed), or
    * the embedded log's default when the offsets are kept in the log (the standalone worker's store,
    * decision 0032); a worker given an offset store outside the log runs them at-least-once.
@@ -278,8 +323,12 @@ export class Worker {
         running.state = 'FAILED'
         this.#reportConnector(name, 'FAILED', errorTrace(error))
       },
-      offsetStorageReader: () => new ConnectorOffsetReader(name, this.#o.offsetStore),
+      offsetStorageReader: () => new ConnectorOffsetReader(name, this.#connectorOffsets(running)),
     }
+    if (type === 'source' && props['offsets.storage.topic']?.trim() && !this.#o.config.connectorOffsetsTopics)
+      this.#o.logger.warn(
+        `connector ${name}: offsets.storage.topic has no effect on a standalone worker (as in Kafka Connect); its offsets are kept in the worker's offset store`,
+      )
     instance.initialize(context)
     try {
       if (hasReferences(props)) {
@@ -314,6 +363,22 @@ export class Worker {
     this.#o.logger.info(`connector ${name} started (${className})`)
     if (running.resolution) this.#watchConnector(running, running.resolution)
     return true
+  }
+
+  /** The connector instance's offset store: the worker's, or one of its own topic opened on first use. */
+  #connectorOffsets(c: RunningConnector): OffsetStore {
+    c.offsets ??= this.ownOffsetStore(c.props, `connector-offsets-${c.name}`)
+    return c.offsets ?? this.#o.offsetStore
+  }
+
+  async #closeConnectorOffsets(c: RunningConnector): Promise<void> {
+    await c.offsets
+      ?.close()
+      .catch((error) =>
+        this.#o.logger.warn(
+          `connector ${c.name}: closing its offsets topic reader failed: ${errorMessage(error)}`,
+        ),
+      )
   }
 
   isConnectorRunning(name: string): boolean {
@@ -379,6 +444,7 @@ export class Worker {
         this.#o.logger.warn(`connector ${name} failed to stop cleanly: ${errorMessage(error)}`)
       }
     }
+    await this.#closeConnectorOffsets(c)
   }
 
   setConnectorTargetState(name: string, target: TargetState): void {
@@ -629,6 +695,7 @@ export class Worker {
       } catch (error) {
         this.#o.logger.warn(`connector ${c.name} failed to stop cleanly: ${errorMessage(error)}`)
       }
+      await this.#closeConnectorOffsets(c)
       if (state.cancelled || this.#connectors.has(c.name)) return
       const started = await this.startConnector(c.name, c.rawProps, c.target, c.callbacks)
       if (started) c.callbacks.onReconfigurationRequested(c.name)
@@ -686,9 +753,18 @@ export class Worker {
     this.#errorHandlers.set(taskIdString(id), errorHandler)
     if (type === 'source') {
       const task = new ((connector as SourceConnector).taskClass())()
-      const transactional = this.#exactlyOnce(id, connectorProps, flushInterval, options.fenceBeforeClaim)
+      const own = this.ownOffsetStore(connectorProps, `connector-offsets-${clientSuffix}`)
+      const offsets = own ?? this.#o.offsetStore
+      const transactional = this.#exactlyOnce(
+        id,
+        connectorProps,
+        flushInterval,
+        options.fenceBeforeClaim,
+        offsets,
+      )
       return new SourceTaskRunner(ctx, target, {
         ...(transactional ? { transactional } : {}),
+        ...(own ? { ownOffsetStore: own } : {}),
         task,
         taskConfig: taskProps,
         converters,
@@ -702,10 +778,10 @@ export class Worker {
           // Order within a partition must hold across the client's own retries (Connect: 1).
           maxInFlight: 1,
         }),
-        offsetReader: new ConnectorOffsetReader(id.connector, this.#o.offsetStore),
+        offsetReader: new ConnectorOffsetReader(id.connector, offsets),
         // One writer per task (Connect's OffsetStorageWriter): a task's flush carries only its own
         // offsets, and pending offsets die with the task instead of overwriting a later offset reset.
-        offsetWriter: new ConnectorOffsetWriter(id.connector, this.#o.offsetStore),
+        offsetWriter: new ConnectorOffsetWriter(id.connector, offsets),
         topicCreator: new TopicCreator(
           log,
           connectorProps,
@@ -747,11 +823,12 @@ export class Worker {
     connectorProps: Props,
     flushInterval: number,
     fenceBeforeClaim: (() => Promise<void>) | undefined,
+    store: OffsetStore,
   ): ExactlyOnceOptions | undefined {
-    const { config, log, offsetStore } = this.#o
+    const { config, log } = this.#o
     const worker = config.originals()
     if (!this.exactlyOnceSource) return undefined
-    if (!log.createTransactionalProducer || !offsetStore.transactionRecords || !offsetStore.applyCommitted) {
+    if (!log.createTransactionalProducer || !store.transactionRecords || !store.applyCommitted) {
       throw new ConnectError(
         'CONFIG',
         'exactly.once.source.support=enabled needs a log with transactions and offsets kept in it (distributed on Kafka, or the embedded log)',
@@ -761,7 +838,7 @@ export class Worker {
       .trim()
       .toLowerCase() as TransactionBoundary
     const interval = connectorProps['transaction.boundary.interval.ms']?.trim()
-    const store = offsetStore
+    const beforeCommit = store.beforeCommit?.bind(store)
     return {
       producer: log.createTransactionalProducer({
         clientId: `connector-producer-${id.connector}-${id.task}`,
@@ -775,6 +852,7 @@ export class Worker {
       boundary,
       intervalMs: interval ? Number(interval) : flushInterval,
       offsetRecords: (entries) => store.transactionRecords!(entries),
+      ...(beforeCommit ? { beforeCommit } : {}),
       committed: (entries) => store.applyCommitted!(entries),
     }
   }

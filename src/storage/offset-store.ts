@@ -19,6 +19,11 @@ export interface OffsetStore {
    * exactly-once source task to send in the transaction of its records (KIP-618).
    */
   transactionRecords?(entries: ReadonlyMap<string, string | null>): ProduceRecord[]
+  /**
+   * Awaited before the transaction carrying these entries commits (a connector's own offsets topic:
+   * its deletions reach the worker's global topic first).
+   */
+  beforeCommit?(entries: ReadonlyMap<string, string | null>): Promise<void>
   /** The transaction carrying these entries committed: serve them now, before the topic is read back. */
   applyCommitted?(entries: ReadonlyMap<string, string | null>): void
   close(): Promise<void>

@@ -128,17 +128,43 @@ describe('exactly-once source validation', () => {
     )
   })
 
-  test('offsets.storage.topic on a distributed worker is refused until Sluice reads it', async () => {
-    const infos = await validateConnectorConfig(
-      { ...fileSource, 'offsets.storage.topic': 'my-connector-offsets' },
-      plugins,
-      ConfigProviders.none(),
-      { distributed: true },
+  test("a connector's own offsets.storage.topic is accepted; bad names, the worker's topics and another cluster are refused", async () => {
+    const worker = {
+      distributed: true,
+      bootstrapServers: ['k1:9092', 'k2:9092'],
+      internalTopics: { 'config.storage.topic': 'connect-configs', 'status.storage.topic': 'connect-status' },
+    }
+    const validate = (extra: Record<string, string>, w: typeof worker | undefined = worker) =>
+      validateConnectorConfig({ ...fileSource, ...extra }, plugins, ConfigProviders.none(), w).then(errorsOf)
+    assert.deepEqual(await validate({ 'offsets.storage.topic': 'my-connector-offsets' }), {})
+    // The same brokers in another order and spacing are the worker's cluster.
+    assert.deepEqual(
+      await validate({
+        'offsets.storage.topic': 'my-connector-offsets',
+        'producer.override.bootstrap.servers': 'k2:9092, k1:9092',
+      }),
+      {},
     )
-    assert.deepEqual(Object.keys(errorsOf(infos)), ['offsets.storage.topic'])
-    // Standalone, as in Connect, the key has no effect.
+    assert.match(
+      (await validate({ 'offsets.storage.topic': 'my offsets!' }))['offsets.storage.topic']?.[0] ?? '',
+      /not a legal Kafka topic name/,
+    )
+    assert.match(
+      (await validate({ 'offsets.storage.topic': 'connect-status' }))['offsets.storage.topic']?.[0] ?? '',
+      /worker's status\.storage\.topic/,
+    )
+    const otherCluster = await validate({
+      'offsets.storage.topic': 'my-connector-offsets',
+      'producer.override.bootstrap.servers': 'elsewhere:9092',
+    })
+    assert.deepEqual(Object.keys(otherCluster), ['producer.override.bootstrap.servers'])
+    assert.match(
+      otherCluster['producer.override.bootstrap.servers'][0],
+      /remove producer\.override\.bootstrap\.servers/,
+    )
+    // Standalone, as in Connect, the key has no effect: nothing to refuse.
     const standalone = await validateConnectorConfig(
-      { ...fileSource, 'offsets.storage.topic': 'my-connector-offsets' },
+      { ...fileSource, 'offsets.storage.topic': 'my offsets!' },
       plugins,
     )
     assert.equal(standalone.error_count, 0)

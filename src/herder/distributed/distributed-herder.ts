@@ -34,6 +34,7 @@ import type { GroupMembership } from '../../log/kafka/group-membership.ts'
 import {
   type ConfigInfos,
   invalidConfigMessage,
+  type ValidationWorker,
   validateConnectorConfig,
 } from '../../runtime/config-validation.ts'
 import type { ErrorMetrics } from '../../runtime/errors/error-handler.ts'
@@ -266,10 +267,24 @@ export class DistributedHerder implements Herder {
   }
 
   validateConnectorConfig(config: Props): Promise<ConfigInfos> {
-    return validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders, {
+    return validateConnectorConfig(
+      config,
+      this.#worker.plugins,
+      this.#worker.configProviders,
+      this.#validation(),
+    )
+  }
+
+  /** What validation needs to know of this worker. */
+  #validation(): ValidationWorker {
+    return {
       distributed: true,
       exactlyOnceSource: this.#config.exactlyOnceSource === 'enabled',
-    })
+      bootstrapServers: this.#config.getList('bootstrap.servers'),
+      internalTopics: Object.fromEntries(
+        ['config.storage.topic', 'status.storage.topic'].map((key) => [key, this.#config.getString(key)]),
+      ),
+    }
   }
 
   plugins(): PluginDescriptor[] {
@@ -303,7 +318,7 @@ export class DistributedHerder implements Herder {
 
   async connectorOffsets(name: string): Promise<{ offsets: ConnectorOffset[] }> {
     const config = this.#config_(name)
-    return connectorOffsets(name, this.#type(config), this.#worker.log, this.#worker.offsetStore)
+    return connectorOffsets(this.#worker, name, config)
   }
 
   // ── REST: writes (on the leader; pause/resume anywhere) ────────────────────────────────────
@@ -364,10 +379,12 @@ export class DistributedHerder implements Herder {
   }
 
   async #validate(config: Props): Promise<void> {
-    const infos = await validateConnectorConfig(config, this.#worker.plugins, this.#worker.configProviders, {
-      distributed: true,
-      exactlyOnceSource: this.#config.exactlyOnceSource === 'enabled',
-    })
+    const infos = await validateConnectorConfig(
+      config,
+      this.#worker.plugins,
+      this.#worker.configProviders,
+      this.#validation(),
+    )
     if (infos.error_count > 0) throw new ConfigError(undefined, invalidConfigMessage(infos))
   }
 

@@ -291,7 +291,7 @@ export class StandaloneHerder implements Herder {
 
   async connectorOffsets(name: string): Promise<{ offsets: ConnectorOffset[] }> {
     const entry = this.#entry(name)
-    return connectorOffsets(name, this.#type(entry.config), this.#worker.log, this.#worker.offsetStore)
+    return connectorOffsets(this.#worker, name, entry.config)
   }
 
   async alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string> {

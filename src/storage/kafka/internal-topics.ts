@@ -5,7 +5,7 @@
  * one partition, or any of them with a cleanup policy other than `compact`.
  */
 import { ConfigError } from '../../api/errors.ts'
-import type { Log, TopicSpec } from '../../log/log.ts'
+import type { Log, TopicDescription, TopicSpec } from '../../log/log.ts'
 
 export interface InternalTopicSettings {
   configTopic: string
@@ -16,6 +16,22 @@ export interface InternalTopicSettings {
   offsetReplicationFactor: number
   statusPartitions: number
   statusReplicationFactor: number
+}
+
+/**
+ * A source connector's own offsets topic (`offsets.storage.topic`, KIP-618), created if missing as
+ * Kafka Connect's `KafkaOffsetBackingStore` creates it: with the worker's offsets topic settings
+ * (`offset.storage.partitions`, `offset.storage.replication.factor`, compacted); an existing one must
+ * be compacted. `key` is the setting that named it, for the error.
+ */
+export async function ensureOffsetsTopic(
+  log: Log,
+  topic: string,
+  settings: { partitions: number; replicationFactor: number },
+  key: string,
+): Promise<void> {
+  await log.createTopics([{ name: topic, ...settings, configs: { 'cleanup.policy': 'compact' } }])
+  requireCompacted((await log.describeTopics([topic])).get(topic), topic, key)
 }
 
 export async function ensureInternalTopics(log: Log, s: InternalTopicSettings): Promise<void> {
@@ -51,22 +67,24 @@ export async function ensureInternalTopics(log: Log, s: InternalTopicSettings): 
   }
   await log.createTopics(specs.map(({ key: _key, ...spec }) => spec))
   const described = await log.describeTopics([...names])
-  for (const spec of specs) {
-    const topic = described.get(spec.name)
-    if (!topic) throw new ConfigError(spec.key, `Topic '${spec.name}' (${spec.key}) could not be created`)
-    const policy = (topic.configs['cleanup.policy'] ?? 'delete').split(',').map((p) => p.trim())
-    if (policy.length !== 1 || policy[0] !== 'compact') {
-      throw new ConfigError(
-        spec.key,
-        `Topic '${spec.name}' supplied via the '${spec.key}' property is required to have 'cleanup.policy=compact' to guarantee consistency and durability of ${spec.key.split('.')[0]} data, but found the topic currently has 'cleanup.policy=${policy.join(',')}'. Continuing would likely result in eventually losing data and problems restarting this Connect cluster in the future. Change the 'cleanup.policy' property of the topic to 'compact' (kafka-configs.sh --alter --entity-type topics --entity-name ${spec.name} --add-config cleanup.policy=compact) or use another topic name.`,
-      )
-    }
-  }
+  for (const spec of specs) requireCompacted(described.get(spec.name), spec.name, spec.key)
   const config = described.get(s.configTopic)!
   if (config.partitions !== 1) {
     throw new ConfigError(
       'config.storage.topic',
       `Topic '${s.configTopic}' supplied via the 'config.storage.topic' property is required to have a single partition in order to guarantee consistency of connector configurations, but found ${config.partitions} partitions. Point config.storage.topic at a new topic name (Sluice creates it with one partition) or delete and recreate this one with --partitions 1.`,
+    )
+  }
+}
+
+/** Connect's `TopicAdmin.verifyTopicCleanupPolicyOnlyCompact`: anything but `compact` alone loses data. */
+function requireCompacted(topic: TopicDescription | undefined, name: string, key: string): void {
+  if (!topic) throw new ConfigError(key, `Topic '${name}' (${key}) could not be created`)
+  const policy = (topic.configs['cleanup.policy'] ?? 'delete').split(',').map((p) => p.trim())
+  if (policy.length !== 1 || policy[0] !== 'compact') {
+    throw new ConfigError(
+      key,
+      `Topic '${name}' supplied via the '${key}' property is required to have 'cleanup.policy=compact' to guarantee consistency and durability of ${key.split('.')[0]} data, but found the topic currently has 'cleanup.policy=${policy.join(',')}'. Continuing would likely result in eventually losing data and problems restarting this Connect cluster in the future. Change the 'cleanup.policy' property of the topic to 'compact' (kafka-configs.sh --alter --entity-type topics --entity-name ${name} --add-config cleanup.policy=compact) or use another topic name.`,
     )
   }
 }
