@@ -31,6 +31,8 @@ export class CopyReader {
   #ended = false
   #failure: Error | null = null
   #paused = false
+  /** Columns of the last row: the next one's bounds are allocated at that size at once. */
+  #columns = 0
   #wake: (() => void) | null = null
   readonly #onData = (message: { chunk: Buffer }): void => this.#row(message.chunk)
 
@@ -96,7 +98,9 @@ export class CopyReader {
     const base = this.#used
     chunk.copy(block, base)
     this.#used += length
-    this.#rows.push(splitRow(block, base, base + length))
+    const row = splitRow(block, base, base + length, this.#columns)
+    this.#columns = row.length
+    this.#rows.push(row)
     if (this.#rows.length === 1) {
       this.#wake?.()
       this.#wake = null
@@ -108,22 +112,30 @@ export class CopyReader {
   }
 }
 
-/** A text-format COPY row (`buffer[start, end)`, its newline included or not) as a RawTuple over the same bytes. */
-export function splitRow(buffer: Buffer, start: number, end: number): RawTuple {
+/**
+ * A text-format COPY row (`buffer[start, end)`, its newline included or not) as a RawTuple over the same
+ * bytes; `columns`, the number of columns expected, only sizes its arrays.
+ */
+export function splitRow(buffer: Buffer, start: number, end: number, columns = 0): RawTuple {
   const last = end > start && buffer[end - 1] === 10 ? end - 1 : end
-  const bounds: number[] = []
+  const bounds: number[] = new Array(2 * columns)
+  let n = 0
   let escaped: (string | undefined)[] | null = null
   let from = start
   let backslash = false
   for (let i = start; i <= last; i++) {
     const c = i < last ? buffer[i] : 9
     if (c === 9) {
-      if (!backslash) bounds.push(from, i)
-      else if (i - from === 2 && buffer[from + 1] === 78 /* N */) bounds.push(RAW_NULL, 0)
-      else {
-        escaped ??= []
-        escaped[bounds.length >> 1] = unescaped(buffer, from, i)
-        bounds.push(from, i)
+      if (backslash && i - from === 2 && buffer[from + 1] === 78 /* N */) {
+        bounds[n++] = RAW_NULL
+        bounds[n++] = 0
+      } else {
+        if (backslash) {
+          escaped ??= []
+          escaped[n >> 1] = unescaped(buffer, from, i)
+        }
+        bounds[n++] = from
+        bounds[n++] = i
       }
       from = i + 1
       backslash = false
@@ -132,6 +144,7 @@ export function splitRow(buffer: Buffer, start: number, end: number): RawTuple {
       i++ // the escaped character, whatever it is
     }
   }
+  if (n !== bounds.length) bounds.length = n
   return new RawTuple(buffer, bounds, escaped)
 }
 

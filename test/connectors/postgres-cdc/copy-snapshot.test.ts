@@ -34,6 +34,9 @@ describe('COPY text rows (pure)', () => {
     // A row inside a larger buffer, without its newline.
     const inside = Buffer.concat([Buffer.from('xx'), Buffer.from('7\t\\N'), Buffer.from('yy')])
     assert.deepEqual(splitRow(inside, 2, 6).texts(), ['7', null])
+    // The expected column count only sizes the arrays: more or fewer columns read the same.
+    assert.deepEqual(splitRow(line, 0, line.length, 3).texts(), row.texts())
+    assert.deepEqual(splitRow(inside, 2, 6, 20).texts(), ['7', null])
     assert.deepEqual(row.pick([6, -1, 0, 99]).texts(), ['h\u00e9llo \u2713', null, '1', null])
   })
 })
