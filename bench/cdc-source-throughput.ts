@@ -89,6 +89,7 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
     valueConverter.configure({ 'schemas.enable': 'false' }, false)
     let got = 0
     let started = 0
+    let rssSampledAt = 0
     let cpuAtStart = process.cpuUsage()
     let convertMs = 0
     let bytes = 0
@@ -129,8 +130,14 @@ async function run(mode: 'stream' | 'snapshot', rows: number): Promise<void> {
         convertMs += t1 - t0
         convertSpans.push(t0, t1)
       }
-      peakRss = Math.max(peakRss, process.memoryUsage.rss())
+      // Sampled at most every 100 ms: reading RSS (from /proc) per poll cost ~10 % of the streaming run's CPU.
+      const now = performance.now()
+      if (now - rssSampledAt >= 100) {
+        rssSampledAt = now
+        peakRss = Math.max(peakRss, process.memoryUsage.rss())
+      }
     }
+    peakRss = Math.max(peakRss, process.memoryUsage.rss())
     const seconds = (performance.now() - started) / 1000
     await new Promise((resolve) => setImmediate(resolve))
     gcs.disconnect()

@@ -64,12 +64,32 @@ function fieldsOf<const N extends readonly string[]>(schema: Schema, names: N): 
   return Object.fromEntries(names.map((n) => [n, schema.field(n)!])) as Record<N[number], Field>
 }
 
+/**
+ * The events of a transaction share their commit LSN and time: the start of `sequence` and `ts_ns` are
+ * made once for them, not per event.
+ */
+let sequenceCommit: number | null | undefined
+let sequenceHead = ''
+let nanosOfUs: bigint | undefined
+let nanos = 0n
+
+/** Debezium's `sequence`: `["<lsn_commit>","<lsn>"]`, null for either unknown. */
+function sequenceOf(lsnCommit: number | null, lsn: number | null): string | null {
+  if (lsn === null && lsnCommit === null) return null
+  if (lsnCommit !== sequenceCommit) {
+    sequenceCommit = lsnCommit
+    sequenceHead = lsnCommit === null ? '[null,' : `["${lsnCommit}",`
+  }
+  return lsn === null ? `${sequenceHead}null]` : `${sequenceHead}"${lsn}"]`
+}
+
 export function sourceStruct(ts: Pick<TableSchema, 'schema' | 'table'>, info: SourceInfo): Struct {
   const us = Number(info.timeUs)
-  const sequence =
-    info.lsn === null && info.lsnCommit === null
-      ? null
-      : `[${info.lsnCommit === null ? 'null' : `"${info.lsnCommit}"`},${info.lsn === null ? 'null' : `"${info.lsn}"`}]`
+  const sequence = sequenceOf(info.lsnCommit, info.lsn)
+  if (info.timeUs !== nanosOfUs) {
+    nanosOfUs = info.timeUs
+    nanos = info.timeUs * 1000n
+  }
   return new Struct(SOURCE_SCHEMA)
     .put(SOURCE.version, DEBEZIUM_FORMAT_VERSION)
     .put(SOURCE.connector, 'postgresql')
@@ -79,7 +99,7 @@ export function sourceStruct(ts: Pick<TableSchema, 'schema' | 'table'>, info: So
     .put(SOURCE.db, info.database)
     .put(SOURCE.sequence, sequence)
     .put(SOURCE.ts_us, us)
-    .put(SOURCE.ts_ns, info.timeUs * 1000n)
+    .put(SOURCE.ts_ns, nanos)
     .put(SOURCE.schema, ts.schema)
     .put(SOURCE.table, ts.table)
     .put(SOURCE.txId, info.txId)

@@ -30,11 +30,15 @@ import { isCaptured } from './startup.ts'
 import type { StreamedTransactions } from './streamed-transactions.ts'
 import {
   buildTableSchema,
+  ENVELOPE_OP,
   keyStruct,
   rowStruct,
   type TableSchema,
   TRANSACTION_BLOCK_SCHEMA,
 } from './table-schema.ts'
+
+/** The offsets' `messageType` of each row change. */
+const MESSAGE_TYPES = { insert: 'INSERT', update: 'UPDATE', delete: 'DELETE' } as const
 
 /** A change of a row of the signal table (an insert is a signal). */
 export type SignalRowMessage = Exclude<
@@ -104,8 +108,16 @@ export class ChangeStream {
     this.#warn = options.warn
   }
 
-  /** One pgoutput message, in order; events go to `records`. */
-  async handle(data: XLogData, records: SourceRecord[], streams: StreamedTransactions | null): Promise<void> {
+  /**
+   * One pgoutput message, in order; events go to `records`. A promise only when the message needs the
+   * database (a relation to look up, a signal to act on): row changes are handled at once, without a
+   * promise and a turn of the microtask queue each.
+   */
+  handle(
+    data: XLogData,
+    records: SourceRecord[],
+    streams: StreamedTransactions | null,
+  ): Promise<void> | undefined {
     const message = data.decoded ?? decodePgOutput(data.payload, 0, data.streamed === true)
     switch (message.tag) {
       case 'stream-commit':
@@ -149,8 +161,7 @@ export class ChangeStream {
         return
       }
       case 'relation':
-        await this.#relation(message)
-        return
+        return this.#relation(message)
       case 'type':
         this.#catalog.forget(message.typeOid)
         return
@@ -160,7 +171,7 @@ export class ChangeStream {
         this.#message(message, data.lsn, records)
         return
       default:
-        await this.#change(message, data.lsn, records)
+        return this.#change(message, data.lsn, records)
     }
   }
 
@@ -178,11 +189,11 @@ export class ChangeStream {
     this.relations.set(message.relationId, ts)
   }
 
-  async #change(
+  #change(
     message: Extract<PgOutputMessage, { tag: 'insert' | 'update' | 'delete' | 'truncate' }>,
     lsn: Lsn,
     records: SourceRecord[],
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const tx = this.tx
     if (!tx)
       throw new ConnectError('CONNECT', `pgoutput sent a ${message.tag} outside a transaction at LSN ${lsn}`)
@@ -212,9 +223,20 @@ export class ChangeStream {
     if (!ts) return
     if (ts.id === this.#s.signalTable) {
       // Signal rows are also change events (Debezium emits them); the signal acts at this WAL position.
-      const emitted = await this.#onSignalRow(ts, message, lsn, records)
-      if (!emitted) return
+      return this.#onSignalRow(ts, message, lsn, records).then((emitted) => {
+        if (emitted) this.#rowChange(ts, message, lsn, records)
+      })
     }
+    this.#rowChange(ts, message, lsn, records)
+  }
+
+  /** The events of a row change of table `ts`. */
+  #rowChange(
+    ts: TableSchema,
+    message: Extract<PgOutputMessage, { tag: 'insert' | 'update' | 'delete' }>,
+    lsn: Lsn,
+    records: SourceRecord[],
+  ): void {
     this.#incremental.onStreamedKey(
       ts,
       message.tag === 'insert'
@@ -227,8 +249,7 @@ export class ChangeStream {
       this.#incremental.onStreamedKey(ts, message.oldTuple)
     }
     if (ts.id === this.#s.signalTable && !isCaptured(this.#s, ts.schema, ts.id)) return
-    const offset = this.offset(lsn, message.tag.toUpperCase())
-    const source = (): Struct => this.source(ts, lsn, 'false')
+    const offset = this.offset(lsn, MESSAGE_TYPES[message.tag])
     switch (message.tag) {
       case 'insert': {
         if (this.#s.skipped.has('c')) return
@@ -237,7 +258,7 @@ export class ChangeStream {
           ts,
           records,
           keyStruct(ts, message.newTuple),
-          envelope(ts, 'c', null, after, source()),
+          envelope(ts, 'c', null, after, this.source(ts, lsn, 'false')),
           offset,
         )
         return
@@ -251,7 +272,14 @@ export class ChangeStream {
           if (!this.#s.skipped.has('d')) {
             // Debezium puts the new key on the delete and on its tombstone.
             const newKeyHeader = [{ key: '__debezium.newkey', schema: ts.keySchema, value: newKey }]
-            this.emit(ts, records, oldKey, envelope(ts, 'd', before, null, source()), offset, newKeyHeader)
+            this.emit(
+              ts,
+              records,
+              oldKey,
+              envelope(ts, 'd', before, null, this.source(ts, lsn, 'false')),
+              offset,
+              newKeyHeader,
+            )
             if (this.#s.tombstonesOnDelete) this.emit(ts, records, oldKey, null, offset, newKeyHeader)
           }
           if (!this.#s.skipped.has('c')) {
@@ -261,9 +289,14 @@ export class ChangeStream {
               'full',
               message.oldKind === 'O' ? message.oldTuple : null,
             )
-            this.emit(ts, records, newKey, envelope(ts, 'c', null, after, source()), offset, [
-              { key: '__debezium.oldkey', schema: ts.keySchema, value: oldKey },
-            ])
+            this.emit(
+              ts,
+              records,
+              newKey,
+              envelope(ts, 'c', null, after, this.source(ts, lsn, 'false')),
+              offset,
+              [{ key: '__debezium.oldkey', schema: ts.keySchema, value: oldKey }],
+            )
           }
           return
         }
@@ -271,14 +304,20 @@ export class ChangeStream {
         const old = message.oldKind === 'O' ? message.oldTuple : null
         const before = old ? rowStruct(ts, old, 'full') : null
         const after = rowStruct(ts, message.newTuple, 'full', old)
-        this.emit(ts, records, newKey, envelope(ts, 'u', before, after, source()), offset)
+        this.emit(
+          ts,
+          records,
+          newKey,
+          envelope(ts, 'u', before, after, this.source(ts, lsn, 'false')),
+          offset,
+        )
         return
       }
       case 'delete': {
         if (this.#s.skipped.has('d')) return
         const before = rowStruct(ts, message.oldTuple, message.oldKind === 'O' ? 'full' : 'old-key')
         const key = keyStruct(ts, message.oldTuple)
-        this.emit(ts, records, key, envelope(ts, 'd', before, null, source()), offset)
+        this.emit(ts, records, key, envelope(ts, 'd', before, null, this.source(ts, lsn, 'false')), offset)
         if (this.#s.tombstonesOnDelete) this.emit(ts, records, key, null, offset)
         return
       }
@@ -340,7 +379,7 @@ export class ChangeStream {
   ): void {
     // Snapshot reads emitted from the stream (incremental-snapshot windows) belong to no transaction:
     // Debezium gives them `transaction: null` and leaves them out of the transaction's counts.
-    const tx = value?.get('op') === 'r' ? null : this.tx
+    const tx = value?.valueAt(ENVELOPE_OP) === 'r' ? null : this.tx
     // A tombstone has its delete's offset (Debezium copies the delete record).
     let recordOffset =
       value === null && this.#lastEmitted?.base === offset ? this.#lastEmitted.offset : offset

@@ -484,7 +484,8 @@ export const postgresCdcConfigDef = new ConfigDef()
     defaultValue: 10240,
     importance: 'MEDIUM',
     group: G_SNAP,
-    documentation: 'Rows fetched per round trip from the snapshot cursor.',
+    documentation:
+      'Rows the snapshot reads ahead of the records handed out (its COPY of a table pauses there).',
     validator: Range.atLeast(1),
   })
   .define({

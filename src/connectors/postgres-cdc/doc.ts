@@ -10,6 +10,9 @@ with streaming of large transactions on PostgreSQL 14 and later, version 1 befor
 (\`source.version\` is the Debezium release whose format we follow, 3.6.1.Final). Deletes are followed by a
 tombstone; a primary key change is a delete, a tombstone and a create with \`__debezium.newkey\` /
 \`__debezium.oldkey\` headers; unchanged TOAST values read \`__debezium_unavailable_value\`.
+The initial and blocking snapshots read each table with \`COPY (SELECT …) TO STDOUT\` (the texts a query
+returns, converted as the stream's are) in one REPEATABLE READ READ ONLY transaction; at most
+\`snapshot.fetch.size\` rows are read ahead of the records handed out.
 
 ## Offsets and the slot
 

@@ -26,7 +26,7 @@ import type { CdcSettings } from './config.ts'
 import { estimateRows, type SnapshotMetrics } from './connector-metrics.ts'
 import { javaTypeOf } from './java-serialization.ts'
 import type { IncrementalState } from './offsets.ts'
-import type { Tuple } from './pgoutput-decoder.ts'
+import { type Row, type Tuple, textAt } from './pgoutput-decoder.ts'
 import { oneStatement, quoteIdent, readOnly } from './replication-connection.ts'
 import {
   checkExpression,
@@ -140,10 +140,10 @@ export class IncrementalSnapshot {
   }
 
   /** A streamed change of `ts` supersedes the snapshot's copy of the same key inside an open window. */
-  onStreamedKey(ts: TableSchema, tuple: Tuple | null): void {
+  onStreamedKey(ts: TableSchema, tuple: Row | null): void {
     if (!this.#windowOpen || !tuple || !this.#table || ts.id !== this.#table.id) return
     const streamedPositions = this.#table.keyColumns.map((k) => ts.relationColumns.indexOf(k.name))
-    this.#window.delete(JSON.stringify(streamedPositions.map((p) => tuple[p] ?? null)))
+    this.#window.delete(JSON.stringify(streamedPositions.map((p) => textAt(tuple, p) ?? null)))
   }
 
   /** Reads the next chunk when one is due and nothing else is waiting. */

@@ -43,6 +43,72 @@ export const PG_EPOCH_OFFSET_US = 946_684_800_000_000n
 export type TupleValue = string | null | undefined
 export type Tuple = TupleValue[]
 
+/** `RawTuple.bounds` start of a null column. */
+export const RAW_NULL = -1
+/** `RawTuple.bounds` start of an unchanged TOASTed column. */
+export const RAW_UNCHANGED = -2
+
+/**
+ * A tuple left in the bytes it arrived in (a pgoutput TupleData, a COPY row): a column becomes text, or
+ * is converted straight from its bytes, only when an event reads it — no string per column up front.
+ * The bytes must stay as they are while the tuple is in use (never a buffer the driver reuses).
+ */
+export class RawTuple {
+  readonly buffer: Buffer
+  /** Per column its start and end in `buffer`; a start of RAW_NULL or RAW_UNCHANGED for those. */
+  readonly bounds: number[]
+  /** Columns whose bytes are not their text (COPY's backslash escapes), decoded; null when there are none. */
+  readonly escaped: (string | undefined)[] | null
+
+  constructor(buffer: Buffer, bounds: number[], escaped: (string | undefined)[] | null = null) {
+    this.buffer = buffer
+    this.bounds = bounds
+    this.escaped = escaped
+  }
+
+  get length(): number {
+    return this.bounds.length >> 1
+  }
+
+  /** Column `i` as text; undefined past the last column, as an array's index would be. */
+  text(i: number): TupleValue {
+    if (!(i >= 0 && i < this.length)) return undefined
+    const start = this.bounds[2 * i]
+    if (start < 0) return start === RAW_NULL ? null : undefined
+    const escaped = this.escaped?.[i]
+    return escaped ?? this.buffer.toString('utf8', start, this.bounds[2 * i + 1])
+  }
+
+  /** The columns at `positions` (-1: a null column), in that order. */
+  pick(positions: readonly number[]): RawTuple {
+    const bounds: number[] = new Array(2 * positions.length)
+    const escaped: (string | undefined)[] | null = this.escaped ? [] : null
+    for (let k = 0; k < positions.length; k++) {
+      const p = positions[k]
+      const inside = p >= 0 && p < this.length
+      bounds[2 * k] = inside ? this.bounds[2 * p] : RAW_NULL
+      bounds[2 * k + 1] = inside ? this.bounds[2 * p + 1] : 0
+      if (escaped && inside) escaped[k] = this.escaped![p]
+    }
+    return new RawTuple(this.buffer, bounds, escaped)
+  }
+
+  /** Every column as text, as a `Tuple`. */
+  texts(): Tuple {
+    const out: Tuple = new Array(this.length)
+    for (let i = 0; i < out.length; i++) out[i] = this.text(i)
+    return out
+  }
+}
+
+/** A tuple as text (snapshot rows read by a query) or as the bytes it came in. */
+export type Row = Tuple | RawTuple
+
+/** Column `i` of a row as text. */
+export function textAt(row: Row, i: number): TupleValue {
+  return row instanceof RawTuple ? row.text(i) : row[i]
+}
+
 export interface RelationColumn {
   readonly name: string
   readonly typeOid: number
@@ -63,16 +129,16 @@ export type PgOutputMessage =
       columns: RelationColumn[]
     }
   | { tag: 'type'; typeOid: number; schema: string; name: string }
-  | { tag: 'insert'; relationId: number; newTuple: Tuple }
+  | { tag: 'insert'; relationId: number; newTuple: RawTuple }
   | {
       tag: 'update'
       relationId: number
       /** 'K' (old key columns, the rest null) or 'O' (whole old row), or null when not sent. */
       oldKind: 'K' | 'O' | null
-      oldTuple: Tuple | null
-      newTuple: Tuple
+      oldTuple: RawTuple | null
+      newTuple: RawTuple
     }
-  | { tag: 'delete'; relationId: number; oldKind: 'K' | 'O'; oldTuple: Tuple }
+  | { tag: 'delete'; relationId: number; oldKind: 'K' | 'O'; oldTuple: RawTuple }
   | { tag: 'truncate'; options: number; relationIds: number[] }
   | { tag: 'message'; transactional: boolean; lsn: Lsn; prefix: string; content: Buffer }
   | { tag: 'stream-start'; xid: number; firstSegment: boolean }
@@ -136,20 +202,28 @@ class Reader {
     this.offset += length
     return b
   }
-  tuple(): Tuple {
+  /** The columns' places in the buffer, not their texts: most are converted straight from the bytes. */
+  tuple(): RawTuple {
+    const buffer = this.#buffer
     const n = this.int16()
-    const values: Tuple = new Array(n)
+    const bounds: number[] = new Array(2 * n)
+    let at = this.offset
     for (let i = 0; i < n; i++) {
-      const kind = this.byte()
-      if (kind === 0x6e /* n */) values[i] = null
-      else if (kind === 0x75 /* u */) values[i] = undefined
-      else if (kind === 0x74 /* t */ || kind === 0x62 /* b */) {
-        const length = this.int32()
-        values[i] = this.#buffer.toString('utf8', this.offset, this.offset + length)
-        this.offset += length
+      const kind = buffer[at++]
+      if (kind === 0x74 /* t */ || kind === 0x62 /* b */) {
+        const length = buffer.readInt32BE(at)
+        at += 4
+        bounds[2 * i] = at
+        at += length
+        bounds[2 * i + 1] = at
+      } else if (kind === 0x6e /* n */ || kind === 0x75 /* u */) {
+        bounds[2 * i] = kind === 0x6e ? RAW_NULL : RAW_UNCHANGED
+        bounds[2 * i + 1] = 0
       } else throw new Error(`pgoutput: unknown tuple column kind 0x${kind.toString(16)}`)
     }
-    return values
+    if (at > buffer.length) throw new Error('pgoutput: tuple runs past the end of its message')
+    this.offset = at
+    return new RawTuple(buffer, bounds)
   }
 }
 
@@ -209,7 +283,7 @@ export function decodePgOutput(buffer: Buffer, offset = 0, inStream = false): Pg
         const relationId = r.uint32()
         let kind = r.byte()
         let oldKind: 'K' | 'O' | null = null
-        let oldTuple: Tuple | null = null
+        let oldTuple: RawTuple | null = null
         if (kind === 0x4b /* K */ || kind === 0x4f /* O */) {
           oldKind = kind === 0x4b ? 'K' : 'O'
           oldTuple = r.tuple()

@@ -98,6 +98,9 @@ export function clientConfig(
   }
 }
 
+/** Size of the blocks XLogData payloads are copied into (a larger payload gets a block of its own). */
+const PAYLOAD_BLOCK = 256 * 1024
+
 export class ReplicationConnection {
   readonly #client: pg.Client
   #handlers: StreamHandlers | null = null
@@ -107,6 +110,13 @@ export class ReplicationConnection {
   #closed = false
   #paused = false
   #serverVersion = 0
+  /**
+   * Where XLogData payloads are copied (the driver reuses its read buffer, and messages wait in a queue
+   * before decoding): one large block at a time rather than a Buffer each; a full block stays alive as
+   * long as messages in it do.
+   */
+  #block = Buffer.allocUnsafe(0)
+  #used = 0
 
   private constructor(client: pg.Client) {
     this.#client = client
@@ -240,8 +250,15 @@ export class ReplicationConnection {
       const lsn = readLsn(chunk, 1)
       const walEnd = readLsn(chunk, 9)
       if (walEnd > this.#received) this.#received = walEnd
-      // Copied: the driver reuses its read buffer, and messages wait in a queue before decoding.
-      this.#handlers?.onData({ lsn, payload: Buffer.from(chunk.subarray(25)) })
+      const length = chunk.length - 25
+      if (this.#block.length - this.#used < length) {
+        this.#block = Buffer.allocUnsafe(Math.max(PAYLOAD_BLOCK, length))
+        this.#used = 0
+      }
+      const at = this.#used
+      chunk.copy(this.#block, at, 25)
+      this.#used += length
+      this.#handlers?.onData({ lsn, payload: this.#block.subarray(at, at + length) })
     } else if (kind === 0x6b /* k */) {
       const walEnd = readLsn(chunk, 1)
       if (walEnd > this.#received) this.#received = walEnd

@@ -23,7 +23,7 @@ import type { SnapshotMetrics } from './connector-metrics.ts'
 import type { IncrementalSnapshot } from './incremental-snapshot.ts'
 import type { KafkaSignal } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'
-import type { Tuple } from './pgoutput-decoder.ts'
+import { type Row, textAt } from './pgoutput-decoder.ts'
 import { checkSignal, readSnapshotRequest, SignalError, type SnapshotRequest } from './signal-data.ts'
 import { InitialSnapshot } from './snapshot.ts'
 import { capturedTables } from './startup.ts'
@@ -88,9 +88,9 @@ export class Signals {
     const idIndex = ts.relationColumns.indexOf('id')
     const typeIndex = ts.relationColumns.indexOf('type')
     const dataIndex = ts.relationColumns.indexOf('data')
-    const rawId = message.newTuple[idIndex] ?? null
-    const rawType = message.newTuple[typeIndex] ?? null
-    const data = dataIndex >= 0 ? (message.newTuple[dataIndex] ?? null) : null
+    const rawId = textAt(message.newTuple, idIndex) ?? null
+    const rawType = textAt(message.newTuple, typeIndex) ?? null
+    const data = dataIndex >= 0 ? (textAt(message.newTuple, dataIndex) ?? null) : null
     if (!WINDOW_SIGNALS.has(String(rawType)) && !this.#s.signalChannels.has('source')) {
       this.#warn(
         `source-off:${String(rawId)}`,
@@ -243,7 +243,7 @@ export class Signals {
     return records
   }
 
-  #blockingRecord(blocking: Blocking, ts: TableSchema, tuple: Tuple, marker: SnapshotMarker): SourceRecord {
+  #blockingRecord(blocking: Blocking, ts: TableSchema, tuple: Row, marker: SnapshotMarker): SourceRecord {
     const index = Math.max(
       0,
       blocking.tables.findIndex((t) => t.id === ts.id),

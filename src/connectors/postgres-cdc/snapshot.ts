@@ -1,10 +1,12 @@
 /**
- * The initial snapshot: every captured table read through a cursor in one REPEATABLE READ
- * transaction. When the slot was just created, the transaction imports the slot's exported snapshot,
- * so the snapshot shows exactly the database at the slot's consistent point and streaming continues
- * from there without loss or overlap. Rows are fetched `snapshot.fetch.size` at a time, the next
- * fetch under way while the previous rows are turned into records (the server reads while we
- * convert), and handed out at most `max.batch.size` per poll; memory stays flat.
+ * The initial snapshot: every captured table read with `COPY (SELECT …) TO STDOUT` in one REPEATABLE
+ * READ transaction. When the slot was just created, the transaction imports the slot's exported
+ * snapshot, so the snapshot shows exactly the database at the slot's consistent point and streaming
+ * continues from there without loss or overlap. The server streams each table while we turn rows into
+ * records; at most `snapshot.fetch.size` rows wait (then the socket pauses, copy-reader.ts), and they
+ * are handed out at most `max.batch.size` per poll; memory stays flat. COPY sends each row as one
+ * message of tab-separated texts (the same texts a query returns), which we split in place: cheaper
+ * than the driver's per-row objects and strings of a cursor's FETCH, on our side and the server's.
  *
  * Blocking snapshots (an `execute-snapshot` signal of type `blocking`) read the same way, in a READ ONLY
  * REPEATABLE READ transaction of their own (every snapshot transaction is READ ONLY), with an optional SELECT per table replacing `SELECT *`
@@ -16,14 +18,15 @@ import type { Catalog } from './catalog.ts'
 import type { SnapshotMarker } from './change-events.ts'
 import type { CdcSettings } from './config.ts'
 import { estimateRows, type SnapshotMetrics } from './connector-metrics.ts'
+import { CopyReader } from './copy-reader.ts'
 import { type Lsn, parseLsn } from './lsn.ts'
-import type { Tuple } from './pgoutput-decoder.ts'
+import type { Row } from './pgoutput-decoder.ts'
 import { clientConfig, newPgClient, oneStatement, quoteIdent } from './replication-connection.ts'
 import { checkSelect } from './signal-data.ts'
 import { buildTableSchema, type TableSchema } from './table-schema.ts'
 import { SESSION_OPTIONS } from './value-converters.ts'
 
-export type RowToRecord = (ts: TableSchema, tuple: Tuple, marker: SnapshotMarker) => SourceRecord
+export type RowToRecord = (ts: TableSchema, tuple: Row, marker: SnapshotMarker) => SourceRecord
 
 export class InitialSnapshot {
   readonly #client: pg.Client
@@ -31,23 +34,23 @@ export class InitialSnapshot {
   readonly #catalog: Catalog
   readonly #tables: string[]
   readonly #selects: ReadonlyMap<string, string>
-  /** For a SELECT override: position in the result of each table column (-1: absent). */
+  /** For a SELECT override: position in its result of each table column (-1: absent). */
   #columnMap: number[] | null = null
-  #columnMapPending = false
   readonly #warn: (m: string) => void
   readonly #metrics: SnapshotMetrics | null
   #tableIndex = -1
   #current: TableSchema | null = null
   /** One row held back to know whether the next one exists (for the last_* markers). */
-  #pending: { ts: TableSchema; tuple: Tuple; firstInTable: boolean } | null = null
+  #pendingTs: TableSchema | null = null
+  #pendingRow: Row | null = null
+  #pendingFirstInTable = false
   #first = true
-  #cursorOpen = false
-  /** Fetched rows not yet turned into records, from `#rowIndex` on, of table `#rowsTable`. */
-  #rows: Tuple[] = []
+  /** The COPY of the table being read, if any. */
+  #reader: CopyReader | null = null
+  /** Rows read and not yet turned into records, from `#rowIndex` on, of table `#rowsTable`. */
+  #rows: Row[] = []
   #rowIndex = 0
   #rowsTable: TableSchema | null = null
-  /** The FETCH issued ahead for the open cursor, if any. */
-  #ahead: Promise<Tuple[]> | null = null
   done = false
   readonly lsn: Lsn
   readonly txId: number
@@ -84,6 +87,9 @@ export class InitialSnapshot {
     metrics: SnapshotMetrics | null = null,
   ): Promise<InitialSnapshot> {
     const client = await newPgClient(clientConfig(settings, { options: SESSION_OPTIONS }))
+    // A connection lost mid-snapshot fails the read under way (or the next one), which fails the poll;
+    // the driver's 'error' event, without a listener, would end the whole process instead.
+    client.on('error', () => {})
     await client.connect()
     // Snapshots only read: READ ONLY, so nothing a SELECT override calls can write.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
@@ -110,8 +116,9 @@ export class InitialSnapshot {
     while (out.length < max && !this.done) {
       if (this.#rowIndex >= this.#rows.length && !(await this.#refill())) {
         // No more tables: the held-back row is the last of the snapshot.
-        if (this.#pending) out.push(toRecord(this.#pending.ts, this.#pending.tuple, 'last'))
-        this.#pending = null
+        if (this.#pendingRow) out.push(toRecord(this.#pendingTs!, this.#pendingRow, 'last'))
+        this.#pendingRow = null
+        this.#pendingTs = null
         this.done = true
         this.#metrics?.completed()
         break
@@ -120,59 +127,46 @@ export class InitialSnapshot {
       const rows = this.#rows
       const end = Math.min(rows.length, this.#rowIndex + (max - out.length))
       for (let i = this.#rowIndex; i < end; i++) {
-        if (this.#pending) {
-          const p = this.#pending
-          out.push(toRecord(p.ts, p.tuple, this.#marker(p.firstInTable, false, p.ts !== ts)))
+        const pendingTs = this.#pendingTs
+        if (this.#pendingRow) {
+          out.push(
+            toRecord(
+              pendingTs!,
+              this.#pendingRow,
+              this.#marker(this.#pendingFirstInTable, false, pendingTs !== ts),
+            ),
+          )
         }
-        this.#pending = { ts, tuple: rows[i], firstInTable: this.#pending?.ts !== ts }
+        this.#pendingFirstInTable = pendingTs !== ts
+        this.#pendingTs = ts
+        this.#pendingRow = rows[i]
       }
       this.#rowIndex = end
     }
     return out
   }
 
-  /** Loads the next fetched rows (opening the next table's cursor when one ends); false when all are read. */
+  /** Loads the next rows read (starting the next table's COPY when one ends); false when all are read. */
   async #refill(): Promise<boolean> {
     for (;;) {
-      if (!this.#cursorOpen) {
-        if (!(await this.#openNextTable())) return false
-        this.#ahead = this.#fetch()
+      if (!this.#reader && !(await this.#openNextTable())) return false
+      const ts = this.#current!
+      const rows = await this.#reader!.take()
+      if (rows === null) {
+        this.#reader = null
+        this.#metrics?.tableDone(ts.id)
+        continue
       }
-      const rows = await this.#ahead!
-      this.#ahead = null
-      this.#metrics?.rowsScanned(this.#current!.id, rows.length)
-      if (rows.length < this.#settings.snapshotFetchSize) {
-        await this.#client.query('CLOSE sluice_snapshot')
-        this.#cursorOpen = false
-        this.#metrics?.tableDone(this.#current!.id)
-      } else {
-        this.#ahead = this.#fetch()
-        // Handled when awaited; meanwhile a failure must not surface as an unhandled rejection.
-        this.#ahead.catch(() => {})
-      }
-      if (rows.length > 0) {
-        this.#rows = rows
-        this.#rowIndex = 0
-        this.#rowsTable = this.#current
-        return true
-      }
+      this.#metrics?.rowsScanned(ts.id, rows.length)
+      const expected = this.#columnMap ? null : ts.relationColumns.length
+      if (expected !== null && rows[0].length !== expected)
+        throw new Error(`snapshot of ${ts.id}: a COPY row has ${rows[0].length} columns, not ${expected}`)
+      const map = this.#columnMap
+      this.#rows = map ? rows.map((r) => r.pick(map)) : rows
+      this.#rowIndex = 0
+      this.#rowsTable = ts
+      return true
     }
-  }
-
-  async #fetch(): Promise<Tuple[]> {
-    const result = await this.#client.query({
-      text: `FETCH ${this.#settings.snapshotFetchSize} FROM sluice_snapshot`,
-      rowMode: 'array',
-    })
-    // Fetches only ever run for the open cursor, so #current is the table they read.
-    if (this.#columnMapPending) {
-      const names = result.fields.map((f) => f.name)
-      this.#columnMap = this.#current!.relationColumns.map((c) => names.indexOf(c))
-      this.#columnMapPending = false
-    }
-    const map = this.#columnMap
-    const rows = result.rows as Tuple[]
-    return map ? rows.map((r) => map.map((i) => (i < 0 ? null : (r[i] ?? null)))) : rows
   }
 
   #marker(firstInTable: boolean, last: boolean, lastInTable: boolean): SnapshotMarker {
@@ -200,23 +194,36 @@ export class InitialSnapshot {
       })
       const columns = info.columns.map((c) => quoteIdent(c.name)).join(', ')
       const select = this.#selects.get(id)
-      // Checked when the signal arrived; again here for one resumed from an offset of an earlier version.
-      if (select !== undefined) checkSelect(select)
       this.#columnMap = null
-      this.#columnMapPending = select !== undefined
+      if (select !== undefined) {
+        // Checked when the signal arrived; again here for one resumed from an offset of an earlier version.
+        // The check (one SELECT, balanced parentheses, no comment) also keeps it inside COPY's parentheses.
+        checkSelect(select)
+        // Its columns are matched to the table's by name: a query that returns none tells their names.
+        const probe = await this.#client.query(
+          oneStatement(`SELECT * FROM (${select}) AS sluice_snapshot LIMIT 0`, [], 'array'),
+        )
+        const names = probe.fields.map((f) => f.name)
+        this.#columnMap = this.#current.relationColumns.map((c) => names.indexOf(c))
+      }
       // The extended protocol takes exactly one statement.
-      await this.#client.query(
+      this.#reader = new CopyReader(
+        this.#client,
         oneStatement(
-          `DECLARE sluice_snapshot NO SCROLL CURSOR FOR ${select ?? `SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`}`,
+          `COPY (${select ?? `SELECT ${columns} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`}) TO STDOUT`,
         ),
+        this.#settings.snapshotFetchSize,
       )
-      this.#cursorOpen = true
       return true
     }
   }
 
   async close(): Promise<void> {
-    await this.#client.query('COMMIT').catch(() => {})
+    // A COPY under way would hold a COMMIT back until the whole table was sent: end the connection
+    // instead (the transaction only read), which the driver does by closing the socket.
+    if (this.#reader?.running) this.#reader.abandon()
+    else await this.#client.query('COMMIT').catch(() => {})
+    this.#reader = null
     await this.#client.end().catch(() => {})
   }
 }

@@ -37,7 +37,7 @@ import { IncrementalSnapshot } from './incremental-snapshot.ts'
 import { KAFKA_SIGNAL_OFFSET_KEY, KafkaSignalChannel } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'
 import { incrementalOffsetKeys, positionReached, readOffset } from './offsets.ts'
-import type { Tuple } from './pgoutput-decoder.ts'
+import type { Row } from './pgoutput-decoder.ts'
 import { clientConfig, newPgClient, ReplicationConnection, type XLogData } from './replication-connection.ts'
 import { checkServer, checkSlot, ensurePublication, slotInfo } from './setup.ts'
 import { Signals } from './signals.ts'
@@ -276,7 +276,8 @@ export class PostgresCdcSourceTask extends SourceTask {
     for (let n = 0; n < this.#s.maxBatchSize; n++) {
       const message = this.#streams?.next() ?? this.#queue.shift()
       if (!message) break
-      await this.#stream.handle(message, records, this.#streams)
+      const pending = this.#stream.handle(message, records, this.#streams)
+      if (pending) await pending
       // A blocking snapshot pauses streaming right after its signal; the rest waits (queue or replay).
       if (this.#signals.blocking) break
     }
@@ -512,7 +513,7 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   // ---- snapshot ----
 
-  #snapshotRecord(ts: TableSchema, tuple: Tuple, marker: SnapshotMarker): SourceRecord {
+  #snapshotRecord(ts: TableSchema, tuple: Row, marker: SnapshotMarker): SourceRecord {
     const snapshot = this.#snapshot!
     const last = marker === 'last'
     const now = nowUs()
@@ -526,14 +527,17 @@ export class PostgresCdcSourceTask extends SourceTask {
       txId: snapshot.txId,
     })
     const value = envelope(ts, 'r', null, rowStruct(ts, tuple, 'full'), source)
-    const offset: OffsetMap = {
+    const offset: Record<string, string | number | boolean | null> = {
       last_snapshot_record: last,
       lsn: this.#stream.lastCommitEnd,
       txId: snapshot.txId,
       ts_usec: Number(now),
       snapshot: 'INITIAL',
       snapshot_completed: last,
-      ...(last ? { lsn_commit: this.#stream.lastCommitEnd, lsn_proc: this.#stream.lastCommitEnd } : {}),
+    }
+    if (last) {
+      offset.lsn_commit = this.#stream.lastCommitEnd
+      offset.lsn_proc = this.#stream.lastCommitEnd
     }
     return changeRecord(ts, keyStruct(ts, tuple), value, this.#partition, offset, this.#contextHeaders)
   }

@@ -8,7 +8,7 @@ import { SchemaBuilder } from '../../api/data/schema-builder.ts'
 import { Struct } from '../../api/data/struct.ts'
 import type { CatalogTable } from './catalog.ts'
 import type { CdcSettings } from './config.ts'
-import type { Tuple } from './pgoutput-decoder.ts'
+import { RAW_NULL, RawTuple, type Row } from './pgoutput-decoder.ts'
 import { type ColumnConverter, columnConverter, type PgType } from './value-converters.ts'
 
 export const SNAPSHOT_ENUM_VALUES =
@@ -176,37 +176,70 @@ export function buildTableSchema(
 
 export type RowMode = 'full' | 'old-key' | 'old-full'
 
+/** Whether column `position` of a row has a value (true), is null (null) or an unchanged TOASTed value (undefined). */
+function presence(row: Row, position: number): true | null | undefined {
+  if (row instanceof RawTuple) {
+    const start = row.bounds[2 * position]
+    return start >= 0 ? true : start === RAW_NULL ? null : undefined
+  }
+  const text = row[position]
+  return text === null || text === undefined ? text : true
+}
+
+/** Column `position` of a row converted: null for null, undefined for an unchanged TOASTed value. */
+function valueAt(row: Row, position: number, converter: ColumnConverter): unknown {
+  if (!(row instanceof RawTuple)) {
+    const text = row[position]
+    return text === null || text === undefined ? text : converter.convert(text)
+  }
+  const start = row.bounds[2 * position]
+  // (Past the tuple's last column, as an array's index: undefined.)
+  if (!(start >= 0)) return start === RAW_NULL ? null : undefined
+  const escaped = row.escaped?.[position]
+  if (escaped !== undefined) return converter.convert(escaped)
+  const end = row.bounds[2 * position + 1]
+  if (converter.bytes !== null) {
+    const value = converter.bytes(row.buffer, start, end)
+    if (value !== undefined) return value
+  }
+  return converter.convert(row.buffer.toString('utf8', start, end))
+}
+
 /**
- * A row value from a tuple of texts. `undefined` marks an unchanged TOASTed column: with the old row
- * at hand (REPLICA IDENTITY FULL) its old value is used, else the placeholder. In `old-key` mode
- * (a delete's or key change's old key tuple) non-key columns get Debezium's fallbacks: null when
- * nullable, the type's zero (`""`, `0`, `false`) when NOT NULL.
+ * A row value from a tuple. An unchanged TOASTed column: with the old row at hand (REPLICA IDENTITY
+ * FULL) its old value is used, else the placeholder. In `old-key` mode (a delete's or key change's old
+ * key tuple) non-key columns get Debezium's fallbacks: null when nullable, the type's zero (`""`, `0`,
+ * `false`) when NOT NULL.
  */
-export function rowStruct(ts: TableSchema, tuple: Tuple, mode: RowMode, old: Tuple | null = null): Struct {
+export function rowStruct(ts: TableSchema, tuple: Row, mode: RowMode, old: Row | null = null): Struct {
   const struct = new Struct(ts.valueSchema)
   // The value schema has one field per captured column, in the same order: put by field, not by name.
   const fields = ts.valueSchema.fields
   for (let i = 0; i < ts.columns.length; i++) {
     const column = ts.columns[i]
-    let text = tuple[column.position]
-    if (text === undefined && old) text = old[column.position]
+    const converter = column.converter
+    let row = tuple
+    if (old !== null && presence(tuple, column.position) === undefined) row = old
     let value: unknown
-    if (mode === 'old-key' && text === null && !ts.keyColumns.includes(column)) {
+    if (mode === 'old-key' && presence(row, column.position) === null && !ts.keyColumns.includes(column)) {
       // Debezium's value for a column the old key tuple does not carry: its default, else the type's zero.
-      value = column.converter.schema.defaultValue ?? column.converter.fallback
-    } else if (text === undefined) value = column.converter.placeholder
-    else value = text === null ? null : column.converter.convert(text)
+      value = converter.schema.defaultValue ?? converter.fallback
+    } else {
+      value = valueAt(row, column.position, converter)
+      if (value === undefined) value = converter.placeholder
+    }
     struct.put(fields[i], value)
   }
   return struct
 }
 
-export function keyStruct(ts: TableSchema, tuple: Tuple): Struct | null {
+export function keyStruct(ts: TableSchema, tuple: Row): Struct | null {
   if (!ts.keySchema) return null
   const struct = new Struct(ts.keySchema)
-  for (const column of ts.keyColumns) {
-    const text = tuple[column.position]
-    struct.put(column.name, text === null || text === undefined ? null : column.converter.convert(text))
+  const fields = ts.keySchema.fields
+  for (let i = 0; i < ts.keyColumns.length; i++) {
+    const column = ts.keyColumns[i]
+    struct.put(fields[i], valueAt(tuple, column.position, column.converter) ?? null)
   }
   return struct
 }

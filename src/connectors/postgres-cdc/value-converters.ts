@@ -39,10 +39,18 @@ export interface ColumnType {
 /** Converts one non-null text value; `undefined` never reaches it. */
 export type TextConverter = (text: string) => unknown
 
+/**
+ * Converts one non-null value from the bytes of its text (`buffer[start, end)`, UTF-8) without making
+ * the text first; `undefined` when it cannot (an unusual form), and the text converter takes it.
+ */
+export type BytesConverter = (buffer: Buffer, start: number, end: number) => unknown
+
 export interface ColumnConverter {
   /** Schema of the column's value, optional or not as the column is nullable. */
   schema: Schema
   convert: TextConverter
+  /** The same conversion from the bytes of the text, for the common types; null for the others. */
+  bytes: BytesConverter | null
   /** Value for an unchanged TOASTed column. */
   placeholder: unknown
   /** Fallback for a NOT NULL column missing from a delete's old key tuple (`""`, `0`, `false`). */
@@ -152,6 +160,103 @@ function isoTimestampMicros(t: string): number | undefined {
     if (sign === 45) offset = -offset
   }
   return (daysFromCivil(year, month, day) * 86400 + seconds - offset) * 1_000_000 + fraction
+}
+
+/** Two ASCII digits at `buffer[i]` as a number, or NaN. */
+function twoDigitBytes(b: Buffer, i: number): number {
+  const x = b[i] - 48
+  const y = b[i + 1] - 48
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : Number.NaN
+}
+
+/** `[-]digits` of at most 15 digits (an integer a double holds exactly) from bytes, or undefined. */
+function integerBytes(b: Buffer, start: number, end: number): number | undefined {
+  let i = start
+  const negative = b[i] === 45
+  if (negative) i++
+  if (i === end || end - i > 15) return undefined
+  let n = 0
+  for (; i < end; i++) {
+    const d = b[i] - 48
+    if (d < 0 || d > 9) return undefined
+    n = n * 10 + d
+  }
+  return negative ? -n : n
+}
+
+/** `[-]digits[.digits]` of at most 15 digits from bytes, as `BigDecimal.parse` reads it; else undefined. */
+function plainDecimalBytes(b: Buffer, start: number, end: number): BigDecimal | undefined {
+  let i = start
+  const negative = b[i] === 45
+  if (negative) i++
+  let digits = 0
+  let unscaled = 0
+  let scale = -1
+  for (; i < end; i++) {
+    const c = b[i]
+    if (c >= 48 && c <= 57) {
+      unscaled = unscaled * 10 + (c - 48)
+      digits++
+      if (scale >= 0) scale++
+    } else if (c === 46 && scale < 0 && digits > 0) scale = 0
+    else return undefined
+  }
+  if (digits === 0 || digits > 15 || scale === 0) return undefined
+  const value = BigInt(unscaled)
+  return new BigDecimal(negative ? -value : value, Math.max(scale, 0))
+}
+
+/** `YYYY-MM-DD` (years 1000–9999) from bytes as days since the epoch, else undefined. */
+function dateDaysBytes(b: Buffer, start: number, end: number): number | undefined {
+  if (end - start !== 10 || b[start + 4] !== 45 || b[start + 7] !== 45) return undefined
+  const year = twoDigitBytes(b, start) * 100 + twoDigitBytes(b, start + 2)
+  const month = twoDigitBytes(b, start + 5)
+  const day = twoDigitBytes(b, start + 8)
+  if (year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 31)
+    return daysFromCivil(year, month, day)
+  return undefined
+}
+
+/** Where Debezium's ZonedTimestamp text is assembled from a timestamptz's bytes (then read as one string). */
+const ZONED = Buffer.alloc(64)
+
+/**
+ * A timestamptz printed in UTC (`YYYY-MM-DD HH:MM:SS[.f…]+00`, years 1700–2200, the shape
+ * `zonedTimestamp`'s fast path takes) as Debezium's ZonedTimestamp text with `digits` fraction digits,
+ * assembled from the bytes; undefined for any other shape.
+ */
+function zonedTimestampBytes(b: Buffer, start: number, end: number, digits: number): string | undefined {
+  const n = end - start
+  if (n < 22 || n > 32 || b[end - 3] !== 43 || b[end - 2] !== 48 || b[end - 1] !== 48) return undefined
+  if (b[start + 4] !== 45 || b[start + 7] !== 45 || b[start + 10] !== 32) return undefined
+  if (b[start + 13] !== 58 || b[start + 16] !== 58) return undefined
+  const year = twoDigitBytes(b, start) * 100 + twoDigitBytes(b, start + 2)
+  const fields =
+    twoDigitBytes(b, start + 5) +
+    twoDigitBytes(b, start + 8) +
+    twoDigitBytes(b, start + 11) +
+    twoDigitBytes(b, start + 14) +
+    twoDigitBytes(b, start + 17)
+  if (!(year >= 1700 && year <= 2200) || Number.isNaN(fields)) return undefined
+  // The fraction: none, or 1–6 digits after a '.', then the '+00'.
+  const fractionEnd = end - 3
+  let fractionDigits = 0
+  if (start + 19 < fractionEnd) {
+    if (b[start + 19] !== 46) return undefined
+    fractionDigits = fractionEnd - (start + 20)
+    if (fractionDigits < 1 || fractionDigits > 6) return undefined
+    for (let i = start + 20; i < fractionEnd; i++) if (b[i] < 48 || b[i] > 57) return undefined
+  }
+  const out = ZONED
+  b.copy(out, 0, start, start + 19)
+  out[10] = 84 // T
+  let length = 19
+  if (digits > 0) {
+    out[length++] = 46 // .
+    for (let i = 0; i < digits; i++) out[length++] = i < fractionDigits ? b[start + 20 + i] : 48
+  }
+  out[length++] = 90 // Z
+  return out.toString('latin1', 0, length)
 }
 
 function parseDateDays(text: string): number {
@@ -465,6 +570,7 @@ const UNMAPPED_ARRAY_ELEMENTS = new Set(['money', 'name', 'interval', 'varbit', 
 interface Mapping {
   builder: () => SchemaBuilder
   convert: TextConverter
+  bytes?: BytesConverter
   fallback: unknown
 }
 
@@ -508,11 +614,16 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
   const tpm = settings.timePrecisionMode
   switch (type.name) {
     case 'bool':
-      return { builder: SchemaBuilder.bool, convert: (t) => t === 't' || t === 'true', fallback: false }
+      return {
+        builder: SchemaBuilder.bool,
+        convert: (t) => t === 't' || t === 'true',
+        bytes: (b, start, end) => (end - start === 1 ? b[start] === 116 /* t */ : undefined),
+        fallback: false,
+      }
     case 'int2':
-      return { builder: SchemaBuilder.int16, convert: Number, fallback: 0 }
+      return { builder: SchemaBuilder.int16, convert: Number, bytes: integerBytes, fallback: 0 }
     case 'int4':
-      return { builder: SchemaBuilder.int32, convert: Number, fallback: 0 }
+      return { builder: SchemaBuilder.int32, convert: Number, bytes: integerBytes, fallback: 0 }
     case 'int8':
     case 'oid':
       return {
@@ -521,6 +632,7 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
           const n = Number(t)
           return Number.isSafeInteger(n) ? n : BigInt(t)
         },
+        bytes: integerBytes,
         fallback: 0,
       }
     case 'float4':
@@ -548,6 +660,7 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
       return {
         builder: () => Decimal.builder(scale).parameter('connect.decimal.precision', String(precision)),
         convert: (t) => (t === 'NaN' ? null : BigDecimal.parse(t).setScale(scale)),
+        bytes: (b, start, end) => plainDecimalBytes(b, start, end)?.setScale(scale),
         fallback: new BigDecimal(0n, scale),
       }
     }
@@ -659,6 +772,7 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
       return {
         builder: () => SchemaBuilder.int32().name('io.debezium.time.Date').version(1),
         convert: parseDateDays,
+        bytes: dateDaysBytes,
         fallback: 0,
       }
     case 'time': {
@@ -754,6 +868,7 @@ function mapping(column: ColumnType, settings: CdcSettings, depth = 0): Mapping 
       return {
         builder: str('io.debezium.time.ZonedTimestamp'),
         convert: (t) => zonedTimestamp(t, p),
+        bytes: (b, start, end) => zonedTimestampBytes(b, start, end, p),
         fallback: '',
       }
     }
@@ -871,6 +986,7 @@ export function columnConverter(
   return {
     schema,
     convert,
+    bytes: schema.type === 'STRUCT' ? null : (m.bytes ?? null),
     placeholder: placeholderFor(schema, settings.unavailablePlaceholder),
     fallback: optional
       ? null
