@@ -99,8 +99,7 @@ describe(`[integration] a worker cut off by a network partition while it runs a 
     await log?.close()
     for (const proxy of proxies) await proxy.close()
     await broker?.destroy()
-    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true })
-    else console.log('KEPT', dir)
+    rmSync(dir, { recursive: true, force: true })
   })
 
   /** The task's status as `via` sees it, once it is RUNNING (on another worker than `not`). */
