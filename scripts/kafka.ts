@@ -108,6 +108,12 @@ export interface KafkaBrokerOptions {
    * a dir whose meta.properties names another cluster). Off: each start formats a fresh, empty dir.
    */
   keepData: boolean
+  /**
+   * More PLAINTEXT listeners on `port`, each advertising `advertised` (host:port) to the clients that
+   * connect through it: a client bootstrapped through a proxy in front of such a listener learns the
+   * proxy's address from the metadata, so all its connections go through the proxy.
+   */
+  listeners?: { name: string; port: number; advertised: string }[]
   /** @default SLUICE_KAFKA_HEAP or 512m */
   heap?: string
   /** @default SLUICE_KAFKA_START_TIMEOUT_MS or 90000 */
@@ -220,6 +226,7 @@ export class KafkaBroker extends JavaService {
 
   #writeConfigs(): void {
     mkdirSync(this.stateDir, { recursive: true })
+    const extra = this.#o.listeners ?? []
     writeFileSync(
       this.propertiesFile,
       [
@@ -227,9 +234,20 @@ export class KafkaBroker extends JavaService {
         'process.roles=broker,controller',
         'node.id=1',
         `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
-        `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port}`,
-        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        `listeners=${[
+          `PLAINTEXT://127.0.0.1:${this.port}`,
+          `CONTROLLER://127.0.0.1:${this.controllerPort}`,
+          ...extra.map((l) => `${l.name}://127.0.0.1:${l.port}`),
+        ].join(',')}`,
+        `advertised.listeners=${[
+          `PLAINTEXT://127.0.0.1:${this.port}`,
+          ...extra.map((l) => `${l.name}://${l.advertised}`),
+        ].join(',')}`,
+        `listener.security.protocol.map=${[
+          'PLAINTEXT:PLAINTEXT',
+          'CONTROLLER:PLAINTEXT',
+          ...extra.map((l) => `${l.name}:PLAINTEXT`),
+        ].join(',')}`,
         'controller.listener.names=CONTROLLER',
         'inter.broker.listener.name=PLAINTEXT',
         `log.dirs=${this.dataDir}`,

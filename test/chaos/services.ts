@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { KafkaBroker } from '../../scripts/kafka.ts'
+import { KafkaBroker, type KafkaBrokerOptions } from '../../scripts/kafka.ts'
 import { PostgresCluster } from '../../scripts/postgres.ts'
 
 export async function freePort(): Promise<number> {
@@ -22,8 +22,13 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** A broker of the test's own, keeping its data across restarts; `destroy()` stops it and deletes it. */
-export async function ownBroker(): Promise<KafkaBroker & { destroy(): Promise<void> }> {
+/**
+ * A broker of the test's own, keeping its data across restarts; `destroy()` stops it and deletes it.
+ * `listeners`: more listeners advertised at other addresses (a proxy's), see `KafkaBrokerOptions`.
+ */
+export async function ownBroker(
+  listeners?: KafkaBrokerOptions['listeners'],
+): Promise<KafkaBroker & { destroy(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-chaos-kafka-'))
   const broker = new KafkaBroker({
     port: await freePort(),
@@ -33,6 +38,7 @@ export async function ownBroker(): Promise<KafkaBroker & { destroy(): Promise<vo
     heap: '384m',
     // A JVM start on a busy 2-core machine has taken over 2 minutes.
     startTimeoutMs: 180_000,
+    ...(listeners ? { listeners } : {}),
   })
   return Object.assign(broker, {
     async destroy() {

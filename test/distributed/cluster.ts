@@ -51,6 +51,10 @@ export class Cluster {
   }
 
   writeProperties(): void {
+    this.#write(this.propertiesFile, {})
+  }
+
+  #write(file: string, overrides: Record<string, string>): void {
     const props: Record<string, string> = {
       'bootstrap.servers': this.#o.bootstrap,
       'group.id': this.groupId,
@@ -72,23 +76,32 @@ export class Cluster {
       listeners: 'http://127.0.0.1:0',
       'log.level': 'info',
       ...this.#o.props,
+      ...overrides,
     }
     writeFileSync(
-      this.propertiesFile,
+      file,
       Object.entries(props)
         .map(([k, v]) => `${k}=${v}`)
         .join('\n'),
     )
   }
 
-  /** Starts a worker and resolves once it has joined the group and serves REST. */
-  async start(timeoutMs = 60_000): Promise<ClusterWorker> {
+  /**
+   * Starts a worker and resolves once it has joined the group and serves REST. `props` are this
+   * worker's own (e.g. a `bootstrap.servers` through a proxy), over the cluster's.
+   */
+  async start(timeoutMs = 60_000, props?: Record<string, string>): Promise<ClusterWorker> {
     if (this.workers.length === 0) this.writeProperties()
     const index = this.#next++
+    let propertiesFile = this.propertiesFile
+    if (props !== undefined) {
+      propertiesFile = join(this.#o.dir, `${this.groupId}-worker-${index}.properties`)
+      this.#write(propertiesFile, props)
+    }
     const logFile = join(this.#o.dir, `${this.groupId}-worker-${index}.log`)
     const out = openSync(logFile, 'w')
     const [cmd, ...args] = this.#o.command ?? [process.execPath, MAIN]
-    const child = spawn(cmd, [...args, 'distributed', this.propertiesFile], {
+    const child = spawn(cmd, [...args, 'distributed', propertiesFile], {
       stdio: ['ignore', out, out],
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
     })

@@ -1,7 +1,8 @@
 /**
  * The status store's writes when the broker is away: retried until they succeed (Kafka Connect's
  * KafkaStatusBackingStore retries retriable errors), unless a newer status of the same key replaces
- * them. On the embedded log (a real Log), with its producer failing on cue.
+ * them; and a cut-off worker's late write answered by the owner. On the embedded log (a real Log),
+ * with its producer failing on cue.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -121,6 +122,62 @@ describe('status store writes while the broker is away', () => {
       assert.equal(reader.task(id)?.state, 'RUNNING')
       assert.equal(reader.task(id)?.workerId, 'b:8083')
       await reader.stop()
+    } finally {
+      await a.stop()
+      await b.stop()
+      await embedded.close()
+    }
+  })
+
+  it("answers a cut-off worker's status that lands after the owner's with the owner's status again", async () => {
+    const embedded = await createEmbeddedLog({ dir: join(dir, 'log-3') })
+    await embedded.createTopics([{ name: 'status', partitions: 1, replicationFactor: 1, configs: {} }])
+    const logger = createLogger({ level: 'silent' })
+    const sent = { count: 0, sent: [] as string[] }
+    // Worker b runs the task in generation 2. Worker a ran it in generation 1 and was cut off from
+    // the broker; what it sent meanwhile arrives when the partition heals, after b's status: a
+    // RUNNING with the trace of a failed write, then the UNASSIGNED of its stop (its view of the
+    // topic ends with its own RUNNING, so that write looked safe).
+    const a = new KafkaStatusStore(embedded, 'status', 'a', logger, () => 1)
+    const b = new KafkaStatusStore(flakyLog(embedded, sent), 'status', 'b', logger, () => 2)
+    await a.start()
+    await b.start()
+    const id = { connector: 'c', task: 0 }
+    const owner = { state: 'RUNNING' as const, trace: null, workerId: 'b:8083', generation: 2 }
+    try {
+      b.onTaskStatus(id, owner)
+      await b.flush()
+      await b.readToEnd()
+      a.onTaskStatus(id, {
+        state: 'RUNNING',
+        trace: 'Kafka error PRODUCER_FENCED',
+        workerId: 'a:8083',
+        generation: 1,
+      })
+      await a.flush()
+      a.onTaskStatus(id, { state: 'UNASSIGNED', trace: null, workerId: 'a:8083', generation: 1 })
+      await a.flush()
+      // b reads the late statuses and writes its own again.
+      await b.readToEnd()
+      await b.flush()
+      await b.readToEnd()
+      assert.ok(sent.sent.length >= 2, `worker b wrote its status ${sent.sent.length} times`)
+      const reader = new KafkaStatusStore(embedded, 'status', 'reader', logger, () => 2)
+      await reader.start()
+      assert.deepEqual(reader.task(id), owner)
+      await reader.stop()
+      assert.deepEqual(b.task(id), owner, "worker b's own view")
+      // The work moves on: a status of another worker in a newer generation is not answered.
+      const c = new KafkaStatusStore(embedded, 'status', 'c', logger, () => 3)
+      await c.start()
+      c.onTaskStatus(id, { state: 'RUNNING', trace: null, workerId: 'c:8083', generation: 3 })
+      await c.flush()
+      const before = sent.sent.length
+      await b.readToEnd()
+      await b.flush()
+      assert.equal(sent.sent.length, before, 'worker b wrote nothing more')
+      assert.equal(b.task(id)?.workerId, 'c:8083')
+      await c.stop()
     } finally {
       await a.stop()
       await b.stop()

@@ -9,6 +9,13 @@
  * Destroyed connectors/tasks and reset topics are tombstones. Every worker tails the topic, so any
  * worker answers status requests. UNASSIGNED and FAILED are "safe" writes: skipped when the status
  * known here came from another worker in a newer generation (a zombie must not overwrite the owner).
+ *
+ * A zombie's write can still land after the owner's: sent while the zombie was cut off from the
+ * broker, it waits in the network and arrives when the partition heals, after the new owner wrote
+ * its status (the zombie's view of the topic was stale when it checked). So the owner answers: a
+ * status of its work that another worker wrote in an older generation, read after the owner's own
+ * status was read back, is followed by the owner's status written again. Two workers cannot both
+ * answer each other (each would need the older generation).
  */
 import { errorMessage, isRetriable } from '../../api/errors.ts'
 import type { Logger } from '../../common/logger.ts'
@@ -33,6 +40,11 @@ export class KafkaStatusStore extends StatusTable implements StatusListener {
   #seq = 0
   #stopping = false
   #wakeRetry: (() => void) | null = null
+  /**
+   * The last status this worker wrote of each connector and task it speaks for (any state but
+   * UNASSIGNED), and whether it was read back from the topic yet (what is read after it is later).
+   */
+  readonly #spoken = new Map<string, { status: Status; readBack: boolean }>()
 
   constructor(log: Log, topic: string, clientId: string, logger: Logger, generation: () => number) {
     super()
@@ -74,10 +86,13 @@ export class KafkaStatusStore extends StatusTable implements StatusListener {
     if (status.state === 'UNASSIGNED' && !this.configured(connector)) return
     const stamped = { ...status, generation: this.#generation() }
     const safe = isSafeWrite(stamped.state)
+    const key = `status-connector-${connector}`
+    this.#spoken.delete(key)
     if (safe && !this.#mayOverwrite(this.connector(connector), stamped)) return
     this.setConnector(connector, stamped)
+    this.#speak(key, stamped)
     this.#write(
-      `status-connector-${connector}`,
+      key,
       statusValue(stamped),
       safe ? () => this.#mayOverwrite(this.connector(connector), stamped) : undefined,
     )
@@ -90,10 +105,13 @@ export class KafkaStatusStore extends StatusTable implements StatusListener {
     // may own it already — stamped with the current one, its UNASSIGNED would win over that RUNNING.
     const stamped = { ...status, generation: status.generation > 0 ? status.generation : this.#generation() }
     const safe = isSafeWrite(stamped.state)
+    const key = `status-task-${id.connector}-${id.task}`
+    this.#spoken.delete(key)
     if (safe && !this.#mayOverwrite(this.task(id), stamped)) return
     this.setTask(id, stamped)
+    this.#speak(key, stamped)
     this.#write(
-      `status-task-${id.connector}-${id.task}`,
+      key,
       statusValue(stamped),
       safe ? () => this.#mayOverwrite(this.task(id), stamped) : undefined,
     )
@@ -185,19 +203,52 @@ export class KafkaStatusStore extends StatusTable implements StatusListener {
     this.#writes = this.#writes.then(send)
   }
 
+  #speak(key: string, status: Status): void {
+    if (status.state !== 'UNASSIGNED') this.#spoken.set(key, { status, readBack: false })
+  }
+
+  /**
+   * A status read for a key this worker speaks for. Once its own status was read back, another
+   * worker's of an older generation is a late write (see the module comment): this worker's status
+   * is written again, and returned to keep in the table. Another worker's of the same or a newer
+   * generation, or a tombstone, means the work moved on: this worker no longer speaks for it.
+   */
+  #answer(key: string, read: Status | null): Status | undefined {
+    const spoken = this.#spoken.get(key)
+    if (spoken === undefined) return undefined
+    const mine = spoken.status
+    if (read !== null && read.workerId === mine.workerId) {
+      if (statusValue(read) === statusValue(mine)) spoken.readBack = true
+      return undefined
+    }
+    if (!spoken.readBack) return undefined // written before this worker's status
+    if (read === null || read.generation >= mine.generation) {
+      this.#spoken.delete(key)
+      return undefined
+    }
+    spoken.readBack = false
+    this.#logger.info(
+      `status ${key} from worker ${read.workerId} of generation ${read.generation} landed after this worker's of generation ${mine.generation}: writing it again`,
+    )
+    this.#write(key, statusValue(mine))
+    return mine
+  }
+
   #apply(record: LogRecord): void {
     const key = utf8.decode(record.key)
     if (key === null) return
     const text = utf8.decode(record.value)
     if (key.startsWith('status-connector-')) {
       const name = key.slice('status-connector-'.length)
-      this.setConnector(name, text === null ? null : parseStatus(text))
+      const status = text === null ? null : parseStatus(text)
+      this.setConnector(name, this.#answer(key, status) ?? status)
       return
     }
     const task = TASK_KEY.exec(key)
     if (task) {
       const id = { connector: task[1], task: Number(task[2]) }
-      this.setTask(id, text === null ? null : parseStatus(text))
+      const status = text === null ? null : parseStatus(text)
+      this.setTask(id, this.#answer(key, status) ?? status)
       return
     }
     const topic = TOPIC_KEY.exec(key)
