@@ -68,10 +68,17 @@ export class ConnectorOffsetStore implements OffsetStore {
     this.#copyToGlobal(entries)
   }
 
-  /** The deletions among `entries`, written to the global topic (before the connector's topic sees them). */
+  /**
+   * The deletions among `entries`, written to the global topic (before the connector's topic sees
+   * them), after the copies still under way: an earlier offset of the same partition landing after
+   * its deletion would be served again by the fallback.
+   */
   async beforeCommit(entries: ReadonlyMap<string, string | null>): Promise<void> {
     const deletions = new Map([...entries].filter(([, value]) => value === null))
-    if (deletions.size > 0) await this.#global.set(deletions)
+    if (deletions.size === 0) return
+    const write = this.#globalWrites.then(() => this.#global.set(deletions))
+    this.#globalWrites = write.catch(() => {})
+    await write
   }
 
   transactionRecords(entries: ReadonlyMap<string, string | null>): ProduceRecord[] {

@@ -27,7 +27,7 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
   let global: KafkaOffsetStore
   /** What the worker's store is asked to write, in order; `fail` makes its next write fail. */
   const globalWrites: [string, string | null][][] = []
-  const globalFault = { fail: false }
+  const globalFault = { fail: false, slowOffsetsMs: 0 }
   let flakyGlobal: OffsetStore
   let topics = 0
 
@@ -47,6 +47,9 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
               globalFault.fail = false
               throw new Error('the worker offsets topic is away')
             }
+            // A slow copy of offsets (deletions go through at once).
+            if (globalFault.slowOffsetsMs > 0 && [...entries.values()].some((v) => v !== null))
+              await new Promise((resolve) => setTimeout(resolve, globalFault.slowOffsetsMs))
             return target.set(entries)
           }
         }
@@ -132,6 +135,25 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
     const reread = open(topic).store
     // Deleted in both: the fallback does not bring the worker topic's older offset back.
     assert.deepEqual(await reread.get([key('b'), key('c')]), new Map([[key('c'), '{"pos":3}']]))
+    await reread.close()
+  })
+
+  it('writes a deletion to the worker topic after the copy of an earlier offset still under way', async () => {
+    const { store, topic } = open()
+    globalWrites.length = 0
+    globalFault.slowOffsetsMs = 200
+    try {
+      await store.set(new Map([[key('s'), '{"pos":1}']]))
+      // The copy of pos 1 is still on its way to the worker topic when the task deletes the partition.
+      await store.set(new Map([[key('s'), null]]))
+      await store.close()
+    } finally {
+      globalFault.slowOffsetsMs = 0
+    }
+    assert.deepEqual(globalWrites, [[[key('s'), '{"pos":1}']], [[key('s'), null]]])
+    assert.deepEqual(await global.get([key('s')]), new Map(), 'the worker topic ends deleted')
+    const reread = open(topic).store
+    assert.deepEqual(await reread.get([key('s')]), new Map(), 'the fallback does not bring pos 1 back')
     await reread.close()
   })
 
