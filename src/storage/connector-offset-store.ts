@@ -105,7 +105,9 @@ export class ConnectorOffsetStore implements OffsetStore {
 
   #copyToGlobal(entries: ReadonlyMap<string, string | null>): void {
     const offsets = new Map([...entries].filter(([, value]) => value !== null))
-    if (offsets.size === 0) return
+    // Closed (a cancelled task whose transaction committed late): the connector's topic has the
+    // offsets, and a copy landing after an offsets reset would be served again by the fallback.
+    if (offsets.size === 0 || this.#closed) return
     this.#globalWrites = this.#globalWrites
       .then(() => this.#global.set(offsets))
       .catch((error: unknown) =>

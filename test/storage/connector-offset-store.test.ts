@@ -207,6 +207,17 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
     )
   })
 
+  it('copies nothing to the worker topic once closed (a cancelled task whose transaction committed late)', async () => {
+    const { store } = open('own-late')
+    await store.start()
+    await store.close()
+    globalWrites.length = 0
+    store.applyCommitted(new Map([[key('late'), '{"pos":9}']]))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.deepEqual(globalWrites, [])
+    assert.deepEqual(await global.get([key('late')]), new Map())
+  })
+
   it('refuses an existing connector topic that is not compacted, naming the key', async () => {
     await log.createTopics([{ name: 'own-deleting', partitions: 1, configs: { 'cleanup.policy': 'delete' } }])
     const { store } = open('own-deleting')
