@@ -16,7 +16,7 @@
  * The connector's topic is created (if missing) and read on first use, or at `start()`; the worker's
  * store is shared and stays open, `close()` closes the connector's.
  */
-import { errorMessage } from '../api/errors.ts'
+import { ConnectError, errorMessage } from '../api/errors.ts'
 import type { Logger } from '../common/logger.ts'
 import type { ProduceRecord } from '../log/log.ts'
 import { canonicalOffsetKey, type OffsetStore } from './offset-store.ts'
@@ -48,6 +48,9 @@ export class ConnectorOffsetStore implements OffsetStore {
 
   /** Creates the connector's topic if missing and reads it to its end (once; later calls wait for it). */
   start(): Promise<void> {
+    // Started after its close, the reader would tail the topic with nobody left to close it.
+    if (this.#closed && !this.#started)
+      return Promise.reject(new ConnectError('CONNECT', "the connector's offsets topic reader is closed"))
     this.#started ??= (async () => {
       await this.#o.prepare()
       await this.#o.own.start()

@@ -218,6 +218,13 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
     assert.deepEqual(await global.get([key('late')]), new Map())
   })
 
+  it('opens nothing once closed: a read after the close fails instead of starting a reader nobody closes', async () => {
+    const { store } = open('own-never')
+    await store.close()
+    await assert.rejects(store.get([key('a')]), /offsets topic reader is closed/)
+    assert.equal((await log.describeTopics(['own-never'])).get('own-never'), undefined, 'nothing was created')
+  })
+
   it('refuses an existing connector topic that is not compacted, naming the key', async () => {
     await log.createTopics([{ name: 'own-deleting', partitions: 1, configs: { 'cleanup.policy': 'delete' } }])
     const { store } = open('own-deleting')
