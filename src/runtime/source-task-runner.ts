@@ -321,6 +321,8 @@ export class SourceTaskRunner extends TaskRunner {
     this.#o.errorHandler.stop()
     // An open transaction stays open: the next holder of the transactional id aborts it.
     void this.#o.transactional?.producer.close().catch(() => {})
+    // Its own offsets topic's reader tails that topic until closed, whether or not the loop ever ends.
+    void this.#o.ownOffsetStore?.close().catch(() => {})
     void this.#o.producer
       .close()
       .catch((error) =>

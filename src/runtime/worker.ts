@@ -372,6 +372,9 @@ export class Worker {
   }
 
   async #closeConnectorOffsets(c: RunningConnector): Promise<void> {
+    // Closed even if never opened: a connector reading offsets after its stop (from a start() still
+    // under way, or a thread of its own) gets an error instead of a reader nobody would close.
+    c.offsets ??= this.ownOffsetStore(c.props, `connector-offsets-${c.name}`)
     await c.offsets
       ?.close()
       .catch((error) =>

@@ -16,7 +16,7 @@
  * The connector's topic is created (if missing) and read on first use, or at `start()`; the worker's
  * store is shared and stays open, `close()` closes the connector's.
  */
-import { errorMessage } from '../api/errors.ts'
+import { ConnectError, errorMessage } from '../api/errors.ts'
 import type { Logger } from '../common/logger.ts'
 import type { ProduceRecord } from '../log/log.ts'
 import { canonicalOffsetKey, type OffsetStore } from './offset-store.ts'
@@ -48,6 +48,9 @@ export class ConnectorOffsetStore implements OffsetStore {
 
   /** Creates the connector's topic if missing and reads it to its end (once; later calls wait for it). */
   start(): Promise<void> {
+    // Started after its close, the reader would tail the topic with nobody left to close it.
+    if (this.#closed && !this.#started)
+      return Promise.reject(new ConnectError('CONNECT', "the connector's offsets topic reader is closed"))
     this.#started ??= (async () => {
       await this.#o.prepare()
       await this.#o.own.start()
@@ -68,10 +71,17 @@ export class ConnectorOffsetStore implements OffsetStore {
     this.#copyToGlobal(entries)
   }
 
-  /** The deletions among `entries`, written to the global topic (before the connector's topic sees them). */
+  /**
+   * The deletions among `entries`, written to the global topic (before the connector's topic sees
+   * them), after the copies still under way: an earlier offset of the same partition landing after
+   * its deletion would be served again by the fallback.
+   */
   async beforeCommit(entries: ReadonlyMap<string, string | null>): Promise<void> {
     const deletions = new Map([...entries].filter(([, value]) => value === null))
-    if (deletions.size > 0) await this.#global.set(deletions)
+    if (deletions.size === 0) return
+    const write = this.#globalWrites.then(() => this.#global.set(deletions))
+    this.#globalWrites = write.catch(() => {})
+    await write
   }
 
   transactionRecords(entries: ReadonlyMap<string, string | null>): ProduceRecord[] {
@@ -98,7 +108,9 @@ export class ConnectorOffsetStore implements OffsetStore {
 
   #copyToGlobal(entries: ReadonlyMap<string, string | null>): void {
     const offsets = new Map([...entries].filter(([, value]) => value !== null))
-    if (offsets.size === 0) return
+    // Closed (a cancelled task whose transaction committed late): the connector's topic has the
+    // offsets, and a copy landing after an offsets reset would be served again by the fallback.
+    if (offsets.size === 0 || this.#closed) return
     this.#globalWrites = this.#globalWrites
       .then(() => this.#global.set(offsets))
       .catch((error: unknown) =>

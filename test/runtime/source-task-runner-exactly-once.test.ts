@@ -136,7 +136,15 @@ function scriptedTask(events: Event[], batches: number) {
   }
 }
 
-function runner(events: Event[], producer: HeldCommitProducer, batches: number): SourceTaskRunner {
+function runner(
+  events: Event[],
+  producer: HeldCommitProducer,
+  batches: number,
+  extra: {
+    Task?: new () => SourceTask
+    ownOffsetStore?: { start(): Promise<void>; close(): Promise<void> }
+  } = {},
+): SourceTaskRunner {
   const logger = createLogger({ level: 'error' })
   const noStatus: StatusListener = {
     onConnectorStatus() {},
@@ -157,7 +165,7 @@ function runner(events: Event[], producer: HeldCommitProducer, batches: number):
   }
   const converter = new StringConverter()
   converter.configure({}, false)
-  const Task = scriptedTask(events, batches)
+  const Task = extra.Task ?? scriptedTask(events, batches)
   return new SourceTaskRunner(
     { id: { connector: 'c', task: 0 }, workerId: 'w', statusListener: noStatus, logger },
     'STARTED',
@@ -181,6 +189,7 @@ function runner(events: Event[], producer: HeldCommitProducer, batches: number):
           [...entries].map(([, value]) => ({ topic: OFFSETS, key: null, value: Buffer.from(value ?? '') })),
         committed: () => {},
       },
+      ...(extra.ownOffsetStore ? { ownOffsetStore: extra.ownOffsetStore } : {}),
     },
   )
 }
@@ -238,5 +247,39 @@ describe('source task runner, exactly-once (transaction.boundary=poll)', () => {
     assert.equal(events.filter((e) => e === 'begin').length, 1)
     assert.ok(!events.includes('task commit'))
     await r.stop(5_000)
+  })
+
+  it('closes its own offsets topic when it is cancelled while its task never returns from poll()', async () => {
+    const events: Event[] = []
+    const producer = new HeldCommitProducer(events)
+    let polling = false
+    class HungTask extends SourceTask {
+      version(): string {
+        return '1'
+      }
+      start(_props: Props): void {}
+      poll(): Promise<SourceRecord[] | null> {
+        polling = true
+        return new Promise(() => {})
+      }
+      stop(): void {}
+    }
+    const own = { started: 0, closed: 0 }
+    const r = runner(events, producer, 0, {
+      Task: HungTask,
+      ownOffsetStore: {
+        start: async () => {
+          own.started++
+        },
+        close: async () => {
+          own.closed++
+        },
+      },
+    })
+    r.start()
+    await eventually(async () => (polling ? true : undefined), 5_000, 'the task polls')
+    assert.equal(own.started, 1)
+    assert.equal(await r.stop(50), false, 'the hung task did not stop in time')
+    await eventually(async () => (own.closed > 0 ? true : undefined), 5_000, 'its offsets topic closed')
   })
 })

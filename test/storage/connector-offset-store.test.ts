@@ -27,7 +27,7 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
   let global: KafkaOffsetStore
   /** What the worker's store is asked to write, in order; `fail` makes its next write fail. */
   const globalWrites: [string, string | null][][] = []
-  const globalFault = { fail: false }
+  const globalFault = { fail: false, slowOffsetsMs: 0 }
   let flakyGlobal: OffsetStore
   let topics = 0
 
@@ -47,6 +47,9 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
               globalFault.fail = false
               throw new Error('the worker offsets topic is away')
             }
+            // A slow copy of offsets (deletions go through at once).
+            if (globalFault.slowOffsetsMs > 0 && [...entries.values()].some((v) => v !== null))
+              await new Promise((resolve) => setTimeout(resolve, globalFault.slowOffsetsMs))
             return target.set(entries)
           }
         }
@@ -135,6 +138,25 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
     await reread.close()
   })
 
+  it('writes a deletion to the worker topic after the copy of an earlier offset still under way', async () => {
+    const { store, topic } = open()
+    globalWrites.length = 0
+    globalFault.slowOffsetsMs = 200
+    try {
+      await store.set(new Map([[key('s'), '{"pos":1}']]))
+      // The copy of pos 1 is still on its way to the worker topic when the task deletes the partition.
+      await store.set(new Map([[key('s'), null]]))
+      await store.close()
+    } finally {
+      globalFault.slowOffsetsMs = 0
+    }
+    assert.deepEqual(globalWrites, [[[key('s'), '{"pos":1}']], [[key('s'), null]]])
+    assert.deepEqual(await global.get([key('s')]), new Map(), 'the worker topic ends deleted')
+    const reread = open(topic).store
+    assert.deepEqual(await reread.get([key('s')]), new Map(), 'the fallback does not bring pos 1 back')
+    await reread.close()
+  })
+
   it('fails a write whose deletion the worker topic refused, and writes nothing to the connector topic', async () => {
     const { store, own } = open()
     globalFault.fail = true
@@ -183,6 +205,24 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
       [[[key('a'), null]], [[key('g'), '{"pos":7}']]],
       'offsets copied after the commit',
     )
+  })
+
+  it('copies nothing to the worker topic once closed (a cancelled task whose transaction committed late)', async () => {
+    const { store } = open('own-late')
+    await store.start()
+    await store.close()
+    globalWrites.length = 0
+    store.applyCommitted(new Map([[key('late'), '{"pos":9}']]))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.deepEqual(globalWrites, [])
+    assert.deepEqual(await global.get([key('late')]), new Map())
+  })
+
+  it('opens nothing once closed: a read after the close fails instead of starting a reader nobody closes', async () => {
+    const { store } = open('own-never')
+    await store.close()
+    await assert.rejects(store.get([key('a')]), /offsets topic reader is closed/)
+    assert.equal((await log.describeTopics(['own-never'])).get('own-never'), undefined, 'nothing was created')
   })
 
   it('refuses an existing connector topic that is not compacted, naming the key', async () => {
