@@ -37,6 +37,23 @@ export interface ProduceRecord {
   timestamp?: number
 }
 
+const ownRecords = new WeakSet<ProduceRecord>()
+
+/**
+ * Marks a record of the worker's own stores (its offsets, configs, statuses). Only such records may
+ * go to the embedded log's own `connect-offsets` topic: a connector, a dead letter queue or the REST
+ * proxy writing there is refused, since a stray record with an offset key would move a connector's
+ * offsets. The mark is the object itself: a copy (or a record sent through a task thread) is not marked.
+ */
+export function ownRecord(record: ProduceRecord): ProduceRecord {
+  ownRecords.add(record)
+  return record
+}
+
+export function isOwnRecord(record: ProduceRecord): boolean {
+  return ownRecords.has(record)
+}
+
 export interface RecordMetadata {
   readonly topic: string
   readonly partition: number

@@ -2,6 +2,13 @@
  * What the embedded log keeps in memory about a topic: its stored description plus the offsets that
  * bound each partition. `next` is the single source of new offsets, so it is only advanced inside the
  * transaction that writes the records (and restored if that transaction fails).
+ *
+ * Compaction (`cleanup.policy=compact`), as Kafka's log cleaner does it: a partition's records are
+ * compacted once the records appended since its last compaction are as many as it kept then (Kafka's
+ * `min.cleanable.dirty.ratio` 0.5), and at least `MIN_DIRTY`. Then only the latest record of each key
+ * stays (a tombstone too: it is what tells a reader the key was deleted); offsets keep their gaps and
+ * the last record is always kept, so the end offset does not move. A partition so holds at most
+ * twice its keys plus `MIN_DIRTY` records, whatever the number of appends.
  */
 import type { StoredTopic } from './record-store.ts'
 
@@ -18,6 +25,14 @@ export interface TopicState {
   readonly start: number[]
   /** Round-robin cursor choosing the partition of each send's unkeyed records. */
   stickyCursor: number
+  /** The log's own offsets topic: only the worker's stores write it (see `ownRecord` in log.ts). */
+  readonly own: boolean
+  /** `cleanup.policy` holds `compact`: older records of a key are deleted (see `compactIfDirty`). */
+  readonly compact: boolean
+  /** Per partition, for a compacted topic: records appended since its last compaction. */
+  readonly dirty: number[]
+  /** Per partition, for a compacted topic: records its last compaction kept. */
+  readonly clean: number[]
 }
 
 export function topicState(
@@ -40,5 +55,26 @@ export function topicState(
     next,
     start,
     stickyCursor: Math.floor(Math.random() * stored.partitions),
+    own: stored.name === EMBEDDED_OFFSETS_TOPIC,
+    compact: isCompacted(stored.configs),
+    dirty: next.map(() => 0),
+    clean: next.map(() => 0),
   }
 }
+
+/**
+ * The topic where a standalone worker on the embedded log keeps its source offsets (decision 0032):
+ * reserved in every embedded log, whether a worker uses it or not.
+ */
+export const EMBEDDED_OFFSETS_TOPIC = 'connect-offsets'
+
+/** Kafka's `cleanup.policy` is a list: `compact`, `delete` or both. */
+export function isCompacted(configs: Readonly<Record<string, string>>): boolean {
+  return (configs['cleanup.policy'] ?? '')
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .includes('compact')
+}
+
+/** Appends a compacted partition takes at least before it is compacted again. */
+export const MIN_DIRTY = 1000
