@@ -257,7 +257,8 @@ async function leadership(
 ): Promise<{ leader: number; preferred: number }> {
   const admin = new Admin({
     clientId: 'faults-leaders',
-    bootstrapBrokers: cluster.plaintext.split(','),
+    // The running nodes only: a killed one would stall the first connection.
+    bootstrapBrokers: cluster.nodes.filter((n) => n.pid !== undefined).map((n) => n.bootstrap),
     connectTimeout: 2000,
     retries: 1,
   })
@@ -295,7 +296,7 @@ describe('[integration] a file → Kafka → file pipeline on a 3-node SASL_SSL 
   })
   after(async () => {
     for (const w of workers) await w.kill('SIGKILL')
-    await cluster?.destroy()
+    await cluster?.destroy(failed)
     if (!failed) for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
 
@@ -343,7 +344,10 @@ describe('[integration] a file → Kafka → file pipeline on a 3-node SASL_SSL 
       )
       problems.push(...statuses)
       if (problems.length)
-        assert.fail(`${problems.join('\n')}\nworker logs: ${worker.logs.join(', ')}; cluster: ${dir}`)
+        assert.fail(
+          `${problems.join('\n')}\nworker logs: ${worker.logs.join(', ')}; broker logs: ` +
+            cluster.nodes.map((n) => n.logFile).join(', '),
+        )
     } catch (error) {
       failed = true
       throw error

@@ -53,8 +53,8 @@ export interface SecureCluster {
   readonly secure: string
   /** Worker properties for the SASL_SSL listener: SCRAM-SHA-512 and the cluster's certificate. */
   readonly clientProperties: Record<string, string>
-  /** Stops every node and deletes their data. */
-  destroy(): Promise<void>
+  /** Stops every node and deletes their data (unless `keep`: a failed test's logs). */
+  destroy(keep?: boolean): Promise<void>
 }
 
 /**
@@ -102,9 +102,9 @@ export async function ownSecureCluster(size = 3): Promise<SecureCluster> {
       'sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="connect" password="${users.connect}";`,
       'ssl.truststore.location': cert.certFile,
     },
-    async destroy() {
+    async destroy(keep = false) {
       await Promise.all(nodes.map((n) => n.stop('SIGKILL')))
-      rmSync(dir, { recursive: true, force: true })
+      if (!keep) rmSync(dir, { recursive: true, force: true })
     },
   }
   try {

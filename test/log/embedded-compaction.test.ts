@@ -5,16 +5,20 @@
  * or delete it. SLUICE_COMPACTION_COMMITS raises the number of offset commits (default 3,000).
  */
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { ConnectError } from '../../src/api/errors.ts'
+import { startStandalone } from '../../src/cli/standalone.ts'
 import { createLogger } from '../../src/common/logger.ts'
 import { createEmbeddedLog, type EmbeddedLog } from '../../src/log/embedded/embedded-log.ts'
 import { MIN_DIRTY } from '../../src/log/embedded/topic-state.ts'
 import { type LogRecord, tpKey } from '../../src/log/log.ts'
 import { LOG_OFFSETS_TOPIC, openLogOffsetStore } from '../../src/storage/local/log-offset-store.ts'
+import { WorkerConfig } from '../../src/config/worker-config.ts'
+import { eventually, request } from '../helpers/rest.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -73,7 +77,8 @@ void describe('embedded log compaction', () => {
     }
     let { records, end } = await readPartition(log, 'c')
     assert.equal(end, total, 'the end offset does not move')
-    assert.ok(records.length <= MIN_DIRTY + 2 * keys, `${records.length} records kept of ${total} appended`)
+    assert.ok(records.length <= MIN_DIRTY + 2 * keys + 2, `${records.length} records kept of ${total} appended`)
+    assert.equal(records[0].offset, 0, 'the log start offset does not move')
     assert.deepEqual(latest(records), expected)
     assert.ok(records.every((r, i) => i === 0 || r.offset > records[i - 1].offset))
     assert.equal(records.at(-1)!.offset, total - 1, 'the last record is kept')
@@ -83,13 +88,16 @@ void describe('embedded log compaction', () => {
       (e: unknown) => e instanceof ConnectError && /compacted \(cleanup\.policy=compact\): every record needs a key/.test(e.message),
     )
 
-    // A reopen compacts what was appended since: one record per key.
+    // A reopen compacts what was appended since: one record per key, and the first one.
     await log.close()
     const reopened = (await open(t, dir)).log
     t.after(() => reopened.close())
     ;({ records, end } = await readPartition(reopened, 'c'))
     assert.equal(end, total)
-    assert.equal(records.length, keys)
+    assert.deepEqual(
+      records.map((r) => r.offset),
+      [0, ...Array.from({ length: keys }, (_, i) => total - keys + i)],
+    )
     assert.deepEqual(latest(records), expected)
     const [next] = await reopened
       .createProducer({ clientId: 'p2' })
@@ -108,13 +116,13 @@ void describe("the embedded log's own connect-offsets topic", () => {
       await store.set(new Map([[key(i % 2), JSON.stringify({ position: i })]]))
     const { records, end } = await readPartition(log, LOG_OFFSETS_TOPIC)
     assert.equal(end, COMMITS)
-    assert.ok(records.length <= MIN_DIRTY + 4, `${records.length} records kept of ${COMMITS} commits`)
+    assert.ok(records.length <= MIN_DIRTY + 6, `${records.length} records kept of ${COMMITS} commits`)
     await store.close()
     await log.close()
 
     const reopened = (await open(t, dir)).log
     t.after(() => reopened.close())
-    assert.equal((await readPartition(reopened, LOG_OFFSETS_TOPIC)).records.length, 2)
+    assert.equal((await readPartition(reopened, LOG_OFFSETS_TOPIC)).records.length, 3, 'the first record and one per key')
     store = await openLogOffsetStore(reopened, join(dir, 'none.json'), logger)
     t.after(() => store.close())
     assert.deepEqual(
@@ -160,5 +168,58 @@ void describe("the embedded log's own connect-offsets topic", () => {
       [JSON.stringify({ position: 10 })],
     )
     assert.deepEqual(await store.get([offset]), new Map([[offset, JSON.stringify({ position: 10 })]]))
+  })
+})
+
+void describe('a standalone worker on the embedded log with a connector on connect-offsets', () => {
+  void it("fails a source task that writes there, leaves the other connector's offsets alone, and lets a sink read it", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-own-topic-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const worker = await startStandalone(
+      new WorkerConfig({
+        'sluice.data.dir': join(dir, 'data'),
+        listeners: 'http://127.0.0.1:0',
+        'offset.flush.interval.ms': '100',
+        'log.level': 'warn',
+      }),
+    )
+    t.after(() => worker.stop())
+    const base = `http://127.0.0.1:${worker.rest.port}`
+    const create = async (name: string, config: Record<string, string>) => {
+      const res = await request(base, 'POST', '/connectors', { name, config })
+      assert.equal(res.status, 201, JSON.stringify(res.body))
+    }
+    type Offsets = { offsets: { offset: { position: number } }[] }
+    const offsets = async (name: string) =>
+      (await request<Offsets>(base, 'GET', `/connectors/${name}/offsets`)).body.offsets.map((o) => o.offset.position)
+    const input = join(dir, 'in.txt')
+    writeFileSync(input, 'a\nb\nc\n')
+    await create('good', { 'connector.class': 'FileStreamSource', file: input, topic: 'good' })
+    const good = await eventually(async () => ((await offsets('good'))[0] === 6 ? [6] : undefined), 20_000, 'good offsets')
+
+    // A source (or a transform routing there) on connect-offsets: the task fails, saying why.
+    await create('stray', { 'connector.class': 'FileStreamSource', file: input, topic: LOG_OFFSETS_TOPIC })
+    const task = await eventually(
+      async () => {
+        const res = await request<{ tasks: { state: string; trace?: string }[] }>(base, 'GET', '/connectors/stray/status')
+        return res.body.tasks[0]?.state === 'FAILED' ? res.body.tasks[0] : undefined
+      },
+      20_000,
+      'the stray task to fail',
+    )
+    assert.match(task.trace ?? '', /'connect-offsets' is the embedded log's own/)
+    // A sink on it reads the offset records and writes nothing back.
+    const output = join(dir, 'out.txt')
+    await create('reader', { 'connector.class': 'FileStreamSink', file: output, topics: LOG_OFFSETS_TOPIC })
+    await eventually(
+      async () => {
+        const res = await request<{ tasks: { state: string }[] }>(base, 'GET', '/connectors/reader/status')
+        return res.body.tasks[0]?.state === 'RUNNING' ? true : undefined
+      },
+      20_000,
+      'the reader to run',
+    )
+    assert.deepEqual(await offsets('good'), good)
+    assert.deepEqual(await offsets('stray'), [], 'the failed task committed no offset')
   })
 })

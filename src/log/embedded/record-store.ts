@@ -135,8 +135,11 @@ export class RecordStore {
     this.#deleteGroupOffset = db.prepare(
       'DELETE FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?',
     )
+    // The first record stays too: it is the partition's log start offset, which compaction does not
+    // move on Kafka either (a committed offset below it would otherwise be reset).
     this.#compact = db.prepare(
-      'DELETE FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL AND offset NOT IN ' +
+      'DELETE FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL ' +
+        'AND offset > (SELECT MIN(offset) FROM records WHERE topic_id = ? AND partition = ?) AND offset NOT IN ' +
         '(SELECT MAX(offset) FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL GROUP BY key)',
     )
     this.#countRecords = db.prepare('SELECT COUNT(*) AS n FROM records WHERE topic_id = ? AND partition = ?')
@@ -231,11 +234,12 @@ export class RecordStore {
   }
 
   /**
-   * Keeps only the latest record of each key in a partition (compaction); call inside `transaction`.
+   * Keeps only the latest record of each key in a partition, and its first record (compaction);
+   * call inside `transaction`.
    * Returns how many records the partition holds after it.
    */
   compact(topicId: number, partition: number): number {
-    this.#compact.run(topicId, partition, topicId, partition)
+    this.#compact.run(topicId, partition, topicId, partition, topicId, partition)
     return Number(this.#countRecords.get(topicId, partition)!.n)
   }
 

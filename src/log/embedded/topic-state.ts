@@ -6,9 +6,10 @@
  * Compaction (`cleanup.policy=compact`), as Kafka's log cleaner does it: a partition's records are
  * compacted once the records appended since its last compaction are as many as it kept then (Kafka's
  * `min.cleanable.dirty.ratio` 0.5), and at least `MIN_DIRTY`. Then only the latest record of each key
- * stays (a tombstone too: it is what tells a reader the key was deleted); offsets keep their gaps and
- * the last record is always kept, so the end offset does not move. A partition so holds at most
- * twice its keys plus `MIN_DIRTY` records, whatever the number of appends.
+ * stays (a tombstone too: it is what tells a reader the key was deleted), and the first record, so the
+ * log start offset does not move (nor does it on Kafka); offsets keep their gaps and the last record
+ * is always kept, so the end offset does not move either. A partition so holds at most twice its
+ * keys plus `MIN_DIRTY` (and 2) records, whatever the number of appends.
  */
 import type { StoredTopic } from './record-store.ts'
 
