@@ -28,7 +28,13 @@ import { tpKey } from '../../src/log/log.ts'
 import { lineNumber, numberedLine } from '../helpers/files.ts'
 import { kafkaSkipReason } from '../helpers/services.ts'
 import { checkStatuses, note } from './pipeline.ts'
-import { canCutConnections, cutConnections, freePort, ownSecureCluster, type SecureCluster } from './services.ts'
+import {
+  canCutConnections,
+  cutConnections,
+  freePort,
+  ownSecureCluster,
+  type SecureCluster,
+} from './services.ts'
 
 const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts')
 const PARTITIONS = 3
@@ -245,7 +251,9 @@ function topicProblems(
     problems.push(`${missing.length} lines missing in the topic: ${missing.slice(0, 20).join(', ')}`)
   const duplicates = total - seen.size
   if (replays === 0 && duplicates > 0)
-    problems.push(`${duplicates} duplicates in the topic with no worker kill: the idempotent producer let them in`)
+    problems.push(
+      `${duplicates} duplicates in the topic with no worker kill: the idempotent producer let them in`,
+    )
   return { problems: problems.slice(0, 20), duplicates }
 }
 
@@ -331,6 +339,8 @@ describe('[integration] a file → Kafka → file pipeline on a 3-node SASL_SSL 
         for (const [what, fault] of faults) {
           note(`round ${round}: ${what}`)
           await fault(worker, topic)
+          // Lines written after the fault must come through, not only those before it.
+          await sleep(1000)
           await output.has(writer.written, 90_000, what)
         }
       }

@@ -13,11 +13,12 @@ import { describe, it, type TestContext } from 'node:test'
 import { ConnectError } from '../../src/api/errors.ts'
 import { startStandalone } from '../../src/cli/standalone.ts'
 import { createLogger } from '../../src/common/logger.ts'
+import { WorkerConfig } from '../../src/config/worker-config.ts'
 import { createEmbeddedLog, type EmbeddedLog } from '../../src/log/embedded/embedded-log.ts'
 import { MIN_DIRTY } from '../../src/log/embedded/topic-state.ts'
 import { type LogRecord, tpKey } from '../../src/log/log.ts'
 import { LOG_OFFSETS_TOPIC, openLogOffsetStore } from '../../src/storage/local/log-offset-store.ts'
-import { WorkerConfig } from '../../src/config/worker-config.ts'
+import { waitForLines } from '../helpers/files.ts'
 import { eventually, request } from '../helpers/rest.ts'
 
 const encoder = new TextEncoder()
@@ -32,10 +33,17 @@ async function open(t: TestContext, dir?: string): Promise<{ log: EmbeddedLog; d
 }
 
 /** Every record of partition 0 from offset 0, and the partition's end offset. */
-async function readPartition(log: EmbeddedLog, topic: string): Promise<{ records: LogRecord[]; end: number }> {
+async function readPartition(
+  log: EmbeddedLog,
+  topic: string,
+): Promise<{ records: LogRecord[]; end: number }> {
   const tp = { topic, partition: 0 }
   const end = (await log.endOffsets([tp])).get(tpKey(tp))!
-  const consumer = log.createConsumer({ groupId: `read-${Math.random()}`, clientId: 'r', maxPollRecords: 10_000 })
+  const consumer = log.createConsumer({
+    groupId: `read-${Math.random()}`,
+    clientId: 'r',
+    maxPollRecords: 10_000,
+  })
   try {
     await consumer.assign([tp])
     consumer.seek(tp, 0)
@@ -77,7 +85,10 @@ void describe('embedded log compaction', () => {
     }
     let { records, end } = await readPartition(log, 'c')
     assert.equal(end, total, 'the end offset does not move')
-    assert.ok(records.length <= MIN_DIRTY + 2 * keys + 2, `${records.length} records kept of ${total} appended`)
+    assert.ok(
+      records.length <= MIN_DIRTY + 2 * keys + 2,
+      `${records.length} records kept of ${total} appended`,
+    )
     assert.equal(records[0].offset, 0, 'the log start offset does not move')
     assert.deepEqual(latest(records), expected)
     assert.ok(records.every((r, i) => i === 0 || r.offset > records[i - 1].offset))
@@ -85,7 +96,9 @@ void describe('embedded log compaction', () => {
 
     await assert.rejects(
       producer.send([{ topic: 'c', key: null, value: encoder.encode('no key') }]),
-      (e: unknown) => e instanceof ConnectError && /compacted \(cleanup\.policy=compact\): every record needs a key/.test(e.message),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        /compacted \(cleanup\.policy=compact\): every record needs a key/.test(e.message),
     )
 
     // A reopen compacts what was appended since: one record per key, and the first one.
@@ -122,7 +135,11 @@ void describe("the embedded log's own connect-offsets topic", () => {
 
     const reopened = (await open(t, dir)).log
     t.after(() => reopened.close())
-    assert.equal((await readPartition(reopened, LOG_OFFSETS_TOPIC)).records.length, 3, 'the first record and one per key')
+    assert.equal(
+      (await readPartition(reopened, LOG_OFFSETS_TOPIC)).records.length,
+      3,
+      'the first record and one per key',
+    )
     store = await openLogOffsetStore(reopened, join(dir, 'none.json'), logger)
     t.after(() => store.close())
     assert.deepEqual(
@@ -147,7 +164,11 @@ void describe("the embedded log's own connect-offsets topic", () => {
     await store.set(new Map([[offset, JSON.stringify({ position: 10 })]]))
 
     // A connector (or a dead letter queue, or the REST proxy) sending there: a stray offset record.
-    const stray = { topic: LOG_OFFSETS_TOPIC, key: encoder.encode(offset), value: encoder.encode('{"position":0}') }
+    const stray = {
+      topic: LOG_OFFSETS_TOPIC,
+      key: encoder.encode(offset),
+      value: encoder.encode('{"position":0}'),
+    }
     await assert.rejects(
       log.createProducer({ clientId: 'connector' }).send([stray]),
       forbidden(/holds the worker's source offsets.*Send the records to another topic/),
@@ -159,7 +180,9 @@ void describe("the embedded log's own connect-offsets topic", () => {
     await transactional.abort()
     await assert.rejects(log.deleteTopics([LOG_OFFSETS_TOPIC]), forbidden(/cannot be deleted/))
     // Creating it again with its own shape is the usual no-op.
-    await log.createTopics([{ name: LOG_OFFSETS_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } }])
+    await log.createTopics([
+      { name: LOG_OFFSETS_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } },
+    ])
 
     // A sink reading it (topics.regex=.*) sees the offset records and changes nothing.
     const { records } = await readPartition(log, LOG_OFFSETS_TOPIC)
@@ -191,17 +214,27 @@ void describe('a standalone worker on the embedded log with a connector on conne
     }
     type Offsets = { offsets: { offset: { position: number } }[] }
     const offsets = async (name: string) =>
-      (await request<Offsets>(base, 'GET', `/connectors/${name}/offsets`)).body.offsets.map((o) => o.offset.position)
+      (await request<Offsets>(base, 'GET', `/connectors/${name}/offsets`)).body.offsets.map(
+        (o) => o.offset.position,
+      )
     const input = join(dir, 'in.txt')
     writeFileSync(input, 'a\nb\nc\n')
     await create('good', { 'connector.class': 'FileStreamSource', file: input, topic: 'good' })
-    const good = await eventually(async () => ((await offsets('good'))[0] === 6 ? [6] : undefined), 20_000, 'good offsets')
+    const good = await eventually(
+      async () => ((await offsets('good'))[0] === 6 ? [6] : undefined),
+      20_000,
+      'good offsets',
+    )
 
     // A source (or a transform routing there) on connect-offsets: the task fails, saying why.
     await create('stray', { 'connector.class': 'FileStreamSource', file: input, topic: LOG_OFFSETS_TOPIC })
     const task = await eventually(
       async () => {
-        const res = await request<{ tasks: { state: string; trace?: string }[] }>(base, 'GET', '/connectors/stray/status')
+        const res = await request<{ tasks: { state: string; trace?: string }[] }>(
+          base,
+          'GET',
+          '/connectors/stray/status',
+        )
         return res.body.tasks[0]?.state === 'FAILED' ? res.body.tasks[0] : undefined
       },
       20_000,
@@ -210,7 +243,14 @@ void describe('a standalone worker on the embedded log with a connector on conne
     assert.match(task.trace ?? '', /'connect-offsets' is the embedded log's own/)
     // A sink on it reads the offset records and writes nothing back.
     const output = join(dir, 'out.txt')
-    await create('reader', { 'connector.class': 'FileStreamSink', file: output, topics: LOG_OFFSETS_TOPIC })
+    const string = 'org.apache.kafka.connect.storage.StringConverter'
+    await create('reader', {
+      'connector.class': 'FileStreamSink',
+      file: output,
+      topics: LOG_OFFSETS_TOPIC,
+      'key.converter': string,
+      'value.converter': string,
+    })
     await eventually(
       async () => {
         const res = await request<{ tasks: { state: string }[] }>(base, 'GET', '/connectors/reader/status')
@@ -219,6 +259,8 @@ void describe('a standalone worker on the embedded log with a connector on conne
       20_000,
       'the reader to run',
     )
+    const lines = await waitForLines(output, 1, 20_000)
+    assert.equal(lines[0], JSON.stringify({ position: 6 }))
     assert.deepEqual(await offsets('good'), good)
     assert.deepEqual(await offsets('stray'), [], 'the failed task committed no offset')
   })

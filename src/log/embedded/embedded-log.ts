@@ -179,7 +179,7 @@ export class EmbeddedLog implements Log {
       throw new ConnectError(
         'FORBIDDEN',
         `Topic '${own.name}' is the embedded log's own: it holds the worker's source offsets and cannot be deleted ` +
-          '(reset a connector\'s offsets with DELETE /connectors/<name>/offsets)',
+          "(reset a connector's offsets with DELETE /connectors/<name>/offsets)",
       )
     }
     if (doomed.length === 0) return
