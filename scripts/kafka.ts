@@ -130,6 +130,8 @@ export interface KafkaBrokerOptions {
   saslSsl?: { port: number; keystore: string; users: Readonly<Record<string, string>> }
   /** More server.properties entries, written last (they win). */
   properties?: Readonly<Record<string, string>>
+  /** More JVM options, after the heap and GC ones (they win). */
+  jvmOptions?: readonly string[]
 }
 
 /**
@@ -201,6 +203,7 @@ export class KafkaBroker extends JavaService {
         `-Xms${heap}`,
         `-Xmx${heap}`,
         '-XX:+UseG1GC',
+        ...(this.#o.jvmOptions ?? []),
         '-Djava.awt.headless=true',
         `-Dlog4j2.configurationFile=${this.#log4jFile}`,
         '-cp',

@@ -81,6 +81,8 @@ export async function ownSecureCluster(size = 3): Promise<SecureCluster> {
         stateDir: join(dir, `node-${i + 1}`),
         keepData: true,
         heap: '320m',
+        // A test cluster: C1 only and a serial GC start the JVM with less CPU (3 nodes on 2 cores).
+        jvmOptions: ['-XX:TieredStopAtLevel=1', '-XX:-UseG1GC', '-XX:+UseSerialGC'],
         startTimeoutMs: 180_000,
         cluster: { nodeId: i + 1, voters, clusterId, replicationFactor: size },
         saslSsl: { port: p.secure, keystore: cert.keystore, users },
