@@ -37,6 +37,20 @@ export interface ProduceRecord {
   timestamp?: number
 }
 
+/**
+ * The topic where a standalone worker on the embedded log keeps its source offsets (decision 0032):
+ * reserved in every embedded log, whether a worker uses it or not.
+ */
+export const EMBEDDED_OFFSETS_TOPIC = 'connect-offsets'
+
+/** Kafka's `cleanup.policy` is a list: `compact`, `delete` or both. */
+export function isCompacted(configs: Readonly<Record<string, string>>): boolean {
+  return (configs['cleanup.policy'] ?? '')
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .includes('compact')
+}
+
 const ownRecords = new WeakSet<ProduceRecord>()
 
 /**

@@ -19,6 +19,8 @@ import { randomBytes } from 'node:crypto'
 import { ConnectError, NotFoundError } from '../../api/errors.ts'
 import {
   type ConsumerOptions,
+  EMBEDDED_OFFSETS_TOPIC,
+  isCompacted,
   type Log,
   type LogConsumer,
   type LogProducer,
@@ -38,7 +40,7 @@ import { EmbeddedTransactionalProducer } from './embedded-transactional-producer
 import { GroupCoordinator } from './group-coordinator.ts'
 import { RecordAppender } from './record-appender.ts'
 import { RecordStore } from './record-store.ts'
-import { EMBEDDED_OFFSETS_TOPIC, isCompacted, type TopicState, topicState } from './topic-state.ts'
+import { type TopicState, topicState } from './topic-state.ts'
 
 export interface EmbeddedLogOptions {
   /** Directory of the log's files, created if missing. One process at a time may open it. */

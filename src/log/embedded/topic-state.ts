@@ -11,6 +11,7 @@
  * is always kept, so the end offset does not move either. A partition so holds at most twice its
  * keys plus `MIN_DIRTY` (and 2) records, whatever the number of appends.
  */
+import { EMBEDDED_OFFSETS_TOPIC, isCompacted } from '../log.ts'
 import type { StoredTopic } from './record-store.ts'
 
 export interface TopicState {
@@ -61,20 +62,6 @@ export function topicState(
     dirty: next.map(() => 0),
     clean: next.map(() => 0),
   }
-}
-
-/**
- * The topic where a standalone worker on the embedded log keeps its source offsets (decision 0032):
- * reserved in every embedded log, whether a worker uses it or not.
- */
-export const EMBEDDED_OFFSETS_TOPIC = 'connect-offsets'
-
-/** Kafka's `cleanup.policy` is a list: `compact`, `delete` or both. */
-export function isCompacted(configs: Readonly<Record<string, string>>): boolean {
-  return (configs['cleanup.policy'] ?? '')
-    .split(',')
-    .map((p) => p.trim().toLowerCase())
-    .includes('compact')
 }
 
 /** Appends a compacted partition takes at least before it is compacted again. */
