@@ -11,6 +11,9 @@
  *   starts a formatted dir as it is (same cluster id) and never deletes it, not even on an error.
  * - Tests that restart a broker make their own with `KafkaBroker` (own port and state dir; `start()`,
  *   `stop('SIGTERM' | 'SIGKILL')`, `start()` again on the same data); the shared one is never restarted.
+ *   A `KafkaBroker` can also be one node of a cluster (`cluster`: node id, quorum, shared cluster id;
+ *   start the nodes together, each waits for the quorum) and can have a SASL_SSL listener for clients
+ *   (`saslSsl`: SCRAM-SHA-512 users, a PEM keystore) beside its PLAINTEXT one.
  * - `start` reuses a broker that already answers on the port; `stop` only stops a broker whose pid
  *   file this script wrote, and only if that pid is still a `kafka.Kafka` JVM.
  *
@@ -118,6 +121,23 @@ export interface KafkaBrokerOptions {
   heap?: string
   /** @default SLUICE_KAFKA_START_TIMEOUT_MS or 90000 */
   startTimeoutMs?: number
+  /**
+   * A node of a cluster rather than a single node: its id, the controller quorum (`id@host:port,…`,
+   * every node's controller listener) and the cluster id all nodes are formatted with (16 bytes,
+   * base64url, e.g. `randomBytes(16).toString('base64url')`). Internal topics then get
+   * `replicationFactor` replicas and `min.insync.replicas` is one less (at least 1).
+   */
+  cluster?: { nodeId: number; voters: string; clusterId: string; replicationFactor: number }
+  /**
+   * A SASL_SSL listener for clients beside PLAINTEXT (which stays the inter-broker and the probes'
+   * listener): its port, a PEM file with the key and certificate (test/helpers/tls.ts), and SCRAM-SHA-512
+   * users, created when the data dir is formatted.
+   */
+  saslSsl?: { port: number; keystore: string; users: Readonly<Record<string, string>> }
+  /** More server.properties entries, written last (they win). */
+  properties?: Readonly<Record<string, string>>
+  /** More JVM options, after the heap and GC ones (they win). */
+  jvmOptions?: readonly string[]
 }
 
 /**
@@ -156,6 +176,11 @@ export class KafkaBroker extends JavaService {
     return `127.0.0.1:${this.port}`
   }
 
+  /** `127.0.0.1:<port>` of the SASL_SSL listener, when there is one. */
+  get secureBootstrap(): string | undefined {
+    return this.#o.saslSsl && `127.0.0.1:${this.#o.saslSsl.port}`
+  }
+
   get address(): string {
     return this.bootstrap
   }
@@ -184,6 +209,7 @@ export class KafkaBroker extends JavaService {
         `-Xms${heap}`,
         `-Xmx${heap}`,
         '-XX:+UseG1GC',
+        ...(this.#o.jvmOptions ?? []),
         '-Djava.awt.headless=true',
         `-Dlog4j2.configurationFile=${this.#log4jFile}`,
         '-cp',
@@ -209,11 +235,18 @@ export class KafkaBroker extends JavaService {
     } else {
       rmSync(this.dataDir, { recursive: true, force: true })
     }
-    const clusterId = java(['kafka.tools.StorageTool', 'random-uuid'], this.#log4jFile)
-    if (clusterId.status !== 0) throw new Error(`StorageTool random-uuid failed:\n${clusterId.output}`)
-    const id = clusterId.output.split('\n').at(-1)!.trim()
+    let id = this.#o.cluster?.clusterId
+    if (id === undefined) {
+      const clusterId = java(['kafka.tools.StorageTool', 'random-uuid'], this.#log4jFile)
+      if (clusterId.status !== 0) throw new Error(`StorageTool random-uuid failed:\n${clusterId.output}`)
+      id = clusterId.output.split('\n').at(-1)!.trim()
+    }
+    const scram = Object.entries(this.#o.saslSsl?.users ?? {}).flatMap(([name, password]) => [
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${name},password=${password}]`,
+    ])
     const format = java(
-      ['kafka.tools.StorageTool', 'format', '-t', id, '-c', this.propertiesFile],
+      ['kafka.tools.StorageTool', 'format', '-t', id, '-c', this.propertiesFile, ...scram],
       this.#log4jFile,
     )
     if (format.status !== 0) {
@@ -226,47 +259,66 @@ export class KafkaBroker extends JavaService {
 
   #writeConfigs(): void {
     mkdirSync(this.stateDir, { recursive: true })
+    const node = this.#o.cluster ?? {
+      nodeId: 1,
+      voters: `1@127.0.0.1:${this.controllerPort}`,
+      replicationFactor: 1,
+    }
+    const rf = node.replicationFactor
+    const minIsr = Math.max(1, rf - 1)
+    const secure = this.#o.saslSsl
     const extra = this.#o.listeners ?? []
+    const listeners = [`PLAINTEXT://127.0.0.1:${this.port}`]
+    if (secure) listeners.push(`SASL_SSL://127.0.0.1:${secure.port}`)
+    const advertised = [...listeners, ...extra.map((l) => `${l.name}://${l.advertised}`)]
+    listeners.push(...extra.map((l) => `${l.name}://127.0.0.1:${l.port}`))
+    const properties: Record<string, string> = {
+      'process.roles': 'broker,controller',
+      'node.id': String(node.nodeId),
+      'controller.quorum.voters': node.voters,
+      listeners: [...listeners, `CONTROLLER://127.0.0.1:${this.controllerPort}`].join(','),
+      'advertised.listeners': advertised.join(','),
+      'listener.security.protocol.map': [
+        'PLAINTEXT:PLAINTEXT',
+        'CONTROLLER:PLAINTEXT',
+        ...(secure ? ['SASL_SSL:SASL_SSL'] : []),
+        ...extra.map((l) => `${l.name}:PLAINTEXT`),
+      ].join(','),
+      'controller.listener.names': 'CONTROLLER',
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'log.dirs': this.dataDir,
+      'num.partitions': '1',
+      'default.replication.factor': String(rf),
+      'min.insync.replicas': String(minIsr),
+      'offsets.topic.replication.factor': String(rf),
+      // Fewer internal partitions: a test broker creates __consumer_offsets on the first group use.
+      'offsets.topic.num.partitions': '10',
+      'transaction.state.log.replication.factor': String(rf),
+      'transaction.state.log.min.isr': String(minIsr),
+      'transaction.state.log.num.partitions': '5',
+      'share.coordinator.state.topic.replication.factor': String(rf),
+      'share.coordinator.state.topic.min.isr': String(minIsr),
+      'group.initial.rebalance.delay.ms': '0',
+      // Lets tests and benchmarks use session timeouts below Kafka's 6 s default floor (fast failover).
+      'group.min.session.timeout.ms': '1000',
+      'auto.create.topics.enable': 'false',
+      'delete.topic.enable': 'true',
+      ...(secure
+        ? {
+            'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+            'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
+              'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+            'ssl.keystore.type': 'PEM',
+            'ssl.keystore.location': secure.keystore,
+          }
+        : {}),
+      ...this.#o.properties,
+    }
     writeFileSync(
       this.propertiesFile,
       [
-        '# Written by scripts/kafka.ts: a single-node KRaft broker for tests and benchmarks.',
-        'process.roles=broker,controller',
-        'node.id=1',
-        `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
-        `listeners=${[
-          `PLAINTEXT://127.0.0.1:${this.port}`,
-          `CONTROLLER://127.0.0.1:${this.controllerPort}`,
-          ...extra.map((l) => `${l.name}://127.0.0.1:${l.port}`),
-        ].join(',')}`,
-        `advertised.listeners=${[
-          `PLAINTEXT://127.0.0.1:${this.port}`,
-          ...extra.map((l) => `${l.name}://${l.advertised}`),
-        ].join(',')}`,
-        `listener.security.protocol.map=${[
-          'PLAINTEXT:PLAINTEXT',
-          'CONTROLLER:PLAINTEXT',
-          ...extra.map((l) => `${l.name}:PLAINTEXT`),
-        ].join(',')}`,
-        'controller.listener.names=CONTROLLER',
-        'inter.broker.listener.name=PLAINTEXT',
-        `log.dirs=${this.dataDir}`,
-        'num.partitions=1',
-        'default.replication.factor=1',
-        'min.insync.replicas=1',
-        'offsets.topic.replication.factor=1',
-        // Fewer internal partitions: a test broker creates __consumer_offsets on the first group use.
-        'offsets.topic.num.partitions=10',
-        'transaction.state.log.replication.factor=1',
-        'transaction.state.log.min.isr=1',
-        'transaction.state.log.num.partitions=5',
-        'share.coordinator.state.topic.replication.factor=1',
-        'share.coordinator.state.topic.min.isr=1',
-        'group.initial.rebalance.delay.ms=0',
-        // Lets tests and benchmarks use session timeouts below Kafka's 6 s default floor (fast failover).
-        'group.min.session.timeout.ms=1000',
-        'auto.create.topics.enable=false',
-        'delete.topic.enable=true',
+        `# Written by scripts/kafka.ts: ${this.#o.cluster ? `node ${node.nodeId} of a KRaft cluster` : 'a single-node KRaft broker'} for tests and benchmarks.`,
+        ...Object.entries(properties).map(([key, value]) => `${key}=${value}`),
         '',
       ].join('\n'),
     )

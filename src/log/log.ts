@@ -37,6 +37,37 @@ export interface ProduceRecord {
   timestamp?: number
 }
 
+/**
+ * The topic where a standalone worker on the embedded log keeps its source offsets (decision 0032):
+ * reserved in every embedded log, whether a worker uses it or not.
+ */
+export const EMBEDDED_OFFSETS_TOPIC = 'connect-offsets'
+
+/** Kafka's `cleanup.policy` is a list: `compact`, `delete` or both. */
+export function isCompacted(configs: Readonly<Record<string, string>>): boolean {
+  return (configs['cleanup.policy'] ?? '')
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .includes('compact')
+}
+
+const ownRecords = new WeakSet<ProduceRecord>()
+
+/**
+ * Marks a record of the worker's own stores (its offsets, configs, statuses). Only such records may
+ * go to the embedded log's own `connect-offsets` topic: a connector, a dead letter queue or the REST
+ * proxy writing there is refused, since a stray record with an offset key would move a connector's
+ * offsets. The mark is the object itself: a copy (or a record sent through a task thread) is not marked.
+ */
+export function ownRecord(record: ProduceRecord): ProduceRecord {
+  ownRecords.add(record)
+  return record
+}
+
+export function isOwnRecord(record: ProduceRecord): boolean {
+  return ownRecords.has(record)
+}
+
 export interface RecordMetadata {
   readonly topic: string
   readonly partition: number

@@ -192,7 +192,7 @@ void describe('embedded log', () => {
       [0, 1, 2, 3, 4].map((i) => ({
         topic: 'kept',
         partition: i % 2,
-        key: null,
+        key: encoder.encode(`k${i}`),
         value: encoder.encode(`v${i}`),
       })),
     )
@@ -219,7 +219,7 @@ void describe('embedded log', () => {
     assert.deepEqual(await log.groupOffsets('g'), new Map([[tpKey(tps[0]), 2]]))
     const [next] = await log
       .createProducer({ clientId: 'p2' })
-      .send([{ topic: 'kept', partition: 1, key: null, value: encoder.encode('v5') }])
+      .send([{ topic: 'kept', partition: 1, key: encoder.encode('k5'), value: encoder.encode('v5') }])
     assert.equal(next.offset, 2)
     const resumed = log.createConsumer({ groupId: 'g', clientId: 'c2' })
     await resumed.assign([tps[0]])

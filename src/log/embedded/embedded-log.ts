@@ -7,13 +7,20 @@
  * Transactions (exactly-once source, decision 0032): a transaction's records are written at its
  * commit in one SQLite transaction, so readers at either isolation level see all of it or nothing.
  *
- * Not implemented (Kafka features the runtime does not need from this log): retention and
- * compaction (`cleanup.policy`, `retention.*` are stored and described, not enforced), replication.
+ * Compaction: a topic with `cleanup.policy=compact` keeps only the latest record of each key (see
+ * topic-state.ts), and refuses records without a key, as Kafka does. The topic `connect-offsets` is
+ * the log's own (the standalone worker's source offsets): only the worker's stores write it, and it
+ * cannot be deleted.
+ *
+ * Not implemented (Kafka features the runtime does not need from this log): retention
+ * (`retention.*` and `cleanup.policy=delete` are stored and described, not enforced), replication.
  */
 import { randomBytes } from 'node:crypto'
 import { ConnectError, NotFoundError } from '../../api/errors.ts'
 import {
   type ConsumerOptions,
+  EMBEDDED_OFFSETS_TOPIC,
+  isCompacted,
   type Log,
   type LogConsumer,
   type LogProducer,
@@ -78,10 +85,17 @@ export class EmbeddedLog implements Log {
     }
     this.store = new RecordStore(options.dir)
     for (const stored of this.store.topics()) {
-      this.#topics.set(
-        stored.name,
-        topicState(stored, (p) => this.store.offsetBounds(stored.id, p)),
-      )
+      // What an earlier run appended since its last compaction (or before compaction existed).
+      const kept = isCompacted(stored.configs)
+        ? Array.from({ length: stored.partitions }, (_, p) =>
+            this.store.transaction(() => this.store.compact(stored.id, p)),
+          )
+        : []
+      const state = topicState(stored, (p) => this.store.offsetBounds(stored.id, p))
+      kept.forEach((n, p) => {
+        state.clean[p] = n
+      })
+      this.#topics.set(stored.name, state)
     }
     let clusterId = this.store.getMeta('cluster.id')
     if (clusterId === undefined) {
@@ -126,6 +140,14 @@ export class EmbeddedLog implements Log {
           `Topic '${spec.name}' needs at least one partition, not ${spec.partitions}`,
         )
       }
+      const offsetsShape = partitions === 1 && isCompacted(spec.configs ?? {})
+      if (spec.name === EMBEDDED_OFFSETS_TOPIC && !offsetsShape && !this.#topics.has(spec.name)) {
+        throw new ConnectError(
+          'FORBIDDEN',
+          `Topic '${spec.name}' is the embedded log's own (the worker's source offsets, one compacted partition): ` +
+            'choose another name',
+        )
+      }
       if (!this.#topics.has(spec.name) && !fresh.has(spec.name)) {
         fresh.set(spec.name, { partitions, configs: { ...spec.configs } })
       }
@@ -154,6 +176,14 @@ export class EmbeddedLog implements Log {
   async deleteTopics(names: readonly string[]): Promise<void> {
     this.#ensureOpen()
     const doomed = names.map((name) => this.#topics.get(name)).filter((t) => t !== undefined)
+    const own = doomed.find((t) => t.own)
+    if (own !== undefined) {
+      throw new ConnectError(
+        'FORBIDDEN',
+        `Topic '${own.name}' is the embedded log's own: it holds the worker's source offsets and cannot be deleted ` +
+          "(reset a connector's offsets with DELETE /connectors/<name>/offsets)",
+      )
+    }
     if (doomed.length === 0) return
     // Records already accepted for these topics are written first, so their sends resolve normally.
     this.#appender.flush()

@@ -9,11 +9,11 @@
  * and the next send moves on to the next partition (KIP-480's sticky spirit, without batch sizes).
  */
 import { ConnectError, NotFoundError, RetriableError } from '../../api/errors.ts'
-import type { ProduceRecord, RecordMetadata } from '../log.ts'
+import { isOwnRecord, type ProduceRecord, type RecordMetadata } from '../log.ts'
 import { partitionForKey } from '../murmur2.ts'
 import { encodeHeaders } from './header-codec.ts'
 import type { RecordStore } from './record-store.ts'
-import type { TopicState } from './topic-state.ts'
+import { MIN_DIRTY, type TopicState } from './topic-state.ts'
 
 interface PendingSend {
   readonly records: readonly ProduceRecord[]
@@ -96,6 +96,7 @@ export class RecordAppender {
               touched.set(topic, partitions)
             }
             partitions.add(partition)
+            if (topic.compact) topic.dirty[partition]++
             const offset = topic.next[partition]++
             const timestamp = topic.logAppendTime ? now : (record.timestamp ?? now)
             store.insertRecord(
@@ -121,6 +122,8 @@ export class RecordAppender {
     }
     for (const { send, metadata } of accepted) send.resolve(metadata)
     this.#host.appended(touched)
+    for (const [topic, partitions] of touched)
+      if (topic.compact) for (const p of partitions) compactIfDirty(store, topic, p)
   }
 
   /** Throws what appending these records would be refused for (a missing topic, a bad partition). */
@@ -134,6 +137,19 @@ export class RecordAppender {
       if (topic === undefined) {
         throw new NotFoundError(
           `Topic '${record.topic}' does not exist in the embedded log and topics are not auto-created: create it first`,
+        )
+      }
+      if (topic.own && !isOwnRecord(record)) {
+        throw new ConnectError(
+          'FORBIDDEN',
+          `Topic '${topic.name}' is the embedded log's own: it holds the worker's source offsets, and a record ` +
+            `written there by anything else could move a connector's offsets. Send the records to another topic`,
+        )
+      }
+      if (topic.compact && record.key === null) {
+        throw new ConnectError(
+          'DATA',
+          `Topic '${topic.name}' is compacted (cleanup.policy=compact): every record needs a key, as on Kafka`,
         )
       }
       const p = record.partition
@@ -150,5 +166,20 @@ export class RecordAppender {
       }
       return topic
     })
+  }
+}
+
+/**
+ * Compacts a partition of a compacted topic once enough was appended since its last compaction (see
+ * topic-state.ts), in its own SQLite transaction after the append's: a crash in between leaves
+ * only records a later compaction deletes. A failed compaction is tried again at the next append.
+ */
+export function compactIfDirty(store: RecordStore, topic: TopicState, partition: number): void {
+  if (topic.dirty[partition] < Math.max(MIN_DIRTY, topic.clean[partition])) return
+  try {
+    topic.clean[partition] = store.transaction(() => store.compact(topic.id, partition))
+    topic.dirty[partition] = 0
+  } catch {
+    // disk full or the like: the records stay, the next append tries again
   }
 }

@@ -77,6 +77,8 @@ export class RecordStore {
   readonly #groupOffset: StatementSync
   readonly #upsertGroupOffset: StatementSync
   readonly #deleteGroupOffset: StatementSync
+  readonly #compact: StatementSync
+  readonly #countRecords: StatementSync
 
   /** Opens (creating if needed) the log in `dir`, taking its exclusive lock. */
   constructor(dir: string) {
@@ -133,6 +135,14 @@ export class RecordStore {
     this.#deleteGroupOffset = db.prepare(
       'DELETE FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?',
     )
+    // The first record stays too: it is the partition's log start offset, which compaction does not
+    // move on Kafka either (a committed offset below it would otherwise be reset).
+    this.#compact = db.prepare(
+      'DELETE FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL ' +
+        'AND offset > (SELECT MIN(offset) FROM records WHERE topic_id = ? AND partition = ?) AND offset NOT IN ' +
+        '(SELECT MAX(offset) FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL GROUP BY key)',
+    )
+    this.#countRecords = db.prepare('SELECT COUNT(*) AS n FROM records WHERE topic_id = ? AND partition = ?')
   }
 
   getMeta(key: string): string | undefined {
@@ -221,6 +231,16 @@ export class RecordStore {
   /** Up to `limit` records of a partition from `fromOffset` on, in offset order. */
   readRange(topicId: number, partition: number, fromOffset: number, limit: number): RecordRow[] {
     return this.#readRange.all(topicId, partition, fromOffset, limit) as unknown as RecordRow[]
+  }
+
+  /**
+   * Keeps only the latest record of each key in a partition, and its first record (compaction);
+   * call inside `transaction`.
+   * Returns how many records the partition holds after it.
+   */
+  compact(topicId: number, partition: number): number {
+    this.#compact.run(topicId, partition, topicId, partition, topicId, partition)
+    return Number(this.#countRecords.get(topicId, partition)!.n)
   }
 
   /** The first and last stored offsets of a partition, or undefined when it holds no records. */

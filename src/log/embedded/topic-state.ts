@@ -2,7 +2,16 @@
  * What the embedded log keeps in memory about a topic: its stored description plus the offsets that
  * bound each partition. `next` is the single source of new offsets, so it is only advanced inside the
  * transaction that writes the records (and restored if that transaction fails).
+ *
+ * Compaction (`cleanup.policy=compact`), as Kafka's log cleaner does it: a partition's records are
+ * compacted once the records appended since its last compaction are as many as it kept then (Kafka's
+ * `min.cleanable.dirty.ratio` 0.5), and at least `MIN_DIRTY`. Then only the latest record of each key
+ * stays (a tombstone too: it is what tells a reader the key was deleted), and the first record, so the
+ * log start offset does not move (nor does it on Kafka); offsets keep their gaps and the last record
+ * is always kept, so the end offset does not move either. A partition so holds at most twice its
+ * keys plus `MIN_DIRTY` (and 2) records, whatever the number of appends.
  */
+import { EMBEDDED_OFFSETS_TOPIC, isCompacted } from '../log.ts'
 import type { StoredTopic } from './record-store.ts'
 
 export interface TopicState {
@@ -18,6 +27,14 @@ export interface TopicState {
   readonly start: number[]
   /** Round-robin cursor choosing the partition of each send's unkeyed records. */
   stickyCursor: number
+  /** The log's own offsets topic: only the worker's stores write it (see `ownRecord` in log.ts). */
+  readonly own: boolean
+  /** `cleanup.policy` holds `compact`: older records of a key are deleted (see `compactIfDirty`). */
+  readonly compact: boolean
+  /** Per partition, for a compacted topic: records appended since its last compaction. */
+  readonly dirty: number[]
+  /** Per partition, for a compacted topic: records its last compaction kept. */
+  readonly clean: number[]
 }
 
 export function topicState(
@@ -40,5 +57,12 @@ export function topicState(
     next,
     start,
     stickyCursor: Math.floor(Math.random() * stored.partitions),
+    own: stored.name === EMBEDDED_OFFSETS_TOPIC,
+    compact: isCompacted(stored.configs),
+    dirty: next.map(() => 0),
+    clean: next.map(() => 0),
   }
 }
+
+/** Appends a compacted partition takes at least before it is compacted again. */
+export const MIN_DIRTY = 1000

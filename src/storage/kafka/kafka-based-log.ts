@@ -16,7 +16,7 @@ import type {
   ProduceRecord,
   TopicPartition,
 } from '../../log/log.ts'
-import { tpKey } from '../../log/log.ts'
+import { ownRecord, tpKey } from '../../log/log.ts'
 
 export interface KafkaBasedLogOptions {
   log: Log
@@ -159,7 +159,7 @@ export class KafkaBasedLog {
   /** Appends records (acks=all) and resolves once they are durable. */
   async send(records: readonly Omit<ProduceRecord, 'topic'>[]): Promise<void> {
     if (!this.#producer) throw new ConnectError('CONNECT', `the log of '${this.topic}' is not started`)
-    await this.#producer.send(records.map((r) => ({ ...r, topic: this.topic })))
+    await this.#producer.send(records.map((r) => ownRecord({ ...r, topic: this.topic })))
   }
 
   async stop(): Promise<void> {

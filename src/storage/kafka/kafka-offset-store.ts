@@ -7,7 +7,7 @@
  */
 
 import type { Logger } from '../../common/logger.ts'
-import type { Log, ProduceRecord } from '../../log/log.ts'
+import { type Log, ownRecord, type ProduceRecord } from '../../log/log.ts'
 import { canonicalOffsetKey, type OffsetStore, parseOffsetKey } from '../offset-store.ts'
 import { KafkaBasedLog, utf8 } from './kafka-based-log.ts'
 
@@ -73,11 +73,13 @@ export class KafkaOffsetStore implements OffsetStore {
   }
 
   transactionRecords(entries: ReadonlyMap<string, string | null>): ProduceRecord[] {
-    return [...entries].map(([key, value]) => ({
-      topic: this.#log.topic,
-      key: utf8.encode(key),
-      value: value === null ? null : utf8.encode(value),
-    }))
+    return [...entries].map(([key, value]) =>
+      ownRecord({
+        topic: this.#log.topic,
+        key: utf8.encode(key),
+        value: value === null ? null : utf8.encode(value),
+      }),
+    )
   }
 
   applyCommitted(entries: ReadonlyMap<string, string | null>): void {

@@ -8,18 +8,29 @@
  * when the topic is still empty; the file is left as it was.
  */
 import { existsSync } from 'node:fs'
+import { ConfigError } from '../../api/errors.ts'
 import type { Logger } from '../../common/logger.ts'
-import type { Log } from '../../log/log.ts'
+import { EMBEDDED_OFFSETS_TOPIC, isCompacted, type Log } from '../../log/log.ts'
 import { KafkaOffsetStore } from '../kafka/kafka-offset-store.ts'
 import type { OffsetStore } from '../offset-store.ts'
 import { FileOffsetStore } from './file-offset-store.ts'
 
-export const LOG_OFFSETS_TOPIC = 'connect-offsets'
+export const LOG_OFFSETS_TOPIC = EMBEDDED_OFFSETS_TOPIC
 
 export async function openLogOffsetStore(log: Log, legacyFile: string, logger: Logger): Promise<OffsetStore> {
   await log.createTopics([
     { name: LOG_OFFSETS_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } },
   ])
+  // A topic of that name an earlier Sluice let someone else create: not one to trust with offsets.
+  const topic = (await log.describeTopics([LOG_OFFSETS_TOPIC])).get(LOG_OFFSETS_TOPIC)
+  if (topic && !(topic.partitions === 1 && isCompacted(topic.configs))) {
+    throw new ConfigError(
+      'sluice.data.dir',
+      `The embedded log's topic '${LOG_OFFSETS_TOPIC}' was not created for source offsets (${topic.partitions} ` +
+        `partition(s), cleanup.policy=${topic.configs['cleanup.policy'] ?? 'delete'}): start the worker on a ` +
+        'new sluice.data.dir',
+    )
+  }
   const store = new KafkaOffsetStore(log, LOG_OFFSETS_TOPIC, 'sluice-standalone', logger)
   await store.start()
   if (existsSync(legacyFile)) {
