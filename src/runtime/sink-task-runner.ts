@@ -235,8 +235,9 @@ export class SinkTaskRunner extends TaskRunner {
     this.#batchFetched = fetched
     this.#batchOriginals = undefined
     this.reportTopics(fetched)
+    const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
     for (const r of fetched) {
-      const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
+      stage.current = 'KEY_CONVERTER'
       let converted: SinkRecord | null | typeof SKIP
       try {
         const result = this.#convertOne(r, stage)
