@@ -235,9 +235,8 @@ export class SinkTaskRunner extends TaskRunner {
     this.#batchFetched = fetched
     this.#batchOriginals = undefined
     this.reportTopics(fetched)
-    const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
     for (const r of fetched) {
-      stage.current = 'KEY_CONVERTER'
+      const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
       let converted: SinkRecord | null | typeof SKIP
       try {
         const result = this.#convertOne(r, stage)

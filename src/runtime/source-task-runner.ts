@@ -385,7 +385,6 @@ export class SourceTaskRunner extends TaskRunner {
     let lastPartition: SourceRecord['sourcePartition'] = null
     let lastKey = ''
     let lastOffset: SourceRecord['sourceOffset'] = null
-    const stage: { current: Stage } = { current: 'TRANSFORMATION' }
     for (let i = 0; i < records.length; i++) {
       const original = records[i]
       const partition = original.sourcePartition
@@ -397,7 +396,7 @@ export class SourceTaskRunner extends TaskRunner {
         }
         lastOffset = original.sourceOffset
       }
-      stage.current = 'TRANSFORMATION'
+      const stage: { current: Stage } = { current: 'TRANSFORMATION' }
       let produced: ProduceRecord | null | typeof SKIP
       try {
         const result = this.#process(original, stage)
