@@ -193,8 +193,8 @@ for (const target of targets) {
       await task.put([record('queued', key('a'), bet('a', 2, '2'))])
       await task.put([record('queued', key('b'), bet('b', 1, '1'))])
       await task.put([
-        record('queued', key('b'), bet('b', 2, '2')),
         record('queued', key('c'), bet('c', 1, '3')),
+        record('queued', key('d'), bet('d', 1, '4')),
       ])
       // The third put returned once the write of the first had ended: its row is committed.
       assert.deepEqual(
@@ -208,16 +208,18 @@ for (const target of targets) {
         (await rows('queued')).map((r) => [r[0], Number(r[1])]),
         [
           ['a', 2],
-          ['b', 2],
+          ['b', 1],
           ['c', 1],
+          ['d', 1],
         ],
       )
       if (target.name === 'PostgreSQL') {
-        // Rows of one transaction share its id (xmin): b and c (puts 2 and 3) were written together.
+        // Rows of one transaction share its id (xmin): b, c and d (puts 2 and 3) were written together.
         const xmin = new Map(
           (await db.query('SELECT id, xmin::text FROM queued')).rows.map((r) => [r[0], r[1]]),
         )
         assert.equal(xmin.get('b'), xmin.get('c'))
+        assert.equal(xmin.get('c'), xmin.get('d'))
         assert.notEqual(xmin.get('a'), xmin.get('b'))
       }
       await task.stop()
