@@ -4,10 +4,15 @@
  * as the runtime would, into a fresh database. Measures the connector's own write path per bulk mode
  * and database, apart from the broker, the consumer and the converter (whose rate is printed too).
  *
+ * Per case: rows/s, the process's CPU per row (the task and its driver; the database is another
+ * process) and the V8 heap bytes allocated per row (from v8.GCProfiler: the heap in use before each
+ * collection minus after the previous one).
+ *
  *   npx node bench/jdbc-sink-task.ts [--records 200000] [--batch 500] [--cases pg-copy,pg-values,mariadb]
  */
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
+import v8 from 'node:v8'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { SinkRecord } from '../src/api/records.ts'
@@ -98,11 +103,41 @@ for (const name of values.cases.split(',')) {
     'sluice.postgres.bulk.mode': name === 'pg-values' ? 'values' : 'copy',
   })
   const load = loadavg()[0]!.toFixed(2)
+  const heapAtStart = v8.getHeapStatistics().used_heap_size
+  const profiler = new v8.GCProfiler()
+  profiler.start()
+  const cpu = process.cpuUsage()
   started = performance.now()
   for (let at = 0; at < N; at += BATCH) await task.put(records.slice(at, at + BATCH))
   await task.flush(new Map())
-  const rate = Math.round(N / ((performance.now() - started) / 1000))
-  console.log(`${name}: ${rate} rows/s (${N} upserts, ${BATCH} per put, load average ${load})`)
+  const seconds = (performance.now() - started) / 1000
+  const { user, system } = process.cpuUsage(cpu)
+  const allocated = allocatedSince(heapAtStart, profiler.stop())
+  const rate = Math.round(N / seconds)
+  console.log(
+    `${name}: ${rate} rows/s (${N} upserts, ${BATCH} per put, load average ${load}); ` +
+      `${((user + system) / N).toFixed(2)} µs CPU and ${Math.round(allocated / N)} heap bytes allocated per row`,
+  )
   await task.stop()
   await drop()
+}
+
+interface HeapStats {
+  usedHeapSize: number
+}
+
+/** Heap bytes allocated since `usedAtStart`: what each collection found in use minus what the previous one left. */
+function allocatedSince(
+  usedAtStart: number,
+  profile: {
+    statistics: { beforeGC: { heapStatistics: HeapStats }; afterGC: { heapStatistics: HeapStats } }[]
+  },
+): number {
+  let allocated = 0
+  let previous = usedAtStart
+  for (const gc of profile.statistics) {
+    allocated += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - previous)
+    previous = gc.afterGC.heapStatistics.usedHeapSize
+  }
+  return allocated + Math.max(0, v8.getHeapStatistics().used_heap_size - previous)
 }

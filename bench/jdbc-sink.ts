@@ -10,16 +10,18 @@
  *   debezium-pg        Debezium's JDBC sink (Maven Central) on Apache Kafka Connect 4.3.1, PostgreSQL
  *   debezium-mariadb   the same into MariaDB
  *
- *   npx node bench/jdbc-sink.ts [--records 1000000] [--cases a,b,…] [--timeout-ms 900000] [--keep]
+ *   npx node bench/jdbc-sink.ts [--records 1000000] [--cases a,b,…] [--timeout-ms 900000] [--keep] [--gc-trace]
  *
  * The records are produced once; each case is a connector of its own (its own consumer group) reading
  * the topic from the start into a fresh database, `tasks.max=1`, `insert.mode=upsert` on the record key,
  * default batch sizes (the consumer's 500 records per poll caps both). Rows are counted in the table: a
  * case ends when `count(*)` reaches the number of records. Throughput = records / (first row → last
- * row); also from spawn. Worker CPU and peak RSS are of the worker's process tree. Prints a Markdown
- * table and writes the JSON to bench/out/jdbc-sink-<time>.json.
+ * row); also from spawn. Worker CPU and peak RSS are of the worker's process tree. `--gc-trace` runs
+ * the Sluice workers with `--trace-gc` and adds the V8 heap bytes they allocated per record from the
+ * first row on (bench/lib/gc-trace.ts). Prints a Markdown table and writes the JSON to
+ * bench/out/jdbc-sink-<time>.json.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -32,6 +34,8 @@ import { startConnectStandalone } from './jvm/connect.ts'
 import { DEBEZIUM_VERSION, resolveDebeziumJdbc } from './jvm/debezium-jdbc.ts'
 import { betPayload, KEY_SCHEMA, VALUE_SCHEMA } from './lib/bet-records.ts'
 import { freePort } from './lib/cases.ts'
+import { treeCpuSeconds } from './lib/cpu-time.ts'
+import { gcSummary } from './lib/gc-trace.ts'
 import { machineInfo } from './lib/machine.ts'
 import { writeProperties } from './lib/properties-file.ts'
 import { sluiceRevision } from './lib/revision.ts'
@@ -101,6 +105,8 @@ async function produce(bootstrap: string, topic: string, records: number, avro =
 interface Database {
   jdbcUrl: string
   count(table: string): Promise<number>
+  /** PostgreSQL: CPU seconds of the connector's server backends so far (same machine, /proc). */
+  serverCpuSeconds?(): Promise<number>
   drop(): Promise<void>
 }
 
@@ -122,6 +128,13 @@ async function freshDatabase(kind: 'pg' | 'mariadb', name: string): Promise<Data
         } catch {
           return 0
         }
+      },
+      async serverCpuSeconds() {
+        const result = await client.query(
+          "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'sluice'",
+          [name],
+        )
+        return result.rows.reduce((sum, r) => sum + treeCpuSeconds(Number(r.pid)), 0)
       },
       async drop() {
         await client.end()
@@ -162,6 +175,10 @@ interface CaseResult {
   rowsPerSecondFromSpawn?: number
   peakRssMiB?: number
   cpuSeconds?: number
+  /** PostgreSQL: CPU seconds of the connector's server backend (the database's side of the work). */
+  dbCpuSeconds?: number
+  /** `--gc-trace`: V8 heap bytes the worker allocated per record, from the first row on. */
+  heapBytesPerRecord?: number
   error?: string
 }
 
@@ -176,6 +193,7 @@ async function runCase(
     dir: string
     timeoutMs: number
     keep: boolean
+    gcTrace: boolean
   },
 ): Promise<CaseResult> {
   const result: CaseResult = { case: name, loadAverageAtStart: round(loadavg()[0]!, 2) }
@@ -218,7 +236,11 @@ async function runCase(
       'table.name.format': table,
       'sluice.postgres.bulk.mode': name === 'sluice-pg-values' ? 'values' : 'copy',
     })
+    const nodeArgs = process.env.SLUICE_BENCH_NODE_ARGS
+    if (options.gcTrace) process.env.SLUICE_BENCH_NODE_ARGS = `${nodeArgs ?? ''} --trace-gc`
     process_ = startSluiceStandalone({ cwd, worker, connectorFiles: [file] })
+    if (nodeArgs === undefined) delete process.env.SLUICE_BENCH_NODE_ARGS
+    else process.env.SLUICE_BENCH_NODE_ARGS = nodeArgs
   } else {
     const plugins = resolveDebeziumJdbc()
     const file = writeProperties(join(cwd, 'sink.properties'), {
@@ -259,6 +281,12 @@ async function runCase(
       cpuSeconds: drain.cpuSeconds,
       peakRssMiB: drain.peakRssMiB,
     })
+    if (db.serverCpuSeconds && name.startsWith('sluice'))
+      result.dbCpuSeconds = round(await db.serverCpuSeconds(), 1)
+    if (options.gcTrace && name.startsWith('sluice') && drain.firstMs !== undefined) {
+      const gc = gcSummary(readFileSync(process_.logFile, 'utf8'), drain.firstMs)
+      result.heapBytesPerRecord = Math.round(gc.allocatedBytes / options.records)
+    }
     if (drain.lastMs === undefined) throw new Error(`timed out with ${drain.count}/${options.records} rows`)
     log(`${name}: ${result.rows} rows, ${result.rowsPerSecond} rows/s (first→last row)`)
   } catch (error) {
@@ -275,11 +303,11 @@ function table(results: CaseResult[]): string {
   const n = (v: number | undefined) => (v === undefined ? '–' : v.toLocaleString('en-US'))
   const s = (ms: number | undefined) => (ms === undefined ? '–' : (ms / 1000).toFixed(1))
   return [
-    '| case | rows in table | rows/s first→last row | rows/s from spawn | spawn→first row (s) | spawn→last row (s) | worker CPU (s) | peak RSS (MiB) | load avg at start |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| case | rows in table | rows/s first→last row | rows/s from spawn | spawn→first row (s) | spawn→last row (s) | worker CPU (s) | PostgreSQL backend CPU (s) | heap B/record | peak RSS (MiB) | load avg at start |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...results.map(
       (r) =>
-        `| ${r.case}${r.error ? ` (failed: ${r.error.split('\n')[0]})` : ''} | ${n(r.rows)} | ${n(r.rowsPerSecond)} | ${n(r.rowsPerSecondFromSpawn)} | ${s(r.firstRowMs)} | ${s(r.lastRowMs)} | ${r.cpuSeconds ?? '–'} | ${r.peakRssMiB ?? '–'} | ${r.loadAverageAtStart} |`,
+        `| ${r.case}${r.error ? ` (failed: ${r.error.split('\n')[0]})` : ''} | ${n(r.rows)} | ${n(r.rowsPerSecond)} | ${n(r.rowsPerSecondFromSpawn)} | ${s(r.firstRowMs)} | ${s(r.lastRowMs)} | ${r.cpuSeconds ?? '–'} | ${r.dbCpuSeconds ?? '–'} | ${n(r.heapBytesPerRecord)} | ${r.peakRssMiB ?? '–'} | ${r.loadAverageAtStart} |`,
     ),
   ].join('\n')
 }
@@ -291,6 +319,7 @@ async function main(): Promise<void> {
       cases: { type: 'string', default: CASES.join(',') },
       'timeout-ms': { type: 'string', default: '900000' },
       keep: { type: 'boolean', default: false },
+      'gc-trace': { type: 'boolean', default: false },
     },
   })
   const records = Number(values.records)
@@ -319,6 +348,7 @@ async function main(): Promise<void> {
           dir,
           timeoutMs: Number(values['timeout-ms']),
           keep: values.keep,
+          gcTrace: values['gc-trace'],
         }),
       )
     }

@@ -1,7 +1,7 @@
 /**
  * JDBC source benchmark: PostgreSQL → Sluice's JdbcSourceConnector → Kafka.
  *
- *   npx node bench/jdbc-source.ts [--rows 5000000] [--batch 1000] [--cases bulk,incrementing,latency]
+ *   npx node bench/jdbc-source.ts [--rows 5000000] [--batch 1000] [--cases bulk,incrementing,latency] [--gc-trace]
  *
  * - bulk / incrementing: a 10-column table of `--rows` rows (made once in the database
  *   `sluice_bench_jdbc` on the test PostgreSQL, reused by later runs) loaded into a fresh one-partition
@@ -9,6 +9,9 @@
  *   the row count (records counted in Kafka). RSS of the worker process tree sampled every 250 ms.
  * - latency: `poll.interval.ms=100`, incrementing mode; one INSERT every 50 ms carrying its wall-clock
  *   time in a column, a consumer on the topic takes the difference on arrival (same machine clock).
+ *
+ * `--gc-trace` runs the worker with `--trace-gc` and adds the V8 heap bytes it allocated per row from
+ * the first record on, and its largest heap (bench/lib/gc-trace.ts).
  *
  * Needs the shared services (SLUICE_TEST_KAFKA / SLUICE_TEST_POSTGRES or the defaults below).
  */
@@ -20,6 +23,7 @@ import { parseArgs } from 'node:util'
 import { Admin, Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka'
 import pg from 'pg'
 import { treeCpuSeconds } from './lib/cpu-time.ts'
+import { gcSummary } from './lib/gc-trace.ts'
 import { machineInfo } from './lib/machine.ts'
 import { mib, treeRssBytes } from './lib/rss.ts'
 import { startSluiceStandalone } from './lib/sluice.ts'
@@ -32,6 +36,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '1000' },
     cases: { type: 'string', default: 'bulk,incrementing,latency' },
     samples: { type: 'string', default: '400' },
+    'gc-trace': { type: 'boolean', default: false },
   },
 })
 const ROWS = Number(args.rows)
@@ -114,6 +119,8 @@ interface LoadResult {
   cpuSeconds: number
   rowsPerCpuSecond: number
   rssMiB: { min: number; median: number; max: number }
+  /** `--gc-trace`: V8 heap bytes allocated per row from the first record on, and the largest heap (MiB). */
+  heap?: { bytesPerRow: number; peakCommittedMiB: number; scavenges: number; markCompacts: number }
   load: string
 }
 
@@ -143,6 +150,8 @@ async function load(mode: 'bulk' | 'incrementing'): Promise<LoadResult> {
     ].join('\n'),
   )
   const loadBefore = loadAverage()
+  const nodeArgs = process.env.SLUICE_BENCH_NODE_ARGS
+  if (args['gc-trace']) process.env.SLUICE_BENCH_NODE_ARGS = `${nodeArgs ?? ''} --trace-gc`
   const worker = startSluiceStandalone({
     cwd: dir,
     worker: {
@@ -154,6 +163,8 @@ async function load(mode: 'bulk' | 'incrementing'): Promise<LoadResult> {
     },
     connectorFiles: [connectorFile],
   })
+  if (nodeArgs === undefined) delete process.env.SLUICE_BENCH_NODE_ARGS
+  else process.env.SLUICE_BENCH_NODE_ARGS = nodeArgs
   const rss: number[] = []
   const sampler = setInterval(() => {
     const bytes = treeRssBytes(worker.pid)
@@ -176,6 +187,16 @@ async function load(mode: 'bulk' | 'incrementing'): Promise<LoadResult> {
   const end = performance.now()
   const seconds = (end - worker.spawnedAt) / 1000
   const cpuSeconds = treeCpuSeconds(worker.pid)
+  let heap: LoadResult['heap']
+  if (args['gc-trace'] && first) {
+    const gc = gcSummary(readFileSync(worker.logFile, 'utf8'), first.at - worker.spawnedAt)
+    heap = {
+      bytesPerRow: Math.round(gc.allocatedBytes / (count - first.count)),
+      peakCommittedMiB: gc.peakCommittedMiB,
+      scavenges: gc.scavenges,
+      markCompacts: gc.markCompacts,
+    }
+  }
   await worker.stop()
   await deleteTopics(bootstrap, [topic])
   rmSync(dir, { recursive: true, force: true })
@@ -193,6 +214,7 @@ async function load(mode: 'bulk' | 'incrementing'): Promise<LoadResult> {
       median: round(mib(sorted[Math.floor(sorted.length / 2)] ?? 0)),
       max: round(mib(sorted.at(-1) ?? 0)),
     },
+    ...(heap ? { heap } : {}),
     load: `${loadBefore} → ${loadAverage()}`,
   }
 }

@@ -87,8 +87,9 @@ export class SinkTaskRunner extends TaskRunner {
   /** An error of the task's open/close inside a rebalance callback, thrown once poll() returns. */
   #rebalanceError: unknown
   #wakeSleep: (() => void) | undefined
-  /** The fetched records of the batch being delivered, by partition and offset, for errant reports. */
-  readonly #batchOriginals = new Map<string, LogRecord>()
+  /** The fetched records of the batch being delivered, and by partition and offset once a record is reported. */
+  #batchFetched: LogRecord[] = []
+  #batchOriginals: Map<string, LogRecord> | undefined
   readonly #pendingReports = new Set<Promise<void>>()
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SinkTaskRunnerOptions) {
@@ -231,7 +232,8 @@ export class SinkTaskRunner extends TaskRunner {
    */
   async #convert(fetched: LogRecord[]): Promise<SinkRecord[]> {
     const out: SinkRecord[] = []
-    this.#batchOriginals.clear()
+    this.#batchFetched = fetched
+    this.#batchOriginals = undefined
     this.reportTopics(fetched)
     for (const r of fetched) {
       const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
@@ -252,10 +254,7 @@ export class SinkTaskRunner extends TaskRunner {
           },
         )
       }
-      if (converted !== null && converted !== SKIP) {
-        out.push(converted)
-        this.#batchOriginals.set(`${tpKey(r)}\u0000${r.offset}`, r)
-      }
+      if (converted !== null && converted !== SKIP) out.push(converted)
     }
     return out
   }
@@ -339,6 +338,7 @@ export class SinkTaskRunner extends TaskRunner {
     if (!this.#o.errorHandler.hasReporters) return null
     return {
       report: (record: SinkRecord, error: Error) => {
+        this.#batchOriginals ??= new Map(this.#batchFetched.map((r) => [`${tpKey(r)}\u0000${r.offset}`, r]))
         const original = this.#batchOriginals.get(
           `${tpKey({ topic: record.originalTopic, partition: record.originalKafkaPartition })}\u0000${record.originalKafkaOffset}`,
         )

@@ -392,18 +392,21 @@ export class SourceTaskRunner extends TaskRunner {
       error: null,
       settled: Promise.resolve(),
     }
-    // Records of one poll usually share one partition object: its key is computed once.
+    // Records of one poll usually share one partition object: its key is computed once, and its last
+    // offset recorded when the partition changes and at the end.
     let lastPartition: SourceRecord['sourcePartition'] = null
     let lastKey = ''
+    let lastOffset: SourceRecord['sourceOffset'] = null
     for (let i = 0; i < records.length; i++) {
       const original = records[i]
       const partition = original.sourcePartition
       if (partition) {
         if (partition !== lastPartition) {
+          if (lastPartition) batch.offsets.set(lastKey, { partition: lastPartition, offset: lastOffset })
           lastPartition = partition
           lastKey = JSON.stringify(partition)
         }
-        batch.offsets.set(lastKey, { partition, offset: original.sourceOffset })
+        lastOffset = original.sourceOffset
       }
       const stage: { current: Stage } = { current: 'TRANSFORMATION' }
       let produced: ProduceRecord | null | typeof SKIP
@@ -430,6 +433,7 @@ export class SourceTaskRunner extends TaskRunner {
       batch.produce.push(produced)
       batch.bytes += (produced.key?.length ?? 0) + (produced.value?.length ?? 0)
     }
+    if (lastPartition) batch.offsets.set(lastKey, { partition: lastPartition, offset: lastOffset })
     this.metrics.stage('convert', convertStart, batch.produce.length, { batch: no })
     return batch
   }

@@ -16,6 +16,7 @@
 import { ConfigError, ConnectError, RetriableError } from '../../../api/errors.ts'
 import { type Dialect, dialectFor } from './dialect.ts'
 import { copyFromStdin } from './pg-copy.ts'
+import { type FetchedRows, fetchRows } from './pg-fetch.ts'
 import { type DatabaseLocation, redact, type ServerLocation, type SqliteLocation } from './url.ts'
 
 export interface Column {
@@ -171,6 +172,9 @@ async function openPostgres(location: ServerLocation): Promise<DbConnection> {
   const pg = (await import('pg')).default
   const byteaParser = pg.types.getTypeParser(PG_BYTEA, 'text')
   const identity = (value: string): string => value
+  const boolParser = (value: string): boolean => value === 't'
+  const fetchParser = (oid: number) =>
+    oid === PG_BYTEA ? byteaParser : oid === PG_BOOL ? boolParser : undefined
   const client = new pg.Client({
     host: location.host,
     port: location.port,
@@ -182,7 +186,7 @@ async function openPostgres(location: ServerLocation): Promise<DbConnection> {
     connectionTimeoutMillis: 10_000,
     types: {
       getTypeParser: ((oid: number) =>
-        oid === PG_BYTEA ? byteaParser : oid === PG_BOOL ? (v: string) => v === 't' : identity) as never,
+        oid === PG_BYTEA ? byteaParser : oid === PG_BOOL ? boolParser : identity) as never,
     },
   })
   // An error on an idle connection (server restart) must not crash the process; the next call fails instead.
@@ -244,10 +248,16 @@ async function openPostgres(location: ServerLocation): Promise<DbConnection> {
       try {
         await run(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, params)
         let columns: Column[] | undefined
+        const fetch = `FETCH FORWARD ${Math.max(1, fetchSize)} FROM ${name}`
         for (;;) {
-          const result = await run(`FETCH FORWARD ${Math.max(1, fetchSize)} FROM ${name}`, undefined)
+          let result: FetchedRows
+          try {
+            result = await fetchRows(client, fetch, fetchParser)
+          } catch (error) {
+            throw classifyError(error, 'PostgreSQL')
+          }
           columns ??= await columnsOf(result.fields)
-          if (result.rows.length > 0) yield { columns, rows: result.rows as unknown[][] }
+          if (result.rows.length > 0) yield { columns, rows: result.rows }
           if (result.rows.length < fetchSize) break
         }
         await run('COMMIT', undefined)

@@ -35,12 +35,14 @@ export function copyFromStdin(client: QueryableClient, sql: string, data: Buffer
         const match = /^COPY (\d+)/.exec(message.text ?? '')
         if (match) rows = Number(match[1])
       },
+      // Rejected at once, as pg's own queries are: after a lost connection no ReadyForQuery follows.
+      // The client sends nothing else before the server's ReadyForQuery.
       handleError(error: unknown): void {
         failure = error
+        reject(error)
       },
       handleReadyForQuery(): void {
-        if (failure !== undefined) reject(failure)
-        else resolve(rows)
+        if (failure === undefined) resolve(rows)
       },
       handleRowDescription(): void {},
       handleDataRow(): void {},

@@ -210,8 +210,23 @@ export function formatTimestamp(micros: bigint, timezone: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${pad(fraction, 6)}`
 }
 
+/** `YYYY-MM-DD HH:MM:SS.` of the last UTC second formatted: consecutive rows mostly share it. */
+let utcSecond = Number.NaN
+let utcSecondText = ''
+
 /** `YYYY-MM-DD HH:MM:SS.fff000` of an instant in epoch ms, as wall-clock time in `timezone`. */
 function formatTimestampMs(ms: number, timezone: string): string {
+  if (timezone === 'UTC' && Number.isInteger(ms)) {
+    const second = Math.floor(ms / 1000)
+    if (second !== utcSecond) {
+      const iso = new Date(second * 1000).toISOString()
+      if (iso.length !== 24) return formatTimestamp(BigInt(ms) * 1000n, timezone)
+      utcSecond = second
+      utcSecondText = `${iso.slice(0, 10)} ${iso.slice(11, 19)}.`
+    }
+    const millis = ms - second * 1000
+    return `${utcSecondText}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}000`
+  }
   const iso = new Date(timezone === 'UTC' ? ms : ms + zoneOffsetMs(timezone, ms)).toISOString()
   return iso.length === 24
     ? `${iso.slice(0, 10)} ${iso.slice(11, 23)}000`

@@ -179,8 +179,8 @@ export const confluentSinkConfigDef: ConfigDef = defineSluiceKeys(
       importance: 'MEDIUM',
       group: 'Writes',
       documentation:
-        'Most rows per statement. A whole put() is still one transaction; the batch is also capped by the ' +
-        "consumer's max.poll.records.",
+        'Most rows per statement, and most rows that wait behind the write under way before put() waits ' +
+        'for it. The rows of the put() calls made during a write go together in the next transaction.',
       validator: Range.atLeast(1),
     })
     .define({
@@ -410,7 +410,9 @@ export const debeziumSinkConfigDef: ConfigDef = defineSluiceKeys(
       defaultValue: 500,
       importance: 'MEDIUM',
       group: 'Writes',
-      documentation: 'Most rows per statement; a whole put() is one transaction.',
+      documentation:
+        'Most rows per statement, and most rows that wait behind the write under way before put() waits ' +
+        'for it. The rows of the put() calls made during a write go together in the next transaction.',
       validator: Range.atLeast(1),
     })
     .define({

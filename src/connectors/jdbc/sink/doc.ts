@@ -16,9 +16,11 @@ Subscribe with the framework keys \`topics\` (a list) or \`topics.regex\` (e.g. 
 
 ## Behaviour
 
-- **Delivery.** Each \`put()\` batch is one database transaction, committed before the worker commits
-  the consumer offsets: at-least-once. With \`insert.mode=upsert\` a replay after a crash rewrites the
-  same rows (idempotent).
+- **Delivery.** One write (one database transaction) runs at a time while the worker fetches and
+  converts the next records; the rows of the \`put()\` calls made meanwhile wait behind it and the
+  next write takes them all in one transaction (\`put()\` waits once \`batch.size\` rows wait). Every
+  row is committed before the worker commits the consumer offsets that cover it: at-least-once. With
+  \`insert.mode=upsert\` a replay after a crash rewrites the same rows (idempotent).
 - **Statements.** Consecutive rows for the same table and columns become one multi-row statement:
   PostgreSQL \`INSERT … ON CONFLICT (pk) DO UPDATE SET c=EXCLUDED.c\` (by default through \`COPY\` into a
   temporary table, see \`sluice.postgres.bulk.mode\`), MySQL/MariaDB \`INSERT … ON DUPLICATE KEY UPDATE

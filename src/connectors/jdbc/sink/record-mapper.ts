@@ -7,7 +7,7 @@
  * Column plans are cached per topic and schema objects (converters reuse schema instances), so the
  * per-record work is reading values.
  */
-import type { Schema } from '../../../api/data/schema.ts'
+import type { Field, Schema } from '../../../api/data/schema.ts'
 import { Schemas } from '../../../api/data/schema.ts'
 import { Struct } from '../../../api/data/struct.ts'
 import { DataError } from '../../../api/errors.ts'
@@ -29,13 +29,17 @@ export interface TablePlan {
   sources: ValueSource[]
 }
 
+/**
+ * Where a column's value comes from. A field source carries the schema's `Field` (the plan is cached
+ * per schema object), so a record's value is read by position, not looked up by name.
+ */
 type ValueSource =
   | { from: 'topic' }
   | { from: 'partition' }
   | { from: 'offset' }
   | { from: 'key' }
-  | { from: 'key-field'; field: string }
-  | { from: 'value-field'; field: string }
+  | { from: 'key-field'; field: Field }
+  | { from: 'value-field'; field: Field }
 
 export type RowOp =
   | { kind: 'write'; table: TableId; plan: TablePlan; values: unknown[]; record: SinkRecord }
@@ -56,10 +60,15 @@ export class RecordMapper {
   readonly #deletePlans = new WeakMap<Schema, TablePlan>()
   readonly #tables = new Map<string, TableId>()
   readonly #warned = new Set<string>()
+  /** The plan found last, with what it was found for: consecutive records usually share it. */
+  #lastPlan: { topic: string; valueSchema: Schema; keySchema: Schema; plan: TablePlan } | undefined
+  /** The table name format reads the Debezium event's source block (`${source.…}`). */
+  readonly #usesSource: boolean
 
   constructor(settings: SinkSettings, dialect: DialectName) {
     this.#s = settings
     this.#dialect = dialect
+    this.#usesSource = settings.flavour === 'debezium' && settings.tableNameFormat.includes(`\${source.`)
   }
 
   /**
@@ -101,7 +110,7 @@ export class RecordMapper {
         // A tombstone has no source block, so a `${source.*}` table name cannot be resolved: Debezium's
         // DefaultCollectionNamingStrategy returns no name and JdbcChangeEventSink skips the record with a
         // warning (the delete event before it already deleted the row).
-        if (this.#usesSource()) {
+        if (this.#usesSource) {
           this.#warnOnce(
             `tombstone:${record.topic}`,
             `JDBC sink skips tombstones on topic '${record.topic}' (first at ${where(record)}): collection.name.format ` +
@@ -147,22 +156,31 @@ export class RecordMapper {
     }
     const plan = this.#plan(record, valueSchema)
     const key = record.key
-    const values = plan.sources.map((s) => {
+    const { sources } = plan
+    const values: unknown[] = new Array(sources.length)
+    for (let i = 0; i < sources.length; i++) {
+      const s = sources[i]!
       switch (s.from) {
-        case 'topic':
-          return record.topic
-        case 'partition':
-          return record.kafkaPartition
-        case 'offset':
-          return record.kafkaOffset
-        case 'key':
-          return key
+        case 'value-field':
+          values[i] = fieldValue(value, valueSchema, s.field)
+          break
         case 'key-field':
-          return (key as Struct).get(s.field)
-        default:
-          return value.get(s.field)
+          values[i] = fieldValue(key as Struct, record.keySchema, s.field)
+          break
+        case 'key':
+          values[i] = key
+          break
+        case 'topic':
+          values[i] = record.topic
+          break
+        case 'partition':
+          values[i] = record.kafkaPartition
+          break
+        case 'offset':
+          values[i] = record.kafkaOffset
+          break
       }
-    })
+    }
     for (let i = 0; i < plan.keyCount; i++) {
       if (values[i] === null || values[i] === undefined) {
         throw new DataError(
@@ -188,13 +206,21 @@ export class RecordMapper {
     }
     const key = record.key
     const values = plan.sources.map((s) =>
-      s.from === 'key' ? key : (key as Struct).get((s as { field: string }).field),
+      s.from === 'key-field' ? fieldValue(key as Struct, keySchema, s.field) : key,
     )
     return { kind: 'delete', table: this.#table(record.topic, source), plan, values, record }
   }
 
   #plan(record: SinkRecord, valueSchema: Schema): TablePlan {
     const keySchema = record.keySchema ?? KEYLESS
+    const last = this.#lastPlan
+    if (
+      last &&
+      last.topic === record.topic &&
+      last.valueSchema === valueSchema &&
+      last.keySchema === keySchema
+    )
+      return last.plan
     let byValue = this.#plans.get(record.topic)
     if (!byValue) {
       byValue = new WeakMap()
@@ -210,15 +236,14 @@ export class RecordMapper {
       plan = this.#buildPlan(record, valueSchema)
       byKey.set(keySchema, plan)
     }
+    this.#lastPlan = { topic: record.topic, valueSchema, keySchema, plan }
     return plan
   }
 
   #buildPlan(record: SinkRecord, valueSchema: Schema): TablePlan {
     const { columns, sources } = this.#keyColumns(record, record.keySchema, valueSchema)
     const keyNames = new Set(columns.map((c) => c.name))
-    const keyFieldNames = new Set(
-      sources.filter((s) => s.from === 'value-field').map((s) => (s as { field: string }).field),
-    )
+    const keyFieldNames = new Set(sources.flatMap((s) => (s.from === 'value-field' ? [s.field.name] : [])))
     const include = this.#fieldFilter(this.#s.fieldsInclude, record.topic)
     const exclude = this.#fieldFilter(this.#s.fieldsExclude, record.topic)
     for (const field of valueSchema.fields) {
@@ -228,7 +253,7 @@ export class RecordMapper {
       const name = this.identifier(field.name, `record ${where(record)}: field`)
       if (keyNames.has(name)) continue
       columns.push({ name, schema: field.schema, type: columnTypeOf(field.schema, field.name), isKey: false })
-      sources.push({ from: 'value-field', field: field.name })
+      sources.push({ from: 'value-field', field })
     }
     if (columns.length === 0) {
       throw new DataError(
@@ -292,7 +317,7 @@ export class RecordMapper {
                 `${s.pkFieldsKey} names '${name}', which the key of ${where(record)} does not have`,
               )
             }
-            add(name, field.schema, { from: 'key-field', field: name })
+            add(name, field.schema, { from: 'key-field', field })
           }
         } else {
           if (s.pkFields.length !== 1) {
@@ -315,16 +340,12 @@ export class RecordMapper {
               `${s.pkFieldsKey} names '${name}', which the value of ${where(record)} does not have`,
             )
           }
-          add(name, field.schema, { from: 'value-field', field: name })
+          add(name, field.schema, { from: 'value-field', field })
         }
         break
       }
     }
     return { columns, sources }
-  }
-
-  #usesSource(): boolean {
-    return this.#s.flavour === 'debezium' && this.#s.tableNameFormat.includes(`\${source.`)
   }
 
   #warnOnce(key: string, message: string): void {
@@ -337,7 +358,7 @@ export class RecordMapper {
   #table(topic: string, source: Struct | undefined): TableId {
     const s = this.#s
     const format = s.tableNameFormat
-    const usesSource = this.#usesSource()
+    const usesSource = this.#usesSource
     const cacheKey = usesSource ? `${topic}\u0000${sourceKey(source)}` : topic
     const cached = this.#tables.get(cacheKey)
     if (cached) return cached
@@ -368,6 +389,14 @@ export class RecordMapper {
     const parent = this.identifier(parts[parts.length - 2]!, 'schema name')
     return this.#dialect === 'postgresql' ? { schema: parent, table } : { catalog: parent, table }
   }
+}
+
+/**
+ * A field's value as `Struct.get` gives it (the default for a null), by the field's position when the
+ * struct is of the schema the plan was made for, by name otherwise.
+ */
+function fieldValue(struct: Struct, schema: Schema | null, field: Field): unknown {
+  return struct.schema === schema ? struct.get(field) : struct.get(field.name)
 }
 
 function makePlan(columns: ColumnDefinition[], keyCount: number, sources: ValueSource[]): TablePlan {

@@ -1,8 +1,10 @@
 /**
- * The JDBC sink task. Each `put()` batch is one database transaction. The write runs while the
- * runtime fetches and converts the next batch (at most one batch in flight); the next `put()` and
- * `preCommit()` wait for it, so the offsets the runtime commits only ever cover rows that are in the
- * database: at-least-once, and with `insert.mode=upsert` replays are idempotent.
+ * The JDBC sink task. One write (one database transaction) runs at a time while the runtime fetches
+ * and converts the next records; the rows of the `put()` calls made meanwhile queue behind it, and
+ * the next write takes all of them in one transaction (decision 0038). `put()` waits only when
+ * `batch.size` rows are queued; `preCommit()` waits until every queued row is written, so the offsets
+ * the runtime commits only ever cover rows that are in the database: at-least-once, and with
+ * `insert.mode=upsert` replays are idempotent.
  *
  * Errors:
  * - the connection (refused, reset, server restarting): the batch is retried after `retry.backoff.ms`,
@@ -32,8 +34,10 @@ export abstract class AbstractJdbcSinkTask extends SinkTask {
   #writer: SinkWriter | undefined
   #failedAttempts = 0
   #stopped = false
-  /** The batch being written, if any. */
+  /** The write under way, if any: it starts the next write of the queue when it ends. */
   #inflight: Promise<void> | undefined
+  /** Rows of the `put()` calls made since that write started. */
+  #queue: RowOp[] = []
   /** Why the task cannot go on (thrown by every later put/preCommit). */
   #fatal: Error | undefined
 
@@ -49,27 +53,36 @@ export abstract class AbstractJdbcSinkTask extends SinkTask {
   }
 
   /**
-   * Starts writing the batch and returns once the previous batch is committed: the runtime converts
-   * the next batch while the database commits this one. `preCommit` waits for the write in flight,
-   * so offsets still cover only committed rows.
+   * Queues the records' rows and starts writing them unless a write is under way (the next one then
+   * takes them, with the rows of any later put). Returns at once while fewer than `batch.size` rows
+   * wait, else once the write under way ended: the runtime converts the next records while the
+   * database commits. `preCommit` waits for every queued row, so offsets cover only committed rows.
    */
   async put(records: SinkRecord[]): Promise<void> {
-    await this.#settle()
-    if (records.length === 0) return
-    const ops: RowOp[] = records.map((record) => this.#mapper!.map(record))
-    this.#inflight = this.#write(ops)
+    if (this.#fatal) throw this.#fatal
+    const mapper = this.#mapper!
+    for (const record of records) this.#queue.push(mapper.map(record))
+    if (this.#inflight === undefined) this.#startWrite()
+    while (this.#inflight !== undefined && this.#queue.length >= this.#settings!.batchSize) {
+      await this.#inflight
+    }
+    if (this.#fatal) throw this.#fatal
   }
 
   override async flush(_offsets: SinkOffsets): Promise<void> {
-    await this.#settle()
+    while (this.#inflight !== undefined) await this.#inflight
+    if (this.#fatal) throw this.#fatal
   }
 
-  /** Waits for the write in flight; throws what made it fail for good (the task then fails). */
-  async #settle(): Promise<void> {
-    const inflight = this.#inflight
-    this.#inflight = undefined
-    await inflight
-    if (this.#fatal) throw this.#fatal
+  /** Writes the queued rows; when that ends, the rows queued meanwhile, until none are left. */
+  #startWrite(): void {
+    if (this.#queue.length === 0 || this.#fatal || this.#stopped) return
+    const ops = this.#queue
+    this.#queue = []
+    this.#inflight = this.#write(ops).then(() => {
+      this.#inflight = undefined
+      this.#startWrite()
+    })
   }
 
   /**
@@ -173,6 +186,8 @@ export abstract class AbstractJdbcSinkTask extends SinkTask {
   async stop(): Promise<void> {
     this.#stopped = true
     await this.#inflight
+    // Rows not written yet are not committed either: the runtime delivers them again.
+    this.#queue = []
     await this.#drop()
   }
 }

@@ -106,6 +106,10 @@ export class SinkWriter {
     const segments: Segment[] = []
     const tableErrors = new Map<string, Error>()
     let current: Extract<Segment, { kind: 'write' | 'delete' }> | undefined
+    // The table and plan of the previous row, and their columns: consecutive rows usually share them.
+    let lastTable: TableId | undefined
+    let lastPlan: TablePlan | undefined
+    let lastColumns: string[] | undefined
     for (const op of ops) {
       if (op.kind === 'skip' || op.kind === 'fail') continue
       if (op.kind === 'truncate') {
@@ -113,8 +117,9 @@ export class SinkWriter {
         current = undefined
         continue
       }
-      const key = `${tableKey(op.table)}\u0002${op.plan.signature}`
-      let columns = this.#resolved.get(key)
+      let columns = op.table === lastTable && op.plan === lastPlan ? lastColumns : undefined
+      const key = columns ? '' : `${tableKey(op.table)}\u0002${op.plan.signature}`
+      columns ??= this.#resolved.get(key)
       if (!columns) {
         const known = tableErrors.get(key)
         if (known) {
@@ -132,12 +137,15 @@ export class SinkWriter {
           continue
         }
       }
+      lastTable = op.table
+      lastPlan = op.plan
+      lastColumns = columns
       let values: unknown[]
       try {
-        const count = op.kind === 'delete' ? op.plan.keyCount : op.plan.columns.length
+        const planColumns = op.plan.columns
+        const count = op.kind === 'delete' ? op.plan.keyCount : planColumns.length
         values = new Array(count)
-        for (let i = 0; i < count; i++)
-          values[i] = bindValue(op.plan.columns[i]!.type, op.values[i], this.#ctx)
+        for (let i = 0; i < count; i++) values[i] = bindValue(planColumns[i]!.type, op.values[i], this.#ctx)
       } catch (error) {
         failures.push({ op, error: error instanceof Error ? error : new Error(String(error)) })
         continue
@@ -242,9 +250,15 @@ export class SinkWriter {
       await this.#connection.execute(`TRUNCATE ${stage}`)
     }
     this.#stagesInUse.add(stage)
-    const lines: string[] = new Array(rows.length)
-    for (let i = 0; i < rows.length; i++) lines[i] = rows[i]!.values.map(copyText).join('\t')
-    await this.#connection.copyIn!(`COPY ${stage} (${list}) FROM STDIN`, Buffer.from(`${lines.join('\n')}\n`))
+    // One string for the whole batch, encoded once: no array or join per row.
+    let text = ''
+    for (const row of rows) {
+      const values = row.values
+      let line = copyText(values[0])
+      for (let i = 1; i < values.length; i++) line += `\t${copyText(values[i])}`
+      text += `${line}\n`
+    }
+    await this.#connection.copyIn!(`COPY ${stage} (${list}) FROM STDIN`, Buffer.from(text))
     await this.#connection.execute(
       `INSERT INTO ${table} (${list}) SELECT ${list} FROM ${stage}${upsert ? upsertTail(dialect, quote, columns, keyCount) : ''}`,
     )

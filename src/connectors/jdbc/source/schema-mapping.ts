@@ -253,16 +253,6 @@ function schemaFor(kind: Kind, type: ColumnType): SchemaBuilder {
 
 type Convert = (raw: unknown) => unknown
 
-/** `-123.45` without a regex (the hot path); exponents and odd forms go to `BigDecimal.parse`. */
-function parseDecimal(text: string): BigDecimal {
-  const dot = text.indexOf('.')
-  const digits = dot < 0 ? text : text.slice(0, dot) + text.slice(dot + 1)
-  if (digits.length > 0 && digits.length < 40 && /^-?\d+$/.test(digits)) {
-    return new BigDecimal(BigInt(digits), dot < 0 ? 0 : text.length - dot - 1)
-  }
-  return BigDecimal.parse(text)
-}
-
 function toInteger(raw: unknown): number | bigint {
   if (typeof raw === 'number' || typeof raw === 'bigint') return raw
   if (typeof raw === 'boolean') return raw ? 1 : 0
@@ -315,7 +305,7 @@ function converterFor(kind: Kind, type: ColumnType, zone: string, columnName: st
         const text = typeof raw === 'number' ? String(raw) : toText(raw)
         if (text === 'NaN')
           throw new DataError(`column '${columnName}' holds NaN, which a Connect Decimal cannot carry`)
-        const value = parseDecimal(text)
+        const value = BigDecimal.parse(text)
         try {
           return value.setScale(scale)
         } catch {

@@ -181,6 +181,50 @@ for (const target of targets) {
       await task.stop()
     })
 
+    test('puts made while a write is under way queue behind it and go in one transaction, in order; put waits once batch.size rows are queued', async () => {
+      const task = await startTask({
+        'auto.create': 'true',
+        'insert.mode': 'upsert',
+        'pk.mode': 'record_key',
+        'batch.size': '3',
+      })
+      await write(task, [record('queued', key('a'), bet('a', 1, '1'))])
+      // The first put starts a write; the next ones queue behind it (1 row, then 3 ≥ batch.size: wait).
+      await task.put([record('queued', key('a'), bet('a', 2, '2'))])
+      await task.put([record('queued', key('b'), bet('b', 1, '1'))])
+      await task.put([
+        record('queued', key('c'), bet('c', 1, '3')),
+        record('queued', key('d'), bet('d', 1, '4')),
+      ])
+      // The third put returned once the write of the first had ended: its row is committed.
+      assert.deepEqual(
+        (await db.query(`SELECT ${q('race_id')} FROM ${q('queued')} WHERE ${q('id')} = 'a'`)).rows.map((r) =>
+          Number(r[0]),
+        ),
+        [2],
+      )
+      await task.flush(new Map())
+      assert.deepEqual(
+        (await rows('queued')).map((r) => [r[0], Number(r[1])]),
+        [
+          ['a', 2],
+          ['b', 1],
+          ['c', 1],
+          ['d', 1],
+        ],
+      )
+      if (target.name === 'PostgreSQL') {
+        // Rows of one transaction share its id (xmin): b, c and d (puts 2 and 3) were written together.
+        const xmin = new Map(
+          (await db.query('SELECT id, xmin::text FROM queued')).rows.map((r) => [r[0], r[1]]),
+        )
+        assert.equal(xmin.get('b'), xmin.get('c'))
+        assert.equal(xmin.get('c'), xmin.get('d'))
+        assert.notEqual(xmin.get('a'), xmin.get('b'))
+      }
+      await task.stop()
+    })
+
     // SQLite has one writer per database file: concurrent tasks there are a different matter.
     if (target.name !== 'SQLite')
       test('tasks creating the same table at the same moment all succeed (one creates it, the others use it)', async () => {
