@@ -163,7 +163,6 @@ export async function startDistributed(
       stop() {
         stopping ??= (async () => {
           for (const step of cleanup) await step().catch(() => {})
-          logger.flush()
         })()
         return stopping
       },

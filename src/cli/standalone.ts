@@ -158,7 +158,6 @@ async function startWith(
         await log.close()
         await providers.close()
         for (const release of releasePaths) release()
-        logger.flush()
       })()
       return stopping
     },

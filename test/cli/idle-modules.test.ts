@@ -5,7 +5,9 @@
  * over REST, then reports every module it loaded (test/cli/probes/process-probe.ts). The S3 SDK,
  * the MongoDB driver, hyparquet-writer and avsc are loaded only by the tasks, formats and
  * converters that use them; the Kafka client only on Kafka or with the schema registry or REST
- * proxy; fastify, which the REST servers no longer use (decision 0036), never;
+ * proxy; fastify, which the REST servers no longer use (decision 0036), never; nor pino (the
+ * logger writes its lines itself) or commander (a worker started with files only does not parse its
+ * command line with it, decision 0035);
  * Node's bundled undici (with http2, zlib, tls…) not at all: an ES import of `node:http` loads it,
  * and the worker takes `node:http` from `process.getBuiltinModule` (decision 0031).
  */
@@ -29,6 +31,10 @@ const HEAVY = [
   'fastify',
   '@fastify',
   'find-my-way',
+  // Decision 0035: the logger writes pino's lines itself; commander parses only other commands.
+  'pino',
+  'sonic-boom',
+  'commander',
 ]
 
 describe('idle worker', () => {

@@ -97,3 +97,36 @@ describe('sluice standalone with bad input', () => {
     assert.match(result.stderr, /has no 'name'/)
   })
 })
+
+/**
+ * A worker command given files only starts without the command-line parser (decision 0035); with
+ * anything else the parser answers as it always did: help, unknown options and wrong argument counts.
+ */
+describe('the worker commands with options or wrong arguments', () => {
+  function sluice(...args: string[]) {
+    return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000 })
+  }
+
+  it('show their help', () => {
+    const standalone = sluice('standalone', '--help')
+    assert.equal(standalone.status, 0, standalone.stderr)
+    assert.match(standalone.stdout, /Usage: sluice standalone \[options\] \[worker-config\] \[connectors\.\.\.\]/)
+    assert.match(standalone.stdout, /Without bootstrap\.servers it runs on the embedded log/)
+    const distributed = sluice('distributed', '-h')
+    assert.equal(distributed.status, 0, distributed.stderr)
+    assert.match(distributed.stdout, /Usage: sluice distributed \[options\] <worker-config>/)
+  })
+
+  it('refuse an unknown option, a missing worker config and a second one, starting nothing', () => {
+    const unknown = sluice('standalone', 'worker.properties', '--nope')
+    assert.equal(unknown.status, 1)
+    assert.match(unknown.stderr, /error: unknown option '--nope'/)
+    const missing = sluice('distributed')
+    assert.equal(missing.status, 1)
+    assert.match(missing.stderr, /error: missing required argument 'worker-config'/)
+    const extra = sluice('distributed', 'a.properties', 'b.properties')
+    assert.equal(extra.status, 1)
+    assert.match(extra.stderr, /error: too many arguments for 'distributed'/)
+    for (const result of [unknown, missing, extra]) assert.doesNotMatch(result.stderr, /ready|\{"level"/)
+  })
+})
