@@ -25,6 +25,11 @@ describe('sluice standalone with bad input', () => {
     assert.equal(result.status, 2)
     assert.match(result.stderr, /bootstrap\.servers/)
     assert.match(result.stderr, /write e\.g\. localhost:9092/)
+    writeFileSync(join(dir, 'bad-level.properties'), `sluice.data.dir=${join(dir, 'data')}\nlog.level=verbose\n`)
+    const level = run(join(dir, 'bad-level.properties'))
+    assert.equal(level.status, 2, level.stderr)
+    assert.match(level.stderr, /log\.level/)
+    assert.match(level.stderr, /String must be one of: trace, debug, info, warn, error, fatal, silent/)
   })
 
   it('refuses to start with a worker converter that does not exist, naming the key and the installed ones', () => {
