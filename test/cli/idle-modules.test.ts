@@ -7,7 +7,8 @@
  * converters that use them; the Kafka client only on Kafka or with the schema registry or REST
  * proxy; fastify, which the REST servers no longer use (decision 0036), never; nor pino (the
  * logger writes its lines itself) or commander (a worker started with files only does not parse its
- * command line with it, decision 0035);
+ * command line with it, decision 0035); nor TLS or zlib, which only an https listener or request
+ * and the web console use;
  * Node's bundled undici (with http2, zlib, tls…) not at all: an ES import of `node:http` loads it,
  * and the worker takes `node:http` from `process.getBuiltinModule` (decision 0031).
  */
@@ -105,6 +106,9 @@ describe('idle worker', () => {
       [],
       "Node's undici is loaded by an idle worker (an `import … from 'node:http'`?)",
     )
+    // Decision 0035: TLS only for an https listener or request, zlib only for the web console.
+    for (const builtin of ['NativeModule tls', 'NativeModule _tls_wrap', 'NativeModule https', 'NativeModule zlib'])
+      assert.ok(!builtins.includes(builtin), `${builtin} is loaded by an idle worker on http`)
   })
 })
 
