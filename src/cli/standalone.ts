@@ -33,7 +33,10 @@ import { VERSION } from '../version.ts'
 import type { WorkerServices } from './worker-services.ts'
 
 /** Where task threads start (cli/task-thread.ts), named rather than imported: a worker without them does not load it. */
-const taskThreadEntry = new URL(import.meta.url.endsWith('.ts') ? './task-thread.ts' : './task-thread.js', import.meta.url)
+const taskThreadEntry = new URL(
+  import.meta.url.endsWith('.ts') ? './task-thread.ts' : './task-thread.js',
+  import.meta.url,
+)
 
 export interface StandaloneWorker {
   readonly herder: StandaloneHerder

@@ -9,7 +9,7 @@ import type { ConnectLogger } from '../api/log.ts'
 import { maskSecretValues } from './secret-values.ts'
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity }
-export type LevelName = keyof typeof LEVELS
+type LevelName = keyof typeof LEVELS
 
 /** `log.info('text')`, or `log.info({ key: value }, 'text')`: the fields go into the line. */
 export interface LogFn {
@@ -66,7 +66,7 @@ export class Logger {
     let props = ''
     let msg = b
     if (typeof a === 'string') msg = a
-    else if (a !== null && typeof a === 'object') {
+    else {
       const entry = masked(a) as Record<string, unknown>
       props = fields(entry)
       // As pino: an entry without a message takes its error's.

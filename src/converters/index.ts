@@ -69,7 +69,11 @@ export const builtInConverters: readonly BuiltInConverter[] = Object.freeze([
   ...entries('org.apache.kafka.connect.converters.FloatConverter', BOTH, () => new FloatConverter()),
   ...entries('org.apache.kafka.connect.converters.DoubleConverter', BOTH, () => new DoubleConverter()),
   ...entries('io.confluent.connect.avro.AvroConverter', BOTH, () => new (avro().AvroConverter)()),
-  ...entries('io.confluent.connect.json.JsonSchemaConverter', BOTH, () => new (jsonSchema().JsonSchemaConverter)()),
+  ...entries(
+    'io.confluent.connect.json.JsonSchemaConverter',
+    BOTH,
+    () => new (jsonSchema().JsonSchemaConverter)(),
+  ),
 ])
 
 /** The built-in converter of this kind known by a class name or short alias. */

@@ -12,9 +12,13 @@ import { KAFKA_TRANSFORMS, type Side } from './transform-support.ts'
 // Each transform's module loads when it is first used (an idle worker holds none).
 const lazy = <T>(path: string) => lazyModule<T>(import.meta.url, path)
 const cast = lazy<typeof import('./cast.ts')>('./cast.ts')
-const byLogicalTableRouter = lazy<typeof import('./debezium/by-logical-table-router.ts')>('./debezium/by-logical-table-router.ts')
+const byLogicalTableRouter = lazy<typeof import('./debezium/by-logical-table-router.ts')>(
+  './debezium/by-logical-table-router.ts',
+)
 const eventRouter = lazy<typeof import('./debezium/event-router.ts')>('./debezium/event-router.ts')
-const extractNewRecordState = lazy<typeof import('./debezium/extract-new-record-state.ts')>('./debezium/extract-new-record-state.ts')
+const extractNewRecordState = lazy<typeof import('./debezium/extract-new-record-state.ts')>(
+  './debezium/extract-new-record-state.ts',
+)
 const dropHeaders = lazy<typeof import('./drop-headers.ts')>('./drop-headers.ts')
 const extractField = lazy<typeof import('./extract-field.ts')>('./extract-field.ts')
 const filter = lazy<typeof import('./filter.ts')>('./filter.ts')
@@ -25,8 +29,12 @@ const insertField = lazy<typeof import('./insert-field.ts')>('./insert-field.ts'
 const insertHeader = lazy<typeof import('./insert-header.ts')>('./insert-header.ts')
 const maskField = lazy<typeof import('./mask-field.ts')>('./mask-field.ts')
 const hasHeaderKey = lazy<typeof import('./predicates/has-header-key.ts')>('./predicates/has-header-key.ts')
-const recordIsTombstone = lazy<typeof import('./predicates/record-is-tombstone.ts')>('./predicates/record-is-tombstone.ts')
-const topicNameMatches = lazy<typeof import('./predicates/topic-name-matches.ts')>('./predicates/topic-name-matches.ts')
+const recordIsTombstone = lazy<typeof import('./predicates/record-is-tombstone.ts')>(
+  './predicates/record-is-tombstone.ts',
+)
+const topicNameMatches = lazy<typeof import('./predicates/topic-name-matches.ts')>(
+  './predicates/topic-name-matches.ts',
+)
 const regexRouter = lazy<typeof import('./regex-router.ts')>('./regex-router.ts')
 const replaceField = lazy<typeof import('./replace-field.ts')>('./replace-field.ts')
 const setSchemaMetadata = lazy<typeof import('./set-schema-metadata.ts')>('./set-schema-metadata.ts')
@@ -65,13 +73,21 @@ function sided(base: string, doc: string, create: (side: Side) => Transformation
 }
 
 export const plugins: readonly TransformPlugin[] = Object.freeze([
-  ...sided('Cast', 'Casts fields or the entire key or value to a specific type.', (s) => new (cast().Cast)(s)),
+  ...sided(
+    'Cast',
+    'Casts fields or the entire key or value to a specific type.',
+    (s) => new (cast().Cast)(s),
+  ),
   transform(
     `${KAFKA_TRANSFORMS}.DropHeaders`,
     'Removes one or more headers from each record.',
     () => new (dropHeaders().DropHeaders)(),
   ),
-  ...sided('ExtractField', 'Replaces the key or value with one of its fields.', (s) => new (extractField().ExtractField)(s)),
+  ...sided(
+    'ExtractField',
+    'Replaces the key or value with one of its fields.',
+    (s) => new (extractField().ExtractField)(s),
+  ),
   transform(
     `${KAFKA_TRANSFORMS}.Filter`,
     'Drops all records; meant to be used with a predicate.',
@@ -112,7 +128,11 @@ export const plugins: readonly TransformPlugin[] = Object.freeze([
     'Renames the topic with a regular expression and replacement.',
     () => new (regexRouter().RegexRouter)(),
   ),
-  ...sided('ReplaceField', 'Includes, excludes or renames fields.', (s) => new (replaceField().ReplaceField)(s)),
+  ...sided(
+    'ReplaceField',
+    'Includes, excludes or renames fields.',
+    (s) => new (replaceField().ReplaceField)(s),
+  ),
   ...sided(
     'SetSchemaMetadata',
     'Sets the name and/or version of the key or value schema.',

@@ -107,7 +107,12 @@ describe('idle worker', () => {
       "Node's undici is loaded by an idle worker (an `import … from 'node:http'`?)",
     )
     // Decision 0035: TLS only for an https listener or request, zlib only for the web console.
-    for (const builtin of ['NativeModule tls', 'NativeModule _tls_wrap', 'NativeModule https', 'NativeModule zlib'])
+    for (const builtin of [
+      'NativeModule tls',
+      'NativeModule _tls_wrap',
+      'NativeModule https',
+      'NativeModule zlib',
+    ])
       assert.ok(!builtins.includes(builtin), `${builtin} is loaded by an idle worker on http`)
   })
 })

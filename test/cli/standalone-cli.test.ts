@@ -25,7 +25,10 @@ describe('sluice standalone with bad input', () => {
     assert.equal(result.status, 2)
     assert.match(result.stderr, /bootstrap\.servers/)
     assert.match(result.stderr, /write e\.g\. localhost:9092/)
-    writeFileSync(join(dir, 'bad-level.properties'), `sluice.data.dir=${join(dir, 'data')}\nlog.level=verbose\n`)
+    writeFileSync(
+      join(dir, 'bad-level.properties'),
+      `sluice.data.dir=${join(dir, 'data')}\nlog.level=verbose\n`,
+    )
     const level = run(join(dir, 'bad-level.properties'))
     assert.equal(level.status, 2, level.stderr)
     assert.match(level.stderr, /log\.level/)
@@ -115,7 +118,10 @@ describe('the worker commands with options or wrong arguments', () => {
   it('show their help', () => {
     const standalone = sluice('standalone', '--help')
     assert.equal(standalone.status, 0, standalone.stderr)
-    assert.match(standalone.stdout, /Usage: sluice standalone \[options\] \[worker-config\] \[connectors\.\.\.\]/)
+    assert.match(
+      standalone.stdout,
+      /Usage: sluice standalone \[options\] \[worker-config\] \[connectors\.\.\.\]/,
+    )
     assert.match(standalone.stdout, /Without bootstrap\.servers it runs on the embedded log/)
     const distributed = sluice('distributed', '-h')
     assert.equal(distributed.status, 0, distributed.stderr)

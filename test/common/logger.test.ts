@@ -132,6 +132,9 @@ const log = createLogger({ pretty: true })
 log.child({ connector: 'files', task: 1 }).warn({ err: 'gone' }, 'file missing')
 log.info('ready')
 `)
-    assert.match(stderr, /^\d\d:\d\d:\d\d\.\d{3} WARN  \[files-1\] file missing \(gone\)\n\d\d:\d\d:\d\d\.\d{3} INFO  ready\n$/)
+    assert.match(
+      stderr,
+      /^\d\d:\d\d:\d\d\.\d{3} WARN {2}\[files-1\] file missing \(gone\)\n\d\d:\d\d:\d\d\.\d{3} INFO {2}ready\n$/,
+    )
   })
 })
