@@ -122,7 +122,7 @@ describe('the worker commands with options or wrong arguments', () => {
       standalone.stdout,
       /Usage: sluice standalone \[options\] \[worker-config\] \[connectors\.\.\.\]/,
     )
-    assert.match(standalone.stdout, /Without bootstrap\.servers it runs on the embedded log/)
+    assert.match(standalone.stdout, /Without bootstrap\.servers it\s+runs on the embedded log/)
     const distributed = sluice('distributed', '-h')
     assert.equal(distributed.status, 0, distributed.stderr)
     assert.match(distributed.stdout, /Usage: sluice distributed \[options\] <worker-config>/)
