@@ -25,8 +25,13 @@ import { KafkaOffsetStore } from '../storage/kafka/kafka-offset-store.ts'
 import { KafkaStatusStore } from '../storage/kafka/kafka-status-store.ts'
 import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
-import { taskThreadEntry } from './task-thread.ts'
 import { startWorkerServices, type WorkerServices } from './worker-services.ts'
+
+/** Where task threads start (cli/task-thread.ts), named rather than imported: a worker without them does not load it. */
+const taskThreadEntry = new URL(
+  import.meta.url.endsWith('.ts') ? './task-thread.ts' : './task-thread.js',
+  import.meta.url,
+)
 
 export interface DistributedWorker {
   readonly herder: DistributedHerder
@@ -163,7 +168,6 @@ export async function startDistributed(
       stop() {
         stopping ??= (async () => {
           for (const step of cleanup) await step().catch(() => {})
-          logger.flush()
         })()
         return stopping
       },

@@ -5,79 +5,35 @@
  * worker like Kafka Connect's `connect-standalone`; `sluice distributed worker.properties` joins a
  * cluster of workers like `connect-distributed`; `sluice demo` runs a small pipeline on the
  * embedded log (what `npm start` does).
+ *
+ * A worker command with only file arguments starts the worker directly; anything else (options,
+ * help, other commands, a usage error) goes through the parser in program.ts, imported only then.
  */
-import { Command } from 'commander'
 import { ConnectError, errorMessage } from '../api/errors.ts'
 import { WorkerConfig, workerProps } from '../config/worker-config.ts'
-import { VERSION } from '../version.ts'
-import { runDemo } from './demo.ts'
-import { exitCodeOf, globalOptionsLast, registerManageCommands } from './manage.ts'
-import { type StandaloneWorker, startStandalone } from './standalone.ts'
+import type { WorkerCommands } from './program.ts'
+import type { StandaloneWorker } from './standalone.ts'
 import { resolveWorkerProps } from './worker-config-providers.ts'
 
-const program = new Command()
-  .name('sluice')
-  .description('A Kafka Connect-compatible data integration runtime')
-  .version(VERSION)
-
-program
-  .command('standalone')
-  .description(
-    'Run a standalone worker (like connect-standalone). Without bootstrap.servers it runs on the embedded log.',
-  )
-  .argument(
-    '[worker-config]',
-    'worker .properties file (keys of Kafka Connect; CONNECT_*/SLUICE_* env vars override)',
-  )
-  .argument('[connectors...]', 'connector configs to create or update: .properties or .json files')
-  .action(async (workerFile: string | undefined, connectorFiles: string[]) => {
+const workers: WorkerCommands = {
+  async standalone(workerFile, connectorFiles) {
+    const { startStandalone } = await import('./standalone.ts')
     const config = new WorkerConfig(await resolveWorkerProps(workerProps(workerFile)))
     const worker = await startStandalone(config, connectorFiles, { prettyLogs: process.stderr.isTTY })
     stopOnSignals(worker)
-  })
-
-program
-  .command('distributed')
-  .description(
-    'Run a distributed worker (like connect-distributed): workers with the same group.id share connectors and tasks over Kafka',
-  )
-  .argument(
-    '<worker-config>',
-    'worker .properties file with group.id, bootstrap.servers and the *.storage.topic keys',
-  )
-  .action(async (workerFile: string) => {
+  },
+  async distributed(workerFile) {
     const { DistributedConfig, distributedWorkerProps } = await import('../config/distributed-config.ts')
     const { startDistributed } = await import('./distributed.ts')
     const config = new DistributedConfig(await resolveWorkerProps(distributedWorkerProps(workerFile)))
     const worker = await startDistributed(config, { prettyLogs: process.stderr.isTTY })
     stopOnSignals(worker)
-  })
-
-program
-  .command('demo')
-  .description(
-    'Run a demo pipeline on the embedded log: lines appended to a file flow through a topic into another file',
-  )
-  .option('--data-dir <dir>', 'where the demo keeps its state', '.data/demo')
-  .option('--port <port>', 'REST port', '8083')
-  .option('--interval <ms>', 'how often a demo line is written', '1000')
-  .action(async (options: { dataDir: string; port: string; interval: string }) => {
-    const worker = await runDemo({
-      dataDir: options.dataDir,
-      port: Number(options.port),
-      intervalMs: Number(options.interval),
-    })
-    stopOnSignals(worker)
-  })
-
-registerManageCommands(program, async (action) => {
-  try {
-    await action()
-  } catch (error) {
-    process.stderr.write(`sluice: ${errorMessage(error)}\n`)
-    process.exitCode = exitCodeOf(error)
-  }
-})
+  },
+  async demo(options) {
+    const { runDemo } = await import('./demo.ts')
+    stopOnSignals(await runDemo(options))
+  },
+}
 
 function stopOnSignals(worker: Pick<StandaloneWorker, 'logger' | 'stop'>): void {
   let stopping = false
@@ -99,8 +55,13 @@ function stopOnSignals(worker: Pick<StandaloneWorker, 'logger' | 'stop'>): void 
   process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
+/** File arguments only: no option, no `--`, no `-` (what the parser would treat as more than a file). */
+const [command, ...args] = process.argv.slice(2)
+const filesOnly = args.every((arg) => !arg.startsWith('-'))
 try {
-  await program.parseAsync(globalOptionsLast(process.argv))
+  if (command === 'standalone' && filesOnly) await workers.standalone(args[0], args.slice(1))
+  else if (command === 'distributed' && filesOnly && args.length === 1) await workers.distributed(args[0]!)
+  else await (await import('./program.ts')).parseCommandLine(process.argv, workers)
 } catch (error) {
   const key = error instanceof ConnectError && error.key ? ` [${error.key}]` : ''
   process.stderr.write(`sluice: ${errorMessage(error)}${key}\n`)

@@ -30,8 +30,13 @@ import { openLogOffsetStore } from '../storage/local/log-offset-store.ts'
 import { MemoryStatusStore } from '../storage/memory-status-store.ts'
 import { withTelemetry } from '../telemetry/otlp-exporter.ts'
 import { VERSION } from '../version.ts'
-import { taskThreadEntry } from './task-thread.ts'
 import type { WorkerServices } from './worker-services.ts'
+
+/** Where task threads start (cli/task-thread.ts), named rather than imported: a worker without them does not load it. */
+const taskThreadEntry = new URL(
+  import.meta.url.endsWith('.ts') ? './task-thread.ts' : './task-thread.js',
+  import.meta.url,
+)
 
 export interface StandaloneWorker {
   readonly herder: StandaloneHerder
@@ -158,7 +163,6 @@ async function startWith(
         await log.close()
         await providers.close()
         for (const release of releasePaths) release()
-        logger.flush()
       })()
       return stopping
     },

@@ -18,13 +18,13 @@
  * (10 s) and are tried three times on network errors and 5xx answers.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import type { ConfigData, ConfigProvider } from '../api/config-provider.ts'
 import { ConfigError, errorMessage } from '../api/errors.ts'
 import { ttlParam } from './provider-params.ts'
 
-// Not `import … from 'node:http'`: that loads undici (decision 0031).
+// Not `import … from 'node:http'`: that loads undici (decision 0031); `node:https` (and TLS) only
+// when a request is sent over it (decision 0035).
 const { request: httpRequest } = process.getBuiltinModule('node:http')
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
@@ -188,7 +188,7 @@ abstract class KubernetesConfigProvider implements ConfigProvider {
     const https = url.startsWith('https:')
     const ca = https ? this.#ca() : undefined
     return new Promise((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(
+      const req = (https ? process.getBuiltinModule('node:https').request : httpRequest)(
         url,
         { method: 'GET', headers, timeout: this.#timeoutMs, ...(ca ? { ca } : {}) },
         (res) => {

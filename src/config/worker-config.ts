@@ -4,7 +4,7 @@
  * variables. With no `bootstrap.servers` the worker runs on the embedded log.
  */
 import { join, resolve } from 'node:path'
-import { AbstractConfig, ConfigDef, Range, validator } from '../api/config-def.ts'
+import { AbstractConfig, ConfigDef, Range, ValidString, validator } from '../api/config-def.ts'
 import { ConfigError } from '../api/errors.ts'
 import { readConfigFile } from './config-file.ts'
 import { propertiesFromEnv } from './properties.ts'
@@ -187,7 +187,8 @@ export const workerConfigDef = new ConfigDef()
     type: 'STRING',
     defaultValue: 'info',
     importance: 'LOW',
-    documentation: 'Root log level: trace, debug, info, warn, error.',
+    validator: ValidString.in('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'),
+    documentation: 'Root log level: trace, debug, info, warn, error, fatal or silent.',
   })
   .defineAll(servicesConfigDef)
 

@@ -5,11 +5,9 @@
  * `GET /connector-plugins?connectorsOnly=false` lists it. The plugin registry consumes this list.
  */
 import type { Converter, HeaderConverter } from '../api/converter.ts'
-import type { PluginDescriptor } from '../api/plugin.ts'
-import { AvroConverter } from './avro-converter.ts'
+import { lazyModule, type PluginDescriptor } from '../api/plugin.ts'
 import { ByteArrayConverter } from './byte-array-converter.ts'
 import { JsonConverter } from './json-converter.ts'
-import { JsonSchemaConverter } from './json-schema-converter.ts'
 import {
   BooleanConverter,
   DoubleConverter,
@@ -21,20 +19,12 @@ import {
 import { SimpleHeaderConverter } from './simple-header-converter.ts'
 import { StringConverter } from './string-converter.ts'
 
-export { AvroConverter } from './avro-converter.ts'
-export { ByteArrayConverter } from './byte-array-converter.ts'
-export { JsonConverter } from './json-converter.ts'
-export { JsonSchemaConverter } from './json-schema-converter.ts'
-export {
-  BooleanConverter,
-  DoubleConverter,
-  FloatConverter,
-  IntegerConverter,
-  LongConverter,
-  ShortConverter,
-} from './number-converters.ts'
-export { SimpleHeaderConverter } from './simple-header-converter.ts'
-export { StringConverter } from './string-converter.ts'
+// The schema registry's converters (with Avro, JSON Schema and the registry client) load when first used.
+const avro = lazyModule<typeof import('./avro-converter.ts')>(import.meta.url, './avro-converter.ts')
+const jsonSchema = lazyModule<typeof import('./json-schema-converter.ts')>(
+  import.meta.url,
+  './json-schema-converter.ts',
+)
 
 export const CONVERTERS_VERSION = '0.1.0'
 
@@ -78,8 +68,12 @@ export const builtInConverters: readonly BuiltInConverter[] = Object.freeze([
   ...entries('org.apache.kafka.connect.converters.LongConverter', BOTH, () => new LongConverter()),
   ...entries('org.apache.kafka.connect.converters.FloatConverter', BOTH, () => new FloatConverter()),
   ...entries('org.apache.kafka.connect.converters.DoubleConverter', BOTH, () => new DoubleConverter()),
-  ...entries('io.confluent.connect.avro.AvroConverter', BOTH, () => new AvroConverter()),
-  ...entries('io.confluent.connect.json.JsonSchemaConverter', BOTH, () => new JsonSchemaConverter()),
+  ...entries('io.confluent.connect.avro.AvroConverter', BOTH, () => new (avro().AvroConverter)()),
+  ...entries(
+    'io.confluent.connect.json.JsonSchemaConverter',
+    BOTH,
+    () => new (jsonSchema().JsonSchemaConverter)(),
+  ),
 ])
 
 /** The built-in converter of this kind known by a class name or short alias. */

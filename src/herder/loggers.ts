@@ -1,13 +1,13 @@
 /**
  * Log levels per logger namespace, as Kafka Connect's `/admin/loggers` manages log4j's (KIP-495):
  * a namespace's level applies to it and every namespace below it (`sluice.runtime` covers
- * `sluice.runtime.worker`), `root` to everything without a level of its own. Sluice loggers are pino
- * children bound to `{logger: <namespace>}`; Kafka's level names map to pino's.
+ * `sluice.runtime.worker`), `root` to everything without a level of its own. Sluice loggers are
+ * children of the root logger bound to `{logger: <namespace>}`; Kafka's level names map to ours.
  */
 import { NotFoundError } from '../api/errors.ts'
 import type { Logger } from '../common/logger.ts'
 
-const TO_PINO: Record<string, string> = {
+const TO_LEVEL: Record<string, string> = {
   ALL: 'trace',
   TRACE: 'trace',
   DEBUG: 'debug',
@@ -18,7 +18,7 @@ const TO_PINO: Record<string, string> = {
   OFF: 'silent',
 }
 
-const FROM_PINO: Record<string, string> = {
+const FROM_LEVEL: Record<string, string> = {
   trace: 'TRACE',
   debug: 'DEBUG',
   info: 'INFO',
@@ -67,7 +67,7 @@ export class Loggers {
     const logger = namespace === ROOT_LOGGER ? this.#root : this.#children.get(namespace)
     if (!logger) throw new NotFoundError(`Logger ${namespace} not found.`)
     return {
-      level: FROM_PINO[logger.level] ?? logger.level.toUpperCase(),
+      level: FROM_LEVEL[logger.level] ?? logger.level.toUpperCase(),
       last_modified: this.#lastModified.get(namespace) ?? null,
     }
   }
@@ -77,12 +77,12 @@ export class Loggers {
    * sorted. An unknown level is a 404, as in Kafka Connect (`invalid log level 'X'.`).
    */
   setLevel(namespace: string, level: string): string[] {
-    const pinoLevel = TO_PINO[level.toUpperCase()]
-    if (!pinoLevel) throw new NotFoundError(`invalid log level '${level}'.`)
+    const levelName = TO_LEVEL[level.toUpperCase()]
+    if (!levelName) throw new NotFoundError(`invalid log level '${level}'.`)
     const now = Date.now()
     const affected: string[] = []
     if (namespace === ROOT_LOGGER) {
-      this.#root.level = pinoLevel
+      this.#root.level = levelName
       affected.push(ROOT_LOGGER, ...this.#children.keys())
     } else {
       this.logger(namespace)
@@ -91,7 +91,7 @@ export class Loggers {
       }
     }
     for (const name of affected) {
-      if (name !== ROOT_LOGGER) this.#children.get(name)!.level = pinoLevel
+      if (name !== ROOT_LOGGER) this.#children.get(name)!.level = levelName
       this.#lastModified.set(name, now)
     }
     return affected.sort()

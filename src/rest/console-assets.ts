@@ -13,7 +13,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, extname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
 
 export interface ConsoleAsset {
   readonly contentType: string
@@ -39,7 +38,8 @@ const TYPES: Record<string, string> = {
 }
 
 function asset(name: string, body: Buffer): ConsoleAsset {
-  const gzip = gzipSync(body, { level: 9 })
+  // zlib only once the console is asked for (decision 0035).
+  const gzip = process.getBuiltinModule('node:zlib').gzipSync(body, { level: 9 })
   let hash = 0x811c9dc5
   for (const byte of body) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0
   return {

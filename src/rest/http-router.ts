@@ -23,9 +23,9 @@ import type {
 } from 'node:http'
 import type { Duplex } from 'node:stream'
 
-// Not `import … from 'node:http'`: that loads undici (decision 0031).
+// Not `import … from 'node:http'`: that loads undici (decision 0031). `node:https` (and TLS with it)
+// only for an https listener (decision 0035).
 const http = process.getBuiltinModule('node:http')
-const https = process.getBuiltinModule('node:https')
 
 /** Types of a route's parts, as handlers see them. */
 export interface RouteTypes {
@@ -291,7 +291,7 @@ export class HttpApp {
   async #open(host: string, port: number): Promise<Server> {
     const handle = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res)
     const server = this.#options.https
-      ? https.createServer(this.#options.https, handle)
+      ? process.getBuiltinModule('node:https').createServer(this.#options.https, handle)
       : http.createServer(handle)
     // fastify's settings, kept: long keep-alive, no request or socket timeout.
     server.keepAliveTimeout = 72_000

@@ -8,7 +8,6 @@
  * groups, owned by the main thread) its producers and consumers call the main thread's log
  * (task-thread-log.ts). Source offsets are read and written by the main thread's offset store.
  */
-import { availableParallelism } from 'node:os'
 import { Worker as Thread } from 'node:worker_threads'
 import type { Props } from '../api/connector.ts'
 import type { Logger } from '../common/logger.ts'
@@ -23,11 +22,6 @@ import { LogServer, serveOffsets } from './task-thread-log.ts'
 import { Channel } from './task-thread-wire.ts'
 
 /** How many task threads `task.threads` (checked by the worker config) asks for: 0 runs tasks on the main thread. */
-export function taskThreadCount(value: string): number {
-  const v = value.trim().toLowerCase()
-  return v === 'auto' ? availableParallelism() : Number(v)
-}
-
 export interface TaskThreadPoolOptions {
   /** The thread's entry module (cli/task-thread.ts): builds plugins and the log, then hosts tasks. */
   entry: URL

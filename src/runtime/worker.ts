@@ -9,6 +9,7 @@
  * tasks, racing the herder's stops.
  */
 
+import { availableParallelism } from 'node:os'
 import type {
   Connector,
   Props,
@@ -19,6 +20,7 @@ import type {
 import { ConfigError, ConnectError, errorMessage, errorTrace } from '../api/errors.ts'
 import { javaRegexFor } from '../api/java-regex.ts'
 import { runWithConnectLogger } from '../api/log.ts'
+import { lazyModule } from '../api/plugin.ts'
 import type { SinkRecord, SourceRecord } from '../api/records.ts'
 import { asConnectLogger, type Logger } from '../common/logger.ts'
 import {
@@ -56,7 +58,7 @@ import { SinkTaskRunner } from './sink-task-runner.ts'
 import { type ExactlyOnceOptions, SourceTaskRunner } from './source-task-runner.ts'
 import { type StartupCounters, TaskMetrics } from './task-metrics.ts'
 import type { TaskRunner } from './task-runner.ts'
-import { TaskThreadPool, taskThreadCount } from './task-threads.ts'
+import type { TaskThreadPool } from './task-threads.ts'
 import { TopicCreator } from './topic-creator.ts'
 import { TransformationChain } from './transformation-chain.ts'
 
@@ -129,6 +131,15 @@ export interface ConnectorCallbacks {
   onReconfigurationRequested(name: string): void
 }
 
+// Task threads' modules (and node:worker_threads) load only for a worker that has them (decision 0035).
+const taskThreads = lazyModule<typeof import('./task-threads.ts')>(import.meta.url, './task-threads.ts')
+
+/** `task.threads`: a number, or `auto` for one per core. */
+function taskThreadCount(value: string): number {
+  const v = value.trim().toLowerCase()
+  return v === 'auto' ? availableParallelism() : Number(v)
+}
+
 export class Worker {
   readonly #o: WorkerOptions
   readonly #connectors = new Map<string, RunningConnector>()
@@ -161,7 +172,7 @@ export class Worker {
     this.#reloads = new ConfigReloads(options.logger)
     const threads = taskThreadCount(options.config.getString('task.threads'))
     if (threads > 0 && options.taskThreadEntry) {
-      this.#threads = new TaskThreadPool({
+      this.#threads = new (taskThreads().TaskThreadPool)({
         entry: options.taskThreadEntry,
         threads,
         originals: options.config.originals(),

@@ -5,7 +5,10 @@
  * over REST, then reports every module it loaded (test/cli/probes/process-probe.ts). The S3 SDK,
  * the MongoDB driver, hyparquet-writer and avsc are loaded only by the tasks, formats and
  * converters that use them; the Kafka client only on Kafka or with the schema registry or REST
- * proxy; fastify, which the REST servers no longer use (decision 0036), never;
+ * proxy; fastify, which the REST servers no longer use (decision 0036), never; nor pino (the
+ * logger writes its lines itself) or commander (a worker started with files only does not parse its
+ * command line with it, decision 0035); nor, started and listing its plugins, TLS, https or zlib
+ * (an https listener or request, the web console and compressing formats use them);
  * Node's bundled undici (with http2, zlib, tls…) not at all: an ES import of `node:http` loads it,
  * and the worker takes `node:http` from `process.getBuiltinModule` (decision 0031).
  */
@@ -29,6 +32,10 @@ const HEAVY = [
   'fastify',
   '@fastify',
   'find-my-way',
+  // Decision 0035: the logger writes pino's lines itself; commander parses only other commands.
+  'pino',
+  'sonic-boom',
+  'commander',
 ]
 
 describe('idle worker', () => {
@@ -63,6 +70,17 @@ describe('idle worker', () => {
 
     const plugins = (await (await fetch(`${url}/connector-plugins`)).json()) as { class: string }[]
     assert.ok(plugins.some((p) => p.class === 'io.confluent.connect.s3.S3SinkConnector'))
+    // Decision 0035: TLS and https only for an https listener or request (a schema registry's
+    // client), zlib only for the web console and formats that compress; not for a worker on http
+    // that has started and listed its plugins.
+    const started = JSON.parse(await waitForFile(out, () => child!.kill('SIGUSR2'))) as { builtins: string[] }
+    assert.ok(started.builtins.includes('NativeModule http'), 'the probe saw the built-ins')
+    for (const builtin of ['tls', '_tls_wrap', 'https', 'zlib'])
+      assert.ok(
+        !started.builtins.includes(`NativeModule ${builtin}`),
+        `node:${builtin} is loaded by an idle worker on http`,
+      )
+    rmSync(out)
     // The S3 sink's validate() checks the bucket with the SDK, as Confluent's does; its ConfigDef
     // alone does not need it.
     const s3 = await fetch(`${url}/connector-plugins/io.confluent.connect.s3.S3SinkConnector/config`)
@@ -102,7 +120,8 @@ describe('idle worker', () => {
   })
 })
 
-async function waitForFile(file: string): Promise<string> {
+async function waitForFile(file: string, ask?: () => void): Promise<string> {
+  ask?.()
   for (let i = 0; i < 200; i++) {
     try {
       return readFileSync(file, 'utf8')

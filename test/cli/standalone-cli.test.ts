@@ -25,6 +25,14 @@ describe('sluice standalone with bad input', () => {
     assert.equal(result.status, 2)
     assert.match(result.stderr, /bootstrap\.servers/)
     assert.match(result.stderr, /write e\.g\. localhost:9092/)
+    writeFileSync(
+      join(dir, 'bad-level.properties'),
+      `sluice.data.dir=${join(dir, 'data')}\nlog.level=verbose\n`,
+    )
+    const level = run(join(dir, 'bad-level.properties'))
+    assert.equal(level.status, 2, level.stderr)
+    assert.match(level.stderr, /log\.level/)
+    assert.match(level.stderr, /String must be one of: trace, debug, info, warn, error, fatal, silent/)
   })
 
   it('refuses to start with a worker converter that does not exist, naming the key and the installed ones', () => {
@@ -95,5 +103,41 @@ describe('sluice standalone with bad input', () => {
     const result = run(join(dir, 'worker.properties'), join(dir, 'noname.properties'))
     assert.equal(result.status, 2)
     assert.match(result.stderr, /has no 'name'/)
+  })
+})
+
+/**
+ * A worker command given files only starts without the command-line parser (decision 0035); with
+ * anything else the parser answers as it always did: help, unknown options and wrong argument counts.
+ */
+describe('the worker commands with options or wrong arguments', () => {
+  function sluice(...args: string[]) {
+    return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000 })
+  }
+
+  it('show their help', () => {
+    const standalone = sluice('standalone', '--help')
+    assert.equal(standalone.status, 0, standalone.stderr)
+    assert.match(
+      standalone.stdout,
+      /Usage: sluice standalone \[options\] \[worker-config\] \[connectors\.\.\.\]/,
+    )
+    assert.match(standalone.stdout, /Without bootstrap\.servers it\s+runs on the embedded log/)
+    const distributed = sluice('distributed', '-h')
+    assert.equal(distributed.status, 0, distributed.stderr)
+    assert.match(distributed.stdout, /Usage: sluice distributed \[options\] <worker-config>/)
+  })
+
+  it('refuse an unknown option, a missing worker config and a second one, starting nothing', () => {
+    const unknown = sluice('standalone', 'worker.properties', '--nope')
+    assert.equal(unknown.status, 1)
+    assert.match(unknown.stderr, /error: unknown option '--nope'/)
+    const missing = sluice('distributed')
+    assert.equal(missing.status, 1)
+    assert.match(missing.stderr, /error: missing required argument 'worker-config'/)
+    const extra = sluice('distributed', 'a.properties', 'b.properties')
+    assert.equal(extra.status, 1)
+    assert.match(extra.stderr, /error: too many arguments for 'distributed'/)
+    for (const result of [unknown, missing, extra]) assert.doesNotMatch(result.stderr, /ready|\{"level"/)
   })
 })

@@ -46,7 +46,6 @@ const LAYERS: Record<string, readonly string[]> = {
 /** Each npm dependency has one home: the folders (prefixes of src/ paths) allowed to import it. */
 const PACKAGES: Record<string, readonly string[]> = {
   '@platformatic/kafka': ['log/kafka/'],
-  pino: ['common/logger.ts'],
   commander: ['cli/'],
   pg: ['connectors/'],
   mysql2: ['connectors/'],

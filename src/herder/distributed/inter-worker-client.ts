@@ -7,9 +7,9 @@
  * `ssl.client.auth=required`. Without a truststore, the system's CAs verify.
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 
-// Not `import … from 'node:http'`: that loads undici (decision 0031).
+// Not `import … from 'node:http'`: that loads undici (decision 0031); `node:https` (and TLS) only
+// when a request is sent over it (decision 0035).
 const { request: httpRequest } = process.getBuiltinModule('node:http')
 
 /** The client side of the listener's TLS settings (a `TlsSettings` of the REST layer fits). */
@@ -43,7 +43,7 @@ export function interWorkerRequest(
 ): Promise<InterWorkerResponse> {
   const target = new URL(url)
   const tls = target.protocol === 'https:' ? options.tls : undefined
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest
+  const send = target.protocol === 'https:' ? process.getBuiltinModule('node:https').request : httpRequest
   const headers = { ...options.headers }
   if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body))
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
