@@ -29,7 +29,7 @@ import {
   taskIdString,
 } from '../common/states.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
-import { type Log, parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
+import { type Log, parseCompressionType, producerBufferMemory, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import type { OffsetStore } from '../storage/offset-store.ts'
 import { ConfigReloads } from './config-reloads.ts'
@@ -715,6 +715,7 @@ export class Worker {
         offsetFlushIntervalMs: flushInterval,
         offsetFlushTimeoutMs: flushTimeout,
         errorHandler,
+        bufferMemory: producerBufferMemory(config.originals(), connectorProps),
       })
     }
     const task = new ((connector as SinkConnector).taskClass())()

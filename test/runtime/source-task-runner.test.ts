@@ -201,6 +201,7 @@ describe('source task runner', () => {
     script: (batch: string, attempt: number) => Outcome
     tasks: { batches: number[][]; partition: string }[]
     worker?: Record<string, string>
+    connector?: Record<string, string>
     store?: FileOffsetStore
   }) {
     const name = `conn-${++seq}`
@@ -229,7 +230,12 @@ describe('source task runner', () => {
     workers.push(worker)
     const ids: TaskId[] = options.tasks.map((_, task) => ({ connector: name, task }))
     const startTask = (id: TaskId) => {
-      worker.startTask(id, { ...CONNECTOR_PROPS, name }, { name, task: String(id.task) }, 'STARTED')
+      worker.startTask(
+        id,
+        { ...CONNECTOR_PROPS, ...options.connector, name },
+        { name, task: String(id.task) },
+        'STARTED',
+      )
     }
     options.tasks.forEach((t, task) => {
       scripts.set(`${name}-${task}`, { ...t, batches: [...t.batches], polls: 0, commits: 0, stopped: false })
@@ -286,6 +292,34 @@ describe('source task runner', () => {
     // The client's own retries could reorder requests in flight: a source producer has one at a time.
     const made = [...producerOptions.values()].filter((o) => o.clientId.startsWith('connector-producer-'))
     assert.ok(made.length > 0 && made.every((o) => o.maxInFlight === 1), JSON.stringify(made))
+  })
+
+  it('blocks the task at producer.buffer.memory until sends are acknowledged, losing and reordering nothing', async () => {
+    // 12 polls of 5 records; each record holds its key ("id-N") and value ("N") plus 24 B of framing:
+    // ~145 B per poll, so 400 B leave room for two polls in flight, not three.
+    const batches = Array.from({ length: 12 }, (_, b) => Array.from({ length: 5 }, (_, r) => b * 5 + r))
+    let acknowledge = false
+    const t = await setUp({
+      script: () => (acknowledge ? 'ok' : 'hang'),
+      tasks: [{ batches, partition: 'db' }],
+      connector: { 'producer.override.buffer.memory': '400' },
+    })
+    const producer = t.producer(0)
+    await eventually(() => (producer.hung.length >= 2 ? true : undefined), 5000, 'two sends in flight')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(producer.hung.length, 2, 'a third poll’s records would exceed buffer.memory')
+    assert.equal(t.script(0).polls, 3, 'the task is not polled again while its last poll waits for room')
+    acknowledge = true
+    for (const settle of producer.hung.splice(0)) settle()
+    const all = batches.flat()
+    await eventually(
+      () => (producer.arrived.length >= all.length ? true : undefined),
+      10_000,
+      'every record in the topic',
+    )
+    await t.worker.stopTasks(t.ids)
+    assert.deepEqual(producer.arrived, all.map(String), 'each record once, in order')
+    assert.equal(await t.storedOffset('db'), JSON.stringify({ position: 59 }))
   })
 
   it('ends promptly when stopped during produce retries, commits only what was acknowledged', async () => {
