@@ -126,9 +126,14 @@ interface Batch {
   bytes: number
   /** Key, value and header bytes of `produce`: what it holds against `bufferMemory`. */
   held: number
-  /** Records as the task produced them (for `commitRecord`), aligned with `produced`. */
+  /** Records the task's poll returned. */
+  polled: number
+  /**
+   * Records as the task produced them, for `commitRecord`; empty when the task does not override it:
+   * a poll's records (and their structs) are then not kept past their conversion.
+   */
   originals: SourceRecord[]
-  /** Index into `originals` of each record sent (transforms may drop some). */
+  /** Index into `originals` of each record sent (transforms may drop some); empty with `originals`. */
   sentIndex: number[]
   produce: ProduceRecord[]
   /** Exactly-once: offset records sent in the same request after `produce` (the transaction's last batch). */
@@ -149,6 +154,8 @@ export class SourceTaskRunner extends TaskRunner {
   /** Sum of `held` over `#inFlight`. */
   #inFlightBytes = 0
   readonly #bufferMemory: number
+  /** The task overrides `commitRecord`: each batch keeps its task's records until written. */
+  readonly #callsCommitRecord: boolean
   #lastFlush = Date.now()
   #committing: Promise<void> | null = null
   #failure: unknown = null
@@ -176,6 +183,7 @@ export class SourceTaskRunner extends TaskRunner {
     super(ctx, initialTarget, 'source')
     this.#o = options
     this.#bufferMemory = options.bufferMemory ?? DEFAULT_BUFFER_MEMORY
+    this.#callsCommitRecord = options.task.commitRecord !== SourceTask.prototype.commitRecord
   }
 
   protected async execute(): Promise<void> {
@@ -396,11 +404,13 @@ export class SourceTaskRunner extends TaskRunner {
   /** Transforms and converts the records of one poll (errors per the `errors.*` keys) into a batch. */
   async #convertBatch(records: SourceRecord[], no: number): Promise<Batch> {
     const convertStart = this.metrics.now()
+    const keep = this.#callsCommitRecord
     const batch: Batch = {
       no,
       bytes: 0,
       held: 0,
-      originals: records,
+      polled: records.length,
+      originals: keep ? records : [],
       sentIndex: [],
       produce: [],
       offsets: new Map(),
@@ -443,7 +453,7 @@ export class SourceTaskRunner extends TaskRunner {
       if (produced === null || produced === SKIP) continue
       const creating = this.#o.topicCreator.ensure(produced.topic)
       if (creating) await creating
-      batch.sentIndex.push(i)
+      if (keep) batch.sentIndex.push(i)
       batch.produce.push(produced)
       const bytes = (produced.key?.length ?? 0) + (produced.value?.length ?? 0)
       batch.bytes += bytes
@@ -561,10 +571,10 @@ export class SourceTaskRunner extends TaskRunner {
 
   /** A batch is written for good (acknowledged, or its transaction committed): counts, `commitRecord`. */
   #written(batch: Batch): void {
-    this.metrics.done(batch.originals.length)
+    this.metrics.done(batch.polled)
     this.reportTopics(batch.produce)
     // A task that does not override commitRecord is not called per record (two promises each).
-    if (this.#o.task.commitRecord === SourceTask.prototype.commitRecord) return
+    if (!this.#callsCommitRecord) return
     batch.sentIndex.forEach((recordIndex, i) => {
       void Promise.resolve(this.#o.task.commitRecord(batch.originals[recordIndex], batch.metadata![i])).catch(
         (error) => this.logger.warn(`${taskIdString(this.id)}: commitRecord failed: ${errorMessage(error)}`),

@@ -168,6 +168,28 @@ class ScriptedConnector extends SourceConnector {
   stop(): void {}
 }
 
+/** What `commitRecord` got, per task: the record's value and the offset it was written at. */
+const committedRecords = new Map<string, [unknown, number][]>()
+
+class CommitRecordTask extends ScriptedTask {
+  #name = ''
+  override start(props: Props): void {
+    super.start(props)
+    this.#name = `${props.name}-${props.task}`
+  }
+  override commitRecord(record: SourceRecord, metadata: { offset: number } | null): void {
+    const list = committedRecords.get(this.#name) ?? []
+    committedRecords.set(this.#name, list)
+    list.push([record.value, metadata?.offset ?? -1])
+  }
+}
+
+class CommitRecordConnector extends ScriptedConnector {
+  override taskClass() {
+    return CommitRecordTask
+  }
+}
+
 /** A log that only makes producers: one scripted producer per task, by client id. */
 function scriptedLog(script: (batch: string, attempt: number) => Outcome): Log {
   return {
@@ -206,12 +228,19 @@ describe('source task runner', () => {
   }) {
     const name = `conn-${++seq}`
     const store = options.store ?? (await FileOffsetStore.open(join(dir, `${name}.offsets.json`)))
-    const plugins = builtInPlugins().register({
-      className: 'test.ScriptedSource',
-      type: 'source',
-      version: '1',
-      create: () => new ScriptedConnector(),
-    })
+    const plugins = builtInPlugins()
+      .register({
+        className: 'test.ScriptedSource',
+        type: 'source',
+        version: '1',
+        create: () => new ScriptedConnector(),
+      })
+      .register({
+        className: 'test.CommitRecordSource',
+        type: 'source',
+        version: '1',
+        create: () => new CommitRecordConnector(),
+      })
     const statuses = new MemoryStatusStore()
     const worker = new Worker({
       config: new WorkerConfig({
@@ -320,6 +349,29 @@ describe('source task runner', () => {
     await t.worker.stopTasks(t.ids)
     assert.deepEqual(producer.arrived, all.map(String), 'each record once, in order')
     assert.equal(await t.storedOffset('db'), JSON.stringify({ position: 59 }))
+  })
+
+  it('calls an overriding commitRecord with each of the task’s own records once written, in order', async () => {
+    const batches = Array.from({ length: 10 }, (_, b) => Array.from({ length: 3 }, (_, r) => b * 3 + r))
+    const t = await setUp({
+      script: (batch, attempt) => (batch === '6' && attempt === 1 ? 'fail' : 'ok'),
+      tasks: [{ batches, partition: 'db' }],
+      connector: { 'connector.class': 'test.CommitRecordSource', 'producer.override.buffer.memory': '200' },
+    })
+    const all = batches.flat()
+    await eventually(
+      () => ((committedRecords.get(`${t.name}-0`)?.length ?? 0) >= all.length ? true : undefined),
+      10_000,
+      'commitRecord for every record',
+    )
+    await t.worker.stopTasks(t.ids)
+    const committed = committedRecords.get(`${t.name}-0`)!
+    assert.deepEqual(
+      committed.map(([value]) => value),
+      all.map(String),
+    )
+    const arrived = t.producer(0).arrived
+    for (const [value, offset] of committed) assert.equal(arrived[offset], value, 'the offset it was written at')
   })
 
   it('ends promptly when stopped during produce retries, commits only what was acknowledged', async () => {
