@@ -66,13 +66,17 @@ function write(): void {
   const gcRounded = Object.fromEntries(
     Object.entries(gc).map(([k, v]) => [k, { count: v.count, ms: Math.round(v.ms) }]),
   )
-  writeFileSync(out, `${JSON.stringify({ execArgv: process.execArgv, peak, maxima, gc: gcRounded }, null, 1)}\n`)
+  writeFileSync(
+    out,
+    `${JSON.stringify({ execArgv: process.execArgv, peak, maxima, gc: gcRounded }, null, 1)}\n`,
+  )
 }
 
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    const kind = KINDS[(entry.detail as { kind: number }).kind] ?? 'other'
-    const g = (gc[kind] ??= { count: 0, ms: 0 })
+    const kind = KINDS[(entry as { detail?: { kind: number } }).detail?.kind ?? -1] ?? 'other'
+    const g = gc[kind] ?? { count: 0, ms: 0 }
+    gc[kind] = g
     g.count++
     g.ms += entry.duration
   }

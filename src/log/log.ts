@@ -126,7 +126,10 @@ function positiveSetting(found: [string, string] | undefined): [string, number] 
   if (!found) return undefined
   const n = Number(found[1])
   if (!Number.isInteger(n) || n < 1) {
-    throw new ConfigError(found[0], `Invalid value ${found[1]} for configuration ${found[0]}: Value must be at least 1`)
+    throw new ConfigError(
+      found[0],
+      `Invalid value ${found[1]} for configuration ${found[0]}: Value must be at least 1`,
+    )
   }
   return [found[0], n]
 }

@@ -371,7 +371,8 @@ describe('source task runner', () => {
       all.map(String),
     )
     const arrived = t.producer(0).arrived
-    for (const [value, offset] of committed) assert.equal(arrived[offset], value, 'the offset it was written at')
+    for (const [value, offset] of committed)
+      assert.equal(arrived[offset], value, 'the offset it was written at')
   })
 
   it('ends promptly when stopped during produce retries, commits only what was acknowledged', async () => {
