@@ -68,9 +68,17 @@ export function startSluiceDistributed(
 function launch(mode: 'standalone' | 'distributed', options: SluiceStandaloneOptions): WorkerProcess {
   if (!sluiceCliExists()) throw new Error('src/cli/main.ts does not exist yet')
   ensureBuilt()
+  // SLUICE_BENCH_WORKER_PROPS: extra worker keys for every Sluice worker of a bench, e.g.
+  // `producer.buffer.memory=8388608,consumer.max.partition.fetch.bytes=524288`.
+  const extra = Object.fromEntries(
+    (process.env.SLUICE_BENCH_WORKER_PROPS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  )
   const workerFile = writeProperties(
     join(options.cwd, 'worker.properties'),
-    options.worker,
+    { ...options.worker, ...extra },
     `Sluice ${mode} worker, written by bench/lib/sluice.ts`,
   )
   // SLUICE_BENCH_NODE_ARGS: extra Node flags for the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`

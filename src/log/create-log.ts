@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { TopicReader, TopicReaderOptions } from '../api/topic-reader.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
-import { type Log, sinkConsumerSettings } from './log.ts'
+import { type Log, producerBufferMemory, sinkConsumerSettings } from './log.ts'
 
 /**
  * The worker's log: Kafka when `bootstrap.servers` is set, else the embedded log under the data
@@ -9,8 +9,9 @@ import { type Log, sinkConsumerSettings } from './log.ts'
  * import, which an embedded worker must not pay.
  */
 export async function createLog(config: WorkerConfig, clientId: string): Promise<Log> {
-  // The sink consumers' worker-wide settings: a bad value fails the start, naming the key.
+  // The tasks' worker-wide client settings: a bad value fails the start, naming the key.
   sinkConsumerSettings(config.originals(), {})
+  producerBufferMemory(config.originals(), {})
   if (config.embedded) {
     const { createEmbeddedLog } = await import('./embedded/embedded-log.ts')
     return createEmbeddedLog({ dir: join(config.dataDir, 'log') })

@@ -126,43 +126,76 @@ export interface ProducerOptions {
 /** The consumer settings a worker's `consumer.*` / a connector's `consumer.override.*` keys give a sink. */
 export type SinkConsumerSettings = Pick<
   ConsumerOptions,
-  'autoOffsetReset' | 'maxPollRecords' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'isolationLevel'
+  | 'autoOffsetReset'
+  | 'maxPollRecords'
+  | 'sessionTimeoutMs'
+  | 'heartbeatIntervalMs'
+  | 'isolationLevel'
+  | 'fetchMaxBytes'
+  | 'maxPartitionFetchBytes'
 >
 
+/** `<client>.override.<name>` of the connector, else `<client>.<name>` of the worker: [key, value]. */
+function clientSetting(
+  client: 'consumer' | 'producer',
+  name: string,
+  worker: Readonly<Record<string, string>>,
+  connector: Readonly<Record<string, string>>,
+): [string, string] | undefined {
+  for (const [key, props] of [
+    [`${client}.override.${name}`, connector],
+    [`${client}.${name}`, worker],
+  ] as const) {
+    const value = props[key]?.trim()
+    if (value) return [key, value]
+  }
+  return undefined
+}
+
+/** A positive integer setting, or a ConfigError naming its key. */
+function positiveSetting(found: [string, string] | undefined): [string, number] | undefined {
+  if (!found) return undefined
+  const n = Number(found[1])
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ConfigError(
+      found[0],
+      `Invalid value ${found[1]} for configuration ${found[0]}: Value must be at least 1`,
+    )
+  }
+  return [found[0], n]
+}
+
 /**
- * A sink consumer's `auto.offset.reset`, `max.poll.records`, `session.timeout.ms` and
- * `heartbeat.interval.ms` from the worker's `consumer.*` keys and a connector's `consumer.override.*`
- * keys (the connector's win, as in Kafka Connect). Throws a ConfigError naming the key for values
- * Sluice cannot honour (`auto.offset.reset=none`, a non-positive count, a heartbeat interval not
- * below the session timeout).
+ * A source task's `buffer.memory` (bytes of records sent and not yet acknowledged before the task
+ * is polled again) from the connector's `producer.override.buffer.memory` or the worker's
+ * `producer.buffer.memory`; undefined for the default (32 MiB, Java's).
+ */
+export function producerBufferMemory(
+  worker: Readonly<Record<string, string>>,
+  connector: Readonly<Record<string, string>>,
+): number | undefined {
+  return positiveSetting(clientSetting('producer', 'buffer.memory', worker, connector))?.[1]
+}
+
+/**
+ * A sink consumer's `auto.offset.reset`, `max.poll.records`, `session.timeout.ms`,
+ * `heartbeat.interval.ms`, `fetch.max.bytes` and `max.partition.fetch.bytes` from the worker's
+ * `consumer.*` keys and a connector's `consumer.override.*` keys (the connector's win, as in Kafka
+ * Connect). Throws a ConfigError naming the key for values Sluice cannot honour
+ * (`auto.offset.reset=none`, a non-positive count, a heartbeat interval not below the session
+ * timeout).
  */
 export function sinkConsumerSettings(
   worker: Readonly<Record<string, string>>,
   connector: Readonly<Record<string, string>>,
 ): SinkConsumerSettings {
-  const pick = (name: string): [string, string] | undefined => {
-    for (const [key, props] of [
-      [`consumer.override.${name}`, connector],
-      [`consumer.${name}`, worker],
-    ] as const) {
-      const value = props[key]?.trim()
-      if (value) return [key, value]
-    }
-    return undefined
-  }
-  const positive = (name: string): [string, number] | undefined => {
-    const found = pick(name)
-    if (!found) return undefined
-    const n = Number(found[1])
-    if (!Number.isInteger(n) || n < 1) {
-      throw new ConfigError(
-        found[0],
-        `Invalid value ${found[1]} for configuration ${found[0]}: Value must be at least 1`,
-      )
-    }
-    return [found[0], n]
-  }
+  const pick = (name: string) => clientSetting('consumer', name, worker, connector)
+  const positive = (name: string) => positiveSetting(pick(name))
   const out: SinkConsumerSettings = {}
+  const fetchMax = positive('fetch.max.bytes')
+  if (fetchMax) out.fetchMaxBytes = fetchMax[1]
+  const partitionMax = positive('max.partition.fetch.bytes')
+  if (partitionMax) out.maxPartitionFetchBytes = partitionMax[1]
   const isolation = pick('isolation.level')
   if (isolation) {
     const value = isolation[1].toLowerCase()
@@ -297,6 +330,18 @@ export interface ConsumerOptions {
   autoOffsetReset?: 'earliest' | 'latest'
   /** Upper bound on the records one `poll()` returns. @default 500 */
   maxPollRecords?: number
+  /**
+   * Record bytes one fetch request may return (`fetch.max.bytes`), and the most fetched record
+   * bytes a consumer buffers before it stops fetching. Ignored by the embedded log, which reads
+   * `maxPollRecords` records at a time. @default the log's setting (Java's 52428800)
+   */
+  fetchMaxBytes?: number
+  /**
+   * Record bytes one partition may return per fetch (`max.partition.fetch.bytes`); a partition is
+   * fetched again only while it buffers fewer bytes than this. Ignored by the embedded log.
+   * @default the log's setting (Java's 1048576)
+   */
+  maxPartitionFetchBytes?: number
   /**
    * Group session timeout (`session.timeout.ms`): how long the coordinator waits for a silent member
    * (a killed worker) before giving its partitions to the others. When absent, the log's setting

@@ -8,7 +8,7 @@ import { Password } from '../api/config-def.ts'
 import type { Connector, Props, SourceConnector } from '../api/connector.ts'
 import { ConfigError, errorMessage } from '../api/errors.ts'
 import { maskSecretValues } from '../common/secret-values.ts'
-import { parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
+import { parseCompressionType, producerBufferMemory, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import { ConfigProviders, type Resolution } from './config-transformer.ts'
 import { sinkConnectorConfigDef, sinkTopicErrors, sourceConnectorConfigDef } from './connector-config.ts'
@@ -147,6 +147,7 @@ export async function validateConnectorConfig(
     () =>
       parseCompressionType(props['producer.override.compression.type'], 'producer.override.compression.type'),
     () => sinkConsumerSettings({}, props),
+    () => producerBufferMemory({}, props),
   ]) {
     try {
       check()

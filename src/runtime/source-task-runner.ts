@@ -8,6 +8,13 @@
  * `offset.flush.interval.ms`, and on stop, the committable offsets are written to this task's own
  * offset writer (one per task, as Connect's `OffsetStorageWriter`).
  *
+ * Memory (decision 0037): at most 8 batches, and at most `buffer.memory` bytes of records (keys,
+ * values, headers, 24 B of framing each; 32 MiB by default, as Java's producer), are sent and not
+ * yet acknowledged; a poll whose records would not fit waits, before it is sent, for the oldest
+ * batches to be acknowledged, and the task is not polled meanwhile (Java's `send()` blocks on a full
+ * `buffer.memory` the same way). A batch is released as soon as it and every earlier one are
+ * acknowledged.
+ *
  * Order across retries: a failed send may or may not have been written (a lost acknowledgement),
  * and later batches in flight may have landed before it. Resending only the failed batch would put
  * it after them — a CDC replica applying the topic would apply an old delete after a newer insert.
@@ -58,6 +65,10 @@ import type { TransformationChain } from './transformation-chain.ts'
 
 /** Batches allowed in flight before `poll()` waits for the oldest acknowledgement. */
 const MAX_IN_FLIGHT_BATCHES = 8
+/** Java's `buffer.memory` default: record bytes a source task's producer may hold unacknowledged. */
+export const DEFAULT_BUFFER_MEMORY = 33_554_432
+/** A record's framing in a record batch, counted with its bytes (as the Kafka producer estimates it). */
+const RECORD_OVERHEAD = 24
 
 /**
  * Exactly-once delivery (KIP-618, Java's `ExactlyOnceWorkerSourceTask`): the task's records and their
@@ -99,6 +110,13 @@ export interface SourceTaskRunnerOptions {
   offsetFlushIntervalMs: number
   offsetFlushTimeoutMs: number
   errorHandler: ErrorHandler
+  /**
+   * Record bytes (keys, values, headers) sent and not yet acknowledged before the task is polled
+   * again (the producer's `buffer.memory`: Java's `send()` blocks when its buffer is full, and so
+   * does the task's loop). A single poll larger than this is still sent, alone.
+   * @default DEFAULT_BUFFER_MEMORY (32 MiB)
+   */
+  bufferMemory?: number
   /** Set when the task runs exactly-once; `producer`, `offsetWriter` and the flush settings are then unused. */
   transactional?: ExactlyOnceOptions
   /**
@@ -113,9 +131,16 @@ interface Batch {
   no: number
   /** Key and value bytes of `produce` (the producer's byte metrics). */
   bytes: number
-  /** Records as the task produced them (for `commitRecord`), aligned with `produced`. */
+  /** Key, value and header bytes of `produce`: what it holds against `bufferMemory`. */
+  held: number
+  /** Records the task's poll returned. */
+  polled: number
+  /**
+   * Records as the task produced them, for `commitRecord`; empty when the task does not override it:
+   * a poll's records (and their structs) are then not kept past their conversion.
+   */
   originals: SourceRecord[]
-  /** Index into `originals` of each record sent (transforms may drop some). */
+  /** Index into `originals` of each record sent (transforms may drop some); empty with `originals`. */
   sentIndex: number[]
   produce: ProduceRecord[]
   /** Exactly-once: offset records sent in the same request after `produce` (the transaction's last batch). */
@@ -133,6 +158,11 @@ interface Batch {
 export class SourceTaskRunner extends TaskRunner {
   readonly #o: SourceTaskRunnerOptions
   readonly #inFlight: Batch[] = []
+  /** Sum of `held` over `#inFlight`. */
+  #inFlightBytes = 0
+  readonly #bufferMemory: number
+  /** The task overrides `commitRecord`: each batch keeps its task's records until written. */
+  readonly #callsCommitRecord: boolean
   #lastFlush = Date.now()
   #committing: Promise<void> | null = null
   #failure: unknown = null
@@ -159,6 +189,8 @@ export class SourceTaskRunner extends TaskRunner {
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SourceTaskRunnerOptions) {
     super(ctx, initialTarget, 'source')
     this.#o = options
+    this.#bufferMemory = options.bufferMemory ?? DEFAULT_BUFFER_MEMORY
+    this.#callsCommitRecord = options.task.commitRecord !== SourceTask.prototype.commitRecord
   }
 
   protected async execute(): Promise<void> {
@@ -362,28 +394,35 @@ export class SourceTaskRunner extends TaskRunner {
   async #send(records: SourceRecord[], no: number): Promise<void> {
     if (this.#o.transactional) return this.#sendInTransactions(records, no)
     const batch = await this.#convertBatch(records, no)
+    // buffer.memory: the batch waits until the bytes already in flight leave room for it.
+    await this.#awaitRoom(() => this.#inFlightBytes + batch.held > this.#bufferMemory)
     this.#inFlight.push(batch)
+    this.#inFlightBytes += batch.held
     // After a failure the batch waits for the resend, which keeps it in order behind the failed one.
     if (!this.#mustResend && !this.stopping) this.#dispatch(batch)
-    while (
-      this.#inFlight.length >= MAX_IN_FLIGHT_BATCHES &&
-      !this.#failure &&
-      !this.#mustResend &&
-      !this.cancelled
-    ) {
+    await this.#awaitRoom(() => this.#inFlight.length >= MAX_IN_FLIGHT_BATCHES)
+    this.#collectAcked()
+  }
+
+  /** Waits for the oldest sends to be acknowledged while `full()` (and something is in flight). */
+  async #awaitRoom(full: () => boolean): Promise<void> {
+    this.#collectAcked()
+    while (this.#inFlight.length > 0 && full() && !this.#failure && !this.#mustResend && !this.cancelled) {
       await this.#settled(this.#inFlight[0])
       this.#collectAcked()
     }
-    this.#collectAcked()
   }
 
   /** Transforms and converts the records of one poll (errors per the `errors.*` keys) into a batch. */
   async #convertBatch(records: SourceRecord[], no: number): Promise<Batch> {
     const convertStart = this.metrics.now()
+    const keep = this.#callsCommitRecord
     const batch: Batch = {
       no,
       bytes: 0,
-      originals: records,
+      held: 0,
+      polled: records.length,
+      originals: keep ? records : [],
       sentIndex: [],
       produce: [],
       offsets: new Map(),
@@ -429,9 +468,13 @@ export class SourceTaskRunner extends TaskRunner {
       if (produced === null || produced === SKIP) continue
       const creating = this.#o.topicCreator.ensure(produced.topic)
       if (creating) await creating
-      batch.sentIndex.push(i)
+      if (keep) batch.sentIndex.push(i)
       batch.produce.push(produced)
-      batch.bytes += (produced.key?.length ?? 0) + (produced.value?.length ?? 0)
+      const bytes = (produced.key?.length ?? 0) + (produced.value?.length ?? 0)
+      batch.bytes += bytes
+      batch.held += bytes + RECORD_OVERHEAD
+      if (produced.headers)
+        for (const h of produced.headers) batch.held += h.key.length + (h.value?.length ?? 0)
     }
     if (lastPartition) batch.offsets.set(lastKey, { partition: lastPartition, offset: lastOffset })
     this.metrics.stage('convert', convertStart, batch.produce.length, { batch: no })
@@ -463,6 +506,9 @@ export class SourceTaskRunner extends TaskRunner {
         batch.state = 'acked'
         batch.metadata = metadata
         this.metrics.stage('produce', start, batch.produce.length, { batch: batch.no, bytes: batch.bytes })
+        // Released at once, not after the task's next poll (which may wait long for data): its
+        // records and buffer.memory room go as soon as it and every earlier batch are written.
+        this.#collectAcked()
       },
       (error: unknown) => {
         batch.state = 'failed'
@@ -531,6 +577,7 @@ export class SourceTaskRunner extends TaskRunner {
     if (this.cancelled) return
     while (this.#inFlight.length > 0 && this.#inFlight[0].state === 'acked') {
       const batch = this.#inFlight.shift()!
+      this.#inFlightBytes -= batch.held
       for (const { partition, offset } of batch.offsets.values()) {
         if (partition) this.#o.offsetWriter.offset(partition, offset)
       }
@@ -540,10 +587,10 @@ export class SourceTaskRunner extends TaskRunner {
 
   /** A batch is written for good (acknowledged, or its transaction committed): counts, `commitRecord`. */
   #written(batch: Batch): void {
-    this.metrics.done(batch.originals.length)
+    this.metrics.done(batch.polled)
     this.reportTopics(batch.produce)
     // A task that does not override commitRecord is not called per record (two promises each).
-    if (this.#o.task.commitRecord === SourceTask.prototype.commitRecord) return
+    if (!this.#callsCommitRecord) return
     batch.sentIndex.forEach((recordIndex, i) => {
       void Promise.resolve(this.#o.task.commitRecord(batch.originals[recordIndex], batch.metadata![i])).catch(
         (error) => this.logger.warn(`${taskIdString(this.id)}: commitRecord failed: ${errorMessage(error)}`),

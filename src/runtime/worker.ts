@@ -31,7 +31,7 @@ import {
   taskIdString,
 } from '../common/states.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
-import { type Log, parseCompressionType, sinkConsumerSettings } from '../log/log.ts'
+import { type Log, parseCompressionType, producerBufferMemory, sinkConsumerSettings } from '../log/log.ts'
 import type { PluginRegistry } from '../plugins/plugin-registry.ts'
 import { ConnectorOffsetStore } from '../storage/connector-offset-store.ts'
 import { ensureOffsetsTopic } from '../storage/kafka/internal-topics.ts'
@@ -805,6 +805,7 @@ export class Worker {
         offsetFlushIntervalMs: flushInterval,
         offsetFlushTimeoutMs: flushTimeout,
         errorHandler,
+        bufferMemory: producerBufferMemory(config.originals(), connectorProps),
       })
     }
     const task = new ((connector as SinkConnector).taskClass())()

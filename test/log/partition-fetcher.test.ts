@@ -17,14 +17,24 @@ const metadata = {
 } as unknown as ClusterMetadata
 const client = { metadata: async () => metadata, clearMetadata: () => {} } as unknown as Consumer
 
-/** A record batch as the broker sends it: `count` records from offset `first`, of `producerId`. */
-function batch(first: number, count: number, producerId = -1n, attributes = 0, controlType?: 0 | 1): Buffer {
+/**
+ * A record batch as the broker sends it: `count` records from offset `first`, of `producerId`; each
+ * value is the record's offset, padded with spaces to `valueBytes`.
+ */
+function batch(
+  first: number,
+  count: number,
+  producerId = -1n,
+  attributes = 0,
+  controlType?: 0 | 1,
+  valueBytes = 0,
+): Buffer {
   const controlKey = Buffer.alloc(4)
   if (controlType !== undefined) controlKey.writeInt16BE(controlType, 2)
   const records = Array.from({ length: count }, (_, i) => ({
     topic: TP.topic,
     key: controlType === undefined ? null : controlKey,
-    value: Buffer.from(String(first + i)),
+    value: Buffer.from(String(first + i).padEnd(valueBytes)),
     timestamp: 1000 + i,
   }))
   const bytes = encodeRecordBatch(records, 0, 'none', {
@@ -45,7 +55,7 @@ const answer = (partition: Omit<FetchedPartition, 'topic' | 'partition' | 'error
 
 interface PendingFetch {
   fetchOffset: number
-  respond(from: number, count: number): void
+  respond(from: number, count: number, valueBytes?: number): void
 }
 
 /** Fetches stay in flight until the test answers them with records `from..from+count-1`. */
@@ -56,8 +66,10 @@ function scriptedFetches() {
     new Promise((resolve) => {
       fetches.push({
         fetchOffset: topics[0]!.partitions[0]!.fetchOffset,
-        respond(from, count) {
-          resolve(answer({ abortedTransactions: null, records: batch(from, count) }))
+        respond(from, count, valueBytes = 0) {
+          resolve(
+            answer({ abortedTransactions: null, records: batch(from, count, -1n, 0, undefined, valueBytes) }),
+          )
         },
       })
       for (const wake of waiting.splice(0)) wake()
@@ -77,7 +89,11 @@ function scriptedFetches() {
   return { send, fetches, fetchNumber }
 }
 
-function fetcher(send: FetcherOptions['send'], maxPollRecords: number): PartitionFetcher {
+function fetcher(
+  send: FetcherOptions['send'],
+  maxPollRecords: number,
+  bytes: { fetchMaxBytes?: number; partitionMaxBytes?: number } = {},
+): PartitionFetcher {
   return new PartitionFetcher({
     client,
     send,
@@ -86,8 +102,8 @@ function fetcher(send: FetcherOptions['send'], maxPollRecords: number): Partitio
     signal: new Signal(),
     resetOffsets: async () => new Map(),
     maxPollRecords,
-    fetchMaxBytes: 1 << 20,
-    partitionMaxBytes: 1 << 20,
+    fetchMaxBytes: bytes.fetchMaxBytes ?? 1 << 20,
+    partitionMaxBytes: bytes.partitionMaxBytes ?? 1 << 20,
     fetchMaxWaitMs: 10,
     isolationLevel: 0,
   })
@@ -122,6 +138,83 @@ void describe('PartitionFetcher', () => {
     await tick()
     const out = [...f.drain(), ...f.drain()]
     assert.deepEqual(offsets(out), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+    f.close()
+  })
+
+  void it('stops fetching a partition while it buffers max.partition.fetch.bytes, in order once drained', async () => {
+    const { send, fetches, fetchNumber } = scriptedFetches()
+    // Few records, large ones: the record count alone would fetch again at once.
+    const f = fetcher(send, 4, { partitionMaxBytes: 8000 })
+    f.install([TP], new Map([[tpKey(TP), 0]]))
+    f.schedulePump()
+    ;(await fetchNumber(0)).respond(0, 10, 1000)
+    await tick()
+    assert.ok(f.bufferedBytes >= 10_000, `buffered ${f.bufferedBytes} bytes`)
+    const out = f.drain()
+    f.schedulePump()
+    for (let i = 0; i < 5; i++) await tick()
+    assert.equal(fetches.length, 1, 'no fetch while the partition holds a fetch’s worth of bytes')
+    out.push(...f.drain(), ...f.drain())
+    f.schedulePump()
+    assert.equal(f.bufferedBytes, 0, 'a batch’s bytes are released once its last record is taken')
+    const next = await fetchNumber(1)
+    assert.equal(next.fetchOffset, 10)
+    next.respond(10, 2, 1000)
+    await tick()
+    out.push(...f.drain())
+    assert.deepEqual(offsets(out), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+    assert.equal(String(out[11]!.value).trim(), '11')
+    f.close()
+  })
+
+  void it('stops fetching every partition while all of them buffer fetch.max.bytes', async () => {
+    const other = { topic: TP.topic, partition: 1 }
+    const twoPartitions = {
+      topics: new Map([[TP.topic, { partitions: [{ leader: 1 }, { leader: 2 }] }]]),
+    } as unknown as ClusterMetadata
+    const asked: number[] = []
+    let answered = 0
+    const f = new PartitionFetcher({
+      client: { metadata: async () => twoPartitions, clearMetadata: () => {} } as unknown as Consumer,
+      // Each leader answers its first fetch with 10 records of 1000 B; later fetches wait forever.
+      send: async (_m, node, topics) => {
+        asked.push(node)
+        if (answered >= 2 && asked.filter((n) => n === node).length > 1) return new Promise(() => {})
+        answered++
+        const p = topics[0]!.partitions[0]!
+        return {
+          errorCode: 0,
+          partitions: [
+            {
+              topic: TP.topic,
+              partition: p.partition,
+              errorCode: 0,
+              abortedTransactions: null,
+              records: batch(p.fetchOffset, 10, -1n, 0, undefined, 1000),
+            },
+          ],
+        }
+      },
+      fetchPool: {} as ConnectionPool,
+      bootstrap: ['127.0.0.1:9'],
+      signal: new Signal(),
+      resetOffsets: async () => new Map(),
+      maxPollRecords: 100,
+      fetchMaxBytes: 15_000,
+      partitionMaxBytes: 1 << 20,
+      fetchMaxWaitMs: 10,
+      isolationLevel: 0,
+    })
+    f.install([TP, other], new Map())
+    f.schedulePump()
+    for (let i = 0; i < 5; i++) await tick()
+    assert.deepEqual(asked.sort(), [1, 2], 'one fetch per leader, then none above fetch.max.bytes')
+    assert.ok(f.bufferedBytes >= 20_000)
+    const taken = f.drain()
+    f.schedulePump()
+    for (let i = 0; i < 3; i++) await tick()
+    assert.ok(asked.length > 2, 'fetching resumes once a poll took the records')
+    assert.equal(taken.length, 20)
     f.close()
   })
 

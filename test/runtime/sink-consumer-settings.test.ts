@@ -13,7 +13,7 @@ import { Admin } from '@platformatic/kafka'
 import { type StandaloneWorker, startStandalone } from '../../src/cli/standalone.ts'
 import { WorkerConfig } from '../../src/config/worker-config.ts'
 import { createKafkaLog } from '../../src/log/kafka/kafka-log.ts'
-import { sinkConsumerSettings } from '../../src/log/log.ts'
+import { producerBufferMemory, sinkConsumerSettings } from '../../src/log/log.ts'
 import { eventually, request } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
 
@@ -59,6 +59,33 @@ describe('sink consumer settings', () => {
       (e: Error & { key?: string }) =>
         e.key === 'consumer.heartbeat.interval.ms' &&
         /consumer\.override\.session\.timeout\.ms/.test(e.message),
+    )
+  })
+
+  it('reads the fetch byte limits and the producer buffer.memory, the connector overriding the worker', () => {
+    assert.deepEqual(
+      sinkConsumerSettings(
+        { 'consumer.fetch.max.bytes': '8388608', 'consumer.max.partition.fetch.bytes': '524288' },
+        { 'consumer.override.max.partition.fetch.bytes': '65536' },
+      ),
+      { fetchMaxBytes: 8_388_608, maxPartitionFetchBytes: 65_536 },
+    )
+    assert.throws(
+      () => sinkConsumerSettings({}, { 'consumer.override.fetch.max.bytes': '-1' }),
+      (e: Error & { key?: string }) => e.key === 'consumer.override.fetch.max.bytes',
+    )
+    assert.equal(producerBufferMemory({}, {}), undefined)
+    assert.equal(
+      producerBufferMemory(
+        { 'producer.buffer.memory': '16777216' },
+        { 'producer.override.buffer.memory': '1048576' },
+      ),
+      1_048_576,
+    )
+    assert.equal(producerBufferMemory({ 'producer.buffer.memory': '16777216' }, {}), 16_777_216)
+    assert.throws(
+      () => producerBufferMemory({ 'producer.buffer.memory': '32MB' }, {}),
+      (e: Error & { key?: string }) => e.key === 'producer.buffer.memory' && /at least 1/.test(e.message),
     )
   })
 

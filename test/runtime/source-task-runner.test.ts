@@ -168,6 +168,28 @@ class ScriptedConnector extends SourceConnector {
   stop(): void {}
 }
 
+/** What `commitRecord` got, per task: the record's value and the offset it was written at. */
+const committedRecords = new Map<string, [unknown, number][]>()
+
+class CommitRecordTask extends ScriptedTask {
+  #name = ''
+  override start(props: Props): void {
+    super.start(props)
+    this.#name = `${props.name}-${props.task}`
+  }
+  override commitRecord(record: SourceRecord, metadata: { offset: number } | null): void {
+    const list = committedRecords.get(this.#name) ?? []
+    committedRecords.set(this.#name, list)
+    list.push([record.value, metadata?.offset ?? -1])
+  }
+}
+
+class CommitRecordConnector extends ScriptedConnector {
+  override taskClass() {
+    return CommitRecordTask
+  }
+}
+
 /** A log that only makes producers: one scripted producer per task, by client id. */
 function scriptedLog(script: (batch: string, attempt: number) => Outcome): Log {
   return {
@@ -201,16 +223,24 @@ describe('source task runner', () => {
     script: (batch: string, attempt: number) => Outcome
     tasks: { batches: number[][]; partition: string }[]
     worker?: Record<string, string>
+    connector?: Record<string, string>
     store?: FileOffsetStore
   }) {
     const name = `conn-${++seq}`
     const store = options.store ?? (await FileOffsetStore.open(join(dir, `${name}.offsets.json`)))
-    const plugins = builtInPlugins().register({
-      className: 'test.ScriptedSource',
-      type: 'source',
-      version: '1',
-      create: () => new ScriptedConnector(),
-    })
+    const plugins = builtInPlugins()
+      .register({
+        className: 'test.ScriptedSource',
+        type: 'source',
+        version: '1',
+        create: () => new ScriptedConnector(),
+      })
+      .register({
+        className: 'test.CommitRecordSource',
+        type: 'source',
+        version: '1',
+        create: () => new CommitRecordConnector(),
+      })
     const statuses = new MemoryStatusStore()
     const worker = new Worker({
       config: new WorkerConfig({
@@ -229,7 +259,12 @@ describe('source task runner', () => {
     workers.push(worker)
     const ids: TaskId[] = options.tasks.map((_, task) => ({ connector: name, task }))
     const startTask = (id: TaskId) => {
-      worker.startTask(id, { ...CONNECTOR_PROPS, name }, { name, task: String(id.task) }, 'STARTED')
+      worker.startTask(
+        id,
+        { ...CONNECTOR_PROPS, ...options.connector, name },
+        { name, task: String(id.task) },
+        'STARTED',
+      )
     }
     options.tasks.forEach((t, task) => {
       scripts.set(`${name}-${task}`, { ...t, batches: [...t.batches], polls: 0, commits: 0, stopped: false })
@@ -286,6 +321,58 @@ describe('source task runner', () => {
     // The client's own retries could reorder requests in flight: a source producer has one at a time.
     const made = [...producerOptions.values()].filter((o) => o.clientId.startsWith('connector-producer-'))
     assert.ok(made.length > 0 && made.every((o) => o.maxInFlight === 1), JSON.stringify(made))
+  })
+
+  it('blocks the task at producer.buffer.memory until sends are acknowledged, losing and reordering nothing', async () => {
+    // 12 polls of 5 records; each record holds its key ("id-N") and value ("N") plus 24 B of framing:
+    // ~145 B per poll, so 400 B leave room for two polls in flight, not three.
+    const batches = Array.from({ length: 12 }, (_, b) => Array.from({ length: 5 }, (_, r) => b * 5 + r))
+    let acknowledge = false
+    const t = await setUp({
+      script: () => (acknowledge ? 'ok' : 'hang'),
+      tasks: [{ batches, partition: 'db' }],
+      connector: { 'producer.override.buffer.memory': '400' },
+    })
+    const producer = t.producer(0)
+    await eventually(() => (producer.hung.length >= 2 ? true : undefined), 5000, 'two sends in flight')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(producer.hung.length, 2, 'a third poll’s records would exceed buffer.memory')
+    assert.equal(t.script(0).polls, 3, 'the task is not polled again while its last poll waits for room')
+    acknowledge = true
+    for (const settle of producer.hung.splice(0)) settle()
+    const all = batches.flat()
+    await eventually(
+      () => (producer.arrived.length >= all.length ? true : undefined),
+      10_000,
+      'every record in the topic',
+    )
+    await t.worker.stopTasks(t.ids)
+    assert.deepEqual(producer.arrived, all.map(String), 'each record once, in order')
+    assert.equal(await t.storedOffset('db'), JSON.stringify({ position: 59 }))
+  })
+
+  it('calls an overriding commitRecord with each of the task’s own records once written, in order', async () => {
+    const batches = Array.from({ length: 10 }, (_, b) => Array.from({ length: 3 }, (_, r) => b * 3 + r))
+    const t = await setUp({
+      script: (batch, attempt) => (batch === '6' && attempt === 1 ? 'fail' : 'ok'),
+      tasks: [{ batches, partition: 'db' }],
+      connector: { 'connector.class': 'test.CommitRecordSource', 'producer.override.buffer.memory': '200' },
+    })
+    const all = batches.flat()
+    await eventually(
+      () => ((committedRecords.get(`${t.name}-0`)?.length ?? 0) >= all.length ? true : undefined),
+      10_000,
+      'commitRecord for every record',
+    )
+    await t.worker.stopTasks(t.ids)
+    const committed = committedRecords.get(`${t.name}-0`)!
+    assert.deepEqual(
+      committed.map(([value]) => value),
+      all.map(String),
+    )
+    const arrived = t.producer(0).arrived
+    for (const [value, offset] of committed)
+      assert.equal(arrived[offset], value, 'the offset it was written at')
   })
 
   it('ends promptly when stopped during produce retries, commits only what was acknowledged', async () => {

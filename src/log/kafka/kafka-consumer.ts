@@ -105,8 +105,8 @@ export class KafkaConsumer implements LogConsumer {
       signal: this.#signal,
       resetOffsets: (tps) => this.#offsets.resetOffsets(tps),
       maxPollRecords: options.maxPollRecords ?? 500,
-      fetchMaxBytes: settings.fetchMaxBytes ?? 52_428_800,
-      partitionMaxBytes: settings.maxPartitionFetchBytes ?? 1_048_576,
+      fetchMaxBytes: options.fetchMaxBytes ?? settings.fetchMaxBytes ?? 52_428_800,
+      partitionMaxBytes: options.maxPartitionFetchBytes ?? settings.maxPartitionFetchBytes ?? 1_048_576,
       fetchMaxWaitMs: settings.fetchMaxWaitMs ?? 500,
       isolationLevel,
     })

@@ -3,7 +3,9 @@
  *
  * Fetches are our own Fetch requests (fetch-request.ts) on the client's connections, one request in
  * flight per leader, pipelined: the next fetch starts as soon as a response is buffered, and a
- * partition stops being fetched while it has a full fetch of records waiting. Each partition keeps a
+ * partition stops being fetched while it has a full fetch of records waiting (more than
+ * `max(maxPollRecords, 1000)` records, or `partitionMaxBytes` bytes), and every partition while all
+ * of them together buffer `fetchMaxBytes` (decision 0037). Each partition keeps a
  * position (next record `poll()` returns) and a fetch offset; `reset` (seek, offset reset) bumps the
  * partition's epoch so responses of fetches already in flight are dropped.
  *
@@ -52,6 +54,8 @@ export interface PartitionState {
   pending: PendingBatch[]
   /** Records left in `pending` (an upper bound: records below a batch's `from` are skipped). */
   buffered: number
+  /** Bytes of the (decompressed) batches in `pending`, held until a batch's last record is taken. */
+  bufferedBytes: number
   paused: boolean
   /**
    * Unique across every state this fetcher ever made, and replaced by seek/reset/revoke: a fetch
@@ -71,6 +75,8 @@ interface PendingBatch {
   left: number
   /** Records below this offset were fetched before (the batch started earlier): skipped. */
   readonly from: number
+  /** Its records' bytes (decompressed), counted in the partition's `bufferedBytes`. */
+  readonly bytes: number
   readonly logAppend: boolean
 }
 
@@ -109,6 +115,8 @@ export class PartitionFetcher {
   readonly #pausedKeys = new Set<string>()
   readonly #nodesInFlight = new Set<number>()
   #drainCursor = 0
+  /** Sum of `bufferedBytes` over the partitions. */
+  #bufferedBytes = 0
   #lastEpoch = 0
   #pumpScheduled = false
   #fetchError: unknown
@@ -121,6 +129,11 @@ export class PartitionFetcher {
 
   get size(): number {
     return this.#states.size
+  }
+
+  /** Fetched record bytes waiting to be returned by `drain()`, over all partitions. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes
   }
 
   has(tp: TopicPartition): boolean {
@@ -164,6 +177,7 @@ export class PartitionFetcher {
         fetchOffset: position,
         pending: [],
         buffered: 0,
+        bufferedBytes: 0,
         paused: false,
         epoch: ++this.#lastEpoch,
         inFlight: false,
@@ -174,7 +188,10 @@ export class PartitionFetcher {
 
   drop(key: string): void {
     const state = this.#states.get(key)
-    if (state !== undefined) state.epoch = ++this.#lastEpoch
+    if (state !== undefined) {
+      state.epoch = ++this.#lastEpoch
+      this.#release(state)
+    }
     this.#states.delete(key)
     this.#pausedKeys.delete(key)
   }
@@ -190,9 +207,16 @@ export class PartitionFetcher {
     state.epoch = ++this.#lastEpoch
     state.position = offset
     state.fetchOffset = offset
+    this.#release(state)
+    state.inFlight = false
+  }
+
+  /** Forgets the partition's buffered batches. */
+  #release(state: PartitionState): void {
+    this.#bufferedBytes -= state.bufferedBytes
+    state.bufferedBytes = 0
     state.pending = []
     state.buffered = 0
-    state.inFlight = false
   }
 
   require(tp: TopicPartition, action: string): PartitionState {
@@ -222,7 +246,11 @@ export class PartitionFetcher {
       while (state.pending.length > 0 && out.length < max) {
         const batch = state.pending[0]
         state.buffered -= decode(state.tp, batch, out, max)
-        if (batch.left === 0) state.pending.shift()
+        if (batch.left === 0) {
+          state.pending.shift()
+          state.bufferedBytes -= batch.bytes
+          this.#bufferedBytes -= batch.bytes
+        }
       }
       if (out.length > before) state.position = out[out.length - 1].offset + 1
       if (state.pending.length === 0) {
@@ -249,9 +277,17 @@ export class PartitionFetcher {
   /** Starts a fetch for every leader that has fetchable partitions and no fetch in flight. */
   async #pump(): Promise<void> {
     if (this.#closed) return
-    // Prefetch: a partition is fetched again while the records it still has buffered are few.
+    // Prefetch: a partition is fetched again while the records it still has buffered are few and
+    // take less than one fetch of it (max.partition.fetch.bytes); nothing is fetched while all
+    // partitions together buffer fetch.max.bytes. A poll frees what it takes.
+    if (this.#bufferedBytes >= this.#o.fetchMaxBytes) return
     const candidates = [...this.#states.values()].filter(
-      (s) => !s.paused && !s.inFlight && !s.resetting && s.buffered <= this.#prefetchRecords,
+      (s) =>
+        !s.paused &&
+        !s.inFlight &&
+        !s.resetting &&
+        s.buffered <= this.#prefetchRecords &&
+        s.bufferedBytes < this.#o.partitionMaxBytes,
     )
     if (candidates.length === 0) return
     const topics = [...new Set(candidates.map((s) => s.tp.topic))]
@@ -356,8 +392,11 @@ export class PartitionFetcher {
             left: batch.count,
             from: state.fetchOffset,
             logAppend: (batch.attributes & LOG_APPEND_TIME) !== 0,
+            bytes: batch.records.length,
           })
           state.buffered += batch.count
+          state.bufferedBytes += batch.records.length
+          this.#bufferedBytes += batch.records.length
           arrived = true
         }
         state.fetchOffset = last + 1
