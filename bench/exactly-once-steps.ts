@@ -117,8 +117,9 @@ try {
     steps.commit.push(performance.now() - t)
   }
   seconds = (performance.now() - started) / 1000
+  const version = (producer as { transactionVersion?: number }).transactionVersion
   console.log(
-    `transactional, one transaction per batch: ${Math.round((transactions * batchSize) / seconds)} records/s; requests per transaction: ${perTransaction()}`,
+    `transactional${version === undefined ? '' : ` (transactions v${version})`}, one transaction per batch: ${Math.round((transactions * batchSize) / seconds)} records/s; requests per transaction: ${perTransaction()}`,
   )
   for (const [step, xs] of Object.entries(steps)) console.log(`  ${step.padEnd(6)} ${ms(xs)}`)
   console.log(`load avg at end ${loadavg()[0].toFixed(2)}`)

@@ -112,6 +112,12 @@ export interface KafkaBrokerOptions {
   heap?: string
   /** @default SLUICE_KAFKA_START_TIMEOUT_MS or 90000 */
   startTimeoutMs?: number
+  /**
+   * Feature levels the data dir is formatted with (`StorageTool format --feature name=level`), e.g.
+   * `{ 'transaction.version': 1 }` for a cluster on transactions v1. @default the release's defaults
+   * (Kafka 4.x finalizes `transaction.version=2`)
+   */
+  features?: Readonly<Record<string, number>>
 }
 
 /**
@@ -207,7 +213,15 @@ export class KafkaBroker extends JavaService {
     if (clusterId.status !== 0) throw new Error(`StorageTool random-uuid failed:\n${clusterId.output}`)
     const id = clusterId.output.split('\n').at(-1)!.trim()
     const format = java(
-      ['kafka.tools.StorageTool', 'format', '-t', id, '-c', this.propertiesFile],
+      [
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        id,
+        '-c',
+        this.propertiesFile,
+        ...Object.entries(this.#o.features ?? {}).flatMap(([name, level]) => ['--feature', `${name}=${level}`]),
+      ],
       this.#log4jFile,
     )
     if (format.status !== 0) {

@@ -22,8 +22,13 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** A broker of the test's own, keeping its data across restarts; `destroy()` stops it and deletes it. */
-export async function ownBroker(): Promise<KafkaBroker & { destroy(): Promise<void> }> {
+/**
+ * A broker of the test's own, keeping its data across restarts; `destroy()` stops it and deletes it.
+ * `features`: feature levels to format it with, e.g. `{ 'transaction.version': 1 }`.
+ */
+export async function ownBroker(
+  features?: Readonly<Record<string, number>>,
+): Promise<KafkaBroker & { destroy(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-chaos-kafka-'))
   const broker = new KafkaBroker({
     port: await freePort(),
@@ -33,6 +38,7 @@ export async function ownBroker(): Promise<KafkaBroker & { destroy(): Promise<vo
     heap: '384m',
     // A JVM start on a busy 2-core machine has taken over 2 minutes.
     startTimeoutMs: 180_000,
+    features,
   })
   return Object.assign(broker, {
     async destroy() {
