@@ -220,7 +220,10 @@ export class KafkaBroker extends JavaService {
         id,
         '-c',
         this.propertiesFile,
-        ...Object.entries(this.#o.features ?? {}).flatMap(([name, level]) => ['--feature', `${name}=${level}`]),
+        ...Object.entries(this.#o.features ?? {}).flatMap(([name, level]) => [
+          '--feature',
+          `${name}=${level}`,
+        ]),
       ],
       this.#log4jFile,
     )

@@ -315,7 +315,11 @@ describe('KafkaProducer idempotent retries', () => {
 
 describe('KafkaProducer on transactions v2', () => {
   /** A v2 transaction's identity; `epoch` moves as EndTxn v5 would move it. */
-  function v2Producer(broker: ScriptedBroker, epoch: { value: number }, settings: KafkaProducerSettings = {}) {
+  function v2Producer(
+    broker: ScriptedBroker,
+    epoch: { value: number },
+    settings: KafkaProducerSettings = {},
+  ) {
     return producer(broker, {
       maxInFlight: 1,
       ...settings,

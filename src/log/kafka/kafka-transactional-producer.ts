@@ -209,7 +209,11 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
     const level =
       versions.finalizedFeatures?.find((f) => f.name === TRANSACTION_VERSION_FEATURE)?.maxVersionLevel ?? 0
     const maxVersion = (key: number) => versions.apiKeys.find((a) => a.apiKey === key)?.maxVersion ?? -1
-    if (level < 2 || maxVersion(PRODUCE) < PRODUCE_VERSION_TRANSACTIONS_V2 || maxVersion(END_TXN) < END_TXN_V5)
+    if (
+      level < 2 ||
+      maxVersion(PRODUCE) < PRODUCE_VERSION_TRANSACTIONS_V2 ||
+      maxVersion(END_TXN) < END_TXN_V5
+    )
       return null
     return { producerId, producerEpoch, coordinator: undefined, open: false, started: false }
   }
@@ -263,7 +267,9 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
   async #findCoordinator(): Promise<Broker> {
     const metadata = await this.#client.metadata({ topics: [] })
     const connection = await this.#client.connections.getFirstAvailable([...metadata.brokers.values()])
-    const response = await findCoordinatorV4.api.async(connection, TRANSACTION_KEY_TYPE, [this.transactionalId])
+    const response = await findCoordinatorV4.api.async(connection, TRANSACTION_KEY_TYPE, [
+      this.transactionalId,
+    ])
     const found = response.coordinators[0]
     return { host: found.host, port: found.port }
   }

@@ -22,10 +22,10 @@ import { type ClusterMetadata, type Connection, type Producer, ProtocolError } f
 import { ConnectError, errorMessage } from '../../api/errors.ts'
 import { isRetriableKafkaError, protocolErrorId } from './errors.ts'
 import {
-  PRODUCE_VERSION,
-  PRODUCE_VERSION_TRANSACTIONS_V2,
   type PartitionBatch,
   type PartitionResult,
+  PRODUCE_VERSION,
+  PRODUCE_VERSION_TRANSACTIONS_V2,
   sendProduce,
 } from './produce-request.ts'
 
@@ -174,7 +174,13 @@ export class ProduceSender {
         current.transactionsV2 !== t.transactionsV2
       ) {
         // A new epoch (under v2 after every transaction) starts every partition's sequence at 0.
-        this.#identity = new Identity(t.producerId, t.producerEpoch, t.transactionalId, true, t.transactionsV2)
+        this.#identity = new Identity(
+          t.producerId,
+          t.producerEpoch,
+          t.transactionalId,
+          true,
+          t.transactionsV2,
+        )
       }
       return this.#identity!
     }
