@@ -36,6 +36,7 @@ const log = createKafkaLog({ bootstrapServers: [args.bootstrap], clientId: prefi
 const API_NAMES: Record<number, string> = {
   0: 'Produce',
   3: 'Metadata',
+  18: 'ApiVersions',
   10: 'FindCoordinator',
   22: 'InitProducerId',
   24: 'AddPartitionsToTxn',
