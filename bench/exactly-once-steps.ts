@@ -36,6 +36,7 @@ const log = createKafkaLog({ bootstrapServers: [args.bootstrap], clientId: prefi
 const API_NAMES: Record<number, string> = {
   0: 'Produce',
   3: 'Metadata',
+  18: 'ApiVersions',
   10: 'FindCoordinator',
   22: 'InitProducerId',
   24: 'AddPartitionsToTxn',
@@ -117,8 +118,9 @@ try {
     steps.commit.push(performance.now() - t)
   }
   seconds = (performance.now() - started) / 1000
+  const version = (producer as { transactionVersion?: number }).transactionVersion
   console.log(
-    `transactional, one transaction per batch: ${Math.round((transactions * batchSize) / seconds)} records/s; requests per transaction: ${perTransaction()}`,
+    `transactional${version === undefined ? '' : ` (transactions v${version})`}, one transaction per batch: ${Math.round((transactions * batchSize) / seconds)} records/s; requests per transaction: ${perTransaction()}`,
   )
   for (const [step, xs] of Object.entries(steps)) console.log(`  ${step.padEnd(6)} ${ms(xs)}`)
   console.log(`load avg at end ${loadavg()[0].toFixed(2)}`)

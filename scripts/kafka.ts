@@ -138,6 +138,12 @@ export interface KafkaBrokerOptions {
   properties?: Readonly<Record<string, string>>
   /** More JVM options, after the heap and GC ones (they win). */
   jvmOptions?: readonly string[]
+  /**
+   * Feature levels the data dir is formatted with (`StorageTool format --feature name=level`), e.g.
+   * `{ 'transaction.version': 1 }` for a cluster on transactions v1. @default the release's defaults
+   * (Kafka 4.x finalizes `transaction.version=2`)
+   */
+  features?: Readonly<Record<string, number>>
 }
 
 /**
@@ -246,7 +252,19 @@ export class KafkaBroker extends JavaService {
       `SCRAM-SHA-512=[name=${name},password=${password}]`,
     ])
     const format = java(
-      ['kafka.tools.StorageTool', 'format', '-t', id, '-c', this.propertiesFile, ...scram],
+      [
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        id,
+        '-c',
+        this.propertiesFile,
+        ...scram,
+        ...Object.entries(this.#o.features ?? {}).flatMap(([name, level]) => [
+          '--feature',
+          `${name}=${level}`,
+        ]),
+      ],
       this.#log4jFile,
     )
     if (format.status !== 0) {

@@ -27,10 +27,11 @@ export async function freePort(): Promise<number> {
 
 /**
  * A broker of the test's own, keeping its data across restarts; `destroy()` stops it and deletes it.
- * `listeners`: more listeners advertised at other addresses (a proxy's), see `KafkaBrokerOptions`.
+ * `listeners`: more listeners advertised at other addresses (a proxy's), see `KafkaBrokerOptions`;
+ * `features`: feature levels to format it with, e.g. `{ 'transaction.version': 1 }`.
  */
 export async function ownBroker(
-  listeners?: KafkaBrokerOptions['listeners'],
+  options: Pick<KafkaBrokerOptions, 'listeners' | 'features'> = {},
 ): Promise<KafkaBroker & { destroy(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-chaos-kafka-'))
   const broker = new KafkaBroker({
@@ -41,7 +42,7 @@ export async function ownBroker(
     heap: '384m',
     // A JVM start on a busy 2-core machine has taken over 2 minutes.
     startTimeoutMs: 180_000,
-    ...(listeners ? { listeners } : {}),
+    ...options,
   })
   return Object.assign(broker, {
     async destroy() {

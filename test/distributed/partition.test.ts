@@ -68,13 +68,13 @@ describe(`[integration] a worker cut off by a network partition while it runs a 
   before(async () => {
     const ports = [await freePort(), await freePort()]
     for (const port of ports) proxies.push(await new TcpProxy({ host: '127.0.0.1', port }).start())
-    broker = await ownBroker(
-      proxies.map((proxy, i) => ({
+    broker = await ownBroker({
+      listeners: proxies.map((proxy, i) => ({
         name: `PROXIED${i}`,
         port: ports[i],
         advertised: `127.0.0.1:${proxy.port}`,
       })),
-    )
+    })
     await broker.start()
     log = createKafkaLog({ bootstrapServers: [broker.bootstrap], clientId: 'partition-test' })
     cluster = new Cluster({

@@ -17,6 +17,7 @@ const OUT_OF_ORDER = 45
 const DUPLICATE = 46
 const NOT_LEADER = 6
 const MESSAGE_TOO_LARGE = 10
+const TRANSACTION_ABORTABLE = 120
 
 interface Pending {
   batches: readonly PartitionBatch[]
@@ -36,6 +37,9 @@ class ScriptedBroker implements ProduceTransport {
   requests = 0
   maxOutstanding = 0
   readonly sequences: number[] = []
+  /** Produce version and the epoch of its first batch, per request. */
+  readonly versions: number[] = []
+  readonly epochs: number[] = []
 
   metadata(topics: readonly string[]): Promise<ProduceMetadata> {
     const partitions = [0, 1].map(() => ({ leader: 1 }))
@@ -50,8 +54,16 @@ class ScriptedBroker implements ProduceTransport {
     return Promise.resolve({ producerId: this.nextProducerId++, producerEpoch: 0 })
   }
 
-  produce(_m: ProduceMetadata, _leader: number, _t: string | null, batches: readonly PartitionBatch[]) {
+  produce(
+    _m: ProduceMetadata,
+    _leader: number,
+    _t: string | null,
+    batches: readonly PartitionBatch[],
+    version: number,
+  ) {
     this.requests++
+    this.versions.push(version)
+    this.epochs.push(readRecordsBatch(Reader.from(batches[0].bytes)).producerEpoch)
     const { promise, resolve, reject } = Promise.withResolvers<PartitionResult[]>()
     this.pending.push({ batches, resolve, reject })
     this.maxOutstanding = Math.max(this.maxOutstanding, this.pending.length)
@@ -74,7 +86,8 @@ class ScriptedBroker implements ProduceTransport {
   #process(request: Pending): PartitionResult[] {
     return request.batches.map((b) => {
       const batch = readRecordsBatch(Reader.from(b.bytes))
-      const key = `${batch.producerId}:${b.partition}`
+      // Kafka keeps a producer's sequences per epoch: a new epoch starts again at 0.
+      const key = `${batch.producerId}:${batch.producerEpoch}:${b.partition}`
       const log = this.log.get(b.partition) ?? []
       this.log.set(b.partition, log)
       const result = { topic: b.topic, partition: b.partition, logAppendTimeMs: -1, errorMessage: null }
@@ -221,7 +234,7 @@ describe('KafkaProducer idempotent retries', () => {
     const p = producer(broker)
     const call = p.send([record('a')])
     await until(() => broker.requests === 1)
-    broker.expected.set('100:0', 1) // the broker already holds sequence 0 of this producer
+    broker.expected.set('100:0:0', 1) // the broker already holds sequence 0 of this producer
     const [metadata] = await answerAll(broker, call)
     assert.equal(metadata.offset, -1)
     await p.close()
@@ -282,7 +295,12 @@ describe('KafkaProducer idempotent retries', () => {
     const p = producer(broker, {
       deliveryTimeoutMs: 30,
       retryBackoffMs: 20,
-      transaction: async () => ({ transactionalId: 'tx-0', producerId: 7n, producerEpoch: 3 }),
+      transaction: async () => ({
+        transactionalId: 'tx-0',
+        producerId: 7n,
+        producerEpoch: 3,
+        transactionsV2: false,
+      }),
     })
     for (let i = 0; i < 5; i++) broker.failures.push(NOT_LEADER)
     const notRetriable = (e: unknown) =>
@@ -290,6 +308,86 @@ describe('KafkaProducer idempotent retries', () => {
     await assert.rejects(answerAll(broker, p.send([record('a')])), notRetriable)
     // Same id and epoch after an abort and a begin: the partition stays refused, and says so.
     await assert.rejects(answerAll(broker, p.send([record('b')])), notRetriable)
+    assert.deepEqual(new Set(broker.versions), new Set([9]), 'a v1 transaction never sends Produce v12')
+    await p.close()
+  })
+})
+
+describe('KafkaProducer on transactions v2', () => {
+  /** A v2 transaction's identity; `epoch` moves as EndTxn v5 would move it. */
+  function v2Producer(
+    broker: ScriptedBroker,
+    epoch: { value: number },
+    settings: KafkaProducerSettings = {},
+  ) {
+    return producer(broker, {
+      maxInFlight: 1,
+      ...settings,
+      transaction: async () => ({
+        transactionalId: 'tx-0',
+        producerId: 7n,
+        producerEpoch: epoch.value,
+        transactionsV2: true,
+      }),
+    })
+  }
+
+  test('batches go out as Produce v12; a new epoch starts every partition at sequence 0', async () => {
+    const broker = new ScriptedBroker()
+    const epoch = { value: 3 }
+    const p = v2Producer(broker, epoch)
+    await answerAll(broker, p.send([record('a'), record('x', 1)]))
+    await answerAll(broker, p.send([record('b')]))
+    epoch.value = 4 // the transaction ended: EndTxn v5 answered with the bumped epoch
+    await answerAll(broker, p.send([record('c'), record('y', 1)]))
+    assert.deepEqual(broker.versions, [12, 12, 12])
+    assert.deepEqual(broker.epochs, [3, 3, 4])
+    assert.deepEqual(broker.sequences, [0, 0, 1, 0, 0])
+    assert.deepEqual(broker.log.get(0), ['a', 'b', 'c'])
+    await p.close()
+  })
+
+  test('a batch lost past the delivery timeout dooms only its transaction: retriable, and the next epoch writes again', async () => {
+    const broker = new ScriptedBroker()
+    const epoch = { value: 3 }
+    const p = v2Producer(broker, epoch, { deliveryTimeoutMs: 30, retryBackoffMs: 20 })
+    for (let i = 0; i < 5; i++) broker.failures.push(NOT_LEADER)
+    const abortable = (e: unknown) =>
+      e instanceof ConnectError && e.retriable && /aborted.*sent again/.test(e.message)
+    await assert.rejects(answerAll(broker, p.send([record('a')])), abortable)
+    broker.failures.length = 0
+    // Still the same epoch (the transaction was not aborted yet): the partition stays refused.
+    const requests = broker.requests
+    await assert.rejects(answerAll(broker, p.send([record('b')])), abortable)
+    assert.equal(broker.requests, requests, 'nothing more was sent on the doomed epoch')
+    epoch.value = 4 // aborted: EndTxn v5 bumped the epoch
+    const [written] = await answerAll(broker, p.send([record('c')]))
+    assert.equal(written.offset, 0)
+    assert.deepEqual(broker.log.get(0), ['c'])
+    assert.equal(broker.sequences.at(-1), 0)
+    await p.close()
+  })
+
+  test('TRANSACTION_ABORTABLE is not retried as the same batch: the transaction must be aborted', async () => {
+    const broker = new ScriptedBroker()
+    const p = v2Producer(broker, { value: 3 })
+    broker.failures.push(TRANSACTION_ABORTABLE)
+    await assert.rejects(
+      answerAll(broker, p.send([record('a')])),
+      (e: unknown) => e instanceof ConnectError && e.retriable && /TRANSACTION_ABORTABLE/.test(e.message),
+    )
+    assert.equal(broker.requests, 1)
+    await p.close()
+  })
+
+  test('a fenced producer stays fenced: PRODUCER_FENCED is not retriable', async () => {
+    const broker = new ScriptedBroker()
+    const p = v2Producer(broker, { value: 3 })
+    broker.failures.push(90) // PRODUCER_FENCED
+    await assert.rejects(
+      answerAll(broker, p.send([record('a')])),
+      (e: unknown) => e instanceof ConnectError && !e.retriable && /PRODUCER_FENCED/.test(e.message),
+    )
     await p.close()
   })
 })

@@ -407,7 +407,8 @@ class KafkaLog implements Log {
 }
 
 /**
- * The transactional producer's retry delay. The first AddPartitionsToTxn of a transaction begun right
+ * The transactional producer's retry delay (transactions v1; under v2 the broker adds the partitions
+ * and retries this itself). The first AddPartitionsToTxn of a transaction begun right
  * after the previous one's EndTxn meets CONCURRENT_TRANSACTIONS while the coordinator still writes the
  * previous transaction's markers, which takes milliseconds: Java's `TransactionManager` retries it
  * after 20 ms (`ADD_PARTITIONS_RETRY_BACKOFF_MS`) instead of `retry.backoff.ms`. Here the first retry

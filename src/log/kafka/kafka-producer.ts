@@ -142,10 +142,15 @@ export class KafkaProducer implements LogProducer {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.idle()
+    await this.#client.close()
+  }
+
+  /** Resolves once every record sent so far was answered (written, or failed for good). */
+  async idle(): Promise<void> {
     while (this.#queue.length > 0 || this.#inFlight > 0) {
       await new Promise<void>((resolve) => this.#idle.add(resolve))
     }
-    await this.#client.close()
   }
 
   #scheduleFlush(): void {

@@ -3,12 +3,19 @@
  * is appended to the request as the buffer it was encoded into, and the request goes out on the
  * client library's connection to the leader (its TLS, SASL and connection pool). The response is
  * read into one result per partition; errors are data here, the sender decides what they mean.
+ *
+ * v12 has the same request and response as v9 (v10's additions are tagged fields, skipped here); it
+ * is what tells the broker that a transactional batch belongs to a transaction of transactions v2
+ * (KIP-890), whose partitions the broker adds itself. Java sends at most v11 inside a v1 transaction.
  */
 import type { Connection, Reader } from '@platformatic/kafka'
 import { Writer } from '@platformatic/kafka'
 
 const PRODUCE = 0
-const VERSION = 9
+/** The version outside transactions v2. */
+export const PRODUCE_VERSION = 9
+/** The first version inside a transaction of transactions v2 (the broker adds the partitions). */
+export const PRODUCE_VERSION_TRANSACTIONS_V2 = 12
 
 export interface PartitionBatch {
   readonly topic: string
@@ -26,7 +33,7 @@ export interface PartitionResult {
   readonly errorMessage: string | null
 }
 
-/** Body of a Produce v9 request; `batches` hold at most one batch per partition. */
+/** Body of a Produce v9 (or v12) request; `batches` hold at most one batch per partition. */
 export function produceRequest(
   transactionalId: string | null,
   acks: number,
@@ -108,11 +115,12 @@ export function sendProduce(
   acks: number,
   timeoutMs: number,
   batches: readonly PartitionBatch[],
+  version = PRODUCE_VERSION,
 ): Promise<PartitionResult[]> {
   return sendRequest(
     connection,
     PRODUCE,
-    VERSION,
+    version,
     () => produceRequest(transactionalId, acks, timeoutMs, batches),
     parseProduceResponse,
   )

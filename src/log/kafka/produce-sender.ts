@@ -12,14 +12,22 @@
  *   oldest unacknowledged batch it is fatal, as is any non-retriable error, or a retriable one past
  *   `deliveryTimeoutMs`: the batch fails, and so does every later batch of the partition (their
  *   sequences follow a gap the broker would never fill). A plain idempotent producer then takes a
- *   new producer id once nothing is in flight (what Java's epoch bump achieves); a transactional one
- *   keeps its id, and the partition fails until the task's producer is replaced.
+ *   new producer id once nothing is in flight (what Java's epoch bump achieves). A transactional one
+ *   under transactions v1 keeps its id, and the partition fails until the task's producer is
+ *   replaced; under transactions v2 the failure only dooms the transaction (Java's abortable error):
+ *   its abort bumps the epoch, and the next transaction's identity starts every sequence at 0.
  * - DUPLICATE_SEQUENCE_NUMBER: the batch was written before; it succeeds without an offset.
  */
 import { type ClusterMetadata, type Connection, type Producer, ProtocolError } from '@platformatic/kafka'
 import { ConnectError, errorMessage } from '../../api/errors.ts'
 import { isRetriableKafkaError, protocolErrorId } from './errors.ts'
-import { type PartitionBatch, type PartitionResult, sendProduce } from './produce-request.ts'
+import {
+  type PartitionBatch,
+  type PartitionResult,
+  PRODUCE_VERSION,
+  PRODUCE_VERSION_TRANSACTIONS_V2,
+  sendProduce,
+} from './produce-request.ts'
 
 /** What metadata the sender reads: partition counts and leaders, broker addresses. */
 export type ProduceMetadata = Pick<ClusterMetadata, 'topics' | 'brokers'>
@@ -34,14 +42,27 @@ export interface ProduceTransport {
     leader: number,
     transactionalId: string | null,
     batches: readonly PartitionBatch[],
+    version: number,
   ): Promise<PartitionResult[]>
 }
 
-/** A transactional producer's part: AddPartitionsToTxn for the partitions, and who writes. */
+/** Who writes a transaction's batches, and how. */
+export interface TransactionIdentity {
+  transactionalId: string
+  producerId: bigint
+  producerEpoch: number
+  /**
+   * Transactions v2 (KIP-890): Produce v12 (the broker adds the partitions to the transaction), and
+   * every end of a transaction bumps the epoch, so a batch lost for good dooms only the transaction.
+   */
+  transactionsV2: boolean
+}
+
+/** A transactional producer's part: the partitions into the transaction (v1: AddPartitionsToTxn), and who writes. */
 export type TransactionHook = (
   metadata: ProduceMetadata,
   partitions: readonly { topic: string; partition: number }[],
-) => Promise<{ transactionalId: string; producerId: bigint; producerEpoch: number }>
+) => Promise<TransactionIdentity>
 
 export interface PartitionState {
   /** Sequence of the next batch encoded for the partition. */
@@ -65,17 +86,20 @@ export class Identity {
   readonly producerEpoch: number
   readonly transactionalId: string | null
   readonly idempotent: boolean
+  readonly transactionsV2: boolean
 
   constructor(
     producerId: bigint,
     producerEpoch: number,
     transactionalId: string | null,
     idempotent: boolean,
+    transactionsV2 = false,
   ) {
     this.producerId = producerId
     this.producerEpoch = producerEpoch
     this.transactionalId = transactionalId
     this.idempotent = idempotent
+    this.transactionsV2 = transactionsV2
   }
 
   partition(key: string): PartitionState {
@@ -146,9 +170,17 @@ export class ProduceSender {
         current === null ||
         current.producerId !== t.producerId ||
         current.producerEpoch !== t.producerEpoch ||
-        current.transactionalId !== t.transactionalId
+        current.transactionalId !== t.transactionalId ||
+        current.transactionsV2 !== t.transactionsV2
       ) {
-        this.#identity = new Identity(t.producerId, t.producerEpoch, t.transactionalId, true)
+        // A new epoch (under v2 after every transaction) starts every partition's sequence at 0.
+        this.#identity = new Identity(
+          t.producerId,
+          t.producerEpoch,
+          t.transactionalId,
+          true,
+          t.transactionsV2,
+        )
       }
       return this.#identity!
     }
@@ -230,13 +262,14 @@ export class ProduceSender {
     }
     for (const [leader, list] of rounds) {
       for (const round of list) {
-        const transactionalId = round[0].identity.transactionalId
+        const { transactionalId, transactionsV2 } = round[0].identity
+        const version = transactionsV2 ? PRODUCE_VERSION_TRANSACTIONS_V2 : PRODUCE_VERSION
         const wire = round.map((b) => ({
           topic: b.group.topic,
           partition: b.group.partition,
           bytes: b.bytes,
         }))
-        this.#transport.produce(metadata, leader, transactionalId, wire).then(
+        this.#transport.produce(metadata, leader, transactionalId, wire, version).then(
           (results) => {
             for (const batch of round) {
               const result = results.find(
@@ -288,18 +321,30 @@ export class ProduceSender {
 
   #fail(batch: Batch, failure: unknown): void {
     const state = batch.state
-    // A transactional producer keeps its id and epoch across abort and begin, so a partition whose
-    // batch was lost for good would refuse every later batch with the same retriable error and the
-    // task would retry forever: the failure is final (as a failed send is for Java's exactly-once
-    // task), and restarting the task claims the id again with a new epoch.
-    const error =
-      batch.identity.transactionalId === null || !isRetriableKafkaError(failure)
-        ? failure
-        : new ConnectError(
-            'CONNECT',
-            `a transactional batch for ${batch.group.topic}-${batch.group.partition} failed for good (${protocolErrorId(failure) ?? errorMessage(failure)}); its producer's sequence numbers can no longer be trusted: restart the task to claim its transactional id again`,
-            { cause: failure },
-          )
+    const { transactionalId, transactionsV2 } = batch.identity
+    const id = protocolErrorId(failure)
+    const cause = id ?? errorMessage(failure)
+    let error = failure
+    if (transactionsV2 && (isRetriableKafkaError(failure) || id === 'TRANSACTION_ABORTABLE')) {
+      // Transactions v2 bump the epoch at every abort (Java's abortable error): aborting the
+      // transaction and sending it again is the cure, which TRANSACTION_ABORTABLE asks for too.
+      error = new ConnectError(
+        'RETRIABLE',
+        `a transactional batch for ${batch.group.topic}-${batch.group.partition} failed for good (${cause}): the transaction must be aborted, which bumps the producer's epoch, and sent again`,
+        { cause: failure, retriable: true },
+      )
+    } else if (transactionalId !== null && isRetriableKafkaError(failure)) {
+      // Under transactions v1 a transactional producer keeps its id and epoch across abort and
+      // begin, so a partition whose batch was lost for good would refuse every later batch with the
+      // same retriable error and the task would retry forever: the failure is final (as a failed
+      // send is for Java's exactly-once task), and restarting the task claims the id again with a
+      // new epoch.
+      error = new ConnectError(
+        'CONNECT',
+        `a transactional batch for ${batch.group.topic}-${batch.group.partition} failed for good (${cause}); its producer's sequence numbers can no longer be trusted: restart the task to claim its transactional id again`,
+        { cause: failure },
+      )
+    }
     batch.settle(null, error)
     if (!batch.identity.idempotent) return
     state.broken = error
@@ -345,11 +390,11 @@ export function clientTransport(client: Producer, requestTimeoutMs: number): Pro
       const info = await client.initIdempotentProducer({})
       return { producerId: info.producerId, producerEpoch: info.producerEpoch }
     },
-    produce(metadata, leader, transactionalId, batches) {
+    produce(metadata, leader, transactionalId, batches, version) {
       const broker = metadata.brokers.get(leader)!
       const connection: Promise<Connection> = chain.then(() => client.connections.get(broker))
       chain = connection.catch(() => {})
-      return connection.then((c) => sendProduce(c, transactionalId, -1, requestTimeoutMs, batches))
+      return connection.then((c) => sendProduce(c, transactionalId, -1, requestTimeoutMs, batches, version))
     },
   }
 }
