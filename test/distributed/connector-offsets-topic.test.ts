@@ -266,11 +266,24 @@ for (const mode of [
         'the position after the resume',
       )
       await stop(c.name)
+      // One partition spelled two ways, its fields in another order in the worker topic (as a Java
+      // worker may have written it): the reset deletes every stored key of both topics.
+      const other = { filename: join(dir, 'endpoints-other.txt'), shard: 1 }
+      const ownSpelling = JSON.stringify([c.name, other])
+      const javaSpelling = JSON.stringify([c.name, { shard: other.shard, filename: other.filename }])
+      const producer = log.createProducer({ clientId: 'offsets-topic-spellings' })
+      await producer.send([
+        { topic: workerTopic(), key: Buffer.from(javaSpelling), value: Buffer.from('{"position":1}') },
+        { topic: c.ownTopic, key: Buffer.from(ownSpelling), value: Buffer.from('{"position":2}') },
+      ])
+      await producer.close()
       const reset = await call('DELETE', `/connectors/${c.name}/offsets`)
       assert.equal(reset.status, 200, JSON.stringify(reset.body))
       // Deleted in both topics: the fallback cannot bring the old position back.
       assert.equal((await topicEntries(log, c.ownTopic)).get(c.key), null)
       assert.equal((await topicEntries(log, workerTopic())).get(c.key), null)
+      assert.equal((await topicEntries(log, c.ownTopic)).get(ownSpelling), null)
+      assert.equal((await topicEntries(log, workerTopic())).get(javaSpelling), null, 'the other spelling')
       assert.deepEqual((await call('GET', `/connectors/${c.name}/offsets`)).body, { offsets: [] })
       await resume(c.name)
       // The file is read from its start again: 80 more.
