@@ -5,7 +5,6 @@
  * one partition, or any of them with a cleanup policy other than `compact`.
  */
 import { ConfigError, errorMessage } from '../../api/errors.ts'
-import { hasProtocolError } from '../../log/kafka/errors.ts'
 import type { Log, TopicDescription, TopicSpec } from '../../log/log.ts'
 
 export interface InternalTopicSettings {
@@ -97,7 +96,7 @@ async function createTopic(log: Log, spec: TopicSpec, key: string, replicationKe
   try {
     await log.createTopics([spec])
   } catch (error) {
-    if (!hasProtocolError(error, 'INVALID_REPLICATION_FACTOR')) throw error
+    if (!isInvalidReplicationFactor(error)) throw error
     throw new ConfigError(
       replicationKey,
       `Topic '${spec.name}' (${key}) could not be created with replication factor ${spec.replicationFactor} (${replicationKey}): ${errorMessage(error)}. Set ${replicationKey} to at most the number of brokers of the cluster (1 on a single-broker cluster), or to -1 for the broker's default.replication.factor, or create the topic yourself (compacted).`,
@@ -121,4 +120,12 @@ function requireCompacted(topic: TopicDescription | undefined, name: string, key
       `Topic '${name}' supplied via the '${key}' property is required to have 'cleanup.policy=compact' to guarantee consistency and durability of ${key.split('.')[0]} data, but found the topic currently has 'cleanup.policy=${policy.join(',')}'. Continuing would likely result in eventually losing data and problems restarting this Connect cluster in the future. Change the 'cleanup.policy' property of the topic to 'compact' (kafka-configs.sh --alter --entity-type topics --entity-name ${name} --add-config cleanup.policy=compact) or use another topic name.`,
     )
   }
+}
+
+/** Whether the failure (or one of its causes) is the broker's INVALID_REPLICATION_FACTOR (the log names its error code). */
+function isInvalidReplicationFactor(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (/\bINVALID_REPLICATION_FACTOR\b/.test(e.message)) return true
+  }
+  return false
 }
