@@ -4,7 +4,7 @@
  * connector's config and what they know of its tasks; this module checks the request as Kafka
  * Connect does, lets the connector see the change first (`alterOffsets`) and writes it: source
  * offsets to the connector's offset store (the worker's, or its own `offsets.storage.topic` with the
- * worker's as fallback: a reset deletes the partitions of both), sink offsets to the consumer group
+ * worker's as fallback: a reset deletes every stored key of both), sink offsets to the consumer group
  * `connect-<name>`.
  * Reads (`GET`) are `connectorOffsets` in ./views.ts.
  */
@@ -70,7 +70,10 @@ export async function resetConnectorOffsets(worker: Worker, subject: OffsetsSubj
   }
   return worker.withSourceOffsetStore(name, subject.config, async (store) => {
     const reset: [OffsetMap, null][] = []
-    for (const key of (await store.connectorEntries(name)).keys()) {
+    const keys = store.connectorKeys
+      ? await store.connectorKeys(name)
+      : (await store.connectorEntries(name)).keys()
+    for (const key of keys) {
       const parsed = parseOffsetKey(key)
       if (parsed) reset.push([parsed.partition, null])
     }

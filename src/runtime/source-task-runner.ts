@@ -157,6 +157,7 @@ interface Batch {
 
 export class SourceTaskRunner extends TaskRunner {
   readonly #o: SourceTaskRunnerOptions
+  #clientsClosed: Promise<void> | undefined
   readonly #inFlight: Batch[] = []
   /** Sum of `held` over `#inFlight`. */
   #inFlightBytes = 0
@@ -293,12 +294,28 @@ export class SourceTaskRunner extends TaskRunner {
     }
   }
 
-  async #closeClients(): Promise<void> {
-    this.#o.transforms.close()
-    await this.#o.producer.close()
-    await this.#o.transactional?.producer.close()
-    await this.#o.errorHandler.close()
-    await this.#o.ownOffsetStore?.close()
+  /**
+   * Closes the task's clients once (the loop's end and the cleanup after a failure both call it),
+   * each even if an earlier one fails to close; the first failure is then thrown.
+   */
+  #closeClients(): Promise<void> {
+    this.#clientsClosed ??= (async () => {
+      const o = this.#o
+      const closes = [
+        () => o.transforms.close(),
+        () => o.producer.close(),
+        () => o.transactional?.producer.close(),
+        () => o.errorHandler.close(),
+        () => o.ownOffsetStore?.close(),
+      ]
+      const failures: unknown[] = []
+      for (const close of closes)
+        await Promise.resolve()
+          .then(close)
+          .catch((e: unknown) => failures.push(e))
+      if (failures.length > 0) throw failures[0]
+    })()
+    return this.#clientsClosed
   }
 
   /** The call's outcome, or undefined once the runner is asked to stop. */
@@ -386,9 +403,12 @@ export class SourceTaskRunner extends TaskRunner {
     return true
   }
 
+  /** A task whose start failed (its offsets topic refused, say) leaves no client open behind it. */
   protected override async cleanupAfterFailure(): Promise<void> {
     await Promise.resolve(this.#o.task.stop()).catch(() => {})
-    await this.#o.ownOffsetStore?.close().catch(() => {})
+    await this.#closeClients().catch((error: unknown) =>
+      this.logger.warn(`${taskIdString(this.id)}: closing its clients failed: ${errorMessage(error)}`),
+    )
   }
 
   async #send(records: SourceRecord[], no: number): Promise<void> {
@@ -886,18 +906,22 @@ export class SourceTaskRunner extends TaskRunner {
     const backoff = new Backoff(100, 10_000)
     for (;;) {
       const start = this.metrics.now()
+      let deleting = true
       try {
         await transactional.beforeCommit?.(transaction.offsets)
+        deleting = false
         await producer.commit()
         this.metrics.stage('commit', start, 0)
         break
       } catch (error) {
         this.metrics.stage('commit', start, 0, { error })
-        if (!isRetriable(error) || this.cancelled) throw fencingError(error, producer)
+        const failure = deleting ? workerOffsetsError(error) : fencingError(error, producer)
+        if (!isRetriable(error) || this.cancelled) throw failure
         const delay = backoff.next()
-        this.logger.warn(
-          `${taskIdString(this.id)}: committing a transaction failed (${errorMessage(error)}); retrying in ${delay} ms`,
-        )
+        const what = deleting
+          ? errorMessage(failure)
+          : `committing a transaction failed (${errorMessage(error)})`
+        this.logger.warn(`${taskIdString(this.id)}: ${what}; retrying in ${delay} ms`)
         await this.#sleep(delay)
       }
     }
@@ -923,6 +947,18 @@ function isFenced(error: unknown): boolean {
 }
 
 /** A transactional failure as the task's error: fenced producers say so, with what to do. */
+/**
+ * The deletions of a transaction (a connector with its own offsets topic) could not be written to the
+ * worker's offsets topic before the commit: retriable as the cause is.
+ */
+function workerOffsetsError(error: unknown): ConnectError {
+  return new ConnectError(
+    'CONNECT',
+    `writing deleted source offsets to the worker's offsets topic (offset.storage.topic) before the transaction commits failed: ${errorMessage(error)}`,
+    { cause: error, retriable: isRetriable(error) },
+  )
+}
+
 function fencingError(error: unknown, producer: TransactionalProducer): ConnectError {
   return new ConnectError(
     'CONNECT',

@@ -106,6 +106,19 @@ export class ConnectorOffsetStore implements OffsetStore {
     return new Map(byPartition.values())
   }
 
+  /**
+   * Every stored key of the connector in both topics, each spelling of a partition (a Java worker may
+   * have written its fields in another order): an offsets reset tombstones them all.
+   */
+  async connectorKeys(connector: string): Promise<string[]> {
+    await this.start()
+    const [global, own] = await Promise.all([
+      this.#global.connectorEntries(connector),
+      this.#own.connectorEntries(connector),
+    ])
+    return [...new Set([...global.keys(), ...own.keys()])]
+  }
+
   #copyToGlobal(entries: ReadonlyMap<string, string | null>): void {
     const offsets = new Map([...entries].filter(([, value]) => value !== null))
     // Closed (a cancelled task whose transaction committed late): the connector's topic has the

@@ -15,6 +15,11 @@ export interface OffsetStore {
   /** Every stored entry whose key belongs to the connector (for the offsets REST endpoint). */
   connectorEntries(connector: string): Promise<Map<string, string>>
   /**
+   * Every stored key of the connector, where `connectorEntries` keeps one per partition (a store
+   * over two topics): what an offsets reset deletes. Without it, the keys of `connectorEntries`.
+   */
+  connectorKeys?(connector: string): Promise<string[]>
+  /**
    * Where offsets live in a topic (Kafka): the records that write these entries there, for an
    * exactly-once source task to send in the transaction of its records (KIP-618).
    */

@@ -5,7 +5,8 @@
  * settings, compacted) and are copied to the worker's; a restart resumes from the connector's topic
  * even when the worker's copy is gone; a connector that ran without the key and then gets it resumes
  * where it was (fallback to the worker's topic, no rewind); GET/PATCH/DELETE of the offsets read and
- * write both topics; exactly-once with a kill -9 of the task's worker counts every line once; a
+ * write both topics (DELETE every stored spelling of a partition); under exactly-once a PATCH fences
+ * a zombie of the stopped generation first, and a kill -9 of the task's worker counts every line once; a
  * topic that is not compacted fails the task naming the key; the worker's config topic is refused.
  */
 import assert from 'node:assert/strict'
@@ -266,11 +267,24 @@ for (const mode of [
         'the position after the resume',
       )
       await stop(c.name)
+      // One partition spelled two ways, its fields in another order in the worker topic (as a Java
+      // worker may have written it): the reset deletes every stored key of both topics.
+      const other = { filename: join(dir, 'endpoints-other.txt'), shard: 1 }
+      const ownSpelling = JSON.stringify([c.name, other])
+      const javaSpelling = JSON.stringify([c.name, { shard: other.shard, filename: other.filename }])
+      const producer = log.createProducer({ clientId: 'offsets-topic-spellings' })
+      await producer.send([
+        { topic: workerTopic(), key: Buffer.from(javaSpelling), value: Buffer.from('{"position":1}') },
+        { topic: c.ownTopic, key: Buffer.from(ownSpelling), value: Buffer.from('{"position":2}') },
+      ])
+      await producer.close()
       const reset = await call('DELETE', `/connectors/${c.name}/offsets`)
       assert.equal(reset.status, 200, JSON.stringify(reset.body))
       // Deleted in both topics: the fallback cannot bring the old position back.
       assert.equal((await topicEntries(log, c.ownTopic)).get(c.key), null)
       assert.equal((await topicEntries(log, workerTopic())).get(c.key), null)
+      assert.equal((await topicEntries(log, c.ownTopic)).get(ownSpelling), null)
+      assert.equal((await topicEntries(log, workerTopic())).get(javaSpelling), null, 'the other spelling')
       assert.deepEqual((await call('GET', `/connectors/${c.name}/offsets`)).body, { offsets: [] })
       await resume(c.name)
       // The file is read from its start again: 80 more.
@@ -279,6 +293,46 @@ for (const mode of [
     })
 
     if (mode.eos) {
+      it('PATCH of the offsets fences a zombie of the previous generation first (a Kafka Connect leader stopped it without fencing)', async () => {
+        const c = await fileSource('fence')
+        await create(c.name, { ...c.config, 'offsets.storage.topic': c.ownTopic })
+        appendFileSync(c.file, lines(1, 20))
+        await expectValues(c.topic, 20)
+        await stop(c.name)
+        // A zombie of task 0 (a worker cut off from the group) holds its transactional id, with a
+        // transaction open.
+        const zombie = log.createTransactionalProducer!({
+          clientId: 'offsets-topic-zombie',
+          transactionalId: `${cluster.groupId}-${c.name}-0`,
+        })
+        await zombie.init()
+        await zombie.begin()
+        await zombie.send([{ topic: c.topic, key: null, value: Buffer.from('zombie') }])
+        // What a Kafka Connect leader leaves after a stop: the empty generation committed after the
+        // task-count record of the one-task generation, no fencing yet.
+        const configs = log.createProducer({ clientId: 'offsets-topic-java-leader' })
+        await configs.send([
+          {
+            topic: `${cluster.groupId}-configs`,
+            key: Buffer.from(`tasks-fencing-${c.name}`),
+            value: Buffer.from('{"task-count":1}'),
+          },
+          {
+            topic: `${cluster.groupId}-configs`,
+            key: Buffer.from(`commit-${c.name}`),
+            value: Buffer.from('{"tasks":0}'),
+          },
+        ])
+        await configs.close()
+        const patched = await call('PATCH', `/connectors/${c.name}/offsets`, {
+          offsets: [{ partition: { filename: c.file }, offset: { position: 0 } }],
+        })
+        assert.equal(patched.status, 200, JSON.stringify(patched.body))
+        await assert.rejects(zombie.commit(), 'the zombie was fenced before the offsets were written')
+        await zombie.close().catch(() => {})
+        assert.equal((await topicEntries(log, c.ownTopic)).get(c.key), JSON.stringify({ position: 0 }))
+      })
+
       it('kill -9 of the worker running the task: every line exactly once, offsets committed in the connector topic', async () => {
         const c = await fileSource('kill')
         await create(c.name, { ...c.config, 'offsets.storage.topic': c.ownTopic })

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type Props, SourceTask } from '../../src/api/connector.ts'
-import { ConnectError } from '../../src/api/errors.ts'
+import { ConnectError, RetriableError } from '../../src/api/errors.ts'
 import { SourceRecord } from '../../src/api/records.ts'
 import { createLogger } from '../../src/common/logger.ts'
 import type { StatusListener } from '../../src/common/states.ts'
@@ -18,6 +18,7 @@ import { StringConverter } from '../../src/converters/string-converter.ts'
 import type { LogProducer, ProduceRecord, RecordMetadata, TransactionalProducer } from '../../src/log/log.ts'
 import { builtInPlugins } from '../../src/plugins/built-ins.ts'
 import { ErrorHandler, errorHandlerConfig } from '../../src/runtime/errors/error-handler.ts'
+import type { ErrorReporter } from '../../src/runtime/errors/error-reporter.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from '../../src/runtime/offset-storage.ts'
 import { SourceTaskRunner } from '../../src/runtime/source-task-runner.ts'
 import { TopicCreator } from '../../src/runtime/topic-creator.ts'
@@ -143,12 +144,19 @@ function runner(
   extra: {
     Task?: new () => SourceTask
     ownOffsetStore?: { start(): Promise<void>; close(): Promise<void> }
+    beforeCommit?: (entries: ReadonlyMap<string, string | null>) => Promise<void>
+    /** Counts the closes of the producers and of the error handler's reporter. */
+    closes?: string[]
+    /** The traces of the task's status updates. */
+    traces?: string[]
   } = {},
 ): SourceTaskRunner {
   const logger = createLogger({ level: 'error' })
   const noStatus: StatusListener = {
     onConnectorStatus() {},
-    onTaskStatus() {},
+    onTaskStatus(_id, status) {
+      if (status.trace) extra.traces?.push(status.trace)
+    },
     onConnectorDestroyed() {},
     onTaskDestroyed() {},
     onTopicActive() {},
@@ -161,7 +169,20 @@ function runner(
   }
   const unused: LogProducer = {
     send: () => Promise.reject(new Error('the non-transactional producer was used')),
-    close: async () => {},
+    close: async () => {
+      extra.closes?.push('producer')
+    },
+  }
+  const closeTransactional = producer.close.bind(producer)
+  producer.close = async () => {
+    extra.closes?.push('transactional producer')
+    await closeTransactional()
+  }
+  const reporter: ErrorReporter = {
+    report: async () => {},
+    close: async () => {
+      extra.closes?.push('error reporter')
+    },
   }
   const converter = new StringConverter()
   converter.configure({}, false)
@@ -180,7 +201,7 @@ function runner(
       topicCreator: new TopicCreator({ kind: 'kafka' } as never, {}, false, logger),
       offsetFlushIntervalMs: 60_000,
       offsetFlushTimeoutMs: 5_000,
-      errorHandler: new ErrorHandler(errorHandlerConfig({}), [], logger),
+      errorHandler: new ErrorHandler(errorHandlerConfig({}), [reporter], logger),
       transactional: {
         producer,
         boundary: 'poll',
@@ -188,6 +209,7 @@ function runner(
         offsetRecords: (entries) =>
           [...entries].map(([, value]) => ({ topic: OFFSETS, key: null, value: Buffer.from(value ?? '') })),
         committed: () => {},
+        ...(extra.beforeCommit ? { beforeCommit: extra.beforeCommit } : {}),
       },
       ...(extra.ownOffsetStore ? { ownOffsetStore: extra.ownOffsetStore } : {}),
     },
@@ -281,5 +303,71 @@ describe('source task runner, exactly-once (transaction.boundary=poll)', () => {
     assert.equal(own.started, 1)
     assert.equal(await r.stop(50), false, 'the hung task did not stop in time')
     await eventually(async () => (own.closed > 0 ? true : undefined), 5_000, 'its offsets topic closed')
+  })
+  it('closes its producers and error reporter when its start fails (its offsets topic refused), once', async () => {
+    const events: Event[] = []
+    const producer = new HeldCommitProducer(events)
+    const closes: string[] = []
+    let ownClosed = 0
+    const r = runner(events, producer, 1, {
+      closes,
+      ownOffsetStore: {
+        start: () =>
+          Promise.reject(
+            new ConnectError(
+              'CONFIG',
+              "Topic 'own' supplied via the 'offsets.storage.topic' property is required to have 'cleanup.policy=compact'",
+            ),
+          ),
+        close: async () => {
+          ownClosed++
+        },
+      },
+    })
+    r.start()
+    await eventually(async () => (r.state === 'FAILED' ? true : undefined), 5_000, 'the task FAILED')
+    await eventually(async () => (ownClosed > 0 ? true : undefined), 5_000, 'its offsets topic closed')
+    assert.deepEqual(closes.sort(), ['error reporter', 'producer', 'transactional producer'])
+    await r.stop(5_000)
+    assert.equal(ownClosed, 1)
+    assert.equal(closes.length, 3, 'each client closed once')
+  })
+
+  it("names the worker's offsets topic when the deletions written there before a commit fail for good", async () => {
+    const events: Event[] = []
+    const producer = new HeldCommitProducer(events)
+    const traces: string[] = []
+    const r = runner(events, producer, 1, {
+      traces,
+      beforeCommit: () =>
+        Promise.reject(new ConnectError('CONNECT', 'TOPIC_AUTHORIZATION_FAILED: not authorized')),
+    })
+    r.start()
+    await eventually(async () => (r.state === 'FAILED' ? true : undefined), 5_000, 'the task FAILED')
+    const trace = traces.at(-1) ?? ''
+    assert.match(trace, /offset\.storage\.topic/)
+    assert.match(trace, /TOPIC_AUTHORIZATION_FAILED/)
+    assert.doesNotMatch(trace.split('\n')[0] ?? '', /transactional\.id/)
+    assert.equal(producer.held, 0, 'no commit was requested')
+    await r.stop(5_000)
+  })
+
+  it("retries the deletions written to the worker's offsets topic when they fail retriably, then commits", async () => {
+    const events: Event[] = []
+    const producer = new HeldCommitProducer(events)
+    let attempts = 0
+    const r = runner(events, producer, 1, {
+      beforeCommit: async () => {
+        if (++attempts === 1)
+          throw new RetriableError('NOT_ENOUGH_REPLICAS: the worker offsets topic is away')
+      },
+    })
+    r.start()
+    await eventually(async () => (producer.held === 1 ? true : undefined), 5_000, 'the commit requested')
+    assert.equal(attempts, 2)
+    assert.ok(producer.release())
+    await eventually(async () => (producer.committed.length === 1 ? true : undefined), 5_000, 'committed')
+    assert.notEqual(r.state, 'FAILED')
+    await r.stop(5_000)
   })
 })

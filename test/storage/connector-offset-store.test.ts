@@ -235,4 +235,27 @@ describe('a connector offsets topic with the worker topic as fallback', () => {
     })
     await store.close()
   })
+  it('lists every stored key of the connector in both topics, each spelling, for an offsets reset', async () => {
+    // One partition, its fields in another order in the worker topic (written by a Java worker).
+    const javaSpelling = JSON.stringify(['c', { shard: 1, file: 'k' }])
+    const ownSpelling = JSON.stringify(['c', { file: 'k', shard: 1 }])
+    await global.set(new Map([[javaSpelling, '{"pos":1}']]))
+    const { store, own } = open('own-spellings')
+    await store.start()
+    await own.set(
+      new Map([
+        [ownSpelling, '{"pos":2}'],
+        [offsetKey('other', { file: 'k' }), '{"pos":3}'],
+      ]),
+    )
+    const keys = await store.connectorKeys('c')
+    assert.ok(keys.includes(javaSpelling), 'the worker topic spelling')
+    assert.ok(keys.includes(ownSpelling), 'the connector topic spelling')
+    assert.ok(!keys.includes(offsetKey('other', { file: 'k' })), 'another connector')
+    assert.equal(new Set(keys).size, keys.length, 'no key twice')
+    // The endpoint's view still has the partition once.
+    const entries = await store.connectorEntries('c')
+    assert.equal([...entries.keys()].filter((k) => k === javaSpelling || k === ownSpelling).length, 1)
+    await store.close()
+  })
 })

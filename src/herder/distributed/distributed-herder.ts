@@ -48,7 +48,12 @@ import {
 import type { Worker } from '../../runtime/worker.ts'
 import type { KafkaConfigStore } from '../../storage/kafka/kafka-config-store.ts'
 import type { KafkaStatusStore } from '../../storage/kafka/kafka-status-store.ts'
-import { alterConnectorOffsets, type OffsetsSubject, resetConnectorOffsets } from '../connector-offsets.ts'
+import {
+  alterConnectorOffsets,
+  type OffsetsSubject,
+  requireStopped,
+  resetConnectorOffsets,
+} from '../connector-offsets.ts'
 import type {
   ConnectorInfo,
   ConnectorOffset,
@@ -545,6 +550,7 @@ export class DistributedHerder implements Herder {
   async alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string> {
     return this.#queue.request(async () => {
       this.#requireLeader()
+      await this.#fenceBeforeOffsets(name)
       return alterConnectorOffsets(this.#worker, this.#offsetsSubject(name), offsets)
     })
   }
@@ -552,8 +558,33 @@ export class DistributedHerder implements Herder {
   async resetConnectorOffsets(name: string): Promise<string> {
     return this.#queue.request(async () => {
       this.#requireLeader()
+      await this.#fenceBeforeOffsets(name)
       return resetConnectorOffsets(this.#worker, this.#offsetsSubject(name))
     })
+  }
+
+  /**
+   * Under `exactly.once.source.support=enabled`, a stopped source connector's previous task generation
+   * is fenced before its offsets are written (Kafka Connect's `modifyConnectorOffsets`): a zombie task
+   * of it could otherwise still commit offsets over the new ones. A round is due only if task configs
+   * were committed after the last task-count record (this leader fences when it writes the empty
+   * generation of a stop; a Kafka Connect leader does not). The caller checks the connector again
+   * afterwards, as the fencing read the config topic.
+   */
+  async #fenceBeforeOffsets(name: string): Promise<void> {
+    if (this.#config.exactlyOnceSource !== 'enabled') return
+    const subject = this.#offsetsSubject(name)
+    if (this.#type(subject.config) !== 'source') return
+    requireStopped(this.#worker, subject)
+    try {
+      await this.#publisher.fenceForTaskStart(name)
+    } catch (error) {
+      throw new ConnectError(
+        'CONNECT',
+        `Failed to perform zombie fencing for source connector prior to modifying offsets: ${errorMessage(error)}`,
+        { cause: error },
+      )
+    }
   }
 
   #offsetsSubject(name: string): OffsetsSubject {
