@@ -50,7 +50,7 @@ import type { TransactionBoundary } from './connector-config.ts'
 import { createConverters } from './converters.ts'
 import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/error-handler.ts'
 import { DeadLetterQueueReporter, type ErrorReporter, LogReporter } from './errors/error-reporter.ts'
-import { transactionalId } from './exactly-once.ts'
+import { exactlyOnceOverrideWarnings, transactionalId } from './exactly-once.ts'
 import { ConnectorOffsetReader, ConnectorOffsetWriter } from './offset-storage.ts'
 import { ResolvingTask, type RunningTask } from './resolving-task.ts'
 import { maskedError, maskingStatusListener } from './secret-masking.ts'
@@ -63,6 +63,23 @@ import { TopicCreator } from './topic-creator.ts'
 import { TransformationChain } from './transformation-chain.ts'
 
 export type ConnectorType = 'source' | 'sink'
+
+/** The `producer.override.*` keys a source task's producer takes (docs/operating-a-cluster.md). */
+const HONOURED_PRODUCER_OVERRIDES = ['producer.override.compression.type', 'producer.override.buffer.memory']
+
+/**
+ * A source connector's `producer.override.*` keys Sluice does not apply, to be warned of at its start
+ * rather than silently dropped (Kafka Connect's default `connector.client.config.override.policy`,
+ * `All`, refuses none). Under exactly-once, `enable.idempotence` and `transactional.id` are warned of
+ * by each task, with the value it uses instead.
+ */
+function ignoredProducerOverrides(props: Props, exactlyOnce: boolean): string[] {
+  const forced = ['producer.override.enable.idempotence', 'producer.override.transactional.id']
+  return Object.keys(props)
+    .filter((key) => key.startsWith('producer.override.') && !HONOURED_PRODUCER_OVERRIDES.includes(key))
+    .filter((key) => !(exactlyOnce && forced.includes(key)))
+    .sort()
+}
 
 export interface WorkerOptions {
   config: WorkerConfig
@@ -336,6 +353,12 @@ export class Worker {
       },
       offsetStorageReader: () => new ConnectorOffsetReader(name, this.#connectorOffsets(running)),
     }
+    if (type === 'source')
+      for (const key of ignoredProducerOverrides(props, this.exactlyOnceSource))
+        this.#o.logger.warn(
+          `connector ${name}: ${key} is ignored: Sluice's source task producers take only ${HONOURED_PRODUCER_OVERRIDES.join(' and ')}` +
+            (this.exactlyOnceSource ? ' (and set enable.idempotence and transactional.id themselves)' : ''),
+        )
     if (type === 'source' && props['offsets.storage.topic']?.trim() && !this.#o.config.connectorOffsetsTopics)
       this.#o.logger.warn(
         `connector ${name}: offsets.storage.topic has no effect on a standalone worker (as in Kafka Connect); its offsets are kept in the worker's offset store`,
@@ -854,10 +877,12 @@ export class Worker {
       .toLowerCase() as TransactionBoundary
     const interval = connectorProps['transaction.boundary.interval.ms']?.trim()
     const beforeCommit = store.beforeCommit?.bind(store)
+    const txId = transactionalId(worker['group.id'] ?? '', id)
+    for (const warning of exactlyOnceOverrideWarnings(connectorProps, id, txId)) this.#o.logger.warn(warning)
     return {
       producer: log.createTransactionalProducer({
         clientId: `connector-producer-${id.connector}-${id.task}`,
-        transactionalId: transactionalId(worker['group.id'] ?? '', id),
+        transactionalId: txId,
         compression: parseCompressionType(
           connectorProps['producer.override.compression.type'],
           'producer.override.compression.type',
