@@ -195,7 +195,17 @@ function offsetsTopicErrors(props: Props, worker: ValidationWorker): Record<stri
     }
   }
   const override = props['producer.override.bootstrap.servers']
-  // The same set of host:port entries, as Connect compares them (order and spaces aside).
+  if (override !== undefined && worker.bootstrapServers && !sameServers(override, worker.bootstrapServers)) {
+    errors['producer.override.bootstrap.servers'] =
+      "Kafka Connect keeps a connector's offsets.storage.topic on the cluster its producer writes to; " +
+      "Sluice's source tasks write to the worker's Kafka cluster (bootstrap.servers) only: remove " +
+      'producer.override.bootstrap.servers, or run the connector on workers of that cluster'
+  }
+  return errors
+}
+
+/** The same set of host:port entries, as Connect compares `bootstrap.servers` (order and spaces aside). */
+export function sameServers(a: string | readonly string[], b: string | readonly string[]): boolean {
   const servers = (value: string | readonly string[]) =>
     [
       ...new Set(
@@ -207,17 +217,7 @@ function offsetsTopicErrors(props: Props, worker: ValidationWorker): Record<stri
       .filter(Boolean)
       .sort()
       .join(',')
-  if (
-    override !== undefined &&
-    worker.bootstrapServers &&
-    servers(override) !== servers(worker.bootstrapServers)
-  ) {
-    errors['producer.override.bootstrap.servers'] =
-      "Kafka Connect keeps a connector's offsets.storage.topic on the cluster its producer writes to; " +
-      "Sluice's source tasks write to the worker's Kafka cluster (bootstrap.servers) only: remove " +
-      'producer.override.bootstrap.servers, or run the connector on workers of that cluster'
-  }
-  return errors
+  return servers(a) === servers(b)
 }
 
 /**

@@ -46,6 +46,7 @@ import {
   resolutionFailed,
   reverseTransform,
 } from './config-transformer.ts'
+import { sameServers } from './config-validation.ts'
 import type { TransactionBoundary } from './connector-config.ts'
 import { createConverters } from './converters.ts'
 import { ErrorHandler, type ErrorMetrics, errorHandlerConfig } from './errors/error-handler.ts'
@@ -71,13 +72,23 @@ const HONOURED_PRODUCER_OVERRIDES = ['producer.override.compression.type', 'prod
  * A source connector's `producer.override.*` keys Sluice does not apply, to be warned of at its start
  * rather than silently dropped (Kafka Connect's default `connector.client.config.override.policy`,
  * `All`, refuses none). Under exactly-once, `enable.idempotence` and `transactional.id` are warned of
- * by each task, with the value it uses instead.
+ * by each task, with the value it uses instead. A `bootstrap.servers` naming the worker's own brokers
+ * says what Sluice does anyway.
  */
-function ignoredProducerOverrides(props: Props, exactlyOnce: boolean): string[] {
+function ignoredProducerOverrides(props: Props, exactlyOnce: boolean, workerServers: string[]): string[] {
   const forced = ['producer.override.enable.idempotence', 'producer.override.transactional.id']
+  const servers = props['producer.override.bootstrap.servers']
   return Object.keys(props)
     .filter((key) => key.startsWith('producer.override.') && !HONOURED_PRODUCER_OVERRIDES.includes(key))
     .filter((key) => !(exactlyOnce && forced.includes(key)))
+    .filter(
+      (key) =>
+        !(
+          key === 'producer.override.bootstrap.servers' &&
+          workerServers.length > 0 &&
+          sameServers(servers!, workerServers)
+        ),
+    )
     .sort()
 }
 
@@ -354,7 +365,11 @@ export class Worker {
       offsetStorageReader: () => new ConnectorOffsetReader(name, this.#connectorOffsets(running)),
     }
     if (type === 'source')
-      for (const key of ignoredProducerOverrides(props, this.exactlyOnceSource))
+      for (const key of ignoredProducerOverrides(
+        props,
+        this.exactlyOnceSource,
+        this.#o.config.getList('bootstrap.servers'),
+      ))
         this.#o.logger.warn(
           `connector ${name}: ${key} is ignored: Sluice's source task producers take only ${HONOURED_PRODUCER_OVERRIDES.join(' and ')}` +
             (this.exactlyOnceSource ? ' (and set enable.idempotence and transactional.id themselves)' : ''),

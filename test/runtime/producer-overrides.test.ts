@@ -24,7 +24,7 @@ describe('producer.override.* keys of a source connector', () => {
   const dir = mkdtempSync(join(tmpdir(), 'overrides-'))
   after(() => rmSync(dir, { recursive: true, force: true }))
 
-  async function run(eos: 'enabled' | 'disabled', overrides: Props) {
+  async function run(eos: 'enabled' | 'disabled', overrides: Props, workerProps: Props = {}) {
     const lines: string[] = []
     const logger = new Logger((line) => lines.push(line), 'info')
     const sub = join(dir, `${eos}-${Math.random().toString(36).slice(2, 8)}`)
@@ -42,6 +42,7 @@ describe('producer.override.* keys of a source connector', () => {
         'sluice.data.dir': join(sub, 'data'),
         'exactly.once.source.support': eos,
         'group.id': 'overrides-group',
+        ...workerProps,
       }),
       log,
       plugins: builtInPlugins(),
@@ -132,6 +133,22 @@ describe('producer.override.* keys of a source connector', () => {
     assert.deepEqual(
       warnings.map((w) => w.split(' is ignored')[0]),
       ['connector ovr: producer.override.acks', 'connector ovr: producer.override.transactional.id'],
+    )
+  })
+
+  it("warns of producer.override.bootstrap.servers unless it names the worker's own brokers", async () => {
+    // The worker's keys name brokers; its tasks run on the embedded log all the same (no broker is dialled).
+    const worker = { 'bootstrap.servers': 'overrides-b1:9092,overrides-b2:9092' }
+    const same = await run(
+      'disabled',
+      { 'producer.override.bootstrap.servers': ' overrides-b2:9092, overrides-b1:9092' },
+      worker,
+    )
+    assert.deepEqual(same.warnings, [])
+    const other = await run('disabled', { 'producer.override.bootstrap.servers': 'elsewhere:9092' }, worker)
+    assert.deepEqual(
+      other.warnings.map((w) => w.split(' is ignored')[0]),
+      ['connector ovr: producer.override.bootstrap.servers'],
     )
   })
 })
