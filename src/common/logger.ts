@@ -163,7 +163,7 @@ export function asConnectLogger(logger: Logger): ConnectLogger {
  */
 export function exitAfterLogs(code: number, timeoutMs = 5_000): void {
   const exit = () => process.exit(code)
-  if (process.stderr.writableLength === 0) return exit()
+  if (process.stderr.writableLength === 0) exit()
   setTimeout(exit, timeoutMs)
   // Called once the writes queued before it are written.
   process.stderr.write('', exit)

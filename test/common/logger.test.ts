@@ -161,7 +161,10 @@ exitAfterLogs(3, ${timeoutMs})`
     const took = Date.now() - started
     if (readAfterMs !== null) await ended
     else child.stderr.destroy()
-    const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => l !== '')
+    const lines = Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '')
     return { code, took, lines }
   }
 
