@@ -10,6 +10,7 @@
  * help, other commands, a usage error) goes through the parser in program.ts, imported only then.
  */
 import { ConnectError, errorMessage } from '../api/errors.ts'
+import { exitAfterLogs } from '../common/logger.ts'
 import { WorkerConfig, workerProps } from '../config/worker-config.ts'
 import type { WorkerCommands } from './program.ts'
 import type { StandaloneWorker } from './standalone.ts'
@@ -44,10 +45,10 @@ function stopOnSignals(worker: Pick<StandaloneWorker, 'logger' | 'stop'>): void 
     stopping = true
     worker.logger.info(`${signal}: stopping (tasks flush and commit their offsets)`)
     worker.stop().then(
-      () => process.exit(0),
+      () => exitAfterLogs(0),
       (error: unknown) => {
         process.stderr.write(`error while stopping: ${errorMessage(error)}\n`)
-        process.exit(1)
+        exitAfterLogs(1)
       },
     )
   }
@@ -65,5 +66,5 @@ try {
 } catch (error) {
   const key = error instanceof ConnectError && error.key ? ` [${error.key}]` : ''
   process.stderr.write(`sluice: ${errorMessage(error)}${key}\n`)
-  process.exit(error instanceof ConnectError && error.code === 'CONFIG' ? 2 : 1)
+  exitAfterLogs(error instanceof ConnectError && error.code === 'CONFIG' ? 2 : 1)
 }

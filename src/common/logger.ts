@@ -3,7 +3,9 @@
  * output), the line pino wrote before (decision 0035), so log pipelines read it unchanged:
  * `{"level":30,"time":<epoch ms>,<the child's bindings>,<the entry's fields>,"msg":"…"}`, levels
  * as pino's numbers (trace 10, debug 20, info 30, warn 40, error 50, fatal 60), no pid or hostname.
- * Lines are written synchronously (nothing is lost when the process exits).
+ * Lines go to `process.stderr`: written at once to a file or a terminal, but a pipe whose reader is
+ * slower than the worker (a log collector) leaves them queued in the process, where `process.exit()`
+ * drops them: the command line exits through `exitAfterLogs`.
  */
 import type { ConnectLogger } from '../api/log.ts'
 import { maskSecretValues } from './secret-values.ts'
@@ -152,4 +154,17 @@ export function asConnectLogger(logger: Logger): ConnectLogger {
     warn: (message) => logger.warn(message),
     error: (message) => logger.error(message),
   }
+}
+
+/**
+ * Ends the process with `code` once every line written to stderr so far has left it, or after
+ * `timeoutMs` if the reader of a stderr pipe does not take them (a stuck log collector must not keep
+ * a stopped worker alive).
+ */
+export function exitAfterLogs(code: number, timeoutMs = 5_000): void {
+  const exit = () => process.exit(code)
+  if (process.stderr.writableLength === 0) exit()
+  setTimeout(exit, timeoutMs)
+  // Called once the writes queued before it are written.
+  process.stderr.write('', exit)
 }

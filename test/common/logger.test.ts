@@ -5,7 +5,7 @@
  * writing to its stderr.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, it } from 'node:test'
 
@@ -136,5 +136,48 @@ log.info('ready')
       stderr,
       /^\d\d:\d\d:\d\d\.\d{3} WARN {2}\[files-1\] file missing \(gone\)\n\d\d:\d\d:\d\d\.\d{3} INFO {2}ready\n$/,
     )
+  })
+
+  /**
+   * A child writing 2 MB of lines to a stderr pipe its parent reads only `readAfterMs` later (or
+   * never), then calling exitAfterLogs(3): its exit code, how long it took, and the lines read.
+   */
+  async function exitWithSlowReader(readAfterMs: number | null, timeoutMs: number) {
+    const script = `import { createLogger, exitAfterLogs } from ${JSON.stringify(LOGGER)}
+const log = createLogger()
+for (let i = 0; i < 2000; i++) log.info('x'.repeat(1000))
+log.info('LAST')
+exitAfterLogs(3, ${timeoutMs})`
+    const started = Date.now()
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    child.stderr.pause()
+    const ended = new Promise((done) => child.stderr.on('close', done))
+    const chunks: Buffer[] = []
+    if (readAfterMs !== null)
+      setTimeout(() => child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk)).resume(), readAfterMs)
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)))
+    const took = Date.now() - started
+    if (readAfterMs !== null) await ended
+    else child.stderr.destroy()
+    const lines = Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+    return { code, took, lines }
+  }
+
+  it('exitAfterLogs exits only once a slow reader of the stderr pipe has every line', async () => {
+    const { code, lines } = await exitWithSlowReader(1000, 30_000)
+    assert.equal(code, 3)
+    assert.equal(lines.length, 2001)
+    assert.match(lines.at(-1)!, /"msg":"LAST"/)
+  })
+
+  it('exitAfterLogs still exits, after its timeout, when nobody reads the stderr pipe', async () => {
+    const { code, took } = await exitWithSlowReader(null, 500)
+    assert.equal(code, 3)
+    assert.ok(took < 10_000, `exited after ${took} ms`)
   })
 })

@@ -218,6 +218,61 @@ void describe('PartitionFetcher', () => {
     f.close()
   })
 
+  void it('a paused partition buffering fetch.max.bytes does not stop the others being fetched', async () => {
+    const other = { topic: TP.topic, partition: 1 }
+    const twoPartitions = {
+      topics: new Map([[TP.topic, { partitions: [{ leader: 1 }, { leader: 2 }] }]]),
+    } as unknown as ClusterMetadata
+    const asked: number[] = []
+    const f = new PartitionFetcher({
+      client: { metadata: async () => twoPartitions, clearMetadata: () => {} } as unknown as Consumer,
+      // Each leader answers its first fetch with 10 records of 1000 B; later fetches wait forever.
+      send: async (_m, node, topics) => {
+        asked.push(node)
+        if (asked.filter((n) => n === node).length > 1) return new Promise(() => {})
+        const p = topics[0]!.partitions[0]!
+        return {
+          errorCode: 0,
+          partitions: [
+            {
+              topic: TP.topic,
+              partition: p.partition,
+              errorCode: 0,
+              abortedTransactions: null,
+              records: batch(p.fetchOffset, 10, -1n, 0, undefined, 1000),
+            },
+          ],
+        }
+      },
+      fetchPool: {} as ConnectionPool,
+      bootstrap: ['127.0.0.1:9'],
+      signal: new Signal(),
+      resetOffsets: async () => new Map(),
+      maxPollRecords: 100,
+      fetchMaxBytes: 5_000,
+      partitionMaxBytes: 1 << 20,
+      fetchMaxWaitMs: 10,
+      isolationLevel: 0,
+    })
+    f.install([TP, other], new Map())
+    f.schedulePump()
+    for (let i = 0; i < 5; i++) await tick()
+    assert.deepEqual([...asked].sort(), [1, 2])
+    // The task pauses partition 0 with its 10 kB still buffered; a poll takes partition 1's records.
+    f.setPaused(TP, true, 'pause')
+    const taken = f.drain()
+    assert.deepEqual(
+      taken.map((r) => r.partition),
+      Array(10).fill(1),
+    )
+    assert.ok(f.bufferedBytes >= 5_000, 'the paused partition still holds more than fetch.max.bytes')
+    f.schedulePump()
+    for (let i = 0; i < 5; i++) await tick()
+    assert.equal(asked.filter((n) => n === 2).length, 2, 'partition 1 is fetched again')
+    assert.equal(asked.filter((n) => n === 1).length, 1, 'the paused partition is not')
+    f.close()
+  })
+
   void it('drops a fetch sent before a seek', async () => {
     const { send, fetchNumber } = scriptedFetches()
     const f = fetcher(send, 100)

@@ -5,7 +5,7 @@
  * flight per leader, pipelined: the next fetch starts as soon as a response is buffered, and a
  * partition stops being fetched while it has a full fetch of records waiting (more than
  * `max(maxPollRecords, 1000)` records, or `partitionMaxBytes` bytes), and every partition while all
- * of them together buffer `fetchMaxBytes` (decision 0037). Each partition keeps a
+ * unpaused ones together buffer `fetchMaxBytes` (decision 0037). Each partition keeps a
  * position (next record `poll()` returns) and a fetch offset; `reset` (seek, offset reset) bumps the
  * partition's epoch so responses of fetches already in flight are dropped.
  *
@@ -279,8 +279,12 @@ export class PartitionFetcher {
     if (this.#closed) return
     // Prefetch: a partition is fetched again while the records it still has buffered are few and
     // take less than one fetch of it (max.partition.fetch.bytes); nothing is fetched while all
-    // partitions together buffer fetch.max.bytes. A poll frees what it takes.
-    if (this.#bufferedBytes >= this.#o.fetchMaxBytes) return
+    // partitions together buffer fetch.max.bytes. A poll frees what it takes. A paused partition's
+    // batches are not counted: no poll takes them until it resumes, and counting them would stop every
+    // other partition for as long as it stays paused (Java's consumer fetches the others meanwhile).
+    let held = this.#bufferedBytes
+    for (const key of this.#pausedKeys) held -= this.#states.get(key)?.bufferedBytes ?? 0
+    if (held >= this.#o.fetchMaxBytes) return
     const candidates = [...this.#states.values()].filter(
       (s) =>
         !s.paused &&

@@ -14,7 +14,7 @@
  *   → dead-letter topic); a tombstone with deletes off is handled the same way, not a dead task.
  */
 
-import { type Props, type SinkOffsets, SinkTask } from '../../../api/connector.ts'
+import { type Props, type SinkOffsets, SinkTask, type SinkTopicPartition } from '../../../api/connector.ts'
 import { ConfigError, ConnectError, DataError, errorMessage, RetriableError } from '../../../api/errors.ts'
 import { connectLogger } from '../../../api/log.ts'
 import type { SinkRecord } from '../../../api/records.ts'
@@ -72,6 +72,20 @@ export abstract class AbstractJdbcSinkTask extends SinkTask {
   override async flush(_offsets: SinkOffsets): Promise<void> {
     while (this.#inflight !== undefined) await this.#inflight
     if (this.#fatal) throw this.#fatal
+  }
+
+  /**
+   * Partitions taken away: their queued rows are dropped and the write under way is awaited, so
+   * nothing of them is written after this returns. A revoked partition's rows were all written by the
+   * commit before; a lost one's were not, and its new owner reads them again from the last commit —
+   * written later here, they could overwrite the newer rows that owner writes.
+   */
+  override async close(partitions: SinkTopicPartition[]): Promise<void> {
+    const gone = new Set(partitions.map((tp) => `${tp.partition}\u0000${tp.topic}`))
+    this.#queue = this.#queue.filter(
+      (op) => !gone.has(`${op.record.originalKafkaPartition}\u0000${op.record.originalTopic}`),
+    )
+    while (this.#inflight !== undefined) await this.#inflight
   }
 
   /** Writes the queued rows; when that ends, the rows queued meanwhile, until none are left. */

@@ -181,6 +181,39 @@ for (const target of targets) {
       await task.stop()
     })
 
+    test('close() drops the queued rows of the partitions it closes: nothing of a lost partition is written after it', async () => {
+      const task = await startTask({
+        'auto.create': 'true',
+        'insert.mode': 'upsert',
+        'pk.mode': 'record_key',
+        'batch.size': '100',
+      })
+      const on = (partition: number, id: string, raceId: number) =>
+        new SinkRecord({
+          topic: 'closed_rows',
+          kafkaPartition: partition,
+          kafkaOffset: offset++,
+          keySchema,
+          key: key(id),
+          valueSchema,
+          value: bet(id, raceId, '1'),
+        })
+      await write(task, [on(0, 'a', 1)])
+      // The first put starts a write; the second one's rows queue behind it.
+      await task.put([on(0, 'a', 2)])
+      await task.put([on(1, 'b', 1), on(0, 'c', 1)])
+      // Partition 1 is lost (its new owner reads b again); partition 0 stays.
+      await task.close([{ topic: 'closed_rows', partition: 1 }])
+      await task.flush(new Map())
+      assert.deepEqual(
+        (await rows('closed_rows')).map((r) => [r[0], Number(r[1])]),
+        [
+          ['a', 2],
+          ['c', 1],
+        ],
+      )
+    })
+
     test('puts made while a write is under way queue behind it and go in one transaction, in order; put waits once batch.size rows are queued', async () => {
       const task = await startTask({
         'auto.create': 'true',
