@@ -7,6 +7,9 @@ export interface Header {
   readonly value: unknown
 }
 
+/** The list of every `Headers` created empty until it changes; never itself changed. */
+const NO_HEADERS: Header[] = []
+
 /**
  * An ordered, mutable list of headers in which a key may repeat (Java's `ConnectHeaders`).
  * Transforms get a copy per record; the runtime converts them with the header converter.
@@ -16,8 +19,12 @@ export class Headers implements Iterable<Header> {
   /** The list is shared with a duplicate: copy it before the first change (copy-on-write). */
   #shared = false
 
-  constructor(headers: Iterable<Header> = []) {
-    this.#list = [...headers]
+  constructor(headers?: Iterable<Header>) {
+    if (headers === undefined) {
+      // Most records have no headers: they share one empty list, copied before the first change.
+      this.#list = NO_HEADERS
+      this.#shared = true
+    } else this.#list = [...headers]
   }
 
   get size(): number {

@@ -13,8 +13,8 @@ export interface RecordHeader {
 export class RecordHeaders implements Iterable<RecordHeader> {
   readonly #list: RecordHeader[]
 
-  constructor(headers: Iterable<RecordHeader> = []) {
-    this.#list = [...headers]
+  constructor(headers?: Iterable<RecordHeader>) {
+    this.#list = headers === undefined ? [] : [...headers]
   }
 
   get size(): number {

@@ -235,8 +235,10 @@ export class SinkTaskRunner extends TaskRunner {
     this.#batchFetched = fetched
     this.#batchOriginals = undefined
     this.reportTopics(fetched)
+    // One stage holder for the batch: records are converted one after another.
+    const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
     for (const r of fetched) {
-      const stage: { current: Stage } = { current: 'KEY_CONVERTER' }
+      stage.current = 'KEY_CONVERTER' as Stage
       let converted: SinkRecord | null | typeof SKIP
       try {
         const result = this.#convertOne(r, stage)
@@ -411,7 +413,11 @@ export class SinkTaskRunner extends TaskRunner {
       this.#retryReported = false
       if (this.state === 'RUNNING') this.setState('RUNNING')
     }
-    for (const r of fetched) {
+    // The last record of each run of one partition sets its position (a fetch holds runs, not a mix).
+    for (let i = 0; i < fetched.length; i++) {
+      const r = fetched[i]
+      const next = fetched[i + 1]
+      if (next !== undefined && next.partition === r.partition && next.topic === r.topic) continue
       const key = tpKey(r)
       if (this.#assigned.has(key))
         this.#current.set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })

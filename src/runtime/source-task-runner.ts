@@ -456,6 +456,8 @@ export class SourceTaskRunner extends TaskRunner {
     let lastPartition: SourceRecord['sourcePartition'] = null
     let lastKey = ''
     let lastOffset: SourceRecord['sourceOffset'] = null
+    // One stage holder for the batch: records are converted one after another.
+    const stage: { current: Stage } = { current: 'TRANSFORMATION' }
     for (let i = 0; i < records.length; i++) {
       const original = records[i]
       const partition = original.sourcePartition
@@ -467,7 +469,7 @@ export class SourceTaskRunner extends TaskRunner {
         }
         lastOffset = original.sourceOffset
       }
-      const stage: { current: Stage } = { current: 'TRANSFORMATION' }
+      stage.current = 'TRANSFORMATION' as Stage
       let produced: ProduceRecord | null | typeof SKIP
       try {
         const result = this.#process(original, stage)
@@ -972,9 +974,9 @@ function fencingError(error: unknown, producer: TransactionalProducer): ConnectE
  * (`WorkerSourceTask.convertTransformedRecord`): the headers first, then the key and the value,
  * which get the converted headers as bytes and may add to them (schema ids in headers).
  * Synchronous unless a converter returns a promise (it must ask a schema registry); `stage` names
- * the converter at work when one fails.
+ * the converter at work when one fails. Exported for its tests.
  */
-function convert(
+export function convert(
   record: SourceRecord,
   converters: ConnectorConverters,
   stage: { current: Stage },
@@ -982,19 +984,27 @@ function convert(
   const { topic, headers } = record
   stage.current = 'HEADER_CONVERTER'
   if (headers.size === 0) return convertKey(record, converters, stage, new RecordHeaders())
+  // One pass, straight into the record's headers; a converter's promise (rare) switches to waiting.
+  const out = new RecordHeaders()
+  let pending: MaybePromise<Uint8Array | null>[] | null = null
+  for (const h of headers) {
+    const value = converters.header.fromConnectHeader(topic, h.key, h.schema, h.value)
+    if (pending === null && !isPromise(value)) out.add(h.key, value)
+    else {
+      pending ??= [...out].map((converted) => converted.value)
+      pending.push(value)
+    }
+  }
+  if (pending === null) return convertKey(record, converters, stage, out)
   const keys = [...headers].map((h) => h.key)
-  const converted = [...headers].map((h) =>
-    converters.header.fromConnectHeader(topic, h.key, h.schema, h.value),
-  )
-  const withBytes = (values: (Uint8Array | null)[]) =>
+  return Promise.all(pending.map((c) => Promise.resolve(c))).then((values) =>
     convertKey(
       record,
       converters,
       stage,
       new RecordHeaders(values.map((value, i) => ({ key: keys[i], value }))),
-    )
-  if (!converted.some(isPromise)) return withBytes(converted as (Uint8Array | null)[])
-  return Promise.all(converted.map((c) => Promise.resolve(c))).then(withBytes)
+    ),
+  )
 }
 
 function convertKey(

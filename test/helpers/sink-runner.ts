@@ -11,6 +11,7 @@ import { SimpleHeaderConverter } from '../../src/converters/simple-header-conver
 import { StringConverter } from '../../src/converters/string-converter.ts'
 import type { LogConsumer } from '../../src/log/log.ts'
 import { ErrorHandler } from '../../src/runtime/errors/error-handler.ts'
+import type { ErrorReporter } from '../../src/runtime/errors/error-reporter.ts'
 import { SinkTaskRunner } from '../../src/runtime/sink-task-runner.ts'
 import { TransformationChain } from '../../src/runtime/transformation-chain.ts'
 import { eventually } from './rest.ts'
@@ -18,7 +19,7 @@ import { eventually } from './rest.ts'
 export function startRunner(
   consumer: LogConsumer,
   task: SinkTask,
-  options: { flushIntervalMs?: number; topics?: string[] } = {},
+  options: { flushIntervalMs?: number; topics?: string[]; reporters?: ErrorReporter[] } = {},
 ): { runner: SinkTaskRunner; states: Status['state'][] } {
   const states: Status['state'][] = []
   const logger = createLogger({ level: 'silent' })
@@ -54,8 +55,8 @@ export function startRunner(
       offsetFlushIntervalMs: options.flushIntervalMs ?? 60_000,
       offsetFlushTimeoutMs: 5000,
       errorHandler: new ErrorHandler(
-        { retryTimeoutMs: 0, retryDelayMaxMs: 0, tolerance: 'none' },
-        [],
+        { retryTimeoutMs: 0, retryDelayMaxMs: 0, tolerance: options.reporters ? 'all' : 'none' },
+        options.reporters ?? [],
         logger,
       ),
     },

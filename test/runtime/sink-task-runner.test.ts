@@ -16,6 +16,7 @@ import {
   type TopicPartition,
   tpKey,
 } from '../../src/log/log.ts'
+import type { ErrorReporter, FailureContext } from '../../src/runtime/errors/error-reporter.ts'
 import { assertNeverFailed, startRunner, until } from '../helpers/sink-runner.ts'
 
 const TOPIC = 'orders'
@@ -228,7 +229,60 @@ class RecordingSink extends SinkTask {
   }
 }
 
+/** A sink that reports every record whose value ends in `-1` as errant, during its put or after it. */
+class ReportingSink extends RecordingSink {
+  readonly late: SinkRecord[] = []
+  override async put(records: SinkRecord[]): Promise<void> {
+    await super.put(records)
+    const reporter = this.context.errantRecordReporter()!
+    for (const r of records) {
+      if (String(r.value).endsWith('-1')) await reporter.report(r, new Error('bad row'))
+      if (String(r.value) === '0-0') this.late.push(r)
+    }
+  }
+  reportLate(): Promise<void> {
+    return this.context.errantRecordReporter()!.report(this.late[0], new Error('late'))
+  }
+}
+
 describe('sink task runner (scripted consumer)', () => {
+  it('reports the consumed record itself for an errant record of the batch, and one re-serialized after', async () => {
+    const consumer = new ScriptedConsumer([P0, P1], 6)
+    consumer.assignLater([P0, P1])
+    const reports: FailureContext[] = []
+    const reporter: ErrorReporter = { report: async (c) => void reports.push(c), close: async () => {} }
+    const task = new ReportingSink()
+    const { runner, states } = startRunner(consumer, task, { reporters: [reporter] })
+    try {
+      await until(() => task.delivered.length === 12, 'all 12 records delivered')
+      assert.deepEqual(
+        reports.map((r) => [r.consumed?.partition, r.consumed?.offset, r.stage]),
+        [
+          [0, 1, 'TASK_PUT'],
+          [1, 1, 'TASK_PUT'],
+        ],
+      )
+      // The very objects the consumer returned: found in the batch, not serialized again.
+      assert.equal(reports[0].consumed, consumer.log.get(tpKey(P0))![1])
+      assert.equal(reports[1].consumed, consumer.log.get(tpKey(P1))![1])
+      // A record of an earlier batch is no longer indexed: it is serialized again from the SinkRecord.
+      await task.reportLate()
+      assert.equal(reports.length, 3)
+      assert.notEqual(reports[2].consumed, consumer.log.get(tpKey(P0))![0])
+      assert.deepEqual(
+        [
+          reports[2].consumed?.partition,
+          reports[2].consumed?.offset,
+          Buffer.from(reports[2].consumed!.value!).toString(),
+        ],
+        [0, 0, '0-0'],
+      )
+      assertNeverFailed(states)
+    } finally {
+      await runner.stop(5000)
+    }
+  })
+
   it('closes lost partitions without committing, stays RUNNING and gets them back from the last commit', async () => {
     const consumer = new ScriptedConsumer([P0, P1], 6)
     consumer.committedOffsets.set(tpKey(P0), 0)

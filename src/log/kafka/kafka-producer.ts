@@ -236,6 +236,8 @@ export class KafkaProducer implements LogProducer {
     // Placement: one group per partition, records in call order; each record remembers its slot.
     const groups = new Map<string, Group>()
     const sticky = new Map<string, number>()
+    // Records come in runs of one partition: the run's group is found without keying every record.
+    let run: Group | undefined
     for (const segment of request) {
       for (let i = segment.from; i < segment.to; i++) {
         const record = segment.records[i]
@@ -260,15 +262,17 @@ export class KafkaProducer implements LogProducer {
           }
           partition = chosen
         }
-        const key = `${record.topic}\u0000${partition}`
-        let group = groups.get(key)
-        if (group === undefined) {
-          group = { topic: record.topic, partition, key, records: [], calls: [], slots: [] }
-          groups.set(key, group)
+        if (run === undefined || run.partition !== partition || run.topic !== record.topic) {
+          const key = `${record.topic}\u0000${partition}`
+          run = groups.get(key)
+          if (run === undefined) {
+            run = { topic: record.topic, partition, key, records: [], calls: [], slots: [] }
+            groups.set(key, run)
+          }
         }
-        group.records.push(record)
-        group.calls.push(segment.call)
-        group.slots.push(i)
+        run.records.push(record)
+        run.calls.push(segment.call)
+        run.slots.push(i)
       }
     }
     const identity = await this.#sender.identity(metadata, [...groups.values()])
