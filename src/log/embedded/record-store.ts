@@ -78,7 +78,7 @@ export class RecordStore {
   readonly #upsertGroupOffset: StatementSync
   readonly #deleteGroupOffset: StatementSync
   readonly #compact: StatementSync
-  readonly #firstYoungerThan: StatementSync
+  readonly #firstOffsetAfter: StatementSync
   readonly #countRecords: StatementSync
 
   /** Opens (creating if needed) the log in `dir`, taking its exclusive lock. */
@@ -146,7 +146,7 @@ export class RecordStore {
         '(SELECT MAX(offset) FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL AND offset < ? ' +
         'GROUP BY key)',
     )
-    this.#firstYoungerThan = db.prepare(
+    this.#firstOffsetAfter = db.prepare(
       'SELECT MIN(offset) AS o FROM records WHERE topic_id = ? AND partition = ? AND timestamp > ?',
     )
     this.#countRecords = db.prepare('SELECT COUNT(*) AS n FROM records WHERE topic_id = ? AND partition = ?')
@@ -252,7 +252,7 @@ export class RecordStore {
 
   /** The first offset of a partition whose record's timestamp is after `timestamp`, if any. */
   firstOffsetAfter(topicId: number, partition: number, timestamp: number): number | undefined {
-    const o = this.#firstYoungerThan.get(topicId, partition, timestamp)?.o
+    const o = this.#firstOffsetAfter.get(topicId, partition, timestamp)?.o
     return o === null || o === undefined ? undefined : Number(o)
   }
 
