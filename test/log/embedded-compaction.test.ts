@@ -15,7 +15,7 @@ import { startStandalone } from '../../src/cli/standalone.ts'
 import { createLogger } from '../../src/common/logger.ts'
 import { WorkerConfig } from '../../src/config/worker-config.ts'
 import { createEmbeddedLog, type EmbeddedLog } from '../../src/log/embedded/embedded-log.ts'
-import { MIN_DIRTY } from '../../src/log/embedded/topic-state.ts'
+import { HEAD } from '../../src/log/embedded/topic-state.ts'
 import { type LogRecord, tpKey } from '../../src/log/log.ts'
 import { LOG_OFFSETS_TOPIC, openLogOffsetStore } from '../../src/storage/local/log-offset-store.ts'
 import { waitForLines } from '../helpers/files.ts'
@@ -86,7 +86,7 @@ void describe('embedded log compaction', () => {
     let { records, end } = await readPartition(log, 'c')
     assert.equal(end, total, 'the end offset does not move')
     assert.ok(
-      records.length <= MIN_DIRTY + 2 * keys + 2,
+      records.length <= 2 * keys + 2 * HEAD + 2,
       `${records.length} records kept of ${total} appended`,
     )
     assert.equal(records[0].offset, 0, 'the log start offset does not move')
@@ -101,7 +101,8 @@ void describe('embedded log compaction', () => {
         /compacted \(cleanup\.policy=compact\): every record needs a key/.test(e.message),
     )
 
-    // A reopen compacts what was appended since: one record per key, and the first one.
+    // A reopen compacts what was appended since: the first record, the latest of each key before the
+    // head, and the head's records.
     await log.close()
     const reopened = (await open(t, dir)).log
     t.after(() => reopened.close())
@@ -109,13 +110,106 @@ void describe('embedded log compaction', () => {
     assert.equal(end, total)
     assert.deepEqual(
       records.map((r) => r.offset),
-      [0, ...Array.from({ length: keys }, (_, i) => total - keys + i)],
+      [0, ...Array.from({ length: keys + HEAD }, (_, i) => total - HEAD - keys + i)],
     )
     assert.deepEqual(latest(records), expected)
     const [next] = await reopened
       .createProducer({ clientId: 'p2' })
       .send([{ topic: 'c', key: encoder.encode('k1'), value: encoder.encode('after') }])
     assert.equal(next.offset, total)
+  })
+})
+
+void describe('the uncleaned head of a compacted partition', () => {
+  void it('lets a consumer less than the head behind read every record, and compacts what is far behind', async (t) => {
+    const { log } = await open(t)
+    t.after(() => log.close())
+    await log.createTopics([{ name: 'cdc', partitions: 1, configs: { 'cleanup.policy': 'compact' } }])
+    const producer = log.createProducer({ clientId: 'p' })
+    const tp = { topic: 'cdc', partition: 0 }
+    // A sink that stays `behind` records behind the end: it sees every change of every key.
+    const sink = log.createConsumer({ groupId: 'compact-head-sink', clientId: 's', maxPollRecords: 100 })
+    t.after(() => sink.close())
+    await sink.assign([tp])
+    sink.seek(tp, 0)
+    const seen: string[] = []
+    const readUpTo = async (offset: number) => {
+      while (sink.position(tp) < offset)
+        for (const r of await sink.poll(1000)) seen.push(decoder.decode(r.value!))
+    }
+    const keys = 3
+    const total = 6000
+    const behind = HEAD - 100
+    for (let i = 0; i < total; i += 100) {
+      await producer.send(
+        Array.from({ length: 100 }, (_, j) => ({
+          topic: 'cdc',
+          key: encoder.encode(`k${(i + j) % keys}`),
+          value: encoder.encode(`v${i + j}`),
+        })),
+      )
+      await readUpTo(i + 100 - behind)
+    }
+    await readUpTo(total)
+    assert.equal(seen.length, total, 'the sink behind by less than the head missed records')
+    assert.deepEqual(
+      seen,
+      Array.from({ length: total }, (_, i) => `v${i}`),
+    )
+
+    // A reader from the start finds what is far behind compacted, and the head whole.
+    const { records, end } = await readPartition(log, 'cdc')
+    assert.equal(end, total)
+    assert.ok(records.length <= 2 * keys + 2 * HEAD + 2, `${records.length} records kept of ${total}`)
+    const offsets = new Set(records.map((r) => r.offset))
+    for (let o = total - HEAD; o < total; o++) assert.ok(offsets.has(o), `offset ${o} of the head is kept`)
+    assert.ok(
+      records.filter((r) => r.offset < total - 2 * HEAD - keys).length <= keys + 1,
+      'records far behind are compacted to the latest of each key',
+    )
+  })
+
+  void it('does not compact records younger than min.compaction.lag.ms, and refuses a bad value', async (t) => {
+    const { log } = await open(t)
+    t.after(() => log.close())
+    const configs = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '3600000' }
+    await log.createTopics([{ name: 'lagged', partitions: 1, configs }])
+    const producer = log.createProducer({ clientId: 'p' })
+    const keys = 3
+    const old = Date.now() - 2 * 3_600_000
+    // 3,000 records from two hours ago, then 3,000 from now.
+    for (let i = 0; i < 6000; i += 100) {
+      await producer.send(
+        Array.from({ length: 100 }, (_, j) => ({
+          topic: 'lagged',
+          key: encoder.encode(`k${(i + j) % keys}`),
+          value: encoder.encode(`v${i + j}`),
+          ...(i < 3000 ? { timestamp: old } : {}),
+        })),
+      )
+    }
+    const { records } = await readPartition(log, 'lagged')
+    const young = records.filter((r) => r.offset >= 3000)
+    assert.deepEqual(
+      young.map((r) => r.offset),
+      Array.from({ length: 3000 }, (_, i) => 3000 + i),
+      'every record younger than the lag is kept',
+    )
+    assert.ok(records.length - young.length <= keys + 1, `${records.length - young.length} old records kept`)
+
+    await assert.rejects(
+      log.createTopics([
+        {
+          name: 'bad-lag',
+          partitions: 1,
+          configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': 'soon' },
+        },
+      ]),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        /min\.compaction\.lag\.ms=soon: set it to a number of milliseconds/.test(e.message),
+    )
+    assert.deepEqual(await log.describeTopics(['bad-lag']), new Map())
   })
 })
 
@@ -129,7 +223,7 @@ void describe("the embedded log's own connect-offsets topic", () => {
       await store.set(new Map([[key(i % 2), JSON.stringify({ position: i })]]))
     const { records, end } = await readPartition(log, LOG_OFFSETS_TOPIC)
     assert.equal(end, COMMITS)
-    assert.ok(records.length <= MIN_DIRTY + 6, `${records.length} records kept of ${COMMITS} commits`)
+    assert.ok(records.length <= 2 * 2 + 2 * HEAD + 2, `${records.length} records kept of ${COMMITS} commits`)
     await store.close()
     await log.close()
 
@@ -137,8 +231,8 @@ void describe("the embedded log's own connect-offsets topic", () => {
     t.after(() => reopened.close())
     assert.equal(
       (await readPartition(reopened, LOG_OFFSETS_TOPIC)).records.length,
-      3,
-      'the first record and one per key',
+      Math.min(COMMITS, HEAD + 3),
+      'the first record, one per key before the head, and the head',
     )
     store = await openLogOffsetStore(reopened, join(dir, 'none.json'), logger)
     t.after(() => store.close())

@@ -7,7 +7,8 @@
  * Transactions (exactly-once source, decision 0032): a transaction's records are written at its
  * commit in one SQLite transaction, so readers at either isolation level see all of it or nothing.
  *
- * Compaction: a topic with `cleanup.policy=compact` keeps only the latest record of each key (see
+ * Compaction: a topic with `cleanup.policy=compact` keeps only the latest record of each key, but
+ * never touches its last 1,000 records nor any younger than `min.compaction.lag.ms` (see
  * topic-state.ts), and refuses records without a key, as Kafka does. The topic `connect-offsets` is
  * the log's own (the standalone worker's source offsets): only the worker's stores write it, and it
  * cannot be deleted.
@@ -38,7 +39,7 @@ import { EmbeddedConsumer } from './embedded-consumer.ts'
 import { EmbeddedProducer } from './embedded-producer.ts'
 import { EmbeddedTransactionalProducer } from './embedded-transactional-producer.ts'
 import { GroupCoordinator } from './group-coordinator.ts'
-import { RecordAppender } from './record-appender.ts'
+import { compactPartition, RecordAppender } from './record-appender.ts'
 import { RecordStore } from './record-store.ts'
 import { type TopicState, topicState } from './topic-state.ts'
 
@@ -85,16 +86,11 @@ export class EmbeddedLog implements Log {
     }
     this.store = new RecordStore(options.dir)
     for (const stored of this.store.topics()) {
-      // What an earlier run appended since its last compaction (or before compaction existed).
-      const kept = isCompacted(stored.configs)
-        ? Array.from({ length: stored.partitions }, (_, p) =>
-            this.store.transaction(() => this.store.compact(stored.id, p)),
-          )
-        : []
       const state = topicState(stored, (p) => this.store.offsetBounds(stored.id, p))
-      kept.forEach((n, p) => {
-        state.clean[p] = n
-      })
+      // What an earlier run appended since its last compaction (or before compaction existed). The
+      // first and last records always stay, so the bounds just read do not change.
+      if (state.compact)
+        for (let p = 0; p < state.partitions; p++) state.clean[p] = compactPartition(this.store, state, p)
       this.#topics.set(stored.name, state)
     }
     let clusterId = this.store.getMeta('cluster.id')
@@ -138,6 +134,13 @@ export class EmbeddedLog implements Log {
         throw new ConnectError(
           'BAD_REQUEST',
           `Topic '${spec.name}' needs at least one partition, not ${spec.partitions}`,
+        )
+      }
+      const lag = spec.configs?.['min.compaction.lag.ms']
+      if (lag !== undefined && !/^\d+$/.test(lag.trim())) {
+        throw new ConnectError(
+          'BAD_REQUEST',
+          `Topic '${spec.name}' has min.compaction.lag.ms=${lag}: set it to a number of milliseconds (0 or more)`,
         )
       }
       const offsetsShape = partitions === 1 && isCompacted(spec.configs ?? {})

@@ -13,7 +13,7 @@ import { isOwnRecord, type ProduceRecord, type RecordMetadata } from '../log.ts'
 import { partitionForKey } from '../murmur2.ts'
 import { encodeHeaders } from './header-codec.ts'
 import type { RecordStore } from './record-store.ts'
-import { MIN_DIRTY, type TopicState } from './topic-state.ts'
+import { HEAD, MIN_DIRTY, type TopicState } from './topic-state.ts'
 
 interface PendingSend {
   readonly records: readonly ProduceRecord[]
@@ -177,9 +177,26 @@ export class RecordAppender {
 export function compactIfDirty(store: RecordStore, topic: TopicState, partition: number): void {
   if (topic.dirty[partition] < Math.max(MIN_DIRTY, topic.clean[partition])) return
   try {
-    topic.clean[partition] = store.transaction(() => store.compact(topic.id, partition))
+    topic.clean[partition] = compactPartition(store, topic, partition)
     topic.dirty[partition] = 0
   } catch {
     // disk full or the like: the records stay, the next append tries again
   }
+}
+
+/**
+ * Compacts a partition below its cleanable end, in one transaction; returns the records it holds
+ * after. The cleanable end is Kafka's first uncleanable offset: never within the last `HEAD` records
+ * (Kafka never cleans the active segment), nor at or after the first record younger than the topic's
+ * `min.compaction.lag.ms`.
+ */
+export function compactPartition(store: RecordStore, topic: TopicState, partition: number): number {
+  return store.transaction(() => {
+    let end = topic.next[partition] - HEAD
+    if (topic.minCompactionLagMs > 0) {
+      const young = store.firstOffsetAfter(topic.id, partition, Date.now() - topic.minCompactionLagMs)
+      if (young !== undefined) end = Math.min(end, young)
+    }
+    return store.compact(topic.id, partition, end)
+  })
 }

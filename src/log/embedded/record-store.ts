@@ -78,6 +78,7 @@ export class RecordStore {
   readonly #upsertGroupOffset: StatementSync
   readonly #deleteGroupOffset: StatementSync
   readonly #compact: StatementSync
+  readonly #firstOffsetAfter: StatementSync
   readonly #countRecords: StatementSync
 
   /** Opens (creating if needed) the log in `dir`, taking its exclusive lock. */
@@ -135,12 +136,18 @@ export class RecordStore {
     this.#deleteGroupOffset = db.prepare(
       'DELETE FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?',
     )
-    // The first record stays too: it is the partition's log start offset, which compaction does not
-    // move on Kafka either (a committed offset below it would otherwise be reset).
+    // Only records below the cleanable end are candidates, and only a later record below it too
+    // supersedes one (Kafka's cleaner builds its offset map from the cleanable range alone). The first
+    // record stays too: it is the partition's log start offset, which compaction does not move on
+    // Kafka either (a committed offset below it would otherwise be reset).
     this.#compact = db.prepare(
-      'DELETE FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL ' +
+      'DELETE FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL AND offset < ? ' +
         'AND offset > (SELECT MIN(offset) FROM records WHERE topic_id = ? AND partition = ?) AND offset NOT IN ' +
-        '(SELECT MAX(offset) FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL GROUP BY key)',
+        '(SELECT MAX(offset) FROM records WHERE topic_id = ? AND partition = ? AND key IS NOT NULL AND offset < ? ' +
+        'GROUP BY key)',
+    )
+    this.#firstOffsetAfter = db.prepare(
+      'SELECT MIN(offset) AS o FROM records WHERE topic_id = ? AND partition = ? AND timestamp > ?',
     )
     this.#countRecords = db.prepare('SELECT COUNT(*) AS n FROM records WHERE topic_id = ? AND partition = ?')
   }
@@ -234,13 +241,19 @@ export class RecordStore {
   }
 
   /**
-   * Keeps only the latest record of each key in a partition, and its first record (compaction);
-   * call inside `transaction`.
-   * Returns how many records the partition holds after it.
+   * Compacts a partition's records below `cleanableEnd`: of those, only the latest record of each key
+   * stays, and the partition's first record; records from `cleanableEnd` on are untouched. Call inside
+   * `transaction`. Returns how many records the partition holds after it.
    */
-  compact(topicId: number, partition: number): number {
-    this.#compact.run(topicId, partition, topicId, partition, topicId, partition)
+  compact(topicId: number, partition: number, cleanableEnd: number): number {
+    this.#compact.run(topicId, partition, cleanableEnd, topicId, partition, topicId, partition, cleanableEnd)
     return Number(this.#countRecords.get(topicId, partition)!.n)
+  }
+
+  /** The first offset of a partition whose record's timestamp is after `timestamp`, if any. */
+  firstOffsetAfter(topicId: number, partition: number, timestamp: number): number | undefined {
+    const o = this.#firstOffsetAfter.get(topicId, partition, timestamp)?.o
+    return o === null || o === undefined ? undefined : Number(o)
   }
 
   /** The first and last stored offsets of a partition, or undefined when it holds no records. */

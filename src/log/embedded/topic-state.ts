@@ -5,11 +5,14 @@
  *
  * Compaction (`cleanup.policy=compact`), as Kafka's log cleaner does it: a partition's records are
  * compacted once the records appended since its last compaction are as many as it kept then (Kafka's
- * `min.cleanable.dirty.ratio` 0.5), and at least `MIN_DIRTY`. Then only the latest record of each key
- * stays (a tombstone too: it is what tells a reader the key was deleted), and the first record, so the
- * log start offset does not move (nor does it on Kafka); offsets keep their gaps and the last record
- * is always kept, so the end offset does not move either. A partition so holds at most twice its
- * keys plus `MIN_DIRTY` (and 2) records, whatever the number of appends.
+ * `min.cleanable.dirty.ratio` 0.5), and at least `MIN_DIRTY`. Only records before its cleanable end
+ * are compacted: the last `HEAD` records never are (Kafka never cleans the active segment), nor any
+ * from the first record younger than `min.compaction.lag.ms`, so a consumer less than `HEAD` records
+ * behind still reads every record. Of the records before that end only the latest of each key stays
+ * (a tombstone too: it is what tells a reader the key was deleted), and the first record, so the log
+ * start offset does not move (nor does it on Kafka); offsets keep their gaps and the last record is
+ * always kept, so the end offset does not move either. Without a compaction lag a partition so holds
+ * at most twice its keys plus 2 × `HEAD` (and 2) records, whatever the number of appends.
  */
 import { EMBEDDED_OFFSETS_TOPIC, isCompacted } from '../log.ts'
 import type { StoredTopic } from './record-store.ts'
@@ -35,6 +38,8 @@ export interface TopicState {
   readonly dirty: number[]
   /** Per partition, for a compacted topic: records its last compaction kept. */
   readonly clean: number[]
+  /** `min.compaction.lag.ms`: records younger than this are not compacted (0: no lag). */
+  readonly minCompactionLagMs: number
 }
 
 export function topicState(
@@ -61,8 +66,12 @@ export function topicState(
     compact: isCompacted(stored.configs),
     dirty: next.map(() => 0),
     clean: next.map(() => 0),
+    minCompactionLagMs: Number(stored.configs['min.compaction.lag.ms'] ?? 0) || 0,
   }
 }
 
 /** Appends a compacted partition takes at least before it is compacted again. */
 export const MIN_DIRTY = 1000
+
+/** The last records of a compacted partition, which compaction never touches (its uncleaned head). */
+export const HEAD = 1000
