@@ -940,15 +940,19 @@ export class SourceTaskRunner extends TaskRunner {
 /** How long a fenced exactly-once task waits for its worker to stop it before it reports FAILED. */
 const FENCED_STOP_GRACE_MS = 10_000
 
-/** Whether the failure (or one of its causes) is the broker's refusal of a fenced transactional producer. */
+/**
+ * Whether the failure (or one of its causes) is the broker's refusal of a fenced transactional
+ * producer. INVALID_TXN_STATE counts: under transactions v2 a fence (or a timeout) aborts the open
+ * transaction and bumps the epoch by one, and the coordinator takes the old instance's EndTxn for a
+ * retry of that abort: a commit then gets INVALID_TXN_STATE, not PRODUCER_FENCED.
+ */
 function isFenced(error: unknown): boolean {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (/\b(PRODUCER_FENCED|INVALID_PRODUCER_EPOCH)\b/.test(e.message)) return true
+    if (/\b(PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|INVALID_TXN_STATE)\b/.test(e.message)) return true
   }
   return false
 }
 
-/** A transactional failure as the task's error: fenced producers say so, with what to do. */
 /**
  * The deletions of a transaction (a connector with its own offsets topic) could not be written to the
  * worker's offsets topic before the commit: retriable as the cause is.
@@ -961,10 +965,14 @@ function workerOffsetsError(error: unknown): ConnectError {
   )
 }
 
+/** A transactional failure as the task's error, saying what an aborted transaction means. */
 function fencingError(error: unknown, producer: TransactionalProducer): ConnectError {
+  const aborted = isFenced(error)
+    ? ' (the coordinator aborted this transaction: a newer instance of the transactional id fenced this task, or the transaction outlived transaction.timeout.ms; nothing of it is visible to read_committed consumers, and a restart of the task resends it)'
+    : ''
   return new ConnectError(
     'CONNECT',
-    `exactly-once source: transactional.id '${producer.transactionalId}': ${errorMessage(error)}`,
+    `exactly-once source: transactional.id '${producer.transactionalId}': ${errorMessage(error)}${aborted}`,
     { cause: error },
   )
 }

@@ -39,7 +39,7 @@ class HeldCommitProducer implements TransactionalProducer {
   readonly committed: string[][] = []
   readonly #held: (() => void)[] = []
   #open: string[] | null = null
-  #failCommit = false
+  #failCommit: Error | null = null
 
   constructor(events: Event[]) {
     this.events = events
@@ -65,8 +65,7 @@ class HeldCommitProducer implements TransactionalProducer {
     return new Promise((resolve, reject) => {
       this.#held.push(() => {
         if (this.#failCommit) {
-          // Fatal and not a fencing (a fenced task first waits for its worker to stop it).
-          reject(new ConnectError('CONNECT', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED: not authorized'))
+          reject(this.#failCommit)
           return
         }
         this.committed.push(this.#open!)
@@ -83,11 +82,17 @@ class HeldCommitProducer implements TransactionalProducer {
 
   async close(): Promise<void> {}
 
-  /** Lets the oldest held commit finish (or fail for good). */
-  release(fail = false): boolean {
+  /**
+   * Lets the oldest held commit finish, or fail for good: by default with an error that is fatal and
+   * not a fencing (a fenced task first waits for its worker to stop it).
+   */
+  release(fail: boolean | Error = false): boolean {
     const next = this.#held.shift()
     if (!next) return false
-    this.#failCommit = fail
+    this.#failCommit =
+      fail === true
+        ? new ConnectError('CONNECT', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED: not authorized')
+        : fail || null
     next()
     return true
   }
@@ -269,6 +274,27 @@ describe('source task runner, exactly-once (transaction.boundary=poll)', () => {
     assert.equal(events.filter((e) => e === 'begin').length, 1)
     assert.ok(!events.includes('task commit'))
     await r.stop(5_000)
+  })
+
+  it('a commit refused with INVALID_TXN_STATE (a fenced instance under transactions v2) waits for its worker to stop it, not FAILED', async () => {
+    const events: Event[] = []
+    const producer = new HeldCommitProducer(events)
+    const traces: string[] = []
+    const r = runner(events, producer, 5, { traces })
+    r.start()
+    await eventually(async () => (producer.held === 1 ? true : undefined))
+    const refused = new ConnectError(
+      'CONNECT',
+      'Kafka error INVALID_TXN_STATE while committing a transaction: The producer attempted a transactional operation in an invalid state.',
+      { retriable: false },
+    )
+    assert.ok(producer.release(refused))
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    assert.notEqual(r.state, 'FAILED')
+    await r.stop(5_000)
+    assert.notEqual(r.state, 'FAILED')
+    assert.deepEqual(traces, [])
+    assert.deepEqual(producer.committed, [])
   })
 
   it('closes its own offsets topic when it is cancelled while its task never returns from poll()', async () => {
