@@ -111,6 +111,13 @@ async function startCase(name: CaseName, env: Env, snapshotMode: string): Promis
     'table.include.list': 'public.bench',
     'topic.creation.default.partitions': '1',
     'topic.creation.default.replication.factor': '1',
+    // SLUICE_BENCH_CONNECTOR_PROPS: extra connector keys, e.g. `max.batch.size=512,snapshot.fetch.size=2048`.
+    ...Object.fromEntries(
+      (process.env.SLUICE_BENCH_CONNECTOR_PROPS ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ),
   }
   const port = await freePort()
   const worker = {

@@ -97,7 +97,8 @@ const BASE64_CODES = Uint8Array.from(BASE64_DIGITS, (c) => c.charCodeAt(0))
 const BASE64_VALUES = new Int8Array(128).fill(-1)
 for (let i = 0; i < BASE64_DIGITS.length; i++) BASE64_VALUES[BASE64_DIGITS.charCodeAt(i)] = i
 const SMALL_UNSCALED = 2n ** 52n
-const twosComplementBytes: number[] = []
+/** Little-endian bytes of the value being written (|v| < 2^52 takes at most 7). */
+const twosComplementBytes = new Uint8Array(8)
 const scratch = Buffer.allocUnsafe(16)
 
 /**
@@ -117,14 +118,25 @@ export function writeTwosComplementBase64(unscaled: bigint, out: Uint8Array, pos
   if (unscaled >= SMALL_UNSCALED || unscaled <= -SMALL_UNSCALED) return -1
   let n = Number(unscaled)
   const bytes = twosComplementBytes
-  bytes.length = 0
-  for (;;) {
-    const byte = ((n % 256) + 256) % 256
-    bytes.push(byte)
-    n = Math.floor(n / 256)
-    if ((n === 0 && byte < 0x80) || (n === -1 && byte >= 0x80)) break
+  let count = 0
+  if (n >= -0x80000000 && n <= 0x7fffffff) {
+    // Most decimals' unscaled values fit 32 bits: integer arithmetic, no heap numbers per byte.
+    let v = n | 0
+    for (;;) {
+      const byte = v & 0xff
+      bytes[count++] = byte
+      v >>= 8
+      if ((v === 0 && byte < 0x80) || (v === -1 && byte >= 0x80)) break
+    }
+  } else {
+    for (;;) {
+      const byte = ((n % 256) + 256) % 256
+      bytes[count++] = byte
+      n = Math.floor(n / 256)
+      if ((n === 0 && byte < 0x80) || (n === -1 && byte >= 0x80)) break
+    }
   }
-  for (let i = bytes.length - 1; i >= 0; i -= 3) {
+  for (let i = count - 1; i >= 0; i -= 3) {
     const b0 = bytes[i]
     const b1 = i >= 1 ? bytes[i - 1] : 0
     const b2 = i >= 2 ? bytes[i - 2] : 0

@@ -89,18 +89,24 @@ class JsonBytes {
       this.byte(0x2d)
       n = -n
     }
-    // Exact for every safe integer: 10^16 is a double, and ⌊n / 10⌋ is exact below 2^53.
-    let digits = 1
-    for (let p = 10; p <= n; p *= 10) digits++
-    this.#room(digits)
+    this.#room(16)
+    if (n < 1e8) {
+      this.pos = writeDigits(this.buffer, this.pos, n)
+      return
+    }
+    // Above 10^8 (timestamps in ms and µs, LSNs) in two parts of int32 arithmetic, which is several times
+    // faster than dividing a double by 10 per digit: ⌊n / 10^8⌋ (below 10^8 for a safe integer) and
+    // the 8 digits below it. Both are exact for every safe integer.
+    const high = Math.floor(n / 1e8)
+    let low = n - high * 1e8
     const buffer = this.buffer
-    let pos = this.pos + digits
+    const pos = writeDigits(buffer, this.pos, high) + 8
+    for (let i = pos - 1; i >= pos - 8; i--) {
+      const q = (low / 10) | 0
+      buffer[i] = 0x30 + (low - q * 10)
+      low = q
+    }
     this.pos = pos
-    do {
-      const q = Math.floor(n / 10)
-      buffer[--pos] = 0x30 + (n - q * 10)
-      n = q
-    } while (n > 0)
   }
 
   /**
@@ -125,6 +131,20 @@ class JsonBytes {
     buffer[pos++] = 0x22
     this.pos = pos
   }
+}
+
+/** The digits of `n` (an integer, 0 ≤ n < 10^8) written at `pos`; returns the position after them. */
+function writeDigits(buffer: Buffer, pos: number, n: number): number {
+  let digits = 1
+  for (let p = 10; p <= n; p *= 10) digits++
+  const end = pos + digits
+  let i = end
+  do {
+    const q = (n / 10) | 0
+    buffer[--i] = 0x30 + (n - q * 10)
+    n = q
+  } while (n > 0)
+  return end
 }
 
 export interface JsonWriterOptions {

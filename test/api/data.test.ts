@@ -29,6 +29,26 @@ describe('schemas and structs', () => {
     s.validate()
   })
 
+  it('trusted: takes a value array as it is, and still refuses a required field left null as put does', () => {
+    const values: unknown[] = [7, undefined, null]
+    const s = Struct.trusted(schema, values)
+    assert.ok(s.equals(new Struct(schema).put('id', 7)))
+    assert.equal(s.get('qty'), 1, 'a null with a default reads as the default')
+    assert.equal(s.getWithoutDefault('name'), null, 'undefined is stored as null')
+    assert.ok(s.isComplete)
+    s.validate()
+    // No check per value: the values come from code made for the schema (checked by the converters).
+    assert.equal(Struct.trusted(schema, ['seven', null, null]).get('id'), 'seven')
+    // Still a struct like any other: put checks and counts as before.
+    s.put('id', 8)
+    assert.equal(s.get('id'), 8)
+    assert.throws(() => s.put('id', 'x'), /does not match INT32/)
+    assert.throws(() => Struct.trusted(schema, [null, 'a', 2]), /field 'id'/)
+    assert.throws(() => Struct.trusted(schema, [1, 'a']), /3 fields got 2 values/)
+    // The next struct built the ordinary way does not take anyone's values.
+    assert.equal(new Struct(schema).get('id'), null)
+  })
+
   it('rejects values of the wrong type, naming the field', () => {
     assert.throws(() => new Struct(schema).put('id', 'seven'), /field 'id'.*does not match INT32/)
     assert.throws(() => new Struct(schema).put('id', 2 ** 31), DataError)

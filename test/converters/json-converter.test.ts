@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { BigDecimal } from '../../src/api/data/big-decimal.ts'
-import { DateType, Decimal, TimestampType, TimeType } from '../../src/api/data/logical-types.ts'
+import {
+  bigIntToBytes,
+  DateType,
+  Decimal,
+  TimestampType,
+  TimeType,
+} from '../../src/api/data/logical-types.ts'
 import { type Schema, Schemas, schemaEquals } from '../../src/api/data/schema.ts'
 import { SchemaBuilder } from '../../src/api/data/schema-builder.ts'
 import { Struct } from '../../src/api/data/struct.ts'
@@ -30,6 +36,34 @@ const ENVELOPE_MESSAGE =
   'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.'
 
 describe('JsonConverter writing', () => {
+  test('integers around 10^8 and 2^31 and decimals around 2^31 are written as Java writes them', () => {
+    const c = new JsonConverter()
+    c.configure({ 'schemas.enable': 'false' }, false)
+    const ints = [0, 9, 10, 99_999_999, 100_000_000, 100_000_001, 1_000_000_007, 2 ** 31, 2 ** 32 + 5]
+    for (const n of [...ints, 1_733_480_000_123_456, Number.MAX_SAFE_INTEGER, ...ints.map((n) => -n - 1)]) {
+      assert.equal(write(c, Schemas.INT64, n), `${n}`)
+      if (n >= -(2 ** 31) && n < 2 ** 31) assert.equal(write(c, Schemas.INT32, n), `${n}`)
+    }
+    const unscaled = [
+      0n,
+      1n,
+      -1n,
+      127n,
+      128n,
+      -128n,
+      -129n,
+      255n,
+      256n,
+      2n ** 31n - 1n,
+      2n ** 31n,
+      -(2n ** 31n),
+    ]
+    for (const u of [...unscaled, -(2n ** 31n) - 1n, 2n ** 51n, -(2n ** 51n)]) {
+      const expected = Buffer.from(bigIntToBytes(u)).toString('base64')
+      assert.equal(write(c, Decimal.schema(2), new BigDecimal(u, 2)), `"${expected}"`)
+    }
+  })
+
   test('writes a struct envelope byte for byte as the Java JsonConverter does', () => {
     const schema = SchemaBuilder.struct()
       .name('com.example.Order')

@@ -141,3 +141,19 @@ describe('SimpleHeaderConverter', () => {
     assert.deepEqual(roundTrip(Schemas.FLOAT64, 1.5), { schema: Schemas.FLOAT32, value: 1.5 })
   })
 })
+
+describe('SimpleHeaderConverter bytes of repeated values', () => {
+  test('a header key repeating its string value shares one Buffer; a changed value gets its own', () => {
+    const c = new SimpleHeaderConverter()
+    const a = c.fromConnectHeader('t', 'k', Schemas.STRING, 'run-1')
+    const b = c.fromConnectHeader('t', 'k', Schemas.STRING, 'run-1')
+    assert.equal(a, b, 'the same bytes, not a copy per record')
+    assert.equal(Buffer.from(a!).toString(), 'run-1')
+    const changed = c.fromConnectHeader('t', 'k', Schemas.STRING, 'run-2')
+    assert.equal(Buffer.from(changed!).toString(), 'run-2')
+    assert.notEqual(c.fromConnectHeader('t', 'other', Schemas.STRING, 'run-2'), changed, 'per key')
+    // Values that are not strings are encoded every time, as before.
+    assert.equal(Buffer.from(c.fromConnectHeader('t', 'n', Schemas.INT32, 5)!).toString(), '5')
+    assert.equal(c.fromConnectHeader('t', 'k', Schemas.OPTIONAL_STRING, null), null)
+  })
+})

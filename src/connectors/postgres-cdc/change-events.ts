@@ -3,9 +3,10 @@
  * heartbeats, on Debezium's topics.
  */
 import { randomBytes } from 'node:crypto'
-import type { Field, Schema } from '../../api/data/schema.ts'
+import type { Schema } from '../../api/data/schema.ts'
 import { SchemaBuilder } from '../../api/data/schema-builder.ts'
 import { Struct } from '../../api/data/struct.ts'
+import { Headers } from '../../api/headers.ts'
 import { type OffsetMap, SourceRecord } from '../../api/records.ts'
 import {
   ENVELOPE_AFTER,
@@ -43,8 +44,8 @@ export interface SourceInfo {
   txId: number | null
 }
 
-/** The `source` block's fields, looked up once: a struct is put by field, not by name, per event. */
-const SOURCE = fieldsOf(SOURCE_SCHEMA, [
+/** The `source` block's fields, in SOURCE_SCHEMA's order: its structs are built from value arrays. */
+const SOURCE_FIELDS = [
   'version',
   'connector',
   'name',
@@ -58,18 +59,21 @@ const SOURCE = fieldsOf(SOURCE_SCHEMA, [
   'table',
   'txId',
   'lsn',
-] as const)
-
-function fieldsOf<const N extends readonly string[]>(schema: Schema, names: N): Record<N[number], Field> {
-  return Object.fromEntries(names.map((n) => [n, schema.field(n)!])) as Record<N[number], Field>
-}
+  'xmin',
+  'origin',
+  'origin_lsn',
+] as const
+if (SOURCE_SCHEMA.fields.map((f) => f.name).join() !== SOURCE_FIELDS.join())
+  throw new Error('SOURCE_SCHEMA and SOURCE_FIELDS disagree: keep them in the same order')
 
 /**
  * The events of a transaction share their commit LSN and time: the start of `sequence` and `ts_ns` are
- * made once for them, not per event.
+ * made once for them, not per event; a snapshot's rows share the whole `sequence` (same LSN).
  */
 let sequenceCommit: number | null | undefined
 let sequenceHead = ''
+let sequenceLsn: number | null | undefined
+let sequenceText: string | null = null
 let nanosOfUs: bigint | undefined
 let nanos = 0n
 
@@ -79,8 +83,13 @@ function sequenceOf(lsnCommit: number | null, lsn: number | null): string | null
   if (lsnCommit !== sequenceCommit) {
     sequenceCommit = lsnCommit
     sequenceHead = lsnCommit === null ? '[null,' : `["${lsnCommit}",`
+    sequenceLsn = undefined
   }
-  return lsn === null ? `${sequenceHead}null]` : `${sequenceHead}"${lsn}"]`
+  if (lsn !== sequenceLsn) {
+    sequenceLsn = lsn
+    sequenceText = lsn === null ? `${sequenceHead}null]` : `${sequenceHead}"${lsn}"]`
+  }
+  return sequenceText
 }
 
 export function sourceStruct(ts: Pick<TableSchema, 'schema' | 'table'>, info: SourceInfo): Struct {
@@ -90,28 +99,36 @@ export function sourceStruct(ts: Pick<TableSchema, 'schema' | 'table'>, info: So
     nanosOfUs = info.timeUs
     nanos = info.timeUs * 1000n
   }
-  return new Struct(SOURCE_SCHEMA)
-    .put(SOURCE.version, DEBEZIUM_FORMAT_VERSION)
-    .put(SOURCE.connector, 'postgresql')
-    .put(SOURCE.name, info.serverName)
-    .put(SOURCE.ts_ms, Math.trunc(us / 1000))
-    .put(SOURCE.snapshot, info.snapshot)
-    .put(SOURCE.db, info.database)
-    .put(SOURCE.sequence, sequence)
-    .put(SOURCE.ts_us, us)
-    .put(SOURCE.ts_ns, nanos)
-    .put(SOURCE.schema, ts.schema)
-    .put(SOURCE.table, ts.table)
-    .put(SOURCE.txId, info.txId)
-    .put(SOURCE.lsn, info.lsn)
+  // Values in SOURCE_FIELDS order, each of its field's type: no check per field (Struct.trusted).
+  return Struct.trusted(SOURCE_SCHEMA, [
+    DEBEZIUM_FORMAT_VERSION,
+    'postgresql',
+    info.serverName,
+    Math.trunc(us / 1000),
+    info.snapshot,
+    info.database,
+    sequence,
+    us,
+    nanos,
+    ts.schema,
+    ts.table,
+    info.txId,
+    info.lsn,
+    null,
+    null,
+    null,
+  ])
 }
 
 export type Op = 'c' | 'u' | 'd' | 'r' | 't'
 
 /** Wall-clock µs since the epoch, as a number (exact: below 2^53 for the next 280 years). */
+/** Read once: the getter makes a new heap number on every call (twice per event). */
+const TIME_ORIGIN = performance.timeOrigin
+
 export function nowUsNumber(): number {
   // performance.timeOrigin + now() gives sub-millisecond wall-clock time.
-  return Math.round((performance.timeOrigin + performance.now()) * 1000)
+  return Math.round((TIME_ORIGIN + performance.now()) * 1000)
 }
 
 export function nowUs(): bigint {
@@ -126,16 +143,17 @@ export function envelope(
   source: Struct,
 ): Struct {
   const us = nowUsNumber()
-  const fields = ts.envelopeSchema.fields
   // Debezium's envelope field order (table-schema.ts): before, after, source, transaction, op, ts_ms, ts_us, ts_ns.
-  return new Struct(ts.envelopeSchema)
-    .put(fields[ENVELOPE_BEFORE], before)
-    .put(fields[ENVELOPE_AFTER], after)
-    .put(fields[ENVELOPE_SOURCE], source)
-    .put(fields[ENVELOPE_OP], op)
-    .put(fields[ENVELOPE_TS_MS], Math.floor(us / 1000))
-    .put(fields[ENVELOPE_TS_US], us)
-    .put(fields[ENVELOPE_TS_NS], BigInt(us) * 1000n)
+  const values: unknown[] = [null, null, null, null, null, null, null, null]
+  values[ENVELOPE_BEFORE] = before
+  values[ENVELOPE_AFTER] = after
+  values[ENVELOPE_SOURCE] = source
+  values[ENVELOPE_OP] = op
+  values[ENVELOPE_TS_MS] = Math.floor(us / 1000)
+  values[ENVELOPE_TS_US] = us
+  values[ENVELOPE_TS_NS] = BigInt(us) * 1000n
+  // Its structs come from this connector's own builders for these schemas: no check per field.
+  return Struct.trusted(ts.envelopeSchema, values)
 }
 
 export interface ChangeHeader {
@@ -169,6 +187,22 @@ export function uuidV7(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
+/**
+ * The list of headers last passed (a task passes its context headers with every event) and one
+ * `Headers` of it whose duplicates the records get: they share the list until one of them changes
+ * (copy-on-write), instead of a copy of the list per event. Lists must not change once passed.
+ */
+let lastHeaderList: ChangeHeader[] | null = null
+let lastHeaders: Headers | null = null
+
+function headersFor(list: ChangeHeader[]): Headers {
+  if (list !== lastHeaderList || lastHeaders === null) {
+    lastHeaderList = list
+    lastHeaders = new Headers(list)
+  }
+  return lastHeaders.duplicate()
+}
+
 export function changeRecord(
   ts: TableSchema,
   key: Struct | null,
@@ -185,7 +219,7 @@ export function changeRecord(
     value,
     sourcePartition: partition,
     sourceOffset: offset,
-    headers,
+    headers: headers === undefined ? undefined : headersFor(headers),
   })
 }
 

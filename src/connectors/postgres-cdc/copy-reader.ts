@@ -2,8 +2,8 @@
  * Reads one `COPY (…) TO STDOUT` (text format) on a `pg` client for the snapshots. The server streams
  * the rows, one CopyData message each; every row is copied into large blocks and split there into a
  * `RawTuple`, so a column becomes text (or a number, straight from its bytes) only when its event is
- * made. While `highWater` rows wait to be taken the socket is paused, and the server waits: a table of
- * any size is read in flat memory.
+ * made. While `highWater` rows, or `highWaterBytes` of rows, wait to be taken the socket is paused, and
+ * the server waits: a table of any size is read in flat memory.
  *
  * Text format (PostgreSQL's COPY documentation, "Text Format"): columns separated by a tab, the row
  * ended by a newline, `\N` for null. The server writes a backslash as `\\` and the control characters
@@ -15,6 +15,13 @@ import { RAW_NULL, RawTuple } from './pgoutput-decoder.ts'
 
 /** Rows are copied into blocks of this size (a larger row gets a block of its own). */
 const BLOCK = 1 << 20
+/**
+ * Bytes of rows that may wait to be taken before the socket pauses, whatever their count: rows that
+ * wait long outlive the young generation's collections and are copied and promoted with their
+ * blocks, so a snapshot held ~20,000 of them (two `snapshot.fetch.size` reads) in old space for
+ * nothing; a megabyte keeps a poll's worth of narrow rows ahead, and fewer of wide ones.
+ */
+export const READ_AHEAD_BYTES = 1 << 20
 
 interface PgConnection {
   on(event: 'copyData', listener: (message: { chunk: Buffer }) => void): void
@@ -25,7 +32,10 @@ interface PgConnection {
 export class CopyReader {
   readonly #connection: PgConnection
   readonly #highWater: number
+  readonly #highWaterBytes: number
   #rows: RawTuple[] = []
+  /** Bytes of the rows waiting in `#rows`. */
+  #waitingBytes = 0
   #block: Buffer = Buffer.allocUnsafe(0)
   #used = 0
   #ended = false
@@ -37,9 +47,15 @@ export class CopyReader {
   readonly #onData = (message: { chunk: Buffer }): void => this.#row(message.chunk)
 
   /** Starts `query` (a `COPY … TO STDOUT`) on `client`, which must run nothing else until it ends. */
-  constructor(client: pg.Client, query: pg.QueryConfig, highWater: number) {
+  constructor(
+    client: pg.Client,
+    query: pg.QueryConfig,
+    highWater: number,
+    highWaterBytes = READ_AHEAD_BYTES,
+  ) {
     this.#connection = (client as unknown as { connection: PgConnection }).connection
     this.#highWater = highWater
+    this.#highWaterBytes = highWaterBytes
     this.#connection.on('copyData', this.#onData)
     client.query(query).then(
       () => this.#finish(null),
@@ -63,6 +79,7 @@ export class CopyReader {
     if (this.#rows.length === 0) return null
     const rows = this.#rows
     this.#rows = []
+    this.#waitingBytes = 0
     if (this.#paused) {
       this.#paused = false
       this.#connection.stream.resume()
@@ -101,11 +118,15 @@ export class CopyReader {
     const row = splitRow(block, base, base + length, this.#columns)
     this.#columns = row.length
     this.#rows.push(row)
+    this.#waitingBytes += length
     if (this.#rows.length === 1) {
       this.#wake?.()
       this.#wake = null
     }
-    if (this.#rows.length >= this.#highWater && !this.#paused) {
+    if (
+      (this.#rows.length >= this.#highWater || this.#waitingBytes >= this.#highWaterBytes) &&
+      !this.#paused
+    ) {
       this.#paused = true
       this.#connection.stream.pause()
     }

@@ -6,14 +6,17 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import pg from 'pg'
 import type { Struct } from '../../../src/api/data/struct.ts'
 import type { SourceRecord } from '../../../src/api/records.ts'
 import { parseSettings } from '../../../src/connectors/postgres-cdc/config.ts'
-import { splitRow } from '../../../src/connectors/postgres-cdc/copy-reader.ts'
+import { CopyReader, splitRow } from '../../../src/connectors/postgres-cdc/copy-reader.ts'
+import { SNAPSHOT_POLL_ROWS } from '../../../src/connectors/postgres-cdc/source-task.ts'
 import {
   type ColumnConverter,
   columnConverter,
 } from '../../../src/connectors/postgres-cdc/value-converters.ts'
+import { freshPostgresDatabase } from '../../helpers/databases.ts'
 import { postgresSkipReason } from '../../helpers/services.ts'
 import { after, harness, op, plain } from './harness.ts'
 
@@ -205,12 +208,46 @@ describe('[integration] snapshot by COPY', { skip: postgresSkipReason() }, () =>
       )
       assert.equal(after(h.records[49])!.v, '')
       assert.equal(after(h.records[48])!.v, 'x'.repeat(49))
-      assert.ok(
-        h.batchSizes.every((n) => n <= 2048),
-        'at most max.batch.size records per poll',
-      )
+      // At most SNAPSHOT_POLL_ROWS per poll, below max.batch.size (2048): a poll's records then die
+      // young instead of being promoted (source-task.ts).
+      assert.equal(Math.max(...h.batchSizes), SNAPSHOT_POLL_ROWS)
     } finally {
       await h.close()
+    }
+  })
+
+  test('rows waiting to be taken pause the COPY at a byte bound, whatever snapshot.fetch.size allows', async () => {
+    const db = await freshPostgresDatabase('cdc_copy_bytes')
+    const client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    try {
+      await db.sql(
+        'CREATE TABLE wide (id int PRIMARY KEY, v text)',
+        `INSERT INTO wide SELECT g, repeat('w', 1000) FROM generate_series(1, 20000) g`,
+      )
+      // ~20 MB of rows; a row count bound far above them, a byte bound of 100 kB.
+      const reader = new CopyReader(
+        client,
+        { text: 'COPY (SELECT id, v FROM wide) TO STDOUT' },
+        1_000_000,
+        100_000,
+      )
+      await new Promise((r) => setTimeout(r, 1000))
+      const first = (await reader.take())!
+      // Paused at ~100 rows, plus the rest of the socket read under way (the driver parses it whole).
+      assert.ok(first.length >= 100 && first.length < 1000, `${first.length} rows waited`)
+      let total = first.length
+      let last = first[first.length - 1].texts()[0]
+      for (let rows = await reader.take(); rows !== null; rows = await reader.take()) {
+        assert.ok(rows.length < 1000, `${rows.length} rows waited`)
+        assert.equal(Number(rows[0].texts()[0]), Number(last) + 1)
+        last = rows[rows.length - 1].texts()[0]
+        total += rows.length
+      }
+      assert.equal(total, 20_000)
+    } finally {
+      await client.end()
+      await db.drop()
     }
   })
 
