@@ -3,8 +3,9 @@
  * READ transaction. When the slot was just created, the transaction imports the slot's exported
  * snapshot, so the snapshot shows exactly the database at the slot's consistent point and streaming
  * continues from there without loss or overlap. The server streams each table while we turn rows into
- * records; at most `snapshot.fetch.size` rows wait (then the socket pauses, copy-reader.ts), and they
- * are handed out at most `max.batch.size` per poll; memory stays flat. COPY sends each row as one
+ * records; at most `snapshot.fetch.size` rows, and at most 1 MiB of them, wait (then the socket pauses,
+ * copy-reader.ts), and they are handed out at most `max` per call (source-task.ts: 512, or a smaller
+ * `max.batch.size`); memory stays flat. COPY sends each row as one
  * message of tab-separated texts (the same texts a query returns), which we split in place: cheaper
  * than the driver's per-row objects and strings of a cursor's FETCH, on our side and the server's.
  *
