@@ -385,36 +385,12 @@ export class JsonWriter {
             !f.schema.optional &&
             (f.schema.defaultValue == null || !this.#replaceNullWithDefault),
         )
-        // A member often repeats its value from one record to the next (a CDC event's source block:
-        // connector, server, database, table, LSN…). Once a field's primitive value (or null) repeats,
-        // the bytes of its `"name":value` are kept and copied while it stays the same. A member's bytes
-        // depend only on its value (Object.is: 0 and -0 differ), so the copy is what writing gives.
-        const n = writers.length
-        const lastMembers: unknown[] = new Array(n).fill(undefined)
-        const repeated: (Buffer | null)[] = new Array(n).fill(null)
         return (value, out) => {
           if (!(value instanceof Struct) || value.schema !== schema) return slow(value, out)
           const start = out.pos
           out.byte(0x7b)
-          for (let i = 0; i < n; i++) {
+          for (let i = 0; i < writers.length; i++) {
             const member = value.valueAt(i)
-            if (member === null ? nullables[i] : typeof member !== 'object' && member !== undefined) {
-              if (Object.is(member, lastMembers[i])) {
-                const bytes = repeated[i]
-                if (bytes !== null) {
-                  out.bytes(bytes)
-                  continue
-                }
-                const from = out.pos
-                out.bytes(prefixes[i])
-                if (member === null) out.ascii('null')
-                else writers[i](member, out)
-                repeated[i] = Buffer.from(out.buffer.subarray(from, out.pos))
-                continue
-              }
-              lastMembers[i] = member
-              repeated[i] = null
-            }
             out.bytes(prefixes[i])
             if (member != null) writers[i](member, out)
             else if (omitsNull[i]) {

@@ -36,33 +36,6 @@ const ENVELOPE_MESSAGE =
   'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.'
 
 describe('JsonConverter writing', () => {
-  test('members repeating their value from record to record are written as when they change', () => {
-    const w = new JsonWriter({ decimalNumeric: false, replaceNullWithDefault: true })
-    const schema = SchemaBuilder.struct()
-      .field('s', Schemas.STRING)
-      .field('d', Schemas.OPTIONAL_FLOAT64)
-      .field('n', Schemas.OPTIONAL_INT64)
-      .field('b', Schemas.BOOLEAN)
-      .field('q', SchemaBuilder.string().defaultValue('dflt').build())
-      .build()
-    const rows: [string, number | null, number | bigint | null, boolean][] = [
-      ['a', 0, 1, true],
-      ['a', -0, 1, true],
-      ['a', -0, 1, true],
-      ['a', -0, null, true],
-      ['a', 0, null, true],
-      ['b', Number.NaN, 2n ** 60n, false],
-      ['b', Number.NaN, 2n ** 60n, false],
-      ['b', Number.NaN, 2n ** 60n + 1n, false],
-      ['a"\u00e9', 1.5, 7, true],
-      ['a"\u00e9', 1.5, 7, true],
-    ]
-    for (const [str, d, n, b] of rows) {
-      const struct = new Struct(schema).put('s', str).put('d', d).put('n', n).put('b', b)
-      assert.equal(w.bytesFor(schema, struct).toString(), w.toJson(schema, struct))
-    }
-  })
-
   test('integers around 10^8 and 2^31 and decimals around 2^31 are written as Java writes them', () => {
     const c = new JsonConverter()
     c.configure({ 'schemas.enable': 'false' }, false)
