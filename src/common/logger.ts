@@ -51,6 +51,14 @@ export class Logger {
     this.#threshold = LEVELS[this.#level]
   }
 
+  /**
+   * Writes a line another logger formatted (a task thread's, decision 0029) as this logger's own:
+   * pretty if this one is. The writer already applied its level.
+   */
+  line(text: string): void {
+    this.#sink(text)
+  }
+
   /** A logger whose lines carry these fields too; it starts at this logger's level. */
   child(bindings: Record<string, unknown>): Logger {
     return new Logger(this.#sink, this.#level, this.#bindings + fields(bindings))

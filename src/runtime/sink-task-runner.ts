@@ -90,11 +90,20 @@ export class SinkTaskRunner extends TaskRunner {
   /** The fetched records of the batch being delivered, and by partition and offset once a record is reported. */
   #batchFetched: LogRecord[] = []
   #batchOriginals: Map<string, LogRecord> | undefined
+  /**
+   * The consumed record of each record handed to `put()`, while the task holds that record (only
+   * with a reporter). A task may report a record long after its batch (the JDBC sink reports the rows
+   * of a queued put when the write that took them fails), and the report must carry the bytes as
+   * consumed, as Kafka Connect's `InternalSinkRecord.originalRecord()` does. Weak, so the runner holds
+   * nothing past the batch: the task's own references keep the original alive, and no longer.
+   */
+  readonly #originals: WeakMap<SinkRecord, LogRecord> | undefined
   readonly #pendingReports = new Set<Promise<void>>()
 
   constructor(ctx: TaskRunnerContext, initialTarget: TargetState, options: SinkTaskRunnerOptions) {
     super(ctx, initialTarget, 'sink')
     this.#o = options
+    this.#originals = options.errorHandler.hasReporters ? new WeakMap() : undefined
   }
 
   protected async execute(): Promise<void> {
@@ -256,7 +265,10 @@ export class SinkTaskRunner extends TaskRunner {
           },
         )
       }
-      if (converted !== null && converted !== SKIP) out.push(converted)
+      if (converted !== null && converted !== SKIP) {
+        out.push(converted)
+        this.#originals?.set(converted, r)
+      }
     }
     return out
   }
@@ -340,10 +352,15 @@ export class SinkTaskRunner extends TaskRunner {
     if (!this.#o.errorHandler.hasReporters) return null
     return {
       report: (record: SinkRecord, error: Error) => {
-        this.#batchOriginals ??= new Map(this.#batchFetched.map((r) => [`${tpKey(r)}\u0000${r.offset}`, r]))
-        const original = this.#batchOriginals.get(
-          `${tpKey({ topic: record.originalTopic, partition: record.originalKafkaPartition })}\u0000${record.originalKafkaOffset}`,
-        )
+        // The record handed to put(), else a copy the task made of one of this batch, else (a copy
+        // made of an earlier batch's record) serialized again.
+        let original = this.#originals?.get(record)
+        if (original === undefined) {
+          this.#batchOriginals ??= new Map(this.#batchFetched.map((r) => [`${tpKey(r)}\u0000${r.offset}`, r]))
+          original = this.#batchOriginals.get(
+            `${tpKey({ topic: record.originalTopic, partition: record.originalKafkaPartition })}\u0000${record.originalKafkaOffset}`,
+          )
+        }
         const report = (async () =>
           this.#o.errorHandler.reportErrant({
             connector: this.id.connector,
@@ -360,7 +377,7 @@ export class SinkTaskRunner extends TaskRunner {
     }
   }
 
-  /** A record the task reports after its batch was gone: serialized again with the connector's converters. */
+  /** A copy the task made of a record of an earlier batch: serialized again with the connector's converters. */
   async #reserialize(record: SinkRecord): Promise<LogRecord> {
     const { converters } = this.#o
     const headers = [...record.headers]

@@ -787,6 +787,17 @@ export class SourceTaskRunner extends TaskRunner {
     const { producer } = this.#o.transactional!
     let transaction = this.#transaction
     if (transaction === null) {
+      // A task its worker is stopping (reassigned, a zombie, a shutdown) begins no transaction: a
+      // newer instance may hold the transactional id already, and a transaction a stop cut short in
+      // #replay is still open in the producer (begin() would refuse it, "a transaction is already
+      // open"). Records polled after the stop are not sent; their offsets are not committed either,
+      // so whoever runs the task next polls them again.
+      if (this.stopping || this.cancelled) {
+        this.logger.debug(
+          `${taskIdString(this.id)}: stopping: ${batch.produce.length} records polled after the stop are not sent`,
+        )
+        return false
+      }
       transaction = { batches: [], offsets: new Map(), started: Date.now(), offsetsSent: false }
       try {
         await producer.begin()
@@ -865,6 +876,8 @@ export class SourceTaskRunner extends TaskRunner {
         // would join it: its first attempt's records would be committed with the resent ones. A
         // retriable failure here comes round again; a fenced producer fails the task above.
         await producer.abort()
+        // Stopped during the abort: begin nothing new (see #appendToTransaction).
+        if (this.stopping || this.cancelled) return false
         await producer.begin()
         for (const batch of transaction.batches) await this.#sendBatch(batch)
         this.setState('RUNNING')

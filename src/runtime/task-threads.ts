@@ -139,7 +139,11 @@ export class TaskThreadPool {
   }
 
   #message(m: Record<string, unknown>): void {
-    this.#hosted.get(m.inst as number)?.task.receive(m)
+    // A thread's log line (cli/task-thread.ts), printed as the worker's own. It comes on the port of
+    // the task's messages, so a task's last lines are printed before its 'ended' ends its stop(),
+    // and a thread's before its 'closed'.
+    if (m.t === 'log') this.#o.logger.line(m.line as string)
+    else this.#hosted.get(m.inst as number)?.task.receive(m)
   }
 
   /** A thread that died fails the tasks it ran (with the error) and releases what it held on the log. */
@@ -166,6 +170,8 @@ export class TaskThreadPool {
           })
         })
         t.channel.send({ t: 'close' })
+        // Every line the thread logged before its 'closed' has been printed. A thread that does not
+        // answer in time is terminated anyway: lines it logs from then on are lost with it.
         await closed
         t.markExited()
         await t.server.close()

@@ -37,30 +37,45 @@ describe('heap limit policy', () => {
     assert.equal(oldSpaceMib(64 * MIB), 64)
   })
 
-  it('adds the old-space flag only under a limit, and the semi-space flag always', () => {
+  it('adds the old-space flag only under a limit, the semi-space and pretenuring flags always', () => {
     assert.deepEqual(heapFlags({ limitBytes: 512 * MIB, nodeOptions: undefined, execArgv: [] }), [
       '--max-old-space-size=384',
       '--max-semi-space-size=16',
+      '--no-allocation-site-pretenuring',
     ])
     assert.deepEqual(heapFlags({ limitBytes: undefined, nodeOptions: '', execArgv: [] }), [
       '--max-semi-space-size=16',
+      '--no-allocation-site-pretenuring',
     ])
+  })
+
+  it("leaves pretenuring alone when Node's command line sets it either way", () => {
+    for (const flag of ['--allocation-site-pretenuring', '--no-allocation_site_pretenuring']) {
+      assert.deepEqual(heapFlags({ limitBytes: undefined, nodeOptions: undefined, execArgv: [flag] }), [
+        '--max-semi-space-size=16',
+      ])
+    }
   })
 
   it("leaves a heap size the user set in NODE_OPTIONS or on Node's command line alone", () => {
     const limitBytes = 1024 * MIB
     assert.deepEqual(
       heapFlags({ limitBytes, nodeOptions: '--enable-source-maps --max-old-space-size=300', execArgv: [] }),
-      ['--max-semi-space-size=16'],
+      ['--max-semi-space-size=16', '--no-allocation-site-pretenuring'],
     )
     assert.deepEqual(heapFlags({ limitBytes, nodeOptions: '--max_semi_space_size=8', execArgv: [] }), [
       '--max-old-space-size=768',
+      '--no-allocation-site-pretenuring',
     ])
     assert.deepEqual(
       heapFlags({
         limitBytes,
         nodeOptions: undefined,
-        execArgv: ['--max-old-space-size-percentage=50%', '--max-semi-space-size=32'],
+        execArgv: [
+          '--max-old-space-size-percentage=50%',
+          '--max-semi-space-size=32',
+          '--allocation-site-pretenuring',
+        ],
       }),
       [],
     )
@@ -145,6 +160,7 @@ describe('the launcher (bin/sluice.js)', () => {
     const { pid, report } = await launch('default', '')
     assert.equal(report.pid, pid, 'the same process, not a child')
     assert.ok(report.execArgv.includes('--max-semi-space-size=16'), report.execArgv.join(' '))
+    assert.ok(report.execArgv.includes('--no-allocation-site-pretenuring'), report.execArgv.join(' '))
     assert.equal(report.mallocArenaMax, '2')
   })
 

@@ -167,6 +167,59 @@ void describe('PartitionFetcher', () => {
     f.close()
   })
 
+  void it('asks at most 256 KiB of a partition per fetch, and buffers no more than that before the next', async () => {
+    const asked: number[] = []
+    const f = new PartitionFetcher({
+      client,
+      // Every fetch is answered with 300 records of 1000 B (~300 KB, over the 256 KiB a fetch asks).
+      send: async (_m, _node, topics) => {
+        const p = topics[0]!.partitions[0]!
+        asked.push(p.partitionMaxBytes)
+        return answer({
+          abortedTransactions: null,
+          records: batch(p.fetchOffset, 300, -1n, 0, undefined, 1000),
+        })
+      },
+      fetchPool: {} as ConnectionPool,
+      bootstrap: ['127.0.0.1:9'],
+      signal: new Signal(),
+      resetOffsets: async () => new Map(),
+      maxPollRecords: 100,
+      fetchMaxBytes: 50 << 20,
+      partitionMaxBytes: 1 << 20,
+      fetchMaxWaitMs: 10,
+      isolationLevel: 0,
+    })
+    f.install([TP], new Map([[tpKey(TP), 0]]))
+    f.schedulePump()
+    for (let i = 0; i < 5; i++) await tick()
+    // 300 records are fewer than the 1000 that stop a fetch by count: only the bytes stop it.
+    assert.deepEqual(asked, [256 * 1024], 'one fetch of 256 KiB, none while ~300 KB wait')
+    const out: { offset: number }[] = []
+    while (out.length < 300) out.push(...f.drain())
+    f.schedulePump()
+    for (let i = 0; i < 3; i++) await tick()
+    assert.ok(asked.length >= 2, 'fetched again once the records were taken')
+    assert.deepEqual(offsets(out), [...Array(300).keys()])
+    f.close()
+
+    // A smaller max.partition.fetch.bytes is still what a fetch asks.
+    const small: number[] = []
+    const g = fetcher(
+      async (_m, _n, topics) => {
+        small.push(topics[0]!.partitions[0]!.partitionMaxBytes)
+        return new Promise(() => {})
+      },
+      4,
+      { partitionMaxBytes: 8000 },
+    )
+    g.install([TP], new Map([[tpKey(TP), 0]]))
+    g.schedulePump()
+    for (let i = 0; i < 3; i++) await tick()
+    assert.deepEqual(small, [8000])
+    g.close()
+  })
+
   void it('stops fetching every partition while all of them buffer fetch.max.bytes', async () => {
     const other = { topic: TP.topic, partition: 1 }
     const twoPartitions = {

@@ -229,7 +229,10 @@ class RecordingSink extends SinkTask {
   }
 }
 
-/** A sink that reports every record whose value ends in `-1` as errant, during its put or after it. */
+/**
+ * A sink that reports every record whose value ends in `-1` as errant, during its put or after it
+ * (as the JDBC sink does for the rows of a put queued behind a write that fails).
+ */
 class ReportingSink extends RecordingSink {
   readonly late: SinkRecord[] = []
   override async put(records: SinkRecord[]): Promise<void> {
@@ -240,13 +243,13 @@ class ReportingSink extends RecordingSink {
       if (String(r.value) === '0-0') this.late.push(r)
     }
   }
-  reportLate(): Promise<void> {
-    return this.context.errantRecordReporter()!.report(this.late[0], new Error('late'))
+  reportLate(record = this.late[0]!): Promise<void> {
+    return this.context.errantRecordReporter()!.report(record, new Error('late'))
   }
 }
 
 describe('sink task runner (scripted consumer)', () => {
-  it('reports the consumed record itself for an errant record of the batch, and one re-serialized after', async () => {
+  it('reports the consumed record itself for an errant record, in its put or after its batch; a copy made later is re-serialized', async () => {
     const consumer = new ScriptedConsumer([P0, P1], 6)
     consumer.assignLater([P0, P1])
     const reports: FailureContext[] = []
@@ -265,15 +268,20 @@ describe('sink task runner (scripted consumer)', () => {
       // The very objects the consumer returned: found in the batch, not serialized again.
       assert.equal(reports[0].consumed, consumer.log.get(tpKey(P0))![1])
       assert.equal(reports[1].consumed, consumer.log.get(tpKey(P1))![1])
-      // A record of an earlier batch is no longer indexed: it is serialized again from the SinkRecord.
+      // A record handed to an earlier put, reported once later batches came: still the consumed record,
+      // with the bytes as consumed (not converted back, which may differ from them).
       await task.reportLate()
       assert.equal(reports.length, 3)
-      assert.notEqual(reports[2].consumed, consumer.log.get(tpKey(P0))![0])
+      assert.equal(reports[2].consumed, consumer.log.get(tpKey(P0))![0])
+      // A copy the task made of it is not known: it is serialized again from the SinkRecord.
+      await task.reportLate(task.late[0]!.newRecord({}))
+      assert.equal(reports.length, 4)
+      assert.notEqual(reports[3].consumed, consumer.log.get(tpKey(P0))![0])
       assert.deepEqual(
         [
-          reports[2].consumed?.partition,
-          reports[2].consumed?.offset,
-          Buffer.from(reports[2].consumed!.value!).toString(),
+          reports[3].consumed?.partition,
+          reports[3].consumed?.offset,
+          Buffer.from(reports[3].consumed!.value!).toString(),
         ],
         [0, 0, '0-0'],
       )

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test'
 import { type Props, SourceTask } from '../../src/api/connector.ts'
 import { ConnectError, RetriableError } from '../../src/api/errors.ts'
 import { SourceRecord } from '../../src/api/records.ts'
-import { createLogger } from '../../src/common/logger.ts'
+import { createLogger, Logger } from '../../src/common/logger.ts'
 import type { StatusListener } from '../../src/common/states.ts'
 import { StringConverter } from '../../src/converters/string-converter.ts'
 import type { LogProducer, ProduceRecord, RecordMetadata, TransactionalProducer } from '../../src/log/log.ts'
@@ -40,6 +40,8 @@ class HeldCommitProducer implements TransactionalProducer {
   readonly #held: (() => void)[] = []
   #open: string[] | null = null
   #failCommit: Error | null = null
+  /** Errors the next sends throw, in order (the transaction stays open, as on a real producer). */
+  readonly sendErrors: Error[] = []
 
   constructor(events: Event[]) {
     this.events = events
@@ -48,13 +50,22 @@ class HeldCommitProducer implements TransactionalProducer {
   async init(): Promise<void> {}
 
   async begin(): Promise<void> {
-    assert.equal(this.#open, null, 'begin() while a transaction is open')
+    if (this.#open !== null) {
+      // As both real producers refuse it.
+      this.events.push('begin while open')
+      throw new ConnectError('CONNECT', 'a transaction is already open')
+    }
     this.events.push('begin')
     this.#open = []
   }
 
   async send(records: readonly ProduceRecord[]): Promise<RecordMetadata[]> {
     assert.notEqual(this.#open, null, 'send() outside a transaction')
+    const failure = this.sendErrors.shift()
+    if (failure) {
+      this.events.push('send failed')
+      throw failure
+    }
     this.events.push(`send ${records.map((r) => `${r.topic}:${Buffer.from(r.value!).toString()}`).join(',')}`)
     this.#open!.push(...records.map((r) => `${r.topic}:${Buffer.from(r.value!).toString()}`))
     return records.map((r, offset) => ({ topic: r.topic, partition: 0, offset, timestamp: 0 }))
@@ -154,9 +165,12 @@ function runner(
     closes?: string[]
     /** The traces of the task's status updates. */
     traces?: string[]
+    /** The runner's log lines (info and above). */
+    logs?: string[]
   } = {},
 ): SourceTaskRunner {
-  const logger = createLogger({ level: 'error' })
+  const logs = extra.logs
+  const logger = logs ? new Logger((line) => void logs.push(line), 'info') : createLogger({ level: 'error' })
   const noStatus: StatusListener = {
     onConnectorStatus() {},
     onTaskStatus(_id, status) {
@@ -295,6 +309,62 @@ describe('source task runner, exactly-once (transaction.boundary=poll)', () => {
     assert.notEqual(r.state, 'FAILED')
     assert.deepEqual(traces, [])
     assert.deepEqual(producer.committed, [])
+  })
+
+  it('begins no transaction once it is stopping: records polled after the stop are not sent, and no "already open" noise', async () => {
+    // A zombie or reassigned task: its send failed retriably and waits to be replayed when its worker
+    // stops it, while its task's last poll() (woken by stop()) still returns records.
+    const events: Event[] = []
+    const producer = new HeldCommitProducer(events)
+    producer.sendErrors.push(new RetriableError('NOT_LEADER_OR_FOLLOWER: the partition moved'))
+    const logs: string[] = []
+    const traces: string[] = []
+    let polls = 0
+    let wake: (() => void) | undefined
+    class LastPollTask extends SourceTask {
+      version(): string {
+        return '1'
+      }
+      start(_props: Props): void {}
+      async poll(): Promise<SourceRecord[] | null> {
+        const n = ++polls
+        events.push(`poll ${n}`)
+        // The second poll returns only once the task is stopped, with records.
+        if (n === 2) await new Promise<void>((resolve) => (wake = resolve))
+        else if (n > 2) return null
+        return [
+          new SourceRecord({
+            sourcePartition: { file: 'f' },
+            sourceOffset: { position: n },
+            topic: TOPIC,
+            value: `${n}`,
+          }),
+        ]
+      }
+      stop(): void {
+        events.push('task stop')
+        wake?.()
+      }
+    }
+    const r = runner(events, producer, 0, { Task: LastPollTask, logs, traces })
+    r.start()
+    await eventually(
+      async () => (events.includes('send failed') && wake ? true : undefined),
+      5_000,
+      'poll 2 waits',
+    )
+    assert.equal(await r.stop(5_000), true)
+    assert.notEqual(r.state, 'FAILED')
+    const afterStop = events.slice(events.indexOf('task stop'))
+    assert.ok(!afterStop.includes('begin'), `a transaction began after the stop: ${afterStop.join(' → ')}`)
+    assert.ok(!events.includes('begin while open'), `begin() with a transaction open: ${events.join(' → ')}`)
+    assert.equal(events.filter((e) => e === 'begin').length, 1)
+    assert.deepEqual(producer.committed, [], 'nothing committed: the failed transaction was never resent')
+    assert.deepEqual(
+      logs.filter((l) => /already open|stopped while its transaction failed/.test(l)),
+      [],
+    )
+    assert.ok(!traces.some((t) => /already open/.test(t)))
   })
 
   it('closes its own offsets topic when it is cancelled while its task never returns from poll()', async () => {

@@ -5,9 +5,14 @@
  * FAILED status with the trace.
  */
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { startStandalone } from '../../src/cli/standalone.ts'
+import { WorkerConfig } from '../../src/config/worker-config.ts'
+import { ThreadedTask } from '../../src/runtime/task-threads.ts'
 import { assertAtLeastOnceInOrder, readLines, waitForLines, writeNumberedLines } from '../helpers/files.ts'
 import { eventually, request, type StatusBody, waitRunning } from '../helpers/rest.ts'
 import { kafkaBootstrap, kafkaSkipReason } from '../helpers/services.ts'
@@ -163,6 +168,68 @@ for (const backend of backends) {
     })
   })
 }
+
+describe('task thread logs', () => {
+  it("a task's last lines before its stop() returns are printed by the worker's logger (pretty here), none lost as the thread ends", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-worker-'))
+    const worker = await startStandalone(
+      new WorkerConfig({
+        'sluice.data.dir': join(dir, 'data'),
+        listeners: 'http://127.0.0.1:0',
+        'log.level': 'warn',
+        'exactly.once.source.support': 'disabled',
+        'task.threads': '1',
+        'plugin.path': pluginPath,
+      }),
+      [],
+      { prettyLogs: true },
+    )
+    const base = `http://127.0.0.1:${worker.rest.port}`
+    const marker = `last-words-${Math.random().toString(36).slice(2, 8)}`
+    const printed: string[] = []
+    const write = process.stderr.write
+    const stop = ThreadedTask.prototype.stop
+    let stopped = false
+    try {
+      const created = await request(base, 'POST', '/connectors', {
+        name: marker,
+        config: { 'connector.class': 'test.LastWordsSource', marker },
+      })
+      assert.equal(created.status, 201, JSON.stringify(created.body))
+      await waitRunning(base, marker)
+      // Everything the process prints from here: the main thread's lines and a thread's piped stderr.
+      process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())
+        return (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest)
+      }) as typeof process.stderr.write
+      // What was printed when the main thread's stand-in for the task returned from stop().
+      let atStop: string | undefined
+      ThreadedTask.prototype.stop = async function (this: ThreadedTask, timeoutMs: number) {
+        const ended = await stop.call(this, timeoutMs)
+        if (this.id.connector === marker) atStop ??= printed.join('')
+        return ended
+      }
+      // The worker stops the task (its runner ends in the thread after its stop() logged), then ends
+      // the thread.
+      await worker.stop()
+      stopped = true
+      const linesOf = (text: string) => text.split('\n').filter((l) => l.includes(marker))
+      const lastWords = new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} WARN .*${marker} last words$`)
+      assert.ok(
+        linesOf(atStop ?? '').some((l) => lastWords.test(l)),
+        `the last words printed, pretty, by the time stop() returned: ${linesOf(atStop ?? '').at(-1)}`,
+      )
+      const lines = linesOf(printed.join(''))
+      assert.equal(lines.filter((l) => / line \d+ /.test(l)).length, 200, 'every line printed once')
+      assert.match(lines.at(-1) ?? '', lastWords)
+    } finally {
+      process.stderr.write = write
+      ThreadedTask.prototype.stop = stop
+      if (!stopped) await worker.stop().catch(() => {})
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
 
 describe('task.threads', () => {
   it('a value that is not 0, a count or auto fails the worker start, naming the key', async () => {

@@ -12,9 +12,18 @@ import { FILE_CONNECTOR_VERSION } from './version.ts'
  * `FileStreamSinkTask`. Unlike Kafka's, `flush` fsyncs the file: offsets are committed only once
  * the lines are on disk, so a crash never loses a line whose offset was committed.
  */
+/** A write buffer grown past this is not kept for the next `put` (a batch of unusually large records). */
+const KEEP_BUFFER_BYTES = 4 * 1024 * 1024
+
 export class FileStreamSinkTask extends SinkTask {
   #file: string | null = null
   #handle: FileHandle | null = null
+  /**
+   * The lines of a `put`, encoded straight into one buffer kept from put to put (the write is
+   * awaited before the next): no string of the whole batch on V8's heap (a rope of two strings
+   * per line, then flattened for the write: ~270 bytes of garbage per 200-byte line).
+   */
+  #buffer: Buffer = Buffer.alloc(0)
 
   version(): string {
     return FILE_CONNECTOR_VERSION
@@ -35,10 +44,32 @@ export class FileStreamSinkTask extends SinkTask {
   async put(records: SinkRecord[]): Promise<void> {
     // One write per batch: lines show up at once (as Kafka's PrintStream does); fsync waits for flush.
     if (records.length === 0) return
-    let text = ''
-    for (const record of records) text += `${render(record.value)}\n`
-    if (this.#handle) await this.#handle.write(text)
-    else process.stdout.write(text)
+    if (this.#handle === null) {
+      let text = ''
+      for (const record of records) text += `${render(record.value)}\n`
+      process.stdout.write(text)
+      return
+    }
+    let buffer = this.#buffer
+    let length = 0
+    for (const record of records) {
+      const line = render(record.value)
+      // At most 3 bytes per UTF-16 unit, and the newline.
+      const most = line.length * 3 + 1
+      if (buffer.length - length < most) {
+        const grown = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * buffer.length, length + most))
+        buffer.copy(grown, 0, 0, length)
+        buffer = grown
+      }
+      length += buffer.write(line, length)
+      buffer[length++] = 0x0a
+    }
+    this.#buffer = buffer.length <= KEEP_BUFFER_BYTES ? buffer : Buffer.alloc(0)
+    let written = 0
+    while (written < length) {
+      const { bytesWritten } = await this.#handle.write(buffer, written, length - written)
+      written += bytesWritten
+    }
   }
 
   override async flush(_offsets: SinkOffsets): Promise<void> {

@@ -25,9 +25,19 @@ export class FileStreamSourceTask extends SourceTask {
   #batchSize = 2000
   #handle: FileHandle | null = null
   #stdin: AsyncIterator<Buffer> | null = null
-  /** Byte position in the file of the first byte of `#pending`. */
+  /** Byte position in the file of the first pending byte (`#buffer[#start]`). */
   #position = 0
-  #pending: Buffer = Buffer.alloc(0)
+  /**
+   * One read buffer for the task's life: bytes read and not yet taken as lines are
+   * `#buffer[#start, #end)`. Lines become strings (copies) as soon as they are taken, so nothing
+   * points into it afterwards and the next read may overwrite it. A fresh 256 KiB buffer per read
+   * (and a copy of the last partial line onto it) made ~400 MB of short-lived array buffers per
+   * million 200-byte lines, which V8 counts as external memory and lets pile up between
+   * collections (bench/RESULTS.md, "Peak RSS: what lives past a scavenge").
+   */
+  #buffer: Buffer = Buffer.alloc(0)
+  #start = 0
+  #end = 0
   #partition: OffsetMap | null = null
   #stopped = false
   #wake: (() => void) | null = null
@@ -80,22 +90,41 @@ export class FileStreamSourceTask extends SourceTask {
     await handle?.close()
   }
 
-  /** Reads the next chunk into `#pending`. False when there was nothing new to read. */
+  /** Reads the next chunk behind the pending bytes. False when there was nothing new to read. */
   async #read(): Promise<boolean> {
     if (this.#stdin) {
       const next = await this.#stdin.next()
       if (next.done) return false
-      this.#pending = this.#pending.length ? Buffer.concat([this.#pending, next.value]) : next.value
+      const chunk: Buffer = next.value
+      this.#makeRoom(chunk.length)
+      chunk.copy(this.#buffer, this.#end)
+      this.#end += chunk.length
       return true
     }
     if (!this.#handle && !(await this.#open())) return false
-    const buffer = Buffer.allocUnsafe(READ_SIZE)
-    const readAt = this.#position + this.#pending.length
-    const { bytesRead } = await this.#handle!.read(buffer, 0, READ_SIZE, readAt)
+    this.#makeRoom(1)
+    const readAt = this.#position + (this.#end - this.#start)
+    const room = this.#buffer.length - this.#end
+    const { bytesRead } = await this.#handle!.read(this.#buffer, this.#end, room, readAt)
     if (bytesRead === 0) return false
-    const chunk = buffer.subarray(0, bytesRead)
-    this.#pending = this.#pending.length ? Buffer.concat([this.#pending, chunk]) : chunk
+    this.#end += bytesRead
     return true
+  }
+
+  /**
+   * Makes room for at least `bytes` more after the pending ones: moves those (a partial line: reads
+   * happen only when no whole line is left) to the buffer's start, and grows it for a line longer
+   * than the buffer.
+   */
+  #makeRoom(bytes: number): void {
+    const pending = this.#end - this.#start
+    if (this.#start > 0) this.#buffer.copyWithin(0, this.#start, this.#end)
+    this.#start = 0
+    this.#end = pending
+    if (this.#buffer.length - pending >= bytes) return
+    const grown = Buffer.allocUnsafe(Math.max(READ_SIZE, 2 * this.#buffer.length, pending + bytes))
+    this.#buffer.copy(grown, 0, 0, pending)
+    this.#buffer = grown
   }
 
   async #open(): Promise<boolean> {
@@ -115,11 +144,13 @@ export class FileStreamSourceTask extends SourceTask {
     }
   }
 
-  /** Whole lines from `#pending`, at most `batch.size`, each carrying the position after it. */
+  /** Whole pending lines, at most `batch.size`, each carrying the position after it. */
   #takeLines(): SourceRecord[] {
     const records: SourceRecord[] = []
-    const pending = this.#pending
-    let start = 0
+    // The buffer up to the pending bytes' end: beyond it are bytes of earlier reads.
+    const pending = this.#buffer.subarray(0, this.#end)
+    const first = this.#start
+    let start = first
     while (records.length < this.#batchSize) {
       const end = pending.indexOf(NEWLINE, start)
       if (end < 0) break
@@ -133,13 +164,15 @@ export class FileStreamSourceTask extends SourceTask {
           value: line,
           timestamp: Date.now(),
           sourcePartition: this.#partition,
-          sourceOffset: this.#partition ? { position: this.#position + start } : null,
+          sourceOffset: this.#partition ? { position: this.#position + (start - first) } : null,
         }),
       )
     }
-    if (start > 0) {
-      this.#position += start
-      this.#pending = pending.subarray(start)
+    this.#position += start - first
+    this.#start = start
+    if (start === this.#end) {
+      this.#start = 0
+      this.#end = 0
     }
     return records
   }

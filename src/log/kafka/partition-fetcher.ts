@@ -4,7 +4,8 @@
  * Fetches are our own Fetch requests (fetch-request.ts) on the client's connections, one request in
  * flight per leader, pipelined: the next fetch starts as soon as a response is buffered, and a
  * partition stops being fetched while it has a full fetch of records waiting (more than
- * `max(maxPollRecords, 1000)` records, or `partitionMaxBytes` bytes), and every partition while all
+ * `max(maxPollRecords, 1000)` records, or `min(partitionMaxBytes, 256 KiB)` bytes, which is also
+ * what a fetch asks of it), and every partition while all
  * unpaused ones together buffer `fetchMaxBytes` (decision 0037). Each partition keeps a
  * position (next record `poll()` returns) and a fetch offset; `reset` (seek, offset reset) bumps the
  * partition's epoch so responses of fetches already in flight are dropped.
@@ -104,6 +105,15 @@ export interface FetcherOptions {
 }
 
 const NO_HEADERS: readonly LogHeader[] = Object.freeze([])
+/**
+ * The most a fetch asks of one partition, and what a partition may buffer before it is fetched
+ * again, when `max.partition.fetch.bytes` is larger. A response stays in memory (its socket
+ * chunks, through the views records are read from) until its last record is taken; 1 MiB took a
+ * pipeline long enough that V8 moved it and its records to the old generation, freed only by a
+ * mark-compact (bench/RESULTS.md, "Peak RSS: what lives past a scavenge"). A batch larger than
+ * this still comes whole (the broker returns the first batch whatever the limit).
+ */
+export const FETCH_CHUNK_BYTES = 256 * 1024
 const LOG_APPEND_TIME = 0x08
 const IS_CONTROL = 0x20
 const IS_TRANSACTIONAL = 0x10
@@ -111,6 +121,8 @@ const IS_TRANSACTIONAL = 0x10
 export class PartitionFetcher {
   readonly #o: FetcherOptions
   readonly #prefetchRecords: number
+  /** Bytes asked of a partition per fetch, and its buffered bytes at most before the next. */
+  readonly #partitionFetchBytes: number
   readonly #states = new Map<string, PartitionState>()
   readonly #pausedKeys = new Set<string>()
   readonly #nodesInFlight = new Set<number>()
@@ -125,6 +137,7 @@ export class PartitionFetcher {
   constructor(options: FetcherOptions) {
     this.#o = options
     this.#prefetchRecords = Math.max(options.maxPollRecords, 1000)
+    this.#partitionFetchBytes = Math.min(options.partitionMaxBytes, FETCH_CHUNK_BYTES)
   }
 
   get size(): number {
@@ -291,7 +304,7 @@ export class PartitionFetcher {
         !s.inFlight &&
         !s.resetting &&
         s.buffered <= this.#prefetchRecords &&
-        s.bufferedBytes < this.#o.partitionMaxBytes,
+        s.bufferedBytes < this.#partitionFetchBytes,
     )
     if (candidates.length === 0) return
     const topics = [...new Set(candidates.map((s) => s.tp.topic))]
@@ -332,7 +345,7 @@ export class PartitionFetcher {
       entry.partitions.push({
         partition: state.tp.partition,
         fetchOffset: state.fetchOffset,
-        partitionMaxBytes: this.#o.partitionMaxBytes,
+        partitionMaxBytes: this.#partitionFetchBytes,
       })
     }
     const release = () => {

@@ -31,7 +31,9 @@ as Confluent's REST Proxy takes them from rest-utils: \`rest.proxy.listeners=htt
 plain values of the schema are accepted too. Answer (\`application/vnd.kafka.v2+json\`):
 \`{"key_schema_id", "value_schema_id", "offsets": [{"partition", "offset", "error_code", "error"}]}\`,
 one offset per record in order; a log that cannot take the records gives per-record 50002 (or
-retriable 50003) errors.
+retriable 50003) errors, and one that refuses them 40301 (Kafka's authorization failure): the
+embedded log's own \`connect-offsets\` topic, which only the worker writes. Through v3 the same
+refusal, and deleting that topic, is 403 with 40301.
 
 ## v3
 

@@ -12,8 +12,11 @@
  *
  * Bad input is a 4xx with kafka-rest's codes (40401 topic, 40402 partition, 40403 schema, 42201 key
  * schema missing, 42202 value schema missing, 42203 JSON conversion, 42205 invalid schema, 42206
- * payload, 42208 batch); a log that cannot take the records gives per-record 50002/50003 errors.
+ * payload, 42208 batch); a log that cannot take the records gives per-record 50002/50003 errors,
+ * and one that refuses them (the embedded log's own `connect-offsets`) 40301, as kafka-rest answers
+ * a Kafka authorization failure.
  */
+import { ConnectError } from '../../api/errors.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { Log, LogHeader, LogProducer, ProduceRecord } from '../../log/log.ts'
 import { type ParsedSchema, parseSchema, type SchemaType } from '../schema-registry/parsed-schema.ts'
@@ -22,6 +25,7 @@ import { ServiceError } from '../service-error.ts'
 
 export const ProxyErrors = {
   BAD_REQUEST: 40002,
+  KAFKA_AUTHORIZATION: 40301,
   TOPIC_NOT_FOUND: 40401,
   PARTITION_NOT_FOUND: 40402,
   SCHEMA_NOT_FOUND: 40403,
@@ -326,11 +330,14 @@ export class RestProxy {
       ...(timestamp === undefined ? {} : { timestamp }),
     }
     const [metadata] = await this.#producer!.send([record]).catch((cause) => {
-      throw new ServiceError(
-        (cause as { retriable?: boolean }).retriable
-          ? ProxyErrors.KAFKA_RETRIABLE_ERROR
-          : ProxyErrors.KAFKA_ERROR,
-        `Kafka error: ${(cause as Error).message}`,
+      throw (
+        refusal(cause) ??
+        new ServiceError(
+          (cause as { retriable?: boolean }).retriable
+            ? ProxyErrors.KAFKA_RETRIABLE_ERROR
+            : ProxyErrors.KAFKA_ERROR,
+          `Kafka error: ${(cause as Error).message}`,
+        )
       )
     })
     return {
@@ -526,21 +533,23 @@ export class RestProxy {
         status: 400,
       })
     }
-    await this.#o.log.createTopics([
-      {
-        name: b.topic_name,
-        partitions: count(b.partitions_count, 'partitions_count'),
-        replicationFactor: count(b.replication_factor, 'replication_factor'),
-        configs,
-      },
-    ])
+    await this.#o.log
+      .createTopics([
+        {
+          name: b.topic_name,
+          partitions: count(b.partitions_count, 'partitions_count'),
+          replicationFactor: count(b.replication_factor, 'replication_factor'),
+          configs,
+        },
+      ])
+      .catch(rethrowRefusal)
     this.#topics.delete(b.topic_name)
     return this.topic(b.topic_name)
   }
 
   async deleteTopic(name: string): Promise<void> {
     await this.topic(name)
-    await this.#o.log.deleteTopics([name])
+    await this.#o.log.deleteTopics([name]).catch(rethrowRefusal)
     this.#topics.delete(name)
   }
 
@@ -594,7 +603,7 @@ export class RestProxy {
           `Topic not found. ('${topic}' is not a legal topic name)`,
         )
       }
-      await this.#o.log.createTopics([{ name: topic, partitions: -1 }])
+      await this.#o.log.createTopics([{ name: topic, partitions: -1 }]).catch(rethrowRefusal)
       described = (await this.#o.log.describeTopics([topic])).get(topic)
     }
     if (!described) throw new ServiceError(ProxyErrors.TOPIC_NOT_FOUND, `Topic not found. ('${topic}')`)
@@ -614,14 +623,31 @@ export class RestProxy {
     } catch (cause) {
       const retriable = (cause as { retriable?: boolean }).retriable === true
       this.#o.logger.warn({ err: (cause as Error).message }, 'REST proxy produce failed')
+      // kafka-rest's v2 answers 200 with each record's error code, 40301 for an authorization failure.
+      const code =
+        refusal(cause)?.errorCode ?? (retriable ? ProxyErrors.KAFKA_RETRIABLE_ERROR : ProxyErrors.KAFKA_ERROR)
       return records.map(() => ({
         partition: null,
         offset: null,
-        error_code: retriable ? ProxyErrors.KAFKA_RETRIABLE_ERROR : ProxyErrors.KAFKA_ERROR,
+        error_code: code,
         error: (cause as Error).message,
       }))
     }
   }
+}
+
+/**
+ * A log's refusal (`FORBIDDEN`: writing to or deleting the embedded log's own `connect-offsets`) as
+ * kafka-rest answers a Kafka `AuthorizationException` (rest-utils' `KafkaExceptionMapper`): 403 with
+ * 40301 and the log's message, which says why and what to do instead. Anything else is not one.
+ */
+function refusal(cause: unknown): ServiceError | undefined {
+  if (!(cause instanceof ConnectError && cause.code === 'FORBIDDEN')) return undefined
+  return new ServiceError(ProxyErrors.KAFKA_AUTHORIZATION, cause.message, { cause })
+}
+
+function rethrowRefusal(cause: unknown): never {
+  throw refusal(cause) ?? cause
 }
 
 /** Confluent's wire format: magic 0, the schema id (4 bytes, big-endian), the encoded data. */

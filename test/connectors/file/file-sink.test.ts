@@ -41,4 +41,20 @@ describe('FileStreamSinkTask', () => {
     await task.stop()
     assert.deepEqual(readFileSync(file, 'utf8').split('\n'), ['a line', 'Struct{id=7,note=x}', ''])
   })
+
+  it('writes lines of any size and characters, put after put', async () => {
+    const file = join(dir, 'sizes.txt')
+    const task = new FileStreamSinkTask()
+    await task.start({ file })
+    const record = (offset: number, value: unknown) =>
+      new SinkRecord({ topic: 't', kafkaPartition: 0, kafkaOffset: offset, key: null, value })
+    const big = `big ${'ü€😀'.repeat(50_000)}` // ~450 KB of UTF-8: grows the buffer
+    const lines = ['plain', 'naïve — ünïcödé 😀', big, '', 'after']
+    await task.put(lines.map((l, i) => record(i, l)))
+    // Smaller than the first put: written from the buffer the first one grew.
+    await task.put([record(5, 'x'.repeat(1000)), record(6, null), record(7, 42)])
+    await task.flush(new Map())
+    await task.stop()
+    assert.deepEqual(readFileSync(file, 'utf8').split('\n'), [...lines, 'x'.repeat(1000), 'null', '42', ''])
+  })
 })
