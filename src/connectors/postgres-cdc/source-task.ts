@@ -55,16 +55,21 @@ import { SESSION_OPTIONS } from './value-converters.ts'
 import { POSTGRES_CDC_VERSION } from './version.ts'
 
 /**
- * Records a snapshot poll hands out at most (fewer when `max.batch.size` is smaller). A poll's records
- * live until the whole poll is converted, and the runtime keeps eight polls in flight: at 2,048 rows
- * per poll (the `max.batch.size` default) they outlived two young-generation collections and were
- * promoted, so the old generation, and with it the worker's peak RSS, grew by ~100 MiB between full
- * collections. At 512 they mostly die young: a 1M-row snapshot peaked 60 MiB lower at the same CPU.
+ * Records a poll hands out at most, snapshot or streaming (fewer when `max.batch.size` is smaller). A
+ * poll's records live until the whole poll is converted, and the runtime keeps eight polls in flight:
+ * at 2,048 records per poll (the `max.batch.size` default) they outlived two young-generation
+ * collections and were promoted, so the old generation, and with it the worker's peak RSS, grew by
+ * ~100 MiB between full collections. At 512 they mostly die young: a 1M-row snapshot peaked 60 MiB
+ * lower at the same CPU, streaming 290,000 events ~40 MiB lower at ~20 % less CPU.
  */
-export const SNAPSHOT_POLL_ROWS = 512
+export const POLL_RECORDS = 512
 
 export class PostgresCdcSourceTask extends SourceTask {
   #s!: CdcSettings
+  /** What a poll hands out at most: `max.batch.size`, capped at POLL_RECORDS. */
+  get #pollRecords(): number {
+    return Math.min(this.#s.maxBatchSize, POLL_RECORDS)
+  }
   #partition!: OffsetMap
   #client: pg.Client | null = null
   readonly #clientRef = { current: null as unknown as pg.Client }
@@ -261,7 +266,7 @@ export class PostgresCdcSourceTask extends SourceTask {
     if (this.#snapshot) {
       const records = await this.#snapshot.next(
         (ts, tuple, marker) => this.#snapshotRecord(ts, tuple, marker),
-        Math.min(this.#s.maxBatchSize, SNAPSHOT_POLL_ROWS),
+        this.#pollRecords,
       )
       if (this.#snapshot.done) {
         await this.#snapshot.close()
@@ -282,7 +287,7 @@ export class PostgresCdcSourceTask extends SourceTask {
     // throwing here would drop records whose position the resume point already counts as handled. The
     // failure is dealt with at the next poll (reconnect, or fail the task). A streamed transaction being
     // replayed (after its Stream Commit) comes before what was received after that commit.
-    for (let n = 0; n < this.#s.maxBatchSize; n++) {
+    for (let n = 0; n < this.#pollRecords; n++) {
       const message = this.#streams?.next() ?? this.#queue.shift()
       if (!message) break
       const pending = this.#stream.handle(message, records, this.#streams)

@@ -11,7 +11,7 @@ import type { Struct } from '../../../src/api/data/struct.ts'
 import type { SourceRecord } from '../../../src/api/records.ts'
 import { parseSettings } from '../../../src/connectors/postgres-cdc/config.ts'
 import { CopyReader, splitRow } from '../../../src/connectors/postgres-cdc/copy-reader.ts'
-import { SNAPSHOT_POLL_ROWS } from '../../../src/connectors/postgres-cdc/source-task.ts'
+import { POLL_RECORDS } from '../../../src/connectors/postgres-cdc/source-task.ts'
 import {
   type ColumnConverter,
   columnConverter,
@@ -208,9 +208,9 @@ describe('[integration] snapshot by COPY', { skip: postgresSkipReason() }, () =>
       )
       assert.equal(after(h.records[49])!.v, '')
       assert.equal(after(h.records[48])!.v, 'x'.repeat(49))
-      // At most SNAPSHOT_POLL_ROWS per poll, below max.batch.size (2048): a poll's records then die
+      // At most POLL_RECORDS per poll, below max.batch.size (2048): a poll's records then die
       // young instead of being promoted (source-task.ts).
-      assert.equal(Math.max(...h.batchSizes), SNAPSHOT_POLL_ROWS)
+      assert.equal(Math.max(...h.batchSizes), POLL_RECORDS)
     } finally {
       await h.close()
     }

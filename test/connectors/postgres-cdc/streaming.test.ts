@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import pg from 'pg'
 import type { SourceRecord } from '../../../src/api/records.ts'
+import { POLL_RECORDS } from '../../../src/connectors/postgres-cdc/source-task.ts'
 import { postgresSkipReason } from '../../helpers/services.ts'
 import { after, harness, op, plain } from './harness.ts'
 
@@ -141,6 +142,25 @@ describe('[integration] PostgreSQL CDC task on a real server', { skip }, () => {
       assert.deepEqual(plain(create.key), { id: 2 })
       assert.deepEqual(plain(create.headers.lastWithName('__debezium.oldkey')?.value), { id: 1 })
       assert.deepEqual(plain(del.headers.lastWithName('__debezium.newkey')?.value), { id: 2 })
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('streaming polls hand out at most POLL_RECORDS, in order, whatever max.batch.size allows', async () => {
+    const h = await harness('cdc_poll_cap')
+    try {
+      await h.db.sql('CREATE TABLE s (id int PRIMARY KEY)')
+      await h.start({ 'snapshot.mode': 'no_data' })
+      await h.db.sql('INSERT INTO s SELECT g FROM generate_series(1, 5000) g')
+      await h.pollUntil((r) => r.length >= 5000, 60_000, 'the transaction')
+      const ids = h.records.map((r) => (plain(r.key) as { id: number }).id)
+      assert.deepEqual(
+        ids,
+        Array.from({ length: 5000 }, (_, i) => i + 1),
+      )
+      // Below max.batch.size (2048): a poll's records then die young instead of being promoted.
+      assert.ok(Math.max(...h.batchSizes) <= POLL_RECORDS, `batches of ${h.batchSizes.join(', ')}`)
     } finally {
       await h.close()
     }
