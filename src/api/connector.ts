@@ -152,6 +152,12 @@ export interface SourceTaskContext {
    * `transaction.boundary=connector`; null otherwise (KIP-618).
    */
   transactionContext?(): TransactionContext | null
+  /**
+   * Sluice: whether each poll's records are committed in a transaction of their own at a broker
+   * (exactly-once on Kafka with `transaction.boundary=poll`), so every poll costs a round trip to the
+   * transaction coordinator. A task that keeps its polls small for memory may hand out larger ones then.
+   */
+  pollIsTransaction?(): boolean
 }
 
 export type SinkTopicPartition = TopicPartition

@@ -95,7 +95,9 @@ export class SinkTaskRunner extends TaskRunner {
    * with a reporter). A task may report a record long after its batch (the JDBC sink reports the rows
    * of a queued put when the write that took them fails), and the report must carry the bytes as
    * consumed, as Kafka Connect's `InternalSinkRecord.originalRecord()` does. Weak, so the runner holds
-   * nothing past the batch: the task's own references keep the original alive, and no longer.
+   * nothing past the batch: the task's own references keep the original alive, and no longer. The
+   * original's key and value are views of its fetch response (at most 256 KiB of a partition), so a
+   * task that holds records across puts keeps those responses too, with a reporter only.
    */
   readonly #originals: WeakMap<SinkRecord, LogRecord> | undefined
   readonly #pendingReports = new Set<Promise<void>>()

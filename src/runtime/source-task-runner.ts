@@ -79,6 +79,8 @@ export interface ExactlyOnceOptions {
   /** Awaited before the transactional id is claimed: the leader's fencing of the previous generation. */
   fenceBeforeClaim?: () => Promise<void>
   boundary: TransactionBoundary
+  /** Each transaction is a round trip to a broker's coordinator (Kafka), not a local write (embedded log). */
+  brokerTransactions: boolean
   /** `transaction.boundary.interval.ms` (for `interval`). */
   intervalMs: number
   /** The records that write these offsets (serialized key → value, null deletes) to the offsets topic. */
@@ -225,6 +227,8 @@ export class SourceTaskRunner extends TaskRunner {
     } else {
       context.transactionContext = () => null
     }
+    const perPoll = transactional?.boundary === 'poll' && transactional.brokerTransactions
+    context.pollIsTransaction = () => perPoll
     // The transactional id is claimed before the task reads its offsets: a previous holder (a zombie
     // of this task on another worker) is fenced and its open transaction aborted, so the offsets read
     // next are final.

@@ -905,6 +905,7 @@ export class Worker {
       }),
       ...(fenceBeforeClaim ? { fenceBeforeClaim } : {}),
       boundary,
+      brokerTransactions: log.kind === 'kafka',
       intervalMs: interval ? Number(interval) : flushInterval,
       offsetRecords: (entries) => store.transactionRecords!(entries),
       ...(beforeCommit ? { beforeCommit } : {}),

@@ -220,6 +220,79 @@ void describe('PartitionFetcher', () => {
     g.close()
   })
 
+  void it('asks a batch larger than 256 KiB whole and first, so it arrives behind a busy partition', async () => {
+    // The broker as Kafka answers: whole batches within a partition's ask; a first batch larger than
+    // the ask comes whole only to the first partition of the fetch with data, else cut off.
+    const busy = { topic: TP.topic, partition: 0 }
+    const big = { topic: TP.topic, partition: 1 }
+    const bigBatch = batch(0, 400, -1n, 0, undefined, 1000) // ~400 KB, as our producer writes up to ~900 KiB
+    const smallBatch = (first: number) => batch(first, 10, -1n, 0, undefined, 100)
+    const asks: string[] = []
+    const f = new PartitionFetcher({
+      client: {
+        metadata: async () => ({
+          brokers: new Map([[0, { host: 'h', port: 1 }]]),
+          topics: new Map([[TP.topic, { partitions: [{ leader: 0 }, { leader: 0 }] }]]),
+        }),
+        clearMetadata: () => {},
+      } as never,
+      send: async (_m, _node, topics) => {
+        let sent = false
+        const partitions = topics[0]!.partitions.map((p) => {
+          asks.push(`${p.partition}:${p.partitionMaxBytes}`)
+          let records: Buffer
+          if (p.partition === busy.partition) {
+            const parts: Buffer[] = []
+            let size = 0
+            for (let o = p.fetchOffset; size + 1500 <= p.partitionMaxBytes; o += 10) {
+              const b = smallBatch(o)
+              parts.push(b)
+              size += b.length
+            }
+            records = Buffer.concat(parts)
+          } else if (p.fetchOffset >= 400) records = Buffer.alloc(0)
+          else if (bigBatch.length <= p.partitionMaxBytes || !sent) records = bigBatch
+          else records = bigBatch.subarray(0, p.partitionMaxBytes)
+          if (records.length > 0) sent = true
+          return {
+            topic: TP.topic,
+            partition: p.partition,
+            errorCode: 0,
+            abortedTransactions: null,
+            records,
+          }
+        })
+        return { errorCode: 0, partitions }
+      },
+      fetchPool: {} as ConnectionPool,
+      bootstrap: ['127.0.0.1:9'],
+      signal: new Signal(),
+      resetOffsets: async () => new Map(),
+      maxPollRecords: 500,
+      fetchMaxBytes: 50 << 20,
+      partitionMaxBytes: 1 << 20,
+      fetchMaxWaitMs: 10,
+      isolationLevel: 0,
+    })
+    f.install(
+      [busy, big],
+      new Map([
+        [tpKey(busy), 0],
+        [tpKey(big), 0],
+      ]),
+    )
+    const fromBig: number[] = []
+    for (let i = 0; i < 50 && fromBig.length < 400; i++) {
+      f.schedulePump()
+      await tick()
+      for (let r = f.drain(); r.length > 0; r = f.drain())
+        for (const record of r) if (record.partition === big.partition) fromBig.push(record.offset)
+    }
+    f.close()
+    assert.deepEqual(fromBig, [...Array(400).keys()], `asks: ${asks.slice(0, 8).join(' ')}`)
+    assert.ok(asks.includes(`1:${bigBatch.length}`), 'the cut batch was asked for whole')
+  })
+
   void it('stops fetching every partition while all of them buffer fetch.max.bytes', async () => {
     const other = { topic: TP.topic, partition: 1 }
     const twoPartitions = {

@@ -167,6 +167,8 @@ function runner(
     traces?: string[]
     /** The runner's log lines (info and above). */
     logs?: string[]
+    /** Whether the log's transactions are a broker's (Kafka) rather than local (embedded). */
+    brokerTransactions?: boolean
   } = {},
 ): SourceTaskRunner {
   const logs = extra.logs
@@ -224,6 +226,7 @@ function runner(
       transactional: {
         producer,
         boundary: 'poll',
+        brokerTransactions: extra.brokerTransactions ?? true,
         intervalMs: 60_000,
         offsetRecords: (entries) =>
           [...entries].map(([, value]) => ({ topic: OFFSETS, key: null, value: Buffer.from(value ?? '') })),
@@ -365,6 +368,23 @@ describe('source task runner, exactly-once (transaction.boundary=poll)', () => {
       [],
     )
     assert.ok(!traces.some((t) => /already open/.test(t)))
+  })
+
+  it('tells its task when each poll is a broker transaction, so a task sizing polls for memory keeps them large', async () => {
+    const seen: (boolean | undefined)[] = []
+    for (const brokerTransactions of [true, false]) {
+      const events: Event[] = []
+      const Task = class extends scriptedTask(events, 0) {
+        override start(_props: Props): void {
+          seen.push(this.context.pollIsTransaction?.())
+        }
+      }
+      const r = runner(events, new HeldCommitProducer(events), 0, { Task, brokerTransactions })
+      r.start()
+      await eventually(async () => (seen.length === (brokerTransactions ? 1 : 2) ? true : undefined))
+      await r.stop(5_000)
+    }
+    assert.deepEqual(seen, [true, false])
   })
 
   it('closes its own offsets topic when it is cancelled while its task never returns from poll()', async () => {

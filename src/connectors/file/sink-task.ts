@@ -65,9 +65,11 @@ export class FileStreamSinkTask extends SinkTask {
       buffer[length++] = 0x0a
     }
     this.#buffer = buffer.length <= KEEP_BUFFER_BYTES ? buffer : Buffer.alloc(0)
+    // The handle as it was: a stop() during a short write must not make the next write read null.
+    const handle = this.#handle
     let written = 0
     while (written < length) {
-      const { bytesWritten } = await this.#handle.write(buffer, written, length - written)
+      const { bytesWritten } = await handle.write(buffer, written, length - written)
       written += bytesWritten
     }
   }

@@ -173,6 +173,8 @@ export class FileStreamSourceTask extends SourceTask {
     if (start === this.#end) {
       this.#start = 0
       this.#end = 0
+      // A buffer grown for a long line is not kept for the task's life once that line is taken.
+      if (this.#buffer.length > 4 * READ_SIZE) this.#buffer = Buffer.allocUnsafe(READ_SIZE)
     }
     return records
   }

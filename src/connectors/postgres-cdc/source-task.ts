@@ -66,9 +66,15 @@ export const POLL_RECORDS = 512
 
 export class PostgresCdcSourceTask extends SourceTask {
   #s!: CdcSettings
-  /** What a poll hands out at most: `max.batch.size`, capped at POLL_RECORDS. */
+  /**
+   * What a poll hands out at most: `max.batch.size`, capped at POLL_RECORDS unless each poll is a
+   * broker transaction (exactly-once on Kafka): four times the transactions cost a quarter of the
+   * throughput there (−30 % instead of −13 % against exactly-once off), more than the memory saved.
+   */
   get #pollRecords(): number {
-    return Math.min(this.#s.maxBatchSize, POLL_RECORDS)
+    return this.context.pollIsTransaction?.() === true
+      ? this.#s.maxBatchSize
+      : Math.min(this.#s.maxBatchSize, POLL_RECORDS)
   }
   #partition!: OffsetMap
   #client: pg.Client | null = null

@@ -67,6 +67,13 @@ export interface PartitionState {
   epoch: number
   inFlight: boolean
   resetting: boolean
+  /**
+   * Bytes the next fetch asks of this partition: FETCH_CHUNK_BYTES, or the whole batch the last
+   * answer cut off without returning any (up to max.partition.fetch.bytes). Such a partition is also
+   * listed first in the next fetch: the broker returns a batch larger than the ask only to the first
+   * partition of a fetch that has data, so behind a busy partition it would never arrive.
+   */
+  askBytes: number
 }
 
 /** A fetched batch being decoded: `left` records after the reader's position. */
@@ -114,6 +121,17 @@ const NO_HEADERS: readonly LogHeader[] = Object.freeze([])
  * this still comes whole (the broker returns the first batch whatever the limit).
  */
 export const FETCH_CHUNK_BYTES = 256 * 1024
+
+/** The size of the first batch of a fetched record set that does not fit in it, 0 when all fit. */
+export function cutBatchBytes(set: Buffer): number {
+  let pos = 0
+  while (pos + 12 <= set.length) {
+    const size = 12 + set.readInt32BE(pos + 8)
+    if (pos + size > set.length) return size
+    pos += size
+  }
+  return set.length > pos ? Number.MAX_SAFE_INTEGER : 0
+}
 const LOG_APPEND_TIME = 0x08
 const IS_CONTROL = 0x20
 const IS_TRANSACTIONAL = 0x10
@@ -195,6 +213,7 @@ export class PartitionFetcher {
         epoch: ++this.#lastEpoch,
         inFlight: false,
         resetting: false,
+        askBytes: this.#partitionFetchBytes,
       })
     }
   }
@@ -334,7 +353,11 @@ export class PartitionFetcher {
     this.#nodesInFlight.add(node)
     const epochs = new Map<string, number>()
     const byTopic = new Map<string, FetchTopic & { partitions: FetchTopic['partitions'][number][] }>()
-    for (const state of states) {
+    // A partition waiting for a batch larger than the usual ask goes first (PartitionState.askBytes).
+    const ordered = states.some((s) => s.askBytes > this.#partitionFetchBytes)
+      ? [...states].sort((a, b) => b.askBytes - a.askBytes)
+      : states
+    for (const state of ordered) {
       state.inFlight = true
       epochs.set(state.key, state.epoch)
       let entry = byTopic.get(state.tp.topic)
@@ -345,7 +368,7 @@ export class PartitionFetcher {
       entry.partitions.push({
         partition: state.tp.partition,
         fetchOffset: state.fetchOffset,
-        partitionMaxBytes: this.#partitionFetchBytes,
+        partitionMaxBytes: state.askBytes,
       })
     }
     const release = () => {
@@ -398,6 +421,7 @@ export class PartitionFetcher {
         continue
       }
       if (p.records === null) continue
+      const from = state.fetchOffset
       const aborted = this.#o.isolationLevel === 1 ? new AbortedTransactions(p.abortedTransactions) : null
       for (const batch of readBatches(p.records)) {
         const last = batch.baseOffset + batch.lastOffsetDelta
@@ -418,6 +442,13 @@ export class PartitionFetcher {
         }
         state.fetchOffset = last + 1
       }
+      // Bytes but not one whole batch: the answer cut a batch larger than the ask. Ask it whole next
+      // time (the producer writes batches of up to ~900 KiB), else the partition never advances.
+      const cut = state.fetchOffset === from ? cutBatchBytes(p.records) : 0
+      state.askBytes =
+        cut > 0
+          ? Math.min(Math.max(cut, this.#partitionFetchBytes), this.#o.partitionMaxBytes)
+          : this.#partitionFetchBytes
       if (state.pending.length === 0) state.position = Math.max(state.position, state.fetchOffset)
     }
     if (arrived) this.#o.signal.notify()

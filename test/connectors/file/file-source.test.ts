@@ -138,4 +138,31 @@ describe('FileStreamSourceTask', () => {
     }
     assert.equal(large, 1, 'one read buffer for the task')
   })
+
+  it('does not keep a buffer grown for a long line once that line is taken', async () => {
+    const file = join(dir, 'long-then-short.txt')
+    // A 3 MiB line grows the buffer past 4 reads' worth; the short lines after it need one read's.
+    const long = 'z'.repeat(3 << 20)
+    const short = Array.from({ length: 10 }, (_, i) => `s${i}`)
+    writeFileSync(file, [long, ...short].map((l) => `${l}\n`).join(''))
+    const task = await startTask(file)
+    const allocUnsafe = Buffer.allocUnsafe
+    const sizes: number[] = []
+    Buffer.allocUnsafe = (size: number) => {
+      sizes.push(size)
+      return allocUnsafe(size)
+    }
+    try {
+      const records = await pollRecords(task, 11)
+      assert.deepEqual(
+        records.map((r) => (r.value as string).length),
+        [long.length, ...short.map((l) => l.length)],
+      )
+    } finally {
+      Buffer.allocUnsafe = allocUnsafe
+      await task.stop()
+    }
+    assert.ok(Math.max(...sizes) > 4 * READ_SIZE, 'grown for the long line')
+    assert.equal(sizes.at(-1), READ_SIZE, `then back to one read's worth: ${sizes.join(', ')}`)
+  })
 })
