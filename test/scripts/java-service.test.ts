@@ -4,7 +4,7 @@
  * and `stop()` only ever signals the JVM its pid file names.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
@@ -49,6 +49,10 @@ describe('[integration] a JVM service of the scripts (s3proxy on its own port)',
   test('a JVM an earlier run started that never answers is killed and replaced', async () => {
     const hung = proxy!.pid!
     process.kill(hung, 'SIGSTOP')
+    // The signal stops the JVM's threads as each is next scheduled: under load one answered a request
+    // sent at once (the check then saw a store that answers). Wait until the kernel says it stopped.
+    for (let i = 0; i < 200 && !stopped(hung); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.ok(stopped(hung), 'the JVM is stopped')
     const previous = process.env.SLUICE_S3PROXY_START_TIMEOUT_MS
     process.env.SLUICE_S3PROXY_START_TIMEOUT_MS = '20000'
     try {
@@ -75,3 +79,15 @@ describe('[integration] a JVM service of the scripts (s3proxy on its own port)',
     assert.equal(await proxy!.stop(), false)
   })
 })
+
+/** Whether every thread of the process is stopped (state T in /proc/<pid>/task/<tid>/stat). */
+function stopped(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      return /^T$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))
+    })
+  } catch {
+    return false
+  }
+}
