@@ -174,6 +174,9 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     )
     if (!ok) return
     remove.disabled = true
+    // The page stops asking first, and waits for a status request under way: one answered after
+    // the delete would show "not found" (and log a 404) for a connector the user just removed.
+    await stopPolling()
     try {
       await api.remove(name)
       notify(`${name} deleted`)
@@ -181,6 +184,7 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
     } catch (caught) {
       replace(error, errorBlock(caught))
       remove.disabled = false
+      startPolling()
     }
   })
 
@@ -593,15 +597,22 @@ export function renderConnector(main: HTMLElement, name: string): () => void {
   void loadOffsets()
   // Offsets and active topics change slowly: refreshed every fifth status poll (10 s).
   let polls = 0
-  const stopSlow = poll(REFRESH_MS, async () => {
-    // Config not read yet (a connector this worker did not know when the page opened): retried.
-    if (!info && status) await loadInfo()
-    if (++polls % 5 !== 0) return
-    await Promise.all([offsetsEditor.hidden ? loadOffsets() : undefined, loadTopics()])
-  })
-  const stopStatus = poll(REFRESH_MS, refresh)
-  return () => {
-    stopSlow()
-    stopStatus()
+  let stops: (() => Promise<void>)[] = []
+  const startPolling = () => {
+    stops = [
+      poll(REFRESH_MS, async () => {
+        // Config not read yet (a connector this worker did not know when the page opened): retried.
+        if (!info && status) await loadInfo()
+        if (++polls % 5 !== 0) return
+        await Promise.all([offsetsEditor.hidden ? loadOffsets() : undefined, loadTopics()])
+      }),
+      poll(REFRESH_MS, refresh),
+    ]
   }
+  const stopPolling = async () => {
+    await Promise.all(stops.map((stop) => stop()))
+    stops = []
+  }
+  startPolling()
+  return () => void stopPolling()
 }

@@ -111,14 +111,22 @@ export function connectorHash(name: string): string {
   return `#/connectors/${encodeURIComponent(name)}`
 }
 
-/** Calls `tick` now and then every `ms` after each run ends, skipping while the tab is hidden. */
-export function poll(ms: number, tick: () => Promise<void>): () => void {
+/**
+ * Calls `tick` now and then every `ms` after each run ends, skipping while the tab is hidden. The
+ * returned function stops it; its promise settles once a tick under way has ended, so a caller about
+ * to delete what the ticks read can wait for the last one (no request of the page lands after it).
+ */
+export function poll(ms: number, tick: () => Promise<void>): () => Promise<void> {
   let stopped = false
   let timer: number | undefined
+  let running: Promise<void> = Promise.resolve()
   const run = async () => {
     timer = undefined
     if (stopped) return
-    if (!document.hidden) await tick().catch(() => undefined)
+    if (!document.hidden) {
+      running = tick().catch(() => undefined)
+      await running
+    }
     if (!stopped) timer = window.setTimeout(run, ms)
   }
   const visible = () => {
@@ -133,6 +141,7 @@ export function poll(ms: number, tick: () => Promise<void>): () => void {
     stopped = true
     if (timer !== undefined) window.clearTimeout(timer)
     document.removeEventListener('visibilitychange', visible)
+    return running
   }
 }
 

@@ -262,7 +262,7 @@ export function renderOverview(main: HTMLElement): () => void {
     }
   }
 
-  return poll(REFRESH_MS, async () => {
+  const stop = poll(REFRESH_MS, async () => {
     try {
       // The rates shown are from the samples so far: the first paint does not wait for /metrics.
       void sampleThroughput()
@@ -276,4 +276,5 @@ export function renderOverview(main: HTMLElement): () => void {
       empty.hidden = true // "no connectors" is not known while the API fails
     }
   })
+  return () => void stop()
 }

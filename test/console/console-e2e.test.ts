@@ -190,11 +190,21 @@ describe('web console in Chromium', { skip: chromiumSkipReason() }, () => {
     await page.locator('main[data-offsets="0"]').waitFor({ timeout: 20_000 })
     assert.deepEqual(await api(w, 'GET', '/connectors/e2e-file/offsets'), { offsets: [] })
 
-    // Delete, confirmed: back to the overview, gone.
+    // Delete, confirmed: back to the overview, gone. A status request is held in the browser while
+    // the delete is confirmed: answered after the delete it would be a 404 (the page waits for it).
+    await page.route('**/connectors/e2e-file/status', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500))
+      await route.continue()
+    })
     await page.click('#action-delete')
+    await page.waitForRequest((request) => new URL(request.url()).pathname === '/connectors/e2e-file/status')
+    const held = page.waitForResponse(
+      (response) => new URL(response.url()).pathname === '/connectors/e2e-file/status',
+    )
     await page.click('dialog.confirm button.danger')
     await page.waitForURL(/#\/$/)
     await page.locator('.empty:not([hidden])').waitFor()
+    await held
     assert.deepEqual(await api(w, 'GET', '/connectors'), [])
     assert.deepEqual(problems, [])
     await page.close()
