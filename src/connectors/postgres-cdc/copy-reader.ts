@@ -13,15 +13,22 @@
 import type pg from 'pg'
 import { RAW_NULL, RawTuple } from './pgoutput-decoder.ts'
 
-/** Rows are copied into blocks of this size (a larger row gets a block of its own). */
-const BLOCK = 1 << 20
+/**
+ * Rows are copied into blocks of this size (a larger row gets a block of its own). A block lives as
+ * long as any row in it, so it is no larger than the read-ahead: a 1 MiB block held ~10,000 rows
+ * and lived through several polls, long enough to be promoted with them.
+ */
+const BLOCK = 64 * 1024
 /**
  * Bytes of rows that may wait to be taken before the socket pauses, whatever their count: rows that
- * wait long outlive the young generation's collections and are copied and promoted with their
- * blocks, so a snapshot held ~20,000 of them (two `snapshot.fetch.size` reads) in old space for
- * nothing; a megabyte keeps a poll's worth of narrow rows ahead, and fewer of wide ones.
+ * wait long outlive the young generation's collections and are promoted with their blocks, dead soon
+ * after in old space where only a mark-compact frees them. 64 KiB keeps a poll's worth of narrow
+ * rows ahead (~600 of 100 bytes); the server's stream does not stall meanwhile, since the kernel's
+ * socket buffer goes on receiving while the socket is paused. A 5M-row snapshot into Kafka: 1 MiB
+ * peaked at 308 MiB RSS, 128 KiB at 244–270, 64 KiB at 230–246, and each was faster than the last
+ * (less to collect): 90–100k → 114–121k rows/s (bench/RESULTS.md).
  */
-export const READ_AHEAD_BYTES = 1 << 20
+export const READ_AHEAD_BYTES = 64 * 1024
 
 interface PgConnection {
   on(event: 'copyData', listener: (message: { chunk: Buffer }) => void): void

@@ -12,7 +12,7 @@ tombstone; a primary key change is a delete, a tombstone and a create with \`__d
 \`__debezium.oldkey\` headers; unchanged TOAST values read \`__debezium_unavailable_value\`.
 The initial and blocking snapshots read each table with \`COPY (SELECT …) TO STDOUT\` (the texts a query
 returns, converted as the stream's are) in one REPEATABLE READ READ ONLY transaction; at most
-\`snapshot.fetch.size\` rows, and at most 1 MiB of them, are read ahead of the records handed out, and
+\`snapshot.fetch.size\` rows, and at most 64 KiB of them, are read ahead of the records handed out, and
 a poll (snapshot or streaming) hands out at most 512 records (or \`max.batch.size\` when smaller; \`max.batch.size\` under exactly-once on Kafka, where each poll is a transaction).
 
 ## Offsets and the slot

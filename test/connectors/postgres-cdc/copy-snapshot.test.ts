@@ -251,6 +251,36 @@ describe('[integration] snapshot by COPY', { skip: postgresSkipReason() }, () =>
     }
   })
 
+  test('rows wider than a block and than the read-ahead arrive whole, between narrow ones', async () => {
+    const db = await freshPostgresDatabase('cdc_copy_huge')
+    const client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    try {
+      // Every tenth row ~200 KB (over the 64 KiB block and read-ahead), with escaped tabs in it.
+      await db.sql(
+        'CREATE TABLE mixed (id int PRIMARY KEY, v text)',
+        `INSERT INTO mixed SELECT g, CASE WHEN g % 10 = 0 THEN repeat(E'z\\t' || g, 50000) ELSE 'n' || g END
+           FROM generate_series(1, 300) g`,
+      )
+      const reader = new CopyReader(
+        client,
+        { text: 'COPY (SELECT id, v FROM mixed ORDER BY id) TO STDOUT' },
+        10_240,
+      )
+      const seen: [number, string][] = []
+      for (let rows = await reader.take(); rows !== null; rows = await reader.take())
+        for (const row of rows) seen.push([Number(row.texts()[0]), row.texts()[1]!])
+      assert.equal(seen.length, 300)
+      for (const [i, [id, v]] of seen.entries()) {
+        assert.equal(id, i + 1)
+        assert.equal(v, id % 10 === 0 ? `z\t${id}`.repeat(50000) : `n${id}`, `row ${id}`)
+      }
+    } finally {
+      await client.end()
+      await db.drop()
+    }
+  })
+
   test('a COPY cut off midway fails the poll instead of ending the snapshot early', async () => {
     const h = await harness('cdc_copy_cut')
     try {
