@@ -9,7 +9,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { cgroupMemoryLimit, heapFlags, mallocEnv, oldSpaceMib } from '../../src/cli/heap-limit.ts'
+import {
+  cgroupMemoryLimit,
+  heapFlags,
+  mallocEnv,
+  oldSpaceMib,
+  semiSpaceMib,
+} from '../../src/cli/heap-limit.ts'
 
 const MIB = 1024 * 1024
 const LAUNCHER = resolve(import.meta.dirname, '../../bin/sluice.js')
@@ -43,16 +49,28 @@ describe('heap limit policy', () => {
       '--max-semi-space-size=16',
       '--no-allocation-site-pretenuring',
     ])
-    assert.deepEqual(heapFlags({ limitBytes: undefined, nodeOptions: '', execArgv: [] }), [
-      '--max-semi-space-size=16',
+    assert.deepEqual(heapFlags({ limitBytes: 2048 * MIB, nodeOptions: undefined, execArgv: [] }), [
+      '--max-old-space-size=1536',
+      '--max-semi-space-size=32',
       '--no-allocation-site-pretenuring',
     ])
+    assert.deepEqual(heapFlags({ limitBytes: undefined, nodeOptions: '', execArgv: [] }), [
+      '--max-semi-space-size=32',
+      '--no-allocation-site-pretenuring',
+    ])
+  })
+
+  it('gives semi-spaces of 32 MiB, 16 in a container of less than 1 GiB', () => {
+    assert.equal(semiSpaceMib(undefined), 32)
+    assert.equal(semiSpaceMib(1024 * MIB), 32)
+    assert.equal(semiSpaceMib(1024 * MIB - 1), 16)
+    assert.equal(semiSpaceMib(256 * MIB), 16)
   })
 
   it("leaves pretenuring alone when Node's command line sets it either way", () => {
     for (const flag of ['--allocation-site-pretenuring', '--no-allocation_site_pretenuring']) {
       assert.deepEqual(heapFlags({ limitBytes: undefined, nodeOptions: undefined, execArgv: [flag] }), [
-        '--max-semi-space-size=16',
+        '--max-semi-space-size=32',
       ])
     }
   })
@@ -61,7 +79,7 @@ describe('heap limit policy', () => {
     const limitBytes = 1024 * MIB
     assert.deepEqual(
       heapFlags({ limitBytes, nodeOptions: '--enable-source-maps --max-old-space-size=300', execArgv: [] }),
-      ['--max-semi-space-size=16', '--no-allocation-site-pretenuring'],
+      ['--max-semi-space-size=32', '--no-allocation-site-pretenuring'],
     )
     assert.deepEqual(heapFlags({ limitBytes, nodeOptions: '--max_semi_space_size=8', execArgv: [] }), [
       '--max-old-space-size=768',
@@ -159,7 +177,8 @@ describe('the launcher (bin/sluice.js)', () => {
   it('re-executes Node in place with the heap flags', async () => {
     const { pid, report } = await launch('default', '')
     assert.equal(report.pid, pid, 'the same process, not a child')
-    assert.ok(report.execArgv.includes('--max-semi-space-size=16'), report.execArgv.join(' '))
+    const semi = `--max-semi-space-size=${semiSpaceMib(cgroupMemoryLimit())}`
+    assert.ok(report.execArgv.includes(semi), report.execArgv.join(' '))
     assert.ok(report.execArgv.includes('--no-allocation-site-pretenuring'), report.execArgv.join(' '))
     assert.equal(report.mallocArenaMax, '2')
   })
