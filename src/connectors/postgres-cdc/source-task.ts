@@ -33,6 +33,7 @@ import {
 import { ChangeStream } from './change-stream.ts'
 import { type CdcSettings, parseSettings } from './config.ts'
 import { registerConnectorMetrics, SnapshotMetrics, StreamingMetrics } from './connector-metrics.ts'
+import { Fifo } from './fifo.ts'
 import { IncrementalSnapshot } from './incremental-snapshot.ts'
 import { KAFKA_SIGNAL_OFFSET_KEY, KafkaSignalChannel } from './kafka-signal-channel.ts'
 import type { Lsn } from './lsn.ts'
@@ -88,7 +89,7 @@ export class PostgresCdcSourceTask extends SourceTask {
   #signals!: Signals
   #streamAfterSnapshot = true
   #startLsn: Lsn = 0
-  readonly #queue: XLogData[] = []
+  readonly #queue = new Fifo<XLogData>()
   #wake: (() => void) | null = null
   #failure: (Error & { retriable?: boolean }) | null = null
   #stopped = false
@@ -392,7 +393,7 @@ export class PostgresCdcSourceTask extends SourceTask {
     this.#failure = null
     await this.#replication?.close()
     this.#replication = null
-    this.#queue.length = 0
+    this.#queue.clear()
     // The lost connection's keepalive position is past the messages just dropped from the queue.
     this.#idleWalEnd = 0
     // The server sends transactions that were not committed before the restart point again, whole.
