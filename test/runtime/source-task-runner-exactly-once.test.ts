@@ -169,6 +169,8 @@ function runner(
     logs?: string[]
     /** Whether the log's transactions are a broker's (Kafka) rather than local (embedded). */
     brokerTransactions?: boolean
+    /** The value converter (a StringConverter by default). */
+    valueConverter?: StringConverter
   } = {},
 ): SourceTaskRunner {
   const logs = extra.logs
@@ -214,7 +216,7 @@ function runner(
     {
       task: new Task(),
       taskConfig: {},
-      converters: { key: converter, value: converter, header: converter },
+      converters: { key: converter, value: extra.valueConverter ?? converter, header: converter },
       transforms: TransformationChain.fromConfig<SourceRecord>({}, builtInPlugins()),
       producer: unused,
       offsetReader: new ConnectorOffsetReader('c', store),
@@ -485,5 +487,76 @@ describe('source task runner, exactly-once (transaction.boundary=poll)', () => {
     await eventually(async () => (producer.committed.length === 1 ? true : undefined), 5_000, 'committed')
     assert.notEqual(r.state, 'FAILED')
     await r.stop(5_000)
+  })
+  it("lets a transaction's answers through while it converts a long poll, not only after it", async () => {
+    // The commit of the first transaction is answered while the second poll (1,000 records) is being
+    // converted: the conversion yields every few records, so the answer is handled (and the next
+    // transaction can go) before the whole poll is converted.
+    const events: Event[] = []
+    const producer = new HeldCommitProducer(events)
+    class AnsweringConverter extends StringConverter {
+      override fromConnectData(
+        topic: string,
+        schema: Parameters<StringConverter['fromConnectData']>[1],
+        value: unknown,
+      ) {
+        if (value === '2.10') setImmediate(() => producer.release())
+        if (value === '2.1000') events.push('converted 2.1000')
+        return super.fromConnectData(topic, schema, value)
+      }
+    }
+    const valueConverter = new AnsweringConverter()
+    valueConverter.configure({}, false)
+    let polls = 0
+    class LongPollTask extends SourceTask {
+      version(): string {
+        return '1'
+      }
+      start(_props: Props): void {}
+      async poll(): Promise<SourceRecord[] | null> {
+        await new Promise((resolve) => setImmediate(resolve))
+        const n = ++polls
+        if (n > 2) {
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          return null
+        }
+        return Array.from(
+          { length: n === 1 ? 1 : 1000 },
+          (_, i) =>
+            new SourceRecord({
+              sourcePartition: { file: 'f' },
+              sourceOffset: { position: n * 10_000 + i },
+              topic: TOPIC,
+              value: `${n}.${i + 1}`,
+            }),
+        )
+      }
+      stop(): void {}
+    }
+    const r = runner(events, producer, 0, { Task: LongPollTask, valueConverter })
+    r.start()
+    try {
+      await eventually(
+        async () => (events.includes('converted 2.1000') ? true : undefined),
+        5_000,
+        'poll 2 converted',
+      )
+      const committed = events.indexOf('committed')
+      assert.ok(
+        committed !== -1 && committed < events.indexOf('converted 2.1000'),
+        `the first commit's answer was handled during the conversion: ${events.join(', ')}`,
+      )
+      await eventually(async () => (producer.held === 1 ? true : undefined), 5_000, 'commit 2 held')
+      assert.ok(producer.release())
+      await eventually(
+        async () => (producer.committed.length === 2 ? true : undefined),
+        5_000,
+        'both committed',
+      )
+      assert.equal(producer.committed[1]!.length, 1001)
+    } finally {
+      while (producer.release()) {}
+      await r.stop(5_000)
+    }
   })
 })
