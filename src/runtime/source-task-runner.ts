@@ -68,7 +68,7 @@ import type { TransformationChain } from './transformation-chain.ts'
  * Exactly-once: records converted between two looks at I/O while a transaction's calls run. A
  * transaction's produce and EndTxn go one after another; converted in one piece, a poll of 2,048 CDC
  * events held their answers ~17 ms each. CDC into Kafka, exactly-once cost: −21 to −28 % in one
- * piece, −17 to −21 % every 256, −13 to −14 % every 64 (bench/RESULTS.md).
+ * piece, −17 to −21 % every 256, −13 to −20 % (median −15 %) every 64 (bench/RESULTS.md).
  */
 const CONVERT_SLICE = 64
 /** Batches allowed in flight before `poll()` waits for the oldest acknowledgement. */
