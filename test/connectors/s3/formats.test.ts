@@ -73,6 +73,21 @@ describe('[integration] S3 sink formats', { skip }, () => {
     rmSync(tmp, { recursive: true, force: true })
   })
 
+  /** A partition's commit marker once it records `endOffset`: it is written after the objects it names. */
+  async function markerAt(key: string, endOffset: number): Promise<{ endOffset: number }> {
+    return await eventually(
+      async () => {
+        const marker = await bucket.text(key).then(
+          (text) => JSON.parse(text) as { endOffset: number },
+          () => undefined,
+        )
+        return marker?.endOffset === endOffset ? marker : undefined
+      },
+      30_000,
+      `${key} at end offset ${endOffset}`,
+    )
+  }
+
   async function run(name: string, config: Record<string, string>): Promise<void> {
     const created = await request(w.base, 'POST', '/connectors', {
       name,
@@ -118,9 +133,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
       { n: 5, s: 'v5', nested: { ok: false } },
     ])
     // The tenth record waits for more; the marker records what is complete.
-    const marker = JSON.parse(await bucket.text(`topics/_sluice/commits/${topic}+0.json`)) as {
-      endOffset: number
-    }
+    const marker = await markerAt(`topics/_sluice/commits/${topic}+0.json`, 8)
     assert.equal(marker.endOffset, 8)
     const offsets = await eventually(
       async () => {
@@ -348,10 +361,7 @@ describe('[integration] S3 sink formats', { skip }, () => {
     const key = `${topic}/partition=0/${topic}+0+0000000000.json`
     await bucket.waitForKey(key)
     assert.deepEqual(await bucket.jsonLines(key), [{ n: 0 }, { n: 1 }])
-    const marker = JSON.parse(await bucket.text(`_sluice/commits/${topic}+0.json`)) as {
-      endOffset: number
-      objects: string[]
-    }
+    const marker = await markerAt(`_sluice/commits/${topic}+0.json`, 1)
     assert.deepEqual(marker, { version: 1, topic, partition: 0, endOffset: 1, objects: [key] })
   })
 })
